@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string | undefined;
+  role: 'all' | 'api' | 'worker';
+  demo: boolean;
+  logLevel: string;
+  prettyLogs: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/** Settings from the environment and command line (flags win). */
+export function loadConfig(argv = process.argv.slice(2), env = process.env): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      role: { type: 'string' },
+      demo: { type: 'boolean' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = Number(values.port ?? env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0-65535, got "${env.PORT}"`);
+  const role = (values.role ?? env.QUBOT_ROLE ?? 'all') as Config['role'];
+  if (!['all', 'api', 'worker'].includes(role)) throw new ConfigError(`--role must be api, worker or all, got "${role}"`);
+  return {
+    port,
+    host: values.host ?? env.HOST ?? '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.QUBOT_DATA_DIR || undefined,
+    role,
+    demo: values.demo ?? env.QUBOT_DEMO === '1',
+    logLevel: env.LOG_LEVEL ?? 'info',
+    prettyLogs: env.QUBOT_PRETTY_LOGS === '1',
+  };
+}

@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+export const DEFAULT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../../web/dist');
+
+/** Serves the built dashboard with a single-page-app fallback for client routes. */
+export default fp(
+  async (app: FastifyInstance, opts: { webDist?: string | undefined }) => {
+    const root = opts.webDist ?? DEFAULT_WEB_DIST;
+    if (!existsSync(join(root, 'index.html'))) {
+      app.log.warn({ root }, 'web app is not built; the dashboard is unavailable (run the build)');
+      return;
+    }
+    await app.register(fastifyStatic, { root, wildcard: false, index: ['index.html'] });
+    app.addHook('onRequest', async (request, reply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      if (request.method !== 'GET' || path.startsWith('/api') || path.includes('.')) return;
+      if (['/healthz', '/readyz', '/metrics'].includes(path)) return;
+      // Client-side route: hand the browser the app shell.
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    });
+  },
+  { name: 'web' },
+);

@@ -1,0 +1,52 @@
+import { AppParams, CreateReleaseBody, ErrorEnvelope, ListOf, Name, PageQuery, Release, strict } from '@qubot/api-contract';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+
+const errors = { 400: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope };
+const VersionParams = Type.Object({ app: Name, version: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
+
+export default async function releaseRouter(app: FastifyInstance) {
+  const { releases } = app.services;
+  app.get<{ Params: { app: string }; Querystring: { cursor?: string; limit?: number } }>(
+    '/apps/:app/releases',
+    {
+      schema: {
+        tags: ['releases'],
+        summary: 'Releases, newest first',
+        params: AppParams,
+        querystring: PageQuery,
+        response: { 200: ListOf(Release), ...errors },
+      },
+    },
+    async (request) => releases.list(request.params.app, request.query),
+  );
+  app.get<{ Params: { app: string; version: string } }>(
+    '/apps/:app/releases/:version',
+    {
+      schema: {
+        tags: ['releases'],
+        summary: 'One release, with where it is deployed',
+        params: VersionParams,
+        response: { 200: Release, ...errors },
+      },
+    },
+    async (request) => releases.get(request.params.app, request.params.version),
+  );
+  app.post<{ Params: { app: string }; Body: CreateReleaseBody }>(
+    '/apps/:app/releases',
+    {
+      schema: {
+        tags: ['releases'],
+        summary: 'Register a release (from CI)',
+        description: '201 when created; 200 with the existing release when the same version and artifact are sent again.',
+        params: AppParams,
+        body: CreateReleaseBody,
+        response: { 200: Release, 201: Release, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const res = await releases.create(request.ctx(), request.params.app, request.body);
+      return reply.status(res.created ? 201 : 200).send(res.release);
+    },
+  );
+}

@@ -1,0 +1,104 @@
+// Database rows → the API contract's shapes (packages/api-contract).
+import type { Deployment, Environment, Release, StrategyName, TrafficEntry } from '@qubot/api-contract';
+import type { DeploymentViewRow, EnvironmentViewRow, ReleaseViewRow } from '@qubot/db';
+
+const STRATEGY_WIRE: Record<string, StrategyName> = {
+  blue_green: 'blue-green',
+  rolling: 'rolling',
+  canary: 'canary',
+};
+export const strategyToWire = (s: string): StrategyName => STRATEGY_WIRE[s] ?? 'rolling';
+export const strategyFromWire = (s: StrategyName) =>
+  (s === 'blue-green' ? 'blue_green' : s) as 'blue_green' | 'rolling' | 'canary';
+
+export function environmentView(row: EnvironmentViewRow): Environment {
+  const active = row.deployments[0];
+  return {
+    name: row.name,
+    position: row.position,
+    protected: row.protected,
+    requiresApproval: row.requiresApproval,
+    address: row.address,
+    live: row.liveRelease ? { version: row.liveRelease.version } : null,
+    previous: row.previousRelease ? { version: row.previousRelease.version } : null,
+    activeColor: row.activeColor,
+    traffic: (Array.isArray(row.traffic) ? row.traffic : []) as TrafficEntry[],
+    instances: row.instances.map((i) => ({
+      id: i.id,
+      pool: i.pool,
+      version: i.release.version,
+      status: i.status,
+      healthy: i.healthy,
+      port: i.port,
+      restarts: i.restarts,
+      startedAt: i.startedAt.toISOString(),
+    })),
+    activeDeployment: active
+      ? {
+          id: active.id,
+          status: active.status,
+          strategy: strategyToWire(active.strategy),
+          version: active.release.version,
+          waitingFor: active.waitingFor,
+          progress: active.progress,
+        }
+      : null,
+    replicas: row.replicas,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+export function releaseView(row: ReleaseViewRow): Release {
+  const live = new Set(row.liveIn.map((e) => e.name));
+  const last = new Map<string, ReleaseViewRow['deployments'][number]['status']>();
+  for (const d of row.deployments) if (!last.has(d.environment.name)) last.set(d.environment.name, d.status);
+  const envs = new Set([...live, ...last.keys()]);
+  return {
+    id: row.id,
+    version: row.version,
+    artifact: row.artifact,
+    commit: row.commit,
+    changelog: row.changelog,
+    buildUrl: row.buildUrl,
+    testResults: row.testResults ?? null,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    deployedTo: [...envs].map((environment) => ({
+      environment,
+      live: live.has(environment),
+      lastStatus: last.get(environment) ?? null,
+    })),
+  };
+}
+
+export function deploymentView(row: DeploymentViewRow): Deployment {
+  return {
+    id: row.id,
+    application: row.application.name,
+    environment: row.environment.name,
+    release: { version: row.release.version, artifact: row.release.artifact },
+    fromVersion: row.fromRelease?.version ?? null,
+    kind: row.kind,
+    strategy: strategyToWire(row.strategy),
+    status: row.status,
+    waitingFor: row.waitingFor,
+    options: row.options,
+    steps: row.steps.map((s) => ({
+      position: s.position,
+      name: s.name,
+      status: s.status,
+      message: s.message,
+      startedAt: s.startedAt?.toISOString() ?? null,
+      finishedAt: s.finishedAt?.toISOString() ?? null,
+    })),
+    progress: row.progress,
+    analysis: row.analysis,
+    traffic: { requests: Number(row.requestsServed), failed: Number(row.requestsFailed) },
+    reason: row.reason,
+    actor: row.actor,
+    error: row.error,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}

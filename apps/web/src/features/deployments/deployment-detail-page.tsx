@@ -1,0 +1,3 @@
+export function DeploymentDetailPage() {
+  return <div className="page">TODO</div>;
+}

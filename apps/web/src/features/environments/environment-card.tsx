@@ -1,0 +1,233 @@
+import type { Environment } from '@qubot/api-contract';
+import { Link } from 'react-router';
+import { ConfirmDialog } from '../../components/confirm-dialog';
+import { ColorChip, StatusBadge } from '../../components/status-badge';
+import { TrafficBar } from '../../components/traffic-bar';
+import { paths } from '../../lib/paths';
+import { waitingLabel } from '../../lib/status-utils';
+import { parseProgress, progressSummary } from '../deployments/deployment-utils';
+import {
+  healthSummary,
+  promoteAvailability,
+  rollbackAvailability,
+  switchAvailability,
+  switchTarget,
+} from './environment-utils';
+import { useEnvironmentActions } from './use-environment-actions';
+
+function ActiveDeployment({ deployment }: { deployment: NonNullable<Environment['activeDeployment']> }) {
+  const progress = parseProgress(deployment.progress);
+  const summary = progressSummary(progress);
+  const waiting = waitingLabel(deployment.waitingFor);
+  return (
+    <div className="env-card__rollout" aria-label="Active deployment" role="group">
+      <p className="env-card__rollout-title">
+        <StatusBadge status={deployment.status} /> {deployment.strategy} of <strong>{deployment.version}</strong>
+      </p>
+      {waiting ? <p className="env-card__waiting">{waiting}</p> : null}
+      {progress.percent !== null ? (
+        <div className="progress-row">
+          <progress
+            className="progress"
+            max={100}
+            value={progress.percent}
+            aria-label={`Deployment progress ${progress.percent} %`}
+          />
+          <span>{progress.percent} %</span>
+        </div>
+      ) : null}
+      {summary ? <p className="muted small">{summary}</p> : null}
+      <Link to={paths.deployment(deployment.id)} className="small">
+        View deployment
+      </Link>
+    </div>
+  );
+}
+
+export function EnvironmentCard({
+  app,
+  environments,
+  index,
+}: {
+  app: string;
+  environments: readonly Environment[];
+  index: number;
+}) {
+  const env = environments[index]!;
+  const actions = useEnvironmentActions(app, env);
+  const health = healthSummary(env);
+  const promote = promoteAvailability(environments, index);
+  const switching = switchAvailability(env);
+  const target = switchTarget(env);
+  const rollback = rollbackAvailability(env);
+  const busy = actions.pendingAction !== null;
+  const hintId = `env-${env.name}-hints`;
+
+  const onPromote = () => {
+    // Promotion into an unprotected environment is routine; into a protected one it is a decision.
+    if (env.protected) actions.open('promote');
+    else actions.run('promote', '');
+  };
+
+  return (
+    <section className="card env-card" aria-label={`Environment ${env.name}`}>
+      <header className="env-card__header">
+        <h2 className="env-card__name">
+          <Link to={paths.environment(app, env.name)}>{env.name}</Link>
+        </h2>
+        {env.protected ? <span className="badge badge--protected">protected</span> : null}
+        {env.requiresApproval ? <span className="badge badge--muted">approval</span> : null}
+      </header>
+
+      <p className="env-card__live">
+        {env.live ? (
+          <>
+            Live <strong>{env.live.version}</strong>
+          </>
+        ) : (
+          <span className="muted">Nothing live</span>
+        )}
+      </p>
+
+      <dl className="facts">
+        <div>
+          <dt>Health</dt>
+          <dd>
+            <span className={`health health--${health.tone}`}>{health.label}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Active colour</dt>
+          <dd>
+            <ColorChip color={env.activeColor} />
+          </dd>
+        </div>
+        <div>
+          <dt>Address</dt>
+          <dd>
+            {env.address ? (
+              <a href={env.address} target="_blank" rel="noopener noreferrer" className="break">
+                {env.address}
+              </a>
+            ) : (
+              <span className="muted">not assigned</span>
+            )}
+          </dd>
+        </div>
+      </dl>
+
+      <TrafficBar traffic={env.traffic} label={`Traffic split in ${env.name}`} />
+
+      {env.activeDeployment ? (
+        <ActiveDeployment deployment={env.activeDeployment} />
+      ) : (
+        <p className="muted small">No active deployment</p>
+      )}
+
+      <div className="env-card__actions">
+        <button
+          type="button"
+          className="button"
+          onClick={onPromote}
+          disabled={promote.disabled || busy}
+          aria-describedby={hintId}
+          title={promote.hint}
+        >
+          {actions.pendingAction === 'promote' && !actions.dialog ? 'pending…' : 'Promote →'}
+        </button>
+        <button
+          type="button"
+          className="button button--secondary"
+          onClick={() => actions.open('switch')}
+          disabled={switching.disabled || busy}
+          title={switching.hint}
+        >
+          Switch traffic
+        </button>
+        <button
+          type="button"
+          className="button button--secondary"
+          onClick={() => actions.open('rollback')}
+          disabled={rollback.disabled || busy}
+          title={rollback.hint}
+        >
+          Rollback
+        </button>
+      </div>
+      <p id={hintId} className="visually-hidden">
+        {promote.hint}
+      </p>
+
+      <p className="feedback" role="status" aria-live="polite">
+        {actions.pendingAction && !actions.dialog ? 'pending…' : null}
+        {actions.success ? (
+          <>
+            {actions.success.text}{' '}
+            {actions.success.deploymentId ? (
+              <Link to={paths.deployment(actions.success.deploymentId)}>Follow it</Link>
+            ) : null}
+          </>
+        ) : null}
+      </p>
+      {actions.error && !actions.dialog ? (
+        <p className="feedback feedback--error" role="alert">
+          {actions.error.message}
+        </p>
+      ) : null}
+
+      <ConfirmDialog
+        open={actions.dialog === 'promote'}
+        title={`Promote to ${env.name}?`}
+        confirmLabel="Promote"
+        pending={actions.pendingAction === 'promote'}
+        error={actions.dialog === 'promote' ? actions.error : null}
+        onConfirm={(reason) => actions.run('promote', reason)}
+        onCancel={actions.cancel}
+      >
+        <p>
+          Deploy <strong>{promote.version ?? 'the live release'}</strong> from {promote.from ?? 'the previous environment'}{' '}
+          to <strong>{env.name}</strong>
+          {env.protected ? ', a protected environment' : ''}.
+        </p>
+      </ConfirmDialog>
+
+      <ConfirmDialog
+        open={actions.dialog === 'switch'}
+        title={`Switch traffic in ${env.name}?`}
+        confirmLabel={target ? `Switch to ${target.color}` : 'Switch'}
+        danger
+        pending={actions.pendingAction === 'switch'}
+        error={actions.dialog === 'switch' ? actions.error : null}
+        onConfirm={(reason) => actions.run('switch', reason)}
+        onCancel={actions.cancel}
+      >
+        {target ? (
+          <p>
+            All new requests will go to <strong>{target.color}</strong>
+            {target.version ? (
+              <>
+                {' '}
+                running <strong>{target.version}</strong>
+              </>
+            ) : null}{' '}
+            ({target.healthy}/{target.instances} instances healthy). In-flight requests on {env.activeColor} are
+            drained.
+          </p>
+        ) : null}
+      </ConfirmDialog>
+
+      <ConfirmDialog
+        open={actions.dialog === 'rollback'}
+        title={`Roll back ${env.name}?`}
+        confirmLabel="Roll back"
+        danger
+        pending={actions.pendingAction === 'rollback'}
+        error={actions.dialog === 'rollback' ? actions.error : null}
+        onConfirm={(reason) => actions.run('rollback', reason)}
+        onCancel={actions.cancel}
+      >
+        <p>{rollback.hint}</p>
+      </ConfirmDialog>
+    </section>
+  );
+}

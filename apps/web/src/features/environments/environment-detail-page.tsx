@@ -1,0 +1,3 @@
+export function EnvironmentDetailPage() {
+  return <div className="page">TODO</div>;
+}

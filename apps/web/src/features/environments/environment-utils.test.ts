@@ -1,0 +1,127 @@
+import type { Environment } from '@qubot/api-contract';
+import { describe, expect, it } from 'vitest';
+import {
+  healthSummary,
+  promoteAvailability,
+  rollbackAvailability,
+  switchAvailability,
+  switchTarget,
+  trafficDescription,
+  trafficSegments,
+} from './environment-utils';
+
+function env(overrides: Partial<Environment> = {}): Environment {
+  return {
+    name: 'development',
+    position: 0,
+    protected: false,
+    requiresApproval: false,
+    address: 'http://127.0.0.1:9001',
+    live: { version: '1.0.0' },
+    previous: null,
+    activeColor: 'blue',
+    traffic: [
+      { pool: 'blue', version: '1.0.0', weight: 100 },
+      { pool: 'green', version: null, weight: 0 },
+    ],
+    instances: [],
+    activeDeployment: null,
+    replicas: 2,
+    updatedAt: '2025-01-01T00:00:00Z',
+    ...overrides,
+  };
+}
+
+const instance = (pool: 'blue' | 'green', healthy: boolean, version = '1.0.0') => ({
+  id: `${pool}-${Math.random()}`,
+  pool,
+  version,
+  status: healthy ? 'running' : 'starting',
+  healthy,
+  port: 1,
+  restarts: 0,
+  startedAt: '2025-01-01T00:00:00Z',
+});
+
+describe('healthSummary', () => {
+  it('counts healthy instances and picks a tone', () => {
+    expect(healthSummary(env()).tone).toBe('muted');
+    expect(healthSummary(env({ instances: [instance('blue', true), instance('blue', true)] }))).toMatchObject({
+      healthy: 2,
+      total: 2,
+      tone: 'ok',
+      label: '2/2 healthy',
+    });
+    expect(healthSummary(env({ instances: [instance('blue', true), instance('blue', false)] })).tone).toBe('warn');
+    expect(healthSummary(env({ instances: [instance('blue', false)] })).tone).toBe('bad');
+  });
+});
+
+describe('trafficSegments', () => {
+  it('drops idle pools and normalises any weight scale to percent', () => {
+    expect(trafficSegments(env().traffic)).toEqual([
+      { pool: 'blue', version: '1.0.0', percent: 100, label: 'blue 1.0.0 100 %' },
+    ]);
+    const canary = trafficSegments([
+      { pool: 'blue', version: '1.0.0', weight: 0.75 },
+      { pool: 'green', version: '1.1.0', weight: 0.25 },
+    ]);
+    expect(canary.map((s) => s.percent)).toEqual([75, 25]);
+    const thirds = trafficSegments([
+      { pool: 'blue', version: 'a', weight: 2 },
+      { pool: 'green', version: 'b', weight: 1 },
+    ]);
+    expect(thirds.map((s) => s.percent)).toEqual([66.7, 33.3]);
+  });
+  it('describes no traffic', () => {
+    expect(trafficSegments([])).toEqual([]);
+    expect(trafficDescription([{ pool: 'blue', version: null, weight: 0 }])).toBe('No traffic is being served');
+  });
+});
+
+describe('promoteAvailability', () => {
+  const dev = env({ name: 'development', live: { version: '1.1.0' } });
+  const staging = env({ name: 'staging', position: 1, live: { version: '1.0.0' } });
+  const prod = env({ name: 'production', position: 2, protected: true, live: null });
+
+  it('is disabled on the first environment', () => {
+    expect(promoteAvailability([dev, staging], 0).disabled).toBe(true);
+  });
+  it('offers the previous environment’s live version', () => {
+    expect(promoteAvailability([dev, staging, prod], 1)).toMatchObject({
+      disabled: false,
+      from: 'development',
+      version: '1.1.0',
+    });
+  });
+  it('is disabled when nothing is live upstream', () => {
+    const emptyDev = env({ live: null });
+    expect(promoteAvailability([emptyDev, staging], 1)).toMatchObject({ disabled: true, version: null });
+  });
+});
+
+describe('switch and rollback', () => {
+  it('targets the idle colour with its version', () => {
+    const e = env({
+      activeColor: 'blue',
+      traffic: [
+        { pool: 'blue', version: '1.0.0', weight: 100 },
+        { pool: 'green', version: '1.1.0', weight: 0 },
+      ],
+      instances: [instance('green', true, '1.1.0'), instance('green', false, '1.1.0')],
+    });
+    expect(switchTarget(e)).toEqual({ color: 'green', version: '1.1.0', instances: 2, healthy: 1 });
+    expect(switchAvailability(e).disabled).toBe(false);
+  });
+  it('cannot switch a non blue-green environment', () => {
+    expect(switchTarget(env({ activeColor: null }))).toBeNull();
+    expect(switchAvailability(env({ activeColor: null })).disabled).toBe(true);
+  });
+  it('rolls back to the previous version when known', () => {
+    expect(rollbackAvailability(env({ previous: { version: '0.9.0' } }))).toMatchObject({
+      disabled: false,
+      version: '0.9.0',
+    });
+    expect(rollbackAvailability(env({ live: null })).disabled).toBe(true);
+  });
+});

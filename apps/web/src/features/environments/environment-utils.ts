@@ -1,0 +1,109 @@
+import type { Color, Environment, TrafficEntry } from '@qubot/api-contract';
+import { formatPercent } from '../../lib/format-utils';
+
+export function otherColor(color: Color): Color {
+  return color === 'blue' ? 'green' : 'blue';
+}
+
+export function healthSummary(env: Pick<Environment, 'instances'>) {
+  const total = env.instances.length;
+  const healthy = env.instances.filter((i) => i.healthy).length;
+  const tone: 'ok' | 'warn' | 'bad' | 'muted' =
+    total === 0 ? 'muted' : healthy === total ? 'ok' : healthy === 0 ? 'bad' : 'warn';
+  return { healthy, total, tone, label: `${healthy}/${total} healthy` };
+}
+
+export interface TrafficSegment {
+  pool: Color;
+  version: string | null;
+  /** Share of all traffic, 0–100, rounded to one decimal. */
+  percent: number;
+  label: string;
+}
+
+/**
+ * Pools that receive traffic, as shares of 100 whatever scale the weights use
+ * (routers may report 0–1, 0–100 or raw weights).
+ */
+export function trafficSegments(traffic: readonly TrafficEntry[]): TrafficSegment[] {
+  const serving = traffic.filter((t) => Number.isFinite(t.weight) && t.weight > 0);
+  const sum = serving.reduce((acc, t) => acc + t.weight, 0);
+  if (sum <= 0) return [];
+  return serving.map((t) => {
+    const percent = Math.round((t.weight / sum) * 1000) / 10;
+    return {
+      pool: t.pool,
+      version: t.version,
+      percent,
+      label: `${t.pool}${t.version ? ` ${t.version}` : ''} ${formatPercent(percent, percent % 1 === 0 ? 0 : 1)}`,
+    };
+  });
+}
+
+export function trafficDescription(traffic: readonly TrafficEntry[]): string {
+  const segments = trafficSegments(traffic);
+  if (segments.length === 0) return 'No traffic is being served';
+  return `Traffic: ${segments.map((s) => s.label).join(', ')}`;
+}
+
+export interface ActionAvailability {
+  disabled: boolean;
+  /** Why it is disabled, or what it will do; shown as a hint. */
+  hint: string;
+}
+
+/** Promote takes what is live in the previous environment. */
+export function promoteAvailability(envs: readonly Environment[], index: number) {
+  const env = envs[index];
+  const previous = index > 0 ? envs[index - 1] : undefined;
+  if (!env || !previous) {
+    return { disabled: true, hint: 'The first environment receives new releases by deployment, not promotion.', from: null, version: null };
+  }
+  const version = previous.live?.version ?? null;
+  if (!version) {
+    return { disabled: true, hint: `Nothing is live in ${previous.name} to promote.`, from: previous.name, version: null };
+  }
+  if (env.live?.version === version) {
+    return {
+      disabled: false,
+      hint: `${version} is already live here; promoting deploys it again from ${previous.name}.`,
+      from: previous.name,
+      version,
+    };
+  }
+  return { disabled: false, hint: `Deploy ${version} from ${previous.name} to ${env.name}.`, from: previous.name, version };
+}
+
+/** Blue-green only: the colour that is not serving, and what runs on it. */
+export function switchTarget(env: Pick<Environment, 'activeColor' | 'traffic' | 'instances'>) {
+  if (!env.activeColor) return null;
+  const color = otherColor(env.activeColor);
+  const version =
+    env.traffic.find((t) => t.pool === color)?.version ?? env.instances.find((i) => i.pool === color)?.version ?? null;
+  const instances = env.instances.filter((i) => i.pool === color);
+  return { color, version, instances: instances.length, healthy: instances.filter((i) => i.healthy).length };
+}
+
+export function switchAvailability(env: Environment): ActionAvailability {
+  const target = switchTarget(env);
+  if (!target) return { disabled: true, hint: 'Traffic switching needs a blue-green environment.' };
+  if (target.instances === 0 && !target.version) {
+    return { disabled: false, hint: `Nothing seems to run on ${target.color}; the server will check.` };
+  }
+  return {
+    disabled: false,
+    hint: `Send all traffic to ${target.color}${target.version ? ` (${target.version})` : ''}.`,
+  };
+}
+
+export function rollbackAvailability(env: Environment): ActionAvailability & { version: string | null } {
+  if (!env.live) return { disabled: true, hint: 'Nothing is live to roll back.', version: null };
+  const version = env.previous?.version ?? null;
+  return {
+    disabled: false,
+    hint: version
+      ? `Return ${env.name} from ${env.live.version} to ${version}.`
+      : `Return ${env.name} to the previous successful release.`,
+    version,
+  };
+}

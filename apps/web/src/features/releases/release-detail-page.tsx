@@ -1,0 +1,3 @@
+export function ReleaseDetailPage() {
+  return <div className="page">TODO</div>;
+}

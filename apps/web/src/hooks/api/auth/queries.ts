@@ -1,0 +1,31 @@
+import { useQuery } from '@tanstack/react-query';
+import { ApiError, apiFetch } from '../../../lib/api-client';
+
+/** Not in @qubot/api-contract yet; only the fields the header shows. */
+export interface CurrentUser {
+  username: string;
+  role?: string;
+}
+
+export const authKeys = {
+  all: ['auth'] as const,
+  me: () => [...authKeys.all, 'me'] as const,
+};
+
+export function useCurrentUser() {
+  return useQuery({
+    queryKey: authKeys.me(),
+    // Signed out is an answer, not an error: 401 becomes null.
+    queryFn: async ({ signal }) => {
+      try {
+        const me = await apiFetch<CurrentUser | { user: CurrentUser }>('/auth/me', { signal });
+        return 'user' in me ? me.user : me;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return null;
+        throw error;
+      }
+    },
+    staleTime: 5 * 60_000,
+    retry: false,
+  });
+}

@@ -1,0 +1,50 @@
+import type { CreateDeploymentBody, Deployment } from '@qubot/api-contract';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type ApiError, apiFetch } from '../../../lib/api-client';
+import { invalidateRolloutViews, rememberDeployment } from '../invalidate';
+
+const enc = encodeURIComponent;
+
+export interface CreateDeploymentVariables extends CreateDeploymentBody {
+  env: string;
+}
+
+export function useCreateDeployment(app: string) {
+  const queryClient = useQueryClient();
+  return useMutation<Deployment, ApiError, CreateDeploymentVariables>({
+    mutationFn: ({ env, ...body }) =>
+      apiFetch<Deployment>(`/apps/${enc(app)}/environments/${enc(env)}/deployments`, {
+        method: 'POST',
+        // JSON drops `undefined`, so an empty reason is simply not sent (the schema is strict).
+        body: { ...body, reason: body.reason || undefined },
+      }),
+    onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
+    onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+export const DEPLOYMENT_ACTIONS = ['pause', 'resume', 'abort', 'advance', 'approve'] as const;
+export type DeploymentAction = (typeof DEPLOYMENT_ACTIONS)[number];
+
+export interface DeploymentControlVariables {
+  id: string;
+  action: DeploymentAction;
+  reason?: string | undefined;
+  /** For invalidating the environment views the deployment belongs to. */
+  app?: string | undefined;
+  env?: string | undefined;
+}
+
+export function useDeploymentControl() {
+  const queryClient = useQueryClient();
+  return useMutation<Deployment, ApiError, DeploymentControlVariables>({
+    mutationFn: ({ id, action, reason }) =>
+      apiFetch<Deployment>(`/deployments/${enc(id)}/${action}`, {
+        method: 'POST',
+        body: reason ? { reason } : {},
+      }),
+    onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
+    onSettled: (_data, _error, { id, app, env }) =>
+      invalidateRolloutViews(queryClient, { app, env, deploymentId: id }),
+  });
+}

@@ -1,0 +1,63 @@
+import type { Deployment, DeploymentStatus, List } from '@qubot/api-contract';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { apiFetch } from '../../../lib/api-client';
+import { livePollInterval } from '../../../lib/live-status';
+import { isActiveStatus } from '../../../lib/status-utils';
+
+export interface DeploymentFilters {
+  app?: string | undefined;
+  env?: string | undefined;
+  status?: DeploymentStatus | undefined;
+  limit?: number | undefined;
+}
+
+/** Undefined and empty filters share one cache entry with "no filter". */
+export function normalizeDeploymentFilters(filters: DeploymentFilters): DeploymentFilters {
+  const out: DeploymentFilters = {};
+  if (filters.app) out.app = filters.app;
+  if (filters.env) out.env = filters.env;
+  if (filters.status) out.status = filters.status;
+  if (filters.limit) out.limit = filters.limit;
+  return out;
+}
+
+export const deploymentKeys = {
+  all: ['deployments'] as const,
+  lists: () => [...deploymentKeys.all, 'list'] as const,
+  list: (filters: DeploymentFilters) => [...deploymentKeys.lists(), normalizeDeploymentFilters(filters)] as const,
+  details: () => [...deploymentKeys.all, 'detail'] as const,
+  detail: (id: string) => [...deploymentKeys.details(), id] as const,
+};
+
+export const fetchDeployments = (filters: DeploymentFilters, cursor: string | null, signal?: AbortSignal) =>
+  apiFetch<List<Deployment>>('/deployments', {
+    query: { ...normalizeDeploymentFilters(filters), cursor },
+    signal: signal ?? null,
+  });
+
+export const fetchDeployment = (id: string, signal?: AbortSignal) =>
+  apiFetch<Deployment>(`/deployments/${encodeURIComponent(id)}`, { signal: signal ?? null });
+
+export function useDeployments(filters: DeploymentFilters, options: { enabled?: boolean } = {}) {
+  return useInfiniteQuery({
+    queryKey: deploymentKeys.list(filters),
+    queryFn: ({ pageParam, signal }) => fetchDeployments(filters, pageParam, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    enabled: options.enabled ?? true,
+    refetchInterval: livePollInterval,
+  });
+}
+
+export function useDeployment(id: string | undefined) {
+  return useQuery({
+    queryKey: deploymentKeys.detail(id ?? ''),
+    queryFn: ({ signal }) => fetchDeployment(id!, signal),
+    enabled: Boolean(id),
+    // A finished deployment never changes again.
+    refetchInterval: (query) => {
+      const status = query.state.data?.status;
+      return status && !isActiveStatus(status) ? false : livePollInterval();
+    },
+  });
+}

@@ -1,0 +1,61 @@
+import type { Color, Deployment, StrategyName } from '@qubot/api-contract';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type ApiError, apiFetch } from '../../../lib/api-client';
+import { invalidateRolloutViews, rememberDeployment } from '../invalidate';
+
+const enc = encodeURIComponent;
+const envPath = (app: string, env: string, action: string) =>
+  `/apps/${enc(app)}/environments/${enc(env)}/${action}`;
+
+export interface PromoteVariables {
+  env: string;
+  reason?: string | undefined;
+  strategy?: StrategyName | undefined;
+}
+
+export interface SwitchTrafficVariables {
+  env: string;
+  activeColor?: Color;
+  weights?: { pool: Color; weight: number }[];
+  reason?: string | undefined;
+}
+
+export interface RollbackVariables {
+  env: string;
+  version?: string | undefined;
+  reason?: string | undefined;
+}
+
+function withoutEmpty<T extends object>(body: T): Partial<T> {
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+}
+
+/** Deploy to `env` what is live in the environment before it. */
+export function usePromote(app: string) {
+  const queryClient = useQueryClient();
+  return useMutation<Deployment, ApiError, PromoteVariables>({
+    mutationFn: ({ env, reason, strategy }) =>
+      apiFetch<Deployment>(envPath(app, env, 'promote'), { method: 'POST', body: withoutEmpty({ reason, strategy }) }),
+    onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
+    onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+export function useSwitchTraffic(app: string) {
+  const queryClient = useQueryClient();
+  return useMutation<unknown, ApiError, SwitchTrafficVariables>({
+    mutationFn: ({ env, ...body }) =>
+      apiFetch<unknown>(envPath(app, env, 'traffic'), { method: 'POST', body: withoutEmpty(body) }),
+    onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+export function useRollback(app: string) {
+  const queryClient = useQueryClient();
+  return useMutation<Deployment, ApiError, RollbackVariables>({
+    mutationFn: ({ env, version, reason }) =>
+      apiFetch<Deployment>(envPath(app, env, 'rollback'), { method: 'POST', body: withoutEmpty({ version, reason }) }),
+    onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
+    onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}

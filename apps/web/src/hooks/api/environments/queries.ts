@@ -1,0 +1,38 @@
+import type { Environment, List } from '@qubot/api-contract';
+import { useQuery } from '@tanstack/react-query';
+import { apiFetch } from '../../../lib/api-client';
+import { livePollInterval } from '../../../lib/live-status';
+
+export const environmentKeys = {
+  all: ['environments'] as const,
+  lists: () => [...environmentKeys.all, 'list'] as const,
+  list: (app: string) => [...environmentKeys.lists(), app] as const,
+  details: () => [...environmentKeys.all, 'detail'] as const,
+  detail: (app: string, env: string) => [...environmentKeys.details(), app, env] as const,
+};
+
+const enc = encodeURIComponent;
+
+export const fetchEnvironments = (app: string, signal?: AbortSignal) =>
+  apiFetch<List<Environment>>(`/apps/${enc(app)}/environments`, { signal: signal ?? null });
+
+export const fetchEnvironment = (app: string, env: string, signal?: AbortSignal) =>
+  apiFetch<Environment>(`/apps/${enc(app)}/environments/${enc(env)}`, { signal: signal ?? null });
+
+export function useEnvironments(app: string | undefined) {
+  return useQuery({
+    queryKey: environmentKeys.list(app ?? ''),
+    queryFn: ({ signal }) => fetchEnvironments(app!, signal),
+    enabled: Boolean(app),
+    refetchInterval: livePollInterval,
+  });
+}
+
+export function useEnvironment(app: string | undefined, env: string | undefined) {
+  return useQuery({
+    queryKey: environmentKeys.detail(app ?? '', env ?? ''),
+    queryFn: ({ signal }) => fetchEnvironment(app!, env!, signal),
+    enabled: Boolean(app && env),
+    refetchInterval: livePollInterval,
+  });
+}

@@ -1,0 +1,17 @@
+const enc = encodeURIComponent;
+
+/** Every in-app link is built here, so routes can move without hunting for strings. */
+export const paths = {
+  pipeline: (app?: string) => (app ? `/apps/${enc(app)}` : '/'),
+  environment: (app: string, env: string) => `/apps/${enc(app)}/environments/${enc(env)}`,
+  releases: (app?: string) => (app ? `/apps/${enc(app)}/releases` : '/releases'),
+  release: (app: string, version: string) => `/apps/${enc(app)}/releases/${enc(version)}`,
+  deployments: (filters: { app?: string; env?: string; status?: string } = {}) => {
+    const qs = new URLSearchParams(Object.entries(filters).filter(([, v]) => Boolean(v)) as [string, string][]);
+    const s = qs.toString();
+    return s ? `/deployments?${s}` : '/deployments';
+  },
+  deployment: (id: string) => `/deployments/${enc(id)}`,
+  audit: () => '/audit',
+  login: (next?: string) => (next ? `/login?next=${enc(next)}` : '/login'),
+};

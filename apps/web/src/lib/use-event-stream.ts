@@ -1,0 +1,2 @@
+/** Placeholder until the event client lands (see events.ts). */
+export function useEventStream(): void {}

@@ -1,0 +1,38 @@
+import { createBrowserRouter } from 'react-router';
+import { AppLayout } from './components/app-layout';
+import { NotFoundPage, RouteErrorPage } from './components/route-error';
+import { AuditPage } from './features/audit/audit-page';
+import { LoginPage } from './features/auth/login-page';
+import { DeploymentsPage } from './features/deployments/deployments-page';
+import { PipelinePage } from './features/environments/pipeline-page';
+import { ReleaseDetailPage } from './features/releases/release-detail-page';
+import { ReleasesPage } from './features/releases/releases-page';
+
+// Pages that draw charts load recharts on demand, keeping it out of the first download.
+const deploymentDetail = () =>
+  import('./features/deployments/deployment-detail-page').then((m) => ({ Component: m.DeploymentDetailPage }));
+const environmentDetail = () =>
+  import('./features/environments/environment-detail-page').then((m) => ({ Component: m.EnvironmentDetailPage }));
+
+export function createAppRouter() {
+  return createBrowserRouter([
+    {
+      path: '/',
+      Component: AppLayout,
+      ErrorBoundary: RouteErrorPage,
+      children: [
+        { index: true, Component: PipelinePage },
+        { path: 'apps/:app', Component: PipelinePage },
+        { path: 'apps/:app/environments/:env', lazy: environmentDetail },
+        { path: 'releases', Component: ReleasesPage },
+        { path: 'apps/:app/releases', Component: ReleasesPage },
+        { path: 'apps/:app/releases/:version', Component: ReleaseDetailPage },
+        { path: 'deployments', Component: DeploymentsPage },
+        { path: 'deployments/:id', lazy: deploymentDetail },
+        { path: 'audit', Component: AuditPage },
+        { path: 'login', Component: LoginPage },
+        { path: '*', Component: NotFoundPage },
+      ],
+    },
+  ]);
+}

@@ -1,0 +1,41 @@
+import Type from 'typebox';
+
+/** Request bodies and queries reject unknown fields (DESIGN §7: strict schemas). */
+export const strict = { additionalProperties: false } as const;
+
+export const Name = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  pattern: '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$',
+  description: 'Lower-case name: letters, digits and dashes',
+});
+
+export const Cursor = Type.String({ minLength: 1, maxLength: 200, description: 'Opaque cursor from a previous page' });
+export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50 });
+export const Reason = Type.String({ maxLength: 1000 });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
+
+export const ErrorEnvelope = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+    requestId: Type.String(),
+  },
+  { $id: 'ErrorEnvelope', description: 'Every error response (DESIGN §6)' },
+);
+export type ErrorEnvelope = Type.Static<typeof ErrorEnvelope>;
+
+/** Every list response is `{ items, nextCursor }`. */
+export const ListOf = <T extends Type.TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export type List<T> = { items: T[]; nextCursor: string | null };
+
+export const PageQuery = Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Limit) }, strict);
+
+export const AppParams = Type.Object({ app: Name }, strict);
+export const EnvParams = Type.Object({ app: Name, env: Name }, strict);
+export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, strict);

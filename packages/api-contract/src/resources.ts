@@ -1,0 +1,170 @@
+import Type from 'typebox';
+import { Name, NullableTimestamp, Reason, strict, Timestamp } from './common';
+
+export const StrategyName = Type.Union([Type.Literal('blue-green'), Type.Literal('rolling'), Type.Literal('canary')]);
+export type StrategyName = Type.Static<typeof StrategyName>;
+export const Color = Type.Union([Type.Literal('blue'), Type.Literal('green')]);
+export type Color = Type.Static<typeof Color>;
+export const DeploymentStatus = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('running'),
+  Type.Literal('paused'),
+  Type.Literal('succeeded'),
+  Type.Literal('failed'),
+  Type.Literal('rolled_back'),
+  Type.Literal('aborted'),
+]);
+export type DeploymentStatus = Type.Static<typeof DeploymentStatus>;
+export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['pending', 'running', 'paused'];
+
+export const Application = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  environments: Type.Array(Type.String(), { description: 'Environment names in pipeline order' }),
+  createdAt: Timestamp,
+});
+export type Application = Type.Static<typeof Application>;
+
+export const TrafficEntry = Type.Object({ pool: Color, version: Type.Union([Type.String(), Type.Null()]), weight: Type.Number() });
+export type TrafficEntry = Type.Static<typeof TrafficEntry>;
+
+export const InstanceView = Type.Object({
+  id: Type.String(),
+  pool: Color,
+  version: Type.String(),
+  status: Type.String(),
+  healthy: Type.Boolean(),
+  port: Type.Integer(),
+  restarts: Type.Integer(),
+  startedAt: Timestamp,
+});
+export type InstanceView = Type.Static<typeof InstanceView>;
+
+export const ActiveDeploymentSummary = Type.Object({
+  id: Type.String(),
+  status: DeploymentStatus,
+  strategy: StrategyName,
+  version: Type.String(),
+  waitingFor: Type.Union([Type.String(), Type.Null()]),
+  progress: Type.Unknown(),
+});
+
+export const Environment = Type.Object({
+  name: Type.String(),
+  position: Type.Integer(),
+  protected: Type.Boolean(),
+  requiresApproval: Type.Boolean(),
+  address: Type.Union([Type.String(), Type.Null()], { description: "URL where the environment's router serves the application" }),
+  live: Type.Union([Type.Object({ version: Type.String() }), Type.Null()]),
+  previous: Type.Union([Type.Object({ version: Type.String() }), Type.Null()]),
+  activeColor: Type.Union([Color, Type.Null()]),
+  traffic: Type.Array(TrafficEntry),
+  instances: Type.Array(InstanceView),
+  activeDeployment: Type.Union([ActiveDeploymentSummary, Type.Null()]),
+  replicas: Type.Integer(),
+  updatedAt: Timestamp,
+});
+export type Environment = Type.Static<typeof Environment>;
+
+export const Release = Type.Object({
+  id: Type.String(),
+  version: Type.String(),
+  artifact: Type.String(),
+  commit: Type.Union([Type.String(), Type.Null()]),
+  changelog: Type.Union([Type.String(), Type.Null()]),
+  buildUrl: Type.Union([Type.String(), Type.Null()]),
+  testResults: Type.Union([Type.Unknown(), Type.Null()]),
+  createdBy: Type.String(),
+  createdAt: Timestamp,
+  deployedTo: Type.Array(
+    Type.Object({ environment: Type.String(), live: Type.Boolean(), lastStatus: Type.Union([DeploymentStatus, Type.Null()]) }),
+  ),
+});
+export type Release = Type.Static<typeof Release>;
+
+export const CreateReleaseBody = Type.Object(
+  {
+    version: Type.String({ minLength: 1, maxLength: 64, pattern: '^[0-9A-Za-z][0-9A-Za-z.+_-]*$' }),
+    artifact: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      pattern: '^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$',
+      description: 'Reference the launcher runs (build path or image); never a command line',
+    }),
+    commit: Type.Optional(Type.String({ maxLength: 64 })),
+    changelog: Type.Optional(Type.String({ maxLength: 20000 })),
+    buildUrl: Type.Optional(Type.String({ maxLength: 2000, format: 'uri' })),
+    testResults: Type.Optional(
+      Type.Object(
+        {
+          passed: Type.Integer({ minimum: 0 }),
+          failed: Type.Integer({ minimum: 0 }),
+          skipped: Type.Optional(Type.Integer({ minimum: 0 })),
+          url: Type.Optional(Type.String({ maxLength: 2000 })),
+        },
+        strict,
+      ),
+    ),
+  },
+  strict,
+);
+export type CreateReleaseBody = Type.Static<typeof CreateReleaseBody>;
+
+export const Step = Type.Object({
+  position: Type.Integer(),
+  name: Type.String(),
+  status: Type.String(),
+  message: Type.Union([Type.String(), Type.Null()]),
+  startedAt: NullableTimestamp,
+  finishedAt: NullableTimestamp,
+});
+export type Step = Type.Static<typeof Step>;
+
+export const Deployment = Type.Object({
+  id: Type.String(),
+  application: Type.String(),
+  environment: Type.String(),
+  release: Type.Object({ version: Type.String(), artifact: Type.String() }),
+  fromVersion: Type.Union([Type.String(), Type.Null()]),
+  kind: Type.Union([Type.Literal('deploy'), Type.Literal('promote'), Type.Literal('rollback')]),
+  strategy: StrategyName,
+  status: DeploymentStatus,
+  waitingFor: Type.Union([Type.String(), Type.Null()]),
+  options: Type.Unknown(),
+  steps: Type.Array(Step),
+  progress: Type.Unknown(),
+  analysis: Type.Unknown(),
+  traffic: Type.Object({ requests: Type.Integer(), failed: Type.Integer() }),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  actor: Type.String(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Timestamp,
+  startedAt: NullableTimestamp,
+  finishedAt: NullableTimestamp,
+});
+export type Deployment = Type.Static<typeof Deployment>;
+
+export const DeploymentListQuery = Type.Object(
+  {
+    app: Type.Optional(Name),
+    env: Type.Optional(Name),
+    status: Type.Optional(DeploymentStatus),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  strict,
+);
+
+export const CreateDeploymentBody = Type.Object(
+  {
+    version: Type.String({ minLength: 1, maxLength: 64 }),
+    strategy: StrategyName,
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    reason: Type.Optional(Reason),
+  },
+  strict,
+);
+export type CreateDeploymentBody = Type.Static<typeof CreateDeploymentBody>;
+
+export const EnvNameParam = Name;

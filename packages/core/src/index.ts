@@ -1,0 +1,16 @@
+export * from './decisions.ts';
+export {
+  allowedActions,
+  type DeploymentState,
+  type InFlight,
+  InvalidOptionsError,
+  initialState,
+  isFinished,
+  normalizeInput,
+  type Phase,
+  type TransitionResult,
+  transition,
+} from './machine.ts';
+export * from './options.ts';
+export { type Batch, type DeploymentInput, type NormalizedInput, type Op, planBatches } from './program.ts';
+export * from './types.ts';

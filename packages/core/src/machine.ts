@@ -1,0 +1,883 @@
+// The deployment engine: runs a strategy's compiled program as a pure state machine.
+// transition(state, event, now) never mutates `state` and never reads a clock.
+import { type OptionError, parseStrategyOptions, type StrategyOptions } from './options.ts';
+import {
+  compileProgram,
+  type DeploymentInput,
+  type NormalizedInput,
+  type Op,
+  weightsFor,
+} from './program.ts';
+import {
+  type AnalysisResult,
+  type Color,
+  type Command,
+  type DeploymentEvent,
+  type DeploymentStatus,
+  type DeploymentStep,
+  isTerminalStatus,
+  type Outcome,
+  otherColor,
+  type Progress,
+  type RollbackTrigger,
+  type StrategyName,
+  type TerminalStatus,
+  type UserAction,
+  type WaitingFor,
+} from './types.ts';
+
+export type Phase = 'forward' | 'rollback' | 'cleanup' | 'done';
+
+/** The operation in flight: a command awaiting its result, a timed hold, or a wait for a person. */
+export interface InFlight {
+  opIndex: number;
+  attempt: number;
+  /** Command awaiting a result (null for holds and waits). */
+  command: Command | null;
+  /** Timer that completes (hold) or times out (wait) this operation. */
+  timer: string | null;
+  since: number;
+}
+
+export interface DeploymentState {
+  schemaVersion: 1;
+  strategy: StrategyName;
+  input: NormalizedInput;
+  options: StrategyOptions;
+  status: DeploymentStatus;
+  waitingFor: WaitingFor | null;
+  phase: Phase;
+  steps: DeploymentStep[];
+  program: Op[];
+  rollbackProgram: Op[];
+  /** Index of the next (or in-flight) operation in the current phase's program. */
+  pc: number;
+  inFlight: InFlight | null;
+  /** Timers the orchestrator must deliver: name → epoch ms. */
+  timers: Record<string, number>;
+  /** A plain pause by a person: progress stops at the next operation boundary. */
+  pause: { since: string; timer: string; actor: string | null } | null;
+  pauseCount: number;
+  /** What the forward program has put in motion; decides what a rollback must undo. */
+  touched: { newStarted: boolean; trafficMoved: boolean; oldMin: number };
+  /** Epoch ms of the last applied traffic change: analysis measures from there. */
+  lastTrafficAt: number | null;
+  rollback: {
+    finalStatus: TerminalStatus;
+    trigger: RollbackTrigger;
+    reason: string;
+    actor: string | null;
+  } | null;
+  progress: Progress;
+  analysis: AnalysisResult[];
+  outcome: Outcome | null;
+  /** Ids of commands whose result has been applied (duplicates are ignored). */
+  completedCommands: string[];
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface TransitionResult {
+  state: DeploymentState;
+  /** Execute in order; each carries a stable id. */
+  commands: Command[];
+  /** Set when the event was a user action not allowed now (the API answers 409 with it). */
+  rejected?: string;
+  /** Set when the event was a stale or duplicate result (harmless; nothing changed). */
+  ignored?: string;
+}
+
+export class InvalidOptionsError extends Error {
+  constructor(readonly errors: OptionError[]) {
+    super(`invalid deployment options: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
+    this.name = 'InvalidOptionsError';
+  }
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+// ---------------------------------------------------------------- creation
+
+export function normalizeInput(input: DeploymentInput): NormalizedInput {
+  if (!Number.isInteger(input.replicas) || input.replicas < 1) {
+    throw new RangeError('replicas must be a positive integer');
+  }
+  const newColor: Color = input.activeColor === 'blue' ? 'green' : 'blue';
+  const live = input.fromVersion !== null;
+  return {
+    version: input.version,
+    fromVersion: input.fromVersion,
+    activeColor: input.activeColor,
+    newColor,
+    oldColor: otherColor(newColor),
+    replicas: input.replicas,
+    activeInstances: live ? (input.activeInstances ?? input.replicas) : 0,
+    idlePool: input.idlePool ?? { version: null, instances: 0 },
+    protected: input.protected ?? false,
+    requiresApproval: input.requiresApproval ?? false,
+  };
+}
+
+/** A new deployment in status `pending`; send `{ type: 'start' }` to run it. Throws InvalidOptionsError. */
+export function initialState(input: DeploymentInput, now: number): DeploymentState {
+  const parsed = parseStrategyOptions(input.strategy, input.options ?? {}, { protected: input.protected });
+  if (!parsed.ok) throw new InvalidOptionsError(parsed.errors);
+  const n = normalizeInput(input);
+  const program = compileProgram(input.strategy, n, parsed.options);
+  const weights = weightsFor(n.newColor, 0);
+  return {
+    schemaVersion: 1,
+    strategy: input.strategy,
+    input: n,
+    options: parsed.options,
+    status: 'pending',
+    waitingFor: null,
+    phase: 'forward',
+    steps: program.steps,
+    program: program.ops,
+    rollbackProgram: [],
+    pc: 0,
+    inFlight: null,
+    timers: {},
+    pause: null,
+    pauseCount: 0,
+    touched: { newStarted: false, trafficMoved: false, oldMin: n.activeInstances },
+    lastTrafficAt: null,
+    rollback: null,
+    progress: {
+      instancesReady: n.idlePool.version === n.version ? n.idlePool.instances : 0,
+      instancesDesired: n.replicas,
+      weights,
+      activeColor: n.activeColor,
+      pools: {
+        [n.oldColor]: { version: n.fromVersion, instances: n.activeInstances, ready: n.activeInstances },
+        [n.newColor]: { version: n.idlePool.version, instances: n.idlePool.instances, ready: 0 },
+      } as Progress['pools'],
+      currentStep: null,
+      totalSteps: program.steps.length,
+    },
+    analysis: [],
+    outcome: null,
+    completedCommands: [],
+    createdAt: iso(now),
+    startedAt: null,
+    finishedAt: null,
+  };
+}
+
+// ---------------------------------------------------------------- engine
+
+interface Ctx {
+  s: DeploymentState;
+  cmds: Command[];
+  now: number;
+}
+
+const currentProgram = (s: DeploymentState): Op[] => (s.phase === 'rollback' ? s.rollbackProgram : s.program);
+const phasePrefix = (s: DeploymentState): string => (s.phase === 'rollback' ? 'rb' : 'fwd');
+
+function setTimer(ctx: Ctx, name: string, at: number): void {
+  ctx.s.timers[name] = at;
+  ctx.cmds.push({ kind: 'setTimer', id: `timer:${name}`, name, at });
+}
+
+function cancelTimer(ctx: Ctx, name: string | null | undefined): void {
+  if (!name || ctx.s.timers[name] === undefined) return;
+  delete ctx.s.timers[name];
+  ctx.cmds.push({ kind: 'cancelTimer', id: `cancel:${name}`, name });
+}
+
+function startStep(ctx: Ctx, index: number): void {
+  const step = ctx.s.steps[index];
+  if (step && step.status === 'pending') {
+    step.status = 'running';
+    step.startedAt = iso(ctx.now);
+  }
+  ctx.s.progress.currentStep = index;
+}
+
+function finishStep(
+  ctx: Ctx,
+  index: number,
+  status: 'succeeded' | 'failed' | 'skipped',
+  message?: string,
+): void {
+  const step = ctx.s.steps[index];
+  if (!step) return;
+  step.status = status;
+  step.finishedAt = iso(ctx.now);
+  if (message !== undefined) step.message = message;
+}
+
+function stepMessage(ctx: Ctx, index: number, message: string): void {
+  const step = ctx.s.steps[index];
+  if (step) step.message = message;
+}
+
+function buildCommand(ctx: Ctx, op: Op, id: string): Command | null {
+  const o = ctx.s.options;
+  switch (op.kind) {
+    case 'start':
+      return {
+        kind: 'startInstances',
+        id,
+        pool: op.pool,
+        version: op.version,
+        count: op.count,
+        total: op.total,
+      };
+    case 'stop':
+      return { kind: 'stopInstances', id, pool: op.pool, count: op.count, total: op.total };
+    case 'waitHealthy': {
+      const timeoutMs = o.healthTimeoutSeconds * 1000;
+      return {
+        kind: 'waitHealthy',
+        id,
+        pool: op.pool,
+        version: op.version,
+        count: op.count,
+        timeoutMs,
+        deadline: ctx.now + timeoutMs,
+      };
+    }
+    case 'traffic':
+      return { kind: 'setTraffic', id, weights: { ...op.weights }, activeColor: op.activeColor };
+    case 'preview':
+      return { kind: 'exposePreview', id, pool: op.pool };
+    case 'smoke':
+      return {
+        kind: 'smokeCheck',
+        id,
+        pool: op.pool,
+        version: op.version,
+        timeoutMs: o.healthTimeoutSeconds * 1000,
+      };
+    case 'analysis': {
+      const since = ctx.s.lastTrafficAt ?? ctx.now;
+      return { kind: 'collectMetrics', id, pool: op.pool, since, until: ctx.now, windowMs: ctx.now - since };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Record, at issue time, what a rollback would have to undo (pessimistic: the command may have run). */
+function noteTouched(s: DeploymentState, cmd: Command): void {
+  if (s.phase !== 'forward') return;
+  const { newColor, oldColor } = s.input;
+  if (cmd.kind === 'startInstances' && cmd.pool === newColor) s.touched.newStarted = true;
+  if (cmd.kind === 'setTraffic' && (cmd.weights[newColor] > 0 || cmd.activeColor === newColor)) {
+    s.touched.trafficMoved = true;
+  }
+  if (cmd.kind === 'stopInstances' && cmd.pool === oldColor) {
+    s.touched.oldMin = Math.min(s.touched.oldMin, cmd.total);
+  }
+}
+
+function issue(ctx: Ctx, op: Op, attempt: number): void {
+  const s = ctx.s;
+  const id = `${phasePrefix(s)}:${s.pc}:${op.kind}:${attempt}`;
+  const cmd = buildCommand(ctx, op, id);
+  s.inFlight = { opIndex: s.pc, attempt, command: cmd, timer: null, since: ctx.now };
+  if (cmd) {
+    noteTouched(s, cmd);
+    ctx.cmds.push(cmd);
+  }
+}
+
+/** Start operations until one has to wait for the outside world. */
+function run(ctx: Ctx): void {
+  const s = ctx.s;
+  for (;;) {
+    if (s.phase === 'done' || s.inFlight) return;
+    if (isTerminalStatus(s.status) && s.phase !== 'cleanup') return;
+    if (s.pause && s.phase === 'forward') return;
+    const program = currentProgram(s);
+    const op = program[s.pc];
+    if (!op) {
+      finishPhase(ctx);
+      return;
+    }
+    startStep(ctx, op.step);
+    switch (op.kind) {
+      case 'succeed':
+        succeed(ctx);
+        advancePc(ctx);
+        continue;
+      case 'hold': {
+        const name = `${phasePrefix(s)}:${s.pc}:hold`;
+        s.inFlight = { opIndex: s.pc, attempt: 1, command: null, timer: name, since: ctx.now };
+        setTimer(ctx, name, ctx.now + op.ms);
+        if (op.ms > 0) stepMessage(ctx, op.step, `holding until ${iso(ctx.now + op.ms)}`);
+        return;
+      }
+      case 'wait': {
+        const name = `${phasePrefix(s)}:${s.pc}:timeout`;
+        s.inFlight = { opIndex: s.pc, attempt: 1, command: null, timer: name, since: ctx.now };
+        s.status = 'paused';
+        s.waitingFor = op.for;
+        setTimer(ctx, name, ctx.now + s.options.waitTimeoutSeconds * 1000);
+        stepMessage(ctx, op.step, `waiting for ${op.for}`);
+        return;
+      }
+      default:
+        issue(ctx, op, 1);
+        return;
+    }
+  }
+}
+
+/** Move past the current operation; close its step when the next operation belongs to another. */
+function advancePc(ctx: Ctx): void {
+  const s = ctx.s;
+  const program = currentProgram(s);
+  const op = program[s.pc];
+  s.inFlight = null;
+  s.pc += 1;
+  const next = program[s.pc];
+  if (op && (!next || next.step !== op.step)) {
+    const step = s.steps[op.step];
+    if (step && step.status === 'running') finishStep(ctx, op.step, 'succeeded');
+  }
+}
+
+function liveAfterForward(s: DeploymentState): { liveVersion: string; liveColor: Color } {
+  return { liveVersion: s.input.version, liveColor: s.input.newColor };
+}
+
+function succeed(ctx: Ctx): void {
+  const s = ctx.s;
+  s.status = 'succeeded';
+  s.waitingFor = null;
+  s.finishedAt = iso(ctx.now);
+  s.phase = 'cleanup';
+  s.outcome = {
+    status: 'succeeded',
+    reason: `${s.input.version} is live on ${s.input.newColor}`,
+    failedStep: null,
+    failedMetric: null,
+    trigger: null,
+    actor: null,
+    ...liveAfterForward(s),
+  };
+}
+
+function finishPhase(ctx: Ctx): void {
+  const s = ctx.s;
+  if (s.phase === 'rollback' && s.rollback) {
+    s.status = s.rollback.finalStatus;
+    s.finishedAt = iso(ctx.now);
+    s.outcome = {
+      ...(s.outcome as Outcome),
+      status: s.rollback.finalStatus,
+      liveVersion: s.input.fromVersion,
+      liveColor: s.input.fromVersion === null ? null : s.input.activeColor,
+    };
+  }
+  s.phase = 'done';
+  s.inFlight = null;
+}
+
+function rollbackProgram(s: DeploymentState, step: number): Op[] {
+  const { input, touched } = s;
+  const ops: Op[] = [];
+  const { oldColor, newColor, fromVersion, activeInstances } = input;
+  if (fromVersion !== null && touched.oldMin < activeInstances) {
+    ops.push({
+      kind: 'start',
+      step,
+      pool: oldColor,
+      version: fromVersion,
+      count: activeInstances - touched.oldMin,
+      total: activeInstances,
+    });
+    ops.push({ kind: 'waitHealthy', step, pool: oldColor, version: fromVersion, count: activeInstances });
+  }
+  if (touched.trafficMoved) {
+    ops.push({ kind: 'traffic', step, weights: weightsFor(newColor, 0), activeColor: input.activeColor });
+  }
+  if (touched.newStarted) ops.push({ kind: 'stop', step, pool: newColor, count: 'all', total: 0 });
+  return ops;
+}
+
+/** Leave the forward program and return the environment to the release it had. */
+function startRollback(
+  ctx: Ctx,
+  trigger: RollbackTrigger,
+  reason: string,
+  actor: string | null,
+  failure?: { failedMetric?: AnalysisResult },
+): void {
+  const s = ctx.s;
+  const failedStepIndex = s.inFlight
+    ? currentProgram(s)[s.inFlight.opIndex]?.step
+    : currentProgram(s)[s.pc]?.step;
+  const failedStep = failedStepIndex === undefined ? null : (s.steps[failedStepIndex] ?? null);
+  if (s.inFlight) cancelTimer(ctx, s.inFlight.timer);
+  if (s.pause) cancelTimer(ctx, s.pause.timer);
+  for (const [i, step] of s.steps.entries()) {
+    if (step.status === 'running') {
+      if (trigger === 'failure' || trigger === 'timeout') finishStep(ctx, i, 'failed', reason);
+      else finishStep(ctx, i, 'skipped', reason);
+    } else if (step.status === 'pending') {
+      finishStep(ctx, i, 'skipped');
+    }
+  }
+  const touchedLive = s.touched.trafficMoved || s.touched.oldMin < s.input.activeInstances;
+  const finalStatus: TerminalStatus =
+    trigger === 'abort' ? 'aborted' : trigger === 'rollback' || touchedLive ? 'rolled_back' : 'failed';
+  const from = s.input.fromVersion;
+  const name =
+    trigger === 'abort'
+      ? from
+        ? `Abort: return to ${from}`
+        : 'Abort: clean up'
+      : touchedLive || trigger === 'rollback'
+        ? from
+          ? `Roll back to ${from}`
+          : 'Roll back'
+        : `Clean up ${s.input.version} on ${s.input.newColor}`;
+  s.steps.push({
+    key: 'rollback',
+    name,
+    status: 'pending',
+    startedAt: null,
+    finishedAt: null,
+    message: reason,
+  });
+  const step = s.steps.length - 1;
+  s.progress.totalSteps = s.steps.length;
+  s.rollbackProgram = rollbackProgram(s, step);
+  s.rollback = { finalStatus, trigger, reason, actor };
+  s.outcome = {
+    status: finalStatus,
+    reason,
+    failedStep: trigger === 'failure' || trigger === 'timeout' ? (failedStep?.key ?? null) : null,
+    failedMetric: failure?.failedMetric ?? null,
+    trigger,
+    actor,
+    liveVersion: from,
+    liveColor: from === null ? null : s.input.activeColor,
+  };
+  s.phase = 'rollback';
+  s.pc = 0;
+  s.inFlight = null;
+  s.pause = null;
+  s.waitingFor = null;
+  s.status = 'running';
+  startStep(ctx, step);
+  if (s.rollbackProgram.length === 0) finishStep(ctx, step, 'succeeded', `${reason} (nothing to undo)`);
+  run(ctx);
+}
+
+/** Something went wrong with the operation in flight. */
+function fail(
+  ctx: Ctx,
+  reason: string,
+  trigger: RollbackTrigger = 'failure',
+  failedMetric?: AnalysisResult,
+): void {
+  const s = ctx.s;
+  if (s.phase === 'forward') {
+    startRollback(ctx, trigger, reason, null, failedMetric ? { failedMetric } : undefined);
+    return;
+  }
+  const op = s.inFlight ? currentProgram(s)[s.inFlight.opIndex] : undefined;
+  if (op) finishStep(ctx, op.step, 'failed', reason);
+  if (s.inFlight) cancelTimer(ctx, s.inFlight.timer);
+  s.inFlight = null;
+  if (s.phase === 'rollback') {
+    s.status = 'failed';
+    s.finishedAt = iso(ctx.now);
+    s.outcome = {
+      ...(s.outcome as Outcome),
+      status: 'failed',
+      reason: `${s.rollback?.reason ?? 'rollback'}; then the rollback failed: ${reason}`,
+      // Unknown: the environment needs a person to look at it.
+      liveVersion: null,
+      liveColor: null,
+    };
+  }
+  // In cleanup the deployment stays succeeded; only the housekeeping step failed.
+  s.phase = 'done';
+}
+
+// ---------------------------------------------------------------- results
+
+const RESULT_FOR: Partial<Record<Command['kind'], readonly string[]>> = {
+  startInstances: ['instancesStarted'],
+  stopInstances: ['instancesStopped'],
+  waitHealthy: ['healthy', 'unhealthy', 'healthTimeout'],
+  setTraffic: ['trafficSet'],
+  exposePreview: ['previewReady'],
+  smokeCheck: ['smokeResult'],
+  collectMetrics: ['metrics'],
+};
+
+function evaluate(
+  ctx: Ctx,
+  op: Extract<Op, { kind: 'analysis' }>,
+  cmd: Command,
+  ev: Extract<DeploymentEvent, { type: 'metrics' }>,
+): AnalysisResult[] {
+  const s = ctx.s;
+  const a = s.options.analysis;
+  const step = s.steps[op.step]?.key ?? '';
+  const since = cmd.kind === 'collectMetrics' ? cmd.since : ctx.now;
+  const until = cmd.kind === 'collectMetrics' ? cmd.until : ctx.now;
+  const base = { step, pool: op.pool, at: iso(ctx.now), since, until };
+  const results: AnalysisResult[] = [];
+  if (ev.healthy !== undefined) {
+    const expected = s.progress.pools[op.pool].instances;
+    results.push({
+      ...base,
+      metric: 'health',
+      value: ev.healthy,
+      threshold: expected,
+      bound: 'min',
+      passed: ev.healthy >= expected,
+    });
+  }
+  if (a.minRequests > 0) {
+    results.push({
+      ...base,
+      metric: 'minRequests',
+      value: ev.requests,
+      threshold: a.minRequests,
+      bound: 'min',
+      passed: ev.requests >= a.minRequests,
+    });
+  }
+  const errorRate = ev.errorRate ?? (ev.requests > 0 ? ev.errors / ev.requests : 0);
+  results.push({
+    ...base,
+    metric: 'errorRate',
+    value: errorRate,
+    threshold: a.maxErrorRate,
+    bound: 'max',
+    passed: errorRate <= a.maxErrorRate,
+  });
+  if (a.maxP95Ms !== null && ev.p95Ms !== null) {
+    results.push({
+      ...base,
+      metric: 'p95Ms',
+      value: ev.p95Ms,
+      threshold: a.maxP95Ms,
+      bound: 'max',
+      passed: ev.p95Ms <= a.maxP95Ms,
+    });
+  }
+  return results;
+}
+
+const describe = (r: AnalysisResult): string =>
+  `${r.metric} ${Number(r.value.toFixed(4))} ${r.bound === 'max' ? '>' : '<'} ${r.bound === 'max' ? 'max' : 'min'} ${r.threshold}`;
+
+function onResult(ctx: Ctx, ev: Extract<DeploymentEvent, { commandId: string }>): string | undefined {
+  const s = ctx.s;
+  const inFlight = s.inFlight;
+  const cmd = inFlight?.command;
+  if (!inFlight || !cmd || cmd.id !== ev.commandId) {
+    return s.completedCommands.includes(ev.commandId)
+      ? `duplicate result for ${ev.commandId}`
+      : `no command ${ev.commandId} in flight`;
+  }
+  if (ev.type !== 'commandFailed' && !RESULT_FOR[cmd.kind]?.includes(ev.type)) {
+    return `${ev.type} does not answer ${cmd.kind}`;
+  }
+  const op = currentProgram(s)[inFlight.opIndex]!;
+  s.completedCommands.push(cmd.id);
+  const pool = s.progress.pools;
+
+  if (ev.type === 'commandFailed') {
+    if (inFlight.attempt <= s.options.commandRetries) {
+      stepMessage(ctx, op.step, `${cmd.kind} failed (${ev.message}); retrying`);
+      issue(ctx, op, inFlight.attempt + 1);
+      return undefined;
+    }
+    fail(ctx, `${cmd.kind} failed: ${ev.message}`);
+    return undefined;
+  }
+
+  switch (ev.type) {
+    case 'instancesStarted':
+      if (cmd.kind === 'startInstances') {
+        pool[cmd.pool].instances = cmd.total;
+        pool[cmd.pool].version = cmd.version;
+      }
+      break;
+    case 'instancesStopped':
+      if (cmd.kind === 'stopInstances') {
+        pool[cmd.pool].instances = cmd.total;
+        pool[cmd.pool].ready = Math.min(pool[cmd.pool].ready, cmd.total);
+        if (cmd.total === 0) pool[cmd.pool].version = null;
+      }
+      break;
+    case 'healthy':
+      if (cmd.kind === 'waitHealthy') pool[cmd.pool].ready = ev.count ?? cmd.count;
+      break;
+    case 'unhealthy':
+    case 'healthTimeout':
+      if (cmd.kind === 'waitHealthy') {
+        if (ev.count !== undefined) pool[cmd.pool].ready = ev.count;
+        const why =
+          ev.type === 'unhealthy'
+            ? `failed health checks${ev.message ? `: ${ev.message}` : ''}`
+            : `not healthy within ${Math.round(cmd.timeoutMs / 1000)}s${ev.count !== undefined ? ` (${ev.count}/${cmd.count} healthy)` : ''}`;
+        updateReady(s);
+        fail(
+          ctx,
+          `${cmd.version} on ${cmd.pool} ${why}`,
+          ev.type === 'healthTimeout' ? 'timeout' : 'failure',
+        );
+        return undefined;
+      }
+      break;
+    case 'trafficSet':
+      if (cmd.kind === 'setTraffic') {
+        s.progress.weights = { ...cmd.weights };
+        s.progress.activeColor = cmd.activeColor;
+        s.lastTrafficAt = ctx.now;
+      }
+      break;
+    case 'previewReady':
+      if (ev.url) stepMessage(ctx, op.step, `preview at ${ev.url}`);
+      break;
+    case 'smokeResult':
+      if (!ev.passed) {
+        fail(ctx, `smoke check failed${ev.message ? `: ${ev.message}` : ''}`);
+        return undefined;
+      }
+      if (ev.message) stepMessage(ctx, op.step, ev.message);
+      break;
+    case 'metrics': {
+      if (op.kind !== 'analysis') break;
+      const results = evaluate(ctx, op, cmd, ev);
+      s.analysis.push(...results);
+      const breach = results.find((r) => !r.passed);
+      if (breach) {
+        fail(
+          ctx,
+          `analysis failed at ${s.steps[op.step]?.name ?? op.step}: ${describe(breach)}`,
+          'failure',
+          breach,
+        );
+        return undefined;
+      }
+      stepMessage(ctx, op.step, `analysis passed (${ev.requests} requests)`);
+      break;
+    }
+  }
+  updateReady(s);
+  advancePc(ctx);
+  run(ctx);
+  return undefined;
+}
+
+function updateReady(s: DeploymentState): void {
+  s.progress.instancesReady = s.progress.pools[s.input.newColor].ready;
+}
+
+// ---------------------------------------------------------------- user actions
+
+function currentOp(s: DeploymentState): Op | undefined {
+  return s.inFlight ? currentProgram(s)[s.inFlight.opIndex] : undefined;
+}
+
+/** The user actions the deployment accepts now (for buttons and 409s). */
+export function allowedActions(s: DeploymentState): UserAction[] {
+  if (s.status === 'pending') return ['abort'];
+  if (s.phase !== 'forward' || isTerminalStatus(s.status)) return [];
+  const actions: UserAction[] = [];
+  const op = currentOp(s);
+  if (s.waitingFor === null) {
+    actions.push(s.pause ? 'resume' : 'pause');
+    if (op?.kind === 'hold' && op.advanceable && !s.pause) actions.push('advance');
+  } else if (s.waitingFor === 'approval') {
+    actions.push('approve');
+  } else if (s.waitingFor === 'switch') {
+    actions.push('switch', 'advance');
+  } else {
+    actions.push('advance');
+  }
+  actions.push('abort', 'rollback');
+  return actions;
+}
+
+function onAction(ctx: Ctx, ev: Extract<DeploymentEvent, { type: UserAction }>): string | undefined {
+  const s = ctx.s;
+  if (!allowedActions(s).includes(ev.type)) {
+    const where = s.waitingFor
+      ? `${s.status}, waiting for ${s.waitingFor}`
+      : s.phase === 'rollback'
+        ? 'rolling back'
+        : s.status;
+    return `cannot ${ev.type} a deployment that is ${where}`;
+  }
+  const actor = ev.actor ?? null;
+  const by = actor ? ` by ${actor}` : '';
+  switch (ev.type) {
+    case 'abort':
+      if (s.status === 'pending') {
+        s.status = 'aborted';
+        s.phase = 'done';
+        s.finishedAt = iso(ctx.now);
+        for (const [i, step] of s.steps.entries())
+          if (step.status === 'pending') finishStep(ctx, i, 'skipped');
+        s.outcome = {
+          status: 'aborted',
+          reason: ev.reason ?? `aborted${by} before it started`,
+          failedStep: null,
+          failedMetric: null,
+          trigger: 'abort',
+          actor,
+          liveVersion: s.input.fromVersion,
+          liveColor: s.input.fromVersion === null ? null : s.input.activeColor,
+        };
+        return undefined;
+      }
+      startRollback(ctx, 'abort', ev.reason ?? `aborted${by}`, actor);
+      return undefined;
+    case 'rollback':
+      startRollback(ctx, 'rollback', ev.reason ?? `rolled back${by}`, actor);
+      return undefined;
+    case 'pause': {
+      s.pauseCount += 1;
+      const timer = `pause:${s.pauseCount}:timeout`;
+      s.pause = { since: iso(ctx.now), timer, actor };
+      s.status = 'paused';
+      setTimer(ctx, timer, ctx.now + s.options.waitTimeoutSeconds * 1000);
+      return undefined;
+    }
+    case 'resume':
+      cancelTimer(ctx, s.pause?.timer);
+      s.pause = null;
+      s.status = 'running';
+      run(ctx);
+      return undefined;
+    case 'approve':
+    case 'switch':
+    case 'advance': {
+      const op = currentOp(s);
+      if (!op) return 'nothing to advance';
+      const label = ev.type === 'approve' ? 'approved' : ev.type === 'switch' ? 'switched' : 'advanced';
+      cancelTimer(ctx, s.inFlight?.timer);
+      stepMessage(ctx, op.step, `${label}${by}`);
+      s.status = 'running';
+      s.waitingFor = null;
+      advancePc(ctx);
+      run(ctx);
+      return undefined;
+    }
+  }
+}
+
+function onTimer(ctx: Ctx, name: string): string | undefined {
+  const s = ctx.s;
+  if (s.timers[name] === undefined) return `timer ${name} is not set`;
+  delete s.timers[name];
+  if (s.pause?.timer === name) {
+    fail(ctx, `paused for longer than ${s.options.waitTimeoutSeconds}s`, 'timeout');
+    return undefined;
+  }
+  const op = currentOp(s);
+  if (!op || s.inFlight?.timer !== name) return `timer ${name} belongs to no operation`;
+  if (op.kind === 'wait') {
+    fail(ctx, `no ${op.for} within ${s.options.waitTimeoutSeconds}s`, 'timeout');
+    return undefined;
+  }
+  advancePc(ctx);
+  run(ctx);
+  return undefined;
+}
+
+/** After an orchestrator restart: ask again for everything still outstanding, with the same ids. */
+function onResumed(ctx: Ctx): void {
+  const s = ctx.s;
+  for (const [name, at] of Object.entries(s.timers))
+    ctx.cmds.push({ kind: 'setTimer', id: `timer:${name}`, name, at });
+  const cmd = s.inFlight?.command;
+  if (cmd) {
+    ctx.cmds.push(
+      cmd.kind === 'waitHealthy' ? { ...cmd, timeoutMs: Math.max(0, cmd.deadline - ctx.now) } : { ...cmd },
+    );
+  }
+}
+
+function onSuperseded(ctx: Ctx): string | undefined {
+  const s = ctx.s;
+  if (s.phase !== 'cleanup')
+    return s.phase === 'done' ? 'nothing left to do' : 'deployment is still in progress';
+  const op = currentOp(s) ?? currentProgram(s)[s.pc];
+  if (s.inFlight?.command) return 'housekeeping already under way';
+  if (s.inFlight) cancelTimer(ctx, s.inFlight.timer);
+  if (op) finishStep(ctx, op.step, 'skipped', 'superseded by a newer deployment');
+  for (const [i, step] of s.steps.entries()) if (step.status === 'pending') finishStep(ctx, i, 'skipped');
+  s.inFlight = null;
+  s.phase = 'done';
+  return undefined;
+}
+
+/**
+ * The single entry point: apply one event at time `now` (epoch ms).
+ * Pure: returns a new state and the commands to execute, in order.
+ */
+export function transition(state: DeploymentState, event: DeploymentEvent, now: number): TransitionResult {
+  const ctx: Ctx = { s: structuredClone(state), cmds: [], now };
+  const s = ctx.s;
+  let note: { rejected?: string; ignored?: string } = {};
+  switch (event.type) {
+    case 'start':
+      if (s.status !== 'pending') {
+        note = { ignored: 'already started' };
+        break;
+      }
+      s.status = 'running';
+      s.startedAt = iso(now);
+      run(ctx);
+      break;
+    case 'instancesStarted':
+    case 'instancesStopped':
+    case 'healthy':
+    case 'unhealthy':
+    case 'healthTimeout':
+    case 'trafficSet':
+    case 'previewReady':
+    case 'smokeResult':
+    case 'metrics':
+    case 'commandFailed': {
+      const ignored = onResult(ctx, event);
+      if (ignored) note = { ignored };
+      break;
+    }
+    case 'timerFired': {
+      const ignored = onTimer(ctx, event.name);
+      if (ignored) note = { ignored };
+      break;
+    }
+    case 'pause':
+    case 'resume':
+    case 'abort':
+    case 'advance':
+    case 'approve':
+    case 'switch':
+    case 'rollback': {
+      const rejected = onAction(ctx, event);
+      if (rejected) note = { rejected };
+      break;
+    }
+    case 'resumed':
+      onResumed(ctx);
+      break;
+    case 'superseded': {
+      const ignored = onSuperseded(ctx);
+      if (ignored) note = { ignored };
+      break;
+    }
+  }
+  if (note.rejected || note.ignored) return { state, commands: [], ...note };
+  return { state: s, commands: ctx.cmds };
+}
+
+export const isFinished = (s: DeploymentState): boolean => s.phase === 'done';

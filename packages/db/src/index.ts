@@ -1,0 +1,14 @@
+export * from './audit.ts';
+export * from './bootstrap.ts';
+export * from './client.ts';
+export * from './cursor.ts';
+export * from './embedded.ts';
+export * from './events.ts';
+export { Prisma, PrismaClient } from './generated/client.ts';
+export type * from './generated/client.ts';
+export * from './migrate.ts';
+export * from './repos/application-repo.ts';
+export * from './repos/deployment-repo.ts';
+export * from './repos/environment-repo.ts';
+export * from './repos/release-repo.ts';
+export * from './seed.ts';

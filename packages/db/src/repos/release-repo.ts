@@ -1,0 +1,50 @@
+import type { Db } from '../client.ts';
+import { afterCursor, newestFirst, page } from '../cursor.ts';
+
+const releaseView = {
+  liveIn: { select: { name: true } },
+  deployments: {
+    orderBy: newestFirst,
+    select: { status: true, environment: { select: { name: true } } },
+  },
+};
+
+export function createReleaseRepo(root: Db) {
+  return {
+    async list(applicationId: string, opts: { cursor?: string | undefined; limit: number }, db: Db = root) {
+      const rows = await db.release.findMany({
+        where: { applicationId, ...afterCursor(opts.cursor) },
+        orderBy: newestFirst,
+        take: opts.limit + 1,
+        include: releaseView,
+      });
+      return page(rows, opts.limit);
+    },
+    findByVersion(applicationId: string, version: string, db: Db = root) {
+      return db.release.findUnique({
+        where: { applicationId_version: { applicationId, version } },
+        include: releaseView,
+      });
+    },
+    create(
+      data: {
+        applicationId: string;
+        version: string;
+        artifact: string;
+        commit?: string | null;
+        changelog?: string | null;
+        buildUrl?: string | null;
+        testResults?: object | null;
+        createdBy: string;
+      },
+      db: Db = root,
+    ) {
+      return db.release.create({
+        data: { ...data, testResults: data.testResults ?? undefined },
+        include: releaseView,
+      });
+    },
+  };
+}
+export type ReleaseRepo = ReturnType<typeof createReleaseRepo>;
+export type ReleaseViewRow = NonNullable<Awaited<ReturnType<ReleaseRepo['findByVersion']>>>;

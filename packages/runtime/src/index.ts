@@ -1,0 +1,35 @@
+export { checkHealth, probeHttp, waitHealthy } from './health';
+export {
+  LAUNCHER_PLACEHOLDERS,
+  LauncherError,
+  type LauncherPlaceholder,
+  type LauncherValues,
+  parseLauncher,
+  renderLauncher,
+  splitCommandLine,
+  validateArtifactRef,
+  validateLabel,
+} from './launcher';
+export { LocalDriver, type LocalDriverOptions } from './local-driver';
+export { freePort, isAlive, tailFile, tsxLoader } from './proc';
+export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client';
+export {
+  ConfigValidationError,
+  type PoolConfig,
+  parseTarget,
+  type RouterConfig,
+  type RouterConfigState,
+  validateRouterConfig,
+} from './router/config';
+export {
+  type AdoptRouterOptions,
+  adoptRouter,
+  type RouterProcess,
+  type StartRouterOptions,
+  startRouter,
+  stopRouter,
+} from './router/process';
+export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } from './router/router';
+export type { PoolWindowStats } from './router/stats';
+export type { SupervisorSpec, SupervisorStatus } from './supervisor';
+export type * from './types';

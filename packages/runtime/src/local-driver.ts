@@ -1,0 +1,330 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { checkHealth, probeHttp, waitHealthy } from './health';
+import { LauncherError, renderLauncher, validateArtifactRef, validateLabel } from './launcher';
+import {
+  freePort,
+  isAlive,
+  isOurProcess,
+  processGroupOf,
+  RUNTIME_SRC_DIR,
+  signal,
+  tailFile,
+  tsxLoader,
+  waitForExit,
+} from './proc';
+import { readStatusFile, type SupervisorSpec } from './supervisor';
+import type {
+  AdoptableRecord,
+  AdoptResult,
+  DriverCapabilities,
+  HealthResult,
+  InstanceRecord,
+  InstanceSpec,
+  InstanceStatus,
+  RuntimeDriver,
+  StopOptions,
+  WaitHealthyResult,
+} from './types';
+
+const SUPERVISOR_ENTRY = join(RUNTIME_SRC_DIR, 'supervisor-main.ts');
+/** Appears in the supervisor's command line; checked before signalling a PID read from disk. */
+const SUPERVISOR_MARKER = 'supervisor-main';
+
+export interface LocalDriverOptions {
+  /** Instance directories (spec, status, log) go under `<dataDir>/instances/<instanceId>/`. */
+  dataDir: string;
+  /** Base for relative launcher working directories; default `process.cwd()`. */
+  workspaceDir?: string;
+  /** Interface instances listen on and are probed at; default 127.0.0.1. */
+  host?: string;
+  /** Grace period after SIGTERM; default 10 s. */
+  stopTimeoutMs?: number;
+  backoff?: Partial<SupervisorSpec['backoff']>;
+  maxRestarts?: number | null;
+  /** Variables copied from the control plane's environment; the rest (secrets!) is not passed on. */
+  inheritEnv?: string[];
+  maxLogBytes?: number;
+}
+
+const DEFAULT_INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
+
+interface StoredInstance {
+  spec: SupervisorSpec;
+  record: InstanceRecord;
+}
+
+export class LocalDriver implements RuntimeDriver {
+  readonly kind = 'local';
+  readonly capabilities: DriverCapabilities = {
+    survivesControlPlaneRestart: true,
+    enforcesMemoryLimit: false,
+    enforcesCpuLimit: false,
+  };
+  readonly dataDir: string;
+  private readonly workspaceDir: string;
+  private readonly host: string;
+  private readonly stopTimeoutMs: number;
+  private readonly backoff: SupervisorSpec['backoff'];
+  private readonly maxRestarts: number | null;
+  private readonly inheritEnv: string[];
+  private readonly maxLogBytes: number;
+  private readonly known = new Map<string, InstanceRecord>();
+
+  constructor(options: LocalDriverOptions) {
+    this.dataDir = resolve(options.dataDir);
+    this.workspaceDir = resolve(options.workspaceDir ?? process.cwd());
+    this.host = options.host ?? '127.0.0.1';
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 10_000;
+    this.backoff = { initialMs: 500, maxMs: 30_000, resetAfterMs: 30_000, ...options.backoff };
+    this.maxRestarts = options.maxRestarts ?? null;
+    this.inheritEnv = options.inheritEnv ?? DEFAULT_INHERIT;
+    this.maxLogBytes = options.maxLogBytes ?? 5 * 1024 * 1024;
+  }
+
+  instanceDir(id: string): string {
+    validateLabel('instance id', id);
+    return join(this.dataDir, 'instances', id);
+  }
+
+  async start(spec: InstanceSpec): Promise<InstanceRecord> {
+    validateLabel('instance id', spec.instanceId);
+    validateLabel('version', spec.version);
+    validateLabel('pool', spec.pool);
+    validateArtifactRef(spec.artifact);
+    if (!spec.environment || spec.environment.length > 200) throw new LauncherError('invalid environment');
+    const healthPath = spec.healthPath ?? '/healthz';
+    if (!healthPath.startsWith('/')) throw new LauncherError('healthPath must start with /');
+
+    const existing = this.readStored(spec.instanceId);
+    if (existing && isOurProcess(existing.record.supervisorPid, SUPERVISOR_MARKER)) {
+      throw new LauncherError(`instance ${spec.instanceId} is already running (pid ${existing.record.supervisorPid})`);
+    }
+
+    const port = spec.port ?? (await freePort(this.host));
+    const values = {
+      version: spec.version,
+      artifact: spec.artifact,
+      port: String(port),
+      pool: spec.pool,
+      instanceId: spec.instanceId,
+    };
+    let { command, args } = renderLauncher(spec.launcher.command, values);
+    // Run `node` launchers with the control plane's own Node binary, independent of PATH.
+    if (command === 'node') command = process.execPath;
+
+    const env: Record<string, string> = {};
+    for (const name of this.inheritEnv) {
+      const value = process.env[name];
+      if (value !== undefined) env[name] = value;
+    }
+    Object.assign(env, spec.launcher.env, spec.env, {
+      PORT: String(port),
+      QUBOT_VERSION: spec.version,
+      QUBOT_POOL: spec.pool,
+      QUBOT_INSTANCE_ID: spec.instanceId,
+      QUBOT_ARTIFACT: spec.artifact,
+    });
+    if (spec.resources?.memoryMb !== undefined) env.QUBOT_MEMORY_LIMIT_MB = String(spec.resources.memoryMb);
+    if (spec.resources?.cpus !== undefined) env.QUBOT_CPU_LIMIT = String(spec.resources.cpus);
+
+    const dir = this.instanceDir(spec.instanceId);
+    mkdirSync(dir, { recursive: true });
+    const cwd = spec.launcher.cwd
+      ? isAbsolute(spec.launcher.cwd)
+        ? spec.launcher.cwd
+        : resolve(this.workspaceDir, spec.launcher.cwd)
+      : this.workspaceDir;
+    const supervisorSpec: SupervisorSpec = {
+      id: spec.instanceId,
+      command,
+      args,
+      cwd,
+      env,
+      logPath: join(dir, 'instance.log'),
+      statusPath: join(dir, 'status.json'),
+      stopTimeoutMs: this.stopTimeoutMs,
+      backoff: this.backoff,
+      maxRestarts: this.maxRestarts,
+      maxLogBytes: this.maxLogBytes,
+    };
+    const specPath = join(dir, 'spec.json');
+    writeFileSync(specPath, JSON.stringify(supervisorSpec, null, 2));
+
+    const supervisor = spawn(process.execPath, ['--import', tsxLoader(), SUPERVISOR_ENTRY, specPath], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      // Own session and process group: a control-plane exit (or Ctrl-C on its terminal) leaves it be.
+      detached: true,
+      stdio: 'ignore',
+    });
+    const supervisorPid = await new Promise<number>((ok, fail) => {
+      supervisor.once('spawn', () => ok(supervisor.pid as number));
+      supervisor.once('error', fail);
+    });
+    supervisor.unref();
+
+    const record: InstanceRecord = {
+      id: spec.instanceId,
+      environment: spec.environment,
+      pool: spec.pool,
+      version: spec.version,
+      artifact: spec.artifact,
+      host: this.host,
+      port,
+      url: `http://${this.host}:${port}`,
+      target: `${this.host}:${port}`,
+      supervisorPid,
+      pid: null,
+      logPath: supervisorSpec.logPath,
+      statusPath: supervisorSpec.statusPath,
+      healthPath,
+      startedAt: new Date().toISOString(),
+    };
+    writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2));
+    this.known.set(record.id, record);
+    return record;
+  }
+
+  async stop(instance: Pick<InstanceRecord, 'id'> & Partial<InstanceRecord>, options: StopOptions = {}) {
+    const stored = this.readStored(instance.id);
+    const pid = instance.supervisorPid ?? stored?.record.supervisorPid ?? null;
+    const timeoutMs = options.timeoutMs ?? this.stopTimeoutMs;
+    this.known.delete(instance.id);
+    if (!pid) return;
+    if (isOurProcess(pid, SUPERVISOR_MARKER)) {
+      signal(pid, 'SIGTERM');
+      const gone = await waitForExit(pid, timeoutMs + 2_000, () => !isOurProcess(pid, SUPERVISOR_MARKER));
+      // The supervisor leads its own process group, so this also reaches an instance it left behind.
+      if (!gone) signal(-pid, 'SIGKILL');
+      await waitForExit(pid, 2_000, () => !isOurProcess(pid, SUPERVISOR_MARKER));
+      return;
+    }
+    // Supervisor killed outright: its instance may live on as an orphan in the supervisor's group.
+    const orphan = readStatusFile(join(this.instanceDir(instance.id), 'status.json'))?.pid ?? null;
+    if (orphan && isAlive(orphan) && processGroupOf(orphan) === pid) {
+      signal(-pid, 'SIGTERM');
+      if (!(await waitForExit(orphan, timeoutMs))) signal(-pid, 'SIGKILL');
+    }
+  }
+
+  async stopAll(environment: string, options: StopOptions = {}) {
+    const targets = this.scan().filter((s) => s.record.environment === environment);
+    await Promise.all(targets.map((s) => this.stop(s.record, options)));
+  }
+
+  async status(instance: Pick<InstanceRecord, 'id'>): Promise<InstanceStatus> {
+    const s = readStatusFile(join(this.instanceDir(instance.id), 'status.json'));
+    const stored = this.readStored(instance.id);
+    const supervisorPid = s?.supervisorPid ?? stored?.record.supervisorPid ?? null;
+    const supervisorAlive = isOurProcess(supervisorPid, SUPERVISOR_MARKER);
+    const pid = supervisorAlive ? (s?.pid ?? null) : null;
+    return {
+      id: instance.id,
+      state: s ? (supervisorAlive || s.state === 'stopped' || s.state === 'failed' ? s.state : 'stopped') : 'unknown',
+      alive: supervisorAlive && pid !== null && isAlive(pid),
+      supervisorPid,
+      supervisorAlive,
+      pid,
+      restarts: s?.restarts ?? 0,
+      lastExitCode: s?.lastExitCode ?? null,
+      lastExitSignal: s?.lastExitSignal ?? null,
+      startedAt: s?.startedAt ?? null,
+      updatedAt: s?.updatedAt ?? null,
+    };
+  }
+
+  checkHealth(instance: InstanceRecord, timeoutMs?: number): Promise<HealthResult> {
+    return checkHealth(instance, timeoutMs);
+  }
+
+  waitHealthy(instances: InstanceRecord[], timeoutMs: number, signal?: AbortSignal): Promise<WaitHealthyResult> {
+    return waitHealthy(instances, timeoutMs, signal);
+  }
+
+  async adopt(records: AdoptableRecord[]): Promise<AdoptResult[]> {
+    return Promise.all(
+      records.map(async (r): Promise<AdoptResult> => {
+        const fail = (error: string, alive = false): AdoptResult => ({
+          id: r.id,
+          alive,
+          answering: false,
+          healthy: false,
+          record: null,
+          error,
+        });
+        let stored: StoredInstance | null;
+        try {
+          stored = this.readStored(r.id);
+        } catch (err) {
+          return fail((err as Error).message);
+        }
+        const supervisorPid = r.supervisorPid ?? stored?.record.supervisorPid ?? null;
+        if (!stored) return fail('no instance directory');
+        if (!isOurProcess(supervisorPid, SUPERVISOR_MARKER)) return fail('supervisor is not running');
+        const st = await this.status({ id: r.id });
+        const host = r.host ?? stored.record.host;
+        const healthPath = r.healthPath ?? stored.record.healthPath;
+        const record: InstanceRecord = {
+          ...stored.record,
+          host,
+          port: r.port,
+          url: `http://${host}:${r.port}`,
+          target: `${host}:${r.port}`,
+          supervisorPid: supervisorPid as number,
+          pid: st.pid,
+          healthPath,
+        };
+        const probe = await probeHttp(r.id, `${record.url}${healthPath}`, 2_000);
+        this.known.set(r.id, record);
+        return {
+          id: r.id,
+          alive: true,
+          answering: probe.status !== null,
+          healthy: probe.healthy,
+          record,
+          error: probe.status === null ? probe.error : null,
+        };
+      }),
+    );
+  }
+
+  logs(instance: Pick<InstanceRecord, 'id'>, lines = 200): Promise<string[]> {
+    return tailFile(join(this.instanceDir(instance.id), 'instance.log'), lines);
+  }
+
+  list(environment?: string): InstanceRecord[] {
+    return [...this.known.values()].filter((r) => environment === undefined || r.environment === environment);
+  }
+
+  /** Every instance directory on disk (started by this or an earlier control-plane process). */
+  scan(): StoredInstance[] {
+    let ids: string[];
+    try {
+      ids = readdirSync(join(this.dataDir, 'instances'));
+    } catch {
+      return [];
+    }
+    return ids.flatMap((id) => {
+      try {
+        const s = this.readStored(id);
+        return s ? [s] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  private readStored(id: string): StoredInstance | null {
+    const dir = this.instanceDir(id);
+    try {
+      return {
+        spec: JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as SupervisorSpec,
+        record: JSON.parse(readFileSync(join(dir, 'record.json'), 'utf8')) as InstanceRecord,
+      };
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isOurProcess, RUNTIME_SRC_DIR, signal, tailFile, tsxLoader, waitForExit } from '../proc';
+import { RouterClient } from './client';
+
+const ROUTER_ENTRY = join(RUNTIME_SRC_DIR, 'router', 'router-main.ts');
+/** Appears in the router's command line; checked before signalling a PID read from the database. */
+const ROUTER_MARKER = 'router-main';
+
+export interface StartRouterOptions {
+  /** Traffic port: the environment's stable address. */
+  port: number;
+  /** Control API port (127.0.0.1 only). */
+  controlPort: number;
+  secret: string;
+  /** Persisted routing config; reloaded when the router restarts. */
+  stateFile: string;
+  /** The router's stdout/stderr (appended). */
+  logFile: string;
+  /** Interface for the traffic port; default 127.0.0.1. */
+  host?: string;
+  startTimeoutMs?: number;
+}
+
+export interface RouterProcess {
+  pid: number;
+  port: number;
+  controlPort: number;
+  /** Where the environment's traffic goes, e.g. `http://127.0.0.1:9100`. */
+  address: string;
+  controlUrl: string;
+  client: RouterClient;
+}
+
+/** Starts a detached router process (it outlives the caller) and waits until its control API answers. */
+export async function startRouter(options: StartRouterOptions): Promise<RouterProcess> {
+  const logFile = resolve(options.logFile);
+  mkdirSync(dirname(logFile), { recursive: true });
+  const fd = openSync(logFile, 'a');
+  const host = options.host ?? '127.0.0.1';
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(process.execPath, ['--import', tsxLoader(), ROUTER_ENTRY], {
+      cwd: dirname(logFile),
+      env: {
+        PATH: process.env.PATH ?? '',
+        QUBOT_ROUTER_PORT: String(options.port),
+        QUBOT_ROUTER_CONTROL_PORT: String(options.controlPort),
+        QUBOT_ROUTER_SECRET: options.secret,
+        QUBOT_ROUTER_STATE_FILE: resolve(options.stateFile),
+        QUBOT_ROUTER_HOST: host,
+      },
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = await new Promise<number>((ok, fail) => {
+    child.once('spawn', () => ok(child.pid as number));
+    child.once('error', fail);
+  });
+  let exited: string | null = null;
+  child.once('exit', (code, sig) => {
+    exited = `router exited early (code ${code}, signal ${sig})`;
+  });
+  child.unref();
+
+  const client = new RouterClient({ controlUrl: `http://127.0.0.1:${options.controlPort}`, secret: options.secret });
+  const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
+  while (true) {
+    if (exited) {
+      const tail = await tailFile(logFile, 20);
+      throw new Error(`${exited}:\n${tail.join('\n')}`);
+    }
+    try {
+      const h = await client.health();
+      // Another process on that port would answer too; only our child counts.
+      if (h.pid === pid) break;
+      signal(pid, 'SIGKILL');
+      throw new Error(`control port ${options.controlPort} is taken by process ${h.pid}`);
+    } catch (err) {
+      if ((err as Error).message.startsWith('control port')) throw err;
+    }
+    if (Date.now() > deadline) {
+      signal(pid, 'SIGKILL');
+      throw new Error('router did not become ready in time');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    pid,
+    port: options.port,
+    controlPort: options.controlPort,
+    address: `http://${host}:${options.port}`,
+    controlUrl: client.controlUrl,
+    client,
+  };
+}
+
+export interface AdoptRouterOptions {
+  pid: number;
+  port: number;
+  controlPort: number;
+  secret: string;
+  host?: string;
+}
+
+/**
+ * Re-attaches to a router started by an earlier control-plane process: alive, ours (command line),
+ * and answering on its control port with the same pid. Returns null when it is not.
+ */
+export async function adoptRouter(options: AdoptRouterOptions): Promise<RouterProcess | null> {
+  if (!isOurProcess(options.pid, ROUTER_MARKER)) return null;
+  const client = new RouterClient({ controlUrl: `http://127.0.0.1:${options.controlPort}`, secret: options.secret });
+  try {
+    const h = await client.health();
+    if (h.pid !== options.pid) return null;
+    // Checks the secret too: a router we cannot control is not adopted.
+    await client.getConfig();
+  } catch {
+    return null;
+  }
+  return {
+    pid: options.pid,
+    port: options.port,
+    controlPort: options.controlPort,
+    address: `http://${options.host ?? '127.0.0.1'}:${options.port}`,
+    controlUrl: client.controlUrl,
+    client,
+  };
+}
+
+/** SIGTERM (the router drains in-flight requests), SIGKILL after the timeout. Idempotent. */
+export async function stopRouter(pid: number, timeoutMs = 20_000): Promise<void> {
+  const ours = () => isOurProcess(pid, ROUTER_MARKER);
+  if (!ours()) return;
+  signal(pid, 'SIGTERM');
+  if (!(await waitForExit(pid, timeoutMs, () => !ours()))) {
+    signal(pid, 'SIGKILL');
+    await waitForExit(pid, 2_000, () => !ours());
+  }
+}

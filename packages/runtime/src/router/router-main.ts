@@ -1,0 +1,44 @@
+// Entry point of a traffic router process. Configured through the environment so the secret
+// never appears in a process listing: QUBOT_ROUTER_PORT, QUBOT_ROUTER_CONTROL_PORT,
+// QUBOT_ROUTER_SECRET, QUBOT_ROUTER_STATE_FILE, QUBOT_ROUTER_HOST.
+import { createTrafficRouter } from './router';
+
+const env = process.env;
+const log = (msg: string, extra: Record<string, unknown> = {}) =>
+  console.log(JSON.stringify({ time: new Date().toISOString(), component: 'router', msg, ...extra }));
+
+const router = createTrafficRouter({
+  port: Number(env.QUBOT_ROUTER_PORT),
+  controlPort: Number(env.QUBOT_ROUTER_CONTROL_PORT),
+  secret: env.QUBOT_ROUTER_SECRET ?? '',
+  stateFile: env.QUBOT_ROUTER_STATE_FILE || undefined,
+  host: env.QUBOT_ROUTER_HOST || undefined,
+  log,
+});
+delete process.env.QUBOT_ROUTER_SECRET;
+
+router.listen().then(
+  (ports) => log('listening', { ...ports, pid: process.pid }),
+  (err: unknown) => {
+    log('failed to listen', { error: String(err) });
+    process.exit(1);
+  },
+);
+
+let stopping = false;
+const stop = (sig: string) => {
+  if (stopping) return;
+  stopping = true;
+  log('draining', { signal: sig, inFlight: router.inFlight().total });
+  router.close().then(
+    () => {
+      log('stopped');
+      process.exit(0);
+    },
+    () => process.exit(1),
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGHUP', () => {});
+process.on('SIGPIPE', () => {});

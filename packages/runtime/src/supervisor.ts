@@ -1,0 +1,185 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import type { SupervisorState } from './types';
+
+/** Written by the driver next to the log; read by the supervisor at start. */
+export interface SupervisorSpec {
+  id: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  logPath: string;
+  statusPath: string;
+  /** Grace period between SIGTERM and SIGKILL for the instance. */
+  stopTimeoutMs: number;
+  backoff: { initialMs: number; maxMs: number; /** a run this long resets the back-off */ resetAfterMs: number };
+  /** Give up after this many restarts; null = never. */
+  maxRestarts: number | null;
+  /** The log is rotated to `<log>.1` when bigger than this at a (re)start. */
+  maxLogBytes: number;
+}
+
+export interface SupervisorStatus {
+  id: string;
+  state: SupervisorState;
+  supervisorPid: number;
+  pid: number | null;
+  restarts: number;
+  lastExitCode: number | null;
+  lastExitSignal: string | null;
+  startedAt: string;
+  updatedAt: string;
+}
+
+export function readStatusFile(path: string): SupervisorStatus | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as SupervisorStatus;
+  } catch {
+    return null;
+  }
+}
+
+/** Atomic (rename), so a reader never sees half a file. */
+export function writeStatusFile(path: string, status: SupervisorStatus): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(status)}\n`);
+  renameSync(tmp, path);
+}
+
+export function backoffDelay(restartIndex: number, backoff: SupervisorSpec['backoff']): number {
+  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, restartIndex));
+}
+
+/**
+ * Runs one instance: spawns it with stdout/stderr appended to its log file, restarts it with
+ * exponential back-off when it exits on its own, and on SIGTERM/SIGINT stops it gracefully
+ * (SIGTERM, then SIGKILL after `stopTimeoutMs`) and exits.
+ */
+export function runSupervisor(spec: SupervisorSpec): void {
+  const status: SupervisorStatus = {
+    id: spec.id,
+    state: 'starting',
+    supervisorPid: process.pid,
+    pid: null,
+    restarts: 0,
+    lastExitCode: null,
+    lastExitSignal: null,
+    startedAt: new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+  };
+  const save = (patch: Partial<SupervisorStatus>) => {
+    Object.assign(status, patch, { updatedAt: new Date().toISOString() });
+    try {
+      writeStatusFile(spec.statusPath, status);
+    } catch {
+      // The data directory vanished; keep supervising regardless.
+    }
+  };
+
+  let logFd = -1;
+  const openLog = () => {
+    if (logFd >= 0) closeSync(logFd);
+    try {
+      if (statSync(spec.logPath).size > spec.maxLogBytes) renameSync(spec.logPath, `${spec.logPath}.1`);
+    } catch {
+      // no log yet
+    }
+    logFd = openSync(spec.logPath, 'a');
+  };
+  const note = (msg: string) => {
+    try {
+      writeSync(logFd, `[supervisor ${new Date().toISOString()}] ${msg}\n`);
+    } catch {
+      // logging must never stop supervision
+    }
+  };
+
+  let child: ChildProcess | null = null;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | null = null;
+  let consecutiveFailures = 0;
+
+  const launch = () => {
+    restartTimer = null;
+    openLog();
+    const startedAt = Date.now();
+    const proc = spawn(spec.command, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['ignore', logFd, logFd],
+    });
+    child = proc;
+    proc.once('spawn', () => {
+      note(`started pid ${proc.pid}: ${[spec.command, ...spec.args].map((a) => JSON.stringify(a)).join(' ')}`);
+      save({ state: 'running', pid: proc.pid ?? null });
+    });
+    proc.once('error', (err) => {
+      // Spawn failure (e.g. ENOENT): 'exit' does not follow, so treat it as an exit here.
+      note(`failed to start: ${err.message}`);
+      onExit(null, null, startedAt);
+    });
+    proc.once('exit', (code, sig) => onExit(code, sig, startedAt));
+  };
+
+  let exited = false;
+  const onExit = (code: number | null, sig: NodeJS.Signals | null, startedAt: number) => {
+    child = null;
+    note(`instance exited (code ${code}, signal ${sig})`);
+    if (stopping) {
+      save({ state: 'stopped', pid: null, lastExitCode: code, lastExitSignal: sig });
+      finish();
+      return;
+    }
+    consecutiveFailures = Date.now() - startedAt >= spec.backoff.resetAfterMs ? 0 : consecutiveFailures + 1;
+    if (spec.maxRestarts !== null && status.restarts >= spec.maxRestarts) {
+      save({ state: 'failed', pid: null, lastExitCode: code, lastExitSignal: sig });
+      note(`giving up after ${status.restarts} restarts`);
+      finish(1);
+      return;
+    }
+    const delay = backoffDelay(Math.max(0, consecutiveFailures - 1), spec.backoff);
+    save({ state: 'backoff', pid: null, lastExitCode: code, lastExitSignal: sig, restarts: status.restarts + 1 });
+    note(`restarting in ${delay} ms (restart #${status.restarts})`);
+    restartTimer = setTimeout(launch, delay);
+  };
+
+  const finish = (code = 0) => {
+    if (exited) return;
+    exited = true;
+    if (logFd >= 0) closeSync(logFd);
+    process.exit(code);
+  };
+
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    note(`received ${sig}, stopping instance`);
+    save({ state: 'stopping' });
+    if (restartTimer) {
+      clearTimeout(restartTimer);
+      save({ state: 'stopped', pid: null });
+      finish();
+      return;
+    }
+    const proc = child;
+    if (!proc) {
+      save({ state: 'stopped', pid: null });
+      finish();
+      return;
+    }
+    proc.kill('SIGTERM');
+    setTimeout(() => {
+      note(`instance did not stop within ${spec.stopTimeoutMs} ms, sending SIGKILL`);
+      proc.kill('SIGKILL');
+    }, spec.stopTimeoutMs).unref();
+  };
+
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // The control plane may close its end of anything we inherited; never die of EPIPE.
+  process.on('SIGPIPE', () => {});
+  process.on('SIGHUP', () => {});
+  save({});
+  launch();
+}
