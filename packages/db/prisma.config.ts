@@ -2,10 +2,10 @@
 // Verified: `prisma generate`, `prisma migrate deploy`, `prisma migrate status`,
 // `prisma migrate diff --from-migrations ... --to-schema-datamodel ... --script`.
 // Not working offline: `prisma migrate dev` (use migrate diff + deploy instead).
-import { randomUUID } from "node:crypto";
-import pg from "pg";
-import { defineConfig } from "prisma/config";
-import { PrismaPg } from "@prisma/adapter-pg";
+import { randomUUID } from 'node:crypto';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { defineConfig } from 'prisma/config';
 
 // @prisma/adapter-pg 6.19 cannot map the catalog types "char" (oid 18) and
 // name (oid 19) that the schema engine reads while describing a database.
@@ -28,7 +28,7 @@ class CatalogPool extends pg.Pool {
 
 // Parse DATABASE_URL into fields: with a connectionString, pg ignores a
 // `database` override, and the shadow database below needs one.
-const url = new URL(process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres");
+const url = new URL(process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres');
 const base = {
   host: url.hostname,
   port: Number(url.port || 5432),
@@ -38,7 +38,7 @@ const base = {
 };
 const pool = (database: string) => {
   const p = new CatalogPool({ ...base, database, Client: CatalogClient as any });
-  p.on("error", () => {});
+  p.on('error', () => {});
   return p;
 };
 
@@ -63,8 +63,8 @@ class MigratePg extends PrismaPg {
 
 export default defineConfig({
   experimental: { adapter: true },
-  engine: "js",
-  schema: "../../prisma/schema.prisma",
+  engine: 'js',
+  schema: '../../prisma/schema.prisma',
   async adapter() {
     return new MigratePg(pool(base.database), { disposeExternalPool: true });
   },

@@ -3,6 +3,7 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import type { Database } from '@qubot/db';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { validatorCompiler } from './lib/validation.ts';
 import auth from './plugins/auth.ts';
 import database from './plugins/database.ts';
 import errorHandler from './plugins/error-handler.ts';
@@ -46,12 +47,9 @@ export async function buildApp(opts: AppOptions) {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    ajv: {
-      // Unknown fields are rejected (additionalProperties: false), never silently dropped.
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
-    },
     routerOptions: { ignoreTrailingSlash: true },
   });
+  app.setValidatorCompiler(validatorCompiler);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

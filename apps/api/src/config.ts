@@ -26,9 +26,11 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
     strict: true,
   });
   const port = Number(values.port ?? env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be 0-65535, got "${env.PORT}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`PORT must be 0-65535, got "${env.PORT}"`);
   const role = (values.role ?? env.QUBOT_ROLE ?? 'all') as Config['role'];
-  if (!['all', 'api', 'worker'].includes(role)) throw new ConfigError(`--role must be api, worker or all, got "${role}"`);
+  if (!['all', 'api', 'worker'].includes(role))
+    throw new ConfigError(`--role must be api, worker or all, got "${role}"`);
   return {
     port,
     host: values.host ?? env.HOST ?? '127.0.0.1',

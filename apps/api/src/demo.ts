@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** How the demo runs Qubot-One: the launcher template an admin would configure (DESIGN §4). */
-export const DEMO_LAUNCHER = 'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
+export const DEMO_LAUNCHER =
+  'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
 
 export async function seedDemoData(db: Database, logger: Logger) {
   await seedDemo(db.prisma, { launcher: DEMO_LAUNCHER, launcherCwd: REPO_ROOT });

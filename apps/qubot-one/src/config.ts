@@ -71,7 +71,11 @@ export function loadArtifactFaults(ref: string, artifactsDir = ARTIFACTS_DIR): P
   } catch {
     throw new ConfigError(`artifact ${JSON.stringify(ref)} is not valid JSON`);
   }
-  if (typeof manifest !== 'object' || manifest === null || (manifest as { name?: unknown }).name !== 'qubot-one') {
+  if (
+    typeof manifest !== 'object' ||
+    manifest === null ||
+    (manifest as { name?: unknown }).name !== 'qubot-one'
+  ) {
     throw new ConfigError(`artifact ${JSON.stringify(ref)} is not a qubot-one build manifest`);
   }
   const faults = (manifest as { faults?: unknown }).faults ?? {};
@@ -79,7 +83,8 @@ export function loadArtifactFaults(ref: string, artifactsDir = ARTIFACTS_DIR): P
 }
 
 function parseFaultObject(value: unknown, where: string): Partial<Faults> {
-  if (typeof value !== 'object' || value === null) throw new ConfigError(`${where}: faults must be an object`);
+  if (typeof value !== 'object' || value === null)
+    throw new ConfigError(`${where}: faults must be an object`);
   const v = value as Record<string, unknown>;
   const out: Partial<Faults> = {};
   for (const key of Object.keys(v)) {
@@ -136,7 +141,11 @@ export function faultsFromEnv(env: NodeJS.ProcessEnv): Partial<Faults> {
 const SAFE_LABEL = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 /** CLI flags win over environment variables, which win over defaults. */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, artifactsDir = ARTIFACTS_DIR): QubotOneConfig {
+export function loadConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  artifactsDir = ARTIFACTS_DIR,
+): QubotOneConfig {
   let values: Record<string, string | undefined>;
   try {
     ({ values } = parseArgs({

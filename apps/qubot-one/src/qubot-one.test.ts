@@ -68,15 +68,18 @@ describe('config and artifacts', () => {
   });
 
   it('lets environment variables override the artifact, and flags override the environment', () => {
-    const config = loadConfig(['--artifact', 'qubot-one/faulty-5xx-30', '--port', '4321', '--version', '2.0.0'], {
-      QUBOT_FAULT_ERROR_RATE: '0',
-      QUBOT_FAULT_LATENCY_MS: '15',
-      QUBOT_FAULT_CRASH_AFTER_S: '5',
-      QUBOT_VERSION: '1.0.0',
-      PORT: '1234',
-      QUBOT_POOL: 'green',
-      QUBOT_INSTANCE_ID: 'abc',
-    });
+    const config = loadConfig(
+      ['--artifact', 'qubot-one/faulty-5xx-30', '--port', '4321', '--version', '2.0.0'],
+      {
+        QUBOT_FAULT_ERROR_RATE: '0',
+        QUBOT_FAULT_LATENCY_MS: '15',
+        QUBOT_FAULT_CRASH_AFTER_S: '5',
+        QUBOT_VERSION: '1.0.0',
+        PORT: '1234',
+        QUBOT_POOL: 'green',
+        QUBOT_INSTANCE_ID: 'abc',
+      },
+    );
     expect(config).toMatchObject({ port: 4321, version: '2.0.0', pool: 'green', instanceId: 'abc' });
     expect(config.faults).toMatchObject({ errorRate: 0, latencyMs: 15, crashAfterS: 5 });
     expect(() => loadConfig([], { QUBOT_FAULT_ERROR_RATE: '1.5' })).toThrow(/between 0 and 1/);
@@ -90,7 +93,12 @@ describe('server', () => {
     const res = await fetch(`${url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-qubot-version')).toBe('1.2.0');
-    expect(await res.json()).toMatchObject({ service: 'qubot-one', version: '1.2.0', pool: 'blue', instanceId: 'i-1' });
+    expect(await res.json()).toMatchObject({
+      service: 'qubot-one',
+      version: '1.2.0',
+      pool: 'blue',
+      instanceId: 'i-1',
+    });
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(health.headers.get('x-qubot-version')).toBe('1.2.0');
@@ -105,7 +113,10 @@ describe('server', () => {
   it('answers 5xx for the configured fraction of requests', async () => {
     // A deterministic sequence 0, 0.1, …, 0.9: exactly 3 of every 10 draws fall under 0.3.
     let i = 0;
-    const { url } = await start(baseConfig({ faults: { ...NO_FAULTS, errorRate: 0.3 } }), () => (i++ % 10) / 10);
+    const { url } = await start(
+      baseConfig({ faults: { ...NO_FAULTS, errorRate: 0.3 } }),
+      () => (i++ % 10) / 10,
+    );
     const statuses: number[] = [];
     for (let n = 0; n < 100; n++) {
       const res = await fetch(`${url}/`);
@@ -182,12 +193,17 @@ describe('process', () => {
   });
 
   it('crashes after N seconds, and drains gracefully on SIGTERM', async () => {
-    const crashing = run(['--port', '0', '--artifact', 'qubot-one/healthy'], { QUBOT_FAULT_CRASH_AFTER_S: '0.5' });
+    const crashing = run(['--port', '0', '--artifact', 'qubot-one/healthy'], {
+      QUBOT_FAULT_CRASH_AFTER_S: '0.5',
+    });
     const graceful = run(['--port', '0', '--version', '9.9.9'], { QUBOT_FAULT_LATENCY_MS: '400' });
     const port = await graceful.listening;
     const inflight = fetch(`http://127.0.0.1:${port}/`);
     await expect
-      .poll(async () => ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { inFlight: number }).inFlight)
+      .poll(
+        async () =>
+          ((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { inFlight: number }).inFlight,
+      )
       .toBe(1);
     graceful.child.kill('SIGTERM');
     const res = await inflight;

@@ -118,9 +118,9 @@ export function createQubotOne(config: QubotOneConfig, deps: QubotOneDeps = {}):
       if (shuttingDown) setImmediate(() => server.closeIdleConnections());
     });
     handle(req, res, route).catch((err: unknown) => {
-        if (!res.headersSent) send(res, 500, { ...identity(), error: 'internal error' });
-        else res.destroy();
-        console.error('request failed', err);
+      if (!res.headersSent) send(res, 500, { ...identity(), error: 'internal error' });
+      else res.destroy();
+      console.error('request failed', err);
     });
   });
   // Longer than the router's idle keep-alive, so the proxy closes idle sockets first.

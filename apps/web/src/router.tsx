@@ -10,9 +10,13 @@ import { ReleasesPage } from './features/releases/releases-page';
 
 // Pages that draw charts load recharts on demand, keeping it out of the first download.
 const deploymentDetail = () =>
-  import('./features/deployments/deployment-detail-page').then((m) => ({ Component: m.DeploymentDetailPage }));
+  import('./features/deployments/deployment-detail-page').then((m) => ({
+    Component: m.DeploymentDetailPage,
+  }));
 const environmentDetail = () =>
-  import('./features/environments/environment-detail-page').then((m) => ({ Component: m.EnvironmentDetailPage }));
+  import('./features/environments/environment-detail-page').then((m) => ({
+    Component: m.EnvironmentDetailPage,
+  }));
 
 export function createAppRouter() {
   return createBrowserRouter([

@@ -875,6 +875,9 @@ export function transition(state: DeploymentState, event: DeploymentEvent, now: 
       if (ignored) note = { ignored };
       break;
     }
+    default:
+      // Events come from JSON (queues, the database): tolerate what this version does not know.
+      note = { ignored: `unknown event ${(event as { type?: unknown }).type}` };
   }
   if (note.rejected || note.ignored) return { state, commands: [], ...note };
   return { state: s, commands: ctx.cmds };

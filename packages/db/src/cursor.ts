@@ -37,7 +37,10 @@ export function afterCursor(cursor: string | undefined) {
 export const newestFirst = [{ createdAt: 'desc' as const }, { id: 'desc' as const }];
 
 /** Take `limit + 1` rows, return a page and the cursor of its last row when more exist. */
-export function page<T extends CursorPos>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+export function page<T extends CursorPos>(
+  rows: T[],
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };

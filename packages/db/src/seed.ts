@@ -9,7 +9,11 @@ export interface DemoSeedOptions {
 
 export const DEMO_RELEASES = [
   { version: '1.0.0', artifact: 'qubot-one/healthy', changelog: '- First release of Qubot-One.' },
-  { version: '1.1.0', artifact: 'qubot-one/healthy', changelog: '- Faster start-up.\n- Version shown in every response.' },
+  {
+    version: '1.1.0',
+    artifact: 'qubot-one/healthy',
+    changelog: '- Faster start-up.\n- Version shown in every response.',
+  },
   { version: '1.2.0', artifact: 'qubot-one/healthy', changelog: '- Prometheus metrics on /metrics.' },
   {
     version: '1.3.0-faulty',

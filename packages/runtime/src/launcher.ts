@@ -91,7 +91,10 @@ export function parseLauncher(template: string): string[] {
 }
 
 /** Fills placeholders in each argv element; one template word always yields exactly one argument. */
-export function renderLauncher(template: string, values: LauncherValues): { command: string; args: string[] } {
+export function renderLauncher(
+  template: string,
+  values: LauncherValues,
+): { command: string; args: string[] } {
   const argv = parseLauncher(template).map((word) =>
     word.replace(PLACEHOLDER, (_, name: string) => values[name as LauncherPlaceholder]),
   );
@@ -108,7 +111,8 @@ export function validateArtifactRef(ref: string): void {
   if (typeof ref !== 'string' || ref.length === 0) throw new LauncherError('artifact reference is empty');
   if (ref.length > 512) throw new LauncherError('artifact reference is longer than 512 characters');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(ref)) throw new LauncherError('artifact reference contains control characters');
+  if (/[\u0000-\u001f\u007f]/.test(ref))
+    throw new LauncherError('artifact reference contains control characters');
   if (ref.startsWith('-')) throw new LauncherError('artifact reference must not start with "-"');
 }
 

@@ -76,21 +76,31 @@ describe('launcher templates', () => {
 describe('LocalDriver', () => {
   it('cannot be made to run a command through the artifact reference', async () => {
     const marker = join(dataDir, `pwned-${process.pid}`);
-    const artifacts = [`x; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `a && touch ${marker} #`];
+    const artifacts = [
+      `x; touch ${marker}`,
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `a && touch ${marker} #`,
+    ];
     const records = await Promise.all(
       artifacts.map((artifact, i) =>
         start(
           spec({
             instanceId: `inject-${i}`,
             artifact,
-            launcher: { command: 'node packages/runtime/src/test-fixtures/argv-echo.mjs --artifact {artifact}' },
+            launcher: {
+              command: 'node packages/runtime/src/test-fixtures/argv-echo.mjs --artifact {artifact}',
+            },
           }),
         ),
       ),
     );
     expect((await driver.waitHealthy(records, 10_000)).ok).toBe(true);
     for (const [i, r] of records.entries()) {
-      const body = (await (await fetch(`${r.url}/healthz`)).json()) as { args: string[]; env: Record<string, string> };
+      const body = (await (await fetch(`${r.url}/healthz`)).json()) as {
+        args: string[];
+        env: Record<string, string>;
+      };
       // The whole reference arrives as one argument, byte for byte, and as QUBOT_ARTIFACT.
       expect(body.args).toEqual(['--artifact', artifacts[i]]);
       expect(body.env.QUBOT_ARTIFACT).toBe(artifacts[i]);
@@ -101,7 +111,9 @@ describe('LocalDriver', () => {
       await expect(driver.start(spec({ instanceId: 'bad', artifact: bad }))).rejects.toThrow(LauncherError);
     }
     await expect(driver.start(spec({ instanceId: '../etc' }))).rejects.toThrow(/instance id/);
-    await expect(driver.start(spec({ instanceId: 'v', version: '1.0 --inspect' }))).rejects.toThrow(/version/);
+    await expect(driver.start(spec({ instanceId: 'v', version: '1.0 --inspect' }))).rejects.toThrow(
+      /version/,
+    );
   });
 
   it('starts Qubot-One, health-checks it, reports status and tails its log', async () => {
@@ -137,7 +149,9 @@ describe('LocalDriver', () => {
 
   it('restarts a crashing instance with back-off and counts the restarts', async () => {
     const r = await start(spec({ instanceId: 'crashy-1', env: { QUBOT_FAULT_CRASH_AFTER_S: '0.3' } }));
-    await expect.poll(async () => (await driver.status(r)).restarts, { timeout: 15_000, interval: 100 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(async () => (await driver.status(r)).restarts, { timeout: 15_000, interval: 100 })
+      .toBeGreaterThanOrEqual(2);
     const st = await driver.status(r);
     expect(st.lastExitCode).toBe(70);
     expect(st.supervisorAlive).toBe(true);
@@ -147,7 +161,13 @@ describe('LocalDriver', () => {
   it('keeps instances running after the control plane that started them exits, and adopts them', async () => {
     const parent = spawn(
       process.execPath,
-      ['--import', tsxLoader(), join(RUNTIME_SRC_DIR, 'test-fixtures', 'start-and-exit.ts'), dataDir, WORKSPACE],
+      [
+        '--import',
+        tsxLoader(),
+        join(RUNTIME_SRC_DIR, 'test-fixtures', 'start-and-exit.ts'),
+        dataDir,
+        WORKSPACE,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';

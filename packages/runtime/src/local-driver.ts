@@ -99,7 +99,9 @@ export class LocalDriver implements RuntimeDriver {
 
     const existing = this.readStored(spec.instanceId);
     if (existing && isOurProcess(existing.record.supervisorPid, SUPERVISOR_MARKER)) {
-      throw new LauncherError(`instance ${spec.instanceId} is already running (pid ${existing.record.supervisorPid})`);
+      throw new LauncherError(
+        `instance ${spec.instanceId} is already running (pid ${existing.record.supervisorPid})`,
+      );
     }
 
     const port = spec.port ?? (await freePort(this.host));
@@ -222,7 +224,11 @@ export class LocalDriver implements RuntimeDriver {
     const pid = supervisorAlive ? (s?.pid ?? null) : null;
     return {
       id: instance.id,
-      state: s ? (supervisorAlive || s.state === 'stopped' || s.state === 'failed' ? s.state : 'stopped') : 'unknown',
+      state: s
+        ? supervisorAlive || s.state === 'stopped' || s.state === 'failed'
+          ? s.state
+          : 'stopped'
+        : 'unknown',
       alive: supervisorAlive && pid !== null && isAlive(pid),
       supervisorPid,
       supervisorAlive,
@@ -239,7 +245,11 @@ export class LocalDriver implements RuntimeDriver {
     return checkHealth(instance, timeoutMs);
   }
 
-  waitHealthy(instances: InstanceRecord[], timeoutMs: number, signal?: AbortSignal): Promise<WaitHealthyResult> {
+  waitHealthy(
+    instances: InstanceRecord[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<WaitHealthyResult> {
     return waitHealthy(instances, timeoutMs, signal);
   }
 

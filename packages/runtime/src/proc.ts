@@ -21,10 +21,21 @@ export function isAlive(pid: number | null | undefined): boolean {
   if (!pid || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: it exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (exited, not yet reaped by whoever adopted it) still accepts signal 0.
+  return processState(pid) !== 'Z';
+}
+
+/** Single-letter state from /proc/<pid>/stat (R, S, Z, …), or null where /proc is unavailable. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -69,7 +80,11 @@ export function signal(pid: number, sig: NodeJS.Signals): boolean {
 }
 
 /** Polls until the process is gone (we are not its parent, so there is no exit event to await). */
-export async function waitForExit(pid: number, timeoutMs: number, isGone = () => !isAlive(pid)): Promise<boolean> {
+export async function waitForExit(
+  pid: number,
+  timeoutMs: number,
+  isGone = () => !isAlive(pid),
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let delay = 10;
   while (Date.now() < deadline) {

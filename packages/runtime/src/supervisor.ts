@@ -13,7 +13,11 @@ export interface SupervisorSpec {
   statusPath: string;
   /** Grace period between SIGTERM and SIGKILL for the instance. */
   stopTimeoutMs: number;
-  backoff: { initialMs: number; maxMs: number; /** a run this long resets the back-off */ resetAfterMs: number };
+  backoff: {
+    initialMs: number;
+    maxMs: number /** a run this long resets the back-off */;
+    resetAfterMs: number;
+  };
   /** Give up after this many restarts; null = never. */
   maxRestarts: number | null;
   /** The log is rotated to `<log>.1` when bigger than this at a (re)start. */
@@ -111,15 +115,23 @@ export function runSupervisor(spec: SupervisorSpec): void {
     });
     child = proc;
     proc.once('spawn', () => {
-      note(`started pid ${proc.pid}: ${[spec.command, ...spec.args].map((a) => JSON.stringify(a)).join(' ')}`);
+      note(
+        `started pid ${proc.pid}: ${[spec.command, ...spec.args].map((a) => JSON.stringify(a)).join(' ')}`,
+      );
       save({ state: 'running', pid: proc.pid ?? null });
     });
+    // A spawn failure (e.g. ENOENT) emits 'error' and maybe 'exit': handle whichever comes first, once.
+    let handled = false;
+    const exitOnce = (code: number | null, sig: NodeJS.Signals | null) => {
+      if (handled) return;
+      handled = true;
+      onExit(code, sig, startedAt);
+    };
     proc.once('error', (err) => {
-      // Spawn failure (e.g. ENOENT): 'exit' does not follow, so treat it as an exit here.
       note(`failed to start: ${err.message}`);
-      onExit(null, null, startedAt);
+      exitOnce(null, null);
     });
-    proc.once('exit', (code, sig) => onExit(code, sig, startedAt));
+    proc.once('exit', exitOnce);
   };
 
   let exited = false;
@@ -139,7 +151,13 @@ export function runSupervisor(spec: SupervisorSpec): void {
       return;
     }
     const delay = backoffDelay(Math.max(0, consecutiveFailures - 1), spec.backoff);
-    save({ state: 'backoff', pid: null, lastExitCode: code, lastExitSignal: sig, restarts: status.restarts + 1 });
+    save({
+      state: 'backoff',
+      pid: null,
+      lastExitCode: code,
+      lastExitSignal: sig,
+      restarts: status.restarts + 1,
+    });
     note(`restarting in ${delay} ms (restart #${status.restarts})`);
     restartTimer = setTimeout(launch, delay);
   };

@@ -133,7 +133,11 @@ export interface RuntimeDriver {
   stopAll(environment: string, options?: StopOptions): Promise<void>;
   status(instance: Pick<InstanceRecord, 'id'>): Promise<InstanceStatus>;
   checkHealth(instance: InstanceRecord, timeoutMs?: number): Promise<HealthResult>;
-  waitHealthy(instances: InstanceRecord[], timeoutMs: number, signal?: AbortSignal): Promise<WaitHealthyResult>;
+  waitHealthy(
+    instances: InstanceRecord[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<WaitHealthyResult>;
   /** Re-attaches to instances after a control-plane restart. */
   adopt(records: AdoptableRecord[]): Promise<AdoptResult[]>;
   /** Last `lines` lines of the instance's captured stdout/stderr. */

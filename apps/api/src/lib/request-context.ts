@@ -18,7 +18,13 @@ export interface RequestContext {
   requestId: string;
   clientIp: string | null;
   userAgent: string | null;
-  auditFields(): { actor: string; role: string; requestId: string; clientIp: string | null; userAgent: string | null };
+  auditFields(): {
+    actor: string;
+    role: string;
+    requestId: string;
+    clientIp: string | null;
+    userAgent: string | null;
+  };
 }
 
 export const SYSTEM_ACTOR: Actor = { name: 'system', role: 'admin', kind: 'system' };

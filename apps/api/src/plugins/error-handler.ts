@@ -47,7 +47,9 @@ export default fp(
         const field = fieldOf(fe.validationContext, issue);
         return send(400, ErrorCode.ValidationFailed, `${field} ${describe(issue)}`, {
           field,
-          issues: fe.validation.slice(0, 10).map((i) => ({ field: fieldOf(fe.validationContext, i), message: describe(i) })),
+          issues: fe.validation
+            .slice(0, 10)
+            .map((i) => ({ field: fieldOf(fe.validationContext, i), message: describe(i) })),
         });
       }
       const status = fe.statusCode ?? 500;
@@ -55,7 +57,11 @@ export default fp(
       if (status === 429) return send(429, ErrorCode.RateLimited, fe.message || 'too many requests');
       if (status >= 400 && status < 500) {
         // Fastify's own 4xx (malformed JSON, wrong content type, ...): safe to show.
-        return send(status, fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : ErrorCode.BadRequest, fe.message);
+        return send(
+          status,
+          fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : ErrorCode.BadRequest,
+          fe.message,
+        );
       }
       if (isDatabaseDown(err)) {
         request.log.warn({ err }, 'database unavailable');
@@ -67,7 +73,10 @@ export default fp(
 
     app.setNotFoundHandler((request, reply) => {
       reply.status(404).send({
-        error: { code: ErrorCode.NotFound, message: `route ${request.method} ${request.url.split('?')[0]} not found` },
+        error: {
+          code: ErrorCode.NotFound,
+          message: `route ${request.method} ${request.url.split('?')[0]} not found`,
+        },
         requestId: String(request.id),
       });
     });
@@ -78,8 +87,13 @@ export default fp(
 export function isDatabaseDown(err: unknown): boolean {
   const e = err as { code?: string; message?: string; cause?: unknown };
   const code = e?.code ?? '';
-  if (['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'P1001', 'P1017', 'ETIMEDOUT'].includes(code)) return true;
-  if (/Can't reach database|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(e?.message ?? '')) {
+  if (['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'P1001', 'P1017', 'ETIMEDOUT'].includes(code))
+    return true;
+  if (
+    /Can't reach database|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+      e?.message ?? '',
+    )
+  ) {
     return true;
   }
   return e?.cause ? isDatabaseDown(e.cause) : false;

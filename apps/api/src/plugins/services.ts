@@ -19,7 +19,10 @@ declare module 'fastify' {
 export default fp(
   async (app: FastifyInstance) => {
     const { repos, db } = app;
-    const catalog = createCatalogService({ applications: repos.applications, environments: repos.environments });
+    const catalog = createCatalogService({
+      applications: repos.applications,
+      environments: repos.environments,
+    });
     app.decorate('services', {
       catalog,
       releases: createReleaseService({ db, releases: repos.releases, catalog }),

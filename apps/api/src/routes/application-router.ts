@@ -1,4 +1,4 @@
-import { AppParams, Application, Environment, EnvParams, ErrorEnvelope, ListOf } from '@qubot/api-contract';
+import { Application, AppParams, Environment, EnvParams, ErrorEnvelope, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 
 const errors = { 400: ErrorEnvelope, 404: ErrorEnvelope };
@@ -7,7 +7,13 @@ export default async function applicationRouter(app: FastifyInstance) {
   const { catalog } = app.services;
   app.get(
     '/apps',
-    { schema: { tags: ['applications'], summary: 'List applications', response: { 200: ListOf(Application) } } },
+    {
+      schema: {
+        tags: ['applications'],
+        summary: 'List applications',
+        response: { 200: ListOf(Application) },
+      },
+    },
     async () => catalog.listApplications(),
   );
   app.get<{ Params: { app: string } }>(

@@ -33,7 +33,9 @@ export default async function healthRouter(app: FastifyInstance) {
         migrations = 'unknown';
       }
       const ok = database === 'ok' && migrations === 'ok';
-      return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks: { database, migrations } });
+      return reply
+        .status(ok ? 200 : 503)
+        .send({ status: ok ? 'ready' : 'not ready', checks: { database, migrations } });
     },
   );
 }

@@ -1,9 +1,21 @@
-import { AppParams, CreateReleaseBody, ErrorEnvelope, ListOf, Name, PageQuery, Release, strict } from '@qubot/api-contract';
+import {
+  AppParams,
+  CreateReleaseBody,
+  ErrorEnvelope,
+  ListOf,
+  Name,
+  PageQuery,
+  Release,
+  strict,
+} from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 
 const errors = { 400: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope };
-const VersionParams = Type.Object({ app: Name, version: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
+const VersionParams = Type.Object(
+  { app: Name, version: Type.String({ minLength: 1, maxLength: 64 }) },
+  strict,
+);
 
 export default async function releaseRouter(app: FastifyInstance) {
   const { releases } = app.services;
@@ -38,7 +50,8 @@ export default async function releaseRouter(app: FastifyInstance) {
       schema: {
         tags: ['releases'],
         summary: 'Register a release (from CI)',
-        description: '201 when created; 200 with the existing release when the same version and artifact are sent again.',
+        description:
+          '201 when created; 200 with the existing release when the same version and artifact are sent again.',
         params: AppParams,
         body: CreateReleaseBody,
         response: { 200: Release, 201: Release, ...errors },

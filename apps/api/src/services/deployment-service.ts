@@ -30,10 +30,16 @@ export function createDeploymentQueryService(deps: {
           environmentId = env.id;
         }
       } else if (q.env) {
-        throw AppError.badField('querystring.env', 'needs querystring.app (environment names are per application)');
+        throw AppError.badField(
+          'querystring.env',
+          'needs querystring.app (environment names are per application)',
+        );
       }
       const res = await withCursor(() =>
-        deps.deployments.list({ applicationId, environmentId, status: q.status }, { cursor: q.cursor, limit: q.limit ?? 50 }),
+        deps.deployments.list(
+          { applicationId, environmentId, status: q.status },
+          { cursor: q.cursor, limit: q.limit ?? 50 },
+        ),
       );
       return { items: res.items.map(deploymentView), nextCursor: res.nextCursor };
     },

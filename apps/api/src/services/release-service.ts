@@ -12,9 +12,14 @@ export function createReleaseService(deps: {
   catalog: Pick<CatalogService, 'requireApp'>;
 }) {
   return {
-    async list(appName: string, q: { cursor?: string | undefined; limit?: number | undefined }): Promise<List<Release>> {
+    async list(
+      appName: string,
+      q: { cursor?: string | undefined; limit?: number | undefined },
+    ): Promise<List<Release>> {
       const app = await deps.catalog.requireApp(appName);
-      const res = await withCursor(() => deps.releases.list(app.id, { cursor: q.cursor, limit: q.limit ?? 50 }));
+      const res = await withCursor(() =>
+        deps.releases.list(app.id, { cursor: q.cursor, limit: q.limit ?? 50 }),
+      );
       return { items: res.items.map(releaseView), nextCursor: res.nextCursor };
     },
     async get(appName: string, version: string): Promise<Release> {
@@ -28,7 +33,11 @@ export function createReleaseService(deps: {
      * returns the existing release (created: false); a different artifact for a
      * known version is a conflict — releases are immutable.
      */
-    async create(ctx: RequestContext, appName: string, body: CreateReleaseBody): Promise<{ created: boolean; release: Release }> {
+    async create(
+      ctx: RequestContext,
+      appName: string,
+      body: CreateReleaseBody,
+    ): Promise<{ created: boolean; release: Release }> {
       const app = await deps.catalog.requireApp(appName);
       const existing = await deps.releases.findByVersion(app.id, body.version);
       if (existing) {
@@ -75,7 +84,8 @@ export function createReleaseService(deps: {
         // Two CI jobs registering the same version at once: the loser sees the winner's row.
         if ((err as { code?: string }).code === 'P2002') {
           const winner = await deps.releases.findByVersion(app.id, body.version);
-          if (winner && winner.artifact === body.artifact) return { created: false, release: releaseView(winner) };
+          if (winner && winner.artifact === body.artifact)
+            return { created: false, release: releaseView(winner) };
           throw AppError.conflict(`release ${body.version} already exists`, { field: 'body.version' });
         }
         throw err;

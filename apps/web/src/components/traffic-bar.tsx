@@ -2,7 +2,13 @@ import type { TrafficEntry } from '@qubot/api-contract';
 import { trafficSegments } from '../features/environments/environment-utils';
 
 /** The coloured bar is decoration; the legend below carries the same facts as text. */
-export function TrafficBar({ traffic, label = 'Traffic split' }: { traffic: readonly TrafficEntry[]; label?: string }) {
+export function TrafficBar({
+  traffic,
+  label = 'Traffic split',
+}: {
+  traffic: readonly TrafficEntry[];
+  label?: string;
+}) {
   const segments = trafficSegments(traffic);
   return (
     <div className="traffic">

@@ -71,7 +71,11 @@ describe('apiFetch', () => {
     stubFetch(
       json(
         {
-          error: { code: 'DEPLOYMENT_ACTIVE', message: 'staging already has an active deployment', details: { id: 'd9' } },
+          error: {
+            code: 'DEPLOYMENT_ACTIVE',
+            message: 'staging already has an active deployment',
+            details: { id: 'd9' },
+          },
           requestId: 'req-42',
         },
         409,

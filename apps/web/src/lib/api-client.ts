@@ -12,7 +12,13 @@ export class ApiError extends Error {
   readonly details: unknown;
   readonly requestId: string | null;
 
-  constructor(init: { status: number; code: string; message: string; details?: unknown; requestId?: string | null }) {
+  constructor(init: {
+    status: number;
+    code: string;
+    message: string;
+    details?: unknown;
+    requestId?: string | null;
+  }) {
     super(init.message);
     this.status = init.status;
     this.code = init.code;

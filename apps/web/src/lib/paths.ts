@@ -7,7 +7,9 @@ export const paths = {
   releases: (app?: string) => (app ? `/apps/${enc(app)}/releases` : '/releases'),
   release: (app: string, version: string) => `/apps/${enc(app)}/releases/${enc(version)}`,
   deployments: (filters: { app?: string; env?: string; status?: string } = {}) => {
-    const qs = new URLSearchParams(Object.entries(filters).filter(([, v]) => Boolean(v)) as [string, string][]);
+    const qs = new URLSearchParams(
+      Object.entries(filters).filter(([, v]) => Boolean(v)) as [string, string][],
+    );
     const s = qs.toString();
     return s ? `/deployments?${s}` : '/deployments';
   },

@@ -1,2 +1,48 @@
-/** Placeholder until the event client lands (see events.ts). */
-export function useEventStream(): void {}
+import { type QueryClient, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
+import { useApplications } from '../hooks/api/applications/queries';
+import { createEventStream, type EventStream } from './events';
+import { eventsUrl } from './events-utils';
+import { liveStatus } from './live-status';
+
+const streams = new WeakMap<QueryClient, EventStream>();
+
+function streamFor(queryClient: QueryClient): EventStream {
+  let stream = streams.get(queryClient);
+  if (!stream) {
+    stream = createEventStream({
+      queryClient,
+      url: eventsUrl(window.location),
+      onStatus: (status) => liveStatus.set(status),
+    });
+    streams.set(queryClient, stream);
+  }
+  return stream;
+}
+
+/** Mounted once by the layout: keeps the socket open and subscribed to every application. */
+export function useEventStream(): void {
+  const queryClient = useQueryClient();
+  const apps = useApplications();
+  const topics = (apps.data?.items ?? []).map((a) => `application:${a.id}`).join(',');
+
+  useEffect(() => {
+    const stream = streamFor(queryClient);
+    stream.start();
+    return () => stream.stop();
+  }, [queryClient]);
+
+  useEffect(() => {
+    if (!topics) return;
+    return streamFor(queryClient).addTopics(topics.split(','));
+  }, [queryClient, topics]);
+}
+
+/** A detail page asks for its deployment's events explicitly, in case it is another application's. */
+export function useDeploymentSubscription(id: string | undefined): void {
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    if (!id) return;
+    return streamFor(queryClient).addTopics([`deployment:${id}`]);
+  }, [queryClient, id]);
+}

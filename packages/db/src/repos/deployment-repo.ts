@@ -18,7 +18,11 @@ export interface DeploymentFilter {
 
 export function createDeploymentRepo(root: Db) {
   return {
-    async list(filter: DeploymentFilter, opts: { cursor?: string | undefined; limit: number }, db: Db = root) {
+    async list(
+      filter: DeploymentFilter,
+      opts: { cursor?: string | undefined; limit: number },
+      db: Db = root,
+    ) {
       const rows = await db.deployment.findMany({
         where: {
           ...(filter.applicationId ? { applicationId: filter.applicationId } : {}),

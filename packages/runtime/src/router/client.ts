@@ -33,7 +33,12 @@ export class RouterClient {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
-  private async call<T>(method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown, auth = true): Promise<T> {
+  private async call<T>(
+    method: 'GET' | 'PUT' | 'POST',
+    path: string,
+    body?: unknown,
+    auth = true,
+  ): Promise<T> {
     const res = await request(`${this.controlUrl}${path}`, {
       method,
       headers: {
@@ -49,7 +54,12 @@ export class RouterClient {
     const json = text ? (JSON.parse(text) as unknown) : null;
     if (res.statusCode >= 400) {
       const e = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-      throw new RouterClientError(res.statusCode, e?.code ?? 'ERROR', e?.message ?? `HTTP ${res.statusCode}`, e?.details);
+      throw new RouterClientError(
+        res.statusCode,
+        e?.code ?? 'ERROR',
+        e?.message ?? `HTTP ${res.statusCode}`,
+        e?.details,
+      );
     }
     return json as T;
   }

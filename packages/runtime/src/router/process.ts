@@ -67,7 +67,10 @@ export async function startRouter(options: StartRouterOptions): Promise<RouterPr
   });
   child.unref();
 
-  const client = new RouterClient({ controlUrl: `http://127.0.0.1:${options.controlPort}`, secret: options.secret });
+  const client = new RouterClient({
+    controlUrl: `http://127.0.0.1:${options.controlPort}`,
+    secret: options.secret,
+  });
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   while (true) {
     if (exited) {
@@ -113,7 +116,10 @@ export interface AdoptRouterOptions {
  */
 export async function adoptRouter(options: AdoptRouterOptions): Promise<RouterProcess | null> {
   if (!isOurProcess(options.pid, ROUTER_MARKER)) return null;
-  const client = new RouterClient({ controlUrl: `http://127.0.0.1:${options.controlPort}`, secret: options.secret });
+  const client = new RouterClient({
+    controlUrl: `http://127.0.0.1:${options.controlPort}`,
+    secret: options.secret,
+  });
   try {
     const h = await client.health();
     if (h.pid !== options.pid) return null;

@@ -1,6 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { Agent, type ClientRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  type ClientRequest,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
@@ -62,14 +69,21 @@ interface Live {
 }
 
 const MAX_WINDOW_MS = 15 * 60_000;
-const RETRIABLE_FRESH = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ETIMEDOUT']);
+const RETRIABLE_FRESH = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ETIMEDOUT',
+]);
 
 function hashSecret(s: string) {
   return createHash('sha256').update(s).digest();
 }
 
 export function createTrafficRouter(options: TrafficRouterOptions): TrafficRouter {
-  if (!options.secret || options.secret.length < 16) throw new Error('router secret must be at least 16 characters');
+  if (!options.secret || options.secret.length < 16)
+    throw new Error('router secret must be at least 16 characters');
   const host = options.host ?? '127.0.0.1';
   const targetDownMs = options.targetDownMs ?? 2_000;
   const maxReplay = options.maxReplayBodyBytes ?? 1024 * 1024;
@@ -159,7 +173,8 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
       applyState({ ...cfg, revision: Number(saved.revision) || 0, updatedAt: String(saved.updatedAt) });
       log('restored config', { revision: saved.revision, pools: cfg.pools.length });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log('ignoring unreadable state file', { error: String(err) });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        log('ignoring unreadable state file', { error: String(err) });
     }
   }
 
@@ -180,7 +195,10 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     };
     persist(state);
     applyState(state);
-    log('config applied', { revision: state.revision, pools: state.pools.map((p) => [p.name, p.version, p.weight]) });
+    log('config applied', {
+      revision: state.revision,
+      pools: state.pools.map((p) => [p.name, p.version, p.weight]),
+    });
     return state;
   };
 
@@ -278,14 +296,18 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
       proxy.web(
         req,
         res,
-        { target: `http://${target}`, ...(body ? { buffer: Readable.from(body.length > 0 ? [body] : []) } : {}) },
+        {
+          target: `http://${target}`,
+          ...(body ? { buffer: Readable.from(body.length > 0 ? [body] : []) } : {}),
+        },
         (err: Error & { code?: string }) => {
           const proxyReq = proxyReqOf.get(res);
           const code = err.code ?? '';
           if (code === 'ECONNREFUSED') downUntil.set(target, Date.now() + targetDownMs);
           // Safe to resend: the upstream never got the request (refused), or a kept-alive socket
           // was closed under us before any answer (Node's documented case for retrying).
-          const neverReached = RETRIABLE_FRESH.has(code) || (proxyReq?.reusedSocket === true && code === 'ECONNRESET');
+          const neverReached =
+            RETRIABLE_FRESH.has(code) || (proxyReq?.reusedSocket === true && code === 'ECONNRESET');
           if (!res.headersSent && !retried && body !== null && neverReached) {
             const next = alternative(table, pool, tried);
             if (next) {
@@ -492,7 +514,9 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
         traffic.close(() => resolve());
         traffic.closeIdleConnections();
       });
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, options.drainTimeoutMs ?? 15_000).unref());
+      const deadline = new Promise<void>((resolve) =>
+        setTimeout(resolve, options.drainTimeoutMs ?? 15_000).unref(),
+      );
       await Promise.race([drained, deadline]);
       traffic.closeAllConnections();
       await new Promise<void>((resolve) => {

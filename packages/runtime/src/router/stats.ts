@@ -78,7 +78,9 @@ export class PoolStats {
     }
     const sorted = Float64Array.from(lat).sort();
     const q = (p: number) =>
-      sorted.length === 0 ? null : round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number);
+      sorted.length === 0
+        ? null
+        : round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] as number);
     return {
       pool: this.pool,
       version: this.version,

@@ -1,3 +1,222 @@
+import type { Deployment } from '@qubot/api-contract';
+import { Link, useParams } from 'react-router';
+import { ErrorState, LoadingState } from '../../components/states';
+import { StatusBadge } from '../../components/status-badge';
+import { Time } from '../../components/time';
+import { useDeployment } from '../../hooks/api/deployments/queries';
+import { formatDuration, formatNumber, formatPercent } from '../../lib/format-utils';
+import { paths } from '../../lib/paths';
+import { waitingLabel } from '../../lib/status-utils';
+import { useDeploymentSubscription } from '../../lib/use-event-stream';
+import { AnalysisCharts } from './analysis-chart';
+import { DeploymentControls } from './deployment-controls';
+import {
+  analysisSeries,
+  failureRate,
+  metricLabel,
+  parseAnalysis,
+  parseProgress,
+  progressSummary,
+} from './deployment-utils';
+import { StepTimeline } from './step-timeline';
+
 export function DeploymentDetailPage() {
-  return <div className="page">TODO</div>;
+  const { id } = useParams();
+  const deployment = useDeployment(id);
+  useDeploymentSubscription(id);
+
+  return (
+    <div className="page">
+      <nav aria-label="Breadcrumb" className="breadcrumbs">
+        <Link to={paths.deployments()}>Deployments</Link> / {id}
+      </nav>
+      {deployment.isPending ? (
+        <LoadingState label="Loading deployment…" />
+      ) : deployment.isError ? (
+        <ErrorState
+          title="Could not load this deployment"
+          error={deployment.error}
+          onRetry={() => void deployment.refetch()}
+        />
+      ) : (
+        <DeploymentBody d={deployment.data} />
+      )}
+    </div>
+  );
+}
+
+function DeploymentBody({ d }: { d: Deployment }) {
+  const progress = parseProgress(d.progress, d.steps);
+  const summary = progressSummary(progress);
+  const waiting = waitingLabel(d.waitingFor);
+  const rows = parseAnalysis(d.analysis);
+  const series = analysisSeries(rows);
+  const rate = failureRate(d.traffic);
+
+  return (
+    <>
+      <div className="page__header">
+        <h1>
+          {d.kind === 'rollback' ? 'Rollback' : d.kind === 'promote' ? 'Promotion' : 'Deployment'} of{' '}
+          {d.release.version} to {d.environment}
+        </h1>
+        <p className="page__lead">
+          <StatusBadge status={d.status} /> {d.strategy}
+          {d.fromVersion ? ` · from ${d.fromVersion}` : ''} · by {d.actor} · <Time iso={d.createdAt} />
+        </p>
+        {waiting ? <p className="env-card__waiting">{waiting}</p> : null}
+        {d.error ? (
+          <p className="feedback feedback--error" role="alert">
+            {d.error}
+          </p>
+        ) : null}
+      </div>
+
+      <div className="grid">
+        <dl className="stats">
+          <div className="stat">
+            <dt>Progress</dt>
+            <dd>{progress.percent !== null ? `${progress.percent} %` : '—'}</dd>
+          </div>
+          <div className="stat">
+            <dt>Duration</dt>
+            <dd>{formatDuration(d.startedAt, d.finishedAt, Date.now())}</dd>
+          </div>
+          <div className="stat">
+            <dt>Requests served</dt>
+            <dd>{formatNumber(d.traffic.requests)}</dd>
+          </div>
+          <div className="stat">
+            <dt>Requests failed</dt>
+            <dd className={d.traffic.failed > 0 ? 'fail' : undefined}>
+              {formatNumber(d.traffic.failed)}
+              {rate !== null ? <span className="muted small"> ({formatPercent(rate, 2)})</span> : null}
+            </dd>
+          </div>
+        </dl>
+        {progress.percent !== null ? (
+          <div className="progress-row">
+            <progress
+              className="progress"
+              max={100}
+              value={progress.percent}
+              aria-label="Deployment progress"
+            />
+            <span>{summary ?? `${progress.percent} %`}</span>
+          </div>
+        ) : null}
+
+        <DeploymentControls deployment={d} />
+
+        <div className="grid grid--2">
+          <section className="card" aria-labelledby="steps-title">
+            <h2 id="steps-title">Steps</h2>
+            <StepTimeline steps={d.steps} />
+          </section>
+          <section className="card" aria-labelledby="about-title">
+            <h2 id="about-title">About</h2>
+            <dl className="facts">
+              <div>
+                <dt>Application</dt>
+                <dd>
+                  <Link to={paths.pipeline(d.application)}>{d.application}</Link>
+                </dd>
+              </div>
+              <div>
+                <dt>Environment</dt>
+                <dd>
+                  <Link to={paths.environment(d.application, d.environment)}>{d.environment}</Link>
+                </dd>
+              </div>
+              <div>
+                <dt>Release</dt>
+                <dd>
+                  <Link to={paths.release(d.application, d.release.version)}>{d.release.version}</Link>
+                </dd>
+              </div>
+              <div>
+                <dt>Artifact</dt>
+                <dd className="mono break">{d.release.artifact}</dd>
+              </div>
+              <div>
+                <dt>Reason</dt>
+                <dd className="break">{d.reason ?? <span className="muted">—</span>}</dd>
+              </div>
+              <div>
+                <dt>Started</dt>
+                <dd>
+                  <Time iso={d.startedAt} />
+                </dd>
+              </div>
+              <div>
+                <dt>Finished</dt>
+                <dd>
+                  <Time iso={d.finishedAt} />
+                </dd>
+              </div>
+              <div>
+                <dt>Id</dt>
+                <dd className="mono break">{d.id}</dd>
+              </div>
+            </dl>
+          </section>
+        </div>
+
+        <section aria-labelledby="analysis-title">
+          <h2 id="analysis-title">Analysis</h2>
+          {rows.length === 0 ? (
+            <p className="muted">No analysis results yet.</p>
+          ) : (
+            <div className="grid">
+              <AnalysisCharts series={series} />
+              <div className="table-wrap">
+                <table className="table">
+                  <caption className="visually-hidden">Analysis results</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Step</th>
+                      <th scope="col">Metric</th>
+                      <th scope="col" className="num">
+                        Value
+                      </th>
+                      <th scope="col" className="num">
+                        Threshold
+                      </th>
+                      <th scope="col">Result</th>
+                      <th scope="col">When</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {rows.map((r) => (
+                      <tr key={r.key}>
+                        <td>{r.step ?? '—'}</td>
+                        <td>{metricLabel(r.metric)}</td>
+                        <td className="num">{r.value ?? '—'}</td>
+                        <td className="num">
+                          {r.threshold !== null ? `${r.bound === 'min' ? '≥' : '≤'} ${r.threshold}` : '—'}
+                        </td>
+                        <td>
+                          {r.passed === null ? (
+                            <span className="muted">—</span>
+                          ) : r.passed ? (
+                            <span className="pass">passed</span>
+                          ) : (
+                            <span className="fail">failed</span>
+                          )}
+                          {r.message ? <span className="muted small"> {r.message}</span> : null}
+                        </td>
+                        <td>
+                          <Time iso={r.at} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </div>
+          )}
+        </section>
+      </div>
+    </>
+  );
 }

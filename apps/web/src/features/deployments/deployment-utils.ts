@@ -33,7 +33,11 @@ export interface ProgressView {
 export function parseProgress(progress: unknown, steps: readonly Pick<Step, 'status'>[] = []): ProgressView {
   const p = isRec(progress) ? progress : {};
   const instancesReady = pick(p, ['instancesReady', 'readyInstances', 'ready', 'updated'], num);
-  const instancesTotal = pick(p, ['instancesTotal', 'totalInstances', 'desiredInstances', 'total', 'replicas'], num);
+  const instancesTotal = pick(
+    p,
+    ['instancesTotal', 'totalInstances', 'desiredInstances', 'total', 'replicas'],
+    num,
+  );
   const step = pick(p, ['step', 'currentStep', 'stepIndex', 'batch'], num);
   const totalSteps = pick(p, ['totalSteps', 'steps', 'stepCount', 'batches'], num);
   let newTrafficPercent = pick(p, ['newTrafficPercent', 'canaryWeight', 'trafficPercent', 'weight'], num);
@@ -127,7 +131,8 @@ export function parseAnalysis(analysis: unknown): AnalysisRow[] {
   const rows: AnalysisRow[] = [];
   rowsOf(analysis).forEach((raw, i) => {
     if (!isRec(raw)) return;
-    const at = str(raw.at) ?? str(raw.time) ?? str(raw.timestamp) ?? str(raw.measuredAt) ?? str(raw.createdAt);
+    const at =
+      str(raw.at) ?? str(raw.time) ?? str(raw.timestamp) ?? str(raw.measuredAt) ?? str(raw.createdAt);
     const stepValue = raw.step ?? raw.stepName ?? raw.stepIndex;
     const step = typeof stepValue === 'number' ? String(stepValue) : str(stepValue);
     const push = (metric: string, r: Rec, j: number) => {

@@ -20,9 +20,10 @@ function ActiveDeployment({ deployment }: { deployment: NonNullable<Environment[
   const summary = progressSummary(progress);
   const waiting = waitingLabel(deployment.waitingFor);
   return (
-    <div className="env-card__rollout" aria-label="Active deployment" role="group">
+    <section className="env-card__rollout" aria-label="Active deployment">
       <p className="env-card__rollout-title">
-        <StatusBadge status={deployment.status} /> {deployment.strategy} of <strong>{deployment.version}</strong>
+        <StatusBadge status={deployment.status} /> {deployment.strategy} of{' '}
+        <strong>{deployment.version}</strong>
       </p>
       {waiting ? <p className="env-card__waiting">{waiting}</p> : null}
       {progress.percent !== null ? (
@@ -40,7 +41,7 @@ function ActiveDeployment({ deployment }: { deployment: NonNullable<Environment[
       <Link to={paths.deployment(deployment.id)} className="small">
         View deployment
       </Link>
-    </div>
+    </section>
   );
 }
 
@@ -185,8 +186,8 @@ export function EnvironmentCard({
         onCancel={actions.cancel}
       >
         <p>
-          Deploy <strong>{promote.version ?? 'the live release'}</strong> from {promote.from ?? 'the previous environment'}{' '}
-          to <strong>{env.name}</strong>
+          Deploy <strong>{promote.version ?? 'the live release'}</strong> from{' '}
+          {promote.from ?? 'the previous environment'} to <strong>{env.name}</strong>
           {env.protected ? ', a protected environment' : ''}.
         </p>
       </ConfirmDialog>
@@ -210,8 +211,8 @@ export function EnvironmentCard({
                 running <strong>{target.version}</strong>
               </>
             ) : null}{' '}
-            ({target.healthy}/{target.instances} instances healthy). In-flight requests on {env.activeColor} are
-            drained.
+            ({target.healthy}/{target.instances} instances healthy). In-flight requests on {env.activeColor}{' '}
+            are drained.
           </p>
         ) : null}
       </ConfirmDialog>

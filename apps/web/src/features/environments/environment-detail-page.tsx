@@ -1,3 +1,189 @@
+import type { Environment } from '@qubot/api-contract';
+import { Link, useParams } from 'react-router';
+import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { ColorChip, StatusBadge } from '../../components/status-badge';
+import { Time } from '../../components/time';
+import { useDeployments } from '../../hooks/api/deployments/queries';
+import { useEnvironment, useEnvironments } from '../../hooks/api/environments/queries';
+import { paths } from '../../lib/paths';
+import { DeploymentsTable } from '../deployments/deployments-table';
+import { EnvironmentCard } from './environment-card';
+
 export function EnvironmentDetailPage() {
-  return <div className="page">TODO</div>;
+  const { app = '', env = '' } = useParams();
+  const detail = useEnvironment(app, env);
+  const list = useEnvironments(app);
+
+  return (
+    <div className="page">
+      <nav aria-label="Breadcrumb" className="breadcrumbs">
+        <Link to={paths.pipeline(app)}>Pipeline</Link> / {env}
+      </nav>
+      <div className="page__header">
+        <h1>
+          {env}
+          <span className="page__subject"> · {app}</span>
+        </h1>
+      </div>
+      {detail.isPending ? (
+        <LoadingState label="Loading environment…" />
+      ) : detail.isError ? (
+        <ErrorState
+          title="Could not load this environment"
+          error={detail.error}
+          onRetry={() => void detail.refetch()}
+        />
+      ) : (
+        <EnvironmentBody app={app} env={detail.data} pipeline={list.data?.items ?? null} />
+      )}
+    </div>
+  );
+}
+
+function EnvironmentBody({
+  app,
+  env,
+  pipeline,
+}: {
+  app: string;
+  env: Environment;
+  pipeline: readonly Environment[] | null;
+}) {
+  // Promotion needs the environment before this one, so the card gets the whole pipeline
+  // with this page's fresher copy swapped in.
+  const environments = pipeline ? pipeline.map((e) => (e.name === env.name ? env : e)) : [env];
+  const index = Math.max(
+    0,
+    environments.findIndex((e) => e.name === env.name),
+  );
+  const history = useDeployments({ app, env: env.name, limit: 20 });
+  const historyItems = history.data?.pages.flatMap((p) => p.items) ?? [];
+
+  return (
+    <div className="grid">
+      <div className="grid grid--2">
+        <EnvironmentCard app={app} environments={environments} index={index} />
+        <section className="card" aria-labelledby="env-settings">
+          <h2 id="env-settings">State</h2>
+          <dl className="facts">
+            <div>
+              <dt>Live</dt>
+              <dd>{env.live?.version ?? <span className="muted">nothing</span>}</dd>
+            </div>
+            <div>
+              <dt>Previous</dt>
+              <dd>{env.previous?.version ?? <span className="muted">—</span>}</dd>
+            </div>
+            <div>
+              <dt>Active colour</dt>
+              <dd>
+                <ColorChip color={env.activeColor} />
+              </dd>
+            </div>
+            <div>
+              <dt>Replicas</dt>
+              <dd>{env.replicas}</dd>
+            </div>
+            <div>
+              <dt>Protected</dt>
+              <dd>{env.protected ? 'yes' : 'no'}</dd>
+            </div>
+            <div>
+              <dt>Needs approval</dt>
+              <dd>{env.requiresApproval ? 'yes' : 'no'}</dd>
+            </div>
+            <div>
+              <dt>Pipeline position</dt>
+              <dd>{env.position + 1}</dd>
+            </div>
+            <div>
+              <dt>Updated</dt>
+              <dd>
+                <Time iso={env.updatedAt} />
+              </dd>
+            </div>
+          </dl>
+        </section>
+      </div>
+
+      <section aria-labelledby="instances-title">
+        <h2 id="instances-title">Instances</h2>
+        {env.instances.length === 0 ? (
+          <EmptyState title="No instances running" />
+        ) : (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">Instances in {env.name}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Instance</th>
+                  <th scope="col">Pool</th>
+                  <th scope="col">Version</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Health</th>
+                  <th scope="col" className="num">
+                    Port
+                  </th>
+                  <th scope="col" className="num">
+                    Restarts
+                  </th>
+                  <th scope="col">Started</th>
+                </tr>
+              </thead>
+              <tbody>
+                {env.instances.map((i) => (
+                  <tr key={i.id}>
+                    <th scope="row" className="mono">
+                      {i.id}
+                    </th>
+                    <td>
+                      <ColorChip color={i.pool} />
+                    </td>
+                    <td>{i.version}</td>
+                    <td>
+                      <StatusBadge status={i.status} />
+                    </td>
+                    <td>
+                      {i.healthy ? (
+                        <span className="pass">healthy</span>
+                      ) : (
+                        <span className="fail">unhealthy</span>
+                      )}
+                    </td>
+                    <td className="num">{i.port}</td>
+                    <td className="num">{i.restarts}</td>
+                    <td>
+                      <Time iso={i.startedAt} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section aria-labelledby="history-title">
+        <h2 id="history-title">History</h2>
+        {history.isPending ? (
+          <LoadingState label="Loading history…" />
+        ) : history.isError ? (
+          <ErrorState error={history.error} onRetry={() => void history.refetch()} />
+        ) : historyItems.length === 0 ? (
+          <EmptyState title={`Nothing has been deployed to ${env.name} yet`} />
+        ) : (
+          <>
+            <DeploymentsTable
+              items={historyItems}
+              caption={`Deployments to ${env.name}`}
+              showEnvironment={false}
+            />
+            <p>
+              <Link to={paths.deployments({ app, env: env.name })}>All deployments to {env.name}</Link>
+            </p>
+          </>
+        )}
+      </section>
+    </div>
+  );
 }

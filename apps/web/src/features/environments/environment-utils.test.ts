@@ -46,13 +46,17 @@ const instance = (pool: 'blue' | 'green', healthy: boolean, version = '1.0.0') =
 describe('healthSummary', () => {
   it('counts healthy instances and picks a tone', () => {
     expect(healthSummary(env()).tone).toBe('muted');
-    expect(healthSummary(env({ instances: [instance('blue', true), instance('blue', true)] }))).toMatchObject({
-      healthy: 2,
-      total: 2,
-      tone: 'ok',
-      label: '2/2 healthy',
-    });
-    expect(healthSummary(env({ instances: [instance('blue', true), instance('blue', false)] })).tone).toBe('warn');
+    expect(healthSummary(env({ instances: [instance('blue', true), instance('blue', true)] }))).toMatchObject(
+      {
+        healthy: 2,
+        total: 2,
+        tone: 'ok',
+        label: '2/2 healthy',
+      },
+    );
+    expect(healthSummary(env({ instances: [instance('blue', true), instance('blue', false)] })).tone).toBe(
+      'warn',
+    );
     expect(healthSummary(env({ instances: [instance('blue', false)] })).tone).toBe('bad');
   });
 });
@@ -75,7 +79,9 @@ describe('trafficSegments', () => {
   });
   it('describes no traffic', () => {
     expect(trafficSegments([])).toEqual([]);
-    expect(trafficDescription([{ pool: 'blue', version: null, weight: 0 }])).toBe('No traffic is being served');
+    expect(trafficDescription([{ pool: 'blue', version: null, weight: 0 }])).toBe(
+      'No traffic is being served',
+    );
   });
 });
 

@@ -57,11 +57,21 @@ export function promoteAvailability(envs: readonly Environment[], index: number)
   const env = envs[index];
   const previous = index > 0 ? envs[index - 1] : undefined;
   if (!env || !previous) {
-    return { disabled: true, hint: 'The first environment receives new releases by deployment, not promotion.', from: null, version: null };
+    return {
+      disabled: true,
+      hint: 'The first environment receives new releases by deployment, not promotion.',
+      from: null,
+      version: null,
+    };
   }
   const version = previous.live?.version ?? null;
   if (!version) {
-    return { disabled: true, hint: `Nothing is live in ${previous.name} to promote.`, from: previous.name, version: null };
+    return {
+      disabled: true,
+      hint: `Nothing is live in ${previous.name} to promote.`,
+      from: previous.name,
+      version: null,
+    };
   }
   if (env.live?.version === version) {
     return {
@@ -71,7 +81,12 @@ export function promoteAvailability(envs: readonly Environment[], index: number)
       version,
     };
   }
-  return { disabled: false, hint: `Deploy ${version} from ${previous.name} to ${env.name}.`, from: previous.name, version };
+  return {
+    disabled: false,
+    hint: `Deploy ${version} from ${previous.name} to ${env.name}.`,
+    from: previous.name,
+    version,
+  };
 }
 
 /** Blue-green only: the colour that is not serving, and what runs on it. */
@@ -79,7 +94,9 @@ export function switchTarget(env: Pick<Environment, 'activeColor' | 'traffic' | 
   if (!env.activeColor) return null;
   const color = otherColor(env.activeColor);
   const version =
-    env.traffic.find((t) => t.pool === color)?.version ?? env.instances.find((i) => i.pool === color)?.version ?? null;
+    env.traffic.find((t) => t.pool === color)?.version ??
+    env.instances.find((i) => i.pool === color)?.version ??
+    null;
   const instances = env.instances.filter((i) => i.pool === color);
   return { color, version, instances: instances.length, healthy: instances.filter((i) => i.healthy).length };
 }

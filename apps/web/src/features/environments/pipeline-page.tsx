@@ -11,13 +11,25 @@ export function PipelinePage() {
   const app = useCurrentApplication(params.app);
   const environments = useEnvironments(app.name);
 
-  if (app.isPending) return <PageShell><LoadingState label="Loading applications…" /></PageShell>;
-  if (app.isError) return <PageShell><ErrorState error={app.error} onRetry={() => void app.refetch()} /></PageShell>;
+  if (app.isPending)
+    return (
+      <PageShell>
+        <LoadingState label="Loading applications…" />
+      </PageShell>
+    );
+  if (app.isError)
+    return (
+      <PageShell>
+        <ErrorState error={app.error} onRetry={() => void app.refetch()} />
+      </PageShell>
+    );
   if (app.isEmpty || !app.name) {
     return (
       <PageShell>
         <EmptyState title="No applications yet">
-          <p>Register an application through the API or the <code>qubot</code> CLI, then come back.</p>
+          <p>
+            Register an application through the API or the <code>qubot</code> CLI, then come back.
+          </p>
         </EmptyState>
       </PageShell>
     );

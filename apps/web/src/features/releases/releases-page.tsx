@@ -16,10 +16,10 @@ export function ReleasesPage() {
   return (
     <div className="page">
       <div className="page__header">
-        <h1>
-          Releases{app.name ? <span className="page__subject"> · {app.name}</span> : null}
-        </h1>
-        <p className="page__lead">Newest first. CI registers releases through the API or <code>qubot release create</code>.</p>
+        <h1>Releases{app.name ? <span className="page__subject"> · {app.name}</span> : null}</h1>
+        <p className="page__lead">
+          Newest first. CI registers releases through the API or <code>qubot release create</code>.
+        </p>
       </div>
       {app.isPending || (app.name && releases.isPending) ? (
         <LoadingState label="Loading releases…" />
@@ -28,7 +28,11 @@ export function ReleasesPage() {
       ) : !app.name ? (
         <EmptyState title="No applications yet" />
       ) : releases.isError ? (
-        <ErrorState title="Could not load releases" error={releases.error} onRetry={() => void releases.refetch()} />
+        <ErrorState
+          title="Could not load releases"
+          error={releases.error}
+          onRetry={() => void releases.refetch()}
+        />
       ) : items.length === 0 ? (
         <EmptyState title="No releases yet">
           <p>

@@ -10,9 +10,12 @@ export async function invalidateRolloutViews(
   target: { app?: string | undefined; env?: string | undefined; deploymentId?: string | undefined },
 ): Promise<void> {
   const tasks = [
-    queryClient.invalidateQueries({ queryKey: target.app ? environmentKeys.list(target.app) : environmentKeys.lists() }),
     queryClient.invalidateQueries({
-      queryKey: target.app && target.env ? environmentKeys.detail(target.app, target.env) : environmentKeys.details(),
+      queryKey: target.app ? environmentKeys.list(target.app) : environmentKeys.lists(),
+    }),
+    queryClient.invalidateQueries({
+      queryKey:
+        target.app && target.env ? environmentKeys.detail(target.app, target.env) : environmentKeys.details(),
     }),
     queryClient.invalidateQueries({ queryKey: deploymentKeys.lists() }),
     queryClient.invalidateQueries({ queryKey: releaseKeys.all }),

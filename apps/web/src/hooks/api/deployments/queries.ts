@@ -24,7 +24,8 @@ export function normalizeDeploymentFilters(filters: DeploymentFilters): Deployme
 export const deploymentKeys = {
   all: ['deployments'] as const,
   lists: () => [...deploymentKeys.all, 'list'] as const,
-  list: (filters: DeploymentFilters) => [...deploymentKeys.lists(), normalizeDeploymentFilters(filters)] as const,
+  list: (filters: DeploymentFilters) =>
+    [...deploymentKeys.lists(), normalizeDeploymentFilters(filters)] as const,
   details: () => [...deploymentKeys.all, 'detail'] as const,
   detail: (id: string) => [...deploymentKeys.details(), id] as const,
 };

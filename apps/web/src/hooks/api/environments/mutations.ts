@@ -27,7 +27,9 @@ export interface RollbackVariables {
 }
 
 function withoutEmpty<T extends object>(body: T): Partial<T> {
-  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined && v !== '')) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(body).filter(([, v]) => v !== undefined && v !== ''),
+  ) as Partial<T>;
 }
 
 /** Deploy to `env` what is live in the environment before it. */
@@ -35,7 +37,10 @@ export function usePromote(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, PromoteVariables>({
     mutationFn: ({ env, reason, strategy }) =>
-      apiFetch<Deployment>(envPath(app, env, 'promote'), { method: 'POST', body: withoutEmpty({ reason, strategy }) }),
+      apiFetch<Deployment>(envPath(app, env, 'promote'), {
+        method: 'POST',
+        body: withoutEmpty({ reason, strategy }),
+      }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
   });
@@ -54,7 +59,10 @@ export function useRollback(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, RollbackVariables>({
     mutationFn: ({ env, version, reason }) =>
-      apiFetch<Deployment>(envPath(app, env, 'rollback'), { method: 'POST', body: withoutEmpty({ version, reason }) }),
+      apiFetch<Deployment>(envPath(app, env, 'rollback'), {
+        method: 'POST',
+        body: withoutEmpty({ version, reason }),
+      }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
   });

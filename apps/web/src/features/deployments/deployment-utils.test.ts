@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import {
+  analysisSeries,
+  availableControls,
+  failureRate,
+  metricLabel,
+  parseAnalysis,
+  parseProgress,
+  progressSummary,
+} from './deployment-utils';
+
+describe('parseProgress', () => {
+  it('reads instance counts and derives a percentage', () => {
+    const view = parseProgress({ instancesReady: 3, instancesTotal: 4 });
+    expect(view).toMatchObject({ percent: 75, instancesReady: 3, instancesTotal: 4 });
+    expect(progressSummary(view)).toBe('3/4 instances ready');
+  });
+  it('reads canary step and weight, including 0–1 weights', () => {
+    const view = parseProgress({ step: 2, totalSteps: 4, canaryWeight: 0.25 });
+    expect(view.newTrafficPercent).toBe(25);
+    expect(progressSummary(view)).toBe('step 2 of 4 · 25 % traffic on new');
+  });
+  it('falls back to finished steps, and to nothing', () => {
+    expect(parseProgress(null, [{ status: 'succeeded' }, { status: 'running' }]).percent).toBe(50);
+    expect(parseProgress('garbage')).toMatchObject({ percent: null, weights: [] });
+    expect(progressSummary(parseProgress(undefined))).toBeNull();
+  });
+  it('clamps an explicit percentage', () => {
+    expect(parseProgress({ percent: 140 }).percent).toBe(100);
+    expect(parseProgress({ percent: 0.5 }).percent).toBe(50);
+  });
+});
+
+describe('parseAnalysis', () => {
+  it('reads a flat list of results', () => {
+    const rows = parseAnalysis([
+      { step: 1, metric: 'errorRate', value: 0.4, threshold: 1, passed: true, at: '2025-01-01T10:00:00Z' },
+      { step: 2, metric: 'p95LatencyMs', value: 900, max: 500, result: 'failed', message: 'too slow' },
+      { step: 2, metric: 'requestCount', value: 12, min: 50, passed: false },
+    ]);
+    expect(rows.map((r) => [r.metric, r.value, r.threshold, r.bound, r.passed])).toEqual([
+      ['errorRate', 0.4, 1, 'max', true],
+      ['p95LatencyMs', 900, 500, 'max', false],
+      ['requestCount', 12, 50, 'min', false],
+    ]);
+    expect(rows[1]?.message).toBe('too slow');
+    expect(rows[0]?.step).toBe('1');
+  });
+  it('expands per-entry metric maps inside { results }', () => {
+    const rows = parseAnalysis({
+      results: [
+        {
+          step: 'canary-10',
+          passed: true,
+          metrics: { errorRate: { value: 0.1, threshold: 1 }, requests: 120 },
+        },
+      ],
+    });
+    expect(rows.map((r) => [r.step, r.metric, r.value, r.passed])).toEqual([
+      ['canary-10', 'errorRate', 0.1, true],
+      ['canary-10', 'requests', 120, true],
+    ]);
+  });
+  it('yields nothing for unknown shapes', () => {
+    expect(parseAnalysis(null)).toEqual([]);
+    expect(parseAnalysis({ foo: 1 })).toEqual([]);
+    expect(parseAnalysis([1, 'x'])).toEqual([]);
+  });
+});
+
+describe('analysisSeries', () => {
+  it('groups numeric values per metric with their threshold', () => {
+    const series = analysisSeries(
+      parseAnalysis([
+        { step: 1, metric: 'errorRate', value: 0.2, threshold: 1 },
+        { step: 1, metric: 'p95', value: 100 },
+        { step: 2, metric: 'errorRate', value: 0.5 },
+        { step: 3, metric: 'errorRate', value: null },
+      ]),
+    );
+    expect(series.map((s) => s.metric)).toEqual(['errorRate', 'p95']);
+    expect(series[0]).toMatchObject({ threshold: 1, bound: 'max' });
+    expect(series[0]?.points.map((p) => [p.label, p.value])).toEqual([
+      ['step 1', 0.2],
+      ['step 2', 0.5],
+    ]);
+  });
+});
+
+describe('small helpers', () => {
+  it('computes failure rate, labels and controls', () => {
+    expect(failureRate({ requests: 200, failed: 3 })).toBe(1.5);
+    expect(failureRate({ requests: 0, failed: 0 })).toBeNull();
+    expect(metricLabel('p95LatencyMs')).toBe('P95 latency ms');
+    expect(metricLabel('error_rate')).toBe('Error rate');
+    expect(availableControls({ status: 'running', waitingFor: null })).toEqual({
+      pause: true,
+      resume: false,
+      abort: true,
+      advance: true,
+      approve: false,
+    });
+    expect(availableControls({ status: 'paused', waitingFor: 'approval' })).toMatchObject({
+      approve: true,
+      advance: false,
+      resume: false,
+    });
+    expect(availableControls({ status: 'paused', waitingFor: null })).toMatchObject({
+      resume: true,
+      pause: false,
+    });
+    expect(Object.values(availableControls({ status: 'succeeded', waitingFor: null })).some(Boolean)).toBe(
+      false,
+    );
+  });
+});

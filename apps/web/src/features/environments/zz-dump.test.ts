@@ -1,0 +1,145 @@
+import type { Application, Environment, List } from '@qubot/api-contract';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { MemoryRouter } from 'react-router';
+import { describe, expect, it } from 'vitest';
+import { applicationKeys } from '../../hooks/api/applications/queries';
+import { environmentKeys } from '../../hooks/api/environments/queries';
+import { PipelinePage } from './pipeline-page';
+
+// Server rendering needs no DOM: enough to check what the pipeline puts on screen for given data.
+
+const app: Application = {
+  id: 'a1',
+  name: 'qubot-one',
+  description: null,
+  environments: ['development', 'staging', 'production'],
+  createdAt: '2025-01-01T00:00:00Z',
+};
+
+const instance = (pool: 'blue' | 'green', version: string, healthy = true) => ({
+  id: `${pool}-${version}-${healthy}`,
+  pool,
+  version,
+  status: 'running',
+  healthy,
+  port: 9000,
+  restarts: 0,
+  startedAt: '2025-01-01T00:00:00Z',
+});
+
+function env(name: string, position: number, overrides: Partial<Environment> = {}): Environment {
+  return {
+    name,
+    position,
+    protected: false,
+    requiresApproval: false,
+    address: `http://127.0.0.1:${9100 + position}`,
+    live: { version: '1.0.0' },
+    previous: null,
+    activeColor: 'blue',
+    traffic: [
+      { pool: 'blue', version: '1.0.0', weight: 100 },
+      { pool: 'green', version: null, weight: 0 },
+    ],
+    instances: [instance('blue', '1.0.0'), instance('blue', '1.0.0', false)],
+    activeDeployment: null,
+    replicas: 2,
+    updatedAt: '2025-01-01T00:00:00Z',
+    ...overrides,
+  };
+}
+
+function render(environments: Environment[] | null) {
+  const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
+  client.setQueryData<List<Application>>(applicationKeys.list(), { items: [app], nextCursor: null });
+  if (environments) {
+    client.setQueryData<List<Environment>>(environmentKeys.list('qubot-one'), { items: environments, nextCursor: null });
+  }
+  return renderToStaticMarkup(
+    createElement(
+      QueryClientProvider,
+      { client },
+      createElement(MemoryRouter, { initialEntries: ['/'] }, createElement(PipelinePage)),
+    ),
+  );
+}
+
+/** The markup of one environment card. */
+function card(html: string, name: string): string {
+  const start = html.indexOf(`aria-label="Environment ${name}"`);
+  expect(start).toBeGreaterThan(-1);
+  const next = html.indexOf('aria-label="Environment ', start + 10);
+  return html.slice(start, next === -1 ? undefined : next);
+}
+
+const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ');
+
+describe('PipelinePage', () => {
+  it('shows one labelled card per environment in pipeline order', () => {
+    const html = render([
+      env('development', 0, { live: { version: '1.1.0' } }),
+      env('staging', 1),
+      env('production', 2, {
+        protected: true,
+        activeColor: 'green',
+        traffic: [
+          { pool: 'blue', version: '1.0.0', weight: 75 },
+          { pool: 'green', version: '1.1.0', weight: 25 },
+        ],
+        activeDeployment: {
+          id: 'd1',
+          status: 'paused',
+          strategy: 'canary',
+          version: '1.1.0',
+          waitingFor: 'advance',
+          progress: { step: 1, totalSteps: 4, canaryWeight: 25 },
+        },
+      }),
+    ]);
+    const order = ['development', 'staging', 'production'].map((n) => html.indexOf(`Environment ${n}"`));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+
+    const dev = card(html, 'development');
+    expect(dev).toMatch(/<h2[^>]*><a[^>]*href="\/apps\/qubot-one\/environments\/development"[^>]*>development<\/a><\/h2>/);
+    expect(text(dev)).toContain('Live 1.1.0');
+    expect(text(dev)).toContain('1/2 healthy');
+    expect(text(dev)).toContain('blue 1.0.0 100 %');
+    expect(dev).toContain('href="http://127.0.0.1:9100"');
+    expect(dev).not.toContain('protected</span>');
+    // Promote is the first button and is disabled on the first environment.
+    expect(dev).toMatch(/<button[^>]*disabled=""[^>]*>Promote →<\/button>/);
+
+    const staging = card(html, 'staging');
+    expect(staging).toMatch(/<button(?![^>]*disabled)[^>]*>Promote →<\/button>/);
+    expect(text(staging)).toContain('No active deployment');
+
+    const prod = card(html, 'production');
+    expect(prod).toContain('protected</span>');
+    expect(text(prod)).toContain('blue 1.0.0 75 %');
+    expect(text(prod)).toContain('green 1.1.0 25 %');
+    expect(text(prod)).toContain('Waiting to advance to the next step');
+    expect(text(prod)).toContain('step 1 of 4 · 25 % traffic on new');
+    expect(prod).toContain('href="/deployments/d1"');
+    expect(prod).toMatch(/<button(?![^>]*disabled)[^>]*>Switch traffic<\/button>/);
+  });
+
+  it('disables switching without a colour and rollback without a live release', () => {
+    const html = render([env('development', 0, { activeColor: null, live: null, traffic: [], instances: [] })]);
+    const dev = card(html, 'development');
+    expect(text(dev)).toContain('Nothing live');
+    expect(text(dev)).toContain('No traffic is being served');
+    expect(text(dev)).toContain('0/0 healthy');
+    expect(dev).toMatch(/<button[^>]*disabled=""[^>]*>Switch traffic<\/button>/);
+    expect(dev).toMatch(/<button[^>]*disabled=""[^>]*>Rollback<\/button>/);
+  });
+
+  it('shows loading while environments are fetched and an empty state when there are none', () => {
+    expect(text(render(null))).toContain('Loading environments…');
+    expect(text(render([]))).toContain('This application has no environments yet');
+  });
+});
+it('dump', () => {
+  console.log(render([env('development', 0), env('production', 1, { protected: true, activeDeployment: { id: 'd1', status: 'running', strategy: 'rolling', version: '1.1.0', waitingFor: null, progress: { instancesReady: 1, instancesTotal: 2 } } })]));
+});

@@ -1,0 +1,113 @@
+import type { StrategyName } from '@qubot/api-contract';
+import { type FormEvent, useId, useState } from 'react';
+import { Link } from 'react-router';
+import { ActionFeedback } from '../../components/states';
+import { useCreateDeployment } from '../../hooks/api/deployments/mutations';
+import { useEnvironments } from '../../hooks/api/environments/queries';
+import { paths } from '../../lib/paths';
+
+const STRATEGIES: { value: StrategyName; label: string }[] = [
+  { value: 'blue-green', label: 'Blue-green' },
+  { value: 'rolling', label: 'Rolling' },
+  { value: 'canary', label: 'Canary' },
+];
+
+export function DeployReleaseForm({ app, version }: { app: string; version: string }) {
+  const environments = useEnvironments(app);
+  const deploy = useCreateDeployment(app);
+  const [env, setEnv] = useState('');
+  const [strategy, setStrategy] = useState<StrategyName>('blue-green');
+  const [reason, setReason] = useState('');
+  const id = useId();
+  const items = environments.data?.items ?? [];
+  const selected = items.find((e) => e.name === env) ?? items[0];
+  const reasonRequired = Boolean(selected?.protected);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!selected) return;
+    deploy.mutate({ env: selected.name, version, strategy, reason: reason.trim() || undefined });
+  };
+
+  if (environments.isPending) return <p className="muted">Loading environments…</p>;
+  if (environments.isError) {
+    return (
+      <p className="feedback feedback--error" role="alert">
+        {environments.error.message}
+      </p>
+    );
+  }
+  if (items.length === 0) return <p className="muted">No environments to deploy to.</p>;
+
+  return (
+    <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Deploy {version}</h2>
+      <div className="filters">
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-env`}>
+            Environment
+          </label>
+          <select
+            id={`${id}-env`}
+            className="field__input"
+            value={selected?.name ?? ''}
+            onChange={(e) => setEnv(e.target.value)}
+          >
+            {items.map((e) => (
+              <option key={e.name} value={e.name}>
+                {e.name}
+                {e.protected ? ' (protected)' : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-strategy`}>
+            Strategy
+          </label>
+          <select
+            id={`${id}-strategy`}
+            className="field__input"
+            value={strategy}
+            onChange={(e) => setStrategy(e.target.value as StrategyName)}
+          >
+            {STRATEGIES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <div className="field">
+        <label className="field__label" htmlFor={`${id}-reason`}>
+          Reason{reasonRequired ? '' : ' (optional)'}
+        </label>
+        <input
+          id={`${id}-reason`}
+          className="field__input"
+          value={reason}
+          maxLength={1000}
+          required={reasonRequired}
+          onChange={(e) => setReason(e.target.value)}
+        />
+      </div>
+      <div className="button-row load-more">
+        <button type="submit" className="button" disabled={deploy.isPending}>
+          {deploy.isPending ? 'pending…' : `Deploy to ${selected?.name ?? '…'}`}
+        </button>
+      </div>
+      <ActionFeedback
+        pending={deploy.isPending ? 'pending…' : null}
+        error={deploy.error}
+        success={
+          deploy.data ? (
+            <>
+              Deployment started. <Link to={paths.deployment(deploy.data.id)}>Follow it</Link>
+            </>
+          ) : null
+        }
+      />
+    </form>
+  );
+}

@@ -1,0 +1,211 @@
+import type { Deployment, Environment } from '@qubot/api-contract';
+import { describe, expect, it } from 'vitest';
+import {
+  acceptNewEvents,
+  backoffDelay,
+  eventsUrl,
+  type LiveEvent,
+  parseServerMessage,
+  planCacheUpdates,
+  replaceInList,
+  replaceInPages,
+  subscribeMessage,
+} from './events-utils';
+
+function deployment(overrides: Partial<Deployment> = {}): Deployment {
+  return {
+    id: 'd1',
+    application: 'qubot-one',
+    environment: 'staging',
+    release: { version: '1.1.0', artifact: 'build/1.1.0' },
+    fromVersion: '1.0.0',
+    kind: 'deploy',
+    strategy: 'canary',
+    status: 'running',
+    waitingFor: null,
+    options: {},
+    steps: [],
+    progress: {},
+    analysis: [],
+    traffic: { requests: 0, failed: 0 },
+    reason: null,
+    actor: 'alice',
+    error: null,
+    createdAt: '2025-01-01T00:00:00Z',
+    startedAt: '2025-01-01T00:00:01Z',
+    finishedAt: null,
+    ...overrides,
+  };
+}
+
+function environment(overrides: Partial<Environment> = {}): Environment {
+  return {
+    name: 'staging',
+    position: 1,
+    protected: false,
+    requiresApproval: false,
+    address: null,
+    live: { version: '1.0.0' },
+    previous: null,
+    activeColor: 'blue',
+    traffic: [],
+    instances: [],
+    activeDeployment: null,
+    replicas: 2,
+    updatedAt: '2025-01-01T00:00:00Z',
+    ...overrides,
+  };
+}
+
+const ev = (seq: number, name: string, data: unknown = null, topic: string | null = null): LiveEvent => ({
+  seq,
+  name,
+  topic,
+  data,
+});
+
+describe('parseServerMessage', () => {
+  it('reads flat and wrapped events', () => {
+    expect(
+      parseServerMessage('{"seq":5,"type":"deployment.updated","topic":"deployment:d1","data":{"id":"d1"}}'),
+    ).toEqual({
+      kind: 'event',
+      event: { seq: 5, name: 'deployment.updated', topic: 'deployment:d1', data: { id: 'd1' } },
+    });
+    expect(
+      parseServerMessage('{"type":"event","event":{"seq":6,"type":"release.created","payload":{"v":1}}}'),
+    ).toEqual({
+      kind: 'event',
+      event: { seq: 6, name: 'release.created', topic: null, data: { v: 1 } },
+    });
+  });
+  it('recognises control messages and ignores junk', () => {
+    expect(parseServerMessage('{"type":"ping"}')).toEqual({ kind: 'ping' });
+    expect(parseServerMessage('{"type":"subscribed","seq":40}')).toEqual({ kind: 'subscribed', seq: 40 });
+    expect(parseServerMessage('{"type":"reset"}')).toEqual({ kind: 'reset' });
+    expect(parseServerMessage('{"type":"error","error":{"message":"forbidden"}}')).toEqual({
+      kind: 'error',
+      message: 'forbidden',
+    });
+    expect(parseServerMessage('not json')).toEqual({ kind: 'other' });
+    expect(parseServerMessage('{"type":"deployment.updated"}')).toEqual({ kind: 'other' });
+  });
+});
+
+describe('acceptNewEvents', () => {
+  it('drops replayed duplicates and keeps order', () => {
+    const { fresh, lastSeq } = acceptNewEvents(10, [ev(12, 'a'), ev(9, 'old'), ev(11, 'b'), ev(12, 'dup')]);
+    expect(fresh.map((e) => e.seq)).toEqual([11, 12]);
+    expect(lastSeq).toBe(12);
+    expect(acceptNewEvents(12, [ev(12, 'a')]).fresh).toEqual([]);
+  });
+});
+
+describe('subscribeMessage', () => {
+  it('sends sorted unique topics and since only when known', () => {
+    expect(JSON.parse(subscribeMessage(['b', 'a', 'b'], 7))).toEqual({
+      type: 'subscribe',
+      topics: ['a', 'b'],
+      since: 7,
+    });
+    expect(JSON.parse(subscribeMessage(['a'], null))).toEqual({ type: 'subscribe', topics: ['a'] });
+  });
+});
+
+describe('backoffDelay', () => {
+  it('grows exponentially with jitter and is capped', () => {
+    expect(backoffDelay(0, 0)).toBe(250);
+    expect(backoffDelay(0, 1)).toBe(500);
+    expect(backoffDelay(3, 1)).toBe(4000);
+    expect(backoffDelay(20, 1)).toBe(30_000);
+    expect(backoffDelay(20, 0)).toBe(15_000);
+  });
+});
+
+describe('eventsUrl', () => {
+  it('follows the page scheme', () => {
+    expect(eventsUrl({ protocol: 'https:', host: 'deploy.example' })).toBe(
+      'wss://deploy.example/api/v1/events',
+    );
+    expect(eventsUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe(
+      'ws://127.0.0.1:8080/api/v1/events',
+    );
+  });
+});
+
+describe('planCacheUpdates', () => {
+  it('keeps only the newest full deployment per id and refreshes environment cards', () => {
+    const actions = planCacheUpdates([
+      ev(2, 'deployment.updated', { deployment: deployment({ status: 'paused' }) }),
+      ev(1, 'deployment.updated', deployment({ status: 'running' })),
+    ]);
+    const sets = actions.filter((a) => a.type === 'setDeployment');
+    expect(sets).toHaveLength(1);
+    expect(sets[0]).toMatchObject({ deployment: { status: 'paused' } });
+    expect(actions).toContainEqual({ type: 'invalidate', target: 'environments', app: 'qubot-one' });
+  });
+
+  it('refreshes releases when a deployment finishes', () => {
+    const actions = planCacheUpdates([ev(1, 'deployment.succeeded', deployment({ status: 'succeeded' }))]);
+    expect(actions).toContainEqual({ type: 'invalidate', target: 'releases', app: 'qubot-one' });
+  });
+
+  it('sets a full environment when the application is known', () => {
+    const env = environment();
+    expect(
+      planCacheUpdates([ev(1, 'environment.updated', { application: 'qubot-one', environment: env })]),
+    ).toEqual([{ type: 'setEnvironment', app: 'qubot-one', environment: env }]);
+  });
+
+  it('falls back to deduplicated invalidation for thin events', () => {
+    const actions = planCacheUpdates([
+      ev(1, 'step.started', { deploymentId: 'd1' }),
+      ev(2, 'step.finished', { deploymentId: 'd1' }),
+      ev(3, 'release.created', { application: 'qubot-one', version: '2.0.0' }),
+      ev(4, 'traffic.changed', { application: 'qubot-one', environment: 'production' }),
+    ]);
+    expect(actions).toEqual([
+      { type: 'invalidate', target: 'deployments', id: 'd1' },
+      { type: 'invalidate', target: 'deployments' },
+      { type: 'invalidate', target: 'environments' },
+      { type: 'invalidate', target: 'releases', app: 'qubot-one' },
+      { type: 'invalidate', target: 'environments', app: 'qubot-one', env: 'production' },
+    ]);
+  });
+
+  it('takes the deployment id from the topic when the data lacks it', () => {
+    expect(
+      planCacheUpdates([ev(1, 'analysis.result', { metric: 'errorRate' }, 'deployment:d9')]),
+    ).toContainEqual({
+      type: 'invalidate',
+      target: 'deployments',
+      id: 'd9',
+    });
+  });
+});
+
+describe('replaceInPages / replaceInList', () => {
+  const same = (a: { id: string }, b: { id: string }) => a.id === b.id;
+  it('replaces by identity and reports whether it was there', () => {
+    const data = {
+      pages: [
+        { items: [{ id: 'a', v: 1 }], nextCursor: 'x' },
+        { items: [{ id: 'b', v: 1 }], nextCursor: null },
+      ],
+      pageParams: [null, 'x'],
+    };
+    const hit = replaceInPages(data, { id: 'b', v: 2 }, same);
+    expect(hit.found).toBe(true);
+    expect(hit.data?.pages[1]?.items[0]).toEqual({ id: 'b', v: 2 });
+    expect(hit.data?.pages[0]).toBe(data.pages[0]);
+    const miss = replaceInPages(data, { id: 'c', v: 1 }, same);
+    expect(miss).toEqual({ data, found: false });
+    expect(replaceInPages(undefined, { id: 'a', v: 1 }, same)).toEqual({ data: undefined, found: false });
+
+    const list = { items: [{ id: 'a', v: 1 }], nextCursor: null };
+    expect(replaceInList(list, { id: 'a', v: 3 }, same)).toEqual({
+      data: { items: [{ id: 'a', v: 3 }], nextCursor: null },
+      found: true,
+    });
+  });
+});

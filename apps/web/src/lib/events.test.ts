@@ -1,0 +1,162 @@
+import type { Deployment, List } from '@qubot/api-contract';
+import { QueryClient } from '@tanstack/react-query';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { deploymentKeys } from '../hooks/api/deployments/queries';
+import { createEventStream, type EventStream } from './events';
+import type { LiveStatus } from './live-status';
+
+/** The browser WebSocket surface the stream uses, driven by the test. */
+class FakeSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSED = 3;
+  static instances: FakeSocket[] = [];
+  readonly OPEN = 1;
+  readyState = FakeSocket.CONNECTING;
+  sent: string[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((m: { data: unknown }) => void) | null = null;
+  onclose: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.instances.push(this);
+  }
+  send(data: string) {
+    this.sent.push(data);
+  }
+  close() {
+    if (this.readyState === FakeSocket.CLOSED) return;
+    this.readyState = FakeSocket.CLOSED;
+    this.onclose?.();
+  }
+  // test helpers
+  open() {
+    this.readyState = FakeSocket.OPEN;
+    this.onopen?.();
+  }
+  receive(msg: unknown) {
+    this.onmessage?.({ data: JSON.stringify(msg) });
+  }
+  subscriptions() {
+    return this.sent.map((s) => JSON.parse(s) as { type: string; topics: string[]; since?: number });
+  }
+}
+
+const deployment = (id: string, status: Deployment['status']) =>
+  ({ id, application: 'qubot-one', environment: 'staging', status, steps: [] }) as unknown as Deployment;
+
+let queryClient: QueryClient;
+let stream: EventStream;
+let statuses: LiveStatus[];
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  FakeSocket.instances = [];
+  statuses = [];
+  queryClient = new QueryClient();
+  stream = createEventStream({
+    queryClient,
+    url: 'ws://127.0.0.1/api/v1/events',
+    onStatus: (s) => statuses.push(s),
+    flushMs: 50,
+    random: () => 1,
+    WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+  });
+});
+
+afterEach(() => {
+  stream.stop();
+  queryClient.clear();
+  vi.useRealTimers();
+});
+
+describe('createEventStream', () => {
+  it('subscribes to its topics once open and reports the status', () => {
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const ws = FakeSocket.instances[0]!;
+    expect(ws.url).toBe('ws://127.0.0.1/api/v1/events');
+    ws.open();
+    expect(ws.subscriptions()).toEqual([{ type: 'subscribe', topics: ['application:a1'] }]);
+    expect(statuses).toEqual(['connecting', 'open']);
+
+    stream.addTopics(['deployment:d1']);
+    expect(ws.subscriptions().at(-1)).toEqual({
+      type: 'subscribe',
+      topics: ['application:a1', 'deployment:d1'],
+    });
+  });
+
+  it('applies a batch of events to the cache together, ignoring duplicates', () => {
+    queryClient.setQueryData<{ pages: List<Deployment>[]; pageParams: unknown[] }>(deploymentKeys.list({}), {
+      pages: [{ items: [deployment('d1', 'running'), deployment('d2', 'succeeded')], nextCursor: null }],
+      pageParams: [null],
+    });
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const ws = FakeSocket.instances[0]!;
+    ws.open();
+
+    ws.receive({ seq: 1, type: 'deployment.updated', data: deployment('d1', 'paused') });
+    ws.receive({ seq: 2, type: 'deployment.updated', data: deployment('d1', 'running') });
+    ws.receive({ seq: 1, type: 'deployment.updated', data: deployment('d1', 'failed') });
+    // Nothing is applied until the batch window closes.
+    expect(queryClient.getQueryData(deploymentKeys.detail('d1'))).toBeUndefined();
+
+    vi.advanceTimersByTime(50);
+    expect(queryClient.getQueryData<Deployment>(deploymentKeys.detail('d1'))?.status).toBe('running');
+    const list = queryClient.getQueryData<{ pages: List<Deployment>[] }>(deploymentKeys.list({}));
+    expect(list?.pages[0]?.items.map((d) => d.status)).toEqual(['running', 'succeeded']);
+    expect(stream.lastSeq()).toBe(2);
+  });
+
+  it('reconnects with back-off and resumes from the last seq', () => {
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const first = FakeSocket.instances[0]!;
+    first.open();
+    first.receive({ seq: 41, type: 'release.created', data: {} });
+    vi.advanceTimersByTime(50);
+    first.close();
+    expect(statuses.at(-1)).toBe('closed');
+
+    vi.advanceTimersByTime(499);
+    expect(FakeSocket.instances).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    const second = FakeSocket.instances[1]!;
+    second.open();
+    expect(second.subscriptions()).toEqual([{ type: 'subscribe', topics: ['application:a1'], since: 41 }]);
+
+    // Dropped again before proving useful: the next attempt waits longer.
+    second.close();
+    vi.advanceTimersByTime(999);
+    expect(FakeSocket.instances).toHaveLength(2);
+    vi.advanceTimersByTime(1);
+    expect(FakeSocket.instances).toHaveLength(3);
+  });
+
+  it('applies nothing and does not reconnect once stopped', () => {
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const ws = FakeSocket.instances[0]!;
+    ws.open();
+    ws.receive({ seq: 1, type: 'deployment.updated', data: deployment('d1', 'paused') });
+    stream.stop();
+    vi.advanceTimersByTime(60_000);
+    expect(queryClient.getQueryData(deploymentKeys.detail('d1'))).toBeUndefined();
+    expect(FakeSocket.instances).toHaveLength(1);
+    expect(statuses.at(-1)).toBe('idle');
+  });
+
+  it('closes a connection whose heartbeats stop', () => {
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const ws = FakeSocket.instances[0]!;
+    ws.open();
+    ws.receive({ type: 'ping' });
+    expect(ws.sent.at(-1)).toBe('{"type":"pong"}');
+    vi.advanceTimersByTime(60_000);
+    expect(ws.readyState).toBe(FakeSocket.CLOSED);
+    expect(statuses.at(-1)).toBe('closed');
+  });
+});

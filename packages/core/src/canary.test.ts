@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { Sim, T0 } from './test-helpers.ts';
+import type { Command, DeploymentEvent } from './types.ts';
+
+const canary = (extra: Partial<ConstructorParameters<typeof Sim>[0]> = {}) =>
+  new Sim({ strategy: 'canary', ...extra });
+
+/** Healthy figures everywhere except the collection made while the new pool carries `weight` %. */
+function breachAt(weight: number, figures: Partial<Extract<DeploymentEvent, { type: 'metrics' }>>) {
+  let currentWeight = 0;
+  return (c: Command): DeploymentEvent | 'default' => {
+    if (c.kind === 'setTraffic') currentWeight = c.weights.green;
+    if (c.kind === 'collectMetrics' && currentWeight === weight) {
+      return { type: 'metrics', commandId: c.id, requests: 100, errors: 0, p95Ms: 10, ...figures };
+    }
+    return 'default';
+  };
+}
+
+describe('canary', () => {
+  it('shifts weight 10 → 25 → 50 → 100 with a hold and analysis at each step, then stops the old pool', () => {
+    const sim = canary().start().run();
+    expect(sim.trace()).toEqual([
+      'start green v2 +1=1',
+      'health green 1',
+      'traffic blue=90 green=10 active=blue',
+      'metrics green 60000ms',
+      'traffic blue=75 green=25 active=blue',
+      'metrics green 60000ms',
+      'traffic blue=50 green=50 active=blue',
+      'metrics green 60000ms',
+      'start green v2 +2=3',
+      'health green 3',
+      'traffic blue=0 green=100 active=green',
+      'stop blue all=0',
+    ]);
+    expect(sim.state.status).toBe('succeeded');
+    expect(sim.state.phase).toBe('done');
+    expect(sim.stepStatuses()).toEqual([
+      'start:succeeded',
+      'approval:skipped',
+      'weight-10:succeeded',
+      'weight-25:succeeded',
+      'weight-50:succeeded',
+      'weight-100:succeeded',
+      'stop-old:succeeded',
+    ]);
+    expect(sim.state.analysis).toHaveLength(6);
+    expect(sim.state.analysis[0]).toMatchObject({
+      step: 'weight-10',
+      pool: 'green',
+      metric: 'errorRate',
+      value: 0.005,
+      threshold: 0.05,
+      passed: true,
+      since: T0,
+      until: T0 + 60_000,
+    });
+    expect(sim.state.analysis[1]).toMatchObject({
+      metric: 'p95Ms',
+      value: 40,
+      threshold: 1000,
+      passed: true,
+    });
+    expect(sim.state.outcome).toMatchObject({ liveVersion: 'v2', liveColor: 'green' });
+    expect(sim.state.progress).toMatchObject({
+      instancesReady: 3,
+      instancesDesired: 3,
+      activeColor: 'green',
+    });
+  });
+
+  it('analysis breach at step 2 rolls back automatically, recording metric, value and threshold', () => {
+    const sim = canary().start();
+    sim.responder = breachAt(25, { errors: 12 });
+    sim.run();
+    expect(sim.state.status).toBe('rolled_back');
+    expect(sim.state.outcome).toMatchObject({
+      trigger: 'failure',
+      failedStep: 'weight-25',
+      failedMetric: { metric: 'errorRate', value: 0.12, threshold: 0.05, passed: false, step: 'weight-25' },
+      reason: 'analysis failed at Traffic 25%: errorRate 0.12 > max 0.05',
+      liveVersion: 'v1',
+      liveColor: 'blue',
+    });
+    expect(sim.trace().slice(-2)).toEqual(['traffic blue=100 green=0 active=blue', 'stop green all=0']);
+    expect(sim.stepStatuses()).toEqual([
+      'start:succeeded',
+      'approval:skipped',
+      'weight-10:succeeded',
+      'weight-25:failed',
+      'weight-50:skipped',
+      'weight-100:skipped',
+      'stop-old:skipped',
+      'rollback:succeeded',
+    ]);
+    expect(sim.state.analysis.filter((a) => !a.passed)).toHaveLength(1);
+    expect(sim.state.progress.weights).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('fails on p95 latency, on too few requests and on unhealthy instances', () => {
+    const slow = canary().start();
+    slow.responder = breachAt(10, { p95Ms: 2500 });
+    slow.run();
+    expect(slow.state.outcome?.failedMetric).toMatchObject({ metric: 'p95Ms', value: 2500, threshold: 1000 });
+
+    const quiet = canary({ options: { analysis: { minRequests: 50 } } }).start();
+    quiet.responder = breachAt(10, { requests: 3, errors: 0 });
+    quiet.run();
+    expect(quiet.state.outcome?.failedMetric).toMatchObject({
+      metric: 'minRequests',
+      value: 3,
+      threshold: 50,
+      bound: 'min',
+    });
+
+    const sick = canary().start();
+    sick.responder = breachAt(50, { healthy: 0 });
+    sick.run();
+    expect(sick.state.outcome?.failedMetric).toMatchObject({ metric: 'health', value: 0, threshold: 1 });
+    expect(sick.state.status).toBe('rolled_back');
+  });
+
+  it('uses custom steps and durations and can disable analysis', () => {
+    const sim = canary({ options: { steps: [20, 60], stepDurationSeconds: 5, analysis: { enabled: false } } })
+      .start()
+      .run();
+    expect(sim.trace().filter((t) => t.startsWith('traffic'))).toEqual([
+      'traffic blue=80 green=20 active=blue',
+      'traffic blue=40 green=60 active=blue',
+      'traffic blue=0 green=100 active=green',
+    ]);
+    expect(sim.trace().some((t) => t.startsWith('metrics'))).toBe(false);
+    expect(sim.now).toBe(T0 + 10_000);
+  });
+
+  it('manual steps wait for advance; analysis covers the time since the weight changed', () => {
+    const sim = canary({ options: { stepDurationSeconds: 'manual' } })
+      .start()
+      .run();
+    expect(sim.state).toMatchObject({ status: 'paused', waitingFor: 'advance' });
+    sim.now += 300_000;
+    sim.send({ type: 'advance', actor: 'rm' });
+    sim.run();
+    expect(sim.log.find((c) => c.kind === 'collectMetrics')).toMatchObject({ windowMs: 300_000 });
+    expect(sim.state.waitingFor).toBe('advance');
+    expect(sim.state.steps.find((s) => s.key === 'weight-10')?.message).toBe(
+      'analysis passed (200 requests)',
+    );
+  });
+
+  it('an advance that never comes times out and rolls back (traffic had moved)', () => {
+    const sim = canary({ options: { stepDurationSeconds: 'manual', waitTimeoutSeconds: 600 } })
+      .start()
+      .run();
+    sim.fireTimer('timeout');
+    sim.run();
+    expect(sim.state.status).toBe('rolled_back');
+    expect(sim.state.outcome).toMatchObject({
+      trigger: 'timeout',
+      failedStep: 'weight-10',
+      reason: 'no advance within 600s',
+    });
+  });
+
+  it('advance cuts a timed hold short', () => {
+    const sim = canary().start().run({ timers: false });
+    expect(sim.state.status).toBe('running');
+    expect(sim.send({ type: 'approve' }).rejected).toBeDefined();
+    const r = sim.send({ type: 'advance' });
+    expect(r.commands.map((c) => c.kind)).toEqual(['cancelTimer', 'collectMetrics']);
+  });
+
+  it('waits for approval after the canary is healthy and before any traffic moves', () => {
+    const sim = canary({ requiresApproval: true }).start().run();
+    expect(sim.state.waitingFor).toBe('approval');
+    expect(sim.trace()).toEqual(['start green v2 +1=1', 'health green 1']);
+    sim.send({ type: 'approve' });
+    sim.run();
+    expect(sim.state.status).toBe('succeeded');
+  });
+
+  it('abort at 50 % returns all traffic to the old pool', () => {
+    const sim = canary({ options: { stepDurationSeconds: 'manual' } })
+      .start()
+      .run();
+    sim.send({ type: 'advance' });
+    sim.run();
+    sim.send({ type: 'advance' });
+    sim.run();
+    expect(sim.state.progress.weights).toEqual({ blue: 50, green: 50 });
+    sim.send({ type: 'abort' });
+    sim.run();
+    expect(sim.state.status).toBe('aborted');
+    expect(sim.state.progress.weights).toEqual({ blue: 100, green: 0 });
+    expect(sim.state.progress.pools.green.instances).toBe(0);
+  });
+
+  it('canaryReplicas sets the size of the canary', () => {
+    const sim = canary({ replicas: 4, options: { canaryReplicas: 2 } })
+      .start()
+      .run();
+    expect(sim.trace()[0]).toBe('start green v2 +2=2');
+    expect(sim.trace()).toContain('start green v2 +2=4');
+  });
+
+  it('first deployment: nothing to compare against, so it goes straight to 100 %', () => {
+    const sim = new Sim({ strategy: 'canary', fromVersion: null, activeColor: null, replicas: 2 })
+      .start()
+      .run();
+    expect(sim.trace()).toEqual([
+      'start blue v2 +1=1',
+      'health blue 1',
+      'start blue v2 +1=2',
+      'health blue 2',
+      'traffic blue=100 green=0 active=blue',
+    ]);
+    expect(sim.state.steps.filter((s) => s.status === 'skipped').map((s) => s.key)).toContain('weight-10');
+    expect(sim.state.status).toBe('succeeded');
+  });
+});
