@@ -5,17 +5,7 @@ import { useCurrentUser } from '../hooks/api/auth/queries';
 import { liveStatus } from '../lib/live-status';
 import { paths } from '../lib/paths';
 import { useEventStream } from '../lib/use-event-stream';
-
-type Section = 'pipeline' | 'releases' | 'deployments' | 'audit' | null;
-
-/** Which nav item a URL belongs to; `/apps/x/environments/y` is part of the pipeline. */
-export function sectionOf(pathname: string): Section {
-  if (pathname === '/' || /^\/apps\/[^/]+(\/environments(\/.*)?)?\/?$/.test(pathname)) return 'pipeline';
-  if (pathname.startsWith('/releases') || /^\/apps\/[^/]+\/releases/.test(pathname)) return 'releases';
-  if (pathname.startsWith('/deployments')) return 'deployments';
-  if (pathname.startsWith('/audit')) return 'audit';
-  return null;
-}
+import { type Section, sectionOf } from './nav-utils';
 
 const NAV: { section: Exclude<Section, null>; label: string; to: string }[] = [
   { section: 'pipeline', label: 'Pipeline', to: paths.pipeline() },

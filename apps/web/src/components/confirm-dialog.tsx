@@ -39,14 +39,20 @@ export function ConfirmDialog({
 
   useEffect(() => {
     const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) {
-      setReason('');
-      dialog.showModal();
-    } else if (!open && dialog.open) {
-      dialog.close();
-    }
+    if (!open || !dialog) return;
+    setReason('');
+    // The dialog is removed rather than closed, so the browser will not restore focus by itself.
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!dialog.open) dialog.showModal();
+    return () => {
+      requestAnimationFrame(() => {
+        if (opener?.isConnected) opener.focus();
+      });
+    };
   }, [open]);
+
+  // Mounted only while open: a closed dialog's heading and fields are noise in the page.
+  if (!open) return null;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();

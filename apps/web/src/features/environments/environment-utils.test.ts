@@ -119,6 +119,9 @@ describe('switch and rollback', () => {
     expect(switchTarget(e)).toEqual({ color: 'green', version: '1.1.0', instances: 2, healthy: 1 });
     expect(switchAvailability(e).disabled).toBe(false);
   });
+  it('cannot switch to an idle colour with nothing on it', () => {
+    expect(switchAvailability(env()).disabled).toBe(true);
+  });
   it('cannot switch a non blue-green environment', () => {
     expect(switchTarget(env({ activeColor: null }))).toBeNull();
     expect(switchAvailability(env({ activeColor: null })).disabled).toBe(true);

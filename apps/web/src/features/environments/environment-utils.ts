@@ -105,7 +105,7 @@ export function switchAvailability(env: Environment): ActionAvailability {
   const target = switchTarget(env);
   if (!target) return { disabled: true, hint: 'Traffic switching needs a blue-green environment.' };
   if (target.instances === 0 && !target.version) {
-    return { disabled: false, hint: `Nothing seems to run on ${target.color}; the server will check.` };
+    return { disabled: true, hint: `Nothing runs on ${target.color} to switch to.` };
   }
   return {
     disabled: false,

@@ -55,7 +55,10 @@ function render(environments: Environment[] | null) {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
   client.setQueryData<List<Application>>(applicationKeys.list(), { items: [app], nextCursor: null });
   if (environments) {
-    client.setQueryData<List<Environment>>(environmentKeys.list('qubot-one'), { items: environments, nextCursor: null });
+    client.setQueryData<List<Environment>>(environmentKeys.list('qubot-one'), {
+      items: environments,
+      nextCursor: null,
+    });
   }
   return renderToStaticMarkup(
     createElement(
@@ -102,7 +105,9 @@ describe('PipelinePage', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
 
     const dev = card(html, 'development');
-    expect(dev).toMatch(/<h2[^>]*><a[^>]*href="\/apps\/qubot-one\/environments\/development"[^>]*>development<\/a><\/h2>/);
+    expect(dev).toMatch(
+      /<h2[^>]*><a[^>]*href="\/apps\/qubot-one\/environments\/development"[^>]*>development<\/a><\/h2>/,
+    );
     expect(text(dev)).toContain('Live 1.1.0');
     expect(text(dev)).toContain('1/2 healthy');
     expect(text(dev)).toContain('blue 1.0.0 100 %');
@@ -126,7 +131,9 @@ describe('PipelinePage', () => {
   });
 
   it('disables switching without a colour and rollback without a live release', () => {
-    const html = render([env('development', 0, { activeColor: null, live: null, traffic: [], instances: [] })]);
+    const html = render([
+      env('development', 0, { activeColor: null, live: null, traffic: [], instances: [] }),
+    ]);
     const dev = card(html, 'development');
     expect(text(dev)).toContain('Nothing live');
     expect(text(dev)).toContain('No traffic is being served');

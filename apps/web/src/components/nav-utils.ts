@@ -1,0 +1,10 @@
+export type Section = 'pipeline' | 'releases' | 'deployments' | 'audit' | null;
+
+/** Which nav item a URL belongs to; `/apps/x/environments/y` is part of the pipeline. */
+export function sectionOf(pathname: string): Section {
+  if (pathname === '/' || /^\/apps\/[^/]+(\/environments(\/.*)?)?\/?$/.test(pathname)) return 'pipeline';
+  if (pathname.startsWith('/releases') || /^\/apps\/[^/]+\/releases/.test(pathname)) return 'releases';
+  if (pathname.startsWith('/deployments')) return 'deployments';
+  if (pathname.startsWith('/audit')) return 'audit';
+  return null;
+}

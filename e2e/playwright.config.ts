@@ -1,0 +1,52 @@
+import { defineConfig } from '@playwright/test';
+
+// One server for the run: the real API with embedded PostgreSQL in a fresh
+// data directory, in demo mode, serving the built web app.
+const port = Number(process.env.QUBOT_E2E_PORT ?? 18080);
+export const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  outputDir: '../.qubot-test/e2e-results',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['json']],
+  globalSetup: './global-setup.ts',
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: {
+    command: 'node --import tsx apps/api/src/main.ts --demo',
+    cwd: '..',
+    url: `${baseURL}/readyz`,
+    timeout: 180_000,
+    reuseExistingServer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 60_000 },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      QUBOT_DATA_DIR: process.env.QUBOT_E2E_DATA_DIR ?? '.qubot-test/e2e-data',
+      LOG_LEVEL: 'warn',
+    },
+  },
+});

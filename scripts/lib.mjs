@@ -1,0 +1,75 @@
+// Shared by `npm start` and `npm test`: only Node.js built-ins, because these
+// run on a fresh machine before anything is installed.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const PNPM_VERSION = '12.4.2';
+
+export function log(msg) {
+  process.stdout.write(`\x1b[36m[qubot]\x1b[0m ${msg}\n`);
+}
+
+export function fail(msg) {
+  process.stderr.write(`\x1b[31m[qubot]\x1b[0m ${msg}\n`);
+  process.exit(1);
+}
+
+export function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) fail(`Node.js 20.19 or newer is needed (this is ${process.version}).`);
+}
+
+/** pnpm at the pinned version: a global one when it matches, otherwise through npx. */
+export function pnpmCommand() {
+  const probe = spawnSync('pnpm', ['--version'], { encoding: 'utf8', shell: false });
+  if (probe.status === 0 && probe.stdout.trim() === PNPM_VERSION) return ['pnpm'];
+  return ['npx', '--yes', `pnpm@${PNPM_VERSION}`];
+}
+
+export function run(cmd, args, opts = {}) {
+  const res = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', ...opts });
+  if (res.error) fail(`${cmd} failed to start: ${res.error.message}`);
+  return res.status ?? 1;
+}
+
+export function mustRun(cmd, args, opts = {}) {
+  const status = run(cmd, args, opts);
+  if (status !== 0) fail(`${[cmd, ...args].join(' ')} exited with ${status}`);
+}
+
+function newest(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let max = st.mtimeMs;
+  for (const entry of readdirSync(path)) {
+    if (entry === 'node_modules' || entry === 'dist') continue;
+    max = Math.max(max, newest(join(path, entry)));
+  }
+  return max;
+}
+
+/** Install dependencies when node_modules is missing or older than the lockfile. */
+export function ensureInstalled(pnpm) {
+  const marker = join(ROOT, 'node_modules', '.modules.yaml');
+  const lock = join(ROOT, 'pnpm-lock.yaml');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs && existsSync(join(ROOT, 'packages/db/src/generated/client.ts'))) return;
+  log('installing dependencies (pnpm install --frozen-lockfile)…');
+  mustRun(pnpm[0], [...pnpm.slice(1), 'install', '--frozen-lockfile']);
+}
+
+/** Build the web app when its sources changed since the last build. */
+export function ensureWebBuilt(pnpm) {
+  const dist = join(ROOT, 'apps/web/dist/index.html');
+  const src = Math.max(newest(join(ROOT, 'apps/web/src')), newest(join(ROOT, 'apps/web/index.html')), newest(join(ROOT, 'packages/api-contract/src')));
+  if (existsSync(dist) && statSync(dist).mtimeMs >= src) return;
+  log('building the web app…');
+  mustRun(pnpm[0], [...pnpm.slice(1), '--filter', '@qubot/web', 'run', 'build']);
+}
+
+export function spawnChild(cmd, args, opts = {}) {
+  return spawn(cmd, args, { cwd: ROOT, stdio: 'inherit', ...opts });
+}

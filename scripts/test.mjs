@@ -1,0 +1,90 @@
+// `npm test`: install what is missing (dependencies, and Debian's Chromium when
+// absent and we are root), build the web app once, then run every suite —
+// lint, typecheck, unit + API integration tests (Vitest), browser tests
+// (Playwright) — and print one line "N passed, N failed" summing them all.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { checkNode, ensureInstalled, ensureWebBuilt, fail, log, pnpmCommand, ROOT, run } from './lib.mjs';
+
+const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
+
+function ensureChromium() {
+  if (existsSync(CHROMIUM)) return;
+  if (userInfo().uid !== 0) {
+    fail(`Chromium is missing at ${CHROMIUM}. Install it (sudo apt-get install -y chromium) or set QUBOT_CHROMIUM.`);
+  }
+  log('installing Debian Chromium for the browser tests…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
+  if (spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env }).status !== 0) {
+    fail('apt-get install chromium failed');
+  }
+}
+
+checkNode();
+const pnpm = pnpmCommand();
+ensureInstalled(pnpm);
+ensureChromium();
+ensureWebBuilt(pnpm);
+
+const only = process.argv.slice(2);
+const want = (suite) => only.length === 0 || only.includes(suite);
+const resultsDir = join(ROOT, '.qubot-test');
+mkdirSync(resultsDir, { recursive: true });
+const bin = (name) => join(ROOT, 'node_modules/.bin', name);
+const totals = { passed: 0, failed: 0 };
+const lines = [];
+const record = (suite, passed, failed) => {
+  totals.passed += passed;
+  totals.failed += failed;
+  lines.push(`${suite}: ${passed} passed, ${failed} failed`);
+};
+
+if (want('lint')) {
+  log('lint (biome ci)…');
+  const ok = run(bin('biome'), ['ci', '.']) === 0;
+  record('lint', ok ? 1 : 0, ok ? 0 : 1);
+}
+
+if (want('typecheck')) {
+  log('typecheck (tsc --noEmit in every package)…');
+  const ok = run(pnpm[0], [...pnpm.slice(1), '-r', '--workspace-concurrency=2', 'run', 'typecheck']) === 0;
+  record('typecheck', ok ? 1 : 0, ok ? 0 : 1);
+}
+
+if (want('unit')) {
+  log('unit and API integration tests (vitest)…');
+  const out = join(resultsDir, 'vitest-results.json');
+  rmSync(out, { force: true });
+  const status = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  if (existsSync(out)) {
+    const r = JSON.parse(readFileSync(out, 'utf8'));
+    // A file that failed to load counts as a failure even when it holds no tests.
+    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+    record('vitest', r.numPassedTests, r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0));
+  } else {
+    record('vitest', 0, 1);
+  }
+}
+
+if (want('e2e')) {
+  log('browser tests (playwright, Chromium)…');
+  const out = join(resultsDir, 'playwright-results.json');
+  rmSync(out, { force: true });
+  const status = run(bin('playwright'), ['test', '--config', 'e2e/playwright.config.ts'], {
+    env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out, QUBOT_CHROMIUM: CHROMIUM },
+  });
+  if (existsSync(out)) {
+    const s = JSON.parse(readFileSync(out, 'utf8')).stats ?? {};
+    const failed = (s.unexpected ?? 0) + (s.flaky ?? 0);
+    record('playwright', s.expected ?? 0, failed + (status !== 0 && failed === 0 ? 1 : 0));
+  } else {
+    record('playwright', 0, 1);
+  }
+}
+
+for (const line of lines) log(line);
+process.stdout.write(`${totals.passed} passed, ${totals.failed} failed\n`);
+process.exit(totals.failed === 0 ? 0 : 1);
