@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import type { Database } from '@qubot/db';
+import rateLimit from '@fastify/rate-limit';
+import { type Database, defaultDataDir } from '@qubot/db';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import eventBus, { type EventStreamOptions } from './events/event-bus-plugin.ts';
+import { AppError } from './lib/app-error.ts';
 import { validatorCompiler } from './lib/validation.ts';
+import orchestrator, { type OrchestratorPluginOptions } from './orchestrator/plugin.ts';
 import auth from './plugins/auth.ts';
 import database from './plugins/database.ts';
 import errorHandler from './plugins/error-handler.ts';
@@ -12,16 +16,54 @@ import openapi from './plugins/openapi.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
 import applicationRouter from './routes/application-router.ts';
+import auditRouter from './routes/audit-router.ts';
+import authRouter from './routes/auth-router.ts';
+import deploymentCommandRouter from './routes/deployment-command-router.ts';
 import deploymentRouter from './routes/deployment-router.ts';
+import environmentActionRouter from './routes/environment-action-router.ts';
+import eventsRouter from './routes/events-router.ts';
+import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
 import releaseRouter from './routes/release-router.ts';
+import tokenRouter from './routes/token-router.ts';
+import userRouter from './routes/user-router.ts';
+import type { AuthOptions } from './services/auth-service.ts';
 
 export interface AppOptions {
   db: Database;
+  /**
+   * The deployment orchestrator. `worker: true` (roles `all` and `worker`) drives deployments in
+   * this process; otherwise it only enqueues work. Default: enqueue only, runtime under `.qubot/`.
+   */
+  orchestrator?: Partial<OrchestratorPluginOptions>;
   /** A pino logger (main.ts); tests run silent. */
   loggerInstance?: FastifyBaseLogger;
   /** Directory of the built web app; defaults to apps/web/dist. */
   webDist?: string;
+  /** Demo mode: GET /api/v1/auth/demo-users lists the demo accounts. */
+  demo?: boolean;
+  /** Mark cookies Secure even over plain HTTP (TLS terminated by a proxy in front). */
+  secureCookies?: boolean;
+  /** Sign-in attempts per client address per window (default 20 a minute). */
+  loginRateLimit?: { max: number; timeWindowMs: number };
+  /** Session lifetime and lockout settings (defaults in services/auth-service.ts). */
+  auth?: Partial<AuthOptions>;
+  /** Event stream limits and heartbeat (tests tighten them). */
+  events?: EventStreamOptions;
+}
+
+// PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates are not valid
+// UTF-8: both would fail deep in the database as a 500. Refuse them up front.
+const unstorable = (s: string) =>
+  s.includes('\0') || !(s as unknown as { isWellFormed(): boolean }).isWellFormed();
+function findUnstorable(value: unknown, path: string, depth = 0): string | null {
+  if (typeof value === 'string') return unstorable(value) ? path : null;
+  if (depth > 32 || value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    const found = findUnstorable(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`, depth + 1);
+    if (found) return found;
+  }
+  return null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -33,6 +75,10 @@ export const LOG_REDACT = [
   'req.headers["x-csrf-token"]',
   'res.headers["set-cookie"]',
   '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.oneTimePassword',
+  '*.csrfToken',
   '*.token',
   '*.secret',
 ];
@@ -50,6 +96,13 @@ export async function buildApp(opts: AppOptions) {
     routerOptions: { ignoreTrailingSlash: true },
   });
   app.setValidatorCompiler(validatorCompiler);
+  app.addHook('preValidation', async (request) => {
+    const field =
+      findUnstorable(request.params, 'params') ??
+      findUnstorable(request.query, 'querystring') ??
+      findUnstorable(request.body, 'body');
+    if (field) throw AppError.badField(field, 'contains a NUL character or invalid Unicode');
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -73,21 +126,41 @@ export async function buildApp(opts: AppOptions) {
     },
   });
   await app.register(cookie);
+  // Only routes that ask for it (sign-in) are limited; the rest rely on authentication.
+  await app.register(rateLimit, { global: false });
   await app.register(metrics);
   await app.register(openapi);
   await app.register(database, { db: opts.db });
 
   // Domain plugins.
+  await app.register(services, { auth: opts.auth });
   await app.register(auth);
-  await app.register(services);
+  await app.register(eventBus, opts.events ?? {});
+  await app.register(orchestrator, {
+    worker: false,
+    dataDir: defaultDataDir(),
+    ...opts.orchestrator,
+  });
 
   // Routes.
   await app.register(healthRouter);
   await app.register(
     async (api) => {
+      await api.register(authRouter, {
+        demo: opts.demo,
+        secureCookies: opts.secureCookies,
+        loginRateLimit: opts.loginRateLimit,
+      });
+      await api.register(userRouter);
+      await api.register(tokenRouter);
+      await api.register(auditRouter);
       await api.register(applicationRouter);
+      await api.register(freezeRouter);
       await api.register(releaseRouter);
       await api.register(deploymentRouter);
+      await api.register(deploymentCommandRouter);
+      await api.register(environmentActionRouter);
+      await api.register(eventsRouter);
     },
     { prefix: '/api/v1' },
   );

@@ -2,6 +2,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, seedDemo } from '@qubot/db';
 import type { Logger } from 'pino';
+import type { App } from './app.ts';
+import { type RequestContext, SYSTEM_ACTOR } from './lib/request-context.ts';
+import { seedDemoUsers } from './services/user-service.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** How the demo runs Qubot-One: the launcher template an admin would configure (DESIGN §4). */
@@ -10,5 +13,67 @@ export const DEMO_LAUNCHER =
 
 export async function seedDemoData(db: Database, logger: Logger) {
   await seedDemo(db.prisma, { launcher: DEMO_LAUNCHER, launcherCwd: REPO_ROOT });
+  // Demo users exist only in demo mode (DESIGN §7); passwords are demo-<username>.
+  await seedDemoUsers(db);
   logger.info('demo data ready: application qubot-one with development, staging and production');
+}
+
+/** What the demo deploys to every environment at start: the first release, blue-green, live on blue. */
+export const DEMO_INITIAL_VERSION = '1.0.0';
+
+const systemContext = (): RequestContext => {
+  const ctx: RequestContext = {
+    actor: SYSTEM_ACTOR,
+    requestId: 'demo-start',
+    clientIp: null,
+    userAgent: null,
+    auditFields: () => ({
+      actor: SYSTEM_ACTOR.name,
+      role: SYSTEM_ACTOR.role,
+      requestId: ctx.requestId,
+      clientIp: null,
+      userAgent: null,
+    }),
+  };
+  return ctx;
+};
+
+/**
+ * Quick start: every environment with nothing running gets a real deployment (2 instances of
+ * 1.0.0 on blue behind its router), so a release manager can deploy 1.1.0 and promote it at once.
+ * Environments that kept running since the last start (re-adopted) are left alone.
+ */
+export async function deployDemoReleases(app: App, logger: Logger) {
+  const application = await app.db.prisma.application.findUnique({
+    where: { name: 'qubot-one' },
+    include: { environments: { orderBy: { position: 'asc' } } },
+  });
+  if (!application) return [];
+  const ids: string[] = [];
+  for (const env of application.environments) {
+    const running = await app.db.prisma.instance.count({
+      where: { environmentId: env.id, status: { in: ['starting', 'running', 'unhealthy'] } },
+    });
+    const active = await app.db.prisma.deployment.count({
+      where: { environmentId: env.id, status: { in: ['pending', 'running', 'paused'] } },
+    });
+    if (running > 0 || active > 0) continue;
+    const d = await app.services.deploymentCommands.launch(systemContext(), application.name, env.name, {
+      kind: 'deploy',
+      version: DEMO_INITIAL_VERSION,
+      strategy: 'blue-green',
+      // Production is protected (manual switch by default); the demo starts it live.
+      options: { autoSwitch: true, rollbackWindowSeconds: 60 },
+      reason: 'demo: initial release',
+      auditAction: 'deployment.create',
+    });
+    ids.push(d.id);
+    logger.info({ environment: env.name, deployment: d.id }, `demo: deploying ${DEMO_INITIAL_VERSION}`);
+  }
+  return ids;
+}
+
+/** Demo mode's clean stop: the applications and routers it started stop with it. */
+export async function stopDemoRuntime(app: App) {
+  await app.orchestrator.runtime.stopEverything();
 }

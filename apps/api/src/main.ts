@@ -1,9 +1,10 @@
 // Entry point: `qubot-api [--role all|api|worker] [--demo]`.
-import { openDatabase } from '@qubot/db';
+import { defaultDataDir, openDatabase } from '@qubot/db';
 import pino from 'pino';
 import { buildApp, LOG_REDACT } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { seedDemoData } from './demo.ts';
+import { deployDemoReleases, REPO_ROOT, seedDemoData, stopDemoRuntime } from './demo.ts';
+import { ensureFirstAdmin } from './services/user-service.ts';
 
 async function main() {
   const config = loadConfig();
@@ -14,9 +15,23 @@ async function main() {
     log: (line) => logger.info(line),
   });
   let app: Awaited<ReturnType<typeof buildApp>>;
+  let firstAdminPassword: string | null = null;
   try {
     if (config.demo) await seedDemoData(db, logger);
-    app = await buildApp({ db, loggerInstance: logger });
+    // First start: no users at all → `admin` with a one-time password (demo mode seeds its own users first).
+    firstAdminPassword = await ensureFirstAdmin(db);
+    app = await buildApp({
+      db,
+      loggerInstance: logger,
+      demo: config.demo,
+      secureCookies: process.env.QUBOT_SECURE_COOKIES === '1',
+      // Roles `all` and `worker` drive deployments here; `api` only enqueues them.
+      orchestrator: {
+        worker: config.role !== 'api',
+        dataDir: config.dataDir ?? defaultDataDir(),
+        workspaceDir: REPO_ROOT,
+      },
+    });
   } catch (err) {
     await db.shutdown();
     throw err;
@@ -34,6 +49,9 @@ async function main() {
     force.unref();
     try {
       await app.close();
+      // Without --demo, applications and routers keep serving; the next start re-adopts them.
+      if (config.demo)
+        await stopDemoRuntime(app).catch((err) => logger.error({ err }, 'demo clean stop failed'));
       await db.shutdown();
       logger.info('stopped');
       process.exit(0);
@@ -48,8 +66,17 @@ async function main() {
   await app.listen({ port: config.port, host: config.host });
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;
   logger.info({ url }, 'Qubot Deploy is up');
+  if (config.demo) await deployDemoReleases(app, logger);
   // The one line a person running the quick start looks for.
   process.stdout.write(`\n  Qubot Deploy dashboard: ${url}/\n  API docs: ${url}/api/docs\n\n`);
+  if (firstAdminPassword) {
+    // Printed once, to stdout only (never to the log): it is not stored anywhere in clear.
+    process.stdout.write(
+      `  First start: sign in as "admin" with the one-time password\n\n      ${firstAdminPassword}\n\n` +
+        '  You will be asked to choose a new password.\n\n',
+    );
+    firstAdminPassword = null;
+  }
 }
 
 main().catch((err) => {

@@ -10,7 +10,11 @@ export const Name = Type.String({
   description: 'Lower-case name: letters, digits and dashes',
 });
 
-export const Cursor = Type.String({ minLength: 1, maxLength: 200, description: 'Opaque cursor from a previous page' });
+export const Cursor = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  description: 'Opaque cursor from a previous page',
+});
 export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50 });
 export const Reason = Type.String({ maxLength: 1000 });
 export const Timestamp = Type.String({ format: 'date-time' });

@@ -1,7 +1,11 @@
 import Type from 'typebox';
 import { Name, NullableTimestamp, Reason, strict, Timestamp } from './common';
 
-export const StrategyName = Type.Union([Type.Literal('blue-green'), Type.Literal('rolling'), Type.Literal('canary')]);
+export const StrategyName = Type.Union([
+  Type.Literal('blue-green'),
+  Type.Literal('rolling'),
+  Type.Literal('canary'),
+]);
 export type StrategyName = Type.Static<typeof StrategyName>;
 export const Color = Type.Union([Type.Literal('blue'), Type.Literal('green')]);
 export type Color = Type.Static<typeof Color>;
@@ -26,7 +30,11 @@ export const Application = Type.Object({
 });
 export type Application = Type.Static<typeof Application>;
 
-export const TrafficEntry = Type.Object({ pool: Color, version: Type.Union([Type.String(), Type.Null()]), weight: Type.Number() });
+export const TrafficEntry = Type.Object({
+  pool: Color,
+  version: Type.Union([Type.String(), Type.Null()]),
+  weight: Type.Number(),
+});
 export type TrafficEntry = Type.Static<typeof TrafficEntry>;
 
 export const InstanceView = Type.Object({
@@ -55,7 +63,9 @@ export const Environment = Type.Object({
   position: Type.Integer(),
   protected: Type.Boolean(),
   requiresApproval: Type.Boolean(),
-  address: Type.Union([Type.String(), Type.Null()], { description: "URL where the environment's router serves the application" }),
+  address: Type.Union([Type.String(), Type.Null()], {
+    description: "URL where the environment's router serves the application",
+  }),
   live: Type.Union([Type.Object({ version: Type.String() }), Type.Null()]),
   previous: Type.Union([Type.Object({ version: Type.String() }), Type.Null()]),
   activeColor: Type.Union([Color, Type.Null()]),
@@ -78,7 +88,11 @@ export const Release = Type.Object({
   createdBy: Type.String(),
   createdAt: Timestamp,
   deployedTo: Type.Array(
-    Type.Object({ environment: Type.String(), live: Type.Boolean(), lastStatus: Type.Union([DeploymentStatus, Type.Null()]) }),
+    Type.Object({
+      environment: Type.String(),
+      live: Type.Boolean(),
+      lastStatus: Type.Union([DeploymentStatus, Type.Null()]),
+    }),
   ),
 });
 export type Release = Type.Static<typeof Release>;

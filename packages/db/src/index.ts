@@ -9,6 +9,8 @@ export { Prisma, PrismaClient } from './generated/client.ts';
 export * from './migrate.ts';
 export * from './repos/application-repo.ts';
 export * from './repos/deployment-repo.ts';
+export * from './repos/deployment-write-repo.ts';
 export * from './repos/environment-repo.ts';
+export * from './repos/instance-repo.ts';
 export * from './repos/release-repo.ts';
 export * from './seed.ts';

@@ -1,26 +1,145 @@
-import type { FastifyInstance } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { safeEqual } from '../lib/password.ts';
+import { canReadApplication } from '../lib/permissions.ts';
 import { type Actor, contextFrom, type RequestContext } from '../lib/request-context.ts';
+import { type Credentials, SESSION_COOKIE } from '../services/auth-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
+    /** Set by app.authenticate; null on public routes. */
+    credentials: Credentials | null;
     ctx(): RequestContext;
+  }
+  interface FastifyInstance {
+    /** Route-level onRequest hook: 401 without a valid session or token; CSRF for cookie mutations. */
+    authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+    /** For websocket upgrades and other raw requests: the caller, or null. */
+    authenticateRaw(headers: IncomingHttpHeaders): Promise<Actor | null>;
+    /** Every route registered after this plugin, with whether it authenticates (for the authorization tests). */
+    routeCatalog: RouteEntry[];
+  }
+  interface FastifyContextConfig {
+    /** Route needs no credentials (login, demo users). Every other /api/v1 route authenticates. */
+    public?: boolean;
   }
 }
 
-const ANONYMOUS: Actor = { name: 'anonymous', role: 'admin', kind: 'anonymous' };
+export interface RouteEntry {
+  method: string;
+  url: string;
+  public: boolean;
+  schema: Record<string, unknown> | undefined;
+  websocket: boolean;
+}
 
-/** Resolves the caller of every request into `request.actor`. */
+export const ANONYMOUS: Actor = { name: 'anonymous', role: 'viewer', kind: 'anonymous' };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Routes a user who must change their password can still use. */
+const BEFORE_PASSWORD_CHANGE = new Set(['/api/v1/auth/me', '/api/v1/auth/password', '/api/v1/auth/logout']);
+
+/** True when the browser tells us the request comes from another site. */
+export function isCrossSite(headers: IncomingHttpHeaders): boolean {
+  if (headers['sec-fetch-site'] === 'cross-site') return true;
+  const origin = headers.origin;
+  if (typeof origin !== 'string' || origin === '') return false;
+  if (origin === 'null') return true;
+  try {
+    // Browsers omit default ports in Origin; some clients keep them in Host.
+    const norm = (h: string) => h.toLowerCase().replace(/:(80|443)$/, '');
+    return norm(new URL(origin).host) !== norm(headers.host ?? '');
+  } catch {
+    return true;
+  }
+}
+
+function deny(reason: string, message: string): AppError {
+  return new AppError(ErrorCode.Forbidden, message, { reason });
+}
+
+/** Resolves the caller of /api/v1 requests into `request.actor` (DESIGN §7). */
 export default fp(
   async (app: FastifyInstance) => {
+    const { auth } = app.services;
     app.decorateRequest('actor', null as unknown as Actor);
-    app.decorateRequest('ctx', function (this: import('fastify').FastifyRequest) {
-      return contextFrom(this, this.actor);
+    app.decorateRequest('credentials', null);
+    app.decorateRequest('ctx', function (this: FastifyRequest) {
+      return contextFrom(this, this.actor ?? ANONYMOUS);
     });
     app.addHook('onRequest', async (request) => {
       request.actor = ANONYMOUS;
     });
+
+    async function authenticate(request: FastifyRequest): Promise<void> {
+      const creds = await auth.resolve({
+        authorization: request.headers.authorization,
+        sessionCookie: request.cookies[SESSION_COOKIE],
+      });
+      if (!creds)
+        throw new AppError(ErrorCode.Unauthenticated, 'sign in first: no valid session or API token');
+      if (creds.session) {
+        // Cookies ride along on cross-site requests; tokens never do, so only sessions need this.
+        const upgrade = request.headers.upgrade !== undefined;
+        if (!SAFE_METHODS.has(request.method) || upgrade) {
+          if (isCrossSite(request.headers)) throw deny('cross_site', 'forbidden: cross-site request refused');
+        }
+        if (!SAFE_METHODS.has(request.method)) {
+          const sent = request.headers['x-csrf-token'];
+          if (typeof sent !== 'string' || !safeEqual(sent, creds.session.csrfToken))
+            throw deny('csrf', 'forbidden: missing or invalid X-CSRF-Token header');
+        }
+        if (creds.mustChangePassword && !BEFORE_PASSWORD_CHANGE.has(request.routeOptions.url ?? ''))
+          throw deny(
+            'password_change_required',
+            'forbidden: change your password first (POST /api/v1/auth/password)',
+          );
+      }
+      request.actor = creds.actor;
+      request.credentials = creds;
+      // Application-scoped tokens see nothing of other applications, whatever the route.
+      const appName = (request.params as { app?: unknown } | undefined)?.app;
+      if (typeof appName === 'string' && !canReadApplication(creds.actor, appName))
+        throw deny(
+          'application_scope',
+          `forbidden: this token is limited to ${(creds.actor.applications ?? []).join(', ')}, not ${appName}`,
+        );
+    }
+    app.decorate('authenticate', authenticate as FastifyInstance['authenticate']);
+
+    app.decorate('authenticateRaw', async (headers: IncomingHttpHeaders) => {
+      const cookies = typeof headers.cookie === 'string' ? app.parseCookie(headers.cookie) : {};
+      const creds = await auth.resolve({
+        authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
+        sessionCookie: cookies[SESSION_COOKIE],
+      });
+      if (!creds) return null;
+      // Cross-site websocket hijacking: a cookie-authenticated upgrade must come from our own pages.
+      if (creds.session && isCrossSite(headers)) return null;
+      if (creds.mustChangePassword) return null;
+      return creds.actor;
+    });
+
+    // Secure by default: an /api/v1 route that forgot `onRequest: app.authenticate`
+    // still authenticates; only `config: { public: true }` opts out.
+    const catalog: RouteEntry[] = [];
+    app.decorate('routeCatalog', catalog);
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat())
+        catalog.push({
+          method,
+          url: route.url,
+          public: route.config?.public === true || !route.url.startsWith('/api/v1'),
+          schema: route.schema as Record<string, unknown> | undefined,
+          websocket: (route as { websocket?: boolean }).websocket === true,
+        });
+      if (!route.url.startsWith('/api/v1') || route.config?.public) return;
+      const hooks = route.onRequest ? [route.onRequest].flat() : [];
+      if (!hooks.includes(authenticate as never)) route.onRequest = [authenticate as never, ...hooks];
+    });
   },
-  { name: 'auth' },
+  { name: 'auth', dependencies: ['services'] },
 );

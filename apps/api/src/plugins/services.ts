@@ -1,13 +1,36 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { type AuditService, createAuditService } from '../services/audit-service.ts';
+import { type AuthOptions, type AuthService, createAuthService } from '../services/auth-service.ts';
 import { type CatalogService, createCatalogService } from '../services/catalog-service.ts';
+import {
+  createDeploymentCommandService,
+  type DeploymentCommandService,
+} from '../services/deployment-command-service.ts';
 import { createDeploymentQueryService, type DeploymentQueryService } from '../services/deployment-service.ts';
+import { createFreezeService, type FreezeService } from '../services/freeze-service.ts';
+import { createIdempotencyService, type IdempotencyService } from '../services/idempotency-service.ts';
+import { createPromotionService, type PromotionService } from '../services/promotion-service.ts';
 import { createReleaseService, type ReleaseService } from '../services/release-service.ts';
+import { createRollbackService, type RollbackService } from '../services/rollback-service.ts';
+import { createTokenService, type TokenService } from '../services/token-service.ts';
+import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
+import { createUserService, type UserService } from '../services/user-service.ts';
 
 export interface Services {
   catalog: CatalogService;
   releases: ReleaseService;
   deploymentQueries: DeploymentQueryService;
+  auth: AuthService;
+  users: UserService;
+  tokens: TokenService;
+  audit: AuditService;
+  freeze: FreezeService;
+  deploymentCommands: DeploymentCommandService;
+  promotion: PromotionService;
+  traffic: TrafficService;
+  rollback: RollbackService;
+  idempotency: IdempotencyService;
 }
 
 declare module 'fastify' {
@@ -17,12 +40,16 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, opts: { auth?: Partial<AuthOptions> | undefined }) => {
     const { repos, db } = app;
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,
     });
+    const freeze = createFreezeService({ db, catalog });
+    // The orchestrator registers after the services (boot order); it is looked up at call time.
+    const orchestrator = () => app.orchestrator;
+    const deploymentCommands = createDeploymentCommandService({ db, catalog, freeze, orchestrator });
     app.decorate('services', {
       catalog,
       releases: createReleaseService({ db, releases: repos.releases, catalog }),
@@ -31,6 +58,16 @@ export default fp(
         applications: repos.applications,
         environments: repos.environments,
       }),
+      auth: createAuthService({ db, options: opts.auth }),
+      users: createUserService({ db }),
+      tokens: createTokenService({ db }),
+      audit: createAuditService({ db }),
+      freeze,
+      deploymentCommands,
+      promotion: createPromotionService({ db, catalog, commands: deploymentCommands }),
+      traffic: createTrafficService({ db, catalog, commands: deploymentCommands, orchestrator }),
+      rollback: createRollbackService({ db, catalog, commands: deploymentCommands }),
+      idempotency: createIdempotencyService({ db }),
     });
   },
   { name: 'services', dependencies: ['database'] },

@@ -1,24 +1,30 @@
 import { Application, AppParams, Environment, EnvParams, ErrorEnvelope, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { canReadApplication } from '../lib/permissions.ts';
 
-const errors = { 400: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
 
 export default async function applicationRouter(app: FastifyInstance) {
   const { catalog } = app.services;
   app.get(
     '/apps',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['applications'],
         summary: 'List applications',
         response: { 200: ListOf(Application) },
       },
     },
-    async () => catalog.listApplications(),
+    async (request) => {
+      const res = await catalog.listApplications();
+      return { ...res, items: res.items.filter((a) => canReadApplication(request.actor, a.name)) };
+    },
   );
   app.get<{ Params: { app: string } }>(
     '/apps/:app/environments',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['environments'],
         summary: "An application's environment pipeline, in order",
@@ -31,6 +37,7 @@ export default async function applicationRouter(app: FastifyInstance) {
   app.get<{ Params: { app: string; env: string } }>(
     '/apps/:app/environments/:env',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['environments'],
         summary: 'One environment',

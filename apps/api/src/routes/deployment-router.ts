@@ -1,14 +1,17 @@
 import { Deployment, DeploymentListQuery, ErrorEnvelope, IdParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import type Type from 'typebox';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { canReadApplication } from '../lib/permissions.ts';
 
-const errors = { 400: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
 
 export default async function deploymentRouter(app: FastifyInstance) {
   const { deploymentQueries } = app.services;
   app.get<{ Querystring: Type.Static<typeof DeploymentListQuery> }>(
     '/deployments',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['deployments'],
         summary: 'Deployment history, newest first, with filters',
@@ -16,11 +19,21 @@ export default async function deploymentRouter(app: FastifyInstance) {
         response: { 200: ListOf(Deployment), ...errors },
       },
     },
-    async (request) => deploymentQueries.list(request.query),
+    async (request) => {
+      // An application-scoped token lists only its applications' deployments: it must name one.
+      const scope = request.actor.applications ?? [];
+      if (scope.length > 0 && (!request.query.app || !scope.includes(request.query.app)))
+        throw new AppError(
+          ErrorCode.Forbidden,
+          `forbidden: this token is limited to ${scope.join(', ')}; pass ?app= with one of them`,
+        );
+      return deploymentQueries.list(request.query);
+    },
   );
   app.get<{ Params: { id: string } }>(
     '/deployments/:id',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['deployments'],
         summary: 'One deployment with steps, progress and analysis',
@@ -28,6 +41,11 @@ export default async function deploymentRouter(app: FastifyInstance) {
         response: { 200: Deployment, ...errors },
       },
     },
-    async (request) => deploymentQueries.get(request.params.id),
+    async (request) => {
+      const deployment = await deploymentQueries.get(request.params.id);
+      if (!canReadApplication(request.actor, deployment.application))
+        throw AppError.notFound(`deployment ${request.params.id}`, { field: 'params.id' });
+      return deployment;
+    },
   );
 }

@@ -9,7 +9,7 @@ afterAll(async () => {
   await t.close();
 });
 
-const get = (url: string) => t.app.inject({ method: 'GET', url });
+const get = async (url: string) => t.app.inject({ method: 'GET', url, headers: await t.as('viewer') });
 
 describe('[API] applications and environments', () => {
   it('lists applications with their pipeline', async () => {
@@ -138,6 +138,7 @@ describe('[API] releases', () => {
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/apps/qubot-one/releases',
+      headers: await t.as('deployer'),
       payload: body,
     });
     expect(created.statusCode).toBe(201);
@@ -149,6 +150,7 @@ describe('[API] releases', () => {
     const again = await t.app.inject({
       method: 'POST',
       url: '/api/v1/apps/qubot-one/releases',
+      headers: await t.as('deployer'),
       payload: body,
     });
     expect(again.statusCode).toBe(200);
@@ -156,6 +158,7 @@ describe('[API] releases', () => {
     const clash = await t.app.inject({
       method: 'POST',
       url: '/api/v1/apps/qubot-one/releases',
+      headers: await t.as('deployer'),
       payload: { ...body, artifact: 'qubot-one/other' },
     });
     expect(clash.statusCode).toBe(409);
@@ -177,6 +180,7 @@ describe('[API] releases', () => {
       const res = await t.app.inject({
         method: 'POST',
         url: '/api/v1/apps/qubot-one/releases',
+        headers: await t.as('deployer'),
         payload: payload as object,
       });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
@@ -185,7 +189,7 @@ describe('[API] releases', () => {
     const malformed = await t.app.inject({
       method: 'POST',
       url: '/api/v1/apps/qubot-one/releases',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...(await t.as('deployer')), 'content-type': 'application/json' },
       payload: '{"version": ',
     });
     expect(malformed.statusCode).toBe(400);
@@ -268,7 +272,7 @@ describe('[API] operations', () => {
     const res = await t.app.inject({
       method: 'GET',
       url: '/api/v1/apps/nope/environments',
-      headers: { 'x-request-id': 'ci-42' },
+      headers: { ...(await t.as('viewer')), 'x-request-id': 'ci-42' },
     });
     expect(res.headers['x-request-id']).toBe('ci-42');
     expect(res.json().requestId).toBe('ci-42');

@@ -11,7 +11,13 @@ import {
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 
-const errors = { 400: ErrorEnvelope, 404: ErrorEnvelope, 409: ErrorEnvelope };
+const errors = {
+  400: ErrorEnvelope,
+  401: ErrorEnvelope,
+  403: ErrorEnvelope,
+  404: ErrorEnvelope,
+  409: ErrorEnvelope,
+};
 const VersionParams = Type.Object(
   { app: Name, version: Type.String({ minLength: 1, maxLength: 64 }) },
   strict,
@@ -22,6 +28,7 @@ export default async function releaseRouter(app: FastifyInstance) {
   app.get<{ Params: { app: string }; Querystring: { cursor?: string; limit?: number } }>(
     '/apps/:app/releases',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['releases'],
         summary: 'Releases, newest first',
@@ -35,6 +42,7 @@ export default async function releaseRouter(app: FastifyInstance) {
   app.get<{ Params: { app: string; version: string } }>(
     '/apps/:app/releases/:version',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['releases'],
         summary: 'One release, with where it is deployed',
@@ -47,6 +55,7 @@ export default async function releaseRouter(app: FastifyInstance) {
   app.post<{ Params: { app: string }; Body: CreateReleaseBody }>(
     '/apps/:app/releases',
     {
+      onRequest: app.authenticate,
       schema: {
         tags: ['releases'],
         summary: 'Register a release (from CI)',

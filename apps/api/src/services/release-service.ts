@@ -1,6 +1,7 @@
 import type { CreateReleaseBody, List, Release } from '@qubot/api-contract';
 import { appendAudit, appendEvent, type Database, type ReleaseRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
+import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { releaseView } from './views.ts';
@@ -38,6 +39,7 @@ export function createReleaseService(deps: {
       appName: string,
       body: CreateReleaseBody,
     ): Promise<{ created: boolean; release: Release }> {
+      requirePermission(ctx, 'release.create', { application: appName });
       const app = await deps.catalog.requireApp(appName);
       const existing = await deps.releases.findByVersion(app.id, body.version);
       if (existing) {

@@ -4,6 +4,7 @@ import {
   acceptNewEvents,
   backoffDelay,
   eventsUrl,
+  isGap,
   type LiveEvent,
   parseServerMessage,
   planCacheUpdates,
@@ -59,36 +60,75 @@ function environment(overrides: Partial<Environment> = {}): Environment {
 
 const ev = (seq: number, name: string, data: unknown = null, topic: string | null = null): LiveEvent => ({
   seq,
+  prev: null,
   name,
-  topic,
+  topics: topic ? [topic] : [],
   data,
 });
 
 describe('parseServerMessage', () => {
-  it('reads flat and wrapped events', () => {
+  it('reads event messages of the protocol', () => {
     expect(
-      parseServerMessage('{"seq":5,"type":"deployment.updated","topic":"deployment:d1","data":{"id":"d1"}}'),
+      parseServerMessage(
+        '{"type":"event","seq":5,"prev":3,"event":"deployment.updated","topics":["deployment:d1","application:qubot-one"],"data":{"id":"d1"},"at":"2025-01-01T00:00:00.000Z"}',
+      ),
     ).toEqual({
       kind: 'event',
-      event: { seq: 5, name: 'deployment.updated', topic: 'deployment:d1', data: { id: 'd1' } },
-    });
-    expect(
-      parseServerMessage('{"type":"event","event":{"seq":6,"type":"release.created","payload":{"v":1}}}'),
-    ).toEqual({
-      kind: 'event',
-      event: { seq: 6, name: 'release.created', topic: null, data: { v: 1 } },
+      event: {
+        seq: 5,
+        prev: 3,
+        name: 'deployment.updated',
+        topics: ['deployment:d1', 'application:qubot-one'],
+        data: { id: 'd1' },
+      },
     });
   });
   it('recognises control messages and ignores junk', () => {
-    expect(parseServerMessage('{"type":"ping"}')).toEqual({ kind: 'ping' });
-    expect(parseServerMessage('{"type":"subscribed","seq":40}')).toEqual({ kind: 'subscribed', seq: 40 });
-    expect(parseServerMessage('{"type":"reset"}')).toEqual({ kind: 'reset' });
-    expect(parseServerMessage('{"type":"error","error":{"message":"forbidden"}}')).toEqual({
-      kind: 'error',
-      message: 'forbidden',
+    expect(parseServerMessage('{"type":"heartbeat","seq":7}')).toEqual({ kind: 'heartbeat', seq: 7 });
+    expect(parseServerMessage('{"type":"subscribed","topics":[],"since":null,"lastSeq":40}')).toEqual({
+      kind: 'subscribed',
+      since: null,
+      lastSeq: 40,
     });
+    expect(parseServerMessage('{"type":"error","code":"unknown_topic","message":"unknown topic x"}')).toEqual(
+      {
+        kind: 'error',
+        code: 'unknown_topic',
+        message: 'unknown topic x',
+      },
+    );
     expect(parseServerMessage('not json')).toEqual({ kind: 'other' });
+    expect(parseServerMessage('{"type":"event","seq":-1}')).toEqual({ kind: 'other' });
     expect(parseServerMessage('{"type":"deployment.updated"}')).toEqual({ kind: 'other' });
+  });
+});
+
+describe('isGap', () => {
+  it('is a gap only when the server says it sent something after our last seq', () => {
+    expect(isGap(10, { prev: 10 })).toBe(false);
+    expect(isGap(10, { prev: 4 })).toBe(false);
+    expect(isGap(10, { prev: 12 })).toBe(true);
+    expect(isGap(null, { prev: 12 })).toBe(false);
+  });
+});
+
+describe('planCacheUpdates with topics', () => {
+  it('keys an environment view by the application name from the event topics', () => {
+    expect(
+      planCacheUpdates([
+        {
+          seq: 1,
+          prev: 0,
+          name: 'environment.updated',
+          topics: ['application:9b2d7f3e-1c1a-4c7e-9a53-0f1f7c1c2a11', 'application:qubot-one'],
+          data: environment({ name: 'staging' }),
+        },
+      ]),
+    ).toContainEqual({
+      type: 'setEnvironment',
+      app: 'qubot-one',
+      environment: environment({ name: 'staging' }),
+    });
   });
 });
 

@@ -1,29 +1,33 @@
 import type { Deployment, Environment, List } from '@qubot/api-contract';
 
 /**
- * Pure parts of the live event client (DESIGN §5): reading server messages, ordering by
- * `seq`, reconnect back-off, and turning a batch of events into cache actions.
- * The wire format beyond `seq` is not fixed yet, so the readers accept the likely shapes.
+ * Pure parts of the live event client (DESIGN §5, docs/events.md): reading server messages,
+ * ordering by `seq`, gap detection, reconnect back-off, and turning a batch of events into
+ * cache actions. The wire format is `@qubot/api-contract`'s events.ts.
  */
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const seqOf = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
 
 export interface LiveEvent {
   seq: number;
-  /** e.g. `deployment.updated`, `environment.traffic_changed`. */
+  /** Seq of the event the server sent before this one on this subscription (gap detection). */
+  prev: number | null;
+  /** e.g. `deployment.updated`, `environment.updated`. */
   name: string;
-  topic: string | null;
+  /** The event's topics by id and by name: `application:qubot-one`, `environment:qubot-one/staging`, … */
+  topics: string[];
   data: unknown;
 }
 
 export type ServerMessage =
   | { kind: 'event'; event: LiveEvent }
-  | { kind: 'ping' }
-  | { kind: 'subscribed'; seq: number | null }
-  | { kind: 'reset' }
-  | { kind: 'error'; message: string }
+  | { kind: 'heartbeat'; seq: number | null }
+  | { kind: 'subscribed'; since: number | null; lastSeq: number | null }
+  | { kind: 'error'; code: string; message: string }
   | { kind: 'other' };
 
 export function parseServerMessage(raw: string): ServerMessage {
@@ -34,31 +38,42 @@ export function parseServerMessage(raw: string): ServerMessage {
     return { kind: 'other' };
   }
   if (!isRec(msg)) return { kind: 'other' };
-  const type = str(msg.type);
-  if (type === 'ping' || type === 'heartbeat') return { kind: 'ping' };
-  if (type === 'subscribed' || type === 'ready') {
-    const seq = typeof msg.seq === 'number' ? msg.seq : typeof msg.lastSeq === 'number' ? msg.lastSeq : null;
-    return { kind: 'subscribed', seq };
+  switch (msg.type) {
+    case 'event': {
+      const seq = seqOf(msg.seq);
+      if (seq === null) return { kind: 'other' };
+      const topics = Array.isArray(msg.topics)
+        ? msg.topics.filter((t): t is string => typeof t === 'string')
+        : [];
+      return {
+        kind: 'event',
+        event: {
+          seq,
+          prev: seqOf(msg.prev),
+          name: str(msg.event) ?? 'unknown',
+          topics,
+          data: msg.data ?? null,
+        },
+      };
+    }
+    case 'heartbeat':
+      return { kind: 'heartbeat', seq: seqOf(msg.seq) };
+    case 'subscribed':
+      return { kind: 'subscribed', since: seqOf(msg.since), lastSeq: seqOf(msg.lastSeq) };
+    case 'error':
+      return {
+        kind: 'error',
+        code: str(msg.code) ?? 'error',
+        message: str(msg.message) ?? 'Event stream error',
+      };
+    default:
+      return { kind: 'other' };
   }
-  // The server could not replay from our `since` (pruned history): everything cached may be stale.
-  if (type === 'reset' || type === 'gap' || type === 'resync') return { kind: 'reset' };
-  if (type === 'error') {
-    const message = isRec(msg.error) ? str(msg.error.message) : str(msg.message);
-    return { kind: 'error', message: message ?? 'Event stream error' };
-  }
-  // `{ type: 'event', event: { seq, type, data } }` or flat `{ seq, type|event|name, topic, data|payload }`.
-  const body = type === 'event' && isRec(msg.event) ? msg.event : msg;
-  if (typeof body.seq !== 'number' || !Number.isFinite(body.seq)) return { kind: 'other' };
-  const name =
-    str(body.name) ??
-    str(body.kind) ??
-    (typeof body.event === 'string' ? body.event : null) ??
-    (str(body.type) !== 'event' ? str(body.type) : null) ??
-    'unknown';
-  return {
-    kind: 'event',
-    event: { seq: body.seq, name, topic: str(body.topic), data: body.data ?? body.payload ?? null },
-  };
+}
+
+/** The server skipped something this client never saw: it must resubscribe from its last seq. */
+export function isGap(lastSeq: number | null, event: Pick<LiveEvent, 'prev'>): boolean {
+  return lastSeq !== null && event.prev !== null && event.prev > lastSeq;
 }
 
 /** Events already seen (replay overlap after a reconnect) are dropped; the rest keep server order. */
@@ -110,8 +125,16 @@ export function looksLikeEnvironment(v: unknown): v is Environment {
   return isRec(v) && typeof v.name === 'string' && Array.isArray(v.traffic) && Array.isArray(v.instances);
 }
 
-function topicId(topic: string | null, prefix: string): string | null {
-  return topic?.startsWith(`${prefix}:`) ? topic.slice(prefix.length + 1) : null;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The value of the first `<prefix>:<value>` topic; `byName` picks the name form over the id form. */
+function topicValue(topics: readonly string[], prefix: string, byName = false): string | null {
+  for (const t of topics) {
+    if (!t.startsWith(`${prefix}:`)) continue;
+    const value = t.slice(prefix.length + 1);
+    if (UUID.test(value) !== byName) return value;
+  }
+  return null;
 }
 
 function entityOf<T>(data: unknown, key: string, guard: (v: unknown) => v is T): T | null {
@@ -169,20 +192,21 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
       }
     }
     if (environment) {
-      const app = appNameOf(data, environment);
+      const app = appNameOf(data, environment) ?? topicValue(event.topics, 'application', true);
       if (app) environments.set(`${app}/${environment.name}`, { app, environment });
       else invalidate({ target: 'environments' });
     }
     if (deployment || environment) continue;
 
-    const app = appNameOf(data) ?? undefined;
+    const app = appNameOf(data) ?? topicValue(event.topics, 'application', true) ?? undefined;
     switch (family) {
       case 'deployment':
       case 'step':
       case 'analysis': {
         const id =
           (isRec(data) ? (str(data.deploymentId) ?? str(data.id)) : null) ??
-          topicId(event.topic, 'deployment');
+          event.topics.find((t) => t.startsWith('deployment:'))?.slice('deployment:'.length) ??
+          null;
         invalidate({ target: 'deployments', ...(id ? { id } : {}) });
         invalidate({ target: 'deployments' });
         invalidate({ target: 'environments', ...(app ? { app } : {}) });
@@ -192,7 +216,8 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
       case 'traffic':
       case 'instance':
       case 'health': {
-        const env = envNameOf(data) ?? undefined;
+        const env =
+          envNameOf(data) ?? topicValue(event.topics, 'environment', true)?.split('/')[1] ?? undefined;
         invalidate({ target: 'environments', ...(app ? { app } : {}), ...(app && env ? { env } : {}) });
         break;
       }

@@ -45,6 +45,17 @@ class FakeSocket {
 const deployment = (id: string, status: Deployment['status']) =>
   ({ id, application: 'qubot-one', environment: 'staging', status, steps: [] }) as unknown as Deployment;
 
+/** A server `event` message; `prev` defaults to "the one before it" so no gap is seen. */
+const ev = (seq: number, event: string, data: unknown, prev = seq - 1) => ({
+  type: 'event',
+  seq,
+  prev,
+  event,
+  topics: ['application:a1', 'application:qubot-one'],
+  data,
+  at: '2025-01-01T00:00:00Z',
+});
+
 let queryClient: QueryClient;
 let stream: EventStream;
 let statuses: LiveStatus[];
@@ -97,9 +108,9 @@ describe('createEventStream', () => {
     const ws = FakeSocket.instances[0]!;
     ws.open();
 
-    ws.receive({ seq: 1, type: 'deployment.updated', data: deployment('d1', 'paused') });
-    ws.receive({ seq: 2, type: 'deployment.updated', data: deployment('d1', 'running') });
-    ws.receive({ seq: 1, type: 'deployment.updated', data: deployment('d1', 'failed') });
+    ws.receive(ev(1, 'deployment.updated', deployment('d1', 'paused')));
+    ws.receive(ev(2, 'deployment.updated', deployment('d1', 'running')));
+    ws.receive(ev(1, 'deployment.updated', deployment('d1', 'failed')));
     // Nothing is applied until the batch window closes.
     expect(queryClient.getQueryData(deploymentKeys.detail('d1'))).toBeUndefined();
 
@@ -115,7 +126,7 @@ describe('createEventStream', () => {
     stream.start();
     const first = FakeSocket.instances[0]!;
     first.open();
-    first.receive({ seq: 41, type: 'release.created', data: {} });
+    first.receive(ev(41, 'release.created', {}));
     vi.advanceTimersByTime(50);
     first.close();
     expect(statuses.at(-1)).toBe('closed');
@@ -140,7 +151,7 @@ describe('createEventStream', () => {
     stream.start();
     const ws = FakeSocket.instances[0]!;
     ws.open();
-    ws.receive({ seq: 1, type: 'deployment.updated', data: deployment('d1', 'paused') });
+    ws.receive(ev(1, 'deployment.updated', deployment('d1', 'paused')));
     stream.stop();
     vi.advanceTimersByTime(60_000);
     expect(queryClient.getQueryData(deploymentKeys.detail('d1'))).toBeUndefined();
@@ -148,13 +159,42 @@ describe('createEventStream', () => {
     expect(statuses.at(-1)).toBe('idle');
   });
 
+  it('resubscribes from its last seq when an event shows a gap, and ignores stale events meanwhile', () => {
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const ws = FakeSocket.instances[0]!;
+    ws.open();
+    ws.receive({ type: 'subscribed', topics: ['application:a1'], since: null, lastSeq: 10 });
+    ws.receive(ev(11, 'release.created', {}, 10));
+    ws.receive(ev(15, 'release.created', {}, 13));
+    expect(ws.subscriptions().at(-1)).toEqual({ type: 'subscribe', topics: ['application:a1'], since: 11 });
+    ws.receive(ev(16, 'release.created', {}, 15));
+    expect(stream.lastSeq()).toBe(11);
+
+    ws.receive({ type: 'subscribed', topics: ['application:a1'], since: 11, lastSeq: 16 });
+    ws.receive(ev(13, 'release.created', {}, 11));
+    ws.receive(ev(15, 'release.created', {}, 13));
+    ws.receive(ev(16, 'release.created', {}, 15));
+    expect(stream.lastSeq()).toBe(16);
+    expect(ws.subscriptions()).toHaveLength(2);
+  });
+
+  it('advances its resume point on heartbeats', () => {
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const ws = FakeSocket.instances[0]!;
+    ws.open();
+    ws.receive({ type: 'subscribed', topics: ['application:a1'], since: null, lastSeq: 3 });
+    ws.receive({ type: 'heartbeat', seq: 90 });
+    expect(stream.lastSeq()).toBe(90);
+  });
+
   it('closes a connection whose heartbeats stop', () => {
     stream.addTopics(['application:a1']);
     stream.start();
     const ws = FakeSocket.instances[0]!;
     ws.open();
-    ws.receive({ type: 'ping' });
-    expect(ws.sent.at(-1)).toBe('{"type":"pong"}');
+    ws.receive({ type: 'heartbeat', seq: 0 });
     vi.advanceTimersByTime(60_000);
     expect(ws.readyState).toBe(FakeSocket.CLOSED);
     expect(statuses.at(-1)).toBe('closed');

@@ -9,6 +9,7 @@ import {
   acceptNewEvents,
   backoffDelay,
   type CacheAction,
+  isGap,
   type LiveEvent,
   parseServerMessage,
   planCacheUpdates,
@@ -61,6 +62,8 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   let deadTimer: ReturnType<typeof setTimeout> | null = null;
   let heartbeats = false;
+  /** A gap was seen and a resubscribe sent: events until its `subscribed` are stale. */
+  let resyncing = false;
   let openedAt = 0;
 
   const setStatus = (s: LiveStatus) => onStatus?.(s);
@@ -116,6 +119,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       return;
     }
     socket = ws;
+    resyncing = false;
     ws.onopen = () => {
       // Back-off is reset by a connection that proves useful, not by a bare open: a server that
       // accepts and then drops us at once (auth, overload) must not be hammered.
@@ -131,19 +135,35 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       const parsed = parseServerMessage(typeof message.data === 'string' ? message.data : '');
       switch (parsed.kind) {
         case 'event':
+          if (resyncing) break;
+          if (isGap(seq, parsed.event)) {
+            // Something between our last seq and this event never reached us: replay from there.
+            resyncing = true;
+            sendSubscribe();
+            break;
+          }
           enqueue([parsed.event]);
           break;
-        case 'ping':
+        case 'heartbeat':
           heartbeats = true;
           armDeadTimer();
-          ws.send(JSON.stringify({ type: 'pong' }));
+          // Every event of ours up to it was sent: a reconnect may resume from there.
+          if (parsed.seq !== null && seq !== null && parsed.seq > seq && queue.length === 0) seq = parsed.seq;
           break;
         case 'subscribed':
-          if (seq === null && parsed.seq !== null) seq = parsed.seq;
+          resyncing = false;
+          // A (re)subscription replays from the since we sent, so topics added mid-stream get their
+          // history too; events applied twice are full views, so re-applying them is harmless.
+          if (parsed.since !== null) seq = parsed.since;
+          else if (seq === null) seq = parsed.lastSeq;
           break;
-        case 'reset':
-          seq = null;
-          void refreshLiveViews(queryClient);
+        case 'error':
+          if (parsed.code === 'since_in_future') {
+            // The server does not know our seq (restored database): start over from fresh reads.
+            seq = null;
+            void refreshLiveViews(queryClient);
+            sendSubscribe();
+          }
           break;
         default:
           break;

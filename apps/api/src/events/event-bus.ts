@@ -1,0 +1,275 @@
+import { type Database, lastEventSeq } from '@qubot/db';
+import pg from 'pg';
+import { createTopicNames, type TopicNames } from './topics.ts';
+
+/** An event as the bus hands it to subscribers: read once per process, serialised once. */
+export interface BusEvent {
+  seq: number;
+  type: string;
+  applicationId: string | null;
+  environmentId: string | null;
+  deploymentId: string | null;
+  /** When it was stored (ms since the epoch). */
+  createdAt: number;
+  /** The wire message after `"prev":<n>` (see frame()), built once for every socket. */
+  tail: string;
+}
+
+/** Ids a subscription watches; an event matches when any of its columns is in the sets. */
+export interface EventFilter {
+  applicationIds: ReadonlySet<string>;
+  environmentIds: ReadonlySet<string>;
+  deploymentIds: ReadonlySet<string>;
+}
+
+export type EventListener = (event: BusEvent) => void;
+
+export interface EventBusOptions {
+  db: Database;
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** Rows read per query, for both live fan-out and replay. */
+  pageSize?: number;
+  /** LISTEN connection re-connect back-off (ms). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** A safety read this often even without NOTIFY (ms); 0 disables. */
+  pollMs?: number;
+}
+
+export const NOTIFY_CHANNEL = 'qubot_events';
+
+export function matches(
+  filter: EventFilter,
+  ev: Pick<BusEvent, 'applicationId' | 'environmentId' | 'deploymentId'>,
+) {
+  return (
+    (ev.applicationId !== null && filter.applicationIds.has(ev.applicationId)) ||
+    (ev.environmentId !== null && filter.environmentIds.has(ev.environmentId)) ||
+    (ev.deploymentId !== null && filter.deploymentIds.has(ev.deploymentId))
+  );
+}
+
+/** The full `event` message for one socket: only `prev` differs between sockets. */
+export function frame(ev: BusEvent, prev: number): string {
+  return `{"type":"event","seq":${ev.seq},"prev":${prev}${ev.tail}`;
+}
+
+interface Row {
+  seq: string;
+  type: string;
+  application_id: string | null;
+  environment_id: string | null;
+  deployment_id: string | null;
+  payload: unknown;
+  created_at: Date;
+}
+
+/**
+ * One per API process (DESIGN §5): a dedicated LISTEN connection learns that events were
+ * committed; the bus then reads the new rows ONCE, in seq order, and hands each to the
+ * matching subscribers. Because seq is gap-free in commit order, "everything after the last
+ * seq dispatched" is exactly what is new, also after the LISTEN connection was lost.
+ */
+export function createEventBus(opts: EventBusOptions) {
+  const { db } = opts;
+  const pageSize = opts.pageSize ?? 500;
+  const reconnectMin = opts.reconnectMinMs ?? 100;
+  const reconnectMax = opts.reconnectMaxMs ?? 10_000;
+  const pollMs = opts.pollMs ?? 5000;
+  const names: TopicNames = createTopicNames(db.prisma);
+  const listeners = new Set<{ filter: EventFilter; listener: EventListener }>();
+  const dispatchHooks: ((createdAt: number) => void)[] = [];
+
+  let lastDispatched = 0;
+  let started = false;
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  let pollTimer: NodeJS.Timeout | null = null;
+  let attempt = 0;
+  // Single-flight reads: a notification during a read asks for one more round.
+  let draining: Promise<void> | null = null;
+  let again = false;
+  let gapSince: number | null = null;
+
+  async function readRows(sql: string, params: unknown[]): Promise<BusEvent[]> {
+    const { rows } = await db.pool.query<Row>(sql, params);
+    if (rows.length === 0) return [];
+    await names.load(rows);
+    return rows.map((r) => {
+      const topics = names.topicsOf(r.application_id, r.environment_id, r.deployment_id);
+      return {
+        seq: Number(r.seq),
+        type: r.type,
+        applicationId: r.application_id,
+        environmentId: r.environment_id,
+        deploymentId: r.deployment_id,
+        createdAt: r.created_at.getTime(),
+        tail: `,"event":${JSON.stringify(r.type)},"topics":${JSON.stringify(topics)},"data":${JSON.stringify(r.payload ?? null)},"at":${JSON.stringify(r.created_at.toISOString())}}`,
+      };
+    });
+  }
+
+  const COLUMNS = 'seq, type, application_id, environment_id, deployment_id, payload, created_at';
+
+  async function drainOnce(): Promise<boolean> {
+    const batch = await readRows(`SELECT ${COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, [
+      lastDispatched,
+      pageSize,
+    ]);
+    for (const ev of batch) {
+      if (ev.seq !== lastDispatched + 1) {
+        // Cannot happen with qubot_next_event_seq; if rows were removed by hand, wait a moment
+        // for a late commit, then move on rather than stall every client forever.
+        gapSince ??= Date.now();
+        if (Date.now() - gapSince < 2000) {
+          setTimeout(kick, 100).unref();
+          return false;
+        }
+        opts.log?.warn({ from: lastDispatched, to: ev.seq }, 'event seq gap skipped');
+      }
+      gapSince = null;
+      for (const l of listeners) {
+        if (matches(l.filter, ev)) l.listener(ev);
+      }
+      lastDispatched = ev.seq;
+      for (const hook of dispatchHooks) hook(ev.createdAt);
+    }
+    return batch.length === pageSize;
+  }
+
+  async function drain(): Promise<void> {
+    do {
+      again = false;
+      try {
+        while (!stopped && (await drainOnce())) {}
+      } catch (err) {
+        // The database is away; the LISTEN reconnect (or the poll) brings us back here.
+        opts.log?.warn({ err }, 'event bus read failed');
+        return;
+      }
+    } while (again && !stopped);
+  }
+
+  function kick(): void {
+    if (stopped || !started) return;
+    if (draining !== null) {
+      again = true;
+      return;
+    }
+    draining = drain().finally(() => {
+      draining = null;
+    });
+  }
+
+  async function listen(): Promise<void> {
+    const c = new pg.Client({ connectionString: db.url });
+    client = c;
+    c.on('error', (err) => {
+      opts.log?.warn({ err }, 'event LISTEN connection failed');
+      reconnect(c);
+    });
+    c.on('end', () => reconnect(c));
+    c.on('notification', (msg) => {
+      if (msg.channel === NOTIFY_CHANNEL && Number(msg.payload) > lastDispatched) kick();
+    });
+    await c.connect();
+    await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    attempt = 0;
+  }
+
+  function reconnect(dead: pg.Client): void {
+    if (client !== dead || stopped) return;
+    client = null;
+    dead.end().catch(() => {});
+    const ceiling = Math.min(reconnectMax, reconnectMin * 2 ** attempt++);
+    reconnectTimer = setTimeout(
+      () => {
+        reconnectTimer = null;
+        listen()
+          // NOTIFYs sent while we were away are lost: catch up from the last seq dispatched.
+          .then(kick)
+          .catch(() => {
+            if (client) reconnect(client);
+          });
+      },
+      ceiling / 2 + Math.random() * (ceiling / 2),
+    );
+    reconnectTimer.unref();
+  }
+
+  return {
+    /** LISTEN first, then read the position, so nothing committed in between is missed. */
+    async start(): Promise<void> {
+      if (started) return;
+      await listen();
+      lastDispatched = Number(await lastEventSeq(db.prisma));
+      started = true;
+      if (pollMs > 0) {
+        pollTimer = setInterval(kick, pollMs);
+        pollTimer.unref();
+      }
+      kick();
+    },
+
+    async stop(): Promise<void> {
+      stopped = true;
+      if (reconnectTimer) clearTimeout(reconnectTimer);
+      if (pollTimer) clearInterval(pollTimer);
+      listeners.clear();
+      const c = client;
+      client = null;
+      await draining;
+      await c?.end().catch(() => {});
+    },
+
+    /**
+     * Events dispatched after this call go to `listener`. Together with `lastSeq()` read in the
+     * same tick, that splits history exactly: ≤ lastSeq is in the table, > lastSeq comes here.
+     */
+    subscribe(filter: EventFilter, listener: EventListener): () => void {
+      const entry = { filter, listener };
+      listeners.add(entry);
+      return () => {
+        listeners.delete(entry);
+      };
+    },
+
+    /** Called once per event dispatched (metrics). */
+    onDispatch(hook: (createdAt: number) => void): void {
+      dispatchHooks.push(hook);
+    },
+
+    /** The last seq handed to subscribers. */
+    lastSeq: () => lastDispatched,
+
+    /** The newest committed seq (may be ahead of lastSeq() for a moment). */
+    committedSeq: async () => Number(await lastEventSeq(db.prisma)),
+
+    /** Stored events matching the filter with after < seq ≤ upTo, in order; one page. */
+    async readRange(filter: EventFilter, after: number, upTo: number, limit = pageSize): Promise<BusEvent[]> {
+      return readRows(
+        `SELECT ${COLUMNS} FROM events
+          WHERE seq > $1 AND seq <= $2
+            AND (application_id = ANY($3::uuid[]) OR environment_id = ANY($4::uuid[]) OR deployment_id = ANY($5::uuid[]))
+          ORDER BY seq LIMIT $6`,
+        [
+          after,
+          upTo,
+          [...filter.applicationIds],
+          [...filter.environmentIds],
+          [...filter.deploymentIds],
+          limit,
+        ],
+      );
+    },
+
+    /** Ask for a read now (tests, and writers in this process that want no NOTIFY round-trip). */
+    poke: kick,
+
+    names,
+    subscriberCount: () => listeners.size,
+  };
+}
+
+export type EventBus = ReturnType<typeof createEventBus>;

@@ -1,0 +1,194 @@
+// Applies one event to one deployment, durably: lock the row, run the pure state machine
+// (packages/core), save the new state, its steps and what the environment looks like now,
+// append the events (and the audit entry of a person's action) — all in one transaction.
+// Commands are executed by the worker only after this commit (persist before acting).
+import {
+  type Color,
+  type Command,
+  type DeploymentEvent,
+  type DeploymentState,
+  isTerminalStatus,
+  transition,
+} from '@qubot/core';
+import {
+  type AuditInput,
+  appendAudit,
+  appendEvent,
+  createDeploymentRepo,
+  createDeploymentWriteRepo,
+  createEnvironmentRepo,
+  type Database,
+  type LockedDeployment,
+  type Prisma,
+  type Tx,
+} from '@qubot/db';
+import { deploymentView, environmentView } from '../services/views.ts';
+
+/** Router totals (all pools) at one moment: what a deployment counts its requests from. */
+export interface TrafficSample {
+  requests: number;
+  errors: number;
+}
+
+interface TrafficCounter {
+  base: TrafficSample;
+  last: TrafficSample;
+  acc: TrafficSample;
+}
+
+/** Requests through the environment since `base`, surviving router restarts (counters going back to 0). */
+export function advanceCounter(prev: TrafficCounter | null, sample: TrafficSample): TrafficCounter {
+  if (!prev) return { base: sample, last: sample, acc: { requests: 0, errors: 0 } };
+  if (sample.requests < prev.last.requests) {
+    // The router restarted: bank what was counted before, count again from zero.
+    return {
+      base: { requests: 0, errors: 0 },
+      last: sample,
+      acc: {
+        requests: prev.acc.requests + prev.last.requests - prev.base.requests,
+        errors: prev.acc.errors + prev.last.errors - prev.base.errors,
+      },
+    };
+  }
+  return { ...prev, last: sample };
+}
+export const counted = (c: TrafficCounter): TrafficSample => ({
+  requests: c.acc.requests + c.last.requests - c.base.requests,
+  errors: c.acc.errors + c.last.errors - c.base.errors,
+});
+
+export interface ApplyOptions {
+  now?: number;
+  /** Audit entry for a person's action; written only when the action is accepted. */
+  audit?: AuditInput;
+  /** Runtime facts that must commit with the result (instance rows, environment traffic). */
+  effects?: (tx: Tx, row: LockedDeployment) => Promise<void>;
+  /** Router totals now; counted into requestsServed/requestsFailed while the deployment runs. */
+  traffic?: TrafficSample | null;
+  /** The first event of a deployment created in this transaction (`deployment.created`). */
+  created?: boolean;
+}
+
+export type ApplyResult =
+  | { kind: 'applied'; state: DeploymentState; commands: Command[] }
+  | { kind: 'rejected'; message: string; state: DeploymentState }
+  | { kind: 'ignored'; message: string; state: DeploymentState }
+  | { kind: 'missing' };
+
+export function createEngine(db: Pick<Database, 'prisma'>) {
+  const writes = createDeploymentWriteRepo(db.prisma);
+  const reads = createDeploymentRepo(db.prisma);
+  const environments = createEnvironmentRepo(db.prisma);
+
+  /** Appends `deployment.updated` and `environment.updated` with the full views; call last in a transaction. */
+  async function announce(tx: Tx, deploymentId: string | null, environmentId: string, created = false) {
+    const env = await tx.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    if (deploymentId) {
+      const row = await reads.findById(deploymentId, tx);
+      if (row) {
+        await appendEvent(tx, {
+          type: created ? 'deployment.created' : 'deployment.updated',
+          applicationId: row.applicationId,
+          environmentId: row.environmentId,
+          deploymentId: row.id,
+          payload: deploymentView(row) as unknown as Prisma.InputJsonValue,
+        });
+      }
+    }
+    const view = await environments.findView(env.applicationId, env.name, tx);
+    if (view) {
+      await appendEvent(tx, {
+        type: 'environment.updated',
+        applicationId: env.applicationId,
+        environmentId: env.id,
+        payload: environmentView(view) as unknown as Prisma.InputJsonValue,
+      });
+    }
+  }
+
+  async function applyIn(
+    tx: Tx,
+    deploymentId: string,
+    event: DeploymentEvent,
+    opts: ApplyOptions = {},
+  ): Promise<ApplyResult> {
+    const now = opts.now ?? Date.now();
+    const row = await writes.lock(deploymentId, tx);
+    if (!row) return { kind: 'missing' };
+    const before = row.state as unknown as DeploymentState;
+    const res = transition(before, event, now);
+    if (res.rejected) return { kind: 'rejected', message: res.rejected, state: before };
+    if (res.ignored) return { kind: 'ignored', message: res.ignored, state: before };
+    const s = res.state;
+
+    await opts.effects?.(tx, row);
+
+    const running = !isTerminalStatus(before.status) || before.status !== s.status;
+    let counter = row.trafficCounter as unknown as TrafficCounter | null;
+    if (opts.traffic && running && s.status !== 'pending') counter = advanceCounter(counter, opts.traffic);
+    const served = counter ? counted(counter) : null;
+    await writes.save(
+      deploymentId,
+      {
+        status: s.status,
+        waitingFor: s.waitingFor,
+        state: s as unknown as Prisma.InputJsonValue,
+        progress: s.progress as unknown as Prisma.InputJsonValue,
+        analysis: s.analysis as unknown as Prisma.InputJsonValue,
+        error: s.outcome && s.outcome.status !== 'succeeded' ? s.outcome.reason : null,
+        startedAt: s.startedAt ? new Date(s.startedAt) : null,
+        finishedAt: s.finishedAt ? new Date(s.finishedAt) : null,
+        ...(counter && served
+          ? {
+              trafficCounter: counter as unknown as Prisma.InputJsonValue,
+              requestsServed: BigInt(Math.max(0, served.requests)),
+              requestsFailed: BigInt(Math.max(0, served.errors)),
+            }
+          : {}),
+      },
+      s.steps,
+      tx,
+    );
+
+    if (!isTerminalStatus(before.status) && isTerminalStatus(s.status) && s.outcome) {
+      await settleEnvironment(tx, row, s);
+    }
+    if (opts.audit) await appendAudit(tx, opts.audit);
+    await announce(tx, deploymentId, row.environmentId, opts.created);
+    return { kind: 'applied', state: s, commands: res.commands };
+  }
+
+  /** What is live once the deployment is over. */
+  async function settleEnvironment(tx: Tx, row: LockedDeployment, s: DeploymentState) {
+    const outcome = s.outcome;
+    if (!outcome) return;
+    if (outcome.status === 'succeeded') {
+      const env = await tx.environment.findUniqueOrThrow({ where: { id: row.environmentId } });
+      await tx.environment.update({
+        where: { id: row.environmentId },
+        data: {
+          liveReleaseId: row.releaseId,
+          previousReleaseId:
+            env.liveReleaseId && env.liveReleaseId !== row.releaseId
+              ? env.liveReleaseId
+              : env.previousReleaseId,
+          activeColor: outcome.liveColor as Color | null,
+        },
+      });
+    } else if (outcome.liveColor) {
+      await tx.environment.update({
+        where: { id: row.environmentId },
+        data: { activeColor: outcome.liveColor as Color },
+      });
+    }
+  }
+
+  return {
+    announce,
+    applyIn,
+    apply(deploymentId: string, event: DeploymentEvent, opts: ApplyOptions = {}) {
+      return db.prisma.$transaction((tx) => applyIn(tx, deploymentId, event, opts), { timeout: 20_000 });
+    },
+  };
+}
+export type Engine = ReturnType<typeof createEngine>;

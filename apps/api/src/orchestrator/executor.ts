@@ -1,0 +1,380 @@
+// Executes one command of a deployment against the runtime and answers with the event the
+// state machine expects. Every command reconciles towards a target (instance counts, a routing
+// table), so executing it again after a crash is harmless: that is what makes resume safe.
+import { randomBytes } from 'node:crypto';
+import type { Color, Command, DeploymentEvent, DeploymentState, Weights } from '@qubot/core';
+import {
+  createInstanceRepo,
+  type Database,
+  type InstanceRow,
+  type LockedDeployment,
+  type Tx,
+} from '@qubot/db';
+import { freePort, type LocalDriver } from '@qubot/runtime';
+import type { EnvironmentRuntime } from './runtime.ts';
+
+export interface Execution {
+  event: DeploymentEvent;
+  /** Database facts that commit together with the result. */
+  effects?: (tx: Tx, row: LockedDeployment) => Promise<void>;
+}
+
+/** Upper bound on one driver call that has no timeout of its own (start, stop, traffic). */
+const COMMAND_TIMEOUT_MS = 60_000;
+
+const failed = (cmd: Command, message: string): Execution => ({
+  event: { type: 'commandFailed', commandId: cmd.id, message },
+});
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000}s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function createExecutor(deps: {
+  db: Pick<Database, 'prisma'>;
+  driver: LocalDriver;
+  runtime: EnvironmentRuntime;
+  /** Health probe interval while waiting for instances. */
+  healthIntervalMs?: number;
+}) {
+  const { prisma } = deps.db;
+  const instances = createInstanceRepo(prisma);
+
+  async function context(deploymentId: string) {
+    const d = await prisma.deployment.findUniqueOrThrow({
+      where: { id: deploymentId },
+      include: { application: true, environment: true },
+    });
+    return d;
+  }
+
+  /** Instances another active deployment is bringing up are not ours to stop. */
+  async function ownedElsewhere(deploymentId: string, environmentId: string): Promise<Set<string>> {
+    const others = await prisma.deployment.findMany({
+      where: { environmentId, id: { not: deploymentId }, status: { in: ['pending', 'running', 'paused'] } },
+      select: { id: true },
+    });
+    if (others.length === 0) return new Set();
+    const rows = await prisma.instance.findMany({
+      where: { deploymentId: { in: others.map((o) => o.id) } },
+      select: { id: true },
+    });
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async function refreshAlive(rows: InstanceRow[]): Promise<InstanceRow[]> {
+    const alive: InstanceRow[] = [];
+    for (const r of rows) {
+      const st = await deps.driver.status({ id: r.id });
+      if (st.supervisorAlive) {
+        alive.push(r);
+        continue;
+      }
+      // Not running any more (or never spawned before a crash): it no longer counts.
+      await instances.update(r.id, { status: 'crashed', healthy: false, stoppedAt: new Date() });
+    }
+    return alive;
+  }
+
+  async function startInstances(
+    deploymentId: string,
+    cmd: Extract<Command, { kind: 'startInstances' }>,
+  ): Promise<Execution> {
+    const d = await context(deploymentId);
+    const release = await prisma.release.findUnique({
+      where: { applicationId_version: { applicationId: d.applicationId, version: cmd.version } },
+    });
+    if (!release) return failed(cmd, `release ${cmd.version} not found`);
+    const pool = await instances.listLive(d.environmentId, cmd.pool);
+    const running = await refreshAlive(
+      pool.filter((i) => i.releaseId === release.id && i.status !== 'stopping'),
+    );
+    const missing = cmd.total - running.length;
+    for (let k = 0; k < missing; k++) {
+      const id = `${d.environment.name}-${cmd.pool}-${randomBytes(4).toString('hex')}`;
+      const port = await freePort();
+      // Recorded before the process exists: after a crash right here, the next run finds the row,
+      // sees no supervisor, marks it crashed and starts a replacement (never a duplicate).
+      await instances.create({
+        id,
+        environmentId: d.environmentId,
+        deploymentId,
+        releaseId: release.id,
+        pool: cmd.pool,
+        port,
+      });
+      const rec = await withTimeout(
+        deps.driver.start({
+          instanceId: id,
+          environment: `${d.application.name}/${d.environment.name}`,
+          version: cmd.version,
+          artifact: release.artifact,
+          pool: cmd.pool,
+          port,
+          launcher: {
+            command: d.application.launcher,
+            ...(d.application.launcherCwd ? { cwd: d.application.launcherCwd } : {}),
+          },
+          healthPath: d.application.healthPath,
+          ...(d.environment.memoryMb ? { resources: { memoryMb: d.environment.memoryMb } } : {}),
+        }),
+        COMMAND_TIMEOUT_MS,
+        'instance start',
+      );
+      await instances.update(id, { supervisorPid: rec.supervisorPid, logPath: rec.logPath });
+    }
+    return {
+      event: { type: 'instancesStarted', commandId: cmd.id },
+      effects: async () => {},
+    };
+  }
+
+  async function stopInstances(
+    deploymentId: string,
+    cmd: Extract<Command, { kind: 'stopInstances' }>,
+  ): Promise<Execution> {
+    const d = await context(deploymentId);
+    const foreign = await ownedElsewhere(deploymentId, d.environmentId);
+    const pool = (await instances.listLive(d.environmentId, cmd.pool)).filter((i) => !foreign.has(i.id));
+    const keep = cmd.count === 'all' ? 0 : cmd.total;
+    // Oldest first; instances already being stopped (a run interrupted by a crash) go first.
+    const ordered = [
+      ...pool.filter((i) => i.status === 'stopping'),
+      ...pool.filter((i) => i.status !== 'stopping'),
+    ];
+    const victims = ordered.slice(0, Math.max(0, ordered.length - keep));
+    if (victims.length > 0) {
+      await instances.markMany(
+        victims.map((v) => v.id),
+        { status: 'stopping' },
+      );
+      // Out of the routing table first, then wait for their in-flight requests, then stop.
+      const { client } = await deps.runtime.applyRouting(d.environmentId);
+      await client.waitDrained(
+        victims.map((v) => `127.0.0.1:${v.port}`),
+        15_000,
+      );
+      await Promise.all(victims.map((v) => deps.driver.stop({ id: v.id }, { timeoutMs: 10_000 })));
+      await instances.markMany(
+        victims.map((v) => v.id),
+        { status: 'stopped', healthy: false, stoppedAt: new Date() },
+      );
+    }
+    return { event: { type: 'instancesStopped', commandId: cmd.id } };
+  }
+
+  async function waitHealthy(
+    deploymentId: string,
+    cmd: Extract<Command, { kind: 'waitHealthy' }>,
+    signal: AbortSignal,
+  ): Promise<Execution> {
+    const d = await context(deploymentId);
+    const release = await prisma.release.findUnique({
+      where: { applicationId_version: { applicationId: d.applicationId, version: cmd.version } },
+    });
+    if (!release) return failed(cmd, `release ${cmd.version} not found`);
+    const interval = deps.healthIntervalMs ?? 250;
+    let healthy: string[] = [];
+    for (;;) {
+      signal.throwIfAborted();
+      const pool = (await instances.listLive(d.environmentId, cmd.pool)).filter(
+        (i) => i.releaseId === release.id && i.status !== 'stopping',
+      );
+      const records = pool.map((i) => ({
+        id: i.id,
+        environment: '',
+        pool: i.pool,
+        version: i.release.version,
+        artifact: release.artifact,
+        host: '127.0.0.1',
+        port: i.port,
+        url: `http://127.0.0.1:${i.port}`,
+        target: `127.0.0.1:${i.port}`,
+        supervisorPid: i.supervisorPid ?? 0,
+        pid: i.pid,
+        logPath: i.logPath ?? '',
+        statusPath: '',
+        healthPath: d.application.healthPath,
+        startedAt: i.startedAt.toISOString(),
+      }));
+      const results = await Promise.all(records.map((r) => deps.driver.checkHealth(r, 2_000)));
+      healthy = results.filter((r) => r.healthy).map((r) => r.id);
+      const unhealthy = pool.filter((i) => !healthy.includes(i.id)).map((i) => i.id);
+      const now = new Date();
+      await instances.markMany(healthy, { status: 'running', healthy: true });
+      await prisma.instance.updateMany({
+        where: { id: { in: unhealthy }, status: 'running' },
+        data: { status: 'unhealthy', healthy: false },
+      });
+      await prisma.instance.updateMany({ where: { id: { in: healthy } }, data: { lastHealthAt: now } });
+      if (healthy.length >= cmd.count) break;
+      if (Date.now() >= cmd.deadline) {
+        return { event: { type: 'healthTimeout', commandId: cmd.id, count: healthy.length } };
+      }
+      await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, cmd.deadline - Date.now()))));
+    }
+    // Healthy instances join their pool's routing table (at the pool's current weight).
+    await deps.runtime.applyRouting(d.environmentId);
+    return { event: { type: 'healthy', commandId: cmd.id, count: healthy.length } };
+  }
+
+  async function setTraffic(
+    deploymentId: string,
+    cmd: Extract<Command, { kind: 'setTraffic' }>,
+  ): Promise<Execution> {
+    const d = await context(deploymentId);
+    const { config } = await deps.runtime.applyRouting(d.environmentId, cmd.weights);
+    const traffic = (['blue', 'green'] as Color[]).map((pool) => ({
+      pool,
+      version: config.pools.find((p) => p.name === pool)?.version ?? null,
+      weight: cmd.weights[pool],
+    }));
+    return {
+      event: { type: 'trafficSet', commandId: cmd.id },
+      effects: async (tx) => {
+        await tx.environment.update({
+          where: { id: d.environmentId },
+          data: { traffic, ...(cmd.activeColor ? { activeColor: cmd.activeColor } : {}) },
+        });
+      },
+    };
+  }
+
+  async function exposePreview(deploymentId: string, cmd: Extract<Command, { kind: 'exposePreview' }>) {
+    const d = await context(deploymentId);
+    const first = (await instances.listLive(d.environmentId, cmd.pool))[0];
+    // The local driver has no second router: the preview is the idle colour's first instance.
+    return {
+      event: {
+        type: 'previewReady',
+        commandId: cmd.id,
+        ...(first ? { url: `http://127.0.0.1:${first.port}` } : {}),
+      },
+    } satisfies Execution;
+  }
+
+  async function smokeCheck(deploymentId: string, cmd: Extract<Command, { kind: 'smokeCheck' }>) {
+    const d = await context(deploymentId);
+    const pool = await instances.listLive(d.environmentId, cmd.pool);
+    for (const i of pool) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${i.port}/`, { signal: AbortSignal.timeout(5_000) });
+        const version = res.headers.get('x-qubot-version');
+        await res.arrayBuffer();
+        if (!res.ok)
+          return {
+            event: {
+              type: 'smokeResult',
+              commandId: cmd.id,
+              passed: false,
+              message: `${i.id}: HTTP ${res.status}`,
+            },
+          } satisfies Execution;
+        if (version && version !== cmd.version) {
+          return {
+            event: {
+              type: 'smokeResult',
+              commandId: cmd.id,
+              passed: false,
+              message: `${i.id} serves ${version}`,
+            },
+          } satisfies Execution;
+        }
+      } catch (err) {
+        return {
+          event: {
+            type: 'smokeResult',
+            commandId: cmd.id,
+            passed: false,
+            message: `${i.id}: ${(err as Error).message}`,
+          },
+        } satisfies Execution;
+      }
+    }
+    return {
+      event: {
+        type: 'smokeResult',
+        commandId: cmd.id,
+        passed: true,
+        message: `${pool.length} instances answered`,
+      },
+    } satisfies Execution;
+  }
+
+  async function collectMetrics(deploymentId: string, cmd: Extract<Command, { kind: 'collectMetrics' }>) {
+    const d = await context(deploymentId);
+    const client = await deps.runtime.ensureRouter(d.environmentId);
+    const windowMs = Math.max(1_000, Date.now() - cmd.since);
+    const healthyCount = await prisma.instance.count({
+      where: { environmentId: d.environmentId, pool: cmd.pool, status: 'running', healthy: true },
+    });
+    try {
+      const st = await client.stats(cmd.pool, windowMs);
+      return {
+        event: {
+          type: 'metrics',
+          commandId: cmd.id,
+          requests: st.requests,
+          errors: st.errors,
+          errorRate: st.errorRate,
+          p95Ms: st.p95,
+          healthy: healthyCount,
+        },
+      } satisfies Execution;
+    } catch (err) {
+      // A pool the router has not seen yet served nothing.
+      if ((err as { status?: number }).status === 404) {
+        return {
+          event: {
+            type: 'metrics',
+            commandId: cmd.id,
+            requests: 0,
+            errors: 0,
+            p95Ms: null,
+            healthy: healthyCount,
+          },
+        } satisfies Execution;
+      }
+      throw err;
+    }
+  }
+
+  /** Runs one command; any failure is answered `commandFailed` (the machine retries, then rolls back). */
+  async function execute(deploymentId: string, cmd: Command, signal: AbortSignal): Promise<Execution> {
+    try {
+      switch (cmd.kind) {
+        case 'startInstances':
+          return await startInstances(deploymentId, cmd);
+        case 'stopInstances':
+          return await withTimeout(stopInstances(deploymentId, cmd), COMMAND_TIMEOUT_MS, 'instance stop');
+        case 'waitHealthy':
+          return await waitHealthy(deploymentId, cmd, signal);
+        case 'setTraffic':
+          return await withTimeout(setTraffic(deploymentId, cmd), COMMAND_TIMEOUT_MS, 'traffic change');
+        case 'exposePreview':
+          return await exposePreview(deploymentId, cmd);
+        case 'smokeCheck':
+          return await smokeCheck(deploymentId, cmd);
+        case 'collectMetrics':
+          return await withTimeout(collectMetrics(deploymentId, cmd), COMMAND_TIMEOUT_MS, 'metrics');
+        case 'setTimer':
+        case 'cancelTimer':
+          // Timers live in the state; the worker delivers them.
+          return failed(cmd, 'timers are not executed');
+      }
+    } catch (err) {
+      if (signal.aborted) throw err;
+      return failed(cmd, (err as Error).message);
+    }
+  }
+
+  return { execute };
+}
+export type Executor = ReturnType<typeof createExecutor>;
+export type { DeploymentState, Weights };

@@ -1,0 +1,49 @@
+// The per-deployment lease: a PostgreSQL session advisory lock held on a dedicated connection
+// for as long as a worker drives the deployment. Only one worker in the cluster can hold it,
+// and it is released by the server the moment the holder's connection dies (SIGKILL, crash,
+// network loss) — another worker, or the restarted one, takes over at once instead of
+// waiting for a job to time out.
+import type { Database } from '@qubot/db';
+import type { PoolClient } from 'pg';
+
+const NAMESPACE = 0x51b0; // "Qubot" deployments
+
+export interface Lease {
+  release(): Promise<void>;
+}
+
+export async function tryLease(db: Pick<Database, 'pool'>, deploymentId: string): Promise<Lease | null> {
+  let client: PoolClient;
+  try {
+    client = await db.pool.connect();
+  } catch {
+    return null;
+  }
+  try {
+    const { rows } = await client.query<{ ok: boolean }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok',
+      [NAMESPACE, deploymentId],
+    );
+    if (!rows[0]?.ok) {
+      client.release();
+      return null;
+    }
+  } catch {
+    client.release(true);
+    return null;
+  }
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      try {
+        await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [NAMESPACE, deploymentId]);
+        client.release();
+      } catch {
+        // The connection is gone, and the lock with it.
+        client.release(true);
+      }
+    },
+  };
+}

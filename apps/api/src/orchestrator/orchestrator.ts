@@ -1,0 +1,302 @@
+// The orchestrator (worker role). Work is distributed through pg-boss, a job queue in
+// PostgreSQL: a job says "drive deployment D" and carries nothing else — the deployment's
+// state in the database says what to do. Whoever drives a deployment holds its lease
+// (lease.ts); the drive loop then repeats: deliver due timers, execute the command in flight,
+// persist its result (engine.ts), until the deployment waits for a person or a later timer
+// (a delayed job wakes it) or is finished. See docs/deployments.md, "Durability".
+import type { DeploymentEvent, DeploymentState } from '@qubot/core';
+import { isFinished } from '@qubot/core';
+import { createDeploymentWriteRepo, type Database } from '@qubot/db';
+import { LocalDriver } from '@qubot/runtime';
+import PgBoss from 'pg-boss';
+import { createEngine, type TrafficSample } from './engine.ts';
+import { createExecutor } from './executor.ts';
+import { tryLease } from './lease.ts';
+import { createEnvironmentRuntime, type RuntimeLog } from './runtime.ts';
+
+export const DRIVE_QUEUE = 'deployment-drive';
+
+export interface OrchestratorOptions {
+  db: Database;
+  /** Runtime state (instance and router directories) goes under `<dataDir>/runtime`. */
+  dataDir: string;
+  /** Run the worker role here (drive deployments); otherwise this process only enqueues. */
+  worker: boolean;
+  log: RuntimeLog & { error(obj: object, msg?: string): void };
+  /** Deployments driven at once by this process. */
+  concurrency?: number;
+  /** Backstop scan for deployments nobody drives (a lost wake-up); default 5 s. */
+  sweepIntervalMs?: number;
+  /** Instance health probe interval while waiting; default 250 ms. */
+  healthIntervalMs?: number;
+  /** Base for relative launcher working directories. */
+  workspaceDir?: string;
+  /** Grace period given to instances on stop; default 10 s. */
+  stopTimeoutMs?: number;
+}
+
+/** A timer closer than this is waited for in place (holding the lease); later ones become delayed jobs. */
+const WAIT_IN_PLACE_MS = 5_000;
+/** A drive hands over to a fresh job after this long, so no job outlives pg-boss's expiry. */
+const MAX_DRIVE_MS = 5 * 60_000;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+export function createOrchestrator(opts: OrchestratorOptions) {
+  const { db, log } = opts;
+  const driver = new LocalDriver({
+    dataDir: `${opts.dataDir}/runtime`,
+    ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
+    stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
+  });
+  const runtime = createEnvironmentRuntime({ db, driver, dataDir: `${opts.dataDir}/runtime`, log });
+  const engine = createEngine(db);
+  const executor = createExecutor({
+    db,
+    driver,
+    runtime,
+    ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
+  });
+  const deployments = createDeploymentWriteRepo(db.prisma);
+  const boss = new PgBoss({
+    connectionString: db.url,
+    max: 3,
+    supervise: opts.worker,
+    schedule: false,
+    migrate: true,
+  });
+  boss.on('error', (err) => log.warn({ err }, 'job queue error'));
+
+  const stopController = new AbortController();
+  /** Deployments this process drives now, and the drive's completion. */
+  const driving = new Map<string, Promise<void>>();
+  const workerIds: string[] = [];
+  let sweeper: NodeJS.Timeout | null = null;
+  let started = false;
+
+  async function loadState(id: string) {
+    const row = await db.prisma.deployment.findUnique({
+      where: { id },
+      select: { state: true, environmentId: true, updatedAt: true },
+    });
+    return row ? { ...row, state: row.state as unknown as DeploymentState } : null;
+  }
+
+  /** Resolves when the deployment row changes, `until` passes, or the orchestrator stops. */
+  async function waitForChange(id: string, since: Date, until: number) {
+    while (Date.now() < until && !stopController.signal.aborted) {
+      await sleep(Math.min(200, until - Date.now()), stopController.signal);
+      const row = await db.prisma.deployment.findUnique({ where: { id }, select: { updatedAt: true } });
+      if (!row || row.updatedAt.getTime() !== since.getTime()) return;
+    }
+  }
+
+  async function sample(environmentId: string, state: DeploymentState): Promise<TrafficSample | null> {
+    return state.phase === 'cleanup' || state.phase === 'done' ? null : runtime.sampleTraffic(environmentId);
+  }
+
+  /** Executes the command in flight, aborting it if someone else's action replaces it meanwhile. */
+  async function executeInFlight(id: string, state: DeploymentState) {
+    const cmd = state.inFlight?.command;
+    if (!cmd) return;
+    const ac = new AbortController();
+    const onStop = () => ac.abort();
+    stopController.signal.addEventListener('abort', onStop, { once: true });
+    const watcher = (async () => {
+      while (!ac.signal.aborted) {
+        await sleep(300, ac.signal);
+        if (ac.signal.aborted) break;
+        const row = await loadState(id).catch(() => null);
+        if (row && row.state.inFlight?.command?.id !== cmd.id) ac.abort();
+      }
+    })();
+    try {
+      const execution = await executor.execute(id, cmd, ac.signal);
+      if (stopController.signal.aborted) return;
+      const row = await loadState(id);
+      await engine.apply(id, execution.event, {
+        ...(execution.effects ? { effects: execution.effects } : {}),
+        traffic: row ? await sample(row.environmentId, row.state) : null,
+      });
+    } catch (err) {
+      if (!ac.signal.aborted) throw err;
+    } finally {
+      ac.abort();
+      stopController.signal.removeEventListener('abort', onStop);
+      await watcher;
+    }
+  }
+
+  async function driveLoop(id: string) {
+    const until = Date.now() + MAX_DRIVE_MS;
+    while (!stopController.signal.aborted) {
+      if (Date.now() > until) {
+        await wake(id);
+        return;
+      }
+      const row = await loadState(id);
+      if (!row || isFinished(row.state)) return;
+      const s = row.state;
+      if (s.status === 'pending') {
+        // The environment's address exists before anything is deployed behind it.
+        await runtime.ensureRouter(row.environmentId);
+        await engine.apply(
+          id,
+          { type: 'start' },
+          { traffic: await runtime.sampleTraffic(row.environmentId) },
+        );
+        continue;
+      }
+      const now = Date.now();
+      const due = Object.entries(s.timers)
+        .filter(([, at]) => at <= now)
+        .sort((a, b) => a[1] - b[1])[0];
+      if (due) {
+        const event: DeploymentEvent = { type: 'timerFired', name: due[0] };
+        await engine.apply(id, event, { traffic: await sample(row.environmentId, s) });
+        continue;
+      }
+      if (s.inFlight?.command) {
+        await executeInFlight(id, s);
+        continue;
+      }
+      const next = Math.min(...Object.values(s.timers));
+      if (Number.isFinite(next) && next - now <= WAIT_IN_PLACE_MS) {
+        await waitForChange(id, row.updatedAt, next);
+        continue;
+      }
+      if (Number.isFinite(next)) await wake(id, next);
+      // Otherwise it waits for a person; their action wakes it.
+      return;
+    }
+  }
+
+  /** Drives one deployment if nobody else does; waits a little for the lease of a busy one. */
+  async function drive(id: string, leaseWaitMs = 30_000): Promise<void> {
+    // A local drive may be about to stop just as new work arrived: drive again after it.
+    await driving.get(id)?.catch(() => {});
+    const deadline = Date.now() + leaseWaitMs;
+    let lease = await tryLease(db, id);
+    while (!lease && Date.now() < deadline && !stopController.signal.aborted) {
+      await sleep(250, stopController.signal);
+      lease = await tryLease(db, id);
+    }
+    if (!lease) return;
+    const held = lease;
+    const p = (async () => {
+      try {
+        await driveLoop(id);
+      } catch (err) {
+        log.error({ err, deploymentId: id }, 'driving the deployment failed; it will be resumed');
+        if (!stopController.signal.aborted) await wake(id, Date.now() + 2_000).catch(() => {});
+      } finally {
+        driving.delete(id);
+        await held.release();
+      }
+    })();
+    driving.set(id, p);
+    await p;
+  }
+
+  /** Ask a worker to drive the deployment now (or at `at`, epoch ms). Safe to call any number of times. */
+  async function wake(id: string, at?: number) {
+    if (stopController.signal.aborted) return;
+    await ensureStarted();
+    await boss.send(
+      DRIVE_QUEUE,
+      { deploymentId: id },
+      at && at > Date.now() ? { startAfter: new Date(at) } : {},
+    );
+    if (!at) for (const w of workerIds) boss.notifyWorker(w);
+  }
+
+  /** Deployments with work left that nobody drives: resume them (start-up, lost wake-ups, dead workers). */
+  async function sweep() {
+    const rows = await deployments.listUnfinished();
+    for (const r of rows) {
+      if (driving.has(r.id) || stopController.signal.aborted) continue;
+      const row = await loadState(r.id);
+      if (!row || isFinished(row.state)) continue;
+      const s = row.state;
+      const runnable =
+        s.status === 'pending' ||
+        !!s.inFlight?.command ||
+        Object.values(s.timers).some((at) => at <= Date.now());
+      if (!runnable) continue;
+      const probe = await tryLease(db, r.id);
+      if (!probe) continue;
+      await probe.release();
+      await wake(r.id);
+    }
+  }
+
+  let starting: Promise<void> | null = null;
+  /** The queue is started on first use in the API role (read-only processes never need it). */
+  function ensureStarted() {
+    starting ??= (async () => {
+      await boss.start();
+      await boss.createQueue(DRIVE_QUEUE, {
+        name: DRIVE_QUEUE,
+        retryLimit: 5,
+        retryDelay: 2,
+        expireInSeconds: 15 * 60,
+      });
+      started = true;
+    })();
+    return starting;
+  }
+
+  return {
+    runtime,
+    driver,
+    engine,
+    get isWorker() {
+      return opts.worker;
+    },
+    wake,
+    /** Starts the queue; in the worker role also re-adopts the runtime and resumes deployments. */
+    async start() {
+      if (!opts.worker) return;
+      await ensureStarted();
+      await runtime.adoptAll();
+      const n = opts.concurrency ?? 4;
+      for (let i = 0; i < n; i++) {
+        workerIds.push(
+          await boss.work<{ deploymentId: string }>(
+            DRIVE_QUEUE,
+            { batchSize: 1, pollingIntervalSeconds: 0.5 },
+            async ([job]) => {
+              if (job) await drive(job.data.deploymentId);
+            },
+          ),
+        );
+      }
+      const resumed = await deployments.listUnfinished();
+      for (const d of resumed) await wake(d.id);
+      if (resumed.length) log.info({ deployments: resumed.length }, 'resuming unfinished deployments');
+      const every = opts.sweepIntervalMs ?? 5_000;
+      sweeper = setInterval(() => {
+        sweep().catch((err) => log.warn({ err }, 'sweep failed'));
+      }, every);
+      sweeper.unref();
+    },
+    /** Graceful: in-flight commands are abandoned where they stand (resume re-runs them), leases released. */
+    async stop() {
+      if (sweeper) clearInterval(sweeper);
+      stopController.abort();
+      await Promise.allSettled([...driving.values()]);
+      if (started) await boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => {});
+      started = false;
+    },
+  };
+}
+export type Orchestrator = ReturnType<typeof createOrchestrator>;

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createOrchestrator, type Orchestrator } from './orchestrator.ts';
+
+export interface OrchestratorPluginOptions {
+  /** Drive deployments in this process (`--role worker|all`); otherwise only enqueue work. */
+  worker: boolean;
+  /** QUBOT_DATA_DIR: runtime state (instances, routers) lives under `<dataDir>/runtime`. */
+  dataDir: string;
+  workspaceDir?: string;
+  concurrency?: number;
+  sweepIntervalMs?: number;
+  healthIntervalMs?: number;
+  stopTimeoutMs?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    orchestrator: Orchestrator;
+  }
+}
+
+/** The deployment orchestrator: a domain plugin; its worker role starts with the app and stops with it. */
+export default fp(
+  async (app: FastifyInstance, opts: OrchestratorPluginOptions) => {
+    const orchestrator = createOrchestrator({
+      db: app.db,
+      log: app.log,
+      ...opts,
+    });
+    app.decorate('orchestrator', orchestrator);
+    app.addHook('onReady', async () => {
+      await orchestrator.start();
+    });
+    app.addHook('onClose', async () => {
+      await orchestrator.stop();
+    });
+  },
+  { name: 'orchestrator', dependencies: ['database'] },
+);

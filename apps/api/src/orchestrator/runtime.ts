@@ -1,0 +1,220 @@
+// The runtime side of an environment: its traffic router (one process per environment, the
+// stable `address`) and its instances (processes under the local driver). Both outlive the
+// control plane; the database remembers them so the next start re-adopts them.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Color, Weights } from '@qubot/core';
+import { createInstanceRepo, type Database, type InstanceRow } from '@qubot/db';
+import {
+  adoptRouter,
+  freePort,
+  type LocalDriver,
+  RouterClient,
+  type RouterConfig,
+  startRouter,
+  stopRouter,
+} from '@qubot/runtime';
+
+export interface RuntimeLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+const POOLS: Color[] = ['blue', 'green'];
+const target = (i: { port: number }) => `127.0.0.1:${i.port}`;
+
+/** Parses the router's Prometheus text for its all-pool totals. */
+export function parseRouterTotals(text: string): { requests: number; errors: number } {
+  let requests = 0;
+  let errors = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('qubot_router_requests_total{')) requests += Number(line.split(' ').pop()) || 0;
+    else if (line.startsWith('qubot_router_errors_total{')) errors += Number(line.split(' ').pop()) || 0;
+  }
+  return { requests, errors };
+}
+
+export function createEnvironmentRuntime(deps: {
+  db: Pick<Database, 'prisma'>;
+  driver: LocalDriver;
+  dataDir: string;
+  log: RuntimeLog;
+}) {
+  const { prisma } = deps.db;
+  const instances = createInstanceRepo(prisma);
+  const starting = new Map<string, Promise<RouterClient>>();
+
+  function clientFor(env: { routerControlPort: number | null; routerSecret: string | null }) {
+    if (!env.routerControlPort || !env.routerSecret) return null;
+    return new RouterClient({
+      controlUrl: `http://127.0.0.1:${env.routerControlPort}`,
+      secret: env.routerSecret,
+      timeoutMs: 5_000,
+    });
+  }
+
+  async function startFor(environmentId: string): Promise<RouterClient> {
+    const env = await prisma.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    if (env.routerPid && env.routerPort && env.routerControlPort && env.routerSecret) {
+      const adopted = await adoptRouter({
+        pid: env.routerPid,
+        port: env.routerPort,
+        controlPort: env.routerControlPort,
+        secret: env.routerSecret,
+      });
+      if (adopted) return adopted.client;
+    }
+    const secret = env.routerSecret ?? randomBytes(24).toString('hex');
+    const dir = join(deps.dataDir, 'routers', environmentId);
+    const attempt = async (port: number, controlPort: number) =>
+      startRouter({
+        port,
+        controlPort,
+        secret,
+        stateFile: join(dir, 'state.json'),
+        logFile: join(dir, 'router.log'),
+      });
+    let proc: Awaited<ReturnType<typeof startRouter>>;
+    try {
+      // Same ports as before when we can: the address is what people and scripts have bookmarked.
+      proc = await attempt(env.routerPort ?? (await freePort()), env.routerControlPort ?? (await freePort()));
+    } catch (err) {
+      if (!env.routerPort) throw err;
+      deps.log.warn({ err, environmentId }, 'router ports taken; starting the router on new ports');
+      proc = await attempt(await freePort(), await freePort());
+    }
+    await prisma.environment.update({
+      where: { id: environmentId },
+      data: {
+        routerPid: proc.pid,
+        routerPort: proc.port,
+        routerControlPort: proc.controlPort,
+        routerSecret: secret,
+        address: proc.address,
+      },
+    });
+    deps.log.info({ environmentId, address: proc.address, pid: proc.pid }, 'traffic router started');
+    return proc.client;
+  }
+
+  /** The environment's router, adopted or started (one start at a time per environment). */
+  function ensureRouter(environmentId: string): Promise<RouterClient> {
+    let p = starting.get(environmentId);
+    if (!p) {
+      p = startFor(environmentId).finally(() => starting.delete(environmentId));
+      starting.set(environmentId, p);
+    }
+    return p;
+  }
+
+  /**
+   * Routing table from the database: each pool's healthy running instances (never those being
+   * stopped), weighted as given. A pool without targets cannot carry weight.
+   */
+  function buildConfig(live: InstanceRow[], weights: Weights): RouterConfig {
+    const pools = POOLS.flatMap((pool) => {
+      const members = live.filter((i) => i.pool === pool && i.status === 'running' && i.healthy);
+      if (members.length === 0) return [];
+      return [
+        {
+          name: pool,
+          version: members[members.length - 1]?.release.version ?? 'none',
+          weight: weights[pool],
+          targets: members.map(target),
+        },
+      ];
+    });
+    return { pools };
+  }
+
+  async function currentWeights(environmentId: string): Promise<Weights> {
+    const env = await prisma.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    const w: Weights = { blue: 0, green: 0 };
+    for (const t of (Array.isArray(env.traffic) ? env.traffic : []) as { pool: Color; weight: number }[]) {
+      if (t.pool === 'blue' || t.pool === 'green') w[t.pool] = t.weight;
+    }
+    return w;
+  }
+
+  /** Push the routing table to the router; `weights` defaults to what the environment has now. */
+  async function applyRouting(environmentId: string, weights?: Weights) {
+    const client = await ensureRouter(environmentId);
+    const live = await instances.listLive(environmentId);
+    const config = buildConfig(live, weights ?? (await currentWeights(environmentId)));
+    await client.setConfig(config);
+    return { client, config };
+  }
+
+  /** Router totals now, or null when the environment has no router (yet). */
+  async function sampleTraffic(environmentId: string) {
+    const env = await prisma.environment.findUnique({ where: { id: environmentId } });
+    const client = env ? clientFor(env) : null;
+    if (!client) return null;
+    try {
+      return parseRouterTotals(await client.metrics());
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * After a control-plane restart: routers and instances kept running; find them again
+   * (pid, port, health). A router that died is started again on its ports with its saved table.
+   */
+  async function adoptAll() {
+    const envs = await prisma.environment.findMany({ where: { routerPid: { not: null } } });
+    for (const env of envs) {
+      try {
+        await ensureRouter(env.id);
+      } catch (err) {
+        deps.log.warn({ err, environment: env.name }, 'could not adopt or restart the traffic router');
+      }
+    }
+    const rows = await instances.listAllLive();
+    const results = await deps.driver.adopt(
+      rows.map((r) => ({
+        id: r.id,
+        port: r.port,
+        ...(r.supervisorPid ? { supervisorPid: r.supervisorPid } : {}),
+      })),
+    );
+    let alive = 0;
+    for (const r of results) {
+      const row = rows.find((x) => x.id === r.id);
+      if (!row) continue;
+      if (r.alive && r.record) {
+        alive++;
+        await instances.update(row.id, {
+          pid: r.record.pid,
+          supervisorPid: r.record.supervisorPid,
+          healthy: r.healthy,
+          status: row.status === 'stopping' ? 'stopping' : r.healthy ? 'running' : 'unhealthy',
+          lastHealthAt: new Date(),
+        });
+      } else if (row.status === 'stopping') {
+        await instances.update(row.id, { status: 'stopped', healthy: false, stoppedAt: new Date() });
+      } else {
+        await instances.update(row.id, { status: 'crashed', healthy: false, stoppedAt: new Date() });
+      }
+    }
+    deps.log.info({ routers: envs.length, instances: rows.length, alive }, 'runtime re-adopted');
+    return { routers: envs.length, instances: rows.length, alive };
+  }
+
+  /** Stops every instance and router of every environment (demo clean stop, tests). */
+  async function stopEverything() {
+    const envs = await prisma.environment.findMany({ include: { application: { select: { name: true } } } });
+    const rows = await instances.listAllLive();
+    await Promise.all(rows.map((r) => deps.driver.stop({ id: r.id }, { timeoutMs: 5_000 }).catch(() => {})));
+    await instances.markMany(
+      rows.map((r) => r.id),
+      { status: 'stopped', healthy: false, stoppedAt: new Date() },
+    );
+    for (const env of envs) await deps.driver.stopAll(`${env.application.name}/${env.name}`).catch(() => {});
+    await Promise.all(envs.map((e) => (e.routerPid ? stopRouter(e.routerPid, 5_000) : Promise.resolve())));
+    await prisma.environment.updateMany({ data: { routerPid: null } });
+  }
+
+  return { ensureRouter, applyRouting, buildConfig, sampleTraffic, adoptAll, stopEverything, clientFor };
+}
+export type EnvironmentRuntime = ReturnType<typeof createEnvironmentRuntime>;

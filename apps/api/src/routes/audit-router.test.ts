@@ -1,0 +1,114 @@
+import { appendAudit } from '@qubot/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp } from '../../../../test/app.ts';
+import { csvCell } from '../services/audit-service.ts';
+
+let t: Awaited<ReturnType<typeof buildTestApp>>;
+beforeAll(async () => {
+  t = await buildTestApp();
+  // A known trail: 5 deployment entries on qubot-one/production, 3 on staging, one hostile.
+  for (let i = 0; i < 8; i++) {
+    await appendAudit(t.db.prisma, {
+      actor: i % 2 ? 'alice' : 'bob',
+      role: 'release-manager',
+      action: i < 5 ? 'deployment.create' : 'deployment.rollback',
+      targetType: 'deployment',
+      target: i < 5 ? `qubot-one/production/d${i}` : `qubot-one/staging/d${i}`,
+      reason: i === 0 ? '=HYPERLINK("http://evil","click"), "quoted"\nnext line' : null,
+    });
+  }
+});
+afterAll(async () => {
+  await t.close();
+});
+
+const get = async (
+  url: string,
+  role: 'viewer' | 'deployer' | 'release-manager' | 'admin' = 'release-manager',
+) => t.app.inject({ method: 'GET', url, headers: await t.as(role) });
+
+describe('[security] audit trail', () => {
+  it('is readable by release-managers and admins only', async () => {
+    expect((await get('/api/v1/audit', 'viewer')).statusCode).toBe(403);
+    expect((await get('/api/v1/audit', 'deployer')).statusCode).toBe(403);
+    expect((await get('/api/v1/audit.csv', 'deployer')).statusCode).toBe(403);
+    expect((await get('/api/v1/audit', 'admin')).statusCode).toBe(200);
+  });
+
+  it('filters by actor, action (exact or prefix), app and env, and pages with a cursor', async () => {
+    const prod = (await get('/api/v1/audit?env=production&limit=2')).json();
+    expect(prod.items).toHaveLength(2);
+    expect(prod.items.map((e: { target: string }) => e.target)).toEqual([
+      'qubot-one/production/d4',
+      'qubot-one/production/d3',
+    ]);
+    const seen = [...prod.items];
+    let cursor = prod.nextCursor;
+    while (cursor) {
+      const page = (await get(`/api/v1/audit?env=production&limit=2&cursor=${cursor}`)).json();
+      seen.push(...page.items);
+      cursor = page.nextCursor;
+    }
+    expect(seen.map((e) => e.target)).toEqual([4, 3, 2, 1, 0].map((i) => `qubot-one/production/d${i}`));
+    expect(new Set(seen.map((e) => e.id)).size).toBe(5);
+    const staging = (await get('/api/v1/audit?app=qubot-one&env=staging')).json();
+    expect(staging.items).toHaveLength(3);
+    const alice = (await get('/api/v1/audit?actor=alice&action=deployment.')).json();
+    expect(alice.items).toHaveLength(4);
+    expect((await get('/api/v1/audit?action=deployment.rollback')).json().items).toHaveLength(3);
+    const future = (await get(`/api/v1/audit?from=${new Date(Date.now() + 60_000).toISOString()}`)).json();
+    expect(future.items).toEqual([]);
+    expect((await get('/api/v1/audit?cursor=garbage')).json().error.details.field).toBe('querystring.cursor');
+    expect((await get('/api/v1/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z')).statusCode).toBe(
+      400,
+    );
+  });
+
+  it('exports CSV with quoting and spreadsheet-formula protection', async () => {
+    const res = await get('/api/v1/audit.csv?env=production');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    expect(res.headers['content-disposition']).toMatch(/attachment; filename="qubot-audit-.*\.csv"/);
+    const lines = res.body.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'id,at,actor,role,action,targetType,targetId,target,reason,before,after,requestId,clientIp,userAgent',
+    );
+    expect(res.body).toContain(`"'=HYPERLINK(""http://evil"",""click""), ""quoted""\nnext line"`);
+    expect(res.body.split('qubot-one/production/').length - 1).toBe(5);
+    expect(csvCell('+1')).toBe("'+1");
+    expect(csvCell('-2')).toBe("'-2");
+    expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell({ a: 1 })).toBe('"{""a"":1}"');
+    expect(csvCell(null)).toBe('');
+  });
+
+  it('records login and user changes in the same transaction as the change', async () => {
+    const before = await t.db.prisma.auditEntry.count({ where: { action: 'user.create' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: await t.as('admin'),
+      payload: { username: 'dave', role: 'viewer' },
+    });
+    expect(res.statusCode).toBe(201);
+    const entry = await t.db.prisma.auditEntry.findFirstOrThrow({
+      where: { action: 'user.create', target: 'dave' },
+    });
+    expect(entry).toMatchObject({
+      actor: 'admin',
+      role: 'admin',
+      targetType: 'user',
+      requestId: expect.any(String),
+    });
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'user.create' } })).toBe(before + 1);
+    // A failing change (duplicate) writes nothing.
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: await t.as('admin'),
+      payload: { username: 'dave', role: 'viewer' },
+    });
+    expect(await t.db.prisma.auditEntry.count({ where: { action: 'user.create' } })).toBe(before + 1);
+  });
+});

@@ -1,0 +1,46 @@
+import { AuditCsvQuery, AuditEntry, AuditQuery, ErrorEnvelope, ListOf } from '@qubot/api-contract';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+
+const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope };
+
+export default async function auditRouter(app: FastifyInstance) {
+  const { audit } = app.services;
+  app.get<{ Querystring: AuditQuery }>(
+    '/audit',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['audit'],
+        summary: 'The audit trail, newest first (release-manager and admin)',
+        description:
+          '`env` matches entries whose target is `<app>/<env>` or `<app>/<env>/…`; `app` those whose target starts with `<app>/` or `<app>@`; ' +
+          '`action` is exact, or a prefix when it ends with "."; `from` is inclusive, `to` exclusive.',
+        querystring: AuditQuery,
+        response: { 200: ListOf(AuditEntry), ...errors },
+      },
+    },
+    async (request) => audit.list(request.ctx(), request.query),
+  );
+  app.get<{ Querystring: AuditCsvQuery }>(
+    '/audit.csv',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['audit'],
+        summary:
+          'The audit trail as CSV, same filters (cells that a spreadsheet would run as formulas are quoted)',
+        querystring: AuditCsvQuery,
+        response: { 200: Type.String({ description: 'text/csv' }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const csv = await audit.csv(request.ctx(), request.query);
+      const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="qubot-audit-${stamp}.csv"`)
+        .send(csv);
+    },
+  );
+}

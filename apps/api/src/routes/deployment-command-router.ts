@@ -1,0 +1,83 @@
+import {
+  CreateDeploymentBody,
+  Deployment,
+  DeploymentActionBody,
+  type DeploymentActionName,
+  EnvParams,
+  ErrorEnvelope,
+  IdempotencyHeaders,
+  IdParams,
+} from '@qubot/api-contract';
+import type { FastifyInstance } from 'fastify';
+import { sendIdempotent } from './idempotent.ts';
+
+const errors = {
+  400: ErrorEnvelope,
+  401: ErrorEnvelope,
+  403: ErrorEnvelope,
+  404: ErrorEnvelope,
+  409: ErrorEnvelope,
+};
+const ACTIONS: { action: DeploymentActionName; summary: string }[] = [
+  { action: 'pause', summary: 'Pause at the next step boundary' },
+  { action: 'resume', summary: 'Resume a paused deployment' },
+  { action: 'abort', summary: 'Abort and return to the release that was live' },
+  { action: 'advance', summary: 'Switch traffic (blue-green), go to the next canary step or batch' },
+  { action: 'approve', summary: 'Approve a deployment waiting for approval (a second person)' },
+];
+
+export default async function deploymentCommandRouter(app: FastifyInstance) {
+  const { deploymentCommands, idempotency } = app.services;
+  app.post<{ Params: { app: string; env: string }; Body: CreateDeploymentBody }>(
+    '/apps/:app/environments/:env/deployments',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deploy a release to an environment',
+        description:
+          '202 with the deployment; the orchestrator runs it. 409 when the environment already has an active deployment. Options: docs/deployments.md.',
+        params: EnvParams,
+        headers: IdempotencyHeaders,
+        body: CreateDeploymentBody,
+        response: { 202: Deployment, ...errors },
+      },
+    },
+    async (request, reply) =>
+      sendIdempotent(idempotency, request, reply, async () => ({
+        status: 202,
+        body: await deploymentCommands.create(
+          request.ctx(),
+          request.params.app,
+          request.params.env,
+          request.body,
+        ),
+      })),
+  );
+  for (const { action, summary } of ACTIONS) {
+    app.post<{ Params: { id: string }; Body: DeploymentActionBody | undefined }>(
+      `/deployments/:id/${action}`,
+      {
+        onRequest: app.authenticate,
+        schema: {
+          tags: ['deployments'],
+          summary,
+          params: IdParams,
+          headers: IdempotencyHeaders,
+          body: DeploymentActionBody,
+          response: { 200: Deployment, ...errors },
+        },
+      },
+      async (request, reply) =>
+        sendIdempotent(idempotency, request, reply, async () => ({
+          status: 200,
+          body: await deploymentCommands.control(
+            request.ctx(),
+            request.params.id,
+            action,
+            request.body?.reason ?? null,
+          ),
+        })),
+    );
+  }
+}

@@ -1,0 +1,62 @@
+import {
+  CreateFreezeWindowBody,
+  EnvParams,
+  ErrorEnvelope,
+  FreezeWindow,
+  ListOf,
+  Name,
+  strict,
+} from '@qubot/api-contract';
+import type { FastifyInstance } from 'fastify';
+import Type from 'typebox';
+
+const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const WindowParams = Type.Object({ app: Name, env: Name, id: Type.String({ format: 'uuid' }) }, strict);
+
+export default async function freezeRouter(app: FastifyInstance) {
+  const { freeze } = app.services;
+  app.get<{ Params: { app: string; env: string } }>(
+    '/apps/:app/environments/:env/freeze-windows',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['environments'],
+        summary: "An environment's freeze windows (one-off and weekly), with whether each is active now",
+        params: EnvParams,
+        response: { 200: ListOf(FreezeWindow), ...errors },
+      },
+    },
+    async (request) => freeze.list(request.ctx(), request.params.app, request.params.env),
+  );
+  app.post<{ Params: { app: string; env: string }; Body: CreateFreezeWindowBody }>(
+    '/apps/:app/environments/:env/freeze-windows',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['environments'],
+        summary: 'Add a freeze window (release-manager): `startsAt`+`endsAt`, or a weekly `recurrence`',
+        params: EnvParams,
+        body: CreateFreezeWindowBody,
+        response: { 201: FreezeWindow, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .status(201)
+        .send(await freeze.create(request.ctx(), request.params.app, request.params.env, request.body)),
+  );
+  app.delete<{ Params: { app: string; env: string; id: string } }>(
+    '/apps/:app/environments/:env/freeze-windows/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['environments'],
+        summary: 'Remove a freeze window (release-manager); returns what was removed',
+        params: WindowParams,
+        response: { 200: FreezeWindow, ...errors },
+      },
+    },
+    async (request) =>
+      freeze.remove(request.ctx(), request.params.app, request.params.env, request.params.id),
+  );
+}

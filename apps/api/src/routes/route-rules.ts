@@ -1,0 +1,94 @@
+// THE authorization table: every API route → the lowest role that may call it
+// ('public' = no credentials). authorization.test.ts builds the app, lists its
+// routes, and fails for any route missing here (or any rule without a route),
+// then checks every route × every role × no credentials against this table.
+//
+// Adding a route? Add its line. When the route needs a valid body (or real
+// path values) to get past validation to the service's permission check, give
+// a sample in `body` / `url`; otherwise `:app` → qubot-one, `:env` →
+// development (unprotected), `:id` → a random UUID, `:version` → 1.0.0.
+import { randomUUID } from 'node:crypto';
+import type { RoleName } from '../lib/request-context.ts';
+
+export type RouteRule =
+  | RoleName
+  | 'public'
+  | {
+      min: RoleName | 'public';
+      /** Concrete URL to call (default: the pattern with sample values). */
+      url?: string;
+      /** A valid body, so the request reaches the permission check. */
+      body?: unknown;
+      /** The call ends the session it uses (logout): use a fresh one each time. */
+      freshSession?: boolean;
+    };
+
+const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
+const inTwoDays = () => new Date(Date.now() + 2 * 86_400_000).toISOString();
+
+export const ROUTE_RULES: Record<string, RouteRule> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+
+  // Sessions (docs/security.md).
+  'POST /api/v1/auth/login': { min: 'public', body: { username: 'viewer', password: 'demo-viewer' } },
+  'POST /api/v1/auth/logout': { min: 'viewer', freshSession: true },
+  'GET /api/v1/auth/me': 'viewer',
+  'POST /api/v1/auth/password': {
+    min: 'viewer',
+    body: { currentPassword: 'not-the-password', newPassword: 'a-brand-new-password' },
+  },
+  'GET /api/v1/auth/demo-users': 'public',
+
+  // People and machines.
+  'GET /api/v1/users': 'admin',
+  'POST /api/v1/users': { min: 'admin', body: { username: 'matrix-user', role: 'viewer' } },
+  'PATCH /api/v1/users/:id': { min: 'admin', body: { displayName: 'Matrix' } },
+  'GET /api/v1/tokens': 'admin',
+  'POST /api/v1/tokens': { min: 'admin', body: { name: 'matrix', role: 'viewer', expiresInDays: 1 } },
+  'DELETE /api/v1/tokens/:id': 'admin',
+
+  // Audit trail: release-managers and admins (viewers and deployers do not see who did what).
+  'GET /api/v1/audit': 'release-manager',
+  'GET /api/v1/audit.csv': 'release-manager',
+
+  // Catalogue and environments.
+  'GET /api/v1/apps': 'viewer',
+  'GET /api/v1/apps/:app/environments': 'viewer',
+  'GET /api/v1/apps/:app/environments/:env': 'viewer',
+  'GET /api/v1/apps/:app/environments/:env/freeze-windows': 'viewer',
+  'POST /api/v1/apps/:app/environments/:env/freeze-windows': {
+    min: 'release-manager',
+    get body() {
+      return { reason: 'authorization matrix', startsAt: inADay(), endsAt: inTwoDays() };
+    },
+  },
+  'DELETE /api/v1/apps/:app/environments/:env/freeze-windows/:id': 'release-manager',
+
+  // Releases.
+  'GET /api/v1/apps/:app/releases': 'viewer',
+  'GET /api/v1/apps/:app/releases/:version': 'viewer',
+  'POST /api/v1/apps/:app/releases': {
+    min: 'deployer',
+    body: { version: '9.9.9', artifact: 'qubot-one/healthy' },
+  },
+
+  // Deployments (read side).
+  'GET /api/v1/deployments': 'viewer',
+  'GET /api/v1/deployments/:id': 'viewer',
+
+  // Live events (websocket; a plain GET still authenticates first).
+  'GET /api/v1/events': 'viewer',
+};
+
+/** Routes outside /api/v1 that the table must also cover (the rest are the web app's static files). */
+export const COVERED_OUTSIDE_API = ['/healthz', '/readyz'];
+
+/** A concrete URL for a route pattern: :app → qubot-one, :env → development, :version → 1.0.0, :id → a random UUID. */
+export function sampleUrl(pattern: string): string {
+  return pattern
+    .replaceAll(':app', 'qubot-one')
+    .replaceAll(':env', 'development')
+    .replaceAll(':version', '1.0.0')
+    .replace(/:id\b/g, () => randomUUID());
+}

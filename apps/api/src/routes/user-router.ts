@@ -1,0 +1,57 @@
+import {
+  CreateUserBody,
+  ErrorEnvelope,
+  IdParams,
+  ListOf,
+  UpdateUserBody,
+  User,
+  UserWithPassword,
+} from '@qubot/api-contract';
+import type { FastifyInstance } from 'fastify';
+
+const errors = {
+  400: ErrorEnvelope,
+  401: ErrorEnvelope,
+  403: ErrorEnvelope,
+  404: ErrorEnvelope,
+  409: ErrorEnvelope,
+};
+
+export default async function userRouter(app: FastifyInstance) {
+  const { users } = app.services;
+  app.get(
+    '/users',
+    {
+      onRequest: app.authenticate,
+      schema: { tags: ['users'], summary: 'Users (admin)', response: { 200: ListOf(User), ...errors } },
+    },
+    async (request) => users.list(request.ctx()),
+  );
+  app.post<{ Body: CreateUserBody }>(
+    '/users',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['users'],
+        summary: 'Create a user (admin); without a password, a one-time password is returned once',
+        body: CreateUserBody,
+        response: { 201: UserWithPassword, ...errors },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await users.create(request.ctx(), request.body)),
+  );
+  app.patch<{ Params: { id: string }; Body: UpdateUserBody }>(
+    '/users/:id',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['users'],
+        summary: 'Change role, disable, unlock or reset the password of a user (admin)',
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: UserWithPassword, ...errors },
+      },
+    },
+    async (request) => users.update(request.ctx(), request.params.id, request.body),
+  );
+}

@@ -1,0 +1,328 @@
+// The write side of deployments: create one, and pause/resume/abort/advance/approve it.
+// Permission first, then the business rules, then one transaction (row, steps, audit, events);
+// the orchestrator is woken only after the commit.
+import type { CreateDeploymentBody, Deployment, DeploymentActionName } from '@qubot/api-contract';
+import {
+  type Color,
+  type DeploymentInput,
+  type DeploymentState,
+  initialState,
+  isTerminalStatus,
+  parseStrategyOptions,
+  type StrategyName,
+} from '@qubot/core';
+import {
+  type AuditInput,
+  appendAudit,
+  createDeploymentRepo,
+  createDeploymentWriteRepo,
+  createInstanceRepo,
+  type Database,
+  type Prisma,
+  type Tx,
+} from '@qubot/db';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { assertCanApprove, requirePermission } from '../lib/permissions.ts';
+import type { RequestContext } from '../lib/request-context.ts';
+import type { Engine } from '../orchestrator/engine.ts';
+import type { CatalogService } from './catalog-service.ts';
+import type { FreezeService } from './freeze-service.ts';
+import { deploymentView, strategyFromWire } from './views.ts';
+
+export interface OrchestratorHandle {
+  engine: Pick<Engine, 'applyIn' | 'announce'>;
+  wake(deploymentId: string): Promise<void>;
+}
+
+export interface EnvironmentSnapshot {
+  liveVersion: string | null;
+  liveReleaseId: string | null;
+  activeColor: Color | null;
+  replicas: number;
+  pools: Record<Color, { version: string | null; instances: number; healthy: number }>;
+}
+
+export interface LaunchSpec {
+  kind: 'deploy' | 'promote' | 'rollback';
+  version: string;
+  strategy: StrategyName;
+  options: unknown;
+  reason: string | null;
+  rollbackOfId?: string | null;
+  /** Audit action recorded for the request (`deployment.create`, `environment.promote`, …). */
+  auditAction: string;
+  auditExtra?: Record<string, unknown>;
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
+
+export function createDeploymentCommandService(deps: {
+  db: Pick<Database, 'prisma'>;
+  catalog: Pick<CatalogService, 'requireEnvironment'>;
+  freeze: Pick<FreezeService, 'assertNotFrozen'>;
+  /** Resolved lazily: the orchestrator plugin registers after the services. */
+  orchestrator: () => OrchestratorHandle;
+}) {
+  const { prisma } = deps.db;
+  const writes = createDeploymentWriteRepo(prisma);
+  const reads = createDeploymentRepo(prisma);
+  const instances = createInstanceRepo(prisma);
+
+  async function view(id: string, db: Tx | typeof prisma = prisma): Promise<Deployment> {
+    const row = await reads.findById(id, db);
+    if (!row) throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
+    return deploymentView(row);
+  }
+
+  /** What runs in the environment now, from the instances themselves (not from what we hoped). */
+  async function snapshot(
+    environmentId: string,
+    db: Tx | typeof prisma = prisma,
+  ): Promise<EnvironmentSnapshot> {
+    const env = await db.environment.findUniqueOrThrow({
+      where: { id: environmentId },
+      include: { liveRelease: { select: { version: true } } },
+    });
+    const live = (await instances.listLive(environmentId, undefined, db)).filter(
+      (i) => i.status !== 'stopping',
+    );
+    const pool = (c: Color) => {
+      const members = live.filter((i) => i.pool === c);
+      return {
+        version: members[members.length - 1]?.release.version ?? null,
+        instances: members.length,
+        healthy: members.filter((i) => i.healthy).length,
+      };
+    };
+    const pools = { blue: pool('blue'), green: pool('green') };
+    // Nothing running in the active colour means nothing is live, whatever was deployed before.
+    const active = env.activeColor && pools[env.activeColor].instances > 0 ? env.activeColor : null;
+    return {
+      liveVersion: active ? (env.liveRelease?.version ?? pools[active].version) : null,
+      liveReleaseId: active ? env.liveReleaseId : null,
+      activeColor: active,
+      replicas: env.replicas,
+      pools,
+    };
+  }
+
+  function optionErrors(strategy: string, raw: unknown, isProtected: boolean) {
+    const parsed = parseStrategyOptions(strategy, raw ?? {}, { protected: isProtected });
+    if (!parsed.ok) {
+      const first = parsed.errors[0];
+      const field = `body.${first?.field ?? 'options'}`;
+      throw new AppError(ErrorCode.ValidationFailed, `${field} ${first?.message ?? 'is invalid'}`, {
+        field,
+        issues: parsed.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
+      });
+    }
+  }
+
+  /**
+   * Create a deployment (any kind) in one transaction. The caller has checked permission and
+   * the rules of its kind; here: release, options, freeze, the one-active-deployment rule.
+   */
+  async function launch(
+    ctx: RequestContext,
+    appName: string,
+    envName: string,
+    spec: LaunchSpec,
+    freeze: { override?: boolean | undefined } = {},
+  ): Promise<Deployment> {
+    const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+    const release = await prisma.release.findUnique({
+      where: { applicationId_version: { applicationId: app.id, version: spec.version } },
+    });
+    if (!release) {
+      throw AppError.badField('body.version', `unknown version "${spec.version}" of ${app.name}`);
+    }
+    optionErrors(spec.strategy, spec.options, env.protected);
+    await deps.freeze.assertNotFrozen(ctx, env.id, {
+      override: freeze.override,
+      reason: spec.reason ?? undefined,
+    });
+    const active = await writes.findActive(env.id);
+    if (active) throw activeConflict(env.name, active.id);
+
+    const snap = await snapshot(env.id);
+    const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
+    const input: DeploymentInput = {
+      strategy: spec.strategy,
+      version: spec.version,
+      fromVersion: snap.liveVersion,
+      activeColor: snap.activeColor,
+      replicas: env.replicas,
+      activeInstances: snap.activeColor ? snap.pools[snap.activeColor].instances : 0,
+      idlePool: { version: snap.pools[idleColor].version, instances: snap.pools[idleColor].instances },
+      protected: env.protected,
+      requiresApproval: env.requiresApproval,
+      options: spec.options ?? {},
+    };
+    const state: DeploymentState = initialState(input, Date.now());
+    const orchestrator = deps.orchestrator();
+    let id: string;
+    try {
+      id = await prisma.$transaction(
+        async (tx) => {
+          const created = await writes.create(
+            {
+              applicationId: app.id,
+              environmentId: env.id,
+              releaseId: release.id,
+              fromReleaseId: snap.liveReleaseId,
+              kind: spec.kind,
+              strategy: strategyFromWire(spec.strategy),
+              options: state.options as unknown as Prisma.InputJsonValue,
+              state: state as unknown as Prisma.InputJsonValue,
+              progress: state.progress as unknown as Prisma.InputJsonValue,
+              reason: spec.reason,
+              actor: ctx.actor.name,
+              rollbackOfId: spec.rollbackOfId ?? null,
+              steps: state.steps,
+            },
+            tx,
+          );
+          // A succeeded deployment still keeping its old colour warm must not scale it down now.
+          for (const old of await writes.listCleaningUp(env.id, tx)) {
+            await orchestrator.engine.applyIn(tx, old.id, { type: 'superseded' });
+          }
+          await appendAudit(tx, {
+            ...ctx.auditFields(),
+            action: spec.auditAction,
+            targetType: 'deployment',
+            targetId: created.id,
+            target: `${app.name}/${env.name}`,
+            reason: spec.reason,
+            before: { liveVersion: snap.liveVersion, activeColor: snap.activeColor },
+            after: {
+              version: spec.version,
+              strategy: spec.strategy,
+              kind: spec.kind,
+              options: state.options,
+              ...spec.auditExtra,
+            } as unknown as Prisma.InputJsonValue,
+          });
+          await orchestrator.engine.announce(tx, created.id, env.id, true);
+          return created.id;
+        },
+        { timeout: 20_000 },
+      );
+    } catch (err) {
+      // The partial unique index decides when two requests race past the check above.
+      if (isUniqueViolation(err)) {
+        const winner = await writes.findActive(env.id);
+        throw activeConflict(env.name, winner?.id ?? null);
+      }
+      throw err;
+    }
+    await orchestrator.wake(id);
+    return view(id);
+  }
+
+  function activeConflict(envName: string, activeId: string | null) {
+    return AppError.conflict(
+      `environment ${envName} already has an active deployment${activeId ? ` (${activeId})` : ''}; wait for it to finish or abort it`,
+      { reason: 'active_deployment', activeDeploymentId: activeId },
+    );
+  }
+
+  /** Apply a person's action to a deployment; 409 when it is finished or the action is not allowed now. */
+  async function act(
+    ctx: RequestContext,
+    deploymentId: string,
+    action: DeploymentActionName | 'switch' | 'rollback',
+    reason: string | null,
+    audit: Pick<AuditInput, 'action'> & Partial<AuditInput>,
+  ): Promise<Deployment> {
+    const orchestrator = deps.orchestrator();
+    await prisma.$transaction(
+      async (tx) => {
+        const d = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+        if (isTerminalStatus(d.status)) {
+          throw AppError.conflict(`deployment is ${d.status}: a finished deployment cannot be controlled`, {
+            reason: 'finished',
+            status: d.status,
+          });
+        }
+        const res = await orchestrator.engine.applyIn(
+          tx,
+          deploymentId,
+          { type: action, actor: ctx.actor.name, ...(reason ? { reason } : {}) },
+          {
+            audit: {
+              ...ctx.auditFields(),
+              targetType: 'deployment',
+              targetId: deploymentId,
+              reason,
+              ...audit,
+            },
+          },
+        );
+        if (res.kind === 'rejected' || res.kind === 'ignored') {
+          throw AppError.conflict(res.message, { reason: 'not_allowed_now', status: res.state.status });
+        }
+        if (action === 'approve' && ctx.actor.userId) {
+          await tx.approval.create({
+            data: { deploymentId, userId: ctx.actor.userId, comment: reason },
+          });
+        }
+      },
+      { timeout: 20_000 },
+    );
+    await orchestrator.wake(deploymentId);
+    return view(deploymentId);
+  }
+
+  async function requireDeployment(id: string) {
+    const d = await prisma.deployment.findUnique({
+      where: { id },
+      include: { environment: true, application: { select: { name: true } } },
+    });
+    if (!d) throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
+    return d;
+  }
+
+  return {
+    snapshot,
+    launch,
+    act,
+    view,
+    /** POST /apps/:app/environments/:env/deployments */
+    async create(ctx: RequestContext, appName: string, envName: string, body: CreateDeploymentBody) {
+      const { env } = await deps.catalog.requireEnvironment(appName, envName);
+      requirePermission(ctx, 'deploy', {
+        application: appName,
+        environment: { name: env.name, protected: env.protected },
+      });
+      return launch(ctx, appName, envName, {
+        kind: 'deploy',
+        version: body.version,
+        strategy: body.strategy,
+        options: body.options ?? {},
+        reason: body.reason ?? null,
+        auditAction: 'deployment.create',
+      });
+    },
+    /** POST /deployments/:id/(pause|resume|abort|advance|approve) */
+    async control(ctx: RequestContext, id: string, action: DeploymentActionName, reason: string | null) {
+      const d = await requireDeployment(id);
+      if (action === 'approve') {
+        assertCanApprove(ctx, {
+          actor: d.actor,
+          environmentProtected: d.environment.protected,
+          application: d.application.name,
+        });
+      } else {
+        requirePermission(ctx, 'deployment.control', {
+          application: d.application.name,
+          environment: { name: d.environment.name, protected: d.environment.protected },
+        });
+      }
+      return act(ctx, id, action, reason, {
+        action: `deployment.${action}`,
+        target: `${d.application.name}/${d.environment.name}`,
+      });
+    },
+  };
+}
+export type DeploymentCommandService = ReturnType<typeof createDeploymentCommandService>;

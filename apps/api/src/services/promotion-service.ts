@@ -1,0 +1,90 @@
+import type { Deployment, PromoteBody } from '@qubot/api-contract';
+import { canPromote, previousEnvironment } from '@qubot/core';
+import { createDeploymentWriteRepo, type Database } from '@qubot/db';
+import { AppError } from '../lib/app-error.ts';
+import { requirePermission } from '../lib/permissions.ts';
+import type { RequestContext } from '../lib/request-context.ts';
+import type { CatalogService } from './catalog-service.ts';
+import type { DeploymentCommandService } from './deployment-command-service.ts';
+
+/** POST /apps/:app/environments/:env/promote — deploy here what is live in the environment before. */
+export function createPromotionService(deps: {
+  db: Pick<Database, 'prisma'>;
+  catalog: Pick<CatalogService, 'requireEnvironment'>;
+  commands: Pick<DeploymentCommandService, 'launch' | 'snapshot'>;
+}) {
+  const { prisma } = deps.db;
+  const writes = createDeploymentWriteRepo(prisma);
+  return {
+    async promote(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      body: PromoteBody,
+    ): Promise<Deployment> {
+      const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+      requirePermission(ctx, 'promote', {
+        application: app.name,
+        environment: { name: env.name, protected: env.protected },
+      });
+      const pipeline = await prisma.environment.findMany({
+        where: { applicationId: app.id },
+        select: { id: true, name: true, position: true },
+        orderBy: { position: 'asc' },
+      });
+      const prevName = previousEnvironment(pipeline, env.name);
+      if (!prevName) {
+        throw AppError.conflict(
+          `${env.name} is the first environment: there is nothing to promote from; deploy a release instead`,
+          {
+            reason: 'first_environment',
+          },
+        );
+      }
+      const prev = pipeline.find((e) => e.name === prevName);
+      const prevSnap = prev ? await deps.commands.snapshot(prev.id) : null;
+      if (!prev || !prevSnap?.liveVersion || !prevSnap.liveReleaseId) {
+        throw AppError.conflict(`nothing is live in ${prevName} to promote`, {
+          reason: 'nothing_live',
+          previous: prevName,
+        });
+      }
+      const version = prevSnap.liveVersion;
+      const active = prevSnap.activeColor ? prevSnap.pools[prevSnap.activeColor] : null;
+      if (!active || active.healthy < 1) {
+        throw AppError.conflict(`${version} is live in ${prevName} but not healthy there`, {
+          reason: 'not_healthy',
+          previous: prevName,
+        });
+      }
+      const here = await deps.commands.snapshot(env.id);
+      if (here.liveVersion === version) {
+        throw AppError.conflict(`${version} is already live in ${env.name}`, { reason: 'already_live' });
+      }
+      const succeededIn = await writes.succeededIn(prevSnap.liveReleaseId);
+      const check = canPromote(pipeline, { version, succeededIn }, env.name);
+      let overridden = false;
+      if (!check.allowed) {
+        if (!body.override) {
+          throw AppError.conflict(check.message, { reason: check.code, previous: check.previous });
+        }
+        if (ctx.actor.role !== 'admin') {
+          requirePermission(ctx, 'freeze.override', { application: app.name });
+        }
+        if (!body.reason?.trim())
+          throw AppError.badField('body.reason', 'is required to override the promotion order');
+        overridden = true;
+      }
+      return deps.commands.launch(ctx, app.name, env.name, {
+        kind: 'promote',
+        version,
+        strategy: body.strategy ?? 'blue-green',
+        options: body.options ?? {},
+        reason: body.reason ?? null,
+        auditAction: 'environment.promote',
+        auditExtra: { from: prevName, ...(overridden ? { override: true } : {}) },
+      });
+    },
+  };
+}
+export type PromotionService = ReturnType<typeof createPromotionService>;

@@ -1,0 +1,149 @@
+import { appendAudit, type Database } from '@qubot/db';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { randomSecret, sha256 } from '../lib/password.ts';
+import { requirePermission, roleFromDb, roleToDb } from '../lib/permissions.ts';
+import type { RequestContext, RoleName } from '../lib/request-context.ts';
+import { TOKEN_PREFIX } from './auth-service.ts';
+
+export interface TokenView {
+  id: string;
+  name: string;
+  prefix: string;
+  role: RoleName;
+  applications: string[];
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+  status: 'active' | 'expired' | 'revoked';
+}
+
+type TokenRow = {
+  id: string;
+  name: string;
+  prefix: string;
+  role: string;
+  applications: string[];
+  createdAt: Date;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  createdBy: { username: string };
+};
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export function tokenView(t: TokenRow): TokenView {
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    role: roleFromDb(t.role),
+    applications: t.applications,
+    createdBy: t.createdBy.username,
+    createdAt: t.createdAt.toISOString(),
+    expiresAt: iso(t.expiresAt),
+    revokedAt: iso(t.revokedAt),
+    lastUsedAt: iso(t.lastUsedAt),
+    status: t.revokedAt
+      ? 'revoked'
+      : t.expiresAt && t.expiresAt.getTime() <= Date.now()
+        ? 'expired'
+        : 'active',
+  };
+}
+
+const withCreator = { createdBy: { select: { username: true } } } as const;
+
+/** API tokens for CI and scripts: hashed at rest, shown once, scoped, expiring (DESIGN §7). */
+export function createTokenService(deps: { db: Pick<Database, 'prisma'> }) {
+  const { prisma } = deps.db;
+  return {
+    async list(ctx: RequestContext): Promise<{ items: TokenView[]; nextCursor: null }> {
+      requirePermission(ctx, 'tokens.manage');
+      const rows = await prisma.apiToken.findMany({
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        include: withCreator,
+      });
+      return { items: rows.map(tokenView), nextCursor: null };
+    },
+
+    /** Returns the secret once; only its SHA-256 is stored. */
+    async create(
+      ctx: RequestContext,
+      body: {
+        name: string;
+        role: RoleName;
+        applications?: string[] | undefined;
+        expiresInDays?: number | undefined;
+      },
+    ): Promise<{ token: TokenView; secret: string }> {
+      requirePermission(ctx, 'tokens.manage');
+      const userId = ctx.actor.userId;
+      if (!userId)
+        throw new AppError(ErrorCode.Forbidden, 'forbidden: only a signed-in user can create tokens');
+      const applications = [...new Set(body.applications ?? [])];
+      if (applications.length > 0) {
+        const known = await prisma.application.findMany({
+          where: { name: { in: applications } },
+          select: { name: true },
+        });
+        const missing = applications.filter((a) => !known.some((k) => k.name === a));
+        if (missing.length > 0)
+          throw AppError.badField('body.applications', `unknown application(s): ${missing.join(', ')}`);
+      }
+      const secret = `${TOKEN_PREFIX}${randomSecret()}`;
+      const expiresAt =
+        body.expiresInDays !== undefined ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null;
+      const row = await prisma.$transaction(async (tx) => {
+        const created = await tx.apiToken.create({
+          data: {
+            name: body.name,
+            tokenHash: sha256(secret),
+            prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
+            role: roleToDb(body.role),
+            applications,
+            createdById: userId,
+            expiresAt,
+          },
+          include: withCreator,
+        });
+        await appendAudit(tx, {
+          ...ctx.auditFields(),
+          action: 'token.create',
+          targetType: 'token',
+          targetId: created.id,
+          target: body.name,
+          after: { name: body.name, role: body.role, applications, expiresAt: iso(expiresAt) },
+        });
+        return created;
+      });
+      return { token: tokenView(row), secret };
+    },
+
+    /** Revoking is immediate: the next request with the token gets 401. Revoking twice is a no-op. */
+    async revoke(ctx: RequestContext, id: string): Promise<TokenView> {
+      requirePermission(ctx, 'tokens.manage');
+      return prisma.$transaction(async (tx) => {
+        const row = await tx.apiToken.findUnique({ where: { id }, include: withCreator });
+        if (!row) throw AppError.notFound(`token ${id}`, { field: 'params.id' });
+        if (row.revokedAt) return tokenView(row);
+        const updated = await tx.apiToken.update({
+          where: { id },
+          data: { revokedAt: new Date() },
+          include: withCreator,
+        });
+        await appendAudit(tx, {
+          ...ctx.auditFields(),
+          action: 'token.revoke',
+          targetType: 'token',
+          targetId: id,
+          target: row.name,
+        });
+        return tokenView(updated);
+      });
+    },
+  };
+}
+export type TokenService = ReturnType<typeof createTokenService>;

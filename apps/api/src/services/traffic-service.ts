@@ -1,0 +1,141 @@
+import type { Environment, TrafficBody } from '@qubot/api-contract';
+import type { Color, DeploymentState, Weights } from '@qubot/core';
+import { appendAudit, createDeploymentWriteRepo, createEnvironmentRepo, type Database } from '@qubot/db';
+import { AppError } from '../lib/app-error.ts';
+import { requirePermission } from '../lib/permissions.ts';
+import type { RequestContext } from '../lib/request-context.ts';
+import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
+import type { CatalogService } from './catalog-service.ts';
+import type { DeploymentCommandService, OrchestratorHandle } from './deployment-command-service.ts';
+import { environmentView } from './views.ts';
+
+/**
+ * POST /apps/:app/environments/:env/traffic. With a blue-green deployment waiting for its
+ * switch, this is the switch. With no deployment running, it moves traffic between the colours
+ * that are running (e.g. back to a warm colour), atomically on the router.
+ */
+export function createTrafficService(deps: {
+  db: Pick<Database, 'prisma'>;
+  catalog: Pick<CatalogService, 'requireEnvironment' | 'getEnvironment'>;
+  commands: Pick<DeploymentCommandService, 'act' | 'snapshot'>;
+  orchestrator: () => OrchestratorHandle & { runtime: Pick<EnvironmentRuntime, 'applyRouting'> };
+}) {
+  const { prisma } = deps.db;
+  const writes = createDeploymentWriteRepo(prisma);
+  const environments = createEnvironmentRepo(prisma);
+
+  function weightsOf(body: TrafficBody): Weights {
+    if ((body.activeColor === undefined) === (body.weights === undefined)) {
+      throw AppError.badField('body', 'send either activeColor or weights');
+    }
+    if (body.activeColor) {
+      return body.activeColor === 'blue' ? { blue: 100, green: 0 } : { blue: 0, green: 100 };
+    }
+    const w: Weights = { blue: 0, green: 0 };
+    const seen = new Set<Color>();
+    for (const [i, e] of (body.weights ?? []).entries()) {
+      if (seen.has(e.pool)) throw AppError.badField(`body.weights[${i}].pool`, `${e.pool} is listed twice`);
+      seen.add(e.pool);
+      w[e.pool] = e.weight;
+    }
+    if (w.blue + w.green !== 100) throw AppError.badField('body.weights', 'must sum to 100');
+    return w;
+  }
+
+  return {
+    async setTraffic(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      body: TrafficBody,
+    ): Promise<{ status: 200 | 202; environment: Environment }> {
+      const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+      requirePermission(ctx, 'traffic', {
+        application: app.name,
+        environment: { name: env.name, protected: env.protected },
+      });
+      const weights = weightsOf(body);
+      const reason = body.reason ?? null;
+      const audit = { action: 'environment.traffic', target: `${app.name}/${env.name}` };
+      const active = await writes.findActive(env.id);
+      if (active) {
+        const s = active.state as unknown as DeploymentState;
+        if (s.waitingFor === 'switch' && weights[s.input.newColor] === 100) {
+          await deps.commands.act(ctx, active.id, 'switch', reason, audit);
+          return { status: 202, environment: await deps.catalog.getEnvironment(app.name, env.name) };
+        }
+        throw AppError.conflict(
+          `a deployment is in progress in ${env.name} (${active.id}); use its controls or roll it back`,
+          { reason: 'active_deployment', activeDeploymentId: active.id },
+        );
+      }
+      const snap = await deps.commands.snapshot(env.id);
+      for (const pool of ['blue', 'green'] as Color[]) {
+        if (weights[pool] > 0 && snap.pools[pool].healthy === 0) {
+          throw AppError.conflict(`pool ${pool} has no healthy instances to send traffic to`, {
+            field: body.weights ? 'body.weights' : 'body.activeColor',
+            reason: 'pool_empty',
+          });
+        }
+      }
+      const activeColor: Color = weights.blue >= weights.green ? 'blue' : 'green';
+      const orchestrator = deps.orchestrator();
+      await prisma.$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT id FROM environments WHERE id = ${env.id}::uuid FOR UPDATE`;
+          const before = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
+          // The old colour's scale-down (blue-green rollback window) must not stop what is live now.
+          for (const old of await writes.listCleaningUp(env.id, tx)) {
+            const res = await orchestrator.engine.applyIn(tx, old.id, { type: 'superseded' });
+            if (res.kind === 'ignored' && res.message.includes('under way')) {
+              throw AppError.conflict(
+                'the old colour is being scaled down right now; try again in a moment',
+                {
+                  reason: 'scale_down_in_progress',
+                },
+              );
+            }
+          }
+          const liveVersion = snap.pools[activeColor].version;
+          const liveRelease = liveVersion
+            ? await tx.release.findUnique({
+                where: { applicationId_version: { applicationId: app.id, version: liveVersion } },
+              })
+            : null;
+          const changedLive = liveRelease && liveRelease.id !== before.liveReleaseId;
+          await tx.environment.update({
+            where: { id: env.id },
+            data: {
+              traffic: (['blue', 'green'] as Color[]).map((pool) => ({
+                pool,
+                version: snap.pools[pool].version,
+                weight: weights[pool],
+              })),
+              activeColor,
+              ...(changedLive
+                ? { liveReleaseId: liveRelease.id, previousReleaseId: before.liveReleaseId }
+                : {}),
+            },
+          });
+          await appendAudit(tx, {
+            ...ctx.auditFields(),
+            ...audit,
+            targetType: 'environment',
+            targetId: env.id,
+            reason,
+            before: { activeColor: before.activeColor, traffic: before.traffic as object },
+            after: { activeColor, weights: { ...weights } },
+          });
+          // Last before commit: if the router refuses, nothing above is kept.
+          await orchestrator.runtime.applyRouting(env.id, weights);
+          await orchestrator.engine.announce(tx, null, env.id);
+        },
+        { timeout: 20_000 },
+      );
+      const row = await environments.findView(app.id, env.name);
+      if (!row) throw AppError.notFound(`environment "${env.name}"`);
+      return { status: 200, environment: environmentView(row) };
+    },
+  };
+}
+export type TrafficService = ReturnType<typeof createTrafficService>;

@@ -1,0 +1,218 @@
+import { appendAudit, type Database } from '@qubot/db';
+import { AppError } from '../lib/app-error.ts';
+import { generatePassword, hashPassword, PASSWORD_MIN } from '../lib/password.ts';
+import { requirePermission, roleFromDb, roleToDb } from '../lib/permissions.ts';
+import type { RequestContext, RoleName } from '../lib/request-context.ts';
+
+export interface UserView {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: RoleName;
+  disabled: boolean;
+  mustChangePassword: boolean;
+  lockedUntil: string | null;
+  createdAt: string;
+}
+
+type UserRow = {
+  id: string;
+  username: string;
+  displayName: string | null;
+  role: string;
+  disabled: boolean;
+  mustChangePassword: boolean;
+  lockedUntil: Date | null;
+  createdAt: Date;
+};
+
+export function userView(u: UserRow): UserView {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.displayName,
+    role: roleFromDb(u.role),
+    disabled: u.disabled,
+    mustChangePassword: u.mustChangePassword,
+    lockedUntil: u.lockedUntil && u.lockedUntil.getTime() > Date.now() ? u.lockedUntil.toISOString() : null,
+    createdAt: u.createdAt.toISOString(),
+  };
+}
+
+function checkPassword(password: string, username: string, field: string) {
+  if (password.length < PASSWORD_MIN)
+    throw AppError.badField(field, `must be at least ${PASSWORD_MIN} characters`);
+  if (password.toLowerCase().includes(username))
+    throw AppError.badField(field, 'must not contain the username');
+}
+
+/** People and their roles; admin only (DESIGN §7). */
+export function createUserService(deps: { db: Pick<Database, 'prisma'> }) {
+  const { prisma } = deps.db;
+  return {
+    async list(ctx: RequestContext): Promise<{ items: UserView[]; nextCursor: null }> {
+      requirePermission(ctx, 'users.manage');
+      const rows = await prisma.user.findMany({ orderBy: { username: 'asc' } });
+      return { items: rows.map(userView), nextCursor: null };
+    },
+
+    /** Without a password, a one-time password is generated and returned once; either way it must be changed at first sign-in. */
+    async create(
+      ctx: RequestContext,
+      body: {
+        username: string;
+        role: RoleName;
+        password?: string | undefined;
+        displayName?: string | undefined;
+      },
+    ): Promise<{ user: UserView; oneTimePassword: string | null }> {
+      requirePermission(ctx, 'users.manage');
+      const username = body.username.toLowerCase();
+      if (body.password !== undefined) checkPassword(body.password, username, 'body.password');
+      const oneTimePassword = body.password === undefined ? generatePassword() : null;
+      const passwordHash = await hashPassword(body.password ?? (oneTimePassword as string));
+      try {
+        const row = await prisma.$transaction(async (tx) => {
+          const created = await tx.user.create({
+            data: {
+              username,
+              displayName: body.displayName ?? null,
+              role: roleToDb(body.role),
+              passwordHash,
+              mustChangePassword: true,
+            },
+          });
+          await appendAudit(tx, {
+            ...ctx.auditFields(),
+            action: 'user.create',
+            targetType: 'user',
+            targetId: created.id,
+            target: username,
+            after: { username, role: body.role },
+          });
+          return created;
+        });
+        return { user: userView(row), oneTimePassword };
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002')
+          throw AppError.conflict(`user "${username}" already exists`, { field: 'body.username' });
+        throw err;
+      }
+    },
+
+    async update(
+      ctx: RequestContext,
+      id: string,
+      body: {
+        role?: RoleName | undefined;
+        disabled?: boolean | undefined;
+        displayName?: string | null | undefined;
+        resetPassword?: boolean | undefined;
+        unlock?: boolean | undefined;
+      },
+    ): Promise<{ user: UserView; oneTimePassword: string | null }> {
+      requirePermission(ctx, 'users.manage');
+      const oneTimePassword = body.resetPassword ? generatePassword() : null;
+      const passwordHash = oneTimePassword ? await hashPassword(oneTimePassword) : null;
+      const row = await prisma.$transaction(async (tx) => {
+        // Serialise admin changes so two demotions at once cannot leave no admin.
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('qubot.users'))`;
+        const before = await tx.user.findUnique({ where: { id } });
+        if (!before) throw AppError.notFound(`user ${id}`, { field: 'params.id' });
+        const losesAdmin =
+          before.role === 'admin' &&
+          !before.disabled &&
+          ((body.role !== undefined && body.role !== 'admin') || body.disabled === true);
+        if (losesAdmin) {
+          const admins = await tx.user.count({ where: { role: 'admin', disabled: false } });
+          if (admins <= 1)
+            throw AppError.conflict('at least one enabled admin must remain', {
+              field: body.disabled ? 'body.disabled' : 'body.role',
+            });
+        }
+        const updated = await tx.user.update({
+          where: { id },
+          data: {
+            ...(body.role !== undefined ? { role: roleToDb(body.role) } : {}),
+            ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
+            ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
+            ...(passwordHash ? { passwordHash, mustChangePassword: true } : {}),
+            ...(body.unlock || passwordHash ? { failedLogins: 0, lockedUntil: null } : {}),
+          },
+        });
+        // A disabled user or a reset password ends every open session at once.
+        if (body.disabled || passwordHash)
+          await tx.session.updateMany({
+            where: { userId: id, revokedAt: null },
+            data: { revokedAt: new Date() },
+          });
+        const pick = (u: typeof before) => ({
+          role: roleFromDb(u.role),
+          disabled: u.disabled,
+          displayName: u.displayName,
+        });
+        await appendAudit(tx, {
+          ...ctx.auditFields(),
+          action: passwordHash ? 'user.password.reset' : 'user.update',
+          targetType: 'user',
+          targetId: id,
+          target: before.username,
+          before: pick(before),
+          after: { ...pick(updated), ...(body.unlock ? { unlocked: true } : {}) },
+        });
+        return updated;
+      });
+      return { user: userView(row), oneTimePassword };
+    },
+  };
+}
+export type UserService = ReturnType<typeof createUserService>;
+
+/**
+ * First start: when there are no users at all, create `admin` with a random
+ * one-time password (returned so main.ts can print it once) that must be changed.
+ */
+export async function ensureFirstAdmin(db: Pick<Database, 'prisma'>): Promise<string | null> {
+  if ((await db.prisma.user.count()) > 0) return null;
+  const password = generatePassword();
+  const passwordHash = await hashPassword(password);
+  return db.prisma.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('qubot.users'))`;
+    // Two processes starting at once: only the first creates the admin.
+    if ((await tx.user.count()) > 0) return null;
+    const user = await tx.user.create({
+      data: { username: 'admin', role: 'admin', passwordHash, mustChangePassword: true },
+    });
+    await appendAudit(tx, {
+      actor: 'system',
+      role: 'admin',
+      action: 'user.create',
+      targetType: 'user',
+      targetId: user.id,
+      target: 'admin',
+      reason: 'first start',
+      after: { username: 'admin', role: 'admin' },
+    });
+    return password;
+  });
+}
+
+export const DEMO_USERS: ReadonlyArray<{ username: string; role: RoleName; password: string }> = (
+  ['admin', 'release-manager', 'deployer', 'viewer'] as const
+).map((role) => ({ username: role, role, password: `demo-${role}` }));
+
+/** Demo mode only: the four demo users (password `demo-<username>`); existing users are left alone. */
+export async function seedDemoUsers(db: Pick<Database, 'prisma'>) {
+  for (const u of DEMO_USERS) {
+    const exists = await db.prisma.user.findUnique({ where: { username: u.username } });
+    if (exists) continue;
+    await db.prisma.user.create({
+      data: {
+        username: u.username,
+        role: roleToDb(u.role),
+        passwordHash: await hashPassword(u.password),
+        mustChangePassword: false,
+      },
+    });
+  }
+}

@@ -1,0 +1,243 @@
+import type { Deployment, Environment, List } from '@qubot/api-contract';
+import {
+  type OptionSpecs,
+  list,
+  parseColor,
+  parseId,
+  parseName,
+  parseOptionPairs,
+  parsePositiveInt,
+  parseStrategy,
+  parseWeights,
+  required,
+  str,
+} from '../args-utils.ts';
+import type { Command, Context } from '../command.ts';
+import { ExitCode, UsageError } from '../exit-utils.ts';
+import { deploymentDetail, deploymentsTable, environmentDetail } from '../format-utils.ts';
+import { REASON, reasonBody, reportDeployment, WAIT, waitSettings } from './shared.ts';
+
+const envPath = (ctx: Context, env: string) =>
+  `/apps/${encodeURIComponent(ctx.app)}/environments/${encodeURIComponent(env)}`;
+
+const OPTION = {
+  option: {
+    type: 'string',
+    multiple: true,
+    value: 'KEY=VALUE',
+    description: 'Strategy option; JSON values are parsed (steps=[10,50,100], autoSwitch=false)',
+  },
+} as const satisfies OptionSpecs;
+
+function optionsBody(ctx: Context): { options?: Record<string, unknown> } {
+  const options = parseOptionPairs(list(ctx.values, 'option'));
+  return Object.keys(options).length > 0 ? { options } : {};
+}
+
+/** The single `<env>` argument of deploy, promote, rollback and traffic. */
+function envArg(ctx: Context): string {
+  const [env, extra] = ctx.args;
+  if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+  return parseName(env, '<env> (the environment, e.g. staging)');
+}
+
+export const deploy: Command = {
+  name: ['deploy'],
+  summary: 'Deploy a registered release to an environment',
+  args: '<env>',
+  options: {
+    version: { type: 'string', value: 'V', description: 'Release version (required)' },
+    strategy: {
+      type: 'string',
+      value: 'S',
+      description: 'blue-green | rolling | canary (required)',
+    },
+    ...OPTION,
+    ...REASON,
+    ...WAIT,
+  },
+  examples: [
+    'qubot deploy development --version 1.2.3 --strategy blue-green --wait',
+    'qubot deploy staging --version 1.2.3 --strategy canary --option steps=[10,25,50,100] --option holdSeconds=60',
+    'qubot deploy production --version 1.2.3 --strategy rolling --option maxSurge=1 --reason "CHG-42"',
+  ],
+  details: 'Exit 5 when the environment already has an active deployment.',
+  async run(ctx) {
+    const env = envArg(ctx);
+    const wait = waitSettings(ctx);
+    const strategy = parseStrategy(required(ctx.values, 'strategy'));
+    const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/deployments`, {
+      version: required(ctx.values, 'version'),
+      strategy,
+      ...optionsBody(ctx),
+      ...reasonBody(ctx),
+    });
+    return reportDeployment(ctx, res.data, 'deployment started', wait);
+  },
+};
+
+export const promote: Command = {
+  name: ['promote'],
+  summary: 'Deploy to <env> the release live in the environment before it',
+  args: '<env>',
+  options: {
+    strategy: { type: 'string', value: 'S', description: 'blue-green | rolling | canary (default: the environment’s)' },
+    ...OPTION,
+    override: {
+      type: 'boolean',
+      description: 'Admins, with --reason: promote although the release has not succeeded upstream',
+    },
+    ...REASON,
+    ...WAIT,
+  },
+  examples: ['qubot promote staging --wait', 'qubot promote production --strategy canary --reason "release 1.2.3"'],
+  details: 'Exit 5 when promotion is not allowed (e.g. the release has not succeeded in the previous environment).',
+  async run(ctx) {
+    const env = envArg(ctx);
+    const wait = waitSettings(ctx);
+    const strategy = parseStrategy(str(ctx.values, 'strategy'));
+    if (ctx.values.override === true && str(ctx.values, 'reason') === undefined)
+      throw new UsageError('--override needs --reason (it is audited)');
+    const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/promote`, {
+      ...(strategy ? { strategy } : {}),
+      ...optionsBody(ctx),
+      ...(ctx.values.override === true ? { override: true } : {}),
+      ...reasonBody(ctx),
+    });
+    return reportDeployment(ctx, res.data, 'promotion started', wait);
+  },
+};
+
+export const rollback: Command = {
+  name: ['rollback'],
+  summary: 'Roll <env> back to the previous successful release (or --version)',
+  args: '<env>',
+  options: {
+    version: { type: 'string', value: 'V', description: 'Release to go back to (default: the previous successful one)' },
+    ...REASON,
+    ...WAIT,
+  },
+  examples: ['qubot rollback production --reason "errors after 1.2.3" --wait', 'qubot rollback staging --version 1.2.1'],
+  async run(ctx) {
+    const env = envArg(ctx);
+    const wait = waitSettings(ctx);
+    const version = str(ctx.values, 'version');
+    const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/rollback`, {
+      ...(version ? { version } : {}),
+      ...reasonBody(ctx),
+    });
+    return reportDeployment(ctx, res.data, 'rollback started', wait);
+  },
+};
+
+/** `--color` or `--weights`, exactly one: the traffic body of DESIGN §6. */
+export function trafficBody(color: string | undefined, weights: string | undefined) {
+  if (color !== undefined && weights !== undefined) throw new UsageError('use either --color or --weights, not both');
+  if (color !== undefined) return { activeColor: parseColor(color) };
+  if (weights !== undefined) return { weights: parseWeights(weights) };
+  throw new UsageError('missing --color blue|green or --weights blue=90,green=10');
+}
+
+export const traffic: Command = {
+  name: ['traffic'],
+  summary: "Switch an environment's traffic to a colour, or set weights",
+  args: '<env>',
+  options: {
+    color: { type: 'string', value: 'blue|green', description: 'Send all traffic to this colour' },
+    weights: { type: 'string', value: 'blue=N,green=M', description: 'Split traffic by weight (adds up to 100)' },
+    ...REASON,
+  },
+  examples: ['qubot traffic production --color green --reason "switch to 1.2.3"', 'qubot traffic staging --weights blue=90,green=10'],
+  details:
+    'With a blue-green deployment waiting for its switch, switching to the new colour performs that switch (the deployment continues); otherwise traffic moves between the running colours.',
+  async run(ctx) {
+    const env = envArg(ctx);
+    const body = { ...trafficBody(str(ctx.values, 'color'), str(ctx.values, 'weights')), ...reasonBody(ctx) };
+    const res = await ctx.client.post<Environment>(`${envPath(ctx, env)}/traffic`, body);
+    ctx.out.result(res.data, () =>
+      [
+        res.status === 202 ? 'switching: the waiting blue-green deployment takes the switch' : 'traffic updated',
+        environmentDetail(res.data, ctx.out.style),
+      ].join('\n'),
+    );
+    return ExitCode.Ok;
+  },
+};
+
+const ACTIONS = {
+  pause: 'Pause a running deployment',
+  resume: 'Resume a paused deployment',
+  abort: 'Abort a deployment (returns to the old release)',
+  advance: 'Advance a held step (canary step, blue-green switch)',
+  approve: 'Approve a deployment waiting for approval',
+} as const;
+
+export const deploymentActions: Command[] = Object.entries(ACTIONS).map(([action, summary]) => ({
+  name: ['deployment', action],
+  summary,
+  args: '<id>',
+  options: { ...REASON },
+  examples: [`qubot deployment ${action} 0b5c…-… --reason "…"`],
+  async run(ctx: Context) {
+    const [idArg, extra] = ctx.args;
+    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+    const id = parseId(idArg);
+    const res = await ctx.client.post<Deployment>(`/deployments/${id}/${action}`, reasonBody(ctx));
+    ctx.out.result(res.data, () => `${action}: ${deploymentDetail(res.data, ctx.out.style)}`);
+    return ExitCode.Ok;
+  },
+}));
+
+export const deploymentShow: Command = {
+  name: ['deployment', 'show'],
+  summary: 'Show one deployment with its steps',
+  args: '<id>',
+  options: { ...WAIT },
+  examples: ['qubot deployment show 0b5c…', 'qubot deployment show 0b5c… --wait'],
+  async run(ctx) {
+    const [idArg, extra] = ctx.args;
+    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+    const id = parseId(idArg);
+    const wait = waitSettings(ctx);
+    const d = await ctx.client.get<Deployment>(`/deployments/${id}`);
+    if (wait.wait) return reportDeployment(ctx, d, 'following', wait);
+    ctx.out.result(d, () => deploymentDetail(d, ctx.out.style));
+    return ExitCode.Ok;
+  },
+};
+
+const STATUSES = ['pending', 'running', 'paused', 'succeeded', 'failed', 'rolled_back', 'aborted'];
+
+export const deployments: Command = {
+  name: ['deployments'],
+  summary: 'Deployment history of the application, newest first',
+  options: {
+    env: { type: 'string', value: 'ENV', description: 'Only this environment' },
+    status: { type: 'string', value: 'STATUS', description: STATUSES.join(' | ') },
+    limit: { type: 'string', value: 'N', description: 'How many (1-200, default 20)' },
+    cursor: { type: 'string', value: 'CURSOR', description: 'Next page, from a previous --json answer' },
+  },
+  examples: ['qubot deployments', 'qubot deployments --env production --status failed --json'],
+  async run(ctx) {
+    if (ctx.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(ctx.args[0])}`);
+    const env = str(ctx.values, 'env');
+    const status = str(ctx.values, 'status');
+    if (env !== undefined) parseName(env, '--env');
+    if (status !== undefined && !STATUSES.includes(status))
+      throw new UsageError(`--status must be one of ${STATUSES.join(', ')} (got ${JSON.stringify(status)})`);
+    const limit = parsePositiveInt(str(ctx.values, 'limit'), 'limit', 200) ?? 20;
+    const res = await ctx.client.get<List<Deployment>>('/deployments', {
+      app: ctx.app,
+      env,
+      status,
+      limit,
+      cursor: str(ctx.values, 'cursor'),
+    });
+    ctx.out.result(res, () => {
+      if (res.items.length === 0) return 'no deployments';
+      const more = res.nextCursor ? `\n(more: --cursor ${res.nextCursor})` : '';
+      return deploymentsTable(res.items, ctx.out.style) + more;
+    });
+    return ExitCode.Ok;
+  },
+};

@@ -1,0 +1,226 @@
+// Event fan-out: time from an event's commit to its arrival at every subscribed websocket
+// client, for 1 client (baseline) and 1,000 clients, in one run.
+//
+//   node --import tsx bench/event-fanout.ts [--clients 1000] [--events 200] [--interval-ms 20]
+//
+// The API server runs in a child process (as in production); this process owns the embedded
+// PostgreSQL, the writer and the clients, so commit and arrival times come from one clock.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { appendEvent, createDatabase, type Database, openDatabase, seedDemo } from '@qubot/db';
+import { request } from 'undici';
+import WebSocket from 'ws';
+import { percentile } from './load.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const now = () => performance.timeOrigin + performance.now();
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Child mode: one API process on the given database. */
+async function serve(): Promise<void> {
+  const { buildApp } = await import('../apps/api/src/app.ts');
+  const db = createDatabase(process.env.QUBOT_BENCH_DB_URL as string, { max: 10 });
+  const app = await buildApp({ db });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`LISTENING ${(app.server.address() as { port: number }).port}\n`);
+  process.on('SIGTERM', () => {
+    void app
+      .close()
+      .then(() => db.close())
+      .then(() => process.exit(0));
+  });
+}
+
+async function startServer(url: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve'], {
+    env: { ...process.env, QUBOT_BENCH_DB_URL: url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const m = /^LISTENING (\d+)$/.exec(line);
+    if (m) return { child, port: Number(m[1]) };
+  }
+  throw new Error('server exited before listening');
+}
+
+async function login(base: string): Promise<string> {
+  const res = await request(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'viewer', password: 'demo-viewer' }),
+  });
+  await res.body.dump();
+  const set = [res.headers['set-cookie']].flat().filter((c): c is string => typeof c === 'string');
+  const session = set.map((c) => c.split(';')[0]).find((c) => c?.startsWith('qubot_session='));
+  if (res.statusCode !== 200 || !session) throw new Error(`login failed: ${res.statusCode}`);
+  return session;
+}
+
+interface Client {
+  ws: WebSocket;
+  arrivals: Map<number, number>;
+}
+
+async function openClients(url: string, cookie: string, n: number): Promise<Client[]> {
+  const open = async (): Promise<Client> => {
+    const ws = new WebSocket(url, { headers: { cookie }, perMessageDeflate: false });
+    const arrivals = new Map<number, number>();
+    await new Promise<void>((resolve, reject) => {
+      ws.once('error', reject);
+      ws.once('open', () =>
+        ws.send(JSON.stringify({ type: 'subscribe', topics: ['application:qubot-one'] })),
+      );
+      ws.on('message', (data) => {
+        const t = now();
+        const text = data.toString();
+        // Only the seq is needed: read it from the fixed prefix instead of parsing the payload.
+        const m = /^\{"type":"(\w+)"(?:,"seq":(\d+))?/.exec(text);
+        if (m?.[1] === 'subscribed') resolve();
+        else if (m?.[1] === 'event') arrivals.set(Number(m[2]), t);
+      });
+    });
+    return { ws, arrivals };
+  };
+  const clients: Client[] = [];
+  // Connect in waves so the handshakes do not time out on a small machine.
+  for (let i = 0; i < n; i += 100) {
+    clients.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, open))));
+  }
+  return clients;
+}
+
+/** A Deployment view of realistic size (~1.5 KB), as the orchestrator sends. */
+function deploymentView(i: number) {
+  return {
+    id: '00000000-0000-4000-8000-000000000000',
+    application: 'qubot-one',
+    environment: 'staging',
+    release: { version: `1.${i}.0`, artifact: `builds/qubot-one-1.${i}.0` },
+    status: 'running',
+    strategy: 'canary',
+    steps: Array.from({ length: 6 }, (_, k) => ({
+      position: k,
+      name: `Shift traffic to ${(k + 1) * 15}%`,
+      status: k < 3 ? 'succeeded' : 'pending',
+      message: k < 3 ? 'healthy: error rate 0.0%, p95 12 ms' : null,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+    })),
+    progress: {
+      instancesReady: 2,
+      weights: [
+        { pool: 'blue', weight: 55 },
+        { pool: 'green', weight: 45 },
+      ],
+    },
+    i,
+  };
+}
+
+async function scenario(
+  db: Database,
+  url: string,
+  cookie: string,
+  appId: string,
+  clientsN: number,
+  events: number,
+  intervalMs: number,
+) {
+  const clients = await openClients(url, cookie, clientsN);
+  const committed = new Map<number, number>();
+  for (let i = 0; i < events; i++) {
+    const started = now();
+    const ev = await appendEvent(db.prisma, {
+      type: 'deployment.updated',
+      applicationId: appId,
+      payload: deploymentView(i),
+    });
+    // appendEvent is its own transaction: when it returns, the event is committed.
+    committed.set(Number(ev.seq), now());
+    const wait = intervalMs - (now() - started);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  const last = Math.max(...committed.keys());
+  const deadline = now() + 30_000;
+  while (clients.some((c) => !c.arrivals.has(last)) && now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
+
+  const toEvery: number[] = [];
+  const each: number[] = [];
+  let missing = 0;
+  for (const [seq, at] of committed) {
+    let worst = 0;
+    for (const c of clients) {
+      const arrived = c.arrivals.get(seq);
+      if (arrived === undefined) {
+        missing++;
+        continue;
+      }
+      each.push(arrived - at);
+      worst = Math.max(worst, arrived - at);
+    }
+    toEvery.push(worst);
+  }
+  for (const c of clients) c.ws.terminate();
+  toEvery.sort((a, b) => a - b);
+  each.sort((a, b) => a - b);
+  const f = (x: number) => `${x.toFixed(1)} ms`;
+  return {
+    clients: clientsN,
+    events,
+    deliveries: each.length,
+    missing,
+    'every client p50': f(percentile(toEvery, 50)),
+    'every client p99': f(percentile(toEvery, 99)),
+    'each delivery p50': f(percentile(each, 50)),
+    'each delivery p99': f(percentile(each, 99)),
+  };
+}
+
+async function main(): Promise<void> {
+  const clientsN = arg('clients', 1000);
+  const events = arg('events', 200);
+  const intervalMs = arg('interval-ms', 20);
+  // Under the working directory: the embedded server's user must be able to reach it.
+  const dataDir = join(process.cwd(), '.qubot-bench', `fanout-${process.pid}`);
+  rmSync(dataDir, { recursive: true, force: true });
+  const db = await openDatabase({ dataDir });
+  let server: ChildProcess | undefined;
+  try {
+    await seedDemo(db.prisma, { launcher: 'true' });
+    const { seedDemoUsers } = await import('../apps/api/src/services/user-service.ts');
+    await seedDemoUsers(db);
+    const appId = (await db.prisma.application.findUniqueOrThrow({ where: { name: 'qubot-one' } })).id;
+    const started = await startServer(db.url);
+    server = started.child;
+    const base = `http://127.0.0.1:${started.port}`;
+    const cookie = await login(base);
+    const url = `ws://127.0.0.1:${started.port}/api/v1/events`;
+
+    const rows = [];
+    rows.push(await scenario(db, url, cookie, appId, 1, events, intervalMs));
+    rows.push(await scenario(db, url, cookie, appId, clientsN, events, intervalMs));
+    console.log(`\nEvent fan-out: commit → arrival, ${events} events every ${intervalMs} ms\n`);
+    console.table(rows);
+    console.log(
+      `\nReproduce: node --import tsx bench/event-fanout.ts --clients ${clientsN} --events ${events} --interval-ms ${intervalMs}`,
+    );
+    if (rows.some((r) => r.missing > 0)) process.exitCode = 1;
+  } finally {
+    server?.kill('SIGTERM');
+    if (server && server.exitCode === null) await new Promise((r) => server?.once('exit', r));
+    await db.shutdown();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await main();

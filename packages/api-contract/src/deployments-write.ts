@@ -1,0 +1,69 @@
+// Request bodies of the write routes of DESIGN §6 (deployments, promote, traffic, rollback).
+import Type from 'typebox';
+import { Reason, strict } from './common';
+import { Color, StrategyName } from './resources';
+
+/** The header honoured on every POST: same key + same body → the stored response again. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '^[\\x21-\\x7e]+$',
+      description: 'Retry-safe key: a repeated request with the same key and body gets the first answer back',
+    }),
+  ),
+});
+
+export const DeploymentActionName = Type.Union([
+  Type.Literal('pause'),
+  Type.Literal('resume'),
+  Type.Literal('abort'),
+  Type.Literal('advance'),
+  Type.Literal('approve'),
+]);
+export type DeploymentActionName = Type.Static<typeof DeploymentActionName>;
+
+export const DeploymentActionBody = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export type DeploymentActionBody = Type.Static<typeof DeploymentActionBody>;
+
+export const PromoteBody = Type.Object(
+  {
+    strategy: Type.Optional(StrategyName),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    reason: Type.Optional(Reason),
+    override: Type.Optional(
+      Type.Boolean({
+        description: 'Admins only, with a reason: promote although the release has not succeeded upstream',
+      }),
+    ),
+  },
+  strict,
+);
+export type PromoteBody = Type.Static<typeof PromoteBody>;
+
+export const TrafficWeight = Type.Object(
+  { pool: Color, weight: Type.Integer({ minimum: 0, maximum: 100 }) },
+  strict,
+);
+
+export const TrafficBody = Type.Object(
+  {
+    activeColor: Type.Optional(Color),
+    weights: Type.Optional(Type.Array(TrafficWeight, { minItems: 1, maxItems: 2 })),
+    reason: Type.Optional(Reason),
+  },
+  { ...strict, description: 'Either activeColor or weights (summing to 100)' },
+);
+export type TrafficBody = Type.Static<typeof TrafficBody>;
+
+export const RollbackBody = Type.Object(
+  {
+    version: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    reason: Type.Optional(Reason),
+  },
+  strict,
+);
+export type RollbackBody = Type.Static<typeof RollbackBody>;

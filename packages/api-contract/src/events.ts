@@ -1,0 +1,115 @@
+import Type from 'typebox';
+import { strict, Timestamp } from './common';
+
+/**
+ * The live event stream at `/api/v1/events` (DESIGN §5, docs/events.md).
+ *
+ * Topics name what a client watches, by id or by the names people type:
+ * `application:<id>` or `application:<name>`, `environment:<id>` or
+ * `environment:<app>/<env>`, `deployment:<id>`. Names are resolved to ids
+ * when the subscription is made.
+ */
+export const TOPIC_KINDS = ['application', 'environment', 'deployment'] as const;
+export type TopicKind = (typeof TOPIC_KINDS)[number];
+export const MAX_TOPICS = 100;
+
+/** A resume point: every event of the subscription with a seq ≤ it has been delivered. */
+export const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+// ---------------------------------------------------------------------------------------------
+// Client → server
+
+export const SubscribeMessage = Type.Object(
+  {
+    type: Type.Literal('subscribe'),
+    topics: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: MAX_TOPICS }),
+    /** Replay stored events with seq > since first; omitted: only events from now on. */
+    since: Type.Optional(Seq),
+  },
+  strict,
+);
+export type SubscribeMessage = Type.Static<typeof SubscribeMessage>;
+
+/** Asks for a heartbeat now (a client-side liveness probe). */
+export const PingMessage = Type.Object({ type: Type.Literal('ping') }, strict);
+/** Accepted and ignored, for clients that answer heartbeats. */
+export const PongMessage = Type.Object({ type: Type.Literal('pong') }, strict);
+
+export const ClientMessage = Type.Union([SubscribeMessage, PingMessage, PongMessage]);
+export type ClientMessage = Type.Static<typeof ClientMessage>;
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+
+export const EventMessage = Type.Object({
+  type: Type.Literal('event'),
+  seq: Seq,
+  /**
+   * The seq of the previous event this subscription delivered (or its starting point). A client
+   * whose last seq is lower than `prev` has missed something and should resubscribe.
+   */
+  prev: Seq,
+  /** e.g. `deployment.updated`; the payload is the full resource view. */
+  event: Type.String(),
+  /** Every topic the event belongs to, by id and by name. */
+  topics: Type.Array(Type.String()),
+  data: Type.Unknown(),
+  at: Timestamp,
+});
+export type EventMessage = Type.Static<typeof EventMessage>;
+
+export const SubscribedMessage = Type.Object({
+  type: Type.Literal('subscribed'),
+  /** The topics in canonical id form, in the order they were sent. */
+  topics: Type.Array(Type.String()),
+  /** Where the replay starts (the `since` sent), or null when only live events follow. */
+  since: Type.Union([Seq, Type.Null()]),
+  /** The stream position: events up to it are replayed, events after it are live. */
+  lastSeq: Seq,
+});
+export type SubscribedMessage = Type.Static<typeof SubscribedMessage>;
+
+export const HeartbeatMessage = Type.Object({
+  type: Type.Literal('heartbeat'),
+  /** Resume point: every event of the subscription up to this seq has been sent. */
+  seq: Seq,
+});
+export type HeartbeatMessage = Type.Static<typeof HeartbeatMessage>;
+
+export const EVENT_STREAM_ERRORS = [
+  'malformed_message',
+  'unknown_topic',
+  'forbidden',
+  'since_in_future',
+  'unavailable',
+] as const;
+export type EventStreamErrorCode = (typeof EVENT_STREAM_ERRORS)[number];
+
+export const EventStreamError = Type.Object({
+  type: Type.Literal('error'),
+  code: Type.Union(EVENT_STREAM_ERRORS.map((c) => Type.Literal(c))),
+  message: Type.String(),
+  /** The part of the client's message at fault, e.g. `topics[1]` or `since`. */
+  field: Type.Optional(Type.String()),
+});
+export type EventStreamError = Type.Static<typeof EventStreamError>;
+
+export const ServerMessage = Type.Union([
+  EventMessage,
+  SubscribedMessage,
+  HeartbeatMessage,
+  EventStreamError,
+]);
+export type ServerMessage = Type.Static<typeof ServerMessage>;
+
+/** Close codes beyond the standard ones; the close reason says what to do next. */
+export const EventStreamClose = {
+  /** Server shutting down: reconnect (to another replica) with since. */
+  GoingAway: 1001,
+  /** The client did not read fast enough; its buffer overflowed. Reconnect with since. */
+  TooSlow: 4008,
+  /** No valid session or token on the upgrade request. */
+  Unauthenticated: 4401,
+  /** No pong/heartbeat answer: the peer is considered dead. */
+  Timeout: 4000,
+} as const;

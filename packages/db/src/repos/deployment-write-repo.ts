@@ -1,0 +1,152 @@
+import type { Db } from '../client.ts';
+import type { DeploymentKind, DeploymentStatus, Prisma, StepStatus, Strategy } from '../generated/client.ts';
+
+export const ACTIVE_DEPLOYMENT_STATUSES: DeploymentStatus[] = ['pending', 'running', 'paused'];
+
+export interface StepRow {
+  name: string;
+  status: StepStatus;
+  message: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface NewDeployment {
+  applicationId: string;
+  environmentId: string;
+  releaseId: string;
+  fromReleaseId: string | null;
+  kind: DeploymentKind;
+  strategy: Strategy;
+  options: Prisma.InputJsonValue;
+  state: Prisma.InputJsonValue;
+  progress: Prisma.InputJsonValue;
+  reason: string | null;
+  actor: string;
+  rollbackOfId?: string | null;
+  steps: StepRow[];
+}
+
+export interface DeploymentStateUpdate {
+  status: DeploymentStatus;
+  waitingFor: string | null;
+  state: Prisma.InputJsonValue;
+  progress: Prisma.InputJsonValue;
+  analysis: Prisma.InputJsonValue;
+  error: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  requestsServed?: bigint;
+  requestsFailed?: bigint;
+  trafficCounter?: Prisma.InputJsonValue;
+}
+
+const toDate = (s: string | null) => (s ? new Date(s) : null);
+
+/** The write side of deployments: creation, the locked read the orchestrator transitions from, and saves. */
+export function createDeploymentWriteRepo(root: Db) {
+  return {
+    create(d: NewDeployment, db: Db = root) {
+      const { steps, ...data } = d;
+      return db.deployment.create({
+        data: {
+          ...data,
+          status: 'pending',
+          steps: {
+            create: steps.map((s, position) => ({
+              position,
+              name: s.name,
+              status: s.status,
+              message: s.message,
+              startedAt: toDate(s.startedAt),
+              finishedAt: toDate(s.finishedAt),
+            })),
+          },
+        },
+      });
+    },
+    /** Row-locks the deployment for the rest of the transaction: transitions are serialised per deployment. */
+    async lock(id: string, db: Db) {
+      await db.$queryRaw`SELECT id FROM deployments WHERE id = ${id}::uuid FOR UPDATE`;
+      return db.deployment.findUnique({
+        where: { id },
+        include: {
+          release: { select: { version: true } },
+          environment: { select: { id: true, name: true, applicationId: true, protected: true } },
+        },
+      });
+    },
+    async save(id: string, update: DeploymentStateUpdate, steps: StepRow[], db: Db) {
+      await db.deployment.update({ where: { id }, data: update });
+      const existing = await db.deploymentStep.findMany({
+        where: { deploymentId: id },
+        orderBy: { position: 'asc' },
+      });
+      for (const [position, s] of steps.entries()) {
+        const row = existing[position];
+        const data = {
+          name: s.name,
+          status: s.status,
+          message: s.message,
+          startedAt: toDate(s.startedAt),
+          finishedAt: toDate(s.finishedAt),
+        };
+        if (!row) {
+          await db.deploymentStep.create({ data: { deploymentId: id, position, ...data } });
+        } else if (
+          row.name !== data.name ||
+          row.status !== data.status ||
+          row.message !== data.message ||
+          row.startedAt?.getTime() !== data.startedAt?.getTime() ||
+          row.finishedAt?.getTime() !== data.finishedAt?.getTime()
+        ) {
+          await db.deploymentStep.update({ where: { id: row.id }, data });
+        }
+      }
+    },
+    /** Deployments the orchestrator still has work for: active ones and succeeded ones still cleaning up. */
+    listUnfinished(db: Db = root) {
+      return db.deployment.findMany({
+        where: {
+          OR: [
+            { status: { in: ACTIVE_DEPLOYMENT_STATUSES } },
+            { status: 'succeeded', state: { path: ['phase'], equals: 'cleanup' } },
+          ],
+        },
+        select: { id: true, environmentId: true, status: true },
+      });
+    },
+    findActive(environmentId: string, db: Db = root) {
+      return db.deployment.findFirst({
+        where: { environmentId, status: { in: ACTIVE_DEPLOYMENT_STATUSES } },
+      });
+    },
+    /** Succeeded deployments still in post-success housekeeping (e.g. a blue-green rollback window). */
+    listCleaningUp(environmentId: string, db: Db = root) {
+      return db.deployment.findMany({
+        where: { environmentId, status: 'succeeded', state: { path: ['phase'], equals: 'cleanup' } },
+        select: { id: true },
+      });
+    },
+    /** Finished deployments of an environment, newest first, for rollback planning and promotion checks. */
+    history(environmentId: string, db: Db = root) {
+      return db.deployment.findMany({
+        where: { environmentId, finishedAt: { not: null } },
+        orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+        take: 200,
+        select: { id: true, status: true, finishedAt: true, release: { select: { version: true } } },
+      });
+    },
+    /** Environments (by id) where a release has a succeeded deployment. */
+    async succeededIn(releaseId: string, db: Db = root) {
+      const rows = await db.deployment.findMany({
+        where: { releaseId, status: 'succeeded' },
+        select: { environment: { select: { name: true } } },
+        distinct: ['environmentId'],
+      });
+      return rows.map((r) => r.environment.name);
+    },
+  };
+}
+export type DeploymentWriteRepo = ReturnType<typeof createDeploymentWriteRepo>;
+export type LockedDeployment = NonNullable<Awaited<ReturnType<DeploymentWriteRepo['lock']>>>;
