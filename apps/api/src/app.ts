@@ -18,6 +18,7 @@ import web from './plugins/web.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
 import authRouter from './routes/auth-router.ts';
+import configRouter from './routes/config-router.ts';
 import deploymentCommandRouter from './routes/deployment-command-router.ts';
 import deploymentRouter from './routes/deployment-router.ts';
 import environmentActionRouter from './routes/environment-action-router.ts';
@@ -50,6 +51,11 @@ export interface AppOptions {
   auth?: Partial<AuthOptions>;
   /** Event stream limits and heartbeat (tests tighten them). */
   events?: EventStreamOptions;
+  /**
+   * Key for configuration secrets (32 bytes). Default: QUBOT_SECRET_KEY, else `secret.key` in the
+   * data directory, generated on first use (docs/configuration.md).
+   */
+  secretKey?: Buffer;
 }
 
 // PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates are not valid
@@ -133,7 +139,10 @@ export async function buildApp(opts: AppOptions) {
   await app.register(database, { db: opts.db });
 
   // Domain plugins.
-  await app.register(services, { auth: opts.auth });
+  await app.register(services, {
+    auth: opts.auth,
+    secrets: { key: opts.secretKey, dataDir: opts.orchestrator?.dataDir ?? defaultDataDir() },
+  });
   await app.register(auth);
   await app.register(eventBus, opts.events ?? {});
   await app.register(orchestrator, {
@@ -157,6 +166,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(applicationRouter);
       await api.register(freezeRouter);
       await api.register(releaseRouter);
+      await api.register(configRouter);
       await api.register(deploymentRouter);
       await api.register(deploymentCommandRouter);
       await api.register(environmentActionRouter);

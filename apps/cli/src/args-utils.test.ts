@@ -25,17 +25,21 @@ const usage = (fn: () => unknown) => {
 
 describe('[CLI] argument parsing', () => {
   it('finds the command words past value-taking global flags', () => {
-    const all = { server: { type: 'string', description: '' }, version: { type: 'string', description: '' } } as const;
-    expect(splitCommand(['--server', 'http://x', 'deploy', 'staging', '--version', '1.0'], all).positionals).toEqual([
-      'deploy',
-      'staging',
-    ]);
+    const all = {
+      server: { type: 'string', description: '' },
+      version: { type: 'string', description: '' },
+    } as const;
+    expect(
+      splitCommand(['--server', 'http://x', 'deploy', 'staging', '--version', '1.0'], all).positionals,
+    ).toEqual(['deploy', 'staging']);
   });
 
   it('names the unknown flag and the flag missing its value', () => {
     expect(usage(() => parseCommandArgs(['deploy', '--colour', 'blue'], {}))).toContain("'--colour'");
     expect(
-      usage(() => parseCommandArgs(['deploy', '--version'], { version: { type: 'string', description: '' } })),
+      usage(() =>
+        parseCommandArgs(['deploy', '--version'], { version: { type: 'string', description: '' } }),
+      ),
     ).toContain('--version');
   });
 
@@ -48,7 +52,13 @@ describe('[CLI] argument parsing', () => {
 
   it('parses strategy options as JSON when they are JSON, nested by dots', () => {
     expect(
-      parseOptionPairs(['steps=[10,25,50,100]', 'autoSwitch=false', 'maxSurge=2', 'note=hello world', 'analysis.maxErrorRate=0.05']),
+      parseOptionPairs([
+        'steps=[10,25,50,100]',
+        'autoSwitch=false',
+        'maxSurge=2',
+        'note=hello world',
+        'analysis.maxErrorRate=0.05',
+      ]),
     ).toEqual({
       steps: [10, 25, 50, 100],
       autoSwitch: false,
@@ -63,7 +73,9 @@ describe('[CLI] argument parsing', () => {
   it('validates strategies, colours and weights naming the flag', () => {
     expect(parseStrategy('canary')).toBe('canary');
     expect(parseStrategy(undefined)).toBeUndefined();
-    expect(usage(() => parseStrategy('big-bang'))).toMatch(/^--strategy must be one of blue-green, rolling, canary/);
+    expect(usage(() => parseStrategy('big-bang'))).toMatch(
+      /^--strategy must be one of blue-green, rolling, canary/,
+    );
     expect(parseWeights('blue=90,green=10')).toEqual([
       { pool: 'blue', weight: 90 },
       { pool: 'green', weight: 10 },

@@ -81,7 +81,11 @@ export function parseCommandArgs(argv: string[], options: OptionSpecs): ParsedAr
 function toNodeOptions(specs: OptionSpecs) {
   const out: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, s] of Object.entries(specs)) {
-    out[name] = { type: s.type, ...(s.short ? { short: s.short } : {}), ...(s.multiple ? { multiple: true } : {}) };
+    out[name] = {
+      type: s.type,
+      ...(s.short ? { short: s.short } : {}),
+      ...(s.multiple ? { multiple: true } : {}),
+    };
   }
   return out;
 }
@@ -164,10 +168,14 @@ export function parseWeights(value: string, flag = 'weights'): Array<{ pool: Poo
   const out: Array<{ pool: Pool; weight: number }> = [];
   for (const part of value.split(',')) {
     const m = /^\s*([a-z]+)\s*=\s*(\d+)\s*$/.exec(part);
-    if (!m) throw new UsageError(`--${flag} expects pool=weight pairs with whole-number weights, like blue=90,green=10 (got ${JSON.stringify(part)})`);
+    if (!m)
+      throw new UsageError(
+        `--${flag} expects pool=weight pairs with whole-number weights, like blue=90,green=10 (got ${JSON.stringify(part)})`,
+      );
     const pool = m[1] as string;
     const weight = Number(m[2]);
-    if (!POOLS.includes(pool)) throw new UsageError(`--${flag}: unknown pool ${JSON.stringify(pool)} (use blue or green)`);
+    if (!POOLS.includes(pool))
+      throw new UsageError(`--${flag}: unknown pool ${JSON.stringify(pool)} (use blue or green)`);
     if (seen.has(pool)) throw new UsageError(`--${flag}: pool ${pool} is given twice`);
     if (weight > 100) throw new UsageError(`--${flag}: weight of ${pool} must be between 0 and 100`);
     seen.add(pool);
@@ -182,7 +190,9 @@ export function parseWeights(value: string, flag = 'weights'): Array<{ pool: Poo
 export function parseName(value: string | undefined, what: string): string {
   if (value === undefined || value === '') throw new UsageError(`missing ${what}`);
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(value) || value.length > 63)
-    throw new UsageError(`${what} ${JSON.stringify(value)} is not a valid name (lower-case letters, digits, dashes)`);
+    throw new UsageError(
+      `${what} ${JSON.stringify(value)} is not a valid name (lower-case letters, digits, dashes)`,
+    );
   return value;
 }
 
@@ -197,7 +207,9 @@ export function parseId(value: string | undefined, what = 'deployment id'): stri
 export function parsePositiveInt(value: string | undefined, flag: string, max = Number.MAX_SAFE_INTEGER) {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max)
-    throw new UsageError(`--${flag} must be a whole number between 1 and ${max} (got ${JSON.stringify(value)})`);
+    throw new UsageError(
+      `--${flag} must be a whole number between 1 and ${max} (got ${JSON.stringify(value)})`,
+    );
   return Number(value);
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ let t: Awaited<ReturnType<typeof buildTestApp>>;
 let server: string;
 let token: string;
 let home: string;
+/** Children still running when the file ends (a failed test) are stopped, never left behind. */
+const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   t = await buildTestApp();
@@ -31,6 +33,7 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'qubot-cli-home-'));
 });
 afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
   await t?.close();
   if (home) await rm(home, { recursive: true, force: true });
 });
@@ -60,19 +63,21 @@ function qubot(
       },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    children.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (process.env.CLI_DEBUG) console.log("STDOUT", d.toString());
       opts.onStdout?.(stdout);
     });
-    child.stderr.on("data", (d: Buffer) => {
-      if (process.env.CLI_DEBUG) console.log("STDERR", d.toString());
+    child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      children.delete(child);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(opts.stdin ?? '');
   });
 }
@@ -97,12 +102,26 @@ describe('[CLI] against the real API', () => {
   });
 
   it('registers a release (201), then again idempotently (200), then refuses another artifact (5)', async () => {
-    const args = ['release', 'create', '--version', '9.9.9', '--artifact', 'qubot-one/healthy', '--commit', 'abc123'];
+    const args = [
+      'release',
+      'create',
+      '--version',
+      '9.9.9',
+      '--artifact',
+      'qubot-one/healthy',
+      '--commit',
+      'abc123',
+    ];
     const first = await qubot([...args, '--json', '--changelog-file', '-'], { stdin: '- fixed things\n' });
     expect(first.code).toBe(ExitCode.Ok);
     expect(JSON.parse(first.stdout)).toMatchObject({
       created: true,
-      release: { version: '9.9.9', artifact: 'qubot-one/healthy', commit: 'abc123', changelog: '- fixed things\n' },
+      release: {
+        version: '9.9.9',
+        artifact: 'qubot-one/healthy',
+        commit: 'abc123',
+        changelog: '- fixed things\n',
+      },
     });
     const again = await qubot(args);
     expect(again.code).toBe(ExitCode.Ok);
@@ -146,7 +165,9 @@ describe('[CLI] against the real API', () => {
     const me = await qubot(['whoami', '--json'], { env });
     expect(JSON.parse(me.stdout)).toMatchObject({ username: 'viewer', role: 'viewer', kind: 'user' });
     // A viewer may read but not deploy: the session's CSRF token is sent and the refusal is exit 3.
-    const denied = await qubot(['deploy', 'development', '--version', '9.9.9', '--strategy', 'rolling'], { env });
+    const denied = await qubot(['deploy', 'development', '--version', '9.9.9', '--strategy', 'rolling'], {
+      env,
+    });
     expect(denied.code).toBe(ExitCode.Auth);
 
     const out = await qubot(['logout'], { env });
@@ -165,15 +186,28 @@ describe('[CLI] against the real API', () => {
     const started = new Promise<void>((r) => {
       sawStart = r;
     });
-    const waiting = qubot(['deploy', 'development', '--version', '9.9.9', '--strategy', 'rolling', '--wait', '--reason', 'cli test'], {
-      onStdout: (text) => {
-        const m = /deployment started: deployment ([0-9a-f-]{36})/.exec(text);
-        if (m && /^status: |— pending|— running/m.test(text)) {
-          deploymentId = m[1];
-          sawStart();
-        }
+    const waiting = qubot(
+      [
+        'deploy',
+        'development',
+        '--version',
+        '9.9.9',
+        '--strategy',
+        'rolling',
+        '--wait',
+        '--reason',
+        'cli test',
+      ],
+      {
+        onStdout: (text) => {
+          const m = /deployment started: deployment ([0-9a-f-]{36})/.exec(text);
+          if (m && /^status: |— pending|— running/m.test(text)) {
+            deploymentId = m[1];
+            sawStart();
+          }
+        },
       },
-    });
+    );
     await started;
     const clash = await qubot(['deploy', 'development', '--version', '9.9.9', '--strategy', 'rolling']);
     expect(clash.code).toBe(ExitCode.Conflict);
@@ -186,5 +220,45 @@ describe('[CLI] against the real API', () => {
 
     const history = await qubot(['deployments', '--env', 'development', '--json']);
     expect(JSON.parse(history.stdout).items[0]).toMatchObject({ id: deploymentId, status: 'aborted' });
+  });
+
+  it('status --watch waits for the next deployment in an environment and follows it to the end', async () => {
+    const headers = await t.as('release-manager');
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/apps/qubot-one/releases',
+      headers,
+      payload: { version: '9.9.8', artifact: 'qubot-one/healthy' },
+    });
+    let sawWaiting: () => void = () => {};
+    const waitingShown = new Promise<void>((r) => {
+      sawWaiting = r;
+    });
+    const watch = qubot(['status', 'staging', '--watch'], {
+      onStdout: (text) => {
+        if (text.includes('no deployment running in staging')) sawWaiting();
+      },
+    });
+    await waitingShown;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/apps/qubot-one/environments/staging/deployments',
+      headers,
+      payload: { version: '9.9.8', strategy: 'canary' },
+    });
+    expect(res.statusCode).toBe(202);
+    const id = res.json().id as string;
+    const abort = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/deployments/${id}/abort`,
+      headers,
+      payload: {},
+    });
+    expect(abort.statusCode).toBe(200);
+
+    const r = await watch;
+    expect(r.stdout).toContain(`deployment ${id}: deploy 9.9.8 to staging (canary)`);
+    expect(r.stdout).toMatch(/status: \w+ → aborted/);
+    expect(r.code).toBe(ExitCode.DeploymentFailed);
   });
 });

@@ -46,7 +46,10 @@ describe('[CLI] HTTP client', () => {
 
   it('turns the error envelope into a typed error with the request id', async () => {
     const { fn } = fakeFetch([
-      json(409, { error: { code: 'conflict', message: 'staging already has an active deployment' }, requestId: 'req-9' }),
+      json(409, {
+        error: { code: 'conflict', message: 'staging already has an active deployment' },
+        requestId: 'req-9',
+      }),
     ]);
     const client = createClient({ server: 'http://x', credential: null, idempotencyKey: 'k', fetch: fn });
     const err = await client.post('/x', {}).catch((e: unknown) => e);
@@ -77,33 +80,48 @@ describe('[CLI] HTTP client', () => {
   });
 
   it('does not retry client errors', async () => {
-    const { fn, calls } = fakeFetch([json(404, { error: { code: 'not_found', message: 'environment nope not found' }, requestId: 'r' })]);
+    const { fn, calls } = fakeFetch([
+      json(404, { error: { code: 'not_found', message: 'environment nope not found' }, requestId: 'r' }),
+    ]);
     const client = createClient({ server: 'http://x', credential: null, idempotencyKey: 'k', fetch: fn });
-    await expect(client.get('/apps/a/environments/nope')).rejects.toMatchObject({ exitCode: ExitCode.NotFound });
+    await expect(client.get('/apps/a/environments/nope')).rejects.toMatchObject({
+      exitCode: ExitCode.NotFound,
+    });
     expect(calls).toHaveLength(1);
   });
 
   it('reports a non-JSON success (wrong --server) instead of returning garbage', async () => {
-    const { fn } = fakeFetch([new Response('<html></html>', { status: 200, headers: { 'content-type': 'text/html' } })]);
+    const { fn } = fakeFetch([
+      new Response('<html></html>', { status: 200, headers: { 'content-type': 'text/html' } }),
+    ]);
     const client = createClient({ server: 'http://x', credential: null, idempotencyKey: 'k', fetch: fn });
     await expect(client.get('/apps')).rejects.toThrow(/did not answer with JSON/);
   });
 
   it('builds envelope-less errors from the status', () => {
-    expect(errorFromResponse(502, undefined, 'h1')).toMatchObject({ exitCode: ExitCode.Unavailable, requestId: 'h1' });
-    expect(errorFromResponse(418, 'teapot', null)).toMatchObject({ exitCode: ExitCode.Error, code: 'http_error' });
+    expect(errorFromResponse(502, undefined, 'h1')).toMatchObject({
+      exitCode: ExitCode.Unavailable,
+      requestId: 'h1',
+    });
+    expect(errorFromResponse(418, 'teapot', null)).toMatchObject({
+      exitCode: ExitCode.Error,
+      code: 'http_error',
+    });
   });
 
   it('sends the session cookie, and the CSRF token only on mutations', () => {
     const session = { kind: 'session', session: 's1', csrf: 'c1', username: 'alice' } as const;
     expect(authHeaders(session, 'GET')).toEqual({ cookie: 'qubot_session=s1; qubot_csrf=c1' });
-    expect(authHeaders(session, 'POST')).toEqual({ cookie: 'qubot_session=s1; qubot_csrf=c1', 'x-csrf-token': 'c1' });
+    expect(authHeaders(session, 'POST')).toEqual({
+      cookie: 'qubot_session=s1; qubot_csrf=c1',
+      'x-csrf-token': 'c1',
+    });
     expect(authHeaders(null, 'POST')).toEqual({});
   });
 
   it('encodes query parameters and drops empty ones', () => {
-    expect(buildUrl('http://x/base', '/deployments', { app: 'a b', env: undefined, status: '', limit: 5 })).toBe(
-      'http://x/base/api/v1/deployments?app=a+b&limit=5',
-    );
+    expect(
+      buildUrl('http://x/base', '/deployments', { app: 'a b', env: undefined, status: '', limit: 5 }),
+    ).toBe('http://x/base/api/v1/deployments?app=a+b&limit=5');
   });
 });

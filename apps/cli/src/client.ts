@@ -53,7 +53,9 @@ export function authHeaders(credential: Credential | null, method: string): Reco
 }
 
 function isEnvelope(value: unknown): value is ErrorEnvelope {
-  const error = (value as { error?: unknown } | null)?.error as { code?: unknown; message?: unknown } | undefined;
+  const error = (value as { error?: unknown } | null)?.error as
+    | { code?: unknown; message?: unknown }
+    | undefined;
   return typeof error?.code === 'string' && typeof error.message === 'string';
 }
 
@@ -73,7 +75,9 @@ export function errorFromResponse(status: number, body: unknown, headerRequestId
   return new ApiError({
     status,
     code: unavailable ? 'unavailable' : 'http_error',
-    message: unavailable ? `the server is unavailable (HTTP ${status})` : `request failed with HTTP ${status}`,
+    message: unavailable
+      ? `the server is unavailable (HTTP ${status})`
+      : `request failed with HTTP ${status}`,
     requestId: headerRequestId,
   });
 }

@@ -40,7 +40,13 @@ export class ApiError extends CliError {
   readonly code: string;
   readonly details: unknown;
   readonly requestId: string | null;
-  constructor(init: { status: number; code: string; message: string; details?: unknown; requestId?: string | null }) {
+  constructor(init: {
+    status: number;
+    code: string;
+    message: string;
+    details?: unknown;
+    requestId?: string | null;
+  }) {
     super(init.message, exitCodeForHttp(init.status, init.code));
     this.status = init.status;
     this.code = init.code;

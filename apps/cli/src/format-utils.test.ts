@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { deployment, environment } from './test-fixtures.ts';
 import {
   COLORS,
   deploymentsTable,
@@ -11,13 +10,17 @@ import {
   table,
   visibleLength,
 } from './format-utils.ts';
+import { deployment, environment } from './test-fixtures.ts';
 
 describe('[CLI] output formatting', () => {
   it('aligns table columns, ignoring colour escapes', () => {
-    const text = table(['A', 'LONGER'], [
-      ['xyz', '1'],
-      [COLORS.red('q'), '2'],
-    ]);
+    const text = table(
+      ['A', 'LONGER'],
+      [
+        ['xyz', '1'],
+        [COLORS.red('q'), '2'],
+      ],
+    );
     expect(text.split('\n')).toEqual(['A    LONGER', 'xyz  1', '\u001b[31mq\u001b[39m    2']);
     expect(visibleLength(COLORS.red('q'))).toBe(1);
   });
@@ -58,7 +61,9 @@ describe('[CLI] output formatting', () => {
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^ENVIRONMENT\s+LIVE\s+COLOUR\s+TRAFFIC\s+HEALTH\s+ACTIVE DEPLOYMENT$/);
     expect(lines[1]).toMatch(/^staging\s+1\.2\.2\s+blue\s+blue 1\.2\.2 100%\s+1\/1 healthy\s+-$/);
-    expect(lines[2]).toMatch(/^production \(protected\)\s+-\s+-\s+-\s+-\s+canary 1\.2\.3 paused \(waiting for advance\)$/);
+    expect(lines[2]).toMatch(
+      /^production \(protected\)\s+-\s+-\s+-\s+-\s+canary 1\.2\.3 paused \(waiting for advance\)$/,
+    );
   });
 
   it('lists deployments with the version change and waiting reason', () => {

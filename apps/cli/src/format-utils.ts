@@ -27,7 +27,9 @@ export const visibleLength = (s: string) => s.replace(ANSI, '').length;
 
 /** Left-aligned columns separated by two spaces; the header row first. */
 export function table(headers: string[], rows: string[][], style: Style = PLAIN): string {
-  const widths = headers.map((h, i) => Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))));
+  const widths = headers.map((h, i) =>
+    Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))),
+  );
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visibleLength(c))))
@@ -157,8 +159,12 @@ export function environmentDetail(e: Environment, style: Style = PLAIN): string 
     `  instances: ${formatHealth(e)}`,
   ];
   for (const i of e.instances)
-    lines.push(`    ${i.pool} ${i.version} :${i.port} ${i.status}${i.healthy ? '' : style.red(' (unhealthy)')}`);
-  lines.push(`  active deployment: ${formatActive(e)}${e.activeDeployment ? ` [${e.activeDeployment.id}]` : ''}`);
+    lines.push(
+      `    ${i.pool} ${i.version} :${i.port} ${i.status}${i.healthy ? '' : style.red(' (unhealthy)')}`,
+    );
+  lines.push(
+    `  active deployment: ${formatActive(e)}${e.activeDeployment ? ` [${e.activeDeployment.id}]` : ''}`,
+  );
   return lines.join('\n');
 }
 

@@ -74,6 +74,8 @@ export function findCommand(commands: Command[], words: string[]): Command | und
 export function suggest(commands: Command[], words: string[]): string[] {
   const first = words[0] ?? '';
   return commands
-    .filter((c) => c.name[0] === first || (first.length >= 3 && c.name.join(' ').startsWith(first.slice(0, 3))))
+    .filter(
+      (c) => c.name[0] === first || (first.length >= 3 && c.name.join(' ').startsWith(first.slice(0, 3))),
+    )
     .map((c) => c.name.join(' '));
 }

@@ -15,23 +15,37 @@ beforeAll(async () => {
 
 /** Runs the CLI in-process with captured output; none of these cases reach a server. */
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  stdout.on('data', (d: Buffer) => chunks.stdout.push(d));
+  stderr.on('data', (d: Buffer) => chunks.stderr.push(d));
   const code = await run(argv, {
-    stdout: Object.assign(new PassThrough(), { write: (s: string) => ((stdout += s), true) }),
-    stderr: Object.assign(new PassThrough(), { write: (s: string) => ((stderr += s), true) }),
+    stdout,
+    stderr,
     stdin: new PassThrough(),
     // An unreachable server: any request would fail with 7, which these tests would notice.
     env: { HOME: '/nonexistent', QUBOT_SERVER: `http://127.0.0.1:${closedPort}`, QUBOT_RETRIES: '0', ...env },
   });
-  return { code, stdout, stderr };
+  return {
+    code,
+    stdout: Buffer.concat(chunks.stdout).toString(),
+    stderr: Buffer.concat(chunks.stderr).toString(),
+  };
 }
 
 describe('[CLI] commands and usage errors', () => {
   it('prints the command list and the exit codes', async () => {
     const { code, stdout } = await cli(['help']);
     expect(code).toBe(ExitCode.Ok);
-    for (const c of ['release create', 'deploy <env>', 'promote <env>', 'rollback <env>', 'traffic <env>', 'status [<env>]'])
+    for (const c of [
+      'release create',
+      'deploy <env>',
+      'promote <env>',
+      'rollback <env>',
+      'traffic <env>',
+      'status [<env>]',
+    ])
       expect(stdout).toContain(c);
     expect(stdout).toContain('6  with --wait');
   });
@@ -58,14 +72,23 @@ describe('[CLI] commands and usage errors', () => {
     [['deploy', 'staging', '--version', '1.0.0', '--strategy', 'yolo'], '--strategy must be one of'],
     [['deploy', '--version', '1.0.0', '--strategy', 'canary'], 'missing <env>'],
     [['deploy', 'staging', 'extra', '--version', '1', '--strategy', 'canary'], 'unexpected argument "extra"'],
-    [['deploy', 'staging', '--version', '1', '--strategy', 'canary', '--timeout', '5'], '--timeout only applies with --wait'],
+    [
+      ['deploy', 'staging', '--version', '1', '--strategy', 'canary', '--timeout', '5'],
+      '--timeout only applies with --wait',
+    ],
     [['deploy', 'staging', '--bogus'], "Unknown option '--bogus'"],
     [['traffic', 'staging'], 'missing --color blue|green or --weights'],
     [['traffic', 'staging', '--color', 'blue', '--weights', 'blue=100'], 'either --color or --weights'],
     [['traffic', 'staging', '--color', 'purple'], '--color must be blue or green'],
     [['release', 'create', '--version', '1.0.0'], 'missing required flag --artifact'],
-    [['release', 'create', '--version', '1.0.0', '--artifact', 'rm -rf /'], '--artifact "rm -rf /" is not a valid'],
-    [['release', 'create', '--version', '1', '--artifact', 'a', '--changelog-file', '/nonexistent/x'], '--changelog-file'],
+    [
+      ['release', 'create', '--version', '1.0.0', '--artifact', 'rm -rf /'],
+      '--artifact "rm -rf /" is not a valid',
+    ],
+    [
+      ['release', 'create', '--version', '1', '--artifact', 'a', '--changelog-file', '/nonexistent/x'],
+      '--changelog-file',
+    ],
     [['promote', 'production', '--override'], '--override needs --reason'],
     [['deployment', 'pause', 'not-an-id'], 'not a valid id'],
     [['deployments', '--status', 'done'], '--status must be one of'],

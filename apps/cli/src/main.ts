@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { GLOBAL_OPTIONS, type OptionSpecs, parseCommandArgs, parseServer, splitCommand, str } from './args-utils.ts';
+import {
+  GLOBAL_OPTIONS,
+  type OptionSpecs,
+  parseCommandArgs,
+  parseServer,
+  splitCommand,
+  str,
+} from './args-utils.ts';
 import { createClient } from './client.ts';
 import type { Context, Io } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
@@ -19,7 +26,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const words = first.positionals;
     if (words[0] === 'help' || (words.length === 0 && first.values.help === true)) {
       const cmd = findCommand(COMMANDS, words.slice(1));
-      if (words.length > 1 && !cmd) throw new UsageError(`unknown command "${words.slice(1).join(' ')}"; run qubot help`);
+      if (words.length > 1 && !cmd)
+        throw new UsageError(`unknown command "${words.slice(1).join(' ')}"; run qubot help`);
       io.stdout.write(`${cmd ? commandHelp(cmd) : mainHelp(COMMANDS)}\n`);
       return ExitCode.Ok;
     }
@@ -58,9 +66,13 @@ async function buildContext(
   const config = await loadConfig(path);
   const flagServer = str(parsed.values, 'server');
   const given = flagServer ?? (env.QUBOT_SERVER || undefined);
-  const server = parseServer(given ?? config.server ?? DEFAULT_SERVER, flagServer !== undefined ? 'server' : 'server (QUBOT_SERVER)');
+  const server = parseServer(
+    given ?? config.server ?? DEFAULT_SERVER,
+    flagServer !== undefined ? 'server' : 'server (QUBOT_SERVER)',
+  );
   const app = str(parsed.values, 'app') ?? (env.QUBOT_APP || DEFAULT_APP);
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(app)) throw new UsageError(`--app ${JSON.stringify(app)} is not a valid application name`);
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(app))
+    throw new UsageError(`--app ${JSON.stringify(app)} is not a valid application name`);
 
   let credential: Credential | null = null;
   let credentialSource: Context['credentialSource'] = null;
@@ -112,7 +124,12 @@ function report(err: unknown, out: Output): number {
   if (out.json) {
     const error =
       err instanceof ApiError
-        ? { code: err.code, message, status: err.status, ...(err.details === undefined ? {} : { details: err.details }) }
+        ? {
+            code: err.code,
+            message,
+            status: err.status,
+            ...(err.details === undefined ? {} : { details: err.details }),
+          }
         : { code: exitCode === ExitCode.Usage ? 'usage' : 'error', message };
     out.stdout.write(
       `${JSON.stringify({ error, requestId: err instanceof ApiError ? err.requestId : null, exitCode }, null, 2)}\n`,

@@ -62,7 +62,11 @@ describe('[CLI] watch output', () => {
   });
 
   it('parses the server messages of docs/events.md and ignores the rest', () => {
-    expect(parseServerMessage('{"type":"event","seq":5,"prev":4,"event":"deployment.updated","topics":[],"data":{"id":"d"},"at":"x"}')).toEqual({
+    expect(
+      parseServerMessage(
+        '{"type":"event","seq":5,"prev":4,"event":"deployment.updated","topics":[],"data":{"id":"d"},"at":"x"}',
+      ),
+    ).toEqual({
       kind: 'event',
       seq: 5,
       event: 'deployment.updated',
@@ -73,7 +77,9 @@ describe('[CLI] watch output', () => {
       lastSeq: 9,
     });
     expect(parseServerMessage('{"type":"heartbeat","seq":3}')).toEqual({ kind: 'heartbeat', seq: 3 });
-    expect(parseServerMessage('{"type":"error","code":"forbidden","message":"no","field":"topics[0]"}')).toEqual({
+    expect(
+      parseServerMessage('{"type":"error","code":"forbidden","message":"no","field":"topics[0]"}'),
+    ).toEqual({
       kind: 'error',
       code: 'forbidden',
       message: 'no',
@@ -92,7 +98,9 @@ describe('[CLI] watch output', () => {
 
   it('derives the websocket URL and backs off up to 10 s', () => {
     expect(eventsUrl('http://127.0.0.1:8080')).toBe('ws://127.0.0.1:8080/api/v1/events');
-    expect(eventsUrl('https://deploy.example.com/qubot')).toBe('wss://deploy.example.com/qubot/api/v1/events');
+    expect(eventsUrl('https://deploy.example.com/qubot')).toBe(
+      'wss://deploy.example.com/qubot/api/v1/events',
+    );
     expect([0, 1, 2, 10].map(backoff)).toEqual([500, 1000, 2000, 10_000]);
   });
 });

@@ -15,10 +15,13 @@ export function deploymentChanges(prev: Deployment | null, next: Deployment, sty
     for (const step of next.steps) {
       const old = before.get(step.position);
       if (!old && step.status === 'pending') continue;
-      if (!old || old.status !== step.status || old.message !== step.message) lines.push(stepLine(step, style));
+      if (!old || old.status !== step.status || old.message !== step.message)
+        lines.push(stepLine(step, style));
     }
     if (prev.status !== next.status || prev.waitingFor !== next.waitingFor)
-      lines.push(`status: ${statusColor(prev.status, style)} → ${statusColor(next.status, style)}${waiting(next)}`);
+      lines.push(
+        `status: ${statusColor(prev.status, style)} → ${statusColor(next.status, style)}${waiting(next)}`,
+      );
   }
   if (next.error && next.error !== prev?.error) lines.push(`error: ${style.red(next.error)}`);
   return lines;
@@ -54,7 +57,8 @@ export function parseServerMessage(text: string): ParsedMessage {
   if (typeof msg !== 'object' || msg === null) return { kind: 'other' };
   if (msg.type === 'event' && typeof msg.seq === 'number' && typeof msg.event === 'string')
     return { kind: 'event', seq: msg.seq, event: msg.event, data: msg.data };
-  if (msg.type === 'subscribed' && typeof msg.lastSeq === 'number') return { kind: 'subscribed', lastSeq: msg.lastSeq };
+  if (msg.type === 'subscribed' && typeof msg.lastSeq === 'number')
+    return { kind: 'subscribed', lastSeq: msg.lastSeq };
   if (msg.type === 'heartbeat' && typeof msg.seq === 'number') return { kind: 'heartbeat', seq: msg.seq };
   if (msg.type === 'error')
     return {

@@ -42,7 +42,15 @@ async function fakeStream(
 }
 
 const event = (seq: number, data: unknown) =>
-  JSON.stringify({ type: 'event', seq, prev: seq - 1, event: 'deployment.updated', topics: [], data, at: 'now' });
+  JSON.stringify({
+    type: 'event',
+    seq,
+    prev: seq - 1,
+    event: 'deployment.updated',
+    topics: [],
+    data,
+    at: 'now',
+  });
 
 describe('[CLI] following a deployment over the event stream', () => {
   it('prints each change, resumes after a dropped connection with since, and ends at a terminal status', async () => {
@@ -50,7 +58,10 @@ describe('[CLI] following a deployment over the event stream', () => {
     const switched = deployment({
       steps: running.steps.map((s) => (s.position === 1 ? { ...s, status: 'succeeded' } : s)),
     });
-    const done = deployment({ status: 'succeeded', steps: switched.steps.map((s) => ({ ...s, status: 'succeeded' })) });
+    const done = deployment({
+      status: 'succeeded',
+      steps: switched.steps.map((s) => ({ ...s, status: 'succeeded' })),
+    });
     const stream = await fakeStream([
       (ws) => {
         ws.send(JSON.stringify({ type: 'subscribed', topics: [], since: null, lastSeq: 10 }));
@@ -114,7 +125,15 @@ describe('[CLI] following a deployment over the event stream', () => {
 
   it('exits 4 when the server does not know the topic', async () => {
     const stream = await fakeStream([
-      (ws) => ws.send(JSON.stringify({ type: 'error', code: 'unknown_topic', message: 'unknown topic x', field: 'topics[0]' })),
+      (ws) =>
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: 'unknown_topic',
+            message: 'unknown topic x',
+            field: 'topics[0]',
+          }),
+        ),
     ]);
     await expect(
       followDeployment({

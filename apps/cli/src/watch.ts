@@ -41,12 +41,18 @@ export function watchStream(opts: StreamOptions): Promise<void> {
     let finished = false;
     let socket: WebSocket | null = null;
     let timers: NodeJS.Timeout[] = [];
+    let ping: NodeJS.Timeout | null = null;
+    let silence: NodeJS.Timeout | null = null;
     let synced = false;
     let downSince: number | null = null;
 
     const clear = () => {
       for (const t of timers) clearTimeout(t);
       timers = [];
+      if (ping) clearInterval(ping);
+      if (silence) clearTimeout(silence);
+      ping = null;
+      silence = null;
     };
     const finish = (err?: unknown) => {
       if (finished) return;
@@ -115,21 +121,24 @@ export function watchStream(opts: StreamOptions): Promise<void> {
         handshakeTimeout: 15_000,
       });
       socket = ws;
-      let silence: NodeJS.Timeout | null = null;
+      // The socket keeps the process alive; these timers must not, or a finished watch would hang.
       const alive = () => {
         if (silence) clearTimeout(silence);
-        silence = setTimeout(() => {
-          ws.terminate();
-        }, silenceMs);
-        timers.push(silence);
+        silence = setTimeout(() => ws.terminate(), silenceMs).unref();
       };
       ws.on('open', () => {
         alive();
-        ws.send(JSON.stringify({ type: 'subscribe', topics: opts.topics, ...(lastSeq !== undefined ? { since: lastSeq } : {}) }));
-        const ping = setInterval(() => {
+        ws.send(
+          JSON.stringify({
+            type: 'subscribe',
+            topics: opts.topics,
+            ...(lastSeq !== undefined ? { since: lastSeq } : {}),
+          }),
+        );
+        if (ping) clearInterval(ping);
+        ping = setInterval(() => {
           if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}');
-        }, silenceMs / 3);
-        ws.once('close', () => clearInterval(ping));
+        }, silenceMs / 3).unref();
       });
       ws.on('message', (raw) => {
         alive();
@@ -169,13 +178,21 @@ export function watchStream(opts: StreamOptions): Promise<void> {
         const status = res.statusCode ?? 0;
         res.resume();
         if (status === 401 || status === 403)
-          finish(new CliError(`event stream refused the credentials (HTTP ${status}); run qubot login`, ExitCode.Auth));
+          finish(
+            new CliError(
+              `event stream refused the credentials (HTTP ${status}); run qubot login`,
+              ExitCode.Auth,
+            ),
+          );
         else scheduleReconnect(`HTTP ${status} on upgrade`);
       });
       ws.on('close', (code, reason) => {
         if (code === CLOSE_UNAUTHENTICATED)
           return finish(
-            new CliError(`event stream: ${reason.toString() || 'not authenticated'}; run qubot login`, ExitCode.Auth),
+            new CliError(
+              `event stream: ${reason.toString() || 'not authenticated'}; run qubot login`,
+              ExitCode.Auth,
+            ),
           );
         scheduleReconnect(`closed with ${code}`);
       });

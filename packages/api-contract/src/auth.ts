@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Name, NullableTimestamp, Reason, strict, Timestamp } from './common';
+import { Name, NullableTimestamp, strict, Timestamp } from './common';
 
 export const RoleName = Type.Union([
   Type.Literal('viewer'),
@@ -170,11 +170,3 @@ export const CreateFreezeWindowBody = Type.Object(
   strict,
 );
 export type CreateFreezeWindowBody = Type.Static<typeof CreateFreezeWindowBody>;
-
-/** What a deploy/promote/rollback body may add to go through a freeze window (admins only). */
-export const FreezeOverride = {
-  overrideFreeze: Type.Optional(
-    Type.Boolean({ description: 'Admin only, with a reason: deploy despite a freeze window' }),
-  ),
-  reason: Type.Optional(Reason),
-};

@@ -26,6 +26,8 @@ export type Permission =
   | 'traffic'
   | 'rollback'
   | 'approve'
+  /** Change an environment's configuration; on a protected environment: release-manager. */
+  | 'config.write'
   | 'freeze.manage'
   | 'freeze.override'
   | 'settings.manage'
@@ -52,6 +54,7 @@ export const MIN_ROLE: Record<Permission, RoleName> = {
   traffic: 'release-manager',
   rollback: 'release-manager',
   approve: 'release-manager',
+  'config.write': 'deployer',
   'freeze.manage': 'release-manager',
   'freeze.override': 'admin',
   'settings.manage': 'admin',
@@ -65,6 +68,7 @@ export const MIN_ROLE: Record<Permission, RoleName> = {
 const PROTECTED_MIN: Partial<Record<Permission, RoleName>> = {
   deploy: 'release-manager',
   'deployment.control': 'release-manager',
+  'config.write': 'release-manager',
 };
 
 /**
@@ -91,6 +95,7 @@ const PHRASE: Record<Permission, string> = {
   traffic: 'switch traffic',
   rollback: 'roll back',
   approve: 'approve deployments',
+  'config.write': 'change the configuration',
   'freeze.manage': 'manage freeze windows',
   'freeze.override': 'override a freeze window',
   'settings.manage': 'change settings',

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { createSecretBox, loadSecretKey } from '../lib/secret-box.ts';
 import { type AuditService, createAuditService } from '../services/audit-service.ts';
 import { type AuthOptions, type AuthService, createAuthService } from '../services/auth-service.ts';
 import { type CatalogService, createCatalogService } from '../services/catalog-service.ts';
+import { type ConfigService, createConfigService } from '../services/config-service.ts';
 import {
   createDeploymentCommandService,
   type DeploymentCommandService,
@@ -31,6 +33,13 @@ export interface Services {
   traffic: TrafficService;
   rollback: RollbackService;
   idempotency: IdempotencyService;
+  config: ConfigService;
+}
+
+export interface SecretOptions {
+  /** 32-byte key for configuration secrets; default: QUBOT_SECRET_KEY, else `<dataDir>/secret.key`. */
+  key?: Buffer | undefined;
+  dataDir: string;
 }
 
 declare module 'fastify' {
@@ -40,7 +49,7 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async (app: FastifyInstance, opts: { auth?: Partial<AuthOptions> | undefined }) => {
+  async (app: FastifyInstance, opts: { auth?: Partial<AuthOptions> | undefined; secrets: SecretOptions }) => {
     const { repos, db } = app;
     const catalog = createCatalogService({
       applications: repos.applications,
@@ -68,6 +77,13 @@ export default fp(
       traffic: createTrafficService({ db, catalog, commands: deploymentCommands, orchestrator }),
       rollback: createRollbackService({ db, catalog, commands: deploymentCommands }),
       idempotency: createIdempotencyService({ db }),
+      config: createConfigService({
+        db,
+        catalog,
+        secrets: createSecretBox(
+          opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
+        ),
+      }),
     });
   },
   { name: 'services', dependencies: ['database'] },

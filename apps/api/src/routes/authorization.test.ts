@@ -6,8 +6,30 @@ import { ROLES, roleAtLeast } from '../lib/permissions.ts';
 import { COVERED_OUTSIDE_API, ROUTE_RULES, type RouteRule, sampleUrl } from './route-rules.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
+// A real deployment for /deployments/:id/* routes: services may look the
+// deployment up before checking the role its environment needs.
+let deploymentId: string;
 beforeAll(async () => {
   t = await buildTestApp();
+  const app = await t.db.prisma.application.findUniqueOrThrow({ where: { name: 'qubot-one' } });
+  const env = await t.db.prisma.environment.findFirstOrThrow({
+    where: { applicationId: app.id, name: 'development' },
+  });
+  const rel = await t.db.prisma.release.findFirstOrThrow({
+    where: { applicationId: app.id, version: '1.1.0' },
+  });
+  const dep = await t.db.prisma.deployment.create({
+    data: {
+      applicationId: app.id,
+      environmentId: env.id,
+      releaseId: rel.id,
+      strategy: 'canary',
+      status: 'paused',
+      waitingFor: 'approval',
+      actor: 'someone-else',
+    },
+  });
+  deploymentId = dep.id;
 });
 afterAll(async () => {
   await t.close();
@@ -41,7 +63,7 @@ describe('[security] authorization matrix', () => {
       const call = (headers: Record<string, string>) =>
         t.app.inject({
           method: method as 'GET',
-          url: rule.url ?? sampleUrl(pattern),
+          url: rule.url ?? sampleUrl(pattern.replace('/deployments/:id', `/deployments/${deploymentId}`)),
           headers,
           ...(rule.body !== undefined ? { payload: rule.body as object } : {}),
         });

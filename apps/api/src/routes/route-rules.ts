@@ -73,9 +73,54 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
     body: { version: '9.9.9', artifact: 'qubot-one/healthy' },
   },
 
+  // Configuration (docs/configuration.md): read → viewer; write → deployer, release-manager on
+  // protected environments (the sample environment is unprotected; config-router.test.ts covers
+  // production).
+  'GET /api/v1/apps/:app/environments/:env/config': 'viewer',
+  'PUT /api/v1/apps/:app/environments/:env/config': {
+    min: 'deployer',
+    body: { entries: [{ key: 'MATRIX', value: 'authorization' }], comment: 'authorization matrix' },
+  },
+  'GET /api/v1/apps/:app/environments/:env/config/versions': 'viewer',
+  'GET /api/v1/apps/:app/environments/:env/config/versions/:version': {
+    min: 'viewer',
+    url: '/api/v1/apps/qubot-one/environments/development/config/versions/0',
+  },
+  'GET /api/v1/apps/:app/environments/:env/config/diff': {
+    min: 'viewer',
+    url: '/api/v1/apps/qubot-one/environments/development/config/diff?from=0&to=0',
+  },
+  'GET /api/v1/apps/:app/config/diff': {
+    min: 'viewer',
+    url: '/api/v1/apps/qubot-one/config/diff?from=staging&to=production',
+  },
+  'GET /api/v1/apps/:app/environments/:env/promotion-preview': {
+    min: 'viewer',
+    url: '/api/v1/apps/qubot-one/environments/staging/promotion-preview',
+  },
+
   // Deployments (read side).
   'GET /api/v1/deployments': 'viewer',
   'GET /api/v1/deployments/:id': 'viewer',
+
+  // Deployments (write side; orchestrator). On the unprotected sample environment
+  // deployers may deploy and control; protected environments need release-manager
+  // (checked in the services and in their own tests).
+  'POST /api/v1/apps/:app/environments/:env/deployments': {
+    min: 'deployer',
+    body: { version: '1.0.0', strategy: 'rolling', reason: 'authorization matrix' },
+  },
+  'POST /api/v1/deployments/:id/pause': { min: 'deployer', body: {} },
+  'POST /api/v1/deployments/:id/resume': { min: 'deployer', body: {} },
+  'POST /api/v1/deployments/:id/abort': { min: 'deployer', body: {} },
+  'POST /api/v1/deployments/:id/advance': { min: 'deployer', body: {} },
+  'POST /api/v1/deployments/:id/approve': { min: 'release-manager', body: {} },
+  'POST /api/v1/apps/:app/environments/:env/promote': { min: 'release-manager', body: {} },
+  'POST /api/v1/apps/:app/environments/:env/traffic': {
+    min: 'release-manager',
+    body: { activeColor: 'blue' },
+  },
+  'POST /api/v1/apps/:app/environments/:env/rollback': { min: 'release-manager', body: {} },
 
   // Live events (websocket; a plain GET still authenticates first).
   'GET /api/v1/events': 'viewer',

@@ -37,11 +37,16 @@ export const login: Command = {
     password: {
       type: 'string',
       value: 'PASSWORD',
-      description: 'Password (prompted when omitted; visible to other local users — prefer the prompt or --password-stdin)',
+      description:
+        'Password (prompted when omitted; visible to other local users — prefer the prompt or --password-stdin)',
     },
     'password-stdin': { type: 'boolean', description: 'Read the password from stdin' },
   },
-  examples: ['qubot login', 'qubot login --server https://deploy.example.com -u alice', 'echo "$PW" | qubot login -u ci --password-stdin'],
+  examples: [
+    'qubot login',
+    'qubot login --server https://deploy.example.com -u alice',
+    'echo "$PW" | qubot login -u ci --password-stdin',
+  ],
   details:
     'The session is stored in ~/.config/qubot/config.json (mode 600), per server. CI should use an API token instead: qubot token set, or QUBOT_TOKEN.',
   async run(ctx) {
@@ -65,14 +70,19 @@ export const login: Command = {
     if (!password) throw new UsageError('the password is empty');
 
     // Signing in must not carry an old credential along.
-    const anonymous = createClient({ server: ctx.server, credential: null, idempotencyKey: ctx.idempotencyKey });
+    const anonymous = createClient({
+      server: ctx.server,
+      credential: null,
+      idempotencyKey: ctx.idempotencyKey,
+    });
     const res = await anonymous.request<Me & { csrfToken: string }>('POST', '/auth/login', {
       body: { username, password },
     });
     const cookies = res.headers.getSetCookie();
     const session = cookieValue(cookies, SESSION_COOKIE);
     const csrf = cookieValue(cookies, CSRF_COOKIE) ?? res.data.csrfToken;
-    if (!session || !csrf) throw new CliError('the server signed in but sent no session cookie', ExitCode.Error);
+    if (!session || !csrf)
+      throw new CliError('the server signed in but sent no session cookie', ExitCode.Error);
     await store(ctx, { kind: 'session', session, csrf, username: res.data.username });
     const me: Me = {
       username: res.data.username,
@@ -82,7 +92,9 @@ export const login: Command = {
     };
     ctx.out.result(me, () => `${describeMe(me)} at ${ctx.server}`);
     if (me.mustChangePassword)
-      ctx.out.warn('this account must change its password before it can do anything else; use the web dashboard');
+      ctx.out.warn(
+        'this account must change its password before it can do anything else; use the web dashboard',
+      );
     if (ctx.credentialSource === 'env')
       ctx.out.warn('QUBOT_TOKEN is set and takes precedence over the stored session');
     return ExitCode.Ok;
@@ -105,7 +117,8 @@ export const logout: Command = {
         await ctx.client.request('POST', '/auth/logout', { body: {}, credential: stored });
       } catch (err) {
         // An expired session is as good as ended; anything else is worth a note, not a failure.
-        if (!(err instanceof ApiError && err.status === 401)) ctx.out.warn(`could not end the session on the server: ${(err as Error).message}`);
+        if (!(err instanceof ApiError && err.status === 401))
+          ctx.out.warn(`could not end the session on the server: ${(err as Error).message}`);
       }
     }
     const { [ctx.server]: _removed, ...rest } = ctx.config.credentials;
@@ -126,7 +139,8 @@ export const whoami: Command = {
   options: {},
   examples: ['qubot whoami', 'QUBOT_TOKEN=qbt_… qubot whoami --json'],
   async run(ctx) {
-    if (!ctx.credential) throw new CliError('not signed in: run qubot login, or set QUBOT_TOKEN', ExitCode.Auth);
+    if (!ctx.credential)
+      throw new CliError('not signed in: run qubot login, or set QUBOT_TOKEN', ExitCode.Auth);
     const me = await ctx.client.get<Me>('/auth/me');
     ctx.out.result(me, () => `${describeMe(me)} at ${ctx.server}`);
     return ExitCode.Ok;
@@ -153,7 +167,8 @@ export const tokenSet: Command = {
     const me = await check.get<Me>('/auth/me');
     await store(ctx, credential);
     ctx.out.result(me, () => `stored the token for ${ctx.server}: ${describeMe(me)}`);
-    if (ctx.credentialSource === 'env') ctx.out.warn('QUBOT_TOKEN is set and takes precedence over the stored token');
+    if (ctx.credentialSource === 'env')
+      ctx.out.warn('QUBOT_TOKEN is set and takes precedence over the stored token');
     return ExitCode.Ok;
   },
 };

@@ -74,9 +74,10 @@ export const status: Command = {
         ? await ctx.client.get<Deployment>(`/deployments/${env.activeDeployment.id}`)
         : null;
       ctx.out.result({ environment: env, activeDeployment: active }, () =>
-        [environmentDetail(env, ctx.out.style), ...(active ? ['', deploymentDetail(active, ctx.out.style)] : [])].join(
-          '\n',
-        ),
+        [
+          environmentDetail(env, ctx.out.style),
+          ...(active ? ['', deploymentDetail(active, ctx.out.style)] : []),
+        ].join('\n'),
       );
       return ExitCode.Ok;
     }
@@ -100,7 +101,8 @@ async function watchStatus(ctx: Context, envName: string | undefined): Promise<n
   let announcedWaiting = false;
 
   const inScope = (environment: string) => envName === undefined || environment === envName;
-  const allDone = () => followed.size > 0 && [...followed.values()].every((d) => d !== null && isTerminal(d.status));
+  const allDone = () =>
+    followed.size > 0 && [...followed.values()].every((d) => d !== null && isTerminal(d.status));
 
   const onDeployment = (d: Deployment): boolean => {
     if (!inScope(d.environment)) return false;
@@ -139,7 +141,9 @@ async function watchStatus(ctx: Context, envName: string | undefined): Promise<n
     }
     if (followed.size === 0 && !announcedWaiting) {
       announcedWaiting = true;
-      out.info(`no deployment running${envName ? ` in ${envName}` : ''}; waiting for the next one (Ctrl-C to stop)`);
+      out.info(
+        `no deployment running${envName ? ` in ${envName}` : ''}; waiting for the next one (Ctrl-C to stop)`,
+      );
     }
     return done || allDone();
   };

@@ -1,7 +1,7 @@
 import type { Deployment, Environment, List } from '@qubot/api-contract';
 import {
-  type OptionSpecs,
   list,
+  type OptionSpecs,
   parseColor,
   parseId,
   parseName,
@@ -25,7 +25,8 @@ const OPTION = {
     type: 'string',
     multiple: true,
     value: 'KEY=VALUE',
-    description: 'Strategy option; JSON values are parsed (steps=[10,50,100], autoSwitch=false)',
+    description:
+      'Strategy option; JSON values are parsed (steps=[10,50,100], autoSwitch=false, maxSurge=25%)',
   },
 } as const satisfies OptionSpecs;
 
@@ -58,7 +59,7 @@ export const deploy: Command = {
   },
   examples: [
     'qubot deploy development --version 1.2.3 --strategy blue-green --wait',
-    'qubot deploy staging --version 1.2.3 --strategy canary --option steps=[10,25,50,100] --option holdSeconds=60',
+    'qubot deploy staging --version 1.2.3 --strategy canary --option steps=[10,25,50,100] --option stepDurationSeconds=60',
     'qubot deploy production --version 1.2.3 --strategy rolling --option maxSurge=1 --reason "CHG-42"',
   ],
   details: 'Exit 5 when the environment already has an active deployment.',
@@ -81,7 +82,11 @@ export const promote: Command = {
   summary: 'Deploy to <env> the release live in the environment before it',
   args: '<env>',
   options: {
-    strategy: { type: 'string', value: 'S', description: 'blue-green | rolling | canary (default: the environment’s)' },
+    strategy: {
+      type: 'string',
+      value: 'S',
+      description: 'blue-green | rolling | canary (default: the environment’s)',
+    },
     ...OPTION,
     override: {
       type: 'boolean',
@@ -90,8 +95,12 @@ export const promote: Command = {
     ...REASON,
     ...WAIT,
   },
-  examples: ['qubot promote staging --wait', 'qubot promote production --strategy canary --reason "release 1.2.3"'],
-  details: 'Exit 5 when promotion is not allowed (e.g. the release has not succeeded in the previous environment).',
+  examples: [
+    'qubot promote staging --wait',
+    'qubot promote production --strategy canary --reason "release 1.2.3"',
+  ],
+  details:
+    'Exit 5 when promotion is not allowed (e.g. the release has not succeeded in the previous environment).',
   async run(ctx) {
     const env = envArg(ctx);
     const wait = waitSettings(ctx);
@@ -113,11 +122,18 @@ export const rollback: Command = {
   summary: 'Roll <env> back to the previous successful release (or --version)',
   args: '<env>',
   options: {
-    version: { type: 'string', value: 'V', description: 'Release to go back to (default: the previous successful one)' },
+    version: {
+      type: 'string',
+      value: 'V',
+      description: 'Release to go back to (default: the previous successful one)',
+    },
     ...REASON,
     ...WAIT,
   },
-  examples: ['qubot rollback production --reason "errors after 1.2.3" --wait', 'qubot rollback staging --version 1.2.1'],
+  examples: [
+    'qubot rollback production --reason "errors after 1.2.3" --wait',
+    'qubot rollback staging --version 1.2.1',
+  ],
   async run(ctx) {
     const env = envArg(ctx);
     const wait = waitSettings(ctx);
@@ -132,7 +148,8 @@ export const rollback: Command = {
 
 /** `--color` or `--weights`, exactly one: the traffic body of DESIGN §6. */
 export function trafficBody(color: string | undefined, weights: string | undefined) {
-  if (color !== undefined && weights !== undefined) throw new UsageError('use either --color or --weights, not both');
+  if (color !== undefined && weights !== undefined)
+    throw new UsageError('use either --color or --weights, not both');
   if (color !== undefined) return { activeColor: parseColor(color) };
   if (weights !== undefined) return { weights: parseWeights(weights) };
   throw new UsageError('missing --color blue|green or --weights blue=90,green=10');
@@ -144,10 +161,17 @@ export const traffic: Command = {
   args: '<env>',
   options: {
     color: { type: 'string', value: 'blue|green', description: 'Send all traffic to this colour' },
-    weights: { type: 'string', value: 'blue=N,green=M', description: 'Split traffic by weight (adds up to 100)' },
+    weights: {
+      type: 'string',
+      value: 'blue=N,green=M',
+      description: 'Split traffic by weight (adds up to 100)',
+    },
     ...REASON,
   },
-  examples: ['qubot traffic production --color green --reason "switch to 1.2.3"', 'qubot traffic staging --weights blue=90,green=10'],
+  examples: [
+    'qubot traffic production --color green --reason "switch to 1.2.3"',
+    'qubot traffic staging --weights blue=90,green=10',
+  ],
   details:
     'With a blue-green deployment waiting for its switch, switching to the new colour performs that switch (the deployment continues); otherwise traffic moves between the running colours.',
   async run(ctx) {
@@ -156,7 +180,9 @@ export const traffic: Command = {
     const res = await ctx.client.post<Environment>(`${envPath(ctx, env)}/traffic`, body);
     ctx.out.result(res.data, () =>
       [
-        res.status === 202 ? 'switching: the waiting blue-green deployment takes the switch' : 'traffic updated',
+        res.status === 202
+          ? 'switching: the waiting blue-green deployment takes the switch'
+          : 'traffic updated',
         environmentDetail(res.data, ctx.out.style),
       ].join('\n'),
     );

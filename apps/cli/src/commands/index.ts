@@ -1,7 +1,15 @@
 import type { Command } from '../command.ts';
 import { login, logout, tokenSet, whoami } from './auth.ts';
 import { apps, envs, status } from './catalog.ts';
-import { deploy, deploymentActions, deploymentShow, deployments, promote, rollback, traffic } from './deployments.ts';
+import {
+  deploy,
+  deploymentActions,
+  deploymentShow,
+  deployments,
+  promote,
+  rollback,
+  traffic,
+} from './deployments.ts';
 import { releaseCreate, releaseShow, releases } from './releases.ts';
 
 /** Every command, in the order `qubot help` lists them. */

@@ -12,7 +12,9 @@ async function readChangelog(ctx: Context, path: string): Promise<string> {
   try {
     return path === '-' ? await readAll(ctx.io.stdin) : await readFile(path, 'utf8');
   } catch (err) {
-    throw new UsageError(`--changelog-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `--changelog-file: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -25,12 +27,15 @@ export function releaseBody(input: {
   buildUrl?: string | undefined;
 }): CreateReleaseBody {
   if (!/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/.test(input.version) || input.version.length > 64)
-    throw new UsageError(`--version ${JSON.stringify(input.version)} is not a valid version (letters, digits, . + _ -)`);
+    throw new UsageError(
+      `--version ${JSON.stringify(input.version)} is not a valid version (letters, digits, . + _ -)`,
+    );
   if (!/^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/.test(input.artifact) || input.artifact.length > 500)
     throw new UsageError(
       `--artifact ${JSON.stringify(input.artifact)} is not a valid artifact reference (a build path or image, never a command line)`,
     );
-  if (input.commit !== undefined && input.commit.length > 64) throw new UsageError('--commit is longer than 64 characters');
+  if (input.commit !== undefined && input.commit.length > 64)
+    throw new UsageError('--commit is longer than 64 characters');
   if (input.buildUrl !== undefined) {
     try {
       new URL(input.buildUrl);
@@ -54,16 +59,25 @@ export const releaseCreate: Command = {
   summary: 'Register a release (idempotent: the same version and artifact again is a no-op)',
   options: {
     version: { type: 'string', value: 'V', description: 'Version, unique per application (required)' },
-    artifact: { type: 'string', value: 'REF', description: 'What the launcher runs: a build path or image (required)' },
+    artifact: {
+      type: 'string',
+      value: 'REF',
+      description: 'What the launcher runs: a build path or image (required)',
+    },
     commit: { type: 'string', value: 'SHA', description: 'Source commit' },
-    'changelog-file': { type: 'string', value: 'PATH', description: 'Changelog text from a file ("-" for stdin)' },
+    'changelog-file': {
+      type: 'string',
+      value: 'PATH',
+      description: 'Changelog text from a file ("-" for stdin)',
+    },
     'build-url': { type: 'string', value: 'URL', description: 'Link to the CI build' },
   },
   examples: [
     'qubot release create --version 1.2.3 --artifact qubot-one/healthy',
     'qubot release create --version "$VERSION" --artifact qubot-one/healthy --commit "$GITHUB_SHA" --changelog-file CHANGELOG.md --build-url "$BUILD_URL"',
   ],
-  details: 'Exit 0 when created (HTTP 201) or already registered with the same artifact (200); 5 when the version exists with another artifact.',
+  details:
+    'Exit 0 when created (HTTP 201) or already registered with the same artifact (200); 5 when the version exists with another artifact.',
   async run(ctx) {
     if (ctx.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(ctx.args[0])}`);
     const changelogFile = str(ctx.values, 'changelog-file');
@@ -102,7 +116,8 @@ export const releaseShow: Command = {
         `  commit: ${r.commit ?? '-'}  build: ${r.buildUrl ?? '-'}`,
         `  created ${shortTime(r.createdAt)} by ${r.createdBy}`,
         `  deployed: ${
-          r.deployedTo.map((d) => `${d.environment} ${d.live ? 'live' : (d.lastStatus ?? '-')}`).join(', ') || '-'
+          r.deployedTo.map((d) => `${d.environment} ${d.live ? 'live' : (d.lastStatus ?? '-')}`).join(', ') ||
+          '-'
         }`,
         ...(r.changelog ? ['', r.changelog.trimEnd()] : []),
       ].join('\n'),
@@ -122,7 +137,10 @@ export const releases: Command = {
   async run(ctx) {
     if (ctx.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(ctx.args[0])}`);
     const limit = parsePositiveInt(str(ctx.values, 'limit'), 'limit', 200) ?? 20;
-    const res = await ctx.client.get<List<Release>>(releasesPath(ctx), { limit, cursor: str(ctx.values, 'cursor') });
+    const res = await ctx.client.get<List<Release>>(releasesPath(ctx), {
+      limit,
+      cursor: str(ctx.values, 'cursor'),
+    });
     ctx.out.result(res, () => {
       if (res.items.length === 0) return `no releases of ${ctx.app} yet`;
       const more = res.nextCursor ? `\n(more: --cursor ${res.nextCursor})` : '';

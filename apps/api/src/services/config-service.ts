@@ -1,0 +1,368 @@
+import {
+  type ConfigDiff,
+  type ConfigEntry,
+  type ConfigVersion,
+  type List,
+  type PromotionPreview,
+  type PutConfigBody,
+  SECRET_MASK,
+} from '@qubot/api-contract';
+import { canPromote, previousEnvironment } from '@qubot/core';
+import { appendAudit, appendEvent, type Database, type Db } from '@qubot/db';
+import { AppError } from '../lib/app-error.ts';
+import { can, requirePermission } from '../lib/permissions.ts';
+import type { RequestContext } from '../lib/request-context.ts';
+import type { SecretBox } from '../lib/secret-box.ts';
+import type { CatalogService } from './catalog-service.ts';
+import { diffConfig, type PlainEntries, sameEntries } from './config-diff.ts';
+import {
+  type ConfigRepo,
+  type ConfigVersionRow,
+  createConfigRepo,
+  type StoredEntries,
+} from './config-repo.ts';
+import { withCursor } from './with-cursor.ts';
+
+const EMPTY = (version = 0): ConfigVersion => ({
+  version,
+  entries: [],
+  createdBy: null,
+  createdAt: null,
+  comment: null,
+});
+
+const stored = (row: ConfigVersionRow | null): StoredEntries =>
+  row && typeof row.entries === 'object' && row.entries !== null ? (row.entries as StoredEntries) : {};
+
+/** Secrets never leave this function in clear: every secret value becomes the mask. */
+function versionView(row: ConfigVersionRow): ConfigVersion {
+  const entries: ConfigEntry[] = Object.entries(stored(row))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, e]) => ({ key, value: e.secret ? SECRET_MASK : e.value, secret: e.secret }));
+  return {
+    version: row.version,
+    entries,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    comment: row.comment,
+  };
+}
+
+/**
+ * The version a deployment to this environment should pin (Deployment.configVersionId), or
+ * null when the environment has no configuration yet. For the promotion/deployment services.
+ */
+export async function currentConfigVersion(
+  environmentId: string,
+  tx: Db,
+): Promise<{ id: string; version: number } | null> {
+  const row = await createConfigRepo(tx).latest(environmentId);
+  return row ? { id: row.id, version: row.version } : null;
+}
+
+/** Per-environment versioned configuration (DESIGN §8), and the promotion preview built on it. */
+export function createConfigService(deps: {
+  db: Pick<Database, 'prisma'>;
+  catalog: Pick<CatalogService, 'requireApp' | 'requireEnvironment'>;
+  secrets: SecretBox;
+  repo?: ConfigRepo;
+}) {
+  const { prisma } = deps.db;
+  const repo = deps.repo ?? createConfigRepo(prisma);
+  const context = (environmentId: string, key: string) => `${environmentId}/${key}`;
+
+  function decrypt(environmentId: string, entries: StoredEntries): PlainEntries {
+    const out: PlainEntries = {};
+    for (const [key, e] of Object.entries(entries))
+      out[key] = {
+        secret: e.secret,
+        value: e.secret ? deps.secrets.decrypt(e.value, context(environmentId, key)) : e.value,
+      };
+    return out;
+  }
+
+  async function requireVersion(environmentId: string, version: number, label: string, field: string) {
+    if (version === 0) return null;
+    const row = await repo.findVersion(environmentId, version);
+    if (!row) throw AppError.notFound(`configuration version ${version} of ${label}`, { field });
+    return row;
+  }
+
+  async function readScope(ctx: RequestContext, appName: string, envName: string) {
+    requirePermission(ctx, 'read', { application: appName });
+    return deps.catalog.requireEnvironment(appName, envName);
+  }
+
+  async function currentPlain(environmentId: string) {
+    const row = await repo.latest(environmentId);
+    return { version: row?.version ?? 0, entries: decrypt(environmentId, stored(row)) };
+  }
+
+  return {
+    currentConfigVersion,
+
+    async current(ctx: RequestContext, appName: string, envName: string): Promise<ConfigVersion> {
+      const { env } = await readScope(ctx, appName, envName);
+      const row = await repo.latest(env.id);
+      return row ? versionView(row) : EMPTY();
+    },
+
+    async listVersions(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      q: { cursor?: string | undefined; limit?: number | undefined },
+    ): Promise<List<ConfigVersion>> {
+      const { env } = await readScope(ctx, appName, envName);
+      const res = await withCursor(() => repo.list(env.id, { cursor: q.cursor, limit: q.limit ?? 50 }));
+      return { items: res.items.map(versionView), nextCursor: res.nextCursor };
+    },
+
+    async getVersion(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      version: number,
+    ): Promise<ConfigVersion> {
+      const { env } = await readScope(ctx, appName, envName);
+      const row = await requireVersion(env.id, version, `${appName}/${envName}`, 'params.version');
+      return row ? versionView(row) : EMPTY();
+    },
+
+    /**
+     * Write version N+1 from the full list of entries (keys not sent are removed). A secret sent
+     * without a value, or with the mask, keeps its stored value. Nothing changed: the current
+     * version is returned and no version is created (`created: false`), so a retry is harmless.
+     */
+    async put(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      body: PutConfigBody,
+    ): Promise<{ created: boolean; config: ConfigVersion }> {
+      const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+      requirePermission(ctx, 'config.write', {
+        application: app.name,
+        environment: { name: env.name, protected: env.protected },
+      });
+      try {
+        return await prisma.$transaction(async (tx) => {
+          const prevRow = await repo.latest(env.id, tx);
+          const prevVersion = prevRow?.version ?? 0;
+          if (body.baseVersion !== undefined && body.baseVersion !== prevVersion) {
+            throw AppError.conflict(
+              `the configuration of ${env.name} changed meanwhile (now version ${prevVersion}, this edit started from ${body.baseVersion}); reload and try again`,
+              { field: 'body.baseVersion', current: prevVersion },
+            );
+          }
+          const prev = stored(prevRow);
+          const next: StoredEntries = {};
+          const nextPlain: PlainEntries = {};
+          body.entries.forEach((entry, i) => {
+            const field = `body.entries[${i}]`;
+            if (entry.key in next) throw AppError.badField(`${field}.key`, `duplicates key ${entry.key}`);
+            const before = prev[entry.key];
+            const secret = entry.secret ?? before?.secret ?? false;
+            const keep = entry.value === undefined || entry.value === SECRET_MASK;
+            if (secret && keep) {
+              if (!before?.secret)
+                throw AppError.badField(`${field}.value`, 'is required: there is no stored secret to keep');
+              next[entry.key] = before;
+              nextPlain[entry.key] = {
+                secret: true,
+                value: deps.secrets.decrypt(before.value, context(env.id, entry.key)),
+              };
+              return;
+            }
+            if (entry.value === undefined) throw AppError.badField(`${field}.value`, 'is required');
+            if (entry.value === SECRET_MASK)
+              throw AppError.badField(
+                `${field}.value`,
+                'is the mask of a secret; send secret: true to keep the stored secret',
+              );
+            next[entry.key] = {
+              secret,
+              value: secret ? deps.secrets.encrypt(entry.value, context(env.id, entry.key)) : entry.value,
+            };
+            nextPlain[entry.key] = { secret, value: entry.value };
+          });
+          const prevPlain = decrypt(env.id, prev);
+          if (prevRow && sameEntries(prevPlain, nextPlain))
+            return { created: false, config: versionView(prevRow) };
+
+          const version = prevVersion + 1;
+          const row = await repo.create(
+            {
+              environmentId: env.id,
+              version,
+              entries: next,
+              createdBy: ctx.actor.name,
+              comment: body.comment?.trim() || null,
+            },
+            tx,
+          );
+          // Key names only: neither values nor secrets reach the audit trail.
+          const diff = diffConfig(prevPlain, nextPlain, {
+            from: { environment: env.name, version: prevVersion },
+            to: { environment: env.name, version },
+          });
+          const keys = (d: { key: string }[]) => d.map((e) => e.key);
+          await appendAudit(tx, {
+            ...ctx.auditFields(),
+            action: 'config.update',
+            targetType: 'environment',
+            targetId: env.id,
+            target: `${app.name}/${env.name}`,
+            reason: row.comment,
+            before: { version: prevVersion, keys: Object.keys(prev).sort() },
+            after: {
+              version,
+              keys: Object.keys(next).sort(),
+              added: keys(diff.added),
+              removed: keys(diff.removed),
+              changed: keys(diff.changed),
+            },
+          });
+          await appendEvent(tx, {
+            type: 'config.updated',
+            applicationId: app.id,
+            environmentId: env.id,
+            payload: {
+              application: app.name,
+              environment: env.name,
+              version,
+              createdBy: row.createdBy,
+              added: keys(diff.added),
+              removed: keys(diff.removed),
+              changed: keys(diff.changed),
+            },
+          });
+          return { created: true, config: versionView(row) };
+        });
+      } catch (err) {
+        // Two writers raced for version N+1: the loser is told to reload.
+        if ((err as { code?: string }).code === 'P2002')
+          throw AppError.conflict(`the configuration of ${env.name} changed meanwhile; reload and try again`);
+        throw err;
+      }
+    },
+
+    async diffVersions(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      from: number,
+      to: number,
+    ): Promise<ConfigDiff> {
+      const { env } = await readScope(ctx, appName, envName);
+      const label = `${appName}/${envName}`;
+      const a = await requireVersion(env.id, from, label, 'querystring.from');
+      const b = await requireVersion(env.id, to, label, 'querystring.to');
+      return diffConfig(decrypt(env.id, stored(a)), decrypt(env.id, stored(b)), {
+        from: { environment: env.name, version: from },
+        to: { environment: env.name, version: to },
+      });
+    },
+
+    /** The current configuration of two environments of one application, compared. */
+    async diffEnvironments(
+      ctx: RequestContext,
+      appName: string,
+      fromEnv: string,
+      toEnv: string,
+    ): Promise<ConfigDiff> {
+      requirePermission(ctx, 'read', { application: appName });
+      const app = await deps.catalog.requireApp(appName);
+      const find = async (name: string, field: string) => {
+        const env = await prisma.environment.findUnique({
+          where: { applicationId_name: { applicationId: app.id, name } },
+          select: { id: true, name: true },
+        });
+        if (!env) throw AppError.notFound(`environment "${name}" of "${appName}"`, { field });
+        return env;
+      };
+      const a = await find(fromEnv, 'querystring.from');
+      const b = await find(toEnv, 'querystring.to');
+      const [pa, pb] = [await currentPlain(a.id), await currentPlain(b.id)];
+      return diffConfig(pa.entries, pb.entries, {
+        from: { environment: a.name, version: pa.version },
+        to: { environment: b.name, version: pb.version },
+      });
+    },
+
+    /**
+     * What promoting into `envName` would do: the versions, the releases registered in between
+     * (their changelogs) and how the two environments' configuration differs.
+     */
+    async promotionPreview(ctx: RequestContext, appName: string, envName: string): Promise<PromotionPreview> {
+      const { app, env } = await readScope(ctx, appName, envName);
+      const pipeline = await prisma.environment.findMany({
+        where: { applicationId: app.id },
+        select: {
+          id: true,
+          name: true,
+          position: true,
+          liveRelease: { select: { id: true, version: true, createdAt: true } },
+        },
+        orderBy: { position: 'asc' },
+      });
+      const prevName = previousEnvironment(pipeline, env.name);
+      const source = pipeline.find((e) => e.name === prevName);
+      const target = pipeline.find((e) => e.name === env.name);
+      if (!source || !target)
+        throw AppError.conflict(`${env.name} is the first environment: there is nothing to promote from`, {
+          reason: 'first_environment',
+        });
+      const live = source.liveRelease;
+      const current = target.liveRelease;
+      const releases = live
+        ? await prisma.release.findMany({
+            where: {
+              applicationId: app.id,
+              createdAt: { lte: live.createdAt, ...(current ? { gt: current.createdAt } : {}) },
+            },
+            select: { version: true, changelog: true, createdAt: true },
+            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+            take: 100,
+          })
+        : [];
+      const [pa, pb] = [await currentPlain(source.id), await currentPlain(target.id)];
+      const config = diffConfig(pa.entries, pb.entries, {
+        from: { environment: source.name, version: pa.version },
+        to: { environment: target.name, version: pb.version },
+      });
+
+      let reason: string | null = null;
+      if (!live) reason = `nothing is live in ${source.name} to promote`;
+      else if (current?.id === live.id) reason = `${live.version} is already live in ${target.name}`;
+      else {
+        const succeeded = await prisma.deployment.findMany({
+          where: { releaseId: live.id, status: 'succeeded' },
+          select: { environment: { select: { name: true } } },
+          distinct: ['environmentId'],
+        });
+        const check = canPromote(
+          pipeline,
+          { version: live.version, succeededIn: succeeded.map((d) => d.environment.name) },
+          target.name,
+        );
+        if (!check.allowed) reason = check.message;
+        else if (!can(ctx.actor, 'promote', { application: app.name, environment: env }))
+          reason = `your role (${ctx.actor.role}) cannot promote to ${env.name}: needs release-manager`;
+      }
+      return {
+        from: { environment: source.name, version: live?.version ?? null },
+        to: { environment: target.name, version: current?.version ?? null },
+        releases: releases.map((r) => ({
+          version: r.version,
+          changelog: r.changelog,
+          createdAt: r.createdAt.toISOString(),
+        })),
+        config,
+        allowed: reason === null,
+        reason,
+      };
+    },
+  };
+}
+export type ConfigService = ReturnType<typeof createConfigService>;
