@@ -26,7 +26,11 @@ const inst = await driver.start({
   version: '1.0.0',
   artifact: 'qubot-one/healthy',
   pool: 'blue',
-  launcher: { command: 'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --version {version} --pool {pool}', cwd: '.' },
+  launcher: {
+    command:
+      'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --version {version} --pool {pool}',
+    cwd: '.',
+  },
 });
 let router: Awaited<ReturnType<typeof startRouter>> | undefined;
 try {
@@ -39,7 +43,9 @@ try {
     stateFile: join(dataDir, 'router.json'),
     logFile: join(dataDir, 'router.log'),
   });
-  await router.client.setConfig({ pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [inst.target] }] });
+  await router.client.setConfig({
+    pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [inst.target] }],
+  });
 
   const direct = `${inst.url}/`;
   const routed = `${router.address}/`;
@@ -51,7 +57,9 @@ try {
 
   const row = (name: string, r: typeof a) =>
     `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.requests} | ${r.failed} |`;
-  console.log(`\nRouter overhead — ${seconds}s per path, concurrency ${concurrency}, one Qubot-One instance, loopback\n`);
+  console.log(
+    `\nRouter overhead — ${seconds}s per path, concurrency ${concurrency}, one Qubot-One instance, loopback\n`,
+  );
   console.log('| path | req/s | p50 ms | p99 ms | requests | failed |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   console.log(row('direct (baseline)', a));
@@ -60,7 +68,9 @@ try {
     `\nthroughput through the router: ${fmt((b.rps / a.rps) * 100, 1)} % of direct; ` +
       `added latency p50 +${fmt(b.p50 - a.p50)} ms, p99 +${fmt(b.p99 - a.p99)} ms`,
   );
-  console.log(`reproduce: node --import tsx bench/router-overhead.ts --seconds ${seconds} --concurrency ${concurrency}`);
+  console.log(
+    `reproduce: node --import tsx bench/router-overhead.ts --seconds ${seconds} --concurrency ${concurrency}`,
+  );
   if (a.failed || b.failed) process.exitCode = 1;
 } finally {
   if (router) await stopRouter(router.pid);

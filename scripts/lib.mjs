@@ -19,7 +19,8 @@ export function fail(msg) {
 
 export function checkNode() {
   const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major < 20 || (major === 20 && minor < 19)) fail(`Node.js 20.19 or newer is needed (this is ${process.version}).`);
+  if (major < 20 || (major === 20 && minor < 19))
+    fail(`Node.js 20.19 or newer is needed (this is ${process.version}).`);
 }
 
 /** pnpm at the pinned version: a global one when it matches, otherwise through npx. */
@@ -56,7 +57,12 @@ function newest(path) {
 export function ensureInstalled(pnpm) {
   const marker = join(ROOT, 'node_modules', '.modules.yaml');
   const lock = join(ROOT, 'pnpm-lock.yaml');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs && existsSync(join(ROOT, 'packages/db/src/generated/client.ts'))) return;
+  if (
+    existsSync(marker) &&
+    statSync(marker).mtimeMs >= statSync(lock).mtimeMs &&
+    existsSync(join(ROOT, 'packages/db/src/generated/client.ts'))
+  )
+    return;
   log('installing dependencies (pnpm install --frozen-lockfile)…');
   mustRun(pnpm[0], [...pnpm.slice(1), 'install', '--frozen-lockfile']);
 }
@@ -64,7 +70,11 @@ export function ensureInstalled(pnpm) {
 /** Build the web app when its sources changed since the last build. */
 export function ensureWebBuilt(pnpm) {
   const dist = join(ROOT, 'apps/web/dist/index.html');
-  const src = Math.max(newest(join(ROOT, 'apps/web/src')), newest(join(ROOT, 'apps/web/index.html')), newest(join(ROOT, 'packages/api-contract/src')));
+  const src = Math.max(
+    newest(join(ROOT, 'apps/web/src')),
+    newest(join(ROOT, 'apps/web/index.html')),
+    newest(join(ROOT, 'packages/api-contract/src')),
+  );
   if (existsSync(dist) && statSync(dist).mtimeMs >= src) return;
   log('building the web app…');
   mustRun(pnpm[0], [...pnpm.slice(1), '--filter', '@qubot/web', 'run', 'build']);

@@ -8,7 +8,13 @@ ensureInstalled(pnpm);
 ensureWebBuilt(pnpm);
 
 log('starting Qubot Deploy in demo mode (embedded PostgreSQL unless DATABASE_URL is set)…');
-const child = spawnChild(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts', '--demo', ...process.argv.slice(2)]);
+const child = spawnChild(process.execPath, [
+  '--import',
+  'tsx',
+  'apps/api/src/main.ts',
+  '--demo',
+  ...process.argv.slice(2),
+]);
 
 // Ctrl-C reaches the whole process group; the server shuts itself down
 // (in-flight requests, demo instances and routers, then PostgreSQL). Relay

@@ -13,12 +13,17 @@ const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return;
   if (userInfo().uid !== 0) {
-    fail(`Chromium is missing at ${CHROMIUM}. Install it (sudo apt-get install -y chromium) or set QUBOT_CHROMIUM.`);
+    fail(
+      `Chromium is missing at ${CHROMIUM}. Install it (sudo apt-get install -y chromium) or set QUBOT_CHROMIUM.`,
+    );
   }
   log('installing Debian Chromium for the browser tests…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
-  if (spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env }).status !== 0) {
+  if (
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env })
+      .status !== 0
+  ) {
     fail('apt-get install chromium failed');
   }
 }
@@ -58,12 +63,23 @@ if (want('unit')) {
   log('unit and API integration tests (vitest)…');
   const out = join(resultsDir, 'vitest-results.json');
   rmSync(out, { force: true });
-  const status = run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const status = run(bin('vitest'), [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
+  ]);
   if (existsSync(out)) {
     const r = JSON.parse(readFileSync(out, 'utf8'));
     // A file that failed to load counts as a failure even when it holds no tests.
-    const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
-    record('vitest', r.numPassedTests, r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0));
+    const brokenFiles = (r.testResults ?? []).filter(
+      (f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0,
+    ).length;
+    record(
+      'vitest',
+      r.numPassedTests,
+      r.numFailedTests + brokenFiles + (status !== 0 && r.numFailedTests + brokenFiles === 0 ? 1 : 0),
+    );
   } else {
     record('vitest', 0, 1);
   }

@@ -34,7 +34,8 @@ async function call(
   bodies.push(res.body);
   return res;
 }
-const put = (role: RoleName, env: string, payload: object) => call(role, 'PUT', `${base(env)}/config`, payload);
+const put = (role: RoleName, env: string, payload: object) =>
+  call(role, 'PUT', `${base(env)}/config`, payload);
 
 describe('[config] versioned configuration', () => {
   it('starts empty at version 0', async () => {
@@ -163,18 +164,35 @@ describe('[config] validation names the field at fault', () => {
   const cases: Array<[string, object, string]> = [
     [
       'lower-case key',
-      { entries: [{ key: 'OK', value: '1' }, { key: 'OK_2', value: '1' }, { key: 'A', value: '' }, { key: 'bad-key', value: 'x' }] },
+      {
+        entries: [
+          { key: 'OK', value: '1' },
+          { key: 'OK_2', value: '1' },
+          { key: 'A', value: '' },
+          { key: 'bad-key', value: 'x' },
+        ],
+      },
       'body.entries[3].key',
     ],
     ['key starting with a digit', { entries: [{ key: '1ABC', value: 'x' }] }, 'body.entries[0].key'],
     ['key too long', { entries: [{ key: `K${'X'.repeat(64)}`, value: 'x' }] }, 'body.entries[0].key'],
     [
       'duplicate key',
-      { entries: [{ key: 'A', value: '1' }, { key: 'B', value: '2' }, { key: 'A', value: '3' }] },
+      {
+        entries: [
+          { key: 'A', value: '1' },
+          { key: 'B', value: '2' },
+          { key: 'A', value: '3' },
+        ],
+      },
       'body.entries[2].key',
     ],
     ['missing value', { entries: [{ key: 'PLAIN' }] }, 'body.entries[0].value'],
-    ['new secret without a value', { entries: [{ key: 'NEW_SECRET', secret: true }] }, 'body.entries[0].value'],
+    [
+      'new secret without a value',
+      { entries: [{ key: 'NEW_SECRET', secret: true }] },
+      'body.entries[0].value',
+    ],
     ['mask as a plain value', { entries: [{ key: 'PLAIN', value: MASK }] }, 'body.entries[0].value'],
     ['unknown field', { entries: [{ key: 'A', value: '1', colour: 'red' }] }, 'body.entries[0].colour'],
     ['no entries', { comment: 'x' }, 'body.entries'],
@@ -260,7 +278,9 @@ describe('[config] audit and events', () => {
     for (const s of [SECRET_1, SECRET_2, API_KEY]) expect(auditJson).not.toContain(s);
 
     const env = await t.db.prisma.environment.findFirstOrThrow({ where: { name: 'production' } });
-    const events = await t.db.prisma.event.findMany({ where: { type: 'config.updated', environmentId: env.id } });
+    const events = await t.db.prisma.event.findMany({
+      where: { type: 'config.updated', environmentId: env.id },
+    });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ applicationId: env.applicationId, payload: { version: 1 } });
     expect(json(events)).not.toContain(SECRET_1);
@@ -343,7 +363,11 @@ describe('[config] promotion preview', () => {
 
     await setLive('production', '1.2.0');
     const same = (await call('release-manager', 'GET', `${base('production')}/promotion-preview`)).json();
-    expect(same).toMatchObject({ allowed: false, reason: '1.2.0 is already live in production', releases: [] });
+    expect(same).toMatchObject({
+      allowed: false,
+      reason: '1.2.0 is already live in production',
+      releases: [],
+    });
   });
 });
 

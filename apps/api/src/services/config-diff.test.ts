@@ -6,8 +6,16 @@ const sides = { from: { environment: 'a', version: 1 }, to: { environment: 'b', 
 describe('[config] diffConfig', () => {
   it('sorts keys into added, removed and changed, masking secrets', () => {
     const d = diffConfig(
-      { A: { value: '1', secret: false }, S: { value: 'old', secret: true }, GONE: { value: 'x', secret: false } },
-      { A: { value: '1', secret: false }, S: { value: 'new', secret: true }, NEW: { value: 'y', secret: true } },
+      {
+        A: { value: '1', secret: false },
+        S: { value: 'old', secret: true },
+        GONE: { value: 'x', secret: false },
+      },
+      {
+        A: { value: '1', secret: false },
+        S: { value: 'new', secret: true },
+        NEW: { value: 'y', secret: true },
+      },
       sides,
     );
     expect(d.added).toEqual([{ key: 'NEW', from: null, to: '••••••', secret: true, changed: true }]);
@@ -20,7 +28,9 @@ describe('[config] diffConfig', () => {
   it('treats a change of the secret flag as a change', () => {
     const d = diffConfig({ A: { value: '1', secret: false } }, { A: { value: '1', secret: true } }, sides);
     expect(d.changed).toEqual([{ key: 'A', from: '1', to: '••••••', secret: true, changed: true }]);
-    expect(sameEntries({ A: { value: '1', secret: false } }, { A: { value: '1', secret: false } })).toBe(true);
+    expect(sameEntries({ A: { value: '1', secret: false } }, { A: { value: '1', secret: false } })).toBe(
+      true,
+    );
     expect(sameEntries({}, { A: { value: '1', secret: false } })).toBe(false);
   });
 });
