@@ -1,6 +1,6 @@
 // A bounded closed-loop load generator for loopback benchmarks: `concurrency`
-// workers issue GETs back to back until `durationMs` has passed (or a target
-// rate is met), recording latency, status and errors.
+// workers issue GETs back to back until `durationMs` has passed or `signal` is
+// aborted (optionally paced to a target rate), recording latency, status and errors.
 import { Agent, request } from 'undici';
 
 export interface LoadResult {
@@ -13,6 +13,18 @@ export interface LoadResult {
   statuses: Record<string, number>;
 }
 
+/** One request as the client saw it; times are `performance.now()` values. */
+export interface Sample {
+  worker: number;
+  sentAt: number;
+  doneAt: number;
+  status: number | null;
+  /** The answering release's `X-Qubot-Version` header, if any. */
+  version: string | null;
+  /** Network error code (ECONNRESET, UND_ERR_HEADERS_TIMEOUT, …) when there was no answer. */
+  error: string | null;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -20,39 +32,57 @@ export function percentile(sorted: number[], p: number): number {
 
 export async function runLoad(opts: {
   url: string;
-  durationMs: number;
+  /** Stop after this long; without it, run until `signal` aborts. */
+  durationMs?: number;
+  signal?: AbortSignal;
   concurrency: number;
   /** Requests per second across all workers; unset = as fast as possible. */
   rate?: number;
-  onResponse?: (status: number, body: string) => void;
+  onSample?: (sample: Sample) => void;
 }): Promise<LoadResult> {
-  const agent = new Agent({ keepAliveTimeout: 10_000, connections: opts.concurrency });
+  // A bounded wait so a stuck upstream shows up as an error instead of stalling the bench.
+  const agent = new Agent({
+    keepAliveTimeout: 10_000,
+    connections: opts.concurrency,
+    headersTimeout: 10_000,
+    bodyTimeout: 10_000,
+  });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let failed = 0;
   const start = performance.now();
-  const end = start + opts.durationMs;
+  const end = opts.durationMs === undefined ? Number.POSITIVE_INFINITY : start + opts.durationMs;
+  const running = () => performance.now() < end && !opts.signal?.aborted;
   const interval = opts.rate ? (1000 * opts.concurrency) / opts.rate : 0;
-  const worker = async (offset: number) => {
-    let next = start + (interval * offset) / opts.concurrency;
-    while (performance.now() < end) {
+  const worker = async (n: number) => {
+    let next = start + (interval * n) / opts.concurrency;
+    while (running()) {
       if (interval) {
         const wait = next - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        next += interval;
+        if (!running()) break;
+        // No catch-up burst after a slow answer: a stalled worker resumes at the target pace.
+        next = Math.max(next + interval, performance.now());
       }
       const t0 = performance.now();
+      const sample: Sample = { worker: n, sentAt: t0, doneAt: t0, status: null, version: null, error: null };
       try {
         const res = await request(opts.url, { dispatcher: agent });
-        const body = await res.body.text();
-        latencies.push(performance.now() - t0);
+        await res.body.text();
+        sample.doneAt = performance.now();
+        latencies.push(sample.doneAt - t0);
+        sample.status = res.statusCode;
+        const v = res.headers['x-qubot-version'];
+        sample.version = typeof v === 'string' ? v : null;
         statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
         if (res.statusCode >= 500) failed++;
-        opts.onResponse?.(res.statusCode, body);
-      } catch {
+      } catch (err) {
+        sample.doneAt = performance.now();
+        sample.error = (err as { code?: string }).code ?? (err as Error).message;
         failed++;
         statuses.error = (statuses.error ?? 0) + 1;
       }
+      opts.onSample?.(sample);
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => worker(i)));
