@@ -7,6 +7,7 @@ import { DeploymentsPage } from './features/deployments/deployments-page';
 import { PipelinePage } from './features/environments/pipeline-page';
 import { ReleaseDetailPage } from './features/releases/release-detail-page';
 import { ReleasesPage } from './features/releases/releases-page';
+import { SettingsPage } from './features/settings/settings-page';
 
 // Pages that draw charts load recharts on demand, keeping it out of the first download.
 const deploymentDetail = () =>
@@ -34,6 +35,7 @@ export function createAppRouter() {
         { path: 'deployments', Component: DeploymentsPage },
         { path: 'deployments/:id', lazy: deploymentDetail },
         { path: 'audit', Component: AuditPage },
+        { path: 'settings', Component: SettingsPage },
         { path: 'login', Component: LoginPage },
         { path: '*', Component: NotFoundPage },
       ],

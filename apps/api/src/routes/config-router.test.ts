@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
+import { buildApp } from '../app.ts';
 import type { RoleName } from '../lib/request-context.ts';
 import { createSecretBox } from '../lib/secret-box.ts';
 
@@ -368,6 +369,23 @@ describe('[config] promotion preview', () => {
       reason: '1.2.0 is already live in production',
       releases: [],
     });
+  });
+});
+
+describe('[config] the wrong key', () => {
+  it('still lists (masked) but refuses to compare secrets, naming the key to check', async () => {
+    const other = await buildApp({ db: t.db, secretKey: randomBytes(32) });
+    try {
+      const headers = await t.as('viewer');
+      const current = await other.inject({ url: `${base('development')}/config`, headers });
+      expect(current.statusCode).toBe(200);
+      const diff = await other.inject({ url: `${base('development')}/config/diff?from=1&to=3`, headers });
+      bodies.push(current.body, diff.body);
+      expect(diff.statusCode).toBe(500);
+      expect(diff.json().error.message).toMatch(/DATABASE_PASSWORD cannot be decrypted .*QUBOT_SECRET_KEY/);
+    } finally {
+      await other.close();
+    }
   });
 });
 

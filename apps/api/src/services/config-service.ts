@@ -9,10 +9,10 @@ import {
 } from '@qubot/api-contract';
 import { canPromote, previousEnvironment } from '@qubot/core';
 import { appendAudit, appendEvent, type Database, type Db } from '@qubot/db';
-import { AppError } from '../lib/app-error.ts';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { can, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
-import type { SecretBox } from '../lib/secret-box.ts';
+import { type SecretBox, SecretKeyError } from '../lib/secret-box.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { diffConfig, type PlainEntries, sameEntries } from './config-diff.ts';
 import {
@@ -70,13 +70,26 @@ export function createConfigService(deps: {
   const { prisma } = deps.db;
   const repo = deps.repo ?? createConfigRepo(prisma);
   const context = (environmentId: string, key: string) => `${environmentId}/${key}`;
+  const open = (sealed: string, environmentId: string, key: string) => {
+    try {
+      return deps.secrets.decrypt(sealed, context(environmentId, key));
+    } catch (err) {
+      // Say what to check (the operator's key), not how the value is stored.
+      if (err instanceof SecretKeyError)
+        throw new AppError(
+          ErrorCode.Internal,
+          `the stored secret ${key} cannot be decrypted with this server's key (QUBOT_SECRET_KEY or secret.key)`,
+        );
+      throw err;
+    }
+  };
 
   function decrypt(environmentId: string, entries: StoredEntries): PlainEntries {
     const out: PlainEntries = {};
     for (const [key, e] of Object.entries(entries))
       out[key] = {
         secret: e.secret,
-        value: e.secret ? deps.secrets.decrypt(e.value, context(environmentId, key)) : e.value,
+        value: e.secret ? open(e.value, environmentId, key) : e.value,
       };
     return out;
   }
@@ -170,7 +183,7 @@ export function createConfigService(deps: {
               next[entry.key] = before;
               nextPlain[entry.key] = {
                 secret: true,
-                value: deps.secrets.decrypt(before.value, context(env.id, entry.key)),
+                value: open(before.value, env.id, entry.key),
               };
               return;
             }

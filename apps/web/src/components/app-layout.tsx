@@ -12,6 +12,7 @@ const NAV: { section: Exclude<Section, null>; label: string; to: string }[] = [
   { section: 'releases', label: 'Releases', to: paths.releases() },
   { section: 'deployments', label: 'Deployments', to: paths.deployments() },
   { section: 'audit', label: 'Audit', to: paths.audit() },
+  { section: 'settings', label: 'Settings', to: paths.settings() },
 ];
 
 function LiveIndicator() {
@@ -63,6 +64,9 @@ function UserMenu() {
 export function AppLayout() {
   const { pathname } = useLocation();
   const current = sectionOf(pathname);
+  const me = useCurrentUser();
+  // Settings is for admins; anyone else who follows a link there is told why it is closed.
+  const nav = NAV.filter((item) => item.section !== 'settings' || me.data?.role === 'admin');
   useEventStream();
   return (
     <div className="shell">
@@ -80,7 +84,7 @@ export function AppLayout() {
           </Link>
           <nav aria-label="Main" className="nav">
             <ul className="nav__list">
-              {NAV.map((item) => (
+              {nav.map((item) => (
                 <li key={item.section}>
                   <NavLink
                     to={item.to}

@@ -10,6 +10,7 @@ describe('sectionOf', () => {
     expect(sectionOf('/apps/qubot-one/releases/1.0.0')).toBe('releases');
     expect(sectionOf('/deployments/abc')).toBe('deployments');
     expect(sectionOf('/audit')).toBe('audit');
+    expect(sectionOf('/settings')).toBe('settings');
     expect(sectionOf('/login')).toBeNull();
   });
 });

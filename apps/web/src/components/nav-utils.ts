@@ -1,4 +1,4 @@
-export type Section = 'pipeline' | 'releases' | 'deployments' | 'audit' | null;
+export type Section = 'pipeline' | 'releases' | 'deployments' | 'audit' | 'settings' | null;
 
 /** Which nav item a URL belongs to; `/apps/x/environments/y` is part of the pipeline. */
 export function sectionOf(pathname: string): Section {
@@ -6,5 +6,6 @@ export function sectionOf(pathname: string): Section {
   if (pathname.startsWith('/releases') || /^\/apps\/[^/]+\/releases/.test(pathname)) return 'releases';
   if (pathname.startsWith('/deployments')) return 'deployments';
   if (pathname.startsWith('/audit')) return 'audit';
+  if (pathname.startsWith('/settings')) return 'settings';
   return null;
 }

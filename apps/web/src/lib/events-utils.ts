@@ -110,7 +110,7 @@ export function eventsUrl(location: Pick<Location, 'protocol' | 'host'>): string
 // ---------------------------------------------------------------------------------------------
 // Cache planning
 
-export type CacheTarget = 'deployments' | 'environments' | 'releases' | 'applications' | 'audit';
+export type CacheTarget = 'deployments' | 'environments' | 'releases' | 'applications' | 'audit' | 'config';
 
 export type CacheAction =
   | { type: 'setDeployment'; deployment: Deployment }
@@ -229,6 +229,10 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         break;
       case 'audit':
         invalidate({ target: 'audit' });
+        break;
+      case 'config':
+        // Configuration versions and the promotion previews built on them.
+        invalidate({ target: 'config' });
         break;
       default:
         invalidate({ target: 'environments', ...(app ? { app } : {}) });

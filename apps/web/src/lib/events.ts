@@ -2,6 +2,7 @@ import type { Deployment, Environment, List } from '@qubot/api-contract';
 import type { QueryClient } from '@tanstack/react-query';
 import { applicationKeys } from '../hooks/api/applications/queries';
 import { auditKeys } from '../hooks/api/audit/queries';
+import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
@@ -272,5 +273,7 @@ function invalidationKey(action: CacheAction & { type: 'invalidate' }): readonly
       return applicationKeys.all;
     case 'audit':
       return auditKeys.all;
+    case 'config':
+      return configKeys.all;
   }
 }

@@ -15,5 +15,6 @@ export const paths = {
   },
   deployment: (id: string) => `/deployments/${enc(id)}`,
   audit: () => '/audit',
+  settings: () => '/settings',
   login: (next?: string) => (next ? `/login?next=${enc(next)}` : '/login'),
 };

@@ -13,6 +13,7 @@ import {
   switchAvailability,
   switchTarget,
 } from './environment-utils';
+import { PromoteDialog } from './promote-dialog';
 import { useEnvironmentActions } from './use-environment-actions';
 
 function ActiveDeployment({ deployment }: { deployment: NonNullable<Environment['activeDeployment']> }) {
@@ -64,11 +65,9 @@ export function EnvironmentCard({
   const busy = actions.pendingAction !== null;
   const hintId = `env-${env.name}-hints`;
 
-  const onPromote = () => {
-    // Promotion into an unprotected environment is routine; into a protected one it is a decision.
-    if (env.protected) actions.open('promote');
-    else actions.run('promote', '');
-  };
+  // Always through the preview: what ships, the changelogs in between and the configuration
+  // differences; a reason is required only for protected environments.
+  const onPromote = () => actions.open('promote');
 
   return (
     <section className="card env-card" aria-label={`Environment ${env.name}`}>
@@ -176,21 +175,15 @@ export function EnvironmentCard({
         </p>
       ) : null}
 
-      <ConfirmDialog
+      <PromoteDialog
         open={actions.dialog === 'promote'}
-        title={`Promote to ${env.name}?`}
-        confirmLabel="Promote"
+        app={app}
+        env={env}
         pending={actions.pendingAction === 'promote'}
         error={actions.dialog === 'promote' ? actions.error : null}
-        onConfirm={(reason) => actions.run('promote', reason)}
+        onConfirm={(reason, strategy) => actions.run('promote', reason, strategy)}
         onCancel={actions.cancel}
-      >
-        <p>
-          Deploy <strong>{promote.version ?? 'the live release'}</strong> from{' '}
-          {promote.from ?? 'the previous environment'} to <strong>{env.name}</strong>
-          {env.protected ? ', a protected environment' : ''}.
-        </p>
-      </ConfirmDialog>
+      />
 
       <ConfirmDialog
         open={actions.dialog === 'switch'}

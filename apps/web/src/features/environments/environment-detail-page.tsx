@@ -6,6 +6,7 @@ import { Time } from '../../components/time';
 import { useDeployments } from '../../hooks/api/deployments/queries';
 import { useEnvironment, useEnvironments } from '../../hooks/api/environments/queries';
 import { paths } from '../../lib/paths';
+import { ConfigSection } from '../config/config-section';
 import { DeploymentsTable } from '../deployments/deployments-table';
 import { EnvironmentCard } from './environment-card';
 
@@ -162,6 +163,8 @@ function EnvironmentBody({
           </div>
         )}
       </section>
+
+      <ConfigSection app={app} env={env} />
 
       <section aria-labelledby="history-title">
         <h2 id="history-title">History</h2>

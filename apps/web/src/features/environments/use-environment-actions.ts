@@ -1,4 +1,4 @@
-import type { Environment } from '@qubot/api-contract';
+import type { Environment, StrategyName } from '@qubot/api-contract';
 import { useState } from 'react';
 import { usePromote, useRollback, useSwitchTraffic } from '../../hooks/api/environments/mutations';
 import { switchTarget } from './environment-utils';
@@ -32,12 +32,12 @@ export function useEnvironmentActions(app: string, env: Environment) {
     setSuccess({ text, deploymentId });
   };
 
-  const run = (action: EnvironmentAction, reason: string) => {
+  const run = (action: EnvironmentAction, reason: string, strategy?: StrategyName) => {
     if (!dialog) begin(action);
     const r = reason || undefined;
     if (action === 'promote') {
       promote.mutate(
-        { env: env.name, reason: r },
+        { env: env.name, reason: r, strategy },
         { onSuccess: (d) => done(`Promotion to ${env.name} started.`, d?.id ?? null) },
       );
     } else if (action === 'switch') {
