@@ -15,6 +15,7 @@ import metrics from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
+import applicationAdminRouter from './routes/application-admin-router.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
 import authRouter from './routes/auth-router.ts';
@@ -164,6 +165,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(tokenRouter);
       await api.register(auditRouter);
       await api.register(applicationRouter);
+      await api.register(applicationAdminRouter);
       await api.register(freezeRouter);
       await api.register(releaseRouter);
       await api.register(configRouter);

@@ -1,7 +1,7 @@
 // Request bodies of the write routes of DESIGN §6 (deployments, promote, traffic, rollback).
 import Type from 'typebox';
 import { Reason, strict } from './common';
-import { Color, StrategyName } from './resources';
+import { Color, OverrideFreeze, StrategyName } from './resources';
 
 /** The header honoured on every POST: same key + same body → the stored response again. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
@@ -39,6 +39,7 @@ export const PromoteBody = Type.Object(
         description: 'Admins only, with a reason: promote although the release has not succeeded upstream',
       }),
     ),
+    overrideFreeze: Type.Optional(OverrideFreeze),
   },
   strict,
 );
@@ -63,6 +64,7 @@ export const RollbackBody = Type.Object(
   {
     version: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     reason: Type.Optional(Reason),
+    overrideFreeze: Type.Optional(OverrideFreeze),
   },
   strict,
 );

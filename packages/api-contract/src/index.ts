@@ -1,3 +1,4 @@
+export * from './applications-admin';
 export * from './audit';
 export * from './auth';
 export * from './common';
@@ -5,3 +6,4 @@ export * from './config';
 export * from './deployments-write';
 export * from './events';
 export * from './resources';
+export * from './observe';

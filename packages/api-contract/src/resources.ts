@@ -141,6 +141,7 @@ export const Deployment = Type.Object({
   environment: Type.String(),
   release: Type.Object({ version: Type.String(), artifact: Type.String() }),
   fromVersion: Type.Union([Type.String(), Type.Null()]),
+  configVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'Configuration version this deployment ships' }),
   kind: Type.Union([Type.Literal('deploy'), Type.Literal('promote'), Type.Literal('rollback')]),
   strategy: StrategyName,
   status: DeploymentStatus,
@@ -170,12 +171,18 @@ export const DeploymentListQuery = Type.Object(
   strict,
 );
 
+/** Admins only, with a reason: deploy although a freeze window is active (audited `freeze.override`). */
+export const OverrideFreeze = Type.Boolean({
+  description: 'Admins only, with a reason: go ahead although a freeze window is active (audited)',
+});
+
 export const CreateDeploymentBody = Type.Object(
   {
     version: Type.String({ minLength: 1, maxLength: 64 }),
     strategy: StrategyName,
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     reason: Type.Optional(Reason),
+    overrideFreeze: Type.Optional(OverrideFreeze),
   },
   strict,
 );

@@ -37,6 +37,41 @@ export interface EventBusOptions {
 }
 
 export const NOTIFY_CHANNEL = 'qubot_events';
+/** Ephemeral samples (router metrics): forwarded to sockets as they are, never stored or replayed. */
+export const METRICS_CHANNEL = 'qubot_metrics';
+
+/** Which ephemeral messages a subscription gets: its environments' and deployments'. */
+export interface EphemeralFilter {
+  environmentIds: ReadonlySet<string>;
+  deploymentIds: ReadonlySet<string>;
+}
+/** An ephemeral message: its ids (for matching), the parsed body, and the wire text sent as is. */
+export interface EphemeralMessage {
+  environmentId: string;
+  deploymentId: string | null;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+/** A `qubot_metrics` payload, or null when it is not one of ours. */
+export function parseEphemeral(text: string): EphemeralMessage | null {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof body !== 'object' || body === null) return null;
+  const b = body as Record<string, unknown>;
+  if (b.type !== 'metrics' || typeof b.environmentId !== 'string') return null;
+  const dep = b.deployment as { id?: unknown } | null | undefined;
+  return {
+    environmentId: b.environmentId,
+    deploymentId: typeof dep?.id === 'string' ? dep.id : null,
+    body: b,
+    text,
+  };
+}
 
 export function matches(
   filter: EventFilter,
@@ -79,6 +114,21 @@ export function createEventBus(opts: EventBusOptions) {
   const names: TopicNames = createTopicNames(db.prisma);
   const listeners = new Set<{ filter: EventFilter; listener: EventListener }>();
   const dispatchHooks: ((createdAt: number) => void)[] = [];
+  const ephemeralListeners = new Set<{ filter: EphemeralFilter; listener: (m: EphemeralMessage) => void }>();
+  const ephemeralHooks: ((m: EphemeralMessage) => void)[] = [];
+
+  function dispatchEphemeral(text: string): void {
+    const m = parseEphemeral(text);
+    if (!m) return;
+    for (const hook of ephemeralHooks) hook(m);
+    for (const l of ephemeralListeners) {
+      if (
+        l.filter.environmentIds.has(m.environmentId) ||
+        (m.deploymentId !== null && l.filter.deploymentIds.has(m.deploymentId))
+      )
+        l.listener(m);
+    }
+  }
 
   let lastDispatched = 0;
   let started = false;
@@ -172,9 +222,11 @@ export function createEventBus(opts: EventBusOptions) {
     c.on('end', () => reconnect(c));
     c.on('notification', (msg) => {
       if (msg.channel === NOTIFY_CHANNEL && Number(msg.payload) > lastDispatched) kick();
+      else if (msg.channel === METRICS_CHANNEL && msg.payload) dispatchEphemeral(msg.payload);
     });
     await c.connect();
     await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    await c.query(`LISTEN ${METRICS_CHANNEL}`);
     attempt = 0;
   }
 
@@ -217,6 +269,7 @@ export function createEventBus(opts: EventBusOptions) {
       if (reconnectTimer) clearTimeout(reconnectTimer);
       if (pollTimer) clearInterval(pollTimer);
       listeners.clear();
+      ephemeralListeners.clear();
       const c = client;
       client = null;
       await draining;
@@ -233,6 +286,20 @@ export function createEventBus(opts: EventBusOptions) {
       return () => {
         listeners.delete(entry);
       };
+    },
+
+    /** Ephemeral messages (metrics samples) for these environments/deployments, from now on. */
+    subscribeEphemeral(filter: EphemeralFilter, listener: (m: EphemeralMessage) => void): () => void {
+      const entry = { filter, listener };
+      ephemeralListeners.add(entry);
+      return () => {
+        ephemeralListeners.delete(entry);
+      };
+    },
+
+    /** Every ephemeral message this process receives (the metrics history). */
+    onEphemeral(hook: (m: EphemeralMessage) => void): void {
+      ephemeralHooks.push(hook);
     },
 
     /** Called once per event dispatched (metrics). */

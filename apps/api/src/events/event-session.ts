@@ -42,7 +42,8 @@ export const DEFAULT_LIMITS: SessionLimits = {
 
 export interface SessionDeps {
   socket: SessionSocket;
-  bus: Pick<EventBus, 'subscribe' | 'lastSeq' | 'committedSeq' | 'readRange'>;
+  bus: Pick<EventBus, 'subscribe' | 'lastSeq' | 'committedSeq' | 'readRange'> &
+    Partial<Pick<EventBus, 'subscribeEphemeral'>>;
   resolve: TopicResolver;
   /** The single authorization call site: may this caller read this topic's application? */
   authorize(topic: ResolvedTopic): boolean;
@@ -104,6 +105,7 @@ export function createEventSession(deps: SessionDeps) {
   let closing = false;
   let generation = 0;
   let unsubscribe: (() => void) | null = null;
+  let unsubscribeEphemeral: (() => void) | null = null;
   let subscribed = false;
   let replaying = false;
   let pending: BusEvent[] = [];
@@ -121,6 +123,8 @@ export function createEventSession(deps: SessionDeps) {
     closing = true;
     unsubscribe?.();
     unsubscribe = null;
+    unsubscribeEphemeral?.();
+    unsubscribeEphemeral = null;
     pending = [];
     if (socket.readyState === OPEN) socket.close(code, reason);
     // A client that does not read never sees the close frame; cut the connection.
@@ -188,6 +192,8 @@ export function createEventSession(deps: SessionDeps) {
 
     // The previous subscription (if any) ends here; a failed subscribe above left it running.
     unsubscribe?.();
+    unsubscribeEphemeral?.();
+    unsubscribeEphemeral = null;
     const gen = ++generation;
     const ids = (k: ResolvedTopic['kind']) => new Set(resolved.filter((t) => t.kind === k).map((t) => t.id));
     const filter: EventFilter = {
@@ -208,6 +214,15 @@ export function createEventSession(deps: SessionDeps) {
       lastSeq: Math.max(upTo, position),
     };
     send(ack);
+    unsubscribeEphemeral =
+      bus.subscribeEphemeral?.(
+        { environmentIds: filter.environmentIds, deploymentIds: filter.deploymentIds },
+        (m) => {
+          // A sample, not an event: a client that is behind simply misses it.
+          if (!closing && socket.readyState === OPEN && socket.bufferedAmount <= limits.maxBufferedBytes / 2)
+            socket.send(m.text);
+        },
+      ) ?? null;
 
     let after = position;
     while (after < upTo) {
@@ -284,6 +299,8 @@ export function createEventSession(deps: SessionDeps) {
       closing = true;
       unsubscribe?.();
       unsubscribe = null;
+      unsubscribeEphemeral?.();
+      unsubscribeEphemeral = null;
       pending = [];
     },
     position: () => position,

@@ -6,6 +6,8 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   NotFound: 'not_found',
   Conflict: 'conflict',
+  /** A freeze window blocks new deployments (409); an admin may override with a reason. */
+  Frozen: 'environment_frozen',
   PayloadTooLarge: 'payload_too_large',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
@@ -20,6 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  environment_frozen: 409,
   payload_too_large: 413,
   rate_limited: 429,
   unavailable: 503,

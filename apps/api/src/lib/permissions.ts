@@ -28,6 +28,10 @@ export type Permission =
   | 'approve'
   /** Change an environment's configuration; on a protected environment: release-manager. */
   | 'config.write'
+  /** Read an instance's stdout/stderr (may hold sensitive output); on a protected environment: release-manager. */
+  | 'logs.read'
+  /** Change an environment's replica count (its protection and approval: settings.manage). */
+  | 'environment.scale'
   | 'freeze.manage'
   | 'freeze.override'
   | 'settings.manage'
@@ -55,6 +59,8 @@ export const MIN_ROLE: Record<Permission, RoleName> = {
   rollback: 'release-manager',
   approve: 'release-manager',
   'config.write': 'deployer',
+  'logs.read': 'deployer',
+  'environment.scale': 'release-manager',
   'freeze.manage': 'release-manager',
   'freeze.override': 'admin',
   'settings.manage': 'admin',
@@ -69,6 +75,7 @@ const PROTECTED_MIN: Partial<Record<Permission, RoleName>> = {
   deploy: 'release-manager',
   'deployment.control': 'release-manager',
   'config.write': 'release-manager',
+  'logs.read': 'release-manager',
 };
 
 /**
@@ -96,6 +103,8 @@ const PHRASE: Record<Permission, string> = {
   rollback: 'roll back',
   approve: 'approve deployments',
   'config.write': 'change the configuration',
+  'logs.read': 'read instance logs',
+  'environment.scale': 'scale environments',
   'freeze.manage': 'manage freeze windows',
   'freeze.override': 'override a freeze window',
   'settings.manage': 'change settings',

@@ -78,6 +78,14 @@ describe('[ENGINE] failures roll back by themselves', () => {
   }, 40_000);
 
   it('20 concurrent deployment requests on one environment: exactly one 202, the rest 409', async () => {
+    // The configuration in force when the deployment starts is pinned on it (DESIGN §8).
+    const config = await h.app.inject({
+      method: 'PUT',
+      url: `/api/v1/apps/${APP}/environments/staging/config`,
+      payload: { entries: [{ key: 'FEATURE_X', value: 'on' }] },
+      headers: h.auth,
+    });
+    expect(config.statusCode, config.body).toBe(201);
     const results = await Promise.all(
       Array.from({ length: 20 }, () =>
         h.post(deploymentsUrl('staging'), { version: '1.0.0', strategy: 'rolling', options: FAST }),
@@ -90,6 +98,7 @@ describe('[ENGINE] failures roll back by themselves', () => {
     expect(conflict.error.code).toBe('conflict');
     expect(conflict.error.message).toMatch(/already has an active deployment/);
     const winner = results.find((r) => r.statusCode === 202)?.json();
+    expect(winner.configVersion).toBe(config.json().version);
     expect(await h.db.prisma.deployment.count({ where: { environment: { name: 'staging' } } })).toBe(1);
     expect((await h.until(winner.id, FINAL)).status).toBe('succeeded');
   }, 60_000);

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createSecretBox, loadSecretKey } from '../lib/secret-box.ts';
+import {
+  type ApplicationAdminService,
+  createApplicationAdminService,
+} from '../services/application-admin-service.ts';
 import { type AuditService, createAuditService } from '../services/audit-service.ts';
 import { type AuthOptions, type AuthService, createAuthService } from '../services/auth-service.ts';
 import { type CatalogService, createCatalogService } from '../services/catalog-service.ts';
@@ -21,6 +25,7 @@ import { createUserService, type UserService } from '../services/user-service.ts
 
 export interface Services {
   catalog: CatalogService;
+  applicationAdmin: ApplicationAdminService;
   releases: ReleaseService;
   deploymentQueries: DeploymentQueryService;
   auth: AuthService;
@@ -61,6 +66,7 @@ export default fp(
     const deploymentCommands = createDeploymentCommandService({ db, catalog, freeze, orchestrator });
     app.decorate('services', {
       catalog,
+      applicationAdmin: createApplicationAdminService({ db, catalog, environments: repos.environments }),
       releases: createReleaseService({ db, releases: repos.releases, catalog }),
       deploymentQueries: createDeploymentQueryService({
         deployments: repos.deployments,

@@ -54,6 +54,17 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
 
   // Catalogue and environments.
   'GET /api/v1/apps': 'viewer',
+  // Registering an application sets the command the worker runs (DESIGN §4): admin only.
+  'POST /api/v1/apps': {
+    min: 'admin',
+    body: {
+      name: 'matrix-app',
+      launcher: 'node server.js --port {port}',
+      environments: [{ name: 'development' }],
+    },
+  },
+  // Replicas: release-manager; protection and approval: admin (application-admin-router.test.ts).
+  'PATCH /api/v1/apps/:app/environments/:env/settings': { min: 'release-manager', body: { replicas: 3 } },
   'GET /api/v1/apps/:app/environments': 'viewer',
   'GET /api/v1/apps/:app/environments/:env': 'viewer',
   'GET /api/v1/apps/:app/environments/:env/freeze-windows': 'viewer',

@@ -26,6 +26,7 @@ import { assertCanApprove, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { Engine } from '../orchestrator/engine.ts';
 import type { CatalogService } from './catalog-service.ts';
+import { currentConfigVersion } from './config-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { deploymentView, strategyFromWire } from './views.ts';
 
@@ -137,10 +138,9 @@ export function createDeploymentCommandService(deps: {
       throw AppError.badField('body.version', `unknown version "${spec.version}" of ${app.name}`);
     }
     optionErrors(spec.strategy, spec.options, env.protected);
-    await deps.freeze.assertNotFrozen(ctx, env.id, {
-      override: freeze.override,
-      reason: spec.reason ?? undefined,
-    });
+    // Refused early (before the one-active-deployment check); an override is checked and audited
+    // inside the transaction below, so `freeze.override` commits or fails with the deployment.
+    if (!freeze.override) await deps.freeze.assertNotFrozen(ctx, env.id);
     const active = await writes.findActive(env.id);
     if (active) throw activeConflict(env.name, active.id);
 
@@ -164,6 +164,12 @@ export function createDeploymentCommandService(deps: {
     try {
       id = await prisma.$transaction(
         async (tx) => {
+          await deps.freeze.assertNotFrozen(
+            ctx,
+            env.id,
+            { override: freeze.override, reason: spec.reason ?? undefined },
+            tx,
+          );
           const created = await writes.create(
             {
               applicationId: app.id,
@@ -178,6 +184,7 @@ export function createDeploymentCommandService(deps: {
               reason: spec.reason,
               actor: ctx.actor.name,
               rollbackOfId: spec.rollbackOfId ?? null,
+              configVersionId: (await currentConfigVersion(env.id, tx))?.id ?? null,
               steps: state.steps,
             },
             tx,
@@ -294,14 +301,20 @@ export function createDeploymentCommandService(deps: {
         application: appName,
         environment: { name: env.name, protected: env.protected },
       });
-      return launch(ctx, appName, envName, {
-        kind: 'deploy',
-        version: body.version,
-        strategy: body.strategy,
-        options: body.options ?? {},
-        reason: body.reason ?? null,
-        auditAction: 'deployment.create',
-      });
+      return launch(
+        ctx,
+        appName,
+        envName,
+        {
+          kind: 'deploy',
+          version: body.version,
+          strategy: body.strategy,
+          options: body.options ?? {},
+          reason: body.reason ?? null,
+          auditAction: 'deployment.create',
+        },
+        { override: body.overrideFreeze },
+      );
     },
     /** POST /deployments/:id/(pause|resume|abort|advance|approve) */
     async control(ctx: RequestContext, id: string, action: DeploymentActionName, reason: string | null) {

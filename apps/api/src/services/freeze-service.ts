@@ -241,9 +241,9 @@ export function createFreezeService(deps: {
       const first = active[0] as WindowRow;
       if (!opts.override)
         throw new AppError(
-          ErrorCode.Conflict,
+          ErrorCode.Frozen,
           `environment ${env.name} is frozen: ${describe(first)}; an admin can override with a reason`,
-          { freezeWindow: freezeWindowView(first), field: 'freeze' },
+          { freezeWindow: freezeWindowView(first), field: 'freeze', reason: 'frozen' },
         );
       requirePermission(ctx, 'freeze.override', { application: env.application.name });
       if (!opts.reason?.trim())

@@ -75,15 +75,21 @@ export function createPromotionService(deps: {
           throw AppError.badField('body.reason', 'is required to override the promotion order');
         overridden = true;
       }
-      return deps.commands.launch(ctx, app.name, env.name, {
-        kind: 'promote',
-        version,
-        strategy: body.strategy ?? 'blue-green',
-        options: body.options ?? {},
-        reason: body.reason ?? null,
-        auditAction: 'environment.promote',
-        auditExtra: { from: prevName, ...(overridden ? { override: true } : {}) },
-      });
+      return deps.commands.launch(
+        ctx,
+        app.name,
+        env.name,
+        {
+          kind: 'promote',
+          version,
+          strategy: body.strategy ?? 'blue-green',
+          options: body.options ?? {},
+          reason: body.reason ?? null,
+          auditAction: 'environment.promote',
+          auditExtra: { from: prevName, ...(overridden ? { override: true } : {}) },
+        },
+        { override: body.overrideFreeze },
+      );
     },
   };
 }

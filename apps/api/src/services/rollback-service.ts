@@ -70,16 +70,22 @@ export function createRollbackService(deps: {
       );
       if (!plan.ok) throw AppError.conflict(plan.message, { reason: plan.code });
       const liveDeployment = history.find((d) => d.status === 'succeeded' && d.version === snap.liveVersion);
-      return deps.commands.launch(ctx, app.name, env.name, {
-        kind: 'rollback',
-        version: plan.version,
-        strategy: plan.strategy,
-        options: plan.options,
-        reason,
-        rollbackOfId: liveDeployment?.id ?? null,
-        auditAction: 'environment.rollback',
-        auditExtra: { mode: plan.mode, from: snap.liveVersion },
-      });
+      return deps.commands.launch(
+        ctx,
+        app.name,
+        env.name,
+        {
+          kind: 'rollback',
+          version: plan.version,
+          strategy: plan.strategy,
+          options: plan.options,
+          reason,
+          rollbackOfId: liveDeployment?.id ?? null,
+          auditAction: 'environment.rollback',
+          auditExtra: { mode: plan.mode, from: snap.liveVersion },
+        },
+        { override: body.overrideFreeze },
+      );
     },
   };
 }

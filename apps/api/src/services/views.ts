@@ -78,6 +78,7 @@ export function deploymentView(row: DeploymentViewRow): Deployment {
     environment: row.environment.name,
     release: { version: row.release.version, artifact: row.release.artifact },
     fromVersion: row.fromRelease?.version ?? null,
+    configVersion: row.configVersion?.version ?? null,
     kind: row.kind,
     strategy: strategyToWire(row.strategy),
     status: row.status,

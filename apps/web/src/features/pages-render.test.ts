@@ -30,6 +30,7 @@ const deployment: Deployment = {
   environment: 'staging',
   release: { version: '1.1.0', artifact: 'builds/1.1.0' },
   fromVersion: '1.0.0',
+  configVersion: null,
   kind: 'promote',
   strategy: 'canary',
   status: 'paused',

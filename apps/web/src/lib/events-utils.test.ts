@@ -20,6 +20,7 @@ function deployment(overrides: Partial<Deployment> = {}): Deployment {
     environment: 'staging',
     release: { version: '1.1.0', artifact: 'build/1.1.0' },
     fromVersion: '1.0.0',
+    configVersion: null,
     kind: 'deploy',
     strategy: 'canary',
     status: 'running',

@@ -7,6 +7,7 @@ const deploymentView = {
   environment: { select: { name: true } },
   release: { select: { version: true, artifact: true } },
   fromRelease: { select: { version: true } },
+  configVersion: { select: { version: true } },
   steps: { orderBy: { position: 'asc' as const } },
 };
 

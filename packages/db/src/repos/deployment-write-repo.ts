@@ -24,6 +24,8 @@ export interface NewDeployment {
   reason: string | null;
   actor: string;
   rollbackOfId?: string | null;
+  /** The configuration version this deployment ships (DESIGN §8). */
+  configVersionId?: string | null;
   steps: StepRow[];
 }
 

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   analysisSeries,
   availableControls,
+  failedCheck,
   failureRate,
+  formatMetricValue,
+  formatThreshold,
   metricLabel,
   parseAnalysis,
   parseProgress,
@@ -61,6 +64,15 @@ describe('parseAnalysis', () => {
       ['canary-10', 'requests', 120, true],
     ]);
   });
+  it("keeps the engine's own bound, so a health minimum is not shown as a maximum", () => {
+    const rows = parseAnalysis([
+      { step: 'weight-50', metric: 'health', value: 1, threshold: 1, bound: 'min', passed: true },
+      { step: 'weight-50', metric: 'errorRate', value: 0.32, threshold: 0.05, bound: 'max', passed: false },
+    ]);
+    expect(rows.map((r) => r.bound)).toEqual(['min', 'max']);
+    expect(failedCheck(rows)?.metric).toBe('errorRate');
+    expect(failedCheck(rows.slice(0, 1))).toBeNull();
+  });
   it('yields nothing for unknown shapes', () => {
     expect(parseAnalysis(null)).toEqual([]);
     expect(parseAnalysis({ foo: 1 })).toEqual([]);
@@ -93,6 +105,14 @@ describe('small helpers', () => {
     expect(failureRate({ requests: 0, failed: 0 })).toBeNull();
     expect(metricLabel('p95LatencyMs')).toBe('P95 latency ms');
     expect(metricLabel('error_rate')).toBe('Error rate');
+    expect(metricLabel('p95Ms')).toBe('P95 latency');
+    expect(formatMetricValue('errorRate', 0.3209876)).toBe('32.10 %');
+    expect(formatMetricValue('p95Ms', 5.6712)).toBe('5.67 ms');
+    expect(formatMetricValue('minRequests', 1620)).toBe('1,620');
+    expect(formatMetricValue('errorRate', null)).toBe('—');
+    expect(formatThreshold({ metric: 'errorRate', threshold: 0.05, bound: 'max' })).toBe('≤ 5.00 %');
+    expect(formatThreshold({ metric: 'minRequests', threshold: 20, bound: 'min' })).toBe('≥ 20');
+    expect(formatThreshold({ metric: 'health', threshold: null, bound: null })).toBe('—');
     expect(availableControls({ status: 'running', waitingFor: null })).toEqual({
       pause: true,
       resume: false,

@@ -1,4 +1,5 @@
 import type { Step } from '@qubot/api-contract';
+import { formatNumber, formatPercent } from '../../lib/format-utils';
 
 type Rec = Record<string, unknown>;
 
@@ -113,6 +114,9 @@ function passedOf(r: Rec): boolean | null {
 }
 
 function boundOf(r: Rec, metric: string): 'max' | 'min' | null {
+  // The engine states the direction itself (`bound`); guessing from the name would turn
+  // "at least 2 healthy instances" into "at most 2".
+  if (r.bound === 'max' || r.bound === 'min') return r.bound;
   if (num(r.max) !== null) return 'max';
   if (num(r.min) !== null) return 'min';
   const op = str(r.comparator) ?? str(r.operator) ?? str(r.op);
@@ -192,7 +196,17 @@ export function failureRate(traffic: { requests: number; failed: number }): numb
   return (traffic.failed / traffic.requests) * 100;
 }
 
+/** Names for the engine's own metrics (packages/core `AnalysisMetric`); others are spelled out. */
+const METRIC_LABELS: Record<string, string> = {
+  errorRate: 'Error rate',
+  p95Ms: 'P95 latency',
+  minRequests: 'Requests',
+  health: 'Healthy instances',
+};
+
 export function metricLabel(metric: string): string {
+  const known = METRIC_LABELS[metric];
+  if (known) return known;
   const spaced = metric
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replaceAll('_', ' ')
@@ -211,4 +225,26 @@ export function availableControls(d: { status: string; waitingFor: string | null
     advance: (d.status === 'paused' || d.status === 'running') && d.waitingFor !== 'approval',
     approve: d.status === 'paused' && d.waitingFor === 'approval',
   };
+}
+
+/**
+ * A measured value or threshold in the metric's unit: error rates are fractions (0–1) shown as
+ * percentages, latencies in milliseconds, counts as numbers.
+ */
+export function formatMetricValue(metric: string, value: number | null): string {
+  if (value === null || !Number.isFinite(value)) return '—';
+  if (/error.?rate/i.test(metric)) return formatPercent(value * 100, 2);
+  if (/ms$|latency/i.test(metric)) return `${formatNumber(Math.round(value * 100) / 100)} ms`;
+  return formatNumber(value);
+}
+
+/** "≤ 5.00 %", "≥ 20", or "—" without a threshold. */
+export function formatThreshold(row: Pick<AnalysisRow, 'metric' | 'threshold' | 'bound'>): string {
+  if (row.threshold === null) return '—';
+  return `${row.bound === 'min' ? '≥' : '≤'} ${formatMetricValue(row.metric, row.threshold)}`;
+}
+
+/** The check that stopped the deployment: the first failed measurement, if any. */
+export function failedCheck(rows: readonly AnalysisRow[]): AnalysisRow | null {
+  return rows.find((r) => r.passed === false) ?? null;
 }

@@ -1,0 +1,168 @@
+// The dashboard's observation side (docs/dashboard.md): an environment's recent router figures,
+// an instance's log, and a deployment's ETA and log. Read-only; every call checks permission
+// first (instance logs: `logs.read`, deployer and up — they may hold sensitive output).
+import { join } from 'node:path';
+import {
+  ACTIVE_STATUSES,
+  type DeploymentEtaResponse,
+  type DeploymentLogEntry,
+  type EnvironmentMetrics,
+  type InstanceLog,
+  type List,
+} from '@qubot/api-contract';
+import type { Database } from '@qubot/db';
+import type { LocalDriver } from '@qubot/runtime';
+import { AppError } from '../lib/app-error.ts';
+import { canReadApplication, requirePermission } from '../lib/permissions.ts';
+import type { RequestContext } from '../lib/request-context.ts';
+import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
+import type { CatalogService } from '../services/catalog-service.ts';
+import { deploymentLog } from './deployment-log.ts';
+import { computeEta } from './eta.ts';
+import { followLog, type LogFollower } from './log-follow.ts';
+import { type MetricsHistory, toSample } from './samples.ts';
+
+/** Earlier deployments an ETA looks at (the newest ones). */
+const ETA_HISTORY = 50;
+/** A deployment's log is its events; more than this is not a log anyone reads in a browser. */
+const LOG_LIMIT = 2000;
+
+type Ctx = Pick<RequestContext, 'actor'>;
+
+export function createObserveService(deps: {
+  db: Pick<Database, 'prisma'>;
+  catalog: Pick<CatalogService, 'requireEnvironment'>;
+  history: Pick<MetricsHistory, 'since'>;
+  /** Looked up at call time: the orchestrator registers after the services. */
+  runtime: () => Pick<EnvironmentRuntime, 'clientFor'>;
+  driver: () => Pick<LocalDriver, 'logs' | 'instanceDir'>;
+  intervalMs: number;
+  now?: () => number;
+}) {
+  const { prisma } = deps.db;
+  const now = deps.now ?? Date.now;
+
+  async function requireInstance(ctx: Ctx, appName: string, envName: string, id: string) {
+    const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+    requirePermission(ctx, 'logs.read', {
+      application: app.name,
+      environment: { name: env.name, protected: env.protected },
+    });
+    const instance = await prisma.instance.findFirst({
+      where: { id, environmentId: env.id },
+      select: { id: true, pool: true, release: { select: { version: true } } },
+    });
+    if (!instance) throw AppError.notFound(`instance ${id} in ${appName}/${envName}`, { field: 'params.id' });
+    return instance;
+  }
+
+  async function readableDeployment(ctx: Ctx, id: string) {
+    const d = await prisma.deployment.findUnique({
+      where: { id },
+      select: {
+        id: true,
+        environmentId: true,
+        strategy: true,
+        status: true,
+        createdAt: true,
+        startedAt: true,
+        application: { select: { name: true } },
+      },
+    });
+    // Not readable looks the same as missing (as GET /deployments/:id does).
+    if (!d || !canReadApplication(ctx.actor, d.application.name))
+      throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
+    return d;
+  }
+
+  return {
+    /** Samples of the last `windowSeconds` (oldest first), for the chart's first render. */
+    async metrics(ctx: Ctx, appName: string, envName: string, windowSeconds = 300): Promise<EnvironmentMetrics> {
+      requirePermission(ctx, 'read', { application: appName });
+      const { env } = await deps.catalog.requireEnvironment(appName, envName);
+      let samples = deps.history.since(env.id, now() - windowSeconds * 1000);
+      if (samples.length === 0) {
+        // Nothing sampled here yet (a fresh process, or no sampler running): one figure for the
+        // whole window, read from the router itself (loopback, secret from the database).
+        const client = deps.runtime().clientFor(env);
+        if (client) {
+          const windowMs = Math.min(windowSeconds, 60) * 1000;
+          const stats = await client.allStats(windowMs).catch(() => null);
+          if (stats) samples = [toSample(undefined, stats.pools, now(), windowMs).sample];
+        }
+      }
+      return { environment: `${appName}/${envName}`, intervalMs: deps.intervalMs, samples };
+    },
+
+    async instanceLog(ctx: Ctx, appName: string, envName: string, id: string, lines = 200): Promise<InstanceLog> {
+      const instance = await requireInstance(ctx, appName, envName, id);
+      return {
+        instanceId: instance.id,
+        pool: instance.pool,
+        version: instance.release.version,
+        lines: await deps.driver().logs({ id: instance.id }, lines),
+      };
+    },
+
+    /** New lines of the instance's log as they are written, until `stop()`. Permission as instanceLog. */
+    async followInstanceLog(
+      ctx: Ctx,
+      appName: string,
+      envName: string,
+      id: string,
+      onLines: (lines: string[]) => void,
+    ): Promise<LogFollower> {
+      const instance = await requireInstance(ctx, appName, envName, id);
+      return followLog(join(deps.driver().instanceDir(instance.id), 'instance.log'), onLines);
+    },
+
+    /** p90 of earlier succeeded deployments with the same strategy in the same environment. */
+    async eta(ctx: Ctx, id: string): Promise<DeploymentEtaResponse> {
+      const d = await readableDeployment(ctx, id);
+      const earlier = await prisma.deployment.findMany({
+        where: {
+          environmentId: d.environmentId,
+          strategy: d.strategy,
+          status: 'succeeded',
+          id: { not: d.id },
+          startedAt: { not: null },
+          finishedAt: { not: null },
+        },
+        orderBy: { finishedAt: 'desc' },
+        take: ETA_HISTORY,
+        select: { startedAt: true, finishedAt: true },
+      });
+      const durations = earlier.map(
+        (e) => ((e.finishedAt as Date).getTime() - (e.startedAt as Date).getTime()) / 1000,
+      );
+      const active = (ACTIVE_STATUSES as readonly string[]).includes(d.status);
+      return {
+        deploymentId: d.id,
+        eta: active ? computeEta(durations, d.startedAt ?? d.createdAt) : null,
+      };
+    },
+
+    /** The deployment's stored events as a chronological log. */
+    async log(ctx: Ctx, id: string): Promise<List<DeploymentLogEntry>> {
+      const d = await readableDeployment(ctx, id);
+      const rows = await prisma.event.findMany({
+        where: { deploymentId: d.id },
+        orderBy: { seq: 'asc' },
+        take: LOG_LIMIT,
+        select: { seq: true, type: true, payload: true, createdAt: true },
+      });
+      return {
+        items: deploymentLog(
+          rows.map((r) => ({
+            seq: Number(r.seq),
+            type: r.type,
+            at: r.createdAt.toISOString(),
+            payload: r.payload,
+          })),
+        ),
+        nextCursor: null,
+      };
+    },
+  };
+}
+export type ObserveService = ReturnType<typeof createObserveService>;

@@ -1,0 +1,186 @@
+// Application administration: register an application (its launcher and pipeline) and change an
+// environment's protection and scale. Launchers are commands the worker runs (DESIGN §4), so only
+// admins configure them; protection and approval guard production, so only admins change them.
+import type {
+  ApplicationConfig,
+  CreateApplicationBody,
+  Environment,
+  UpdateEnvironmentSettingsBody,
+} from '@qubot/api-contract';
+import { appendAudit, appendEvent, type Database, type EnvironmentRepo, type Prisma } from '@qubot/db';
+import { LauncherError, parseLauncher } from '@qubot/runtime';
+import { AppError } from '../lib/app-error.ts';
+import { requirePermission } from '../lib/permissions.ts';
+import type { RequestContext } from '../lib/request-context.ts';
+import type { CatalogService } from './catalog-service.ts';
+import { environmentView } from './views.ts';
+
+const DEFAULT_REPLICAS = 2;
+
+type AppRow = {
+  id: string;
+  name: string;
+  description: string | null;
+  launcher: string;
+  launcherCwd: string | null;
+  healthPath: string;
+  createdAt: Date;
+  environments: {
+    name: string;
+    position: number;
+    protected: boolean;
+    requiresApproval: boolean;
+    replicas: number;
+  }[];
+};
+
+export function applicationConfigView(a: AppRow): ApplicationConfig {
+  return {
+    id: a.id,
+    name: a.name,
+    description: a.description,
+    launcher: a.launcher,
+    launcherCwd: a.launcherCwd,
+    healthPath: a.healthPath,
+    environments: a.environments.map((e) => ({
+      name: e.name,
+      position: e.position,
+      protected: e.protected,
+      requiresApproval: e.requiresApproval,
+      replicas: e.replicas,
+    })),
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
+
+export function createApplicationAdminService(deps: {
+  db: Pick<Database, 'prisma'>;
+  catalog: Pick<CatalogService, 'requireEnvironment'>;
+  environments: Pick<EnvironmentRepo, 'findView'>;
+}) {
+  const { prisma } = deps.db;
+  return {
+    /** POST /apps — admin. 409 when the name is taken; 400 naming the field for a bad launcher. */
+    async create(ctx: RequestContext, body: CreateApplicationBody): Promise<ApplicationConfig> {
+      requirePermission(ctx, 'settings.manage');
+      try {
+        parseLauncher(body.launcher);
+      } catch (err) {
+        if (err instanceof LauncherError) throw AppError.badField('body.launcher', err.message);
+        throw err;
+      }
+      const seen = new Set<string>();
+      for (const [i, e] of body.environments.entries()) {
+        if (seen.has(e.name))
+          throw AppError.badField(`body.environments[${i}].name`, `${e.name} is listed twice`);
+        seen.add(e.name);
+      }
+      try {
+        const row = await prisma.$transaction(async (tx) => {
+          const created = await tx.application.create({
+            data: {
+              name: body.name,
+              description: body.description?.trim() || null,
+              launcher: body.launcher,
+              launcherCwd: body.launcherCwd ?? null,
+              ...(body.healthPath ? { healthPath: body.healthPath } : {}),
+              environments: {
+                create: body.environments.map((e, position) => ({
+                  name: e.name,
+                  position,
+                  protected: e.protected ?? false,
+                  requiresApproval: e.requiresApproval ?? false,
+                  replicas: e.replicas ?? DEFAULT_REPLICAS,
+                })),
+              },
+            },
+            include: { environments: { orderBy: { position: 'asc' } } },
+          });
+          const view = applicationConfigView(created);
+          await appendAudit(tx, {
+            ...ctx.auditFields(),
+            action: 'application.create',
+            targetType: 'application',
+            targetId: created.id,
+            target: created.name,
+            after: view as unknown as Prisma.InputJsonValue,
+          });
+          await appendEvent(tx, {
+            type: 'application.created',
+            applicationId: created.id,
+            payload: view as unknown as Prisma.InputJsonValue,
+          });
+          return created;
+        });
+        return applicationConfigView(row);
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw AppError.conflict(`application "${body.name}" already exists`, {
+            field: 'body.name',
+            reason: 'exists',
+          });
+        throw err;
+      }
+    },
+
+    /**
+     * PATCH /apps/:app/environments/:env/settings. Scale (`replicas`): release-manager; protection
+     * and approval: admin — otherwise a release-manager could switch off the two-person rule and
+     * then deploy alone. Applies to the next deployment; one in progress keeps what it started with.
+     */
+    async updateEnvironmentSettings(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      body: UpdateEnvironmentSettingsBody,
+    ): Promise<Environment> {
+      requirePermission(ctx, 'environment.scale', { application: appName });
+      const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+      const scope = { application: app.name, environment: { name: env.name, protected: env.protected } };
+      requirePermission(ctx, 'environment.scale', scope);
+      if (body.protected !== undefined || body.requiresApproval !== undefined)
+        requirePermission(ctx, 'settings.manage', scope);
+      const changes: { protected?: boolean; requiresApproval?: boolean; replicas?: number } = {};
+      if (body.protected !== undefined && body.protected !== env.protected)
+        changes.protected = body.protected;
+      if (body.requiresApproval !== undefined && body.requiresApproval !== env.requiresApproval)
+        changes.requiresApproval = body.requiresApproval;
+      if (body.replicas !== undefined && body.replicas !== env.replicas) changes.replicas = body.replicas;
+      if (body.protected === undefined && body.requiresApproval === undefined && body.replicas === undefined)
+        throw AppError.badField('body', 'give at least one of protected, requiresApproval, replicas');
+      if (Object.keys(changes).length > 0) {
+        await prisma.$transaction(async (tx) => {
+          const before = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
+          await tx.environment.update({ where: { id: env.id }, data: changes });
+          await appendAudit(tx, {
+            ...ctx.auditFields(),
+            action: 'environment.settings',
+            targetType: 'environment',
+            targetId: env.id,
+            target: `${app.name}/${env.name}`,
+            reason: body.reason?.trim() || null,
+            before: Object.fromEntries(
+              Object.keys(changes).map((k) => [k, before[k as keyof typeof changes]]),
+            ) as Prisma.InputJsonValue,
+            after: changes,
+          });
+          const view = await deps.environments.findView(app.id, env.name, tx);
+          if (view)
+            await appendEvent(tx, {
+              type: 'environment.updated',
+              applicationId: app.id,
+              environmentId: env.id,
+              payload: environmentView(view) as unknown as Prisma.InputJsonValue,
+            });
+        });
+      }
+      const row = await deps.environments.findView(app.id, env.name);
+      if (!row)
+        throw AppError.notFound(`environment "${env.name}" of "${app.name}"`, { field: 'params.env' });
+      return environmentView(row);
+    },
+  };
+}
+export type ApplicationAdminService = ReturnType<typeof createApplicationAdminService>;
