@@ -468,7 +468,7 @@ async function main() {
       } catch {}
     }
     console.log(
-      `\nprocesses: ${procs.length} started (server, PostgreSQL, routers, supervisors, instances); ` +
+      `\nprocesses: ${procs.length} running before SIGTERM (server, PostgreSQL, routers, supervisors, instances); ` +
         `${leftovers.length} left after SIGTERM${leftovers.length ? ` (killed): ${leftovers.map((p) => `${p.pid} ${p.what}`).join('; ')}` : ''}`,
     );
     if (leftovers.length) ok = false;

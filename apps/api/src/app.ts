@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger } from 'fastify';
 import eventBus, { type EventStreamOptions } from './events/event-bus-plugin.ts';
 import { AppError } from './lib/app-error.ts';
 import { validatorCompiler } from './lib/validation.ts';
+import observe, { type ObserveOptions } from './metrics/observe-plugin.ts';
 import orchestrator, { type OrchestratorPluginOptions } from './orchestrator/plugin.ts';
 import auth from './plugins/auth.ts';
 import database from './plugins/database.ts';
@@ -21,8 +22,10 @@ import auditRouter from './routes/audit-router.ts';
 import authRouter from './routes/auth-router.ts';
 import configRouter from './routes/config-router.ts';
 import deploymentCommandRouter from './routes/deployment-command-router.ts';
+import deploymentObserveRouter from './routes/deployment-observe-router.ts';
 import deploymentRouter from './routes/deployment-router.ts';
 import environmentActionRouter from './routes/environment-action-router.ts';
+import environmentObserveRouter from './routes/environment-observe-router.ts';
 import eventsRouter from './routes/events-router.ts';
 import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
@@ -38,6 +41,8 @@ export interface AppOptions {
    * this process; otherwise it only enqueues work. Default: enqueue only, runtime under `.qubot/`.
    */
   orchestrator?: Partial<OrchestratorPluginOptions>;
+  /** Router sampling for the dashboard's live charts (docs/dashboard.md). */
+  observe?: ObserveOptions;
   /** A pino logger (main.ts); tests run silent. */
   loggerInstance?: FastifyBaseLogger;
   /** Directory of the built web app; defaults to apps/web/dist. */
@@ -151,6 +156,7 @@ export async function buildApp(opts: AppOptions) {
     dataDir: defaultDataDir(),
     ...opts.orchestrator,
   });
+  await app.register(observe, opts.observe ?? {});
 
   // Routes.
   await app.register(healthRouter);
@@ -172,6 +178,8 @@ export async function buildApp(opts: AppOptions) {
       await api.register(deploymentRouter);
       await api.register(deploymentCommandRouter);
       await api.register(environmentActionRouter);
+      await api.register(environmentObserveRouter);
+      await api.register(deploymentObserveRouter);
       await api.register(eventsRouter);
     },
     { prefix: '/api/v1' },

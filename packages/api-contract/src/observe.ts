@@ -69,7 +69,12 @@ export const MetricsMessage = Type.Object({
 export type MetricsMessage = Type.Static<typeof MetricsMessage>;
 
 export const InstanceLogParams = Type.Object(
-  { app: Name, env: Name, id: Type.String({ format: 'uuid' }) },
+  {
+    app: Name,
+    env: Name,
+    /** Instance ids are labels, e.g. `staging-green-1a2b3c4d`. */
+    id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._+-]*$' }),
+  },
   strict,
 );
 export const InstanceLogQuery = Type.Object(

@@ -30,7 +30,10 @@ const ev = (payload: object, type = 'deployment.updated'): StoredDeploymentEvent
 describe('deploymentLog', () => {
   it('turns successive views into what changed, in order, with the event time', () => {
     const events = [
-      ev({ status: 'pending', steps: [step(0, 'start green', 'pending'), step(1, 'switch', 'pending')] }, 'deployment.created'),
+      ev(
+        { status: 'pending', steps: [step(0, 'start green', 'pending'), step(1, 'switch', 'pending')] },
+        'deployment.created',
+      ),
       ev({ status: 'running', steps: [step(0, 'start green', 'running'), step(1, 'switch', 'pending')] }),
       ev({
         status: 'paused',

@@ -28,7 +28,10 @@ const WAITING: Record<string, string> = {
 
 function isView(v: unknown): v is View {
   return (
-    typeof v === 'object' && v !== null && typeof (v as View).status === 'string' && Array.isArray((v as View).steps)
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as View).status === 'string' &&
+    Array.isArray((v as View).steps)
   );
 }
 

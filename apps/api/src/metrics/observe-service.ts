@@ -77,7 +77,12 @@ export function createObserveService(deps: {
 
   return {
     /** Samples of the last `windowSeconds` (oldest first), for the chart's first render. */
-    async metrics(ctx: Ctx, appName: string, envName: string, windowSeconds = 300): Promise<EnvironmentMetrics> {
+    async metrics(
+      ctx: Ctx,
+      appName: string,
+      envName: string,
+      windowSeconds = 300,
+    ): Promise<EnvironmentMetrics> {
       requirePermission(ctx, 'read', { application: appName });
       const { env } = await deps.catalog.requireEnvironment(appName, envName);
       let samples = deps.history.since(env.id, now() - windowSeconds * 1000);
@@ -94,7 +99,13 @@ export function createObserveService(deps: {
       return { environment: `${appName}/${envName}`, intervalMs: deps.intervalMs, samples };
     },
 
-    async instanceLog(ctx: Ctx, appName: string, envName: string, id: string, lines = 200): Promise<InstanceLog> {
+    async instanceLog(
+      ctx: Ctx,
+      appName: string,
+      envName: string,
+      id: string,
+      lines = 200,
+    ): Promise<InstanceLog> {
       const instance = await requireInstance(ctx, appName, envName, id);
       return {
         instanceId: instance.id,

@@ -78,6 +78,7 @@ export function createMetricsSampler(opts: SamplerOptions) {
         },
       },
     });
+    const messages: string[] = [];
     await Promise.all(
       envs.map(async (env) => {
         const router = opts.runtime.clientFor(env);
@@ -90,7 +91,12 @@ export function createMetricsSampler(opts: SamplerOptions) {
           totals.delete(env.id);
           return;
         }
-        const { sample, totals: next } = toSample(totals.get(env.id), stats.pools, Date.now(), opts.intervalMs);
+        const { sample, totals: next } = toSample(
+          totals.get(env.id),
+          stats.pools,
+          Date.now(),
+          opts.intervalMs,
+        );
         totals.set(env.id, next);
         let deployment: MetricsMessage['deployment'] = null;
         const active = env.deployments[0];
@@ -116,9 +122,11 @@ export function createMetricsSampler(opts: SamplerOptions) {
           opts.log.warn({ environment: message.environment, bytes: text.length }, 'metrics sample too large');
           return;
         }
-        await c.query('SELECT pg_notify($1, $2)', [METRICS_CHANNEL, text]);
+        messages.push(text);
       }),
     );
+    // One connection, one query at a time.
+    for (const text of messages) await c.query('SELECT pg_notify($1, $2)', [METRICS_CHANNEL, text]);
   }
 
   async function tick(): Promise<void> {

@@ -27,7 +27,12 @@ describe('toSample', () => {
       pools: [{ pool: 'blue', version: '1.0.0', requests: 40, errors: 1, p95Ms: 4.5, inFlight: 1 }],
     });
     // Window says 41 (overlapping jitter), the totals say exactly 37 more.
-    const second = toSample(first.totals, [stats('blue', 41, 0, 537, 5), stats('green', 3, 0, 3, 0)], 3_000, 2000);
+    const second = toSample(
+      first.totals,
+      [stats('blue', 41, 0, 537, 5), stats('green', 3, 0, 3, 0)],
+      3_000,
+      2000,
+    );
     expect(second.sample.pools.map((p) => [p.pool, p.requests, p.errors])).toEqual([
       ['blue', 37, 2],
       ['green', 3, 0],

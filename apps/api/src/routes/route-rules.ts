@@ -133,6 +133,13 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   },
   'POST /api/v1/apps/:app/environments/:env/rollback': { min: 'release-manager', body: {} },
 
+  // Observation (docs/dashboard.md). Instance logs may hold sensitive output: deployer and up
+  // (release-manager on protected environments).
+  'GET /api/v1/apps/:app/environments/:env/metrics': 'viewer',
+  'GET /api/v1/apps/:app/environments/:env/instances/:id/logs': 'deployer',
+  'GET /api/v1/deployments/:id/eta': 'viewer',
+  'GET /api/v1/deployments/:id/events': 'viewer',
+
   // Live events (websocket; a plain GET still authenticates first).
   'GET /api/v1/events': 'viewer',
 };

@@ -136,7 +136,6 @@ export function createApplicationAdminService(deps: {
       envName: string,
       body: UpdateEnvironmentSettingsBody,
     ): Promise<Environment> {
-      requirePermission(ctx, 'environment.scale', { application: appName });
       const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
       const scope = { application: app.name, environment: { name: env.name, protected: env.protected } };
       requirePermission(ctx, 'environment.scale', scope);

@@ -2,6 +2,9 @@ import type { Deployment } from '@qubot/api-contract';
 import { useState } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { type DeploymentAction, useDeploymentControl } from '../../hooks/api/deployments/mutations';
+import { useEnvironment } from '../../hooks/api/environments/queries';
+import { approvalView } from '../../lib/permissions-utils';
+import { usePermissions } from '../../lib/use-permissions';
 import { availableControls } from './deployment-utils';
 
 const LABELS: Record<DeploymentAction, string> = {
@@ -32,6 +35,15 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
   const [last, setLast] = useState<DeploymentAction | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const enabled = availableControls(deployment);
+  const perms = usePermissions();
+  // Until the environment is known, assume it is protected: the stricter rule.
+  const isProtected = useEnvironment(deployment.application, deployment.environment).data?.protected ?? true;
+  const mayControl = perms.can('deployment.control', isProtected);
+  // Two-person rule: Approve is shown only to someone who may approve, and never to the requester.
+  const approval = approvalView(perms.me, deployment);
+  const shown = (Object.keys(LABELS) as DeploymentAction[]).filter(
+    (action) => action !== 'approve' || approval.kind === 'can-approve',
+  );
   const active =
     deployment.status === 'pending' || deployment.status === 'running' || deployment.status === 'paused';
 
@@ -61,18 +73,25 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
     <section className="card" aria-labelledby="controls-title">
       <h2 id="controls-title">Controls</h2>
       <div className="button-row">
-        {(Object.keys(LABELS) as DeploymentAction[]).map((action) => (
+        {shown.map((action) => (
           <button
             key={action}
             type="button"
             className={`button ${action === 'abort' ? 'button--danger' : action === 'approve' || action === 'advance' ? '' : 'button--secondary'}`}
-            disabled={!enabled[action] || control.isPending}
+            disabled={!enabled[action] || (action !== 'approve' && !mayControl) || control.isPending}
+            title={action !== 'approve' && !mayControl ? perms.hint('deployment.control', isProtected) : undefined}
             onClick={() => onClick(action)}
           >
             {control.isPending && last === action && !dialog ? 'pending…' : LABELS[action]}
           </button>
         ))}
       </div>
+      {approval.kind === 'own-request' || approval.kind === 'needs-role' ? (
+        <p className="env-card__waiting">{approval.message}</p>
+      ) : null}
+      {!mayControl ? (
+        <p className="field__hint">Controls: {perms.hint('deployment.control', isProtected)}</p>
+      ) : null}
       <p className="feedback" role="status" aria-live="polite">
         {control.isPending && !dialog ? 'pending…' : (done ?? '')}
       </p>

@@ -12,7 +12,10 @@ import { AnalysisCharts } from './analysis-chart';
 import { DeploymentControls } from './deployment-controls';
 import {
   analysisSeries,
+  failedCheck,
   failureRate,
+  formatMetricValue,
+  formatThreshold,
   metricLabel,
   parseAnalysis,
   parseProgress,
@@ -52,6 +55,7 @@ function DeploymentBody({ d }: { d: Deployment }) {
   const rows = parseAnalysis(d.analysis);
   const series = analysisSeries(rows);
   const rate = failureRate(d.traffic);
+  const failed = failedCheck(rows);
 
   return (
     <>
@@ -61,7 +65,11 @@ function DeploymentBody({ d }: { d: Deployment }) {
           {d.release.version} to {d.environment}
         </h1>
         <p className="page__lead">
-          <StatusBadge status={d.status} /> {d.strategy}
+          {/* A live region of its own: people following a rollout hear when it ends. */}
+          <span role="status" aria-label="Deployment status">
+            <StatusBadge status={d.status} />
+          </span>{' '}
+          {d.strategy}
           {d.fromVersion ? ` · from ${d.fromVersion}` : ''} · by {d.actor} · <Time iso={d.createdAt} />
         </p>
         {waiting ? <p className="env-card__waiting">{waiting}</p> : null}
@@ -69,6 +77,14 @@ function DeploymentBody({ d }: { d: Deployment }) {
           <p className="feedback feedback--error" role="alert">
             {d.error}
           </p>
+        ) : null}
+        {failed ? (
+          <section className="feedback feedback--error" aria-label="Failed check">
+            Failed check: <strong>{metricLabel(failed.metric)}</strong> measured{' '}
+            <strong>{formatMetricValue(failed.metric, failed.value)}</strong>, threshold{' '}
+            {formatThreshold(failed)}
+            {failed.step ? ` (step ${failed.step})` : ''}.
+          </section>
         ) : null}
       </div>
 
@@ -191,10 +207,8 @@ function DeploymentBody({ d }: { d: Deployment }) {
                       <tr key={r.key}>
                         <td>{r.step ?? '—'}</td>
                         <td>{metricLabel(r.metric)}</td>
-                        <td className="num">{r.value ?? '—'}</td>
-                        <td className="num">
-                          {r.threshold !== null ? `${r.bound === 'min' ? '≥' : '≤'} ${r.threshold}` : '—'}
-                        </td>
+                        <td className="num">{formatMetricValue(r.metric, r.value)}</td>
+                        <td className="num">{formatThreshold(r)}</td>
                         <td>
                           {r.passed === null ? (
                             <span className="muted">—</span>

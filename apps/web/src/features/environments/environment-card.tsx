@@ -5,8 +5,10 @@ import { ColorChip, StatusBadge } from '../../components/status-badge';
 import { TrafficBar } from '../../components/traffic-bar';
 import { paths } from '../../lib/paths';
 import { waitingLabel } from '../../lib/status-utils';
+import { usePermissions } from '../../lib/use-permissions';
 import { parseProgress, progressSummary } from '../deployments/deployment-utils';
 import {
+  type ActionAvailability,
   healthSummary,
   promoteAvailability,
   rollbackAvailability,
@@ -58,10 +60,16 @@ export function EnvironmentCard({
   const env = environments[index]!;
   const actions = useEnvironmentActions(app, env);
   const health = healthSummary(env);
-  const promote = promoteAvailability(environments, index);
-  const switching = switchAvailability(env);
+  const perms = usePermissions();
+  // What the state allows, then what the role allows (the server checks both again).
+  const allowed = <T extends ActionAvailability>(a: T, permission: 'promote' | 'traffic' | 'rollback'): T =>
+    a.disabled || perms.can(permission, env.protected)
+      ? a
+      : { ...a, disabled: true, hint: perms.hint(permission, env.protected) };
+  const promote = allowed(promoteAvailability(environments, index), 'promote');
+  const switching = allowed(switchAvailability(env), 'traffic');
   const target = switchTarget(env);
-  const rollback = rollbackAvailability(env);
+  const rollback = allowed(rollbackAvailability(env), 'rollback');
   const busy = actions.pendingAction !== null;
   const hintId = `env-${env.name}-hints`;
 
@@ -181,7 +189,9 @@ export function EnvironmentCard({
         env={env}
         pending={actions.pendingAction === 'promote'}
         error={actions.dialog === 'promote' ? actions.error : null}
-        onConfirm={(reason, strategy) => actions.run('promote', reason, strategy)}
+        onConfirm={(reason, strategy, overrideFreeze) =>
+          actions.run('promote', reason, strategy, overrideFreeze)
+        }
         onCancel={actions.cancel}
       />
 

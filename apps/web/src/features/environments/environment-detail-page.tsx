@@ -9,6 +9,7 @@ import { paths } from '../../lib/paths';
 import { ConfigSection } from '../config/config-section';
 import { DeploymentsTable } from '../deployments/deployments-table';
 import { EnvironmentCard } from './environment-card';
+import { FreezeWindowsSection } from './freeze-windows-section';
 
 export function EnvironmentDetailPage() {
   const { app = '', env = '' } = useParams();
@@ -165,6 +166,8 @@ function EnvironmentBody({
       </section>
 
       <ConfigSection app={app} env={env} />
+
+      <FreezeWindowsSection app={app} env={env.name} />
 
       <section aria-labelledby="history-title">
         <h2 id="history-title">History</h2>

@@ -1,7 +1,7 @@
-import type { ReactNode } from 'react';
-import { Link, useParams } from 'react-router';
+import { type ReactNode, useId } from 'react';
+import { Link, useNavigate, useParams } from 'react-router';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { useCurrentApplication } from '../../hooks/api/applications/queries';
+import { useApplications, useCurrentApplication } from '../../hooks/api/applications/queries';
 import { useEnvironments } from '../../hooks/api/environments/queries';
 import { paths } from '../../lib/paths';
 import { EnvironmentCard } from './environment-card';
@@ -74,6 +74,7 @@ function PageShell({
     <div className="page">
       <div className="page__header">
         <h1>Pipeline{app ? <span className="page__subject"> · {app}</span> : null}</h1>
+        {app ? <ApplicationPicker current={app} /> : null}
         {app ? (
           <p className="page__lead">
             {description ? `${description} · ` : ''}
@@ -83,6 +84,34 @@ function PageShell({
         ) : null}
       </div>
       {children}
+    </div>
+  );
+}
+
+/** With more than one application, choose whose pipeline to show (`/apps/:app`). */
+function ApplicationPicker({ current }: { current: string }) {
+  const apps = useApplications();
+  const navigate = useNavigate();
+  const id = useId();
+  const items = apps.data?.items ?? [];
+  if (items.length < 2) return null;
+  return (
+    <div className="field">
+      <label className="field__label" htmlFor={id}>
+        Application
+      </label>
+      <select
+        id={id}
+        className="field__input"
+        value={current}
+        onChange={(e) => navigate(paths.pipeline(e.target.value))}
+      >
+        {items.map((a) => (
+          <option key={a.name} value={a.name}>
+            {a.name}
+          </option>
+        ))}
+      </select>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import type { Environment, StrategyName } from '@qubot/api-contract';
 import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { FreezeOverrideField, useFreezeOverride } from '../../components/freeze-override-field';
 import { ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { usePromotionPreview } from '../../hooks/api/config/queries';
@@ -25,7 +26,7 @@ export function PromoteDialog({
   env: Environment;
   pending: boolean;
   error?: unknown;
-  onConfirm: (reason: string, strategy: StrategyName) => void;
+  onConfirm: (reason: string, strategy: StrategyName, overrideFreeze: boolean) => void;
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -34,6 +35,7 @@ export function PromoteDialog({
   const [reason, setReason] = useState('');
   const [strategy, setStrategy] = useState<StrategyName>('blue-green');
   const preview = usePromotionPreview(app, env.name, open);
+  const freeze = useFreezeOverride(error, open);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -51,7 +53,7 @@ export function PromoteDialog({
 
   if (!open) return null;
   const p = preview.data;
-  const needsReason = env.protected;
+  const needsReason = env.protected || freeze.checked;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -61,7 +63,7 @@ export function PromoteDialog({
       return;
     }
     if (needsReason && !reason.trim()) return;
-    onConfirm(reason.trim(), strategy);
+    onConfirm(reason.trim(), strategy, freeze.checked);
   };
 
   return (
@@ -169,6 +171,7 @@ export function PromoteDialog({
               />
               <p className="field__hint">Recorded in the audit log.</p>
             </div>
+            <FreezeOverrideField state={freeze} disabled={pending} />
           </div>
         ) : null}
         {error ? (

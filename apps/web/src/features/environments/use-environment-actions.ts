@@ -32,12 +32,12 @@ export function useEnvironmentActions(app: string, env: Environment) {
     setSuccess({ text, deploymentId });
   };
 
-  const run = (action: EnvironmentAction, reason: string, strategy?: StrategyName) => {
+  const run = (action: EnvironmentAction, reason: string, strategy?: StrategyName, overrideFreeze = false) => {
     if (!dialog) begin(action);
     const r = reason || undefined;
     if (action === 'promote') {
       promote.mutate(
-        { env: env.name, reason: r, strategy },
+        { env: env.name, reason: r, strategy, ...(overrideFreeze ? { overrideFreeze } : {}) },
         { onSuccess: (d) => done(`Promotion to ${env.name} started.`, d?.id ?? null) },
       );
     } else if (action === 'switch') {

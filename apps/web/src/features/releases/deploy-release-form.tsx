@@ -1,10 +1,12 @@
 import type { StrategyName } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { Link } from 'react-router';
+import { FreezeOverrideField, useFreezeOverride } from '../../components/freeze-override-field';
 import { ActionFeedback } from '../../components/states';
 import { useCreateDeployment } from '../../hooks/api/deployments/mutations';
 import { useEnvironments } from '../../hooks/api/environments/queries';
 import { paths } from '../../lib/paths';
+import { usePermissions } from '../../lib/use-permissions';
 
 const STRATEGIES: { value: StrategyName; label: string }[] = [
   { value: 'blue-green', label: 'Blue-green' },
@@ -19,14 +21,25 @@ export function DeployReleaseForm({ app, version }: { app: string; version: stri
   const [strategy, setStrategy] = useState<StrategyName>('blue-green');
   const [reason, setReason] = useState('');
   const id = useId();
+  const perms = usePermissions();
   const items = environments.data?.items ?? [];
-  const selected = items.find((e) => e.name === env) ?? items[0];
-  const reasonRequired = Boolean(selected?.protected);
+  const selected =
+    items.find((e) => e.name === env) ?? items.find((e) => perms.can('deploy', e.protected)) ?? items[0];
+  const mayDeploy = selected ? perms.can('deploy', selected.protected) : false;
+  const freeze = useFreezeOverride(deploy.error, selected?.name);
+  const reasonRequired = Boolean(selected?.protected) || freeze.checked;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (!selected) return;
-    deploy.mutate({ env: selected.name, version, strategy, reason: reason.trim() || undefined });
+    if (!selected || !mayDeploy) return;
+    if (reasonRequired && !reason.trim()) return;
+    deploy.mutate({
+      env: selected.name,
+      version,
+      strategy,
+      reason: reason.trim() || undefined,
+      ...(freeze.checked ? { overrideFreeze: true } : {}),
+    });
   };
 
   if (environments.isPending) return <p className="muted">Loading environments…</p>;
@@ -54,9 +67,10 @@ export function DeployReleaseForm({ app, version }: { app: string; version: stri
             onChange={(e) => setEnv(e.target.value)}
           >
             {items.map((e) => (
-              <option key={e.name} value={e.name}>
+              <option key={e.name} value={e.name} disabled={!perms.can('deploy', e.protected)}>
                 {e.name}
                 {e.protected ? ' (protected)' : ''}
+                {perms.can('deploy', e.protected) ? '' : ` — needs ${e.protected ? 'release-manager' : 'deployer'}`}
               </option>
             ))}
           </select>
@@ -92,8 +106,12 @@ export function DeployReleaseForm({ app, version }: { app: string; version: stri
           onChange={(e) => setReason(e.target.value)}
         />
       </div>
+      <FreezeOverrideField state={freeze} disabled={deploy.isPending} />
+      {selected && !mayDeploy ? (
+        <p className="field__hint">{perms.hint('deploy', selected.protected)}</p>
+      ) : null}
       <div className="button-row load-more">
-        <button type="submit" className="button" disabled={deploy.isPending}>
+        <button type="submit" className="button" disabled={deploy.isPending || !mayDeploy}>
           {deploy.isPending ? 'pending…' : `Deploy to ${selected?.name ?? '…'}`}
         </button>
       </div>

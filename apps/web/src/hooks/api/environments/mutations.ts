@@ -11,6 +11,8 @@ export interface PromoteVariables {
   env: string;
   reason?: string | undefined;
   strategy?: StrategyName | undefined;
+  /** Admins, with a reason, after a freeze window refused the promotion. */
+  overrideFreeze?: boolean | undefined;
 }
 
 export interface SwitchTrafficVariables {
@@ -36,10 +38,10 @@ function withoutEmpty<T extends object>(body: T): Partial<T> {
 export function usePromote(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, PromoteVariables>({
-    mutationFn: ({ env, reason, strategy }) =>
+    mutationFn: ({ env, reason, strategy, overrideFreeze }) =>
       apiFetch<Deployment>(envPath(app, env, 'promote'), {
         method: 'POST',
-        body: withoutEmpty({ reason, strategy }),
+        body: withoutEmpty({ reason, strategy, overrideFreeze: overrideFreeze || undefined }),
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),

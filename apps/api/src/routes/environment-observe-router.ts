@@ -1,0 +1,87 @@
+import { PassThrough } from 'node:stream';
+import {
+  EnvironmentMetrics,
+  EnvParams,
+  ErrorEnvelope,
+  InstanceLog,
+  InstanceLogParams,
+  InstanceLogQuery,
+  MetricsQuery,
+} from '@qubot/api-contract';
+import type { FastifyInstance } from 'fastify';
+
+const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+/** A followed log says something this often even when the instance is quiet (proxies cut idle streams). */
+const KEEPALIVE_MS = 15_000;
+
+/** What the environment page watches: router figures per pool, and instance logs (docs/dashboard.md). */
+export default async function environmentObserveRouter(app: FastifyInstance) {
+  const base = '/apps/:app/environments/:env';
+  /** Followed logs end before the server closes (it waits for open responses). */
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of open) end();
+  });
+
+  app.get<{ Params: { app: string; env: string }; Querystring: { windowSeconds?: number } }>(
+    `${base}/metrics`,
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['environments'],
+        summary: "Recent requests, errors and p95 per pool from the environment's router",
+        description:
+          'Samples kept in memory by this process (oldest first), for the first render of a chart; later samples arrive on the event stream as `metrics` messages (docs/events.md).',
+        params: EnvParams,
+        querystring: MetricsQuery,
+        response: { 200: EnvironmentMetrics, ...errors },
+      },
+    },
+    async (request) =>
+      app.observe.metrics(request.ctx(), request.params.app, request.params.env, request.query.windowSeconds),
+  );
+
+  app.get<{
+    Params: { app: string; env: string; id: string };
+    Querystring: { lines?: number; follow?: boolean };
+  }>(
+    `${base}/instances/:id/logs`,
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['environments'],
+        summary: "The last lines of an instance's stdout/stderr (deployer; release-manager on protected)",
+        description:
+          'With `follow=true` the response stays open as `application/x-ndjson`: first `{"lines":[…last lines…]}`, then one `{"lines":[…]}` per batch of new lines (an empty batch every 15 s keeps it alive), until the client closes it.',
+        params: InstanceLogParams,
+        querystring: InstanceLogQuery,
+        response: { 200: InstanceLog, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { app: appName, env, id } = request.params;
+      const log = await app.observe.instanceLog(request.ctx(), appName, env, id, request.query.lines);
+      if (!request.query.follow) return log;
+      const out = new PassThrough();
+      const write = (lines: string[]) => {
+        if (!out.writableEnded) out.write(`${JSON.stringify({ lines })}\n`);
+      };
+      write(log.lines);
+      const follower = await app.observe.followInstanceLog(request.ctx(), appName, env, id, write);
+      const keepalive = setInterval(() => write([]), KEEPALIVE_MS);
+      const end = () => {
+        open.delete(end);
+        clearInterval(keepalive);
+        follower.stop();
+        out.end();
+      };
+      open.add(end);
+      request.raw.once('close', end);
+      return reply
+        .header('content-type', 'application/x-ndjson; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .header('x-accel-buffering', 'no')
+        .send(out);
+    },
+  );
+}

@@ -1,0 +1,230 @@
+import { type APIRequestContext, type BrowserContext, expect, type Page, type TestInfo } from '@playwright/test';
+
+/**
+ * Helpers shared by the pipeline, canary, live and reconnect specs: sign-in through the API,
+ * typed reads of the stored state, and waits on it. The specs share one server with other spec
+ * files, so nothing here assumes what is deployed: read it first.
+ */
+
+export const APP = 'qubot-one';
+export type Role = 'admin' | 'release-manager' | 'deployer' | 'viewer';
+
+export interface TrafficEntry {
+  pool: 'blue' | 'green';
+  version: string | null;
+  weight: number;
+}
+
+export interface EnvironmentView {
+  name: string;
+  protected: boolean;
+  address: string | null;
+  live: { version: string } | null;
+  previous: { version: string } | null;
+  activeColor: 'blue' | 'green' | null;
+  traffic: TrafficEntry[];
+  instances: { id: string; pool: 'blue' | 'green'; version: string; status: string; healthy: boolean }[];
+  activeDeployment: { id: string; status: string; strategy: string; version: string; waitingFor: string | null } | null;
+}
+
+export interface StepView {
+  position: number;
+  name: string;
+  status: string;
+  message: string | null;
+}
+
+export interface DeploymentView {
+  id: string;
+  environment: string;
+  kind: 'deploy' | 'promote' | 'rollback';
+  strategy: string;
+  status: string;
+  waitingFor: string | null;
+  release: { version: string; artifact: string };
+  fromVersion: string | null;
+  steps: StepView[];
+  analysis: unknown;
+  traffic: { requests: number; failed: number };
+  error: string | null;
+  reason: string | null;
+  actor: string;
+}
+
+export interface AuditEntryView {
+  action: string;
+  actor: string;
+  target: string | null;
+  reason: string | null;
+}
+
+export const TERMINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
+
+/** The seeded releases that serve without faults (packages/db seed.ts). */
+export const HEALTHY_RELEASES = ['1.0.0', '1.1.0', '1.2.0'];
+
+export class Api {
+  constructor(
+    readonly request: APIRequestContext,
+    private readonly csrf: string,
+  ) {}
+
+  async get<T>(path: string): Promise<T> {
+    const res = await this.request.get(`/api/v1${path}`);
+    expect(res.status(), `GET ${path}: ${await res.text()}`).toBe(200);
+    return (await res.json()) as T;
+  }
+
+  async post<T>(path: string, data: unknown, expected: number[] = [200, 201, 202]): Promise<T> {
+    const res = await this.request.post(`/api/v1${path}`, {
+      data,
+      headers: { 'x-csrf-token': this.csrf },
+    });
+    expect(expected, `POST ${path} answered ${res.status()}: ${await res.text()}`).toContain(res.status());
+    return (await res.json()) as T;
+  }
+
+  environments = async () =>
+    (await this.get<{ items: EnvironmentView[] }>(`/apps/${APP}/environments`)).items;
+  environment = (env: string) => this.get<EnvironmentView>(`/apps/${APP}/environments/${env}`);
+  deployment = (id: string) => this.get<DeploymentView>(`/deployments/${id}`);
+}
+
+const sessions = new Map<Role, { cookies: Awaited<ReturnType<BrowserContext['cookies']>>; csrf: string }>();
+
+/**
+ * Signs the browser context in as a demo user (password `demo-<role>`) through
+ * `POST /api/v1/auth/login`, so the cookies land in the context. One session per role is reused
+ * for the worker's life: the server limits sign-ins to 20 a minute per address, and the security
+ * specs in the same run need their share.
+ */
+export async function signIn(target: Page | BrowserContext, role: Role): Promise<Api> {
+  const context = 'context' in target ? target.context() : target;
+  const cached = sessions.get(role);
+  if (cached) {
+    await context.addCookies(cached.cookies);
+    const me = await context.request.get('/api/v1/auth/me');
+    if (me.ok()) return new Api(context.request, cached.csrf);
+    sessions.delete(role);
+    await context.clearCookies();
+  }
+  const res = await context.request.post('/api/v1/auth/login', {
+    data: { username: role, password: `demo-${role}` },
+  });
+  expect(res.status(), `sign in as ${role}: ${await res.text()}`).toBe(200);
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  const cookies = (await context.cookies()).filter((c) => c.name.startsWith('qubot_'));
+  sessions.set(role, { cookies, csrf: csrfToken });
+  return new Api(context.request, csrfToken);
+}
+
+/**
+ * Waits until every environment has something live and no deployment running. A deployment
+ * left waiting for a person (by a spec that failed half-way) is aborted, so a spec starts
+ * from a settled pipeline whatever ran before it.
+ */
+export async function settle(api: Api, timeout = 120_000): Promise<EnvironmentView[]> {
+  await expect
+    .poll(
+      async () => {
+        const envs = await api.environments();
+        for (const env of envs) {
+          const d = env.activeDeployment;
+          if (d?.status === 'paused') {
+            await api.post(`/deployments/${d.id}/abort`, { reason: 'e2e: clean start' }, [200, 202, 409]);
+          }
+        }
+        return envs.filter((e) => e.activeDeployment || !e.live).map((e) => e.name);
+      },
+      { message: 'environments settle (live, no active deployment)', timeout, intervals: [500] },
+    )
+    .toEqual([]);
+  return api.environments();
+}
+
+/** Polls the stored deployment until it has finished, and returns it. */
+export async function finished(api: Api, id: string, timeout = 60_000): Promise<DeploymentView> {
+  let last: DeploymentView | null = null;
+  await expect
+    .poll(
+      async () => {
+        last = await api.deployment(id);
+        return TERMINAL.includes(last.status);
+      },
+      { message: `deployment ${id} finishes`, timeout, intervals: [250] },
+    )
+    .toBe(true);
+  return last!;
+}
+
+/** A healthy seeded release that is neither live nor previous anywhere, or a new one registered. */
+export async function freshRelease(api: Api, envs: readonly EnvironmentView[]): Promise<string> {
+  const used = new Set(envs.flatMap((e) => [e.live?.version, e.previous?.version]));
+  const seeded = HEALTHY_RELEASES.find((v) => !used.has(v));
+  if (seeded) return seeded;
+  const version = `1.2.${Date.now()}`;
+  await api.post(`/apps/${APP}/releases`, {
+    version,
+    artifact: 'qubot-one/healthy',
+    changelog: '- Registered by the e2e tests.',
+  });
+  return version;
+}
+
+/**
+ * Bounded load on an environment's address (through its router, which measures it), from the
+ * test process: `concurrency` loops until `done()` says stop or `max` requests were sent.
+ */
+export function generateLoad(address: string, done: () => boolean, max = 4000, concurrency = 3) {
+  let sent = 0;
+  let failed = 0;
+  const loop = async () => {
+    while (!done() && sent < max) {
+      sent += 1;
+      try {
+        const res = await fetch(address, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        if (res.status >= 500) failed += 1;
+      } catch {
+        failed += 1;
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: concurrency }, loop));
+  return { finished: running.then(() => ({ sent, failed })) };
+}
+
+/** The environment card of the pipeline page (`<section aria-label="Environment <name>">`). */
+export const card = (page: Page, env: string) => page.getByRole('region', { name: `Environment ${env}` });
+
+/** Marks the document; `expectNoReload` fails if the page was reloaded since. */
+export async function markDocument(page: Page) {
+  await page.evaluate(() => {
+    (window as unknown as { __qubotE2e?: boolean }).__qubotE2e = true;
+  });
+}
+
+export async function expectNoReload(page: Page) {
+  expect(
+    await page.evaluate(() => (window as unknown as { __qubotE2e?: boolean }).__qubotE2e === true),
+    'the page was not reloaded',
+  ).toBe(true);
+}
+
+/** The header's indicator: "Live" once the event stream is connected. */
+export const liveIndicator = (page: Page) => page.getByTitle('Receiving live updates');
+
+/**
+ * A screenshot of the current viewport, attached to the test's report; with
+ * `QUBOT_E2E_DOCS_SCREENSHOTS=1` also written to docs/screenshots/<name>.png for the docs.
+ */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
+  const body = await page.screenshot({ path: testInfo.outputPath(`${name}.png`), animations: 'disabled' });
+  await testInfo.attach(name, { body, contentType: 'image/png' });
+  if (process.env.QUBOT_E2E_DOCS_SCREENSHOTS === '1') {
+    const { writeFile, mkdir } = await import('node:fs/promises');
+    const dir = new URL('../../../docs/screenshots/', import.meta.url);
+    await mkdir(dir, { recursive: true });
+    await writeFile(new URL(`${name}.png`, dir), body);
+  }
+}

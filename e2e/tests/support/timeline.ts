@@ -1,0 +1,36 @@
+import { expect, type Page } from '@playwright/test';
+import type { StepView } from './qubot';
+
+/** Status words as the dashboard's badges print them (apps/web lib/status-utils.ts). */
+const LABELS: Record<string, string> = {
+  pending: 'Pending',
+  running: 'Running',
+  paused: 'Paused',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  rolled_back: 'Rolled back',
+  aborted: 'Aborted',
+};
+
+export const statusLabel = (status: string) => LABELS[status] ?? status.replaceAll('_', ' ');
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The deployment page's step timeline (region "Steps"). */
+export const timelineItems = (page: Page) => page.getByRole('region', { name: 'Steps' }).getByRole('listitem');
+
+/** The timeline on screen shows exactly the stored steps: same order, names, statuses and messages. */
+export async function expectTimeline(page: Page, steps: readonly StepView[]) {
+  const ordered = [...steps].sort((a, b) => a.position - b.position);
+  const items = timelineItems(page);
+  await expect(items).toHaveCount(ordered.length);
+  for (const [i, step] of ordered.entries()) {
+    await expect(items.nth(i)).toContainText(
+      new RegExp(`${escape(step.name)}\\s*${escape(statusLabel(step.status))}`),
+    );
+    if (step.message) await expect(items.nth(i)).toContainText(step.message);
+  }
+}
+
+/** One step of the timeline, found by its name. */
+export const timelineStep = (page: Page, name: string) => timelineItems(page).filter({ hasText: name });
