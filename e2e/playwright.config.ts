@@ -7,7 +7,8 @@ export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './tests',
-  outputDir: '../.qubot-test/e2e-results',
+  // Its own results directory per concurrent run (Playwright empties it at start).
+  outputDir: process.env.QUBOT_E2E_OUTPUT_DIR ?? '../.qubot-test/e2e-results',
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -2,14 +2,15 @@ import { expect, type Page, test } from '@playwright/test';
 import {
   APP,
   type AuditEntryView,
+  card,
   type DeploymentView,
   type EnvironmentView,
-  card,
   expectNoReload,
   finished,
   freshRelease,
   liveIndicator,
   markDocument,
+  screenshot,
   settle,
   signIn,
 } from './support/qubot';
@@ -19,6 +20,7 @@ import { expectTimeline } from './support/timeline';
 // the stored state: deploy to development, promote to staging, promote to production with a
 // manual blue-green switch, roll production back. Later steps build on earlier ones.
 test.describe.configure({ mode: 'serial' });
+test.use({ viewport: { width: 1280, height: 800 } });
 
 const ENVS = ['development', 'staging', 'production'];
 /** The release this file ships, and what production ran before it. */
@@ -122,7 +124,7 @@ test('[PIPELINE]: a release manager promotes it to staging from the pipeline car
 
 test('[PIPELINE]: promoting to protected production waits for a manual switch, and the traffic bar flips', async ({
   page,
-}) => {
+}, testInfo) => {
   const api = await signIn(page, 'release-manager');
   const before = await api.environment('production');
   const from = before.activeColor!;
@@ -154,6 +156,7 @@ test('[PIPELINE]: promoting to protected production waits for a manual switch, a
   expect(waiting).toMatchObject({ status: 'paused', waitingFor: 'switch' });
   await expect(trafficList(page, 'production')).toHaveText(`${from} ${previous} 100 %`);
   expect((await api.environment('production')).activeColor).toBe(from);
+  await screenshot(page, testInfo, 'pipeline-waiting-for-switch');
 
   await production.getByRole('button', { name: 'Switch traffic' }).click();
   const dialog = page.getByRole('dialog', { name: 'Switch traffic in production?' });
@@ -182,7 +185,7 @@ test('[PIPELINE]: rolling production back with a reason returns the previous rel
   const before = await api.environment('production');
   expect(before.live?.version).toBe(version);
   const previous = productionBefore.live!.version;
-  const reason = `e2e: roll back ${version} (${Date.now()})`;
+  const reason = `e2e: ${version} misbehaves in production (run ${Math.random().toString(36).slice(2, 8)})`;
 
   await page.goto('/');
   const production = card(page, 'production');
@@ -197,10 +200,17 @@ test('[PIPELINE]: rolling production back with a reason returns the previous rel
   const { id } = (await response.json()) as DeploymentView;
 
   await expect(production).toContainText(`Live ${previous}`, { timeout: 60_000 });
-  await expect(trafficList(page, 'production')).toHaveText(`${productionBefore.activeColor} ${previous} 100 %`);
+  await expect(trafficList(page, 'production')).toHaveText(
+    `${productionBefore.activeColor} ${previous} 100 %`,
+  );
   await expect(production).toContainText('No active deployment');
   const stored = await finished(api, id);
-  expect(stored).toMatchObject({ status: 'succeeded', kind: 'rollback', reason, release: { version: previous } });
+  expect(stored).toMatchObject({
+    status: 'succeeded',
+    kind: 'rollback',
+    reason,
+    release: { version: previous },
+  });
   expect((await api.environment('production')).live?.version).toBe(previous);
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();

@@ -29,7 +29,7 @@ test('[CANARY]: a faulty release rolls back by itself and the deployment page sh
   page,
 }, testInfo) => {
   test.setTimeout(120_000);
-  const api = await signIn(page, 'deployer');
+  const api = await signIn(page, 'release-manager');
   const envs = await settle(api);
   const before = envs.find((e) => e.name === ENV)!;
   expect(before.live?.version, `${FAULTY} must not be live in ${ENV} already`).not.toBe(FAULTY);

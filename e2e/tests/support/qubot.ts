@@ -1,4 +1,10 @@
-import { type APIRequestContext, type BrowserContext, expect, type Page, type TestInfo } from '@playwright/test';
+import {
+  type APIRequestContext,
+  type BrowserContext,
+  expect,
+  type Page,
+  type TestInfo,
+} from '@playwright/test';
 
 /**
  * Helpers shared by the pipeline, canary, live and reconnect specs: sign-in through the API,
@@ -24,7 +30,13 @@ export interface EnvironmentView {
   activeColor: 'blue' | 'green' | null;
   traffic: TrafficEntry[];
   instances: { id: string; pool: 'blue' | 'green'; version: string; status: string; healthy: boolean }[];
-  activeDeployment: { id: string; status: string; strategy: string; version: string; waitingFor: string | null } | null;
+  activeDeployment: {
+    id: string;
+    status: string;
+    strategy: string;
+    version: string;
+    waitingFor: string | null;
+  } | null;
 }
 
 export interface StepView {

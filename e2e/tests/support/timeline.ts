@@ -14,10 +14,11 @@ const LABELS: Record<string, string> = {
 
 export const statusLabel = (status: string) => LABELS[status] ?? status.replaceAll('_', ' ');
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The deployment page's step timeline (region "Steps"). */
-export const timelineItems = (page: Page) => page.getByRole('region', { name: 'Steps' }).getByRole('listitem');
+export const timelineItems = (page: Page) =>
+  page.getByRole('region', { name: 'Steps' }).getByRole('listitem');
 
 /** The timeline on screen shows exactly the stored steps: same order, names, statuses and messages. */
 export async function expectTimeline(page: Page, steps: readonly StepView[]) {
@@ -26,11 +27,12 @@ export async function expectTimeline(page: Page, steps: readonly StepView[]) {
   await expect(items).toHaveCount(ordered.length);
   for (const [i, step] of ordered.entries()) {
     await expect(items.nth(i)).toContainText(
-      new RegExp(`${escape(step.name)}\\s*${escape(statusLabel(step.status))}`),
+      new RegExp(`${escapeRegExp(step.name)}\\s*${escapeRegExp(statusLabel(step.status))}`),
     );
     if (step.message) await expect(items.nth(i)).toContainText(step.message);
   }
 }
 
-/** One step of the timeline, found by its name. */
-export const timelineStep = (page: Page, name: string) => timelineItems(page).filter({ hasText: name });
+/** One step of the timeline, found by its name (other steps' messages may quote it). */
+export const timelineStep = (page: Page, name: string) =>
+  timelineItems(page).filter({ hasText: new RegExp(`^\\s*${escapeRegExp(name)}`) });

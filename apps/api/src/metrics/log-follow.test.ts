@@ -24,7 +24,7 @@ function collect(path: string, n: number) {
     },
     { pollMs: 20 },
   );
-  return { done, got, stop: () => f.stop() };
+  return { done, got, ready: f.ready, stop: () => f.stop() };
 }
 
 describe('followLog', () => {
@@ -34,13 +34,11 @@ describe('followLog', () => {
     const path = join(dir, 'instance.log');
     writeFileSync(path, 'old 1\nold 2\n');
     const c = collect(path, 3);
-    // Let it note where the file ends before appending.
-    await new Promise((r) => setTimeout(r, 60));
+    await c.ready;
     appendFileSync(path, 'new 1\nnew ');
-    await new Promise((r) => setTimeout(r, 60));
-    expect(c.got).toEqual(['new 1']);
+    await expect.poll(() => c.got).toEqual(['new 1']);
     appendFileSync(path, '2\n');
-    await new Promise((r) => setTimeout(r, 60));
+    await expect.poll(() => c.got).toEqual(['new 1', 'new 2']);
     // Rotated: the file starts again, shorter.
     writeFileSync(path, 'after\n');
     expect(await c.done).toEqual(['new 1', 'new 2', 'after']);

@@ -1,6 +1,8 @@
 import { open, stat } from 'node:fs/promises';
 
 export interface LogFollower {
+  /** Resolves once the follower knows where the file ends (lines written later will be sent). */
+  ready: Promise<void>;
   stop(): void;
 }
 
@@ -21,6 +23,10 @@ export function followLog(
   let partial = '';
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => {
+    markReady = r;
+  });
 
   async function round(): Promise<void> {
     let size: number;
@@ -58,12 +64,14 @@ export function followLog(
     round()
       .catch(() => {})
       .finally(() => {
+        if (offset !== null) markReady();
         if (!stopped) timer = setTimeout(loop, pollMs);
       });
   };
   loop();
 
   return {
+    ready,
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

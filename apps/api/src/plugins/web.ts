@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -16,9 +16,13 @@ export default fp(
       return;
     }
     await app.register(fastifyStatic, { root, wildcard: false, index: ['index.html'] });
+    // Files are the build's assets and its top-level files; any other path is a client route,
+    // dots included (`/apps/qubot-one/releases/1.2.0`).
+    const topLevel = new Set(readdirSync(root).map((name) => `/${name}`));
+    const isFile = (path: string) => path.startsWith('/assets/') || topLevel.has(path);
     app.addHook('onRequest', async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (request.method !== 'GET' || path.startsWith('/api') || path.includes('.')) return;
+      if (request.method !== 'GET' || path.startsWith('/api') || isFile(path)) return;
       if (['/healthz', '/readyz', '/metrics'].includes(path)) return;
       // Client-side route: hand the browser the app shell.
       return reply.header('cache-control', 'no-cache').sendFile('index.html');

@@ -1,4 +1,4 @@
-import type { Deployment, Environment, List } from '@qubot/api-contract';
+import type { Deployment, Environment, List, MetricsMessage } from '@qubot/api-contract';
 
 /**
  * Pure parts of the live event client (DESIGN §5, docs/events.md): reading server messages,
@@ -28,6 +28,8 @@ export type ServerMessage =
   | { kind: 'heartbeat'; seq: number | null }
   | { kind: 'subscribed'; since: number | null; lastSeq: number | null }
   | { kind: 'error'; code: string; message: string }
+  /** A router sample (ephemeral: no seq, never replayed); see docs/events.md. */
+  | { kind: 'metrics'; message: MetricsMessage }
   | { kind: 'other' };
 
 export function parseServerMessage(raw: string): ServerMessage {
@@ -60,6 +62,10 @@ export function parseServerMessage(raw: string): ServerMessage {
       return { kind: 'heartbeat', seq: seqOf(msg.seq) };
     case 'subscribed':
       return { kind: 'subscribed', since: seqOf(msg.since), lastSeq: seqOf(msg.lastSeq) };
+    case 'metrics':
+      return isRec(msg.sample) && Array.isArray(msg.sample.pools) && typeof msg.environment === 'string'
+        ? { kind: 'metrics', message: msg as unknown as MetricsMessage }
+        : { kind: 'other' };
     case 'error':
       return {
         kind: 'error',

@@ -1,4 +1,4 @@
-import type { Deployment, Environment, List } from '@qubot/api-contract';
+import type { Deployment, Environment, List, MetricsMessage } from '@qubot/api-contract';
 import type { QueryClient } from '@tanstack/react-query';
 import { applicationKeys } from '../hooks/api/applications/queries';
 import { auditKeys } from '../hooks/api/audit/queries';
@@ -41,6 +41,8 @@ export interface EventStream {
   /** Adds topics (reference-counted); returns a function that removes them again. */
   addTopics(topics: readonly string[]): () => void;
   lastSeq(): number | null;
+  /** Router samples (`metrics` messages) for the topics subscribed; returns the unsubscribe. */
+  onMetrics(listener: (message: MetricsMessage) => void): () => void;
 }
 
 /**
@@ -53,6 +55,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
   const WS = options.WebSocketImpl ?? globalThis.WebSocket;
   const random = options.random ?? Math.random;
   const topics = new Map<string, number>();
+  const metricsListeners = new Set<(message: MetricsMessage) => void>();
 
   let socket: WebSocket | null = null;
   let running = false;
@@ -166,6 +169,9 @@ export function createEventStream(options: EventStreamOptions): EventStream {
             sendSubscribe();
           }
           break;
+        case 'metrics':
+          for (const l of metricsListeners) l(parsed.message);
+          break;
         default:
           break;
       }
@@ -217,6 +223,12 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       };
     },
     lastSeq: () => seq,
+    onMetrics(listener) {
+      metricsListeners.add(listener);
+      return () => {
+        metricsListeners.delete(listener);
+      };
+    },
   };
 }
 

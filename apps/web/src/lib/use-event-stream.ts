@@ -1,5 +1,6 @@
+import type { MetricsMessage } from '@qubot/api-contract';
 import { type QueryClient, useQueryClient } from '@tanstack/react-query';
-import { useEffect } from 'react';
+import { useEffect, useRef } from 'react';
 import { useApplications } from '../hooks/api/applications/queries';
 import { createEventStream, type EventStream } from './events';
 import { eventsUrl } from './events-utils';
@@ -45,4 +46,21 @@ export function useDeploymentSubscription(id: string | undefined): void {
     if (!id) return;
     return streamFor(queryClient).addTopics([`deployment:${id}`]);
   }, [queryClient, id]);
+}
+
+/** The environment page watches its environment's topic: router samples are only sent there. */
+export function useEnvironmentSubscription(app: string | undefined, env: string | undefined): void {
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    if (!app || !env) return;
+    return streamFor(queryClient).addTopics([`environment:${app}/${env}`]);
+  }, [queryClient, app, env]);
+}
+
+/** Calls `handler` with every router sample the stream receives while mounted. */
+export function useMetricsMessages(handler: (message: MetricsMessage) => void): void {
+  const queryClient = useQueryClient();
+  const latest = useRef(handler);
+  latest.current = handler;
+  useEffect(() => streamFor(queryClient).onMetrics((m) => latest.current(m)), [queryClient]);
 }

@@ -5,17 +5,17 @@ import {
   type ClientRequest,
   createServer,
   type IncomingMessage,
+  request,
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
-import { createProxyServer } from 'http-proxy-3';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
   ConfigValidationError,
   type PoolConfig,
+  parseTarget,
   type RouterConfig,
   type RouterConfigState,
   validateRouterConfig,
@@ -60,12 +60,36 @@ interface LivePool {
   cfg: PoolConfig;
   current: number;
   rr: number;
+  /** Metric label sets, built once per config instead of one object per request. */
+  labels: PoolLabels;
+}
+
+interface PoolLabels {
+  pv: { pool: string; version: string };
+  /** By status class: index 1 → 1xx … 5 → 5xx. */
+  code: { pool: string; version: string; code: string }[];
+  err5xx: { pool: string; version: string; kind: string };
+  errProxy: { pool: string; version: string; kind: string };
+  pool: { pool: string };
+}
+
+function poolLabels(cfg: PoolConfig): PoolLabels {
+  const pv = { pool: cfg.name, version: cfg.version };
+  return {
+    pv,
+    code: [0, 1, 2, 3, 4, 5].map((c) => ({ ...pv, code: `${c}xx` })),
+    err5xx: { ...pv, kind: '5xx' },
+    errProxy: { ...pv, kind: 'proxy' },
+    pool: { pool: cfg.name },
+  };
 }
 
 /** One immutable routing table; requests take a reference and never see a half-applied change. */
 interface Live {
   state: RouterConfigState;
   pools: LivePool[];
+  /** `host:port` → connect options, parsed once per config rather than per request. */
+  upstreams: Map<string, { hostname: string; port: number }>;
 }
 
 const MAX_WINDOW_MS = 15 * 60_000;
@@ -76,6 +100,47 @@ const RETRIABLE_FRESH = new Set([
   'EADDRNOTAVAIL',
   'ETIMEDOUT',
 ]);
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message: the router keeps its
+// own keep-alive with each side, so a client's `Connection: close` must not close an upstream socket.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+const X_FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-host']);
+// Paths that the URL parser would return unchanged (no dot segments, nothing to percent-encode);
+// anything else is normalised as before, through `new URL`.
+const PLAIN_PATH = /^\/(?!\/)[\w\-/?=&%+,;:@~!$*()]*$/;
+
+function upstreamPath(url: string): string {
+  if (PLAIN_PATH.test(url) && !url.endsWith('?')) return url;
+  const u = new URL(url.startsWith('//') ? `http://base.invalid${url}` : url, 'http://base.invalid');
+  return `${u.pathname}${u.search}`;
+}
+
+/** Request headers for the upstream as a flat [name, value, …] list, which `http.request` writes as is. */
+function upstreamHeaders(req: IncomingMessage, fallbackHost: string): string[] {
+  const raw = req.rawHeaders;
+  const out: string[] = [];
+  let host = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    // transfer-encoding is kept on requests: a chunked body is streamed through as chunked.
+    if (lower === 'trailer' || X_FORWARDED.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') continue;
+    if (lower === 'host') host = true;
+    out.push(name, raw[i + 1] as string);
+  }
+  if (!host) out.push('host', fallbackHost);
+  const h = req.headers;
+  const xf = (name: string, value: string) => {
+    const prev = h[name] as string | undefined;
+    out.push(name, prev ? `${prev},${value}` : value);
+  };
+  xf('x-forwarded-for', req.socket.remoteAddress ?? '');
+  xf('x-forwarded-port', /:(\d+)/.exec(h.host ?? '')?.[1] ?? '80');
+  xf('x-forwarded-proto', 'http');
+  out.push('x-forwarded-host', (h['x-forwarded-host'] as string | undefined) || h.host || '');
+  return out;
+}
 
 function hashSecret(s: string) {
   return createHash('sha256').update(s).digest();
@@ -142,10 +207,23 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
   const targetInFlight = new Map<string, number>();
   const downUntil = new Map<string, number>();
 
-  const build = (state: RouterConfigState): Live => ({
-    state,
-    pools: state.pools.map((cfg) => ({ cfg, current: 0, rr: 0 })),
-  });
+  const build = (state: RouterConfigState): Live => {
+    const upstreams = new Map<string, { hostname: string; port: number }>();
+    for (const p of state.pools) {
+      for (const t of p.targets) {
+        const parsed = parseTarget(t);
+        if (!parsed) continue;
+        // IPv6 targets are written `[::1]:port`; the socket wants the bare address.
+        const hostname = parsed.host.startsWith('[') ? parsed.host.slice(1, -1) : parsed.host;
+        upstreams.set(t, { hostname, port: parsed.port });
+      }
+    }
+    return {
+      state,
+      pools: state.pools.map((cfg) => ({ cfg, current: 0, rr: 0, labels: poolLabels(cfg) })),
+      upstreams,
+    };
+  };
 
   let live = build({ pools: [], revision: 0, updatedAt: new Date().toISOString() });
 
@@ -233,18 +311,25 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     return fallback;
   };
 
-  const proxy = createProxyServer({
-    agent: new Agent({ keepAlive: true, maxFreeSockets: 256 }),
-    xfwd: true,
-    connectTimeout: options.connectTimeoutMs ?? 2_000,
-    proxyTimeout: options.proxyTimeoutMs ?? 60_000,
-  });
-  const proxyReqOf = new WeakMap<ServerResponse, ClientRequest>();
-  proxy.on('proxyReq', (proxyReq: ClientRequest, _req: IncomingMessage, res: ServerResponse) => {
-    proxyReqOf.set(res, proxyReq);
-  });
-  // Errors are handled per call; this keeps http-proxy-3 from throwing on stray ones.
-  proxy.on('error', () => {});
+  const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+  const proxyTimeoutMs = options.proxyTimeoutMs ?? 60_000;
+  // One keep-alive pool per upstream (the agent keys sockets by host:port). LIFO reuses the
+  // warmest socket, so idle ones expire instead of all staying half-used.
+  const agent = new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true });
+
+  // Only a connect in progress is timed out here; a reused socket is already connected.
+  const armConnectTimeout = (socket: Socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => {
+      const error = new Error('ECONNECT_TIMEOUT') as NodeJS.ErrnoException;
+      error.code = 'ECONNECT_TIMEOUT';
+      socket.destroy(error);
+    }, connectTimeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    socket.once('connect', clear);
+    socket.once('close', clear);
+  };
 
   const bump = (target: string, delta: number) => {
     const n = (targetInFlight.get(target) ?? 0) + delta;
@@ -271,73 +356,138 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     let target = pickTarget(pool, tried) as string;
     let proxyError = false;
     let retried = false;
+    let closed = false;
+    let current: ClientRequest | null = null;
+    // Built once: a retry sends the same request, not one with the forwarding headers added twice.
+    const headers = upstreamHeaders(req, target);
+    let path: string;
+    try {
+      path = upstreamPath(req.url ?? '/');
+    } catch {
+      path = '/';
+    }
     activeRequests++;
     poolStats.inFlight++;
     bump(target, 1);
 
     res.once('close', () => {
+      closed = true;
       activeRequests--;
       poolStats.inFlight--;
       bump(target, -1);
       const ms = performance.now() - started;
-      if (!res.writableFinished && !proxyError) return; // the client went away; not the pool's fault
+      if (!res.writableFinished && !proxyError) {
+        // The client went away; not the pool's fault. Stop the upstream exchange too.
+        current?.destroy();
+        return;
+      }
       const status = res.statusCode;
       const isError = proxyError || status >= 500;
       poolStats.record(ms, isError);
-      const version = pool.cfg.version;
-      mRequests.inc({ pool: pool.cfg.name, version, code: `${Math.floor(status / 100)}xx` });
-      mDuration.observe({ pool: pool.cfg.name, version }, ms / 1000);
-      if (isError) mErrors.inc({ pool: pool.cfg.name, version, kind: proxyError ? 'proxy' : '5xx' });
+      const l = pool.labels;
+      const cls = Math.floor(status / 100);
+      mRequests.inc(l.code[cls] ?? { ...l.pv, code: `${cls}xx` });
+      mDuration.observe(l.pv, ms / 1000);
+      if (isError) mErrors.inc(proxyError ? l.errProxy : l.err5xx);
     });
+
+    const fail = (err: NodeJS.ErrnoException, proxyReq: ClientRequest) => {
+      if (proxyReq !== current || closed) return;
+      const code = err.code ?? '';
+      if (code === 'ECONNREFUSED') downUntil.set(target, Date.now() + targetDownMs);
+      // Safe to resend: the upstream never got the request (refused), or a kept-alive socket
+      // was closed under us before any answer (Node's documented case for retrying).
+      const neverReached = RETRIABLE_FRESH.has(code) || (proxyReq.reusedSocket && code === 'ECONNRESET');
+      if (!res.headersSent && !retried && body !== null && neverReached) {
+        const next = alternative(table, pool, tried);
+        if (next) {
+          retried = true;
+          poolStats.totalRetries++;
+          mRetries.inc(pool.labels.pool);
+          bump(target, -1);
+          if (next.pool !== pool) {
+            poolStats.inFlight--;
+            pool = next.pool;
+            poolStats = stats.get(pool.cfg.name) as PoolStats;
+            poolStats.inFlight++;
+          }
+          target = next.target;
+          bump(target, 1);
+          log('retrying on another target', { code, target });
+          attempt();
+          return;
+        }
+      }
+      badGateway();
+    };
+
+    const badGateway = () => {
+      proxyError = true;
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.statusCode = 502;
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('x-qubot-pool', pool.cfg.name);
+      res.end(JSON.stringify({ error: { code: 'BAD_GATEWAY', message: 'upstream unavailable' } }));
+    };
+
+    const respond = (proxyRes: IncomingMessage) => {
+      if (closed || res.headersSent) {
+        proxyRes.resume();
+        return;
+      }
+      const raw = proxyRes.rawHeaders;
+      const out: string[] = [];
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i] as string;
+        const lower = name.toLowerCase();
+        if (HOP_BY_HOP.has(lower) || lower === 'x-qubot-pool') continue;
+        out.push(name, raw[i + 1] as string);
+      }
+      out.push('x-qubot-pool', pool.cfg.name);
+      // A flat header list on a response without setHeader() calls is written as is (fast path).
+      res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, out);
+      // The upstream dying mid-body is the pool's failure: cut the client's response short too.
+      proxyRes.once('error', () => {
+        if (closed) return;
+        proxyError = true;
+        res.destroy();
+      });
+      proxyRes.pipe(res);
+    };
 
     const attempt = () => {
       tried.add(target);
-      res.setHeader('x-qubot-pool', pool.cfg.name);
-      proxy.web(
-        req,
-        res,
-        {
-          target: `http://${target}`,
-          ...(body ? { buffer: Readable.from(body.length > 0 ? [body] : []) } : {}),
-        },
-        (err: Error & { code?: string }) => {
-          const proxyReq = proxyReqOf.get(res);
-          const code = err.code ?? '';
-          if (code === 'ECONNREFUSED') downUntil.set(target, Date.now() + targetDownMs);
-          // Safe to resend: the upstream never got the request (refused), or a kept-alive socket
-          // was closed under us before any answer (Node's documented case for retrying).
-          const neverReached =
-            RETRIABLE_FRESH.has(code) || (proxyReq?.reusedSocket === true && code === 'ECONNRESET');
-          if (!res.headersSent && !retried && body !== null && neverReached) {
-            const next = alternative(table, pool, tried);
-            if (next) {
-              retried = true;
-              poolStats.totalRetries++;
-              mRetries.inc({ pool: pool.cfg.name });
-              bump(target, -1);
-              if (next.pool !== pool) {
-                poolStats.inFlight--;
-                pool = next.pool;
-                poolStats = stats.get(pool.cfg.name) as PoolStats;
-                poolStats.inFlight++;
-              }
-              target = next.target;
-              bump(target, 1);
-              log('retrying on another target', { code, target });
-              attempt();
-              return;
-            }
-          }
-          proxyError = true;
-          if (res.headersSent) {
-            res.destroy();
-            return;
-          }
-          res.statusCode = 502;
-          res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify({ error: { code: 'BAD_GATEWAY', message: 'upstream unavailable' } }));
-        },
-      );
+      const up = table.upstreams.get(target) as { hostname: string; port: number };
+      let proxyReq: ClientRequest;
+      try {
+        proxyReq = request({
+          agent,
+          hostname: up.hostname,
+          port: up.port,
+          method: req.method,
+          path,
+          headers,
+          timeout: proxyTimeoutMs,
+        });
+      } catch (err) {
+        // e.g. a header value Node refuses to send; nothing reached any upstream.
+        log('cannot build upstream request', { error: String(err) });
+        badGateway();
+        return;
+      }
+      current = proxyReq;
+      proxyReq.once('socket', armConnectTimeout);
+      proxyReq.once('timeout', () => proxyReq.destroy());
+      proxyReq.on('error', (err) => fail(err, proxyReq));
+      proxyReq.once('response', respond);
+      if (body === null) {
+        req.pipe(proxyReq);
+        req.once('error', () => proxyReq.destroy());
+      } else if (body.length > 0) proxyReq.end(body);
+      else proxyReq.end();
     };
     attempt();
   };
@@ -523,7 +673,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
         control.close(() => resolve());
         control.closeAllConnections();
       });
-      proxy.close();
+      agent.destroy();
     },
   };
 }

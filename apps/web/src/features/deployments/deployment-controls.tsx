@@ -79,7 +79,9 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
             type="button"
             className={`button ${action === 'abort' ? 'button--danger' : action === 'approve' || action === 'advance' ? '' : 'button--secondary'}`}
             disabled={!enabled[action] || (action !== 'approve' && !mayControl) || control.isPending}
-            title={action !== 'approve' && !mayControl ? perms.hint('deployment.control', isProtected) : undefined}
+            title={
+              action !== 'approve' && !mayControl ? perms.hint('deployment.control', isProtected) : undefined
+            }
             onClick={() => onClick(action)}
           >
             {control.isPending && last === action && !dialog ? 'pending…' : LABELS[action]}

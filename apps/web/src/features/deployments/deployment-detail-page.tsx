@@ -4,12 +4,15 @@ import { ErrorState, LoadingState } from '../../components/states';
 import { StatusBadge } from '../../components/status-badge';
 import { Time } from '../../components/time';
 import { useDeployment } from '../../hooks/api/deployments/queries';
+import { useLiveDeploymentTraffic } from '../../hooks/api/observe/queries';
 import { formatDuration, formatNumber, formatPercent } from '../../lib/format-utils';
 import { paths } from '../../lib/paths';
 import { waitingLabel } from '../../lib/status-utils';
 import { useDeploymentSubscription } from '../../lib/use-event-stream';
 import { AnalysisCharts } from './analysis-chart';
 import { DeploymentControls } from './deployment-controls';
+import { DeploymentLog } from './deployment-log';
+import { trafficSentence } from './deployment-log-utils';
 import {
   analysisSeries,
   failedCheck,
@@ -21,12 +24,16 @@ import {
   parseProgress,
   progressSummary,
 } from './deployment-utils';
+import { DeploymentEtaStat } from './eta';
 import { StepTimeline } from './step-timeline';
+
+const isActive = (d: Deployment) => d.status === 'pending' || d.status === 'running' || d.status === 'paused';
 
 export function DeploymentDetailPage() {
   const { id } = useParams();
   const deployment = useDeployment(id);
   useDeploymentSubscription(id);
+  useLiveDeploymentTraffic(id);
 
   return (
     <div className="page">
@@ -98,6 +105,7 @@ function DeploymentBody({ d }: { d: Deployment }) {
             <dt>Duration</dt>
             <dd>{formatDuration(d.startedAt, d.finishedAt, Date.now())}</dd>
           </div>
+          <DeploymentEtaStat d={d} />
           <div className="stat">
             <dt>Requests served</dt>
             <dd>{formatNumber(d.traffic.requests)}</dd>
@@ -110,6 +118,12 @@ function DeploymentBody({ d }: { d: Deployment }) {
             </dd>
           </div>
         </dl>
+        <p className={d.traffic.failed > 0 ? 'traffic-proof fail' : 'traffic-proof'}>
+          <strong>{trafficSentence(d.traffic)}</strong>{' '}
+          <span className="muted small">
+            through the router {isActive(d) ? 'so far (live)' : 'while this deployment ran'}
+          </span>
+        </p>
         {progress.percent !== null ? (
           <div className="progress-row">
             <progress
@@ -177,6 +191,8 @@ function DeploymentBody({ d }: { d: Deployment }) {
             </dl>
           </section>
         </div>
+
+        <DeploymentLog d={d} />
 
         <section aria-labelledby="analysis-title">
           <h2 id="analysis-title">Analysis</h2>

@@ -1,7 +1,7 @@
 import type { Environment } from '@qubot/api-contract';
 import { Link, useParams } from 'react-router';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
-import { ColorChip, StatusBadge } from '../../components/status-badge';
+import { ColorChip } from '../../components/status-badge';
 import { Time } from '../../components/time';
 import { useDeployments } from '../../hooks/api/deployments/queries';
 import { useEnvironment, useEnvironments } from '../../hooks/api/environments/queries';
@@ -10,6 +10,8 @@ import { ConfigSection } from '../config/config-section';
 import { DeploymentsTable } from '../deployments/deployments-table';
 import { EnvironmentCard } from './environment-card';
 import { FreezeWindowsSection } from './freeze-windows-section';
+import { InstancesSection } from './instance-logs';
+import { EnvironmentMetricsChart } from './metrics-chart';
 
 export function EnvironmentDetailPage() {
   const { app = '', env = '' } = useParams();
@@ -108,62 +110,9 @@ function EnvironmentBody({
         </section>
       </div>
 
-      <section aria-labelledby="instances-title">
-        <h2 id="instances-title">Instances</h2>
-        {env.instances.length === 0 ? (
-          <EmptyState title="No instances running" />
-        ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">Instances in {env.name}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Pool</th>
-                  <th scope="col">Version</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Health</th>
-                  <th scope="col" className="num">
-                    Port
-                  </th>
-                  <th scope="col" className="num">
-                    Restarts
-                  </th>
-                  <th scope="col">Started</th>
-                </tr>
-              </thead>
-              <tbody>
-                {env.instances.map((i) => (
-                  <tr key={i.id}>
-                    <th scope="row" className="mono">
-                      {i.id}
-                    </th>
-                    <td>
-                      <ColorChip color={i.pool} />
-                    </td>
-                    <td>{i.version}</td>
-                    <td>
-                      <StatusBadge status={i.status} />
-                    </td>
-                    <td>
-                      {i.healthy ? (
-                        <span className="pass">healthy</span>
-                      ) : (
-                        <span className="fail">unhealthy</span>
-                      )}
-                    </td>
-                    <td className="num">{i.port}</td>
-                    <td className="num">{i.restarts}</td>
-                    <td>
-                      <Time iso={i.startedAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+      <EnvironmentMetricsChart app={app} env={env.name} />
+
+      <InstancesSection app={app} env={env} />
 
       <ConfigSection app={app} env={env} />
 

@@ -4,7 +4,9 @@ import { fromLocalInput, recurrenceLabel, toLocalInput } from './freeze-utils';
 describe('freeze window helpers', () => {
   it('describes weekly windows and leaves one-off ones to the caller', () => {
     expect(
-      recurrenceLabel({ recurrence: { days: [5, 6], start: '18:00', end: '06:00', timezone: 'Europe/Paris' } }),
+      recurrenceLabel({
+        recurrence: { days: [5, 6], start: '18:00', end: '06:00', timezone: 'Europe/Paris' },
+      }),
     ).toBe('weekly Fri,Sat 18:00–06:00 Europe/Paris');
     expect(recurrenceLabel({ recurrence: null })).toBeNull();
   });

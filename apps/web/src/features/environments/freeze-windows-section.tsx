@@ -21,8 +21,7 @@ export function FreezeWindowsSection({ app, env }: { app: string; env: string })
     <section className="card" aria-labelledby="freeze-title">
       <h2 id="freeze-title">Freeze windows</h2>
       <p className="field__hint">
-        While a window is active, new deployments to {env} are refused; an admin can override with a
-        reason.
+        While a window is active, new deployments to {env} are refused; an admin can override with a reason.
       </p>
       {windows.isPending ? (
         <LoadingState label="Loading freeze windows…" />

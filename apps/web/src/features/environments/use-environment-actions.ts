@@ -32,7 +32,12 @@ export function useEnvironmentActions(app: string, env: Environment) {
     setSuccess({ text, deploymentId });
   };
 
-  const run = (action: EnvironmentAction, reason: string, strategy?: StrategyName, overrideFreeze = false) => {
+  const run = (
+    action: EnvironmentAction,
+    reason: string,
+    strategy?: StrategyName,
+    overrideFreeze = false,
+  ) => {
     if (!dialog) begin(action);
     const r = reason || undefined;
     if (action === 'promote') {

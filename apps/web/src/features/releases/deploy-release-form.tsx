@@ -70,7 +70,9 @@ export function DeployReleaseForm({ app, version }: { app: string; version: stri
               <option key={e.name} value={e.name} disabled={!perms.can('deploy', e.protected)}>
                 {e.name}
                 {e.protected ? ' (protected)' : ''}
-                {perms.can('deploy', e.protected) ? '' : ` — needs ${e.protected ? 'release-manager' : 'deployer'}`}
+                {perms.can('deploy', e.protected)
+                  ? ''
+                  : ` — needs ${e.protected ? 'release-manager' : 'deployer'}`}
               </option>
             ))}
           </select>

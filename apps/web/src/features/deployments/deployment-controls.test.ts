@@ -1,0 +1,65 @@
+import type { Deployment, Environment } from '@qubot/api-contract';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { MemoryRouter } from 'react-router';
+import { describe, expect, it } from 'vitest';
+import { authKeys } from '../../hooks/api/auth/queries';
+import { environmentKeys } from '../../hooks/api/environments/queries';
+import { DeploymentControls } from './deployment-controls';
+
+const waiting = {
+  id: 'd-1',
+  application: 'qubot-sec',
+  environment: 'production',
+  status: 'paused',
+  waitingFor: 'approval',
+  actor: 'alice',
+} as Deployment;
+
+function render(me: { username: string; role: string }, deployment: Deployment = waiting) {
+  const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
+  client.setQueryData(authKeys.me(), me);
+  client.setQueryData(environmentKeys.detail('qubot-sec', 'production'), {
+    name: 'production',
+    protected: true,
+  } as Environment);
+  return renderToStaticMarkup(
+    createElement(
+      QueryClientProvider,
+      { client },
+      createElement(MemoryRouter, null, createElement(DeploymentControls, { deployment })),
+    ),
+  );
+}
+
+const buttons = (html: string) =>
+  [...html.matchAll(/<button[^>]*?(disabled="")?[^>]*>([^<]+)<\/button>/g)].map((m) => ({
+    label: m[2],
+    disabled: m[0].includes('disabled'),
+  }));
+
+describe('deployment controls', () => {
+  it('shows Approve to a second release-manager, and never to the requester', () => {
+    expect(buttons(render({ username: 'bob', role: 'release-manager' }))).toContainEqual({
+      label: 'Approve',
+      disabled: false,
+    });
+    const own = render({ username: 'alice', role: 'release-manager' });
+    expect(buttons(own).map((b) => b.label)).not.toContain('Approve');
+    expect(own).toContain('a second person (release-manager or admin) must approve it');
+  });
+
+  it('leaves a viewer and a deployer on a protected environment nothing to press', () => {
+    for (const role of ['viewer', 'deployer']) {
+      const html = render({ username: 'carol', role });
+      const all = buttons(html);
+      expect(all.length, role).toBeGreaterThan(0);
+      expect(
+        all.every((b) => b.disabled),
+        `${role}: ${JSON.stringify(all)}`,
+      ).toBe(true);
+      expect(all.map((b) => b.label)).not.toContain('Approve');
+    }
+  });
+});

@@ -1,0 +1,208 @@
+import type { Environment, InstanceView } from '@qubot/api-contract';
+import { useEffect, useRef, useState } from 'react';
+import { EmptyState } from '../../components/states';
+import { ColorChip, StatusBadge } from '../../components/status-badge';
+import { useCurrentUser } from '../../hooks/api/auth/queries';
+import { buildUrl, errorMessage, toApiError } from '../../lib/api-client';
+import {
+  appendLines,
+  canReadLogs,
+  formatUptime,
+  linesOf,
+  sortInstances,
+  splitNdjson,
+} from './instance-logs-utils';
+
+/** Lines kept on screen for one instance. */
+const MAX_LINES = 500;
+
+/** A clock for uptimes (local re-render; nothing is fetched). */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}
+
+type LogState = { status: 'connecting' | 'live' | 'ended' | 'error'; lines: string[]; error?: string };
+
+/**
+ * Opens `…/instances/:id/logs?follow=true` (NDJSON): the last lines, then new ones as the instance
+ * writes them, until unmounted or another instance is chosen. One open request, no polling.
+ */
+function useFollowedLog(app: string, env: string, instanceId: string): LogState {
+  const [state, setState] = useState<LogState>({ status: 'connecting', lines: [] });
+  useEffect(() => {
+    const ac = new AbortController();
+    setState({ status: 'connecting', lines: [] });
+    (async () => {
+      const url = buildUrl(
+        `/apps/${encodeURIComponent(app)}/environments/${encodeURIComponent(env)}/instances/${encodeURIComponent(instanceId)}/logs`,
+        { lines: 200, follow: true },
+      );
+      const res = await fetch(url, {
+        credentials: 'same-origin',
+        headers: { Accept: 'application/x-ndjson' },
+        signal: ac.signal,
+      });
+      if (!res.ok) throw await toApiError(res);
+      if (!res.body) throw new Error('The server sent no log stream.');
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      let rest = '';
+      setState((s) => ({ ...s, status: 'live' }));
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const split = splitNdjson(rest, decoder.decode(value, { stream: true }));
+        rest = split.rest;
+        const more = split.records.flatMap(linesOf);
+        if (more.length) setState((s) => ({ ...s, lines: appendLines(s.lines, more, MAX_LINES) }));
+      }
+      setState((s) => ({ ...s, status: 'ended' }));
+    })().catch((error: unknown) => {
+      if (ac.signal.aborted) return;
+      setState((s) => ({ ...s, status: 'error', error: errorMessage(error) }));
+    });
+    return () => ac.abort();
+  }, [app, env, instanceId]);
+  return state;
+}
+
+function LogViewer({ app, env, instance }: { app: string; env: string; instance: InstanceView }) {
+  const log = useFollowedLog(app, env, instance.id);
+  const box = useRef<HTMLPreElement>(null);
+  const [follow, setFollow] = useState(true);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when lines arrive
+  useEffect(() => {
+    const el = box.current;
+    if (el && follow) el.scrollTop = el.scrollHeight;
+  }, [log.lines, follow]);
+
+  const statusText =
+    log.status === 'connecting'
+      ? 'Connecting…'
+      : log.status === 'live'
+        ? 'Live: new lines appear as the instance writes them.'
+        : log.status === 'ended'
+          ? 'The stream ended (server restart?). Choose the instance again to reconnect.'
+          : (log.error ?? 'The log could not be read.');
+
+  return (
+    <div className="card">
+      <div className="section-header">
+        <h3 id="instance-log-title">
+          Log of <span className="mono">{instance.id}</span>
+        </h3>
+        <label className="small">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Scroll to
+          the newest line
+        </label>
+      </div>
+      <p className={log.status === 'error' ? 'feedback feedback--error' : 'muted small'} role="status">
+        {statusText}
+      </p>
+      <pre
+        ref={box}
+        className="changelog"
+        role="log"
+        aria-labelledby="instance-log-title"
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+        tabIndex={0}
+        style={{ maxHeight: '24rem', overflowY: 'auto' }}
+      >
+        {log.lines.length ? log.lines.join('\n') : log.status === 'live' ? '(no output yet)' : ''}
+      </pre>
+    </div>
+  );
+}
+
+/** The environment page's instances: pool, version, status, health, uptime, restarts, and their logs. */
+export function InstancesSection({ app, env }: { app: string; env: Environment }) {
+  const me = useCurrentUser();
+  const mayReadLogs = canReadLogs(me.data?.role, env.protected);
+  const now = useNow(1000);
+  const [selected, setSelected] = useState<string | null>(null);
+  const instances = sortInstances(env.instances);
+  const chosen = instances.find((i) => i.id === selected) ?? null;
+
+  return (
+    <section aria-labelledby="instances-title">
+      <h2 id="instances-title">Instances</h2>
+      {instances.length === 0 ? (
+        <EmptyState title="No instances running" />
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <caption className="visually-hidden">Instances in {env.name}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Instance</th>
+                <th scope="col">Pool</th>
+                <th scope="col">Version</th>
+                <th scope="col">Status</th>
+                <th scope="col">Health</th>
+                <th scope="col">Uptime</th>
+                <th scope="col" className="num">
+                  Restarts
+                </th>
+                <th scope="col" className="num">
+                  Port
+                </th>
+                {mayReadLogs ? <th scope="col">Logs</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {instances.map((i) => (
+                <tr key={i.id} aria-selected={i.id === selected ? true : undefined}>
+                  <th scope="row" className="mono">
+                    {i.id}
+                  </th>
+                  <td>
+                    <ColorChip color={i.pool} />
+                  </td>
+                  <td>{i.version}</td>
+                  <td>
+                    <StatusBadge status={i.status} />
+                  </td>
+                  <td>
+                    {i.healthy ? (
+                      <span className="pass">healthy</span>
+                    ) : (
+                      <span className="fail">unhealthy</span>
+                    )}
+                  </td>
+                  <td>{formatUptime(i.startedAt, now, i.status)}</td>
+                  <td className={i.restarts > 0 ? 'num fail' : 'num'}>{i.restarts}</td>
+                  <td className="num">{i.port}</td>
+                  {mayReadLogs ? (
+                    <td>
+                      <button
+                        type="button"
+                        className="button button--secondary"
+                        aria-pressed={i.id === selected}
+                        aria-label={`Show the log of ${i.id}`}
+                        onClick={() => setSelected(i.id === selected ? null : i.id)}
+                      >
+                        {i.id === selected ? 'Hide log' : 'Show log'}
+                      </button>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {chosen ? <LogViewer key={chosen.id} app={app} env={env.name} instance={chosen} /> : null}
+      {!mayReadLogs && instances.length > 0 ? (
+        <p className="muted small">
+          Instance logs may hold sensitive output: they are shown to deployers and up
+          {env.protected ? ' (release managers on a protected environment)' : ''}.
+        </p>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,183 @@
+// Shared by the security-*.spec.ts files. They run against their own application, `qubot-sec`
+// (development + protected production with approval), so they never disturb the specs that
+// drive qubot-one on the same server. Everything is seeded and signed in through the API.
+import {
+  type APIRequestContext,
+  type APIResponse,
+  type BrowserContext,
+  expect,
+  request,
+  type TestInfo,
+} from '@playwright/test';
+
+export const APP = 'qubot-sec';
+/** The demo launcher (apps/api/src/demo.ts DEMO_LAUNCHER), run from the repository root. */
+export const LAUNCHER =
+  'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
+export const VERSIONS = ['1.0.0', '1.1.0', '1.2.0'] as const;
+
+export const DEMO = {
+  admin: { username: 'admin', password: 'demo-admin' },
+  'release-manager': { username: 'release-manager', password: 'demo-release-manager' },
+  deployer: { username: 'deployer', password: 'demo-deployer' },
+  viewer: { username: 'viewer', password: 'demo-viewer' },
+} as const;
+export type Credentials = { username: string; password: string };
+
+export interface EnvironmentState {
+  name: string;
+  protected: boolean;
+  requiresApproval: boolean;
+  live: { version: string } | null;
+  activeColor: 'blue' | 'green' | null;
+  traffic: { pool: string; version: string | null; weight: number }[];
+  instances: { pool: string; version: string; healthy: boolean }[];
+  activeDeployment: { id: string; status: string; waitingFor: string | null } | null;
+}
+export interface DeploymentState {
+  id: string;
+  status: string;
+  waitingFor: string | null;
+  actor: string;
+  environment: string;
+  release: { version: string };
+}
+
+/** A signed-in API client: cookies of the session plus its CSRF token, as the web app sends them. */
+export function apiClient(req: APIRequestContext, csrf: string) {
+  const headers = { 'x-csrf-token': csrf };
+  const client = {
+    req,
+    get: (path: string) => req.get(path),
+    post: (path: string, data: unknown = {}) => req.post(path, { data, headers }),
+    patch: (path: string, data: unknown) => req.patch(path, { data, headers }),
+    delete: (path: string) => req.delete(path, { headers }),
+    async json<T>(path: string): Promise<T> {
+      const res = await req.get(path);
+      expect(res.status(), `GET ${path}: ${await res.text()}`).toBe(200);
+      return (await res.json()) as T;
+    },
+    environment: (env: string) => client.json<EnvironmentState>(`/api/v1/apps/${APP}/environments/${env}`),
+    deployment: (id: string) => client.json<DeploymentState>(`/api/v1/deployments/${id}`),
+    async deployments(env: string): Promise<DeploymentState[]> {
+      return (await client.json<{ items: DeploymentState[] }>(`/api/v1/deployments?app=${APP}&env=${env}`))
+        .items;
+    },
+  };
+  return client;
+}
+export type Api = ReturnType<typeof apiClient>;
+
+/** Sign in through the API; the browser context (or request context) keeps the session cookie. */
+export async function signIn(target: BrowserContext | APIRequestContext, who: Credentials): Promise<Api> {
+  const req = 'request' in target ? target.request : target;
+  const res = await req.post('/api/v1/auth/login', { data: who });
+  expect(res.status(), `sign in as ${who.username}: ${await res.text()}`).toBe(200);
+  return apiClient(req, (await res.json()).csrfToken as string);
+}
+
+/** A signed-in API session of its own (not tied to a page), e.g. for beforeAll; dispose() it. */
+export async function apiSession(testInfo: TestInfo, who: Credentials) {
+  const ctx = await request.newContext({ baseURL: baseUrlOf(testInfo) });
+  const api = await signIn(ctx, who);
+  return Object.assign(api, { dispose: () => ctx.dispose() });
+}
+
+export function baseUrlOf(testInfo: TestInfo): string {
+  const url = testInfo.project.use.baseURL;
+  if (!url) throw new Error('playwright.config.ts sets use.baseURL');
+  return url;
+}
+
+export async function expectStatus(res: APIResponse, status: number) {
+  expect(res.status(), await res.text()).toBe(status);
+  return res;
+}
+
+/** Wait (through the API) until a deployment reaches `status` (and `waitingFor`, when given). */
+export async function waitForDeployment(
+  api: Api,
+  id: string,
+  status: string,
+  waitingFor?: string | null,
+  timeout = 90_000,
+): Promise<DeploymentState> {
+  let last: DeploymentState | undefined;
+  await expect
+    .poll(
+      async () => {
+        last = await api.deployment(id);
+        return waitingFor === undefined ? last.status : `${last.status}/${last.waitingFor}`;
+      },
+      { timeout, intervals: [250, 500, 1000] },
+    )
+    .toBe(waitingFor === undefined ? status : `${status}/${waitingFor}`);
+  return last as DeploymentState;
+}
+
+/** The version the router sends all traffic to, from the stored environment state. */
+export function servingVersion(env: EnvironmentState): string | null {
+  const full = env.traffic.find((t) => t.weight === 100);
+  return full?.version ?? null;
+}
+
+/**
+ * Make sure qubot-sec exists with its releases and 1.0.0 live in both environments. Idempotent:
+ * every security spec calls it, the first one does the work (about 10 s: one instance per
+ * environment). Production requires approval, so a release-manager approves the admin's deploy.
+ */
+export async function ensureSecApp(admin: Api, releaseManager: Api): Promise<void> {
+  const created = await admin.post('/api/v1/apps', {
+    name: APP,
+    description: 'Security end-to-end tests',
+    launcher: LAUNCHER,
+    launcherCwd: '.',
+    environments: [
+      { name: 'development', replicas: 1 },
+      { name: 'production', protected: true, requiresApproval: true, replicas: 1 },
+    ],
+  });
+  expect([201, 409], await created.text()).toContain(created.status());
+  for (const version of VERSIONS) {
+    const res = await admin.post(`/api/v1/apps/${APP}/releases`, { version, artifact: 'qubot-one/healthy' });
+    expect([200, 201], await res.text()).toContain(res.status());
+  }
+  const started: Promise<void>[] = [];
+  for (const env of ['development', 'production']) {
+    const state = await admin.environment(env);
+    if (state.live || state.activeDeployment) continue;
+    const res = await expectStatus(
+      await admin.post(`/api/v1/apps/${APP}/environments/${env}/deployments`, {
+        version: '1.0.0',
+        strategy: 'blue-green',
+        options: { autoSwitch: true, rollbackWindowSeconds: 0 },
+        reason: 'security e2e: initial release',
+      }),
+      202,
+    );
+    const id = (await res.json()).id as string;
+    started.push(
+      (async () => {
+        if (env === 'production') {
+          await waitForDeployment(admin, id, 'paused', 'approval');
+          await expectStatus(await releaseManager.post(`/api/v1/deployments/${id}/approve`), 200);
+        }
+        await waitForDeployment(admin, id, 'succeeded');
+      })(),
+    );
+  }
+  await Promise.all(started);
+}
+
+/** Abort whatever is still running in an environment of qubot-sec (a spec's own leftovers). */
+export async function abortActive(admin: Api, env: string): Promise<void> {
+  const state = await admin.environment(env);
+  if (!state.activeDeployment) return;
+  const id = state.activeDeployment.id;
+  await admin.post(`/api/v1/deployments/${id}/abort`, { reason: 'security e2e: clean up' });
+  await expect
+    .poll(async () => ['pending', 'running', 'paused'].includes((await admin.deployment(id)).status), {
+      timeout: 60_000,
+    })
+    .toBe(false);
+}
