@@ -82,11 +82,11 @@ test('[SECURITY]: a forged cross-site POST is rejected with the session cookie a
   await expect(page.getByText('cross-site request refused')).toBeVisible();
 
   // 2. A script on the attacker's page (no-cors fetch, credentials included). The browser sends
-  // it with the cookie; the server refuses it, and Cross-Origin-Resource-Policy keeps even the
-  // opaque answer from the attacker's page.
+  // it; the server refuses it (the stored state below), and Cross-Origin-Resource-Policy keeps
+  // even the opaque answer from the attacker's page.
   const fetchPost = page.waitForRequest((r) => r.url() === target && r.method() === 'POST');
   await page.goto(`${attackerOrigin}/fetch`);
-  expect((await (await fetchPost).allHeaders()).cookie ?? '').toContain('qubot_session=');
+  expect((await fetchPost).postData()).toContain('"reason":"forged"');
   await expect(page.locator('#out')).toHaveText('blocked');
 
   // 3. Same origin but without the CSRF header (e.g. a script that cannot read the token cookie).
