@@ -16,10 +16,10 @@ import {
 const APPROVER = { username: 'sec-approver', password: 'approver-password-2468' };
 
 let admin: Api & { dispose(): Promise<void> };
-test.beforeAll(async ({}, testInfo) => {
+test.beforeAll(async ({ playwright }, testInfo) => {
   testInfo.setTimeout(150_000);
-  admin = await apiSession(testInfo, DEMO.admin);
-  const rm = await apiSession(testInfo, DEMO['release-manager']);
+  admin = await apiSession(playwright.request, testInfo, DEMO.admin);
+  const rm = await apiSession(playwright.request, testInfo, DEMO['release-manager']);
   await ensureSecApp(admin, rm);
   await rm.dispose();
   const initial = 'first-password-1357';
@@ -31,7 +31,10 @@ test.beforeAll(async ({}, testInfo) => {
   expect([201, 409], await user.text()).toContain(user.status());
   if (user.status() === 201) {
     // A password set by an admin must be changed at first sign-in.
-    const first = await apiSession(testInfo, { username: APPROVER.username, password: initial });
+    const first = await apiSession(playwright.request, testInfo, {
+      username: APPROVER.username,
+      password: initial,
+    });
     await expectStatus(
       await first.post('/api/v1/auth/password', { currentPassword: initial, newPassword: APPROVER.password }),
       200,

@@ -36,10 +36,10 @@ fetch(${JSON.stringify(target)}, { method: 'POST', mode: 'no-cors', credentials:
 </script>`;
 }
 
-test.beforeAll(async ({}, testInfo) => {
+test.beforeAll(async ({ playwright }, testInfo) => {
   testInfo.setTimeout(150_000);
-  admin = await apiSession(testInfo, DEMO.admin);
-  const rm = await apiSession(testInfo, DEMO['release-manager']);
+  admin = await apiSession(playwright.request, testInfo, DEMO.admin);
+  const rm = await apiSession(playwright.request, testInfo, DEMO['release-manager']);
   await ensureSecApp(admin, rm);
   await rm.dispose();
   target = `${baseUrlOf(testInfo)}/api/v1/apps/${APP}/environments/development/deployments`;

@@ -6,7 +6,6 @@ import {
   type APIResponse,
   type BrowserContext,
   expect,
-  request,
   type TestInfo,
 } from '@playwright/test';
 
@@ -77,7 +76,11 @@ export async function signIn(target: BrowserContext | APIRequestContext, who: Cr
 }
 
 /** A signed-in API session of its own (not tied to a page), e.g. for beforeAll; dispose() it. */
-export async function apiSession(testInfo: TestInfo, who: Credentials) {
+export async function apiSession(
+  request: { newContext(options: { baseURL: string }): Promise<APIRequestContext> },
+  testInfo: TestInfo,
+  who: Credentials,
+) {
   const ctx = await request.newContext({ baseURL: baseUrlOf(testInfo) });
   const api = await signIn(ctx, who);
   return Object.assign(api, { dispose: () => ctx.dispose() });

@@ -5,5 +5,5 @@ export * from './common';
 export * from './config';
 export * from './deployments-write';
 export * from './events';
-export * from './resources';
 export * from './observe';
+export * from './resources';

@@ -9,7 +9,8 @@ afterAll(async () => {
   await t.close();
 });
 
-const LAUNCHER = 'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
+const LAUNCHER =
+  'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
 const newApp = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
   description: 'Security tests',
@@ -68,10 +69,12 @@ describe('[security] POST /api/v1/apps (admin)', () => {
       url: '/api/v1/apps/qubot-sec/environments',
       headers: await t.as('viewer'),
     });
-    expect(envs.json().items.map((e: { name: string; protected: boolean }) => [e.name, e.protected])).toEqual([
-      ['development', false],
-      ['production', true],
-    ]);
+    expect(envs.json().items.map((e: { name: string; protected: boolean }) => [e.name, e.protected])).toEqual(
+      [
+        ['development', false],
+        ['production', true],
+      ],
+    );
     const audit = await t.db.prisma.auditEntry.findMany({ where: { action: 'application.create' } });
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor: 'admin', role: 'admin', target: 'qubot-sec', targetId: id });
@@ -183,7 +186,13 @@ describe('[security] PATCH /api/v1/apps/:app/environments/:env/settings', () => 
 
   it('refuses empty or unknown changes and unknown environments', async () => {
     const admin = await t.as('admin');
-    for (const payload of [{}, { reason: 'nothing' }, { replicas: 0 }, { protected: 'yes' }, { color: 'x' }]) {
+    for (const payload of [
+      {},
+      { reason: 'nothing' },
+      { replicas: 0 },
+      { protected: 'yes' },
+      { color: 'x' },
+    ]) {
       const res = await t.app.inject({ method: 'PATCH', url, headers: admin, payload });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
     }

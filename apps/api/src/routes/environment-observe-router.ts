@@ -78,13 +78,15 @@ export default async function environmentObserveRouter(app: FastifyInstance) {
       open.add(end);
       // The response closes when the viewer goes away (or the stream ends).
       reply.raw.once('close', end);
-      return reply
-        .header('content-type', 'application/x-ndjson; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('x-accel-buffering', 'no')
-        // A stream is not worth keeping the connection for: when it ends, the socket goes too.
-        .header('connection', 'close')
-        .send(out);
+      return (
+        reply
+          .header('content-type', 'application/x-ndjson; charset=utf-8')
+          .header('cache-control', 'no-store')
+          .header('x-accel-buffering', 'no')
+          // A stream is not worth keeping the connection for: when it ends, the socket goes too.
+          .header('connection', 'close')
+          .send(out)
+      );
     },
   );
 }

@@ -257,10 +257,7 @@ describe('[API] deployment ETA, log and live traffic', () => {
     expect(log.statusCode, log.body).toBe(200);
     const messages = log.json().items.map((i: { message: string }) => i.message);
     expect(messages[0]).toBe(
-      'Deployment of 1.1.0 to development (blue-green) requested by rita: observe test'.replace(
-        'rita',
-        done.actor,
-      ),
+      `Deployment of 1.1.0 to development (blue-green) requested by ${done.actor}: observe test`,
     );
     expect(messages).toContain('Paused: ready, waiting for the traffic switch');
     expect(messages.at(-1)).toMatch(/^Deployment succeeded — \d+ requests served, 0 failed$/);

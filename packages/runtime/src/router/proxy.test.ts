@@ -1,0 +1,108 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../proc';
+import { createTrafficRouter, type TrafficRouter } from './router';
+
+// The proxying itself, against an in-process upstream that echoes what it received.
+let upstream: Server;
+let upstreamPort: number;
+let router: TrafficRouter;
+let base: string;
+const client = new Agent({ connections: 4 });
+const upstreamSockets = new Set<unknown>();
+
+const echo = (req: IncomingMessage, body: string) =>
+  JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body });
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    upstreamSockets.add(req.socket);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/die-mid-body') {
+        res.writeHead(200, { 'content-length': '1000' });
+        res.write('partial', () => res.socket?.destroy());
+        return;
+      }
+      res.setHeader('keep-alive', 'timeout=65');
+      res.setHeader('x-qubot-pool', 'spoofed');
+      res.end(echo(req, Buffer.concat(chunks).toString()));
+    });
+  });
+  await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+  upstreamPort = (upstream.address() as AddressInfo).port;
+  router = createTrafficRouter({ port: 0, controlPort: 0, secret: 's'.repeat(32) });
+  base = `http://127.0.0.1:${(await router.listen()).port}`;
+});
+
+afterAll(async () => {
+  await router.close();
+  await client.close();
+  upstream.closeAllConnections();
+  await new Promise((ok) => upstream.close(ok));
+});
+
+async function send(path: string, opts: Parameters<typeof request>[1] = {}) {
+  const res = await request(`${base}${path}`, { dispatcher: client, ...opts });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, body: JSON.parse(text) };
+}
+
+describe('router proxying', () => {
+  it('replays a buffered body once on another target, forwarding headers added once', async () => {
+    router.setConfig({
+      pools: [
+        {
+          name: 'blue',
+          version: '1.0.0',
+          weight: 1,
+          targets: [`127.0.0.1:${await freePort()}`, `127.0.0.1:${upstreamPort}`],
+        },
+      ],
+    });
+    const r = await send('/submit?x=1', {
+      method: 'POST',
+      body: 'payload',
+      headers: { 'x-forwarded-for': '10.0.0.1' },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ method: 'POST', url: '/submit?x=1', body: 'payload' });
+    expect(r.body.headers['x-forwarded-for']).toBe('10.0.0.1,127.0.0.1');
+    expect(r.body.headers['x-forwarded-proto']).toBe('http');
+    expect(router.stats('blue', 60_000)?.totals.retries).toBe(1);
+  });
+
+  it('keeps hop-by-hop headers to their own hop and reuses upstream connections', async () => {
+    router.setConfig({
+      pools: [{ name: 'blue', version: '1.0.0', weight: 1, targets: [`127.0.0.1:${upstreamPort}`] }],
+    });
+    upstreamSockets.clear();
+    for (let i = 0; i < 5; i++) {
+      const r = await send('/a/../b', { headers: { connection: 'close' } });
+      expect(r.status).toBe(200);
+      expect(r.body.url).toBe('/b');
+      expect(r.body.headers.connection).toBe('keep-alive');
+      // The router's own pool name wins, and the upstream's keep-alive hint is not passed on.
+      expect(r.headers['x-qubot-pool']).toBe('blue');
+      expect(r.headers['keep-alive']).not.toBe('timeout=65');
+    }
+    expect(upstreamSockets.size).toBe(1);
+  });
+
+  it('cuts the client response short and counts a proxy error when the upstream dies mid-body', async () => {
+    router.setConfig({
+      pools: [{ name: 'green', version: '2.0.0', weight: 1, targets: [`127.0.0.1:${upstreamPort}`] }],
+    });
+    const res = await request(`${base}/die-mid-body`, { dispatcher: client });
+    expect(res.statusCode).toBe(200);
+    await expect(res.body.text()).rejects.toThrow();
+    await expect.poll(() => router.stats('green', 60_000)?.errors).toBe(1);
+    expect(router.inFlight()).toEqual({ total: 0, targets: {} });
+    expect(await router.registry.metrics()).toMatch(
+      /qubot_router_errors_total\{pool="green",version="2.0.0",kind="proxy"\} 1/,
+    );
+  });
+});
