@@ -9,6 +9,7 @@ export function deployment(over: Partial<Deployment> = {}): Deployment {
     environment: 'staging',
     release: { version: '1.2.3', artifact: 'qubot-one/healthy' },
     fromVersion: '1.2.2',
+    configVersion: null,
     kind: 'deploy',
     strategy: 'blue-green',
     status: 'running',
