@@ -5,6 +5,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter, Route, Routes } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { applicationKeys } from '../hooks/api/applications/queries';
+import { authKeys } from '../hooks/api/auth/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
@@ -110,6 +111,7 @@ const staging: Environment = {
 
 function render(path: string, pattern: string, Page: ComponentType) {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
+  client.setQueryData(authKeys.me(), { username: 'someone', role: 'release-manager' });
   client.setQueryData<List<Application>>(applicationKeys.list(), { items: [app], nextCursor: null });
   client.setQueryData(deploymentKeys.detail('d1'), deployment);
   const page = { pages: [{ items: [deployment], nextCursor: 'next' }], pageParams: [null] };

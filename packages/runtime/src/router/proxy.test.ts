@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,20 +8,26 @@ import { createTrafficRouter, type TrafficRouter } from './router';
 // The proxying itself, against an in-process upstream that echoes what it received.
 let upstream: Server;
 let upstreamPort: number;
+let upstream2: Server;
 let router: TrafficRouter;
 let base: string;
 const client = new Agent({ connections: 4 });
 const upstreamSockets = new Set<unknown>();
+let slowRequests = 0;
 
 const echo = (req: IncomingMessage, body: string) =>
   JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body });
 
 beforeAll(async () => {
-  upstream = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     upstreamSockets.add(req.socket);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (req.url === '/slow') {
+        slowRequests++; // never answered: the router's upstream timeout must fire
+        return;
+      }
       if (req.url === '/die-mid-body') {
         res.writeHead(200, { 'content-length': '1000' });
         res.write('partial', () => res.socket?.destroy());
@@ -31,8 +37,11 @@ beforeAll(async () => {
       res.setHeader('x-qubot-pool', 'spoofed');
       res.end(echo(req, Buffer.concat(chunks).toString()));
     });
-  });
+  };
+  upstream = createServer(handler);
+  upstream2 = createServer(handler);
   await new Promise<void>((ok) => upstream.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok) => upstream2.listen(0, '127.0.0.1', ok));
   upstreamPort = (upstream.address() as AddressInfo).port;
   router = createTrafficRouter({ port: 0, controlPort: 0, secret: 's'.repeat(32) });
   base = `http://127.0.0.1:${(await router.listen()).port}`;
@@ -41,8 +50,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await router.close();
   await client.close();
-  upstream.closeAllConnections();
-  await new Promise((ok) => upstream.close(ok));
+  for (const server of [upstream, upstream2]) {
+    server.closeAllConnections();
+    await new Promise((ok) => server.close(ok));
+  }
 });
 
 async function send(path: string, opts: Parameters<typeof request>[1] = {}) {
@@ -104,5 +115,32 @@ describe('router proxying', () => {
     expect(await router.registry.metrics()).toMatch(
       /qubot_router_errors_total\{pool="green",version="2.0.0",kind="proxy"\} 1/,
     );
+  });
+
+  it('answers 502 without a retry when an upstream times out on a reused connection', async () => {
+    const short = createTrafficRouter({
+      port: 0,
+      controlPort: 0,
+      secret: 's'.repeat(32),
+      proxyTimeoutMs: 300,
+    });
+    const url = `http://127.0.0.1:${(await short.listen()).port}`;
+    try {
+      const targets = [upstream, upstream2].map((u) => `127.0.0.1:${(u.address() as AddressInfo).port}`);
+      short.setConfig({ pools: [{ name: 'blue', version: '1.0.0', weight: 1, targets }] });
+      // One request per target, so the next one goes out on a kept-alive connection.
+      for (let i = 0; i < 2; i++) {
+        expect((await request(`${url}/warm`, { dispatcher: client })).statusCode).toBe(200);
+      }
+      slowRequests = 0;
+      const res = await request(`${url}/slow`, { dispatcher: client });
+      await res.body.text();
+      expect(res.statusCode).toBe(502);
+      // The request reached the upstream: resending it could run it twice.
+      expect(slowRequests).toBe(1);
+      expect(short.stats('blue', 60_000)?.totals.retries).toBe(0);
+    } finally {
+      await short.close();
+    }
   });
 });

@@ -480,7 +480,10 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
       }
       current = proxyReq;
       proxyReq.once('socket', armConnectTimeout);
-      proxyReq.once('timeout', () => proxyReq.destroy());
+      // Its own code: the request was sent, so a timed-out one must not count as never reached.
+      proxyReq.once('timeout', () =>
+        proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'UPSTREAM_TIMEOUT' })),
+      );
       proxyReq.on('error', (err) => fail(err, proxyReq));
       proxyReq.once('response', respond);
       if (body === null) {

@@ -5,6 +5,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { applicationKeys } from '../../hooks/api/applications/queries';
+import { authKeys } from '../../hooks/api/auth/queries';
 import { environmentKeys } from '../../hooks/api/environments/queries';
 import { PipelinePage } from './pipeline-page';
 
@@ -51,8 +52,9 @@ function env(name: string, position: number, overrides: Partial<Environment> = {
   };
 }
 
-function render(environments: Environment[] | null) {
+function render(environments: Environment[] | null, role = 'release-manager') {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
+  client.setQueryData(authKeys.me(), { username: 'someone', role });
   client.setQueryData<List<Application>>(applicationKeys.list(), { items: [app], nextCursor: null });
   if (environments) {
     client.setQueryData<List<Environment>>(environmentKeys.list('qubot-one'), {
@@ -128,6 +130,19 @@ describe('PipelinePage', () => {
     expect(text(prod)).toContain('step 1 of 4 · 25 % traffic on new');
     expect(prod).toContain('href="/deployments/d1"');
     expect(prod).toMatch(/<button(?![^>]*disabled)[^>]*>Switch traffic<\/button>/);
+  });
+
+  it('disables every action for a viewer, saying which role it needs', () => {
+    const html = render(
+      [env('development', 0, { live: { version: '1.1.0' } }), env('production', 1, { protected: true })],
+      'viewer',
+    );
+    const buttons = [...html.matchAll(/<button[^>]*>/g)].map((m) => m[0]);
+    expect(buttons.length).toBe(6);
+    for (const b of buttons) expect(b).toContain('disabled=""');
+    expect(card(html, 'production')).toMatch(
+      /<button[^>]*title="Needs release-manager \(you are viewer\)\."[^>]*>Promote →<\/button>/,
+    );
   });
 
   it('disables switching without a colour and rollback without a live release', () => {
