@@ -4,6 +4,13 @@ import { defineConfig } from '@playwright/test';
 // data directory, in demo mode, serving the built web app.
 const port = Number(process.env.QUBOT_E2E_PORT ?? 18080);
 export const baseURL = `http://127.0.0.1:${port}`;
+// A fresh data directory per run (fresh database, no instances). It is chosen
+// once in the runner process and inherited by the workers through the
+// environment. Playwright starts the webServer before any globalSetup, so the
+// directory must never be cleared from inside the run; `npm test` removes old
+// ones before it starts.
+process.env.QUBOT_E2E_DATA_DIR ??= `.qubot-test/e2e-data-${process.pid}`;
+const dataDir = process.env.QUBOT_E2E_DATA_DIR;
 
 export default defineConfig({
   testDir: './tests',
@@ -15,7 +22,6 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: [['list'], ['json']],
-  globalSetup: './global-setup.ts',
   use: {
     baseURL,
     trace: 'retain-on-failure',
@@ -46,7 +52,7 @@ export default defineConfig({
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',
-      QUBOT_DATA_DIR: process.env.QUBOT_E2E_DATA_DIR ?? '.qubot-test/e2e-data',
+      QUBOT_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
     },
   },

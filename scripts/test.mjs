@@ -3,7 +3,7 @@
 // lint, typecheck, unit + API integration tests (Vitest), browser tests
 // (Playwright) — and print one line "N passed, N failed" summing them all.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { checkNode, ensureInstalled, ensureWebBuilt, fail, log, pnpmCommand, ROOT, run } from './lib.mjs';
@@ -89,6 +89,10 @@ if (want('e2e')) {
   log('browser tests (playwright, Chromium)…');
   const out = join(resultsDir, 'playwright-results.json');
   rmSync(out, { force: true });
+  // Data directories of earlier browser-test runs (each run makes its own).
+  for (const entry of readdirSync(resultsDir)) {
+    if (entry.startsWith('e2e-data')) rmSync(join(resultsDir, entry), { recursive: true, force: true });
+  }
   const status = run(bin('playwright'), ['test', '--config', 'e2e/playwright.config.ts'], {
     env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out, QUBOT_CHROMIUM: CHROMIUM },
   });

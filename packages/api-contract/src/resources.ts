@@ -141,7 +141,9 @@ export const Deployment = Type.Object({
   environment: Type.String(),
   release: Type.Object({ version: Type.String(), artifact: Type.String() }),
   fromVersion: Type.Union([Type.String(), Type.Null()]),
-  configVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'Configuration version this deployment ships' }),
+  configVersion: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Configuration version this deployment ships',
+  }),
   kind: Type.Union([Type.Literal('deploy'), Type.Literal('promote'), Type.Literal('rollback')]),
   strategy: StrategyName,
   status: DeploymentStatus,
