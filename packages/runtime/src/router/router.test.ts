@@ -235,7 +235,9 @@ describe('traffic router', () => {
     expect(await router.client.waitDrained([blue.target, blue2.target], 10_000)).toBe(true);
     await Promise.all([driver.stop(blue), driver.stop(blue2)]);
     const afterStop = seen.length;
+    // Enough traffic after the stop, and after the switch settled, to prove nothing reaches blue.
     await expect.poll(() => seen.length).toBeGreaterThan(afterStop + 200);
+    await expect.poll(() => seen.filter((r) => r.at > switchedAt + 50).length).toBeGreaterThan(200);
     stop = true;
     await Promise.all(workers);
 
