@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
-const placeholderDir = join(tmpdir(), 'qubot-prisma');
+// Per user: a directory another user created in /tmp would not be writable.
+const placeholderDir = join(tmpdir(), `qubot-prisma-${process.getuid?.() ?? 'user'}`);
 mkdirSync(placeholderDir, { recursive: true });
 const placeholder = join(placeholderDir, 'no-engine');
 writeFileSync(placeholder, '');
