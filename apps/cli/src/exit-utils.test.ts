@@ -8,6 +8,7 @@ describe('[CLI] exit codes', () => {
     expect(exitCodeForHttp(403, 'forbidden')).toBe(ExitCode.Auth);
     expect(exitCodeForHttp(404, 'not_found')).toBe(ExitCode.NotFound);
     expect(exitCodeForHttp(409, 'conflict')).toBe(ExitCode.Conflict);
+    expect(exitCodeForHttp(409, 'environment_frozen')).toBe(ExitCode.Conflict);
     expect(exitCodeForHttp(423)).toBe(ExitCode.Conflict);
     expect(exitCodeForHttp(503, 'unavailable')).toBe(ExitCode.Unavailable);
     expect(exitCodeForHttp(502)).toBe(ExitCode.Unavailable);

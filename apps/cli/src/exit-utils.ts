@@ -65,7 +65,8 @@ export class NetworkError extends CliError {
 /** Maps an HTTP error status (and the envelope's code) to the CLI's exit code. */
 export function exitCodeForHttp(status: number, code?: string): ExitCode {
   if (code === 'unauthenticated' || code === 'forbidden') return ExitCode.Auth;
-  if (code === 'conflict') return ExitCode.Conflict;
+  // A freeze window refusing a new deployment is a conflict with the environment's state (409).
+  if (code === 'conflict' || code === 'environment_frozen') return ExitCode.Conflict;
   if (code === 'not_found') return ExitCode.NotFound;
   if (code === 'unavailable') return ExitCode.Unavailable;
   if (status === 400 || status === 422) return ExitCode.Usage;

@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,12 @@ describe('[CLI] commands and usage errors', () => {
       '--changelog-file',
     ],
     [['promote', 'production', '--override'], '--override needs --reason'],
+    [
+      ['deploy', 'production', '--version', '1', '--strategy', 'canary', '--override-freeze'],
+      '--override-freeze needs --reason',
+    ],
+    [['promote', 'production', '--override-freeze'], '--override-freeze needs --reason'],
+    [['rollback', 'production', '--override-freeze', '--reason', '  '], '--override-freeze needs --reason'],
     [['deployment', 'pause', 'not-an-id'], 'not a valid id'],
     [['deployments', '--status', 'done'], '--status must be one of'],
     [['apps', '--server', 'nope'], '--server must be a URL'],
@@ -117,5 +124,57 @@ describe('[CLI] commands and usage errors', () => {
     const r = await cli(['apps']);
     expect(r.code).toBe(ExitCode.Unavailable);
     expect(r.stderr).toContain(`cannot reach http://127.0.0.1:${closedPort}: ECONNREFUSED`);
+  });
+});
+
+describe('[CLI] freeze windows', () => {
+  it('sends overrideFreeze: true and turns a 409 environment_frozen into exit 5 with the server’s message', async () => {
+    const seen: { url: string | undefined; body: unknown }[] = [];
+    const message =
+      'environment production is frozen: "Black Friday" (until 2025-11-29T06:00:00.000Z); an admin can override with a reason';
+    const server = createHttpServer(async (req: IncomingMessage, res) => {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      seen.push({ url: req.url, body: raw ? JSON.parse(raw) : null });
+      res.writeHead(409, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: { code: 'environment_frozen', message, details: { reason: 'frozen' } },
+          requestId: 'req-frozen',
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const env = {
+        QUBOT_SERVER: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        QUBOT_TOKEN: 'qbt_test',
+      };
+      const commands = [
+        ['deploy', 'production', '--version', '1.2.4', '--strategy', 'blue-green'],
+        ['promote', 'production'],
+        ['rollback', 'production'],
+      ];
+      for (const argv of commands) {
+        const r = await cli([...argv, '--override-freeze', '--reason', 'INC-7'], env);
+        expect(r.code).toBe(ExitCode.Conflict);
+        expect(r.stderr).toContain(`error: ${message}`);
+        expect(r.stderr).toContain('request id: req-frozen');
+      }
+      expect(seen.map((s) => s.url)).toEqual([
+        '/api/v1/apps/qubot-one/environments/production/deployments',
+        '/api/v1/apps/qubot-one/environments/production/promote',
+        '/api/v1/apps/qubot-one/environments/production/rollback',
+      ]);
+      for (const s of seen) expect(s.body).toMatchObject({ overrideFreeze: true, reason: 'INC-7' });
+
+      // Without the flag nothing extra is sent, and the refusal says how to override.
+      const plain = await cli(['rollback', 'production'], env);
+      expect(plain.code).toBe(ExitCode.Conflict);
+      expect(plain.stderr).toContain('--override-freeze');
+      expect(seen.at(-1)?.body).toEqual({});
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -118,6 +118,8 @@ function report(err: unknown, out: Output): number {
     if (err.requestId) out.stderr.write(`request id: ${err.requestId}\n`);
     if (err.exitCode === ExitCode.Auth && err.status === 401)
       out.stderr.write('hint: run qubot login, or set QUBOT_TOKEN to an API token\n');
+    if (err.code === 'environment_frozen')
+      out.stderr.write('hint: an admin may pass --override-freeze with --reason (audited)\n');
   } else if (!(err instanceof CliError) && process.env.QUBOT_DEBUG) {
     out.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
   }

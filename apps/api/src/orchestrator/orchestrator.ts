@@ -11,6 +11,7 @@ import { LocalDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import { createEngine, type TrafficSample } from './engine.ts';
 import { createExecutor } from './executor.ts';
+import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
 import { tryLease } from './lease.ts';
 import { createEnvironmentRuntime, type RuntimeLog } from './runtime.ts';
 
@@ -33,6 +34,8 @@ export interface OrchestratorOptions {
   workspaceDir?: string;
   /** Grace period given to instances on stop; default 10 s. */
   stopTimeoutMs?: number;
+  /** How often the cluster's health monitor probes running instances; default 5 s, 0 = off here. */
+  healthMonitorIntervalMs?: number;
 }
 
 /** A timer closer than this is waited for in place (holding the lease); later ones become delayed jobs. */
@@ -81,6 +84,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   const driving = new Map<string, Promise<void>>();
   const workerIds: string[] = [];
   let sweeper: NodeJS.Timeout | null = null;
+  let monitor: HealthMonitor | null = null;
   let started = false;
 
   async function loadState(id: string) {
@@ -262,6 +266,10 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     get isWorker() {
       return opts.worker;
     },
+    /** The instance health monitor of this process (worker role), leader or standing by. */
+    get healthMonitor() {
+      return monitor;
+    },
     wake,
     /** Starts the queue; in the worker role also re-adopts the runtime and resumes deployments. */
     async start() {
@@ -288,10 +296,16 @@ export function createOrchestrator(opts: OrchestratorOptions) {
         sweep().catch((err) => log.warn({ err }, 'sweep failed'));
       }, every);
       sweeper.unref();
+      const monitorEvery = opts.healthMonitorIntervalMs ?? 5_000;
+      if (monitorEvery > 0) {
+        monitor = createHealthMonitor({ db, driver, engine, intervalMs: monitorEvery, log });
+        monitor.start();
+      }
     },
     /** Graceful: in-flight commands are abandoned where they stand (resume re-runs them), leases released. */
     async stop() {
       if (sweeper) clearInterval(sweeper);
+      await monitor?.stop();
       stopController.abort();
       await Promise.allSettled([...driving.values()]);
       if (started) await boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => {});

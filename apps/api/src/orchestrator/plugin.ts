@@ -12,6 +12,8 @@ export interface OrchestratorPluginOptions {
   sweepIntervalMs?: number;
   healthIntervalMs?: number;
   stopTimeoutMs?: number;
+  /** Instance health monitor interval (worker role); default 5000 ms, 0 turns it off here. */
+  healthMonitorIntervalMs?: number;
 }
 
 declare module 'fastify' {

@@ -10,7 +10,9 @@ import type { RoleName } from '../lib/request-context.ts';
 
 export const APP = 'qubot-one';
 
-export async function startHarness(opts: { role?: RoleName; worker?: boolean } = {}) {
+export async function startHarness(
+  opts: { role?: RoleName; worker?: boolean; healthMonitorIntervalMs?: number } = {},
+) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
   const t = await buildTestApp({
     app: {
@@ -21,6 +23,7 @@ export async function startHarness(opts: { role?: RoleName; worker?: boolean } =
         sweepIntervalMs: 1_000,
         healthIntervalMs: 150,
         stopTimeoutMs: 3_000,
+        healthMonitorIntervalMs: opts.healthMonitorIntervalMs ?? 300,
       },
     },
   });

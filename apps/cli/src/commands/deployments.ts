@@ -15,7 +15,17 @@ import {
 import type { Command, Context } from '../command.ts';
 import { ExitCode, UsageError } from '../exit-utils.ts';
 import { deploymentDetail, deploymentsTable, environmentDetail } from '../format-utils.ts';
-import { REASON, reasonBody, reportDeployment, WAIT, waitSettings } from './shared.ts';
+import {
+  OVERRIDE_FREEZE,
+  overrideFreezeBody,
+  REASON,
+  reasonBody,
+  reportDeployment,
+  WAIT,
+  waitSettings,
+} from './shared.ts';
+
+const FROZEN = 'Exit 5 when a freeze window is active (the server says which and until when).';
 
 const envPath = (ctx: Context, env: string) =>
   `/apps/${encodeURIComponent(ctx.app)}/environments/${encodeURIComponent(env)}`;
@@ -55,23 +65,27 @@ export const deploy: Command = {
     },
     ...OPTION,
     ...REASON,
+    ...OVERRIDE_FREEZE,
     ...WAIT,
   },
   examples: [
     'qubot deploy development --version 1.2.3 --strategy blue-green --wait',
     'qubot deploy staging --version 1.2.3 --strategy canary --option steps=[10,25,50,100] --option stepDurationSeconds=60',
     'qubot deploy production --version 1.2.3 --strategy rolling --option maxSurge=1 --reason "CHG-42"',
+    'qubot deploy production --version 1.2.4 --strategy blue-green --override-freeze --reason "hotfix INC-7"',
   ],
-  details: 'Exit 5 when the environment already has an active deployment.',
+  details: `Exit 5 when the environment already has an active deployment. ${FROZEN}`,
   async run(ctx) {
     const env = envArg(ctx);
     const wait = waitSettings(ctx);
     const strategy = parseStrategy(required(ctx.values, 'strategy'));
+    const freeze = overrideFreezeBody(ctx.values);
     const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/deployments`, {
       version: required(ctx.values, 'version'),
       strategy,
       ...optionsBody(ctx),
       ...reasonBody(ctx),
+      ...freeze,
     });
     return reportDeployment(ctx, res.data, 'deployment started', wait);
   },
@@ -93,25 +107,27 @@ export const promote: Command = {
       description: 'Admins, with --reason: promote although the release has not succeeded upstream',
     },
     ...REASON,
+    ...OVERRIDE_FREEZE,
     ...WAIT,
   },
   examples: [
     'qubot promote staging --wait',
     'qubot promote production --strategy canary --reason "release 1.2.3"',
   ],
-  details:
-    'Exit 5 when promotion is not allowed (e.g. the release has not succeeded in the previous environment).',
+  details: `Exit 5 when promotion is not allowed (e.g. the release has not succeeded in the previous environment). ${FROZEN}`,
   async run(ctx) {
     const env = envArg(ctx);
     const wait = waitSettings(ctx);
     const strategy = parseStrategy(str(ctx.values, 'strategy'));
     if (ctx.values.override === true && str(ctx.values, 'reason') === undefined)
       throw new UsageError('--override needs --reason (it is audited)');
+    const freeze = overrideFreezeBody(ctx.values);
     const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/promote`, {
       ...(strategy ? { strategy } : {}),
       ...optionsBody(ctx),
       ...(ctx.values.override === true ? { override: true } : {}),
       ...reasonBody(ctx),
+      ...freeze,
     });
     return reportDeployment(ctx, res.data, 'promotion started', wait);
   },
@@ -128,19 +144,24 @@ export const rollback: Command = {
       description: 'Release to go back to (default: the previous successful one)',
     },
     ...REASON,
+    ...OVERRIDE_FREEZE,
     ...WAIT,
   },
   examples: [
     'qubot rollback production --reason "errors after 1.2.3" --wait',
     'qubot rollback staging --version 1.2.1',
+    'qubot rollback production --override-freeze --reason "INC-7: 1.2.3 corrupts orders"',
   ],
+  details: `${FROZEN} Rolling back a deployment in progress is not a new deployment: a freeze window does not block it.`,
   async run(ctx) {
     const env = envArg(ctx);
     const wait = waitSettings(ctx);
     const version = str(ctx.values, 'version');
+    const freeze = overrideFreezeBody(ctx.values);
     const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/rollback`, {
       ...(version ? { version } : {}),
       ...reasonBody(ctx),
+      ...freeze,
     });
     return reportDeployment(ctx, res.data, 'rollback started', wait);
   },

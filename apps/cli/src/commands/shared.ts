@@ -21,6 +21,25 @@ export const WAIT: OptionSpecs = {
     description: 'With --wait: give up after this long (exit 1; the deployment keeps going)',
   },
 };
+export const OVERRIDE_FREEZE: OptionSpecs = {
+  'override-freeze': {
+    type: 'boolean',
+    description: 'Admins, with --reason: deploy although a freeze window is active (audited)',
+  },
+};
+
+/**
+ * `overrideFreeze: true` for --override-freeze, checked before anything is sent: the server
+ * requires a reason with it, and a request refused for that would be a wasted round trip.
+ */
+export function overrideFreezeBody(values: Context['values']): { overrideFreeze?: true } {
+  if (values['override-freeze'] !== true) return {};
+  const reason = str(values, 'reason');
+  if (reason === undefined || reason.trim() === '')
+    throw new UsageError('--override-freeze needs --reason (the override is audited)');
+  return { overrideFreeze: true };
+}
+
 export function reasonBody(ctx: Context): { reason?: string } {
   const reason = str(ctx.values, 'reason');
   return reason === undefined ? {} : { reason };

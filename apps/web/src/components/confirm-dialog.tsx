@@ -9,6 +9,8 @@ export interface ConfirmDialogProps {
   /** Style the confirm button as dangerous. */
   danger?: boolean;
   requireReason?: boolean;
+  /** Extra fields shown after the reason (e.g. the freeze override). */
+  fields?: ReactNode;
   pending: boolean;
   error?: unknown;
   onConfirm: (reason: string) => void;
@@ -26,6 +28,7 @@ export function ConfirmDialog({
   confirmLabel,
   danger = false,
   requireReason = true,
+  fields,
   pending,
   error,
   onConfirm,
@@ -95,6 +98,7 @@ export function ConfirmDialog({
         <p id={hintId} className="field__hint">
           Recorded in the audit log.
         </p>
+        {fields}
         {error ? (
           <p className="feedback feedback--error" role="alert">
             {errorMessage(error)}

@@ -22,6 +22,7 @@ import {
   metricLabel,
   parseAnalysis,
   parseProgress,
+  progressDisplay,
   progressSummary,
 } from './deployment-utils';
 import { DeploymentEtaStat } from './eta';
@@ -58,6 +59,7 @@ export function DeploymentDetailPage() {
 function DeploymentBody({ d }: { d: Deployment }) {
   const progress = parseProgress(d.progress, d.steps);
   const summary = progressSummary(progress);
+  const shown = progressDisplay(d.status, progress);
   const waiting = waitingLabel(d.waitingFor);
   const rows = parseAnalysis(d.analysis);
   const series = analysisSeries(rows);
@@ -99,7 +101,9 @@ function DeploymentBody({ d }: { d: Deployment }) {
         <dl className="stats">
           <div className="stat">
             <dt>Progress</dt>
-            <dd>{progress.percent !== null ? `${progress.percent} %` : '—'}</dd>
+            <dd className={shown.kind === 'outcome' ? `outcome outcome--${shown.tone}` : undefined}>
+              {shown.text}
+            </dd>
           </div>
           <div className="stat">
             <dt>Duration</dt>
@@ -124,15 +128,10 @@ function DeploymentBody({ d }: { d: Deployment }) {
             through the router {isActive(d) ? 'so far (live)' : 'while this deployment ran'}
           </span>
         </p>
-        {progress.percent !== null ? (
+        {shown.kind === 'percent' ? (
           <div className="progress-row">
-            <progress
-              className="progress"
-              max={100}
-              value={progress.percent}
-              aria-label="Deployment progress"
-            />
-            <span>{summary ?? `${progress.percent} %`}</span>
+            <progress className="progress" max={100} value={shown.percent} aria-label="Deployment progress" />
+            <span>{summary ?? shown.text}</span>
           </div>
         ) : null}
 

@@ -4,11 +4,13 @@ import {
   availableControls,
   failedCheck,
   failureRate,
+  formatMetricTick,
   formatMetricValue,
   formatThreshold,
   metricLabel,
   parseAnalysis,
   parseProgress,
+  progressDisplay,
   progressSummary,
 } from './deployment-utils';
 
@@ -132,5 +134,47 @@ describe('small helpers', () => {
     expect(Object.values(availableControls({ status: 'succeeded', waitingFor: null })).some(Boolean)).toBe(
       false,
     );
+  });
+});
+
+describe('progressDisplay', () => {
+  it('shows the percentage while the deployment runs', () => {
+    expect(progressDisplay('running', { percent: 83 })).toEqual({
+      kind: 'percent',
+      percent: 83,
+      text: '83 %',
+    });
+    expect(progressDisplay('paused', { percent: null })).toEqual({ kind: 'unknown', text: '—' });
+  });
+  it('shows the outcome, not a percentage, once it finished', () => {
+    expect(progressDisplay('rolled_back', { percent: 83 })).toEqual({
+      kind: 'outcome',
+      text: 'Rolled back',
+      tone: 'warn',
+    });
+    expect(progressDisplay('failed', { percent: 40 })).toMatchObject({
+      kind: 'outcome',
+      text: 'Failed',
+      tone: 'bad',
+    });
+    expect(progressDisplay('aborted', { percent: null })).toMatchObject({ kind: 'outcome', text: 'Aborted' });
+    expect(progressDisplay('succeeded', { percent: 100 })).toMatchObject({
+      kind: 'outcome',
+      text: 'Succeeded',
+      tone: 'ok',
+    });
+  });
+});
+
+describe('chart units match the table', () => {
+  it('formats axis ticks in the metric’s unit', () => {
+    expect(formatMetricTick('errorRate', 0.3138)).toBe('31.4 %');
+    expect(formatMetricTick('errorRate', 0.05)).toBe('5 %');
+    expect(formatMetricTick('p95Ms', 251.4)).toBe('251 ms');
+    expect(formatMetricTick('minRequests', 1200)).toBe('1,200');
+  });
+  it('shows a raw error-rate fraction as the table’s percentage', () => {
+    expect(formatMetricValue('errorRate', 0.3138)).toBe('31.38 %');
+    expect(formatThreshold({ metric: 'errorRate', threshold: 0.05, bound: 'max' })).toBe('≤ 5.00 %');
   });
 });

@@ -1,5 +1,6 @@
 import type { Step } from '@qubot/api-contract';
 import { formatNumber, formatPercent } from '../../lib/format-utils';
+import { statusLabel, statusTone } from '../../lib/status-utils';
 
 type Rec = Record<string, unknown>;
 
@@ -75,6 +76,26 @@ export function progressSummary(view: ProgressView): string | null {
   if (view.step !== null && view.totalSteps !== null) parts.push(`step ${view.step} of ${view.totalSteps}`);
   if (view.newTrafficPercent !== null) parts.push(`${Math.round(view.newTrafficPercent)} % traffic on new`);
   return parts.length ? parts.join(' · ') : null;
+}
+
+export type ProgressDisplay =
+  /** Still going: the percentage, for a bar. */
+  | { kind: 'percent'; percent: number; text: string }
+  /**
+   * Finished: the outcome. A rolled-back deployment stopped at "83 %" is not 83 % done, so
+   * no percentage and no bar; `tone` colours the text like the status badge.
+   */
+  | { kind: 'outcome'; text: string; tone: 'ok' | 'bad' | 'warn' | 'active' | 'muted' }
+  | { kind: 'unknown'; text: string };
+
+const FINISHED = ['succeeded', 'failed', 'rolled_back', 'aborted'];
+
+/** What to show as a deployment's progress: a percentage while it runs, its outcome once it ended. */
+export function progressDisplay(status: string, view: Pick<ProgressView, 'percent'>): ProgressDisplay {
+  if (FINISHED.includes(status))
+    return { kind: 'outcome', text: statusLabel(status), tone: statusTone(status) };
+  if (view.percent === null) return { kind: 'unknown', text: '—' };
+  return { kind: 'percent', percent: view.percent, text: `${view.percent} %` };
 }
 
 export interface AnalysisRow {
@@ -236,6 +257,18 @@ export function formatMetricValue(metric: string, value: number | null): string 
   if (/error.?rate/i.test(metric)) return formatPercent(value * 100, 2);
   if (/ms$|latency/i.test(metric)) return `${formatNumber(Math.round(value * 100) / 100)} ms`;
   return formatNumber(value);
+}
+
+/**
+ * A short axis tick in the metric's unit (same units as formatMetricValue, fewer digits):
+ * "31 %", "12.5 %", "250 ms", "1,200".
+ */
+export function formatMetricTick(metric: string, value: number): string {
+  if (!Number.isFinite(value)) return '';
+  const round1 = (n: number) => Math.round(n * 10) / 10;
+  if (/error.?rate/i.test(metric)) return `${round1(value * 100)} %`;
+  if (/ms$|latency/i.test(metric)) return `${formatNumber(Math.round(value))} ms`;
+  return formatNumber(round1(value));
 }
 
 /** "≤ 5.00 %", "≥ 20", or "—" without a threshold. */

@@ -6,7 +6,7 @@ import { TrafficBar } from '../../components/traffic-bar';
 import { paths } from '../../lib/paths';
 import { waitingLabel } from '../../lib/status-utils';
 import { usePermissions } from '../../lib/use-permissions';
-import { parseProgress, progressSummary } from '../deployments/deployment-utils';
+import { parseProgress, progressDisplay, progressSummary } from '../deployments/deployment-utils';
 import {
   type ActionAvailability,
   healthSummary,
@@ -16,11 +16,14 @@ import {
   switchTarget,
 } from './environment-utils';
 import { PromoteDialog } from './promote-dialog';
+import { RollbackDialog } from './rollback-dialog';
 import { useEnvironmentActions } from './use-environment-actions';
 
 function ActiveDeployment({ deployment }: { deployment: NonNullable<Environment['activeDeployment']> }) {
   const progress = parseProgress(deployment.progress);
   const summary = progressSummary(progress);
+  // The summary can outlive the deployment for a moment (events arrive in batches).
+  const shown = progressDisplay(deployment.status, progress);
   const waiting = waitingLabel(deployment.waitingFor);
   return (
     <section className="env-card__rollout" aria-label="Active deployment">
@@ -29,16 +32,18 @@ function ActiveDeployment({ deployment }: { deployment: NonNullable<Environment[
         <strong>{deployment.version}</strong>
       </p>
       {waiting ? <p className="env-card__waiting">{waiting}</p> : null}
-      {progress.percent !== null ? (
+      {shown.kind === 'percent' ? (
         <div className="progress-row">
           <progress
             className="progress"
             max={100}
-            value={progress.percent}
-            aria-label={`Deployment progress ${progress.percent} %`}
+            value={shown.percent}
+            aria-label={`Deployment progress ${shown.text}`}
           />
-          <span>{progress.percent} %</span>
+          <span>{shown.text}</span>
         </div>
+      ) : shown.kind === 'outcome' ? (
+        <p className={`outcome outcome--${shown.tone}`}>{shown.text}</p>
       ) : null}
       {summary ? <p className="muted small">{summary}</p> : null}
       <Link to={paths.deployment(deployment.id)} className="small">
@@ -148,6 +153,7 @@ export function EnvironmentCard({
           className="button button--secondary"
           onClick={() => actions.open('switch')}
           disabled={switching.disabled || busy}
+          aria-describedby={`${hintId}-switch`}
           title={switching.hint}
         >
           Switch traffic
@@ -157,13 +163,20 @@ export function EnvironmentCard({
           className="button button--secondary"
           onClick={() => actions.open('rollback')}
           disabled={rollback.disabled || busy}
+          aria-describedby={`${hintId}-rollback`}
           title={rollback.hint}
         >
-          Rollback
+          {rollback.label}
         </button>
       </div>
       <p id={hintId} className="visually-hidden">
         {promote.hint}
+      </p>
+      <p id={`${hintId}-switch`} className="visually-hidden">
+        {switching.hint}
+      </p>
+      <p id={`${hintId}-rollback`} className="visually-hidden">
+        {rollback.hint}
       </p>
 
       <p className="feedback" role="status" aria-live="polite">
@@ -220,18 +233,15 @@ export function EnvironmentCard({
         ) : null}
       </ConfirmDialog>
 
-      <ConfirmDialog
+      <RollbackDialog
         open={actions.dialog === 'rollback'}
-        title={`Roll back ${env.name}?`}
-        confirmLabel="Roll back"
-        danger
+        envName={env.name}
+        rollback={rollback}
         pending={actions.pendingAction === 'rollback'}
         error={actions.dialog === 'rollback' ? actions.error : null}
-        onConfirm={(reason) => actions.run('rollback', reason)}
+        onConfirm={(reason, overrideFreeze) => actions.run('rollback', reason, undefined, overrideFreeze)}
         onCancel={actions.cancel}
-      >
-        <p>{rollback.hint}</p>
-      </ConfirmDialog>
+      />
     </section>
   );
 }

@@ -106,6 +106,90 @@ describe('promoteAvailability', () => {
   });
 });
 
+const active = (
+  overrides: Partial<NonNullable<Environment['activeDeployment']>> = {},
+): NonNullable<Environment['activeDeployment']> => ({
+  id: 'd1',
+  status: 'running',
+  strategy: 'canary',
+  version: '1.1.0',
+  waitingFor: null,
+  progress: null,
+  ...overrides,
+});
+
+describe('actions during an active deployment', () => {
+  const dev = env({ name: 'development', live: { version: '1.1.0' } });
+  const blueGreenReady = {
+    traffic: [
+      { pool: 'blue' as const, version: '1.0.0', weight: 100 },
+      { pool: 'green' as const, version: '1.1.0', weight: 0 },
+    ],
+    instances: [instance('green', true, '1.1.0')],
+  };
+
+  it('disables Promote → on a target with a deployment in progress, saying so', () => {
+    const staging = env({ name: 'staging', position: 1, activeDeployment: active() });
+    const a = promoteAvailability([dev, staging], 1);
+    expect(a.disabled).toBe(true);
+    expect(a.hint).toMatch(/a deployment is in progress/i);
+  });
+  it('ignores a deployment in progress upstream: only the target matters', () => {
+    const busyDev = env({ name: 'development', live: { version: '1.1.0' }, activeDeployment: active() });
+    const staging = env({ name: 'staging', position: 1 });
+    expect(promoteAvailability([busyDev, staging], 1)).toMatchObject({ disabled: false, version: '1.1.0' });
+  });
+  it('enables Switch traffic when a blue-green deployment waits for its switch (that is the switch)', () => {
+    const e = env({
+      ...blueGreenReady,
+      activeDeployment: active({ strategy: 'blue-green', status: 'paused', waitingFor: 'switch' }),
+    });
+    const a = switchAvailability(e);
+    expect(a.disabled).toBe(false);
+    expect(a.hint).toMatch(/switch of the blue-green deployment of 1\.1\.0/);
+  });
+  it('disables Switch traffic during any other deployment, with a hint', () => {
+    for (const d of [
+      active(),
+      active({ status: 'paused', waitingFor: 'advance' }),
+      active({ strategy: 'blue-green', status: 'paused', waitingFor: 'approval' }),
+      active({ status: 'pending' }),
+    ]) {
+      const a = switchAvailability(env({ ...blueGreenReady, activeDeployment: d }));
+      expect(a.disabled).toBe(true);
+      expect(a.hint).toMatch(/a deployment is in progress/i);
+    }
+    expect(switchAvailability(env(blueGreenReady)).disabled).toBe(false);
+  });
+  it('keeps Rollback enabled on a running or paused deployment, labelled as rolling it back', () => {
+    for (const d of [active(), active({ status: 'paused', waitingFor: 'switch' })]) {
+      // Even with nothing live yet: the server rolls the deployment itself back.
+      expect(rollbackAvailability(env({ live: null, activeDeployment: d }))).toMatchObject({
+        disabled: false,
+        label: 'Roll back deployment',
+        ofActiveDeployment: true,
+      });
+    }
+    expect(rollbackAvailability(env({ activeDeployment: active() })).hint).toBe(
+      'Stop the canary deployment of 1.1.0 and return development to the release that ran before it.',
+    );
+  });
+  it('does not count a deployment that already reports its end', () => {
+    const done = env({ activeDeployment: active({ status: 'rolled_back' }), previous: { version: '0.9.0' } });
+    expect(rollbackAvailability(done)).toMatchObject({
+      disabled: false,
+      label: 'Rollback',
+      version: '0.9.0',
+    });
+    expect(promoteAvailability([env({ live: { version: '1.1.0' } }), done], 1).disabled).toBe(false);
+  });
+  it('disables Rollback on a pending deployment (only abort is accepted then)', () => {
+    const a = rollbackAvailability(env({ activeDeployment: active({ status: 'pending' }) }));
+    expect(a).toMatchObject({ disabled: true, ofActiveDeployment: true });
+    expect(a.hint).toMatch(/abort/);
+  });
+});
+
 describe('switch and rollback', () => {
   it('targets the idle colour with its version', () => {
     const e = env({
@@ -130,6 +214,8 @@ describe('switch and rollback', () => {
     expect(rollbackAvailability(env({ previous: { version: '0.9.0' } }))).toMatchObject({
       disabled: false,
       version: '0.9.0',
+      label: 'Rollback',
+      ofActiveDeployment: false,
     });
     expect(rollbackAvailability(env({ live: null })).disabled).toBe(true);
   });

@@ -1,5 +1,6 @@
 import type { Color, Environment, TrafficEntry } from '@qubot/api-contract';
 import { formatPercent } from '../../lib/format-utils';
+import { isActiveStatus } from '../../lib/status-utils';
 
 export function otherColor(color: Color): Color {
   return color === 'blue' ? 'green' : 'blue';
@@ -52,7 +53,24 @@ export interface ActionAvailability {
   hint: string;
 }
 
-/** Promote takes what is live in the previous environment. */
+type ActiveSummary = NonNullable<Environment['activeDeployment']>;
+
+/** The deployment in progress; a summary that already reports its end no longer blocks anything. */
+function inProgress(env: Pick<Environment, 'activeDeployment'>): ActiveSummary | null {
+  const d = env.activeDeployment;
+  return d && isActiveStatus(d.status) ? d : null;
+}
+
+/** "A deployment is in progress (canary of 1.2.0, paused): …" */
+function inProgressHint(active: ActiveSummary, then: string): string {
+  return `A deployment is in progress (${active.strategy} of ${active.version}, ${active.status}): ${then}`;
+}
+
+/**
+ * Promote takes what is live in the previous environment. The server allows one active
+ * deployment per environment, so only the target's own deployment blocks it; one running
+ * upstream does not change what is live there.
+ */
 export function promoteAvailability(envs: readonly Environment[], index: number) {
   const env = envs[index];
   const previous = index > 0 ? envs[index - 1] : undefined;
@@ -65,6 +83,15 @@ export function promoteAvailability(envs: readonly Environment[], index: number)
     };
   }
   const version = previous.live?.version ?? null;
+  const busy = inProgress(env);
+  if (busy) {
+    return {
+      disabled: true,
+      hint: inProgressHint(busy, 'promote once it has finished.'),
+      from: previous.name,
+      version,
+    };
+  }
   if (!version) {
     return {
       disabled: true,
@@ -101,9 +128,26 @@ export function switchTarget(env: Pick<Environment, 'activeColor' | 'traffic' | 
   return { color, version, instances: instances.length, healthy: instances.filter((i) => i.healthy).length };
 }
 
+/**
+ * The server takes a traffic change with no deployment running, or as the switch of a
+ * blue-green deployment waiting for it; during anything else it answers 409.
+ */
 export function switchAvailability(env: Environment): ActionAvailability {
   const target = switchTarget(env);
   if (!target) return { disabled: true, hint: 'Traffic switching needs a blue-green environment.' };
+  const active = inProgress(env);
+  if (active) {
+    if (active.waitingFor === 'switch') {
+      return {
+        disabled: false,
+        hint: `Perform the switch of the ${active.strategy} deployment of ${active.version}: all traffic to ${target.color}.`,
+      };
+    }
+    return {
+      disabled: true,
+      hint: inProgressHint(active, 'traffic moves with it, or switch when it waits for its switch.'),
+    };
+  }
   if (target.instances === 0 && !target.version) {
     return { disabled: true, hint: `Nothing runs on ${target.color} to switch to.` };
   }
@@ -113,10 +157,52 @@ export function switchAvailability(env: Environment): ActionAvailability {
   };
 }
 
-export function rollbackAvailability(env: Environment): ActionAvailability & { version: string | null } {
-  if (!env.live) return { disabled: true, hint: 'Nothing is live to roll back.', version: null };
+export interface RollbackAvailability extends ActionAvailability {
+  /** The release it returns to, when known. */
+  version: string | null;
+  /** Button text: rolling back a deployment in progress is a different act from a new rollback. */
+  label: string;
+  /** Rolls back the deployment in progress rather than starting a rollback deployment. */
+  ofActiveDeployment: boolean;
+}
+
+/**
+ * During a running or paused deployment `POST …/rollback` rolls that deployment back
+ * (docs/deployments.md); a pending one accepts only abort. Otherwise it starts a rollback
+ * deployment of the previous successful release.
+ */
+export function rollbackAvailability(env: Environment): RollbackAvailability {
+  const active = inProgress(env);
+  if (active) {
+    // The summary does not say what ran before, and `live` may already be the new release.
+    const base = { label: 'Roll back deployment', ofActiveDeployment: true, version: null };
+    if (active.status === 'pending') {
+      return {
+        ...base,
+        disabled: true,
+        hint: `The ${active.strategy} deployment of ${active.version} has not started yet: abort it from its page instead.`,
+      };
+    }
+    return {
+      ...base,
+      disabled: false,
+      hint: `Stop the ${active.strategy} deployment of ${active.version} and return ${env.name} to the release that ran before it.`,
+    };
+  }
+  const label = 'Rollback';
+  if (!env.live) {
+    return {
+      disabled: true,
+      hint: 'Nothing is live to roll back.',
+      version: null,
+      label,
+      ofActiveDeployment: false,
+    };
+  }
   const version = env.previous?.version ?? null;
   return {
+    label,
+    ofActiveDeployment: false,
     disabled: false,
     hint: version
       ? `Return ${env.name} from ${env.live.version} to ${version}.`

@@ -129,7 +129,59 @@ describe('PipelinePage', () => {
     expect(text(prod)).toContain('Waiting to advance to the next step');
     expect(text(prod)).toContain('step 1 of 4 · 25 % traffic on new');
     expect(prod).toContain('href="/deployments/d1"');
-    expect(prod).toMatch(/<button(?![^>]*disabled)[^>]*>Switch traffic<\/button>/);
+    // A canary waiting to advance: the server would answer 409 to promote and to a traffic change,
+    // but rolls the deployment back.
+    expect(prod).toMatch(
+      /<button[^>]*disabled=""[^>]*title="A deployment is in progress[^"]*"[^>]*>Promote →<\/button>/,
+    );
+    expect(prod).toMatch(
+      /<button[^>]*disabled=""[^>]*title="A deployment is in progress[^"]*"[^>]*>Switch traffic<\/button>/,
+    );
+    expect(prod).toMatch(/<button(?![^>]*disabled)[^>]*>Roll back deployment<\/button>/);
+  });
+
+  it('offers Switch traffic while a blue-green deployment waits for its switch', () => {
+    const html = render([
+      env('development', 0),
+      env('staging', 1, {
+        traffic: [
+          { pool: 'blue', version: '1.0.0', weight: 100 },
+          { pool: 'green', version: '1.1.0', weight: 0 },
+        ],
+        instances: [instance('blue', '1.0.0'), instance('green', '1.1.0')],
+        activeDeployment: {
+          id: 'd2',
+          status: 'paused',
+          strategy: 'blue-green',
+          version: '1.1.0',
+          waitingFor: 'switch',
+          progress: { percent: 80 },
+        },
+      }),
+    ]);
+    const staging = card(html, 'staging');
+    expect(staging).toMatch(/<button(?![^>]*disabled)[^>]*>Switch traffic<\/button>/);
+    expect(staging).toMatch(/<button[^>]*disabled=""[^>]*>Promote →<\/button>/);
+    expect(text(staging)).toContain('80 %');
+  });
+
+  it('shows a deployment that just ended by its outcome, not the percentage it stopped at', () => {
+    const html = render([
+      env('development', 0, {
+        activeDeployment: {
+          id: 'd3',
+          status: 'rolled_back',
+          strategy: 'canary',
+          version: '1.1.0',
+          waitingFor: null,
+          progress: { percent: 83 },
+        },
+      }),
+    ]);
+    const dev = card(html, 'development');
+    expect(dev).toMatch(/<p class="outcome outcome--warn">Rolled back<\/p>/);
+    expect(dev).not.toContain('<progress');
+    expect(text(dev)).not.toContain('83 %');
   });
 
   it('disables every action for a viewer, saying which role it needs', () => {

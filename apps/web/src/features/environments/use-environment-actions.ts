@@ -54,7 +54,7 @@ export function useEnvironmentActions(app: string, env: Environment) {
       );
     } else {
       rollback.mutate(
-        { env: env.name, reason: r },
+        { env: env.name, reason: r, ...(overrideFreeze ? { overrideFreeze } : {}) },
         { onSuccess: (d) => done(`Rollback of ${env.name} started.`, d?.id ?? null) },
       );
     }

@@ -26,6 +26,7 @@ export interface RollbackVariables {
   env: string;
   version?: string | undefined;
   reason?: string | undefined;
+  overrideFreeze?: boolean | undefined;
 }
 
 function withoutEmpty<T extends object>(body: T): Partial<T> {
@@ -60,10 +61,10 @@ export function useSwitchTraffic(app: string) {
 export function useRollback(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, RollbackVariables>({
-    mutationFn: ({ env, version, reason }) =>
+    mutationFn: ({ env, version, reason, overrideFreeze }) =>
       apiFetch<Deployment>(envPath(app, env, 'rollback'), {
         method: 'POST',
-        body: withoutEmpty({ version, reason }),
+        body: withoutEmpty({ version, reason, overrideFreeze: overrideFreeze || undefined }),
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),

@@ -1,0 +1,250 @@
+// Keeps the instances' health in the database current between deployments. Deployments only probe
+// the instances they wait for; a process that crashes, is restarted by its supervisor or stops
+// answering later would otherwise look healthy on the dashboard forever. Every few seconds one
+// process in the cluster — whoever holds the advisory lock, as for the metrics sampler — probes
+// every running instance (supervisor status file, then an HTTP health check) and, only when the
+// health flag, status or restart count moved, writes those columns and appends one
+// `environment.updated` per environment that changed. See docs/deployments.md, "Health monitoring".
+import type { Database, InstanceStatus, Tx } from '@qubot/db';
+import type { LocalDriver } from '@qubot/runtime';
+import pg from 'pg';
+import type { Engine } from './engine.ts';
+
+const LOCK_NAMESPACE = 0x51b2;
+
+export interface HealthMonitorOptions {
+  db: Pick<Database, 'url' | 'prisma'>;
+  driver: Pick<LocalDriver, 'status' | 'checkHealth'>;
+  engine: Pick<Engine, 'announce'>;
+  intervalMs: number;
+  /** Instances probed at once; default 8. */
+  concurrency?: number;
+  /** HTTP health check timeout; default 1 s (a slower answer counts as a failure). */
+  probeTimeoutMs?: number;
+  /**
+   * Consecutive failed HTTP checks before a live process is marked unhealthy; default 2, so one
+   * slow answer on a busy machine does not flap the dashboard. A dead process counts at once.
+   */
+  failureThreshold?: number;
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+/** What one probe says about an instance; compared with its row to decide whether to write. */
+export interface Observation {
+  status: InstanceStatus;
+  healthy: boolean;
+  restarts: number;
+}
+
+/**
+ * The row's new health from the supervisor and the HTTP probe. Supervisor gone: crashed (it never
+ * comes back by itself). Supervisor alive but its process down (back-off, starting again): unhealthy.
+ */
+export function observe(
+  st: { supervisorAlive: boolean; alive: boolean; restarts: number; state: string },
+  probeHealthy: boolean | null,
+  rowRestarts: number,
+): Observation {
+  // An unreadable status file says nothing about restarts: keep what the row has.
+  const restarts = st.state === 'unknown' ? rowRestarts : Math.max(rowRestarts, st.restarts);
+  if (!st.supervisorAlive) return { status: 'crashed', healthy: false, restarts };
+  if (!st.alive || !probeHealthy) return { status: 'unhealthy', healthy: false, restarts };
+  return { status: 'running', healthy: true, restarts };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+export function createHealthMonitor(opts: HealthMonitorOptions) {
+  const { prisma } = opts.db;
+  const concurrency = opts.concurrency ?? 8;
+  const probeTimeoutMs = opts.probeTimeoutMs ?? 1_000;
+  const failureThreshold = Math.max(1, opts.failureThreshold ?? 2);
+  /** Consecutive failed HTTP checks per instance (the leader's memory; a new leader starts afresh). */
+  const failures = new Map<string, number>();
+  let client: pg.Client | null = null;
+  let leader = false;
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  let inFlight: Promise<void> | null = null;
+  let rounds = 0;
+
+  async function becomeLeader(): Promise<boolean> {
+    if (leader && client) return true;
+    const c = new pg.Client({ connectionString: opts.db.url });
+    c.on('error', () => drop(c));
+    c.on('end', () => drop(c));
+    try {
+      await c.connect();
+      const { rows } = await c.query<{ ok: boolean }>(
+        "SELECT pg_try_advisory_lock($1, hashtext('health-monitor')) AS ok",
+        [LOCK_NAMESPACE],
+      );
+      if (!rows[0]?.ok || stopped) {
+        await c.end().catch(() => {});
+        return false;
+      }
+      client = c;
+      leader = true;
+      return true;
+    } catch {
+      await c.end().catch(() => {});
+      return false;
+    }
+  }
+
+  function drop(c: pg.Client) {
+    if (client !== c) return;
+    client = null;
+    leader = false;
+    c.end().catch(() => {});
+  }
+
+  /** One round: probe, compare, write what changed. Returns the environments announced. */
+  async function checkAll(): Promise<string[]> {
+    // `starting` and `stopping` belong to the deployment bringing them up or down; `crashed` and
+    // `stopped` are final. Only settled instances are watched.
+    const rows = await prisma.instance.findMany({
+      where: { status: { in: ['running', 'unhealthy'] } },
+      include: { environment: { select: { application: { select: { healthPath: true } } } } },
+    });
+    const seen = await mapLimit(rows, concurrency, async (row) => {
+      const st = await opts.driver.status({ id: row.id });
+      let probe: boolean | null = null;
+      if (st.alive) {
+        const url = `http://127.0.0.1:${row.port}`;
+        const res = await opts.driver.checkHealth(
+          {
+            id: row.id,
+            environment: '',
+            pool: row.pool,
+            version: '',
+            artifact: '',
+            host: '127.0.0.1',
+            port: row.port,
+            url,
+            target: `127.0.0.1:${row.port}`,
+            supervisorPid: st.supervisorPid ?? 0,
+            pid: st.pid,
+            logPath: '',
+            statusPath: '',
+            healthPath: row.environment.application.healthPath,
+            startedAt: row.startedAt.toISOString(),
+          },
+          probeTimeoutMs,
+        );
+        probe = res.healthy;
+        const n = probe ? 0 : (failures.get(row.id) ?? 0) + 1;
+        failures.set(row.id, n);
+        // Not yet enough failures in a row: a healthy row keeps its health for now.
+        if (!probe && row.healthy && n < failureThreshold) probe = true;
+      } else {
+        failures.delete(row.id);
+      }
+      return { row, next: observe(st, probe, row.restarts) };
+    });
+    for (const id of failures.keys()) if (!rows.some((r) => r.id === id)) failures.delete(id);
+    const changed = seen.filter(
+      ({ row, next }) =>
+        row.status !== next.status || row.healthy !== next.healthy || row.restarts !== next.restarts,
+    );
+    const byEnv = new Map<string, typeof changed>();
+    for (const c of changed) byEnv.set(c.row.environmentId, [...(byEnv.get(c.row.environmentId) ?? []), c]);
+    const announced: string[] = [];
+    for (const [environmentId, list] of byEnv) {
+      const wrote = await prisma.$transaction(async (tx: Tx) => {
+        let n = 0;
+        const now = new Date();
+        for (const { row, next } of list) {
+          // Compare-and-set against what was read: if a deployment moved the row meanwhile (to
+          // `stopping`, say), its write wins and this observation is dropped; the next round
+          // looks again. Only the health columns are touched, never pools, ids or rows.
+          const res = await tx.instance.updateMany({
+            where: { id: row.id, status: row.status, healthy: row.healthy, restarts: row.restarts },
+            data: {
+              status: next.status,
+              healthy: next.healthy,
+              restarts: next.restarts,
+              ...(next.healthy ? { lastHealthAt: now } : {}),
+            },
+          });
+          n += res.count;
+        }
+        if (n > 0) await opts.engine.announce(tx, null, environmentId);
+        return n;
+      });
+      if (wrote > 0) {
+        announced.push(environmentId);
+        opts.log.info(
+          {
+            environmentId,
+            instances: list.map(({ row, next }) => ({
+              id: row.id,
+              from: row.status,
+              to: next.status,
+              healthy: next.healthy,
+              restarts: next.restarts,
+            })),
+          },
+          'instance health changed',
+        );
+      }
+    }
+    return announced;
+  }
+
+  async function tick(): Promise<void> {
+    timer = null;
+    if (stopped) return;
+    try {
+      if (await becomeLeader()) {
+        await checkAll();
+        rounds++;
+      }
+    } catch (err) {
+      opts.log.warn({ err }, 'instance health check failed');
+    }
+    if (!stopped) {
+      timer = setTimeout(run, opts.intervalMs);
+      timer.unref();
+    }
+  }
+  function run() {
+    inFlight = tick().finally(() => {
+      inFlight = null;
+    });
+  }
+
+  return {
+    start(): void {
+      if (timer || stopped) return;
+      timer = setTimeout(run, opts.intervalMs);
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await inFlight;
+      const c = client;
+      client = null;
+      leader = false;
+      await c?.end().catch(() => {});
+    },
+    /** Whether this process is the one monitoring (tests, diagnostics). */
+    isLeader: () => leader,
+    /** Rounds completed as leader (tests await rounds instead of sleeping). */
+    rounds: () => rounds,
+  };
+}
+export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
