@@ -66,9 +66,10 @@ export function EnvironmentCard({
   const actions = useEnvironmentActions(app, env);
   const health = healthSummary(env);
   const perms = usePermissions();
-  // What the state allows, then what the role allows (the server checks both again).
+  // What the state allows, then what the role allows (the server checks both again). A role that
+  // never allows the action outranks a deployment in progress, which only delays it.
   const allowed = <T extends ActionAvailability>(a: T, permission: 'promote' | 'traffic' | 'rollback'): T =>
-    a.disabled || perms.can(permission, env.protected)
+    (a.disabled && !a.transient) || perms.can(permission, env.protected)
       ? a
       : { ...a, disabled: true, hint: perms.hint(permission, env.protected) };
   const promote = allowed(promoteAvailability(environments, index), 'promote');

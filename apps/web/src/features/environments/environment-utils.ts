@@ -51,6 +51,11 @@ export interface ActionAvailability {
   disabled: boolean;
   /** Why it is disabled, or what it will do; shown as a hint. */
   hint: string;
+  /**
+   * Disabled only until the deployment in progress ends. For someone whose role does not allow
+   * the action at all, that is the lasting reason and the one to show.
+   */
+  transient?: boolean;
 }
 
 type ActiveSummary = NonNullable<Environment['activeDeployment']>;
@@ -87,6 +92,7 @@ export function promoteAvailability(envs: readonly Environment[], index: number)
   if (busy) {
     return {
       disabled: true,
+      transient: true,
       hint: inProgressHint(busy, 'promote once it has finished.'),
       from: previous.name,
       version,
@@ -145,6 +151,7 @@ export function switchAvailability(env: Environment): ActionAvailability {
     }
     return {
       disabled: true,
+      transient: true,
       hint: inProgressHint(active, 'traffic moves with it, or switch when it waits for its switch.'),
     };
   }
@@ -180,6 +187,7 @@ export function rollbackAvailability(env: Environment): RollbackAvailability {
       return {
         ...base,
         disabled: true,
+        transient: true,
         hint: `The ${active.strategy} deployment of ${active.version} has not started yet: abort it from its page instead.`,
       };
     }

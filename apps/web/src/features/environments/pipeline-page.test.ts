@@ -197,6 +197,37 @@ describe('PipelinePage', () => {
     );
   });
 
+  it('names the missing role rather than the deployment in progress, which would only delay it', () => {
+    const html = render(
+      [
+        env('development', 0, { live: { version: '1.1.0' } }),
+        env('production', 1, {
+          protected: true,
+          activeDeployment: {
+            id: 'd4',
+            status: 'paused',
+            strategy: 'blue-green',
+            version: '1.1.0',
+            waitingFor: 'approval',
+            progress: null,
+          },
+        }),
+      ],
+      'viewer',
+    );
+    const prod = card(html, 'production');
+    for (const name of ['Promote →', 'Switch traffic', 'Roll back deployment'])
+      expect(prod).toMatch(
+        new RegExp(
+          `<button[^>]*disabled=""[^>]*title="Needs release-manager \\(you are viewer\\)\\."[^>]*>${name}</button>`,
+        ),
+      );
+    // The first environment is never promoted to, whatever the role.
+    expect(card(html, 'development')).toMatch(
+      /<button[^>]*title="The first environment[^"]*"[^>]*>Promote →<\/button>/,
+    );
+  });
+
   it('disables switching without a colour and rollback without a live release', () => {
     const html = render([
       env('development', 0, { activeColor: null, live: null, traffic: [], instances: [] }),
