@@ -5,8 +5,9 @@
 // its connection dies.
 import type { MetricsMessage } from '@qubot/api-contract';
 import type { Database } from '@qubot/db';
-import pg from 'pg';
+import type pg from 'pg';
 import { METRICS_CHANNEL } from '../events/event-bus.ts';
+import { createClusterTask } from '../lib/cluster-task.ts';
 import { advanceCounter, counted, type TrafficSample } from '../orchestrator/engine.ts';
 import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
 import { type PoolTotals, toSample } from './samples.ts';
@@ -25,43 +26,6 @@ export interface SamplerOptions {
 export function createMetricsSampler(opts: SamplerOptions) {
   const { prisma } = opts.db;
   const totals = new Map<string, PoolTotals>();
-  let client: pg.Client | null = null;
-  let leader = false;
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = false;
-  let inFlight: Promise<void> | null = null;
-
-  async function becomeLeader(): Promise<boolean> {
-    if (leader && client) return true;
-    const c = new pg.Client({ connectionString: opts.db.url });
-    c.on('error', () => drop(c));
-    c.on('end', () => drop(c));
-    try {
-      await c.connect();
-      const { rows } = await c.query<{ ok: boolean }>(
-        "SELECT pg_try_advisory_lock($1, hashtext('metrics-sampler')) AS ok",
-        [LOCK_NAMESPACE],
-      );
-      if (!rows[0]?.ok || stopped) {
-        await c.end().catch(() => {});
-        return false;
-      }
-      client = c;
-      leader = true;
-      return true;
-    } catch {
-      await c.end().catch(() => {});
-      return false;
-    }
-  }
-
-  function drop(c: pg.Client) {
-    if (client !== c) return;
-    client = null;
-    leader = false;
-    c.end().catch(() => {});
-  }
-
   async function sampleAll(c: pg.Client): Promise<void> {
     const envs = await prisma.environment.findMany({
       where: { routerPid: { not: null }, routerControlPort: { not: null }, routerSecret: { not: null } },
@@ -129,46 +93,15 @@ export function createMetricsSampler(opts: SamplerOptions) {
     for (const text of messages) await c.query('SELECT pg_notify($1, $2)', [METRICS_CHANNEL, text]);
   }
 
-  async function tick(): Promise<void> {
-    timer = null;
-    if (stopped) return;
-    try {
-      if (await becomeLeader()) {
-        const c = client;
-        if (c) await sampleAll(c);
-      }
-    } catch (err) {
-      opts.log.warn({ err }, 'metrics sampling failed');
-    }
-    if (!stopped) {
-      timer = setTimeout(run, opts.intervalMs);
-      timer.unref();
-    }
-  }
-  function run() {
-    inFlight = tick().finally(() => {
-      inFlight = null;
-    });
-  }
+  const task = createClusterTask({
+    url: opts.db.url,
+    namespace: LOCK_NAMESPACE,
+    name: 'metrics-sampler',
+    intervalMs: opts.intervalMs,
+    round: sampleAll,
+    onError: (err) => opts.log.warn({ err }, 'metrics sampling failed'),
+  });
 
-  return {
-    start(): void {
-      if (timer || stopped) return;
-      timer = setTimeout(run, opts.intervalMs);
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await inFlight;
-      const c = client;
-      client = null;
-      leader = false;
-      await c?.end().catch(() => {});
-    },
-    /** Whether this process is the one sampling (tests, diagnostics). */
-    isLeader: () => leader,
-  };
+  return { start: task.start, stop: task.stop, isLeader: task.isLeader };
 }
 export type MetricsSampler = ReturnType<typeof createMetricsSampler>;

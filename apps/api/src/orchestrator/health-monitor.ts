@@ -7,7 +7,7 @@
 // `environment.updated` per environment that changed. See docs/deployments.md, "Health monitoring".
 import type { Database, InstanceStatus, Tx } from '@qubot/db';
 import type { LocalDriver } from '@qubot/runtime';
-import pg from 'pg';
+import { createClusterTask } from '../lib/cluster-task.ts';
 import type { Engine } from './engine.ts';
 
 const LOCK_NAMESPACE = 0x51b2;
@@ -72,44 +72,6 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
   const failureThreshold = Math.max(1, opts.failureThreshold ?? 2);
   /** Consecutive failed HTTP checks per instance (the leader's memory; a new leader starts afresh). */
   const failures = new Map<string, number>();
-  let client: pg.Client | null = null;
-  let leader = false;
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = false;
-  let inFlight: Promise<void> | null = null;
-  let rounds = 0;
-
-  async function becomeLeader(): Promise<boolean> {
-    if (leader && client) return true;
-    const c = new pg.Client({ connectionString: opts.db.url });
-    c.on('error', () => drop(c));
-    c.on('end', () => drop(c));
-    try {
-      await c.connect();
-      const { rows } = await c.query<{ ok: boolean }>(
-        "SELECT pg_try_advisory_lock($1, hashtext('health-monitor')) AS ok",
-        [LOCK_NAMESPACE],
-      );
-      if (!rows[0]?.ok || stopped) {
-        await c.end().catch(() => {});
-        return false;
-      }
-      client = c;
-      leader = true;
-      return true;
-    } catch {
-      await c.end().catch(() => {});
-      return false;
-    }
-  }
-
-  function drop(c: pg.Client) {
-    if (client !== c) return;
-    client = null;
-    leader = false;
-    c.end().catch(() => {});
-  }
-
   /** One round: probe, compare, write what changed. Returns the environments announced. */
   async function checkAll(): Promise<string[]> {
     // `starting` and `stopping` belong to the deployment bringing them up or down; `crashed` and
@@ -203,48 +165,17 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
     return announced;
   }
 
-  async function tick(): Promise<void> {
-    timer = null;
-    if (stopped) return;
-    try {
-      if (await becomeLeader()) {
-        await checkAll();
-        rounds++;
-      }
-    } catch (err) {
-      opts.log.warn({ err }, 'instance health check failed');
-    }
-    if (!stopped) {
-      timer = setTimeout(run, opts.intervalMs);
-      timer.unref();
-    }
-  }
-  function run() {
-    inFlight = tick().finally(() => {
-      inFlight = null;
-    });
-  }
+  const task = createClusterTask({
+    url: opts.db.url,
+    namespace: LOCK_NAMESPACE,
+    name: 'health-monitor',
+    intervalMs: opts.intervalMs,
+    round: async () => {
+      await checkAll();
+    },
+    onError: (err) => opts.log.warn({ err }, 'instance health check failed'),
+  });
 
-  return {
-    start(): void {
-      if (timer || stopped) return;
-      timer = setTimeout(run, opts.intervalMs);
-      timer.unref();
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await inFlight;
-      const c = client;
-      client = null;
-      leader = false;
-      await c?.end().catch(() => {});
-    },
-    /** Whether this process is the one monitoring (tests, diagnostics). */
-    isLeader: () => leader,
-    /** Rounds completed as leader (tests await rounds instead of sleeping). */
-    rounds: () => rounds,
-  };
+  return { start: task.start, stop: task.stop, isLeader: task.isLeader, rounds: task.rounds };
 }
 export type HealthMonitor = ReturnType<typeof createHealthMonitor>;
