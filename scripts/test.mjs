@@ -91,7 +91,16 @@ if (want('e2e')) {
   rmSync(out, { force: true });
   // Data directories of earlier browser-test runs (each run makes its own).
   for (const entry of readdirSync(resultsDir)) {
-    if (entry.startsWith('e2e-data')) rmSync(join(resultsDir, entry), { recursive: true, force: true });
+    if (!entry.startsWith('e2e-data')) continue;
+    // Its cluster may live outside it (/var/lib/qubot) when the postgres user could not reach it.
+    try {
+      const { clusterDir } = JSON.parse(readFileSync(join(resultsDir, entry, 'pg.json'), 'utf8'));
+      if (typeof clusterDir === 'string' && clusterDir.startsWith('/var/lib/qubot/'))
+        rmSync(clusterDir, { recursive: true, force: true });
+    } catch {
+      // no cluster recorded
+    }
+    rmSync(join(resultsDir, entry), { recursive: true, force: true });
   }
   const status = run(bin('playwright'), ['test', '--config', 'e2e/playwright.config.ts'], {
     env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: out, QUBOT_CHROMIUM: CHROMIUM },

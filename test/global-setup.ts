@@ -21,6 +21,8 @@ export default async function setup(project: TestProject) {
     stop = async () => {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
+      // Outside the data directory when the postgres user could not reach it (running as root).
+      rmSync(server.clusterDir, { recursive: true, force: true });
     };
   }
   const admin = new pg.Client({ connectionString: adminUrl });

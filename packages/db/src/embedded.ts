@@ -3,7 +3,7 @@
 // installs process-exit hooks that stop PostgreSQL on SIGINT before the API has
 // finished its in-flight requests; here the caller decides when to stop.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chownSync,
   existsSync,
@@ -33,6 +33,8 @@ export interface EmbeddedPostgres {
   /** Connection URL to the `postgres` maintenance database. */
   adminUrl: string;
   port: number;
+  /** The cluster's directory (normally `<dataDir>/pg`). */
+  clusterDir: string;
   urlFor(database: string): string;
   stop(): Promise<void>;
 }
@@ -40,6 +42,45 @@ export interface EmbeddedPostgres {
 interface ClusterInfo {
   port: number;
   password: string;
+  /** Where the cluster lives when it is not `<dataDir>/pg` (see postgresHome). */
+  clusterDir?: string;
+}
+
+/** Can the user (uid, gid) traverse every directory from / down to `dir`? */
+function canTraverse(dir: string, uid: number, gid: number): boolean {
+  const parts = resolve(dir).split('/').filter(Boolean);
+  let path = '/';
+  for (const part of ['', ...parts]) {
+    path = part ? join(path, part) : path;
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch {
+      return true; // created later by us, with mode 755
+    }
+    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must reach its cluster. When the data
+ * directory sits somewhere it cannot (under /root, say), the cluster lives in a directory of its
+ * own under /var/lib/qubot instead, named after the data directory so every start finds it again;
+ * pg.json in the data directory records where.
+ */
+function postgresHome(dataDir: string, ids: { uid?: number; gid?: number }): string {
+  if (ids.uid === undefined || ids.gid === undefined || canTraverse(dataDir, ids.uid, ids.gid))
+    return dataDir;
+  const home = join(
+    '/var/lib/qubot',
+    `pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`,
+  );
+  mkdirSync('/var/lib/qubot', { recursive: true, mode: 0o755 });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  chownSync(home, ids.uid, ids.gid);
+  return home;
 }
 
 async function binaries(): Promise<{ initdb: string; postgres: string }> {
@@ -142,27 +183,37 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const log = opts.log ?? (() => {});
   const dataDir = resolve(opts.dataDir);
-  const clusterDir = join(dataDir, 'pg');
   const infoFile = join(dataDir, 'pg.json');
   const ids = runAsIds();
   mkdirSync(dataDir, { recursive: true });
   const { initdb, postgres } = await binaries();
 
+  const known = existsSync(infoFile) ? (JSON.parse(readFileSync(infoFile, 'utf8')) as ClusterInfo) : null;
+  let clusterDir = known?.clusterDir ?? join(dataDir, 'pg');
   let info: ClusterInfo;
-  if (existsSync(join(clusterDir, 'PG_VERSION')) && existsSync(infoFile)) {
-    info = JSON.parse(readFileSync(infoFile, 'utf8')) as ClusterInfo;
+  if (known && existsSync(join(clusterDir, 'PG_VERSION'))) {
+    info = known;
     await clearStaleServer(clusterDir, log);
   } else {
+    const home = postgresHome(dataDir, ids);
+    clusterDir = join(home, 'pg');
     rmSync(clusterDir, { recursive: true, force: true });
-    info = { port: opts.port || (await freePort()), password: randomBytes(18).toString('base64url') };
+    info = {
+      port: opts.port || (await freePort()),
+      password: randomBytes(18).toString('base64url'),
+      ...(home === dataDir ? {} : { clusterDir }),
+    };
     mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
-    const pwFile = join(dataDir, '.pwfile');
+    const pwFile = join(home, '.pwfile');
     writeFileSync(pwFile, `${info.password}\n`, { mode: 0o600 });
     if (ids.uid !== undefined && ids.gid !== undefined) {
       chownSync(clusterDir, ids.uid, ids.gid);
       chownSync(pwFile, ids.uid, ids.gid);
     }
-    log(`embedded PostgreSQL: creating a cluster in ${clusterDir}`);
+    log(
+      `embedded PostgreSQL: creating a cluster in ${clusterDir}` +
+        (home === dataDir ? '' : ` (the postgres user cannot reach ${dataDir})`),
+    );
     try {
       execFileSync(
         initdb,
@@ -231,6 +282,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   return {
     adminUrl,
     port: info.port,
+    clusterDir,
     urlFor,
     stop() {
       stopped ??= new Promise<void>((done) => {
