@@ -5,11 +5,14 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -90,6 +93,36 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
     default: () => Promise<{ initdb: string; postgres: string }>;
   };
   return mod.default();
+}
+
+/**
+ * As root, the server runs as the `postgres` user, which must also be able to execute the
+ * binaries. When they sit in a checkout it cannot traverse (under /root, say), run a copy kept in
+ * /var/lib/qubot (made once per package version; PostgreSQL finds its lib/ and share/ relative to
+ * the binary).
+ */
+function reachableBinaries(
+  found: { initdb: string; postgres: string },
+  ids: { uid?: number; gid?: number },
+): { initdb: string; postgres: string } {
+  const native = dirname(dirname(found.postgres));
+  if (ids.uid === undefined || ids.gid === undefined || canTraverse(join(native, 'bin'), ids.uid, ids.gid)) {
+    return found;
+  }
+  const copy = join(
+    '/var/lib/qubot',
+    `postgres-${createHash('sha256').update(native).digest('hex').slice(0, 16)}`,
+  );
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    mkdirSync('/var/lib/qubot', { recursive: true, mode: 0o755 });
+    const partial = `${copy}.partial-${process.pid}`;
+    rmSync(partial, { recursive: true, force: true });
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    chmodSync(partial, 0o755);
+    rmSync(copy, { recursive: true, force: true });
+    renameSync(partial, copy);
+  }
+  return { initdb: join(copy, 'bin', 'initdb'), postgres: join(copy, 'bin', 'postgres') };
 }
 
 export async function freePort(): Promise<number> {
@@ -186,7 +219,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const infoFile = join(dataDir, 'pg.json');
   const ids = runAsIds();
   mkdirSync(dataDir, { recursive: true });
-  const { initdb, postgres } = await binaries();
+  const { initdb, postgres } = reachableBinaries(await binaries(), ids);
 
   const known = existsSync(infoFile) ? (JSON.parse(readFileSync(infoFile, 'utf8')) as ClusterInfo) : null;
   let clusterDir = known?.clusterDir ?? join(dataDir, 'pg');
