@@ -54,6 +54,9 @@ export default defineConfig({
       HOST: '127.0.0.1',
       QUBOT_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
+      // Many browser contexts sign in from 127.0.0.1 within a minute; the limit itself is tested in
+      // apps/api/src/routes/auth-router.test.ts.
+      QUBOT_LOGIN_RATE_LIMIT: '1000',
     },
   },
 });

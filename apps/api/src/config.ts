@@ -9,6 +9,8 @@ export interface Config {
   demo: boolean;
   logLevel: string;
   prettyLogs: boolean;
+  /** Sign-in attempts per client address per minute (QUBOT_LOGIN_RATE_LIMIT, default 20). */
+  loginRateLimit: number;
 }
 
 export class ConfigError extends Error {}
@@ -40,5 +42,14 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
     demo: values.demo ?? env.QUBOT_DEMO === '1',
     logLevel: env.LOG_LEVEL ?? 'info',
     prettyLogs: env.QUBOT_PRETTY_LOGS === '1',
+    loginRateLimit: positiveInt('QUBOT_LOGIN_RATE_LIMIT', env.QUBOT_LOGIN_RATE_LIMIT, 20),
   };
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return n;
 }
