@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { checkNode, ensureInstalled, ensureWebBuilt, fail, log, pnpmCommand, ROOT, run } from './lib.mjs';
 
 const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
@@ -96,7 +96,7 @@ if (want('e2e')) {
     try {
       const { clusterDir } = JSON.parse(readFileSync(join(resultsDir, entry, 'pg.json'), 'utf8'));
       if (typeof clusterDir === 'string' && clusterDir.startsWith('/var/lib/qubot/'))
-        rmSync(clusterDir, { recursive: true, force: true });
+        rmSync(dirname(clusterDir), { recursive: true, force: true });
     } catch {
       // no cluster recorded
     }

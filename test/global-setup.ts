@@ -3,7 +3,7 @@
 // database; each test file clones it (CREATE DATABASE ... TEMPLATE), which
 // takes milliseconds.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureDatabase, migrate, startEmbeddedPostgres } from '@qubot/db';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -22,7 +22,13 @@ export default async function setup(project: TestProject) {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
       // Outside the data directory when the postgres user could not reach it (running as root).
-      rmSync(server.clusterDir, { recursive: true, force: true });
+      rmSync(
+        server.clusterDir.startsWith('/var/lib/qubot/') ? dirname(server.clusterDir) : server.clusterDir,
+        {
+          recursive: true,
+          force: true,
+        },
+      );
     };
   }
   const admin = new pg.Client({ connectionString: adminUrl });
