@@ -76,12 +76,24 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
   async function checkAll(): Promise<string[]> {
     // `starting` and `stopping` belong to the deployment bringing them up or down; `crashed` and
     // `stopped` are final. Only settled instances are watched.
+    // Instances of a deployment still in progress are its own to judge (it may be starting,
+    // replacing or re-adopting them after a worker crash); the monitor takes over once it ends.
     const rows = await prisma.instance.findMany({
-      where: { status: { in: ['running', 'unhealthy'] } },
+      where: {
+        status: { in: ['running', 'unhealthy'] },
+        OR: [
+          { deploymentId: null },
+          { deployment: { is: { status: { notIn: ['pending', 'running', 'paused'] } } } },
+        ],
+      },
       include: { environment: { select: { application: { select: { healthPath: true } } } } },
     });
     const seen = await mapLimit(rows, concurrency, async (row) => {
       const st = await opts.driver.status({ id: row.id });
+      // No status file at all says nothing about the instance: leave its row as it is.
+      if (st.state === 'unknown' && st.supervisorPid === null) {
+        return { row, next: { status: row.status, healthy: row.healthy, restarts: row.restarts } };
+      }
       let probe: boolean | null = null;
       if (st.alive) {
         const url = `http://127.0.0.1:${row.port}`;
