@@ -6,7 +6,7 @@ import { Time } from '../../components/time';
 import { usePromotionPreview } from '../../hooks/api/config/queries';
 import { errorMessage } from '../../lib/api-client';
 import { ConfigDiffTable } from '../config/config-diff-table';
-import { PROMOTE_STRATEGIES, promoteStepTitle } from './promote-utils';
+import { promoteStepTitle, STRATEGY_OPTIONS } from './promote-utils';
 
 /**
  * Promote → : first what would ship (versions, changelogs in between, configuration changes),
@@ -148,7 +148,7 @@ export function PromoteDialog({
                 onChange={(e) => setStrategy(e.target.value as StrategyName)}
                 disabled={pending}
               >
-                {PROMOTE_STRATEGIES.map((s) => (
+                {STRATEGY_OPTIONS.map((s) => (
                   <option key={s.value} value={s.value}>
                     {s.label}
                   </option>

@@ -1,6 +1,7 @@
 import type { StrategyName } from '@qubot/api-contract';
 
-export const PROMOTE_STRATEGIES: { value: StrategyName; label: string }[] = [
+/** The strategies a person can choose, for every deploy and promote form. */
+export const STRATEGY_OPTIONS: { value: StrategyName; label: string }[] = [
   { value: 'blue-green', label: 'Blue-green (switch when ready)' },
   { value: 'rolling', label: 'Rolling (batches)' },
   { value: 'canary', label: 'Canary (traffic by steps)' },

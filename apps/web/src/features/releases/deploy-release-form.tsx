@@ -7,12 +7,7 @@ import { useCreateDeployment } from '../../hooks/api/deployments/mutations';
 import { useEnvironments } from '../../hooks/api/environments/queries';
 import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
-
-const STRATEGIES: { value: StrategyName; label: string }[] = [
-  { value: 'blue-green', label: 'Blue-green' },
-  { value: 'rolling', label: 'Rolling' },
-  { value: 'canary', label: 'Canary' },
-];
+import { STRATEGY_OPTIONS } from '../environments/promote-utils';
 
 export function DeployReleaseForm({ app, version }: { app: string; version: string }) {
   const environments = useEnvironments(app);
@@ -87,7 +82,7 @@ export function DeployReleaseForm({ app, version }: { app: string; version: stri
             value={strategy}
             onChange={(e) => setStrategy(e.target.value as StrategyName)}
           >
-            {STRATEGIES.map((s) => (
+            {STRATEGY_OPTIONS.map((s) => (
               <option key={s.value} value={s.value}>
                 {s.label}
               </option>
