@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -134,6 +134,23 @@ describe('LocalDriver', () => {
     expect(isAlive(r.supervisorPid)).toBe(false);
     expect((await driver.status(r)).state).toBe('stopped');
     expect((await driver.checkHealth(r, 500)).healthy).toBe(false);
+  });
+
+  it('keeps instance logs, spec and status owner-only on disk (0700 directory, 0600 files)', async () => {
+    // A log left world-readable by an older version is tightened when the supervisor opens it.
+    const dir = driver.instanceDir('private-1');
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, 'instance.log'), 'old line\n', { mode: 0o644 });
+    const r = await start(spec({ instanceId: 'private-1', env: { SOME_SECRET: 's3cret' } }));
+    expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);
+    await expect.poll(async () => (await driver.logs(r, 50)).join('\n')).toContain('"msg":"listening"');
+    const mode = (p: string) => statSync(p).mode & 0o777;
+    expect(mode(dir)).toBe(0o700);
+    expect(mode(join(dataDir, 'instances'))).toBe(0o700);
+    expect(mode(r.logPath)).toBe(0o600);
+    expect(mode(r.statusPath)).toBe(0o600);
+    expect(mode(join(dir, 'spec.json'))).toBe(0o600);
+    expect(mode(join(dir, 'record.json'))).toBe(0o600);
   });
 
   it('reports a never-healthy instance as not ready at the deadline, and honours abort', async () => {

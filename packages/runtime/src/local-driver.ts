@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { checkHealth, probeHttp, waitHealthy } from './health';
 import { LauncherError, renderLauncher, validateArtifactRef, validateLabel } from './launcher';
@@ -132,7 +132,10 @@ export class LocalDriver implements RuntimeDriver {
     if (spec.resources?.cpus !== undefined) env.QUBOT_CPU_LIMIT = String(spec.resources.cpus);
 
     const dir = this.instanceDir(spec.instanceId);
-    mkdirSync(dir, { recursive: true });
+    // Logs, the spec (with the instance's environment variables) and status are the operator's
+    // alone: owner-only directories and files, whatever the umask.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
     const cwd = spec.launcher.cwd
       ? isAbsolute(spec.launcher.cwd)
         ? spec.launcher.cwd
@@ -152,7 +155,7 @@ export class LocalDriver implements RuntimeDriver {
       maxLogBytes: this.maxLogBytes,
     };
     const specPath = join(dir, 'spec.json');
-    writeFileSync(specPath, JSON.stringify(supervisorSpec, null, 2));
+    writeFileSync(specPath, JSON.stringify(supervisorSpec, null, 2), { mode: 0o600 });
 
     const supervisor = spawn(process.execPath, ['--import', tsxLoader(), SUPERVISOR_ENTRY, specPath], {
       cwd: dir,
@@ -184,7 +187,7 @@ export class LocalDriver implements RuntimeDriver {
       healthPath,
       startedAt: new Date().toISOString(),
     };
-    writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2));
+    writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2), { mode: 0o600 });
     this.known.set(record.id, record);
     return record;
   }

@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import type { SupervisorState } from './types';
 
 /** Written by the driver next to the log; read by the supervisor at start. */
@@ -47,7 +56,7 @@ export function readStatusFile(path: string): SupervisorStatus | null {
 /** Atomic (rename), so a reader never sees half a file. */
 export function writeStatusFile(path: string, status: SupervisorStatus): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(status)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(status)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
 }
 
@@ -89,7 +98,13 @@ export function runSupervisor(spec: SupervisorSpec): void {
     } catch {
       // no log yet
     }
-    logFd = openSync(spec.logPath, 'a');
+    // Owner-only, also for a log file an older version created with the umask's mode.
+    logFd = openSync(spec.logPath, 'a', 0o600);
+    try {
+      fchmodSync(logFd, 0o600);
+    } catch {
+      // not ours to change (another owner): keep logging
+    }
   };
   const note = (msg: string) => {
     try {

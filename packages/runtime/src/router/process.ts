@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isOurProcess, RUNTIME_SRC_DIR, signal, tailFile, tsxLoader, waitForExit } from '../proc';
 import { RouterClient } from './client';
@@ -36,8 +36,10 @@ export interface RouterProcess {
 /** Starts a detached router process (it outlives the caller) and waits until its control API answers. */
 export async function startRouter(options: StartRouterOptions): Promise<RouterProcess> {
   const logFile = resolve(options.logFile);
-  mkdirSync(dirname(logFile), { recursive: true });
-  const fd = openSync(logFile, 'a');
+  mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(logFile), 0o700);
+  const fd = openSync(logFile, 'a', 0o600);
+  fchmodSync(fd, 0o600);
   const host = options.host ?? '127.0.0.1';
   let child: ReturnType<typeof spawn>;
   try {
