@@ -1,79 +1,296 @@
-// Router overhead: the same Qubot-One instance measured directly and through
-// the traffic router, in one run, so the comparison is against a baseline
-// taken on the same machine at the same time.
+// Router overhead: one Qubot-One instance measured directly, through the traffic router and through
+// HAProxy 2.6, with wrk, the three paths interleaved for several rounds in one run, so every figure
+// is compared against baselines taken on the same machine at the same time.
 //
-//   node --import tsx bench/router-overhead.ts [--seconds 10] [--concurrency 16]
+//   node --import tsx bench/router-overhead.ts [--seconds 10] [--connections 32] [--rounds 3]
+//     [--threads 2] [--warmup 2]
+//
+// wrk and haproxy come from Debian (`apt-get install -y wrk haproxy`); as root the bench installs
+// whichever is missing. HAProxy runs in the foreground (`-db`) with a generated config on a free
+// loopback port — never as a system service — and is stopped at the end.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, LocalDriver, startRouter, stopRouter } from '@qubot/runtime';
-import { fmt, runLoad } from './load.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '10' }, concurrency: { type: 'string', default: '16' } },
-});
-const seconds = Number(values.seconds);
-const concurrency = Number(values.concurrency);
-const root = resolve(import.meta.dirname, '..');
-const dataDir = mkdtempSync(join(tmpdir(), 'qubot-bench-router-'));
-const driver = new LocalDriver({ dataDir, workspaceDir: root });
-
-const inst = await driver.start({
-  instanceId: 'bench-1',
-  environment: 'bench',
-  version: '1.0.0',
-  artifact: 'qubot-one/healthy',
-  pool: 'blue',
-  launcher: {
-    command:
-      'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --version {version} --pool {pool}',
-    cwd: '.',
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '2' },
+    /** Leave HAProxy out (e.g. where it cannot be installed); the figures then lack the ratio. */
+    'no-haproxy': { type: 'boolean', default: false },
   },
 });
-let router: Awaited<ReturnType<typeof startRouter>> | undefined;
-try {
-  const health = await driver.waitHealthy([inst], 30_000);
-  if (!health.ok) throw new Error('instance did not become healthy');
-  router = await startRouter({
-    port: await freePort(),
-    controlPort: await freePort(),
-    secret: randomBytes(24).toString('hex'),
-    stateFile: join(dataDir, 'router.json'),
-    logFile: join(dataDir, 'router.log'),
-  });
-  await router.client.setConfig({
-    pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [inst.target] }],
-  });
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const rounds = Number(values.rounds);
+const threads = Number(values.threads);
+const warmup = Number(values.warmup);
+for (const [flag, v] of Object.entries({ seconds, connections, rounds, threads, warmup }))
+  if (!Number.isFinite(v) || v < 0 || (flag !== 'warmup' && v < 1))
+    throw new Error(`--${flag}: expected a positive number`);
+const withHaproxy = !values['no-haproxy'];
 
-  const direct = `${inst.url}/`;
-  const routed = `${router.address}/`;
-  // Warm both paths (JIT, keep-alive pools) before measuring.
-  await runLoad({ url: direct, durationMs: 1000, concurrency });
-  await runLoad({ url: routed, durationMs: 1000, concurrency });
-  const a = await runLoad({ url: direct, durationMs: seconds * 1000, concurrency });
-  const b = await runLoad({ url: routed, durationMs: seconds * 1000, concurrency });
+const root = resolve(import.meta.dirname, '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-  const row = (name: string, r: typeof a) =>
-    `| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${r.requests} | ${r.failed} |`;
-  console.log(
-    `\nRouter overhead — ${seconds}s per path, concurrency ${concurrency}, one Qubot-One instance, loopback\n`,
-  );
-  console.log('| path | req/s | p50 ms | p99 ms | requests | failed |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  console.log(row('direct (baseline)', a));
-  console.log(row('through router', b));
-  console.log(
-    `\nthroughput through the router: ${fmt((b.rps / a.rps) * 100, 1)} % of direct; ` +
-      `added latency p50 +${fmt(b.p50 - a.p50)} ms, p99 +${fmt(b.p99 - a.p99)} ms`,
-  );
-  console.log(
-    `reproduce: node --import tsx bench/router-overhead.ts --seconds ${seconds} --concurrency ${concurrency}`,
-  );
-  if (a.failed || b.failed) process.exitCode = 1;
-} finally {
-  if (router) await stopRouter(router.pid);
-  await driver.stopAll('bench');
-  rmSync(dataDir, { recursive: true, force: true });
+function which(cmd: string): string | null {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim() || null;
+  } catch {
+    return null;
+  }
 }
+
+/** The Debian package when the command is missing: only as root, never a service start. */
+function ensureInstalled(cmd: string, pkg: string) {
+  if (which(cmd)) return;
+  if (process.getuid?.() !== 0) throw new Error(`${cmd} is missing: apt-get install -y ${pkg} (as root)`);
+  console.log(`installing ${pkg} with apt-get …`);
+  // policy-rc.d in containers denies the service start; HAProxy is run in the foreground below.
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (!which(cmd)) throw new Error(`${cmd} still missing after apt-get install ${pkg}`);
+}
+
+async function waitListening(port: number, what: string, child?: ChildProcess) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child && child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${what} not listening on ${port} after 10 s`);
+    await sleep(50);
+  }
+}
+
+/** HAProxy as a plain reverse proxy doing what the router does: keep-alive both sides, X-Forwarded-*. */
+function haproxyConfig(port: number, target: string) {
+  return `global
+  maxconn 4096
+  log stdout format raw local0 err
+
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+  option forwardfor
+
+frontend traffic
+  bind 127.0.0.1:${port}
+  http-request set-header X-Forwarded-Proto http
+  default_backend blue
+
+backend blue
+  http-reuse safe
+  http-response set-header x-qubot-pool blue
+  server blue-1 ${target}
+`;
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  errors: number;
+}
+
+const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+const toMs = (s: string) => {
+  const m = /^([\d.]+)(us|ms|s|m)$/.exec(s);
+  return m ? Number(m[1]) * (UNIT_MS[m[2] as string] as number) : Number.NaN;
+};
+
+/** `wrk --latency` output → figures; any socket error or non-2xx/3xx answer counts as an error. */
+function parseWrk(out: string): WrkResult {
+  const pct = (p: string) => toMs(new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out)?.[1] ?? '');
+  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = sock ? sock.slice(1).reduce((a, n) => a + Number(n), 0) : 0;
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    p50: pct('50'),
+    p99: pct('99'),
+    requests: num(/(\d+) requests in/),
+    errors: socketErrors + num(/Non-2xx or 3xx responses: (\d+)/),
+  };
+}
+
+function wrk(url: string, durationS: number): Promise<WrkResult> {
+  return new Promise((ok, fail) => {
+    const child = spawn(
+      'wrk',
+      [`-t${threads}`, `-c${connections}`, `-d${durationS}s`, '--latency', '--timeout', '10s', url],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.once('error', fail);
+    child.once('exit', (code) => (code === 0 ? ok(parseWrk(out)) : fail(new Error(`wrk exited ${code}`))));
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const signed = (n: number) => (n >= 0 ? `+${f(n)}` : f(n));
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+
+async function main() {
+  ensureInstalled('wrk', 'wrk');
+  if (withHaproxy) ensureInstalled('haproxy', 'haproxy');
+  const loadBefore = loadavg();
+  const dataDir = mkdtempSync(join(tmpdir(), 'qubot-bench-router-'));
+  const driver = new LocalDriver({ dataDir, workspaceDir: root });
+  let router: Awaited<ReturnType<typeof startRouter>> | undefined;
+  let haproxy: ChildProcess | undefined;
+  try {
+    const inst = await driver.start({
+      instanceId: 'bench-1',
+      environment: 'bench',
+      version: '1.0.0',
+      artifact: 'qubot-one/healthy',
+      pool: 'blue',
+      launcher: {
+        command:
+          'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --version {version} --pool {pool}',
+        cwd: '.',
+      },
+    });
+    const health = await driver.waitHealthy([inst], 30_000);
+    if (!health.ok) throw new Error('instance did not become healthy');
+    router = await startRouter({
+      port: await freePort(),
+      controlPort: await freePort(),
+      secret: randomBytes(24).toString('hex'),
+      stateFile: join(dataDir, 'router.json'),
+      logFile: join(dataDir, 'router.log'),
+    });
+    await router.client.setConfig({
+      pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [inst.target] }],
+    });
+    const paths: { name: string; url: string }[] = [
+      { name: 'direct', url: `${inst.url}/` },
+      { name: 'router', url: `${router.address}/` },
+    ];
+    if (withHaproxy) {
+      const port = await freePort();
+      const cfg = join(dataDir, 'haproxy.cfg');
+      writeFileSync(cfg, haproxyConfig(port, inst.target));
+      execFileSync('haproxy', ['-c', '-q', '-f', cfg], { stdio: 'inherit' });
+      haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+      await waitListening(port, 'haproxy', haproxy);
+      paths.push({ name: 'haproxy', url: `http://127.0.0.1:${port}/` });
+    }
+    const version = withHaproxy ? execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0] : '';
+
+    // Warm every path (JIT, keep-alive pools) before measuring.
+    if (warmup > 0) for (const p of paths) await wrk(p.url, warmup);
+    const results = new Map<string, WrkResult[]>(paths.map((p) => [p.name, []]));
+    for (let r = 0; r < rounds; r++) {
+      // Rotate the order each round so no path always runs first (or right after another one).
+      const order = paths.map((_, i) => paths[(i + r) % paths.length] as (typeof paths)[number]);
+      for (const p of order) {
+        const res = await wrk(p.url, seconds);
+        results.get(p.name)?.push(res);
+        console.log(
+          `round ${r + 1} ${p.name.padEnd(7)} ${int(res.rps).padStart(7)} req/s  p50 ${f(res.p50)} ms  p99 ${f(res.p99)} ms` +
+            `${res.errors ? `  ${res.errors} errors` : ''}`,
+        );
+      }
+    }
+
+    const cpu = cpus();
+    console.log(
+      `\nRouter overhead — wrk ${threads} threads, ${connections} connections, ${seconds} s per path, ` +
+        `${rounds} interleaved rounds, one Qubot-One instance, loopback; ${cpu.length} × ${cpu[0]?.model.trim()}, ` +
+        `Node ${process.versions.node}${version ? `, ${version.replace(/ - https.*/, '')}` : ''}; ` +
+        `load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(' ')}\n`,
+    );
+    const all = (name: string) => results.get(name) ?? [];
+    console.log(
+      `| round | ${paths.map((p) => `${p.name} req/s | ${p.name} p50 ms | ${p.name} p99 ms`).join(' | ')} |`,
+    );
+    console.log(`| --- | ${paths.map(() => '---: | ---: | ---:').join(' | ')} |`);
+    const row = (label: string, pick: (name: string) => WrkResult) =>
+      console.log(
+        `| ${label} | ${paths.map((p) => `${int(pick(p.name).rps)} | ${f(pick(p.name).p50)} | ${f(pick(p.name).p99)}`).join(' | ')} |`,
+      );
+    for (let r = 0; r < rounds; r++) row(String(r + 1), (n) => all(n)[r] as WrkResult);
+    row('**median**', (n) => ({
+      rps: median(all(n).map((x) => x.rps)),
+      p50: median(all(n).map((x) => x.p50)),
+      p99: median(all(n).map((x) => x.p99)),
+      requests: 0,
+      errors: 0,
+    }));
+
+    // Ratios per round (same moment, same load), then their median.
+    const perRound = (fn: (r: number) => number) => median(Array.from({ length: rounds }, (_, r) => fn(r)));
+    const at = (name: string, r: number) => all(name)[r] as WrkResult;
+    const ofDirect = perRound((r) => at('router', r).rps / at('direct', r).rps);
+    const p99Delta = perRound((r) => at('router', r).p99 - at('direct', r).p99);
+    const p50Delta = perRound((r) => at('router', r).p50 - at('direct', r).p50);
+    console.log(
+      `\nrouter: ${f(ofDirect * 100, 1)} % of direct; p50 ${signed(p50Delta)} ms, p99 ${signed(p99Delta)} ms over direct ` +
+        '(medians of the per-round figures)',
+    );
+    let ofHaproxy = Number.NaN;
+    if (withHaproxy) {
+      ofHaproxy = perRound((r) => at('router', r).rps / at('haproxy', r).rps);
+      const hOfDirect = perRound((r) => at('haproxy', r).rps / at('direct', r).rps);
+      const hP99 = perRound((r) => at('haproxy', r).p99 - at('direct', r).p99);
+      console.log(
+        `router: ${f(ofHaproxy * 100, 1)} % of HAProxy's throughput; HAProxy: ${f(hOfDirect * 100, 1)} % of direct, p99 ${signed(hP99)} ms`,
+      );
+    }
+    const errors = [...results.values()].flat().reduce((a, x) => a + x.errors, 0);
+    console.log(
+      `goals: router ≥ 60 % of HAProxy — ${withHaproxy ? (ofHaproxy >= 0.6 ? 'met' : 'NOT met') : 'not measured'}; ` +
+        `p99 ≤ +2 ms over direct — ${p99Delta <= 2 ? 'met' : 'NOT met'}; errors ${errors}`,
+    );
+    console.log(
+      `reproduce: node --import tsx bench/router-overhead.ts --seconds ${seconds} --connections ${connections} ` +
+        `--rounds ${rounds} --threads ${threads} --warmup ${warmup}${withHaproxy ? '' : ' --no-haproxy'}`,
+    );
+    if (errors) process.exitCode = 1;
+  } finally {
+    if (haproxy && haproxy.exitCode === null) {
+      const exited = new Promise((r) => haproxy?.once('exit', r));
+      haproxy.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+      if (haproxy.exitCode === null) haproxy.kill('SIGKILL');
+    }
+    if (router) await stopRouter(router.pid);
+    await driver.stopAll('bench');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
