@@ -110,7 +110,11 @@ test('[SECURITY]: two-person approval — a release-manager cannot approve their
     expect(approved.status).toBe('paused');
     expect(servingVersion(await admin.environment('production'))).toBe(oldVersion);
     await expect(pageB.getByText('Waiting for traffic switch').first()).toBeVisible();
+    // Advance moves all traffic in a protected environment: it asks first, with a reason.
     await controlsB.getByRole('button', { name: 'Advance' }).click();
+    const advance = pageB.getByRole('dialog', { name: 'Advance deployment?' });
+    await advance.getByLabel('Reason', { exact: true }).fill('switch after approval');
+    await advance.getByRole('button', { name: 'Advance' }).click();
 
     await waitForDeployment(admin, id, 'succeeded');
     const after = await admin.environment('production');

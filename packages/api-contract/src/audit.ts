@@ -16,6 +16,12 @@ export const AuditEntry = Type.Object({
   requestId: Type.Union([Type.String(), Type.Null()]),
   clientIp: Type.Union([Type.String(), Type.Null()]),
   userAgent: Type.Union([Type.String(), Type.Null()]),
+  version: Type.Union([Type.String(), Type.Null()], {
+    description: 'Release version the entry is about (deployments and releases), else null',
+  }),
+  deploymentId: Type.Union([Type.String(), Type.Null()], {
+    description: 'Deployment the entry is about, else null',
+  }),
 });
 export type AuditEntry = Type.Static<typeof AuditEntry>;
 
@@ -33,6 +39,9 @@ const filters = {
   env: Type.Optional(Name),
   from: Type.Optional(Timestamp),
   to: Type.Optional(Timestamp),
+  hideSignIns: Type.Optional(
+    Type.Boolean({ description: 'Leave out sign-in, sign-out and lockout entries (actions "auth.…")' }),
+  ),
 };
 
 export const AuditQuery = Type.Object(

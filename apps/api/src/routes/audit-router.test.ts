@@ -71,7 +71,7 @@ describe('[security] audit trail', () => {
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="qubot-audit-.*\.csv"/);
     const lines = res.body.trimEnd().split('\r\n');
     expect(lines[0]).toBe(
-      'id,at,actor,role,action,targetType,targetId,target,reason,before,after,requestId,clientIp,userAgent',
+      'id,at,actor,role,action,targetType,targetId,target,reason,before,after,requestId,clientIp,userAgent,version,deploymentId',
     );
     expect(res.body).toContain(`"'=HYPERLINK(""http://evil"",""click""), ""quoted""\nnext line"`);
     expect(res.body.split('qubot-one/production/').length - 1).toBe(5);
@@ -81,6 +81,33 @@ describe('[security] audit trail', () => {
     expect(csvCell('plain')).toBe('plain');
     expect(csvCell({ a: 1 })).toBe('"{""a"":1}"');
     expect(csvCell(null)).toBe('');
+  });
+
+  it('names the release version of an entry and can leave sign-ins out', async () => {
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/apps/qubot-one/releases',
+      headers: await t.as('release-manager'),
+      payload: { version: '9.9.9-Audit', artifact: 'qubot-one/healthy' },
+    });
+    expect(created.statusCode).toBe(201);
+    const entry = (await get('/api/v1/audit?action=release.create')).json().items[0];
+    expect(entry).toMatchObject({
+      target: 'qubot-one@9.9.9-Audit',
+      version: '9.9.9-Audit',
+      deploymentId: null,
+    });
+    const deployments = (await get('/api/v1/audit?action=deployment.')).json().items;
+    expect(deployments.every((e: { version: string | null }) => e.version === null)).toBe(true);
+    // Every role above signed in, so the trail holds sign-ins; hideSignIns leaves them out.
+    const all = (await get('/api/v1/audit?limit=200')).json().items as { action: string }[];
+    expect(all.some((e) => e.action === 'auth.login')).toBe(true);
+    const hidden = (await get('/api/v1/audit?limit=200&hideSignIns=true')).json().items as {
+      action: string;
+    }[];
+    expect(hidden.length).toBeGreaterThan(0);
+    expect(hidden.some((e) => e.action.startsWith('auth.'))).toBe(false);
+    expect((await get('/api/v1/audit?hideSignIns=maybe')).statusCode).toBe(400);
   });
 
   it('records login and user changes in the same transaction as the change', async () => {

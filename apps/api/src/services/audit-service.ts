@@ -13,6 +13,8 @@ export interface AuditQuery {
   env?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  /** Leave out `auth.*` entries (sign-ins, sign-outs, lockouts). */
+  hideSignIns?: boolean | undefined;
   cursor?: string | undefined;
   limit?: number | undefined;
 }
@@ -32,6 +34,9 @@ export interface AuditEntryView {
   requestId: string | null;
   clientIp: string | null;
   userAgent: string | null;
+  /** Release version of the deployment or release the entry is about. */
+  version: string | null;
+  deploymentId: string | null;
 }
 
 type AuditRow = Prisma.AuditEntryGetPayload<object>;
@@ -52,7 +57,45 @@ export function auditView(r: AuditRow): AuditEntryView {
     requestId: r.requestId,
     clientIp: r.clientIp,
     userAgent: r.userAgent,
+    version: null,
+    deploymentId: r.targetType === 'deployment' ? r.targetId : null,
   };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Fill in the release version of a page of entries: two lookups by primary key, never a scan. */
+async function withVersions(prisma: Database['prisma'], views: AuditEntryView[]): Promise<AuditEntryView[]> {
+  const deploymentIds = [
+    ...new Set(views.flatMap((v) => (v.deploymentId && UUID.test(v.deploymentId) ? [v.deploymentId] : []))),
+  ];
+  const releaseIds = [
+    ...new Set(
+      views.flatMap((v) =>
+        v.targetType === 'release' && v.targetId && UUID.test(v.targetId) ? [v.targetId] : [],
+      ),
+    ),
+  ];
+  const [deployments, releases] = await Promise.all([
+    deploymentIds.length
+      ? prisma.deployment.findMany({
+          where: { id: { in: deploymentIds } },
+          select: { id: true, release: { select: { version: true } } },
+        })
+      : [],
+    releaseIds.length
+      ? prisma.release.findMany({ where: { id: { in: releaseIds } }, select: { id: true, version: true } })
+      : [],
+  ]);
+  const byDeployment = new Map(deployments.map((d) => [d.id, d.release.version]));
+  const byRelease = new Map(releases.map((r) => [r.id, r.version]));
+  return views.map((v) => ({
+    ...v,
+    version:
+      (v.deploymentId ? byDeployment.get(v.deploymentId) : undefined) ??
+      (v.targetType === 'release' && v.targetId ? byRelease.get(v.targetId) : undefined) ??
+      null,
+  }));
 }
 
 // Keyset cursor on (at desc, id desc): [at ISO, id].
@@ -91,6 +134,7 @@ function where(q: AuditQuery): Prisma.AuditEntryWhereInput {
         : { OR: [{ target: { endsWith: `/${q.env}` } }, { target: { contains: `/${q.env}/` } }] },
     );
   }
+  if (q.hideSignIns) and.push({ NOT: { action: { startsWith: 'auth.' } } });
   if (q.from) and.push({ at: { gte: new Date(q.from) } });
   if (q.to) and.push({ at: { lt: new Date(q.to) } });
   if (q.cursor) {
@@ -102,11 +146,15 @@ function where(q: AuditQuery): Prisma.AuditEntryWhereInput {
 
 const ORDER = [{ at: 'desc' as const }, { id: 'desc' as const }];
 
-/** Cells a spreadsheet would run as a formula get a leading quote (CSV injection). */
+/**
+ * Cells a spreadsheet would run as a formula get a leading quote (CSV injection). Spreadsheets
+ * skip leading whitespace before looking for `=`, so any leading whitespace (space, tab, CR, LF,
+ * Unicode spaces) is neutralised too, as are the full-width sign characters some of them accept.
+ */
 export function csvCell(value: unknown): string {
   let s =
     value === null || value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/^[=+\-@\s\uFF0B\uFF0D\uFF1D\uFF20]/u.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
@@ -125,6 +173,8 @@ export const CSV_COLUMNS = [
   'requestId',
   'clientIp',
   'userAgent',
+  'version',
+  'deploymentId',
 ] as const satisfies ReadonlyArray<keyof AuditEntryView>;
 
 /** Most rows a CSV export holds; narrow the filters for more. */
@@ -149,7 +199,7 @@ export function createAuditService(deps: { db: Pick<Database, 'prisma'> }) {
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       return {
-        items: items.map(auditView),
+        items: await withVersions(prisma, items.map(auditView)),
         nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
       };
     },
@@ -168,8 +218,7 @@ export function createAuditService(deps: { db: Pick<Database, 'prisma'> }) {
           orderBy: ORDER,
           take,
         });
-        for (const r of rows) {
-          const v = auditView(r);
+        for (const v of await withVersions(prisma, rows.map(auditView))) {
           lines.push(CSV_COLUMNS.map((c) => csvCell(v[c])).join(','));
         }
         count += rows.length;

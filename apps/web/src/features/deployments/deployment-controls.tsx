@@ -23,11 +23,28 @@ const DONE: Record<DeploymentAction, string> = {
   approve: 'Approved.',
 };
 
-/** Abort undoes work and approve is a sign-off: both ask for a reason. */
-const CONFIRM: Partial<Record<DeploymentAction, string>> = {
+/**
+ * What each confirmation says. Advance and resume move traffic, abort undoes work and approve is
+ * a sign-off: they always ask first. Pause asks only in a protected environment.
+ */
+const CONFIRM: Record<DeploymentAction, string> = {
   abort: 'Abort this deployment? The environment returns to the previous release.',
   approve: 'Approve this deployment? Your approval is recorded.',
+  advance: 'Advance to the next step? Traffic moves to the new release.',
+  resume: 'Resume this deployment? It carries on moving traffic to the new release.',
+  pause: 'Pause this deployment? It stops at the next step boundary.',
 };
+
+/** Whether an action asks for confirmation, and whether the reason is required. */
+export function confirmationOf(
+  action: DeploymentAction,
+  isProtected: boolean,
+): { confirm: boolean; reasonRequired: boolean } {
+  if (action === 'approve') return { confirm: true, reasonRequired: false };
+  if (action === 'abort') return { confirm: true, reasonRequired: true };
+  if (isProtected) return { confirm: true, reasonRequired: true };
+  return { confirm: action !== 'pause', reasonRequired: false };
+}
 
 export function DeploymentControls({ deployment }: { deployment: Deployment }) {
   const control = useDeploymentControl();
@@ -63,7 +80,7 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
 
   const onClick = (action: DeploymentAction) => {
     control.reset();
-    if (CONFIRM[action]) setDialog(action);
+    if (confirmationOf(action, isProtected).confirm) setDialog(action);
     else run(action);
   };
 
@@ -107,13 +124,16 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
         title={dialog ? `${LABELS[dialog]} deployment?` : ''}
         confirmLabel={dialog ? LABELS[dialog] : 'Confirm'}
         danger={dialog === 'abort'}
-        requireReason={dialog === 'abort'}
+        requireReason={dialog ? confirmationOf(dialog, isProtected).reasonRequired : false}
         pending={control.isPending}
         error={dialog ? control.error : null}
         onConfirm={(reason) => dialog && run(dialog, reason)}
         onCancel={() => setDialog(null)}
       >
         <p>{dialog ? CONFIRM[dialog] : null}</p>
+        {dialog && isProtected && dialog !== 'approve' ? (
+          <p className="muted small">{deployment.environment} is protected: a reason is required.</p>
+        ) : null}
       </ConfirmDialog>
     </section>
   );

@@ -1,31 +1,35 @@
-import type { List } from '@qubot/api-contract';
+import type { AuditEntry, List } from '@qubot/api-contract';
 import { useInfiniteQuery } from '@tanstack/react-query';
+import { dayBound } from '../../../features/audit/audit-utils';
 import { apiFetch, buildUrl } from '../../../lib/api-client';
 
-/** Not in @qubot/api-contract yet (DESIGN §2 "Audit entry"); fields beyond these are ignored. */
-export interface AuditEntry {
-  id: string;
-  actor: string;
-  role?: string | null;
-  action: string;
-  target?: string | null;
-  reason?: string | null;
-  requestId?: string | null;
-  clientAddress?: string | null;
-  createdAt?: string;
-  at?: string;
-}
+export type { AuditEntry };
 
+/** The page's filters as the URL keeps them: `from`/`to` are local days (`2026-11-30`). */
 export interface AuditFilters {
   actor?: string | undefined;
   action?: string | undefined;
   env?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  hideSignIns?: boolean | undefined;
 }
 
 function normalize(filters: AuditFilters): AuditFilters {
   return Object.fromEntries(Object.entries(filters).filter(([, v]) => Boolean(v))) as AuditFilters;
+}
+
+/** The API's query: days become date-time bounds (both days included). */
+export function auditQuery(filters: AuditFilters) {
+  const f = normalize(filters);
+  return {
+    actor: f.actor,
+    action: f.action,
+    env: f.env,
+    from: dayBound(f.from, 'from'),
+    to: dayBound(f.to, 'to'),
+    hideSignIns: f.hideSignIns ? 'true' : undefined,
+  };
 }
 
 export const auditKeys = {
@@ -35,10 +39,9 @@ export const auditKeys = {
 };
 
 export const fetchAudit = (filters: AuditFilters, cursor: string | null, signal?: AbortSignal) =>
-  apiFetch<List<AuditEntry>>('/audit', { query: { ...normalize(filters), cursor }, signal: signal ?? null });
+  apiFetch<List<AuditEntry>>('/audit', { query: { ...auditQuery(filters), cursor }, signal: signal ?? null });
 
-export const auditCsvUrl = (filters: AuditFilters) =>
-  buildUrl('/audit', { ...normalize(filters), format: 'csv' });
+export const auditCsvUrl = (filters: AuditFilters) => buildUrl('/audit.csv', auditQuery(filters));
 
 export function useAudit(filters: AuditFilters) {
   return useInfiniteQuery({
