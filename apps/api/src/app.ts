@@ -11,8 +11,8 @@ import observe, { type ObserveOptions } from './metrics/observe-plugin.ts';
 import orchestrator, { type OrchestratorPluginOptions } from './orchestrator/plugin.ts';
 import auth from './plugins/auth.ts';
 import database from './plugins/database.ts';
-import errorHandler from './plugins/error-handler.ts';
-import metrics from './plugins/metrics.ts';
+import errorHandler, { frameworkErrors } from './plugins/error-handler.ts';
+import metrics, { type MetricsAccess } from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
@@ -51,6 +51,8 @@ export interface AppOptions {
   demo?: boolean;
   /** Mark cookies Secure even over plain HTTP (TLS terminated by a proxy in front). */
   secureCookies?: boolean;
+  /** Who may scrape /metrics (default: loopback only). */
+  metrics?: MetricsAccess;
   /** Sign-in attempts per client address per window (default 20 a minute). */
   loginRateLimit?: { max: number; timeWindowMs: number };
   /** Session lifetime and lockout settings (defaults in services/auth-service.ts). */
@@ -106,6 +108,7 @@ export async function buildApp(opts: AppOptions) {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.addHook('preValidation', async (request) => {
@@ -140,7 +143,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(cookie);
   // Only routes that ask for it (sign-in) are limited; the rest rely on authentication.
   await app.register(rateLimit, { global: false });
-  await app.register(metrics);
+  await app.register(metrics, opts.metrics ?? {});
   await app.register(openapi);
   await app.register(database, { db: opts.db });
 

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { type MetricsAccess, parseCidrList } from './plugins/metrics.ts';
 
 export interface Config {
   port: number;
@@ -11,6 +12,8 @@ export interface Config {
   prettyLogs: boolean;
   /** Sign-in attempts per client address per minute (QUBOT_LOGIN_RATE_LIMIT, default 20). */
   loginRateLimit: number;
+  /** Who may scrape /metrics: QUBOT_METRICS_TOKEN and QUBOT_METRICS_ALLOW (default loopback). */
+  metrics: MetricsAccess;
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +46,7 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
     logLevel: env.LOG_LEVEL ?? 'info',
     prettyLogs: env.QUBOT_PRETTY_LOGS === '1',
     loginRateLimit: positiveInt('QUBOT_LOGIN_RATE_LIMIT', env.QUBOT_LOGIN_RATE_LIMIT, 20),
+    metrics: metricsAccess(env),
   };
 }
 
@@ -52,4 +56,18 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   if (!Number.isInteger(n) || n < 1)
     throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
   return n;
+}
+
+function metricsAccess(env: NodeJS.ProcessEnv): MetricsAccess {
+  const token = env.QUBOT_METRICS_TOKEN || undefined;
+  if (token !== undefined && token.length < 16)
+    throw new ConfigError('QUBOT_METRICS_TOKEN must be at least 16 characters');
+  const raw = env.QUBOT_METRICS_ALLOW;
+  if (raw === undefined) return { token };
+  try {
+    // Set but empty: no address is let in without the token.
+    return { token, allow: parseCidrList(raw) };
+  } catch (err) {
+    throw new ConfigError(`QUBOT_METRICS_ALLOW: ${(err as Error).message}`);
+  }
 }

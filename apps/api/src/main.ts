@@ -26,6 +26,7 @@ async function main() {
       demo: config.demo,
       secureCookies: process.env.QUBOT_SECURE_COOKIES === '1',
       loginRateLimit: { max: config.loginRateLimit, timeWindowMs: 60_000 },
+      metrics: config.metrics,
       // Roles `all` and `worker` drive deployments here; `api` only enqueues them.
       orchestrator: {
         worker: config.role !== 'api',

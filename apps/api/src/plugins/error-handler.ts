@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 
@@ -25,6 +25,30 @@ function describe(issue: AjvIssue | undefined): string {
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
   if (issue.keyword === 'required') return 'is required';
   return issue.message ?? 'is invalid';
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors the router raises before any route or hook runs
+ * (a URL with broken percent-encoding, an over-long path parameter) get the same envelope as
+ * every other error instead of Fastify's own body.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  void reply
+    .status(tooLong ? 414 : 400)
+    .header('x-request-id', String(request.id))
+    .send({
+      error: {
+        code: ErrorCode.BadRequest,
+        message: tooLong
+          ? 'a path segment of the URL is too long'
+          : err.code === 'FST_ERR_BAD_URL'
+            ? 'the URL is malformed: it has an invalid percent-encoding'
+            : 'the request could not be routed',
+        details: { field: 'url' },
+      },
+      requestId: String(request.id),
+    });
 }
 
 /** One handler for every error: the envelope of DESIGN §6; 5xx never leak internals. */

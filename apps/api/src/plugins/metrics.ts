@@ -1,6 +1,55 @@
-import type { FastifyInstance } from 'fastify';
+import { BlockList, isIP } from 'node:net';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { safeEqual } from '../lib/password.ts';
+import { parseBearer } from '../services/auth-service.ts';
+
+/**
+ * Who may scrape `/metrics` (docs/security.md "Metrics"): a caller whose address is in `allow`
+ * (CIDR ranges), or who sends `Authorization: Bearer <token>`. Default: loopback only.
+ */
+export interface MetricsAccess {
+  /** QUBOT_METRICS_TOKEN: a scraper presenting it is let in from any address. */
+  token?: string | undefined;
+  /** QUBOT_METRICS_ALLOW: CIDR ranges let in without a token; default loopback. `[]`: token only. */
+  allow?: string[] | undefined;
+}
+
+export const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+/** "10.0.0.0/8, 192.168.1.7, ::1" → ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]; throws naming the bad entry. */
+export function parseCidrList(raw: string): string[] {
+  const out: string[] = [];
+  for (const part of raw.split(/[\s,]+/).filter(Boolean)) {
+    const [addr = '', prefix, extra] = part.split('/');
+    const family = isIP(addr);
+    const max = family === 4 ? 32 : 128;
+    const bits = prefix === undefined ? max : Number(prefix);
+    if (!family || extra !== undefined || !/^\d+$/.test(String(bits)) || bits > max)
+      throw new Error(`"${part}" is not an IP address or CIDR range`);
+    out.push(`${addr}/${bits}`);
+  }
+  return out;
+}
+
+function blockList(cidrs: string[]): BlockList {
+  const list = new BlockList();
+  for (const c of cidrs) {
+    const [addr = '', bits] = c.split('/');
+    list.addSubnet(addr, Number(bits), isIP(addr) === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list;
+}
+
+function allowed(list: BlockList, address: string): boolean {
+  // A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d.
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (v4) return list.check(v4, 'ipv4');
+  const family = isIP(address);
+  return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,7 +59,24 @@ declare module 'fastify' {
 
 /** Prometheus registry per app instance (tests build many apps in one process). */
 export default fp(
-  async (app: FastifyInstance) => {
+  async (app: FastifyInstance, opts: MetricsAccess) => {
+    const token = opts.token || undefined;
+    const allowList = blockList(opts.allow ?? LOOPBACK);
+    const guard = async (request: FastifyRequest) => {
+      const bearer = parseBearer(request.headers.authorization);
+      if (token && bearer && safeEqual(bearer, token)) return;
+      if (allowed(allowList, request.ip)) return;
+      if (token)
+        throw new AppError(
+          ErrorCode.Unauthenticated,
+          bearer ? 'the metrics token is wrong' : 'send the metrics token as Authorization: Bearer <token>',
+        );
+      throw new AppError(
+        ErrorCode.Forbidden,
+        'forbidden: /metrics is not open to this address (QUBOT_METRICS_ALLOW, QUBOT_METRICS_TOKEN)',
+        { reason: 'metrics_address' },
+      );
+    };
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'qubot_' });
     const duration = new Histogram({
@@ -29,7 +95,7 @@ export default fp(
         reply.elapsedTime / 1000,
       );
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    app.get('/metrics', { schema: { hide: true }, onRequest: guard }, async (_request, reply) => {
       reply.header('content-type', registry.contentType);
       return registry.metrics();
     });
