@@ -241,8 +241,10 @@ describe('blue-green', () => {
         ? { type: 'metrics', commandId: c.id, requests: 100, errors: 30, p95Ms: 20 }
         : 'default';
     sim.run();
-    const collect = sim.log.find((c) => c.kind === 'collectMetrics');
-    expect(collect).toMatchObject({ pool: 'green', since: T0, until: T0 + 60_000, windowMs: 60_000 });
+    // Measured every 10 s after the switch: the first measurement already breaches (early abort).
+    const collect = sim.log.filter((c) => c.kind === 'collectMetrics');
+    expect(collect).toHaveLength(1);
+    expect(collect[0]).toMatchObject({ pool: 'green', since: T0, until: T0 + 10_000, windowMs: 10_000 });
     expect(sim.state.status).toBe('rolled_back');
     expect(sim.state.outcome?.failedMetric).toMatchObject({
       metric: 'errorRate',

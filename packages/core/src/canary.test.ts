@@ -20,15 +20,17 @@ function breachAt(weight: number, figures: Partial<Extract<DeploymentEvent, { ty
 describe('canary', () => {
   it('shifts weight 10 → 25 → 50 → 100 with a hold and analysis at each step, then stops the old pool', () => {
     const sim = canary().start().run();
+    // Every 10 s of the 60 s hold the analysis measures the step so far: a time series.
+    const measurements = [10, 20, 30, 40, 50, 60].map((s) => `metrics green ${s * 1000}ms`);
     expect(sim.trace()).toEqual([
       'start green v2 +1=1',
       'health green 1',
       'traffic blue=90 green=10 active=blue',
-      'metrics green 60000ms',
+      ...measurements,
       'traffic blue=75 green=25 active=blue',
-      'metrics green 60000ms',
+      ...measurements,
       'traffic blue=50 green=50 active=blue',
-      'metrics green 60000ms',
+      ...measurements,
       'start green v2 +2=3',
       'health green 3',
       'traffic blue=0 green=100 active=green',
@@ -45,23 +47,30 @@ describe('canary', () => {
       'weight-100:succeeded',
       'stop-old:succeeded',
     ]);
-    expect(sim.state.analysis).toHaveLength(6);
-    expect(sim.state.analysis[0]).toMatchObject({
+    // Three checks per measurement, six measurements per step, three steps.
+    expect(sim.state.analysis).toHaveLength(3 * 6 * 3);
+    const first = sim.state.analysis.filter((a) => a.step === 'weight-10');
+    expect(first.map((a) => a.metric).slice(0, 3)).toEqual(['minRequests', 'errorRate', 'p95Ms']);
+    expect(first.at(-2)).toMatchObject({
       step: 'weight-10',
       pool: 'green',
       metric: 'errorRate',
       value: 0.005,
       threshold: 0.05,
+      verdict: 'passed',
       passed: true,
+      samples: 200,
+      minSamples: 20,
       since: T0,
       until: T0 + 60_000,
     });
-    expect(sim.state.analysis[1]).toMatchObject({
+    expect(first.at(-1)).toMatchObject({
       metric: 'p95Ms',
       value: 40,
       threshold: 1000,
       passed: true,
     });
+    expect(sim.log.find((c) => c.kind === 'collectMetrics')).toMatchObject({ baselinePool: 'blue' });
     expect(sim.state.outcome).toMatchObject({ liveVersion: 'v2', liveColor: 'green' });
     expect(sim.state.progress).toMatchObject({
       instancesReady: 3,
@@ -78,8 +87,17 @@ describe('canary', () => {
     expect(sim.state.outcome).toMatchObject({
       trigger: 'failure',
       failedStep: 'weight-25',
-      failedMetric: { metric: 'errorRate', value: 0.12, threshold: 0.05, passed: false, step: 'weight-25' },
-      reason: 'analysis failed at Traffic 25%: errorRate 0.12 > max 0.05',
+      failedMetric: {
+        metric: 'errorRate',
+        value: 0.12,
+        threshold: 0.05,
+        verdict: 'failed',
+        passed: false,
+        step: 'weight-25',
+      },
+      // Early abort: the first measurement with enough requests already breaches.
+      reason:
+        'analysis failed at Traffic 25% after 10 s of its 60 s hold: error rate 12 % > max 5 % (100 requests)',
       liveVersion: 'v1',
       liveColor: 'blue',
     });
@@ -94,7 +112,7 @@ describe('canary', () => {
       'stop-old:skipped',
       'rollback:succeeded',
     ]);
-    expect(sim.state.analysis.filter((a) => !a.passed)).toHaveLength(1);
+    expect(sim.state.analysis.filter((a) => a.verdict === 'failed')).toHaveLength(1);
     expect(sim.state.progress.weights).toEqual({ blue: 100, green: 0 });
   });
 
@@ -145,7 +163,7 @@ describe('canary', () => {
     expect(sim.log.find((c) => c.kind === 'collectMetrics')).toMatchObject({ windowMs: 300_000 });
     expect(sim.state.waitingFor).toBe('advance');
     expect(sim.state.steps.find((s) => s.key === 'weight-10')?.message).toBe(
-      'analysis passed (200 requests)',
+      'analysis passed: error rate 0.5 % ≤ max 5 % (200 requests), p95 latency 40 ms ≤ max 1000 ms (200 requests)',
     );
   });
 

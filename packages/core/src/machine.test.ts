@@ -114,7 +114,8 @@ describe('deployment machine', () => {
       const sim = new Sim({ strategy }).start().run();
       const ids = sim.log.filter((c) => c.kind !== 'setTimer' && c.kind !== 'cancelTimer').map((c) => c.id);
       expect(new Set(ids).size).toBe(ids.length);
-      for (const id of ids) expect(id).toMatch(/^(fwd|rb):\d+:[a-zA-Z]+:\d+$/);
+      // `<phase>:<op>:<kind>:<attempt>`; a holding analysis numbers its measurements `<n>.<attempt>`.
+      for (const id of ids) expect(id).toMatch(/^(fwd|rb):\d+:[a-zA-Z]+:(\d+\.)?\d+$/);
     }
   });
 
@@ -159,10 +160,17 @@ describe('deployment machine', () => {
   });
 
   it('resumed re-arms the timers of a hold, a wait and a pause', () => {
-    const hold = new Sim({ strategy: 'canary' }).start().run({ timers: false });
+    const hold = new Sim({ strategy: 'canary', options: { analysis: { enabled: false } } })
+      .start()
+      .run({ timers: false });
     hold.send({ type: 'pause' });
     const r = hold.send({ type: 'resumed' });
     expect(r.commands.map((c) => c.kind === 'setTimer' && c.name)).toEqual(['fwd:3:hold', 'pause:1:timeout']);
+
+    const measuring = new Sim({ strategy: 'canary' }).start().run({ timers: false });
+    expect(measuring.send({ type: 'resumed' }).commands).toEqual([
+      { kind: 'setTimer', id: 'timer:fwd:3:sample', name: 'fwd:3:sample', at: T0 + 10_000 },
+    ]);
 
     const wait = new Sim({ strategy: 'blue-green', protected: true }).start().run();
     expect(wait.send({ type: 'resumed' }).commands).toEqual([
@@ -249,13 +257,29 @@ describe('deployment machine', () => {
   });
 
   it('a hold timer that fires during a pause is remembered; resume continues from there', () => {
-    const sim = new Sim({ strategy: 'canary' }).start().run({ timers: false });
+    const sim = new Sim({ strategy: 'rolling', options: { pauseBetweenBatchesSeconds: 30 } })
+      .start()
+      .run({ timers: false });
     sim.send({ type: 'pause' });
     const fired = sim.fireTimer('hold');
     expect(fired.commands).toEqual([]);
     expect(sim.state.status).toBe('paused');
     const r = sim.send({ type: 'resume' });
-    expect(r.commands.map((c) => c.kind)).toEqual(['cancelTimer', 'collectMetrics']);
+    expect(r.commands.map((c) => c.kind)).toEqual(['cancelTimer', 'startInstances']);
+  });
+
+  it('a paused canary step keeps measuring (a breach still rolls back) and stops at the step boundary', () => {
+    const sim = new Sim({ strategy: 'canary' }).start().run({ timers: false });
+    sim.send({ type: 'pause' });
+    for (let i = 0; i < 6; i++) {
+      sim.fireTimer('sample');
+      sim.run({ timers: false });
+    }
+    expect(sim.state.status).toBe('paused');
+    expect(sim.state.steps.find((s) => s.key === 'weight-10')?.status).toBe('succeeded');
+    expect(sim.queue).toEqual([]);
+    const r = sim.send({ type: 'resume' });
+    expect(r.commands.map((c) => c.kind)).toEqual(['cancelTimer', 'setTraffic']);
   });
 
   it('a failure while paused still rolls back at once', () => {

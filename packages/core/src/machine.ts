@@ -9,6 +9,7 @@ import {
   weightsFor,
 } from './program.ts';
 import {
+  type AnalysisMetric,
   type AnalysisResult,
   type Color,
   type Command,
@@ -28,6 +29,16 @@ import {
 
 export type Phase = 'forward' | 'rollback' | 'cleanup' | 'done';
 
+/** Where a step's analysis stands while it holds (an `analysis` operation in flight). */
+export interface AnalysisWatch {
+  /** Epoch ms: the hold ends here; the step can pass from then on. */
+  holdUntil: number;
+  /** Measurements asked for so far in this step. */
+  samples: number;
+  /** A person cut the hold short: one more measurement, then on unless a check failed. */
+  advanced: { actor: string | null } | null;
+}
+
 /** The operation in flight: a command awaiting its result, a timed hold, or a wait for a person. */
 export interface InFlight {
   opIndex: number;
@@ -37,6 +48,8 @@ export interface InFlight {
   /** Timer that completes (hold) or times out (wait) this operation. */
   timer: string | null;
   since: number;
+  /** Set while an `analysis` operation holds and measures. */
+  analysis?: AnalysisWatch;
 }
 
 export interface DeploymentState {
@@ -255,7 +268,15 @@ function buildCommand(ctx: Ctx, op: Op, id: string): Command | null {
       };
     case 'analysis': {
       const since = ctx.s.lastTrafficAt ?? ctx.now;
-      return { kind: 'collectMetrics', id, pool: op.pool, since, until: ctx.now, windowMs: ctx.now - since };
+      return {
+        kind: 'collectMetrics',
+        id,
+        pool: op.pool,
+        baselinePool: op.baseline ?? null,
+        since,
+        until: ctx.now,
+        windowMs: ctx.now - since,
+      };
     }
     default:
       return null;
@@ -275,11 +296,21 @@ function noteTouched(s: DeploymentState, cmd: Command): void {
   }
 }
 
-function issue(ctx: Ctx, op: Op, attempt: number): void {
+function issue(ctx: Ctx, op: Op, attempt: number, watch?: AnalysisWatch): void {
   const s = ctx.s;
-  const id = `${phasePrefix(s)}:${s.pc}:${op.kind}:${attempt}`;
+  // Each measurement of a holding analysis is a command of its own.
+  const id = watch
+    ? `${phasePrefix(s)}:${s.pc}:${op.kind}:${watch.samples}.${attempt}`
+    : `${phasePrefix(s)}:${s.pc}:${op.kind}:${attempt}`;
   const cmd = buildCommand(ctx, op, id);
-  s.inFlight = { opIndex: s.pc, attempt, command: cmd, timer: null, since: ctx.now };
+  s.inFlight = {
+    opIndex: s.pc,
+    attempt,
+    command: cmd,
+    timer: null,
+    since: ctx.now,
+    ...(watch ? { analysis: watch } : {}),
+  };
   if (cmd) {
     noteTouched(s, cmd);
     ctx.cmds.push(cmd);
@@ -321,6 +352,9 @@ function run(ctx: Ctx): void {
         stepMessage(ctx, op.step, `waiting for ${op.for}`);
         return;
       }
+      case 'analysis':
+        startAnalysis(ctx, op);
+        return;
       default:
         issue(ctx, op, 1);
         return;
@@ -515,6 +549,70 @@ const RESULT_FOR: Partial<Record<Command['kind'], readonly string[]>> = {
   collectMetrics: ['metrics'],
 };
 
+// ---------------------------------------------------------------- analysis
+
+/** Measurements kept per step; older ones are thinned (the first and the latest always stay). */
+export const MAX_POINTS_PER_STEP = 30;
+/** A long hold is measured at most this many times (the interval stretches to fit). */
+const MAX_SAMPLES_PER_HOLD = 60;
+
+/** The analysis options, with defaults for states stored before a field existed. */
+function analysisSettings(s: DeploymentState) {
+  const a = s.options.analysis;
+  return {
+    maxErrorRate: a.maxErrorRate,
+    maxP95Ms: a.maxP95Ms,
+    // Silence never passes: every traffic check needs at least one request.
+    minRequests: Math.max(1, a.minRequests ?? 20),
+    intervalMs: (a.intervalSeconds ?? 10) * 1000,
+    limitMs: (a.inconclusiveLimitSeconds ?? 300) * 1000,
+    onInconclusive: a.onInconclusive ?? (s.input.protected ? 'wait' : 'fail'),
+  };
+}
+
+const seconds = (ms: number): string => {
+  const total = Math.round(ms / 1000);
+  if (total < 120) return `${total} s`;
+  const m = Math.floor(total / 60);
+  const rest = total % 60;
+  return rest ? `${m} min ${rest} s` : `${m} min`;
+};
+const percent = (v: number): string => `${Number((v * 100).toFixed(2))} %`;
+const clock = (ms: number): string => `${iso(ms).slice(11, 19)} UTC`;
+
+function intervalFor(s: DeploymentState, holdMs: number): number {
+  return Math.max(analysisSettings(s).intervalMs, Math.ceil(holdMs / MAX_SAMPLES_PER_HOLD));
+}
+
+/** Begin an analysis operation: measure now when it has no hold, else at the first interval. */
+function startAnalysis(ctx: Ctx, op: Extract<Op, { kind: 'analysis' }>): void {
+  const s = ctx.s;
+  const holdMs = op.holdMs ?? 0;
+  const watch: AnalysisWatch = { holdUntil: ctx.now + holdMs, samples: 0, advanced: null };
+  if (holdMs <= 0) {
+    measure(ctx, op, watch);
+    return;
+  }
+  scheduleSample(ctx, watch, Math.min(ctx.now + intervalFor(s, holdMs), watch.holdUntil));
+  const { minRequests } = analysisSettings(s);
+  stepMessage(
+    ctx,
+    op.step,
+    `holding ${seconds(holdMs)} (until ${clock(watch.holdUntil)}) while the analysis measures; at least ${minRequests} requests needed`,
+  );
+}
+
+function scheduleSample(ctx: Ctx, watch: AnalysisWatch, at: number): void {
+  const s = ctx.s;
+  const name = `${phasePrefix(s)}:${s.pc}:sample`;
+  s.inFlight = { opIndex: s.pc, attempt: 1, command: null, timer: name, since: ctx.now, analysis: watch };
+  setTimer(ctx, name, at);
+}
+
+function measure(ctx: Ctx, op: Op, watch: AnalysisWatch): void {
+  issue(ctx, op, 1, { ...watch, samples: watch.samples + 1 });
+}
+
 function evaluate(
   ctx: Ctx,
   op: Extract<Op, { kind: 'analysis' }>,
@@ -522,57 +620,200 @@ function evaluate(
   ev: Extract<DeploymentEvent, { type: 'metrics' }>,
 ): AnalysisResult[] {
   const s = ctx.s;
-  const a = s.options.analysis;
+  const a = analysisSettings(s);
   const step = s.steps[op.step]?.key ?? '';
   const since = cmd.kind === 'collectMetrics' ? cmd.since : ctx.now;
   const until = cmd.kind === 'collectMetrics' ? cmd.until : ctx.now;
   const base = { step, pool: op.pool, at: iso(ctx.now), since, until };
   const results: AnalysisResult[] = [];
+  const row = (
+    metric: AnalysisMetric,
+    value: number | null,
+    threshold: number,
+    bound: 'max' | 'min',
+    verdict: AnalysisResult['verdict'],
+    samples: number,
+    minSamples: number,
+    baseline: number | null,
+  ) =>
+    results.push({
+      ...base,
+      metric,
+      value,
+      threshold,
+      bound,
+      verdict,
+      passed: verdict === 'passed',
+      samples,
+      minSamples,
+      baseline,
+    });
+  const b = ev.baseline ?? null;
+  const requests = Math.max(0, ev.requests);
+  const enough = requests >= a.minRequests;
   if (ev.healthy !== undefined) {
     const expected = s.progress.pools[op.pool].instances;
-    results.push({
-      ...base,
-      metric: 'health',
-      value: ev.healthy,
-      threshold: expected,
-      bound: 'min',
-      passed: ev.healthy >= expected,
-    });
+    const verdict = ev.healthy >= expected ? 'passed' : 'failed';
+    row('health', ev.healthy, expected, 'min', verdict, ev.healthy, expected, null);
   }
-  if (a.minRequests > 0) {
-    results.push({
-      ...base,
-      metric: 'minRequests',
-      value: ev.requests,
-      threshold: a.minRequests,
-      bound: 'min',
-      passed: ev.requests >= a.minRequests,
-    });
-  }
-  const errorRate = ev.errorRate ?? (ev.requests > 0 ? ev.errors / ev.requests : 0);
-  results.push({
-    ...base,
-    metric: 'errorRate',
-    value: errorRate,
-    threshold: a.maxErrorRate,
-    bound: 'max',
-    passed: errorRate <= a.maxErrorRate,
-  });
-  if (a.maxP95Ms !== null && ev.p95Ms !== null) {
-    results.push({
-      ...base,
-      metric: 'p95Ms',
-      value: ev.p95Ms,
-      threshold: a.maxP95Ms,
-      bound: 'max',
-      passed: ev.p95Ms <= a.maxP95Ms,
-    });
+  row(
+    'minRequests',
+    requests,
+    a.minRequests,
+    'min',
+    enough ? 'passed' : 'inconclusive',
+    requests,
+    a.minRequests,
+    b ? b.requests : null,
+  );
+  const errorRate = requests > 0 ? (ev.errorRate ?? ev.errors / requests) : null;
+  const baselineRate = b && b.requests > 0 ? (b.errorRate ?? b.errors / b.requests) : null;
+  row(
+    'errorRate',
+    errorRate,
+    a.maxErrorRate,
+    'max',
+    !enough || errorRate === null ? 'inconclusive' : errorRate > a.maxErrorRate ? 'failed' : 'passed',
+    requests,
+    a.minRequests,
+    baselineRate,
+  );
+  // The latency check never disappears: without enough requests it is inconclusive.
+  if (a.maxP95Ms !== null) {
+    const p95 = requests > 0 ? ev.p95Ms : null;
+    row(
+      'p95Ms',
+      p95,
+      a.maxP95Ms,
+      'max',
+      !enough || p95 === null ? 'inconclusive' : p95 > a.maxP95Ms ? 'failed' : 'passed',
+      requests,
+      a.minRequests,
+      b && b.requests > 0 ? b.p95Ms : null,
+    );
   }
   return results;
 }
 
-const describe = (r: AnalysisResult): string =>
-  `${r.metric} ${Number(r.value.toFixed(4))} ${r.bound === 'max' ? '>' : '<'} ${r.bound === 'max' ? 'max' : 'min'} ${r.threshold}`;
+/** A check in words, for step messages and the failure reason. */
+export function describeCheck(r: AnalysisResult): string {
+  const n = `${r.samples} request${r.samples === 1 ? '' : 's'}`;
+  switch (r.metric) {
+    case 'health':
+      return `${r.value ?? 0} of ${r.threshold} instances healthy`;
+    case 'minRequests':
+      return `${r.value ?? 0} of at least ${r.threshold} requests`;
+    case 'errorRate':
+      return r.value === null
+        ? `error rate not measured (${n})`
+        : `error rate ${percent(r.value)} ${r.verdict === 'failed' ? '>' : '≤'} max ${percent(r.threshold)} (${n})`;
+    case 'p95Ms':
+      return r.value === null
+        ? `p95 latency not measured (${n})`
+        : `p95 latency ${Math.round(r.value)} ms ${r.verdict === 'failed' ? '>' : '≤'} max ${r.threshold} ms (${n})`;
+  }
+}
+
+/** Keep at most MAX_POINTS_PER_STEP measurements of `step`: drop the one closest to its predecessor. */
+function keepBounded(s: DeploymentState, step: string): void {
+  const times = [...new Set(s.analysis.filter((r) => r.step === step).map((r) => r.at))].sort();
+  if (times.length <= MAX_POINTS_PER_STEP) return;
+  let drop = 1;
+  let gap = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < times.length - 1; i++) {
+    const g = Date.parse(times[i] as string) - Date.parse(times[i - 1] as string);
+    if (g < gap) {
+      gap = g;
+      drop = i;
+    }
+  }
+  const at = times[drop];
+  s.analysis = s.analysis.filter((r) => r.step !== step || r.at !== at);
+}
+
+/**
+ * One measurement of a holding step. Returns true when the step is over and passed (go on);
+ * otherwise the step failed (rollback started), keeps holding, or waits for a person.
+ */
+function onMeasurement(
+  ctx: Ctx,
+  op: Extract<Op, { kind: 'analysis' }>,
+  cmd: Command,
+  ev: Extract<DeploymentEvent, { type: 'metrics' }>,
+): boolean {
+  const s = ctx.s;
+  const a = analysisSettings(s);
+  const watch: AnalysisWatch = s.inFlight?.analysis ?? { holdUntil: ctx.now, samples: 1, advanced: null };
+  const results = evaluate(ctx, op, cmd, ev);
+  s.analysis.push(...results);
+  keepBounded(s, s.steps[op.step]?.key ?? '');
+  const stepName = s.steps[op.step]?.name ?? String(op.step);
+  const decisive = ctx.now >= watch.holdUntil || watch.advanced !== null;
+  const holdMs = op.holdMs ?? 0;
+  const elapsed = ctx.now - (watch.holdUntil - holdMs);
+
+  // Early abort: a check breached on enough samples fails the step now, whatever hold is left.
+  // Health waits for the end of the hold (an instance restarting is the health monitor's business).
+  const breach = results.find((r) => r.verdict === 'failed' && (decisive || r.metric !== 'health'));
+  if (breach) {
+    const when = decisive ? '' : ` after ${seconds(elapsed)} of its ${seconds(holdMs)} hold`;
+    fail(ctx, `analysis failed at ${stepName}${when}: ${describeCheck(breach)}`, 'failure', breach);
+    return false;
+  }
+  const requests = results.find((r) => r.metric === 'minRequests');
+  const missing = requests && requests.verdict !== 'passed' ? requests : null;
+  const need = missing
+    ? `at least ${missing.threshold} requests (${missing.value ?? 0} so far)`
+    : 'a latency figure';
+  const figures = results
+    .filter((r) => r.metric === 'errorRate' || r.metric === 'p95Ms')
+    .map(describeCheck)
+    .join(', ');
+
+  if (!decisive) {
+    scheduleSample(ctx, watch, Math.min(ctx.now + intervalFor(s, holdMs), watch.holdUntil));
+    stepMessage(
+      ctx,
+      op.step,
+      `holding until ${clock(watch.holdUntil)}; analysis so far: ${requests?.value ?? 0} requests${figures ? `, ${figures}` : ''}`,
+    );
+    return false;
+  }
+  const inconclusive = results.filter((r) => r.verdict === 'inconclusive');
+  if (inconclusive.length === 0) {
+    stepMessage(ctx, op.step, `analysis passed: ${figures || `${ev.requests} requests`}`);
+    return true;
+  }
+  if (watch.advanced) {
+    const by = watch.advanced.actor ? ` by ${watch.advanced.actor}` : '';
+    stepMessage(ctx, op.step, `advanced${by} with the analysis inconclusive: waiting for ${need}`);
+    return true;
+  }
+  const limitAt = watch.holdUntil + a.limitMs;
+  if (ctx.now >= limitAt) {
+    const waited = seconds(ctx.now - (watch.holdUntil - holdMs));
+    const reason = `analysis inconclusive at ${stepName} after ${waited}: waiting for ${need}`;
+    if (a.onInconclusive === 'fail') {
+      fail(ctx, reason, 'failure', missing ?? inconclusive[0]);
+      return false;
+    }
+    // A person decides: advance accepts the step as it is; abort or rollback returns.
+    const name = `${phasePrefix(s)}:${s.pc}:timeout`;
+    s.inFlight = { opIndex: s.pc, attempt: 1, command: null, timer: name, since: ctx.now, analysis: watch };
+    s.status = 'paused';
+    s.waitingFor = 'advance';
+    setTimer(ctx, name, ctx.now + s.options.waitTimeoutSeconds * 1000);
+    stepMessage(ctx, op.step, `${reason}; advance to accept it, or roll back`);
+    return false;
+  }
+  scheduleSample(ctx, watch, Math.min(ctx.now + intervalFor(s, holdMs), limitAt));
+  stepMessage(
+    ctx,
+    op.step,
+    `analysis inconclusive: waiting for ${need}; holding until ${clock(limitAt)} at most, then ${a.onInconclusive === 'fail' ? 'rolling back' : 'asking a person'}`,
+  );
+  return false;
+}
 
 function onResult(ctx: Ctx, ev: Extract<DeploymentEvent, { commandId: string }>): string | undefined {
   const s = ctx.s;
@@ -593,7 +834,7 @@ function onResult(ctx: Ctx, ev: Extract<DeploymentEvent, { commandId: string }>)
   if (ev.type === 'commandFailed') {
     if (inFlight.attempt <= s.options.commandRetries) {
       stepMessage(ctx, op.step, `${cmd.kind} failed (${ev.message}); retrying`);
-      issue(ctx, op, inFlight.attempt + 1);
+      issue(ctx, op, inFlight.attempt + 1, inFlight.analysis);
       return undefined;
     }
     fail(ctx, `${cmd.kind} failed: ${ev.message}`);
@@ -653,19 +894,7 @@ function onResult(ctx: Ctx, ev: Extract<DeploymentEvent, { commandId: string }>)
       break;
     case 'metrics': {
       if (op.kind !== 'analysis') break;
-      const results = evaluate(ctx, op, cmd, ev);
-      s.analysis.push(...results);
-      const breach = results.find((r) => !r.passed);
-      if (breach) {
-        fail(
-          ctx,
-          `analysis failed at ${s.steps[op.step]?.name ?? op.step}: ${describe(breach)}`,
-          'failure',
-          breach,
-        );
-        return undefined;
-      }
-      stepMessage(ctx, op.step, `analysis passed (${ev.requests} requests)`);
+      if (!onMeasurement(ctx, op, cmd, ev)) return undefined;
       break;
     }
   }
@@ -693,7 +922,8 @@ export function allowedActions(s: DeploymentState): UserAction[] {
   const op = currentOp(s);
   if (s.waitingFor === null) {
     actions.push(s.pause ? 'resume' : 'pause');
-    if (op?.kind === 'hold' && op.advanceable && !s.pause) actions.push('advance');
+    if ((op?.kind === 'hold' || op?.kind === 'analysis') && op.advanceable && !s.pause)
+      actions.push('advance');
   } else if (s.waitingFor === 'approval') {
     actions.push('approve');
   } else if (s.waitingFor === 'switch') {
@@ -761,6 +991,23 @@ function onAction(ctx: Ctx, ev: Extract<DeploymentEvent, { type: UserAction }>):
     case 'advance': {
       const op = currentOp(s);
       if (!op) return 'nothing to advance';
+      const watch = s.inFlight?.analysis;
+      if (op.kind === 'analysis' && watch && s.waitingFor === null) {
+        // Cut the hold short, but not the analysis: measure now and decide (a breach still fails).
+        const cut: AnalysisWatch = {
+          ...watch,
+          holdUntil: Math.min(watch.holdUntil, ctx.now),
+          advanced: { actor },
+        };
+        stepMessage(ctx, op.step, `advanced${by}: measuring once more`);
+        if (s.inFlight?.command) {
+          s.inFlight.analysis = cut;
+        } else {
+          cancelTimer(ctx, s.inFlight?.timer);
+          measure(ctx, op, cut);
+        }
+        return undefined;
+      }
       const label = ev.type === 'approve' ? 'approved' : ev.type === 'switch' ? 'switched' : 'advanced';
       cancelTimer(ctx, s.inFlight?.timer);
       stepMessage(ctx, op.step, `${label}${by}`);
@@ -785,6 +1032,15 @@ function onTimer(ctx: Ctx, name: string): string | undefined {
   if (!op || s.inFlight?.timer !== name) return `timer ${name} belongs to no operation`;
   if (op.kind === 'wait') {
     fail(ctx, `no ${op.for} within ${s.options.waitTimeoutSeconds}s`, 'timeout');
+    return undefined;
+  }
+  if (op.kind === 'analysis') {
+    const watch = s.inFlight?.analysis ?? { holdUntil: ctx.now, samples: 0, advanced: null };
+    if (s.waitingFor === 'advance') {
+      fail(ctx, `no advance within ${s.options.waitTimeoutSeconds}s`, 'timeout');
+      return undefined;
+    }
+    measure(ctx, op, watch);
     return undefined;
   }
   advancePc(ctx);

@@ -14,7 +14,15 @@ describe('parseStrategyOptions', () => {
       waitTimeoutSeconds: 86_400,
       commandRetries: 1,
     };
-    const analysis = { windowSeconds: 30, maxErrorRate: 0.05, maxP95Ms: 1000, minRequests: 0 };
+    const analysis = {
+      windowSeconds: 30,
+      maxErrorRate: 0.05,
+      maxP95Ms: 1000,
+      minRequests: 20,
+      intervalSeconds: 10,
+      inconclusiveLimitSeconds: 300,
+      onInconclusive: 'fail',
+    };
     expect(parseStrategyOptions('blue-green', undefined)).toEqual({
       ok: true,
       strategy: 'blue-green',

@@ -8,8 +8,17 @@ export interface AnalysisOptions {
   maxErrorRate: number;
   /** null disables the latency gate. */
   maxP95Ms: number | null;
-  /** 0 disables the gate. */
+  /**
+   * Minimum sample size of every traffic check (error rate, p95): with fewer requests measured a
+   * check is inconclusive — it neither passes nor fails — and the step holds.
+   */
   minRequests: number;
+  /** How often the analysis measures while a step holds: a time series, and early abort on a breach. */
+  intervalSeconds: number;
+  /** How long an inconclusive step keeps holding after its hold time before `onInconclusive` applies. */
+  inconclusiveLimitSeconds: number;
+  /** After the limit: `fail` rolls back; `wait` pauses for a person (advance accepts, abort/rollback). */
+  onInconclusive: 'fail' | 'wait';
 }
 
 export interface CommonOptions {
@@ -68,7 +77,14 @@ export const DEFAULTS = {
   healthTimeoutSeconds: 120,
   waitTimeoutSeconds: 86_400,
   commandRetries: 1,
-  analysis: { windowSeconds: 30, maxErrorRate: 0.05, maxP95Ms: 1000, minRequests: 0 },
+  analysis: {
+    windowSeconds: 30,
+    maxErrorRate: 0.05,
+    maxP95Ms: 1000,
+    minRequests: 20,
+    intervalSeconds: 10,
+    inconclusiveLimitSeconds: 300,
+  },
   rollbackWindowSeconds: 600,
   smokeCheck: false,
   maxSurge: 1,
@@ -85,7 +101,16 @@ const KEYS: Record<StrategyName, string[]> = {
   rolling: [...COMMON_KEYS, 'maxSurge', 'maxUnavailable', 'pauseBetweenBatchesSeconds'],
   canary: [...COMMON_KEYS, 'steps', 'stepDurationSeconds', 'canaryReplicas'],
 };
-const ANALYSIS_KEYS = ['enabled', 'windowSeconds', 'maxErrorRate', 'maxP95Ms', 'minRequests'];
+const ANALYSIS_KEYS = [
+  'enabled',
+  'windowSeconds',
+  'maxErrorRate',
+  'maxP95Ms',
+  'minRequests',
+  'intervalSeconds',
+  'inconclusiveLimitSeconds',
+  'onInconclusive',
+];
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -132,6 +157,16 @@ class Reader {
     if (v === null) return null;
     if (v === undefined) return def;
     return this.num(key, def ?? min, min, max);
+  }
+
+  oneOf<T extends string>(key: string, def: T, allowed: readonly T[]): T {
+    const v = this.obj[key];
+    if (v === undefined) return def;
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+      this.fail(key, `must be one of ${allowed.join(', ')}`);
+      return def;
+    }
+    return v as T;
   }
 
   bool(key: string, def: boolean): boolean {
@@ -242,7 +277,14 @@ export function parseStrategyOptions(
     windowSeconds: a?.int('windowSeconds', DEFAULTS.analysis.windowSeconds, 1, 3600) ?? 30,
     maxErrorRate: a?.num('maxErrorRate', DEFAULTS.analysis.maxErrorRate, 0, 1) ?? 0.05,
     maxP95Ms: a ? a.nullableNum('maxP95Ms', DEFAULTS.analysis.maxP95Ms, 1, 600_000) : 1000,
-    minRequests: a?.int('minRequests', DEFAULTS.analysis.minRequests, 0, 1_000_000_000) ?? 0,
+    minRequests: a?.int('minRequests', DEFAULTS.analysis.minRequests, 1, 1_000_000_000) ?? 20,
+    intervalSeconds: a?.int('intervalSeconds', DEFAULTS.analysis.intervalSeconds, 1, 3600) ?? 10,
+    inconclusiveLimitSeconds:
+      a?.int('inconclusiveLimitSeconds', DEFAULTS.analysis.inconclusiveLimitSeconds, 0, 604_800) ?? 300,
+    // Protected environments wait for a person rather than roll back on missing data (like autoSwitch).
+    onInconclusive:
+      a?.oneOf('onInconclusive', context.protected ? 'wait' : 'fail', ['fail', 'wait'] as const) ??
+      (context.protected ? 'wait' : 'fail'),
   };
   const common: CommonOptions = {
     healthTimeoutSeconds: r.int('healthTimeoutSeconds', DEFAULTS.healthTimeoutSeconds, 1, 3600),

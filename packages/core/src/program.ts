@@ -17,8 +17,20 @@ export type Op =
   | { kind: 'traffic'; step: number; weights: Weights; activeColor: Color | null }
   | { kind: 'preview'; step: number; pool: Color }
   | { kind: 'smoke'; step: number; pool: Color; version: string }
-  /** Measure the pool's traffic since the last traffic change. */
-  | { kind: 'analysis'; step: number; pool: Color }
+  /**
+   * Hold `holdMs` while measuring the pool's traffic since the last traffic change every
+   * `analysis.intervalSeconds`; a breach with enough samples fails at once (early abort), and the
+   * step passes only when every check has passed — an inconclusive one keeps it holding.
+   * `baseline`: the stable pool, measured beside it. Programs stored before `holdMs` existed mean 0.
+   */
+  | {
+      kind: 'analysis';
+      step: number;
+      pool: Color;
+      holdMs?: number;
+      advanceable?: boolean;
+      baseline?: Color | null;
+    }
   /** Timed hold; `advanceable` lets a person cut it short with `advance`. */
   | { kind: 'hold'; step: number; ms: number; advanceable: boolean }
   /** Wait for a person. */
@@ -150,8 +162,14 @@ function blueGreen(input: NormalizedInput, o: BlueGreenOptions): Program {
   b.op({ kind: 'traffic', step: sw, weights: weights(n, 100), activeColor: n });
   if (o.analysis.enabled) {
     const v = b.step('verify', 'Analysis after switch');
-    b.op({ kind: 'hold', step: v, ms: o.analysis.windowSeconds * 1000, advanceable: false });
-    b.op({ kind: 'analysis', step: v, pool: n });
+    b.op({
+      kind: 'analysis',
+      step: v,
+      pool: n,
+      holdMs: o.analysis.windowSeconds * 1000,
+      advanceable: false,
+      baseline: null,
+    });
     b.op({ kind: 'succeed', step: v });
   } else {
     b.op({ kind: 'succeed', step: sw });
@@ -255,8 +273,14 @@ function rolling(input: NormalizedInput, o: RollingOptions): Program {
     }
     oldBefore = batch.oldTotal;
     if (o.analysis.enabled) {
-      b.op({ kind: 'hold', step: s, ms: o.analysis.windowSeconds * 1000, advanceable: false });
-      b.op({ kind: 'analysis', step: s, pool: n });
+      b.op({
+        kind: 'analysis',
+        step: s,
+        pool: n,
+        holdMs: o.analysis.windowSeconds * 1000,
+        advanceable: false,
+        baseline: batch.oldTotal > 0 ? old : null,
+      });
     }
     if (!done) {
       const pause = o.pauseBetweenBatchesSeconds;
@@ -299,9 +323,15 @@ function canary(input: NormalizedInput, o: CanaryOptions): Program {
     }
     const s = b.step(`weight-${w}`, `Traffic ${w}%`);
     b.op({ kind: 'traffic', step: s, weights: weights(n, w), activeColor: input.activeColor });
-    if (o.stepDurationSeconds === 'manual') b.op({ kind: 'wait', step: s, for: 'advance' });
-    else b.op({ kind: 'hold', step: s, ms: o.stepDurationSeconds * 1000, advanceable: true });
-    if (o.analysis.enabled) b.op({ kind: 'analysis', step: s, pool: n });
+    if (o.stepDurationSeconds === 'manual') {
+      b.op({ kind: 'wait', step: s, for: 'advance' });
+      if (o.analysis.enabled) b.op({ kind: 'analysis', step: s, pool: n, holdMs: 0, baseline: old });
+    } else if (o.analysis.enabled) {
+      const holdMs = o.stepDurationSeconds * 1000;
+      b.op({ kind: 'analysis', step: s, pool: n, holdMs, advanceable: true, baseline: old });
+    } else {
+      b.op({ kind: 'hold', step: s, ms: o.stepDurationSeconds * 1000, advanceable: true });
+    }
   }
 
   const f = b.step('weight-100', `Promote: ${replicas} × ${version} at 100%`);

@@ -42,16 +42,30 @@ export interface DeploymentStep {
 
 export type AnalysisMetric = 'health' | 'minRequests' | 'errorRate' | 'p95Ms';
 
+/**
+ * A check's verdict on one measurement. `inconclusive`: fewer samples than the check's minimum,
+ * so it can neither pass nor fail yet (Argo Rollouts' word) — silence never passes.
+ */
+export type AnalysisVerdict = 'passed' | 'failed' | 'inconclusive';
+
 export interface AnalysisResult {
   /** Key of the step the measurement belongs to. */
   step: string;
   pool: Color;
   metric: AnalysisMetric;
-  value: number;
+  /** Measured on the new pool; null when there was nothing to measure (no request, no latency). */
+  value: number | null;
   threshold: number;
   /** `max`: value must be <= threshold; `min`: value must be >= threshold. */
   bound: 'max' | 'min';
+  verdict: AnalysisVerdict;
+  /** `verdict === 'passed'`. */
   passed: boolean;
+  /** What the verdict rests on: requests measured (instances for `health`) and the minimum needed. */
+  samples: number;
+  minSamples: number;
+  /** The same figure on the stable pool over the same window (null: not measured, or no requests). */
+  baseline: number | null;
   at: string;
   /** Measurement window, epoch ms. */
   since: number;
@@ -148,6 +162,8 @@ export interface SmokeCheckCommand extends CommandBase {
 export interface CollectMetricsCommand extends CommandBase {
   kind: 'collectMetrics';
   pool: Color;
+  /** The stable pool to compare with (null: nothing live beside the new pool). */
+  baselinePool?: Color | null;
   since: number;
   until: number;
   windowMs: number;
@@ -197,6 +213,8 @@ export type CommandResultEvent =
       p95Ms: number | null;
       /** Healthy instances of the pool, when the router knows it. */
       healthy?: number;
+      /** The stable pool's figures over the same window (Kayenta-style comparison), when it has any. */
+      baseline?: { requests: number; errors: number; errorRate?: number; p95Ms: number | null } | null;
     }
   | { type: 'commandFailed'; commandId: string; message: string };
 
