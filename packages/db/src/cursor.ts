@@ -27,11 +27,18 @@ export function decodeCursor(cursor: string): CursorPos {
   }
 }
 
-/** Prisma `where` fragment for rows strictly after the cursor in (createdAt desc, id desc) order. */
+/**
+ * Prisma `where` fragment for rows strictly after the cursor in (createdAt desc, id desc) order.
+ * The redundant `createdAt <= cursor` is what lets PostgreSQL start the index scan at the cursor
+ * (the OR alone is only a filter: page n would read the n-1 pages before it first).
+ */
 export function afterCursor(cursor: string | undefined) {
   if (!cursor) return {};
   const { createdAt, id } = decodeCursor(cursor);
-  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
+  return {
+    createdAt: { lte: createdAt },
+    OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }],
+  };
 }
 
 export const newestFirst = [{ createdAt: 'desc' as const }, { id: 'desc' as const }];

@@ -139,7 +139,8 @@ function where(q: AuditQuery): Prisma.AuditEntryWhereInput {
   if (q.to) and.push({ at: { lt: new Date(q.to) } });
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
-    and.push({ OR: [{ at: { lt: c.at } }, { at: c.at, id: { lt: c.id } }] });
+    // `at <= cursor` lets the index scan start at the cursor; the OR alone would only filter.
+    and.push({ at: { lte: c.at } }, { OR: [{ at: { lt: c.at } }, { at: c.at, id: { lt: c.id } }] });
   }
   return { AND: and };
 }

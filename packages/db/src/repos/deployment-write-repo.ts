@@ -1,5 +1,22 @@
 import type { Db } from '../client.ts';
-import type { DeploymentKind, DeploymentStatus, Prisma, StepStatus, Strategy } from '../generated/client.ts';
+import {
+  type DeploymentKind,
+  type DeploymentStatus,
+  Prisma,
+  type StepStatus,
+  type Strategy,
+} from '../generated/client.ts';
+
+/**
+ * Open work: the predicate of the partial index deployments_open_work_idx (migration
+ * 20261202000500_history_at_scale), repeated word for word so that PostgreSQL uses the index.
+ */
+const OPEN_WORK = Prisma.sql`(status IN ('pending', 'running', 'paused')
+     OR (status = 'succeeded' AND (state ->> 'phase') = 'cleanup'))`;
+
+/** The orchestrator's list of open work (exported for the plan test). */
+export const UNFINISHED = Prisma.sql`SELECT id::text AS id, environment_id::text AS "environmentId", status::text AS status
+  FROM deployments WHERE ${OPEN_WORK}`;
 
 export const ACTIVE_DEPLOYMENT_STATUSES: DeploymentStatus[] = ['pending', 'running', 'paused'];
 
@@ -106,17 +123,12 @@ export function createDeploymentWriteRepo(root: Db) {
         }
       }
     },
-    /** Deployments the orchestrator still has work for: active ones and succeeded ones still cleaning up. */
+    /**
+     * Deployments the orchestrator still has work for: active ones and succeeded ones still cleaning
+     * up. Reads only the partial index deployments_open_work_idx, never the finished history.
+     */
     listUnfinished(db: Db = root) {
-      return db.deployment.findMany({
-        where: {
-          OR: [
-            { status: { in: ACTIVE_DEPLOYMENT_STATUSES } },
-            { status: 'succeeded', state: { path: ['phase'], equals: 'cleanup' } },
-          ],
-        },
-        select: { id: true, environmentId: true, status: true },
-      });
+      return db.$queryRaw<{ id: string; environmentId: string; status: DeploymentStatus }[]>(UNFINISHED);
     },
     findActive(environmentId: string, db: Db = root) {
       return db.deployment.findFirst({
@@ -125,10 +137,9 @@ export function createDeploymentWriteRepo(root: Db) {
     },
     /** Succeeded deployments still in post-success housekeeping (e.g. a blue-green rollback window). */
     listCleaningUp(environmentId: string, db: Db = root) {
-      return db.deployment.findMany({
-        where: { environmentId, status: 'succeeded', state: { path: ['phase'], equals: 'cleanup' } },
-        select: { id: true },
-      });
+      return db.$queryRaw<{ id: string }[]>`
+        SELECT id::text AS id FROM deployments
+         WHERE environment_id = ${environmentId}::uuid AND status = 'succeeded' AND ${OPEN_WORK}`;
     },
     /** Finished deployments of an environment, newest first, for rollback planning and promotion checks. */
     history(environmentId: string, db: Db = root) {
