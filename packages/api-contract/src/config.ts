@@ -80,7 +80,14 @@ export const ConfigDiff = Type.Object({
   added: Type.Array(ConfigDiffEntry),
   removed: Type.Array(ConfigDiffEntry),
   changed: Type.Array(ConfigDiffEntry),
-  unchanged: Type.Integer({ description: 'How many keys are the same on both sides' }),
+  notCompared: Type.Array(ConfigDiffEntry, {
+    description:
+      'Secret on both sides, values not compared: the caller may not read these secrets, so the diff tells nothing about their equality (changed: false here means "unknown")',
+  }),
+  unchanged: Type.Integer({
+    description:
+      'How many keys are the same on both sides (secrets: only when compared, or the same stored secret)',
+  }),
 });
 export type ConfigDiff = Type.Static<typeof ConfigDiff>;
 

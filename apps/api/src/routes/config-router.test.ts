@@ -11,6 +11,7 @@ const KEY = randomBytes(32);
 const SECRET_1 = 'pg-password-Plain-7f3a9c';
 const SECRET_2 = 'pg-password-Rotated-41be2d';
 const API_KEY = 'stripe-key-Plain-9c01aa';
+const PROD_SECRET = 'prod-db-Password-5e1c77';
 const MASK = '••••••';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
@@ -103,11 +104,13 @@ describe('[config] versioned configuration', () => {
       added: [{ key: 'FEATURE_X', from: null, to: 'on', secret: false, changed: true }],
       removed: [],
       changed: [{ key: 'LOG_LEVEL', from: 'debug', to: 'info', secret: false, changed: true }],
+      // The kept secret is the same stored secret: unchanged without comparing any value.
+      notCompared: [],
       unchanged: 1,
     });
   });
 
-  it('shows a rotated secret as changed, masked on both sides', async () => {
+  it('shows a rotated secret as changed to an admin, and as not compared to anyone else', async () => {
     const res = await put('deployer', 'development', {
       entries: [
         { key: 'LOG_LEVEL', value: 'info' },
@@ -118,14 +121,19 @@ describe('[config] versioned configuration', () => {
     expect(res.json().version).toBe(3);
     // `secret` omitted: the key stays secret.
     expect(res.json().entries).toContainEqual({ key: 'DATABASE_PASSWORD', value: MASK, secret: true });
-    const diff = (await call('viewer', 'GET', `${base('development')}/config/diff?from=2&to=3`)).json();
+    const diff = (await call('admin', 'GET', `${base('development')}/config/diff?from=2&to=3`)).json();
     expect(diff.changed).toEqual([
       { key: 'DATABASE_PASSWORD', from: MASK, to: MASK, secret: true, changed: true },
     ]);
     expect(diff.removed.map((e: { key: string }) => e.key)).toEqual(['FEATURE_X']);
     // Versions 1 and 3 hold different secrets even though both print the mask.
-    const d13 = (await call('viewer', 'GET', `${base('development')}/config/diff?from=1&to=3`)).json();
+    const d13 = (await call('admin', 'GET', `${base('development')}/config/diff?from=1&to=3`)).json();
     expect(d13.changed.map((e: { key: string }) => e.key)).toEqual(['DATABASE_PASSWORD', 'LOG_LEVEL']);
+    const viewer = (await call('viewer', 'GET', `${base('development')}/config/diff?from=2&to=3`)).json();
+    expect(viewer.changed).toEqual([]);
+    expect(viewer.notCompared).toEqual([
+      { key: 'DATABASE_PASSWORD', from: MASK, to: MASK, secret: true, changed: false },
+    ]);
   });
 
   it('lists versions newest first with a cursor, and reads one version', async () => {
@@ -252,8 +260,17 @@ describe('[config] cross-environment diff', () => {
     expect(d.added).toEqual([{ key: 'PAYMENT_API_KEY', from: null, to: MASK, secret: true, changed: true }]);
     expect(d.removed).toEqual([{ key: 'STAGING_ONLY', from: 'yes', to: null, secret: false, changed: true }]);
     expect(d.changed).toEqual([{ key: 'LOG_LEVEL', from: 'info', to: 'warn', secret: false, changed: true }]);
-    // Same secret value in both: not a change.
-    expect(d.unchanged).toBe(1);
+    // Same secret value in both, but a viewer may not learn that: not compared.
+    expect(d.notCompared).toEqual([
+      { key: 'DATABASE_PASSWORD', from: MASK, to: MASK, secret: true, changed: false },
+    ]);
+    expect(d.unchanged).toBe(0);
+    // An admin (who can read every secret anyway, through the launchers) is told they are equal.
+    const admin = (
+      await call('admin', 'GET', '/api/v1/apps/qubot-one/config/diff?from=staging&to=production')
+    ).json();
+    expect(admin.notCompared).toEqual([]);
+    expect(admin.unchanged).toBe(1);
 
     const unknown = await call('viewer', 'GET', '/api/v1/apps/qubot-one/config/diff?from=staging&to=nowhere');
     expect(unknown.statusCode).toBe(404);
@@ -389,11 +406,58 @@ describe('[config] the wrong key', () => {
   });
 });
 
+describe('[security] the configuration diff is no oracle for secrets', () => {
+  // A deployer writes guesses into development (theirs to write) and diffs against production,
+  // whose secret they may not read: every answer must be the same whether the guess is right.
+  it('answers a right guess and a wrong guess identically, in the diff and in the write', async () => {
+    const prod = await put('release-manager', 'production', {
+      entries: [{ key: 'ORACLE_DB_PASSWORD', value: PROD_SECRET, secret: true }],
+    });
+    expect(prod.statusCode, prod.body).toBe(201);
+    const seen: unknown[] = [];
+    for (const guess of ['wrong-guess-0001', PROD_SECRET]) {
+      const wrote = await put('deployer', 'development', {
+        entries: [{ key: 'ORACLE_DB_PASSWORD', value: guess, secret: true }],
+      });
+      expect(wrote.statusCode, wrote.body).toBe(201);
+      const res = await call(
+        'deployer',
+        'GET',
+        '/api/v1/apps/qubot-one/config/diff?from=development&to=production',
+      );
+      expect(res.statusCode, res.body).toBe(200);
+      const { from: _f, ...d } = res.json();
+      expect(d.notCompared.map((e: { key: string }) => e.key)).toContain('ORACLE_DB_PASSWORD');
+      expect(d.changed.map((e: { key: string }) => e.key)).not.toContain('ORACLE_DB_PASSWORD');
+      seen.push(d);
+    }
+    expect(seen[1]).toEqual(seen[0]);
+
+    // Writing the same secret value again is a new version (no "nothing changed" confirmation).
+    const again = await put('deployer', 'development', {
+      entries: [{ key: 'ORACLE_DB_PASSWORD', value: PROD_SECRET, secret: true }],
+    });
+    expect(again.statusCode, again.body).toBe(201);
+    // Keeping the stored secret (mask) is still "nothing changed".
+    const kept = await put('deployer', 'development', {
+      entries: [{ key: 'ORACLE_DB_PASSWORD', secret: true }],
+    });
+    expect(kept.statusCode, kept.body).toBe(200);
+    // And the config.updated event (viewers read it) says "changed" for the rewrite whatever the value.
+    const dev = await t.db.prisma.environment.findFirstOrThrow({ where: { name: 'development' } });
+    const last = await t.db.prisma.event.findFirstOrThrow({
+      where: { type: 'config.updated', environmentId: dev.id },
+      orderBy: { seq: 'desc' },
+    });
+    expect((last.payload as { changed: string[] }).changed).toEqual(['ORACLE_DB_PASSWORD']);
+  });
+});
+
 describe('[config] secrets never leave the server', () => {
   it('no response body contained a secret value', () => {
     expect(bodies.length).toBeGreaterThan(20);
     const all = bodies.join('\n');
-    for (const s of [SECRET_1, SECRET_2, API_KEY]) expect(all).not.toContain(s);
+    for (const s of [SECRET_1, SECRET_2, API_KEY, PROD_SECRET]) expect(all).not.toContain(s);
     expect(all).toContain(MASK);
   });
 });

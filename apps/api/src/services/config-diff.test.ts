@@ -17,6 +17,7 @@ describe('[config] diffConfig', () => {
         NEW: { value: 'y', secret: true },
       },
       sides,
+      { compareSecrets: true },
     );
     expect(d.added).toEqual([{ key: 'NEW', from: null, to: '••••••', secret: true, changed: true }]);
     expect(d.removed).toEqual([{ key: 'GONE', from: 'x', to: null, secret: false, changed: true }]);
@@ -26,11 +27,36 @@ describe('[config] diffConfig', () => {
   });
 
   it('treats a change of the secret flag as a change', () => {
-    const d = diffConfig({ A: { value: '1', secret: false } }, { A: { value: '1', secret: true } }, sides);
+    const d = diffConfig({ A: { value: '1', secret: false } }, { A: { value: '1', secret: true } }, sides, {
+      compareSecrets: false,
+    });
     expect(d.changed).toEqual([{ key: 'A', from: '1', to: '••••••', secret: true, changed: true }]);
-    expect(sameEntries({ A: { value: '1', secret: false } }, { A: { value: '1', secret: false } })).toBe(
-      true,
-    );
-    expect(sameEntries({}, { A: { value: '1', secret: false } })).toBe(false);
+    const opts = { compareSecrets: false };
+    expect(
+      sameEntries({ A: { value: '1', secret: false } }, { A: { value: '1', secret: false } }, opts),
+    ).toBe(true);
+    expect(sameEntries({}, { A: { value: '1', secret: false } }, opts)).toBe(false);
+  });
+
+  it('compares secret values only for a caller who may read them', () => {
+    const from = { S: { value: 'same', secret: true, sealed: 'sealed-1' } };
+    const to = { S: { value: 'same', secret: true, sealed: 'sealed-2' } };
+    const blind = diffConfig(from, to, sides, { compareSecrets: false });
+    expect(blind.notCompared).toEqual([
+      { key: 'S', from: '••••••', to: '••••••', secret: true, changed: false },
+    ]);
+    expect(blind.unchanged).toBe(0);
+    // A different value gives exactly the same answer.
+    const other = diffConfig(from, { S: { value: 'other', secret: true, sealed: 'sealed-3' } }, sides, {
+      compareSecrets: false,
+    });
+    expect(other).toEqual(blind);
+    // The same stored secret (kept from one version to the next) is unchanged without comparing.
+    expect(diffConfig(from, { S: { ...from.S } }, sides, { compareSecrets: false }).unchanged).toBe(1);
+    const reader = diffConfig(from, to, sides, { compareSecrets: true });
+    expect(reader.unchanged).toBe(1);
+    expect(reader.notCompared).toEqual([]);
+    expect(sameEntries(from, to, { compareSecrets: false })).toBe(false);
+    expect(sameEntries(from, to, { compareSecrets: true })).toBe(true);
   });
 });

@@ -90,9 +90,18 @@ export function createConfigService(deps: {
       out[key] = {
         secret: e.secret,
         value: e.secret ? open(e.value, environmentId, key) : e.value,
+        ...(e.secret ? { sealed: e.value } : {}),
       };
     return out;
   }
+
+  /**
+   * Who may learn whether two secret values are equal: admins only. No API reads a secret, but an
+   * admin sets the launchers — command templates run on the worker's machine, which holds the
+   * secret key and the database — so an admin can read every secret anyway. Anyone else would
+   * turn a diff into an oracle (write a guess, see whether the key drops out).
+   */
+  const secretOptions = (ctx: RequestContext) => ({ compareSecrets: can(ctx.actor, 'settings.manage') });
 
   async function requireVersion(environmentId: string, version: number, label: string, field: string) {
     if (version === 0) return null;
@@ -184,6 +193,7 @@ export function createConfigService(deps: {
               nextPlain[entry.key] = {
                 secret: true,
                 value: open(before.value, env.id, entry.key),
+                sealed: before.value,
               };
               return;
             }
@@ -193,14 +203,15 @@ export function createConfigService(deps: {
                 `${field}.value`,
                 'is the mask of a secret; send secret: true to keep the stored secret',
               );
-            next[entry.key] = {
-              secret,
-              value: secret ? deps.secrets.encrypt(entry.value, context(env.id, entry.key)) : entry.value,
-            };
-            nextPlain[entry.key] = { secret, value: entry.value };
+            const value = secret
+              ? deps.secrets.encrypt(entry.value, context(env.id, entry.key))
+              : entry.value;
+            next[entry.key] = { secret, value };
+            nextPlain[entry.key] = { secret, value: entry.value, ...(secret ? { sealed: value } : {}) };
           });
           const prevPlain = decrypt(env.id, prev);
-          if (prevRow && sameEntries(prevPlain, nextPlain))
+          // "Nothing changed" (200, no new version) must not confirm a guessed secret either.
+          if (prevRow && sameEntries(prevPlain, nextPlain, secretOptions(ctx)))
             return { created: false, config: versionView(prevRow) };
 
           const version = prevVersion + 1;
@@ -214,12 +225,19 @@ export function createConfigService(deps: {
             },
             tx,
           );
-          // Key names only: neither values nor secrets reach the audit trail.
-          const diff = diffConfig(prevPlain, nextPlain, {
-            from: { environment: env.name, version: prevVersion },
-            to: { environment: env.name, version },
-          });
+          // Key names only: neither values nor secrets reach the audit trail. Viewers read the
+          // event, so a secret written afresh is "changed" whatever its value.
+          const diff = diffConfig(
+            prevPlain,
+            nextPlain,
+            {
+              from: { environment: env.name, version: prevVersion },
+              to: { environment: env.name, version },
+            },
+            { compareSecrets: false },
+          );
           const keys = (d: { key: string }[]) => d.map((e) => e.key);
+          const changed = [...keys(diff.changed), ...keys(diff.notCompared)].sort();
           await appendAudit(tx, {
             ...ctx.auditFields(),
             action: 'config.update',
@@ -233,7 +251,7 @@ export function createConfigService(deps: {
               keys: Object.keys(next).sort(),
               added: keys(diff.added),
               removed: keys(diff.removed),
-              changed: keys(diff.changed),
+              changed,
             },
           });
           await appendEvent(tx, {
@@ -247,7 +265,7 @@ export function createConfigService(deps: {
               createdBy: row.createdBy,
               added: keys(diff.added),
               removed: keys(diff.removed),
-              changed: keys(diff.changed),
+              changed,
             },
           });
           return { created: true, config: versionView(row) };
@@ -271,10 +289,15 @@ export function createConfigService(deps: {
       const label = `${appName}/${envName}`;
       const a = await requireVersion(env.id, from, label, 'querystring.from');
       const b = await requireVersion(env.id, to, label, 'querystring.to');
-      return diffConfig(decrypt(env.id, stored(a)), decrypt(env.id, stored(b)), {
-        from: { environment: env.name, version: from },
-        to: { environment: env.name, version: to },
-      });
+      return diffConfig(
+        decrypt(env.id, stored(a)),
+        decrypt(env.id, stored(b)),
+        {
+          from: { environment: env.name, version: from },
+          to: { environment: env.name, version: to },
+        },
+        secretOptions(ctx),
+      );
     },
 
     /** The current configuration of two environments of one application, compared. */
@@ -297,10 +320,15 @@ export function createConfigService(deps: {
       const a = await find(fromEnv, 'querystring.from');
       const b = await find(toEnv, 'querystring.to');
       const [pa, pb] = [await currentPlain(a.id), await currentPlain(b.id)];
-      return diffConfig(pa.entries, pb.entries, {
-        from: { environment: a.name, version: pa.version },
-        to: { environment: b.name, version: pb.version },
-      });
+      return diffConfig(
+        pa.entries,
+        pb.entries,
+        {
+          from: { environment: a.name, version: pa.version },
+          to: { environment: b.name, version: pb.version },
+        },
+        secretOptions(ctx),
+      );
     },
 
     /**
@@ -340,10 +368,15 @@ export function createConfigService(deps: {
           })
         : [];
       const [pa, pb] = [await currentPlain(source.id), await currentPlain(target.id)];
-      const config = diffConfig(pa.entries, pb.entries, {
-        from: { environment: source.name, version: pa.version },
-        to: { environment: target.name, version: pb.version },
-      });
+      const config = diffConfig(
+        pa.entries,
+        pb.entries,
+        {
+          from: { environment: source.name, version: pa.version },
+          to: { environment: target.name, version: pb.version },
+        },
+        secretOptions(ctx),
+      );
 
       let reason: string | null = null;
       if (!live) reason = `nothing is live in ${source.name} to promote`;

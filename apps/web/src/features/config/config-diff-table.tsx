@@ -1,7 +1,12 @@
 import type { ConfigDiff } from '@qubot/api-contract';
 import { diffRows, diffSummary } from './config-utils';
 
-const CHANGE_LABEL = { added: 'added', removed: 'removed', changed: 'changed' } as const;
+const CHANGE_LABEL = {
+  added: 'added',
+  removed: 'removed',
+  changed: 'changed',
+  notCompared: 'secret — not compared',
+} as const;
 
 /** Keys that differ between two configurations; secrets arrive masked from the server. */
 export function ConfigDiffTable({ diff, caption }: { diff: ConfigDiff; caption: string }) {

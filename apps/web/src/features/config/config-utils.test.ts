@@ -77,6 +77,10 @@ describe('config utils', () => {
     ]);
     expect(diffSummary(diff)).toBe('1 added, 1 changed, 1 removed; 3 unchanged');
     expect(diffSummary({ added: [], removed: [], changed: [], unchanged: 2 })).toBe('No differences');
+    // Secrets the caller may not read: listed, without a verdict.
+    const blind = { ...diff, notCompared: [{ ...e('S', MASK, MASK, true), changed: false }] };
+    expect(diffRows(blind).map((r) => [r.key, r.change])).toContainEqual(['S', 'notCompared']);
+    expect(diffSummary(blind)).toBe('1 added, 1 changed, 1 removed, 1 secret not compared; 3 unchanged');
   });
 
   it('knows who may edit, and which version comes before', () => {

@@ -69,7 +69,7 @@ export function draftToBody(
   };
 }
 
-export type DiffChange = 'added' | 'removed' | 'changed';
+export type DiffChange = 'added' | 'removed' | 'changed' | 'notCompared';
 export interface DiffRow {
   key: string;
   change: DiffChange;
@@ -79,20 +79,29 @@ export interface DiffRow {
 }
 
 /** One table of the diff, sorted by key. */
-export function diffRows(diff: Pick<ConfigDiff, 'added' | 'removed' | 'changed'>): DiffRow[] {
+export function diffRows(
+  diff: Pick<ConfigDiff, 'added' | 'removed' | 'changed'> & Partial<Pick<ConfigDiff, 'notCompared'>>,
+): DiffRow[] {
   const rows: DiffRow[] = [
     ...diff.added.map((e) => ({ ...e, change: 'added' as const })),
     ...diff.removed.map((e) => ({ ...e, change: 'removed' as const })),
     ...diff.changed.map((e) => ({ ...e, change: 'changed' as const })),
+    // Secrets the caller may not read: the server says nothing about whether they are equal.
+    ...(diff.notCompared ?? []).map((e) => ({ ...e, change: 'notCompared' as const })),
   ].map(({ key, change, from, to, secret }) => ({ key, change, from, to, secret }));
   return rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-export function diffSummary(diff: Pick<ConfigDiff, 'added' | 'removed' | 'changed' | 'unchanged'>): string {
+export function diffSummary(
+  diff: Pick<ConfigDiff, 'added' | 'removed' | 'changed' | 'unchanged'> &
+    Partial<Pick<ConfigDiff, 'notCompared'>>,
+): string {
+  const notCompared = diff.notCompared?.length ?? 0;
   const parts = [
     diff.added.length ? `${diff.added.length} added` : null,
     diff.changed.length ? `${diff.changed.length} changed` : null,
     diff.removed.length ? `${diff.removed.length} removed` : null,
+    notCompared ? `${notCompared} secret${notCompared === 1 ? '' : 's'} not compared` : null,
   ].filter(Boolean);
   if (parts.length === 0) return 'No differences';
   return `${parts.join(', ')}; ${diff.unchanged} unchanged`;
