@@ -24,6 +24,7 @@ export {
 export {
   type AdoptRouterOptions,
   adoptRouter,
+  isRouterProcess,
   type RouterProcess,
   type StartRouterOptions,
   startRouter,

@@ -175,6 +175,50 @@ describe('LocalDriver', () => {
     expect((await driver.logs(r, 200)).join('\n')).toMatch(/restarting in \d+ ms/);
   });
 
+  it('puts a new supervisor over an instance whose supervisor was SIGKILLed, keeping the process and its port', async () => {
+    const r = await start(spec({ instanceId: 'lost-sup-1' }));
+    expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);
+    const before = await driver.status(r);
+    process.kill(r.supervisorPid, 'SIGKILL');
+    await expect.poll(async () => (await driver.status(r)).supervisorAlive).toBe(false);
+
+    const back = await driver.resupervise(r.id);
+    expect(back?.adopted).toBe(true);
+    expect(back?.record.supervisorPid).not.toBe(r.supervisorPid);
+    const after = await driver.status(r);
+    // Same process, same port: nothing was restarted, nothing to re-route.
+    expect(after).toMatchObject({ supervisorAlive: true, alive: true, pid: before.pid });
+    expect((await driver.checkHealth(r, 2_000)).healthy).toBe(true);
+    // Idempotent: a second round finds the new supervisor alive and does nothing.
+    expect((await driver.resupervise(r.id))?.record.supervisorPid).toBe(back?.record.supervisorPid);
+
+    // The new supervisor restarts the adopted process when it dies, like its own.
+    process.kill(before.pid as number, 'SIGKILL');
+    await expect.poll(async () => (await driver.status(r)).pid, { timeout: 15_000 }).not.toBe(before.pid);
+    expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);
+
+    // Stopping goes through the new supervisor and takes the instance down with it.
+    const restarted = (await driver.status(r)).pid;
+    await driver.stop({ id: r.id });
+    expect(isAlive(restarted)).toBe(false);
+    expect(isAlive(back?.record.supervisorPid)).toBe(false);
+  });
+
+  it('starts the instance again on its port when both it and its supervisor were killed', async () => {
+    const r = await start(spec({ instanceId: 'lost-both-1' }));
+    expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);
+    const st = await driver.status(r);
+    // The whole process group: supervisor and instance.
+    process.kill(-r.supervisorPid, 'SIGKILL');
+    await expect.poll(() => isAlive(st.pid)).toBe(false);
+    const back = await driver.resupervise(r.id);
+    expect(back?.adopted).toBe(false);
+    expect(back?.record.port).toBe(r.port);
+    expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);
+    expect((await driver.status(r)).supervisorPid).toBe(back?.record.supervisorPid);
+    expect(await driver.resupervise('never-started')).toBeNull();
+  });
+
   it('keeps instances running after the control plane that started them exits, and adopts them', async () => {
     const parent = spawn(
       process.execPath,

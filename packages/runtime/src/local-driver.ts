@@ -14,7 +14,7 @@ import {
   tsxLoader,
   waitForExit,
 } from './proc';
-import { readStatusFile, type SupervisorSpec } from './supervisor';
+import { readStatusFile, type SupervisorSpec, writeStatusFile } from './supervisor';
 import type {
   AdoptableRecord,
   AdoptResult,
@@ -192,9 +192,68 @@ export class LocalDriver implements RuntimeDriver {
     return record;
   }
 
+  /**
+   * Puts a supervisor back over an instance whose supervisor died (SIGKILL, OOM killer). The
+   * instance process usually lives on (it is in the dead supervisor's process group): the new
+   * supervisor adopts it, so it keeps serving on its port without a restart; if it is gone too, the
+   * new supervisor starts it again from the stored spec, on the same port. Either way the instance
+   * keeps its id and port, so the routing table and the replica count do not change.
+   * Returns null when there is nothing on disk to supervise from; `adopted` says whether the
+   * running process was kept.
+   */
+  async resupervise(id: string): Promise<{ record: InstanceRecord; adopted: boolean } | null> {
+    const stored = this.readStored(id);
+    if (!stored) return null;
+    const dir = this.instanceDir(id);
+    const statusPath = join(dir, 'status.json');
+    const st = readStatusFile(statusPath);
+    const previous = st?.supervisorPid ?? stored.record.supervisorPid;
+    if (isOurProcess(previous, SUPERVISOR_MARKER)) return { record: stored.record, adopted: false };
+    const orphan = st?.pid ?? null;
+    const adoptPid = orphan && isAlive(orphan) && processGroupOf(orphan) === previous ? orphan : null;
+    const specPath = join(dir, 'spec.json');
+    const supervisor = spawn(
+      process.execPath,
+      [
+        '--import',
+        tsxLoader(),
+        SUPERVISOR_ENTRY,
+        specPath,
+        ...(adoptPid ? ['--adopt', String(adoptPid)] : []),
+      ],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '' }, detached: true, stdio: 'ignore' },
+    );
+    const supervisorPid = await new Promise<number>((ok, fail) => {
+      supervisor.once('spawn', () => ok(supervisor.pid as number));
+      supervisor.once('error', fail);
+    });
+    supervisor.unref();
+    // Written before the new supervisor's own first write: until then a status read would still
+    // name the dead supervisor, and a second reconcile round would start another one.
+    writeStatusFile(statusPath, {
+      id,
+      state: adoptPid ? 'running' : 'starting',
+      supervisorPid,
+      pid: adoptPid,
+      restarts: st?.restarts ?? 0,
+      lastExitCode: st?.lastExitCode ?? null,
+      lastExitSignal: st?.lastExitSignal ?? null,
+      startedAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+    });
+    const record: InstanceRecord = { ...stored.record, supervisorPid, pid: adoptPid };
+    writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2), { mode: 0o600 });
+    this.known.set(id, record);
+    return { record, adopted: adoptPid !== null };
+  }
+
   async stop(instance: Pick<InstanceRecord, 'id'> & Partial<InstanceRecord>, options: StopOptions = {}) {
     const stored = this.readStored(instance.id);
-    const pid = instance.supervisorPid ?? stored?.record.supervisorPid ?? null;
+    // The status file names the current supervisor (a re-supervised instance has a new one).
+    const current = readStatusFile(join(this.instanceDir(instance.id), 'status.json'))?.supervisorPid;
+    const pid = isOurProcess(current, SUPERVISOR_MARKER)
+      ? (current as number)
+      : (instance.supervisorPid ?? stored?.record.supervisorPid ?? null);
     const timeoutMs = options.timeoutMs ?? this.stopTimeoutMs;
     this.known.delete(instance.id);
     if (!pid) return;

@@ -1,4 +1,5 @@
-// Entry point of the per-instance supervisor process: `node --import tsx supervisor-main.ts <spec.json>`.
+// Entry point of the per-instance supervisor process:
+// `node --import tsx supervisor-main.ts <spec.json> [--adopt <pid>]`.
 import { readFileSync } from 'node:fs';
 import { runSupervisor, type SupervisorSpec } from './supervisor';
 
@@ -7,4 +8,8 @@ if (!specPath) {
   console.error('usage: supervisor-main <spec.json>');
   process.exit(2);
 }
-runSupervisor(JSON.parse(readFileSync(specPath, 'utf8')) as SupervisorSpec);
+const adoptPid = process.argv[3] === '--adopt' ? Number(process.argv[4]) : undefined;
+runSupervisor(
+  JSON.parse(readFileSync(specPath, 'utf8')) as SupervisorSpec,
+  adoptPid && Number.isInteger(adoptPid) && adoptPid > 0 ? { adoptPid } : {},
+);

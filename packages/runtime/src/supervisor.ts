@@ -9,6 +9,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { isAlive } from './proc';
 import type { SupervisorState } from './types';
 
 /** Written by the driver next to the log; read by the supervisor at start. */
@@ -64,18 +65,33 @@ export function backoffDelay(restartIndex: number, backoff: SupervisorSpec['back
   return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, restartIndex));
 }
 
+/** The process being supervised: our child, or an instance adopted from a supervisor that died. */
+interface Supervised {
+  pid: number | undefined;
+  kill(sig: NodeJS.Signals): void;
+}
+
+export interface SupervisorOptions {
+  /**
+   * An instance left running by a supervisor that was killed: watch it instead of starting a new
+   * one (it keeps serving, no request is lost), and start a new one only once it exits.
+   */
+  adoptPid?: number;
+}
+
 /**
  * Runs one instance: spawns it with stdout/stderr appended to its log file, restarts it with
  * exponential back-off when it exits on its own, and on SIGTERM/SIGINT stops it gracefully
  * (SIGTERM, then SIGKILL after `stopTimeoutMs`) and exits.
  */
-export function runSupervisor(spec: SupervisorSpec): void {
+export function runSupervisor(spec: SupervisorSpec, options: SupervisorOptions = {}): void {
+  const previous = options.adoptPid ? readStatusFile(spec.statusPath) : null;
   const status: SupervisorStatus = {
     id: spec.id,
     state: 'starting',
     supervisorPid: process.pid,
     pid: null,
-    restarts: 0,
+    restarts: previous?.restarts ?? 0,
     lastExitCode: null,
     lastExitSignal: null,
     startedAt: new Date().toISOString(),
@@ -114,7 +130,7 @@ export function runSupervisor(spec: SupervisorSpec): void {
     }
   };
 
-  let child: ChildProcess | null = null;
+  let child: Supervised | ChildProcess | null = null;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | null = null;
   let consecutiveFailures = 0;
@@ -147,6 +163,29 @@ export function runSupervisor(spec: SupervisorSpec): void {
       exitOnce(null, null);
     });
     proc.once('exit', exitOnce);
+  };
+
+  /** No exit event for a process we did not spawn: poll until it is gone. */
+  const adopt = (pid: number) => {
+    openLog();
+    const startedAt = Date.now();
+    child = {
+      pid,
+      kill: (sig: NodeJS.Signals) => {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // already gone
+        }
+      },
+    };
+    note(`adopted pid ${pid}, left running by a supervisor that is gone`);
+    save({ state: 'running', pid });
+    const watch = setInterval(() => {
+      if (isAlive(pid)) return;
+      clearInterval(watch);
+      onExit(null, null, startedAt);
+    }, 100);
   };
 
   let exited = false;
@@ -214,5 +253,6 @@ export function runSupervisor(spec: SupervisorSpec): void {
   process.on('SIGPIPE', () => {});
   process.on('SIGHUP', () => {});
   save({});
-  launch();
+  if (options.adoptPid && isAlive(options.adoptPid)) adopt(options.adoptPid);
+  else launch();
 }

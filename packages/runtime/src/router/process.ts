@@ -110,34 +110,45 @@ export interface AdoptRouterOptions {
   controlPort: number;
   secret: string;
   host?: string;
+  /** Control API timeout for the checks; default 5 s. */
+  timeoutMs?: number;
 }
 
 /**
- * Re-attaches to a router started by an earlier control-plane process: alive, ours (command line),
- * and answering on its control port with the same pid. Returns null when it is not.
+ * Re-attaches to a router started by an earlier control-plane process: one of our router processes
+ * (command line) answering on the control port and accepting the secret. The pid on record is only
+ * a hint: a router started again by someone whose database write did not land yet (a lock held
+ * elsewhere) answers with its new pid, which is returned. Null when there is no such router.
  */
 export async function adoptRouter(options: AdoptRouterOptions): Promise<RouterProcess | null> {
-  if (!isOurProcess(options.pid, ROUTER_MARKER)) return null;
   const client = new RouterClient({
     controlUrl: `http://127.0.0.1:${options.controlPort}`,
     secret: options.secret,
+    timeoutMs: options.timeoutMs ?? 5_000,
   });
+  let pid: number;
   try {
     const h = await client.health();
-    if (h.pid !== options.pid) return null;
+    pid = h.pid;
+    if (!isOurProcess(pid, ROUTER_MARKER)) return null;
     // Checks the secret too: a router we cannot control is not adopted.
     await client.getConfig();
   } catch {
     return null;
   }
   return {
-    pid: options.pid,
+    pid,
     port: options.port,
     controlPort: options.controlPort,
     address: `http://${options.host ?? '127.0.0.1'}:${options.port}`,
     controlUrl: client.controlUrl,
     client,
   };
+}
+
+/** Whether a router process is alive under `pid` (cheap: no network). */
+export function isRouterProcess(pid: number | null | undefined): boolean {
+  return isOurProcess(pid, ROUTER_MARKER);
 }
 
 /** SIGTERM (the router drains in-flight requests), SIGKILL after the timeout. Idempotent. */
