@@ -14,7 +14,8 @@ import { expectTimeline, timelineStep } from './support/timeline';
 test.use({ viewport: { width: 1280, height: 800 } });
 
 const FAULTY = '1.3.0-faulty';
-const ENV = 'staging';
+// The first environment: the faulty release has not succeeded anywhere (promotion order).
+const ENV = 'development';
 
 interface AnalysisResult {
   step: string;

@@ -155,6 +155,8 @@ export async function ensureSecApp(admin: Api, releaseManager: Api): Promise<voi
         strategy: 'blue-green',
         options: { autoSwitch: true, rollbackWindowSeconds: 0 },
         reason: 'security e2e: initial release',
+        // Development and production start together: an admin's audited override of the order.
+        override: true,
       }),
       202,
     );

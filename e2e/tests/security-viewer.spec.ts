@@ -28,6 +28,8 @@ test.beforeAll(async ({ playwright }, testInfo) => {
       version: live === '1.2.0' ? '1.1.0' : '1.2.0',
       strategy: 'blue-green',
       reason: 'viewer e2e: waits for approval',
+      // Not promoted through staging: an admin's audited override of the promotion order.
+      override: true,
     }),
     202,
   );

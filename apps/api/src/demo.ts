@@ -65,6 +65,8 @@ export async function deployDemoReleases(app: App, logger: Logger) {
       // Production is protected (manual switch by default); the demo starts it live.
       options: { autoSwitch: true, rollbackWindowSeconds: 60 },
       reason: 'demo: initial release',
+      // The first release goes everywhere at once: an audited override of the promotion order.
+      overridePromotionOrder: true,
       auditAction: 'deployment.create',
     });
     ids.push(d.id);

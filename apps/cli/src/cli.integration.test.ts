@@ -234,15 +234,15 @@ describe('[CLI] against the real API', () => {
     const waitingShown = new Promise<void>((r) => {
       sawWaiting = r;
     });
-    const watch = qubot(['status', 'staging', '--watch'], {
+    const watch = qubot(['status', 'development', '--watch'], {
       onStdout: (text) => {
-        if (text.includes('no deployment running in staging')) sawWaiting();
+        if (text.includes('no deployment running in development')) sawWaiting();
       },
     });
     await waitingShown;
     const res = await t.app.inject({
       method: 'POST',
-      url: '/api/v1/apps/qubot-one/environments/staging/deployments',
+      url: '/api/v1/apps/qubot-one/environments/development/deployments',
       headers,
       payload: { version: '9.9.8', strategy: 'canary' },
     });
@@ -257,7 +257,7 @@ describe('[CLI] against the real API', () => {
     expect(abort.statusCode).toBe(200);
 
     const r = await watch;
-    expect(r.stdout).toContain(`deployment ${id}: deploy 9.9.8 to staging (canary)`);
+    expect(r.stdout).toContain(`deployment ${id}: deploy 9.9.8 to development (canary)`);
     expect(r.stdout).toMatch(/status: \w+ → aborted/);
     expect(r.code).toBe(ExitCode.DeploymentFailed);
   });

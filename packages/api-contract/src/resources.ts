@@ -184,6 +184,12 @@ export const CreateDeploymentBody = Type.Object(
     strategy: StrategyName,
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     reason: Type.Optional(Reason),
+    override: Type.Optional(
+      Type.Boolean({
+        description:
+          'Admins only, with a reason: deploy although the release has not succeeded in the previous environment (or failed there, into a protected one); audited as promotion.override',
+      }),
+    ),
     overrideFreeze: Type.Optional(OverrideFreeze),
   },
   strict,

@@ -206,13 +206,22 @@ export function canReadApplication(actor: Actor | null | undefined, application:
  */
 export function assertCanApprove(
   ctx: Pick<RequestContext, 'actor'>,
-  deployment: { actor: string; environmentProtected: boolean; application?: string | undefined },
+  deployment: {
+    actor: string;
+    /** The person who started it (a token's creator); null for deployments from before it was kept. */
+    actorUserId?: string | null;
+    environmentProtected: boolean;
+    application?: string | undefined;
+  },
 ): void {
   requirePermission(ctx, 'approve', {
     application: deployment.application,
     environment: { protected: deployment.environmentProtected },
   });
-  if (ctx.actor.name === deployment.actor)
+  // The rule is about people: a token acts for the user who created it, so an admin who deploys
+  // with their own token cannot approve as themselves (nor the other way round).
+  const samePerson = !!ctx.actor.personId && ctx.actor.personId === deployment.actorUserId;
+  if (samePerson || ctx.actor.name === deployment.actor)
     throw new AppError(
       ErrorCode.Forbidden,
       'forbidden: you started this deployment; a second person must approve it',

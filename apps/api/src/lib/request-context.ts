@@ -8,6 +8,8 @@ export interface Actor {
   role: RoleName;
   kind: 'user' | 'token' | 'system' | 'anonymous';
   userId?: string;
+  /** The person acting: the signed-in user, or for a token the user who created it (two-person rule). */
+  personId?: string;
   /** For tokens: application names the token is limited to (empty = all). */
   applications?: string[];
 }

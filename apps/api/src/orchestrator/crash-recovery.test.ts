@@ -31,10 +31,10 @@ function startWorkerProcess(): ChildProcess {
 beforeAll(async () => {
   // This process is only the API (it enqueues); the worker is the child we will kill.
   h = await startHarness({ worker: false });
-  const staging = await h.db.prisma.environment.findFirstOrThrow({ where: { name: 'staging' } });
+  const staging = await h.db.prisma.environment.findFirstOrThrow({ where: { name: 'development' } });
   await h.db.prisma.environment.update({ where: { id: staging.id }, data: { replicas: 4 } });
   worker = startWorkerProcess();
-  const d = await h.deploy('staging', { version: '1.0.0', strategy: 'blue-green', options: FAST });
+  const d = await h.deploy('development', { version: '1.0.0', strategy: 'blue-green', options: FAST });
   expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
 }, 120_000);
 
@@ -45,9 +45,9 @@ afterAll(async () => {
 });
 
 it('[ENGINE] SIGKILL mid rolling update: keeps serving, then completes after restart with no step done twice', async () => {
-  const env = await h.environment('staging');
+  const env = await h.environment('development');
   const load = startLoad(env.address);
-  const d = await h.deploy('staging', {
+  const d = await h.deploy('development', {
     version: '1.1.0',
     strategy: 'rolling',
     options: { ...FAST, maxSurge: 1, maxUnavailable: 0, pauseBetweenBatchesSeconds: 1 },
@@ -102,7 +102,7 @@ it('[ENGINE] SIGKILL mid rolling update: keeps serving, then completes after res
   expect(started.map((i) => i.status).sort()).toEqual(['running', 'running', 'running', 'running']);
   for (const never of rows.filter((i) => i.supervisorPid === null)) expect(never.status).toBe('crashed');
   expect(rows.length).toBeLessThanOrEqual(5);
-  const envAfter = await h.environment('staging');
+  const envAfter = await h.environment('development');
   expect(envAfter.instances.map((i: { version: string }) => i.version)).toEqual(Array(4).fill('1.1.0'));
   console.log('crash recovery', {
     requests: r.requests,

@@ -24,9 +24,22 @@ beforeAll(async () => {
   h = await startHarness();
   const staging = await h.db.prisma.environment.findFirstOrThrow({ where: { name: 'staging' } });
   await h.db.prisma.environment.update({ where: { id: staging.id }, data: { replicas: 4 } });
-  // 1.0.0 live everywhere first (production is protected: its switch is manual unless asked).
+  // 1.0.0 live everywhere first (production is protected: its switch is manual unless asked),
+  // in the promotion order: development, then staging and production.
+  const dev = await h.deploy('development', {
+    version: '1.0.0',
+    strategy: 'blue-green',
+    options: { ...FAST, autoSwitch: true },
+  });
+  expect((await h.until(dev.id, FINAL)).status).toBe('succeeded');
+  const staging1 = await h.deploy('staging', {
+    version: '1.0.0',
+    strategy: 'blue-green',
+    options: { ...FAST, autoSwitch: true },
+  });
+  expect((await h.until(staging1.id, FINAL)).status).toBe('succeeded');
   const first = await Promise.all(
-    ['development', 'staging', 'production'].map((env) =>
+    ['production'].map((env) =>
       h.deploy(env, { version: '1.0.0', strategy: 'blue-green', options: { ...FAST, autoSwitch: true } }),
     ),
   );

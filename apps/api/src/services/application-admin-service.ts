@@ -141,17 +141,21 @@ export function createApplicationAdminService(deps: {
       requirePermission(ctx, 'environment.scale', scope);
       if (body.protected !== undefined || body.requiresApproval !== undefined)
         requirePermission(ctx, 'settings.manage', scope);
-      const changes: { protected?: boolean; requiresApproval?: boolean; replicas?: number } = {};
-      if (body.protected !== undefined && body.protected !== env.protected)
-        changes.protected = body.protected;
-      if (body.requiresApproval !== undefined && body.requiresApproval !== env.requiresApproval)
-        changes.requiresApproval = body.requiresApproval;
-      if (body.replicas !== undefined && body.replicas !== env.replicas) changes.replicas = body.replicas;
       if (body.protected === undefined && body.requiresApproval === undefined && body.replicas === undefined)
         throw AppError.badField('body', 'give at least one of protected, requiresApproval, replicas');
-      if (Object.keys(changes).length > 0) {
-        await prisma.$transaction(async (tx) => {
-          const before = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
+      // Serialised with every other change to the environment (deployments, traffic) on its row;
+      // what changes is decided from the row as locked, not as read before.
+      await prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT id FROM environments WHERE id = ${env.id}::uuid FOR UPDATE`;
+        const before = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
+        const changes: { protected?: boolean; requiresApproval?: boolean; replicas?: number } = {};
+        if (body.protected !== undefined && body.protected !== before.protected)
+          changes.protected = body.protected;
+        if (body.requiresApproval !== undefined && body.requiresApproval !== before.requiresApproval)
+          changes.requiresApproval = body.requiresApproval;
+        if (body.replicas !== undefined && body.replicas !== before.replicas)
+          changes.replicas = body.replicas;
+        if (Object.keys(changes).length > 0) {
           await tx.environment.update({ where: { id: env.id }, data: changes });
           await appendAudit(tx, {
             ...ctx.auditFields(),
@@ -173,8 +177,8 @@ export function createApplicationAdminService(deps: {
               environmentId: env.id,
               payload: environmentView(view) as unknown as Prisma.InputJsonValue,
             });
-        });
-      }
+        }
+      });
       const row = await deps.environments.findView(app.id, env.name);
       if (!row)
         throw AppError.notFound(`environment "${env.name}" of "${app.name}"`, { field: 'params.env' });

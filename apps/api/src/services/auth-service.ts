@@ -69,7 +69,13 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
       });
     }
     return {
-      actor: { name: row.user.username, role: roleFromDb(row.user.role), kind: 'user', userId: row.user.id },
+      actor: {
+        name: row.user.username,
+        role: roleFromDb(row.user.role),
+        kind: 'user',
+        userId: row.user.id,
+        personId: row.user.id,
+      },
       session: { id, csrfToken: row.csrfToken },
       mustChangePassword: row.user.mustChangePassword,
     };
@@ -88,6 +94,8 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
         name: `token:${row.name}`,
         role: roleFromDb(row.role),
         kind: 'token',
+        // A token acts for the user who created it: the two-person rule is about people.
+        personId: row.createdById,
         applications: row.applications,
       },
       session: null,

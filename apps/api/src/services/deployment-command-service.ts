@@ -28,6 +28,7 @@ import type { Engine } from '../orchestrator/engine.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { currentConfigVersion } from './config-service.ts';
 import type { FreezeService } from './freeze-service.ts';
+import { promotionGate } from './promotion-gate.ts';
 import { deploymentView, strategyFromWire } from './views.ts';
 
 export interface OrchestratorHandle {
@@ -50,10 +51,15 @@ export interface LaunchSpec {
   options: unknown;
   reason: string | null;
   rollbackOfId?: string | null;
+  /** Admins only, with `reason`: go ahead although the promotion order or verification gate refuses. */
+  overridePromotionOrder?: boolean | undefined;
   /** Audit action recorded for the request (`deployment.create`, `environment.promote`, …). */
   auditAction: string;
   auditExtra?: Record<string, unknown>;
 }
+
+/** Locks are taken first and nothing slow runs inside: a transaction that takes longer is a bug. */
+const TX_TIMEOUT_MS = 10_000;
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
@@ -120,8 +126,11 @@ export function createDeploymentCommandService(deps: {
   }
 
   /**
-   * Create a deployment (any kind) in one transaction. The caller has checked permission and
-   * the rules of its kind; here: release, options, freeze, the one-active-deployment rule.
+   * Create a deployment (any kind) in one transaction that starts by locking the environment's
+   * row: the one-active-deployment check, the promotion order, the snapshot of what runs and the
+   * plan are all decided under that lock, so no traffic switch, rollback or second deployment can
+   * change the environment between the decision and the commit. The caller has checked permission
+   * and the rules of its kind.
    */
   async function launch(
     ctx: RequestContext,
@@ -141,35 +150,45 @@ export function createDeploymentCommandService(deps: {
     // Refused early (before the one-active-deployment check); an override is checked and audited
     // inside the transaction below, so `freeze.override` commits or fails with the deployment.
     if (!freeze.override) await deps.freeze.assertNotFrozen(ctx, env.id);
-    const active = await writes.findActive(env.id);
-    if (active) throw activeConflict(env.name, active.id);
-
-    const snap = await snapshot(env.id);
-    const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
-    const input: DeploymentInput = {
-      strategy: spec.strategy,
-      version: spec.version,
-      fromVersion: snap.liveVersion,
-      activeColor: snap.activeColor,
-      replicas: env.replicas,
-      activeInstances: snap.activeColor ? snap.pools[snap.activeColor].instances : 0,
-      idlePool: { version: snap.pools[idleColor].version, instances: snap.pools[idleColor].instances },
-      protected: env.protected,
-      requiresApproval: env.requiresApproval,
-      options: spec.options ?? {},
-    };
-    const state: DeploymentState = initialState(input, Date.now());
     const orchestrator = deps.orchestrator();
     let id: string;
     try {
       id = await prisma.$transaction(
         async (tx) => {
+          const locked = await writes.lockEnvironment(env.id, tx);
+          const active = await writes.findActive(env.id, tx);
+          if (active) throw activeConflict(env.name, active.id);
+          if (locked.protected !== env.protected) optionErrors(spec.strategy, spec.options, locked.protected);
+          await assertPromotionOrder(
+            ctx,
+            tx,
+            { app, env: locked, release, kind: spec.kind },
+            { override: spec.overridePromotionOrder, reason: spec.reason },
+          );
           await deps.freeze.assertNotFrozen(
             ctx,
             env.id,
             { override: freeze.override, reason: spec.reason ?? undefined },
             tx,
           );
+          const snap = await snapshot(env.id, tx);
+          const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
+          const input: DeploymentInput = {
+            strategy: spec.strategy,
+            version: spec.version,
+            fromVersion: snap.liveVersion,
+            activeColor: snap.activeColor,
+            replicas: locked.replicas,
+            activeInstances: snap.activeColor ? snap.pools[snap.activeColor].instances : 0,
+            idlePool: {
+              version: snap.pools[idleColor].version,
+              instances: snap.pools[idleColor].instances,
+            },
+            protected: locked.protected,
+            requiresApproval: locked.requiresApproval,
+            options: spec.options ?? {},
+          };
+          const state: DeploymentState = initialState(input, Date.now());
           const created = await writes.create(
             {
               applicationId: app.id,
@@ -183,6 +202,7 @@ export function createDeploymentCommandService(deps: {
               progress: state.progress as unknown as Prisma.InputJsonValue,
               reason: spec.reason,
               actor: ctx.actor.name,
+              actorUserId: ctx.actor.personId ?? null,
               rollbackOfId: spec.rollbackOfId ?? null,
               configVersionId: (await currentConfigVersion(env.id, tx))?.id ?? null,
               steps: state.steps,
@@ -212,10 +232,10 @@ export function createDeploymentCommandService(deps: {
           await orchestrator.engine.announce(tx, created.id, env.id, true);
           return created.id;
         },
-        { timeout: 20_000 },
+        { timeout: TX_TIMEOUT_MS },
       );
     } catch (err) {
-      // The partial unique index decides when two requests race past the check above.
+      // The partial unique index is the backstop should anything create a deployment unlocked.
       if (isUniqueViolation(err)) {
         const winner = await writes.findActive(env.id);
         throw activeConflict(env.name, winner?.id ?? null);
@@ -224,6 +244,57 @@ export function createDeploymentCommandService(deps: {
     }
     await orchestrator.wake(id);
     return view(id);
+  }
+
+  /**
+   * The promotion order (DESIGN §3): a release enters an environment after the first only once
+   * it has succeeded in the one before, on every path (deploy, promote, API tokens). A release
+   * that was live here before may come back (a rollback). Into a protected environment, a release
+   * whose latest result in the previous environment is a failure or a rollback is refused too
+   * (verification-gated promotion). An admin may override either rule with a reason; the
+   * override is audited (`promotion.override`) in the deployment's transaction.
+   */
+  async function assertPromotionOrder(
+    ctx: RequestContext,
+    tx: Tx,
+    target: {
+      app: { id: string; name: string };
+      env: { id: string; name: string; protected: boolean };
+      release: { id: string; version: string };
+      kind: LaunchSpec['kind'];
+    },
+    opts: { override?: boolean | undefined; reason: string | null },
+  ) {
+    if (target.kind === 'rollback') return;
+    const gate = await promotionGate(tx, {
+      applicationId: target.app.id,
+      environment: target.env,
+      release: target.release,
+    });
+    if (!gate.blocked) return;
+    if (!opts.override) {
+      throw AppError.conflict(`${gate.blocked.message}; an admin can override with a reason`, {
+        reason: gate.blocked.code,
+        previous: gate.previous,
+        rule: gate.blocked.code === 'not_succeeded_in_previous' ? 'promotion_order' : 'verification',
+      });
+    }
+    requirePermission(ctx, 'freeze.override', { application: target.app.name });
+    if (!opts.reason?.trim())
+      throw AppError.badField('body.reason', 'is required to override the promotion order');
+    await appendAudit(tx, {
+      ...ctx.auditFields(),
+      action: 'promotion.override',
+      targetType: 'environment',
+      targetId: target.env.id,
+      target: `${target.app.name}/${target.env.name}`,
+      reason: opts.reason,
+      before: {
+        previous: gate.previous,
+        verification: gate.verification,
+      } as unknown as Prisma.InputJsonValue,
+      after: { version: target.release.version, rule: gate.blocked.code },
+    });
   }
 
   function activeConflict(envName: string, activeId: string | null) {
@@ -268,9 +339,9 @@ export function createDeploymentCommandService(deps: {
         if (res.kind === 'rejected' || res.kind === 'ignored') {
           throw AppError.conflict(res.message, { reason: 'not_allowed_now', status: res.state.status });
         }
-        if (action === 'approve' && ctx.actor.userId) {
+        if (action === 'approve' && ctx.actor.personId) {
           await tx.approval.create({
-            data: { deploymentId, userId: ctx.actor.userId, comment: reason },
+            data: { deploymentId, userId: ctx.actor.personId, comment: reason },
           });
         }
       },
@@ -311,6 +382,7 @@ export function createDeploymentCommandService(deps: {
           strategy: body.strategy,
           options: body.options ?? {},
           reason: body.reason ?? null,
+          overridePromotionOrder: body.override,
           auditAction: 'deployment.create',
         },
         { override: body.overrideFreeze },
@@ -322,6 +394,7 @@ export function createDeploymentCommandService(deps: {
       if (action === 'approve') {
         assertCanApprove(ctx, {
           actor: d.actor,
+          actorUserId: d.actorUserId,
           environmentProtected: d.environment.protected,
           application: d.application.name,
         });

@@ -1,6 +1,6 @@
 import type { Deployment, PromoteBody } from '@qubot/api-contract';
-import { canPromote, previousEnvironment } from '@qubot/core';
-import { createDeploymentWriteRepo, type Database } from '@qubot/db';
+import { previousEnvironment } from '@qubot/core';
+import type { Database } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -14,7 +14,6 @@ export function createPromotionService(deps: {
   commands: Pick<DeploymentCommandService, 'launch' | 'snapshot'>;
 }) {
   const { prisma } = deps.db;
-  const writes = createDeploymentWriteRepo(prisma);
   return {
     async promote(
       ctx: RequestContext,
@@ -61,20 +60,6 @@ export function createPromotionService(deps: {
       if (here.liveVersion === version) {
         throw AppError.conflict(`${version} is already live in ${env.name}`, { reason: 'already_live' });
       }
-      const succeededIn = await writes.succeededIn(prevSnap.liveReleaseId);
-      const check = canPromote(pipeline, { version, succeededIn }, env.name);
-      let overridden = false;
-      if (!check.allowed) {
-        if (!body.override) {
-          throw AppError.conflict(check.message, { reason: check.code, previous: check.previous });
-        }
-        if (ctx.actor.role !== 'admin') {
-          requirePermission(ctx, 'freeze.override', { application: app.name });
-        }
-        if (!body.reason?.trim())
-          throw AppError.badField('body.reason', 'is required to override the promotion order');
-        overridden = true;
-      }
       return deps.commands.launch(
         ctx,
         app.name,
@@ -85,8 +70,11 @@ export function createPromotionService(deps: {
           strategy: body.strategy ?? 'blue-green',
           options: body.options ?? {},
           reason: body.reason ?? null,
+          // The promotion order and the verification gate are enforced by launch(), under the
+          // environment's lock, for every path into the environment.
+          overridePromotionOrder: body.override,
           auditAction: 'environment.promote',
-          auditExtra: { from: prevName, ...(overridden ? { override: true } : {}) },
+          auditExtra: { from: prevName, ...(body.override ? { override: true } : {}) },
         },
         { override: body.overrideFreeze },
       );

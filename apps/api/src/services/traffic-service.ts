@@ -1,7 +1,13 @@
 import type { Environment, TrafficBody } from '@qubot/api-contract';
 import type { Color, DeploymentState, Weights } from '@qubot/core';
-import { appendAudit, createDeploymentWriteRepo, createEnvironmentRepo, type Database } from '@qubot/db';
-import { AppError } from '../lib/app-error.ts';
+import {
+  appendAudit,
+  createDeploymentWriteRepo,
+  createEnvironmentRepo,
+  type Database,
+  type Prisma,
+} from '@qubot/db';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
@@ -18,7 +24,9 @@ export function createTrafficService(deps: {
   db: Pick<Database, 'prisma'>;
   catalog: Pick<CatalogService, 'requireEnvironment' | 'getEnvironment'>;
   commands: Pick<DeploymentCommandService, 'act' | 'snapshot'>;
-  orchestrator: () => OrchestratorHandle & { runtime: Pick<EnvironmentRuntime, 'applyRouting'> };
+  orchestrator: () => OrchestratorHandle & {
+    runtime: Pick<EnvironmentRuntime, 'applyRouting' | 'ensureRouter'>;
+  };
 }) {
   const { prisma } = deps.db;
   const writes = createDeploymentWriteRepo(prisma);
@@ -42,7 +50,67 @@ export function createTrafficService(deps: {
     return w;
   }
 
+  /** Pushes to the router what the database says now; one push at a time per environment. */
+  const pushing = new Map<string, Promise<unknown>>();
+  function syncRouter(environmentId: string): Promise<void> {
+    const run = async () => {
+      await deps.orchestrator().runtime.applyRouting(environmentId);
+    };
+    const prev = pushing.get(environmentId) ?? Promise.resolve();
+    const next = prev.then(run, run);
+    pushing.set(environmentId, next);
+    void next
+      .finally(() => {
+        if (pushing.get(environmentId) === next) pushing.delete(environmentId);
+      })
+      .catch(() => {});
+    return next;
+  }
+
+  /**
+   * The router refused: put back what the environment was, unless someone changed it since
+   * (then theirs stands and their push carries it), and try to put the router back too —
+   * the runtime's reconcile loop keeps trying should it still be unreachable.
+   */
+  async function compensate(
+    ctx: RequestContext,
+    env: { id: string; name: string },
+    restore: {
+      traffic: Prisma.InputJsonValue;
+      activeColor: Color | null;
+      liveReleaseId: string | null;
+      previousReleaseId: string | null;
+    },
+    ours: Date,
+    target: string,
+  ) {
+    const orchestrator = deps.orchestrator();
+    const restored = await prisma.$transaction(
+      async (tx) => {
+        const now = await writes.lockEnvironment(env.id, tx);
+        if (now.updatedAt.getTime() !== ours.getTime()) return false;
+        await tx.environment.update({ where: { id: env.id }, data: restore });
+        await appendAudit(tx, {
+          ...ctx.auditFields(),
+          action: 'environment.traffic.reverted',
+          target,
+          targetType: 'environment',
+          targetId: env.id,
+          reason: 'the traffic router did not take the change',
+          before: null,
+          after: { activeColor: restore.activeColor, traffic: restore.traffic },
+        });
+        await orchestrator.engine.announce(tx, null, env.id);
+        return true;
+      },
+      { timeout: 10_000 },
+    );
+    if (restored) await syncRouter(env.id).catch(() => {});
+  }
+
   return {
+    /** Push the environment's routing (as the database has it) to its router. */
+    syncRouter,
     async setTraffic(
       ctx: RequestContext,
       appName: string,
@@ -57,33 +125,36 @@ export function createTrafficService(deps: {
       const weights = weightsOf(body);
       const reason = body.reason ?? null;
       const audit = { action: 'environment.traffic', target: `${app.name}/${env.name}` };
-      const active = await writes.findActive(env.id);
-      if (active) {
-        const s = active.state as unknown as DeploymentState;
-        if (s.waitingFor === 'switch' && weights[s.input.newColor] === 100) {
-          await deps.commands.act(ctx, active.id, 'switch', reason, audit);
-          return { status: 202, environment: await deps.catalog.getEnvironment(app.name, env.name) };
-        }
-        throw AppError.conflict(
-          `a deployment is in progress in ${env.name} (${active.id}); use its controls or roll it back`,
-          { reason: 'active_deployment', activeDeploymentId: active.id },
-        );
-      }
-      const snap = await deps.commands.snapshot(env.id);
-      for (const pool of ['blue', 'green'] as Color[]) {
-        if (weights[pool] > 0 && snap.pools[pool].healthy === 0) {
-          throw AppError.conflict(`pool ${pool} has no healthy instances to send traffic to`, {
-            field: body.weights ? 'body.weights' : 'body.activeColor',
-            reason: 'pool_empty',
-          });
-        }
-      }
-      const activeColor: Color = weights.blue >= weights.green ? 'blue' : 'green';
       const orchestrator = deps.orchestrator();
-      await prisma.$transaction(
+      // The router must be there before we decide (starting one can take seconds: never in a transaction).
+      await orchestrator.runtime.ensureRouter(env.id);
+      // Decide and persist under the environment's lock, in a short transaction: the active
+      // deployment check, the snapshot and the write see the same environment, and a deployment
+      // created at the same time (launch() takes the same lock) plans from what this leaves.
+      const decision = await prisma.$transaction(
         async (tx) => {
-          await tx.$queryRaw`SELECT id FROM environments WHERE id = ${env.id}::uuid FOR UPDATE`;
-          const before = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
+          const before = await writes.lockEnvironment(env.id, tx);
+          const active = await writes.findActive(env.id, tx);
+          if (active) {
+            const s = active.state as unknown as DeploymentState;
+            if (s.waitingFor === 'switch' && weights[s.input.newColor] === 100) {
+              return { kind: 'switch' as const, deploymentId: active.id };
+            }
+            throw AppError.conflict(
+              `a deployment is in progress in ${env.name} (${active.id}); use its controls or roll it back`,
+              { reason: 'active_deployment', activeDeploymentId: active.id },
+            );
+          }
+          const snap = await deps.commands.snapshot(env.id, tx);
+          for (const pool of ['blue', 'green'] as Color[]) {
+            if (weights[pool] > 0 && snap.pools[pool].healthy === 0) {
+              throw AppError.conflict(`pool ${pool} has no healthy instances to send traffic to`, {
+                field: body.weights ? 'body.weights' : 'body.activeColor',
+                reason: 'pool_empty',
+              });
+            }
+          }
+          const activeColor: Color = weights.blue >= weights.green ? 'blue' : 'green';
           // The old colour's scale-down (blue-green rollback window) must not stop what is live now.
           for (const old of await writes.listCleaningUp(env.id, tx)) {
             const res = await orchestrator.engine.applyIn(tx, old.id, { type: 'superseded' });
@@ -103,7 +174,13 @@ export function createTrafficService(deps: {
               })
             : null;
           const changedLive = liveRelease && liveRelease.id !== before.liveReleaseId;
-          await tx.environment.update({
+          const restore = {
+            traffic: before.traffic as Prisma.InputJsonValue,
+            activeColor: before.activeColor,
+            liveReleaseId: before.liveReleaseId,
+            previousReleaseId: before.previousReleaseId,
+          };
+          const updated = await tx.environment.update({
             where: { id: env.id },
             data: {
               traffic: (['blue', 'green'] as Color[]).map((pool) => ({
@@ -126,12 +203,27 @@ export function createTrafficService(deps: {
             before: { activeColor: before.activeColor, traffic: before.traffic as object },
             after: { activeColor, weights: { ...weights } },
           });
-          // Last before commit: if the router refuses, nothing above is kept.
-          await orchestrator.runtime.applyRouting(env.id, weights);
           await orchestrator.engine.announce(tx, null, env.id);
+          return { kind: 'set' as const, restore, updatedAt: updated.updatedAt };
         },
-        { timeout: 20_000 },
+        { timeout: 10_000 },
       );
+      if (decision.kind === 'switch') {
+        await deps.commands.act(ctx, decision.deploymentId, 'switch', reason, audit);
+        return { status: 202, environment: await deps.catalog.getEnvironment(app.name, env.name) };
+      }
+      // Committed: now make the router serve it. The database is the source of truth, so the
+      // router gets what the environment says now (a later change may already have committed).
+      try {
+        await syncRouter(env.id);
+      } catch (err) {
+        await compensate(ctx, env, decision.restore, decision.updatedAt, audit.target);
+        throw new AppError(
+          ErrorCode.Unavailable,
+          `the traffic router of ${env.name} did not take the change; nothing was changed (${(err as Error).message})`,
+          { reason: 'router_unavailable' },
+        );
+      }
       const row = await environments.findView(app.id, env.name);
       if (!row) throw AppError.notFound(`environment "${env.name}"`);
       return { status: 200, environment: environmentView(row) };

@@ -40,6 +40,8 @@ export interface NewDeployment {
   progress: Prisma.InputJsonValue;
   reason: string | null;
   actor: string;
+  /** The person behind `actor` (a token's creator): who may not approve it. */
+  actorUserId?: string | null;
   rollbackOfId?: string | null;
   /** The configuration version this deployment ships (DESIGN §8). */
   configVersionId?: string | null;
@@ -84,8 +86,14 @@ export function createDeploymentWriteRepo(root: Db) {
         },
       });
     },
-    /** Row-locks the deployment for the rest of the transaction: transitions are serialised per deployment. */
+    /**
+     * Row-locks the deployment for the rest of the transaction: transitions are serialised per
+     * deployment. Its environment's row is locked first, so every change to an environment
+     * (deployments, traffic, settings) takes the locks in one order: environment, then deployment.
+     */
     async lock(id: string, db: Db) {
+      await db.$queryRaw`SELECT e.id FROM environments e JOIN deployments d ON d.environment_id = e.id
+        WHERE d.id = ${id}::uuid FOR UPDATE OF e`;
       await db.$queryRaw`SELECT id FROM deployments WHERE id = ${id}::uuid FOR UPDATE`;
       return db.deployment.findUnique({
         where: { id },
@@ -129,6 +137,14 @@ export function createDeploymentWriteRepo(root: Db) {
      */
     listUnfinished(db: Db = root) {
       return db.$queryRaw<{ id: string; environmentId: string; status: DeploymentStatus }[]>(UNFINISHED);
+    },
+    /**
+     * Locks the environment's row for the rest of the transaction and returns it as it is now:
+     * every action that changes an environment takes this lock first, then decides.
+     */
+    async lockEnvironment(environmentId: string, db: Db) {
+      await db.$queryRaw`SELECT id FROM environments WHERE id = ${environmentId}::uuid FOR UPDATE`;
+      return db.environment.findUniqueOrThrow({ where: { id: environmentId } });
     },
     findActive(environmentId: string, db: Db = root) {
       return db.deployment.findFirst({
