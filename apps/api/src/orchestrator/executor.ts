@@ -2,7 +2,14 @@
 // state machine expects. Every command reconciles towards a target (instance counts, a routing
 // table), so executing it again after a crash is harmless: that is what makes resume safe.
 import { randomBytes } from 'node:crypto';
-import type { Color, Command, DeploymentEvent, DeploymentState, Weights } from '@qubot/core';
+import {
+  type Color,
+  type Command,
+  type DeploymentEvent,
+  type DeploymentState,
+  otherColor,
+  type Weights,
+} from '@qubot/core';
 import {
   createInstanceRepo,
   type Database,
@@ -21,6 +28,8 @@ export interface Execution {
 
 /** Upper bound on one driver call that has no timeout of its own (start, stop, traffic). */
 const COMMAND_TIMEOUT_MS = 60_000;
+/** The longest window the traffic router answers for (its MAX_WINDOW_MS). */
+const MAX_ANALYSIS_WINDOW_MS = 15 * 60_000;
 
 const failed = (cmd: Command, message: string): Execution => ({
   event: { type: 'commandFailed', commandId: cmd.id, message },
@@ -310,39 +319,31 @@ export function createExecutor(deps: {
   async function collectMetrics(deploymentId: string, cmd: Extract<Command, { kind: 'collectMetrics' }>) {
     const d = await context(deploymentId);
     const client = await deps.runtime.ensureRouter(d.environmentId);
-    const windowMs = Math.max(1_000, Date.now() - cmd.since);
+    // The router keeps at most 15 minutes of samples; a longer hold is judged on its latest 15.
+    const windowMs = Math.min(MAX_ANALYSIS_WINDOW_MS, Math.max(1_000, Date.now() - cmd.since));
     const healthyCount = await prisma.instance.count({
       where: { environmentId: d.environmentId, pool: cmd.pool, status: 'running', healthy: true },
     });
-    try {
-      const st = await client.stats(cmd.pool, windowMs);
-      return {
-        event: {
-          type: 'metrics',
-          commandId: cmd.id,
-          requests: st.requests,
-          errors: st.errors,
-          errorRate: st.errorRate,
-          p95Ms: st.p95,
-          healthy: healthyCount,
-        },
-      } satisfies Execution;
-    } catch (err) {
-      // A pool the router has not seen yet served nothing.
-      if ((err as { status?: number }).status === 404) {
-        return {
-          event: {
-            type: 'metrics',
-            commandId: cmd.id,
-            requests: 0,
-            errors: 0,
-            p95Ms: null,
-            healthy: healthyCount,
-          },
-        } satisfies Execution;
-      }
-      throw err;
-    }
+    // Both pools from one reading, so the canary and the stable pool cover the same window.
+    const { pools } = await client.allStats(windowMs);
+    // A pool the router has not seen yet served nothing.
+    const st = pools.find((p) => p.pool === cmd.pool);
+    const baselinePool = cmd.baselinePool === undefined ? otherColor(cmd.pool) : cmd.baselinePool;
+    const base = baselinePool ? pools.find((p) => p.pool === baselinePool) : undefined;
+    return {
+      event: {
+        type: 'metrics',
+        commandId: cmd.id,
+        requests: st?.requests ?? 0,
+        errors: st?.errors ?? 0,
+        ...(st ? { errorRate: st.errorRate } : {}),
+        p95Ms: st?.p95 ?? null,
+        healthy: healthyCount,
+        baseline: base
+          ? { requests: base.requests, errors: base.errors, errorRate: base.errorRate, p95Ms: base.p95 }
+          : null,
+      },
+    } satisfies Execution;
   }
 
   /** Runs one command; any failure is answered `commandFailed` (the machine retries, then rolls back). */
