@@ -10,6 +10,7 @@ const LABELS: Record<string, string> = {
   failed: 'Failed',
   rolled_back: 'Rolled back',
   aborted: 'Aborted',
+  skipped: 'Skipped',
 };
 
 export const statusLabel = (status: string) => LABELS[status] ?? status.replaceAll('_', ' ');
@@ -29,8 +30,17 @@ export async function expectTimeline(page: Page, steps: readonly StepView[]) {
     await expect(items.nth(i)).toContainText(
       new RegExp(`${escapeRegExp(step.name)}\\s*${escapeRegExp(statusLabel(step.status))}`),
     );
-    if (step.message) await expect(items.nth(i)).toContainText(step.message);
+    // Times in a message are shown as clock times ("holding until 14:38:04"), not ISO.
+    if (step.message) await expect(items.nth(i)).toContainText(messagePattern(step.message));
   }
+}
+
+const ISO_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
+
+/** A stored step message as the timeline prints it: ISO times become any clock time. */
+export function messagePattern(message: string): RegExp {
+  const parts = message.split(ISO_TIME).map(escapeRegExp);
+  return new RegExp(parts.join('\\d{2}:\\d{2}:\\d{2}'));
 }
 
 /** One step of the timeline, found by its name (other steps' messages may quote it). */

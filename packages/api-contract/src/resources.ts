@@ -49,13 +49,39 @@ export const InstanceView = Type.Object({
 });
 export type InstanceView = Type.Static<typeof InstanceView>;
 
+export const PoolProgress = Type.Object({
+  version: Type.Union([Type.String(), Type.Null()], {
+    description: 'Release the pool runs, null when empty',
+  }),
+  instances: Type.Integer({ description: 'Instances the pool runs or is starting' }),
+  ready: Type.Integer({ description: 'Of those, instances that pass health checks' }),
+});
+export type PoolProgress = Type.Static<typeof PoolProgress>;
+
+/** What a deployment has put in motion so far (packages/core `Progress`). */
+export const DeploymentProgress = Type.Object({
+  instancesReady: Type.Integer({ description: 'Healthy instances of the new release' }),
+  instancesDesired: Type.Integer({ description: 'Replica count the new release must reach' }),
+  weights: Type.Object(
+    { blue: Type.Number(), green: Type.Number() },
+    { description: 'Traffic share per pool in percent; the two sum to 100' },
+  ),
+  activeColor: Type.Union([Color, Type.Null()]),
+  pools: Type.Object({ blue: PoolProgress, green: PoolProgress }),
+  currentStep: Type.Union([Type.Integer(), Type.Null()], {
+    description: '0-based index into steps of the step in progress (or last run); null before start',
+  }),
+  totalSteps: Type.Integer(),
+});
+export type DeploymentProgress = Type.Static<typeof DeploymentProgress>;
+
 export const ActiveDeploymentSummary = Type.Object({
   id: Type.String(),
   status: DeploymentStatus,
   strategy: StrategyName,
   version: Type.String(),
   waitingFor: Type.Union([Type.String(), Type.Null()]),
-  progress: Type.Unknown(),
+  progress: DeploymentProgress,
 });
 
 export const Environment = Type.Object({
@@ -150,7 +176,7 @@ export const Deployment = Type.Object({
   waitingFor: Type.Union([Type.String(), Type.Null()]),
   options: Type.Unknown(),
   steps: Type.Array(Step),
-  progress: Type.Unknown(),
+  progress: DeploymentProgress,
   analysis: Type.Unknown(),
   traffic: Type.Object({ requests: Type.Integer(), failed: Type.Integer() }),
   reason: Type.Union([Type.String(), Type.Null()]),

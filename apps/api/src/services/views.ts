@@ -1,5 +1,13 @@
 // Database rows → the API contract's shapes (packages/api-contract).
-import type { Deployment, Environment, Release, StrategyName, TrafficEntry } from '@qubot/api-contract';
+import type {
+  Deployment,
+  DeploymentProgress,
+  Environment,
+  PoolProgress,
+  Release,
+  StrategyName,
+  TrafficEntry,
+} from '@qubot/api-contract';
 import type { DeploymentViewRow, EnvironmentViewRow, ReleaseViewRow } from '@qubot/db';
 
 const STRATEGY_WIRE: Record<string, StrategyName> = {
@@ -10,6 +18,35 @@ const STRATEGY_WIRE: Record<string, StrategyName> = {
 export const strategyToWire = (s: string): StrategyName => STRATEGY_WIRE[s] ?? 'rolling';
 export const strategyFromWire = (s: StrategyName) =>
   (s === 'blue-green' ? 'blue_green' : s) as 'blue_green' | 'rolling' | 'canary';
+
+const num = (v: unknown, fallback: number): number => (typeof v === 'number' ? v : fallback);
+const rec = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+function poolProgress(v: unknown): PoolProgress {
+  const p = rec(v);
+  return {
+    version: typeof p.version === 'string' ? p.version : null,
+    instances: num(p.instances, 0),
+    ready: num(p.ready, 0),
+  };
+}
+
+/** The stored progress (packages/core `Progress`, jsonb) in the contract's shape, gaps filled. */
+export function progressView(stored: unknown): DeploymentProgress {
+  const p = rec(stored);
+  const weights = rec(p.weights);
+  const pools = rec(p.pools);
+  return {
+    instancesReady: num(p.instancesReady, 0),
+    instancesDesired: num(p.instancesDesired, 0),
+    weights: { blue: num(weights.blue, 0), green: num(weights.green, 0) },
+    activeColor: p.activeColor === 'blue' || p.activeColor === 'green' ? p.activeColor : null,
+    pools: { blue: poolProgress(pools.blue), green: poolProgress(pools.green) },
+    currentStep: typeof p.currentStep === 'number' ? p.currentStep : null,
+    totalSteps: num(p.totalSteps, 0),
+  };
+}
 
 export function environmentView(row: EnvironmentViewRow): Environment {
   const active = row.deployments[0];
@@ -40,7 +77,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
           strategy: strategyToWire(active.strategy),
           version: active.release.version,
           waitingFor: active.waitingFor,
-          progress: active.progress,
+          progress: progressView(active.progress),
         }
       : null,
     replicas: row.replicas,
@@ -92,7 +129,7 @@ export function deploymentView(row: DeploymentViewRow): Deployment {
       startedAt: s.startedAt?.toISOString() ?? null,
       finishedAt: s.finishedAt?.toISOString() ?? null,
     })),
-    progress: row.progress,
+    progress: progressView(row.progress),
     analysis: row.analysis,
     traffic: { requests: Number(row.requestsServed), failed: Number(row.requestsFailed) },
     reason: row.reason,

@@ -11,6 +11,7 @@ import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { DeploymentDetailPage } from './deployments/deployment-detail-page';
 import { DeploymentsPage } from './deployments/deployments-page';
+import { progressFixture } from './deployments/progress-fixture';
 import { EnvironmentDetailPage } from './environments/environment-detail-page';
 import { ReleaseDetailPage } from './releases/release-detail-page';
 import { ReleasesPage } from './releases/releases-page';
@@ -56,7 +57,7 @@ const deployment: Deployment = {
     },
     { position: 3, name: 'Shift 100 %', status: 'pending', message: null, startedAt: null, finishedAt: null },
   ],
-  progress: { step: 2, totalSteps: 3, canaryWeight: 25 },
+  progress: progressFixture('1.1.0', { currentStep: 1, totalSteps: 3, weights: { blue: 75, green: 25 } }),
   analysis: [
     { step: 1, metric: 'errorRate', value: 0.3, threshold: 1, passed: true, at: '2025-01-01T00:00:04Z' },
   ],
@@ -145,7 +146,7 @@ describe('pages render their data', () => {
   it('deployment detail', () => {
     const { html, text } = render('/deployments/d1', '/deployments/:id', DeploymentDetailPage);
     expect(text).toContain('Promotion of 1.1.0 to staging');
-    expect(text).toContain('Waiting to advance to the next step');
+    expect(text).toContain('Waiting for a deployer, release-manager or admin to advance to the next step');
     expect(text).toContain('Start canary');
     expect(text).toContain('holding');
     expect(text).toContain('1,200');

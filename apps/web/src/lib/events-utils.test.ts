@@ -1,5 +1,6 @@
 import type { Deployment, Environment } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
+import { progressFixture } from '../features/deployments/progress-fixture';
 import {
   acceptNewEvents,
   backoffDelay,
@@ -27,7 +28,7 @@ function deployment(overrides: Partial<Deployment> = {}): Deployment {
     waitingFor: null,
     options: {},
     steps: [],
-    progress: {},
+    progress: progressFixture('1.1.0'),
     analysis: [],
     traffic: { requests: 0, failed: 0 },
     reason: null,

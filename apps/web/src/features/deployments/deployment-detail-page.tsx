@@ -4,11 +4,12 @@ import { ErrorState, LoadingState } from '../../components/states';
 import { StatusBadge } from '../../components/status-badge';
 import { Time } from '../../components/time';
 import { useDeployment } from '../../hooks/api/deployments/queries';
+import { useEnvironment } from '../../hooks/api/environments/queries';
 import { useLiveDeploymentTraffic } from '../../hooks/api/observe/queries';
 import { formatDuration, formatNumber, formatPercent } from '../../lib/format-utils';
 import { paths } from '../../lib/paths';
-import { waitingLabel } from '../../lib/status-utils';
 import { useDeploymentSubscription } from '../../lib/use-event-stream';
+import { useNow } from '../../lib/use-now';
 import { AnalysisCharts } from './analysis-chart';
 import { DeploymentControls } from './deployment-controls';
 import { DeploymentLog } from './deployment-log';
@@ -19,13 +20,15 @@ import {
   failureRate,
   formatMetricValue,
   formatThreshold,
+  humanizeMessage,
   metricLabel,
   parseAnalysis,
-  parseProgress,
   progressDisplay,
-  progressSummary,
+  rolloutProgress,
+  waitingSentence,
 } from './deployment-utils';
 import { DeploymentEtaStat } from './eta';
+import { RolloutProgressView } from './rollout-progress';
 import { StepTimeline } from './step-timeline';
 
 const isActive = (d: Deployment) => d.status === 'pending' || d.status === 'running' || d.status === 'paused';
@@ -57,10 +60,19 @@ export function DeploymentDetailPage() {
 }
 
 function DeploymentBody({ d }: { d: Deployment }) {
-  const progress = parseProgress(d.progress, d.steps);
-  const summary = progressSummary(progress);
-  const shown = progressDisplay(d.status, progress);
-  const waiting = waitingLabel(d.waitingFor);
+  const now = useNow();
+  // Until the environment is known, assume it is protected: the stricter rule.
+  const isProtected = useEnvironment(d.application, d.environment).data?.protected ?? true;
+  const source = {
+    status: d.status,
+    waitingFor: d.waitingFor,
+    progress: d.progress,
+    version: d.release.version,
+  };
+  const progress = rolloutProgress(source, d.steps, now);
+  const waiting = waitingSentence(d.waitingFor, { protected: isProtected, actor: d.actor });
+  const shown = progressDisplay(d.status, progress, waiting);
+  const cleaningUp = d.status === 'succeeded' && d.steps.some((s) => s.status === 'running');
   const rows = parseAnalysis(d.analysis);
   const series = analysisSeries(rows);
   const rate = failureRate(d.traffic);
@@ -76,15 +88,23 @@ function DeploymentBody({ d }: { d: Deployment }) {
         <p className="page__lead">
           {/* A live region of its own: people following a rollout hear when it ends. */}
           <span role="status" aria-label="Deployment status">
-            <StatusBadge status={d.status} />
+            <StatusBadge
+              status={d.status}
+              label={d.status === 'paused' && d.waitingFor ? 'Waiting' : undefined}
+            />
           </span>{' '}
           {d.strategy}
           {d.fromVersion ? ` · from ${d.fromVersion}` : ''} · by {d.actor} · <Time iso={d.createdAt} />
         </p>
-        {waiting ? <p className="env-card__waiting">{waiting}</p> : null}
+        {cleaningUp ? (
+          <p className="muted">
+            Live on {d.release.version}; still tidying up:{' '}
+            {d.steps.find((s) => s.status === 'running')?.name.toLowerCase()}.
+          </p>
+        ) : null}
         {d.error ? (
           <p className="feedback feedback--error" role="alert">
-            {d.error}
+            {humanizeMessage(d.error)}
           </p>
         ) : null}
         {failed ? (
@@ -102,12 +122,12 @@ function DeploymentBody({ d }: { d: Deployment }) {
           <div className="stat">
             <dt>Progress</dt>
             <dd className={shown.kind === 'outcome' ? `outcome outcome--${shown.tone}` : undefined}>
-              {shown.text}
+              {shown.kind === 'waiting' ? 'Waiting for a person' : shown.text}
             </dd>
           </div>
           <div className="stat">
             <dt>Duration</dt>
-            <dd>{formatDuration(d.startedAt, d.finishedAt, Date.now())}</dd>
+            <dd>{formatDuration(d.startedAt, d.finishedAt, now)}</dd>
           </div>
           <DeploymentEtaStat d={d} />
           <div className="stat">
@@ -128,11 +148,18 @@ function DeploymentBody({ d }: { d: Deployment }) {
             through the router {isActive(d) ? 'so far (live)' : 'while this deployment ran'}
           </span>
         </p>
-        {shown.kind === 'percent' ? (
-          <div className="progress-row">
-            <progress className="progress" max={100} value={shown.percent} aria-label="Deployment progress" />
-            <span>{summary ?? shown.text}</span>
-          </div>
+        {isActive(d) ? (
+          <section className="card" aria-label="Rollout progress">
+            <RolloutProgressView
+              status={d.status}
+              waitingFor={d.waitingFor}
+              progress={d.progress}
+              version={d.release.version}
+              steps={d.steps}
+              isProtected={isProtected}
+              actor={d.actor}
+            />
+          </section>
         ) : null}
 
         <DeploymentControls deployment={d} />
@@ -140,7 +167,7 @@ function DeploymentBody({ d }: { d: Deployment }) {
         <div className="grid grid--2">
           <section className="card" aria-labelledby="steps-title">
             <h2 id="steps-title">Steps</h2>
-            <StepTimeline steps={d.steps} />
+            <StepTimeline steps={d.steps} deploymentStatus={d.status} waitingFor={d.waitingFor} />
           </section>
           <section className="card" aria-labelledby="about-title">
             <h2 id="about-title">About</h2>

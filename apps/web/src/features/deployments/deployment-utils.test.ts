@@ -7,32 +7,125 @@ import {
   formatMetricTick,
   formatMetricValue,
   formatThreshold,
+  holdSentence,
+  humanizeMessage,
   metricLabel,
+  newPoolOf,
   parseAnalysis,
-  parseProgress,
   progressDisplay,
-  progressSummary,
+  rolloutProgress,
+  stepSentence,
+  stepStatusView,
+  waitingSentence,
 } from './deployment-utils';
+import { progressFixture } from './progress-fixture';
 
-describe('parseProgress', () => {
-  it('reads instance counts and derives a percentage', () => {
-    const view = parseProgress({ instancesReady: 3, instancesTotal: 4 });
-    expect(view).toMatchObject({ percent: 75, instancesReady: 3, instancesTotal: 4 });
-    expect(progressSummary(view)).toBe('3/4 instances ready');
+const steps = (
+  statuses: string[],
+  extra: Partial<Record<number, { message: string; startedAt: string }>> = {},
+) =>
+  statuses.map((status, i) => ({
+    position: i + 1,
+    name: `Step ${i + 1}`,
+    status,
+    message: extra[i]?.message ?? null,
+    startedAt: extra[i]?.startedAt ?? null,
+  }));
+
+describe('rolloutProgress', () => {
+  it('numbers steps from 1 and reads instances and traffic on the new release', () => {
+    const progress = progressFixture('1.1.0', {
+      currentStep: 1,
+      totalSteps: 4,
+      instancesReady: 1,
+      weights: { blue: 75, green: 25 },
+    });
+    const view = rolloutProgress(
+      { status: 'running', waitingFor: null, progress, version: '1.1.0' },
+      steps(['succeeded', 'running', 'pending', 'pending']),
+      0,
+    );
+    expect(view).toMatchObject({
+      stepNumber: 2,
+      totalSteps: 4,
+      stepName: 'Step 2',
+      instancesReady: 1,
+      instancesDesired: 2,
+      newTrafficPercent: 25,
+      percent: 25,
+    });
+    expect(stepSentence(view)).toBe('Step 2 of 4: Step 2');
   });
-  it('reads canary step and weight, including 0–1 weights', () => {
-    const view = parseProgress({ step: 2, totalSteps: 4, canaryWeight: 0.25 });
-    expect(view.newTrafficPercent).toBe(25);
-    expect(progressSummary(view)).toBe('step 2 of 4 · 25 % traffic on new');
+  it('does not count a skipped approval as done', () => {
+    const progress = progressFixture('1.1.0', { currentStep: 1, totalSteps: 3 });
+    const view = rolloutProgress(
+      { status: 'running', waitingFor: null, progress, version: '1.1.0' },
+      steps(['skipped', 'running', 'pending']),
+      0,
+    );
+    expect(view.percent).toBe(0);
   });
-  it('falls back to finished steps, and to nothing', () => {
-    expect(parseProgress(null, [{ status: 'succeeded' }, { status: 'running' }]).percent).toBe(50);
-    expect(parseProgress('garbage')).toMatchObject({ percent: null, weights: [] });
-    expect(progressSummary(parseProgress(undefined))).toBeNull();
+  it('moves through a timed hold and counts it down', () => {
+    const start = Date.parse('2026-11-30T14:37:04.000Z');
+    const until = start + 60_000;
+    const progress = progressFixture('1.1.0', { currentStep: 0, totalSteps: 2 });
+    const held = steps(['running', 'pending'], {
+      0: {
+        message: `holding until ${new Date(until).toISOString()}`,
+        startedAt: new Date(start).toISOString(),
+      },
+    });
+    const source = { status: 'running', waitingFor: null, progress, version: '1.1.0' };
+    expect(rolloutProgress(source, held, start).percent).toBe(0);
+    const half = rolloutProgress(source, held, start + 30_000);
+    expect(half).toMatchObject({ percent: 25, holdUntil: until });
+    expect(holdSentence(until, start + 30_000)).toMatch(/^holding until \d{2}:\d{2}:\d{2} · 30 s left$/);
+    expect(holdSentence(until, start)).toMatch(/1 min 0 s left$/);
   });
-  it('clamps an explicit percentage', () => {
-    expect(parseProgress({ percent: 140 }).percent).toBe(100);
-    expect(parseProgress({ percent: 0.5 }).percent).toBe(50);
+  it('shows who it waits for instead of a percentage', () => {
+    const waiting = waitingSentence('approval', { protected: true, actor: 'alice' });
+    expect(waiting).toBe('Waiting for approval from a release-manager or admin other than alice');
+    expect(progressDisplay('paused', { percent: 71 }, waiting)).toEqual({ kind: 'waiting', text: waiting });
+    expect(waitingSentence('switch', { protected: true, actor: 'a' })).toContain(
+      'Waiting for traffic switch',
+    );
+    expect(waitingSentence('advance', { protected: false, actor: 'a' })).toBe(
+      'Waiting for a deployer, release-manager or admin to advance to the next step',
+    );
+    expect(waitingSentence(null, { protected: false, actor: 'a' })).toBeNull();
+  });
+  it('finds the new pool by version and falls back to the step count without steps', () => {
+    const progress = progressFixture('1.1.0', {
+      currentStep: 2,
+      totalSteps: 4,
+      weights: { blue: 0, green: 100 },
+    });
+    expect(newPoolOf({ progress, version: '1.1.0' })).toBe('green');
+    const view = rolloutProgress(
+      { status: 'running', waitingFor: null, progress, version: '1.1.0' },
+      null,
+      0,
+    );
+    expect(view).toMatchObject({ stepNumber: 3, percent: 50, newTrafficPercent: 100, stepName: null });
+  });
+});
+
+describe('humanizeMessage and stepStatusView', () => {
+  it('turns machine text into words', () => {
+    expect(humanizeMessage('holding until 2026-11-30T14:38:04.415Z')).toMatch(
+      /^holding until \d{2}:\d{2}:\d{2}$/,
+    );
+    expect(humanizeMessage('analysis failed: errorRate 0.4359 > max 0.05')).toBe(
+      'analysis failed: error rate 43.6 % > max 5 %',
+    );
+    expect(humanizeMessage('p95Ms 812.4 > max 500')).toBe('p95 latency 812 ms > max 500 ms');
+    expect(humanizeMessage('batch 2 of 3 healthy')).toBe('batch 2 of 3 healthy');
+  });
+  it('keeps a step badge consistent with the deployment', () => {
+    expect(stepStatusView('running', 'paused', 'approval')).toEqual({ tone: 'paused', label: 'Waiting' });
+    expect(stepStatusView('running', 'paused', null)).toEqual({ tone: 'paused', label: 'Paused' });
+    expect(stepStatusView('skipped', 'running', null)).toEqual({ tone: 'skipped', label: 'Skipped' });
+    expect(stepStatusView('running', 'running', null)).toEqual({ tone: 'running', label: 'Running' });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Step } from '@qubot/api-contract';
+import type { DeploymentProgress, Step } from '@qubot/api-contract';
 import { formatNumber, formatPercent } from '../../lib/format-utils';
 import { statusLabel, statusTone } from '../../lib/status-utils';
 
@@ -8,74 +8,157 @@ const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
-function pick(obj: Rec, keys: readonly string[], read: (v: unknown) => number | null): number | null {
-  for (const key of keys) {
-    const value = read(obj[key]);
-    if (value !== null) return value;
-  }
+type ProgressSource = {
+  status: string;
+  waitingFor: string | null;
+  progress: DeploymentProgress;
+  /** The release being deployed: the pool running it is the "new" one. */
+  version: string;
+};
+
+export interface RolloutProgress {
+  /** The step in progress (or last run), 1-based; null before the first starts. */
+  stepNumber: number | null;
+  totalSteps: number;
+  stepName: string | null;
+  /** Overall 0–100 from the steps (skipped ones left out) and the elapsed share of a hold. */
+  percent: number | null;
+  instancesReady: number;
+  instancesDesired: number;
+  /** Share of traffic on the new release, 0–100. */
+  newTrafficPercent: number;
+  /** Epoch ms a timed hold ends (canary pause, bake time), when one runs. */
+  holdUntil: number | null;
+}
+
+/** When the running step holds: "holding until <ISO time>" is what the engine writes. */
+export function holdUntilOf(steps: readonly Pick<Step, 'status' | 'message'>[]): number | null {
+  const running = steps.find((s) => s.status === 'running');
+  const m = running?.message ? /holding until (\S+)/.exec(running.message) : null;
+  if (!m?.[1]) return null;
+  const t = Date.parse(m[1]);
+  return Number.isNaN(t) ? null : t;
+}
+
+/** The pool that runs the release being deployed (the other one is the one being replaced). */
+export function newPoolOf(source: Pick<ProgressSource, 'progress' | 'version'>): 'blue' | 'green' | null {
+  const { pools, activeColor } = source.progress;
+  const matches = (['blue', 'green'] as const).filter((c) => pools[c].version === source.version);
+  if (matches.length === 1) return matches[0] ?? null;
+  if (matches.length === 2) return activeColor ?? 'blue';
   return null;
 }
 
-export interface ProgressView {
-  /** 0–100 overall, when it can be told. */
-  percent: number | null;
-  instancesReady: number | null;
-  instancesTotal: number | null;
-  step: number | null;
-  totalSteps: number | null;
-  /** Share of traffic on the new release, 0–100. */
-  newTrafficPercent: number | null;
-  weights: { pool: string; weight: number }[];
+/**
+ * Where a rollout is, from the typed progress the engine reports and (on the deployment page)
+ * its steps: step numbers are 1-based, a skipped step is neither done nor to do, and a timed hold
+ * moves the bar as it elapses.
+ */
+export function rolloutProgress(
+  source: ProgressSource,
+  steps: readonly Pick<Step, 'status' | 'message' | 'startedAt' | 'name' | 'position'>[] | null,
+  now: number,
+): RolloutProgress {
+  const p = source.progress;
+  const ordered = steps ? [...steps].sort((a, b) => a.position - b.position) : null;
+  const current = p.currentStep !== null && ordered ? (ordered[p.currentStep] ?? null) : null;
+  const holdUntil = ordered ? holdUntilOf(ordered) : null;
+  const newPool = newPoolOf(source);
+  let percent: number | null = null;
+  if (ordered && ordered.length > 0) {
+    const countable = ordered.filter((s) => s.status !== 'skipped');
+    const done = countable.filter((s) => s.status === 'succeeded').length;
+    let partial = 0;
+    const running = countable.find((s) => s.status === 'running');
+    if (running?.startedAt && holdUntil) {
+      const start = Date.parse(running.startedAt);
+      if (holdUntil > start) partial = Math.min(1, Math.max(0, (now - start) / (holdUntil - start)));
+    }
+    percent = countable.length ? ((done + partial) / countable.length) * 100 : null;
+  } else if (p.currentStep !== null && p.totalSteps > 0) {
+    percent = (p.currentStep / p.totalSteps) * 100;
+  }
+  return {
+    stepNumber: p.currentStep === null ? null : p.currentStep + 1,
+    totalSteps: ordered ? ordered.length : p.totalSteps,
+    stepName: current?.name ?? null,
+    percent: percent === null ? null : Math.max(0, Math.min(100, Math.floor(percent))),
+    instancesReady: p.instancesReady,
+    instancesDesired: p.instancesDesired,
+    newTrafficPercent: newPool ? p.weights[newPool] : 0,
+    holdUntil,
+  };
+}
+
+/** "Step 2 of 5: Canary 25 %". */
+export function stepSentence(view: Pick<RolloutProgress, 'stepNumber' | 'totalSteps' | 'stepName'>) {
+  if (view.stepNumber === null || view.totalSteps === 0) return null;
+  return `Step ${view.stepNumber} of ${view.totalSteps}${view.stepName ? `: ${view.stepName}` : ''}`;
+}
+
+/** "14:38:04" in the viewer's time zone. */
+export function clockTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+/** "holding until 14:38:04 · 23 s left", counting down with `now`. */
+export function holdSentence(holdUntil: number, now: number): string {
+  const left = Math.max(0, Math.ceil((holdUntil - now) / 1000));
+  const m = Math.floor(left / 60);
+  const s = left % 60;
+  return `holding until ${clockTime(holdUntil)} · ${m > 0 ? `${m} min ${s} s` : `${s} s`} left`;
 }
 
 /**
- * `progress` is `unknown` in the contract: strategies report different things. Read the
- * common shapes and leave out what is not there rather than guessing.
+ * Who the deployment waits for, in place of a percentage: only a person can move it on.
+ * Keeps the words of the status line ("Waiting for approval") and names the roles.
  */
-export function parseProgress(progress: unknown, steps: readonly Pick<Step, 'status'>[] = []): ProgressView {
-  const p = isRec(progress) ? progress : {};
-  const instancesReady = pick(p, ['instancesReady', 'readyInstances', 'ready', 'updated'], num);
-  const instancesTotal = pick(
-    p,
-    ['instancesTotal', 'totalInstances', 'desiredInstances', 'total', 'replicas'],
-    num,
-  );
-  const step = pick(p, ['step', 'currentStep', 'stepIndex', 'batch'], num);
-  const totalSteps = pick(p, ['totalSteps', 'steps', 'stepCount', 'batches'], num);
-  let newTrafficPercent = pick(p, ['newTrafficPercent', 'canaryWeight', 'trafficPercent', 'weight'], num);
-
-  const rawWeights = Array.isArray(p.weights) ? p.weights : Array.isArray(p.traffic) ? p.traffic : [];
-  const weights = rawWeights.flatMap((w) => {
-    if (!isRec(w)) return [];
-    const pool = str(w.pool);
-    const weight = num(w.weight);
-    return pool && weight !== null ? [{ pool, weight }] : [];
-  });
-  if (newTrafficPercent !== null && newTrafficPercent <= 1 && newTrafficPercent > 0) newTrafficPercent *= 100;
-
-  let percent = pick(p, ['percent', 'percentage'], num);
-  if (percent !== null && percent <= 1 && percent > 0 && !Number.isInteger(percent)) percent *= 100;
-  if (percent === null && instancesReady !== null && instancesTotal) {
-    percent = (instancesReady / instancesTotal) * 100;
+export function waitingSentence(
+  waitingFor: string | null,
+  context: { protected: boolean; actor: string },
+): string | null {
+  if (!waitingFor) return null;
+  const deciders = context.protected ? 'a release-manager or admin' : 'a deployer, release-manager or admin';
+  switch (waitingFor) {
+    case 'approval':
+      return `Waiting for approval from a release-manager or admin other than ${context.actor}`;
+    case 'switch':
+      return `Waiting for traffic switch by a release-manager or admin`;
+    case 'advance':
+      return `Waiting for ${deciders} to advance to the next step`;
+    default:
+      return `Waiting for ${waitingFor}`;
   }
-  if (percent === null && steps.length > 0) {
-    const done = steps.filter((s) => s.status === 'succeeded' || s.status === 'skipped').length;
-    percent = (done / steps.length) * 100;
-  }
-  if (percent !== null) percent = Math.max(0, Math.min(100, Math.round(percent)));
-
-  return { percent, instancesReady, instancesTotal, step, totalSteps, newTrafficPercent, weights };
 }
 
-/** One line for a card: "3/4 instances · step 2 of 4 · 25 % traffic on new". */
-export function progressSummary(view: ProgressView): string | null {
-  const parts: string[] = [];
-  if (view.instancesReady !== null && view.instancesTotal !== null) {
-    parts.push(`${view.instancesReady}/${view.instancesTotal} instances ready`);
-  }
-  if (view.step !== null && view.totalSteps !== null) parts.push(`step ${view.step} of ${view.totalSteps}`);
-  if (view.newTrafficPercent !== null) parts.push(`${Math.round(view.newTrafficPercent)} % traffic on new`);
-  return parts.length ? parts.join(' · ') : null;
+const METRIC_WORDS: Record<string, string> = {
+  errorRate: 'error rate',
+  p95Ms: 'p95 latency',
+  minRequests: 'requests',
+  health: 'healthy instances',
+};
+
+/**
+ * Engine text as people read it: ISO times become clock times, and raw comparisons such as
+ * "errorRate 0.4359 > max 0.05" become "error rate 43.6 % > max 5 %".
+ */
+export function humanizeMessage(message: string): string {
+  return message
+    .replace(/\b(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)/g, (iso) => {
+      const t = Date.parse(iso);
+      return Number.isNaN(t) ? iso : clockTime(t);
+    })
+    .replace(
+      /\b(errorRate|p95Ms|minRequests|health) (-?\d+(?:\.\d+)?) ([<>]=?|≤|≥) (max|min) (-?\d+(?:\.\d+)?)/g,
+      (_all, metric: string, value: string, op: string, bound: string, threshold: string) =>
+        `${METRIC_WORDS[metric] ?? metric} ${shortMetric(metric, Number(value))} ${op} ${bound} ${shortMetric(metric, Number(threshold))}`,
+    );
+}
+
+function shortMetric(metric: string, value: number): string {
+  if (metric === 'errorRate') return `${Math.round(value * 1000) / 10} %`;
+  if (metric === 'p95Ms') return `${Math.round(value)} ms`;
+  return formatNumber(value);
 }
 
 export type ProgressDisplay =
@@ -86,14 +169,21 @@ export type ProgressDisplay =
    * no percentage and no bar; `tone` colours the text like the status badge.
    */
   | { kind: 'outcome'; text: string; tone: 'ok' | 'bad' | 'warn' | 'active' | 'muted' }
+  /** Only a person can move it on: who, instead of a percentage that does not move. */
+  | { kind: 'waiting'; text: string }
   | { kind: 'unknown'; text: string };
 
 const FINISHED = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 
 /** What to show as a deployment's progress: a percentage while it runs, its outcome once it ended. */
-export function progressDisplay(status: string, view: Pick<ProgressView, 'percent'>): ProgressDisplay {
+export function progressDisplay(
+  status: string,
+  view: Pick<RolloutProgress, 'percent'>,
+  waiting: string | null = null,
+): ProgressDisplay {
   if (FINISHED.includes(status))
     return { kind: 'outcome', text: statusLabel(status), tone: statusTone(status) };
+  if (waiting) return { kind: 'waiting', text: waiting };
   if (view.percent === null) return { kind: 'unknown', text: '—' };
   return { kind: 'percent', percent: view.percent, text: `${view.percent} %` };
 }
@@ -280,4 +370,19 @@ export function formatThreshold(row: Pick<AnalysisRow, 'metric' | 'threshold' | 
 /** The check that stopped the deployment: the first failed measurement, if any. */
 export function failedCheck(rows: readonly AnalysisRow[]): AnalysisRow | null {
   return rows.find((r) => r.passed === false) ?? null;
+}
+
+/**
+ * A step's badge, consistent with the deployment's: a step "running" in a deployment that waits
+ * for a person reads "Waiting", in a paused one "Paused", and a skipped one "Skipped".
+ */
+export function stepStatusView(
+  stepStatus: string,
+  deploymentStatus: string,
+  waitingFor: string | null,
+): { tone: string; label: string } {
+  if (stepStatus === 'running' && deploymentStatus === 'paused')
+    return waitingFor ? { tone: 'paused', label: 'Waiting' } : { tone: 'paused', label: 'Paused' };
+  if (stepStatus === 'skipped') return { tone: 'skipped', label: 'Skipped' };
+  return { tone: stepStatus, label: statusLabel(stepStatus) };
 }

@@ -15,6 +15,16 @@ export function DeploymentEtaStat({ d }: { d: Deployment }) {
     return () => clearInterval(t);
   }, [active]);
   if (!active) return null;
+  // Nobody can say how long a person takes: no countdown while it waits for one.
+  if (d.waitingFor)
+    return (
+      <div className="stat">
+        <dt>Time left</dt>
+        <dd>
+          <span className="muted small">depends on a person</span>
+        </dd>
+      </div>
+    );
   const value = eta.data?.eta ?? null;
   return (
     <div className="stat">

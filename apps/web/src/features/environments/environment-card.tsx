@@ -1,12 +1,11 @@
 import type { Environment } from '@qubot/api-contract';
 import { Link } from 'react-router';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { ColorChip, StatusBadge } from '../../components/status-badge';
+import { ColorChip } from '../../components/status-badge';
 import { TrafficBar } from '../../components/traffic-bar';
 import { paths } from '../../lib/paths';
-import { waitingLabel } from '../../lib/status-utils';
 import { usePermissions } from '../../lib/use-permissions';
-import { parseProgress, progressDisplay, progressSummary } from '../deployments/deployment-utils';
+import { ActiveDeployment } from './active-deployment';
 import {
   type ActionAvailability,
   healthSummary,
@@ -18,40 +17,6 @@ import {
 import { PromoteDialog } from './promote-dialog';
 import { RollbackDialog } from './rollback-dialog';
 import { useEnvironmentActions } from './use-environment-actions';
-
-function ActiveDeployment({ deployment }: { deployment: NonNullable<Environment['activeDeployment']> }) {
-  const progress = parseProgress(deployment.progress);
-  const summary = progressSummary(progress);
-  // The summary can outlive the deployment for a moment (events arrive in batches).
-  const shown = progressDisplay(deployment.status, progress);
-  const waiting = waitingLabel(deployment.waitingFor);
-  return (
-    <section className="env-card__rollout" aria-label="Active deployment">
-      <p className="env-card__rollout-title">
-        <StatusBadge status={deployment.status} /> {deployment.strategy} of{' '}
-        <strong>{deployment.version}</strong>
-      </p>
-      {waiting ? <p className="env-card__waiting">{waiting}</p> : null}
-      {shown.kind === 'percent' ? (
-        <div className="progress-row">
-          <progress
-            className="progress"
-            max={100}
-            value={shown.percent}
-            aria-label={`Deployment progress ${shown.text}`}
-          />
-          <span>{shown.text}</span>
-        </div>
-      ) : shown.kind === 'outcome' ? (
-        <p className={`outcome outcome--${shown.tone}`}>{shown.text}</p>
-      ) : null}
-      {summary ? <p className="muted small">{summary}</p> : null}
-      <Link to={paths.deployment(deployment.id)} className="small">
-        View deployment
-      </Link>
-    </section>
-  );
-}
 
 export function EnvironmentCard({
   app,
@@ -133,7 +98,7 @@ export function EnvironmentCard({
       <TrafficBar traffic={env.traffic} label={`Traffic split in ${env.name}`} />
 
       {env.activeDeployment ? (
-        <ActiveDeployment deployment={env.activeDeployment} />
+        <ActiveDeployment deployment={env.activeDeployment} isProtected={env.protected} />
       ) : (
         <p className="muted small">No active deployment</p>
       )}

@@ -1,5 +1,6 @@
 import type { Environment } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
+import { progressFixture } from '../deployments/progress-fixture';
 import {
   healthSummary,
   promoteAvailability,
@@ -114,7 +115,7 @@ const active = (
   strategy: 'canary',
   version: '1.1.0',
   waitingFor: null,
-  progress: null,
+  progress: progressFixture('1.1.0'),
   ...overrides,
 });
 

@@ -183,10 +183,11 @@ export function InstancesSection({ app, env }: { app: string; env: Environment }
                         type="button"
                         className="button button--secondary"
                         aria-pressed={i.id === selected}
-                        aria-label={`Show the log of ${i.id}`}
                         onClick={() => setSelected(i.id === selected ? null : i.id)}
                       >
+                        {/* The name starts with the visible words (WCAG 2.5.3 label in name). */}
                         {i.id === selected ? 'Hide log' : 'Show log'}
+                        <span className="visually-hidden"> of {i.id}</span>
                       </button>
                     </td>
                   ) : null}

@@ -25,7 +25,11 @@ function RateChart({
       {/* The figures are read out by the summary below; the drawing itself is decoration. */}
       <div className="chart" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={rows} margin={{ top: 12, right: 16, bottom: 4, left: 0 }}>
+          <LineChart
+            accessibilityLayer={false}
+            data={rows}
+            margin={{ top: 12, right: 16, bottom: 4, left: 0 }}
+          >
             <CartesianGrid stroke="#e5e8ee" strokeDasharray="3 3" />
             <XAxis dataKey="label" tick={{ fontSize: 12 }} minTickGap={24} />
             <YAxis tick={{ fontSize: 12 }} width={48} allowDecimals />

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { applicationKeys } from '../../hooks/api/applications/queries';
 import { authKeys } from '../../hooks/api/auth/queries';
 import { environmentKeys } from '../../hooks/api/environments/queries';
+import { progressFixture } from '../deployments/progress-fixture';
 import { PipelinePage } from './pipeline-page';
 
 // Server rendering needs no DOM: enough to check what the pipeline puts on screen for given data.
@@ -99,7 +100,12 @@ describe('PipelinePage', () => {
           strategy: 'canary',
           version: '1.1.0',
           waitingFor: 'advance',
-          progress: { step: 1, totalSteps: 4, canaryWeight: 25 },
+          progress: progressFixture('1.1.0', {
+            currentStep: 0,
+            totalSteps: 4,
+            instancesReady: 1,
+            weights: { blue: 75, green: 25 },
+          }),
         },
       }),
     ]);
@@ -126,8 +132,11 @@ describe('PipelinePage', () => {
     expect(prod).toContain('protected</span>');
     expect(text(prod)).toContain('blue 1.0.0 75 %');
     expect(text(prod)).toContain('green 1.1.0 25 %');
-    expect(text(prod)).toContain('Waiting to advance to the next step');
-    expect(text(prod)).toContain('step 1 of 4 · 25 % traffic on new');
+    // Waiting for a person: who, instead of a percentage; instances and traffic on the new release.
+    expect(text(prod)).toContain('Waiting for a release-manager or admin to advance to the next step');
+    expect(text(prod)).toContain('1/2 instances ready');
+    expect(text(prod)).toContain('25 % traffic on new');
+    expect(prod).not.toContain('aria-label="Deployment progress');
     expect(prod).toContain('href="/deployments/d1"');
     // A canary waiting to advance: the server would answer 409 to promote and to a traffic change,
     // but rolls the deployment back.
@@ -155,14 +164,16 @@ describe('PipelinePage', () => {
           strategy: 'blue-green',
           version: '1.1.0',
           waitingFor: 'switch',
-          progress: { percent: 80 },
+          progress: progressFixture('1.1.0', { currentStep: 2, totalSteps: 3, instancesReady: 2 }),
         },
       }),
     ]);
     const staging = card(html, 'staging');
     expect(staging).toMatch(/<button(?![^>]*disabled)[^>]*>Switch traffic<\/button>/);
     expect(staging).toMatch(/<button[^>]*disabled=""[^>]*>Promote →<\/button>/);
-    expect(text(staging)).toContain('80 %');
+    expect(text(staging)).toContain('Waiting for traffic switch by a release-manager or admin');
+    expect(text(staging)).toContain('2/2 instances ready');
+    expect(text(staging)).toContain('0 % traffic on new');
   });
 
   it('shows a deployment that just ended by its outcome, not the percentage it stopped at', () => {
@@ -174,7 +185,7 @@ describe('PipelinePage', () => {
           strategy: 'canary',
           version: '1.1.0',
           waitingFor: null,
-          progress: { percent: 83 },
+          progress: progressFixture('1.1.0', { currentStep: 4, totalSteps: 6 }),
         },
       }),
     ]);
@@ -209,7 +220,7 @@ describe('PipelinePage', () => {
             strategy: 'blue-green',
             version: '1.1.0',
             waitingFor: 'approval',
-            progress: null,
+            progress: progressFixture('1.1.0'),
           },
         }),
       ],
