@@ -76,20 +76,153 @@ describe('[security] sessions', () => {
     expect((await me(h)).statusCode).toBe(401);
   });
 
-  it('locks an account after repeated failures, then signs in again once the lock is over', async () => {
-    for (let i = 0; i < 4; i++) expect((await login('release-manager', `wrong-${i}`)).statusCode).toBe(401);
-    const fifth = await login('release-manager', 'wrong-5');
-    expect(fifth.statusCode).toBe(401);
-    const locked = await login('release-manager', 'demo-release-manager');
+  it('locks an address out of an account after repeated failures, until an admin unlocks it', async () => {
+    const from = { remoteAddress: '192.0.2.10' };
+    const attempt = (password: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'release-manager', password },
+        ...from,
+      });
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).statusCode).toBe(401);
+    const locked = await attempt('demo-release-manager');
     expect(locked.statusCode).toBe(429);
-    expect(locked.json().error.message).toMatch(/too many failed sign-in attempts/);
-    const audit = await t.db.prisma.auditEntry.findMany({ where: { action: 'auth.lockout' } });
-    expect(audit).toHaveLength(1);
-    await t.db.prisma.user.update({
-      where: { username: 'release-manager' },
-      data: { lockedUntil: new Date(0) },
+    expect(locked.json().error.message).toBe('too many failed sign-in attempts; try again in 1 minute');
+    const audit = await t.db.prisma.auditEntry.findMany({
+      where: { action: 'auth.lockout', target: 'release-manager' },
     });
-    expect((await login('release-manager', 'demo-release-manager')).statusCode).toBe(200);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]?.after).toMatchObject({ address: '192.0.2.10', locks: [{ scope: 'pair' }] });
+    const users = await t.app.inject({ method: 'GET', url: '/api/v1/users', headers: await t.as('admin') });
+    const rm = users.json().items.find((u: { username: string }) => u.username === 'release-manager');
+    expect(rm.lockedUntil).not.toBeNull();
+    const unlock = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/users/${rm.id}`,
+      headers: await t.as('admin'),
+      payload: { unlock: true },
+    });
+    expect(unlock.statusCode, unlock.body).toBe(200);
+    expect((await attempt('demo-release-manager')).statusCode).toBe(200);
+  });
+
+  it('counts 18 concurrent wrong passwords atomically: only 5 are checked, the rest and the next are refused', async () => {
+    const from = { remoteAddress: '192.0.2.18' };
+    const results = await Promise.all(
+      Array.from({ length: 18 }, (_, i) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username: 'deployer', password: `concurrent-wrong-${i}` },
+          ...from,
+        }),
+      ),
+    );
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes.filter((c) => c === 401)).toHaveLength(5);
+    expect(codes.filter((c) => c === 429)).toHaveLength(13);
+    // The throttle holds afterwards, even for the right password from that address.
+    const next = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'deployer', password: 'demo-deployer' },
+      ...from,
+    });
+    expect(next.statusCode).toBe(429);
+    const row = await t.db.prisma.loginThrottle.findUniqueOrThrow({
+      where: { scope_username_address: { scope: 'pair', username: 'deployer', address: '192.0.2.18' } },
+    });
+    expect(row.lockedUntil?.getTime()).toBeGreaterThan(Date.now());
+    expect(
+      await t.db.prisma.auditEntry.count({ where: { action: 'auth.lockout', target: 'deployer' } }),
+    ).toBe(1);
+  });
+
+  it('answers a known and an unknown username identically, through to the lockout', async () => {
+    const answers: Record<string, unknown[]> = { viewer: [], 'no-such-user': [] };
+    for (const username of Object.keys(answers)) {
+      for (let i = 0; i < 7; i++) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username, password: `enumerate-${i}` },
+          remoteAddress: '192.0.2.77',
+        });
+        const { requestId: _r, ...body } = res.json();
+        answers[username]?.push({ status: res.statusCode, body, type: res.headers['content-type'] });
+      }
+    }
+    expect(answers['no-such-user']).toEqual(answers.viewer);
+    expect(answers.viewer?.map((a) => (a as { status: number }).status)).toEqual([
+      401, 401, 401, 401, 401, 429, 429,
+    ]);
+    // Both paths do the same work, including the audit entry of each failure.
+    const failures = await t.db.prisma.auditEntry.groupBy({
+      by: ['target'],
+      where: { action: { in: ['auth.login.failed', 'auth.lockout'] }, clientIp: '192.0.2.77' },
+      _count: true,
+    });
+    expect(failures.map((f) => [f.target, f._count]).sort()).toEqual([
+      ['no-such-user', 5],
+      ['viewer', 5],
+    ]);
+  });
+
+  it("a stranger's failures lock out the stranger's address, never the admin signing in from another", async () => {
+    for (let i = 0; i < 8; i++)
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { username: 'admin', password: `stranger-${i}` },
+        remoteAddress: '203.0.113.66',
+      });
+    const stranger = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: 'demo-admin' },
+      remoteAddress: '203.0.113.66',
+    });
+    expect(stranger.statusCode).toBe(429);
+    const admin = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { username: 'admin', password: 'demo-admin' },
+      remoteAddress: '198.51.100.7',
+    });
+    expect(admin.statusCode, admin.body).toBe(200);
+  });
+
+  it('throttles per address across accounts, and per account across addresses without locking out trusted ones', async () => {
+    const small = await buildTestApp({
+      app: { auth: { maxFailedLoginsPerAddress: 4, maxFailedLoginsPerAccount: 6 } },
+    });
+    try {
+      const attempt = (username: string, password: string, remoteAddress: string) =>
+        small.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { username, password },
+          remoteAddress,
+        });
+      // One address spraying four accounts: the address is locked for every account…
+      for (const u of ['viewer', 'deployer', 'ghost-1', 'ghost-2'])
+        expect((await attempt(u, 'spray-password', '198.18.0.1')).statusCode).toBe(401);
+      expect((await attempt('release-manager', 'demo-release-manager', '198.18.0.1')).statusCode).toBe(429);
+      // …and nobody else.
+      expect((await attempt('release-manager', 'demo-release-manager', '198.18.0.2')).statusCode).toBe(200);
+
+      // The admin signed in from here before: this address stays trusted during a distributed attack.
+      expect((await attempt('admin', 'demo-admin', '198.51.100.20')).statusCode).toBe(200);
+      for (let i = 0; i < 6; i++)
+        expect((await attempt('admin', `botnet-${i}`, `198.18.1.${i + 1}`)).statusCode).toBe(401);
+      // A new address is refused even with the right password while the attack lasts…
+      expect((await attempt('admin', 'demo-admin', '198.18.2.1')).statusCode).toBe(429);
+      // …the trusted one is not.
+      expect((await attempt('admin', 'demo-admin', '198.51.100.20')).statusCode).toBe(200);
+    } finally {
+      await small.close();
+    }
   });
 
   it('rate-limits sign-in attempts per client address', async () => {

@@ -1,15 +1,9 @@
 import { appendAudit, type Database } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
-import {
-  burnPasswordCheck,
-  hashPassword,
-  PASSWORD_MIN,
-  randomSecret,
-  sha256,
-  verifyPassword,
-} from '../lib/password.ts';
+import { hashPassword, PASSWORD_MIN, randomSecret, sha256, verifyPassword } from '../lib/password.ts';
 import { roleFromDb } from '../lib/permissions.ts';
 import type { Actor, RequestContext } from '../lib/request-context.ts';
+import { createLoginThrottle } from './login-throttle.ts';
 
 export const SESSION_COOKIE = 'qubot_session';
 export const CSRF_COOKIE = 'qubot_csrf';
@@ -20,17 +14,38 @@ export interface AuthOptions {
   sessionTtlMs: number;
   /** Hard cap on a session's life however active it is (default 7 days). */
   sessionMaxMs: number;
-  /** Failed sign-ins in a row before the account is locked (default 5). */
+  /**
+   * Failed sign-ins to one account from one address before that address is locked out of that
+   * account (default 5). Other addresses are not affected (docs/security.md "Sign-in throttling").
+   */
   maxFailedLogins: number;
-  /** How long a lock lasts (default 15 min). */
+  /** Failed sign-ins from one address, to any accounts, before the address is locked (default 30). */
+  maxFailedLoginsPerAddress: number;
+  /**
+   * Failed sign-ins to one account from all addresses (a distributed guess) after which only
+   * addresses it signed in from within `trustedAddressMs` may try (default 100).
+   */
+  maxFailedLoginsPerAccount: number;
+  /** The first lock; each further lock of the same address doubles it (default 1 min). */
   lockoutMs: number;
+  /** The longest lock (default 1 h). */
+  maxLockoutMs: number;
+  /** Failures older than this are forgotten (default 15 min). */
+  failureWindowMs: number;
+  /** How long an address the account signed in from stays trusted (default 30 days). */
+  trustedAddressMs: number;
 }
 
 export const DEFAULT_AUTH_OPTIONS: AuthOptions = {
   sessionTtlMs: 12 * 3600_000,
   sessionMaxMs: 7 * 24 * 3600_000,
   maxFailedLogins: 5,
-  lockoutMs: 15 * 60_000,
+  maxFailedLoginsPerAddress: 30,
+  maxFailedLoginsPerAccount: 100,
+  lockoutMs: 60_000,
+  maxLockoutMs: 3600_000,
+  failureWindowMs: 15 * 60_000,
+  trustedAddressMs: 30 * 24 * 3600_000,
 };
 
 /** What authenticating a request yields. */
@@ -54,6 +69,22 @@ export function parseBearer(header: string | undefined): string | null {
 export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?: Partial<AuthOptions> }) {
   const opts = { ...DEFAULT_AUTH_OPTIONS, ...deps.options };
   const { prisma } = deps.db;
+  const throttle = createLoginThrottle({
+    db: deps.db,
+    options: {
+      maxFailures: opts.maxFailedLogins,
+      maxFailuresPerAddress: opts.maxFailedLoginsPerAddress,
+      maxFailuresPerAccount: opts.maxFailedLoginsPerAccount,
+      lockoutMs: opts.lockoutMs,
+      maxLockoutMs: opts.maxLockoutMs,
+      failureWindowMs: opts.failureWindowMs,
+      trustedAddressMs: opts.trustedAddressMs,
+    },
+  });
+  // Unknown usernames are checked against this hash (same argon2 settings): the same work, so
+  // the same time, as a wrong password. Made at start, so the first probe is not the slow one.
+  const dummyHash = hashPassword(randomSecret(16));
+  dummyHash.catch(() => {});
 
   async function fromSession(cookieValue: string): Promise<Credentials | null> {
     if (cookieValue.length > 200) return null;
@@ -117,60 +148,65 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
       return null;
     },
 
+    throttle,
+
+    /**
+     * Sign in. Known and unknown usernames take the same path — throttle reservation, one argon2
+     * verification, one failure transaction with its audit entry — so status, message and time
+     * are the same (docs/security.md "Sign-in throttling").
+     */
     async login(
       ctx: Pick<RequestContext, 'requestId' | 'clientIp' | 'userAgent'>,
       body: { username: string; password: string },
     ) {
       const username = body.username.toLowerCase();
-      const user = await prisma.user.findUnique({ where: { username } });
-      if (!user) {
-        await burnPasswordCheck(body.password);
-        throw new AppError(ErrorCode.Unauthenticated, INVALID);
-      }
-      const now = Date.now();
-      if (user.lockedUntil && user.lockedUntil.getTime() > now) {
-        const minutes = Math.ceil((user.lockedUntil.getTime() - now) / 60_000);
+      const address = ctx.clientIp ?? 'unknown';
+      const at = new Date();
+      const now = at.getTime();
+      const gate = await throttle.reserve(username, address, at);
+      if (!gate.ok) {
+        const minutes = Math.max(1, Math.ceil((gate.retryAt.getTime() - now) / 60_000));
         throw new AppError(
           ErrorCode.RateLimited,
           `too many failed sign-in attempts; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`,
+          { retryAfterSeconds: Math.max(1, Math.ceil((gate.retryAt.getTime() - now) / 1000)) },
         );
       }
-      const ok = await verifyPassword(user.passwordHash, body.password);
+      const user = await prisma.user.findUnique({ where: { username } });
+      const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), body.password);
       const audit = {
-        actor: user.username,
-        role: roleFromDb(user.role),
+        actor: username,
+        role: user ? roleFromDb(user.role) : null,
         targetType: 'user',
-        targetId: user.id,
-        target: user.username,
+        targetId: user?.id ?? null,
+        target: username,
         requestId: ctx.requestId,
         clientIp: ctx.clientIp,
         userAgent: ctx.userAgent,
       };
-      if (!ok || user.disabled) {
-        if (!ok) {
-          const failures = user.failedLogins + 1;
-          const lock = failures >= opts.maxFailedLogins;
-          await prisma.$transaction(async (tx) => {
-            await tx.user.update({
-              where: { id: user.id },
-              data: {
-                failedLogins: lock ? 0 : failures,
-                lockedUntil: lock ? new Date(now + opts.lockoutMs) : user.lockedUntil,
-              },
-            });
-            await appendAudit(tx, {
-              ...audit,
-              action: lock ? 'auth.lockout' : 'auth.login.failed',
-              after: { failedLogins: failures },
-            });
+      if (!user || !ok || user.disabled) {
+        await prisma.$transaction(async (tx) => {
+          const locks = await throttle.failed(tx, username, address, at);
+          // Shown to admins (users list); the lock itself is per address.
+          if (locks.some((l) => l.scope === 'pair'))
+            await tx.$executeRaw`UPDATE users SET locked_until = ${new Date(
+              Math.max(...locks.map((l) => Date.parse(l.until))),
+            )} WHERE username = ${username}`;
+          await appendAudit(tx, {
+            ...audit,
+            action: locks.length > 0 ? 'auth.lockout' : 'auth.login.failed',
+            after: locks.length > 0 ? { address, locks } : { address },
           });
-        }
+        });
+        if (Math.random() < 0.01) await throttle.prune(at);
         throw new AppError(ErrorCode.Unauthenticated, INVALID);
       }
+      await throttle.succeeded(username, address, at);
       const cookieValue = randomSecret();
       const csrfToken = randomSecret();
       await prisma.$transaction(async (tx) => {
-        await tx.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
+        if (user.lockedUntil)
+          await tx.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
         await tx.session.create({
           data: {
             id: sha256(cookieValue),
@@ -181,7 +217,7 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
             userAgent: ctx.userAgent,
           },
         });
-        await appendAudit(tx, { ...audit, action: 'auth.login' });
+        await appendAudit(tx, { ...audit, actor: user.username, action: 'auth.login' });
       });
       return {
         cookieValue,

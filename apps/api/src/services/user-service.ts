@@ -140,6 +140,10 @@ export function createUserService(deps: { db: Pick<Database, 'prisma'> }) {
             ...(body.unlock || passwordHash ? { failedLogins: 0, lockedUntil: null } : {}),
           },
         });
+        // Unlock (or a new password): every address locked out of this account may try again.
+        if (body.unlock || passwordHash)
+          await tx.$executeRaw`UPDATE login_throttles SET failures = 0, level = 0, locked_until = NULL
+            WHERE username = ${before.username} AND scope IN ('account', 'pair')`;
         // A disabled user or a reset password ends every open session at once.
         if (body.disabled || passwordHash)
           await tx.session.updateMany({
