@@ -52,6 +52,14 @@ export const DemoUsers = Type.Object({
   nextCursor: Type.Null(),
 });
 
+export const SignInOptions = Type.Object({
+  demo: Type.Boolean({ description: 'Whether the server runs in demo mode' }),
+  demoUsers: Type.Array(Type.Object({ username: Type.String(), password: Type.String(), role: RoleName }), {
+    description: 'Demo mode only (empty otherwise): the demo accounts the sign-in page lists',
+  }),
+});
+export type SignInOptions = Type.Static<typeof SignInOptions>;
+
 export const User = Type.Object({
   id: Type.String(),
   username: Type.String(),

@@ -473,11 +473,23 @@ describe('[security] first start and demo users', () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/v1/auth/demo-users' });
     expect(res.statusCode).toBe(200);
     expect(res.json().items).toContainEqual({ username: 'admin', password: 'demo-admin', role: 'admin' });
+    // The sign-in page asks /auth/options, which anyone may read: demo mode and its accounts.
+    const options = await t.app.inject({ method: 'GET', url: '/api/v1/auth/options' });
+    expect(options.statusCode).toBe(200);
+    expect(options.json().demo).toBe(true);
+    expect(options.json().demoUsers.map((u: { username: string }) => u.username)).toEqual([
+      'admin',
+      'release-manager',
+      'deployer',
+      'viewer',
+    ]);
     const plain = await buildTestApp({ seed: false });
     try {
       expect((await plain.app.inject({ method: 'GET', url: '/api/v1/auth/demo-users' })).statusCode).toBe(
         404,
       );
+      const none = await plain.app.inject({ method: 'GET', url: '/api/v1/auth/options' });
+      expect(none.json()).toEqual({ demo: false, demoUsers: [] });
     } finally {
       await plain.close();
     }

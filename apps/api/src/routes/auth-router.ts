@@ -6,6 +6,7 @@ import {
   LoginResult,
   Me,
   Ok,
+  SignInOptions,
 } from '@qubot/api-contract';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
@@ -102,6 +103,22 @@ export default async function authRouter(app: FastifyInstance, opts: AuthRouterO
     },
     async (request) =>
       auth.changePassword(request.ctx(), request.credentials?.session?.id ?? null, request.body),
+  );
+
+  app.get(
+    '/auth/options',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['auth'],
+        summary: 'What the sign-in page needs: whether this is demo mode, and then the demo accounts',
+        response: { 200: SignInOptions },
+      },
+    },
+    async (): Promise<SignInOptions> => ({
+      demo: opts.demo === true,
+      demoUsers: opts.demo ? DEMO_USERS.map((u) => ({ ...u })) : [],
+    }),
   );
 
   app.get(

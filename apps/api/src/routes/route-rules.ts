@@ -39,6 +39,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
     body: { currentPassword: 'not-the-password', newPassword: 'a-brand-new-password' },
   },
   'GET /api/v1/auth/demo-users': 'public',
+  'GET /api/v1/auth/options': 'public',
 
   // People and machines.
   'GET /api/v1/users': 'admin',
