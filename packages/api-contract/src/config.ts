@@ -105,5 +105,40 @@ export const PromotionPreview = Type.Object({
   config: ConfigDiff,
   allowed: Type.Boolean(),
   reason: Type.Union([Type.String(), Type.Null()]),
+  verification: Type.Union(
+    [
+      Type.Object({
+        environment: Type.String({ description: 'The previous environment' }),
+        version: Type.String(),
+        result: Type.Union(
+          [
+            Type.Literal('none'),
+            Type.Literal('succeeded'),
+            Type.Literal('failed'),
+            Type.Literal('rolled_back'),
+            Type.Literal('aborted'),
+          ],
+          {
+            description:
+              "The release's latest result there: rolled_back also when a later rollback moved that environment away from it",
+          },
+        ),
+        deploymentId: Type.Union([Type.String(), Type.Null()]),
+        finishedAt: Type.Union([Timestamp, Type.Null()]),
+        blocking: Type.Boolean({
+          description:
+            'True when the target is protected and the latest result is a failure: promoting is refused without an admin override (verification gate)',
+        }),
+        message: Type.Union([Type.String(), Type.Null()], {
+          description: 'A sentence to warn with; null when the latest result is a success',
+        }),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        'How the release that would ship did in the previous environment (verification-gated promotion); null when nothing is live there',
+    },
+  ),
 });
 export type PromotionPreview = Type.Static<typeof PromotionPreview>;

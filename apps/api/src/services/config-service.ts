@@ -7,7 +7,7 @@ import {
   type PutConfigBody,
   SECRET_MASK,
 } from '@qubot/api-contract';
-import { canPromote, previousEnvironment } from '@qubot/core';
+import { previousEnvironment } from '@qubot/core';
 import { appendAudit, appendEvent, type Database, type Db } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { can, requirePermission } from '../lib/permissions.ts';
@@ -21,6 +21,7 @@ import {
   createConfigRepo,
   type StoredEntries,
 } from './config-repo.ts';
+import { promotionGate } from './promotion-gate.ts';
 import { withCursor } from './with-cursor.ts';
 
 const EMPTY = (version = 0): ConfigVersion => ({
@@ -378,21 +379,19 @@ export function createConfigService(deps: {
         secretOptions(ctx),
       );
 
+      // The same rules as the promotion itself (promotion order, verification gate).
+      const gate = live
+        ? await promotionGate(prisma, {
+            applicationId: app.id,
+            environment: { id: target.id, name: target.name, protected: env.protected },
+            release: live,
+          })
+        : null;
       let reason: string | null = null;
       if (!live) reason = `nothing is live in ${source.name} to promote`;
       else if (current?.id === live.id) reason = `${live.version} is already live in ${target.name}`;
       else {
-        const succeeded = await prisma.deployment.findMany({
-          where: { releaseId: live.id, status: 'succeeded' },
-          select: { environment: { select: { name: true } } },
-          distinct: ['environmentId'],
-        });
-        const check = canPromote(
-          pipeline,
-          { version: live.version, succeededIn: succeeded.map((d) => d.environment.name) },
-          target.name,
-        );
-        if (!check.allowed) reason = check.message;
+        if (gate?.blocked) reason = `${gate.blocked.message}; an admin can override with a reason`;
         else if (!can(ctx.actor, 'promote', { application: app.name, environment: env }))
           reason = `your role (${ctx.actor.role}) cannot promote to ${env.name}: needs release-manager`;
       }
@@ -407,6 +406,7 @@ export function createConfigService(deps: {
         config,
         allowed: reason === null,
         reason,
+        verification: gate?.verification ?? null,
       };
     },
   };
