@@ -22,6 +22,7 @@ import { createRollbackService, type RollbackService } from '../services/rollbac
 import { createTokenService, type TokenService } from '../services/token-service.ts';
 import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
 import { createUserService, type UserService } from '../services/user-service.ts';
+import { createViewCache } from '../services/view-cache.ts';
 
 export interface Services {
   catalog: CatalogService;
@@ -59,6 +60,7 @@ export default fp(
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,
+      views: createViewCache({ db }),
     });
     const freeze = createFreezeService({ db, catalog });
     // The orchestrator registers after the services (boot order); it is looked up at call time.

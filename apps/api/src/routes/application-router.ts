@@ -32,7 +32,10 @@ export default async function applicationRouter(app: FastifyInstance) {
         response: { 200: ListOf(Environment), ...errors },
       },
     },
-    async (request) => catalog.listEnvironments(request.params.app),
+    async (request, reply) => {
+      const body = await catalog.environmentsBody(request.params.app, (v) => String(reply.serialize(v)));
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
   );
   app.get<{ Params: { app: string; env: string } }>(
     '/apps/:app/environments/:env',
@@ -45,6 +48,10 @@ export default async function applicationRouter(app: FastifyInstance) {
         response: { 200: Environment, ...errors },
       },
     },
-    async (request) => catalog.getEnvironment(request.params.app, request.params.env),
+    async (request, reply) => {
+      const { app: appName, env } = request.params;
+      const body = await catalog.environmentBody(appName, env, (v) => String(reply.serialize(v)));
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
   );
 }

@@ -1,12 +1,15 @@
 import type { Application, Environment } from '@qubot/api-contract';
 import type { ApplicationRepo, EnvironmentRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
+import type { ViewCache } from './view-cache.ts';
 import { environmentView } from './views.ts';
 
 /** Applications and their environment pipelines (read side). */
 export function createCatalogService(deps: {
   applications: Pick<ApplicationRepo, 'list' | 'findByName'>;
   environments: Pick<EnvironmentRepo, 'listForApplication' | 'findView' | 'findByName'>;
+  /** Serialised pipeline views, kept until the next event (view-cache.ts); none = always build. */
+  views?: ViewCache;
 }) {
   async function requireApp(name: string) {
     const app = await deps.applications.findByName(name);
@@ -45,6 +48,25 @@ export function createCatalogService(deps: {
       const row = await deps.environments.findView(app.id, envName);
       if (!row) throw AppError.notFound(`environment "${envName}" of "${appName}"`, { field: 'params.env' });
       return environmentView(row);
+    },
+    /**
+     * The pipeline as the response body, `serialize`d by the route: the read every dashboard and CLI
+     * poller repeats, answered from the view cache while no event has been committed since.
+     * The body is the same for every caller; the route's authentication decides who gets it.
+     */
+    /** Hits and builds of the view cache (tests check that reads are served from it). */
+    viewCacheStats: () => deps.views?.stats() ?? null,
+    async environmentsBody(appName: string, serialize: (v: unknown) => string): Promise<string> {
+      const build = async () => serialize(await this.listEnvironments(appName));
+      return deps.views ? deps.views.get(`environments\0${appName}`, build) : build();
+    },
+    async environmentBody(
+      appName: string,
+      envName: string,
+      serialize: (v: unknown) => string,
+    ): Promise<string> {
+      const build = async () => serialize(await this.getEnvironment(appName, envName));
+      return deps.views ? deps.views.get(`environment\0${appName}\0${envName}`, build) : build();
     },
   };
 }
