@@ -3,6 +3,7 @@ import { AppLayout } from './components/app-layout';
 import { NotFoundPage, RouteErrorPage } from './components/route-error';
 import { AuditPage } from './features/audit/audit-page';
 import { LoginPage } from './features/auth/login-page';
+import { RequireSignIn } from './features/auth/require-sign-in';
 import { DeploymentsPage } from './features/deployments/deployments-page';
 import { PipelinePage } from './features/environments/pipeline-page';
 import { ReleaseDetailPage } from './features/releases/release-detail-page';
@@ -26,18 +27,24 @@ export function createAppRouter() {
       Component: AppLayout,
       ErrorBoundary: RouteErrorPage,
       children: [
-        { index: true, Component: PipelinePage },
-        { path: 'apps/:app', Component: PipelinePage },
-        { path: 'apps/:app/environments/:env', lazy: environmentDetail },
-        { path: 'releases', Component: ReleasesPage },
-        { path: 'apps/:app/releases', Component: ReleasesPage },
-        { path: 'apps/:app/releases/:version', Component: ReleaseDetailPage },
-        { path: 'deployments', Component: DeploymentsPage },
-        { path: 'deployments/:id', lazy: deploymentDetail },
-        { path: 'audit', Component: AuditPage },
-        { path: 'settings', Component: SettingsPage },
         { path: 'login', Component: LoginPage },
-        { path: '*', Component: NotFoundPage },
+        {
+          // Every other page needs a signed-in visitor; anonymous ones go to sign in and come back.
+          Component: RequireSignIn,
+          children: [
+            { index: true, Component: PipelinePage },
+            { path: 'apps/:app', Component: PipelinePage },
+            { path: 'apps/:app/environments/:env', lazy: environmentDetail },
+            { path: 'releases', Component: ReleasesPage },
+            { path: 'apps/:app/releases', Component: ReleasesPage },
+            { path: 'apps/:app/releases/:version', Component: ReleaseDetailPage },
+            { path: 'deployments', Component: DeploymentsPage },
+            { path: 'deployments/:id', lazy: deploymentDetail },
+            { path: 'audit', Component: AuditPage },
+            { path: 'settings', Component: SettingsPage },
+            { path: '*', Component: NotFoundPage },
+          ],
+        },
       ],
     },
   ]);

@@ -1,31 +1,82 @@
-import { type FormEvent, useId } from 'react';
-import { useNavigate, useSearchParams } from 'react-router';
+import { type FormEvent, useId, useState } from 'react';
+import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { useLogin } from '../../hooks/api/auth/mutations';
+import { useCurrentUser, useSignInOptions } from '../../hooks/api/auth/queries';
+import { safeNext } from './auth-utils';
 
-/** Only same-site paths: a `next=https://evil.example` must not turn sign-in into an open redirect. */
-export function safeNext(next: string | null): string {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : '/';
+export { safeNext } from './auth-utils';
+
+/** Demo mode only: the demo accounts, each one click from filling the form. */
+function DemoAccounts({ onPick }: { onPick: (username: string, password: string) => void }) {
+  const options = useSignInOptions();
+  const id = useId();
+  if (!options.data?.demo || options.data.demoUsers.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby={`${id}-demo`}>
+      <h2 id={`${id}-demo`}>Demo accounts</h2>
+      <p className="muted small">This server runs in demo mode; these accounts exist only here.</p>
+      <div className="table-wrap">
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Username</th>
+              <th scope="col">Password</th>
+              <th scope="col">Role</th>
+              <th scope="col">
+                <span className="visually-hidden">Use</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {options.data.demoUsers.map((u) => (
+              <tr key={u.username}>
+                <th scope="row" className="mono">
+                  {u.username}
+                </th>
+                <td className="mono">{u.password}</td>
+                <td>{u.role}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="button button--ghost button--small"
+                    aria-label={`Use ${u.username}`}
+                    onClick={() => onPick(u.username, u.password)}
+                  >
+                    Use
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
 }
 
 export function LoginPage() {
   const login = useLogin();
+  const me = useCurrentUser();
   const navigate = useNavigate();
   const [search] = useSearchParams();
   const id = useId();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const next = safeNext(search.get('next'), window.location.origin);
+
+  // Already signed in (or just now): straight on to the page that was asked for.
+  if (me.data && !login.isPending) return <Navigate to={next} replace />;
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const data = new FormData(event.currentTarget);
-    login.mutate(
-      { username: String(data.get('username') ?? ''), password: String(data.get('password') ?? '') },
-      { onSuccess: () => void navigate(safeNext(search.get('next')), { replace: true }) },
-    );
+    login.mutate({ username, password }, { onSuccess: () => void navigate(next, { replace: true }) });
   };
 
   return (
     <div className="page login">
       <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
         <h1 id={`${id}-title`}>Sign in</h1>
+        {next !== '/' ? <p className="muted small">Sign in to continue to {next}.</p> : null}
         <div className="field">
           <label className="field__label" htmlFor={`${id}-user`}>
             Username
@@ -36,6 +87,8 @@ export function LoginPage() {
             className="field__input"
             autoComplete="username"
             required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
           />
         </div>
         <div className="field">
@@ -49,6 +102,8 @@ export function LoginPage() {
             className="field__input"
             autoComplete="current-password"
             required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
           />
         </div>
         {login.error ? (
@@ -60,6 +115,12 @@ export function LoginPage() {
           {login.isPending ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <DemoAccounts
+        onPick={(u, p) => {
+          setUsername(u);
+          setPassword(p);
+        }}
+      />
     </div>
   );
 }

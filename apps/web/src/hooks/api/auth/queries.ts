@@ -1,3 +1,4 @@
+import type { SignInOptions } from '@qubot/api-contract';
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, apiFetch } from '../../../lib/api-client';
 
@@ -10,7 +11,17 @@ export interface CurrentUser {
 export const authKeys = {
   all: ['auth'] as const,
   me: () => [...authKeys.all, 'me'] as const,
+  options: () => [...authKeys.all, 'options'] as const,
 };
+
+/** Public: whether the server runs in demo mode, and then its demo accounts (the sign-in page lists them). */
+export function useSignInOptions() {
+  return useQuery({
+    queryKey: authKeys.options(),
+    queryFn: ({ signal }) => apiFetch<SignInOptions>('/auth/options', { signal }),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+}
 
 export function useCurrentUser() {
   return useQuery({
