@@ -6,6 +6,7 @@ import { TrafficBar } from '../../components/traffic-bar';
 import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
 import { ActiveDeployment } from './active-deployment';
+import { DeployButton } from './deploy-dialog';
 import {
   type ActionAvailability,
   healthSummary,
@@ -134,6 +135,7 @@ export function EnvironmentCard({
         >
           {rollback.label}
         </button>
+        <DeployButton app={app} env={env} disabled={Boolean(env.activeDeployment) || busy} />
       </div>
       <p id={hintId} className="visually-hidden">
         {promote.hint}

@@ -9,6 +9,7 @@ import { paths } from '../../lib/paths';
 import { ConfigSection } from '../config/config-section';
 import { DeploymentsTable } from '../deployments/deployments-table';
 import { EnvironmentCard } from './environment-card';
+import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
@@ -109,6 +110,12 @@ function EnvironmentBody({
           </dl>
         </section>
       </div>
+
+      <EnvironmentSettingsForm
+        key={`${env.protected}-${env.requiresApproval}-${env.replicas}`}
+        app={app}
+        env={env}
+      />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 

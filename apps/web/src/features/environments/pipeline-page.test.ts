@@ -201,7 +201,8 @@ describe('PipelinePage', () => {
       'viewer',
     );
     const buttons = [...html.matchAll(/<button[^>]*>/g)].map((m) => m[0]);
-    expect(buttons.length).toBe(6);
+    // Promote, Switch traffic, Rollback and Deploy… on each card.
+    expect(buttons.length).toBe(8);
     for (const b of buttons) expect(b).toContain('disabled=""');
     expect(card(html, 'production')).toMatch(
       /<button[^>]*title="Needs release-manager \(you are viewer\)\."[^>]*>Promote →<\/button>/,

@@ -9,10 +9,19 @@ import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
 import { STRATEGY_OPTIONS } from '../environments/promote-utils';
 
-export function DeployReleaseForm({ app, version }: { app: string; version: string }) {
+export function DeployReleaseForm({
+  app,
+  version,
+  initialEnv = '',
+}: {
+  app: string;
+  version: string;
+  /** Preselected from the matrix or a pipeline card (`?env=`). */
+  initialEnv?: string;
+}) {
   const environments = useEnvironments(app);
   const deploy = useCreateDeployment(app);
-  const [env, setEnv] = useState('');
+  const [env, setEnv] = useState(initialEnv);
   const [strategy, setStrategy] = useState<StrategyName>('blue-green');
   const [reason, setReason] = useState('');
   const id = useId();

@@ -1,4 +1,4 @@
-import { Link, useParams } from 'react-router';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { StatusBadge } from '../../components/status-badge';
 import { Time } from '../../components/time';
@@ -47,6 +47,7 @@ function ReleaseBody({
   app: string;
   release: NonNullable<ReturnType<typeof useRelease>['data']>;
 }) {
+  const [search] = useSearchParams();
   const tests = parseTestResults(r.testResults);
   const buildUrl = safeHttpUrl(r.buildUrl);
   return (
@@ -150,7 +151,7 @@ function ReleaseBody({
         {r.changelog ? <pre className="changelog">{r.changelog}</pre> : <EmptyState title="No changelog" />}
       </section>
 
-      <DeployReleaseForm app={app} version={r.version} />
+      <DeployReleaseForm app={app} version={r.version} initialEnv={search.get('env') ?? ''} />
     </div>
   );
 }

@@ -40,3 +40,13 @@ export function safeHttpUrl(value: string | null | undefined): string | null {
 export function liveIn(release: Pick<Release, 'deployedTo'>): string[] {
   return release.deployedTo.filter((d) => d.live).map((d) => d.environment);
 }
+
+export type MatrixCell = { kind: 'live' } | { kind: 'status'; status: string } | { kind: 'never' };
+
+/** One cell of the releases × environments matrix: live there, its last result there, or never. */
+export function matrixCell(release: Pick<Release, 'deployedTo'>, env: string): MatrixCell {
+  const entry = release.deployedTo.find((d) => d.environment === env);
+  if (!entry) return { kind: 'never' };
+  if (entry.live) return { kind: 'live' };
+  return entry.lastStatus ? { kind: 'status', status: entry.lastStatus } : { kind: 'never' };
+}

@@ -1,16 +1,22 @@
 import { Link, useParams } from 'react-router';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
+import { StatusBadge } from '../../components/status-badge';
 import { Time } from '../../components/time';
 import { useCurrentApplication } from '../../hooks/api/applications/queries';
+import { useEnvironments } from '../../hooks/api/environments/queries';
 import { useReleases } from '../../hooks/api/releases/queries';
 import { shortCommit } from '../../lib/format-utils';
 import { paths } from '../../lib/paths';
-import { liveIn, parseTestResults } from './release-utils';
+import { usePermissions } from '../../lib/use-permissions';
+import { matrixCell, parseTestResults } from './release-utils';
 
 export function ReleasesPage() {
   const params = useParams();
   const app = useCurrentApplication(params.app);
   const releases = useReleases(app.name);
+  const environments = useEnvironments(app.name ?? '');
+  const envs = environments.data?.items ?? [];
+  const perms = usePermissions();
   const items = releases.data?.pages.flatMap((p) => p.items) ?? [];
 
   return (
@@ -18,7 +24,9 @@ export function ReleasesPage() {
       <div className="page__header">
         <h1>Releases{app.name ? <span className="page__subject"> · {app.name}</span> : null}</h1>
         <p className="page__lead">
-          Newest first. CI registers releases through the API or <code>qubot release create</code>.
+          Every release and where it runs, newest first: live, its last result in each environment, and the
+          deploy action in the cell. CI registers releases through the API or{' '}
+          <code>qubot release create</code>.
         </p>
       </div>
       {app.isPending || (app.name && releases.isPending) ? (
@@ -47,7 +55,11 @@ export function ReleasesPage() {
               <thead>
                 <tr>
                   <th scope="col">Version</th>
-                  <th scope="col">Live in</th>
+                  {envs.map((e) => (
+                    <th scope="col" key={e.name}>
+                      {e.name}
+                    </th>
+                  ))}
                   <th scope="col">Tests</th>
                   <th scope="col">Commit</th>
                   <th scope="col">Created</th>
@@ -57,23 +69,35 @@ export function ReleasesPage() {
               <tbody>
                 {items.map((r) => {
                   const tests = parseTestResults(r.testResults);
-                  const live = liveIn(r);
                   return (
                     <tr key={r.id}>
                       <th scope="row">
                         <Link to={paths.release(app.name!, r.version)}>{r.version}</Link>
                       </th>
-                      <td>
-                        {live.length ? (
-                          live.map((env) => (
-                            <span key={env} className="badge badge--ok">
-                              {env}
-                            </span>
-                          ))
-                        ) : (
-                          <span className="muted">—</span>
-                        )}
-                      </td>
+                      {envs.map((e) => {
+                        const cell = matrixCell(r, e.name);
+                        const mayDeploy = perms.can('deploy', e.protected);
+                        return (
+                          <td key={e.name} className="matrix__cell">
+                            {cell.kind === 'live' ? (
+                              <span className="badge badge--ok">Live</span>
+                            ) : cell.kind === 'status' ? (
+                              <StatusBadge status={cell.status} />
+                            ) : (
+                              <span className="muted">—</span>
+                            )}
+                            {cell.kind !== 'live' && mayDeploy ? (
+                              <Link
+                                className="matrix__action small"
+                                to={`${paths.release(app.name!, r.version)}?env=${encodeURIComponent(e.name)}`}
+                                aria-label={`Deploy ${r.version} to ${e.name}`}
+                              >
+                                Deploy…
+                              </Link>
+                            ) : null}
+                          </td>
+                        );
+                      })}
                       <td>
                         {tests ? (
                           <span className={tests.ok ? 'pass' : 'fail'}>{tests.label}</span>

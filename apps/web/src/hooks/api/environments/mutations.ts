@@ -1,4 +1,4 @@
-import type { Color, Deployment, StrategyName } from '@qubot/api-contract';
+import type { Color, Deployment, Environment, StrategyName } from '@qubot/api-contract';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ApiError, apiFetch } from '../../../lib/api-client';
 import { invalidateRolloutViews, rememberDeployment } from '../invalidate';
@@ -67,6 +67,24 @@ export function useRollback(app: string) {
         body: withoutEmpty({ version, reason, overrideFreeze: overrideFreeze || undefined }),
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
+    onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+export interface EnvironmentSettingsVariables {
+  env: string;
+  protected?: boolean | undefined;
+  requiresApproval?: boolean | undefined;
+  replicas?: number | undefined;
+  reason?: string | undefined;
+}
+
+/** Protection and approval (admin), replicas (release-manager): PATCH …/settings. */
+export function useUpdateEnvironmentSettings(app: string) {
+  const queryClient = useQueryClient();
+  return useMutation<Environment, ApiError, EnvironmentSettingsVariables>({
+    mutationFn: ({ env, ...body }) =>
+      apiFetch<Environment>(envPath(app, env, 'settings'), { method: 'PATCH', body: withoutEmpty(body) }),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
   });
 }

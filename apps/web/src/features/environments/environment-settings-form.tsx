@@ -1,0 +1,153 @@
+import type { Environment } from '@qubot/api-contract';
+import { type FormEvent, useId, useState } from 'react';
+import { ConfirmDialog } from '../../components/confirm-dialog';
+import { useUpdateEnvironmentSettings } from '../../hooks/api/environments/mutations';
+import { usePermissions } from '../../lib/use-permissions';
+
+interface Draft {
+  protected: boolean;
+  requiresApproval: boolean;
+  replicas: number;
+}
+
+/** What changes, as a sentence for the confirmation: "protected: no → yes, replicas: 2 → 3". */
+export function settingsChanges(before: Draft, after: Draft): string[] {
+  const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const out: string[] = [];
+  if (before.protected !== after.protected)
+    out.push(`protected: ${yes(before.protected)} → ${yes(after.protected)}`);
+  if (before.requiresApproval !== after.requiresApproval)
+    out.push(`requires approval: ${yes(before.requiresApproval)} → ${yes(after.requiresApproval)}`);
+  if (before.replicas !== after.replicas) out.push(`replicas: ${before.replicas} → ${after.replicas}`);
+  return out;
+}
+
+/**
+ * An environment's settings, changed from the dashboard: protection and approval by admins,
+ * replicas by release-managers. Every change confirms and takes a reason (audited
+ * `environment.settings`); it applies to the next deployment.
+ */
+export function EnvironmentSettingsForm({ app, env }: { app: string; env: Environment }) {
+  const id = useId();
+  const perms = usePermissions();
+  const update = useUpdateEnvironmentSettings(app);
+  const current: Draft = {
+    protected: env.protected,
+    requiresApproval: env.requiresApproval,
+    replicas: env.replicas,
+  };
+  const [draft, setDraft] = useState<Draft>(current);
+  const [confirming, setConfirming] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const isAdmin = perms.role === 'admin';
+  const mayScale = perms.role === 'admin' || perms.role === 'release-manager';
+  const changes = settingsChanges(current, draft);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (changes.length === 0) return;
+    update.reset();
+    setDone(null);
+    setConfirming(true);
+  };
+
+  const save = (reason: string) => {
+    update.mutate(
+      {
+        env: env.name,
+        protected: draft.protected !== env.protected ? draft.protected : undefined,
+        requiresApproval:
+          draft.requiresApproval !== env.requiresApproval ? draft.requiresApproval : undefined,
+        replicas: draft.replicas !== env.replicas ? draft.replicas : undefined,
+        reason,
+      },
+      {
+        onSuccess: (saved) => {
+          setConfirming(false);
+          setDraft({
+            protected: saved.protected,
+            requiresApproval: saved.requiresApproval,
+            replicas: saved.replicas,
+          });
+          setDone('Saved. The next deployment uses these settings.');
+        },
+      },
+    );
+  };
+
+  return (
+    <section className="card" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Settings</h2>
+      <form className="settings-form" aria-label={`Settings of ${env.name}`} onSubmit={submit}>
+        <label className="field field--check">
+          <input
+            type="checkbox"
+            checked={draft.protected}
+            disabled={!isAdmin || update.isPending}
+            onChange={(e) => setDraft({ ...draft, protected: e.target.checked })}
+          />{' '}
+          Protected (release-managers and admins only; every action asks for a reason)
+        </label>
+        <label className="field field--check">
+          <input
+            type="checkbox"
+            checked={draft.requiresApproval}
+            disabled={!isAdmin || update.isPending}
+            onChange={(e) => setDraft({ ...draft, requiresApproval: e.target.checked })}
+          />{' '}
+          Requires approval (a second person approves each deployment)
+        </label>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-replicas`}>
+            Replicas
+          </label>
+          <input
+            id={`${id}-replicas`}
+            className="field__input"
+            type="number"
+            min={1}
+            max={20}
+            value={draft.replicas}
+            disabled={!mayScale || update.isPending}
+            onChange={(e) => setDraft({ ...draft, replicas: Number(e.target.value) })}
+          />
+        </div>
+        {!isAdmin ? (
+          <p className="field__hint">
+            Protection and approval: needs admin{perms.role ? ` (you are ${perms.role})` : ''}.
+          </p>
+        ) : null}
+        <div className="button-row">
+          <button type="submit" className="button" disabled={changes.length === 0 || update.isPending}>
+            Save settings
+          </button>
+        </div>
+        <p className="feedback" role="status" aria-live="polite">
+          {done ?? ''}
+        </p>
+        {update.error && !confirming ? (
+          <p className="feedback feedback--error" role="alert">
+            {update.error.message}
+          </p>
+        ) : null}
+      </form>
+      <ConfirmDialog
+        open={confirming}
+        title={`Change the settings of ${env.name}?`}
+        confirmLabel="Save settings"
+        danger={env.protected || draft.protected !== env.protected}
+        pending={update.isPending}
+        error={confirming ? update.error : null}
+        onConfirm={save}
+        onCancel={() => setConfirming(false)}
+      >
+        <ul>
+          {changes.map((c) => (
+            <li key={c}>{c}</li>
+          ))}
+        </ul>
+        <p className="muted small">Applies to the next deployment; one in progress keeps its settings.</p>
+      </ConfirmDialog>
+    </section>
+  );
+}
