@@ -12,6 +12,10 @@ export interface Config {
   prettyLogs: boolean;
   /** Sign-in attempts per client address per minute (QUBOT_LOGIN_RATE_LIMIT, default 20). */
   loginRateLimit: number;
+  /** Database connections at most (QUBOT_DB_POOL_MAX, default 20). */
+  dbPoolMax: number;
+  /** How long a request waits for a free database connection before "overloaded" (QUBOT_DB_POOL_WAIT_MS, default 5000). */
+  dbPoolWaitMs: number;
   /** Who may scrape /metrics: QUBOT_METRICS_TOKEN and QUBOT_METRICS_ALLOW (default loopback). */
   metrics: MetricsAccess;
 }
@@ -46,6 +50,8 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
     logLevel: env.LOG_LEVEL ?? 'info',
     prettyLogs: env.QUBOT_PRETTY_LOGS === '1',
     loginRateLimit: positiveInt('QUBOT_LOGIN_RATE_LIMIT', env.QUBOT_LOGIN_RATE_LIMIT, 20),
+    dbPoolMax: positiveInt('QUBOT_DB_POOL_MAX', env.QUBOT_DB_POOL_MAX, 20),
+    dbPoolWaitMs: positiveInt('QUBOT_DB_POOL_WAIT_MS', env.QUBOT_DB_POOL_WAIT_MS, 5000),
     metrics: metricsAccess(env),
   };
 }

@@ -12,6 +12,8 @@ async function main() {
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    poolSize: config.dbPoolMax,
+    poolWaitMs: config.dbPoolWaitMs,
     log: (line) => logger.info(line),
   });
   let app: Awaited<ReturnType<typeof buildApp>>;

@@ -9,7 +9,10 @@ export interface OpenOptions {
   /** QUBOT_DATA_DIR (default `.qubot` in the working directory). */
   dataDir?: string | undefined;
   log?: (line: string) => void;
+  /** Database connections at most (QUBOT_DB_POOL_MAX). */
   poolSize?: number;
+  /** How long a request waits for a free connection (QUBOT_DB_POOL_WAIT_MS). */
+  poolWaitMs?: number;
 }
 
 export interface OpenedDatabase extends Database {
@@ -37,7 +40,10 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<OpenedDataba
     await embedded?.stop();
     throw err;
   }
-  const db = createDatabase(url, opts.poolSize ? { max: opts.poolSize } : {});
+  const db = createDatabase(url, {
+    ...(opts.poolSize ? { max: opts.poolSize } : {}),
+    ...(opts.poolWaitMs ? { acquireTimeoutMs: opts.poolWaitMs } : {}),
+  });
   return {
     ...db,
     embedded,

@@ -10,25 +10,59 @@ export interface Database {
   prisma: PrismaClient;
   /** Raw pool for LISTEN/NOTIFY, health checks and backups. */
   pool: pg.Pool;
+  /**
+   * One connection of its own for readiness checks: a pool busy to its last connection is an
+   * overloaded server, not an unreachable database, and /readyz must be able to tell.
+   */
+  probe: pg.Pool;
   url: string;
+  /** Connections in `pool` at most (QUBOT_DB_POOL_MAX). */
+  poolMax: number;
   close(): Promise<void>;
 }
 
-export function createDatabase(url: string, opts: { max?: number } = {}): Database {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000 });
+export interface PoolOptions {
+  /** Connections at most (default 20). */
+  max?: number;
+  /** How long a request waits for a free connection before it is answered "overloaded" (default 5 s). */
+  acquireTimeoutMs?: number;
+}
+
+/** pg-pool's error when every connection stayed busy for the whole wait: overload, not an outage. */
+export const POOL_EXHAUSTED_MESSAGE = 'timeout exceeded when trying to connect';
+
+export function isPoolExhausted(err: unknown): boolean {
+  const e = err as { message?: string; cause?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.message === 'string' && e.message.includes(POOL_EXHAUSTED_MESSAGE)) return true;
+  return e.cause ? isPoolExhausted(e.cause) : false;
+}
+
+export function createDatabase(url: string, opts: PoolOptions = {}): Database {
+  const max = opts.max ?? 20;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: opts.acquireTimeoutMs ?? 5000,
+  });
+  const probe = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000 });
   // An idle client losing its server (database restart) must not crash the process;
   // the next query fails with a clear error and /readyz reports it.
   pool.on('error', () => {});
+  probe.on('error', () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   let closed: Promise<void> | null = null;
   return {
     prisma,
     pool,
+    probe,
     url,
+    poolMax: max,
     close() {
       closed ??= (async () => {
         await prisma.$disconnect().catch(() => {});
         await pool.end().catch(() => {});
+        await probe.end().catch(() => {});
       })();
       return closed;
     },

@@ -1,3 +1,4 @@
+import { isPoolExhausted } from '@qubot/db';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
@@ -87,6 +88,18 @@ export default fp(
           fe.message,
         );
       }
+      if (isPoolExhausted(err)) {
+        // Every database connection stayed busy for the whole wait: too much at once, not an
+        // outage (/readyz stays ready). Clients should come back in a moment.
+        request.log.warn({ err }, 'database connection pool exhausted');
+        void reply.header('retry-after', '2');
+        return send(
+          503,
+          ErrorCode.Unavailable,
+          'the server is overloaded: every database connection is busy; try again in a few seconds',
+          { reason: 'overloaded', retryAfterSeconds: 2 },
+        );
+      }
       if (isDatabaseDown(err)) {
         request.log.warn({ err }, 'database unavailable');
         return send(503, ErrorCode.Unavailable, 'the database is unavailable; try again shortly');
@@ -113,11 +126,7 @@ export function isDatabaseDown(err: unknown): boolean {
   const code = e?.code ?? '';
   if (['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'P1001', 'P1017', 'ETIMEDOUT'].includes(code))
     return true;
-  if (
-    /Can't reach database|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
-      e?.message ?? '',
-    )
-  ) {
+  if (/Can't reach database|Connection terminated|connect ECONNREFUSED/i.test(e?.message ?? '')) {
     return true;
   }
   return e?.cause ? isDatabaseDown(e.cause) : false;

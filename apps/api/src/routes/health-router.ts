@@ -27,7 +27,8 @@ export default async function healthRouter(app: FastifyInstance) {
       let database = 'ok';
       let migrations = 'ok';
       try {
-        if (!(await isMigrated(app.db.pool))) migrations = 'pending';
+        // Its own connection: a busy pool is overload (503 "overloaded" on requests), not unreadiness.
+        if (!(await isMigrated(app.db.probe))) migrations = 'pending';
       } catch {
         database = 'unreachable';
         migrations = 'unknown';

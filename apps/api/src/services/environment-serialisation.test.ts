@@ -81,6 +81,20 @@ describe('[RACE] environment actions serialise on the environment', () => {
     expect(back.statusCode, back.body).toBe(200);
   }, 60_000);
 
+  it('20 concurrent harmless traffic requests and 20 reads on a pool of 5: none is told the database is unavailable', async () => {
+    // The test database's pool has 5 connections; nothing holds one across a router call.
+    const env = (await h.environment(ENV)) as EnvView;
+    const writes = Array.from({ length: 20 }, () =>
+      h.post(`/apps/${APP}/environments/${ENV}/traffic`, { activeColor: env.activeColor }),
+    );
+    const reads = Array.from({ length: 20 }, () =>
+      h.app.inject({ method: 'GET', url: `/api/v1/apps/${APP}/environments`, headers: h.auth }),
+    );
+    const all = await Promise.all([...writes, ...reads]);
+    for (const res of all) expect(res.statusCode, res.body).toBe(200);
+    await expectReportedIsServed();
+  }, 60_000);
+
   it('a deployment racing five traffic switches: one plan, from the state it saw; reported == served; 0 failed requests', async () => {
     const before = (await h.environment(ENV)) as EnvView;
     const load = startLoad(before.address);
