@@ -30,6 +30,7 @@ import eventsRouter from './routes/events-router.ts';
 import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
 import releaseRouter from './routes/release-router.ts';
+import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
 import userRouter from './routes/user-router.ts';
 import type { AuthOptions } from './services/auth-service.ts';
@@ -182,6 +183,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(deploymentCommandRouter);
       await api.register(environmentActionRouter);
       await api.register(environmentObserveRouter);
+      await api.register(syntheticLoadRouter);
       await api.register(deploymentObserveRouter);
       await api.register(eventsRouter);
     },

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SYNTHETIC_LOAD_RPS } from '@qubot/api-contract';
 import { type Database, seedDemo } from '@qubot/db';
 import type { Logger } from 'pino';
 import type { App } from './app.ts';
@@ -12,7 +13,13 @@ export const DEMO_LAUNCHER =
   'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
 
 export async function seedDemoData(db: Database, logger: Logger) {
-  await seedDemo(db.prisma, { launcher: DEMO_LAUNCHER, launcherCwd: REPO_ROOT });
+  const app = await seedDemo(db.prisma, { launcher: DEMO_LAUNCHER, launcherCwd: REPO_ROOT });
+  // The synthetic load is on by default in demo mode; an environment where someone turned it off
+  // (false) keeps it off across restarts.
+  await db.prisma.environment.updateMany({
+    where: { applicationId: app.id, syntheticLoad: null },
+    data: { syntheticLoad: true },
+  });
   // Demo users exist only in demo mode (DESIGN §7); passwords are demo-<username>.
   await seedDemoUsers(db);
   logger.info('demo data ready: application qubot-one with development, staging and production');
@@ -79,3 +86,57 @@ export async function deployDemoReleases(app: App, logger: Logger) {
 export async function stopDemoRuntime(app: App) {
   await app.orchestrator.runtime.stopEverything();
 }
+
+/**
+ * The demo's synthetic load: a small steady stream of requests (SYNTHETIC_LOAD_RPS a second) to
+ * the address of every environment whose synthetic load is on, so a canary always has traffic to
+ * judge — without it, its analysis is rightly inconclusive. Switched per environment through
+ * `PUT …/synthetic-load`; the list is read again every `refreshMs`.
+ */
+export function startSyntheticLoad(
+  db: Pick<Database, 'prisma'>,
+  logger: Pick<Logger, 'warn'>,
+  opts: { rps?: number; refreshMs?: number } = {},
+) {
+  const rps = opts.rps ?? SYNTHETIC_LOAD_RPS;
+  let targets: string[] = [];
+  let inFlight = 0;
+  const refresh = async () => {
+    const envs = await db.prisma.environment.findMany({
+      where: { syntheticLoad: true, address: { not: null } },
+      select: { address: true },
+    });
+    targets = envs.flatMap((e) => (e.address ? [e.address] : []));
+  };
+  const refreshing = setInterval(() => {
+    refresh().catch((err) => logger.warn({ err }, 'synthetic load: could not read the environments'));
+  }, opts.refreshMs ?? 2_000);
+  const sending = setInterval(() => {
+    for (const address of targets) {
+      // An environment that does not answer must not pile up requests.
+      if (inFlight >= 20 * Math.max(1, targets.length)) return;
+      inFlight += 1;
+      fetch(address, {
+        signal: AbortSignal.timeout(5_000),
+        headers: { 'user-agent': 'qubot-synthetic-load' },
+      })
+        .then((res) => res.arrayBuffer())
+        .catch(() => {})
+        .finally(() => {
+          inFlight -= 1;
+        });
+    }
+  }, 1000 / rps);
+  refreshing.unref();
+  sending.unref();
+  void refresh().catch(() => {});
+  return {
+    /** Addresses being loaded now (tests). */
+    targets: () => [...targets],
+    stop() {
+      clearInterval(refreshing);
+      clearInterval(sending);
+    },
+  };
+}
+export type SyntheticLoad = ReturnType<typeof startSyntheticLoad>;

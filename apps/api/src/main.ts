@@ -3,7 +3,14 @@ import { defaultDataDir, openDatabase } from '@qubot/db';
 import pino from 'pino';
 import { buildApp, LOG_REDACT } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { deployDemoReleases, REPO_ROOT, seedDemoData, stopDemoRuntime } from './demo.ts';
+import {
+  deployDemoReleases,
+  REPO_ROOT,
+  type SyntheticLoad,
+  seedDemoData,
+  startSyntheticLoad,
+  stopDemoRuntime,
+} from './demo.ts';
 import { ensureFirstAdmin } from './services/user-service.ts';
 
 async function main() {
@@ -42,6 +49,7 @@ async function main() {
   }
 
   let stopping = false;
+  let syntheticLoad: SyntheticLoad | null = null;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -52,6 +60,7 @@ async function main() {
     }, 30_000);
     force.unref();
     try {
+      syntheticLoad?.stop();
       await app.close();
       // Without --demo, applications and routers keep serving; the next start re-adopts them.
       if (config.demo)
@@ -71,6 +80,8 @@ async function main() {
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;
   logger.info({ url }, 'Qubot Deploy is up');
   if (config.demo) await deployDemoReleases(app, logger);
+  // A steady trickle of requests per environment, so a canary has traffic to judge (switchable).
+  if (config.demo) syntheticLoad = startSyntheticLoad(db, logger);
   // The one line a person running the quick start looks for.
   process.stdout.write(`\n  Qubot Deploy dashboard: ${url}/\n  API docs: ${url}/api/docs\n\n`);
   if (firstAdminPassword) {

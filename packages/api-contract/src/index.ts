@@ -1,3 +1,4 @@
+export * from './analysis';
 export * from './applications-admin';
 export * from './audit';
 export * from './auth';

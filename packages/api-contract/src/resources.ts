@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { AnalysisResult } from './analysis';
 import { Name, NullableTimestamp, Reason, strict, Timestamp } from './common';
 
 export const StrategyName = Type.Union([
@@ -84,6 +85,9 @@ export const ActiveDeploymentSummary = Type.Object({
   progress: DeploymentProgress,
 });
 
+/** Requests a second the demo sends to each environment whose synthetic load is on. */
+export const SYNTHETIC_LOAD_RPS = 5;
+
 export const Environment = Type.Object({
   name: Type.String(),
   position: Type.Integer(),
@@ -99,6 +103,9 @@ export const Environment = Type.Object({
   instances: Type.Array(InstanceView),
   activeDeployment: Type.Union([ActiveDeploymentSummary, Type.Null()]),
   replicas: Type.Integer(),
+  syntheticLoad: Type.Union([Type.Boolean(), Type.Null()], {
+    description: `Demo environments: whether the demo sends its steady synthetic load (${SYNTHETIC_LOAD_RPS} requests/s) to the address; null elsewhere`,
+  }),
   updatedAt: Timestamp,
 });
 export type Environment = Type.Static<typeof Environment>;
@@ -177,7 +184,7 @@ export const Deployment = Type.Object({
   options: Type.Unknown(),
   steps: Type.Array(Step),
   progress: DeploymentProgress,
-  analysis: Type.Unknown(),
+  analysis: Type.Array(AnalysisResult),
   traffic: Type.Object({ requests: Type.Integer(), failed: Type.Integer() }),
   reason: Type.Union([Type.String(), Type.Null()]),
   actor: Type.String(),

@@ -9,6 +9,7 @@ import type {
   TrafficEntry,
 } from '@qubot/api-contract';
 import type { DeploymentViewRow, EnvironmentViewRow, ReleaseViewRow } from '@qubot/db';
+import { analysisView } from './analysis-view.ts';
 
 const STRATEGY_WIRE: Record<string, StrategyName> = {
   blue_green: 'blue-green',
@@ -81,6 +82,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
         }
       : null,
     replicas: row.replicas,
+    syntheticLoad: row.syntheticLoad ?? null,
     updatedAt: row.updatedAt.toISOString(),
   };
 }
@@ -130,7 +132,7 @@ export function deploymentView(row: DeploymentViewRow): Deployment {
       finishedAt: s.finishedAt?.toISOString() ?? null,
     })),
     progress: progressView(row.progress),
-    analysis: row.analysis,
+    analysis: analysisView(row.analysis),
     traffic: { requests: Number(row.requestsServed), failed: Number(row.requestsFailed) },
     reason: row.reason,
     actor: row.actor,
