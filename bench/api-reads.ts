@@ -1,0 +1,289 @@
+// The read path: `GET /api/v1/apps/qubot-one/environments` (what the dashboard and CLI poll)
+// against a bare Fastify route returning the same bytes, with wrk, in interleaved rounds; then
+// the same read paced at a fixed rate for its tail latency; then the other reads the dashboard
+// makes. The API runs as the quick start runs it (`apps/api/src/main.ts --demo`, embedded
+// PostgreSQL in a temporary directory, Qubot-One live in three environments) in a child
+// process; the bare server is another child process.
+//
+//   node --import tsx bench/api-reads.ts [--seconds 10] [--connections 16] [--rounds 3]
+//        [--rate 500] [--cpu-prof <dir>]
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
+import { percentile } from './load.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = join(SELF, '../..');
+const PIPELINE = '/api/v1/apps/qubot-one/environments';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Child mode: a bare Fastify app answering one route with the given bytes. */
+async function bare(): Promise<void> {
+  const require = createRequire(join(ROOT, 'apps/api/package.json'));
+  // fastify is the API's dependency, not the bench's: load the very same copy.
+  interface Reply {
+    type(t: string): Reply;
+    send(b: Buffer): Reply;
+  }
+  interface BareApp {
+    get(path: string, handler: (req: unknown, reply: Reply) => Promise<Reply>): void;
+    listen(o: { port: number; host: string }): Promise<string>;
+    server: { address(): unknown };
+    close(): Promise<void>;
+  }
+  const { default: Fastify } = (await import(require.resolve('fastify'))) as {
+    default: (o: { logger: boolean }) => BareApp;
+  };
+  const body = Buffer.from(process.env.QUBOT_BENCH_BODY as string, 'base64');
+  const app = Fastify({ logger: false });
+  app.get(PIPELINE, async (_req, reply) => reply.type('application/json; charset=utf-8').send(body));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  process.stdout.write(`LISTENING ${(app.server.address() as { port: number }).port}\n`);
+  process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function startApi(dataDir: string, logFile: string, cpuProf: string | null) {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), QUBOT_DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  const log = openSync(logFile, 'a');
+  const flags = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'apps/api/src/main.ts', '--demo'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}; see ${logFile}`);
+    try {
+      const res = await request(`${base}/readyz`);
+      await res.body.dump();
+      if (res.statusCode === 200) break;
+    } catch {}
+    if (Date.now() > deadline) throw new Error(`API not ready after 180 s; see ${logFile}`);
+    await sleep(250);
+  }
+  return { child, base };
+}
+
+async function startBare(body: Buffer): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--bare'], {
+    cwd: ROOT,
+    env: { ...process.env, QUBOT_BENCH_BODY: body.toString('base64') },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  for await (const line of lines) {
+    const m = /^LISTENING (\d+)$/.exec(line);
+    if (m) return { child, base: `http://127.0.0.1:${m[1]}` };
+  }
+  throw new Error('bare server exited before listening');
+}
+
+async function login(base: string): Promise<string> {
+  const res = await request(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'viewer', password: 'demo-viewer' }),
+  });
+  await res.body.dump();
+  const set = [res.headers['set-cookie']].flat().filter((c): c is string => typeof c === 'string');
+  const session = set.map((c) => c.split(';')[0]).find((c) => c?.startsWith('qubot_session='));
+  if (res.statusCode !== 200 || !session) throw new Error(`login failed: ${res.statusCode}`);
+  return session;
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+}
+
+/** wrk's own figures (`--latency` prints the percentiles). */
+function wrk(url: string, seconds: number, connections: number, cookie: string): WrkResult {
+  const out = execFileSync(
+    'wrk',
+    ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-H', `cookie: ${cookie}`, url],
+    { encoding: 'utf8' },
+  );
+  const ms = (label: string) => {
+    const m = new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+    if (!m) return Number.NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50: ms('50'), p99: ms('99'), non2xx };
+}
+
+function ensureWrk(): void {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    // wrk --version exits 1 after printing; only a missing binary throws ENOENT.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    console.log('wrk is missing: apt-get install -y wrk');
+    execFileSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit' });
+  }
+}
+
+/** Requests sent on a fixed schedule (latency measured from the scheduled send time). */
+async function pacedLoad(url: string, cookie: string, rate: number, durationMs: number, connections: number) {
+  const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
+  const times: number[] = [];
+  let failed = 0;
+  const start = performance.now();
+  const total = Math.floor((rate * durationMs) / 1000);
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const at = start + (i * 1000) / rate;
+    const wait = at - performance.now();
+    if (wait > 1) await sleep(wait);
+    pending.push(
+      (async () => {
+        try {
+          const res = await request(url, { headers: { cookie }, dispatcher: agent });
+          await res.body.dump();
+          if (res.statusCode !== 200) failed++;
+        } catch {
+          failed++;
+        }
+        times.push(performance.now() - at);
+      })(),
+    );
+  }
+  await Promise.all(pending);
+  await agent.close();
+  times.sort((a, b) => a - b);
+  return {
+    sent: total,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: times[times.length - 1] ?? Number.NaN,
+    failed,
+  };
+}
+
+const fmt = (n: number, d = 0) =>
+  n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
+
+async function main() {
+  const seconds = Number(arg('seconds', '10'));
+  const connections = Number(arg('connections', '16'));
+  const rounds = Number(arg('rounds', '3'));
+  const rate = Number(arg('rate', '500'));
+  const cpuProf = process.argv.includes('--cpu-prof') ? arg('cpu-prof', join(tmpdir(), 'qubot-prof')) : null;
+  ensureWrk();
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), 'qubot-reads-'));
+  const children: ChildProcess[] = [];
+  try {
+    const api = await startApi(join(dir, 'data'), join(dir, 'api.log'), cpuProf);
+    children.push(api.child);
+    const cookie = await login(api.base);
+    // Wait for the demo's 1.0.0 to be live everywhere: the view then has its instances.
+    const deadline = Date.now() + 120_000;
+    let body = Buffer.alloc(0);
+    for (;;) {
+      const res = await request(`${api.base}${PIPELINE}`, { headers: { cookie } });
+      body = Buffer.from(await res.body.arrayBuffer());
+      const envs = (JSON.parse(body.toString()) as { items: { live: unknown; activeDeployment: unknown }[] })
+        .items;
+      if (envs.every((e) => e.live && !e.activeDeployment)) break;
+      if (Date.now() > deadline) throw new Error('demo deployments did not finish in 120 s');
+      await sleep(500);
+    }
+    const bareServer = await startBare(body);
+    children.push(bareServer.child);
+    console.log(
+      `api-reads: ${PIPELINE} (${fmt(body.length)} bytes) vs bare Fastify, wrk -t1 -c${connections} -d${seconds}s, ${rounds} interleaved rounds; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    // Warm both (JIT, pools).
+    wrk(`${api.base}${PIPELINE}`, 2, connections, cookie);
+    wrk(`${bareServer.base}${PIPELINE}`, 2, connections, cookie);
+    console.log('\n| round | server | req/s | p50 ms | p99 ms | non-2xx | % of bare |');
+    console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+    const ratios: number[] = [];
+    for (let r = 1; r <= rounds; r++) {
+      const b = wrk(`${bareServer.base}${PIPELINE}`, seconds, connections, cookie);
+      const a = wrk(`${api.base}${PIPELINE}`, seconds, connections, cookie);
+      const ratio = (100 * a.rps) / b.rps;
+      ratios.push(ratio);
+      console.log(
+        `| ${r} | bare Fastify | ${fmt(b.rps)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.non2xx} | |`,
+      );
+      console.log(
+        `| ${r} | Qubot API | ${fmt(a.rps)} | ${a.p50.toFixed(2)} | ${a.p99.toFixed(2)} | ${a.non2xx} | ${ratio.toFixed(1)} % |`,
+      );
+    }
+    ratios.sort((x, y) => x - y);
+    console.log(`\nmedian: Qubot API at ${percentile(ratios, 50).toFixed(1)} % of bare Fastify`);
+
+    // Paced: the tail latency at a fixed rate (open loop: each request leaves on schedule).
+    const paced = await pacedLoad(`${api.base}${PIPELINE}`, cookie, rate, seconds * 1000, connections);
+    console.log(
+      `\npaced at ${rate} req/s for ${seconds} s: ${fmt(paced.sent)} requests, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms, max ${paced.max.toFixed(2)} ms, ${paced.failed} not 200`,
+    );
+
+    // The other reads the dashboard and CLI make, one wrk round each.
+    console.log('\n| read | req/s | p50 ms | p99 ms | non-2xx |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    for (const path of [
+      '/api/v1/apps',
+      `${PIPELINE}/production`,
+      '/api/v1/deployments?app=qubot-one&limit=20',
+      '/api/v1/apps/qubot-one/releases?limit=20',
+      '/api/v1/auth/me',
+    ]) {
+      const w = wrk(`${api.base}${path}`, Math.max(3, Math.floor(seconds / 2)), connections, cookie);
+      console.log(
+        `| \`${path}\` | ${fmt(w.rps)} | ${w.p50.toFixed(2)} | ${w.p99.toFixed(2)} | ${w.non2xx} |`,
+      );
+    }
+    console.log(
+      `\nload average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+  } finally {
+    for (const c of children.reverse()) {
+      if (c.exitCode !== null) continue;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      await Promise.race([exited, sleep(40_000)]);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes('--bare')) await bare();
+else await main();
