@@ -106,6 +106,24 @@ export const Environment = Type.Object({
   syntheticLoad: Type.Union([Type.Boolean(), Type.Null()], {
     description: `Demo environments: whether the demo sends its steady synthetic load (${SYNTHETIC_LOAD_RPS} requests/s) to the address; null elsewhere`,
   }),
+  // Optional only for older servers and hand-made fixtures: this API always sends it.
+  router: Type.Optional(
+    Type.Object(
+      {
+        status: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('none')], {
+          description:
+            "the environment's traffic router as the reconcile loop last saw it: up, down (users' requests fail until it is restarted, within seconds), none (nothing deployed yet)",
+        }),
+        restarts: Type.Integer({
+          description: 'times the reconcile loop found the router dead and started it again',
+        }),
+        lastOutageAt: Type.Union([Timestamp, Type.Null()], {
+          description: 'when the router was last found down',
+        }),
+      },
+      { description: 'health of the path users take: the address is served by this router' },
+    ),
+  ),
   updatedAt: Timestamp,
 });
 export type Environment = Type.Static<typeof Environment>;

@@ -90,8 +90,10 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
     });
     const seen = await mapLimit(rows, concurrency, async (row) => {
       const st = await opts.driver.status({ id: row.id });
-      // No status file at all says nothing about the instance: leave its row as it is.
-      if (st.state === 'unknown' && st.supervisorPid === null) {
+      // No status file at all says nothing about the instance: leave its row as it is. Nor does a
+      // dead supervisor: the reconcile loop (reconciler.ts) puts a new one over the instance, or
+      // marks the row crashed when it cannot.
+      if ((st.state === 'unknown' && st.supervisorPid === null) || !st.supervisorAlive) {
         return { row, next: { status: row.status, healthy: row.healthy, restarts: row.restarts } };
       }
       let probe: boolean | null = null;

@@ -13,6 +13,7 @@ import { createEngine, type TrafficSample } from './engine.ts';
 import { createExecutor } from './executor.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
 import { tryLease } from './lease.ts';
+import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createEnvironmentRuntime, type RuntimeLog } from './runtime.ts';
 
 export const DRIVE_QUEUE = 'deployment-drive';
@@ -36,6 +37,11 @@ export interface OrchestratorOptions {
   stopTimeoutMs?: number;
   /** How often the cluster's health monitor probes running instances; default 5 s, 0 = off here. */
   healthMonitorIntervalMs?: number;
+  /**
+   * How often the cluster's reconcile loop restarts dead routers and supervisors and realigns
+   * routing with the database (reconciler.ts); default 1 s, 0 = off here.
+   */
+  reconcileIntervalMs?: number;
 }
 
 /** A timer closer than this is waited for in place (holding the lease); later ones become delayed jobs. */
@@ -85,6 +91,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   const workerIds: string[] = [];
   let sweeper: NodeJS.Timeout | null = null;
   let monitor: HealthMonitor | null = null;
+  let reconciler: Reconciler | null = null;
   let started = false;
 
   async function loadState(id: string) {
@@ -270,6 +277,10 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     get healthMonitor() {
       return monitor;
     },
+    /** The reconcile loop of this process (worker role), leader or standing by. */
+    get reconciler() {
+      return reconciler;
+    },
     wake,
     /** Starts the queue; in the worker role also re-adopts the runtime and resumes deployments. */
     async start() {
@@ -301,10 +312,16 @@ export function createOrchestrator(opts: OrchestratorOptions) {
         monitor = createHealthMonitor({ db, driver, engine, intervalMs: monitorEvery, log });
         monitor.start();
       }
+      const reconcileEvery = opts.reconcileIntervalMs ?? 1_000;
+      if (reconcileEvery > 0) {
+        reconciler = createReconciler({ db, driver, runtime, engine, intervalMs: reconcileEvery, log });
+        reconciler.start();
+      }
     },
     /** Graceful: in-flight commands are abandoned where they stand (resume re-runs them), leases released. */
     async stop() {
       if (sweeper) clearInterval(sweeper);
+      await reconciler?.stop();
       await monitor?.stop();
       stopController.abort();
       await Promise.allSettled([...driving.values()]);

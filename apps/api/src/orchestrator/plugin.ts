@@ -14,6 +14,8 @@ export interface OrchestratorPluginOptions {
   stopTimeoutMs?: number;
   /** Instance health monitor interval (worker role); default 5000 ms, 0 turns it off here. */
   healthMonitorIntervalMs?: number;
+  /** Reconcile loop interval (worker role): routers, supervisors, routing; default 1000 ms, 0 = off. */
+  reconcileIntervalMs?: number;
 }
 
 declare module 'fastify' {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Color, Weights } from '@qubot/core';
-import { createInstanceRepo, type Database, type InstanceRow } from '@qubot/db';
+import { createInstanceRepo, type Database, type InstanceRow, type Prisma, type Tx } from '@qubot/db';
 import {
   adoptRouter,
   freePort,
@@ -53,16 +53,45 @@ export function createEnvironmentRuntime(deps: {
     });
   }
 
-  async function startFor(environmentId: string): Promise<RouterClient> {
-    const env = await prisma.environment.findUniqueOrThrow({ where: { id: environmentId } });
-    if (env.routerPid && env.routerPort && env.routerControlPort && env.routerSecret) {
+  /**
+   * Writes the router's whereabouts. Inside the caller's transaction when there is one (it may hold
+   * the environment's row lock); otherwise with a bounded wait for that lock, so a router start
+   * never waits on a transaction that is itself waiting for this router (the 20 s traffic request
+   * of issue 8). A write given up keeps the router; the reconcile loop records its pid later.
+   */
+  async function writeRouter(environmentId: string, data: Prisma.EnvironmentUpdateInput, tx?: Tx) {
+    if (tx) {
+      await tx.environment.update({ where: { id: environmentId }, data });
+      return true;
+    }
+    try {
+      await prisma.$transaction(async (t: Tx) => {
+        await t.$executeRaw`SET LOCAL lock_timeout = '2s'`;
+        await t.environment.update({ where: { id: environmentId }, data });
+      });
+      return true;
+    } catch (err) {
+      deps.log.warn({ err, environmentId }, 'router state not recorded now (environment busy); next round');
+      return false;
+    }
+  }
+
+  async function startFor(environmentId: string, tx?: Tx): Promise<RouterClient> {
+    const env = await (tx ?? prisma).environment.findUniqueOrThrow({ where: { id: environmentId } });
+    if (env.routerPort && env.routerControlPort && env.routerSecret) {
       const adopted = await adoptRouter({
-        pid: env.routerPid,
+        pid: env.routerPid ?? 0,
         port: env.routerPort,
         controlPort: env.routerControlPort,
         secret: env.routerSecret,
+        timeoutMs: 3_000,
       });
-      if (adopted) return adopted.client;
+      if (adopted) {
+        if (adopted.pid !== env.routerPid || env.routerStatus !== 'up') {
+          await writeRouter(environmentId, { routerPid: adopted.pid, routerStatus: 'up' }, tx);
+        }
+        return adopted.client;
+      }
     }
     const secret = env.routerSecret ?? randomBytes(24).toString('hex');
     const dir = join(deps.dataDir, 'routers', environmentId);
@@ -83,25 +112,43 @@ export function createEnvironmentRuntime(deps: {
       deps.log.warn({ err, environmentId }, 'router ports taken; starting the router on new ports');
       proc = await attempt(await freePort(), await freePort());
     }
-    await prisma.environment.update({
-      where: { id: environmentId },
-      data: {
-        routerPid: proc.pid,
-        routerPort: proc.port,
-        routerControlPort: proc.controlPort,
-        routerSecret: secret,
-        address: proc.address,
-      },
-    });
-    deps.log.info({ environmentId, address: proc.address, pid: proc.pid }, 'traffic router started');
+    // A router that ran before and had to be started again: an outage users saw.
+    const restart = env.routerPort !== null;
+    const data: Prisma.EnvironmentUpdateInput = {
+      routerPid: proc.pid,
+      routerPort: proc.port,
+      routerControlPort: proc.controlPort,
+      routerSecret: secret,
+      address: proc.address,
+      routerStatus: 'up',
+      ...(restart
+        ? {
+            routerRestarts: { increment: 1 },
+            ...(env.routerStatus === 'down' ? {} : { routerOutageAt: new Date() }),
+          }
+        : {}),
+    };
+    const recorded = await writeRouter(environmentId, data, tx);
+    if (!recorded && proc.port !== env.routerPort) {
+      // The address moved and nobody knows: do not leave a router nobody can find.
+      await stopRouter(proc.pid, 2_000);
+      throw new Error('router started on new ports but the environment could not be updated');
+    }
+    deps.log.info(
+      { environmentId, address: proc.address, pid: proc.pid, restart },
+      restart ? 'traffic router started again' : 'traffic router started',
+    );
     return proc.client;
   }
 
-  /** The environment's router, adopted or started (one start at a time per environment). */
-  function ensureRouter(environmentId: string): Promise<RouterClient> {
+  /**
+   * The environment's router, adopted or started (one start at a time per environment). Pass the
+   * transaction when the caller holds the environment's row lock.
+   */
+  function ensureRouter(environmentId: string, tx?: Tx): Promise<RouterClient> {
     let p = starting.get(environmentId);
     if (!p) {
-      p = startFor(environmentId).finally(() => starting.delete(environmentId));
+      p = startFor(environmentId, tx).finally(() => starting.delete(environmentId));
       starting.set(environmentId, p);
     }
     return p;
@@ -127,8 +174,8 @@ export function createEnvironmentRuntime(deps: {
     return { pools };
   }
 
-  async function currentWeights(environmentId: string): Promise<Weights> {
-    const env = await prisma.environment.findUniqueOrThrow({ where: { id: environmentId } });
+  async function currentWeights(environmentId: string, tx?: Tx): Promise<Weights> {
+    const env = await (tx ?? prisma).environment.findUniqueOrThrow({ where: { id: environmentId } });
     const w: Weights = { blue: 0, green: 0 };
     for (const t of (Array.isArray(env.traffic) ? env.traffic : []) as { pool: Color; weight: number }[]) {
       if (t.pool === 'blue' || t.pool === 'green') w[t.pool] = t.weight;
@@ -136,11 +183,16 @@ export function createEnvironmentRuntime(deps: {
     return w;
   }
 
-  /** Push the routing table to the router; `weights` defaults to what the environment has now. */
-  async function applyRouting(environmentId: string, weights?: Weights) {
-    const client = await ensureRouter(environmentId);
-    const live = await instances.listLive(environmentId);
-    const config = buildConfig(live, weights ?? (await currentWeights(environmentId)));
+  /**
+   * Push the routing table to the router; `weights` defaults to what the environment has now. A
+   * dead router is started again first (same ports, its saved table), so this also heals. Called
+   * inside a transaction that holds the environment's row lock, pass it as `tx`: nothing here then
+   * waits on that lock.
+   */
+  async function applyRouting(environmentId: string, weights?: Weights, tx?: Tx) {
+    const client = await ensureRouter(environmentId, tx);
+    const live = await instances.listLive(environmentId, undefined, tx);
+    const config = buildConfig(live, weights ?? (await currentWeights(environmentId, tx)));
     await client.setConfig(config);
     return { client, config };
   }
@@ -215,6 +267,15 @@ export function createEnvironmentRuntime(deps: {
     await prisma.environment.updateMany({ data: { routerPid: null } });
   }
 
-  return { ensureRouter, applyRouting, buildConfig, sampleTraffic, adoptAll, stopEverything, clientFor };
+  return {
+    ensureRouter,
+    applyRouting,
+    buildConfig,
+    currentWeights,
+    sampleTraffic,
+    adoptAll,
+    stopEverything,
+    clientFor,
+  };
 }
 export type EnvironmentRuntime = ReturnType<typeof createEnvironmentRuntime>;

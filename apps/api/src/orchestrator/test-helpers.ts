@@ -11,7 +11,12 @@ import type { RoleName } from '../lib/request-context.ts';
 export const APP = 'qubot-one';
 
 export async function startHarness(
-  opts: { role?: RoleName; worker?: boolean; healthMonitorIntervalMs?: number } = {},
+  opts: {
+    role?: RoleName;
+    worker?: boolean;
+    healthMonitorIntervalMs?: number;
+    reconcileIntervalMs?: number;
+  } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
   const t = await buildTestApp({
@@ -24,6 +29,7 @@ export async function startHarness(
         healthIntervalMs: 150,
         stopTimeoutMs: 3_000,
         healthMonitorIntervalMs: opts.healthMonitorIntervalMs ?? 300,
+        reconcileIntervalMs: opts.reconcileIntervalMs ?? 500,
       },
     },
   });

@@ -83,6 +83,11 @@ export function environmentView(row: EnvironmentViewRow): Environment {
       : null,
     replicas: row.replicas,
     syntheticLoad: row.syntheticLoad ?? null,
+    router: {
+      status: row.routerStatus === 'up' || row.routerStatus === 'down' ? row.routerStatus : 'none',
+      restarts: row.routerRestarts,
+      lastOutageAt: row.routerOutageAt?.toISOString() ?? null,
+    },
     updatedAt: row.updatedAt.toISOString(),
   };
 }

@@ -1,0 +1,312 @@
+// The reconcile loop: desired state lives in PostgreSQL, and every second one process of the
+// cluster (whoever holds the advisory lock, as for the health monitor) makes the processes match
+// it, whatever killed them — level triggered, like a Kubernetes controller: each round looks at
+// what is, not at what happened.
+//
+// Per environment that has a router (live `environments` and `instances` rows only; no history
+// table is read, except the open-work partial index of `deployments`):
+// 1. Router. Not answering on its control port (killed, crashed): the environment is marked
+//    `router.status: down` (with an `environment.updated` event: dashboards show the outage), the
+//    router is started again on the same ports with its saved routing table, then marked `up`.
+// 2. Supervisors. An instance whose supervisor died gets a new one, which adopts the instance
+//    process still running (no restart, same port) or starts it again; the row keeps its id, so the
+//    replica count does not move. Nothing on disk to supervise from: the row is marked crashed.
+// 3. Routing. With no deployment at work on the environment, the router's table is compared with
+//    the one the database describes (each pool's healthy instances, the environment's weights)
+//    and replaced when they differ — under the environment's row lock, skipped while someone else
+//    holds it (a traffic change, a deployment being created), so it never undoes their work.
+// See docs/operations.md, "The reconcile loop".
+import type { Color, Weights } from '@qubot/core';
+import { createInstanceRepo, type Database, type InstanceRow, type Tx } from '@qubot/db';
+import { adoptRouter, isRouterProcess, type LocalDriver, type RouterConfig } from '@qubot/runtime';
+import { createClusterTask } from '../lib/cluster-task.ts';
+import type { Engine } from './engine.ts';
+import type { EnvironmentRuntime } from './runtime.ts';
+
+const LOCK_NAMESPACE = 0x51b3;
+const POOLS: Color[] = ['blue', 'green'];
+
+export interface ReconcilerOptions {
+  db: Pick<Database, 'url' | 'prisma'>;
+  driver: Pick<LocalDriver, 'status' | 'resupervise' | 'stop'>;
+  runtime: Pick<EnvironmentRuntime, 'ensureRouter' | 'buildConfig' | 'currentWeights'>;
+  engine: Pick<Engine, 'announce'>;
+  intervalMs: number;
+  /**
+   * Failed control-API checks in a row before a router whose process is still alive counts as
+   * down (a busy machine answers late); a dead process counts at once. Default 2.
+   */
+  failureThreshold?: number;
+  log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+/** Same routing whatever the order: pools by name, their targets as a set. */
+export function sameRouting(a: RouterConfig, b: RouterConfig): boolean {
+  const norm = (c: RouterConfig) =>
+    JSON.stringify(
+      [...c.pools]
+        .sort((x, y) => x.name.localeCompare(y.name))
+        .map((p) => [p.name, p.version, p.weight, [...p.targets].sort()]),
+    );
+  return norm(a) === norm(b);
+}
+
+/**
+ * The table the database describes. As the deployments build it (healthy instances only), except
+ * that a pool carrying weight whose instances all look unhealthy keeps them: a slow health check
+ * on a busy machine must not turn into every request refused.
+ */
+export function desiredRouting(
+  build: (live: InstanceRow[], weights: Weights) => RouterConfig,
+  live: InstanceRow[],
+  weights: Weights,
+): RouterConfig {
+  const config = build(live, weights);
+  for (const pool of POOLS) {
+    if (weights[pool] <= 0 || config.pools.some((p) => p.name === pool)) continue;
+    const members = live.filter(
+      (i) => i.pool === pool && (i.status === 'running' || i.status === 'unhealthy'),
+    );
+    if (members.length === 0) continue;
+    config.pools.push({
+      name: pool,
+      version: members[members.length - 1]?.release.version ?? 'none',
+      weight: weights[pool],
+      targets: members.map((i) => `127.0.0.1:${i.port}`),
+    });
+  }
+  return config;
+}
+
+interface EnvRow {
+  id: string;
+  name: string;
+  routerPid: number | null;
+  routerPort: number | null;
+  routerControlPort: number | null;
+  routerSecret: string | null;
+  routerStatus: string | null;
+  liveReleaseId: string | null;
+}
+
+export function createReconciler(opts: ReconcilerOptions) {
+  const { prisma } = opts.db;
+  const instances = createInstanceRepo(prisma);
+  const failureThreshold = Math.max(1, opts.failureThreshold ?? 2);
+  /** Consecutive failed router checks per environment (the leader's memory). */
+  const routerFailures = new Map<string, number>();
+
+  const announce = (environmentId: string) =>
+    prisma.$transaction((tx: Tx) => opts.engine.announce(tx, null, environmentId));
+
+  /** A write that gives up rather than wait long for the environment's row lock. */
+  async function bounded(fn: (tx: Tx) => Promise<unknown>): Promise<boolean> {
+    try {
+      await prisma.$transaction(async (tx: Tx) => {
+        await tx.$executeRaw`SET LOCAL lock_timeout = '1s'`;
+        await fn(tx);
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Deployments still at work on the environment; the same predicate as its partial index. */
+  async function hasOpenWork(environmentId: string, db: Tx) {
+    const rows = await db.$queryRaw<unknown[]>`
+      SELECT 1 FROM deployments
+       WHERE environment_id = ${environmentId}::uuid
+         AND (status IN ('pending', 'running', 'paused')
+              OR (status = 'succeeded' AND (state ->> 'phase') = 'cleanup'))
+       LIMIT 1`;
+    return rows.length > 0;
+  }
+
+  async function reconcileRouter(env: EnvRow): Promise<'up' | 'restarted' | 'down'> {
+    if (!env.routerPort || !env.routerControlPort || !env.routerSecret) return 'up';
+    const adopted = await adoptRouter({
+      pid: env.routerPid ?? 0,
+      port: env.routerPort,
+      controlPort: env.routerControlPort,
+      secret: env.routerSecret,
+      timeoutMs: 2_000,
+    });
+    if (adopted) {
+      routerFailures.delete(env.id);
+      if (adopted.pid !== env.routerPid || env.routerStatus !== 'up') {
+        const wrote = await bounded(async (tx) => {
+          await tx.environment.update({
+            where: { id: env.id },
+            data: { routerPid: adopted.pid, routerStatus: 'up' },
+          });
+          if (env.routerStatus !== 'up') await opts.engine.announce(tx, null, env.id);
+        });
+        if (!wrote) opts.log.warn({ environment: env.name }, 'router pid not recorded (environment busy)');
+      }
+      return 'up';
+    }
+    const failures = (routerFailures.get(env.id) ?? 0) + 1;
+    routerFailures.set(env.id, failures);
+    if (isRouterProcess(env.routerPid) && failures < failureThreshold) return 'up';
+    routerFailures.delete(env.id);
+    // Users' requests to the address fail right now: say so before anything else.
+    opts.log.warn(
+      { environment: env.name, pid: env.routerPid, address: `127.0.0.1:${env.routerPort}` },
+      'traffic router is down; starting it again',
+    );
+    if (env.routerStatus !== 'down') {
+      await bounded(async (tx) => {
+        await tx.environment.update({
+          where: { id: env.id },
+          data: { routerStatus: 'down', routerOutageAt: new Date() },
+        });
+        await opts.engine.announce(tx, null, env.id);
+      });
+    }
+    try {
+      await opts.runtime.ensureRouter(env.id);
+    } catch (err) {
+      opts.log.warn({ err, environment: env.name }, 'could not start the traffic router again');
+      return 'down';
+    }
+    await announce(env.id).catch(() => {});
+    return 'restarted';
+  }
+
+  async function reconcileSupervisors(env: EnvRow) {
+    const rows = await prisma.instance.findMany({
+      where: { environmentId: env.id, status: { in: ['running', 'unhealthy'] } },
+      select: { id: true, status: true, supervisorPid: true, pool: true, port: true },
+    });
+    let changed = 0;
+    for (const row of rows) {
+      const st = await opts.driver.status({ id: row.id });
+      if (st.supervisorAlive) {
+        // A supervisor put back earlier whose row write did not land: record it now.
+        if (st.supervisorPid !== row.supervisorPid) {
+          await prisma.instance.updateMany({
+            where: { id: row.id, status: { in: ['running', 'unhealthy'] } },
+            data: { supervisorPid: st.supervisorPid },
+          });
+        }
+        continue;
+      }
+      if (st.state === 'unknown' && st.supervisorPid === null) continue;
+      const back = await opts.driver.resupervise(row.id);
+      if (!back) {
+        const res = await prisma.instance.updateMany({
+          where: { id: row.id, status: { in: ['running', 'unhealthy'] } },
+          data: { status: 'crashed', healthy: false, stoppedAt: new Date() },
+        });
+        changed += res.count;
+        opts.log.warn(
+          { environment: env.name, instance: row.id },
+          'supervisor gone and nothing to restart from',
+        );
+        continue;
+      }
+      const res = await prisma.instance.updateMany({
+        where: { id: row.id, status: { in: ['running', 'unhealthy'] } },
+        data: {
+          supervisorPid: back.record.supervisorPid,
+          ...(back.record.pid ? { pid: back.record.pid } : {}),
+        },
+      });
+      if (res.count === 0) {
+        // The row moved on meanwhile (a deployment is stopping it, or gave up on it): leave no
+        // process behind that nobody counts.
+        await opts.driver.stop({ id: row.id }, { timeoutMs: 5_000 });
+        continue;
+      }
+      changed++;
+      opts.log.warn(
+        { environment: env.name, instance: row.id, supervisorPid: back.record.supervisorPid },
+        back.adopted
+          ? 'instance supervisor was gone; a new one adopted the running instance'
+          : 'instance and its supervisor were gone; started it again on its port',
+      );
+    }
+    if (changed > 0) await announce(env.id).catch(() => {});
+    return changed;
+  }
+
+  /** Router table ← database, when nobody else is acting on the environment. */
+  async function reconcileRouting(env: EnvRow): Promise<boolean> {
+    if (!env.liveReleaseId) return false;
+    return prisma.$transaction(
+      async (tx: Tx) => {
+        const locked = await tx.$queryRaw<{ id: string }[]>`
+          SELECT id FROM environments WHERE id = ${env.id}::uuid FOR UPDATE SKIP LOCKED`;
+        if (locked.length === 0 || (await hasOpenWork(env.id, tx))) return false;
+        const live = await instances.listLive(env.id, undefined, tx);
+        const desired = desiredRouting(
+          opts.runtime.buildConfig,
+          live,
+          await opts.runtime.currentWeights(env.id, tx),
+        );
+        const client = await opts.runtime.ensureRouter(env.id, tx);
+        const actual = await client.getConfig();
+        if (sameRouting(actual, desired)) return false;
+        await client.setConfig(desired);
+        opts.log.info(
+          { environment: env.name, from: actual.pools, to: desired.pools },
+          'router table differed from the database; replaced',
+        );
+        return true;
+      },
+      { timeout: 15_000 },
+    );
+  }
+
+  /** One round over every environment that has a router. */
+  async function reconcileAll() {
+    const envs: EnvRow[] = await prisma.environment.findMany({
+      where: { routerPid: { not: null } },
+      select: {
+        id: true,
+        name: true,
+        routerPid: true,
+        routerPort: true,
+        routerControlPort: true,
+        routerSecret: true,
+        routerStatus: true,
+        liveReleaseId: true,
+      },
+    });
+    const results = await Promise.all(
+      envs.map(async (env) => {
+        const out = { environment: env.name, router: 'up' as string, supervisors: 0, routing: false };
+        try {
+          out.router = await reconcileRouter(env);
+          out.supervisors = await reconcileSupervisors(env);
+          if (out.router !== 'down') out.routing = await reconcileRouting(env);
+        } catch (err) {
+          opts.log.warn({ err, environment: env.name }, 'reconcile round failed for this environment');
+        }
+        return out;
+      }),
+    );
+    return results;
+  }
+
+  const task = createClusterTask({
+    url: opts.db.url,
+    namespace: LOCK_NAMESPACE,
+    name: 'reconciler',
+    intervalMs: opts.intervalMs,
+    round: async () => {
+      await reconcileAll();
+    },
+    onError: (err) => opts.log.warn({ err }, 'reconcile round failed'),
+  });
+
+  return {
+    start: task.start,
+    stop: task.stop,
+    isLeader: task.isLeader,
+    rounds: task.rounds,
+    reconcileAll,
+  };
+}
+export type Reconciler = ReturnType<typeof createReconciler>;
