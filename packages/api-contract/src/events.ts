@@ -82,6 +82,8 @@ export const EVENT_STREAM_ERRORS = [
   'forbidden',
   'since_in_future',
   'unavailable',
+  /** Too many subscribe messages in a minute; the message was ignored. */
+  'rate_limited',
 ] as const;
 export type EventStreamErrorCode = (typeof EVENT_STREAM_ERRORS)[number];
 
@@ -112,4 +114,12 @@ export const EventStreamClose = {
   Unauthenticated: 4401,
   /** No pong/heartbeat answer: the peer is considered dead. */
   Timeout: 4000,
+  /** The client sent messages faster than they are handled. */
+  PolicyViolation: 1008,
+  /** The session or token was revoked, signed out, or its user disabled or given a new password. */
+  Revoked: 4401,
+  /** The caller's role or token scope changed and it may no longer read a topic it watched. */
+  PermissionsChanged: 4403,
+  /** The user (or token) already has the maximum number of event stream sockets open. */
+  TooManyConnections: 4429,
 } as const;

@@ -4,14 +4,19 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Gauge, Histogram } from 'prom-client';
 import type { WebSocket } from 'ws';
+import { canReadApplication } from '../lib/permissions.ts';
+import type { Actor } from '../lib/request-context.ts';
 import { createEventBus, type EventBus, type EventBusOptions } from './event-bus.ts';
 import {
   createEventSession,
   DEFAULT_LIMITS,
   type EventSession,
+  type SessionAccess,
   type SessionLimits,
 } from './event-session.ts';
-import { createTopicResolver, type ResolvedTopic } from './topics.ts';
+import { audienceOf } from './event-views.ts';
+import type { CredentialChange } from './revocation.ts';
+import { createTopicResolver } from './topics.ts';
 
 export interface EventStreamOptions {
   limits?: Partial<SessionLimits>;
@@ -20,10 +25,44 @@ export interface EventStreamOptions {
   bus?: Omit<EventBusOptions, 'db' | 'log'>;
 }
 
+/** Who opened a socket, and how to check again that they still may (issue 8 item 7). */
+export interface StreamCaller {
+  actor: Actor;
+  /** What the per-user socket limit counts: `user:<id>` or `token:<id>`. */
+  principal: string;
+  /** The user, or the user who created the token. */
+  userId: string | null;
+  sessionId: string | null;
+  tokenId: string | null;
+  /** The credentials of the upgrade request resolved again: the actor now, or null when invalid. */
+  revalidate(): Promise<Actor | null>;
+}
+
 export interface EventStreamHub {
-  /** Serve the event protocol on an upgraded socket; `authorize` is checked for every topic. */
-  open(socket: WebSocket, authorize: (topic: ResolvedTopic) => boolean): EventSession;
+  /**
+   * Serve the event protocol on an upgraded socket, reading with the caller's rights; null (and
+   * the socket closed) when the caller already has the maximum number of sockets open.
+   */
+  open(socket: WebSocket, caller: StreamCaller): EventSession | null;
   clientCount(): number;
+}
+
+function accessFor(actor: Actor): SessionAccess {
+  return {
+    authorize: (topic) => canReadApplication(actor, topic.application.name),
+    audience: audienceOf(actor),
+  };
+}
+
+const sameRights = (a: Actor, b: Actor) =>
+  a.role === b.role && (a.applications ?? []).join('\n') === (b.applications ?? []).join('\n');
+
+function affects(caller: StreamCaller, change: CredentialChange): boolean {
+  return (
+    (change.sessionId !== undefined && change.sessionId === caller.sessionId) ||
+    (change.tokenId !== undefined && change.tokenId === caller.tokenId) ||
+    (change.userId !== undefined && change.userId === caller.userId)
+  );
 }
 
 declare module 'fastify' {
@@ -42,6 +81,36 @@ export default fp(
     await bus.start();
     const resolve = createTopicResolver(app.db.prisma);
     const sessions = new Map<WebSocket, EventSession>();
+    const callers = new Map<WebSocket, StreamCaller>();
+    const perPrincipal = new Map<string, number>();
+
+    /**
+     * Checks a socket's credentials again: closes it when they were revoked, downgrades (or
+     * closes) it when its rights changed. False when the socket may no longer stream.
+     */
+    async function recheck(socket: WebSocket): Promise<boolean> {
+      const caller = callers.get(socket);
+      const session = sessions.get(socket);
+      if (!caller || !session) return false;
+      const actor = await caller.revalidate();
+      if (!sessions.has(socket)) return false;
+      if (!actor) {
+        session.close(EventStreamClose.Revoked, 'credentials revoked or expired; sign in again');
+        return false;
+      }
+      if (sameRights(actor, caller.actor)) return true;
+      caller.actor = actor;
+      return session.setAccess(accessFor(actor));
+    }
+
+    /** A notice-driven re-check; while the database is away, try again until it answers. */
+    function recheckSoon(socket: WebSocket, attempt = 0): void {
+      recheck(socket).catch((err) => {
+        if (attempt >= 60 || !sessions.has(socket)) return;
+        app.log.warn({ err }, 'event stream credential re-check failed; retrying');
+        setTimeout(() => recheckSoon(socket, attempt + 1), 1000).unref();
+      });
+    }
 
     new Gauge({
       name: 'qubot_websocket_clients',
@@ -58,6 +127,9 @@ export default fp(
       registers: [app.metrics],
     });
     bus.onDispatch((createdAt) => lag.observe((Date.now() - createdAt) / 1000));
+    bus.onCredentialsChanged((change) => {
+      for (const [socket, caller] of callers) if (!change || affects(caller, change)) recheckSoon(socket);
+    });
 
     const tick = setInterval(() => {
       for (const [socket, session] of sessions) {
@@ -72,9 +144,27 @@ export default fp(
     tick.unref();
 
     const hub: EventStreamHub = {
-      open(socket, authorize) {
-        const session = createEventSession({ socket, bus, resolve, authorize, limits, log: app.log });
+      open(socket, caller) {
+        const count = perPrincipal.get(caller.principal) ?? 0;
+        if (count >= limits.maxSocketsPerUser) {
+          socket.close(
+            EventStreamClose.TooManyConnections,
+            `too many event stream connections: at most ${limits.maxSocketsPerUser} per user`,
+          );
+          return null;
+        }
+        perPrincipal.set(caller.principal, count + 1);
+        const session = createEventSession({
+          socket,
+          bus,
+          resolve,
+          access: accessFor(caller.actor),
+          revalidate: () => recheck(socket),
+          limits,
+          log: app.log,
+        });
         sessions.set(socket, session);
+        callers.set(socket, caller);
         socket.on('message', (data, isBinary) => {
           session.onMessage(isBinary ? '' : data.toString());
         });
@@ -82,6 +172,10 @@ export default fp(
         socket.on('close', () => {
           session.dispose();
           sessions.delete(socket);
+          callers.delete(socket);
+          const n = (perPrincipal.get(caller.principal) ?? 1) - 1;
+          if (n > 0) perPrincipal.set(caller.principal, n);
+          else perPrincipal.delete(caller.principal);
         });
         return session;
       },

@@ -2,7 +2,7 @@ import { appendEvent, createDatabase, type Database } from '@qubot/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../../test/db.ts';
-import { type BusEvent, createEventBus, type EventBus, type EventFilter } from './event-bus.ts';
+import { type BusEvent, createEventBus, type EventBus, type EventFilter, frame } from './event-bus.ts';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let dbA: Database;
@@ -68,8 +68,9 @@ describe('[events] event bus', () => {
     await Promise.all([a.until(1), b.until(1)]);
     for (const got of [a.got, b.got]) {
       expect(got.map((e) => e.seq)).toEqual([Number(ev.seq)]);
-      expect(got[0]?.tail).toContain('"event":"test.one"');
-      expect(got[0]?.tail).toContain('"data":{"n":1}');
+      const text = got[0] ? frame(got[0], 'admin', 0)?.toString() : undefined;
+      expect(text).toContain('"event":"test.one"');
+      expect(text).toContain('"data":{"n":1}');
     }
   });
 

@@ -1,8 +1,10 @@
 import { type Database, lastEventSeq } from '@qubot/db';
 import pg from 'pg';
+import { type Audience, viewFor } from './event-views.ts';
+import { CREDENTIALS_CHANNEL, type CredentialChange, parseCredentialChange } from './revocation.ts';
 import { createTopicNames, type TopicNames } from './topics.ts';
 
-/** An event as the bus hands it to subscribers: read once per process, serialised once. */
+/** An event as the bus hands it to subscribers: read once per process, serialised once per audience. */
 export interface BusEvent {
   seq: number;
   type: string;
@@ -11,8 +13,16 @@ export interface BusEvent {
   deploymentId: string | null;
   /** When it was stored (ms since the epoch). */
   createdAt: number;
-  /** The wire message after `"prev":<n>` (see frame()), built once for every socket. */
-  tail: string;
+  /** The stored payload (the writer's full view); never sent as is, see frame(). */
+  payload: unknown;
+  /** `,"event":…,"topics":…` — the same for every audience. */
+  head: string;
+  /** `,"at":…}` */
+  end: string;
+  /** Frames built so far, by audience and `prev`: every socket of a group writes the same bytes. */
+  frames: Map<string, Buffer | null>;
+  /** The `,"data":…` part per audience, or null when the audience may not see this event. */
+  tails: Map<Audience, string | null>;
 }
 
 /** Ids a subscription watches; an event matches when any of its columns is in the sets. */
@@ -84,9 +94,30 @@ export function matches(
   );
 }
 
-/** The full `event` message for one socket: only `prev` differs between sockets. */
-export function frame(ev: BusEvent, prev: number): string {
-  return `{"type":"event","seq":${ev.seq},"prev":${prev}${ev.tail}`;
+/**
+ * The full `event` message for a socket of `audience` whose previous event was `prev`, or null
+ * when that audience may not see the event. Built once per (event, audience, prev) and shared:
+ * sockets with the same topics have delivered the same events, so nearly all share one `prev`.
+ */
+export function frame(ev: BusEvent, audience: Audience, prev: number): Buffer | null {
+  const key = `${audience}:${prev}`;
+  const cached = ev.frames.get(key);
+  if (cached !== undefined) return cached;
+  let tail = ev.tails.get(audience);
+  if (tail === undefined) {
+    const data = viewFor(ev.type, ev.payload, audience);
+    tail = data === undefined ? null : `${ev.head},"data":${JSON.stringify(data ?? null)}${ev.end}`;
+    ev.tails.set(audience, tail);
+  }
+  const bytes = tail === null ? null : Buffer.from(`{"type":"event","seq":${ev.seq},"prev":${prev}${tail}`);
+  ev.frames.set(key, bytes);
+  return bytes;
+}
+
+/** One key per distinct filter: subscriptions with the same topics are matched once per event. */
+export function filterKey(f: EventFilter): string {
+  const ids = (s: ReadonlySet<string>) => [...s].sort().join(',');
+  return `a:${ids(f.applicationIds)}|e:${ids(f.environmentIds)}|d:${ids(f.deploymentIds)}`;
 }
 
 interface Row {
@@ -112,7 +143,9 @@ export function createEventBus(opts: EventBusOptions) {
   const reconnectMax = opts.reconnectMaxMs ?? 10_000;
   const pollMs = opts.pollMs ?? 5000;
   const names: TopicNames = createTopicNames(db.prisma);
-  const listeners = new Set<{ filter: EventFilter; listener: EventListener }>();
+  /** Subscriptions grouped by filter: an event is matched once per group, not once per socket. */
+  const groups = new Map<string, { filter: EventFilter; members: Set<EventListener> }>();
+  const credentialHooks: ((change: CredentialChange | null) => void)[] = [];
   const dispatchHooks: ((createdAt: number) => void)[] = [];
   const ephemeralListeners = new Set<{ filter: EphemeralFilter; listener: (m: EphemeralMessage) => void }>();
   const ephemeralHooks: ((m: EphemeralMessage) => void)[] = [];
@@ -155,7 +188,11 @@ export function createEventBus(opts: EventBusOptions) {
         environmentId: r.environment_id,
         deploymentId: r.deployment_id,
         createdAt: r.created_at.getTime(),
-        tail: `,"event":${JSON.stringify(r.type)},"topics":${JSON.stringify(topics)},"data":${JSON.stringify(r.payload ?? null)},"at":${JSON.stringify(r.created_at.toISOString())}}`,
+        payload: r.payload ?? null,
+        head: `,"event":${JSON.stringify(r.type)},"topics":${JSON.stringify(topics)}`,
+        end: `,"at":${JSON.stringify(r.created_at.toISOString())}}`,
+        frames: new Map(),
+        tails: new Map(),
       };
     });
   }
@@ -179,8 +216,8 @@ export function createEventBus(opts: EventBusOptions) {
         opts.log?.warn({ from: lastDispatched, to: ev.seq }, 'event seq gap skipped');
       }
       gapSince = null;
-      for (const l of listeners) {
-        if (matches(l.filter, ev)) l.listener(ev);
+      for (const g of groups.values()) {
+        if (matches(g.filter, ev)) for (const listener of g.members) listener(ev);
       }
       lastDispatched = ev.seq;
       for (const hook of dispatchHooks) hook(ev.createdAt);
@@ -223,10 +260,15 @@ export function createEventBus(opts: EventBusOptions) {
     c.on('notification', (msg) => {
       if (msg.channel === NOTIFY_CHANNEL && Number(msg.payload) > lastDispatched) kick();
       else if (msg.channel === METRICS_CHANNEL && msg.payload) dispatchEphemeral(msg.payload);
+      else if (msg.channel === CREDENTIALS_CHANNEL && msg.payload) {
+        const change = parseCredentialChange(msg.payload);
+        if (change) for (const hook of credentialHooks) hook(change);
+      }
     });
     await c.connect();
     await c.query(`LISTEN ${NOTIFY_CHANNEL}`);
     await c.query(`LISTEN ${METRICS_CHANNEL}`);
+    await c.query(`LISTEN ${CREDENTIALS_CHANNEL}`);
     attempt = 0;
   }
 
@@ -239,8 +281,12 @@ export function createEventBus(opts: EventBusOptions) {
       () => {
         reconnectTimer = null;
         listen()
-          // NOTIFYs sent while we were away are lost: catch up from the last seq dispatched.
-          .then(kick)
+          // NOTIFYs sent while we were away are lost: catch up from the last seq dispatched,
+          // and re-check every open socket's credentials (a revocation may have been missed).
+          .then(() => {
+            kick();
+            for (const hook of credentialHooks) hook(null);
+          })
           .catch(() => {
             if (client) reconnect(client);
           });
@@ -268,7 +314,7 @@ export function createEventBus(opts: EventBusOptions) {
       stopped = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);
       if (pollTimer) clearInterval(pollTimer);
-      listeners.clear();
+      groups.clear();
       ephemeralListeners.clear();
       const c = client;
       client = null;
@@ -281,11 +327,26 @@ export function createEventBus(opts: EventBusOptions) {
      * same tick, that splits history exactly: ≤ lastSeq is in the table, > lastSeq comes here.
      */
     subscribe(filter: EventFilter, listener: EventListener): () => void {
-      const entry = { filter, listener };
-      listeners.add(entry);
+      const key = filterKey(filter);
+      let group = groups.get(key);
+      if (!group) {
+        group = { filter, members: new Set() };
+        groups.set(key, group);
+      }
+      const g = group;
+      g.members.add(listener);
       return () => {
-        listeners.delete(entry);
+        g.members.delete(listener);
+        if (g.members.size === 0 && groups.get(key) === g) groups.delete(key);
       };
+    },
+
+    /**
+     * Credential changes from any API process (revoke, logout, password, disable, role), and
+     * `null` after the LISTEN connection came back (changes may have been missed: re-check all).
+     */
+    onCredentialsChanged(hook: (change: CredentialChange | null) => void): void {
+      credentialHooks.push(hook);
     },
 
     /** Ephemeral messages (metrics samples) for these environments/deployments, from now on. */
@@ -335,7 +396,12 @@ export function createEventBus(opts: EventBusOptions) {
     poke: kick,
 
     names,
-    subscriberCount: () => listeners.size,
+    subscriberCount: () => {
+      let n = 0;
+      for (const g of groups.values()) n += g.members.size;
+      return n;
+    },
+    groupCount: () => groups.size,
   };
 }
 

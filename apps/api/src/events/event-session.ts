@@ -10,14 +10,15 @@ import {
   SubscribeMessage,
 } from '@qubot/api-contract';
 import { Ajv } from 'ajv';
-import { type BusEvent, type EventBus, type EventFilter, frame } from './event-bus.ts';
+import { type BusEvent, type EventBus, type EventFilter, frame, matches } from './event-bus.ts';
+import type { Audience } from './event-views.ts';
 import type { ResolvedTopic, TopicResolver } from './topics.ts';
 
 /** The part of a `ws` WebSocket a session uses (a real socket, injectWS, or a test double). */
 export interface SessionSocket {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  send(data: string): void;
+  send(data: string | Buffer, options?: { binary?: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
 }
@@ -31,6 +32,14 @@ export interface SessionLimits {
   closeGraceMs: number;
   /** How long a replay waits for a slow client to drain before giving up on it. */
   replayStallMs: number;
+  /** Topics one socket may watch (one subscription replaces the previous one). */
+  maxTopics: number;
+  /** Subscribe messages one socket may send per minute (each one reads the database). */
+  maxSubscribesPerMinute: number;
+  /** Client messages waiting to be handled before the socket is closed (a flood). */
+  maxQueuedMessages: number;
+  /** Open event stream sockets per user or API token, per API process. */
+  maxSocketsPerUser: number;
 }
 
 export const DEFAULT_LIMITS: SessionLimits = {
@@ -38,15 +47,30 @@ export const DEFAULT_LIMITS: SessionLimits = {
   maxPendingEvents: 10_000,
   closeGraceMs: 5000,
   replayStallMs: 30_000,
+  maxTopics: MAX_TOPICS,
+  maxSubscribesPerMinute: 60,
+  maxQueuedMessages: 32,
+  maxSocketsPerUser: 20,
 };
+
+/** What the caller may read, and which payload views it gets; replaced when its role changes. */
+export interface SessionAccess {
+  /** The single authorization call site: may this caller read this topic's application? */
+  authorize(topic: ResolvedTopic): boolean;
+  audience: Audience;
+}
 
 export interface SessionDeps {
   socket: SessionSocket;
   bus: Pick<EventBus, 'subscribe' | 'lastSeq' | 'committedSeq' | 'readRange'> &
     Partial<Pick<EventBus, 'subscribeEphemeral'>>;
   resolve: TopicResolver;
-  /** The single authorization call site: may this caller read this topic's application? */
-  authorize(topic: ResolvedTopic): boolean;
+  access: SessionAccess;
+  /**
+   * Re-checks the caller's credentials before each subscription (a revoked one must not replay
+   * history); false when they are no longer valid, and the hub has closed the socket.
+   */
+  revalidate?: () => Promise<boolean>;
   limits: SessionLimits;
   log?: { warn(obj: object, msg: string): void };
 }
@@ -98,10 +122,18 @@ export function checkClientMessage(
  * start collecting live events (all > P); replay the table for since < seq ≤ P; then send the
  * collected events that are newer than the last one sent. Every event is in exactly one of
  * the two, and each goes out in seq order.
+ *
+ * A resubscription on the same socket is the other place: the client's `since` is what it had
+ * when it SENT the message, and the running subscription keeps delivering until the server
+ * reads it (issue 8 item 6: `…41,42,42,43…` when the web client added a deployment topic in a
+ * rolling deployment). So the socket remembers what it already sent (filter, up to which seq)
+ * and the replay skips those events: each event reaches a socket at most once.
  */
 export function createEventSession(deps: SessionDeps) {
   const { socket, bus, limits } = deps;
+  let access = deps.access;
   let chain: Promise<void> = Promise.resolve();
+  let queued = 0;
   let closing = false;
   let generation = 0;
   let unsubscribe: (() => void) | null = null;
@@ -112,6 +144,12 @@ export function createEventSession(deps: SessionDeps) {
   /** Seq of the last event sent (or where the subscription starts): the next event's `prev`. */
   let position = 0;
   let alive = true;
+  let filter: EventFilter | null = null;
+  let topics: ResolvedTopic[] = [];
+  /** Events earlier subscriptions of this socket sent: matching `filter` with seq ≤ `upTo`. */
+  let delivered: { filter: EventFilter; upTo: number }[] = [];
+  /** Start times of the subscribe messages of the last minute. */
+  const subscribeTimes: number[] = [];
 
   const send = (msg: object) => {
     if (!closing && socket.readyState === OPEN) socket.send(JSON.stringify(msg));
@@ -138,11 +176,14 @@ export function createEventSession(deps: SessionDeps) {
 
   function sendEvent(ev: BusEvent): void {
     if (closing || ev.seq <= position) return;
+    const bytes = frame(ev, access.audience, position);
+    // Not for this caller's eyes (a type without a view): it is not part of its stream.
+    if (bytes === null) return;
     if (socket.bufferedAmount > limits.maxBufferedBytes) {
       tooSlow();
       return;
     }
-    socket.send(frame(ev, position));
+    socket.send(bytes, { binary: false });
     position = ev.seq;
   }
 
@@ -155,6 +196,8 @@ export function createEventSession(deps: SessionDeps) {
     if (pending.length > limits.maxPendingEvents) tooSlow();
   }
 
+  const alreadySent = (ev: BusEvent) => delivered.some((d) => ev.seq <= d.upTo && matches(d.filter, ev));
+
   async function drained(): Promise<boolean> {
     const until = Date.now() + limits.replayStallMs;
     while (socket.bufferedAmount > limits.maxBufferedBytes / 2) {
@@ -165,17 +208,38 @@ export function createEventSession(deps: SessionDeps) {
     return true;
   }
 
+  /** A topic the caller may not read gets the answer of one that does not exist (item 13). */
+  const unknownTopic = (topic: string, i: number): Problem => ({
+    code: 'unknown_topic',
+    message: `unknown topic ${topic}`,
+    field: `topics[${i}]`,
+  });
+
   async function subscribe(msg: Extract<ClientMessage, { type: 'subscribe' }>): Promise<void> {
+    const now = Date.now();
+    while (subscribeTimes.length > 0 && (subscribeTimes[0] ?? 0) <= now - 60_000) subscribeTimes.shift();
+    if (subscribeTimes.length >= limits.maxSubscribesPerMinute)
+      return sendError({
+        code: 'rate_limited',
+        message: `at most ${limits.maxSubscribesPerMinute} subscribe messages a minute; this one was ignored`,
+      });
+    subscribeTimes.push(now);
+    if (msg.topics.length > limits.maxTopics)
+      return sendError({
+        code: 'malformed_message',
+        message: `at most ${limits.maxTopics} topics`,
+        field: 'topics',
+      });
+    if (deps.revalidate && !(await deps.revalidate())) return;
+    if (closing) return;
     const resolved: ResolvedTopic[] = [];
     for (const [i, t] of msg.topics.entries()) {
       const r = await deps.resolve(t);
-      if (!r.ok) return sendError({ code: 'unknown_topic', message: r.message, field: `topics[${i}]` });
-      if (!deps.authorize(r.topic))
-        return sendError({
-          code: 'forbidden',
-          message: `forbidden: you may not read application ${r.topic.application.name}`,
-          field: `topics[${i}]`,
-        });
+      if (!r.ok) {
+        // Same message whether the name is unknown or the caller may not read it.
+        return sendError({ code: 'unknown_topic', message: r.message, field: `topics[${i}]` });
+      }
+      if (!access.authorize(r.topic)) return sendError(unknownTopic(t, i));
       resolved.push(r.topic);
     }
     const since = msg.since ?? null;
@@ -196,17 +260,25 @@ export function createEventSession(deps: SessionDeps) {
     unsubscribeEphemeral = null;
     const gen = ++generation;
     const ids = (k: ResolvedTopic['kind']) => new Set(resolved.filter((t) => t.kind === k).map((t) => t.id));
-    const filter: EventFilter = {
+    const next: EventFilter = {
       applicationIds: ids('application'),
       environmentIds: ids('environment'),
       deploymentIds: ids('deployment'),
     };
     const upTo = bus.lastSeq();
+    const start = since ?? upTo;
+    // What the old subscription sent up to now must not be replayed again; older records the
+    // replay cannot reach (≤ start) are dropped. The list is bounded by back-to-back
+    // resubscriptions that each start before the previous one's position.
+    if (filter && subscribed) delivered.push({ filter, upTo: position });
+    delivered = delivered.filter((d) => d.upTo > start).slice(-16);
+    filter = next;
+    topics = resolved;
     pending = [];
     replaying = true;
-    unsubscribe = bus.subscribe(filter, onLive);
+    unsubscribe = bus.subscribe(next, onLive);
     subscribed = true;
-    position = since ?? upTo;
+    position = start;
     const ack: SubscribedMessage = {
       type: 'subscribed',
       topics: resolved.map((t) => t.topic),
@@ -216,7 +288,7 @@ export function createEventSession(deps: SessionDeps) {
     send(ack);
     unsubscribeEphemeral =
       bus.subscribeEphemeral?.(
-        { environmentIds: filter.environmentIds, deploymentIds: filter.deploymentIds },
+        { environmentIds: next.environmentIds, deploymentIds: next.deploymentIds },
         (m) => {
           // A sample, not an event: a client that is behind simply misses it.
           if (!closing && socket.readyState === OPEN && socket.bufferedAmount <= limits.maxBufferedBytes / 2)
@@ -228,20 +300,22 @@ export function createEventSession(deps: SessionDeps) {
     while (after < upTo) {
       let page: BusEvent[];
       try {
-        page = await bus.readRange(filter, after, upTo);
+        page = await bus.readRange(next, after, upTo);
       } catch (err) {
         deps.log?.warn({ err }, 'event replay failed');
         sendError({ code: 'unavailable', message: 'the database is unavailable; reconnect shortly' });
         return close(1011, `replay failed; reconnect with since=${position}`);
       }
       if (gen !== generation || closing) return;
-      for (const ev of page) sendEvent(ev);
+      for (const ev of page) if (!alreadySent(ev)) sendEvent(ev);
       const last = page.at(-1);
       if (!last) break;
       after = last.seq;
       if (!(await drained())) return tooSlow();
       if (gen !== generation || closing) return;
     }
+    // Everything older than upTo is behind us; live events are all newer.
+    delivered = [];
     replaying = false;
     const live = pending;
     pending = [];
@@ -278,10 +352,23 @@ export function createEventSession(deps: SessionDeps) {
   }
 
   return {
-    /** Messages are handled one after the other, in arrival order. */
+    /** Messages are handled one after the other, in arrival order; a flood closes the socket. */
     onMessage(raw: string): void {
       alive = true;
-      chain = chain.then(() => handle(raw));
+      if (closing) return;
+      if (queued >= limits.maxQueuedMessages) {
+        close(
+          EventStreamClose.PolicyViolation,
+          `more than ${limits.maxQueuedMessages} messages waiting; slow down`,
+        );
+        return;
+      }
+      queued++;
+      chain = chain
+        .then(() => handle(raw))
+        .finally(() => {
+          queued--;
+        });
     },
     onPong(): void {
       alive = true;
@@ -294,6 +381,16 @@ export function createEventSession(deps: SessionDeps) {
       return true;
     },
     close,
+    /**
+     * The caller's role or scope changed (issue 8 item 7): keep streaming with the new views
+     * when it may still read every topic it watches, otherwise end the subscription.
+     */
+    setAccess(next: SessionAccess): boolean {
+      access = next;
+      if (topics.every((t) => next.authorize(t))) return true;
+      close(EventStreamClose.PermissionsChanged, `permissions changed; resubscribe with since=${position}`);
+      return false;
+    },
     /** The socket is gone: stop receiving events. */
     dispose(): void {
       closing = true;

@@ -1,0 +1,69 @@
+// What a subscriber may see of an event's payload: the same view, through the same response
+// schema, that the REST resource gives the same caller (issue 8 item 10). Payloads are stored as
+// the writer's full view; this runs once per event and audience, never once per socket.
+import { Application, ApplicationConfig, Deployment, Environment, Release } from '@qubot/api-contract';
+import Type, { type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { can } from '../lib/permissions.ts';
+import type { Actor } from '../lib/request-context.ts';
+
+/**
+ * Who a payload is shaped for. Every reader of an application gets the same REST views; only
+ * `settings.manage` (admins) sees an application's launcher, as the POST /apps answer shows it.
+ */
+export type Audience = 'admin' | 'reader';
+export const AUDIENCES: readonly Audience[] = ['admin', 'reader'];
+
+export function audienceOf(actor: Actor): Audience {
+  return can(actor, 'settings.manage') ? 'admin' : 'reader';
+}
+
+/** `config.updated`: key names and the version, never values (GET …/config masks secrets). */
+const ConfigUpdated = Type.Object({
+  application: Type.String(),
+  environment: Type.String(),
+  version: Type.Integer(),
+  createdBy: Type.String(),
+  added: Type.Array(Type.String()),
+  removed: Type.Array(Type.String()),
+  changed: Type.Array(Type.String()),
+});
+
+type View = (payload: unknown, audience: Audience) => unknown;
+
+/** Keeps only what `schema` (the REST response schema) declares, like Fastify's serializer. */
+const through =
+  (schema: TSchema): View =>
+  (payload) =>
+    Value.Clean(schema, structuredClone(payload));
+
+/** The `Application` item of GET /apps, from the stored ApplicationConfig. */
+function applicationItem(payload: unknown): unknown {
+  const p = (payload ?? {}) as { environments?: unknown };
+  const envs = Array.isArray(p.environments) ? p.environments : [];
+  return Value.Clean(Application, {
+    ...structuredClone(p),
+    environments: envs.map((e) => (typeof e === 'string' ? e : (e as { name?: unknown }).name)),
+  });
+}
+
+/** Every event type a writer appends, with its view. A type missing here is not sent at all. */
+export const EVENT_VIEWS: Readonly<Record<string, View>> = {
+  'application.created': (payload, audience) =>
+    audience === 'admin' ? through(ApplicationConfig)(payload, audience) : applicationItem(payload),
+  'environment.updated': through(Environment),
+  'deployment.created': through(Deployment),
+  'deployment.updated': through(Deployment),
+  'release.created': through(Release),
+  'config.updated': through(ConfigUpdated),
+};
+
+/**
+ * The payload `audience` may see, or `undefined` when the type has no view (then the event is
+ * withheld from non-admins rather than sent unfiltered; admins see the stored payload).
+ */
+export function viewFor(type: string, payload: unknown, audience: Audience): unknown {
+  const view = EVENT_VIEWS[type];
+  if (view) return view(payload, audience);
+  return audience === 'admin' ? payload : undefined;
+}
