@@ -103,9 +103,11 @@ export const Environment = Type.Object({
   instances: Type.Array(InstanceView),
   activeDeployment: Type.Union([ActiveDeploymentSummary, Type.Null()]),
   replicas: Type.Integer(),
-  syntheticLoad: Type.Union([Type.Boolean(), Type.Null()], {
-    description: `Demo environments: whether the demo sends its steady synthetic load (${SYNTHETIC_LOAD_RPS} requests/s) to the address; null elsewhere`,
-  }),
+  syntheticLoad: Type.Optional(
+    Type.Union([Type.Boolean(), Type.Null()], {
+      description: `Demo environments: whether the demo sends its steady synthetic load (${SYNTHETIC_LOAD_RPS} requests/s) to the address; null elsewhere (always sent)`,
+    }),
+  ),
   // Optional only for older servers and hand-made fixtures: this API always sends it.
   router: Type.Optional(
     Type.Object(

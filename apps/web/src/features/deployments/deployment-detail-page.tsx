@@ -11,11 +11,11 @@ import { paths } from '../../lib/paths';
 import { useDeploymentSubscription } from '../../lib/use-event-stream';
 import { useNow } from '../../lib/use-now';
 import { AnalysisCharts } from './analysis-chart';
+import { latestPerStep } from './analysis-chart-utils';
 import { DeploymentControls } from './deployment-controls';
 import { DeploymentLog } from './deployment-log';
 import { trafficSentence } from './deployment-log-utils';
 import {
-  analysisSeries,
   failedCheck,
   failureRate,
   formatMetricValue,
@@ -74,7 +74,6 @@ function DeploymentBody({ d }: { d: Deployment }) {
   const shown = progressDisplay(d.status, progress, waiting);
   const cleaningUp = d.status === 'succeeded' && d.steps.some((s) => s.status === 'running');
   const rows = parseAnalysis(d.analysis);
-  const series = analysisSeries(rows);
   const rate = failureRate(d.traffic);
   const failed = failedCheck(rows);
 
@@ -226,7 +225,7 @@ function DeploymentBody({ d }: { d: Deployment }) {
             <p className="muted">No analysis results yet.</p>
           ) : (
             <div className="grid">
-              <AnalysisCharts series={series} />
+              <AnalysisCharts analysis={d.analysis} />
               <div className="table-wrap">
                 <table className="table">
                   <caption className="visually-hidden">Analysis results</caption>
@@ -245,14 +244,16 @@ function DeploymentBody({ d }: { d: Deployment }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {rows.map((r) => (
+                    {latestPerStep(rows).map((r) => (
                       <tr key={r.key}>
                         <td>{r.step ?? '—'}</td>
                         <td>{metricLabel(r.metric)}</td>
                         <td className="num">{formatMetricValue(r.metric, r.value)}</td>
                         <td className="num">{formatThreshold(r)}</td>
                         <td>
-                          {r.passed === null ? (
+                          {r.verdict === 'inconclusive' ? (
+                            <span className="muted">inconclusive</span>
+                          ) : r.passed === null ? (
                             <span className="muted">—</span>
                           ) : r.passed ? (
                             <span className="pass">passed</span>

@@ -198,6 +198,8 @@ export interface AnalysisRow {
   /** How value is compared with threshold: max (value must stay ≤) or min (value must reach ≥). */
   bound: 'max' | 'min' | null;
   passed: boolean | null;
+  /** `inconclusive`: too few samples to pass or fail (then `passed` is null). */
+  verdict: 'passed' | 'failed' | 'inconclusive' | null;
   message: string | null;
 }
 
@@ -214,6 +216,8 @@ function rowsOf(analysis: unknown): unknown[] {
 }
 
 function passedOf(r: Rec): boolean | null {
+  // Too few samples is neither a pass nor a failure.
+  if (r.verdict === 'inconclusive') return null;
   if (typeof r.passed === 'boolean') return r.passed;
   if (typeof r.ok === 'boolean') return r.ok;
   if (typeof r.success === 'boolean') return r.success;
@@ -261,6 +265,13 @@ export function parseAnalysis(analysis: unknown): AnalysisRow[] {
         threshold,
         bound: boundOf(r, metric),
         passed: passedOf(r) ?? passedOf(raw),
+        verdict:
+          r.verdict === 'passed' || r.verdict === 'failed' || r.verdict === 'inconclusive'
+            ? r.verdict
+            : (() => {
+                const p = passedOf(r) ?? passedOf(raw);
+                return p === null ? null : p ? 'passed' : 'failed';
+              })(),
         message: str(r.message) ?? str(r.reason) ?? null,
       });
     };

@@ -6,6 +6,7 @@ import { TrafficBar } from '../../components/traffic-bar';
 import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
 import { ActiveDeployment } from './active-deployment';
+import { LiveTrafficHealth, SyntheticLoadFact } from './card-health';
 import { DeployButton } from './deploy-dialog';
 import {
   type ActionAvailability,
@@ -76,6 +77,8 @@ export function EnvironmentCard({
             <span className={`health health--${health.tone}`}>{health.label}</span>
           </dd>
         </div>
+        {env.live ? <LiveTrafficHealth app={app} env={env} /> : null}
+        <SyntheticLoadFact app={app} env={env} />
         <div>
           <dt>Active colour</dt>
           <dd>
