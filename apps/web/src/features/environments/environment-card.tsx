@@ -173,8 +173,8 @@ export function EnvironmentCard({
         env={env}
         pending={actions.pendingAction === 'promote'}
         error={actions.dialog === 'promote' ? actions.error : null}
-        onConfirm={(reason, strategy, overrideFreeze) =>
-          actions.run('promote', reason, strategy, overrideFreeze)
+        onConfirm={(reason, strategy, overrideFreeze, override) =>
+          actions.run('promote', reason, strategy, overrideFreeze, override)
         }
         onCancel={actions.cancel}
       />

@@ -5,6 +5,7 @@ import { ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { usePromotionPreview } from '../../hooks/api/config/queries';
 import { errorMessage } from '../../lib/api-client';
+import { usePermissions } from '../../lib/use-permissions';
 import { ConfigDiffTable } from '../config/config-diff-table';
 import { promoteStepTitle, STRATEGY_OPTIONS } from './promote-utils';
 
@@ -26,7 +27,7 @@ export function PromoteDialog({
   env: Environment;
   pending: boolean;
   error?: unknown;
-  onConfirm: (reason: string, strategy: StrategyName, overrideFreeze: boolean) => void;
+  onConfirm: (reason: string, strategy: StrategyName, overrideFreeze: boolean, override: boolean) => void;
   onCancel: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -36,12 +37,15 @@ export function PromoteDialog({
   const [strategy, setStrategy] = useState<StrategyName>('blue-green');
   const preview = usePromotionPreview(app, env.name, open);
   const freeze = useFreezeOverride(error, open);
+  const perms = usePermissions();
+  const [override, setOverride] = useState(false);
 
   useEffect(() => {
     const dialog = ref.current;
     if (!open || !dialog) return;
     setStep('preview');
     setReason('');
+    setOverride(false);
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
     return () => {
@@ -53,17 +57,22 @@ export function PromoteDialog({
 
   if (!open) return null;
   const p = preview.data;
-  const needsReason = env.protected || freeze.checked;
+  // The promotion order and the verification gate refuse without an admin override (with a reason).
+  const gated = Boolean(
+    p && !p.allowed && (p.verification?.blocking || /admin can override/.test(p.reason ?? '')),
+  );
+  const mayOverride = gated && perms.role === 'admin';
+  const needsReason = env.protected || freeze.checked || override;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (pending) return;
     if (step === 'preview') {
-      if (p?.allowed) setStep('confirm');
+      if (p?.allowed || (mayOverride && override)) setStep('confirm');
       return;
     }
     if (needsReason && !reason.trim()) return;
-    onConfirm(reason.trim(), strategy, freeze.checked);
+    onConfirm(reason.trim(), strategy, freeze.checked, override);
   };
 
   return (
@@ -100,10 +109,21 @@ export function PromoteDialog({
                 <dd>{p.to.version ?? <span className="muted">nothing live</span>}</dd>
               </div>
             </dl>
+            {p.verification?.message && !p.verification.blocking ? (
+              <p className="feedback feedback--warn" role="alert" aria-label="Verification warning">
+                Warning: {p.verification.message}
+              </p>
+            ) : null}
             {!p.allowed && p.reason ? (
               <p className="feedback feedback--error" role="alert">
                 {p.reason}
               </p>
+            ) : null}
+            {mayOverride ? (
+              <label className="field field--check">
+                <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} />{' '}
+                Override: promote anyway (admin; a reason is required and audited)
+              </label>
             ) : null}
             <h3>Releases shipped ({p.releases.length})</h3>
             {p.releases.length === 0 ? (
@@ -197,7 +217,7 @@ export function PromoteDialog({
             Cancel
           </button>
           {step === 'preview' ? (
-            <button type="submit" className="button" disabled={!p?.allowed}>
+            <button type="submit" className="button" disabled={!(p?.allowed || (mayOverride && override))}>
               Continue
             </button>
           ) : (

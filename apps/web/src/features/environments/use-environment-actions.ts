@@ -37,12 +37,19 @@ export function useEnvironmentActions(app: string, env: Environment) {
     reason: string,
     strategy?: StrategyName,
     overrideFreeze = false,
+    override = false,
   ) => {
     if (!dialog) begin(action);
     const r = reason || undefined;
     if (action === 'promote') {
       promote.mutate(
-        { env: env.name, reason: r, strategy, ...(overrideFreeze ? { overrideFreeze } : {}) },
+        {
+          env: env.name,
+          reason: r,
+          strategy,
+          ...(overrideFreeze ? { overrideFreeze } : {}),
+          ...(override ? { override } : {}),
+        },
         { onSuccess: (d) => done(`Promotion to ${env.name} started.`, d?.id ?? null) },
       );
     } else if (action === 'switch') {

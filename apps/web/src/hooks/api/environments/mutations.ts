@@ -13,6 +13,8 @@ export interface PromoteVariables {
   strategy?: StrategyName | undefined;
   /** Admins, with a reason, after a freeze window refused the promotion. */
   overrideFreeze?: boolean | undefined;
+  /** Admins, with a reason: past the promotion order or the verification gate. */
+  override?: boolean | undefined;
 }
 
 export interface SwitchTrafficVariables {
@@ -39,10 +41,15 @@ function withoutEmpty<T extends object>(body: T): Partial<T> {
 export function usePromote(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, PromoteVariables>({
-    mutationFn: ({ env, reason, strategy, overrideFreeze }) =>
+    mutationFn: ({ env, reason, strategy, overrideFreeze, override }) =>
       apiFetch<Deployment>(envPath(app, env, 'promote'), {
         method: 'POST',
-        body: withoutEmpty({ reason, strategy, overrideFreeze: overrideFreeze || undefined }),
+        body: withoutEmpty({
+          reason,
+          strategy,
+          overrideFreeze: overrideFreeze || undefined,
+          override: override || undefined,
+        }),
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
