@@ -1,6 +1,6 @@
 import type { Db } from '../client.ts';
-import { afterCursor, newestFirst, page } from '../cursor.ts';
-import type { DeploymentStatus } from '../generated/client.ts';
+import { decodeCursor, page } from '../cursor.ts';
+import { type DeploymentStatus, Prisma } from '../generated/client.ts';
 
 const deploymentView = {
   application: { select: { name: true } },
@@ -17,25 +17,69 @@ export interface DeploymentFilter {
   status?: DeploymentStatus | undefined;
 }
 
+const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+
+/** A row of list()'s statement in the shape Prisma gives findById (columns camelCased, relations nested). */
+function toViewRow(raw: Record<string, unknown>): DeploymentViewRow {
+  const row: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) if (!k.startsWith('_')) row[camel(k)] = v;
+  row.application = { name: raw._application };
+  row.environment = { name: raw._environment };
+  row.release = { version: raw._version, artifact: raw._artifact };
+  row.fromRelease = raw._fromVersion === null ? null : { version: raw._fromVersion };
+  row.configVersion = raw._configVersion === null ? null : { version: raw._configVersion };
+  row.steps = (raw._steps as Record<string, unknown>[]).map((s) => ({
+    ...s,
+    startedAt: date(s.startedAt),
+    finishedAt: date(s.finishedAt),
+  }));
+  return row as unknown as DeploymentViewRow;
+}
+
 export function createDeploymentRepo(root: Db) {
   return {
+    /**
+     * One keyset page of history, newest first, in ONE statement: the page comes from the index
+     * that matches the filter (migration 20261202000500), its names, versions and steps are joined
+     * to just those rows. (Prisma's include would be six more round trips per page.) Rows have the
+     * shape of findById's, so the API builds both with the same view function.
+     */
     async list(
       filter: DeploymentFilter,
       opts: { cursor?: string | undefined; limit: number },
       db: Db = root,
     ) {
-      const rows = await db.deployment.findMany({
-        where: {
-          ...(filter.applicationId ? { applicationId: filter.applicationId } : {}),
-          ...(filter.environmentId ? { environmentId: filter.environmentId } : {}),
-          ...(filter.status ? { status: filter.status } : {}),
-          ...afterCursor(opts.cursor),
-        },
-        orderBy: newestFirst,
-        take: opts.limit + 1,
-        include: deploymentView,
-      });
-      return page(rows, opts.limit);
+      const where: Prisma.Sql[] = [];
+      if (filter.applicationId) where.push(Prisma.sql`application_id = ${filter.applicationId}::uuid`);
+      if (filter.environmentId) where.push(Prisma.sql`environment_id = ${filter.environmentId}::uuid`);
+      if (filter.status) where.push(Prisma.sql`status = ${filter.status}::"DeploymentStatus"`);
+      if (opts.cursor) {
+        const c = decodeCursor(opts.cursor);
+        const at = c.createdAt.toISOString();
+        // `created_at <= at` starts the index scan at the cursor; the OR alone would only filter.
+        where.push(
+          Prisma.sql`created_at <= ${at}::timestamptz AND (created_at < ${at}::timestamptz OR (created_at = ${at}::timestamptz AND id < ${c.id}::uuid))`,
+        );
+      }
+      const rows = await db.$queryRaw<Record<string, unknown>[]>`
+        SELECT d.*, a.name AS "_application", e.name AS "_environment", r.version AS "_version",
+               r.artifact AS "_artifact", fr.version AS "_fromVersion", cv.version AS "_configVersion",
+               (SELECT coalesce(json_agg(json_build_object(
+                         'id', s.id, 'deploymentId', s.deployment_id, 'position', s.position, 'name', s.name,
+                         'status', s.status, 'message', s.message, 'startedAt', s.started_at,
+                         'finishedAt', s.finished_at) ORDER BY s.position), '[]'::json)
+                  FROM deployment_steps s WHERE s.deployment_id = d.id) AS "_steps"
+          FROM (SELECT * FROM deployments
+                 ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
+                 ORDER BY created_at DESC, id DESC LIMIT ${opts.limit + 1}) d
+          JOIN applications a ON a.id = d.application_id
+          JOIN environments e ON e.id = d.environment_id
+          JOIN releases r ON r.id = d.release_id
+          LEFT JOIN releases fr ON fr.id = d.from_release_id
+          LEFT JOIN config_versions cv ON cv.id = d.config_version_id
+         ORDER BY d.created_at DESC, d.id DESC`;
+      return page(rows.map(toViewRow), opts.limit);
     },
     findById(id: string, db: Db = root) {
       return db.deployment.findUnique({ where: { id }, include: deploymentView });
