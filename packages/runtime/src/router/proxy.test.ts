@@ -14,6 +14,8 @@ let base: string;
 const client = new Agent({ connections: 4 });
 const upstreamSockets = new Set<unknown>();
 let slowRequests = 0;
+/** Requests to `/drop` seen by each upstream port (it closes the connection without answering). */
+const dropped = new Map<number, number>();
 
 const echo = (req: IncomingMessage, body: string) =>
   JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body });
@@ -27,6 +29,14 @@ beforeAll(async () => {
       if (req.url === '/slow') {
         slowRequests++; // never answered: the router's upstream timeout must fire
         return;
+      }
+      if (req.url === '/drop') {
+        const port = (req.socket.address() as AddressInfo).port;
+        if (port === upstreamPort) {
+          dropped.set(port, (dropped.get(port) ?? 0) + 1);
+          req.socket.destroy();
+          return;
+        }
       }
       if (req.url === '/die-mid-body') {
         res.writeHead(200, { 'content-length': '1000' });
@@ -115,6 +125,27 @@ describe('router proxying', () => {
     expect(await router.registry.metrics()).toMatch(
       /qubot_router_errors_total\{pool="green",version="2.0.0",kind="proxy"\} 1/,
     );
+  });
+
+  it('resends an idempotent request whose connection closed unanswered, never a POST', async () => {
+    const targets = [upstream, upstream2].map((u) => `127.0.0.1:${(u.address() as AddressInfo).port}`);
+    // A fresh config starts round-robin at the first target: the one that drops `/drop`.
+    router.setConfig({ pools: [{ name: 'blue', version: '1.1.0', weight: 1, targets }] });
+    dropped.clear();
+    const get = await send('/drop');
+    expect(get.status).toBe(200);
+    expect(get.body).toMatchObject({ method: 'GET', url: '/drop' });
+    expect(dropped.get(upstreamPort)).toBe(1);
+    expect(router.stats('blue', 60_000)?.totals.retries).toBe(1);
+
+    router.setConfig({ pools: [{ name: 'blue', version: '1.1.1', weight: 1, targets }] });
+    dropped.clear();
+    const res = await request(`${base}/drop`, { dispatcher: client, method: 'POST', body: 'once' });
+    await res.body.text();
+    // It may have been processed before the connection closed: resending could run it twice.
+    expect(res.statusCode).toBe(502);
+    expect(dropped.get(upstreamPort)).toBe(1);
+    expect(router.stats('blue', 60_000)).toMatchObject({ errors: 1, totals: { retries: 0 } });
   });
 
   it('answers 502 without a retry when an upstream times out on a reused connection', async () => {

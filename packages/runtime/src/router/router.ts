@@ -1,26 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import {
-  Agent,
-  type ClientRequest,
-  createServer,
-  type IncomingMessage,
-  request,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Gauge, type Metric, Registry } from 'prom-client';
 import {
   ConfigValidationError,
-  type PoolConfig,
   parseTarget,
   type RouterConfig,
   type RouterConfigState,
   validateRouterConfig,
 } from './config';
-import { PoolStats, type PoolWindowStats } from './stats';
+import { Exchange, type ExchangeHost, type Live, type LivePool, type Upstream, UpstreamPools } from './proxy';
+import { PoolMetrics, PoolStats, type PoolWindowStats, requestMetrics } from './stats';
 
 export interface TrafficRouterOptions {
   /** Traffic port: the environment's stable address. */
@@ -36,7 +28,7 @@ export interface TrafficRouterOptions {
   /** How long a target that refused a connection is skipped; default 2 s. */
   targetDownMs?: number;
   connectTimeoutMs?: number;
-  /** Upstream response timeout; default 60 s. */
+  /** Upstream response timeout (for the headers, then between body chunks); default 60 s. */
   proxyTimeoutMs?: number;
   /** Request bodies up to this size are buffered so the request can be retried; default 1 MiB. */
   maxReplayBodyBytes?: number;
@@ -56,91 +48,9 @@ export interface TrafficRouter {
   readonly registry: Registry;
 }
 
-interface LivePool {
-  cfg: PoolConfig;
-  current: number;
-  rr: number;
-  /** Metric label sets, built once per config instead of one object per request. */
-  labels: PoolLabels;
-}
-
-interface PoolLabels {
-  pv: { pool: string; version: string };
-  /** By status class: index 1 → 1xx … 5 → 5xx. */
-  code: { pool: string; version: string; code: string }[];
-  err5xx: { pool: string; version: string; kind: string };
-  errProxy: { pool: string; version: string; kind: string };
-  pool: { pool: string };
-}
-
-function poolLabels(cfg: PoolConfig): PoolLabels {
-  const pv = { pool: cfg.name, version: cfg.version };
-  return {
-    pv,
-    code: [0, 1, 2, 3, 4, 5].map((c) => ({ ...pv, code: `${c}xx` })),
-    err5xx: { ...pv, kind: '5xx' },
-    errProxy: { ...pv, kind: 'proxy' },
-    pool: { pool: cfg.name },
-  };
-}
-
-/** One immutable routing table; requests take a reference and never see a half-applied change. */
-interface Live {
-  state: RouterConfigState;
-  pools: LivePool[];
-  /** `host:port` → connect options, parsed once per config rather than per request. */
-  upstreams: Map<string, { hostname: string; port: number }>;
-}
-
 const MAX_WINDOW_MS = 15 * 60_000;
-const RETRIABLE_FRESH = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'ETIMEDOUT',
-]);
-
-// Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message: the router keeps its
-// own keep-alive with each side, so a client's `Connection: close` must not close an upstream socket.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
-const X_FORWARDED = new Set(['x-forwarded-for', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-host']);
-// Paths that the URL parser would return unchanged (no dot segments, nothing to percent-encode);
-// anything else is normalised as before, through `new URL`.
-const PLAIN_PATH = /^\/(?!\/)[\w\-/?=&%+,;:@~!$*()]*$/;
-
-function upstreamPath(url: string): string {
-  if (PLAIN_PATH.test(url) && !url.endsWith('?')) return url;
-  const u = new URL(url.startsWith('//') ? `http://base.invalid${url}` : url, 'http://base.invalid');
-  return `${u.pathname}${u.search}`;
-}
-
-/** Request headers for the upstream as a flat [name, value, …] list, which `http.request` writes as is. */
-function upstreamHeaders(req: IncomingMessage, fallbackHost: string): string[] {
-  const raw = req.rawHeaders;
-  const out: string[] = [];
-  let host = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    // transfer-encoding is kept on requests: a chunked body is streamed through as chunked.
-    if (lower === 'trailer' || X_FORWARDED.has(lower)) continue;
-    if (HOP_BY_HOP.has(lower) && lower !== 'transfer-encoding') continue;
-    if (lower === 'host') host = true;
-    out.push(name, raw[i + 1] as string);
-  }
-  if (!host) out.push('host', fallbackHost);
-  const h = req.headers;
-  const xf = (name: string, value: string) => {
-    const prev = h[name] as string | undefined;
-    out.push(name, prev ? `${prev},${value}` : value);
-  };
-  xf('x-forwarded-for', req.socket.remoteAddress ?? '');
-  xf('x-forwarded-port', /:(\d+)/.exec(h.host ?? '')?.[1] ?? '80');
-  xf('x-forwarded-proto', 'http');
-  out.push('x-forwarded-host', (h['x-forwarded-host'] as string | undefined) || h.host || '');
-  return out;
-}
+const NO_UPSTREAM = '{"error":{"code":"NO_UPSTREAM","message":"no pool is receiving traffic"}}';
+const EMPTY = Buffer.alloc(0);
 
 function hashSecret(s: string) {
   return createHash('sha256').update(s).digest();
@@ -155,32 +65,19 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
   const log = options.log ?? (() => {});
   const secretHash = hashSecret(options.secret);
 
+  const stats = new Map<string, PoolStats>();
+  /** Counters per (pool, version), kept across configs: Prometheus counters never go back. */
+  const metrics = new Map<string, PoolMetrics>();
+  const retries = new Map<string, number>();
+  const targetInFlight = new Map<string, number>();
+  const downUntil = new Map<string, number>();
+
   const registry = new Registry();
-  const mRequests = new Counter({
-    name: 'qubot_router_requests_total',
-    help: 'Requests answered by the traffic router, by pool, version and status class',
-    labelNames: ['pool', 'version', 'code'] as const,
-    registers: [registry],
-  });
-  const mErrors = new Counter({
-    name: 'qubot_router_errors_total',
-    help: 'Failed requests by pool: 5xx from the upstream, or a proxy error',
-    labelNames: ['pool', 'version', 'kind'] as const,
-    registers: [registry],
-  });
-  const mRetries = new Counter({
-    name: 'qubot_router_retries_total',
-    help: 'Requests retried on another target after a connection failure',
-    labelNames: ['pool'] as const,
-    registers: [registry],
-  });
-  const mDuration = new Histogram({
-    name: 'qubot_router_request_duration_seconds',
-    help: 'Request latency through the router',
-    labelNames: ['pool', 'version'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  for (const m of requestMetrics(
+    () => metrics.values(),
+    () => retries,
+  ))
+    registry.registerMetric(m as unknown as Metric);
   const mWeight = new Gauge({
     name: 'qubot_router_pool_weight',
     help: 'Configured weight per pool',
@@ -203,27 +100,43 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     },
   });
 
-  const stats = new Map<string, PoolStats>();
-  const targetInFlight = new Map<string, number>();
-  const downUntil = new Map<string, number>();
+  const metricsFor = (pool: string, version: string) => {
+    const key = `${pool}\n${version}`;
+    let m = metrics.get(key);
+    if (!m) {
+      m = new PoolMetrics(pool, version);
+      metrics.set(key, m);
+    }
+    return m;
+  };
 
   const build = (state: RouterConfigState): Live => {
-    const upstreams = new Map<string, { hostname: string; port: number }>();
+    const upstreams = new Map<string, Upstream>();
     for (const p of state.pools) {
       for (const t of p.targets) {
         const parsed = parseTarget(t);
-        if (!parsed) continue;
-        // IPv6 targets are written `[::1]:port`; the socket wants the bare address.
-        const hostname = parsed.host.startsWith('[') ? parsed.host.slice(1, -1) : parsed.host;
-        upstreams.set(t, { hostname, port: parsed.port });
+        // IPv6 targets are written `[::1]:port`, which is also how an origin spells them.
+        if (parsed) upstreams.set(t, { origin: `http://${parsed.host}:${parsed.port}` });
       }
     }
     return {
       state,
-      pools: state.pools.map((cfg) => ({ cfg, current: 0, rr: 0, labels: poolLabels(cfg) })),
+      pools: state.pools.map((cfg) => ({
+        cfg,
+        current: 0,
+        rr: 0,
+        stats: stats.get(cfg.name) as PoolStats,
+        metrics: metricsFor(cfg.name, cfg.version),
+      })),
       upstreams,
     };
   };
+
+  const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+  const proxyTimeoutMs = options.proxyTimeoutMs ?? 60_000;
+  const exchangeOptions = { headersTimeout: proxyTimeoutMs, bodyTimeout: proxyTimeoutMs };
+  // One keep-alive connection pool per upstream target.
+  const upstreamPools = new UpstreamPools({ connectTimeoutMs });
 
   let live = build({ pools: [], revision: 0, updatedAt: new Date().toISOString() });
 
@@ -242,6 +155,8 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     mRevision.set(state.revision);
     // The atomic switch: new requests see the new table; in-flight ones keep their upstream.
     live = build(state);
+    // Connections to targets that left the config close once their last request is done.
+    upstreamPools.retain(new Set(live.upstreams.keys()));
   };
 
   if (options.stateFile) {
@@ -294,14 +209,15 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     return best;
   };
 
-  const pickTarget = (pool: LivePool, exclude: Set<string>): string | null => {
-    const n = pool.cfg.targets.length;
-    const now = Date.now();
+  const pickTarget = (pool: LivePool, exclude: readonly string[]): string | null => {
+    const targets = pool.cfg.targets;
+    const n = targets.length;
+    const now = downUntil.size > 0 ? Date.now() : 0;
     let fallback: string | null = null;
     for (let k = 0; k < n; k++) {
-      const t = pool.cfg.targets[(pool.rr + k) % n] as string;
-      if (exclude.has(t)) continue;
-      if ((downUntil.get(t) ?? 0) > now) {
+      const t = targets[(pool.rr + k) % n] as string;
+      if (exclude.length > 0 && exclude.includes(t)) continue;
+      if (now > 0 && (downUntil.get(t) ?? 0) > now) {
         fallback ??= t;
         continue;
       }
@@ -311,191 +227,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     return fallback;
   };
 
-  const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
-  const proxyTimeoutMs = options.proxyTimeoutMs ?? 60_000;
-  // One keep-alive pool per upstream (the agent keys sockets by host:port). LIFO reuses the
-  // warmest socket, so idle ones expire instead of all staying half-used.
-  const agent = new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true });
-
-  // Only a connect in progress is timed out here; a reused socket is already connected.
-  const armConnectTimeout = (socket: Socket) => {
-    if (!socket.connecting) return;
-    const timer = setTimeout(() => {
-      const error = new Error('ECONNECT_TIMEOUT') as NodeJS.ErrnoException;
-      error.code = 'ECONNECT_TIMEOUT';
-      socket.destroy(error);
-    }, connectTimeoutMs);
-    timer.unref();
-    const clear = () => clearTimeout(timer);
-    socket.once('connect', clear);
-    socket.once('close', clear);
-  };
-
-  const bump = (target: string, delta: number) => {
-    const n = (targetInFlight.get(target) ?? 0) + delta;
-    if (n <= 0) targetInFlight.delete(target);
-    else targetInFlight.set(target, n);
-  };
-
-  let activeRequests = 0;
-
-  const handleTraffic = (req: IncomingMessage, res: ServerResponse, body: Buffer | null) => {
-    const started = performance.now();
-    const table = live;
-    const first = pickPool(table);
-    if (!first) {
-      res.statusCode = 503;
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('x-qubot-pool', 'none');
-      res.end(JSON.stringify({ error: { code: 'NO_UPSTREAM', message: 'no pool is receiving traffic' } }));
-      return;
-    }
-    let pool = first;
-    let poolStats = stats.get(pool.cfg.name) as PoolStats;
-    const tried = new Set<string>();
-    let target = pickTarget(pool, tried) as string;
-    let proxyError = false;
-    let retried = false;
-    let closed = false;
-    let current: ClientRequest | null = null;
-    // Built once: a retry sends the same request, not one with the forwarding headers added twice.
-    const headers = upstreamHeaders(req, target);
-    let path: string;
-    try {
-      path = upstreamPath(req.url ?? '/');
-    } catch {
-      path = '/';
-    }
-    activeRequests++;
-    poolStats.inFlight++;
-    bump(target, 1);
-
-    res.once('close', () => {
-      closed = true;
-      activeRequests--;
-      poolStats.inFlight--;
-      bump(target, -1);
-      const ms = performance.now() - started;
-      if (!res.writableFinished && !proxyError) {
-        // The client went away; not the pool's fault. Stop the upstream exchange too.
-        current?.destroy();
-        return;
-      }
-      const status = res.statusCode;
-      const isError = proxyError || status >= 500;
-      poolStats.record(ms, isError);
-      const l = pool.labels;
-      const cls = Math.floor(status / 100);
-      mRequests.inc(l.code[cls] ?? { ...l.pv, code: `${cls}xx` });
-      mDuration.observe(l.pv, ms / 1000);
-      if (isError) mErrors.inc(proxyError ? l.errProxy : l.err5xx);
-    });
-
-    const fail = (err: NodeJS.ErrnoException, proxyReq: ClientRequest) => {
-      if (proxyReq !== current || closed) return;
-      const code = err.code ?? '';
-      if (code === 'ECONNREFUSED') downUntil.set(target, Date.now() + targetDownMs);
-      // Safe to resend: the upstream never got the request (refused), or a kept-alive socket
-      // was closed under us before any answer (Node's documented case for retrying).
-      const neverReached = RETRIABLE_FRESH.has(code) || (proxyReq.reusedSocket && code === 'ECONNRESET');
-      if (!res.headersSent && !retried && body !== null && neverReached) {
-        const next = alternative(table, pool, tried);
-        if (next) {
-          retried = true;
-          poolStats.totalRetries++;
-          mRetries.inc(pool.labels.pool);
-          bump(target, -1);
-          if (next.pool !== pool) {
-            poolStats.inFlight--;
-            pool = next.pool;
-            poolStats = stats.get(pool.cfg.name) as PoolStats;
-            poolStats.inFlight++;
-          }
-          target = next.target;
-          bump(target, 1);
-          log('retrying on another target', { code, target });
-          attempt();
-          return;
-        }
-      }
-      badGateway();
-    };
-
-    const badGateway = () => {
-      proxyError = true;
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      res.statusCode = 502;
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('x-qubot-pool', pool.cfg.name);
-      res.end(JSON.stringify({ error: { code: 'BAD_GATEWAY', message: 'upstream unavailable' } }));
-    };
-
-    const respond = (proxyRes: IncomingMessage) => {
-      if (closed || res.headersSent) {
-        proxyRes.resume();
-        return;
-      }
-      const raw = proxyRes.rawHeaders;
-      const out: string[] = [];
-      for (let i = 0; i < raw.length; i += 2) {
-        const name = raw[i] as string;
-        const lower = name.toLowerCase();
-        if (HOP_BY_HOP.has(lower) || lower === 'x-qubot-pool') continue;
-        out.push(name, raw[i + 1] as string);
-      }
-      out.push('x-qubot-pool', pool.cfg.name);
-      // A flat header list on a response without setHeader() calls is written as is (fast path).
-      res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, out);
-      // The upstream dying mid-body is the pool's failure: cut the client's response short too.
-      proxyRes.once('error', () => {
-        if (closed) return;
-        proxyError = true;
-        res.destroy();
-      });
-      proxyRes.pipe(res);
-    };
-
-    const attempt = () => {
-      tried.add(target);
-      const up = table.upstreams.get(target) as { hostname: string; port: number };
-      let proxyReq: ClientRequest;
-      try {
-        proxyReq = request({
-          agent,
-          hostname: up.hostname,
-          port: up.port,
-          method: req.method,
-          path,
-          headers,
-          timeout: proxyTimeoutMs,
-        });
-      } catch (err) {
-        // e.g. a header value Node refuses to send; nothing reached any upstream.
-        log('cannot build upstream request', { error: String(err) });
-        badGateway();
-        return;
-      }
-      current = proxyReq;
-      proxyReq.once('socket', armConnectTimeout);
-      // Its own code: the request was sent, so a timed-out one must not count as never reached.
-      proxyReq.once('timeout', () =>
-        proxyReq.destroy(Object.assign(new Error('upstream timed out'), { code: 'UPSTREAM_TIMEOUT' })),
-      );
-      proxyReq.on('error', (err) => fail(err, proxyReq));
-      proxyReq.once('response', respond);
-      if (body === null) {
-        req.pipe(proxyReq);
-        req.once('error', () => proxyReq.destroy());
-      } else if (body.length > 0) proxyReq.end(body);
-      else proxyReq.end();
-    };
-    attempt();
-  };
-
-  const alternative = (table: Live, pool: LivePool, tried: Set<string>) => {
+  const alternative = (table: Live, pool: LivePool, tried: readonly string[]) => {
     const same = pickTarget(pool, tried);
     if (same) return { pool, target: same };
     const others = table.pools
@@ -508,13 +240,53 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     return null;
   };
 
-  const traffic: Server = createServer((req, res) => {
-    const length = Number(req.headers['content-length'] ?? 0);
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    if (!chunked && length === 0) {
-      handleTraffic(req, res, Buffer.alloc(0));
+  let activeRequests = 0;
+
+  const exchangeHost: ExchangeHost = {
+    dispatcher: (target, upstream) => upstreamPools.get(target, upstream),
+    pickTarget,
+    alternative,
+    bump(target, delta) {
+      const n = (targetInFlight.get(target) ?? 0) + delta;
+      if (n <= 0) targetInFlight.delete(target);
+      else targetInFlight.set(target, n);
+    },
+    markDown(target) {
+      downUntil.set(target, Date.now() + targetDownMs);
+    },
+    retried(pool) {
+      pool.stats.totalRetries++;
+      retries.set(pool.cfg.name, (retries.get(pool.cfg.name) ?? 0) + 1);
+    },
+    finished() {
+      activeRequests--;
+    },
+    log,
+  };
+
+  const NO_EXCLUDE: readonly string[] = [];
+  const handleTraffic = (req: IncomingMessage, res: ServerResponse, body: Buffer | null) => {
+    const table = live;
+    const pool = pickPool(table);
+    if (!pool) {
+      res.writeHead(503, ['content-type', 'application/json', 'x-qubot-pool', 'none']);
+      res.end(NO_UPSTREAM);
       return;
     }
+    activeRequests++;
+    const target = pickTarget(pool, NO_EXCLUDE) as string;
+    new Exchange(exchangeHost, exchangeOptions, req, res, body, table, pool, target).start();
+  };
+
+  const traffic: Server = createServer((req, res) => {
+    const h = req.headers;
+    const chunked = h['transfer-encoding'] !== undefined;
+    const cl = h['content-length'];
+    if (!chunked && (cl === undefined || cl === '0')) {
+      handleTraffic(req, res, EMPTY);
+      return;
+    }
+    const length = Number(cl ?? 0);
     if (chunked || length > maxReplay) {
       // Too big to keep a copy: stream it through, without the retry safety net.
       handleTraffic(req, res, null);
@@ -676,7 +448,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
         control.close(() => resolve());
         control.closeAllConnections();
       });
-      agent.destroy();
+      await upstreamPools.destroy();
     },
   };
 }

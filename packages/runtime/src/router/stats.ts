@@ -99,3 +99,123 @@ export class PoolStats {
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** Upper bounds (seconds) of `qubot_router_request_duration_seconds`. */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Prometheus counters for one (pool, version): plain numbers bumped per request, turned into
+ * exposition values only when scraped (no label hashing on the request path).
+ */
+export class PoolMetrics {
+  /** By status class: index 1 → 1xx … 5 → 5xx. */
+  readonly codes = new Float64Array(10);
+  err5xx = 0;
+  errProxy = 0;
+  /** Per bucket, not cumulative; the last slot is +Inf. */
+  readonly buckets = new Float64Array(LATENCY_BUCKETS.length + 1);
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly pool: string,
+    readonly version: string,
+  ) {}
+
+  record(status: number, seconds: number, proxyError: boolean): void {
+    const cls = Math.min(9, Math.floor(status / 100));
+    this.codes[cls] = (this.codes[cls] as number) + 1;
+    if (proxyError) this.errProxy++;
+    else if (status >= 500) this.err5xx++;
+    let b = 0;
+    while (b < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[b] as number)) b++;
+    this.buckets[b] = (this.buckets[b] as number) + 1;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+interface MetricValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+/** A metric whose values are computed at scrape time; registered with `Registry.registerMetric`. */
+export class ScrapedMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'histogram',
+    private readonly values: () => MetricValue[],
+  ) {}
+
+  get() {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.values(),
+    };
+  }
+
+  reset(): void {}
+}
+
+/** The router's request metrics, read from the per-(pool, version) counters at scrape time. */
+export function requestMetrics(all: () => Iterable<PoolMetrics>, retries: () => Map<string, number>) {
+  const requests = new ScrapedMetric(
+    'qubot_router_requests_total',
+    'Requests answered by the traffic router, by pool, version and status class',
+    'counter',
+    () => {
+      const out: MetricValue[] = [];
+      for (const m of all())
+        m.codes.forEach((n, cls) => {
+          if (n > 0) out.push({ labels: { pool: m.pool, version: m.version, code: `${cls}xx` }, value: n });
+        });
+      return out;
+    },
+  );
+  const errors = new ScrapedMetric(
+    'qubot_router_errors_total',
+    'Failed requests by pool: 5xx from the upstream, or a proxy error',
+    'counter',
+    () => {
+      const out: MetricValue[] = [];
+      for (const m of all()) {
+        if (m.err5xx > 0)
+          out.push({ labels: { pool: m.pool, version: m.version, kind: '5xx' }, value: m.err5xx });
+        if (m.errProxy > 0)
+          out.push({ labels: { pool: m.pool, version: m.version, kind: 'proxy' }, value: m.errProxy });
+      }
+      return out;
+    },
+  );
+  const retried = new ScrapedMetric(
+    'qubot_router_retries_total',
+    'Requests retried on another target after a connection failure',
+    'counter',
+    () => [...retries()].map(([pool, value]) => ({ labels: { pool }, value })),
+  );
+  const name = 'qubot_router_request_duration_seconds';
+  const duration = new ScrapedMetric(name, 'Request latency through the router', 'histogram', () => {
+    const out: MetricValue[] = [];
+    for (const m of all()) {
+      if (m.count === 0) continue;
+      const labels = { pool: m.pool, version: m.version };
+      let acc = 0;
+      for (let b = 0; b <= LATENCY_BUCKETS.length; b++) {
+        acc += m.buckets[b] as number;
+        const le = b < LATENCY_BUCKETS.length ? String(LATENCY_BUCKETS[b]) : '+Inf';
+        out.push({ labels: { le, ...labels }, value: acc, metricName: `${name}_bucket` });
+      }
+      out.push({ labels, value: m.sum, metricName: `${name}_sum` });
+      out.push({ labels, value: m.count, metricName: `${name}_count` });
+    }
+    return out;
+  });
+  return [requests, errors, retried, duration];
+}
