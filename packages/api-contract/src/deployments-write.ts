@@ -29,6 +29,20 @@ export type DeploymentActionName = Type.Static<typeof DeploymentActionName>;
 export const DeploymentActionBody = Type.Object({ reason: Type.Optional(Reason) }, strict);
 export type DeploymentActionBody = Type.Static<typeof DeploymentActionBody>;
 
+export const RedeployBody = Type.Object(
+  {
+    reason: Type.Optional(Reason),
+    override: Type.Optional(
+      Type.Boolean({
+        description: 'Admins only, with a reason: past the promotion order or the verification gate',
+      }),
+    ),
+    overrideFreeze: Type.Optional(OverrideFreeze),
+  },
+  strict,
+);
+export type RedeployBody = Type.Static<typeof RedeployBody>;
+
 export const PromoteBody = Type.Object(
   {
     strategy: Type.Optional(StrategyName),

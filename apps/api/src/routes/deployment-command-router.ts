@@ -7,6 +7,7 @@ import {
   ErrorEnvelope,
   IdempotencyHeaders,
   IdParams,
+  RedeployBody,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { sendIdempotent } from './idempotent.ts';
@@ -52,6 +53,27 @@ export default async function deploymentCommandRouter(app: FastifyInstance) {
           request.params.env,
           request.body,
         ),
+      })),
+  );
+  app.post<{ Params: { id: string }; Body: RedeployBody | undefined }>(
+    '/deployments/:id/redeploy',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deploy again what a past deployment shipped',
+        description:
+          'A new deployment (202) of the same release to the same environment with the same strategy, options and configuration version; audited `deployment.redeploy`. The rules of a deploy apply.',
+        params: IdParams,
+        headers: IdempotencyHeaders,
+        body: RedeployBody,
+        response: { 202: Deployment, ...errors },
+      },
+    },
+    async (request, reply) =>
+      sendIdempotent(idempotency, request, reply, async () => ({
+        status: 202,
+        body: await deploymentCommands.redeploy(request.ctx(), request.params.id, request.body ?? {}),
       })),
   );
   for (const { action, summary } of ACTIONS) {

@@ -29,7 +29,7 @@ import type { CatalogService } from './catalog-service.ts';
 import { currentConfigVersion } from './config-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { promotionGate } from './promotion-gate.ts';
-import { deploymentView, strategyFromWire } from './views.ts';
+import { deploymentView, strategyFromWire, strategyToWire } from './views.ts';
 
 export interface OrchestratorHandle {
   engine: Pick<Engine, 'applyIn' | 'announce'>;
@@ -56,6 +56,8 @@ export interface LaunchSpec {
   /** Audit action recorded for the request (`deployment.create`, `environment.promote`, …). */
   auditAction: string;
   auditExtra?: Record<string, unknown>;
+  /** Ship this configuration version (a redeploy) instead of the environment's current one. */
+  configVersionId?: string | null;
 }
 
 /** Locks are taken first and nothing slow runs inside: a transaction that takes longer is a bug. */
@@ -204,7 +206,10 @@ export function createDeploymentCommandService(deps: {
               actor: ctx.actor.name,
               actorUserId: ctx.actor.personId ?? null,
               rollbackOfId: spec.rollbackOfId ?? null,
-              configVersionId: (await currentConfigVersion(env.id, tx))?.id ?? null,
+              configVersionId:
+                spec.configVersionId !== undefined
+                  ? spec.configVersionId
+                  : ((await currentConfigVersion(env.id, tx))?.id ?? null),
               steps: state.steps,
             },
             tx,
@@ -408,6 +413,52 @@ export function createDeploymentCommandService(deps: {
         action: `deployment.${action}`,
         target: `${d.application.name}/${d.environment.name}`,
       });
+    },
+    /**
+     * POST /deployments/:id/redeploy — a new deployment of the same release to the same
+     * environment with the same strategy, options and configuration version. The rules of a
+     * deploy apply (permission, one active deployment, promotion order, freeze windows).
+     */
+    async redeploy(
+      ctx: RequestContext,
+      id: string,
+      body: {
+        reason?: string | undefined;
+        overrideFreeze?: boolean | undefined;
+        override?: boolean | undefined;
+      },
+    ) {
+      const d = await prisma.deployment.findUnique({
+        where: { id },
+        include: {
+          environment: true,
+          application: { select: { name: true } },
+          release: { select: { version: true } },
+          configVersion: { select: { version: true } },
+        },
+      });
+      if (!d) throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
+      requirePermission(ctx, 'deploy', {
+        application: d.application.name,
+        environment: { name: d.environment.name, protected: d.environment.protected },
+      });
+      return launch(
+        ctx,
+        d.application.name,
+        d.environment.name,
+        {
+          kind: 'deploy',
+          version: d.release.version,
+          strategy: strategyToWire(d.strategy),
+          options: d.options,
+          reason: body.reason ?? null,
+          overridePromotionOrder: body.override,
+          configVersionId: d.configVersionId,
+          auditAction: 'deployment.redeploy',
+          auditExtra: { redeployOf: d.id, configVersion: d.configVersion?.version ?? null },
+        },
+        { override: body.overrideFreeze },
+      );
     },
   };
 }

@@ -28,6 +28,7 @@ import {
   waitingSentence,
 } from './deployment-utils';
 import { DeploymentEtaStat } from './eta';
+import { RedeployButton } from './redeploy-button';
 import { RolloutProgressView } from './rollout-progress';
 import { StepTimeline } from './step-timeline';
 
@@ -162,6 +163,7 @@ function DeploymentBody({ d }: { d: Deployment }) {
         ) : null}
 
         <DeploymentControls deployment={d} />
+        {isActive(d) ? null : <RedeployButton d={d} isProtected={isProtected} />}
 
         <div className="grid grid--2">
           <section className="card" aria-labelledby="steps-title">

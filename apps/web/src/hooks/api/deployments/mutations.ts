@@ -48,3 +48,24 @@ export function useDeploymentControl() {
       invalidateRolloutViews(queryClient, { app, env, deploymentId: id }),
   });
 }
+
+export interface RedeployVariables {
+  id: string;
+  reason?: string | undefined;
+  app: string;
+  env: string;
+}
+
+/** Deploy again what a past deployment shipped (release, strategy, options, configuration version). */
+export function useRedeploy() {
+  const queryClient = useQueryClient();
+  return useMutation<Deployment, ApiError, RedeployVariables>({
+    mutationFn: ({ id, reason }) =>
+      apiFetch<Deployment>(`/deployments/${enc(id)}/redeploy`, {
+        method: 'POST',
+        body: reason ? { reason } : {},
+      }),
+    onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
+    onSettled: (_data, _error, { app, env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}

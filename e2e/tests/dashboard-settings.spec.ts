@@ -1,0 +1,58 @@
+import { expect, test } from '@playwright/test';
+import { csrfOf, DASH, dashEnvironment, ensureDashApp } from './dashboard-helpers';
+import { signIn } from './support/qubot';
+
+test('[SETTINGS]: protection and approval set from the UI', async ({ page, browser }) => {
+  const admin = await signIn(page, 'admin');
+  await ensureDashApp(admin);
+  expect(await dashEnvironment(admin, 'development')).toMatchObject({
+    protected: false,
+    requiresApproval: false,
+  });
+  try {
+    await page.goto(`/apps/${DASH}/environments/development`);
+    const form = page.getByRole('form', { name: 'Settings of development' });
+    await form.getByLabel(/^Protected/).check();
+    await form.getByLabel(/^Requires approval/).check();
+    await form.getByRole('button', { name: 'Save settings' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change the settings of development?' });
+    await expect(dialog).toContainText('protected: no → yes');
+    await expect(dialog).toContainText('requires approval: no → yes');
+    await dialog.getByLabel('Reason', { exact: true }).fill('settings e2e');
+    await dialog.getByRole('button', { name: 'Save settings' }).click();
+    await expect(form.getByRole('status')).toHaveText('Saved. The next deployment uses these settings.');
+
+    // Stored, shown on the pipeline card, and audited with the reason.
+    expect(await dashEnvironment(admin, 'development')).toMatchObject({
+      protected: true,
+      requiresApproval: true,
+    });
+    await page.goto(`/apps/${DASH}`);
+    await expect(page.getByRole('region', { name: 'Environment development' })).toContainText('protected');
+    const audit = await admin.get<{ items: { action: string; reason: string | null; target: string }[] }>(
+      `/audit?action=environment.settings&app=${DASH}`,
+    );
+    expect(audit.items[0]).toMatchObject({ target: `${DASH}/development`, reason: 'settings e2e' });
+
+    // A release-manager may change replicas, not protection.
+    const other = await browser.newContext();
+    try {
+      const rm = await other.newPage();
+      await signIn(rm, 'release-manager');
+      await rm.goto(`/apps/${DASH}/environments/development`);
+      const rmForm = rm.getByRole('form', { name: 'Settings of development' });
+      await expect(rmForm.getByLabel(/^Protected/)).toBeDisabled();
+      await expect(rmForm.getByLabel(/^Requires approval/)).toBeDisabled();
+      await expect(rmForm.getByLabel('Replicas')).toBeEnabled();
+      await expect(rmForm).toContainText('Protection and approval: needs admin (you are release-manager).');
+    } finally {
+      await other.close();
+    }
+  } finally {
+    const res = await page.request.patch(`/api/v1/apps/${DASH}/environments/development/settings`, {
+      data: { protected: false, requiresApproval: false, reason: 'settings e2e: restore' },
+      headers: { 'x-csrf-token': await csrfOf(page) },
+    });
+    expect(res.status()).toBe(200);
+  }
+});
