@@ -23,6 +23,7 @@ interface AnalysisResult {
   value: number;
   threshold: number;
   bound: 'min' | 'max';
+  verdict: 'passed' | 'failed' | 'inconclusive';
   passed: boolean;
 }
 
@@ -69,12 +70,12 @@ test('[CANARY]: a faulty release rolls back by itself and the deployment page sh
     done = true;
     expect(stored).toMatchObject({ status: 'rolled_back', strategy: 'canary', release: { version: FAULTY } });
     const analysis = stored.analysis as AnalysisResult[];
-    const failed = analysis.find((r) => !r.passed);
+    const failed = analysis.find((r) => r.verdict === 'failed');
     expect(failed, 'a failed analysis result is stored').toBeDefined();
     expect(failed).toMatchObject({ metric: 'errorRate', bound: 'max', threshold: 0.05 });
     expect(failed!.value).toBeGreaterThan(0.05);
     expect(analysis).toContainEqual(expect.objectContaining({ metric: 'minRequests', passed: true }));
-    expect(stored.error).toContain('errorRate');
+    expect(stored.error).toContain('error rate');
 
     // The page names the metric that failed, with its value and threshold, as stored.
     const value = `${(failed!.value * 100).toFixed(2)} %`;
