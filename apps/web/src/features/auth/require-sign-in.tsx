@@ -27,18 +27,18 @@ export function RequireSignIn() {
     [queryClient],
   );
 
-  if (me.isPending)
-    return (
-      <div className="page">
-        <LoadingState label="Checking your session…" />
-      </div>
-    );
+  // Known answers first: a failed refetch (the server restarting) keeps the last one.
+  if (me.data) return <Outlet />;
+  if (me.data === null) return <Navigate to={signInPath(location)} replace />;
   if (me.isError)
     return (
       <div className="page">
         <ErrorState error={me.error} onRetry={() => void me.refetch()} />
       </div>
     );
-  if (!me.data) return <Navigate to={signInPath(location)} replace />;
-  return <Outlet />;
+  return (
+    <div className="page">
+      <LoadingState label="Checking your session…" />
+    </div>
+  );
 }
