@@ -1,4 +1,5 @@
-import { appendAudit, type Database } from '@qubot/db';
+import { appendAudit, type Database, type Role } from '@qubot/db';
+import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { hashPassword, PASSWORD_MIN, randomSecret, sha256, verifyPassword } from '../lib/password.ts';
 import { roleFromDb } from '../lib/permissions.ts';
@@ -66,7 +67,10 @@ export function parseBearer(header: string | undefined): string | null {
   return m?.[1] ?? null;
 }
 
-export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?: Partial<AuthOptions> }) {
+export function createAuthService(deps: {
+  db: Pick<Database, 'prisma' | 'pool'>;
+  options?: Partial<AuthOptions>;
+}) {
   const opts = { ...DEFAULT_AUTH_OPTIONS, ...deps.options };
   const { prisma } = deps.db;
   const throttle = createLoginThrottle({
@@ -86,10 +90,59 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
   const dummyHash = hashPassword(randomSecret(16));
   dummyHash.catch(() => {});
 
+  // Every authenticated request runs one of these two lookups: one named statement on the pool
+  // each (Prisma's findUnique with an include was two queries and ~10x the CPU per request;
+  // bench/README.md "The read path"). The rows have the shape Prisma gave.
+  async function findSession(id: string) {
+    const { rows } = await deps.db.pool.query<Record<string, unknown>>({
+      name: 'qubot_auth_session',
+      text: `SELECT s.csrf_token, s.created_at, s.expires_at, s.revoked_at, s.last_seen_at, u.id AS user_id,
+                    u.username, u.role::text AS role, u.disabled, u.must_change_password
+               FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+      values: [id],
+    });
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      csrfToken: r.csrf_token as string,
+      createdAt: r.created_at as Date,
+      expiresAt: r.expires_at as Date,
+      revokedAt: r.revoked_at as Date | null,
+      lastSeenAt: r.last_seen_at as Date,
+      user: {
+        id: r.user_id as string,
+        username: r.username as string,
+        role: r.role as Role,
+        disabled: r.disabled as boolean,
+        mustChangePassword: r.must_change_password as boolean,
+      },
+    };
+  }
+  async function findToken(tokenHash: string) {
+    const { rows } = await deps.db.pool.query<Record<string, unknown>>({
+      name: 'qubot_auth_token',
+      text: `SELECT id, name, role::text AS role, applications, created_by_id, expires_at, revoked_at, last_used_at
+               FROM api_tokens WHERE token_hash = $1`,
+      values: [tokenHash],
+    });
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      id: r.id as string,
+      name: r.name as string,
+      role: r.role as Role,
+      applications: r.applications as string[],
+      createdById: r.created_by_id as string,
+      expiresAt: r.expires_at as Date | null,
+      revokedAt: r.revoked_at as Date | null,
+      lastUsedAt: r.last_used_at as Date | null,
+    };
+  }
+
   async function fromSession(cookieValue: string): Promise<Credentials | null> {
     if (cookieValue.length > 200) return null;
     const id = sha256(cookieValue);
-    const row = await prisma.session.findUnique({ where: { id }, include: { user: true } });
+    const row = await findSession(id);
     const now = Date.now();
     if (!row || row.revokedAt || row.expiresAt.getTime() <= now || row.user.disabled) return null;
     if (now - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
@@ -114,7 +167,7 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
 
   async function fromToken(secret: string): Promise<Credentials | null> {
     if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
-    const row = await prisma.apiToken.findUnique({ where: { tokenHash: sha256(secret) } });
+    const row = await findToken(sha256(secret));
     const now = Date.now();
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now)) return null;
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
@@ -246,6 +299,7 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
             targetId: ctx.actor.userId ?? null,
             target: ctx.actor.name,
           });
+        await notifyCredentialsChanged(tx, { reason: 'logout', sessionId });
       });
     },
 
@@ -291,6 +345,7 @@ export function createAuthService(deps: { db: Pick<Database, 'prisma'>; options?
           targetId: user.id,
           target: user.username,
         });
+        await notifyCredentialsChanged(tx, { reason: 'password', userId: user.id });
       });
       return {
         username: user.username,

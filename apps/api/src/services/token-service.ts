@@ -1,4 +1,5 @@
 import { appendAudit, type Database } from '@qubot/db';
+import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { randomSecret, sha256 } from '../lib/password.ts';
 import { requirePermission, roleFromDb, roleToDb } from '../lib/permissions.ts';
@@ -134,6 +135,8 @@ export function createTokenService(deps: { db: Pick<Database, 'prisma'> }) {
           data: { revokedAt: new Date() },
           include: withCreator,
         });
+        // Open event stream sockets with this token close on commit, in every API process.
+        await notifyCredentialsChanged(tx, { reason: 'token.revoke', tokenId: id });
         await appendAudit(tx, {
           ...ctx.auditFields(),
           action: 'token.revoke',

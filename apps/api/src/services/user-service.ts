@@ -1,4 +1,5 @@
 import { appendAudit, type Database } from '@qubot/db';
+import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError } from '../lib/app-error.ts';
 import { generatePassword, hashPassword, PASSWORD_MIN } from '../lib/password.ts';
 import { requirePermission, roleFromDb, roleToDb } from '../lib/permissions.ts';
@@ -149,6 +150,12 @@ export function createUserService(deps: { db: Pick<Database, 'prisma'> }) {
           await tx.session.updateMany({
             where: { userId: id, revokedAt: null },
             data: { revokedAt: new Date() },
+          });
+        // Open event stream sockets of this user are re-checked (closed or downgraded) on commit.
+        if (body.role !== undefined || body.disabled || passwordHash)
+          await notifyCredentialsChanged(tx, {
+            reason: body.disabled ? 'disabled' : passwordHash ? 'password' : 'role',
+            userId: id,
           });
         const pick = (u: typeof before) => ({
           role: roleFromDb(u.role),
