@@ -69,6 +69,14 @@ describe('[CANARY] synthetic load setting', () => {
     const bad = await put('staging', { enabled: 'yes' }, 'release-manager');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.details.field).toBe('body.enabled');
+    const rm = await t.as('release-manager');
+    const noCsrf = await t.app.inject({
+      method: 'PUT',
+      url: url('staging'),
+      headers: { cookie: rm.cookie },
+      payload: { enabled: false },
+    });
+    expect(noCsrf.statusCode).toBe(403);
     const extra = await put('staging', { enabled: true, rps: 100 }, 'release-manager');
     expect(extra.statusCode).toBe(400);
     expect((await envView('staging')).syntheticLoad).toBe(true);
@@ -96,7 +104,7 @@ describe('[CANARY] synthetic load setting', () => {
 describe('[CANARY] synthetic load generator', () => {
   it('sends a steady load to the address while on, and none once it is off', async () => {
     let received = 0;
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       received += 1;
       res.end('ok');
     });
