@@ -109,40 +109,42 @@ function ReleaseBody({
         {r.deployedTo.length === 0 ? (
           <p className="muted">Not deployed anywhere yet.</p>
         ) : (
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Environment</th>
-                <th scope="col">Live</th>
-                <th scope="col">Last deployment</th>
-              </tr>
-            </thead>
-            <tbody>
-              {r.deployedTo.map((d) => (
-                <tr key={d.environment}>
-                  <th scope="row">
-                    <Link to={paths.environment(app, d.environment)}>{d.environment}</Link>
-                  </th>
-                  <td>
-                    {d.live ? (
-                      <span className="badge badge--ok">live</span>
-                    ) : (
-                      <span className="muted">no</span>
-                    )}
-                  </td>
-                  <td>
-                    {d.lastStatus ? (
-                      <Link to={paths.deployments({ app, env: d.environment })}>
-                        <StatusBadge status={d.lastStatus} />
-                      </Link>
-                    ) : (
-                      '—'
-                    )}
-                  </td>
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Environment</th>
+                  <th scope="col">Live</th>
+                  <th scope="col">Last deployment</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {r.deployedTo.map((d) => (
+                  <tr key={d.environment}>
+                    <th scope="row">
+                      <Link to={paths.environment(app, d.environment)}>{d.environment}</Link>
+                    </th>
+                    <td>
+                      {d.live ? (
+                        <span className="badge badge--ok">live</span>
+                      ) : (
+                        <span className="muted">no</span>
+                      )}
+                    </td>
+                    <td>
+                      {d.lastStatus ? (
+                        <Link to={paths.deployments({ app, env: d.environment })}>
+                          <StatusBadge status={d.lastStatus} />
+                        </Link>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { liveIn, parseTestResults, safeHttpUrl } from './release-utils';
+import { liveIn, matrixCell, parseTestResults, safeHttpUrl } from './release-utils';
 
 describe('parseTestResults', () => {
   it('reads the CI shape and summarises it', () => {
@@ -39,5 +39,19 @@ describe('liveIn', () => {
         ],
       }),
     ).toEqual(['staging']);
+  });
+});
+
+describe('matrixCell', () => {
+  const release = {
+    deployedTo: [
+      { environment: 'development', live: true, lastStatus: 'succeeded' as const },
+      { environment: 'staging', live: false, lastStatus: 'rolled_back' as const },
+    ],
+  };
+  it('says live, the last result, or never, per environment', () => {
+    expect(matrixCell(release, 'development')).toEqual({ kind: 'live' });
+    expect(matrixCell(release, 'staging')).toEqual({ kind: 'status', status: 'rolled_back' });
+    expect(matrixCell(release, 'production')).toEqual({ kind: 'never' });
   });
 });

@@ -7,6 +7,7 @@ import { type CreatedToken, useCreateToken, useRevokeToken } from '../../hooks/a
 import { useTokens } from '../../hooks/api/tokens/queries';
 import { useCreateUser, useUpdateUser } from '../../hooks/api/users/mutations';
 import { useUsers } from '../../hooks/api/users/queries';
+import { EnvironmentsPanel } from './environments-panel';
 import {
   isAdmin,
   parseExpiryDays,
@@ -25,7 +26,9 @@ export function SettingsPage() {
     <div className="page">
       <div className="page__header">
         <h1>Settings</h1>
-        <p className="page__lead">People who may use Qubot Deploy, and API tokens for CI and scripts.</p>
+        <p className="page__lead">
+          People who may use Qubot Deploy, API tokens for CI and scripts, and how each environment is guarded.
+        </p>
       </div>
       {me.isPending ? (
         <LoadingState label="Checking your role…" />
@@ -42,6 +45,7 @@ export function SettingsPage() {
         <div className="grid">
           <UsersPanel self={me.data?.username ?? ''} />
           <TokensPanel />
+          <EnvironmentsPanel />
         </div>
       )}
     </div>
