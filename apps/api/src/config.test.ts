@@ -32,4 +32,10 @@ describe('[CONFIG] settings from the environment and flags', () => {
     expect(() => loadConfig(['--role', 'boss'], {})).toThrow(/--role/);
     expect(() => loadConfig([], { QUBOT_LOGIN_RATE_LIMIT: '0' })).toThrow(/QUBOT_LOGIN_RATE_LIMIT/);
   });
+
+  it('reads the per-user websocket limit (QUBOT_WS_MAX_PER_USER, default 20)', () => {
+    expect(loadConfig([], {}).wsMaxPerUser).toBe(20);
+    expect(loadConfig([], { QUBOT_WS_MAX_PER_USER: '3' }).wsMaxPerUser).toBe(3);
+    expect(() => loadConfig([], { QUBOT_WS_MAX_PER_USER: '0' })).toThrow(/QUBOT_WS_MAX_PER_USER/);
+  });
 });

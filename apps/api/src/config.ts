@@ -18,6 +18,8 @@ export interface Config {
   dbPoolWaitMs: number;
   /** Who may scrape /metrics: QUBOT_METRICS_TOKEN and QUBOT_METRICS_ALLOW (default loopback). */
   metrics: MetricsAccess;
+  /** Open event stream websockets per user or API token, per API process (QUBOT_WS_MAX_PER_USER, default 20). */
+  wsMaxPerUser: number;
 }
 
 export class ConfigError extends Error {}
@@ -50,6 +52,7 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
     logLevel: env.LOG_LEVEL ?? 'info',
     prettyLogs: env.QUBOT_PRETTY_LOGS === '1',
     loginRateLimit: positiveInt('QUBOT_LOGIN_RATE_LIMIT', env.QUBOT_LOGIN_RATE_LIMIT, 20),
+    wsMaxPerUser: positiveInt('QUBOT_WS_MAX_PER_USER', env.QUBOT_WS_MAX_PER_USER, 20),
     dbPoolMax: positiveInt('QUBOT_DB_POOL_MAX', env.QUBOT_DB_POOL_MAX, 20),
     dbPoolWaitMs: positiveInt('QUBOT_DB_POOL_WAIT_MS', env.QUBOT_DB_POOL_WAIT_MS, 5000),
     metrics: metricsAccess(env),

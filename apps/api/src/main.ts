@@ -35,6 +35,7 @@ async function main() {
       demo: config.demo,
       secureCookies: process.env.QUBOT_SECURE_COOKIES === '1',
       loginRateLimit: { max: config.loginRateLimit, timeWindowMs: 60_000 },
+      events: { limits: { maxSocketsPerUser: config.wsMaxPerUser } },
       metrics: config.metrics,
       // Roles `all` and `worker` drive deployments here; `api` only enqueues them.
       orchestrator: {
