@@ -10,7 +10,7 @@
 // loopback port — never as a system service — and is stopped at the end.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -112,6 +112,19 @@ interface WrkResult {
   p99: number;
   requests: number;
   errors: number;
+  /** CPU time of the proxy process (router or HAProxy, all threads) per request, µs; NaN for direct. */
+  proxyCpuUs: number;
+}
+
+/** utime + stime of a process (all its threads), in ms, from /proc. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -132,10 +145,12 @@ function parseWrk(out: string): WrkResult {
     p99: pct('99'),
     requests: num(/(\d+) requests in/),
     errors: socketErrors + num(/Non-2xx or 3xx responses: (\d+)/),
+    proxyCpuUs: Number.NaN,
   };
 }
 
-function wrk(url: string, durationS: number): Promise<WrkResult> {
+function wrk(url: string, durationS: number, proxyPid?: number): Promise<WrkResult> {
+  const cpu0 = proxyPid ? cpuMs(proxyPid) : Number.NaN;
   return new Promise((ok, fail) => {
     const child = spawn(
       'wrk',
@@ -147,7 +162,12 @@ function wrk(url: string, durationS: number): Promise<WrkResult> {
       out += c.toString();
     });
     child.once('error', fail);
-    child.once('exit', (code) => (code === 0 ? ok(parseWrk(out)) : fail(new Error(`wrk exited ${code}`))));
+    child.once('exit', (code) => {
+      if (code !== 0) return fail(new Error(`wrk exited ${code}`));
+      const r = parseWrk(out);
+      if (proxyPid) r.proxyCpuUs = ((cpuMs(proxyPid) - cpu0) * 1000) / Math.max(1, r.requests);
+      ok(r);
+    });
   });
 }
 
@@ -193,9 +213,9 @@ async function main() {
     await router.client.setConfig({
       pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [inst.target] }],
     });
-    const paths: { name: string; url: string }[] = [
+    const paths: { name: string; url: string; pid?: number }[] = [
       { name: 'direct', url: `${inst.url}/` },
-      { name: 'router', url: `${router.address}/` },
+      { name: 'router', url: `${router.address}/`, pid: router.pid },
     ];
     if (withHaproxy) {
       const port = await freePort();
@@ -204,7 +224,7 @@ async function main() {
       execFileSync('haproxy', ['-c', '-q', '-f', cfg], { stdio: 'inherit' });
       haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
       await waitListening(port, 'haproxy', haproxy);
-      paths.push({ name: 'haproxy', url: `http://127.0.0.1:${port}/` });
+      paths.push({ name: 'haproxy', url: `http://127.0.0.1:${port}/`, pid: haproxy.pid });
     }
     const version = withHaproxy ? execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0] : '';
 
@@ -215,10 +235,11 @@ async function main() {
       // Rotate the order each round so no path always runs first (or right after another one).
       const order = paths.map((_, i) => paths[(i + r) % paths.length] as (typeof paths)[number]);
       for (const p of order) {
-        const res = await wrk(p.url, seconds);
+        const res = await wrk(p.url, seconds, p.pid);
         results.get(p.name)?.push(res);
         console.log(
           `round ${r + 1} ${p.name.padEnd(7)} ${int(res.rps).padStart(7)} req/s  p50 ${f(res.p50)} ms  p99 ${f(res.p99)} ms` +
+            `${Number.isFinite(res.proxyCpuUs) ? `  proxy CPU ${f(res.proxyCpuUs, 1)} µs/req` : ''}` +
             `${res.errors ? `  ${res.errors} errors` : ''}`,
         );
       }
@@ -234,14 +255,14 @@ async function main() {
           .join(' ')}\n`,
     );
     const all = (name: string) => results.get(name) ?? [];
-    console.log(
-      `| round | ${paths.map((p) => `${p.name} req/s | ${p.name} p50 ms | ${p.name} p99 ms`).join(' | ')} |`,
-    );
-    console.log(`| --- | ${paths.map(() => '---: | ---: | ---:').join(' | ')} |`);
+    const cols = (p: (typeof paths)[number]) =>
+      `${p.name} req/s | ${p.name} p50 ms | ${p.name} p99 ms${p.pid ? ` | ${p.name} CPU µs/req` : ''}`;
+    console.log(`| round | ${paths.map(cols).join(' | ')} |`);
+    console.log(`| --- | ${paths.map((p) => `---: | ---: | ---:${p.pid ? ' | ---:' : ''}`).join(' | ')} |`);
+    const cell = (p: (typeof paths)[number], r: WrkResult) =>
+      `${int(r.rps)} | ${f(r.p50)} | ${f(r.p99)}${p.pid ? ` | ${f(r.proxyCpuUs, 1)}` : ''}`;
     const row = (label: string, pick: (name: string) => WrkResult) =>
-      console.log(
-        `| ${label} | ${paths.map((p) => `${int(pick(p.name).rps)} | ${f(pick(p.name).p50)} | ${f(pick(p.name).p99)}`).join(' | ')} |`,
-      );
+      console.log(`| ${label} | ${paths.map((p) => cell(p, pick(p.name))).join(' | ')} |`);
     for (let r = 0; r < rounds; r++) row(String(r + 1), (n) => all(n)[r] as WrkResult);
     row('**median**', (n) => ({
       rps: median(all(n).map((x) => x.rps)),
@@ -249,6 +270,7 @@ async function main() {
       p99: median(all(n).map((x) => x.p99)),
       requests: 0,
       errors: 0,
+      proxyCpuUs: median(all(n).map((x) => x.proxyCpuUs)),
     }));
 
     // Ratios per round (same moment, same load), then their median.
@@ -268,6 +290,10 @@ async function main() {
       const hP99 = perRound((r) => at('haproxy', r).p99 - at('direct', r).p99);
       console.log(
         `router: ${f(ofHaproxy * 100, 1)} % of HAProxy's throughput; HAProxy: ${f(hOfDirect * 100, 1)} % of direct, p99 ${signed(hP99)} ms`,
+      );
+      console.log(
+        `proxy CPU per request (medians): router ${f(median(all('router').map((x) => x.proxyCpuUs)), 1)} µs, ` +
+          `HAProxy ${f(median(all('haproxy').map((x) => x.proxyCpuUs)), 1)} µs (all threads)`,
       );
     }
     const errors = [...results.values()].flat().reduce((a, x) => a + x.errors, 0);

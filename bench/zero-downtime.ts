@@ -5,11 +5,15 @@
 //
 //   node --import tsx bench/zero-downtime.ts [--rate 1000] [--concurrency 64] [--seconds-before 1]
 //     [--seconds-after 1] [--strategies blue-green,rollback,rolling,canary] [--step-seconds 2]
+//     [--replicas 10] [--min-requests 50000]
 //
 // The API runs as in production: `apps/api/src/main.ts --demo` in a child process on an embedded
 // PostgreSQL, with the local driver starting real Qubot-One processes behind the environment's
 // traffic router. Strategies run one after another on `development`; `rollback` is the instant
-// switch back to the still-warm colour of the blue-green run before it.
+// switch back to the still-warm colour of the blue-green run before it. With `--replicas N` the
+// environment is first scaled to N instances (settings, then an unmeasured blue-green deployment),
+// so every strategy moves N instances; `--min-requests` keeps each window's load running after the
+// deployment until that many requests were sent.
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   chmodSync,
@@ -22,7 +26,7 @@ import {
   readlinkSync,
   rmSync,
 } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, uptime } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@qubot/runtime';
@@ -42,6 +46,10 @@ const { values } = parseArgs({
     'step-seconds': { type: 'string', default: '2' },
     /** Print each deployment's steps with their times relative to the deployment request. */
     steps: { type: 'boolean', default: false },
+    /** Instances per colour on the environment (1–20); unset = the demo's own count. */
+    replicas: { type: 'string' },
+    /** Keep each window's load running after the deployment until this many requests were sent. */
+    'min-requests': { type: 'string', default: '0' },
   },
 });
 const rate = Number(values.rate);
@@ -50,6 +58,13 @@ const secondsBefore = Number(values['seconds-before']);
 const secondsAfter = Number(values['seconds-after']);
 const stepSeconds = Number(values['step-seconds']);
 const strategies = (values.strategies ?? '').split(',').filter(Boolean) as Strategy[];
+const replicas = values.replicas === undefined ? null : Number(values.replicas);
+const minRequests = Number(values['min-requests']);
+if (replicas !== null && !(Number.isInteger(replicas) && replicas >= 1 && replicas <= 20))
+  throw new Error('--replicas: an integer in 1..20');
+if (!(Number.isInteger(minRequests) && minRequests >= 0)) throw new Error('--min-requests: an integer ≥ 0');
+for (const [flag, v] of Object.entries({ rate, concurrency, secondsBefore, secondsAfter, stepSeconds }))
+  if (!(Number.isFinite(v) && v >= 0)) throw new Error(`--${flag}: a number ≥ 0`);
 for (const s of strategies)
   if (!STRATEGIES.includes(s)) throw new Error(`--strategies: unknown "${s}" (${STRATEGIES.join(', ')})`);
 
@@ -122,10 +137,10 @@ async function startServer(dataDir: string, logFile: string) {
 function apiClient(base: string) {
   let cookie = '';
   let csrf = '';
-  const call = async <T>(method: 'GET' | 'POST', path: string, body?: object) => {
+  const call = async <T>(method: 'GET' | 'POST' | 'PATCH', path: string, body?: object) => {
     const headers: Record<string, string> = { cookie };
     if (body) headers['content-type'] = 'application/json';
-    if (method === 'POST') headers['x-csrf-token'] = csrf;
+    if (method !== 'GET') headers['x-csrf-token'] = csrf;
     const res = await request(`${base}/api/v1${path}`, {
       method,
       headers,
@@ -251,6 +266,10 @@ async function window(
 ): Promise<Window> {
   const samples: Sample[] = [];
   const stop = new AbortController();
+  // Enough traffic in the window: keep the load on until `minRequests` were answered or failed.
+  const enough = async () => {
+    while (samples.length < minRequests) await sleep(200);
+  };
   const load = runLoad({
     url: `${address}/`,
     signal: stop.signal,
@@ -263,12 +282,14 @@ async function window(
   let tPost = t0;
   if ('durationMs' in action) {
     await sleep(action.durationMs);
+    await enough();
   } else {
     const prepared = await action();
     await sleep(secondsBefore * 1000);
     tPost = performance.now();
     deployment = await prepared.start();
     await sleep(secondsAfter * 1000);
+    await enough();
   }
   stop.abort();
   const r = await load;
@@ -345,11 +366,11 @@ function deployer(api: Api, strategy: Strategy, version: string) {
               reason: `bench: zero downtime (${strategy})`,
             });
       if (res.status !== 202) throw new Error(`${strategy}: POST answered ${res.status} ${res.text}`);
-      const deadline = Date.now() + 180_000;
+      const deadline = Date.now() + 600_000;
       for (;;) {
         const d = await api.deployment(res.json.id);
         if (FINAL.includes(d.status)) return d;
-        if (Date.now() > deadline) throw new Error(`${strategy}: still ${d.status} after 180 s`);
+        if (Date.now() > deadline) throw new Error(`${strategy}: still ${d.status} after 600 s`);
         await sleep(100);
       }
     },
@@ -403,17 +424,43 @@ async function main() {
 
     let live = dev.live.version;
     let previous: string | null = null;
-    for (const strategy of strategies) {
-      // A release that is neither live nor still warm on the idle colour: a warm one would be
-      // reused (a rolling deployment of it is then one batch that moves all traffic at once).
+    // A release that is neither live nor still warm on the idle colour: a warm one would be
+    // reused (a rolling deployment of it is then one batch that moves all traffic at once).
+    const fresh = async () => {
       const running = new Set(
         ((await api.environments()).find((e) => e.name === ENV)?.instances ?? []).map((i) => i.version),
       );
-      const version =
-        strategy === 'rollback'
-          ? (previous ?? '1.0.0')
-          : (['1.1.0', '1.2.0', '1.0.0'].find((v) => v !== live && !running.has(v)) ??
-            (live === '1.1.0' ? '1.2.0' : '1.1.0'));
+      return (
+        ['1.1.0', '1.2.0', '1.0.0'].find((v) => v !== live && !running.has(v)) ??
+        (live === '1.1.0' ? '1.2.0' : '1.1.0')
+      );
+    };
+    if (replicas !== null) {
+      const liveCount = () =>
+        api
+          .environments()
+          .then((es) => es.find((e) => e.name === ENV))
+          .then((e) => e?.instances.filter((i) => i.version === e.live?.version && i.healthy).length ?? 0);
+      const before = await liveCount();
+      const r = await api.call('PATCH', `/apps/${APP}/environments/${ENV}/settings`, {
+        replicas,
+        reason: `bench: zero downtime with ${replicas} replicas`,
+      });
+      if (r.status !== 200) throw new Error(`PATCH settings: ${r.status} ${r.text}`);
+      if (before !== replicas) {
+        // Settings apply to the next deployment: one unmeasured blue-green run brings N instances up.
+        const version = await fresh();
+        const d = await (await deployer(api, 'blue-green', version)()).start();
+        if (d.status !== 'succeeded')
+          throw new Error(`scaling to ${replicas} replicas: ${d.status} ${d.error}`);
+        await waitIdle(api, 120_000);
+        previous = live;
+        live = version;
+      }
+      console.log(`${ENV} scaled from ${before} to ${await liveCount()} live instances (${live})`);
+    }
+    for (const strategy of strategies) {
+      const version = strategy === 'rollback' ? (previous ?? '1.0.0') : await fresh();
       const w = await window(strategy, dev.address, deployer(api, strategy, version), {
         from: live,
         to: version,
@@ -429,7 +476,7 @@ async function main() {
       previous = live;
       live = now?.live?.version ?? version;
       // Let the scale-down and router settle before the next window.
-      await waitIdle(api, 60_000);
+      await waitIdle(api, 180_000);
     }
     const deployed = results.filter((w) => Number.isFinite(w.windowSeconds));
     const baselineMs =
@@ -492,7 +539,9 @@ function report(results: Window[], setupSeconds: number, loadBefore: number[]) {
     `\nZero downtime — target ${rate} req/s (${concurrency} closed-loop workers) on ${ENV}'s address, ` +
       `from ${secondsBefore} s before each deployment until ${secondsAfter} s after it succeeded; ` +
       `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}; ` +
-      `load average before ${la(loadBefore)}, after ${la(loadavg())}\n`,
+      `${replicas === null ? '' : `${replicas} replicas, `}` +
+      `${minRequests ? `at least ${minRequests} requests per window, ` : ''}` +
+      `load average before ${la(loadBefore)}, after ${la(loadavg())} (up ${fmt(uptime() / 60, 0)} min)\n`,
   );
   console.log(
     '| run | version | status | deploy s | window s | requests | failed | achieved req/s | p50 ms | p99 ms | first new at s | mixed s | old after switch | flapping workers | router req / failed |',
@@ -510,6 +559,20 @@ function report(results: Window[], setupSeconds: number, loadBefore: number[]) {
         `${w.flappingWorkers} | ${w.router ? `${w.router.requests} / ${w.router.failed}` : '—'} |`,
     );
   }
+  const deployments = results.filter((w) => w.status !== '—');
+  const failed = deployments.reduce((a, w) => a + w.failed, 0);
+  const fewest = Math.min(...deployments.map((w) => w.requests));
+  console.log(
+    `\ngoal "0 failed out of ≥ ${minRequests || 'n/a'} requests per strategy at ${rate} req/s` +
+      `${replicas === null ? '' : `, ${replicas} instances`}": ${failed} failed; fewest requests in a window ${fewest}; ` +
+      `${
+        failed === 0 && fewest >= minRequests && deployments.every((w) => w.status === 'succeeded')
+          ? deployments.every((w) => w.rps >= rate * 0.95)
+            ? 'met'
+            : `NOT met at that rate (0 failed and enough requests, but the rate was not held: below)`
+          : 'NOT met'
+      }`,
+  );
   const short = results.filter((w) => w.rps < rate * 0.95);
   if (short.length)
     console.log(
@@ -528,7 +591,8 @@ function report(results: Window[], setupSeconds: number, loadBefore: number[]) {
   );
   console.log(
     `\nreproduce: node --import tsx bench/zero-downtime.ts --rate ${rate} --concurrency ${concurrency} ` +
-      `--seconds-before ${secondsBefore} --seconds-after ${secondsAfter} --strategies ${strategies.join(',')} --step-seconds ${stepSeconds}`,
+      `--seconds-before ${secondsBefore} --seconds-after ${secondsAfter} --strategies ${strategies.join(',')} --step-seconds ${stepSeconds}` +
+      `${replicas === null ? '' : ` --replicas ${replicas}`}${minRequests ? ` --min-requests ${minRequests}` : ''}`,
   );
 }
 
