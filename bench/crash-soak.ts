@@ -112,7 +112,24 @@ async function startServer(port: number, dataDir: string, logFile: string) {
 function apiClient(base: string) {
   let cookie = '';
   let csrf = '';
-  const call = async <T>(method: 'GET' | 'POST', path: string, body?: object) => {
+  const call = async <T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: object,
+  ): Promise<{ status: number; json: T; text: string }> => {
+    // Reads are retried through a busy moment (5xx, connection refused); a POST is sent once.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await callOnce<T>(method, path, body);
+        if (method === 'GET' && r.status >= 500 && attempt < 20) throw new Error(`HTTP ${r.status}`);
+        return r;
+      } catch (err) {
+        if (method !== 'GET' || attempt >= 20) throw err;
+        await sleep(1_000);
+      }
+    }
+  };
+  const callOnce = async <T>(method: 'GET' | 'POST', path: string, body?: object) => {
     const headers: Record<string, string> = { cookie };
     if (body) headers['content-type'] = 'application/json';
     if (method === 'POST') headers['x-csrf-token'] = csrf;
@@ -127,6 +144,17 @@ function apiClient(base: string) {
   return {
     call,
     async login() {
+      // A control plane just started on a busy machine may answer 5xx for a moment: retry.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.loginOnce();
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await sleep(1_000);
+        }
+      }
+    },
+    async loginOnce() {
       const res = await request(`${base}/api/v1/auth/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

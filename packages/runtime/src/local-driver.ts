@@ -156,21 +156,10 @@ export class LocalDriver implements RuntimeDriver {
     };
     const specPath = join(dir, 'spec.json');
     writeFileSync(specPath, JSON.stringify(supervisorSpec, null, 2), { mode: 0o600 });
-
-    const supervisor = spawn(process.execPath, ['--import', tsxLoader(), SUPERVISOR_ENTRY, specPath], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '' },
-      // Own session and process group: a control-plane exit (or Ctrl-C on its terminal) leaves it be.
-      detached: true,
-      stdio: 'ignore',
-    });
-    const supervisorPid = await new Promise<number>((ok, fail) => {
-      supervisor.once('spawn', () => ok(supervisor.pid as number));
-      supervisor.once('error', fail);
-    });
-    supervisor.unref();
-
-    const record: InstanceRecord = {
+    // A record exists before the process does: if the control plane dies between the spawn and
+    // the final record below, adoption still finds the instance (through its status file).
+    const recordPath = join(dir, 'record.json');
+    const draft = (supervisorPid: number): InstanceRecord => ({
       id: spec.instanceId,
       environment: spec.environment,
       pool: spec.pool,
@@ -186,8 +175,24 @@ export class LocalDriver implements RuntimeDriver {
       statusPath: supervisorSpec.statusPath,
       healthPath,
       startedAt: new Date().toISOString(),
-    };
-    writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2), { mode: 0o600 });
+    });
+    writeFileSync(recordPath, JSON.stringify(draft(0), null, 2), { mode: 0o600 });
+
+    const supervisor = spawn(process.execPath, ['--import', tsxLoader(), SUPERVISOR_ENTRY, specPath], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '' },
+      // Own session and process group: a control-plane exit (or Ctrl-C on its terminal) leaves it be.
+      detached: true,
+      stdio: 'ignore',
+    });
+    const supervisorPid = await new Promise<number>((ok, fail) => {
+      supervisor.once('spawn', () => ok(supervisor.pid as number));
+      supervisor.once('error', fail);
+    });
+    supervisor.unref();
+
+    const record = draft(supervisorPid);
+    writeFileSync(recordPath, JSON.stringify(record, null, 2), { mode: 0o600 });
     this.known.set(record.id, record);
     return record;
   }
@@ -332,8 +337,16 @@ export class LocalDriver implements RuntimeDriver {
         } catch (err) {
           return fail((err as Error).message);
         }
-        const supervisorPid = r.supervisorPid ?? stored?.record.supervisorPid ?? null;
         if (!stored) return fail('no instance directory');
+        // The status file names the supervisor that runs now (it may have been replaced, or the
+        // control plane died before recording its pid); the others are older records.
+        const candidates = [
+          readStatusFile(join(this.instanceDir(r.id), 'status.json'))?.supervisorPid,
+          r.supervisorPid,
+          stored.record.supervisorPid,
+        ];
+        const supervisorPid =
+          candidates.find((pid) => isOurProcess(pid, SUPERVISOR_MARKER)) ?? r.supervisorPid ?? null;
         if (!isOurProcess(supervisorPid, SUPERVISOR_MARKER)) return fail('supervisor is not running');
         const st = await this.status({ id: r.id });
         const host = r.host ?? stored.record.host;

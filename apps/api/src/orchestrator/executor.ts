@@ -85,8 +85,16 @@ export function createExecutor(deps: {
         alive.push(r);
         continue;
       }
-      // Not running any more (or never spawned before a crash): it no longer counts.
-      await instances.update(r.id, { status: 'crashed', healthy: false, stoppedAt: new Date() });
+      // Its supervisor is gone (killed, or never spawned before a crash): a new one adopts the
+      // instance or starts it again under the same row — it still counts, nothing is started twice.
+      const back = await deps.driver.resupervise(r.id).catch(() => null);
+      if (back) {
+        await instances.update(r.id, { supervisorPid: back.record.supervisorPid });
+        alive.push(r);
+        continue;
+      }
+      // Nothing on disk: the row was written but no process ever existed. It never ran.
+      await instances.update(r.id, { status: 'stopped', healthy: false, stoppedAt: new Date() });
     }
     return alive;
   }

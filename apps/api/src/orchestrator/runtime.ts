@@ -244,9 +244,24 @@ export function createEnvironmentRuntime(deps: {
           lastHealthAt: new Date(),
         });
       } else if (row.status === 'stopping') {
+        // Its supervisor is gone; an instance it left behind must not outlive the row.
+        await deps.driver.stop({ id: row.id }, { timeoutMs: 5_000 }).catch(() => {});
         await instances.update(row.id, { status: 'stopped', healthy: false, stoppedAt: new Date() });
       } else {
-        await instances.update(row.id, { status: 'crashed', healthy: false, stoppedAt: new Date() });
+        // The supervisor died with (or without) us: put a new one over the instance, which keeps
+        // its id and port, so nothing is started twice and nothing is left running uncounted.
+        const back = await deps.driver.resupervise(row.id).catch(() => null);
+        if (back) {
+          alive++;
+          await instances.update(row.id, {
+            supervisorPid: back.record.supervisorPid,
+            ...(back.record.pid ? { pid: back.record.pid } : {}),
+          });
+          continue;
+        }
+        // Nothing on disk: the row was written, the process never spawned (the driver writes its
+        // files first). It never ran, so it is not a crashed instance the environment still has.
+        await instances.update(row.id, { status: 'stopped', healthy: false, stoppedAt: new Date() });
       }
     }
     deps.log.info({ routers: envs.length, instances: rows.length, alive }, 'runtime re-adopted');
