@@ -17,7 +17,7 @@ async function expectFits(page: Page) {
       return false;
     };
     const wide: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>('body *')) {
+    for (const el of Array.from(document.querySelectorAll<HTMLElement>('body *'))) {
       if (el.getBoundingClientRect().right <= window.innerWidth + 1 || clipped(el)) continue;
       const parent = el.parentElement;
       if (parent && parent.getBoundingClientRect().right > window.innerWidth + 1) continue;

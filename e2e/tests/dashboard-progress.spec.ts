@@ -7,13 +7,16 @@ import {
   ensureDashApp,
   waitForStatus,
 } from './dashboard-helpers';
-import { signIn } from './support/qubot';
+import { screenshot, signIn } from './support/qubot';
+
+// The first spec on a fresh server sets qubot-dash up (two deployments) before its own work.
+test.setTimeout(150_000);
 
 test.describe.configure({ mode: 'serial' });
 
 test('[PROGRESS]: a canary hold counts down; card and page show step, instances and traffic', async ({
   page,
-}) => {
+}, testInfo) => {
   const admin = await signIn(page, 'admin');
   await ensureDashApp(admin);
   const live = (await dashEnvironment(admin, 'development')).live!.version;
@@ -41,6 +44,7 @@ test('[PROGRESS]: a canary hold counts down; card and page show step, instances 
     ).toBeVisible();
     await expect(active.getByRole('progressbar', { name: `50 % of traffic on ${version}` })).toBeVisible();
     await expect(active).toContainText('50 % traffic on new');
+    await screenshot(page, testInfo, 'pipeline-canary-progress');
     const stored = await admin.get<{ progress: { currentStep: number; totalSteps: number } }>(
       `/deployments/${d.id}`,
     );

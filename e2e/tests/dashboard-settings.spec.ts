@@ -1,8 +1,11 @@
 import { expect, test } from '@playwright/test';
 import { csrfOf, DASH, dashEnvironment, ensureDashApp } from './dashboard-helpers';
-import { signIn } from './support/qubot';
+import { screenshot, signIn } from './support/qubot';
 
-test('[SETTINGS]: protection and approval set from the UI', async ({ page, browser }) => {
+// The first spec on a fresh server sets qubot-dash up (two deployments) before its own work.
+test.setTimeout(150_000);
+
+test('[SETTINGS]: protection and approval set from the UI', async ({ page, browser }, testInfo) => {
   const admin = await signIn(page, 'admin');
   await ensureDashApp(admin);
   expect(await dashEnvironment(admin, 'development')).toMatchObject({
@@ -12,12 +15,13 @@ test('[SETTINGS]: protection and approval set from the UI', async ({ page, brows
   try {
     await page.goto(`/apps/${DASH}/environments/development`);
     const form = page.getByRole('form', { name: 'Settings of development' });
-    await form.getByLabel(/^Protected/).check();
-    await form.getByLabel(/^Requires approval/).check();
+    await form.getByRole('checkbox', { name: /^Protected/ }).check();
+    await form.getByRole('checkbox', { name: /^Requires approval/ }).check();
     await form.getByRole('button', { name: 'Save settings' }).click();
     const dialog = page.getByRole('dialog', { name: 'Change the settings of development?' });
     await expect(dialog).toContainText('protected: no → yes');
     await expect(dialog).toContainText('requires approval: no → yes');
+    await screenshot(page, testInfo, 'environment-settings');
     await dialog.getByLabel('Reason', { exact: true }).fill('settings e2e');
     await dialog.getByRole('button', { name: 'Save settings' }).click();
     await expect(form.getByRole('status')).toHaveText('Saved. The next deployment uses these settings.');
@@ -41,8 +45,8 @@ test('[SETTINGS]: protection and approval set from the UI', async ({ page, brows
       await signIn(rm, 'release-manager');
       await rm.goto(`/apps/${DASH}/environments/development`);
       const rmForm = rm.getByRole('form', { name: 'Settings of development' });
-      await expect(rmForm.getByLabel(/^Protected/)).toBeDisabled();
-      await expect(rmForm.getByLabel(/^Requires approval/)).toBeDisabled();
+      await expect(rmForm.getByRole('checkbox', { name: /^Protected/ })).toBeDisabled();
+      await expect(rmForm.getByRole('checkbox', { name: /^Requires approval/ })).toBeDisabled();
       await expect(rmForm.getByLabel('Replicas')).toBeEnabled();
       await expect(rmForm).toContainText('Protection and approval: needs admin (you are release-manager).');
     } finally {

@@ -111,11 +111,7 @@ function EnvironmentBody({
         </section>
       </div>
 
-      <EnvironmentSettingsForm
-        key={`${env.protected}-${env.requiresApproval}-${env.replicas}`}
-        app={app}
-        env={env}
-      />
+      <EnvironmentSettingsForm app={app} env={env} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 

@@ -1,5 +1,5 @@
 import type { Environment } from '@qubot/api-contract';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { useUpdateEnvironmentSettings } from '../../hooks/api/environments/mutations';
 import { usePermissions } from '../../lib/use-permissions';
@@ -37,6 +37,10 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
     replicas: env.replicas,
   };
   const [draft, setDraft] = useState<Draft>(current);
+  // Someone else (or this form) changed the settings: show what is stored now.
+  useEffect(() => {
+    setDraft({ protected: env.protected, requiresApproval: env.requiresApproval, replicas: env.replicas });
+  }, [env.protected, env.requiresApproval, env.replicas]);
   const [confirming, setConfirming] = useState(false);
   const [done, setDone] = useState<string | null>(null);
   const isAdmin = perms.role === 'admin';
