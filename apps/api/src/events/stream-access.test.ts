@@ -124,9 +124,11 @@ describe('[events] limits and scoped tokens', () => {
     await expect
       .poll(async () => {
         const again = await connect(url, { cookie: viewer.cookie });
-        const ok =
-          (await Promise.race([subscribe(again, { topics: ['application:qubot-one'] }), again.closed]))
-            .type === 'subscribed';
+        const answer = await Promise.race([
+          subscribe(again, { topics: ['application:qubot-one'] }),
+          again.closed,
+        ]);
+        const ok = 'type' in answer && answer.type === 'subscribed';
         again.ws.close();
         return ok;
       })
