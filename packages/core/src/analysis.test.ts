@@ -200,6 +200,10 @@ describe('analysis: early abort', () => {
       value: 2 / 3,
       samples: 3,
     });
+    // What the step said meanwhile: the figures so far, marked as not judged.
+    expect(sim.results.map((r) => r.state.steps.find((s) => s.key === 'weight-10')?.message)).toContain(
+      `holding until 12:01:00 UTC; analysis so far: 3 requests, error rate 66.67 % > max 5 % (3 requests, fewer than 20: not judged yet), p95 latency 20 ms ≤ max 1000 ms (3 requests, fewer than 20: not judged yet)`,
+    );
     expect(sim.state.status).toBe('succeeded');
   });
 

@@ -697,7 +697,9 @@ function evaluate(
 
 /** A check in words, for step messages and the failure reason. */
 export function describeCheck(r: AnalysisResult): string {
-  const n = `${r.samples} request${r.samples === 1 ? '' : 's'}`;
+  const n =
+    `${r.samples} request${r.samples === 1 ? '' : 's'}` +
+    (r.verdict === 'inconclusive' ? `, fewer than ${r.minSamples}: not judged yet` : '');
   switch (r.metric) {
     case 'health':
       return `${r.value ?? 0} of ${r.threshold} instances healthy`;
@@ -706,11 +708,11 @@ export function describeCheck(r: AnalysisResult): string {
     case 'errorRate':
       return r.value === null
         ? `error rate not measured (${n})`
-        : `error rate ${percent(r.value)} ${r.verdict === 'failed' ? '>' : '≤'} max ${percent(r.threshold)} (${n})`;
+        : `error rate ${percent(r.value)} ${r.value > r.threshold ? '>' : '≤'} max ${percent(r.threshold)} (${n})`;
     case 'p95Ms':
       return r.value === null
         ? `p95 latency not measured (${n})`
-        : `p95 latency ${Math.round(r.value)} ms ${r.verdict === 'failed' ? '>' : '≤'} max ${r.threshold} ms (${n})`;
+        : `p95 latency ${Math.round(r.value)} ms ${r.value > r.threshold ? '>' : '≤'} max ${r.threshold} ms (${n})`;
   }
 }
 
