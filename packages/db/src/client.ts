@@ -31,10 +31,16 @@ export interface PoolOptions {
 /** pg-pool's error when every connection stayed busy for the whole wait: overload, not an outage. */
 export const POOL_EXHAUSTED_MESSAGE = 'timeout exceeded when trying to connect';
 
+/** How long an interactive transaction waits to start (for a connection) before "overloaded". */
+export const TRANSACTION_MAX_WAIT_MS = 5_000;
+
 export function isPoolExhausted(err: unknown): boolean {
-  const e = err as { message?: string; cause?: unknown } | null;
+  const e = err as { message?: string; code?: string; cause?: unknown } | null;
   if (!e) return false;
   if (typeof e.message === 'string' && e.message.includes(POOL_EXHAUSTED_MESSAGE)) return true;
+  // Prisma's interactive transaction could not get a connection within its maxWait.
+  if (e.code === 'P2028' && /Unable to start a transaction in the given time/i.test(e.message ?? ''))
+    return true;
   return e.cause ? isPoolExhausted(e.cause) : false;
 }
 

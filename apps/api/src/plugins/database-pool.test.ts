@@ -1,7 +1,7 @@
 // A full connection pool is overload, not an outage (issue 8, item 11): requests that cannot get
 // a connection in time answer 503 "overloaded" with Retry-After, /readyz stays ready (it has a
 // connection of its own), and the pool size comes from the settings.
-import { createDatabase, seedDemo } from '@qubot/db';
+import { createDatabase, isPoolExhausted, seedDemo } from '@qubot/db';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginAs } from '../../../../test/app.ts';
@@ -52,6 +52,9 @@ describe('[POOL] database pool', () => {
       expect(res.json().error).toMatchObject({ code: 'unavailable', details: { reason: 'overloaded' } });
       expect(res.json().error.message).toMatch(/server is overloaded/);
       expect(res.body).not.toMatch(/database is unavailable/);
+      // A transaction that cannot start in time is the same overload (Prisma's P2028).
+      const tx = await small.prisma.$transaction(async () => 1, { maxWait: 200 }).catch((e: unknown) => e);
+      expect(isPoolExhausted(tx)).toBe(true);
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode, ready.body).toBe(200);
       expect(ready.json().status).toBe('ready');

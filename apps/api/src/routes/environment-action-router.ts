@@ -17,6 +17,8 @@ const errors = {
   403: ErrorEnvelope,
   404: ErrorEnvelope,
   409: ErrorEnvelope,
+  // The traffic router did not take a change (nothing changed), or the server is overloaded.
+  503: ErrorEnvelope,
 };
 type Params = { app: string; env: string };
 

@@ -19,6 +19,7 @@ import {
   createInstanceRepo,
   type Database,
   type Prisma,
+  TRANSACTION_MAX_WAIT_MS,
   type Tx,
 } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
@@ -237,7 +238,7 @@ export function createDeploymentCommandService(deps: {
           await orchestrator.engine.announce(tx, created.id, env.id, true);
           return created.id;
         },
-        { timeout: TX_TIMEOUT_MS },
+        { timeout: TX_TIMEOUT_MS, maxWait: TRANSACTION_MAX_WAIT_MS },
       );
     } catch (err) {
       // The partial unique index is the backstop should anything create a deployment unlocked.
@@ -350,7 +351,7 @@ export function createDeploymentCommandService(deps: {
           });
         }
       },
-      { timeout: 20_000 },
+      { timeout: TX_TIMEOUT_MS, maxWait: TRANSACTION_MAX_WAIT_MS },
     );
     await orchestrator.wake(deploymentId);
     return view(deploymentId);

@@ -6,6 +6,7 @@ import {
   createEnvironmentRepo,
   type Database,
   type Prisma,
+  TRANSACTION_MAX_WAIT_MS,
 } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
@@ -103,7 +104,7 @@ export function createTrafficService(deps: {
         await orchestrator.engine.announce(tx, null, env.id);
         return true;
       },
-      { timeout: 10_000 },
+      { timeout: 10_000, maxWait: TRANSACTION_MAX_WAIT_MS },
     );
     if (restored) await syncRouter(env.id).catch(() => {});
   }
@@ -144,6 +145,23 @@ export function createTrafficService(deps: {
               `a deployment is in progress in ${env.name} (${active.id}); use its controls or roll it back`,
               { reason: 'active_deployment', activeDeploymentId: active.id },
             );
+          }
+          // Already so (a repeated click, a retry): nothing to write, nothing to push.
+          const current: Weights = { blue: 0, green: 0 };
+          for (const t of (Array.isArray(before.traffic) ? before.traffic : []) as {
+            pool: Color;
+            weight: number;
+          }[]) {
+            if (t.pool === 'blue' || t.pool === 'green') current[t.pool] = t.weight;
+          }
+          const wanted: Color = weights.blue >= weights.green ? 'blue' : 'green';
+          if (
+            current.blue === weights.blue &&
+            current.green === weights.green &&
+            before.activeColor === wanted &&
+            (await writes.listCleaningUp(env.id, tx)).length === 0
+          ) {
+            return { kind: 'unchanged' as const };
           }
           const snap = await deps.commands.snapshot(env.id, tx);
           for (const pool of ['blue', 'green'] as Color[]) {
@@ -206,8 +224,19 @@ export function createTrafficService(deps: {
           await orchestrator.engine.announce(tx, null, env.id);
           return { kind: 'set' as const, restore, updatedAt: updated.updatedAt };
         },
-        { timeout: 10_000 },
+        { timeout: 10_000, maxWait: TRANSACTION_MAX_WAIT_MS },
       );
+      if (decision.kind === 'unchanged') {
+        // Still make sure the router has it: a repeated request heals a router that missed it.
+        await syncRouter(env.id).catch((err: Error) => {
+          throw new AppError(
+            ErrorCode.Unavailable,
+            `the traffic router of ${env.name} could not be reached (${err.message})`,
+            { reason: 'router_unavailable' },
+          );
+        });
+        return { status: 200, environment: await deps.catalog.getEnvironment(app.name, env.name) };
+      }
       if (decision.kind === 'switch') {
         await deps.commands.act(ctx, decision.deploymentId, 'switch', reason, audit);
         return { status: 202, environment: await deps.catalog.getEnvironment(app.name, env.name) };
