@@ -8,6 +8,11 @@ export const AUDIT_ACTIONS: readonly { value: string; label: string }[] = [
   { value: 'environment.promote', label: 'environment.promote — promote' },
   { value: 'environment.rollback', label: 'environment.rollback — roll back' },
   { value: 'environment.traffic', label: 'environment.traffic — switch traffic' },
+  {
+    value: 'environment.traffic.reverted',
+    label: 'environment.traffic.reverted — the router refused a switch',
+  },
+  { value: 'promotion.override', label: 'promotion.override — past the promotion order' },
   { value: 'deployment.approve', label: 'deployment.approve' },
   { value: 'deployment.advance', label: 'deployment.advance' },
   { value: 'deployment.pause', label: 'deployment.pause' },
