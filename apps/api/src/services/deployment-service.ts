@@ -18,29 +18,24 @@ export function createDeploymentQueryService(deps: {
       cursor?: string | undefined;
       limit?: number | undefined;
     }): Promise<List<Deployment>> {
-      let applicationId: string | undefined;
-      let environmentId: string | undefined;
-      if (q.app) {
-        const app = await deps.applications.findByName(q.app);
-        if (!app) throw AppError.notFound(`application "${q.app}"`, { field: 'querystring.app' });
-        applicationId = app.id;
-        if (q.env) {
-          const env = await deps.environments.findByName(app.id, q.env);
-          if (!env) throw AppError.notFound(`environment "${q.env}"`, { field: 'querystring.env' });
-          environmentId = env.id;
-        }
-      } else if (q.env) {
+      if (q.env && !q.app)
         throw AppError.badField(
           'querystring.env',
           'needs querystring.app (environment names are per application)',
         );
-      }
+      // Names are resolved inside the page's statement; only an empty page asks whether they exist.
       const res = await withCursor(() =>
         deps.deployments.list(
-          { applicationId, environmentId, status: q.status },
+          { applicationName: q.app, environmentName: q.env, status: q.status },
           { cursor: q.cursor, limit: q.limit ?? 50 },
         ),
       );
+      if (res.items.length === 0 && q.app) {
+        const app = await deps.applications.findByName(q.app);
+        if (!app) throw AppError.notFound(`application "${q.app}"`, { field: 'querystring.app' });
+        if (q.env && !(await deps.environments.findByName(app.id, q.env)))
+          throw AppError.notFound(`environment "${q.env}"`, { field: 'querystring.env' });
+      }
       return { items: res.items.map(deploymentView), nextCursor: res.nextCursor };
     },
     async get(id: string): Promise<Deployment> {

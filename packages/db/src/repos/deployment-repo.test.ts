@@ -79,5 +79,14 @@ it('list() pages give exactly the rows findById gives, newest first, every row o
   expect(seen).toEqual([...ids].reverse());
   const staging = await repo.list({ environmentId: envs[1]?.id, status: 'succeeded' }, { limit: 50 });
   expect(staging.items.map((r) => r.id)).toEqual(ids.filter((_, i) => i % 2 === 1).reverse());
+  const byName = await repo.list(
+    { applicationName: 'list-app', environmentName: 'staging', status: 'succeeded' },
+    { limit: 50 },
+  );
+  expect(byName.items).toEqual(staging.items);
+  expect(
+    (await repo.list({ applicationName: 'list-app', environmentName: 'nope' }, { limit: 50 })).items,
+  ).toEqual([]);
+  expect((await repo.list({ applicationName: 'nope' }, { limit: 50 })).items).toEqual([]);
   expect((await repo.list({ status: 'failed' }, { limit: 50 })).items).toEqual([]);
 });

@@ -14,6 +14,10 @@ const deploymentView = {
 export interface DeploymentFilter {
   applicationId?: string | undefined;
   environmentId?: string | undefined;
+  /** By name, resolved inside the page's statement (no lookup round trip). */
+  applicationName?: string | undefined;
+  /** Needs applicationName: environment names are per application. */
+  environmentName?: string | undefined;
   status?: DeploymentStatus | undefined;
 }
 
@@ -53,6 +57,15 @@ export function createDeploymentRepo(root: Db) {
       const where: Prisma.Sql[] = [];
       if (filter.applicationId) where.push(Prisma.sql`application_id = ${filter.applicationId}::uuid`);
       if (filter.environmentId) where.push(Prisma.sql`environment_id = ${filter.environmentId}::uuid`);
+      if (filter.applicationName)
+        where.push(
+          Prisma.sql`application_id = (SELECT id FROM applications WHERE name = ${filter.applicationName})`,
+        );
+      if (filter.applicationName && filter.environmentName)
+        where.push(
+          Prisma.sql`environment_id = (SELECT e.id FROM environments e JOIN applications a ON a.id = e.application_id
+                                        WHERE a.name = ${filter.applicationName} AND e.name = ${filter.environmentName})`,
+        );
       if (filter.status) where.push(Prisma.sql`status = ${filter.status}::"DeploymentStatus"`);
       if (opts.cursor) {
         const c = decodeCursor(opts.cursor);
