@@ -215,7 +215,7 @@ test('[PIPELINE]: rolling production back with a reason returns the previous rel
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
   const filters = page.getByRole('form', { name: 'Filter audit log' });
-  await filters.getByLabel('Action').fill('environment.rollback');
+  await filters.getByLabel('Action').selectOption('environment.rollback');
   await filters.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/action=environment.rollback/);
   const row = page.getByRole('row').filter({ hasText: reason });
