@@ -66,6 +66,11 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   },
   // Replicas: release-manager; protection and approval: admin (application-admin-router.test.ts).
   'PATCH /api/v1/apps/:app/environments/:env/settings': { min: 'release-manager', body: { replicas: 3 } },
+  // Demo environments only (409 elsewhere, past the permission check): the synthetic load switch.
+  'PUT /api/v1/apps/:app/environments/:env/synthetic-load': {
+    min: 'release-manager',
+    body: { enabled: true },
+  },
   'GET /api/v1/apps/:app/environments': 'viewer',
   'GET /api/v1/apps/:app/environments/:env': 'viewer',
   'GET /api/v1/apps/:app/environments/:env/freeze-windows': 'viewer',
