@@ -1,6 +1,7 @@
+import { type Metric, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { validateRouterConfig } from './config';
-import { PoolStats } from './stats';
+import { PoolMetrics, PoolStats, requestMetrics } from './stats';
 
 describe('PoolStats', () => {
   it('computes counts, error rate and nearest-rank percentiles over a sliding window', () => {
@@ -25,6 +26,47 @@ describe('PoolStats', () => {
     expect(w.requests).toBe(10);
     expect(w.p50).toBe(19);
     expect(w.totals.requests).toBe(25);
+  });
+});
+
+describe('request metrics', () => {
+  it('exposes per-(pool, version) counters and a cumulative latency histogram at scrape time', async () => {
+    const blue = new PoolMetrics('blue', '1.2.0');
+    const green = new PoolMetrics('green', '1.3.0');
+    blue.record(200, 0.004, false);
+    blue.record(200, 0.005, false); // on a bound: counted in that bucket, as Prometheus defines `le`
+    blue.record(503, 0.2, false);
+    blue.record(502, 20, true);
+    const registry = new Registry();
+    for (const m of requestMetrics(
+      () => [blue, green],
+      () => new Map([['blue', 3]]),
+    ))
+      registry.registerMetric(m as unknown as Metric);
+    const text = await registry.metrics();
+    const value = (line: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${line} `))
+          ?.split(' ')[1],
+      );
+    expect(value('qubot_router_requests_total{pool="blue",version="1.2.0",code="2xx"}')).toBe(2);
+    expect(value('qubot_router_requests_total{pool="blue",version="1.2.0",code="5xx"}')).toBe(2);
+    expect(value('qubot_router_errors_total{pool="blue",version="1.2.0",kind="5xx"}')).toBe(1);
+    expect(value('qubot_router_errors_total{pool="blue",version="1.2.0",kind="proxy"}')).toBe(1);
+    expect(value('qubot_router_retries_total{pool="blue"}')).toBe(3);
+    const bucket = (le: string) =>
+      value(`qubot_router_request_duration_seconds_bucket{le="${le}",pool="blue",version="1.2.0"}`);
+    expect([bucket('0.005'), bucket('0.1'), bucket('0.25'), bucket('10'), bucket('+Inf')]).toEqual([
+      2, 2, 3, 3, 4,
+    ]);
+    expect(value('qubot_router_request_duration_seconds_count{pool="blue",version="1.2.0"}')).toBe(4);
+    expect(value('qubot_router_request_duration_seconds_sum{pool="blue",version="1.2.0"}')).toBeCloseTo(
+      20.209,
+    );
+    // A label set without requests is not exposed at all (as with prom-client's own metrics).
+    expect(text).not.toContain('pool="green"');
   });
 });
 
