@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS: readonly { value: string; label: string }[] = [
   { value: 'deployment.abort', label: 'deployment.abort' },
   { value: 'deployment.redeploy', label: 'deployment.redeploy — redeploy' },
   { value: 'environment.settings', label: 'environment.settings' },
+  { value: 'environment.synthetic_load', label: 'environment.synthetic_load — demo load on/off' },
   { value: 'config.update', label: 'config.update' },
   { value: 'freeze.', label: 'Any freeze window action' },
   { value: 'freeze.create', label: 'freeze.create' },
