@@ -143,6 +143,7 @@ test('[CANARY]: with the synthetic load off, a canary is inconclusive and holds,
     const charts = page.getByRole('region', { name: 'Analysis over time' });
     await expect(charts).toContainText('Traffic 50%: inconclusive (not enough requests yet)');
     await expect(charts).toContainText(/P95 latency at \d+ s: canary —, threshold ≤ 1,000 ms — inconclusive/);
+    await hold.scrollIntoViewIfNeeded();
     await screenshot(page, testInfo, 'deployment-canary-inconclusive');
 
     const stored = await api.deployment(deployment.id);
