@@ -42,7 +42,7 @@ export function deployment(over: Partial<Deployment> = {}): Deployment {
       },
     ],
     progress: {},
-    analysis: {},
+    analysis: [],
     traffic: { requests: 0, failed: 0 },
     reason: null,
     actor: 'ci',
