@@ -51,7 +51,12 @@ function CheckChart({ check }: { check: CheckSeries }) {
       {/* The chart is a picture of the sentence below it: hidden from screen readers, which read the sentence. */}
       <div className="chart" aria-hidden="true">
         <ResponsiveContainer width="100%" height="100%">
-          <LineChart data={check.points} margin={{ top: 12, right: 16, bottom: 4, left: 0 }}>
+          <LineChart
+            data={check.points}
+            margin={{ top: 12, right: 16, bottom: 4, left: 0 }}
+            // Not focusable: the chart is hidden from assistive technology (the sentence below says it).
+            accessibilityLayer={false}
+          >
             <CartesianGrid stroke="#e5e8ee" strokeDasharray="3 3" />
             <XAxis dataKey="label" tick={{ fontSize: 12 }} />
             <YAxis
@@ -144,7 +149,12 @@ export function AnalysisCharts({ analysis }: { analysis: readonly AnalysisResult
         <label className="field__label" htmlFor={pickerId}>
           Step
         </label>
-        <select id={pickerId} value={step.step} onChange={(e) => setChosen(e.target.value)}>
+        <select
+          id={pickerId}
+          className="field__input"
+          value={step.step}
+          onChange={(e) => setChosen(e.target.value)}
+        >
           {steps.map((s) => (
             <option key={s.step} value={s.step}>
               {s.label} — {s.verdict}
