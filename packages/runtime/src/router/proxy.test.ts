@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../proc';
@@ -16,6 +17,8 @@ const upstreamSockets = new Set<unknown>();
 let slowRequests = 0;
 /** Requests to `/drop` seen by each upstream port (it closes the connection without answering). */
 const dropped = new Map<number, number>();
+
+const BIG = Buffer.alloc(8 * 1024 * 1024, 'qubot-one ');
 
 const echo = (req: IncomingMessage, body: string) =>
   JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body });
@@ -37,6 +40,12 @@ beforeAll(async () => {
           req.socket.destroy();
           return;
         }
+      }
+      if (req.url === '/big') {
+        // 8 MiB, more than the sockets buffer: the router must pause the upstream and resume.
+        res.setHeader('content-type', 'application/octet-stream');
+        res.end(BIG);
+        return;
       }
       if (req.url === '/die-mid-body') {
         res.writeHead(200, { 'content-length': '1000' });
@@ -146,6 +155,50 @@ describe('router proxying', () => {
     expect(res.statusCode).toBe(502);
     expect(dropped.get(upstreamPort)).toBe(1);
     expect(router.stats('blue', 60_000)).toMatchObject({ errors: 1, totals: { retries: 0 } });
+  });
+
+  it('streams bodies too big to replay and chunked ones through, and large answers with backpressure', async () => {
+    const small = createTrafficRouter({
+      port: 0,
+      controlPort: 0,
+      secret: 's'.repeat(32),
+      maxReplayBodyBytes: 16,
+    });
+    const url = `http://127.0.0.1:${(await small.listen()).port}`;
+    try {
+      small.setConfig({
+        pools: [{ name: 'blue', version: '1.0.0', weight: 1, targets: [`127.0.0.1:${upstreamPort}`] }],
+      });
+      const payload = 'x'.repeat(100_000);
+      const sized = await request(`${url}/upload`, { dispatcher: client, method: 'POST', body: payload });
+      const sizedBody = JSON.parse(await sized.body.text());
+      expect(sized.statusCode).toBe(200);
+      expect(sizedBody.body).toBe(payload);
+      expect(sizedBody.headers['content-length']).toBe('100000');
+
+      // No content-length: the client sends it chunked.
+      const chunked = await request(`${url}/upload`, {
+        dispatcher: client,
+        method: 'PUT',
+        body: Readable.from(['first,', 'second,', 'third']),
+      });
+      const chunkedBody = JSON.parse(await chunked.body.text());
+      expect(chunked.statusCode).toBe(200);
+      expect(chunkedBody).toMatchObject({ method: 'PUT', body: 'first,second,third' });
+      // Streamed on as chunked, or with its length when the whole body had already arrived.
+      const { 'transfer-encoding': te, 'content-length': cl } = chunkedBody.headers;
+      expect(te === 'chunked' ? cl : Number(cl)).toBe(te === 'chunked' ? undefined : 18);
+
+      const big = await request(`${url}/big`, { dispatcher: client });
+      const received = Buffer.from(await big.body.arrayBuffer());
+      expect(big.statusCode).toBe(200);
+      expect(big.headers['content-length']).toBe(String(BIG.length));
+      expect(received.equals(BIG)).toBe(true);
+      expect(small.stats('blue', 60_000)).toMatchObject({ requests: 3, errors: 0 });
+      expect(small.inFlight()).toEqual({ total: 0, targets: {} });
+    } finally {
+      await small.close();
+    }
   });
 
   it('answers 502 without a retry when an upstream times out on a reused connection', async () => {
