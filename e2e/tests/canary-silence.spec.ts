@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
 import {
   APP,
@@ -36,6 +37,15 @@ async function setSyntheticLoad(page: Page, enabled: boolean) {
     headers: { 'x-csrf-token': csrf },
   });
   expect(res.status(), await res.text()).toBe(200);
+}
+
+/** The charts, the card's health and the switch add no serious or critical axe-core violation. */
+async function expectAccessible(page: Page, label: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(serious, `${label}: serious or critical axe violations`).toEqual([]);
 }
 
 async function liveNow(api: Api) {
@@ -97,6 +107,7 @@ test('[CANARY]: with the demo synthetic load, a canary of 1.3.0-faulty rolls bac
   );
   await charts.scrollIntoViewIfNeeded();
   await screenshot(page, testInfo, 'deployment-canary-early-abort');
+  await expectAccessible(page, 'deployment page with analysis charts');
 
   const after = await api.environment(ENV);
   expect(after).toMatchObject({ live: { version: before.live!.version }, activeDeployment: null });
@@ -118,6 +129,7 @@ test('[CANARY]: with the synthetic load off, a canary is inconclusive and holds,
     await envCard.getByRole('button', { name: `Stop the synthetic load on ${ENV}` }).click();
     await expect(envCard.getByRole('definition').filter({ hasText: /^off/ })).toBeVisible();
     expect((await api.environment(ENV)) as unknown).toMatchObject({ syntheticLoad: false });
+    await expectAccessible(page, 'pipeline with live traffic health and the synthetic load switch');
 
     const deployment = await api.post<DeploymentView>(`/apps/${APP}/environments/${ENV}/deployments`, {
       version,
