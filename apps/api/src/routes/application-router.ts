@@ -1,11 +1,24 @@
 import { Application, AppParams, Environment, EnvParams, ErrorEnvelope, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import { canReadApplication } from '../lib/permissions.ts';
 
 const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
 
 export default async function applicationRouter(app: FastifyInstance) {
   const { catalog } = app.services;
+  new Gauge({
+    name: 'qubot_view_cache_reads',
+    help: 'Pipeline reads answered from the view cache (hit) or built from the database (build), since start',
+    labelNames: ['result'],
+    registers: [app.metrics],
+    collect() {
+      const stats = catalog.viewCacheStats();
+      if (!stats) return;
+      this.set({ result: 'hit' }, stats.hits);
+      this.set({ result: 'build' }, stats.builds);
+    },
+  });
   app.get(
     '/apps',
     {

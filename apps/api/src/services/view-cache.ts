@@ -21,13 +21,40 @@ export function createViewCache(deps: {
   let hits = 0;
   let builds = 0;
 
-  async function committedSeq(): Promise<string> {
+  function readSeq(): Promise<string> {
     // A named statement: parsed and planned once per connection.
-    const { rows } = await deps.db.pool.query<{ v: string }>({
-      name: 'qubot_view_cache_seq',
-      text: 'SELECT value::text AS v FROM event_counter WHERE id = 1',
+    return deps.db.pool
+      .query<{ v: string }>({
+        name: 'qubot_view_cache_seq',
+        text: 'SELECT value::text AS v FROM event_counter WHERE id = 1',
+      })
+      .then(({ rows }) => rows[0]?.v ?? '0');
+  }
+
+  // Concurrent reads share counter reads, group-commit style: a read that is already running may
+  // have looked before this request arrived (and miss a change its caller just made), so a
+  // request joins only the read that starts after it. Under load that is one counter read per
+  // round trip for all waiting requests, instead of one each.
+  let running: Promise<string> | null = null;
+  let queued: Promise<string> | null = null;
+  let seqReads = 0;
+  function start(): Promise<string> {
+    seqReads++;
+    const p = readSeq().finally(() => {
+      if (running === p) running = null;
     });
-    return rows[0]?.v ?? '0';
+    running = p;
+    return p;
+  }
+  function committedSeq(): Promise<string> {
+    if (!running) return start();
+    queued ??= running
+      .catch(() => {})
+      .then(() => {
+        queued = null;
+        return start();
+      });
+    return queued;
   }
 
   return {
@@ -56,7 +83,7 @@ export function createViewCache(deps: {
     clear(): void {
       entries.clear();
     },
-    stats: () => ({ hits, builds, entries: entries.size }),
+    stats: () => ({ hits, builds, seqReads, entries: entries.size }),
   };
 }
 export type ViewCache = ReturnType<typeof createViewCache>;

@@ -1,0 +1,82 @@
+import type { Database } from '@qubot/db';
+import { describe, expect, it } from 'vitest';
+import { createViewCache } from './view-cache.ts';
+
+/**
+ * A pool whose counter reads answer only when released, with the counter's value as it was
+ * when each read started (what PostgreSQL's snapshot gives): lets the test interleave a commit
+ * with a read that is already running, deterministically.
+ */
+function controlledPool() {
+  let counter = 1;
+  const reads: { value: number; release: () => void }[] = [];
+  const pool = {
+    query() {
+      const value = counter;
+      return new Promise((resolve) => {
+        reads.push({ value, release: () => resolve({ rows: [{ v: String(value) }] }) });
+      });
+    },
+  } as unknown as Database['pool'];
+  return {
+    pool,
+    reads,
+    commit() {
+      counter++;
+    },
+  };
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('view cache', () => {
+  it('a read that arrives after a commit never shares a counter read that started before it', async () => {
+    const db = controlledPool();
+    const cache = createViewCache({ db: { pool: db.pool }, maxAgeMs: 60_000 });
+    let version = 1;
+    const build = async () => `view ${version}`;
+
+    const a = cache.get('k', build); // its counter read starts now, sees 1
+    await tick();
+    version = 2;
+    db.commit(); // committed while A's counter read is still running
+    const b = cache.get('k', build); // must not join A's read
+    const c = cache.get('k', build); // arrives with B: shares B's read
+    await tick();
+    expect(db.reads).toHaveLength(1);
+    db.reads[0]?.release();
+    expect(await a).toBe('view 2'); // built after the commit: newer than its counter, never older
+    await tick();
+    expect(db.reads).toHaveLength(2);
+    expect(db.reads[1]?.value).toBe(2);
+    db.reads[1]?.release();
+    expect(await b).toBe('view 2');
+    expect(await c).toBe('view 2');
+    expect(cache.stats()).toMatchObject({ seqReads: 2, builds: 2, hits: 1 });
+
+    // Nothing committed since: served from the cache without building.
+    const d = cache.get('k', async () => 'must not build');
+    await tick();
+    db.reads[2]?.release();
+    expect(await d).toBe('view 2');
+  });
+
+  it('keeps no failed build, and gives up a view after maxAgeMs', async () => {
+    const db = controlledPool();
+    const cache = createViewCache({ db: { pool: db.pool }, maxAgeMs: 0 });
+    const release = async () => {
+      await tick();
+      for (const r of db.reads.splice(0)) r.release();
+    };
+    const failing = cache.get('k', async () => {
+      throw new Error('not found');
+    });
+    await release();
+    await expect(failing).rejects.toThrow('not found');
+    const first = cache.get('k', async () => 'one');
+    await release();
+    expect(await first).toBe('one');
+    const second = cache.get('k', async () => 'two');
+    await release();
+    expect(await second).toBe('two'); // maxAgeMs 0: rebuilt although the counter did not move
+  });
+});
