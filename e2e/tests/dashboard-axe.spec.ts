@@ -35,7 +35,7 @@ async function expectNoSeriousViolations(page: Page, label: string) {
 
 for (const viewport of VIEWPORTS) {
   test(`[A11Y]: no serious axe violations on any page, ${viewport.name}`, async ({ browser }) => {
-    test.setTimeout(180_000);
+    test.setTimeout(360_000);
     const signedOut = await browser.newContext({ viewport });
     try {
       const login = await signedOut.newPage();

@@ -1,10 +1,11 @@
 // Shared by the dashboard-*.spec.ts files. Specs that change state run against their own
-// application, `qubot-dash` (development + protected production, one instance each), so they never
+// application, `qubot-ui` (development + protected production, one instance each; named to sort
+// after qubot-one, so `/` still shows qubot-one), so they never
 // disturb the specs that drive qubot-one or qubot-sec on the same server.
 import { expect, type Page } from '@playwright/test';
 import type { Api } from './support/qubot';
 
-export const DASH = 'qubot-dash';
+export const DASH = 'qubot-ui';
 /** The demo launcher (apps/api/src/demo.ts DEMO_LAUNCHER), run from the repository root. */
 const LAUNCHER =
   'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
@@ -29,7 +30,7 @@ export interface DashDeployment {
 export const dashEnvironment = (api: Api, env: string) =>
   api.get<DashEnvironment>(`/apps/${DASH}/environments/${env}`);
 
-/** Create qubot-dash with its releases (idempotent) and make sure 1.0.0 or later is live in both. */
+/** Create qubot-ui with its releases (idempotent) and make sure 1.0.0 or later is live in both. */
 export async function ensureDashApp(admin: Api): Promise<void> {
   await admin.post(
     '/apps',

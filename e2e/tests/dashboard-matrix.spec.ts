@@ -9,7 +9,7 @@ import {
 } from './dashboard-helpers';
 import { signIn } from './support/qubot';
 
-// The first spec on a fresh server sets qubot-dash up (two deployments) before its own work.
+// The first spec on a fresh server sets qubot-ui up (two deployments) before its own work.
 test.setTimeout(150_000);
 
 test('[MATRIX]: releases × environments: where each release is live or how it ended, deploy in the cell', async ({

@@ -9,7 +9,7 @@ import {
 } from './dashboard-helpers';
 import { screenshot, signIn } from './support/qubot';
 
-// The first spec on a fresh server sets qubot-dash up (two deployments) before its own work.
+// The first spec on a fresh server sets qubot-ui up (two deployments) before its own work.
 test.setTimeout(150_000);
 
 test.describe.configure({ mode: 'serial' });

@@ -10,7 +10,7 @@ import {
 } from './dashboard-helpers';
 import { signIn } from './support/qubot';
 
-// The first spec on a fresh server sets qubot-dash up (two deployments) before its own work.
+// The first spec on a fresh server sets qubot-ui up (two deployments) before its own work.
 test.setTimeout(150_000);
 
 test('[REDEPLOY]: a past deployment is deployed again from its page, same release, strategy and configuration', async ({

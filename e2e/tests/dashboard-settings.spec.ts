@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { csrfOf, DASH, dashEnvironment, ensureDashApp } from './dashboard-helpers';
 import { screenshot, signIn } from './support/qubot';
 
-// The first spec on a fresh server sets qubot-dash up (two deployments) before its own work.
+// The first spec on a fresh server sets qubot-ui up (two deployments) before its own work.
 test.setTimeout(150_000);
 
 test('[SETTINGS]: protection and approval set from the UI', async ({ page, browser }, testInfo) => {
