@@ -15,6 +15,7 @@ let base: string;
 const client = new Agent({ connections: 4 });
 const upstreamSockets = new Set<unknown>();
 let slowRequests = 0;
+let slowClosed = 0;
 /** Requests to `/drop` seen by each upstream port (it closes the connection without answering). */
 const dropped = new Map<number, number>();
 
@@ -31,6 +32,7 @@ beforeAll(async () => {
     req.on('end', () => {
       if (req.url === '/slow') {
         slowRequests++; // never answered: the router's upstream timeout must fire
+        req.socket.once('close', () => slowClosed++);
         return;
       }
       if (req.url === '/drop') {
@@ -199,6 +201,22 @@ describe('router proxying', () => {
     } finally {
       await small.close();
     }
+  });
+
+  it('stops the upstream exchange when the client goes away, without counting it against the pool', async () => {
+    router.setConfig({
+      pools: [{ name: 'blue', version: '1.0.2', weight: 1, targets: [`127.0.0.1:${upstreamPort}`] }],
+    });
+    const [seen, closed] = [slowRequests, slowClosed];
+    const abort = new AbortController();
+    const pending = request(`${base}/slow`, { dispatcher: client, signal: abort.signal });
+    await expect.poll(() => slowRequests).toBe(seen + 1);
+    expect(router.inFlight().total).toBe(1);
+    abort.abort();
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => slowClosed).toBe(closed + 1);
+    expect(router.inFlight()).toEqual({ total: 0, targets: {} });
+    expect(router.stats('blue', 60_000)).toMatchObject({ requests: 0, errors: 0, inFlight: 0 });
   });
 
   it('answers 502 without a retry when an upstream times out on a reused connection', async () => {
