@@ -22,8 +22,11 @@ export function ActiveDeployment({
   return (
     <section className="env-card__rollout" aria-label="Active deployment">
       <p className="env-card__rollout-title">
-        <StatusBadge status={deployment.status} /> {deployment.strategy} of{' '}
-        <strong>{deployment.version}</strong>
+        <StatusBadge
+          status={deployment.status}
+          label={deployment.status === 'paused' && deployment.waitingFor ? 'Waiting' : undefined}
+        />{' '}
+        {deployment.strategy} of <strong>{deployment.version}</strong>
       </p>
       <RolloutProgressView
         status={deployment.status}
