@@ -405,6 +405,13 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     }
   };
 
+  // Idle client connections stay open longer than clients keep them (65 s, as the instances and
+  // common load balancers do), so the client always closes first. With Node's 5 s default a request
+  // sent just as the router closed an idle connection was reset (ECONNRESET) — the failed request
+  // after a control-plane restart, when the busy machine made a client late to close its side.
+  traffic.keepAliveTimeout = 65_000;
+  traffic.headersTimeout = 66_000;
+
   const control: Server = createServer((req, res) => {
     handleControl(req, res).catch((err: unknown) => {
       log('control request failed', { error: String(err) });
