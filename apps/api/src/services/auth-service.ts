@@ -4,6 +4,7 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { hashPassword, PASSWORD_MIN, randomSecret, sha256, verifyPassword } from '../lib/password.ts';
 import { roleFromDb } from '../lib/permissions.ts';
 import type { Actor, RequestContext } from '../lib/request-context.ts';
+import { sharedReads } from '../lib/shared-read.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 
 export const SESSION_COOKIE = 'qubot_session';
@@ -139,10 +140,15 @@ export function createAuthService(deps: {
     };
   }
 
+  // Requests of one session (a dashboard's parallel reads, a poller) share lookups that started
+  // after they arrived: as fresh as one lookup each (lib/shared-read.ts).
+  const sessionReads = sharedReads(findSession);
+  const tokenReads = sharedReads(findToken);
+
   async function fromSession(cookieValue: string): Promise<Credentials | null> {
     if (cookieValue.length > 200) return null;
     const id = sha256(cookieValue);
-    const row = await findSession(id);
+    const row = await sessionReads(id);
     const now = Date.now();
     if (!row || row.revokedAt || row.expiresAt.getTime() <= now || row.user.disabled) return null;
     if (now - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
@@ -167,7 +173,7 @@ export function createAuthService(deps: {
 
   async function fromToken(secret: string): Promise<Credentials | null> {
     if (!secret.startsWith(TOKEN_PREFIX) || secret.length > 200) return null;
-    const row = await findToken(sha256(secret));
+    const row = await tokenReads(sha256(secret));
     const now = Date.now();
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now)) return null;
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
