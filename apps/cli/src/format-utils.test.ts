@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { progressView } from '../../api/src/services/views.ts';
 import {
   COLORS,
   deploymentsTable,
@@ -54,7 +55,7 @@ describe('[CLI] output formatting', () => {
           strategy: 'canary',
           version: '1.2.3',
           waitingFor: 'advance',
-          progress: null,
+          progress: progressView({}),
         },
       }),
     ]);

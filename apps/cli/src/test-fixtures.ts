@@ -1,4 +1,6 @@
 import type { Deployment, Environment } from '@qubot/api-contract';
+// The server's own view function, so fixtures carry the shape the API really sends.
+import { progressView } from '../../api/src/services/views.ts';
 
 export const DEPLOYMENT_ID = '0b5c0000-0000-4000-8000-000000000001';
 
@@ -41,7 +43,7 @@ export function deployment(over: Partial<Deployment> = {}): Deployment {
         finishedAt: null,
       },
     ],
-    progress: {},
+    progress: progressView({}),
     analysis: [],
     traffic: { requests: 0, failed: 0 },
     reason: null,
