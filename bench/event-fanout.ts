@@ -1,12 +1,16 @@
 // Event fan-out: time from an event's commit to its arrival at every subscribed websocket
-// client, for 1 client (baseline) and 1,000 clients, in one run.
+// client, for 1 client and 1,000 clients, in one run.
 //
 //   node --import tsx bench/event-fanout.ts [--clients 1000] [--events 200] [--interval-ms 20]
+//       [--baseline-ref <git ref>] [--rounds 2]
 //
 // The API server runs in a child process (as in production); this process owns the embedded
 // PostgreSQL, the writer and the clients, so commit and arrival times come from one clock.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+// With --baseline-ref, the API of that commit (apps/api from `git archive`, on today's packages)
+// is measured too, alternating with the working tree's, round after round on the same database.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +26,43 @@ function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
+function argText(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
+
+/** apps/api of `ref` next to today's node_modules, so its app.ts runs on today's packages. */
+function extractBaseline(ref: string): string {
+  const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: ROOT }).toString().trim();
+  const dir = join(ROOT, '.qubot-bench', `fanout-base-${sha}`);
+  if (!existsSync(join(dir, 'apps/api/src/app.ts'))) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const tar = execFileSync('git', ['archive', '--format=tar', sha, 'apps/api'], {
+      cwd: ROOT,
+      maxBuffer: 1 << 30,
+    });
+    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+    symlinkSync(join(ROOT, 'apps/api/node_modules'), join(dir, 'apps/api/node_modules'));
+  }
+  return join(dir, 'apps/api/src/app.ts');
+}
 
 /** Child mode: one API process on the given database. */
 async function serve(): Promise<void> {
-  const { buildApp } = await import('../apps/api/src/app.ts');
+  const appModule = process.env.QUBOT_BENCH_APP || '../apps/api/src/app.ts';
+  const { buildApp } = (await import(appModule)) as typeof import('../apps/api/src/app.ts');
   const db = createDatabase(process.env.QUBOT_BENCH_DB_URL as string, { max: 10 });
-  const app = await buildApp({ db });
+  // All clients sign in as one user: lift the per-user socket limit for the bench.
+  const app = await buildApp({ db, events: { limits: { maxSocketsPerUser: 1_000_000 } } });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // The parent asks for this process's CPU time around each scenario (robust on a busy machine).
+  process.on('message', () => {
+    const u = process.cpuUsage();
+    process.send?.({ cpuMs: (u.user + u.system) / 1000 });
+  });
   process.stdout.write(`LISTENING ${(app.server.address() as { port: number }).port}\n`);
   process.on('SIGTERM', () => {
     void app
@@ -38,10 +72,10 @@ async function serve(): Promise<void> {
   });
 }
 
-async function startServer(url: string): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(url: string, appModule = ''): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve'], {
-    env: { ...process.env, QUBOT_BENCH_DB_URL: url },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, QUBOT_BENCH_DB_URL: url, QUBOT_BENCH_APP: appModule },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
@@ -125,7 +159,16 @@ function deploymentView(i: number) {
   };
 }
 
+/** CPU time (user + system) the server process has used so far, in ms. */
+function serverCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve((m as { cpuMs: number }).cpuMs));
+    child.send('cpu');
+  });
+}
+
 async function scenario(
+  child: ChildProcess,
   db: Database,
   url: string,
   cookie: string,
@@ -135,6 +178,7 @@ async function scenario(
   intervalMs: number,
 ) {
   const clients = await openClients(url, cookie, clientsN);
+  const cpuBefore = await serverCpu(child);
   const committed = new Map<number, number>();
   for (let i = 0; i < events; i++) {
     const started = now();
@@ -149,9 +193,10 @@ async function scenario(
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
   const last = Math.max(...committed.keys());
-  const deadline = now() + 30_000;
+  const deadline = now() + 60_000;
   while (clients.some((c) => !c.arrivals.has(last)) && now() < deadline)
     await new Promise((r) => setTimeout(r, 20));
+  const cpuMs = (await serverCpu(child)) - cpuBefore;
 
   const toEvery: number[] = [];
   const each: number[] = [];
@@ -174,10 +219,12 @@ async function scenario(
   each.sort((a, b) => a - b);
   const f = (x: number) => `${x.toFixed(1)} ms`;
   return {
+    server: '',
     clients: clientsN,
     events,
     deliveries: each.length,
     missing,
+    'server CPU per event': `${(cpuMs / events).toFixed(2)} ms`,
     'every client p50': f(percentile(toEvery, 50)),
     'every client p99': f(percentile(toEvery, 99)),
     'each delivery p50': f(percentile(each, 50)),
@@ -185,13 +232,22 @@ async function scenario(
   };
 }
 
+async function stopServer(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+}
+
 async function main(): Promise<void> {
   const clientsN = arg('clients', 1000);
   const events = arg('events', 200);
   const intervalMs = arg('interval-ms', 20);
+  const rounds = arg('rounds', 2);
+  const baselineRef = argText('baseline-ref');
   // Under the working directory: the embedded server's user must be able to reach it.
   const dataDir = join(process.cwd(), '.qubot-bench', `fanout-${process.pid}`);
   rmSync(dataDir, { recursive: true, force: true });
+  const servers: { name: string; app: string }[] = [{ name: 'this tree', app: '' }];
+  if (baselineRef) servers.unshift({ name: `baseline ${baselineRef}`, app: extractBaseline(baselineRef) });
   const db = await openDatabase({ dataDir });
   let server: ChildProcess | undefined;
   try {
@@ -199,24 +255,43 @@ async function main(): Promise<void> {
     const { seedDemoUsers } = await import('../apps/api/src/services/user-service.ts');
     await seedDemoUsers(db);
     const appId = (await db.prisma.application.findUniqueOrThrow({ where: { name: 'qubot-one' } })).id;
-    const started = await startServer(db.url);
-    server = started.child;
-    const base = `http://127.0.0.1:${started.port}`;
-    const cookie = await login(base);
-    const url = `ws://127.0.0.1:${started.port}/api/v1/events`;
-
+    const load = loadavg().map((l) => l.toFixed(2));
     const rows = [];
-    rows.push(await scenario(db, url, cookie, appId, 1, events, intervalMs));
-    rows.push(await scenario(db, url, cookie, appId, clientsN, events, intervalMs));
-    console.log(`\nEvent fan-out: commit → arrival, ${events} events every ${intervalMs} ms\n`);
+    for (let round = 0; round < rounds; round++) {
+      for (const s of servers) {
+        const started = await startServer(db.url, s.app);
+        server = started.child;
+        const base = `http://127.0.0.1:${started.port}`;
+        const cookie = await login(base);
+        const url = `ws://127.0.0.1:${started.port}/api/v1/events`;
+        if (round === 0)
+          rows.push({
+            ...(await scenario(server, db, url, cookie, appId, 1, events, intervalMs)),
+            server: s.name,
+          });
+        rows.push({
+          ...(await scenario(server, db, url, cookie, appId, clientsN, events, intervalMs)),
+          server: s.name,
+        });
+        await stopServer(server);
+        server = undefined;
+      }
+    }
+    console.log(
+      `\nEvent fan-out: commit → arrival, ${events} events every ${intervalMs} ms, ${new Date().toISOString()}`,
+    );
+    console.log(
+      `load average at start: ${load.join(', ')}; at end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(', ')}\n`,
+    );
     console.table(rows);
     console.log(
-      `\nReproduce: node --import tsx bench/event-fanout.ts --clients ${clientsN} --events ${events} --interval-ms ${intervalMs}`,
+      `\nReproduce: node --import tsx bench/event-fanout.ts --clients ${clientsN} --events ${events} --interval-ms ${intervalMs} --rounds ${rounds}${baselineRef ? ` --baseline-ref ${baselineRef}` : ''}`,
     );
     if (rows.some((r) => r.missing > 0)) process.exitCode = 1;
   } finally {
-    server?.kill('SIGTERM');
-    if (server && server.exitCode === null) await new Promise((r) => server?.once('exit', r));
+    if (server) await stopServer(server);
     await db.shutdown();
     rmSync(dataDir, { recursive: true, force: true });
   }

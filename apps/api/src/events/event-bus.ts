@@ -23,6 +23,8 @@ export interface BusEvent {
   frames: Map<string, Buffer | null>;
   /** The `,"data":…` part per audience, or null when the audience may not see this event. */
   tails: Map<Audience, string | null>;
+  /** The frame built last, checked first. */
+  last: { audience: Audience; prev: number; bytes: Buffer | null } | null;
 }
 
 /** Ids a subscription watches; an event matches when any of its columns is in the sets. */
@@ -100,9 +102,15 @@ export function matches(
  * sockets with the same topics have delivered the same events, so nearly all share one `prev`.
  */
 export function frame(ev: BusEvent, audience: Audience, prev: number): Buffer | null {
+  // The common case: the same frame as the socket before (no key string per socket).
+  const last = ev.last;
+  if (last !== null && last.prev === prev && last.audience === audience) return last.bytes;
   const key = `${audience}:${prev}`;
   const cached = ev.frames.get(key);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) {
+    ev.last = { audience, prev, bytes: cached };
+    return cached;
+  }
   let tail = ev.tails.get(audience);
   if (tail === undefined) {
     const data = viewFor(ev.type, ev.payload, audience);
@@ -111,6 +119,7 @@ export function frame(ev: BusEvent, audience: Audience, prev: number): Buffer | 
   }
   const bytes = tail === null ? null : Buffer.from(`{"type":"event","seq":${ev.seq},"prev":${prev}${tail}`);
   ev.frames.set(key, bytes);
+  ev.last = { audience, prev, bytes };
   return bytes;
 }
 
@@ -193,6 +202,7 @@ export function createEventBus(opts: EventBusOptions) {
         end: `,"at":${JSON.stringify(r.created_at.toISOString())}}`,
         frames: new Map(),
         tails: new Map(),
+        last: null,
       };
     });
   }

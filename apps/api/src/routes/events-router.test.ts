@@ -97,7 +97,8 @@ describe('[API] event stream: reconnect and replay', () => {
     expect(after.map((e) => (e.data as { i: number }).i)).toEqual(
       Array.from({ length: after.length }, (_, k) => 1000 - after.length + k),
     );
-  });
+    // 1,000 commits one after the other: allow for a machine shared with other test files.
+  }, 120_000);
 
   it('replays history then streams live events appended during the replay, without gap or duplicate', async () => {
     const from = Number((await t.db.prisma.eventCounter.findUniqueOrThrow({ where: { id: 1 } })).value);
@@ -120,7 +121,7 @@ describe('[API] event stream: reconnect and replay', () => {
     // Both halves of the handover were exercised: replayed (≤ lastSeq) and live (> lastSeq).
     expect(events.some((e) => e.seq <= ack.lastSeq)).toBe(true);
     expect(events.some((e) => e.seq > ack.lastSeq)).toBe(true);
-  });
+  }, 120_000);
 
   it('subscribes by human names and tags events with ids and names', async () => {
     const ws = await t.app.injectWS('/api/v1/events', { headers });
