@@ -220,7 +220,8 @@ function runningInstances(dataDir: string): string[] {
     try {
       const st = JSON.parse(readFileSync(join(dir, id, 'status.json'), 'utf8')) as { supervisorPid: number };
       const cmd = readFileSync(`/proc/${st.supervisorPid}/cmdline`, 'utf8');
-      return cmd.includes('supervisor-main');
+      // Its own spec file on the command line: a pid reused by another supervisor does not count.
+      return cmd.includes('supervisor-main') && cmd.includes(join(dir, id, 'spec.json'));
     } catch {
       return false;
     }

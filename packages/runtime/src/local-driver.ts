@@ -88,6 +88,15 @@ export class LocalDriver implements RuntimeDriver {
     return join(this.dataDir, 'instances', id);
   }
 
+  /**
+   * Whether `pid` is the supervisor of this very instance: its command line names the instance's
+   * spec file. PIDs are reused (32768 of them on many systems): a pid read from disk that now
+   * belongs to another instance's supervisor must not count as this one's.
+   */
+  private isSupervisorOf(id: string, pid: number | null | undefined): boolean {
+    return isOurProcess(pid, SUPERVISOR_MARKER) && isOurProcess(pid, join(this.instanceDir(id), 'spec.json'));
+  }
+
   async start(spec: InstanceSpec): Promise<InstanceRecord> {
     validateLabel('instance id', spec.instanceId);
     validateLabel('version', spec.version);
@@ -98,7 +107,7 @@ export class LocalDriver implements RuntimeDriver {
     if (!healthPath.startsWith('/')) throw new LauncherError('healthPath must start with /');
 
     const existing = this.readStored(spec.instanceId);
-    if (existing && isOurProcess(existing.record.supervisorPid, SUPERVISOR_MARKER)) {
+    if (existing && this.isSupervisorOf(spec.instanceId, existing.record.supervisorPid)) {
       throw new LauncherError(
         `instance ${spec.instanceId} is already running (pid ${existing.record.supervisorPid})`,
       );
@@ -213,7 +222,7 @@ export class LocalDriver implements RuntimeDriver {
     const statusPath = join(dir, 'status.json');
     const st = readStatusFile(statusPath);
     const previous = st?.supervisorPid ?? stored.record.supervisorPid;
-    if (isOurProcess(previous, SUPERVISOR_MARKER)) return { record: stored.record, adopted: false };
+    if (this.isSupervisorOf(id, previous)) return { record: stored.record, adopted: false };
     const orphan = st?.pid ?? null;
     const adoptPid = orphan && isAlive(orphan) && processGroupOf(orphan) === previous ? orphan : null;
     const specPath = join(dir, 'spec.json');
@@ -256,18 +265,19 @@ export class LocalDriver implements RuntimeDriver {
     const stored = this.readStored(instance.id);
     // The status file names the current supervisor (a re-supervised instance has a new one).
     const current = readStatusFile(join(this.instanceDir(instance.id), 'status.json'))?.supervisorPid;
-    const pid = isOurProcess(current, SUPERVISOR_MARKER)
+    const pid = this.isSupervisorOf(instance.id, current)
       ? (current as number)
       : (instance.supervisorPid ?? stored?.record.supervisorPid ?? null);
     const timeoutMs = options.timeoutMs ?? this.stopTimeoutMs;
     this.known.delete(instance.id);
     if (!pid) return;
-    if (isOurProcess(pid, SUPERVISOR_MARKER)) {
+    const ours = () => this.isSupervisorOf(instance.id, pid);
+    if (ours()) {
       signal(pid, 'SIGTERM');
-      const gone = await waitForExit(pid, timeoutMs + 2_000, () => !isOurProcess(pid, SUPERVISOR_MARKER));
+      const gone = await waitForExit(pid, timeoutMs + 2_000, () => !ours());
       // The supervisor leads its own process group, so this also reaches an instance it left behind.
       if (!gone) signal(-pid, 'SIGKILL');
-      await waitForExit(pid, 2_000, () => !isOurProcess(pid, SUPERVISOR_MARKER));
+      await waitForExit(pid, 2_000, () => !ours());
       return;
     }
     // Supervisor killed outright: its instance may live on as an orphan in the supervisor's group.
@@ -287,7 +297,7 @@ export class LocalDriver implements RuntimeDriver {
     const s = readStatusFile(join(this.instanceDir(instance.id), 'status.json'));
     const stored = this.readStored(instance.id);
     const supervisorPid = s?.supervisorPid ?? stored?.record.supervisorPid ?? null;
-    const supervisorAlive = isOurProcess(supervisorPid, SUPERVISOR_MARKER);
+    const supervisorAlive = this.isSupervisorOf(instance.id, supervisorPid);
     const pid = supervisorAlive ? (s?.pid ?? null) : null;
     return {
       id: instance.id,
@@ -346,8 +356,8 @@ export class LocalDriver implements RuntimeDriver {
           stored.record.supervisorPid,
         ];
         const supervisorPid =
-          candidates.find((pid) => isOurProcess(pid, SUPERVISOR_MARKER)) ?? r.supervisorPid ?? null;
-        if (!isOurProcess(supervisorPid, SUPERVISOR_MARKER)) return fail('supervisor is not running');
+          candidates.find((pid) => this.isSupervisorOf(r.id, pid)) ?? r.supervisorPid ?? null;
+        if (!this.isSupervisorOf(r.id, supervisorPid)) return fail('supervisor is not running');
         const st = await this.status({ id: r.id });
         const host = r.host ?? stored.record.host;
         const healthPath = r.healthPath ?? stored.record.healthPath;

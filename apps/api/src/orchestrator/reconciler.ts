@@ -17,14 +17,22 @@
 //    holds it (a traffic change, a deployment being created), so it never undoes their work.
 // See docs/operations.md, "The reconcile loop".
 import type { Color, Weights } from '@qubot/core';
-import { createInstanceRepo, type Database, type InstanceRow, type Tx } from '@qubot/db';
-import { adoptRouter, isRouterProcess, type LocalDriver, type RouterConfig } from '@qubot/runtime';
+import { createInstanceRepo, type Database, type InstanceRow, type Prisma, type Tx } from '@qubot/db';
+import {
+  adoptRouter,
+  isRouterProcess,
+  type LocalDriver,
+  type RouterConfig,
+  stopRouter,
+} from '@qubot/runtime';
 import { createClusterTask } from '../lib/cluster-task.ts';
 import type { Engine } from './engine.ts';
 import type { EnvironmentRuntime } from './runtime.ts';
 
 const LOCK_NAMESPACE = 0x51b3;
 const POOLS: Color[] = ['blue', 'green'];
+/** Failed checks in a row after which a router process that is alive but silent is replaced. */
+const HUNG_AFTER_CHECKS = 10;
 
 export interface ReconcilerOptions {
   db: Pick<Database, 'url' | 'prisma'>;
@@ -96,18 +104,31 @@ export function createReconciler(opts: ReconcilerOptions) {
   /** Consecutive failed router checks per environment (the leader's memory). */
   const routerFailures = new Map<string, number>();
 
+  // Generous waits: on a busy machine a transaction may wait seconds for a pooled connection.
+  const TX = { maxWait: 10_000, timeout: 20_000 };
   const announce = (environmentId: string) =>
-    prisma.$transaction((tx: Tx) => opts.engine.announce(tx, null, environmentId));
+    prisma.$transaction((tx: Tx) => opts.engine.announce(tx, null, environmentId), TX);
 
-  /** A write that gives up rather than wait long for the environment's row lock. */
-  async function bounded(fn: (tx: Tx) => Promise<unknown>): Promise<boolean> {
+  /**
+   * Writes the environment's router columns without waiting long for its row lock (someone acting
+   * on the environment holds it; the next round tries again), then announces the change. The
+   * bound is on the row lock only: the event counter's lock is waited for as every writer does.
+   */
+  async function bounded(
+    environmentId: string,
+    data: Prisma.EnvironmentUpdateInput,
+    announceIt: boolean,
+  ): Promise<boolean> {
     try {
       await prisma.$transaction(async (tx: Tx) => {
         await tx.$executeRaw`SET LOCAL lock_timeout = '1s'`;
-        await fn(tx);
-      });
+        await tx.environment.update({ where: { id: environmentId }, data });
+        await tx.$executeRaw`SET LOCAL lock_timeout = 0`;
+        if (announceIt) await opts.engine.announce(tx, null, environmentId);
+      }, TX);
       return true;
-    } catch {
+    } catch (err) {
+      opts.log.warn({ err, environmentId }, 'router state not recorded this round');
       return false;
     }
   }
@@ -135,42 +156,36 @@ export function createReconciler(opts: ReconcilerOptions) {
     if (adopted) {
       routerFailures.delete(env.id);
       if (adopted.pid !== env.routerPid || env.routerStatus !== 'up') {
-        const wrote = await bounded(async (tx) => {
-          await tx.environment.update({
-            where: { id: env.id },
-            data: { routerPid: adopted.pid, routerStatus: 'up' },
-          });
-          if (env.routerStatus !== 'up') await opts.engine.announce(tx, null, env.id);
-        });
-        if (!wrote) opts.log.warn({ environment: env.name }, 'router pid not recorded (environment busy)');
+        await bounded(env.id, { routerPid: adopted.pid, routerStatus: 'up' }, env.routerStatus !== 'up');
       }
       return 'up';
     }
     const failures = (routerFailures.get(env.id) ?? 0) + 1;
     routerFailures.set(env.id, failures);
-    if (isRouterProcess(env.routerPid) && failures < failureThreshold) return 'up';
-    routerFailures.delete(env.id);
+    const alive = isRouterProcess(env.routerPid);
+    if (alive && failures < failureThreshold) return 'up';
     // Users' requests to the address fail right now: say so before anything else.
     opts.log.warn(
       { environment: env.name, pid: env.routerPid, address: `127.0.0.1:${env.routerPort}` },
       'traffic router is down; starting it again',
     );
     if (env.routerStatus !== 'down') {
-      await bounded(async (tx) => {
-        await tx.environment.update({
-          where: { id: env.id },
-          data: { routerStatus: 'down', routerOutageAt: new Date() },
-        });
-        await opts.engine.announce(tx, null, env.id);
-      });
+      await bounded(env.id, { routerStatus: 'down', routerOutageAt: new Date() }, true);
     }
     try {
+      if (alive) {
+        // Running but not answering: give it time (a busy machine), then replace a hung one.
+        if (failures < HUNG_AFTER_CHECKS) return 'down';
+        opts.log.warn({ environment: env.name, pid: env.routerPid }, 'traffic router hung; replacing it');
+        await stopRouter(env.routerPid as number, 2_000);
+      }
       await opts.runtime.ensureRouter(env.id);
+      routerFailures.delete(env.id);
     } catch (err) {
       opts.log.warn({ err, environment: env.name }, 'could not start the traffic router again');
       return 'down';
     }
-    await announce(env.id).catch(() => {});
+    await announce(env.id).catch((err) => opts.log.warn({ err, environment: env.name }, 'not announced'));
     return 'restarted';
   }
 

@@ -8,6 +8,7 @@ import { createInstanceRepo, type Database, type InstanceRow, type Prisma, type 
 import {
   adoptRouter,
   freePort,
+  isRouterProcess,
   type LocalDriver,
   RouterClient,
   type RouterConfig,
@@ -93,6 +94,11 @@ export function createEnvironmentRuntime(deps: {
         return adopted.client;
       }
     }
+    // Alive but not answering in time (a busy machine): starting another one would only find its
+    // ports taken and move the address. Try again later.
+    if (isRouterProcess(env.routerPid)) {
+      throw new Error(`router ${env.routerPid} is running but did not answer; not starting another`);
+    }
     const secret = env.routerSecret ?? randomBytes(24).toString('hex');
     const dir = join(deps.dataDir, 'routers', environmentId);
     const attempt = async (port: number, controlPort: number) =>
@@ -108,7 +114,21 @@ export function createEnvironmentRuntime(deps: {
       // Same ports as before when we can: the address is what people and scripts have bookmarked.
       proc = await attempt(env.routerPort ?? (await freePort()), env.routerControlPort ?? (await freePort()));
     } catch (err) {
-      if (!env.routerPort) throw err;
+      if (!env.routerPort || !env.routerControlPort) throw err;
+      // A router of ours that answers there, only slowly (or one whose pid was not recorded):
+      // the address must not move away from it.
+      const there = new RouterClient({
+        controlUrl: `http://127.0.0.1:${env.routerControlPort}`,
+        secret: '',
+        timeoutMs: 10_000,
+      });
+      if (
+        await there.health().then(
+          () => true,
+          () => false,
+        )
+      )
+        throw err;
       deps.log.warn({ err, environmentId }, 'router ports taken; starting the router on new ports');
       proc = await attempt(await freePort(), await freePort());
     }
