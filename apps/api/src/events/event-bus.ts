@@ -123,6 +123,28 @@ export function frame(ev: BusEvent, audience: Audience, prev: number): Buffer | 
   return bytes;
 }
 
+/**
+ * The complete websocket text frame (header + payload) of `payload`, unmasked as a server sends
+ * it (RFC 6455 §5.2): built once per shared payload and written as is to every socket.
+ */
+export function textFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x81; // FIN + text
+  if (n < 126) out[1] = n;
+  else if (n < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+    out.writeUInt32BE(n >>> 0, 6);
+  }
+  payload.copy(out, head);
+  return out;
+}
+
 /** One key per distinct filter: subscriptions with the same topics are matched once per event. */
 export function filterKey(f: EventFilter): string {
   const ids = (s: ReadonlySet<string>) => [...s].sort().join(',');

@@ -10,7 +10,7 @@ import {
   SubscribeMessage,
 } from '@qubot/api-contract';
 import { Ajv } from 'ajv';
-import { type BusEvent, type EventBus, type EventFilter, frame, matches } from './event-bus.ts';
+import { type BusEvent, type EventBus, type EventFilter, frame, matches, textFrame } from './event-bus.ts';
 import type { Audience } from './event-views.ts';
 import type { ResolvedTopic, TopicResolver } from './topics.ts';
 
@@ -76,6 +76,40 @@ export interface SessionDeps {
 }
 
 const OPEN = 1;
+
+/** What `ws` keeps inside a WebSocket; used only to check that a direct write is safe. */
+interface WsInternals {
+  _socket?: { write(chunk: Buffer): boolean; destroyed?: boolean } | null;
+  _sender?: { _state?: number; _queue?: unknown[] } | null;
+  _extensions?: Record<string, unknown>;
+}
+
+/**
+ * The TCP socket under a `ws` server socket, when a prebuilt frame may be written to it
+ * directly: open, no compression negotiated, nothing queued in ws's sender (so frames stay in
+ * order). Otherwise null, and the frame goes through ws.send. One write per socket instead of
+ * ws building a header and corking two writes for each of them.
+ */
+function rawSocket(socket: SessionSocket): { write(chunk: Buffer): boolean } | null {
+  const ws = socket as unknown as WsInternals;
+  const tcp = ws._socket;
+  const sender = ws._sender;
+  if (socket.readyState !== OPEN || !tcp || tcp.destroyed || !sender) return null;
+  if (sender._state !== 0 || (sender._queue?.length ?? 0) > 0) return null;
+  if (ws._extensions && Object.keys(ws._extensions).length > 0) return null;
+  return tcp;
+}
+
+/** The complete frame of a shared payload, built once and remembered with it. */
+const wires = new WeakMap<Buffer, Buffer>();
+function wireOf(payload: Buffer): Buffer {
+  let wire = wires.get(payload);
+  if (!wire) {
+    wire = textFrame(payload);
+    wires.set(payload, wire);
+  }
+  return wire;
+}
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
 const SCHEMAS = {
   subscribe: ajv.compile(SubscribeMessage),
@@ -183,7 +217,9 @@ export function createEventSession(deps: SessionDeps) {
       tooSlow();
       return;
     }
-    socket.send(bytes, { binary: false });
+    const raw = rawSocket(socket);
+    if (raw) raw.write(wireOf(bytes));
+    else socket.send(bytes, { binary: false });
     position = ev.seq;
   }
 
