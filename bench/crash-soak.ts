@@ -195,7 +195,9 @@ async function waitIdle(api: Api, timeoutMs: number) {
         !e.activeDeployment &&
         e.address &&
         active.length >= e.replicas &&
-        active.every((i) => i.healthy)
+        active.every((i) => i.healthy) &&
+        // The old colour's scale-down (after a blue-green or canary) has finished too.
+        e.instances.every((i) => i.status !== 'stopping' && i.status !== 'starting')
       );
     });
     if (envs.length && settled) return envs;
