@@ -55,6 +55,20 @@ test('[SECURITY]: two-person approval — a release-manager cannot approve their
   const oldVersion = servingVersion(before);
   expect(oldVersion).not.toBeNull();
   const version = oldVersion === '1.1.0' ? '1.2.0' : '1.1.0';
+  // The promotion order: the release must have succeeded in development before production.
+  const dev = await admin.environment('development');
+  if (servingVersion(dev) !== version) {
+    const res = await expectStatus(
+      await admin.post(`/api/v1/apps/${APP}/environments/development/deployments`, {
+        version,
+        strategy: 'blue-green',
+        options: { autoSwitch: true, rollbackWindowSeconds: 0 },
+        reason: 'two-person rule e2e: through development first',
+      }),
+      202,
+    );
+    await waitForDeployment(admin, (await res.json()).id as string, 'succeeded');
+  }
 
   // Release-manager A starts the deployment from the release page.
   const contextA = await browser.newContext({ baseURL: baseUrlOf(testInfo) });

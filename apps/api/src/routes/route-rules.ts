@@ -132,6 +132,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/deployments/:id/abort': { min: 'deployer', body: {} },
   'POST /api/v1/deployments/:id/advance': { min: 'deployer', body: {} },
   'POST /api/v1/deployments/:id/approve': { min: 'release-manager', body: {} },
+  // Deploys again what a past deployment shipped: the rules of a deploy (deployer, unprotected).
+  'POST /api/v1/deployments/:id/redeploy': { min: 'deployer', body: {} },
   'POST /api/v1/apps/:app/environments/:env/promote': { min: 'release-manager', body: {} },
   'POST /api/v1/apps/:app/environments/:env/traffic': {
     min: 'release-manager',
