@@ -290,6 +290,70 @@ describe('analysis: advance, restarts and size', () => {
   });
 });
 
+describe('analysis: a minimum sample size per check', () => {
+  it('an error-rate minimum below minRequests judges (and aborts) on fewer requests; latency still waits', () => {
+    const sim = oneStep({ minSamples: { errorRate: 5 } }).start();
+    sim.responder = measuring(() => ({ requests: 10, errors: 4, p95Ms: 20 }));
+    sim.run();
+    expect(sim.state.status).toBe('rolled_back');
+    expect(sim.state.outcome).toMatchObject({
+      reason:
+        'analysis failed at Traffic 10% after 10 s of its 60 s hold: error rate 40 % > max 5 % (10 requests)',
+      failedMetric: { metric: 'errorRate', verdict: 'failed', samples: 10, minSamples: 5 },
+    });
+    const first = sim.state.analysis.filter((a) => a.until === T0 + 10_000);
+    expect(first.map((a) => [a.metric, a.verdict, a.minSamples])).toEqual([
+      // The step needs the largest minimum of its checks: p95 keeps the default 20.
+      ['minRequests', 'inconclusive', 20],
+      ['errorRate', 'failed', 5],
+      ['p95Ms', 'inconclusive', 20],
+    ]);
+  });
+
+  it('a latency minimum above minRequests keeps the step holding after the error rate passed', () => {
+    const sim = oneStep({ minSamples: { p95Ms: 100 }, inconclusiveLimitSeconds: 60 }).start();
+    sim.responder = measuring(() => ({ requests: 40, errors: 0, p95Ms: 20 }));
+    runUntil(sim, T0 + 60_000);
+    expect(step(sim).status).toBe('running');
+    const last = sim.state.analysis.slice(-3);
+    expect(last.map((a) => [a.metric, a.verdict, a.minSamples])).toEqual([
+      ['minRequests', 'inconclusive', 100],
+      ['errorRate', 'passed', 20],
+      ['p95Ms', 'inconclusive', 100],
+    ]);
+    expect(step(sim).message).toMatch(
+      /^analysis inconclusive: waiting for at least 100 requests \(40 so far\)/,
+    );
+    sim.run();
+    expect(sim.state.outcome).toMatchObject({ status: 'rolled_back', trigger: 'failure' });
+  });
+
+  it('without a latency gate only the error-rate minimum counts', () => {
+    const sim = oneStep({ maxP95Ms: null, minSamples: { errorRate: 5, p95Ms: 500 } }).start();
+    sim.responder = measuring(() => ({ requests: 6, errors: 0, p95Ms: null }));
+    sim.run();
+    expect(sim.state.status).toBe('succeeded');
+  });
+
+  it('options: minRequests is the default of every check; each is validated, naming the field', () => {
+    const plain = parseStrategyOptions('canary', { analysis: { minRequests: 7 } });
+    expect(plain.ok && plain.options.analysis.minSamples).toEqual({ errorRate: 7, p95Ms: 7 });
+    const own = parseStrategyOptions('canary', { analysis: { minSamples: { p95Ms: 50 } } });
+    expect(own.ok && own.options.analysis.minSamples).toEqual({ errorRate: 20, p95Ms: 50 });
+    const bad = parseStrategyOptions('canary', {
+      analysis: { minSamples: { p95Ms: 0, health: 3 } },
+    });
+    expect(!bad.ok && bad.errors).toEqual([
+      { field: 'options.analysis.minSamples.health', message: 'unknown option' },
+      { field: 'options.analysis.minSamples.p95Ms', message: 'must be an integer from 1 to 1000000000' },
+    ]);
+    const notObject = parseStrategyOptions('canary', { analysis: { minSamples: 5 } });
+    expect(!notObject.ok && notObject.errors).toEqual([
+      { field: 'options.analysis.minSamples', message: 'must be an object' },
+    ]);
+  });
+});
+
 describe('analysis options', () => {
   it('minimum sample size, interval, limit and what to do after it, with defaults per protection', () => {
     const plain = parseStrategyOptions('canary', {});

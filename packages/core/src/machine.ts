@@ -559,11 +559,17 @@ const MAX_SAMPLES_PER_HOLD = 60;
 /** The analysis options, with defaults for states stored before a field existed. */
 function analysisSettings(s: DeploymentState) {
   const a = s.options.analysis;
+  // Silence never passes: every traffic check needs at least one request.
+  const fallback = Math.max(1, a.minRequests ?? 20);
+  const minErrorRate = Math.max(1, a.minSamples?.errorRate ?? fallback);
+  const minP95 = Math.max(1, a.minSamples?.p95Ms ?? fallback);
   return {
     maxErrorRate: a.maxErrorRate,
     maxP95Ms: a.maxP95Ms,
-    // Silence never passes: every traffic check needs at least one request.
-    minRequests: Math.max(1, a.minRequests ?? 20),
+    minErrorRate,
+    minP95,
+    // The step passes once every check has its minimum: the largest of them.
+    minRequests: Math.max(minErrorRate, a.maxP95Ms === null ? 0 : minP95),
     intervalMs: (a.intervalSeconds ?? 10) * 1000,
     limitMs: (a.inconclusiveLimitSeconds ?? 300) * 1000,
     onInconclusive: a.onInconclusive ?? (s.input.protected ? 'wait' : 'fail'),
@@ -668,14 +674,15 @@ function evaluate(
   );
   const errorRate = requests > 0 ? (ev.errorRate ?? ev.errors / requests) : null;
   const baselineRate = b && b.requests > 0 ? (b.errorRate ?? b.errors / b.requests) : null;
+  const enoughForRate = requests >= a.minErrorRate;
   row(
     'errorRate',
     errorRate,
     a.maxErrorRate,
     'max',
-    !enough || errorRate === null ? 'inconclusive' : errorRate > a.maxErrorRate ? 'failed' : 'passed',
+    !enoughForRate || errorRate === null ? 'inconclusive' : errorRate > a.maxErrorRate ? 'failed' : 'passed',
     requests,
-    a.minRequests,
+    a.minErrorRate,
     baselineRate,
   );
   // The latency check never disappears: without enough requests it is inconclusive.
@@ -686,9 +693,9 @@ function evaluate(
       p95,
       a.maxP95Ms,
       'max',
-      !enough || p95 === null ? 'inconclusive' : p95 > a.maxP95Ms ? 'failed' : 'passed',
+      requests < a.minP95 || p95 === null ? 'inconclusive' : p95 > a.maxP95Ms ? 'failed' : 'passed',
       requests,
-      a.minRequests,
+      a.minP95,
       b && b.requests > 0 ? b.p95Ms : null,
     );
   }

@@ -19,6 +19,7 @@ describe('parseStrategyOptions', () => {
       maxErrorRate: 0.05,
       maxP95Ms: 1000,
       minRequests: 20,
+      minSamples: { errorRate: 20, p95Ms: 20 },
       intervalSeconds: 10,
       inconclusiveLimitSeconds: 300,
       onInconclusive: 'fail',

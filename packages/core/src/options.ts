@@ -13,6 +13,11 @@ export interface AnalysisOptions {
    * check is inconclusive — it neither passes nor fails — and the step holds.
    */
   minRequests: number;
+  /**
+   * Minimum sample size per traffic check; a check left out uses `minRequests`. A lower minimum
+   * lets a check judge (and abort early) sooner; the step passes once every check has its minimum.
+   */
+  minSamples: MinSamples;
   /** How often the analysis measures while a step holds: a time series, and early abort on a breach. */
   intervalSeconds: number;
   /** How long an inconclusive step keeps holding after its hold time before `onInconclusive` applies. */
@@ -20,6 +25,11 @@ export interface AnalysisOptions {
   /** After the limit: `fail` rolls back; `wait` pauses for a person (advance accepts, abort/rollback). */
   onInconclusive: 'fail' | 'wait';
 }
+
+/** The traffic checks that have a minimum sample size of their own. */
+export const SAMPLED_CHECKS = ['errorRate', 'p95Ms'] as const;
+export type SampledCheck = (typeof SAMPLED_CHECKS)[number];
+export type MinSamples = Record<SampledCheck, number>;
 
 export interface CommonOptions {
   healthTimeoutSeconds: number;
@@ -107,6 +117,7 @@ const ANALYSIS_KEYS = [
   'maxErrorRate',
   'maxP95Ms',
   'minRequests',
+  'minSamples',
   'intervalSeconds',
   'inconclusiveLimitSeconds',
   'onInconclusive',
@@ -236,6 +247,18 @@ class Reader {
   }
 }
 
+/** `analysis.minSamples`: a minimum per check, `minRequests` for the checks left out. */
+function readMinSamples(a: Reader | null, minRequests: number): MinSamples {
+  const m = a?.object('minSamples') ?? null;
+  m?.unknownKeys([...SAMPLED_CHECKS]);
+  const minSamples = {
+    errorRate: m?.int('errorRate', minRequests, 1, 1_000_000_000) ?? minRequests,
+    p95Ms: m?.int('p95Ms', minRequests, 1, 1_000_000_000) ?? minRequests,
+  };
+  if (m) a?.errors.push(...m.errors);
+  return minSamples;
+}
+
 const quantityIsZero = (q: Quantity): boolean => q === 0 || q === '0%';
 
 /**
@@ -272,12 +295,14 @@ export function parseStrategyOptions(
 
   const a = r.object('analysis');
   a?.unknownKeys(ANALYSIS_KEYS);
+  const minRequests = a?.int('minRequests', DEFAULTS.analysis.minRequests, 1, 1_000_000_000) ?? 20;
   const analysis: AnalysisOptions = {
     enabled: a?.bool('enabled', name === 'canary') ?? name === 'canary',
     windowSeconds: a?.int('windowSeconds', DEFAULTS.analysis.windowSeconds, 1, 3600) ?? 30,
     maxErrorRate: a?.num('maxErrorRate', DEFAULTS.analysis.maxErrorRate, 0, 1) ?? 0.05,
     maxP95Ms: a ? a.nullableNum('maxP95Ms', DEFAULTS.analysis.maxP95Ms, 1, 600_000) : 1000,
-    minRequests: a?.int('minRequests', DEFAULTS.analysis.minRequests, 1, 1_000_000_000) ?? 20,
+    minRequests,
+    minSamples: readMinSamples(a, minRequests),
     intervalSeconds: a?.int('intervalSeconds', DEFAULTS.analysis.intervalSeconds, 1, 3600) ?? 10,
     inconclusiveLimitSeconds:
       a?.int('inconclusiveLimitSeconds', DEFAULTS.analysis.inconclusiveLimitSeconds, 0, 604_800) ?? 300,
