@@ -1,11 +1,12 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYNTHETIC_LOAD_RPS } from '@qubot/api-contract';
-import { type Database, seedDemo } from '@qubot/db';
+import { appendEvent, createEnvironmentRepo, type Database, type Prisma, seedDemo } from '@qubot/db';
 import type { Logger } from 'pino';
 import type { App } from './app.ts';
 import { type RequestContext, SYSTEM_ACTOR } from './lib/request-context.ts';
 import { seedDemoUsers } from './services/user-service.ts';
+import { environmentView } from './services/views.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** How the demo runs Qubot-One: the launcher template an admin would configure (DESIGN §4). */
@@ -16,9 +17,30 @@ export async function seedDemoData(db: Database, logger: Logger) {
   const app = await seedDemo(db.prisma, { launcher: DEMO_LAUNCHER, launcherCwd: REPO_ROOT });
   // The synthetic load is on by default in demo mode; an environment where someone turned it off
   // (false) keeps it off across restarts.
-  await db.prisma.environment.updateMany({
-    where: { applicationId: app.id, syntheticLoad: null },
-    data: { syntheticLoad: true },
+  // Announced like every change to an environment's view (the pipeline read is cached until the
+  // next event; docs/events.md).
+  await db.prisma.$transaction(async (tx) => {
+    const turnedOn = await tx.environment.findMany({
+      where: { applicationId: app.id, syntheticLoad: null },
+      select: { id: true, name: true },
+      orderBy: { position: 'asc' },
+    });
+    if (turnedOn.length === 0) return;
+    await tx.environment.updateMany({
+      where: { id: { in: turnedOn.map((e) => e.id) } },
+      data: { syntheticLoad: true },
+    });
+    const environments = createEnvironmentRepo(tx);
+    for (const env of turnedOn) {
+      const view = await environments.findView(app.id, env.name, tx);
+      if (!view) continue;
+      await appendEvent(tx, {
+        type: 'environment.updated',
+        applicationId: app.id,
+        environmentId: env.id,
+        payload: environmentView(view) as unknown as Prisma.InputJsonValue,
+      });
+    }
   });
   // Demo users exist only in demo mode (DESIGN §7); passwords are demo-<username>.
   await seedDemoUsers(db);
