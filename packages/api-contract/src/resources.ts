@@ -73,6 +73,10 @@ export const DeploymentProgress = Type.Object({
     description: '0-based index into steps of the step in progress (or last run); null before start',
   }),
   totalSteps: Type.Integer(),
+  holdUntil: Type.Union([Timestamp, Type.Null()], {
+    description:
+      "When the running step's timed hold ends (canary step, bake time, an inconclusive analysis holding up to its limit); null when no timed hold runs, also while paused or waiting for a person",
+  }),
 });
 export type DeploymentProgress = Type.Static<typeof DeploymentProgress>;
 

@@ -354,6 +354,37 @@ describe('analysis: a minimum sample size per check', () => {
   });
 });
 
+describe('progress.holdUntil: the typed end of a timed hold', () => {
+  it('an analysis hold, its inconclusive extension, then null while waiting for a person', () => {
+    const sim = oneStep({ inconclusiveLimitSeconds: 30, onInconclusive: 'wait' }).start();
+    sim.responder = measuring(() => SILENCE);
+    expect(sim.state.progress.holdUntil).toBeNull();
+    runUntil(sim, T0 + 30_000);
+    expect(step(sim).status).toBe('running');
+    expect(sim.state.progress.holdUntil).toBe(T0 + 60_000);
+    runUntil(sim, T0 + 60_000);
+    // The hold is over, the step inconclusive: it holds at most until the limit.
+    expect(sim.now).toBe(T0 + 60_000);
+    expect(sim.state.progress.holdUntil).toBe(T0 + 90_000);
+    runUntil(sim, T0 + 10 * 60_000);
+    expect(sim.state).toMatchObject({ status: 'paused', waitingFor: 'advance' });
+    expect(sim.state.progress.holdUntil).toBeNull();
+  });
+
+  it('a plain hold (canary without analysis) and a finished deployment', () => {
+    const sim = new Sim({
+      strategy: 'canary',
+      options: { steps: [10, 100], stepDurationSeconds: 45, analysis: { enabled: false } },
+    }).start();
+    sim.run({ timers: false });
+    expect(step(sim).status).toBe('running');
+    expect(sim.state.progress.holdUntil).toBe(T0 + 45_000);
+    sim.run();
+    expect(sim.state.status).toBe('succeeded');
+    expect(sim.state.progress.holdUntil).toBeNull();
+  });
+});
+
 describe('analysis options', () => {
   it('minimum sample size, interval, limit and what to do after it, with defaults per protection', () => {
     const plain = parseStrategyOptions('canary', {});

@@ -37,6 +37,8 @@ export interface AnalysisWatch {
   samples: number;
   /** A person cut the hold short: one more measurement, then on unless a check failed. */
   advanced: { actor: string | null } | null;
+  /** Epoch ms: after an inconclusive end of hold, the step keeps holding at most until here. */
+  extendedUntil?: number;
 }
 
 /** The operation in flight: a command awaiting its result, a timed hold, or a wait for a person. */
@@ -169,6 +171,7 @@ export function initialState(input: DeploymentInput, now: number): DeploymentSta
       } as Progress['pools'],
       currentStep: null,
       totalSteps: program.steps.length,
+      holdUntil: null,
     },
     analysis: [],
     outcome: null,
@@ -815,7 +818,11 @@ function onMeasurement(
     stepMessage(ctx, op.step, `${reason}; advance to accept it, or roll back`);
     return false;
   }
-  scheduleSample(ctx, watch, Math.min(ctx.now + intervalFor(s, holdMs), limitAt));
+  scheduleSample(
+    ctx,
+    { ...watch, extendedUntil: limitAt },
+    Math.min(ctx.now + intervalFor(s, holdMs), limitAt),
+  );
   stepMessage(
     ctx,
     op.step,
@@ -1145,7 +1152,29 @@ export function transition(state: DeploymentState, event: DeploymentEvent, now: 
       note = { ignored: `unknown event ${(event as { type?: unknown }).type}` };
   }
   if (note.rejected || note.ignored) return { state, commands: [], ...note };
+  s.progress.holdUntil = holdDeadline(s, now);
   return { state: s, commands: ctx.cmds };
+}
+
+/**
+ * Epoch ms the running step's timed hold ends (a plain hold, an analysis hold, or an inconclusive
+ * step's extended hold), null when nothing is timed: typed, so nobody parses step messages.
+ */
+function holdDeadline(s: DeploymentState, now: number): number | null {
+  const f = s.inFlight;
+  if (!f || s.status !== 'running' || s.phase !== 'forward') return null;
+  if (f.analysis) {
+    if (f.analysis.advanced) return null;
+    if (f.analysis.holdUntil > now) return f.analysis.holdUntil;
+    return f.analysis.extendedUntil !== undefined && f.analysis.extendedUntil > now
+      ? f.analysis.extendedUntil
+      : null;
+  }
+  if (f.timer?.endsWith(':hold')) {
+    const at = s.timers[f.timer];
+    return at !== undefined && at > now ? at : null;
+  }
+  return null;
 }
 
 export const isFinished = (s: DeploymentState): boolean => s.phase === 'done';

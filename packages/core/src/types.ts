@@ -88,6 +88,11 @@ export interface Progress {
   /** Index into `steps` of the step in progress (or last run), null before start. */
   currentStep: number | null;
   totalSteps: number;
+  /**
+   * Epoch ms the running step's timed hold ends (canary step, bake time, an inconclusive step's
+   * extended hold); null when no timed hold runs (also while paused or waiting for a person).
+   */
+  holdUntil: number | null;
 }
 
 export type RollbackTrigger = 'failure' | 'timeout' | 'abort' | 'rollback';

@@ -46,6 +46,7 @@ export function progressView(stored: unknown): DeploymentProgress {
     pools: { blue: poolProgress(pools.blue), green: poolProgress(pools.green) },
     currentStep: typeof p.currentStep === 'number' ? p.currentStep : null,
     totalSteps: num(p.totalSteps, 0),
+    holdUntil: typeof p.holdUntil === 'number' ? new Date(p.holdUntil).toISOString() : null,
   };
 }
 

@@ -65,13 +65,18 @@ describe('rolloutProgress', () => {
     );
     expect(view.percent).toBe(0);
   });
-  it('moves through a timed hold and counts it down', () => {
+  it('moves through a timed hold and counts it down, from the typed progress.holdUntil', () => {
     const start = Date.parse('2026-11-30T14:37:04.000Z');
     const until = start + 60_000;
-    const progress = progressFixture('1.1.0', { currentStep: 0, totalSteps: 2 });
+    const progress = progressFixture('1.1.0', {
+      currentStep: 0,
+      totalSteps: 2,
+      holdUntil: new Date(until).toISOString(),
+    });
+    // The step's words are for people: the countdown does not read them.
     const held = steps(['running', 'pending'], {
       0: {
-        message: `holding until ${new Date(until).toISOString()}`,
+        message: 'holding 60 s (until 14:38:04 UTC) while the analysis measures',
         startedAt: new Date(start).toISOString(),
       },
     });
@@ -81,6 +86,24 @@ describe('rolloutProgress', () => {
     expect(half).toMatchObject({ percent: 25, holdUntil: until });
     expect(holdSentence(until, start + 30_000)).toMatch(/^holding until \d{2}:\d{2}:\d{2} · 30 s left$/);
     expect(holdSentence(until, start)).toMatch(/1 min 0 s left$/);
+  });
+  it('no typed hold, no countdown: a hold sentence in the step message is not parsed', () => {
+    const progress = progressFixture('1.1.0', { currentStep: 0, totalSteps: 2, holdUntil: null });
+    const held = steps(['running', 'pending'], {
+      0: { message: 'holding until 2026-11-30T14:38:04.000Z', startedAt: '2026-11-30T14:37:04.000Z' },
+    });
+    const source = { status: 'running', waitingFor: null, progress, version: '1.1.0' };
+    expect(rolloutProgress(source, held, Date.parse('2026-11-30T14:37:34.000Z'))).toMatchObject({
+      holdUntil: null,
+      percent: 0,
+    });
+    // The pipeline card has no steps: it counts down from the progress alone.
+    const card = rolloutProgress(
+      { ...source, progress: { ...progress, holdUntil: '2026-11-30T14:38:04.000Z' } },
+      null,
+      0,
+    );
+    expect(card.holdUntil).toBe(Date.parse('2026-11-30T14:38:04.000Z'));
   });
   it('shows who it waits for instead of a percentage', () => {
     const waiting = waitingSentence('approval', { protected: true, actor: 'alice' });

@@ -31,12 +31,10 @@ export interface RolloutProgress {
   holdUntil: number | null;
 }
 
-/** When the running step holds: "holding until <ISO time>" is what the engine writes. */
-export function holdUntilOf(steps: readonly Pick<Step, 'status' | 'message'>[]): number | null {
-  const running = steps.find((s) => s.status === 'running');
-  const m = running?.message ? /holding until (\S+)/.exec(running.message) : null;
-  if (!m?.[1]) return null;
-  const t = Date.parse(m[1]);
+/** When the running step's timed hold ends: the engine's typed `progress.holdUntil`. */
+export function holdUntilOf(progress: Pick<DeploymentProgress, 'holdUntil'>): number | null {
+  if (!progress.holdUntil) return null;
+  const t = Date.parse(progress.holdUntil);
   return Number.isNaN(t) ? null : t;
 }
 
@@ -62,7 +60,7 @@ export function rolloutProgress(
   const p = source.progress;
   const ordered = steps ? [...steps].sort((a, b) => a.position - b.position) : null;
   const current = p.currentStep !== null && ordered ? (ordered[p.currentStep] ?? null) : null;
-  const holdUntil = ordered ? holdUntilOf(ordered) : null;
+  const holdUntil = holdUntilOf(p);
   const newPool = newPoolOf(source);
   let percent: number | null = null;
   if (ordered && ordered.length > 0) {

@@ -19,6 +19,7 @@ export function progressFixture(
     },
     currentStep: null,
     totalSteps: 4,
+    holdUntil: null,
     ...overrides,
   };
 }
