@@ -1,6 +1,7 @@
-import type { Deployment, List } from '@qubot/api-contract';
+import { type Deployment, EventStreamClose, type List } from '@qubot/api-contract';
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { authKeys } from '../hooks/api/auth/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { createEventStream, type EventStream } from './events';
 import type { LiveStatus } from './live-status';
@@ -16,7 +17,7 @@ class FakeSocket {
   sent: string[] = [];
   onopen: (() => void) | null = null;
   onmessage: ((m: { data: unknown }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((e: { code: number; reason: string }) => void) | null = null;
   onerror: (() => void) | null = null;
   constructor(readonly url: string) {
     FakeSocket.instances.push(this);
@@ -24,10 +25,10 @@ class FakeSocket {
   send(data: string) {
     this.sent.push(data);
   }
-  close() {
+  close(code = 1005, reason = '') {
     if (this.readyState === FakeSocket.CLOSED) return;
     this.readyState = FakeSocket.CLOSED;
-    this.onclose?.();
+    this.onclose?.({ code, reason });
   }
   // test helpers
   open() {
@@ -144,6 +145,32 @@ describe('createEventStream', () => {
     expect(FakeSocket.instances).toHaveLength(2);
     vi.advanceTimersByTime(1);
     expect(FakeSocket.instances).toHaveLength(3);
+  });
+
+  it('closed as revoked (4401): no reconnect, the visitor is marked signed out for the sign-in page', () => {
+    queryClient.setQueryData(authKeys.me(), { username: 'admin' });
+    stream.addTopics(['application:a1']);
+    stream.start();
+    const ws = FakeSocket.instances[0]!;
+    ws.open();
+    ws.close(EventStreamClose.Revoked, 'credentials revoked: sign in again');
+    vi.advanceTimersByTime(120_000);
+    expect(FakeSocket.instances).toHaveLength(1);
+    expect(statuses.at(-1)).toBe('closed');
+    // null is "signed out": RequireSignIn navigates to signInPath(location).
+    expect(queryClient.getQueryData(authKeys.me())).toBeNull();
+
+    // Signed in again, the layout starts the stream anew.
+    stream.start();
+    expect(FakeSocket.instances).toHaveLength(2);
+  });
+
+  it('any other close code reconnects', () => {
+    stream.start();
+    FakeSocket.instances[0]!.open();
+    FakeSocket.instances[0]!.close(EventStreamClose.TooSlow, 'too slow');
+    vi.advanceTimersByTime(120_000);
+    expect(FakeSocket.instances.length).toBeGreaterThan(1);
   });
 
   it('applies nothing and does not reconnect once stopped', () => {

@@ -1,7 +1,14 @@
-import type { Deployment, Environment, List, MetricsMessage } from '@qubot/api-contract';
+import {
+  type Deployment,
+  type Environment,
+  EventStreamClose,
+  type List,
+  type MetricsMessage,
+} from '@qubot/api-contract';
 import type { QueryClient } from '@tanstack/react-query';
 import { applicationKeys } from '../hooks/api/applications/queries';
 import { auditKeys } from '../hooks/api/audit/queries';
+import { authKeys } from '../hooks/api/auth/queries';
 import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
@@ -176,10 +183,21 @@ export function createEventStream(options: EventStreamOptions): EventStream {
           break;
       }
     };
-    ws.onclose = () => {
+    ws.onclose = (event: { code?: number }) => {
       if (socket !== ws) return;
       socket = null;
       deadTimer = clearTimer(deadTimer);
+      if (event?.code === EventStreamClose.Revoked) {
+        // The credentials were revoked (or never valid): reconnecting cannot succeed. The visitor
+        // is marked signed out, and RequireSignIn sends them to the sign-in page, which brings
+        // them back here; the layout starts the stream again after they sign in.
+        running = false;
+        flushTimer = clearTimer(flushTimer);
+        queue = [];
+        setStatus('closed');
+        queryClient.setQueryData(authKeys.me(), null);
+        return;
+      }
       if (openedAt && Date.now() - openedAt >= STABLE_MS) attempt = 0;
       openedAt = 0;
       scheduleReconnect();
