@@ -404,6 +404,23 @@ describe('analysis options', () => {
     expect(chosen.ok && chosen.options.analysis.onInconclusive).toBe('fail');
   });
 
+  it("the environment's onInconclusive setting decides unless the options do; null follows protection", () => {
+    const onInc = (raw: unknown, ctx: Parameters<typeof parseStrategyOptions>[2]) => {
+      const r = parseStrategyOptions('canary', raw, ctx);
+      return r.ok ? r.options.analysis.onInconclusive : null;
+    };
+    expect(onInc({}, { protected: false, onInconclusive: 'wait' })).toBe('wait');
+    expect(onInc({}, { protected: true, onInconclusive: 'fail' })).toBe('fail');
+    expect(onInc({}, { protected: true, onInconclusive: null })).toBe('wait');
+    expect(onInc({}, { protected: false, onInconclusive: null })).toBe('fail');
+    expect(onInc({ analysis: { onInconclusive: 'fail' } }, { onInconclusive: 'wait' })).toBe('fail');
+    // Through the machine: an unprotected environment set to wait pauses for a person.
+    const sim = oneStep({ inconclusiveLimitSeconds: 0 }, { onInconclusive: 'wait' }).start();
+    sim.responder = measuring(() => SILENCE);
+    runUntil(sim, T0 + 10 * 60_000);
+    expect(sim.state).toMatchObject({ status: 'paused', waitingFor: 'advance' });
+  });
+
   it('rejects a minimum of 0 (silence would pass) and unknown choices, naming the field', () => {
     const zero = parseStrategyOptions('canary', { analysis: { minRequests: 0 } });
     expect(!zero.ok && zero.errors).toEqual([

@@ -136,7 +136,10 @@ export function normalizeInput(input: DeploymentInput): NormalizedInput {
 
 /** A new deployment in status `pending`; send `{ type: 'start' }` to run it. Throws InvalidOptionsError. */
 export function initialState(input: DeploymentInput, now: number): DeploymentState {
-  const parsed = parseStrategyOptions(input.strategy, input.options ?? {}, { protected: input.protected });
+  const parsed = parseStrategyOptions(input.strategy, input.options ?? {}, {
+    protected: input.protected,
+    onInconclusive: input.onInconclusive ?? null,
+  });
   if (!parsed.ok) throw new InvalidOptionsError(parsed.errors);
   const n = normalizeInput(input);
   const program = compileProgram(input.strategy, n, parsed.options);

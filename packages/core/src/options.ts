@@ -81,6 +81,16 @@ export type ParseOptionsResult<S extends StrategyName = StrategyName> =
 export interface OptionsContext {
   /** Protected environments default to a manual blue-green switch. */
   protected?: boolean;
+  /**
+   * The environment's setting for an analysis still inconclusive after its limit; null or absent:
+   * follow protection (`wait` on protected environments, `fail` elsewhere). Options override it.
+   */
+  onInconclusive?: 'fail' | 'wait' | null;
+}
+
+/** What an inconclusive analysis does after its limit when the deployment's options do not say. */
+export function defaultOnInconclusive(context: OptionsContext): 'fail' | 'wait' {
+  return context.onInconclusive ?? (context.protected ? 'wait' : 'fail');
 }
 
 export const DEFAULTS = {
@@ -306,10 +316,11 @@ export function parseStrategyOptions(
     intervalSeconds: a?.int('intervalSeconds', DEFAULTS.analysis.intervalSeconds, 1, 3600) ?? 10,
     inconclusiveLimitSeconds:
       a?.int('inconclusiveLimitSeconds', DEFAULTS.analysis.inconclusiveLimitSeconds, 0, 604_800) ?? 300,
-    // Protected environments wait for a person rather than roll back on missing data (like autoSwitch).
+    // The environment's setting, else protected environments wait for a person rather than roll
+    // back on missing data (like autoSwitch); the deployment's options override both.
     onInconclusive:
-      a?.oneOf('onInconclusive', context.protected ? 'wait' : 'fail', ['fail', 'wait'] as const) ??
-      (context.protected ? 'wait' : 'fail'),
+      a?.oneOf('onInconclusive', defaultOnInconclusive(context), ['fail', 'wait'] as const) ??
+      defaultOnInconclusive(context),
   };
   const common: CommonOptions = {
     healthTimeoutSeconds: r.int('healthTimeoutSeconds', DEFAULTS.healthTimeoutSeconds, 1, 3600),

@@ -55,6 +55,8 @@ export interface DeploymentInput {
   idlePool?: { version: string | null; instances: number } | null;
   protected?: boolean;
   requiresApproval?: boolean;
+  /** The environment's `analysisOnInconclusive` setting (null: follow protection). */
+  onInconclusive?: 'fail' | 'wait' | null;
   /** Raw options; validated with parseStrategyOptions. */
   options?: unknown;
 }
