@@ -222,6 +222,53 @@ describe('[CLI] against the real API', () => {
     expect(JSON.parse(history.stdout).items[0]).toMatchObject({ id: deploymentId, status: 'aborted' });
   });
 
+  it('a protected environment needs --reason (400 naming body.reason, with a hint); --override needs it too and is audited', async () => {
+    // An admin's token: only admins may go past the promotion order.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tokens',
+      headers: await t.as('admin'),
+      payload: { name: 'cli admin', role: 'admin' },
+    });
+    expect(res.statusCode).toBe(201);
+    const env = { QUBOT_TOKEN: res.json().secret as string };
+    await qubot(['release', 'create', '--version', '9.9.8', '--artifact', 'qubot-one/healthy'], { env });
+    const deploy = ['deploy', 'production', '--version', '9.9.8', '--strategy', 'blue-green'];
+
+    const noReason = await qubot([...deploy, '--json'], { env });
+    expect(noReason.code).toBe(ExitCode.Usage);
+    expect(JSON.parse(noReason.stdout)).toMatchObject({ error: { details: { field: 'body.reason' } } });
+    expect(noReason.stderr).toMatch(/body\.reason: is required: production is a protected environment/);
+    expect(noReason.stderr).toContain('hint: pass --reason');
+
+    // Refused before anything is sent: --override without a reason.
+    const overrideOnly = await qubot([...deploy, '--override'], { env });
+    expect(overrideOnly.code).toBe(ExitCode.Usage);
+    expect(overrideOnly.stderr).toContain('--override needs --reason');
+
+    // Without --override the promotion order refuses (9.9.8 never ran in staging) ...
+    const refused = await qubot([...deploy, '--reason', 'INC-9'], { env });
+    expect(refused.code).toBe(ExitCode.Conflict);
+    // ... with it, the admin goes past it, audited as promotion.override with the reason.
+    const ok = await qubot([...deploy, '--override', '--reason', 'INC-9: hotfix', '--json'], { env });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(ExitCode.Ok);
+    const created = JSON.parse(ok.stdout);
+    const audit = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/audit?action=promotion.override',
+      headers: await t.as('admin'),
+    });
+    expect(audit.json().items[0]).toMatchObject({ action: 'promotion.override', reason: 'INC-9: hotfix' });
+
+    // Controlling it on production needs a reason as well.
+    const abortBare = await qubot(['deployment', 'abort', created.id], { env });
+    expect(abortBare.code).toBe(ExitCode.Usage);
+    expect(abortBare.stderr).toContain('hint: pass --reason');
+    const abort = await qubot(['deployment', 'abort', created.id, '--reason', 'test over'], { env });
+    expect(abort.code).toBe(ExitCode.Ok);
+  });
+
   it('status --watch waits for the next deployment in an environment and follows it to the end', async () => {
     const headers = await t.as('release-manager');
     await t.app.inject({

@@ -10,6 +10,7 @@ import {
 import { createClient } from './client.ts';
 import type { Context, Io } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
+import { REASON_RULE } from './commands/shared.ts';
 import { type Credential, configPath, DEFAULT_APP, DEFAULT_SERVER, loadConfig } from './config.ts';
 import { ApiError, CliError, ExitCode, UsageError } from './exit-utils.ts';
 import { commandHelp, findCommand, mainHelp, suggest } from './help-utils.ts';
@@ -120,6 +121,8 @@ function report(err: unknown, out: Output): number {
       out.stderr.write('hint: run qubot login, or set QUBOT_TOKEN to an API token\n');
     if (err.code === 'environment_frozen')
       out.stderr.write('hint: an admin may pass --override-freeze with --reason (audited)\n');
+    if (err.status === 400 && (err.details as { field?: unknown } | undefined)?.field === 'body.reason')
+      out.stderr.write(`hint: pass --reason "…": ${REASON_RULE}\n`);
   } else if (!(err instanceof CliError) && process.env.QUBOT_DEBUG) {
     out.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
   }

@@ -59,8 +59,9 @@ export async function startHarness(
     }
   }
 
+  /** A reason is given unless the body says otherwise (protected environments require one). */
   async function deploy(env: string, body: object, expected = 202) {
-    const res = await post(`/apps/${APP}/environments/${env}/deployments`, body);
+    const res = await post(`/apps/${APP}/environments/${env}/deployments`, { reason: 'test', ...body });
     expect(res.statusCode, res.body).toBe(expected);
     return res.json();
   }

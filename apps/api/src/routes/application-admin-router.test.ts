@@ -148,7 +148,16 @@ describe('[security] PATCH /api/v1/apps/:app/environments/:env/settings', () => 
     });
     expect([env.protected, env.replicas]).toEqual([true, 2]);
 
-    const scaled = await t.app.inject({ method: 'PATCH', url, headers: rm, payload: { replicas: 3 } });
+    // A protected environment's settings change takes a reason (audited).
+    const bare = await t.app.inject({ method: 'PATCH', url, headers: rm, payload: { replicas: 3 } });
+    expect(bare.statusCode, bare.body).toBe(400);
+    expect(bare.json().error.details.field).toBe('body.reason');
+    const scaled = await t.app.inject({
+      method: 'PATCH',
+      url,
+      headers: rm,
+      payload: { replicas: 3, reason: 'more load' },
+    });
     expect(scaled.statusCode, scaled.body).toBe(200);
     expect(scaled.json()).toMatchObject({ name: 'production', replicas: 3, protected: true });
 
@@ -169,7 +178,7 @@ describe('[security] PATCH /api/v1/apps/:app/environments/:env/settings', () => 
     });
     // Only what changed is recorded (replicas was already 3 for the admin's request).
     expect(audit.map((a) => [a.actor, a.target, a.before, a.after, a.reason])).toEqual([
-      ['release-manager', 'qubot-one/production', { replicas: 2 }, { replicas: 3 }, null],
+      ['release-manager', 'qubot-one/production', { replicas: 2 }, { replicas: 3 }, 'more load'],
       [
         'admin',
         'qubot-one/production',

@@ -30,6 +30,7 @@ import type { CatalogService } from './catalog-service.ts';
 import { currentConfigVersion } from './config-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { promotionGate } from './promotion-gate.ts';
+import { requireReason } from './require-reason.ts';
 import { deploymentView, strategyFromWire, strategyToWire } from './views.ts';
 
 export interface OrchestratorHandle {
@@ -150,6 +151,7 @@ export function createDeploymentCommandService(deps: {
       throw AppError.badField('body.version', `unknown version "${spec.version}" of ${app.name}`);
     }
     optionErrors(spec.strategy, spec.options, env.protected);
+    if (env.protected) requireReason(spec.reason, `${env.name} is a protected environment`);
     // Refused early (before the one-active-deployment check); an override is checked and audited
     // inside the transaction below, so `freeze.override` commits or fails with the deployment.
     if (!freeze.override) await deps.freeze.assertNotFrozen(ctx, env.id);
@@ -161,7 +163,10 @@ export function createDeploymentCommandService(deps: {
           const locked = await writes.lockEnvironment(env.id, tx);
           const active = await writes.findActive(env.id, tx);
           if (active) throw activeConflict(env.name, active.id);
-          if (locked.protected !== env.protected) optionErrors(spec.strategy, spec.options, locked.protected);
+          if (locked.protected !== env.protected) {
+            optionErrors(spec.strategy, spec.options, locked.protected);
+            if (locked.protected) requireReason(spec.reason, `${env.name} is a protected environment`);
+          }
           await assertPromotionOrder(
             ctx,
             tx,
@@ -189,6 +194,11 @@ export function createDeploymentCommandService(deps: {
             },
             protected: locked.protected,
             requiresApproval: locked.requiresApproval,
+            // The environment's setting; the deployment's own options still override it.
+            onInconclusive:
+              locked.analysisOnInconclusive === 'fail' || locked.analysisOnInconclusive === 'wait'
+                ? locked.analysisOnInconclusive
+                : null,
             options: spec.options ?? {},
           };
           const state: DeploymentState = initialState(input, Date.now());
@@ -321,13 +331,17 @@ export function createDeploymentCommandService(deps: {
     const orchestrator = deps.orchestrator();
     await prisma.$transaction(
       async (tx) => {
-        const d = await tx.deployment.findUniqueOrThrow({ where: { id: deploymentId } });
+        const d = await tx.deployment.findUniqueOrThrow({
+          where: { id: deploymentId },
+          include: { environment: { select: { name: true, protected: true } } },
+        });
         if (isTerminalStatus(d.status)) {
           throw AppError.conflict(`deployment is ${d.status}: a finished deployment cannot be controlled`, {
             reason: 'finished',
             status: d.status,
           });
         }
+        assertReasonGiven(action, reason, d.environment, d.state as unknown as DeploymentState);
         const res = await orchestrator.engine.applyIn(
           tx,
           deploymentId,
@@ -355,6 +369,23 @@ export function createDeploymentCommandService(deps: {
     );
     await orchestrator.wake(deploymentId);
     return view(deploymentId);
+  }
+
+  /**
+   * Actions that move traffic or change a protected environment take a reason: on a protected
+   * environment every action but pause and approve (a pause only holds; an approval's comment is
+   * optional), and on any environment an advance that performs the traffic switch.
+   */
+  function assertReasonGiven(
+    action: DeploymentActionName | 'switch' | 'rollback',
+    reason: string | null,
+    env: { name: string; protected: boolean },
+    state: DeploymentState,
+  ) {
+    if (action === 'pause' || action === 'approve') return;
+    if (env.protected) requireReason(reason, `${env.name} is a protected environment`);
+    else if (action === 'advance' && state.waitingFor === 'switch')
+      requireReason(reason, 'this advance switches all traffic to the new release');
   }
 
   async function requireDeployment(id: string) {

@@ -48,6 +48,7 @@ describe('[PROMOTION] the promotion order holds on every path', () => {
     const res = await h.post(`/apps/${APP}/environments/production/deployments`, {
       version: '1.1.0',
       strategy: 'blue-green',
+      reason: 'release 1.1.0',
     });
     expect(res.statusCode, res.body).toBe(409);
     expect(res.json().error.message).toMatch(/promotion order: 1\.1\.0 has not succeeded in staging/);
@@ -67,6 +68,7 @@ describe('[PROMOTION] the promotion order holds on every path', () => {
     const prod = await call('POST', `/apps/${APP}/environments/production/deployments`, bearer, {
       version: '1.1.0',
       strategy: 'rolling',
+      reason: 'release 1.1.0',
     });
     expect(prod.statusCode, prod.body).toBe(409);
     expect(prod.json().error.details.reason).toBe('not_succeeded_in_previous');
@@ -202,6 +204,7 @@ describe('[APPROVAL] two-person approval is about people', () => {
       version: '1.0.0',
       strategy: 'blue-green',
       options: fast,
+      reason: 'release 1.0.0',
     });
     expect(d.statusCode, d.body).toBe(202);
     const id = d.json().id as string;

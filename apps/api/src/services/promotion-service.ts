@@ -6,6 +6,7 @@ import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { DeploymentCommandService } from './deployment-command-service.ts';
+import { requireReason } from './require-reason.ts';
 
 /** POST /apps/:app/environments/:env/promote — deploy here what is live in the environment before. */
 export function createPromotionService(deps: {
@@ -26,6 +27,7 @@ export function createPromotionService(deps: {
         application: app.name,
         environment: { name: env.name, protected: env.protected },
       });
+      if (env.protected) requireReason(body.reason, `${env.name} is a protected environment`);
       const pipeline = await prisma.environment.findMany({
         where: { applicationId: app.id },
         select: { id: true, name: true, position: true },

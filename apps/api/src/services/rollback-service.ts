@@ -6,6 +6,7 @@ import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { DeploymentCommandService } from './deployment-command-service.ts';
+import { requireReason } from './require-reason.ts';
 
 /**
  * POST /apps/:app/environments/:env/rollback. During a deployment: roll that deployment back.
@@ -29,7 +30,9 @@ export function createRollbackService(deps: {
       const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
       const scope = { application: app.name, environment: { name: env.name, protected: env.protected } };
       requirePermission(ctx, 'rollback', scope);
-      const reason = body.reason ?? null;
+      const reason = env.protected
+        ? requireReason(body.reason, `${env.name} is a protected environment`)
+        : (body.reason ?? null);
       const active = await writes.findActive(env.id);
       if (active) {
         const s = active.state as unknown as DeploymentState;

@@ -14,6 +14,7 @@ import type { RequestContext } from '../lib/request-context.ts';
 import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { DeploymentCommandService, OrchestratorHandle } from './deployment-command-service.ts';
+import { requireReason } from './require-reason.ts';
 import { environmentView } from './views.ts';
 
 /**
@@ -124,7 +125,9 @@ export function createTrafficService(deps: {
         environment: { name: env.name, protected: env.protected },
       });
       const weights = weightsOf(body);
-      const reason = body.reason ?? null;
+      const reason = env.protected
+        ? requireReason(body.reason, `${env.name} is a protected environment`)
+        : (body.reason ?? null);
       const audit = { action: 'environment.traffic', target: `${app.name}/${env.name}` };
       const orchestrator = deps.orchestrator();
       // The router must be there before we decide (starting one can take seconds: never in a transaction).

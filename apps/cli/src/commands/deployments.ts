@@ -45,6 +45,13 @@ function optionsBody(ctx: Context): { options?: Record<string, unknown> } {
   return Object.keys(options).length > 0 ? { options } : {};
 }
 
+/** `override: true` for --override (past the promotion order), which needs a non-blank --reason. */
+function overrideBody(ctx: Context): { override?: true } {
+  if (ctx.values.override !== true) return {};
+  if (!str(ctx.values, 'reason')?.trim()) throw new UsageError('--override needs --reason (it is audited)');
+  return { override: true };
+}
+
 /** The single `<env>` argument of deploy, promote, rollback and traffic. */
 function envArg(ctx: Context): string {
   const [env, extra] = ctx.args;
@@ -64,6 +71,11 @@ export const deploy: Command = {
       description: 'blue-green | rolling | canary (required)',
     },
     ...OPTION,
+    override: {
+      type: 'boolean',
+      description:
+        'Admins, with --reason: deploy although the release has not succeeded in the previous environment (audited)',
+    },
     ...REASON,
     ...OVERRIDE_FREEZE,
     ...WAIT,
@@ -73,17 +85,20 @@ export const deploy: Command = {
     'qubot deploy staging --version 1.2.3 --strategy canary --option steps=[10,25,50,100] --option stepDurationSeconds=60',
     'qubot deploy production --version 1.2.3 --strategy rolling --option maxSurge=1 --reason "CHG-42"',
     'qubot deploy production --version 1.2.4 --strategy blue-green --override-freeze --reason "hotfix INC-7"',
+    'qubot deploy production --version 1.2.5 --strategy blue-green --override --reason "INC-9: skip staging"',
   ],
   details: `Exit 5 when the environment already has an active deployment. ${FROZEN}`,
   async run(ctx) {
     const env = envArg(ctx);
     const wait = waitSettings(ctx);
     const strategy = parseStrategy(required(ctx.values, 'strategy'));
+    const override = overrideBody(ctx);
     const freeze = overrideFreezeBody(ctx.values);
     const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/deployments`, {
       version: required(ctx.values, 'version'),
       strategy,
       ...optionsBody(ctx),
+      ...override,
       ...reasonBody(ctx),
       ...freeze,
     });
@@ -119,13 +134,12 @@ export const promote: Command = {
     const env = envArg(ctx);
     const wait = waitSettings(ctx);
     const strategy = parseStrategy(str(ctx.values, 'strategy'));
-    if (ctx.values.override === true && str(ctx.values, 'reason') === undefined)
-      throw new UsageError('--override needs --reason (it is audited)');
+    const override = overrideBody(ctx);
     const freeze = overrideFreezeBody(ctx.values);
     const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/promote`, {
       ...(strategy ? { strategy } : {}),
       ...optionsBody(ctx),
-      ...(ctx.values.override === true ? { override: true } : {}),
+      ...override,
       ...reasonBody(ctx),
       ...freeze,
     });

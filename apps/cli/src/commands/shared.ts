@@ -7,8 +7,16 @@ import { deploymentDetail, statusColor } from '../format-utils.ts';
 import { followDeployment } from '../watch.ts';
 import { deploymentChanges } from '../watch-utils.ts';
 
+/** When the server refuses an action without a reason (400 naming body.reason). */
+export const REASON_RULE =
+  'a reason is required on a protected environment (all but pause and approve) and for an advance that switches traffic';
 export const REASON: OptionSpecs = {
-  reason: { type: 'string', value: 'TEXT', description: 'Why: recorded in the audit trail' },
+  reason: {
+    type: 'string',
+    value: 'TEXT',
+    description:
+      'Why: recorded in the audit trail; required on a protected environment and for an advance that switches traffic',
+  },
 };
 export const WAIT: OptionSpecs = {
   wait: {
