@@ -80,6 +80,12 @@ export const UpdateEnvironmentSettingsBody = Type.Object(
     protected: Type.Optional(Type.Boolean({ description: 'admin only' })),
     requiresApproval: Type.Optional(Type.Boolean({ description: 'admin only' })),
     replicas: Type.Optional(Replicas),
+    analysisOnInconclusive: Type.Optional(
+      Type.Union([Type.Literal('fail'), Type.Literal('wait'), Type.Null()], {
+        description:
+          'admin only: after its limit an inconclusive analysis fails (rolls back) or waits for a person; null follows protection',
+      }),
+    ),
     reason: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { ...strict, minProperties: 1 },

@@ -107,6 +107,12 @@ export const Environment = Type.Object({
   instances: Type.Array(InstanceView),
   activeDeployment: Type.Union([ActiveDeploymentSummary, Type.Null()]),
   replicas: Type.Integer(),
+  analysisOnInconclusive: Type.Optional(
+    Type.Union([Type.Literal('fail'), Type.Literal('wait'), Type.Null()], {
+      description:
+        "What a deployment's analysis still inconclusive after its limit does here, unless its options say: fail (roll back) or wait (pause for a person); null follows protection (wait on protected environments, fail elsewhere)",
+    }),
+  ),
   syntheticLoad: Type.Optional(
     Type.Union([Type.Boolean(), Type.Null()], {
       description: `Demo environments: whether the demo sends its steady synthetic load (${SYNTHETIC_LOAD_RPS} requests/s) to the address; null elsewhere (always sent)`,

@@ -140,22 +140,44 @@ export function createApplicationAdminService(deps: {
       const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
       const scope = { application: app.name, environment: { name: env.name, protected: env.protected } };
       requirePermission(ctx, 'environment.scale', scope);
-      if (body.protected !== undefined || body.requiresApproval !== undefined)
+      if (
+        body.protected !== undefined ||
+        body.requiresApproval !== undefined ||
+        body.analysisOnInconclusive !== undefined
+      )
         requirePermission(ctx, 'settings.manage', scope);
-      if (body.protected === undefined && body.requiresApproval === undefined && body.replicas === undefined)
-        throw AppError.badField('body', 'give at least one of protected, requiresApproval, replicas');
+      if (
+        body.protected === undefined &&
+        body.requiresApproval === undefined &&
+        body.replicas === undefined &&
+        body.analysisOnInconclusive === undefined
+      )
+        throw AppError.badField(
+          'body',
+          'give at least one of protected, requiresApproval, replicas, analysisOnInconclusive',
+        );
       // Serialised with every other change to the environment (deployments, traffic) on its row;
       // what changes is decided from the row as locked, not as read before.
       await prisma.$transaction(async (tx) => {
         await tx.$queryRaw`SELECT id FROM environments WHERE id = ${env.id}::uuid FOR UPDATE`;
         const before = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
-        const changes: { protected?: boolean; requiresApproval?: boolean; replicas?: number } = {};
+        const changes: {
+          protected?: boolean;
+          requiresApproval?: boolean;
+          replicas?: number;
+          analysisOnInconclusive?: 'fail' | 'wait' | null;
+        } = {};
         if (body.protected !== undefined && body.protected !== before.protected)
           changes.protected = body.protected;
         if (body.requiresApproval !== undefined && body.requiresApproval !== before.requiresApproval)
           changes.requiresApproval = body.requiresApproval;
         if (body.replicas !== undefined && body.replicas !== before.replicas)
           changes.replicas = body.replicas;
+        if (
+          body.analysisOnInconclusive !== undefined &&
+          body.analysisOnInconclusive !== before.analysisOnInconclusive
+        )
+          changes.analysisOnInconclusive = body.analysisOnInconclusive;
         if (Object.keys(changes).length > 0) {
           if (before.protected) requireReason(body.reason, `${env.name} is a protected environment`);
           await tx.environment.update({ where: { id: env.id }, data: changes });

@@ -83,6 +83,10 @@ export function environmentView(row: EnvironmentViewRow): Environment {
         }
       : null,
     replicas: row.replicas,
+    analysisOnInconclusive:
+      row.analysisOnInconclusive === 'fail' || row.analysisOnInconclusive === 'wait'
+        ? row.analysisOnInconclusive
+        : null,
     syntheticLoad: row.syntheticLoad ?? null,
     router: {
       status: row.routerStatus === 'up' || row.routerStatus === 'down' ? row.routerStatus : 'none',
