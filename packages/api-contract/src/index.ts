@@ -1,6 +1,7 @@
 export * from './analysis';
 export * from './applications-admin';
 export * from './audit';
+export * from './audit-actions';
 export * from './auth';
 export * from './common';
 export * from './config';

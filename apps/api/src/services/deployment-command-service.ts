@@ -1,7 +1,12 @@
 // The write side of deployments: create one, and pause/resume/abort/advance/approve it.
 // Permission first, then the business rules, then one transaction (row, steps, audit, events);
 // the orchestrator is woken only after the commit.
-import type { CreateDeploymentBody, Deployment, DeploymentActionName } from '@qubot/api-contract';
+import type {
+  AuditAction,
+  CreateDeploymentBody,
+  Deployment,
+  DeploymentActionName,
+} from '@qubot/api-contract';
 import {
   type Color,
   type DeploymentInput,
@@ -56,7 +61,7 @@ export interface LaunchSpec {
   /** Admins only, with `reason`: go ahead although the promotion order or verification gate refuses. */
   overridePromotionOrder?: boolean | undefined;
   /** Audit action recorded for the request (`deployment.create`, `environment.promote`, …). */
-  auditAction: string;
+  auditAction: AuditAction;
   auditExtra?: Record<string, unknown>;
   /** Ship this configuration version (a redeploy) instead of the environment's current one. */
   configVersionId?: string | null;
@@ -326,7 +331,7 @@ export function createDeploymentCommandService(deps: {
     deploymentId: string,
     action: DeploymentActionName | 'switch' | 'rollback',
     reason: string | null,
-    audit: Pick<AuditInput, 'action'> & Partial<AuditInput>,
+    audit: { action: AuditAction } & Partial<AuditInput>,
   ): Promise<Deployment> {
     const orchestrator = deps.orchestrator();
     await prisma.$transaction(

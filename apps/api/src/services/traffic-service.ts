@@ -128,7 +128,7 @@ export function createTrafficService(deps: {
       const reason = env.protected
         ? requireReason(body.reason, `${env.name} is a protected environment`)
         : (body.reason ?? null);
-      const audit = { action: 'environment.traffic', target: `${app.name}/${env.name}` };
+      const audit = { action: 'environment.traffic' as const, target: `${app.name}/${env.name}` };
       const orchestrator = deps.orchestrator();
       // The router must be there before we decide (starting one can take seconds: never in a transaction).
       await orchestrator.runtime.ensureRouter(env.id);

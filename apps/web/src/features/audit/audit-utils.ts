@@ -1,40 +1,26 @@
+import { AUDIT_ACTIONS as ACTIONS, AUDIT_ACTION_PREFIXES } from '@qubot/api-contract';
+
 /**
- * The actions the server writes to the audit trail (grep `action:` in apps/api/src/services), for
- * the action filter; the "…" entries are prefixes the API matches as such.
+ * The action filter's choices, from the contract's list of the actions the server writes (a test
+ * in the API checks the server writes exactly those): each group's prefix ("Any deployment
+ * action", matched by the API as a prefix) before its actions.
  */
-export const AUDIT_ACTIONS: readonly { value: string; label: string }[] = [
-  { value: 'deployment.', label: 'Any deployment action' },
-  { value: 'deployment.create', label: 'deployment.create — deploy' },
-  { value: 'environment.promote', label: 'environment.promote — promote' },
-  { value: 'environment.rollback', label: 'environment.rollback — roll back' },
-  { value: 'environment.traffic', label: 'environment.traffic — switch traffic' },
-  {
-    value: 'environment.traffic.reverted',
-    label: 'environment.traffic.reverted — the router refused a switch',
-  },
-  { value: 'promotion.override', label: 'promotion.override — past the promotion order' },
-  { value: 'deployment.approve', label: 'deployment.approve' },
-  { value: 'deployment.advance', label: 'deployment.advance' },
-  { value: 'deployment.pause', label: 'deployment.pause' },
-  { value: 'deployment.resume', label: 'deployment.resume' },
-  { value: 'deployment.abort', label: 'deployment.abort' },
-  { value: 'deployment.redeploy', label: 'deployment.redeploy — redeploy' },
-  { value: 'environment.settings', label: 'environment.settings' },
-  { value: 'environment.synthetic_load', label: 'environment.synthetic_load — demo load on/off' },
-  { value: 'config.update', label: 'config.update' },
-  { value: 'freeze.', label: 'Any freeze window action' },
-  { value: 'freeze.create', label: 'freeze.create' },
-  { value: 'freeze.delete', label: 'freeze.delete' },
-  { value: 'freeze.override', label: 'freeze.override' },
-  { value: 'release.create', label: 'release.create' },
-  { value: 'application.create', label: 'application.create' },
-  { value: 'user.', label: 'Any user action' },
-  { value: 'token.', label: 'Any token action' },
-  { value: 'auth.', label: 'Any sign-in action' },
-  { value: 'auth.login', label: 'auth.login — sign-in' },
-  { value: 'auth.login.failed', label: 'auth.login.failed' },
-  { value: 'auth.lockout', label: 'auth.lockout' },
-];
+export const AUDIT_ACTIONS: readonly { value: string; label: string }[] = (() => {
+  const options: { value: string; label: string }[] = [];
+  const seen = new Set<string>();
+  for (const [value, meaning] of Object.entries(ACTIONS)) {
+    const prefix = Object.keys(AUDIT_ACTION_PREFIXES).find((p) => value.startsWith(p));
+    if (prefix && !seen.has(prefix)) {
+      seen.add(prefix);
+      options.push({
+        value: prefix,
+        label: AUDIT_ACTION_PREFIXES[prefix as keyof typeof AUDIT_ACTION_PREFIXES],
+      });
+    }
+    options.push({ value, label: `${value} — ${meaning}` });
+  }
+  return options;
+})();
 
 /**
  * A date field (`2026-11-30`, the user's local day) as the API's date-time bound: `from` is the

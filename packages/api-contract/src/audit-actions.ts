@@ -1,0 +1,52 @@
+/**
+ * Every action the server writes to the audit trail, with what it means: the one list the
+ * server's audit writes are checked against (apps/api/src/services/audit-actions.test.ts) and the
+ * dashboard's action filter is built from.
+ */
+export const AUDIT_ACTIONS = {
+  'deployment.create': 'deploy',
+  'deployment.redeploy': 'redeploy',
+  'deployment.approve': 'approve',
+  'deployment.advance': 'advance',
+  'deployment.pause': 'pause',
+  'deployment.resume': 'resume',
+  'deployment.abort': 'abort',
+  'environment.promote': 'promote',
+  'environment.rollback': 'roll back',
+  'environment.traffic': 'switch traffic',
+  'environment.traffic.reverted': 'the router refused a switch',
+  'environment.settings': 'environment settings',
+  'environment.synthetic_load': 'demo load on/off',
+  'promotion.override': 'past the promotion order',
+  'config.update': 'configuration change',
+  'freeze.create': 'freeze window created',
+  'freeze.delete': 'freeze window deleted',
+  'freeze.override': 'past a freeze window',
+  'release.create': 'release registered',
+  'application.create': 'application created',
+  'user.create': 'user created',
+  'user.update': 'user changed',
+  'user.password.change': 'own password changed',
+  'user.password.reset': 'password reset by an admin',
+  'token.create': 'API token created',
+  'token.revoke': 'API token revoked',
+  'auth.login': 'sign-in',
+  'auth.login.failed': 'failed sign-in',
+  'auth.logout': 'sign-out',
+  'auth.lockout': 'account locked out',
+} as const;
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+
+/** The prefixes the audit list's `action` filter accepts ("deployment." matches every deployment action). */
+export const AUDIT_ACTION_PREFIXES = {
+  'deployment.': 'Any deployment action',
+  'environment.': 'Any environment action',
+  'freeze.': 'Any freeze window action',
+  'user.': 'Any user action',
+  'token.': 'Any token action',
+  'auth.': 'Any sign-in action',
+} as const;
+
+export function isAuditAction(value: string): value is AuditAction {
+  return Object.hasOwn(AUDIT_ACTIONS, value);
+}
