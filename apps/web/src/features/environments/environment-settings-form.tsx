@@ -1,13 +1,57 @@
 import type { Environment } from '@qubot/api-contract';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { useUpdateEnvironmentSettings } from '../../hooks/api/environments/mutations';
+import {
+  type EnvironmentSettingsVariables,
+  useUpdateEnvironmentSettings,
+} from '../../hooks/api/environments/mutations';
 import { usePermissions } from '../../lib/use-permissions';
+
+type OnInconclusive = 'fail' | 'wait' | null;
 
 interface Draft {
   protected: boolean;
   requiresApproval: boolean;
   replicas: number;
+  /** After its limit an inconclusive analysis fails or waits for a person; null follows protection. */
+  analysisOnInconclusive: OnInconclusive;
+}
+
+const INCONCLUSIVE_LABEL: Record<'fail' | 'wait' | 'follow', string> = {
+  follow: 'follow protection',
+  fail: 'roll back',
+  wait: 'wait for a person',
+};
+const inconclusiveLabel = (v: OnInconclusive) => INCONCLUSIVE_LABEL[v ?? 'follow'];
+
+/** The stored settings of `env` as the form edits them. */
+export function draftOf(env: Environment): Draft {
+  return {
+    protected: env.protected,
+    requiresApproval: env.requiresApproval,
+    replicas: env.replicas,
+    analysisOnInconclusive: env.analysisOnInconclusive ?? null,
+  };
+}
+
+/** The PATCH …/settings payload: only what changed, and the reason. */
+export function settingsPayload(
+  env: Environment,
+  draft: Draft,
+  reason: string,
+): EnvironmentSettingsVariables {
+  const before = draftOf(env);
+  return {
+    env: env.name,
+    protected: draft.protected !== before.protected ? draft.protected : undefined,
+    requiresApproval: draft.requiresApproval !== before.requiresApproval ? draft.requiresApproval : undefined,
+    replicas: draft.replicas !== before.replicas ? draft.replicas : undefined,
+    analysisOnInconclusive:
+      draft.analysisOnInconclusive !== before.analysisOnInconclusive
+        ? draft.analysisOnInconclusive
+        : undefined,
+    reason,
+  };
 }
 
 /** What changes, as a sentence for the confirmation: "protected: no → yes, replicas: 2 → 3". */
@@ -19,6 +63,10 @@ export function settingsChanges(before: Draft, after: Draft): string[] {
   if (before.requiresApproval !== after.requiresApproval)
     out.push(`requires approval: ${yes(before.requiresApproval)} → ${yes(after.requiresApproval)}`);
   if (before.replicas !== after.replicas) out.push(`replicas: ${before.replicas} → ${after.replicas}`);
+  if (before.analysisOnInconclusive !== after.analysisOnInconclusive)
+    out.push(
+      `inconclusive analysis: ${inconclusiveLabel(before.analysisOnInconclusive)} → ${inconclusiveLabel(after.analysisOnInconclusive)}`,
+    );
   return out;
 }
 
@@ -31,16 +79,13 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
   const id = useId();
   const perms = usePermissions();
   const update = useUpdateEnvironmentSettings(app);
-  const current: Draft = {
-    protected: env.protected,
-    requiresApproval: env.requiresApproval,
-    replicas: env.replicas,
-  };
+  const current: Draft = draftOf(env);
   const [draft, setDraft] = useState<Draft>(current);
   // Someone else (or this form) changed the settings: show what is stored now.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the stored values are the dependencies
   useEffect(() => {
-    setDraft({ protected: env.protected, requiresApproval: env.requiresApproval, replicas: env.replicas });
-  }, [env.protected, env.requiresApproval, env.replicas]);
+    setDraft(draftOf(env));
+  }, [env.protected, env.requiresApproval, env.replicas, env.analysisOnInconclusive]);
   const [confirming, setConfirming] = useState(false);
   const [done, setDone] = useState<string | null>(null);
   const isAdmin = perms.role === 'admin';
@@ -56,27 +101,13 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
   };
 
   const save = (reason: string) => {
-    update.mutate(
-      {
-        env: env.name,
-        protected: draft.protected !== env.protected ? draft.protected : undefined,
-        requiresApproval:
-          draft.requiresApproval !== env.requiresApproval ? draft.requiresApproval : undefined,
-        replicas: draft.replicas !== env.replicas ? draft.replicas : undefined,
-        reason,
+    update.mutate(settingsPayload(env, draft, reason), {
+      onSuccess: (saved) => {
+        setConfirming(false);
+        setDraft(draftOf(saved));
+        setDone('Saved. The next deployment uses these settings.');
       },
-      {
-        onSuccess: (saved) => {
-          setConfirming(false);
-          setDraft({
-            protected: saved.protected,
-            requiresApproval: saved.requiresApproval,
-            replicas: saved.replicas,
-          });
-          setDone('Saved. The next deployment uses these settings.');
-        },
-      },
-    );
+    });
   };
 
   return (
@@ -116,9 +147,32 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
             onChange={(e) => setDraft({ ...draft, replicas: Number(e.target.value) })}
           />
         </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${id}-inconclusive`}>
+            Inconclusive analysis, after its limit
+          </label>
+          <select
+            id={`${id}-inconclusive`}
+            className="field__input"
+            value={draft.analysisOnInconclusive ?? ''}
+            disabled={!isAdmin || update.isPending}
+            onChange={(e) =>
+              setDraft({
+                ...draft,
+                analysisOnInconclusive:
+                  e.target.value === 'fail' || e.target.value === 'wait' ? e.target.value : null,
+              })
+            }
+          >
+            <option value="">Follow protection (wait if protected, else roll back)</option>
+            <option value="fail">Roll back</option>
+            <option value="wait">Wait for a person</option>
+          </select>
+        </div>
         {!isAdmin ? (
           <p className="field__hint">
-            Protection and approval: needs admin{perms.role ? ` (you are ${perms.role})` : ''}.
+            Protection and approval: needs admin{perms.role ? ` (you are ${perms.role})` : ''}. So does the
+            choice for an inconclusive analysis.
           </p>
         ) : null}
         <div className="button-row">

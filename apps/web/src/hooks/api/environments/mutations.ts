@@ -83,6 +83,8 @@ export interface EnvironmentSettingsVariables {
   protected?: boolean | undefined;
   requiresApproval?: boolean | undefined;
   replicas?: number | undefined;
+  /** null: follow protection. */
+  analysisOnInconclusive?: 'fail' | 'wait' | null | undefined;
   reason?: string | undefined;
 }
 
