@@ -1,7 +1,7 @@
 // Application administration (docs/security.md "Application administration"): registering an
 // application with its launcher and pipeline (admin), and an environment's protection and scale.
 import Type from 'typebox';
-import { Name, strict, Timestamp } from './common';
+import { ActionReason, Name, strict, Timestamp } from './common';
 
 /** A single printable line: launchers and paths never carry control characters. */
 const SingleLine = (max: number, description: string) =>
@@ -86,7 +86,7 @@ export const UpdateEnvironmentSettingsBody = Type.Object(
           'admin only: after its limit an inconclusive analysis fails (rolls back) or waits for a person; null follows protection',
       }),
     ),
-    reason: Type.Optional(Type.String({ maxLength: 1000 })),
+    reason: Type.Optional(ActionReason),
   },
   { ...strict, minProperties: 1 },
 );

@@ -17,6 +17,12 @@ export const Cursor = Type.String({
 });
 export const Limit = Type.Integer({ minimum: 1, maximum: 200, default: 50 });
 export const Reason = Type.String({ maxLength: 1000 });
+/** The reason of an action on an environment or a deployment (the server checks when it is required). */
+export const ActionReason = Type.String({
+  maxLength: 1000,
+  description:
+    'Why, recorded in the audit trail. Required (400 naming body.reason when missing or blank) on a protected environment for every action but pause and approve, and on any environment for an advance that performs the traffic switch',
+});
 export const Timestamp = Type.String({ format: 'date-time' });
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 

@@ -1,6 +1,6 @@
 // Request bodies of the write routes of DESIGN §6 (deployments, promote, traffic, rollback).
 import Type from 'typebox';
-import { Reason, strict } from './common';
+import { ActionReason, strict } from './common';
 import { Color, OverrideFreeze, StrategyName } from './resources';
 
 /** The header honoured on every POST: same key + same body → the stored response again. */
@@ -26,12 +26,12 @@ export const DeploymentActionName = Type.Union([
 ]);
 export type DeploymentActionName = Type.Static<typeof DeploymentActionName>;
 
-export const DeploymentActionBody = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export const DeploymentActionBody = Type.Object({ reason: Type.Optional(ActionReason) }, strict);
 export type DeploymentActionBody = Type.Static<typeof DeploymentActionBody>;
 
 export const RedeployBody = Type.Object(
   {
-    reason: Type.Optional(Reason),
+    reason: Type.Optional(ActionReason),
     override: Type.Optional(
       Type.Boolean({
         description: 'Admins only, with a reason: past the promotion order or the verification gate',
@@ -47,7 +47,7 @@ export const PromoteBody = Type.Object(
   {
     strategy: Type.Optional(StrategyName),
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    reason: Type.Optional(Reason),
+    reason: Type.Optional(ActionReason),
     override: Type.Optional(
       Type.Boolean({
         description: 'Admins only, with a reason: promote although the release has not succeeded upstream',
@@ -68,7 +68,7 @@ export const TrafficBody = Type.Object(
   {
     activeColor: Type.Optional(Color),
     weights: Type.Optional(Type.Array(TrafficWeight, { minItems: 1, maxItems: 2 })),
-    reason: Type.Optional(Reason),
+    reason: Type.Optional(ActionReason),
   },
   { ...strict, description: 'Either activeColor or weights (summing to 100)' },
 );
@@ -77,7 +77,7 @@ export type TrafficBody = Type.Static<typeof TrafficBody>;
 export const RollbackBody = Type.Object(
   {
     version: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    reason: Type.Optional(Reason),
+    reason: Type.Optional(ActionReason),
     overrideFreeze: Type.Optional(OverrideFreeze),
   },
   strict,

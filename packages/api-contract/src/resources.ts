@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { AnalysisResult } from './analysis';
-import { Name, NullableTimestamp, Reason, strict, Timestamp } from './common';
+import { ActionReason, Name, NullableTimestamp, strict, Timestamp } from './common';
 
 export const StrategyName = Type.Union([
   Type.Literal('blue-green'),
@@ -246,7 +246,7 @@ export const CreateDeploymentBody = Type.Object(
     version: Type.String({ minLength: 1, maxLength: 64 }),
     strategy: StrategyName,
     options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    reason: Type.Optional(Reason),
+    reason: Type.Optional(ActionReason),
     override: Type.Optional(
       Type.Boolean({
         description:
