@@ -6,7 +6,7 @@ import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { authKeys } from '../../hooks/api/auth/queries';
 import { environmentKeys } from '../../hooks/api/environments/queries';
-import { DeploymentControls } from './deployment-controls';
+import { confirmationOf, DeploymentControls } from './deployment-controls';
 
 const waiting = {
   id: 'd-1',
@@ -61,5 +61,17 @@ describe('deployment controls', () => {
       ).toBe(true);
       expect(all.map((b) => b.label)).not.toContain('Approve');
     }
+  });
+});
+
+describe('confirmationOf (as the server requires reasons)', () => {
+  it('an advance that switches traffic needs a reason on any environment', () => {
+    expect(confirmationOf('advance', false, 'switch')).toEqual({ confirm: true, reasonRequired: true });
+    expect(confirmationOf('advance', false, 'advance')).toEqual({ confirm: true, reasonRequired: false });
+  });
+  it('a protected environment needs one for all but approve; pause needs none elsewhere', () => {
+    expect(confirmationOf('resume', true).reasonRequired).toBe(true);
+    expect(confirmationOf('approve', true).reasonRequired).toBe(false);
+    expect(confirmationOf('pause', false)).toEqual({ confirm: false, reasonRequired: false });
   });
 });

@@ -35,14 +35,20 @@ const CONFIRM: Record<DeploymentAction, string> = {
   pause: 'Pause this deployment? It stops at the next step boundary.',
 };
 
-/** Whether an action asks for confirmation, and whether the reason is required. */
+/**
+ * Whether an action asks for confirmation, and whether the reason is required — as the server
+ * requires it (docs/deployments.md "Reasons"): on a protected environment, and for an advance
+ * that performs the traffic switch anywhere.
+ */
 export function confirmationOf(
   action: DeploymentAction,
   isProtected: boolean,
+  waitingFor: Deployment['waitingFor'] = null,
 ): { confirm: boolean; reasonRequired: boolean } {
   if (action === 'approve') return { confirm: true, reasonRequired: false };
   if (action === 'abort') return { confirm: true, reasonRequired: true };
   if (isProtected) return { confirm: true, reasonRequired: true };
+  if (action === 'advance' && waitingFor === 'switch') return { confirm: true, reasonRequired: true };
   return { confirm: action !== 'pause', reasonRequired: false };
 }
 
@@ -124,7 +130,9 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
         title={dialog ? `${LABELS[dialog]} deployment?` : ''}
         confirmLabel={dialog ? LABELS[dialog] : 'Confirm'}
         danger={dialog === 'abort'}
-        requireReason={dialog ? confirmationOf(dialog, isProtected).reasonRequired : false}
+        requireReason={
+          dialog ? confirmationOf(dialog, isProtected, deployment.waitingFor).reasonRequired : false
+        }
         pending={control.isPending}
         error={dialog ? control.error : null}
         onConfirm={(reason) => dialog && run(dialog, reason)}
