@@ -17,10 +17,12 @@ test('[SETTINGS]: protection and approval set from the UI', async ({ page, brows
     const form = page.getByRole('form', { name: 'Settings of development' });
     await form.getByRole('checkbox', { name: /^Protected/ }).check();
     await form.getByRole('checkbox', { name: /^Requires approval/ }).check();
+    await form.getByLabel('Inconclusive analysis, after its limit').selectOption('wait');
     await form.getByRole('button', { name: 'Save settings' }).click();
     const dialog = page.getByRole('dialog', { name: 'Change the settings of development?' });
     await expect(dialog).toContainText('protected: no → yes');
     await expect(dialog).toContainText('requires approval: no → yes');
+    await expect(dialog).toContainText('inconclusive analysis: follow protection → wait for a person');
     await screenshot(page, testInfo, 'environment-settings');
     await dialog.getByLabel('Reason', { exact: true }).fill('settings e2e');
     await dialog.getByRole('button', { name: 'Save settings' }).click();
@@ -30,6 +32,7 @@ test('[SETTINGS]: protection and approval set from the UI', async ({ page, brows
     expect(await dashEnvironment(admin, 'development')).toMatchObject({
       protected: true,
       requiresApproval: true,
+      analysisOnInconclusive: 'wait',
     });
     await page.goto(`/apps/${DASH}`);
     await expect(page.getByRole('region', { name: 'Environment development' })).toContainText('protected');
@@ -47,6 +50,7 @@ test('[SETTINGS]: protection and approval set from the UI', async ({ page, brows
       const rmForm = rm.getByRole('form', { name: 'Settings of development' });
       await expect(rmForm.getByRole('checkbox', { name: /^Protected/ })).toBeDisabled();
       await expect(rmForm.getByRole('checkbox', { name: /^Requires approval/ })).toBeDisabled();
+      await expect(rmForm.getByLabel('Inconclusive analysis, after its limit')).toBeDisabled();
       await expect(rmForm.getByLabel('Replicas')).toBeEnabled();
       await expect(rmForm).toContainText('Protection and approval: needs admin (you are release-manager).');
     } finally {
@@ -54,7 +58,12 @@ test('[SETTINGS]: protection and approval set from the UI', async ({ page, brows
     }
   } finally {
     const res = await page.request.patch(`/api/v1/apps/${DASH}/environments/development/settings`, {
-      data: { protected: false, requiresApproval: false, reason: 'settings e2e: restore' },
+      data: {
+        protected: false,
+        requiresApproval: false,
+        analysisOnInconclusive: null,
+        reason: 'settings e2e: restore',
+      },
       headers: { 'x-csrf-token': await csrfOf(page) },
     });
     expect(res.status()).toBe(200);
