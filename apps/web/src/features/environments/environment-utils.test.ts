@@ -60,6 +60,23 @@ describe('healthSummary', () => {
     );
     expect(healthSummary(env({ instances: [instance('blue', false)] })).tone).toBe('bad');
   });
+
+  it('says the router is down whatever the instances say (the path users take)', () => {
+    const down = healthSummary(
+      env({
+        instances: [instance('blue', true), instance('blue', true)],
+        router: { status: 'down', restarts: 1, lastOutageAt: '2026-11-30T17:00:00.000Z' },
+      }),
+    );
+    expect(down).toMatchObject({ tone: 'bad', label: 'Router down, restarting · 2/2 instances healthy' });
+    const up = healthSummary(
+      env({
+        instances: [instance('blue', true)],
+        router: { status: 'up', restarts: 1, lastOutageAt: null },
+      }),
+    );
+    expect(up).toMatchObject({ tone: 'ok', label: '1/1 healthy' });
+  });
 });
 
 describe('trafficSegments', () => {

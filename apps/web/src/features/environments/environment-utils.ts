@@ -6,9 +6,21 @@ export function otherColor(color: Color): Color {
   return color === 'blue' ? 'green' : 'blue';
 }
 
-export function healthSummary(env: Pick<Environment, 'instances'>) {
+/**
+ * Health of the path users take: the environment's router first (healthy instances behind a dead
+ * router serve nobody), then its instances.
+ */
+export function healthSummary(env: Pick<Environment, 'instances' | 'router'>) {
   const total = env.instances.length;
   const healthy = env.instances.filter((i) => i.healthy).length;
+  if (env.router?.status === 'down') {
+    return {
+      healthy,
+      total,
+      tone: 'bad' as const,
+      label: `Router down, restarting · ${healthy}/${total} instances healthy`,
+    };
+  }
   const tone: 'ok' | 'warn' | 'bad' | 'muted' =
     total === 0 ? 'muted' : healthy === total ? 'ok' : healthy === 0 ? 'bad' : 'warn';
   return { healthy, total, tone, label: `${healthy}/${total} healthy` };
