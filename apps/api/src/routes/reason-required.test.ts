@@ -67,10 +67,27 @@ describe('[API] a reason is required', () => {
     expectReasonRequired(await h.post(`/deployments/${d.id}/advance`, {}));
     expectReasonRequired(await h.post(`/deployments/${d.id}/advance`, { reason: ' ' }));
     expect((await h.deployment(d.id)).waitingFor).toBe('switch');
-    const ok = await h.post(`/deployments/${d.id}/advance`, { reason: 'switch 1.0.0' });
-    expect(ok.statusCode, ok.body).toBeLessThan(300);
+    // Race: advances with and without a reason at once. Those without are all refused; of those
+    // with one, exactly one switches (the others find it no longer waiting: 409).
+    const raced = await Promise.all(
+      [undefined, 'switch 1.0.0', undefined, 'switch 1.0.0', undefined, 'switch 1.0.0'].map((reason) =>
+        h.post(`/deployments/${d.id}/advance`, reason ? { reason } : {}).then((r) => ({ reason, r })),
+      ),
+    );
+    // Without a reason: 400 while it waits for the switch, 409 once it has switched; never accepted.
+    for (const { reason, r } of raced) if (!reason) expect([400, 409], r.body).toContain(r.statusCode);
+    const withReason = raced.filter((x) => x.reason).map((x) => x.r.statusCode);
+    expect(
+      withReason.filter((c) => c < 300),
+      JSON.stringify(withReason),
+    ).toHaveLength(1);
+    expect(
+      withReason.filter((c) => c >= 300).every((c) => c === 409),
+      JSON.stringify(withReason),
+    ).toBe(true);
     expect((await h.until(d.id, FINAL)).status).toBe('succeeded');
     const audit = await h.get('/audit?action=deployment.advance');
+    expect(audit.items).toHaveLength(1);
     expect(audit.items[0]).toMatchObject({ action: 'deployment.advance', reason: 'switch 1.0.0' });
 
     // On a protected environment every control but pause and approve needs one.

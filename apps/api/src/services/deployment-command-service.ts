@@ -336,6 +336,8 @@ export function createDeploymentCommandService(deps: {
     const orchestrator = deps.orchestrator();
     await prisma.$transaction(
       async (tx) => {
+        // Locked first: the reason rule below is decided on the state the action is applied to.
+        await writes.lock(deploymentId, tx);
         const d = await tx.deployment.findUniqueOrThrow({
           where: { id: deploymentId },
           include: { environment: { select: { name: true, protected: true } } },
