@@ -79,4 +79,27 @@ describe('environment setting analysisOnInconclusive', () => {
     expect(reset.statusCode, reset.body).toBe(200);
     expect(reset.json().analysisOnInconclusive).toBeNull();
   }, 150_000);
+
+  it('[race] concurrent changes: each is decided on the locked row, the audit trail ends where the view is', async () => {
+    const before = await h.db.prisma.auditEntry.count({ where: { action: 'environment.settings' } });
+    const values = ['fail', 'wait', 'fail', 'wait', 'fail', 'fail'] as const;
+    const answers = await Promise.all(
+      values.map((v) => patch('admin', { analysisOnInconclusive: v, reason: `race ${v}` })),
+    );
+    expect(answers.map((r) => r.statusCode)).toEqual(values.map(() => 200));
+    const rows = await h.db.prisma.auditEntry.findMany({
+      where: { action: 'environment.settings' },
+      orderBy: { id: 'asc' },
+      skip: before,
+    });
+    // Only real changes are written, each from what the previous one left.
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    let prev: unknown = null;
+    for (const r of rows) {
+      expect(r.before).toEqual({ analysisOnInconclusive: prev });
+      prev = (r.after as { analysisOnInconclusive: unknown }).analysisOnInconclusive;
+      expect(r.before).not.toEqual(r.after);
+    }
+    expect((await h.environment(ENV)).analysisOnInconclusive).toBe(prev);
+  });
 });
