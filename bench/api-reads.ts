@@ -8,14 +8,14 @@
 //   node --import tsx bench/api-reads.ts [--seconds 10] [--connections 16] [--rounds 3]
 //        [--rate 500] [--cpu-prof <dir>]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
+import { startControlPlane } from './control-plane.ts';
 import { percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -53,42 +53,9 @@ async function bare(): Promise<void> {
   process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function startApi(dataDir: string, logFile: string, cpuProf: string | null) {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), QUBOT_DATA_DIR: dataDir };
-  delete env.DATABASE_URL;
-  const log = openSync(logFile, 'a');
-  const flags = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [];
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'apps/api/src/main.ts', '--demo'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      const res = await request(`${base}/readyz`);
-      await res.body.dump();
-      if (res.statusCode === 200) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`API not ready after 180 s; see ${logFile}`);
-    await sleep(250);
-  }
-  return { child, base };
+function startApi(dataDir: string, logFile: string, cpuProf: string | null) {
+  const nodeFlags = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [];
+  return startControlPlane({ dataDir, logFile, nodeFlags });
 }
 
 async function startBare(body: Buffer): Promise<{ child: ChildProcess; base: string }> {

@@ -12,23 +12,22 @@
 // PostgreSQL stays behind and is taken over by the next start), start it again, wait for the
 // deployment to reach a final status and the environment to be idle, then check the replica count
 // and the processes. The load runs from the first deployment to the end of the last round.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
   copyFileSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@qubot/runtime';
 import { request } from 'undici';
+import { startControlPlane } from './control-plane.ts';
 import { fmt, runLoad, type Sample } from './load.ts';
 
 const { values } = parseArgs({
@@ -57,7 +56,6 @@ const random = () => {
 // A small seed starts with a run of tiny numbers: skip them.
 for (let i = 0; i < 16; i++) random();
 
-const ROOT = resolve(import.meta.dirname, '..');
 const APP = 'qubot-one';
 const ENV = 'development';
 const STRATEGIES = ['blue-green', 'rolling', 'canary'] as const;
@@ -79,34 +77,8 @@ interface Deployment {
   steps: { name: string; status: string }[];
 }
 
-async function startServer(port: number, dataDir: string, logFile: string) {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    PORT: String(port),
-    QUBOT_DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-  };
-  delete env.DATABASE_URL; // always the embedded PostgreSQL in the temp dir
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts', '--demo'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      const res = await request(`${base}/readyz`);
-      await res.body.dump();
-      if (res.statusCode === 200) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`API not ready after 180 s; see ${logFile}`);
-    await sleep(200);
-  }
-  return { child, base };
+function startServer(port: number, dataDir: string, logFile: string) {
+  return startControlPlane({ port, dataDir, logFile, env: { LOG_LEVEL: 'info' } });
 }
 
 function apiClient(base: string) {

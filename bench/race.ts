@@ -9,13 +9,13 @@
 // PostgreSQL in a temporary directory, real Qubot-One processes behind the environment's router.
 // The bench fails (exit 1) on any round with more than one winner, any failed user request or
 // any difference between the reported and the served state.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '@qubot/runtime';
 import { Agent, request } from 'undici';
+import { startControlPlane } from './control-plane.ts';
 import { fmt, runLoad } from './load.ts';
 
 const { values } = parseArgs({
@@ -30,7 +30,6 @@ const rounds = Number(values.rounds);
 const rate = Number(values.rate);
 const concurrency = Number(values.concurrency);
 const ENV = values.env ?? 'staging';
-const ROOT = resolve(import.meta.dirname, '..');
 const APP = 'qubot-one';
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const VERSIONS = ['1.0.0', '1.1.0', '1.2.0'];
@@ -51,30 +50,8 @@ interface Deployment {
   waitingFor: string | null;
 }
 
-async function startServer(dataDir: string, logFile: string) {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), QUBOT_DATA_DIR: dataDir };
-  delete env.DATABASE_URL;
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts', '--demo'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      const res = await request(`${base}/readyz`);
-      await res.body.dump();
-      if (res.statusCode === 200) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`API not ready after 120 s; see ${logFile}`);
-    await sleep(250);
-  }
-  return { child, base };
+function startServer(dataDir: string, logFile: string) {
+  return startControlPlane({ dataDir, logFile, readyTimeoutMs: 120_000 });
 }
 
 function apiClient(base: string) {
@@ -197,6 +174,7 @@ async function round(api: Api, n: number, address: string): Promise<Round> {
           version: candidates[0],
           strategy: 'blue-green',
           options: blueGreen,
+          reason: 'race',
         }),
     ],
     [
@@ -206,6 +184,7 @@ async function round(api: Api, n: number, address: string): Promise<Round> {
           version: candidates[1],
           strategy: 'rolling',
           options: { healthTimeoutSeconds: 30 },
+          reason: 'race',
         }),
     ],
     [
@@ -220,7 +199,7 @@ async function round(api: Api, n: number, address: string): Promise<Round> {
     creations.push(creations.shift() as (typeof creations)[number]);
   const sent = creations.map(([, call]) => call());
   const switches = Array.from({ length: 4 }, () =>
-    api.call('POST', `${base}/traffic`, { activeColor: other }),
+    api.call('POST', `${base}/traffic`, { activeColor: other, reason: 'race' }),
   );
   const created = await Promise.all(sent);
   const moved = await Promise.all(switches);
@@ -266,7 +245,9 @@ async function round(api: Api, n: number, address: string): Promise<Round> {
       if (d.waitingFor === 'switch') {
         const target = (await api.environment(ENV)).activeColor === 'blue' ? 'green' : 'blue';
         const res = await Promise.all(
-          Array.from({ length: 3 }, () => api.call('POST', `${base}/traffic`, { activeColor: target })),
+          Array.from({ length: 3 }, () =>
+            api.call('POST', `${base}/traffic`, { activeColor: target, reason: 'race' }),
+          ),
         );
         controlTried = res.length;
         controlWinners = res.filter((r) => r.status === 202).length;

@@ -14,23 +14,21 @@
 // environment is first scaled to N instances (settings, then an unmeasured blue-green deployment),
 // so every strategy moves N instances; `--min-requests` keeps each window's load running after the
 // deployment until that many requests were sent.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
   chmodSync,
-  closeSync,
   copyFileSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir, uptime } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from '@qubot/runtime';
 import { request } from 'undici';
+import { startControlPlane } from './control-plane.ts';
 import { fmt, runLoad, type Sample } from './load.ts';
 
 const STRATEGIES = ['blue-green', 'rolling', 'canary', 'rollback'] as const;
@@ -68,7 +66,6 @@ for (const [flag, v] of Object.entries({ rate, concurrency, secondsBefore, secon
 for (const s of strategies)
   if (!STRATEGIES.includes(s)) throw new Error(`--strategies: unknown "${s}" (${STRATEGIES.join(', ')})`);
 
-const ROOT = resolve(import.meta.dirname, '..');
 const APP = 'qubot-one';
 const ENV = 'development';
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
@@ -108,30 +105,8 @@ interface Environment {
 // ---------------------------------------------------------------------------------------------
 // The control plane in a child process.
 
-async function startServer(dataDir: string, logFile: string) {
-  const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), QUBOT_DATA_DIR: dataDir };
-  delete env.DATABASE_URL; // always the embedded PostgreSQL in the temp dir
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts', '--demo'], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', log, log],
-  });
-  closeSync(log);
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`API exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      const res = await request(`${base}/readyz`);
-      await res.body.dump();
-      if (res.statusCode === 200) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`API not ready after 120 s; see ${logFile}`);
-    await sleep(250);
-  }
-  return { child, base };
+function startServer(dataDir: string, logFile: string) {
+  return startControlPlane({ dataDir, logFile, readyTimeoutMs: 120_000 });
 }
 
 function apiClient(base: string) {
