@@ -1,12 +1,12 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYNTHETIC_LOAD_RPS } from '@qubot/api-contract';
-import { appendEvent, createEnvironmentRepo, type Database, type Prisma, seedDemo } from '@qubot/db';
+import { type Database, seedDemo } from '@qubot/db';
 import type { Logger } from 'pino';
 import type { App } from './app.ts';
 import { type RequestContext, SYSTEM_ACTOR } from './lib/request-context.ts';
+import { appendEnvironmentUpdated } from './services/environment-events.ts';
 import { seedDemoUsers } from './services/user-service.ts';
-import { environmentView } from './services/views.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** How the demo runs Qubot-One: the launcher template an admin would configure (DESIGN §4). */
@@ -30,16 +30,8 @@ export async function seedDemoData(db: Database, logger: Logger) {
       where: { id: { in: turnedOn.map((e) => e.id) } },
       data: { syntheticLoad: true },
     });
-    const environments = createEnvironmentRepo(tx);
     for (const env of turnedOn) {
-      const view = await environments.findView(app.id, env.name, tx);
-      if (!view) continue;
-      await appendEvent(tx, {
-        type: 'environment.updated',
-        applicationId: app.id,
-        environmentId: env.id,
-        payload: environmentView(view) as unknown as Prisma.InputJsonValue,
-      });
+      await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
     }
   });
   // Demo users exist only in demo mode (DESIGN §7); passwords are demo-<username>.

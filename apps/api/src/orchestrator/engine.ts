@@ -16,13 +16,13 @@ import {
   appendEvent,
   createDeploymentRepo,
   createDeploymentWriteRepo,
-  createEnvironmentRepo,
   type Database,
   type LockedDeployment,
   type Prisma,
   type Tx,
 } from '@qubot/db';
-import { deploymentView, environmentView } from '../services/views.ts';
+import { appendEnvironmentUpdated } from '../services/environment-events.ts';
+import { deploymentView } from '../services/views.ts';
 
 /** Router totals (all pools) at one moment: what a deployment counts its requests from. */
 export interface TrafficSample {
@@ -78,7 +78,6 @@ export type ApplyResult =
 export function createEngine(db: Pick<Database, 'prisma'>) {
   const writes = createDeploymentWriteRepo(db.prisma);
   const reads = createDeploymentRepo(db.prisma);
-  const environments = createEnvironmentRepo(db.prisma);
 
   /** Appends `deployment.updated` and `environment.updated` with the full views; call last in a transaction. */
   async function announce(tx: Tx, deploymentId: string | null, environmentId: string, created = false) {
@@ -95,15 +94,7 @@ export function createEngine(db: Pick<Database, 'prisma'>) {
         });
       }
     }
-    const view = await environments.findView(env.applicationId, env.name, tx);
-    if (view) {
-      await appendEvent(tx, {
-        type: 'environment.updated',
-        applicationId: env.applicationId,
-        environmentId: env.id,
-        payload: environmentView(view) as unknown as Prisma.InputJsonValue,
-      });
-    }
+    await appendEnvironmentUpdated(tx, env);
   }
 
   async function applyIn(

@@ -13,6 +13,7 @@ import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
+import { appendEnvironmentUpdated } from './environment-events.ts';
 import { requireReason } from './require-reason.ts';
 import { environmentView } from './views.ts';
 
@@ -193,14 +194,7 @@ export function createApplicationAdminService(deps: {
             ) as Prisma.InputJsonValue,
             after: changes,
           });
-          const view = await deps.environments.findView(app.id, env.name, tx);
-          if (view)
-            await appendEvent(tx, {
-              type: 'environment.updated',
-              applicationId: app.id,
-              environmentId: env.id,
-              payload: environmentView(view) as unknown as Prisma.InputJsonValue,
-            });
+          await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
         }
       });
       const row = await deps.environments.findView(app.id, env.name);

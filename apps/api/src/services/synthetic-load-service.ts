@@ -2,11 +2,12 @@
 // announced like any environment change. Only demo environments have one (the column is null
 // elsewhere); the load itself is sent by the demo (demo.ts).
 import type { Environment, SyntheticLoadBody } from '@qubot/api-contract';
-import { appendAudit, appendEvent, type Database, type EnvironmentRepo, type Prisma } from '@qubot/db';
+import { appendAudit, type Database, type EnvironmentRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
+import { appendEnvironmentUpdated } from './environment-events.ts';
 import { environmentView } from './views.ts';
 
 export function createSyntheticLoadService(deps: {
@@ -50,14 +51,7 @@ export function createSyntheticLoadService(deps: {
           before: { syntheticLoad: before },
           after: { syntheticLoad: body.enabled },
         });
-        const view = await deps.environments.findView(app.id, env.name, tx);
-        if (view)
-          await appendEvent(tx, {
-            type: 'environment.updated',
-            applicationId: app.id,
-            environmentId: env.id,
-            payload: environmentView(view) as unknown as Prisma.InputJsonValue,
-          });
+        await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
       });
       const row = await deps.environments.findView(app.id, env.name);
       if (!row)
