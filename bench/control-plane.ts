@@ -58,3 +58,41 @@ export async function startControlPlane(
   }
   return { child, base, port };
 }
+
+/** A signed-in session against the API: session cookie + CSRF token, JSON in and out. */
+export function apiSession(base: string) {
+  let cookie = '';
+  let csrf = '';
+  async function call<T>(
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    body?: object,
+  ): Promise<{ status: number; json: T; text: string }> {
+    const headers: Record<string, string> = { cookie };
+    if (body) headers['content-type'] = 'application/json';
+    if (method !== 'GET') headers['x-csrf-token'] = csrf;
+    const res = await request(`${base}/api/v1${path}`, {
+      method,
+      headers,
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, json: (text ? JSON.parse(text) : null) as T, text };
+  }
+  async function login(username: string, password: string): Promise<void> {
+    const res = await request(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    await res.body.dump();
+    const jar = [res.headers['set-cookie']]
+      .flat()
+      .filter((c): c is string => typeof c === 'string')
+      .map((c) => c.split(';')[0] ?? '');
+    cookie = jar.filter((c) => /^qubot_(session|csrf)=/.test(c)).join('; ');
+    csrf = jar.find((c) => c.startsWith('qubot_csrf='))?.slice('qubot_csrf='.length) ?? '';
+    if (res.statusCode !== 200 || !csrf) throw new Error(`login as ${username} failed: ${res.statusCode}`);
+  }
+  return { call, login };
+}

@@ -26,8 +26,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '@qubot/runtime';
-import { request } from 'undici';
-import { startControlPlane } from './control-plane.ts';
+import { apiSession, startControlPlane } from './control-plane.ts';
 import { fmt, runLoad, type Sample } from './load.ts';
 
 const { values } = parseArgs({
@@ -82,8 +81,7 @@ function startServer(port: number, dataDir: string, logFile: string) {
 }
 
 function apiClient(base: string) {
-  let cookie = '';
-  let csrf = '';
+  const session = apiSession(base);
   const call = async <T>(
     method: 'GET' | 'POST',
     path: string,
@@ -92,7 +90,7 @@ function apiClient(base: string) {
     // Reads are retried through a busy moment (5xx, connection refused); a POST is sent once.
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await callOnce<T>(method, path, body);
+        const r = await session.call<T>(method, path, body);
         if (method === 'GET' && r.status >= 500 && attempt < 20) throw new Error(`HTTP ${r.status}`);
         return r;
       } catch (err) {
@@ -100,18 +98,6 @@ function apiClient(base: string) {
         await sleep(1_000);
       }
     }
-  };
-  const callOnce = async <T>(method: 'GET' | 'POST', path: string, body?: object) => {
-    const headers: Record<string, string> = { cookie };
-    if (body) headers['content-type'] = 'application/json';
-    if (method === 'POST') headers['x-csrf-token'] = csrf;
-    const res = await request(`${base}/api/v1${path}`, {
-      method,
-      headers,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: (text ? JSON.parse(text) : null) as T, text };
   };
   return {
     call,
@@ -126,20 +112,8 @@ function apiClient(base: string) {
         }
       }
     },
-    async loginOnce() {
-      const res = await request(`${base}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: 'release-manager', password: 'demo-release-manager' }),
-      });
-      await res.body.dump();
-      const jar = [res.headers['set-cookie']]
-        .flat()
-        .filter((c): c is string => typeof c === 'string')
-        .map((c) => c.split(';')[0] ?? '');
-      cookie = jar.filter((c) => /^qubot_(session|csrf)=/.test(c)).join('; ');
-      csrf = jar.find((c) => c.startsWith('qubot_csrf='))?.slice('qubot_csrf='.length) ?? '';
-      if (res.statusCode !== 200 || !csrf) throw new Error(`login failed: ${res.statusCode}`);
+    loginOnce() {
+      return session.login('release-manager', 'demo-release-manager');
     },
     async environments() {
       const r = await call<{ items: Environment[] }>('GET', `/apps/${APP}/environments`);

@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { startControlPlane } from './control-plane.ts';
+import { apiSession, startControlPlane } from './control-plane.ts';
 import { fmt, runLoad } from './load.ts';
 
 const { values } = parseArgs({
@@ -55,37 +55,10 @@ function startServer(dataDir: string, logFile: string) {
 }
 
 function apiClient(base: string) {
-  let cookie = '';
-  let csrf = '';
-  const call = async <T>(method: 'GET' | 'POST', path: string, body?: object) => {
-    const headers: Record<string, string> = { cookie };
-    if (body) headers['content-type'] = 'application/json';
-    if (method === 'POST') headers['x-csrf-token'] = csrf;
-    const res = await request(`${base}/api/v1${path}`, {
-      method,
-      headers,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: (text ? JSON.parse(text) : null) as T, text };
-  };
+  const { call, login } = apiSession(base);
   return {
     call,
-    async login(username: string, password: string) {
-      const res = await request(`${base}/api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username, password }),
-      });
-      await res.body.dump();
-      const jar = [res.headers['set-cookie']]
-        .flat()
-        .filter((c): c is string => typeof c === 'string')
-        .map((c) => c.split(';')[0] ?? '');
-      cookie = jar.filter((c) => /^qubot_(session|csrf)=/.test(c)).join('; ');
-      csrf = jar.find((c) => c.startsWith('qubot_csrf='))?.slice('qubot_csrf='.length) ?? '';
-      if (res.statusCode !== 200 || !csrf) throw new Error(`login as ${username} failed: ${res.statusCode}`);
-    },
+    login,
     async environment(name: string) {
       const r = await call<Environment>('GET', `/apps/${APP}/environments/${name}`);
       if (r.status !== 200) throw new Error(`GET environment: ${r.status} ${r.text}`);
