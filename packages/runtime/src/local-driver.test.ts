@@ -214,7 +214,9 @@ describe('LocalDriver', () => {
     const back = await driver.resupervise(r.id);
     expect(back?.adopted).toBe(false);
     expect(back?.record.port).toBe(r.port);
-    expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);
+    const w = await driver.waitHealthy([r], 15_000);
+    const why = { results: w.results, status: await driver.status(r), log: await driver.logs(r, 40) };
+    expect(w.ok, JSON.stringify(why, null, 1)).toBe(true);
     expect((await driver.status(r)).supervisorPid).toBe(back?.record.supervisorPid);
     expect(await driver.resupervise('never-started')).toBeNull();
   });

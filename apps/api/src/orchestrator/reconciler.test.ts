@@ -29,6 +29,26 @@ const liveRows = () =>
     orderBy: { id: 'asc' },
   });
 
+const lastSeq = async () => (await h.db.prisma.event.findFirst({ orderBy: { seq: 'desc' } }))?.seq ?? 0n;
+/**
+ * The router statuses `environment.updated` reported since `seq`, from the first `down` on, each
+ * run of one status folded: an outage recorded once reads `['down', 'up']`.
+ */
+async function routerStatusesSince(seq: bigint) {
+  const events = await h.db.prisma.event.findMany({
+    where: { environmentId, type: 'environment.updated', seq: { gt: seq } },
+    orderBy: { seq: 'asc' },
+  });
+  const out: string[] = [];
+  for (const e of events) {
+    const status = (e.payload as { router: { status: string } }).router.status;
+    // Before the outage: other changes to the environment (instances' health) while it was up.
+    if (out.length === 0 && status === 'up') continue;
+    if (out.at(-1) !== status) out.push(status);
+  }
+  return out;
+}
+
 /** The router's table now, and the one the database describes. */
 async function tables() {
   const runtime = h.app.orchestrator.runtime;
@@ -135,8 +155,11 @@ describe('[ENGINE] reconcile loop', () => {
       )
       .toEqual(before.map((b) => [b.id, true, 'running', true]));
     const rows = await liveRows();
-    for (const r of rows)
-      expect((await h.app.orchestrator.driver.status({ id: r.id })).supervisorAlive).toBe(true);
+    for (const r of rows) {
+      const st = await h.app.orchestrator.driver.status({ id: r.id });
+      const log = await h.app.orchestrator.driver.logs({ id: r.id }, 30);
+      expect(st.supervisorAlive, JSON.stringify({ row: r.id, st, log }, null, 1)).toBe(true);
+    }
     // The first instance kept its process: adopted, not restarted.
     expect((await h.app.orchestrator.driver.status({ id: first.id })).pid).toBe(firstPid);
     // Same ids, same ports: no instance too many, no new row, nothing to re-route.
@@ -163,6 +186,7 @@ describe('[ENGINE] reconcile loop', () => {
   it('a traffic change with the router dead answers promptly and leaves it serving the new weights', async () => {
     const row = await envRow();
     const v = await view();
+    const seq = await lastSeq();
     process.kill(row.routerPid as number, 'SIGKILL');
     const started = Date.now();
     const res = await h.post(`/apps/${APP}/environments/development/traffic`, {
@@ -175,6 +199,59 @@ describe('[ENGINE] reconcile loop', () => {
     const probe = await fetch(`${v.address}/`);
     expect(probe.status).toBe(200);
     const t = await tables();
-    expect(sameRouting(t.actual, t.desired)).toBe(true);
+    expect(sameRouting(t.actual, t.desired), JSON.stringify(t)).toBe(true);
+    // Whoever started it again (this request or the loop), the outage is on record, once.
+    await expect
+      .poll(async () => (await view()).router, { timeout: 20_000 })
+      .toMatchObject({ status: 'up', restarts: v.router.restarts + 1 });
+    expect(await routerStatusesSince(seq)).toEqual(['down', 'up']);
+  }, 60_000);
+
+  it('a router started again while its environment row is locked: the outage is recorded once the lock is free, counted once', async () => {
+    const v = await view();
+    expect(v.router.status).toBe('up');
+    const row = await envRow();
+    const oldPid = row.routerPid as number;
+    const seq = await lastSeq();
+    // Someone holds the environment's row (a long transaction): no router write can land.
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let locked = () => {};
+    const isLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const holder = h.db.prisma.$transaction(
+      async (tx) => {
+        await tx.$queryRaw`SELECT id FROM environments WHERE id = ${environmentId}::uuid FOR UPDATE`;
+        locked();
+        await held;
+      },
+      { timeout: 60_000 },
+    );
+    await isLocked;
+    process.kill(oldPid, 'SIGKILL');
+    // The address serves again (another process) while the row still names the dead one.
+    const serving = async () => {
+      const res = await fetch(`${v.address}/`).catch(() => null);
+      return res?.status ?? 0;
+    };
+    await expect.poll(serving, { timeout: 20_000, interval: 100 }).toBe(200);
+    expect((await envRow()).routerPid).toBe(oldPid);
+    release();
+    await holder;
+    await expect
+      .poll(async () => (await view()).router, { timeout: 20_000, interval: 100 })
+      .toMatchObject({ status: 'up', restarts: v.router.restarts + 1 });
+    expect((await envRow()).routerPid).not.toBe(oldPid);
+    expect(await routerStatusesSince(seq)).toEqual(['down', 'up']);
+    // Counted once: later rounds adopt the same process and record nothing more.
+    const reconciler = h.app.orchestrator.reconciler;
+    if (!reconciler) throw new Error('no reconcile loop');
+    const round = reconciler.rounds();
+    await expect.poll(() => reconciler.rounds(), { timeout: 20_000 }).toBeGreaterThan(round + 2);
+    expect((await view()).router.restarts).toBe(v.router.restarts + 1);
+    expect(await routerStatusesSince(seq)).toEqual(['down', 'up']);
   }, 60_000);
 });

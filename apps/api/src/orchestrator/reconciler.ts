@@ -17,7 +17,7 @@
 //    holds it (a traffic change, a deployment being created), so it never undoes their work.
 // See docs/operations.md, "The reconcile loop".
 import type { Color, Weights } from '@qubot/core';
-import { createInstanceRepo, type Database, type InstanceRow, type Prisma, type Tx } from '@qubot/db';
+import { createInstanceRepo, type Database, type InstanceRow, type Tx } from '@qubot/db';
 import {
   adoptRouter,
   isRouterProcess,
@@ -37,7 +37,10 @@ const HUNG_AFTER_CHECKS = 10;
 export interface ReconcilerOptions {
   db: Pick<Database, 'url' | 'prisma'>;
   driver: Pick<LocalDriver, 'status' | 'resupervise' | 'stop'>;
-  runtime: Pick<EnvironmentRuntime, 'ensureRouter' | 'buildConfig' | 'currentWeights'>;
+  runtime: Pick<
+    EnvironmentRuntime,
+    'ensureRouter' | 'buildConfig' | 'currentWeights' | 'recordRouter' | 'recordAdopted'
+  >;
   engine: Pick<Engine, 'announce'>;
   intervalMs: number;
   /**
@@ -88,6 +91,7 @@ export function desiredRouting(
 
 interface EnvRow {
   id: string;
+  applicationId: string;
   name: string;
   routerPid: number | null;
   routerPort: number | null;
@@ -108,30 +112,6 @@ export function createReconciler(opts: ReconcilerOptions) {
   const TX = { maxWait: 10_000, timeout: 20_000 };
   const announce = (environmentId: string) =>
     prisma.$transaction((tx: Tx) => opts.engine.announce(tx, null, environmentId), TX);
-
-  /**
-   * Writes the environment's router columns without waiting long for its row lock (someone acting
-   * on the environment holds it; the next round tries again), then announces the change. The
-   * bound is on the row lock only: the event counter's lock is waited for as every writer does.
-   */
-  async function bounded(
-    environmentId: string,
-    data: Prisma.EnvironmentUpdateInput,
-    announceIt: boolean,
-  ): Promise<boolean> {
-    try {
-      await prisma.$transaction(async (tx: Tx) => {
-        await tx.$executeRaw`SET LOCAL lock_timeout = '1s'`;
-        await tx.environment.update({ where: { id: environmentId }, data });
-        await tx.$executeRaw`SET LOCAL lock_timeout = 0`;
-        if (announceIt) await opts.engine.announce(tx, null, environmentId);
-      }, TX);
-      return true;
-    } catch (err) {
-      opts.log.warn({ err, environmentId }, 'router state not recorded this round');
-      return false;
-    }
-  }
 
   /** Deployments still at work on the environment; the same predicate as its partial index. */
   async function hasOpenWork(environmentId: string, db: Tx) {
@@ -155,9 +135,7 @@ export function createReconciler(opts: ReconcilerOptions) {
     });
     if (adopted) {
       routerFailures.delete(env.id);
-      if (adopted.pid !== env.routerPid || env.routerStatus !== 'up') {
-        await bounded(env.id, { routerPid: adopted.pid, routerStatus: 'up' }, env.routerStatus !== 'up');
-      }
+      await opts.runtime.recordAdopted(env, adopted.pid);
       return 'up';
     }
     const failures = (routerFailures.get(env.id) ?? 0) + 1;
@@ -169,8 +147,12 @@ export function createReconciler(opts: ReconcilerOptions) {
       { environment: env.name, pid: env.routerPid, address: `127.0.0.1:${env.routerPort}` },
       'traffic router is down; starting it again',
     );
+    // Not recorded now (someone holds the environment's row): whoever starts the router again
+    // records the outage with the restart (runtime.recordRouter), so it is never left out.
     if (env.routerStatus !== 'down') {
-      await bounded(env.id, { routerStatus: 'down', routerOutageAt: new Date() }, true);
+      await opts.runtime.recordRouter(env, [
+        { data: { routerStatus: 'down', routerOutageAt: new Date() }, announce: true, ifPid: env.routerPid },
+      ]);
     }
     try {
       if (alive) {
@@ -179,13 +161,13 @@ export function createReconciler(opts: ReconcilerOptions) {
         opts.log.warn({ environment: env.name, pid: env.routerPid }, 'traffic router hung; replacing it');
         await stopRouter(env.routerPid as number, 2_000);
       }
+      // Started again and recorded (`up`, the restart counted, announced) by the runtime.
       await opts.runtime.ensureRouter(env.id);
       routerFailures.delete(env.id);
     } catch (err) {
       opts.log.warn({ err, environment: env.name }, 'could not start the traffic router again');
       return 'down';
     }
-    await announce(env.id).catch((err) => opts.log.warn({ err, environment: env.name }, 'not announced'));
     return 'restarted';
   }
 
@@ -280,6 +262,7 @@ export function createReconciler(opts: ReconcilerOptions) {
       where: { routerPid: { not: null } },
       select: {
         id: true,
+        applicationId: true,
         name: true,
         routerPid: true,
         routerPort: true,

@@ -15,6 +15,7 @@ import {
   startRouter,
   stopRouter,
 } from '@qubot/runtime';
+import { appendEnvironmentUpdated } from '../services/environment-events.ts';
 
 export interface RuntimeLog {
   info(obj: object, msg?: string): void;
@@ -22,6 +23,15 @@ export interface RuntimeLog {
 }
 
 const POOLS: Color[] = ['blue', 'green'];
+
+/** The environment columns a router record needs. */
+export interface RouterEnv {
+  id: string;
+  applicationId: string;
+  name: string;
+  routerPid: number | null;
+  routerStatus: string | null;
+}
 const target = (i: { port: number }) => `127.0.0.1:${i.port}`;
 
 /** Parses the router's Prometheus text for its all-pool totals. */
@@ -55,26 +65,84 @@ export function createEnvironmentRuntime(deps: {
   }
 
   /**
-   * Writes the router's whereabouts. Inside the caller's transaction when there is one (it may hold
-   * the environment's row lock); otherwise with a bounded wait for that lock, so a router start
-   * never waits on a transaction that is itself waiting for this router (the 20 s traffic request
-   * of issue 8). A write given up keeps the router; the reconcile loop records its pid later.
+   * Records the router's state in the environment's row: each step one update, and an
+   * `environment.updated` after it when dashboards must see it. Inside the caller's transaction
+   * when there is one (it may hold the environment's row lock); otherwise in one of its own that
+   * waits at most 2 s for that lock, so a router start never waits on a transaction that is itself
+   * waiting for this router (the 20 s traffic request of issue 8). A step with `ifPid` applies only
+   * while the row still names that router process (two adopters record one outage once); when it
+   * does not, nothing is written. A write given up keeps the router; whoever adopts it next finds
+   * a pid the row does not name and records the outage then (`recordAdopted`).
    */
-  async function writeRouter(environmentId: string, data: Prisma.EnvironmentUpdateInput, tx?: Tx) {
-    if (tx) {
-      await tx.environment.update({ where: { id: environmentId }, data });
+  async function recordRouter(
+    env: RouterEnv,
+    steps: { data: Prisma.EnvironmentUpdateManyMutationInput; announce: boolean; ifPid?: number | null }[],
+    tx?: Tx,
+  ): Promise<boolean> {
+    const run = async (t: Tx, bounded: boolean) => {
+      for (const [i, step] of steps.entries()) {
+        const where = step.ifPid === undefined ? { id: env.id } : { id: env.id, routerPid: step.ifPid };
+        const res = await t.environment.updateMany({ where, data: step.data });
+        if (res.count === 0) return false;
+        // The bound is on the row lock only: the event counter's lock is waited for as every
+        // writer does.
+        if (bounded && i === 0) await t.$executeRaw`SET LOCAL lock_timeout = 0`;
+        if (step.announce) await appendEnvironmentUpdated(t, env);
+      }
       return true;
-    }
+    };
+    if (tx) return run(tx, false);
     try {
-      await prisma.$transaction(async (t: Tx) => {
-        await t.$executeRaw`SET LOCAL lock_timeout = '2s'`;
-        await t.environment.update({ where: { id: environmentId }, data });
-      });
-      return true;
+      return await prisma.$transaction(
+        async (t: Tx) => {
+          await t.$executeRaw`SET LOCAL lock_timeout = '2s'`;
+          return run(t, true);
+        },
+        { maxWait: 10_000, timeout: 20_000 },
+      );
     } catch (err) {
-      deps.log.warn({ err, environmentId }, 'router state not recorded now (environment busy); next round');
+      deps.log.warn(
+        { err, environmentId: env.id },
+        'router state not recorded now (environment busy); next round',
+      );
       return false;
     }
+  }
+
+  /**
+   * The steps of an outage: the router that ran before is gone (users' requests to the address
+   * failed) and another one serves now. Always `down` with its time, then `up` with the restart
+   * counted, both announced and committed together — so whoever restarts a router (the reconcile
+   * loop, a deployment, a traffic change, start-up) cannot leave the outage out of the record.
+   */
+  function outageSteps(env: RouterEnv, up: Prisma.EnvironmentUpdateManyMutationInput, ifPid?: number | null) {
+    return [
+      ...(env.routerStatus === 'down'
+        ? []
+        : [{ data: { routerStatus: 'down', routerOutageAt: new Date() }, announce: true, ifPid }]),
+      {
+        data: { ...up, routerStatus: 'up', routerRestarts: { increment: 1 } },
+        announce: true,
+        ...(env.routerStatus === 'down' ? { ifPid } : {}),
+      },
+    ];
+  }
+
+  /**
+   * A router answering on the environment's ports, found by `adoptRouter`: record it. A process
+   * other than the one the row names means the one named died and a restart went unrecorded (its
+   * write was given up, or its transaction rolled back): the outage is recorded now, once.
+   */
+  async function recordAdopted(env: RouterEnv, pid: number, tx?: Tx): Promise<boolean> {
+    if (pid === env.routerPid && env.routerStatus === 'up') return true;
+    if (env.routerPid !== null && pid !== env.routerPid) {
+      return recordRouter(env, outageSteps(env, { routerPid: pid }, env.routerPid), tx);
+    }
+    return recordRouter(
+      env,
+      [{ data: { routerPid: pid, routerStatus: 'up' }, announce: env.routerStatus !== 'up' }],
+      tx,
+    );
   }
 
   async function startFor(environmentId: string, tx?: Tx): Promise<RouterClient> {
@@ -88,9 +156,7 @@ export function createEnvironmentRuntime(deps: {
         timeoutMs: 3_000,
       });
       if (adopted) {
-        if (adopted.pid !== env.routerPid || env.routerStatus !== 'up') {
-          await writeRouter(environmentId, { routerPid: adopted.pid, routerStatus: 'up' }, tx);
-        }
+        await recordAdopted(env, adopted.pid, tx);
         return adopted.client;
       }
     }
@@ -134,21 +200,18 @@ export function createEnvironmentRuntime(deps: {
     }
     // A router that ran before and had to be started again: an outage users saw.
     const restart = env.routerPort !== null;
-    const data: Prisma.EnvironmentUpdateInput = {
+    const fields = {
       routerPid: proc.pid,
       routerPort: proc.port,
       routerControlPort: proc.controlPort,
       routerSecret: secret,
       address: proc.address,
-      routerStatus: 'up',
-      ...(restart
-        ? {
-            routerRestarts: { increment: 1 },
-            ...(env.routerStatus === 'down' ? {} : { routerOutageAt: new Date() }),
-          }
-        : {}),
     };
-    const recorded = await writeRouter(environmentId, data, tx);
+    const recorded = await recordRouter(
+      env,
+      restart ? outageSteps(env, fields) : [{ data: { ...fields, routerStatus: 'up' }, announce: false }],
+      tx,
+    );
     if (!recorded && proc.port !== env.routerPort) {
       // The address moved and nobody knows: do not leave a router nobody can find.
       await stopRouter(proc.pid, 2_000);
@@ -304,6 +367,8 @@ export function createEnvironmentRuntime(deps: {
 
   return {
     ensureRouter,
+    recordRouter,
+    recordAdopted,
     applyRouting,
     buildConfig,
     currentWeights,
