@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import { type Database, defaultDataDir } from '@qubot/db';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -82,6 +83,34 @@ function findUnstorable(value: unknown, path: string, depth = 0): string | null 
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Security headers (Helmet), the middleware built once. @fastify/helmet builds it again on every
+ * request (it allows per-route options, which we do not use): its directive parsing was a
+ * visible share of a cached read's CPU. `helmet` is @fastify/helmet's own dependency, loaded
+ * through it so both stay the same version.
+ */
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: Error) => void) => void;
+const helmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'))('helmet') as (
+  options: object,
+) => Middleware;
+const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+    },
+  },
+});
 
 /** Secrets never reach the logs. */
 export const LOG_REDACT = [
@@ -125,22 +154,7 @@ export async function buildApp(opts: AppOptions) {
 
   // External plugins first.
   await app.register(errorHandler);
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'self'"],
-        formAction: ["'self'"],
-      },
-    },
-  });
+  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, done));
   await app.register(cookie);
   // Only routes that ask for it (sign-in) are limited; the rest rely on authentication.
   await app.register(rateLimit, { global: false });
@@ -155,6 +169,23 @@ export async function buildApp(opts: AppOptions) {
   });
   await app.register(auth);
   await app.register(eventBus, opts.events ?? {});
+  // Read caches invalidated by the event bus (views: services/view-cache.ts; credentials:
+  // lib/credential-cache.ts). A change made through this process is seen by the very next read:
+  // both are told before its response is sent.
+  const { views } = app.services;
+  app.eventBus.onNotified((seq) => views.notified(seq));
+  app.eventBus.onListening((up) => {
+    views.listening(up);
+    app.credentialCache.listening(up);
+  });
+  app.eventBus.onCredentialsChanged(() => app.credentialCache.changed());
+  views.listening(app.eventBus.isListening());
+  app.credentialCache.listening(app.eventBus.isListening());
+  app.addHook('onSend', async (request) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    views.localWrite();
+    app.credentialCache.clear();
+  });
   await app.register(orchestrator, {
     worker: false,
     dataDir: defaultDataDir(),

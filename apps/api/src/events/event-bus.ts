@@ -178,6 +178,14 @@ export function createEventBus(opts: EventBusOptions) {
   const groups = new Map<string, { filter: EventFilter; members: Set<EventListener> }>();
   const credentialHooks: ((change: CredentialChange | null) => void)[] = [];
   const dispatchHooks: ((createdAt: number) => void)[] = [];
+  const notifyHooks: ((seq: number) => void)[] = [];
+  const listeningHooks: ((listening: boolean) => void)[] = [];
+  let listening = false;
+  const setListening = (up: boolean) => {
+    if (listening === up) return;
+    listening = up;
+    for (const hook of listeningHooks) hook(up);
+  };
   const ephemeralListeners = new Set<{ filter: EphemeralFilter; listener: (m: EphemeralMessage) => void }>();
   const ephemeralHooks: ((m: EphemeralMessage) => void)[] = [];
 
@@ -286,12 +294,19 @@ export function createEventBus(opts: EventBusOptions) {
     client = c;
     c.on('error', (err) => {
       opts.log?.warn({ err }, 'event LISTEN connection failed');
+      if (client === c) setListening(false);
       reconnect(c);
     });
-    c.on('end', () => reconnect(c));
+    c.on('end', () => {
+      if (client === c) setListening(false);
+      reconnect(c);
+    });
     c.on('notification', (msg) => {
-      if (msg.channel === NOTIFY_CHANNEL && Number(msg.payload) > lastDispatched) kick();
-      else if (msg.channel === METRICS_CHANNEL && msg.payload) dispatchEphemeral(msg.payload);
+      if (msg.channel === NOTIFY_CHANNEL) {
+        const seq = Number(msg.payload);
+        for (const hook of notifyHooks) hook(seq);
+        if (seq > lastDispatched) kick();
+      } else if (msg.channel === METRICS_CHANNEL && msg.payload) dispatchEphemeral(msg.payload);
       else if (msg.channel === CREDENTIALS_CHANNEL && msg.payload) {
         const change = parseCredentialChange(msg.payload);
         if (change) for (const hook of credentialHooks) hook(change);
@@ -302,6 +317,7 @@ export function createEventBus(opts: EventBusOptions) {
     await c.query(`LISTEN ${METRICS_CHANNEL}`);
     await c.query(`LISTEN ${CREDENTIALS_CHANNEL}`);
     attempt = 0;
+    if (client === c && !stopped) setListening(true);
   }
 
   function reconnect(dead: pg.Client): void {
@@ -344,6 +360,7 @@ export function createEventBus(opts: EventBusOptions) {
 
     async stop(): Promise<void> {
       stopped = true;
+      setListening(false);
       if (reconnectTimer) clearTimeout(reconnectTimer);
       if (pollTimer) clearInterval(pollTimer);
       groups.clear();
@@ -393,6 +410,23 @@ export function createEventBus(opts: EventBusOptions) {
     /** Every ephemeral message this process receives (the metrics history). */
     onEphemeral(hook: (m: EphemeralMessage) => void): void {
       ephemeralHooks.push(hook);
+    },
+
+    /**
+     * Every event notification this process receives (its seq), as it arrives: before the event
+     * is read and dispatched. Caches invalidate on it (services/view-cache.ts).
+     */
+    onNotified(hook: (seq: number) => void): void {
+      notifyHooks.push(hook);
+    },
+
+    /**
+     * Whether the LISTEN connection is up now, and every change of it. While it is down,
+     * notifications are lost: whatever relies on them must not (view and credential caches).
+     */
+    isListening: () => listening,
+    onListening(hook: (listening: boolean) => void): void {
+      listeningHooks.push(hook);
     },
 
     /** Called once per event dispatched (metrics). */

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { type CredentialCache, createCredentialCache } from '../lib/credential-cache.ts';
 import { safeEqual } from '../lib/password.ts';
 import { canReadApplication } from '../lib/permissions.ts';
 import { type Actor, contextFrom, type RequestContext } from '../lib/request-context.ts';
@@ -21,6 +22,8 @@ declare module 'fastify' {
     authenticateRaw(headers: IncomingHttpHeaders): Promise<Actor | null>;
     /** Every route registered after this plugin, with whether it authenticates (for the authorization tests). */
     routeCatalog: RouteEntry[];
+    /** Resolved credentials kept briefly (lib/credential-cache.ts); app.ts wires its invalidation. */
+    credentialCache: CredentialCache;
   }
   interface FastifyContextConfig {
     /** Route needs no credentials (login, demo users). Every other /api/v1 route authenticates. */
@@ -74,11 +77,15 @@ export default fp(
       request.actor = ANONYMOUS;
     });
 
+    const credentialCache = createCredentialCache();
+    app.decorate('credentialCache', credentialCache);
+
     async function authenticate(request: FastifyRequest): Promise<void> {
-      const creds = await auth.resolve({
-        authorization: request.headers.authorization,
-        sessionCookie: request.cookies[SESSION_COOKIE],
-      });
+      const authorization = request.headers.authorization;
+      const sessionCookie = request.cookies[SESSION_COOKIE];
+      const creds = await credentialCache.resolve(`${authorization ?? ''}\n${sessionCookie ?? ''}`, () =>
+        auth.resolve({ authorization, sessionCookie }),
+      );
       if (!creds)
         throw new AppError(ErrorCode.Unauthenticated, 'sign in first: no valid session or API token');
       if (creds.session) {

@@ -22,7 +22,7 @@ import { createRollbackService, type RollbackService } from '../services/rollbac
 import { createTokenService, type TokenService } from '../services/token-service.ts';
 import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
 import { createUserService, type UserService } from '../services/user-service.ts';
-import { createViewCache } from '../services/view-cache.ts';
+import { createViewCache, type ViewCache } from '../services/view-cache.ts';
 
 export interface Services {
   catalog: CatalogService;
@@ -40,6 +40,8 @@ export interface Services {
   rollback: RollbackService;
   idempotency: IdempotencyService;
   config: ConfigService;
+  /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
+  views: ViewCache;
 }
 
 export interface SecretOptions {
@@ -57,16 +59,18 @@ declare module 'fastify' {
 export default fp(
   async (app: FastifyInstance, opts: { auth?: Partial<AuthOptions> | undefined; secrets: SecretOptions }) => {
     const { repos, db } = app;
+    const views = createViewCache({ db });
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,
-      views: createViewCache({ db }),
+      views,
     });
     const freeze = createFreezeService({ db, catalog });
     // The orchestrator registers after the services (boot order); it is looked up at call time.
     const orchestrator = () => app.orchestrator;
     const deploymentCommands = createDeploymentCommandService({ db, catalog, freeze, orchestrator });
     app.decorate('services', {
+      views,
       catalog,
       applicationAdmin: createApplicationAdminService({ db, catalog, environments: repos.environments }),
       releases: createReleaseService({ db, releases: repos.releases, catalog }),

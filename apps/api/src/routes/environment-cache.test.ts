@@ -45,9 +45,15 @@ it('[API] pipeline read: served from the view cache, and a change is visible in 
   expect(JSON.parse(one.body).replicas).toBe(replicas + 1);
 
   // A change committed elsewhere (another API or worker process), with the event the orchestrator
-  // writes for it: visible before this process's event bus could have dispatched anything.
+  // writes for it: visible as soon as its notification reaches this process.
   const env = await t.db.prisma.environment.findFirstOrThrow({
     where: { name: 'staging', application: { name: 'qubot-one' } },
+  });
+  const last = await t.db.prisma.event.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true } });
+  const noticed = new Promise<void>((resolve) => {
+    t.app.eventBus.onNotified((seq) => {
+      if (seq > Number(last?.seq ?? 0)) resolve();
+    });
   });
   const traffic = [
     { pool: 'blue', version: '1.0.0', weight: 25 },
@@ -57,6 +63,7 @@ it('[API] pipeline read: served from the view cache, and a change is visible in 
     await tx.environment.update({ where: { id: env.id }, data: { traffic } });
     await t.app.orchestrator.engine.announce(tx, null, env.id);
   });
+  await noticed;
   expect(staging((await read(PIPELINE, viewer)).body)?.traffic).toEqual(traffic);
   const builds = t.app.services.catalog.viewCacheStats()?.builds ?? 0;
   await read(PIPELINE, admin);

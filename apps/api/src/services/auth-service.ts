@@ -56,6 +56,8 @@ export interface Credentials {
   /** Present for cookie sessions: the session row id and its CSRF token. */
   session: { id: string; csrfToken: string } | null;
   mustChangePassword: boolean;
+  /** Epoch ms after which these credentials must be looked up again (expiry); none = no expiry. */
+  validUntil?: number;
 }
 
 const INVALID = 'invalid username or password';
@@ -168,6 +170,7 @@ export function createAuthService(deps: {
       },
       session: { id, csrfToken: row.csrfToken },
       mustChangePassword: row.user.mustChangePassword,
+      validUntil: row.expiresAt.getTime(),
     };
   }
 
@@ -190,6 +193,7 @@ export function createAuthService(deps: {
       },
       session: null,
       mustChangePassword: false,
+      ...(row.expiresAt ? { validUntil: row.expiresAt.getTime() } : {}),
     };
   }
 

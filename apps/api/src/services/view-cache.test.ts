@@ -79,4 +79,41 @@ describe('view cache', () => {
     await release();
     expect(await second).toBe('two'); // maxAgeMs 0: rebuilt although the counter did not move
   });
+
+  it('while notifications arrive: no counter read; a notification, a local write or a gap in listening each make the next read fresh', async () => {
+    const db = controlledPool();
+    const cache = createViewCache({ db: { pool: db.pool }, localWriteMs: 60_000 });
+    let version = 0;
+    const build = async () => `view ${++version}`;
+    cache.listening(true);
+    expect(await cache.get('k', build)).toBe('view 1');
+    expect(await cache.get('k', build)).toBe('view 1');
+    expect(cache.stats()).toMatchObject({ seqReads: 0, builds: 1, hits: 1 });
+    // Another process committed: its notification arrives.
+    cache.notified(7);
+    expect(await cache.get('k', build)).toBe('view 2');
+    // Listening was lost and came back: notifications may have been missed.
+    cache.listening(false);
+    cache.listening(true);
+    expect(await cache.get('k', build)).toBe('view 3');
+    expect(db.reads).toHaveLength(0);
+    // A change through this process: reads check the counter (for localWriteMs).
+    cache.localWrite();
+    const checked = cache.get('k', build);
+    await tick();
+    expect(db.reads).toHaveLength(1);
+    db.reads.splice(0).forEach((r) => {
+      r.release();
+    });
+    expect(await checked).toBe('view 4');
+    // Not listening: every read checks the counter.
+    const off = createViewCache({ db: { pool: db.pool } });
+    const read = off.get('k', build);
+    await tick();
+    expect(db.reads).toHaveLength(1);
+    db.reads.splice(0).forEach((r) => {
+      r.release();
+    });
+    expect(await read).toBe('view 5');
+  });
 });

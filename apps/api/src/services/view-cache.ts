@@ -1,22 +1,39 @@
 import type { Database } from '@qubot/db';
 
 /**
- * Serialised read views (the environment pipeline the dashboard and CLI poll), kept while no
- * event has been committed since they were built. Every change to what such a view shows is
- * committed together with an event (`environment.updated`, `deployment.*`, …), and events are
- * numbered gap-free by event_counter, so "the counter has not moved" means "nothing announced
- * has changed". Checking the counter is one indexed single-row read per request instead of the
- * view's queries, and a change is visible in the very next read — also one made by another
- * process, and also before this process's event bus has dispatched it. `maxAgeMs` bounds how
- * long a change that no event announces (none is known) could stay hidden.
+ * Serialised read views (the environment pipeline the dashboard and CLI poll), kept while nothing
+ * they show has changed. Every change to what such a view shows is committed together with an
+ * event (`environment.updated`, `deployment.*`, …), and each event is announced by a NOTIFY
+ * delivered after its commit, so:
+ *
+ * - While the event bus's LISTEN connection is up, a view is current until the next event
+ *   notification arrives: a read costs no database round trip at all. A change committed by
+ *   another process (or by this one's orchestrator) is seen once its notification arrives
+ *   (about a millisecond: `bench/README.md`, "The read path").
+ * - For a moment after a change made through this process's API (`localWrite()`, called before
+ *   its response is sent), and whenever the LISTEN connection is down, the read checks the
+ *   event counter instead — one indexed single-row read, shared by concurrent requests — so a
+ *   client always reads its own writes in the very next read, and no missed notification can
+ *   keep a view stale.
+ *
+ * `maxAgeMs` bounds how long a change that no event announces (none is known) could stay hidden.
  */
 export function createViewCache(deps: {
   db: Pick<Database, 'pool'>;
   maxAgeMs?: number;
   maxEntries?: number;
+  /** How long after a change made through this API process reads check the counter. */
+  localWriteMs?: number;
 }) {
   const maxAgeMs = deps.maxAgeMs ?? 1000;
   const maxEntries = deps.maxEntries ?? 1000;
+  const localWriteMs = deps.localWriteMs ?? 1000;
+  // Notification mode: on while the event bus listens (`listening(true)`); `epoch` moves on every
+  // change of it, so a view tagged before a gap in notifications never counts as current.
+  let listening = false;
+  let epoch = 0;
+  let notified = 0;
+  let checkCounterUntil = 0;
   const entries = new Map<string, { seq: string; builtAt: number; body: Promise<string> }>();
   let hits = 0;
   let builds = 0;
@@ -61,7 +78,8 @@ export function createViewCache(deps: {
     /** The view under `key`: cached if still current, else `build()` (one build per change, shared). */
     async get(key: string, build: () => Promise<string>): Promise<string> {
       // Read before building: a view built after this read is at least this new.
-      const seq = await committedSeq();
+      const seq =
+        listening && Date.now() >= checkCounterUntil ? `n${epoch}:${notified}` : `c${await committedSeq()}`;
       const now = Date.now();
       const entry = entries.get(key);
       if (entry && entry.seq === seq && now - entry.builtAt < maxAgeMs) {
@@ -79,11 +97,25 @@ export function createViewCache(deps: {
       });
       return body;
     },
+    /** An event notification arrived (event-bus `onNotified`): views built before it are stale. */
+    notified(seq: number): void {
+      if (seq > notified) notified = seq;
+      else epoch++;
+    },
+    /** The event bus's LISTEN connection came up or went down (event-bus `onListening`). */
+    listening(up: boolean): void {
+      listening = up;
+      epoch++;
+    },
+    /** A change was made through this process's API: its client's next read must see it. */
+    localWrite(): void {
+      checkCounterUntil = Date.now() + localWriteMs;
+    },
     /** Drop everything (tests; an application renamed or deleted also moves the counter). */
     clear(): void {
       entries.clear();
     },
-    stats: () => ({ hits, builds, seqReads, entries: entries.size }),
+    stats: () => ({ hits, builds, seqReads, entries: entries.size, listening }),
   };
 }
 export type ViewCache = ReturnType<typeof createViewCache>;
