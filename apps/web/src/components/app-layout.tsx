@@ -6,6 +6,7 @@ import { liveStatus } from '../lib/live-status';
 import { paths } from '../lib/paths';
 import { useEventStream } from '../lib/use-event-stream';
 import { type Section, sectionOf } from './nav-utils';
+import './app-layout.css';
 
 const NAV: { section: Exclude<Section, null>; label: string; to: string }[] = [
   { section: 'pipeline', label: 'Pipeline', to: paths.pipeline() },

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { Link, useLocation } from 'react-router';
 import { ApiError, errorMessage } from '../lib/api-client';
 import { paths } from '../lib/paths';
+import './states.css';
 
 export function LoadingState({ label = 'Loading…' }: { label?: string }) {
   return (

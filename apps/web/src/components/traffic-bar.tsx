@@ -1,5 +1,6 @@
 import type { TrafficEntry } from '@qubot/api-contract';
 import { trafficSegments } from '../features/environments/environment-utils';
+import './traffic-bar.css';
 
 /** The coloured bar is decoration; the legend below carries the same facts as text. */
 export function TrafficBar({

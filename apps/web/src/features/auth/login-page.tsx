@@ -3,6 +3,7 @@ import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { useLogin } from '../../hooks/api/auth/mutations';
 import { useCurrentUser, useSignInOptions } from '../../hooks/api/auth/queries';
 import { safeNext } from './auth-utils';
+import './login-page.css';
 
 export { safeNext } from './auth-utils';
 

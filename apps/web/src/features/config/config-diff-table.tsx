@@ -1,5 +1,6 @@
 import type { ConfigDiff } from '@qubot/api-contract';
 import { diffRows, diffSummary } from './config-utils';
+import './config-diff-table.css';
 
 const CHANGE_LABEL = {
   added: 'added',

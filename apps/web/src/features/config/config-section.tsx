@@ -16,6 +16,7 @@ import {
   SECRET_MASK,
   validateDraft,
 } from './config-utils';
+import './config-editor.css';
 
 /** The environment page's "Configuration" section: current entries, editor, history with diffs. */
 export function ConfigSection({ app, env }: { app: string; env: Environment }) {

@@ -31,6 +31,7 @@ import { DeploymentEtaStat } from './eta';
 import { RedeployButton } from './redeploy-button';
 import { RolloutProgressView } from './rollout-progress';
 import { StepTimeline } from './step-timeline';
+import './deployment-detail-page.css';
 
 const isActive = (d: Deployment) => d.status === 'pending' || d.status === 'running' || d.status === 'paused';
 

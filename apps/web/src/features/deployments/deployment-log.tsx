@@ -4,6 +4,7 @@ import { useDeploymentLog } from '../../hooks/api/observe/queries';
 import { formatDateTime } from '../../lib/format-utils';
 import { logVersion } from './deployment-log-utils';
 import { humanizeMessage } from './deployment-utils';
+import './deployment-log.css';
 
 /** The deployment's events as a chronological log; read again whenever a live event changes it. */
 export function DeploymentLog({ d }: { d: Deployment }) {

@@ -7,6 +7,7 @@ import {
   stepSentence,
   waitingSentence,
 } from './deployment-utils';
+import './rollout-progress.css';
 
 export interface RolloutProgressProps {
   status: string;

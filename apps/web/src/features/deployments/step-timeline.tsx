@@ -5,6 +5,7 @@ import { formatDuration } from '../../lib/format-utils';
 import { statusTone } from '../../lib/status-utils';
 import { useNow } from '../../lib/use-now';
 import { humanizeMessage, stepStatusView } from './deployment-utils';
+import './step-timeline.css';
 
 export function StepTimeline({
   steps,

@@ -1,12 +1,13 @@
 import type { Environment, StrategyName } from '@qubot/api-contract';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { Link } from 'react-router';
 import { ConfirmDialog } from '../../components/confirm-dialog';
+import { Field } from '../../components/field';
 import { useCreateDeployment } from '../../hooks/api/deployments/mutations';
 import { useReleases } from '../../hooks/api/releases/queries';
 import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
-import { STRATEGY_OPTIONS } from './promote-utils';
+import { StrategyField } from './strategy-field';
 
 /**
  * "Deploy…" on a pipeline card: any release to this environment, with a strategy and a reason
@@ -67,7 +68,6 @@ function DeployDialog({
   onDone: (id: string) => void;
   onCancel: () => void;
 }) {
-  const id = useId();
   const releases = useReleases(app);
   const items = releases.data?.pages.flatMap((p) => p.items) ?? [];
   const [version, setVersion] = useState('');
@@ -91,42 +91,25 @@ function DeployDialog({
       }}
       onCancel={onCancel}
     >
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-version`}>
-          Release
-        </label>
-        <select
-          id={`${id}-version`}
-          className="field__input"
-          value={chosen}
-          onChange={(e) => setVersion(e.target.value)}
-          disabled={releases.isPending}
-        >
-          {items.map((r) => (
-            <option key={r.id} value={r.version}>
-              {r.version}
-              {r.version === env.live?.version ? ' (live here)' : ''}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-strategy`}>
-          Strategy
-        </label>
-        <select
-          id={`${id}-strategy`}
-          className="field__input"
-          value={strategy}
-          onChange={(e) => setStrategy(e.target.value as StrategyName)}
-        >
-          {STRATEGY_OPTIONS.map((s) => (
-            <option key={s.value} value={s.value}>
-              {s.label}
-            </option>
-          ))}
-        </select>
-      </div>
+      <Field label="Release">
+        {(control) => (
+          <select
+            {...control}
+            className="field__input"
+            value={chosen}
+            onChange={(e) => setVersion(e.target.value)}
+            disabled={releases.isPending}
+          >
+            {items.map((r) => (
+              <option key={r.id} value={r.version}>
+                {r.version}
+                {r.version === env.live?.version ? ' (live here)' : ''}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <StrategyField value={strategy} onChange={setStrategy} />
       {env.protected ? <p className="muted small">{env.name} is protected: a reason is required.</p> : null}
     </ConfirmDialog>
   );

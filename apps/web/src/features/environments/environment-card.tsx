@@ -19,6 +19,7 @@ import {
 import { PromoteDialog } from './promote-dialog';
 import { RollbackDialog } from './rollback-dialog';
 import { useEnvironmentActions } from './use-environment-actions';
+import './environment-card.css';
 
 export function EnvironmentCard({
   app,

@@ -6,6 +6,7 @@ import {
   useUpdateEnvironmentSettings,
 } from '../../hooks/api/environments/mutations';
 import { usePermissions } from '../../lib/use-permissions';
+import './environment-settings-form.css';
 
 type OnInconclusive = 'fail' | 'wait' | null;
 

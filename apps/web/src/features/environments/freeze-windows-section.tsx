@@ -6,6 +6,7 @@ import { useCreateFreezeWindow, useDeleteFreezeWindow } from '../../hooks/api/fr
 import { useFreezeWindows } from '../../hooks/api/freeze-windows/queries';
 import { usePermissions } from '../../lib/use-permissions';
 import { fromLocalInput, recurrenceLabel, toLocalInput } from './freeze-utils';
+import './freeze-windows-section.css';
 
 /**
  * An environment's freeze windows: everyone sees them; release-managers and admins add one-off

@@ -5,6 +5,7 @@ import { useApplications, useCurrentApplication } from '../../hooks/api/applicat
 import { useEnvironments } from '../../hooks/api/environments/queries';
 import { paths } from '../../lib/paths';
 import { EnvironmentCard } from './environment-card';
+import './pipeline-page.css';
 
 export function PipelinePage() {
   const params = useParams();

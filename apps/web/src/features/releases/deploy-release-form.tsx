@@ -1,13 +1,14 @@
 import type { StrategyName } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { Link } from 'react-router';
+import { Field } from '../../components/field';
 import { FreezeOverrideField, useFreezeOverride } from '../../components/freeze-override-field';
 import { ActionFeedback } from '../../components/states';
 import { useCreateDeployment } from '../../hooks/api/deployments/mutations';
 import { useEnvironments } from '../../hooks/api/environments/queries';
 import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
-import { STRATEGY_OPTIONS } from '../environments/promote-utils';
+import { StrategyField } from '../environments/strategy-field';
 
 export function DeployReleaseForm({
   app,
@@ -60,58 +61,40 @@ export function DeployReleaseForm({
     <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Deploy {version}</h2>
       <div className="filters">
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-env`}>
-            Environment
-          </label>
-          <select
-            id={`${id}-env`}
-            className="field__input"
-            value={selected?.name ?? ''}
-            onChange={(e) => setEnv(e.target.value)}
-          >
-            {items.map((e) => (
-              <option key={e.name} value={e.name} disabled={!perms.can('deploy', e.protected)}>
-                {e.name}
-                {e.protected ? ' (protected)' : ''}
-                {perms.can('deploy', e.protected)
-                  ? ''
-                  : ` — needs ${e.protected ? 'release-manager' : 'deployer'}`}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-strategy`}>
-            Strategy
-          </label>
-          <select
-            id={`${id}-strategy`}
-            className="field__input"
-            value={strategy}
-            onChange={(e) => setStrategy(e.target.value as StrategyName)}
-          >
-            {STRATEGY_OPTIONS.map((s) => (
-              <option key={s.value} value={s.value}>
-                {s.label}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Field label="Environment">
+          {(control) => (
+            <select
+              {...control}
+              className="field__input"
+              value={selected?.name ?? ''}
+              onChange={(e) => setEnv(e.target.value)}
+            >
+              {items.map((e) => (
+                <option key={e.name} value={e.name} disabled={!perms.can('deploy', e.protected)}>
+                  {e.name}
+                  {e.protected ? ' (protected)' : ''}
+                  {perms.can('deploy', e.protected)
+                    ? ''
+                    : ` — needs ${e.protected ? 'release-manager' : 'deployer'}`}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <StrategyField value={strategy} onChange={setStrategy} />
       </div>
-      <div className="field">
-        <label className="field__label" htmlFor={`${id}-reason`}>
-          Reason{reasonRequired ? '' : ' (optional)'}
-        </label>
-        <input
-          id={`${id}-reason`}
-          className="field__input"
-          value={reason}
-          maxLength={1000}
-          required={reasonRequired}
-          onChange={(e) => setReason(e.target.value)}
-        />
-      </div>
+      <Field label={`Reason${reasonRequired ? '' : ' (optional)'}`}>
+        {(control) => (
+          <input
+            {...control}
+            className="field__input"
+            value={reason}
+            maxLength={1000}
+            required={reasonRequired}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        )}
+      </Field>
       <FreezeOverrideField state={freeze} disabled={deploy.isPending} />
       {selected && !mayDeploy ? (
         <p className="field__hint">{perms.hint('deploy', selected.protected)}</p>

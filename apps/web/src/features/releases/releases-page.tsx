@@ -9,6 +9,7 @@ import { shortCommit } from '../../lib/format-utils';
 import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
 import { matrixCell, parseTestResults } from './release-utils';
+import './releases-page.css';
 
 export function ReleasesPage() {
   const params = useParams();

@@ -18,6 +18,7 @@ import {
   usernameProblem,
   userStatus,
 } from './settings-utils';
+import './one-time-secret.css';
 
 export function SettingsPage() {
   const me = useCurrentUser();
