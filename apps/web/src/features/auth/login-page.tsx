@@ -1,11 +1,36 @@
+import type { SignInOptions } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
+import { type Column, DataTable } from '../../components/data-table';
+import { Field } from '../../components/field';
 import { useLogin } from '../../hooks/api/auth/mutations';
 import { useCurrentUser, useSignInOptions } from '../../hooks/api/auth/queries';
 import { safeNext } from './auth-utils';
 import './login-page.css';
 
 export { safeNext } from './auth-utils';
+
+type DemoUser = SignInOptions['demoUsers'][number];
+
+const DEMO_COLUMNS = (onPick: (username: string, password: string) => void): Column<DemoUser>[] => [
+  { key: 'username', header: 'Username', rowHeader: true, cellClassName: 'mono', cell: (u) => u.username },
+  { key: 'password', header: 'Password', cellClassName: 'mono', cell: (u) => u.password },
+  { key: 'role', header: 'Role', cell: (u) => u.role },
+  {
+    key: 'use',
+    header: <span className="visually-hidden">Use</span>,
+    cell: (u) => (
+      <button
+        type="button"
+        className="button button--ghost button--small"
+        aria-label={`Use ${u.username}`}
+        onClick={() => onPick(u.username, u.password)}
+      >
+        Use
+      </button>
+    ),
+  },
+];
 
 /** Demo mode only: the demo accounts, each one click from filling the form. */
 function DemoAccounts({ onPick }: { onPick: (username: string, password: string) => void }) {
@@ -16,41 +41,7 @@ function DemoAccounts({ onPick }: { onPick: (username: string, password: string)
     <section className="card" aria-labelledby={`${id}-demo`}>
       <h2 id={`${id}-demo`}>Demo accounts</h2>
       <p className="muted small">This server runs in demo mode; these accounts exist only here.</p>
-      <div className="table-wrap">
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Username</th>
-              <th scope="col">Password</th>
-              <th scope="col">Role</th>
-              <th scope="col">
-                <span className="visually-hidden">Use</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {options.data.demoUsers.map((u) => (
-              <tr key={u.username}>
-                <th scope="row" className="mono">
-                  {u.username}
-                </th>
-                <td className="mono">{u.password}</td>
-                <td>{u.role}</td>
-                <td>
-                  <button
-                    type="button"
-                    className="button button--ghost button--small"
-                    aria-label={`Use ${u.username}`}
-                    onClick={() => onPick(u.username, u.password)}
-                  >
-                    Use
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={DEMO_COLUMNS(onPick)} rows={options.data.demoUsers} rowKey={(u) => u.username} />
     </section>
   );
 }
@@ -78,35 +69,33 @@ export function LoginPage() {
       <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
         <h1 id={`${id}-title`}>Sign in</h1>
         {next !== '/' ? <p className="muted small">Sign in to continue to {next}.</p> : null}
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-user`}>
-            Username
-          </label>
-          <input
-            id={`${id}-user`}
-            name="username"
-            className="field__input"
-            autoComplete="username"
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-password`}>
-            Password
-          </label>
-          <input
-            id={`${id}-password`}
-            name="password"
-            type="password"
-            className="field__input"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </div>
+        <Field label="Username">
+          {(control) => (
+            <input
+              {...control}
+              name="username"
+              className="field__input"
+              autoComplete="username"
+              required
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Password">
+          {(control) => (
+            <input
+              {...control}
+              name="password"
+              type="password"
+              className="field__input"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
         {login.error ? (
           <p className="feedback feedback--error" role="alert">
             {login.error.message}

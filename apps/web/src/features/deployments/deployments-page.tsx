@@ -1,5 +1,6 @@
-import { useId } from 'react';
 import { useSearchParams } from 'react-router';
+import { TableFilters } from '../../components/data-table';
+import { Field } from '../../components/field';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useCurrentApplication } from '../../hooks/api/applications/queries';
 import { useDeployments } from '../../hooks/api/deployments/queries';
@@ -17,7 +18,6 @@ export function DeploymentsPage() {
     { enabled: Boolean(app.name) },
   );
   const items = deployments.data?.pages.flatMap((p) => p.items) ?? [];
-  const id = useId();
 
   const setFilter = (key: string, value: string) => {
     const next = new URLSearchParams(search);
@@ -32,71 +32,64 @@ export function DeploymentsPage() {
         <h1>Deployments{app.name ? <span className="page__subject"> · {app.name}</span> : null}</h1>
         <p className="page__lead">Every rollout, promotion and rollback, newest first.</p>
       </div>
-      <form className="filters" aria-label="Filter deployments" onSubmit={(e) => e.preventDefault()}>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-env`}>
-            Environment
-          </label>
-          <select
-            id={`${id}-env`}
-            className="field__input"
-            value={env}
-            onChange={(e) => setFilter('env', e.target.value)}
-          >
-            <option value="">All</option>
-            {(app.application?.environments ?? []).map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-status`}>
-            Status
-          </label>
-          <select
-            id={`${id}-status`}
-            className="field__input"
-            value={status ?? ''}
-            onChange={(e) => setFilter('status', e.target.value)}
-          >
-            <option value="">All</option>
-            {DEPLOYMENT_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {statusLabel(s)}
-              </option>
-            ))}
-          </select>
-        </div>
-      </form>
-      {app.isPending || (app.name && deployments.isPending) ? (
-        <LoadingState label="Loading deployments…" />
-      ) : app.isError ? (
-        <ErrorState error={app.error} onRetry={() => void app.refetch()} />
-      ) : deployments.isError ? (
-        <ErrorState
-          title="Could not load deployments"
-          error={deployments.error}
-          onRetry={() => void deployments.refetch()}
-        />
-      ) : items.length === 0 ? (
-        <EmptyState title={env || status ? 'No deployments match these filters' : 'No deployments yet'} />
-      ) : (
-        <>
-          <DeploymentsTable items={items} caption="Deployments" />
-          {deployments.hasNextPage ? (
-            <button
-              type="button"
-              className="button button--secondary load-more"
-              onClick={() => void deployments.fetchNextPage()}
-              disabled={deployments.isFetchingNextPage}
-            >
-              {deployments.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          ) : null}
-        </>
-      )}
+      <DeploymentsTable
+        filters={
+          <TableFilters label="Filter deployments">
+            <Field label="Environment">
+              {(control) => (
+                <select
+                  {...control}
+                  className="field__input"
+                  value={env}
+                  onChange={(e) => setFilter('env', e.target.value)}
+                >
+                  <option value="">All</option>
+                  {(app.application?.environments ?? []).map((name) => (
+                    <option key={name} value={name}>
+                      {name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Status">
+              {(control) => (
+                <select
+                  {...control}
+                  className="field__input"
+                  value={status ?? ''}
+                  onChange={(e) => setFilter('status', e.target.value)}
+                >
+                  <option value="">All</option>
+                  {DEPLOYMENT_STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {statusLabel(s)}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          </TableFilters>
+        }
+        placeholder={
+          app.isPending || (app.name && deployments.isPending) ? (
+            <LoadingState label="Loading deployments…" />
+          ) : app.isError ? (
+            <ErrorState error={app.error} onRetry={() => void app.refetch()} />
+          ) : deployments.isError ? (
+            <ErrorState
+              title="Could not load deployments"
+              error={deployments.error}
+              onRetry={() => void deployments.refetch()}
+            />
+          ) : items.length === 0 ? (
+            <EmptyState title={env || status ? 'No deployments match these filters' : 'No deployments yet'} />
+          ) : null
+        }
+        items={items}
+        caption="Deployments"
+        paging={deployments}
+      />
     </div>
   );
 }

@@ -1,4 +1,6 @@
+import type { Release } from '@qubot/api-contract';
 import { Link, useParams } from 'react-router';
+import { type Column, DataTable } from '../../components/data-table';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { StatusBadge } from '../../components/status-badge';
 import { Time } from '../../components/time';
@@ -20,6 +22,61 @@ export function ReleasesPage() {
   const perms = usePermissions();
   const items = releases.data?.pages.flatMap((p) => p.items) ?? [];
 
+  const appName = app.name ?? '';
+  const columns: Column<Release>[] = [
+    {
+      key: 'version',
+      header: 'Version',
+      rowHeader: true,
+      cell: (r) => <Link to={paths.release(appName, r.version)}>{r.version}</Link>,
+    },
+    ...envs.map(
+      (e): Column<Release> => ({
+        key: `env-${e.name}`,
+        header: e.name,
+        cellClassName: 'matrix__cell',
+        cell: (r) => {
+          const cell = matrixCell(r, e.name);
+          return (
+            <>
+              {cell.kind === 'live' ? (
+                <span className="badge badge--ok">Live</span>
+              ) : cell.kind === 'status' ? (
+                <StatusBadge status={cell.status} />
+              ) : (
+                <span className="muted">—</span>
+              )}
+              {cell.kind !== 'live' && perms.can('deploy', e.protected) ? (
+                <Link
+                  className="matrix__action small"
+                  to={`${paths.release(appName, r.version)}?env=${encodeURIComponent(e.name)}`}
+                  aria-label={`Deploy ${r.version} to ${e.name}`}
+                >
+                  Deploy…
+                </Link>
+              ) : null}
+            </>
+          );
+        },
+      }),
+    ),
+    {
+      key: 'tests',
+      header: 'Tests',
+      cell: (r) => {
+        const tests = parseTestResults(r.testResults);
+        return tests ? (
+          <span className={tests.ok ? 'pass' : 'fail'}>{tests.label}</span>
+        ) : (
+          <span className="muted">—</span>
+        );
+      },
+    },
+    { key: 'commit', header: 'Commit', cellClassName: 'mono', cell: (r) => shortCommit(r.commit) ?? '—' },
+    { key: 'created', header: 'Created', cell: (r) => <Time iso={r.createdAt} /> },
+    { key: 'by', header: 'By', cell: (r) => r.createdBy },
+  ];
+
   return (
     <div className="page">
       <div className="page__header">
@@ -30,105 +87,34 @@ export function ReleasesPage() {
           <code>qubot release create</code>.
         </p>
       </div>
-      {app.isPending || (app.name && releases.isPending) ? (
-        <LoadingState label="Loading releases…" />
-      ) : app.isError ? (
-        <ErrorState error={app.error} onRetry={() => void app.refetch()} />
-      ) : !app.name ? (
-        <EmptyState title="No applications yet" />
-      ) : releases.isError ? (
-        <ErrorState
-          title="Could not load releases"
-          error={releases.error}
-          onRetry={() => void releases.refetch()}
-        />
-      ) : items.length === 0 ? (
-        <EmptyState title="No releases yet">
-          <p>
-            Register one with <code>qubot release create --version 1.0.0 --artifact …</code>.
-          </p>
-        </EmptyState>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="table">
-              <caption className="visually-hidden">Releases of {app.name}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Version</th>
-                  {envs.map((e) => (
-                    <th scope="col" key={e.name}>
-                      {e.name}
-                    </th>
-                  ))}
-                  <th scope="col">Tests</th>
-                  <th scope="col">Commit</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">By</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((r) => {
-                  const tests = parseTestResults(r.testResults);
-                  return (
-                    <tr key={r.id}>
-                      <th scope="row">
-                        <Link to={paths.release(app.name!, r.version)}>{r.version}</Link>
-                      </th>
-                      {envs.map((e) => {
-                        const cell = matrixCell(r, e.name);
-                        const mayDeploy = perms.can('deploy', e.protected);
-                        return (
-                          <td key={e.name} className="matrix__cell">
-                            {cell.kind === 'live' ? (
-                              <span className="badge badge--ok">Live</span>
-                            ) : cell.kind === 'status' ? (
-                              <StatusBadge status={cell.status} />
-                            ) : (
-                              <span className="muted">—</span>
-                            )}
-                            {cell.kind !== 'live' && mayDeploy ? (
-                              <Link
-                                className="matrix__action small"
-                                to={`${paths.release(app.name!, r.version)}?env=${encodeURIComponent(e.name)}`}
-                                aria-label={`Deploy ${r.version} to ${e.name}`}
-                              >
-                                Deploy…
-                              </Link>
-                            ) : null}
-                          </td>
-                        );
-                      })}
-                      <td>
-                        {tests ? (
-                          <span className={tests.ok ? 'pass' : 'fail'}>{tests.label}</span>
-                        ) : (
-                          <span className="muted">—</span>
-                        )}
-                      </td>
-                      <td className="mono">{shortCommit(r.commit) ?? '—'}</td>
-                      <td>
-                        <Time iso={r.createdAt} />
-                      </td>
-                      <td>{r.createdBy}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </div>
-          {releases.hasNextPage ? (
-            <button
-              type="button"
-              className="button button--secondary load-more"
-              onClick={() => void releases.fetchNextPage()}
-              disabled={releases.isFetchingNextPage}
-            >
-              {releases.isFetchingNextPage ? 'Loading…' : 'Load more'}
-            </button>
-          ) : null}
-        </>
-      )}
+      <DataTable
+        placeholder={
+          app.isPending || (app.name && releases.isPending) ? (
+            <LoadingState label="Loading releases…" />
+          ) : app.isError ? (
+            <ErrorState error={app.error} onRetry={() => void app.refetch()} />
+          ) : !app.name ? (
+            <EmptyState title="No applications yet" />
+          ) : releases.isError ? (
+            <ErrorState
+              title="Could not load releases"
+              error={releases.error}
+              onRetry={() => void releases.refetch()}
+            />
+          ) : items.length === 0 ? (
+            <EmptyState title="No releases yet">
+              <p>
+                Register one with <code>qubot release create --version 1.0.0 --artifact …</code>.
+              </p>
+            </EmptyState>
+          ) : null
+        }
+        caption={`Releases of ${app.name}`}
+        columns={columns}
+        rows={items}
+        rowKey={(r) => r.id}
+        paging={releases}
+      />
     </div>
   );
 }
