@@ -1,4 +1,4 @@
-import type { FormEvent, ReactNode } from 'react';
+import type { ComponentProps, FormEvent, ReactNode } from 'react';
 
 export interface Column<T> {
   /** Unique among the table's columns. */
@@ -7,8 +7,8 @@ export interface Column<T> {
   cell: (row: T) => ReactNode;
   /** Set on the header and body cells (e.g. `num`, `mono`, `break`). */
   className?: string;
-  /** Only on the body cells. */
-  cellClassName?: string;
+  /** Only on the body cells; a function for a class that depends on the row. */
+  cellClassName?: string | ((row: T) => string);
   /** The cell names the row: a `<th scope="row">`. */
   rowHeader?: boolean;
 }
@@ -29,6 +29,8 @@ export function DataTable<T>({
   columns,
   rows,
   rowKey,
+  rowProps,
+  showCaption = false,
   filters,
   placeholder,
   paging,
@@ -39,6 +41,10 @@ export function DataTable<T>({
   columns: readonly Column<T>[];
   rows: readonly T[];
   rowKey: (row: T) => string;
+  /** Attributes of a row's `<tr>` (a class by its state, `aria-selected`). */
+  rowProps?: (row: T) => ComponentProps<'tr'>;
+  /** Show the caption above the table instead of leaving it to screen readers. */
+  showCaption?: boolean;
   filters?: ReactNode;
   placeholder?: ReactNode;
   paging?: Paging;
@@ -51,7 +57,9 @@ export function DataTable<T>({
         <>
           <div className="table-wrap">
             <table className="table">
-              {caption ? <caption className="visually-hidden">{caption}</caption> : null}
+              {caption ? (
+                <caption className={showCaption ? undefined : 'visually-hidden'}>{caption}</caption>
+              ) : null}
               <thead>
                 <tr>
                   {columns.map((c) => (
@@ -63,9 +71,11 @@ export function DataTable<T>({
               </thead>
               <tbody>
                 {rows.map((row) => (
-                  <tr key={rowKey(row)}>
+                  <tr key={rowKey(row)} {...rowProps?.(row)}>
                     {columns.map((c) => {
-                      const className = [c.className, c.cellClassName].filter(Boolean).join(' ') || undefined;
+                      const own =
+                        typeof c.cellClassName === 'function' ? c.cellClassName(row) : c.cellClassName;
+                      const className = [c.className, own].filter(Boolean).join(' ') || undefined;
                       return c.rowHeader ? (
                         <th scope="row" key={c.key} className={className}>
                           {c.cell(row)}

@@ -1,4 +1,4 @@
-import { type ReactNode, useId } from 'react';
+import { type ComponentProps, type ReactNode, useId } from 'react';
 import './field.css';
 
 /** What a field hands its control: the id its label points at, and the wiring to its hint and error. */
@@ -70,4 +70,16 @@ export function Options({ items }: { items: readonly { value: string; label: str
       {o.label}
     </option>
   ));
+}
+
+/** A checkbox with its label to the right, lined up with the fields beside it. */
+export function CheckField({
+  label,
+  ...input
+}: { label: ReactNode } & Omit<ComponentProps<'input'>, 'type'>) {
+  return (
+    <label className="field field--check">
+      <input type="checkbox" {...input} /> {label}
+    </label>
+  );
 }

@@ -2,7 +2,7 @@ import type { AuditEntry } from '@qubot/api-contract';
 import type { FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { type Column, DataTable, TableFilters } from '../../components/data-table';
-import { Field, Options } from '../../components/field';
+import { CheckField, Field, Options } from '../../components/field';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { type AuditFilters, auditCsvUrl, useAudit } from '../../hooks/api/audit/queries';
@@ -140,9 +140,7 @@ export function AuditPage() {
                 )}
               </Field>
             ))}
-            <label className="field field--check">
-              <input type="checkbox" name="hideSignIns" defaultChecked={filters.hideSignIns} /> Hide sign-ins
-            </label>
+            <CheckField label="Hide sign-ins" name="hideSignIns" defaultChecked={filters.hideSignIns} />
             <div className="button-row">
               <button type="submit" className="button">
                 Apply

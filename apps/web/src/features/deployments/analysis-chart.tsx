@@ -1,5 +1,5 @@
 import type { AnalysisResult } from '@qubot/api-contract';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import {
   CartesianGrid,
   Legend,
@@ -11,6 +11,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import { Field } from '../../components/field';
 import {
   type AnalysisPoint,
   analysisTimeSeries,
@@ -140,28 +141,26 @@ function CheckChart({ check }: { check: CheckSeries }) {
 export function AnalysisCharts({ analysis }: { analysis: readonly AnalysisResult[] }) {
   const steps = analysisTimeSeries(analysis);
   const [chosen, setChosen] = useState<string | null>(null);
-  const pickerId = useId();
   if (steps.length === 0) return null;
   const step: StepAnalysis = steps.find((s) => s.step === chosen) ?? (steps.at(-1) as StepAnalysis);
   return (
     <section className="analysis-charts" aria-label="Analysis over time">
-      <div className="field">
-        <label className="field__label" htmlFor={pickerId}>
-          Step
-        </label>
-        <select
-          id={pickerId}
-          className="field__input"
-          value={step.step}
-          onChange={(e) => setChosen(e.target.value)}
-        >
-          {steps.map((s) => (
-            <option key={s.step} value={s.step}>
-              {s.label} — {s.verdict}
-            </option>
-          ))}
-        </select>
-      </div>
+      <Field label="Step">
+        {(control) => (
+          <select
+            {...control}
+            className="field__input"
+            value={step.step}
+            onChange={(e) => setChosen(e.target.value)}
+          >
+            {steps.map((s) => (
+              <option key={s.step} value={s.step}>
+                {s.label} — {s.verdict}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
       <p className={`small analysis-verdict analysis-verdict--${step.verdict}`}>
         {step.label}:{' '}
         {step.verdict === 'inconclusive' ? 'inconclusive (not enough requests yet)' : step.verdict}

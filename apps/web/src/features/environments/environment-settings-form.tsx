@@ -1,6 +1,7 @@
 import type { Environment } from '@qubot/api-contract';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog';
+import { CheckField, Field } from '../../components/field';
 import {
   type EnvironmentSettingsVariables,
   useUpdateEnvironmentSettings,
@@ -115,61 +116,53 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
     <section className="card" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Settings</h2>
       <form className="settings-form" aria-label={`Settings of ${env.name}`} onSubmit={submit}>
-        <label className="field field--check">
-          <input
-            type="checkbox"
-            checked={draft.protected}
-            disabled={!isAdmin || update.isPending}
-            onChange={(e) => setDraft({ ...draft, protected: e.target.checked })}
-          />{' '}
-          Protected (release-managers and admins only; every action asks for a reason)
-        </label>
-        <label className="field field--check">
-          <input
-            type="checkbox"
-            checked={draft.requiresApproval}
-            disabled={!isAdmin || update.isPending}
-            onChange={(e) => setDraft({ ...draft, requiresApproval: e.target.checked })}
-          />{' '}
-          Requires approval (a second person approves each deployment)
-        </label>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-replicas`}>
-            Replicas
-          </label>
-          <input
-            id={`${id}-replicas`}
-            className="field__input"
-            type="number"
-            min={1}
-            max={20}
-            value={draft.replicas}
-            disabled={!mayScale || update.isPending}
-            onChange={(e) => setDraft({ ...draft, replicas: Number(e.target.value) })}
-          />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-inconclusive`}>
-            Inconclusive analysis, after its limit
-          </label>
-          <select
-            id={`${id}-inconclusive`}
-            className="field__input"
-            value={draft.analysisOnInconclusive ?? ''}
-            disabled={!isAdmin || update.isPending}
-            onChange={(e) =>
-              setDraft({
-                ...draft,
-                analysisOnInconclusive:
-                  e.target.value === 'fail' || e.target.value === 'wait' ? e.target.value : null,
-              })
-            }
-          >
-            <option value="">Follow protection (wait if protected, else roll back)</option>
-            <option value="fail">Roll back</option>
-            <option value="wait">Wait for a person</option>
-          </select>
-        </div>
+        <CheckField
+          label="Protected (release-managers and admins only; every action asks for a reason)"
+          checked={draft.protected}
+          disabled={!isAdmin || update.isPending}
+          onChange={(e) => setDraft({ ...draft, protected: e.target.checked })}
+        />
+        <CheckField
+          label="Requires approval (a second person approves each deployment)"
+          checked={draft.requiresApproval}
+          disabled={!isAdmin || update.isPending}
+          onChange={(e) => setDraft({ ...draft, requiresApproval: e.target.checked })}
+        />
+        <Field label="Replicas">
+          {(control) => (
+            <input
+              {...control}
+              className="field__input"
+              type="number"
+              min={1}
+              max={20}
+              value={draft.replicas}
+              disabled={!mayScale || update.isPending}
+              onChange={(e) => setDraft({ ...draft, replicas: Number(e.target.value) })}
+            />
+          )}
+        </Field>
+        <Field label="Inconclusive analysis, after its limit">
+          {(control) => (
+            <select
+              {...control}
+              className="field__input"
+              value={draft.analysisOnInconclusive ?? ''}
+              disabled={!isAdmin || update.isPending}
+              onChange={(e) =>
+                setDraft({
+                  ...draft,
+                  analysisOnInconclusive:
+                    e.target.value === 'fail' || e.target.value === 'wait' ? e.target.value : null,
+                })
+              }
+            >
+              <option value="">Follow protection (wait if protected, else roll back)</option>
+              <option value="fail">Roll back</option>
+              <option value="wait">Wait for a person</option>
+            </select>
+          )}
+        </Field>
         {!isAdmin ? (
           <p className="field__hint">
             Protection and approval: needs admin{perms.role ? ` (you are ${perms.role})` : ''}. So does the

@@ -1,5 +1,6 @@
 import type { FreezeWindow } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
+import { Field } from '../../components/field';
 import { ActionFeedback, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { useCreateFreezeWindow, useDeleteFreezeWindow } from '../../hooks/api/freeze-windows/mutations';
@@ -140,44 +141,41 @@ function NewFreezeWindowForm({ app, env }: { app: string; env: string }) {
     <form onSubmit={submit} aria-labelledby={`${id}-title`} className="freeze-form">
       <h3 id={`${id}-title`}>Add a freeze window</h3>
       <div className="filters">
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-reason`}>
-            Freeze reason
-          </label>
-          <input
-            id={`${id}-reason`}
-            className="field__input"
-            value={reason}
-            maxLength={1000}
-            required
-            onChange={(e) => setReason(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-from`}>
-            Starts
-          </label>
-          <input
-            id={`${id}-from`}
-            type="datetime-local"
-            className="field__input"
-            value={startsAt}
-            onChange={(e) => setStartsAt(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor={`${id}-until`}>
-            Ends
-          </label>
-          <input
-            id={`${id}-until`}
-            type="datetime-local"
-            className="field__input"
-            value={endsAt}
-            required
-            onChange={(e) => setEndsAt(e.target.value)}
-          />
-        </div>
+        <Field label="Freeze reason">
+          {(control) => (
+            <input
+              {...control}
+              className="field__input"
+              value={reason}
+              maxLength={1000}
+              required
+              onChange={(e) => setReason(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Starts">
+          {(control) => (
+            <input
+              {...control}
+              type="datetime-local"
+              className="field__input"
+              value={startsAt}
+              onChange={(e) => setStartsAt(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Ends">
+          {(control) => (
+            <input
+              {...control}
+              type="datetime-local"
+              className="field__input"
+              value={endsAt}
+              required
+              onChange={(e) => setEndsAt(e.target.value)}
+            />
+          )}
+        </Field>
       </div>
       <div className="button-row">
         <button type="submit" className="button" disabled={create.isPending || !reason.trim()}>

@@ -1,5 +1,6 @@
 import type { Environment, InstanceView } from '@qubot/api-contract';
 import { useEffect, useRef, useState } from 'react';
+import { type Column, DataTable } from '../../components/data-table';
 import { EmptyState } from '../../components/states';
 import { ColorChip, StatusBadge } from '../../components/status-badge';
 import { useCurrentUser } from '../../hooks/api/auth/queries';
@@ -120,6 +121,28 @@ function LogViewer({ app, env, instance }: { app: string; env: string; instance:
 }
 
 /** The environment page's instances: pool, version, status, health, uptime, restarts, and their logs. */
+const INSTANCE_COLUMNS = (now: number): Column<InstanceView>[] => [
+  { key: 'id', header: 'Instance', rowHeader: true, cellClassName: 'mono', cell: (i) => i.id },
+  { key: 'pool', header: 'Pool', cell: (i) => <ColorChip color={i.pool} /> },
+  { key: 'version', header: 'Version', cell: (i) => i.version },
+  { key: 'status', header: 'Status', cell: (i) => <StatusBadge status={i.status} /> },
+  {
+    key: 'health',
+    header: 'Health',
+    cell: (i) =>
+      i.healthy ? <span className="pass">healthy</span> : <span className="fail">unhealthy</span>,
+  },
+  { key: 'uptime', header: 'Uptime', cell: (i) => formatUptime(i.startedAt, now, i.status) },
+  {
+    key: 'restarts',
+    header: 'Restarts',
+    className: 'num',
+    cellClassName: (i) => (i.restarts > 0 ? 'fail' : ''),
+    cell: (i) => i.restarts,
+  },
+  { key: 'port', header: 'Port', className: 'num', cell: (i) => i.port },
+];
+
 export function InstancesSection({ app, env }: { app: string; env: Environment }) {
   const me = useCurrentUser();
   const mayReadLogs = canReadLogs(me.data?.role, env.protected);
@@ -127,6 +150,22 @@ export function InstancesSection({ app, env }: { app: string; env: Environment }
   const [selected, setSelected] = useState<string | null>(null);
   const instances = sortInstances(env.instances);
   const chosen = instances.find((i) => i.id === selected) ?? null;
+  const logColumn: Column<InstanceView> = {
+    key: 'logs',
+    header: 'Logs',
+    cell: (i) => (
+      <button
+        type="button"
+        className="button button--secondary"
+        aria-pressed={i.id === selected}
+        onClick={() => setSelected(i.id === selected ? null : i.id)}
+      >
+        {/* The name starts with the visible words (WCAG 2.5.3 label in name). */}
+        {i.id === selected ? 'Hide log' : 'Show log'}
+        <span className="visually-hidden"> of {i.id}</span>
+      </button>
+    ),
+  };
 
   return (
     <section aria-labelledby="instances-title">
@@ -134,68 +173,13 @@ export function InstancesSection({ app, env }: { app: string; env: Environment }
       {instances.length === 0 ? (
         <EmptyState title="No instances running" />
       ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">Instances in {env.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Instance</th>
-                <th scope="col">Pool</th>
-                <th scope="col">Version</th>
-                <th scope="col">Status</th>
-                <th scope="col">Health</th>
-                <th scope="col">Uptime</th>
-                <th scope="col" className="num">
-                  Restarts
-                </th>
-                <th scope="col" className="num">
-                  Port
-                </th>
-                {mayReadLogs ? <th scope="col">Logs</th> : null}
-              </tr>
-            </thead>
-            <tbody>
-              {instances.map((i) => (
-                <tr key={i.id} aria-selected={i.id === selected ? true : undefined}>
-                  <th scope="row" className="mono">
-                    {i.id}
-                  </th>
-                  <td>
-                    <ColorChip color={i.pool} />
-                  </td>
-                  <td>{i.version}</td>
-                  <td>
-                    <StatusBadge status={i.status} />
-                  </td>
-                  <td>
-                    {i.healthy ? (
-                      <span className="pass">healthy</span>
-                    ) : (
-                      <span className="fail">unhealthy</span>
-                    )}
-                  </td>
-                  <td>{formatUptime(i.startedAt, now, i.status)}</td>
-                  <td className={i.restarts > 0 ? 'num fail' : 'num'}>{i.restarts}</td>
-                  <td className="num">{i.port}</td>
-                  {mayReadLogs ? (
-                    <td>
-                      <button
-                        type="button"
-                        className="button button--secondary"
-                        aria-pressed={i.id === selected}
-                        onClick={() => setSelected(i.id === selected ? null : i.id)}
-                      >
-                        {/* The name starts with the visible words (WCAG 2.5.3 label in name). */}
-                        {i.id === selected ? 'Hide log' : 'Show log'}
-                        <span className="visually-hidden"> of {i.id}</span>
-                      </button>
-                    </td>
-                  ) : null}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption={`Instances in ${env.name}`}
+          columns={mayReadLogs ? [...INSTANCE_COLUMNS(now), logColumn] : INSTANCE_COLUMNS(now)}
+          rows={instances}
+          rowKey={(i) => i.id}
+          rowProps={(i) => ({ 'aria-selected': i.id === selected ? true : undefined })}
+        />
       )}
       {chosen ? <LogViewer key={chosen.id} app={app} env={env.name} instance={chosen} /> : null}
       {!mayReadLogs && instances.length > 0 ? (

@@ -1,5 +1,6 @@
-import { type ReactNode, useId } from 'react';
+import type { ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
+import { Field } from '../../components/field';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useApplications, useCurrentApplication } from '../../hooks/api/applications/queries';
 import { useEnvironments } from '../../hooks/api/environments/queries';
@@ -93,26 +94,24 @@ function PageShell({
 function ApplicationPicker({ current }: { current: string }) {
   const apps = useApplications();
   const navigate = useNavigate();
-  const id = useId();
   const items = apps.data?.items ?? [];
   if (items.length < 2) return null;
   return (
-    <div className="field">
-      <label className="field__label" htmlFor={id}>
-        Application
-      </label>
-      <select
-        id={id}
-        className="field__input"
-        value={current}
-        onChange={(e) => navigate(paths.pipeline(e.target.value))}
-      >
-        {items.map((a) => (
-          <option key={a.name} value={a.name}>
-            {a.name}
-          </option>
-        ))}
-      </select>
-    </div>
+    <Field label="Application">
+      {(control) => (
+        <select
+          {...control}
+          className="field__input"
+          value={current}
+          onChange={(e) => navigate(paths.pipeline(e.target.value))}
+        >
+          {items.map((a) => (
+            <option key={a.name} value={a.name}>
+              {a.name}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
   );
 }

@@ -1,6 +1,7 @@
 import type { Environment, StrategyName } from '@qubot/api-contract';
 import { useState } from 'react';
 import { Dialog } from '../../components/dialog';
+import { CheckField } from '../../components/field';
 import { FreezeOverrideField, useFreezeOverride } from '../../components/freeze-override-field';
 import { ReasonField } from '../../components/reason-field';
 import { ErrorState, LoadingState } from '../../components/states';
@@ -110,10 +111,11 @@ function PromoteSteps({
             </p>
           ) : null}
           {mayOverride ? (
-            <label className="field field--check">
-              <input type="checkbox" checked={override} onChange={(e) => setOverride(e.target.checked)} />{' '}
-              Override: promote anyway (admin; a reason is required and audited)
-            </label>
+            <CheckField
+              label="Override: promote anyway (admin; a reason is required and audited)"
+              checked={override}
+              onChange={(e) => setOverride(e.target.checked)}
+            />
           ) : null}
           <h3>Releases shipped ({p.releases.length})</h3>
           {p.releases.length === 0 ? (

@@ -1,4 +1,6 @@
+import type { Release } from '@qubot/api-contract';
 import { Link, useParams, useSearchParams } from 'react-router';
+import { type Column, DataTable } from '../../components/data-table';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { StatusBadge } from '../../components/status-badge';
 import { Time } from '../../components/time';
@@ -7,6 +9,32 @@ import { useRelease } from '../../hooks/api/releases/queries';
 import { paths } from '../../lib/paths';
 import { DeployReleaseForm } from './deploy-release-form';
 import { parseTestResults, safeHttpUrl } from './release-utils';
+
+const whereColumns = (app: string): Column<Release['deployedTo'][number]>[] => [
+  {
+    key: 'environment',
+    header: 'Environment',
+    rowHeader: true,
+    cell: (d) => <Link to={paths.environment(app, d.environment)}>{d.environment}</Link>,
+  },
+  {
+    key: 'live',
+    header: 'Live',
+    cell: (d) => (d.live ? <span className="badge badge--ok">live</span> : <span className="muted">no</span>),
+  },
+  {
+    key: 'last',
+    header: 'Last deployment',
+    cell: (d) =>
+      d.lastStatus ? (
+        <Link to={paths.deployments({ app, env: d.environment })}>
+          <StatusBadge status={d.lastStatus} />
+        </Link>
+      ) : (
+        '—'
+      ),
+  },
+];
 
 export function ReleaseDetailPage() {
   const params = useParams();
@@ -109,42 +137,7 @@ function ReleaseBody({
         {r.deployedTo.length === 0 ? (
           <p className="muted">Not deployed anywhere yet.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Environment</th>
-                  <th scope="col">Live</th>
-                  <th scope="col">Last deployment</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.deployedTo.map((d) => (
-                  <tr key={d.environment}>
-                    <th scope="row">
-                      <Link to={paths.environment(app, d.environment)}>{d.environment}</Link>
-                    </th>
-                    <td>
-                      {d.live ? (
-                        <span className="badge badge--ok">live</span>
-                      ) : (
-                        <span className="muted">no</span>
-                      )}
-                    </td>
-                    <td>
-                      {d.lastStatus ? (
-                        <Link to={paths.deployments({ app, env: d.environment })}>
-                          <StatusBadge status={d.lastStatus} />
-                        </Link>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={whereColumns(app)} rows={r.deployedTo} rowKey={(d) => d.environment} />
         )}
       </section>
 

@@ -1,4 +1,6 @@
+import type { Environment } from '@qubot/api-contract';
 import { Link } from 'react-router';
+import { type Column, DataTable } from '../../components/data-table';
 import { ErrorState, LoadingState } from '../../components/states';
 import { useApplications } from '../../hooks/api/applications/queries';
 import { useEnvironments } from '../../hooks/api/environments/queries';
@@ -26,32 +28,24 @@ export function EnvironmentsPanel() {
 
 function ApplicationEnvironments({ app }: { app: string }) {
   const envs = useEnvironments(app);
-  const items = envs.data?.items ?? [];
+  const columns: Column<Environment>[] = [
+    {
+      key: 'name',
+      header: 'Environment',
+      rowHeader: true,
+      cell: (e) => <Link to={paths.environment(app, e.name)}>{e.name}</Link>,
+    },
+    { key: 'protected', header: 'Protected', cell: (e) => (e.protected ? 'yes' : 'no') },
+    { key: 'approval', header: 'Requires approval', cell: (e) => (e.requiresApproval ? 'yes' : 'no') },
+    { key: 'replicas', header: 'Replicas', cell: (e) => e.replicas },
+  ];
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption>{app}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Environment</th>
-            <th scope="col">Protected</th>
-            <th scope="col">Requires approval</th>
-            <th scope="col">Replicas</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((e) => (
-            <tr key={e.name}>
-              <th scope="row">
-                <Link to={paths.environment(app, e.name)}>{e.name}</Link>
-              </th>
-              <td>{e.protected ? 'yes' : 'no'}</td>
-              <td>{e.requiresApproval ? 'yes' : 'no'}</td>
-              <td>{e.replicas}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption={app}
+      showCaption
+      columns={columns}
+      rows={envs.data?.items ?? []}
+      rowKey={(e) => e.name}
+    />
   );
 }
