@@ -83,3 +83,41 @@ export function CheckField({
     </label>
   );
 }
+
+type FieldProps = { label: ReactNode; hint?: ReactNode; error?: ReactNode; invalid?: boolean };
+
+/** A labelled `<input>`; its other props go to the input (`className` too: `field__input` by default). */
+export function TextField({
+  label,
+  hint,
+  error,
+  invalid,
+  className = 'field__input',
+  ...input
+}: FieldProps & ComponentProps<'input'>) {
+  return (
+    <Field label={label} hint={hint} error={error} invalid={invalid}>
+      {(control) => <input {...control} className={className} {...input} />}
+    </Field>
+  );
+}
+
+/** A labelled `<select>`; its options are the children. */
+export function SelectField({
+  label,
+  hint,
+  error,
+  invalid,
+  children,
+  ...select
+}: FieldProps & ComponentProps<'select'>) {
+  return (
+    <Field label={label} hint={hint} error={error} invalid={invalid}>
+      {(control) => (
+        <select {...control} className="field__input" {...select}>
+          {children}
+        </select>
+      )}
+    </Field>
+  );
+}

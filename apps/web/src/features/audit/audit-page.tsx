@@ -2,7 +2,7 @@ import type { AuditEntry } from '@qubot/api-contract';
 import type { FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { type Column, DataTable, TableFilters } from '../../components/data-table';
-import { CheckField, Field, Options } from '../../components/field';
+import { CheckField, Options, SelectField, TextField } from '../../components/field';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { type AuditFilters, auditCsvUrl, useAudit } from '../../hooks/api/audit/queries';
@@ -113,32 +113,19 @@ export function AuditPage() {
       <DataTable
         filters={
           <TableFilters label="Filter audit log" onSubmit={apply} key={search.toString()}>
-            <Field label="Action">
-              {(control) => (
-                <select
-                  {...control}
-                  name="action"
-                  className="field__input"
-                  defaultValue={filters.action ?? ''}
-                >
-                  <option value="">Any action</option>
-                  {!known && filters.action ? <option value={filters.action}>{filters.action}</option> : null}
-                  <Options items={AUDIT_ACTIONS} />
-                </select>
-              )}
-            </Field>
+            <SelectField label="Action" name="action" defaultValue={filters.action ?? ''}>
+              <option value="">Any action</option>
+              {!known && filters.action ? <option value={filters.action}>{filters.action}</option> : null}
+              <Options items={AUDIT_ACTIONS} />
+            </SelectField>
             {TEXT_FIELDS.map((f) => (
-              <Field label={f.label} key={f.key}>
-                {(control) => (
-                  <input
-                    {...control}
-                    name={f.key}
-                    type={f.type}
-                    className="field__input"
-                    defaultValue={filters[f.key] ?? ''}
-                  />
-                )}
-              </Field>
+              <TextField
+                label={f.label}
+                key={f.key}
+                name={f.key}
+                type={f.type}
+                defaultValue={filters[f.key] ?? ''}
+              />
             ))}
             <CheckField label="Hide sign-ins" name="hideSignIns" defaultChecked={filters.hideSignIns} />
             <div className="button-row">

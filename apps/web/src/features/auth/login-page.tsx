@@ -2,7 +2,7 @@ import type { SignInOptions } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { type Column, DataTable } from '../../components/data-table';
-import { Field } from '../../components/field';
+import { TextField } from '../../components/field';
 import { useLogin } from '../../hooks/api/auth/mutations';
 import { useCurrentUser, useSignInOptions } from '../../hooks/api/auth/queries';
 import { safeNext } from './auth-utils';
@@ -69,33 +69,23 @@ export function LoginPage() {
       <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
         <h1 id={`${id}-title`}>Sign in</h1>
         {next !== '/' ? <p className="muted small">Sign in to continue to {next}.</p> : null}
-        <Field label="Username">
-          {(control) => (
-            <input
-              {...control}
-              name="username"
-              className="field__input"
-              autoComplete="username"
-              required
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password">
-          {(control) => (
-            <input
-              {...control}
-              name="password"
-              type="password"
-              className="field__input"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Username"
+          name="username"
+          autoComplete="username"
+          required
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
         {login.error ? (
           <p className="feedback feedback--error" role="alert">
             {login.error.message}

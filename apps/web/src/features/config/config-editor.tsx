@@ -1,6 +1,6 @@
 import type { ConfigVersion } from '@qubot/api-contract';
 import { type FormEvent, useState } from 'react';
-import { Field } from '../../components/field';
+import { TextField } from '../../components/field';
 import { useSaveConfig } from '../../hooks/api/config/mutations';
 import { errorMessage } from '../../lib/api-client';
 import { type DraftEntry, draftFrom, draftToBody, validateDraft } from './config-utils';
@@ -47,32 +47,26 @@ export function ConfigEditor({
         return (
           <fieldset key={r.id} className="config-editor__row">
             <legend className="visually-hidden">Entry {i + 1}</legend>
-            <Field label="Key" error={err?.key}>
-              {(control) => (
-                <input
-                  {...control}
-                  className="field__input mono"
-                  value={r.key}
-                  onChange={(e) => update(r.id, { key: e.target.value.toUpperCase() })}
-                  autoComplete="off"
-                  spellCheck={false}
-                />
-              )}
-            </Field>
-            <Field label="Value" error={err?.value}>
-              {(control) => (
-                <input
-                  {...control}
-                  className="field__input mono"
-                  type={r.secret ? 'password' : 'text'}
-                  value={r.value}
-                  placeholder={r.secret && r.keep ? 'unchanged (stored secret)' : ''}
-                  onChange={(e) => update(r.id, { value: e.target.value })}
-                  autoComplete="off"
-                  spellCheck={false}
-                />
-              )}
-            </Field>
+            <TextField
+              label="Key"
+              error={err?.key}
+              className="field__input mono"
+              value={r.key}
+              onChange={(e) => update(r.id, { key: e.target.value.toUpperCase() })}
+              autoComplete="off"
+              spellCheck={false}
+            />
+            <TextField
+              label="Value"
+              error={err?.value}
+              className="field__input mono"
+              type={r.secret ? 'password' : 'text'}
+              value={r.value}
+              placeholder={r.secret && r.keep ? 'unchanged (stored secret)' : ''}
+              onChange={(e) => update(r.id, { value: e.target.value })}
+              autoComplete="off"
+              spellCheck={false}
+            />
             <label className="checkbox">
               <input
                 type="checkbox"
@@ -104,17 +98,13 @@ export function ConfigEditor({
           Add entry
         </button>
       </div>
-      <Field label="Comment (optional)" hint="Recorded with the version and in the audit log.">
-        {(control) => (
-          <input
-            {...control}
-            className="field__input"
-            maxLength={1000}
-            value={comment}
-            onChange={(e) => setComment(e.target.value)}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Comment (optional)"
+        hint="Recorded with the version and in the audit log."
+        maxLength={1000}
+        value={comment}
+        onChange={(e) => setComment(e.target.value)}
+      />
       {submitted && invalid ? (
         <p className="feedback feedback--error" role="alert">
           Fix the highlighted entries before saving.

@@ -11,7 +11,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { Field } from '../../components/field';
+import { SelectField } from '../../components/field';
 import {
   type AnalysisPoint,
   analysisTimeSeries,
@@ -145,22 +145,13 @@ export function AnalysisCharts({ analysis }: { analysis: readonly AnalysisResult
   const step: StepAnalysis = steps.find((s) => s.step === chosen) ?? (steps.at(-1) as StepAnalysis);
   return (
     <section className="analysis-charts" aria-label="Analysis over time">
-      <Field label="Step">
-        {(control) => (
-          <select
-            {...control}
-            className="field__input"
-            value={step.step}
-            onChange={(e) => setChosen(e.target.value)}
-          >
-            {steps.map((s) => (
-              <option key={s.step} value={s.step}>
-                {s.label} — {s.verdict}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <SelectField label="Step" value={step.step} onChange={(e) => setChosen(e.target.value)}>
+        {steps.map((s) => (
+          <option key={s.step} value={s.step}>
+            {s.label} — {s.verdict}
+          </option>
+        ))}
+      </SelectField>
       <p className={`small analysis-verdict analysis-verdict--${step.verdict}`}>
         {step.label}:{' '}
         {step.verdict === 'inconclusive' ? 'inconclusive (not enough requests yet)' : step.verdict}

@@ -1,6 +1,6 @@
 import { useSearchParams } from 'react-router';
 import { TableFilters } from '../../components/data-table';
-import { Field } from '../../components/field';
+import { SelectField } from '../../components/field';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useCurrentApplication } from '../../hooks/api/applications/queries';
 import { useDeployments } from '../../hooks/api/deployments/queries';
@@ -35,40 +35,26 @@ export function DeploymentsPage() {
       <DeploymentsTable
         filters={
           <TableFilters label="Filter deployments">
-            <Field label="Environment">
-              {(control) => (
-                <select
-                  {...control}
-                  className="field__input"
-                  value={env}
-                  onChange={(e) => setFilter('env', e.target.value)}
-                >
-                  <option value="">All</option>
-                  {(app.application?.environments ?? []).map((name) => (
-                    <option key={name} value={name}>
-                      {name}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
-            <Field label="Status">
-              {(control) => (
-                <select
-                  {...control}
-                  className="field__input"
-                  value={status ?? ''}
-                  onChange={(e) => setFilter('status', e.target.value)}
-                >
-                  <option value="">All</option>
-                  {DEPLOYMENT_STATUSES.map((s) => (
-                    <option key={s} value={s}>
-                      {statusLabel(s)}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
+            <SelectField label="Environment" value={env} onChange={(e) => setFilter('env', e.target.value)}>
+              <option value="">All</option>
+              {(app.application?.environments ?? []).map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </SelectField>
+            <SelectField
+              label="Status"
+              value={status ?? ''}
+              onChange={(e) => setFilter('status', e.target.value)}
+            >
+              <option value="">All</option>
+              {DEPLOYMENT_STATUSES.map((s) => (
+                <option key={s} value={s}>
+                  {statusLabel(s)}
+                </option>
+              ))}
+            </SelectField>
           </TableFilters>
         }
         placeholder={

@@ -2,7 +2,7 @@ import type { Environment, StrategyName } from '@qubot/api-contract';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { Field } from '../../components/field';
+import { SelectField } from '../../components/field';
 import { useCreateDeployment } from '../../hooks/api/deployments/mutations';
 import { useReleases } from '../../hooks/api/releases/queries';
 import { paths } from '../../lib/paths';
@@ -91,24 +91,19 @@ function DeployDialog({
       }}
       onCancel={onCancel}
     >
-      <Field label="Release">
-        {(control) => (
-          <select
-            {...control}
-            className="field__input"
-            value={chosen}
-            onChange={(e) => setVersion(e.target.value)}
-            disabled={releases.isPending}
-          >
-            {items.map((r) => (
-              <option key={r.id} value={r.version}>
-                {r.version}
-                {r.version === env.live?.version ? ' (live here)' : ''}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <SelectField
+        label="Release"
+        value={chosen}
+        onChange={(e) => setVersion(e.target.value)}
+        disabled={releases.isPending}
+      >
+        {items.map((r) => (
+          <option key={r.id} value={r.version}>
+            {r.version}
+            {r.version === env.live?.version ? ' (live here)' : ''}
+          </option>
+        ))}
+      </SelectField>
       <StrategyField value={strategy} onChange={setStrategy} />
       {env.protected ? <p className="muted small">{env.name} is protected: a reason is required.</p> : null}
     </ConfirmDialog>

@@ -1,7 +1,7 @@
 import type { Environment } from '@qubot/api-contract';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { CheckField, Field } from '../../components/field';
+import { CheckField, SelectField, TextField } from '../../components/field';
 import {
   type EnvironmentSettingsVariables,
   useUpdateEnvironmentSettings,
@@ -128,41 +128,31 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
           disabled={!isAdmin || update.isPending}
           onChange={(e) => setDraft({ ...draft, requiresApproval: e.target.checked })}
         />
-        <Field label="Replicas">
-          {(control) => (
-            <input
-              {...control}
-              className="field__input"
-              type="number"
-              min={1}
-              max={20}
-              value={draft.replicas}
-              disabled={!mayScale || update.isPending}
-              onChange={(e) => setDraft({ ...draft, replicas: Number(e.target.value) })}
-            />
-          )}
-        </Field>
-        <Field label="Inconclusive analysis, after its limit">
-          {(control) => (
-            <select
-              {...control}
-              className="field__input"
-              value={draft.analysisOnInconclusive ?? ''}
-              disabled={!isAdmin || update.isPending}
-              onChange={(e) =>
-                setDraft({
-                  ...draft,
-                  analysisOnInconclusive:
-                    e.target.value === 'fail' || e.target.value === 'wait' ? e.target.value : null,
-                })
-              }
-            >
-              <option value="">Follow protection (wait if protected, else roll back)</option>
-              <option value="fail">Roll back</option>
-              <option value="wait">Wait for a person</option>
-            </select>
-          )}
-        </Field>
+        <TextField
+          label="Replicas"
+          type="number"
+          min={1}
+          max={20}
+          value={draft.replicas}
+          disabled={!mayScale || update.isPending}
+          onChange={(e) => setDraft({ ...draft, replicas: Number(e.target.value) })}
+        />
+        <SelectField
+          label="Inconclusive analysis, after its limit"
+          value={draft.analysisOnInconclusive ?? ''}
+          disabled={!isAdmin || update.isPending}
+          onChange={(e) =>
+            setDraft({
+              ...draft,
+              analysisOnInconclusive:
+                e.target.value === 'fail' || e.target.value === 'wait' ? e.target.value : null,
+            })
+          }
+        >
+          <option value="">Follow protection (wait if protected, else roll back)</option>
+          <option value="fail">Roll back</option>
+          <option value="wait">Wait for a person</option>
+        </SelectField>
         {!isAdmin ? (
           <p className="field__hint">
             Protection and approval: needs admin{perms.role ? ` (you are ${perms.role})` : ''}. So does the

@@ -1,6 +1,6 @@
 import type { FreezeWindow } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
-import { Field } from '../../components/field';
+import { TextField } from '../../components/field';
 import { ActionFeedback, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { useCreateFreezeWindow, useDeleteFreezeWindow } from '../../hooks/api/freeze-windows/mutations';
@@ -141,41 +141,26 @@ function NewFreezeWindowForm({ app, env }: { app: string; env: string }) {
     <form onSubmit={submit} aria-labelledby={`${id}-title`} className="freeze-form">
       <h3 id={`${id}-title`}>Add a freeze window</h3>
       <div className="filters">
-        <Field label="Freeze reason">
-          {(control) => (
-            <input
-              {...control}
-              className="field__input"
-              value={reason}
-              maxLength={1000}
-              required
-              onChange={(e) => setReason(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Starts">
-          {(control) => (
-            <input
-              {...control}
-              type="datetime-local"
-              className="field__input"
-              value={startsAt}
-              onChange={(e) => setStartsAt(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Ends">
-          {(control) => (
-            <input
-              {...control}
-              type="datetime-local"
-              className="field__input"
-              value={endsAt}
-              required
-              onChange={(e) => setEndsAt(e.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Freeze reason"
+          value={reason}
+          maxLength={1000}
+          required
+          onChange={(e) => setReason(e.target.value)}
+        />
+        <TextField
+          label="Starts"
+          type="datetime-local"
+          value={startsAt}
+          onChange={(e) => setStartsAt(e.target.value)}
+        />
+        <TextField
+          label="Ends"
+          type="datetime-local"
+          value={endsAt}
+          required
+          onChange={(e) => setEndsAt(e.target.value)}
+        />
       </div>
       <div className="button-row">
         <button type="submit" className="button" disabled={create.isPending || !reason.trim()}>

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { Field } from '../../components/field';
+import { SelectField } from '../../components/field';
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useApplications, useCurrentApplication } from '../../hooks/api/applications/queries';
 import { useEnvironments } from '../../hooks/api/environments/queries';
@@ -97,21 +97,16 @@ function ApplicationPicker({ current }: { current: string }) {
   const items = apps.data?.items ?? [];
   if (items.length < 2) return null;
   return (
-    <Field label="Application">
-      {(control) => (
-        <select
-          {...control}
-          className="field__input"
-          value={current}
-          onChange={(e) => navigate(paths.pipeline(e.target.value))}
-        >
-          {items.map((a) => (
-            <option key={a.name} value={a.name}>
-              {a.name}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
+    <SelectField
+      label="Application"
+      value={current}
+      onChange={(e) => navigate(paths.pipeline(e.target.value))}
+    >
+      {items.map((a) => (
+        <option key={a.name} value={a.name}>
+          {a.name}
+        </option>
+      ))}
+    </SelectField>
   );
 }

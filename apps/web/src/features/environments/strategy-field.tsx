@@ -1,5 +1,5 @@
 import type { StrategyName } from '@qubot/api-contract';
-import { Field, Options } from '../../components/field';
+import { Options, SelectField } from '../../components/field';
 import { STRATEGY_OPTIONS } from './promote-utils';
 
 /** The strategy choice of every deploy form: the deploy and promote dialogs and a release's page. */
@@ -13,18 +13,13 @@ export function StrategyField({
   disabled?: boolean;
 }) {
   return (
-    <Field label="Strategy">
-      {(control) => (
-        <select
-          {...control}
-          className="field__input"
-          value={value}
-          onChange={(e) => onChange(e.target.value as StrategyName)}
-          disabled={disabled}
-        >
-          <Options items={STRATEGY_OPTIONS} />
-        </select>
-      )}
-    </Field>
+    <SelectField
+      label="Strategy"
+      value={value}
+      onChange={(e) => onChange(e.target.value as StrategyName)}
+      disabled={disabled}
+    >
+      <Options items={STRATEGY_OPTIONS} />
+    </SelectField>
   );
 }

@@ -1,7 +1,7 @@
 import type { StrategyName } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { Link } from 'react-router';
-import { Field } from '../../components/field';
+import { SelectField, TextField } from '../../components/field';
 import { FreezeOverrideField, useFreezeOverride } from '../../components/freeze-override-field';
 import { ActionFeedback } from '../../components/states';
 import { useCreateDeployment } from '../../hooks/api/deployments/mutations';
@@ -61,40 +61,30 @@ export function DeployReleaseForm({
     <form className="card" onSubmit={submit} aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Deploy {version}</h2>
       <div className="filters">
-        <Field label="Environment">
-          {(control) => (
-            <select
-              {...control}
-              className="field__input"
-              value={selected?.name ?? ''}
-              onChange={(e) => setEnv(e.target.value)}
-            >
-              {items.map((e) => (
-                <option key={e.name} value={e.name} disabled={!perms.can('deploy', e.protected)}>
-                  {e.name}
-                  {e.protected ? ' (protected)' : ''}
-                  {perms.can('deploy', e.protected)
-                    ? ''
-                    : ` — needs ${e.protected ? 'release-manager' : 'deployer'}`}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          label="Environment"
+          value={selected?.name ?? ''}
+          onChange={(e) => setEnv(e.target.value)}
+        >
+          {items.map((e) => (
+            <option key={e.name} value={e.name} disabled={!perms.can('deploy', e.protected)}>
+              {e.name}
+              {e.protected ? ' (protected)' : ''}
+              {perms.can('deploy', e.protected)
+                ? ''
+                : ` — needs ${e.protected ? 'release-manager' : 'deployer'}`}
+            </option>
+          ))}
+        </SelectField>
         <StrategyField value={strategy} onChange={setStrategy} />
       </div>
-      <Field label={`Reason${reasonRequired ? '' : ' (optional)'}`}>
-        {(control) => (
-          <input
-            {...control}
-            className="field__input"
-            value={reason}
-            maxLength={1000}
-            required={reasonRequired}
-            onChange={(e) => setReason(e.target.value)}
-          />
-        )}
-      </Field>
+      <TextField
+        label={`Reason${reasonRequired ? '' : ' (optional)'}`}
+        value={reason}
+        maxLength={1000}
+        required={reasonRequired}
+        onChange={(e) => setReason(e.target.value)}
+      />
       <FreezeOverrideField state={freeze} disabled={deploy.isPending} />
       {selected && !mayDeploy ? (
         <p className="field__hint">{perms.hint('deploy', selected.protected)}</p>

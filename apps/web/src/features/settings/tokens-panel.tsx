@@ -1,7 +1,7 @@
 import type { ApiToken, RoleName } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { actionsHeader, type Column, DataTable } from '../../components/data-table';
-import { Field, Options } from '../../components/field';
+import { Options, SelectField, TextField } from '../../components/field';
 import { ActionFeedback, EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { type CreatedToken, useCreateToken, useRevokeToken } from '../../hooks/api/tokens/mutations';
@@ -96,44 +96,24 @@ export function TokensPanel() {
     <section className="card" aria-labelledby={`${id}-tokens`}>
       <h2 id={`${id}-tokens`}>API tokens</h2>
       <form className="filters" aria-label="Create an API token" onSubmit={submit} noValidate>
-        <Field label="Name" error={touched ? nameProblem : null}>
-          {(control) => (
-            <input
-              {...control}
-              className="field__input"
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-              autoComplete="off"
-            />
-          )}
-        </Field>
-        <Field label="Role">
-          {(control) => (
-            <select
-              {...control}
-              className="field__input"
-              value={role}
-              onChange={(e) => setRole(e.target.value as RoleName)}
-            >
-              <Options items={ROLE_NAMES} />
-            </select>
-          )}
-        </Field>
-        <Field
+        <TextField
+          label="Name"
+          error={touched ? nameProblem : null}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          autoComplete="off"
+        />
+        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as RoleName)}>
+          <Options items={ROLE_NAMES} />
+        </SelectField>
+        <TextField
           label="Expires in (days)"
           hint="1–3650; empty for no expiry."
           invalid={touched && days === null}
-        >
-          {(control) => (
-            <input
-              {...control}
-              className="field__input"
-              inputMode="numeric"
-              value={expiry}
-              onChange={(e) => setExpiry(e.target.value)}
-            />
-          )}
-        </Field>
+          inputMode="numeric"
+          value={expiry}
+          onChange={(e) => setExpiry(e.target.value)}
+        />
         <div className="button-row">
           <button type="submit" className="button" disabled={create.isPending}>
             {create.isPending ? 'Creating…' : 'Create token'}

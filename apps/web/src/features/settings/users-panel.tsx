@@ -1,7 +1,7 @@
 import type { RoleName, User } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { actionsHeader, type Column, DataTable } from '../../components/data-table';
-import { Field, Options } from '../../components/field';
+import { Options, SelectField, TextField } from '../../components/field';
 import { ActionFeedback, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { useCreateUser, useUpdateUser } from '../../hooks/api/users/mutations';
@@ -139,40 +139,22 @@ export function UsersPanel({ self }: { self: string }) {
     <section className="card" aria-labelledby={`${id}-users`}>
       <h2 id={`${id}-users`}>Users</h2>
       <form className="filters" aria-label="Create a user" onSubmit={submit} noValidate>
-        <Field label="Username" error={touched ? problem : null}>
-          {(control) => (
-            <input
-              {...control}
-              className="field__input"
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-              autoComplete="off"
-            />
-          )}
-        </Field>
-        <Field label="Display name (optional)">
-          {(control) => (
-            <input
-              {...control}
-              className="field__input"
-              maxLength={200}
-              value={displayName}
-              onChange={(e) => setDisplayName(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Role">
-          {(control) => (
-            <select
-              {...control}
-              className="field__input"
-              value={role}
-              onChange={(e) => setRole(e.target.value as RoleName)}
-            >
-              <Options items={ROLE_OPTIONS} />
-            </select>
-          )}
-        </Field>
+        <TextField
+          label="Username"
+          error={touched ? problem : null}
+          value={username}
+          onChange={(e) => setUsername(e.target.value)}
+          autoComplete="off"
+        />
+        <TextField
+          label="Display name (optional)"
+          maxLength={200}
+          value={displayName}
+          onChange={(e) => setDisplayName(e.target.value)}
+        />
+        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as RoleName)}>
+          <Options items={ROLE_OPTIONS} />
+        </SelectField>
         <div className="button-row">
           <button type="submit" className="button" disabled={create.isPending}>
             {create.isPending ? 'Creating…' : 'Create user'}
