@@ -1,0 +1,120 @@
+// Typed calls: each entry names a route of the server's authorization table
+// (apps/api/src/routes/route-rules.ts; routes.test.ts checks every key is there) with the
+// contract types of its body, query and answer. Add a line here to call a new route typed.
+import type {
+  Application,
+  AuditEntry,
+  AuditQuery,
+  CreateApplicationBody,
+  CreateDeploymentBody,
+  CreateReleaseBody,
+  Deployment,
+  DeploymentActionBody,
+  Environment,
+  List,
+  LoginBody,
+  Me,
+  PromoteBody,
+  Release,
+  RollbackBody,
+  TrafficBody,
+  UpdateEnvironmentSettingsBody,
+} from '@qubot/api-contract';
+import type { HttpClient, Query, RequestOptions } from './http.ts';
+
+type DeploymentListQuery = {
+  app?: string;
+  env?: string;
+  status?: string;
+  limit?: number;
+  cursor?: string;
+};
+
+export interface ApiRoutes {
+  'POST /api/v1/auth/login': { body: LoginBody; response: Me & { csrfToken: string } };
+  'POST /api/v1/auth/logout': { body: Record<string, never>; response: unknown };
+  'GET /api/v1/auth/me': { response: Me };
+  'GET /api/v1/apps': { response: List<Application> };
+  'POST /api/v1/apps': { body: CreateApplicationBody; response: Application };
+  'GET /api/v1/apps/:app/environments': { response: List<Environment> };
+  'GET /api/v1/apps/:app/environments/:env': { response: Environment };
+  'PATCH /api/v1/apps/:app/environments/:env/settings': {
+    body: UpdateEnvironmentSettingsBody;
+    response: Environment;
+  };
+  'GET /api/v1/apps/:app/releases': { query: { limit?: number; cursor?: string }; response: List<Release> };
+  'GET /api/v1/apps/:app/releases/:version': { response: Release };
+  'POST /api/v1/apps/:app/releases': { body: CreateReleaseBody; response: Release };
+  'GET /api/v1/deployments': { query: DeploymentListQuery; response: List<Deployment> };
+  'GET /api/v1/deployments/:id': { response: Deployment };
+  'POST /api/v1/apps/:app/environments/:env/deployments': {
+    body: CreateDeploymentBody;
+    response: Deployment;
+  };
+  'POST /api/v1/deployments/:id/pause': { body: DeploymentActionBody; response: Deployment };
+  'POST /api/v1/deployments/:id/resume': { body: DeploymentActionBody; response: Deployment };
+  'POST /api/v1/deployments/:id/abort': { body: DeploymentActionBody; response: Deployment };
+  'POST /api/v1/deployments/:id/advance': { body: DeploymentActionBody; response: Deployment };
+  'POST /api/v1/deployments/:id/approve': { body: DeploymentActionBody; response: Deployment };
+  'POST /api/v1/apps/:app/environments/:env/promote': { body: PromoteBody; response: Deployment };
+  'POST /api/v1/apps/:app/environments/:env/traffic': { body: TrafficBody; response: Environment };
+  'POST /api/v1/apps/:app/environments/:env/rollback': { body: RollbackBody; response: Deployment };
+  'GET /api/v1/audit': { query: AuditQuery; response: List<AuditEntry> };
+}
+export type RouteKey = keyof ApiRoutes;
+
+/** `/apps/:app/environments/:env` → `{ app: string; env: string }`. */
+export type PathParams<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? { [K in Name | keyof PathParams<`/${Rest}`>]: string }
+  : P extends `${string}:${infer Name}`
+    ? { [K in Name]: string }
+    : Record<never, never>;
+
+type PathOf<K extends string> = K extends `${string} ${infer P}` ? P : never;
+
+export type CallOptions<K extends RouteKey> = (keyof PathParams<PathOf<K>> extends never
+  ? { params?: undefined }
+  : { params: PathParams<PathOf<K>> }) &
+  (ApiRoutes[K] extends { body: infer B } ? { body: B } : { body?: undefined }) &
+  (ApiRoutes[K] extends { query: infer Q } ? { query?: Q } : { query?: undefined }) &
+  Omit<RequestOptions, 'body' | 'query'>;
+
+/** Fills `:name` segments (URL-encoded). */
+export function routePath(pattern: string, params: Record<string, string> = {}): string {
+  return pattern.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`missing path parameter ${name} for ${pattern}`);
+    return encodeURIComponent(value);
+  });
+}
+
+/** `call('GET /api/v1/apps/:app/environments', { params: { app } })`, typed by the route. */
+export function createApi(http: HttpClient) {
+  async function respond<K extends RouteKey>(route: K, ...[options]: OptionalIfEmpty<CallOptions<K>>) {
+    const space = route.indexOf(' ');
+    const method = route.slice(0, space) as 'GET' | 'POST' | 'PATCH';
+    const { params, body, query, ...rest } = (options ?? {}) as {
+      params?: Record<string, string>;
+      body?: unknown;
+      query?: Query;
+    } & RequestOptions;
+    const path = routePath(route.slice(space + 1), params);
+    return http.request<ApiRoutes[K]['response']>(method, path, {
+      ...rest,
+      ...(body === undefined ? {} : { body }),
+      ...(query === undefined ? {} : { query }),
+    });
+  }
+  return {
+    http,
+    /** The whole answer (status, headers, request id). */
+    respond,
+    /** The answer's body. */
+    call: <K extends RouteKey>(route: K, ...options: OptionalIfEmpty<CallOptions<K>>) =>
+      respond(route, ...options).then((r) => r.data),
+  };
+}
+export type Api = ReturnType<typeof createApi>;
+
+type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+type OptionalIfEmpty<T> = RequiredKeys<T> extends never ? [options?: T] : [options: T];
