@@ -30,37 +30,45 @@ type DeploymentListQuery = {
   cursor?: string;
 };
 
-export interface ApiRoutes {
-  'POST /api/v1/auth/login': { body: LoginBody; response: Me & { csrfToken: string } };
-  'POST /api/v1/auth/logout': { body: Record<string, never>; response: unknown };
-  'GET /api/v1/auth/me': { response: Me };
-  'GET /api/v1/apps': { response: List<Application> };
-  'POST /api/v1/apps': { body: CreateApplicationBody; response: Application };
-  'GET /api/v1/apps/:app/environments': { response: List<Environment> };
-  'GET /api/v1/apps/:app/environments/:env': { response: Environment };
-  'PATCH /api/v1/apps/:app/environments/:env/settings': {
+/** A route and the shapes it takes and answers (types only; the value is a marker). */
+const route = <T extends { body?: unknown; query?: unknown; response: unknown }>() => ({}) as T;
+
+export const ROUTES = {
+  'POST /api/v1/auth/login': route<{ body: LoginBody; response: Me & { csrfToken: string } }>(),
+  'POST /api/v1/auth/logout': route<{ body: Record<string, never>; response: unknown }>(),
+  'GET /api/v1/auth/me': route<{ response: Me }>(),
+  'GET /api/v1/apps': route<{ response: List<Application> }>(),
+  'POST /api/v1/apps': route<{ body: CreateApplicationBody; response: Application }>(),
+  'GET /api/v1/apps/:app/environments': route<{ response: List<Environment> }>(),
+  'GET /api/v1/apps/:app/environments/:env': route<{ response: Environment }>(),
+  'PATCH /api/v1/apps/:app/environments/:env/settings': route<{
     body: UpdateEnvironmentSettingsBody;
     response: Environment;
-  };
-  'GET /api/v1/apps/:app/releases': { query: { limit?: number; cursor?: string }; response: List<Release> };
-  'GET /api/v1/apps/:app/releases/:version': { response: Release };
-  'POST /api/v1/apps/:app/releases': { body: CreateReleaseBody; response: Release };
-  'GET /api/v1/deployments': { query: DeploymentListQuery; response: List<Deployment> };
-  'GET /api/v1/deployments/:id': { response: Deployment };
-  'POST /api/v1/apps/:app/environments/:env/deployments': {
+  }>(),
+  'GET /api/v1/apps/:app/releases': route<{
+    query: { limit?: number; cursor?: string };
+    response: List<Release>;
+  }>(),
+  'GET /api/v1/apps/:app/releases/:version': route<{ response: Release }>(),
+  'POST /api/v1/apps/:app/releases': route<{ body: CreateReleaseBody; response: Release }>(),
+  'GET /api/v1/deployments': route<{ query: DeploymentListQuery; response: List<Deployment> }>(),
+  'GET /api/v1/deployments/:id': route<{ response: Deployment }>(),
+  'POST /api/v1/apps/:app/environments/:env/deployments': route<{
     body: CreateDeploymentBody;
     response: Deployment;
-  };
-  'POST /api/v1/deployments/:id/pause': { body: DeploymentActionBody; response: Deployment };
-  'POST /api/v1/deployments/:id/resume': { body: DeploymentActionBody; response: Deployment };
-  'POST /api/v1/deployments/:id/abort': { body: DeploymentActionBody; response: Deployment };
-  'POST /api/v1/deployments/:id/advance': { body: DeploymentActionBody; response: Deployment };
-  'POST /api/v1/deployments/:id/approve': { body: DeploymentActionBody; response: Deployment };
-  'POST /api/v1/apps/:app/environments/:env/promote': { body: PromoteBody; response: Deployment };
-  'POST /api/v1/apps/:app/environments/:env/traffic': { body: TrafficBody; response: Environment };
-  'POST /api/v1/apps/:app/environments/:env/rollback': { body: RollbackBody; response: Deployment };
-  'GET /api/v1/audit': { query: AuditQuery; response: List<AuditEntry> };
-}
+  }>(),
+  'POST /api/v1/deployments/:id/pause': route<{ body: DeploymentActionBody; response: Deployment }>(),
+  'POST /api/v1/deployments/:id/resume': route<{ body: DeploymentActionBody; response: Deployment }>(),
+  'POST /api/v1/deployments/:id/abort': route<{ body: DeploymentActionBody; response: Deployment }>(),
+  'POST /api/v1/deployments/:id/advance': route<{ body: DeploymentActionBody; response: Deployment }>(),
+  'POST /api/v1/deployments/:id/approve': route<{ body: DeploymentActionBody; response: Deployment }>(),
+  'POST /api/v1/apps/:app/environments/:env/promote': route<{ body: PromoteBody; response: Deployment }>(),
+  'POST /api/v1/apps/:app/environments/:env/traffic': route<{ body: TrafficBody; response: Environment }>(),
+  'POST /api/v1/apps/:app/environments/:env/rollback': route<{ body: RollbackBody; response: Deployment }>(),
+  'GET /api/v1/audit': route<{ query: AuditQuery; response: List<AuditEntry> }>(),
+};
+export type ApiRoutes = typeof ROUTES;
+
 export type RouteKey = keyof ApiRoutes;
 
 /** `/apps/:app/environments/:env` → `{ app: string; env: string }`. */

@@ -137,8 +137,12 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       reconnectTimer = null;
       if (!running) return;
       if (!options.beforeReconnect) return connect();
-      Promise.resolve(options.beforeReconnect({ attempt: current, reason })).then(
-        (done) => (done ? stop() : connect()),
+      const before = async () => options.beforeReconnect?.({ attempt: current, reason });
+      before().then(
+        (done) => {
+          if (done === true) stop();
+          else connect();
+        },
         () => connect(),
       );
     }, delay);
@@ -270,6 +274,48 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       };
     },
     lastSeq: () => seq,
+  };
+}
+
+/** The parts of the `ws` package's WebSocket that Node callers use (passed in: browsers have no `ws`). */
+export interface NodeWebSocket extends WebSocketLike {
+  on(
+    event: 'unexpected-response',
+    listener: (req: unknown, res: { statusCode?: number; resume(): void }) => void,
+  ): unknown;
+  terminate(): void;
+}
+export type NodeWebSocketClass = new (
+  url: string,
+  options: { headers?: Record<string, string>; handshakeTimeout?: number },
+) => NodeWebSocket;
+
+/**
+ * `connect` for Node with the `ws` package: sends credentials as headers, and reports an upgrade
+ * refused with 401/403 as the close code of missing credentials (a browser cannot tell them apart).
+ */
+export function nodeConnector(
+  WebSocketClass: NodeWebSocketClass,
+  init: { headers?: Record<string, string>; handshakeTimeoutMs?: number } = {},
+): (url: string) => WebSocketLike {
+  return (url) => {
+    const ws = new WebSocketClass(url, {
+      ...(init.headers ? { headers: init.headers } : {}),
+      handshakeTimeout: init.handshakeTimeoutMs ?? 15_000,
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      const onclose = ws.onclose;
+      ws.onclose = null;
+      ws.onerror = () => {};
+      ws.terminate();
+      onclose?.({
+        code: status === 401 || status === 403 ? EventStreamClose.Unauthenticated : 1006,
+        reason: `HTTP ${status} on upgrade`,
+      });
+    });
+    return ws;
   };
 }
 

@@ -1,0 +1,184 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTE_RULES } from '../../../apps/api/src/routes/route-rules.ts';
+import { buildTestApp } from '../../../test/app.ts';
+import { ApiError } from './errors.ts';
+import { type Credential, createHttpClient, SESSION_COOKIE, setCookieValue } from './http.ts';
+import { createApi, ROUTES } from './routes.ts';
+
+// Against the real API (buildTestApp on a fresh database, listening on a port), as the CLI's
+// integration test does; the status-only answers come from a plain node:http server.
+let t: Awaited<ReturnType<typeof buildTestApp>>;
+let base: string;
+let session: Credential;
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  const res = await createApi(createHttpClient({ baseUrl: base })).respond('POST /api/v1/auth/login', {
+    body: { username: 'release-manager', password: 'demo-release-manager' },
+  });
+  const cookies = res.headers.getSetCookie();
+  session = {
+    kind: 'session',
+    session: setCookieValue(cookies, SESSION_COOKIE) ?? '',
+    csrf: res.data.csrfToken,
+    username: res.data.username,
+  };
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('[CLIENT] HTTP calls against the API', () => {
+  it('names only routes of the server’s authorization table', () => {
+    const missing = Object.keys(ROUTES).filter((key) => !(key in ROUTE_RULES));
+    expect(missing).toEqual([]);
+  });
+
+  it('signs in, then reads typed views with the session cookie', async () => {
+    const api = createApi(createHttpClient({ baseUrl: base, credential: session }));
+    const me = await api.call('GET /api/v1/auth/me');
+    expect(me).toMatchObject({ username: 'release-manager', role: 'release-manager', kind: 'user' });
+    const envs = await api.call('GET /api/v1/apps/:app/environments', { params: { app: 'qubot-one' } });
+    expect(envs.items.map((e) => e.name)).toEqual(['development', 'staging', 'production']);
+  });
+
+  it('sends the CSRF token and one idempotency key on a mutation, so a retried POST is applied once', async () => {
+    const http = createHttpClient({ baseUrl: base, credential: session, idempotencyKey: 'client-test-1' });
+    const body = { version: '9.9.1', artifact: 'qubot-one/healthy' };
+    const first = await http.request('POST', '/apps/qubot-one/releases', { body });
+    const again = await http.request('POST', '/apps/qubot-one/releases', { body });
+    expect(first.status).toBe(201);
+    expect(again.status).toBeLessThan(300);
+    expect(again.data).toEqual(first.data);
+    // Without the CSRF header the same session is refused.
+    const bare = createHttpClient({
+      baseUrl: base,
+      headers: { cookie: `${SESSION_COOKIE}=${(session as { session: string }).session}` },
+    });
+    const refused = await bare
+      .post('/apps/qubot-one/releases', { ...body, version: '9.9.2' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).status).toBe(403);
+  });
+
+  it('turns the error envelope into one ApiError with status, code, message, field and request id', async () => {
+    const api = createApi(createHttpClient({ baseUrl: base, credential: session }));
+    const missing = await api
+      .call('GET /api/v1/apps/:app/environments/:env', { params: { app: 'qubot-one', env: 'nope' } })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ApiError);
+    expect(missing).toMatchObject({ status: 404, code: 'not_found' });
+    expect((missing as ApiError).requestId).toBeTruthy();
+
+    const invalid = await api
+      .call('POST /api/v1/apps/:app/environments/:env/deployments', {
+        params: { app: 'qubot-one', env: 'development' },
+        body: { version: '1.0.0', strategy: 'sideways' as 'rolling' },
+      })
+      .catch((e: unknown) => e);
+    expect(invalid).toBeInstanceOf(ApiError);
+    expect((invalid as ApiError).status).toBe(400);
+    expect((invalid as ApiError).field).toMatch(/strategy/);
+  });
+
+  it('authenticates with a bearer token', async () => {
+    const admin = createHttpClient({ baseUrl: base, headers: await t.as('admin') });
+    const created = await admin.post<{ secret: string }>('/tokens', { name: 'client test', role: 'viewer' });
+    const api = createApi(
+      createHttpClient({ baseUrl: base, credential: { kind: 'token', token: created.secret } }),
+    );
+    expect(await api.call('GET /api/v1/auth/me')).toMatchObject({ role: 'viewer', kind: 'token' });
+    const denied = await api
+      .call('POST /api/v1/apps/:app/environments/:env/rollback', {
+        params: { app: 'qubot-one', env: 'development' },
+        body: {},
+      })
+      .catch((e: unknown) => e);
+    expect(denied).toMatchObject({ status: 403, code: 'forbidden' });
+  });
+});
+
+describe('[CLIENT] answers without an envelope', () => {
+  let server: Server;
+  let plain: string;
+  const answers: Array<{ status: number; type: string; body: string }> = [];
+  const keys: Array<string | undefined> = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      keys.push(req.headers['idempotency-key'] as string | undefined);
+      const next = answers.shift() ?? { status: 500, type: 'text/plain', body: 'no answer scripted' };
+      res.writeHead(next.status, { 'content-type': next.type, 'x-request-id': 'plain-1' });
+      res.end(next.body);
+    });
+    plain = await listen(server);
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('retries a POST after a 503 with the same idempotency key, backing off', async () => {
+    answers.push(
+      { status: 503, type: 'text/html', body: '<html>Service Unavailable</html>' },
+      { status: 502, type: 'text/html', body: '<html>Bad gateway</html>' },
+      { status: 202, type: 'application/json', body: '{"id":"d1"}' },
+    );
+    keys.length = 0;
+    const delays: number[] = [];
+    const http = createHttpClient({
+      baseUrl: plain,
+      idempotencyKey: 'key-1',
+      retries: 2,
+      sleep: async (ms) => {
+        delays.push(ms);
+      },
+    });
+    const res = await http.request('POST', '/x', { body: {} });
+    expect(res).toMatchObject({ status: 202, data: { id: 'd1' } });
+    expect(keys).toEqual(['key-1', 'key-1', 'key-1']);
+    expect(delays).toEqual([500, 1000]);
+  });
+
+  it('reports a gateway error, a non-JSON success and an unreachable server by status and code', async () => {
+    const http = createHttpClient({ baseUrl: plain });
+    answers.push({ status: 502, type: 'text/html', body: '<html>Bad gateway</html>' });
+    expect(await http.get('/apps').catch((e: unknown) => e)).toMatchObject({
+      status: 502,
+      code: 'unavailable',
+      requestId: 'plain-1',
+    });
+    answers.push({ status: 404, type: 'application/json', body: '{"message":"nope"}' });
+    expect(await http.get('/apps').catch((e: unknown) => e)).toMatchObject({
+      status: 404,
+      code: 'http_error',
+    });
+    answers.push({ status: 200, type: 'text/html', body: '<!doctype html>' });
+    await expect(http.get('/apps')).rejects.toThrow(/did not answer with JSON/);
+
+    const closed = createServer();
+    const gone = await listen(closed);
+    await new Promise<void>((r) => closed.close(() => r()));
+    const err = await createHttpClient({ baseUrl: gone })
+      .get('/apps')
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 0, code: 'network_error' });
+    expect((err as ApiError).message).toContain(`cannot reach ${gone}: ECONNREFUSED`);
+  });
+
+  it('lets a cancellation through as it is', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const err = await createHttpClient({ baseUrl: plain })
+      .get('/apps', undefined, { signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(ApiError);
+    expect((err as Error).name).toBe('AbortError');
+  });
+});
