@@ -89,3 +89,14 @@ export function isFreezeRefusal(error: unknown): boolean {
   const e = error as { status?: unknown; code?: unknown };
   return e.status === 409 && e.code === 'environment_frozen';
 }
+
+/** The error for a non-2xx `Response` read by hand (streams, downloads), from its envelope when it has one. */
+export async function toApiError(response: Response): Promise<ApiError> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await response.text());
+  } catch {
+    body = undefined;
+  }
+  return errorFromResponse(response.status, body, response.headers.get('x-request-id'), response.statusText);
+}

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_RULES } from '../../../apps/api/src/routes/route-rules.ts';
 import { buildTestApp } from '../../../test/app.ts';
 import { ApiError } from './errors.ts';
-import { type Credential, createHttpClient, SESSION_COOKIE, setCookieValue } from './http.ts';
+import {
+  authHeaders,
+  buildUrl,
+  type Credential,
+  createHttpClient,
+  readCookie,
+  SESSION_COOKIE,
+  setCookieValue,
+} from './http.ts';
 import { createApi, ROUTES } from './routes.ts';
 
 // Against the real API (buildTestApp on a fresh database, listening on a port), as the CLI's
@@ -69,6 +77,17 @@ describe('[CLIENT] HTTP calls against the API', () => {
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).status).toBe(403);
+    // The browser's way: the cookie travels by itself, the token comes from the CSRF cookie.
+    const browserLike = createHttpClient({
+      baseUrl: base,
+      headers: { cookie: `${SESSION_COOKIE}=${(session as { session: string }).session}` },
+      csrfToken: () => (session as { csrf: string }).csrf,
+    });
+    const res = await browserLike.request('POST', '/apps/qubot-one/releases', {
+      body: { ...body, version: '9.9.3' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.data).toMatchObject({ version: '9.9.3' });
   });
 
   it('turns the error envelope into one ApiError with status, code, message, field and request id', async () => {
@@ -180,5 +199,35 @@ describe('[CLIENT] answers without an envelope', () => {
       .catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(ApiError);
     expect((err as Error).name).toBe('AbortError');
+  });
+});
+
+describe('[CLIENT] URLs and cookies', () => {
+  it('prefixes the API base, keeps absolute API paths and drops empty query values', () => {
+    expect(buildUrl('', '/deployments', { app: 'qubot-one', env: undefined, status: '', cursor: null })).toBe(
+      '/api/v1/deployments?app=qubot-one',
+    );
+    expect(buildUrl('', '/api/openapi.json')).toBe('/api/openapi.json');
+    expect(buildUrl('http://x/base/', '/deployments', { env: 'a b', limit: 5 })).toBe(
+      'http://x/base/api/v1/deployments?env=a+b&limit=5',
+    );
+  });
+
+  it('finds a cookie by exact name, decoded', () => {
+    expect(readCookie('qubot_csrf', 'xqubot_csrf=no; qubot_csrf=abc%3D123')).toBe('abc=123');
+    expect(readCookie('qubot_csrf', '')).toBeNull();
+    expect(readCookie('qubot_csrf', undefined)).toBeNull();
+    expect(setCookieValue(['a=1; Path=/', 'qubot_csrf=c1; HttpOnly'], 'qubot_csrf')).toBe('c1');
+  });
+
+  it('sends the session only when asked: the CSRF header on mutations, never on reads', () => {
+    const s = { kind: 'session', session: 's1', csrf: 'c1' } as const;
+    expect(authHeaders(s, 'GET')).toEqual({ cookie: 'qubot_session=s1; qubot_csrf=c1' });
+    expect(authHeaders(s, 'POST')).toEqual({
+      cookie: 'qubot_session=s1; qubot_csrf=c1',
+      'x-csrf-token': 'c1',
+    });
+    expect(authHeaders({ kind: 'token', token: 'qbt_x' }, 'POST')).toEqual({ authorization: 'Bearer qbt_x' });
+    expect(authHeaders(null, 'POST')).toEqual({});
   });
 });

@@ -44,7 +44,7 @@ export interface RequestOptions {
   /** Appended as a query string; null/undefined/'' values are left out. */
   query?: Query;
   headers?: Record<string, string>;
-  signal?: AbortSignal;
+  signal?: AbortSignal | null;
   /** Overrides the client's key for this request. */
   idempotencyKey?: string;
   /** Overrides the client's credential for this request (`null`: anonymous). */
@@ -178,7 +178,7 @@ export function createHttpClient(opts: HttpClientOptions = {}) {
     for (let attempt = 0; ; attempt++) {
       if (opts.requestId) headers['x-request-id'] = opts.requestId();
       const signals = [init.signal, opts.timeoutMs ? AbortSignal.timeout(opts.timeoutMs) : undefined].filter(
-        (s): s is AbortSignal => s !== undefined,
+        (s): s is AbortSignal => s !== undefined && s !== null,
       );
       let res: Response;
       try {

@@ -230,7 +230,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       socket = null;
       clearTimers();
       const info = { code: event?.code ?? 1006, reason: String(event?.reason ?? '') };
-      if (options.onClose?.(info) === 'stop') return stop();
+      if (options.onClose?.(info) === 'stop') return stop('closed');
       if (openedAt && Date.now() - openedAt >= stableMs) attempt = 0;
       openedAt = 0;
       scheduleReconnect(`closed with ${info.code}`);
@@ -240,14 +240,15 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     };
   }
 
-  function stop() {
+  /** Ends the stream: 'idle' when the caller stopped it, 'closed' when the server ended it. */
+  function stop(status: 'idle' | 'closed' = 'idle') {
     if (!running) return;
     running = false;
     if (reconnectTimer) clearTimeout(reconnectTimer);
     reconnectTimer = null;
     const ws = socket;
     if (ws) detach(ws, 'stopped');
-    setStatus('idle');
+    setStatus(status);
   }
 
   return {
@@ -256,7 +257,7 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       running = true;
       connect();
     },
-    stop,
+    stop: () => stop(),
     addTopics(list) {
       let added = false;
       for (const t of list) {
