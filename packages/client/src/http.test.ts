@@ -165,6 +165,34 @@ describe('[CLIENT] answers without an envelope', () => {
     expect(delays).toEqual([500, 1000]);
   });
 
+  it('does not retry a client error, and gives up on an unreachable server after its retries', async () => {
+    answers.push({
+      status: 404,
+      type: 'application/json',
+      body: '{"error":{"code":"not_found","message":"environment nope not found"},"requestId":"r"}',
+    });
+    keys.length = 0;
+    const delays: number[] = [];
+    const sleep = async (ms: number) => {
+      delays.push(ms);
+    };
+    const err = await createHttpClient({ baseUrl: plain, retries: 2, sleep })
+      .post('/apps/a/environments/nope/deployments', {})
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 404, code: 'not_found', message: 'environment nope not found' });
+    expect(keys).toHaveLength(1);
+    expect(delays).toEqual([]);
+
+    const closed = createServer();
+    const gone = await listen(closed);
+    await new Promise<void>((r) => closed.close(() => r()));
+    const unreachable = await createHttpClient({ baseUrl: gone, retries: 1, sleep })
+      .get('/apps')
+      .catch((e: unknown) => e);
+    expect(unreachable).toMatchObject({ status: 0, code: 'network_error' });
+    expect(delays).toEqual([500]);
+  });
+
   it('reports a gateway error, a non-JSON success and an unreachable server by status and code', async () => {
     const http = createHttpClient({ baseUrl: plain });
     answers.push({ status: 502, type: 'text/html', body: '<html>Bad gateway</html>' });

@@ -117,6 +117,6 @@ describe('[CLIENT] event stream against the API', () => {
     stream.start();
     const info = await closed.promise;
     expect(info).toEqual({ code: 4401, reason: 'HTTP 401 on upgrade' });
-    expect(statuses).toEqual(['connecting', 'idle']);
+    expect(statuses).toEqual(['connecting', 'closed']);
   });
 });

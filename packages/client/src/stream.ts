@@ -122,7 +122,10 @@ export function createEventStream(options: EventStreamOptions): EventStream {
     ws.onopen = ws.onmessage = ws.onclose = null;
     ws.onerror = () => {};
     try {
-      ws.close(1000, why);
+      // Node's `ws` would wait for the server's close frame; nothing more is expected from it.
+      const terminate = (ws as Partial<NodeWebSocket>).terminate;
+      if (typeof terminate === 'function') terminate.call(ws);
+      else ws.close(1000, why);
     } catch {
       // Closing a socket still connecting may throw (browsers); it is abandoned either way.
     }
