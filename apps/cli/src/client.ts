@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { type ApiResponse, createHttpClient, type Query } from '@qubot/client';
 import type { Credential } from './config.ts';
 
-export { CSRF_COOKIE, SESSION_COOKIE } from '@qubot/client';
-
 export interface ClientOptions {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:8080. */
   server: string;
@@ -30,6 +28,7 @@ export function createClient(opts: ClientOptions) {
   return {
     server: opts.server,
     credential: opts.credential,
+    http,
     request: http.request,
     get: <T>(path: string, query?: Query) => http.get<T>(path, query),
     post: <T>(path: string, body: unknown = {}): Promise<ApiResponse<T>> =>

@@ -7,19 +7,18 @@ import { ApiError } from './errors.ts';
 import {
   authHeaders,
   buildUrl,
-  type Credential,
   createHttpClient,
   readCookie,
   SESSION_COOKIE,
   setCookieValue,
 } from './http.ts';
-import { createApi, ROUTES } from './routes.ts';
+import { createApi, ROUTES, type SessionCredential, signIn } from './routes.ts';
 
 // Against the real API (buildTestApp on a fresh database, listening on a port), as the CLI's
 // integration test does; the status-only answers come from a plain node:http server.
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 let base: string;
-let session: Credential;
+let session: SessionCredential;
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -30,16 +29,10 @@ beforeAll(async () => {
   t = await buildTestApp();
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-  const res = await createApi(createHttpClient({ baseUrl: base })).respond('POST /api/v1/auth/login', {
-    body: { username: 'release-manager', password: 'demo-release-manager' },
-  });
-  const cookies = res.headers.getSetCookie();
-  session = {
-    kind: 'session',
-    session: setCookieValue(cookies, SESSION_COOKIE) ?? '',
-    csrf: res.data.csrfToken,
-    username: res.data.username,
-  };
+  ({ credential: session } = await signIn(createHttpClient({ baseUrl: base }), {
+    username: 'release-manager',
+    password: 'demo-release-manager',
+  }));
 });
 afterAll(async () => {
   await t?.close();
@@ -70,7 +63,7 @@ describe('[CLIENT] HTTP calls against the API', () => {
     // Without the CSRF header the same session is refused.
     const bare = createHttpClient({
       baseUrl: base,
-      headers: { cookie: `${SESSION_COOKIE}=${(session as { session: string }).session}` },
+      headers: { cookie: `${SESSION_COOKIE}=${session.session}` },
     });
     const refused = await bare
       .post('/apps/qubot-one/releases', { ...body, version: '9.9.2' })
@@ -80,8 +73,8 @@ describe('[CLIENT] HTTP calls against the API', () => {
     // The browser's way: the cookie travels by itself, the token comes from the CSRF cookie.
     const browserLike = createHttpClient({
       baseUrl: base,
-      headers: { cookie: `${SESSION_COOKIE}=${(session as { session: string }).session}` },
-      csrfToken: () => (session as { csrf: string }).csrf,
+      headers: { cookie: `${SESSION_COOKIE}=${session.session}` },
+      csrfToken: () => session.csrf,
     });
     const res = await browserLike.request('POST', '/apps/qubot-one/releases', {
       body: { ...body, version: '9.9.3' },

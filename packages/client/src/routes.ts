@@ -20,7 +20,16 @@ import type {
   TrafficBody,
   UpdateEnvironmentSettingsBody,
 } from '@qubot/api-contract';
-import type { HttpClient, Query, RequestOptions } from './http.ts';
+import { ApiError } from './errors.ts';
+import {
+  type Credential,
+  CSRF_COOKIE,
+  type HttpClient,
+  type Query,
+  type RequestOptions,
+  SESSION_COOKIE,
+  setCookieValue,
+} from './http.ts';
 
 type DeploymentListQuery = {
   app?: string;
@@ -126,3 +135,27 @@ export type Api = ReturnType<typeof createApi>;
 
 type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
 type OptionalIfEmpty<T> = RequiredKeys<T> extends never ? [options?: T] : [options: T];
+
+export type SessionCredential = Extract<Credential, { kind: 'session' }>;
+
+/**
+ * Signs in with a username and password (`POST /auth/login`, no credential sent) and returns the
+ * session as a credential (its cookie and CSRF token) with who signed in.
+ */
+export async function signIn(
+  http: HttpClient,
+  who: LoginBody,
+): Promise<{ credential: SessionCredential; me: Me & { csrfToken: string } }> {
+  const res = await createApi(http).respond('POST /api/v1/auth/login', { body: who, credential: null });
+  const cookies = res.headers.getSetCookie();
+  const session = setCookieValue(cookies, SESSION_COOKIE);
+  const csrf = setCookieValue(cookies, CSRF_COOKIE) ?? res.data.csrfToken;
+  if (!session || !csrf)
+    throw new ApiError({
+      status: res.status,
+      code: 'invalid_response',
+      message: 'the server signed in but sent no session cookie',
+      requestId: res.requestId,
+    });
+  return { credential: { kind: 'session', session, csrf, username: res.data.username }, me: res.data };
+}

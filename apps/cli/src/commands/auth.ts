@@ -1,7 +1,7 @@
 import type { Me } from '@qubot/api-contract';
-import { ApiError, setCookieValue } from '@qubot/client';
+import { ApiError, signIn } from '@qubot/client';
 import { str } from '../args-utils.ts';
-import { CSRF_COOKIE, createClient, SESSION_COOKIE } from '../client.ts';
+import { createClient } from '../client.ts';
 import type { Command, Context } from '../command.ts';
 import { type CliConfig, type Credential, saveConfig } from '../config.ts';
 import { CliError, ExitCode, UsageError } from '../exit-utils.ts';
@@ -67,20 +67,13 @@ export const login: Command = {
       credential: null,
       idempotencyKey: ctx.idempotencyKey,
     });
-    const res = await anonymous.request<Me & { csrfToken: string }>('POST', '/auth/login', {
-      body: { username, password },
-    });
-    const cookies = res.headers.getSetCookie();
-    const session = setCookieValue(cookies, SESSION_COOKIE);
-    const csrf = setCookieValue(cookies, CSRF_COOKIE) ?? res.data.csrfToken;
-    if (!session || !csrf)
-      throw new CliError('the server signed in but sent no session cookie', ExitCode.Error);
-    await store(ctx, { kind: 'session', session, csrf, username: res.data.username });
+    const { credential, me: signedIn } = await signIn(anonymous.http, { username, password });
+    await store(ctx, { ...credential, username: signedIn.username });
     const me: Me = {
-      username: res.data.username,
-      role: res.data.role,
-      mustChangePassword: res.data.mustChangePassword,
-      kind: res.data.kind,
+      username: signedIn.username,
+      role: signedIn.role,
+      mustChangePassword: signedIn.mustChangePassword,
+      kind: signedIn.kind,
     };
     ctx.out.result(me, () => `${describeMe(me)} at ${ctx.server}`);
     if (me.mustChangePassword)
