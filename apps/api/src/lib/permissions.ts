@@ -8,10 +8,9 @@ import { minimumRole as minimumRoleFor, type Permission, roleAtLeast } from '@qu
 import { AppError, ErrorCode } from './app-error.ts';
 import type { Actor, RequestContext, RoleName } from './request-context.ts';
 
-export type { Actor, RoleName } from './request-context.ts';
-
 export type { Permission } from '@qubot/client/roles';
 export { MIN_ROLE, ROLES, roleAtLeast, roleRank } from '@qubot/client/roles';
+export type { Actor, RoleName } from './request-context.ts';
 
 export interface PermissionScope {
   /** Application name the action touches: application-scoped tokens are checked against it. */
