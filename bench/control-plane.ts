@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiError, authHeaders, createHttpClient, signIn } from '@qubot/client';
+import { ApiError, authHeaders, createApi, createHttpClient, signIn } from '@qubot/client';
 import { freePort } from '@qubot/runtime';
 import { request } from 'undici';
 
@@ -84,7 +84,17 @@ export function apiSession(base: string) {
     const { credential } = await signIn(createHttpClient({ baseUrl: base }), { username, password });
     http = createHttpClient({ baseUrl: base, credential });
   }
-  return { call, login };
+  // Typed reads that must succeed (an ApiError otherwise).
+  const api = () => createApi(http);
+  return {
+    call,
+    login,
+    environments: async (app: string) =>
+      (await api().call('GET /api/v1/apps/:app/environments', { params: { app } })).items,
+    environment: (app: string, env: string) =>
+      api().call('GET /api/v1/apps/:app/environments/:env', { params: { app, env } }),
+    deployment: (id: string) => api().call('GET /api/v1/deployments/:id', { params: { id } }),
+  };
 }
 
 /** The `Cookie` header of a new session of `username` (benches that send raw requests). */
