@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { startControlPlane } from './control-plane.ts';
+import { sessionCookie, startControlPlane } from './control-plane.ts';
 import { percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -70,19 +70,6 @@ async function startBare(body: Buffer): Promise<{ child: ChildProcess; base: str
     if (m) return { child, base: `http://127.0.0.1:${m[1]}` };
   }
   throw new Error('bare server exited before listening');
-}
-
-async function login(base: string): Promise<string> {
-  const res = await request(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'viewer', password: 'demo-viewer' }),
-  });
-  await res.body.dump();
-  const set = [res.headers['set-cookie']].flat().filter((c): c is string => typeof c === 'string');
-  const session = set.map((c) => c.split(';')[0]).find((c) => c?.startsWith('qubot_session='));
-  if (res.statusCode !== 200 || !session) throw new Error(`login failed: ${res.statusCode}`);
-  return session;
 }
 
 interface WrkResult {
@@ -174,7 +161,7 @@ async function main() {
   try {
     const api = await startApi(join(dir, 'data'), join(dir, 'api.log'), cpuProf);
     children.push(api.child);
-    const cookie = await login(api.base);
+    const cookie = await sessionCookie(api.base, 'viewer', 'demo-viewer');
     // Wait for the demo's 1.0.0 to be live everywhere: the view then has its instances.
     const deadline = Date.now() + 120_000;
     let body = Buffer.alloc(0);

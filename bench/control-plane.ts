@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiError, authHeaders, createApi, createHttpClient, signIn } from '@qubot/client';
 import { freePort } from '@qubot/runtime';
 import { request } from 'undici';
 
@@ -59,40 +60,45 @@ export async function startControlPlane(
   return { child, base, port };
 }
 
-/** A signed-in session against the API: session cookie + CSRF token, JSON in and out. */
+/**
+ * A signed-in session against the API (@qubot/client: session cookie + CSRF token, JSON in and
+ * out). `call` answers with the status instead of throwing, so a bench can count refusals; only an
+ * unreachable server throws.
+ */
 export function apiSession(base: string) {
-  let cookie = '';
-  let csrf = '';
+  let http = createHttpClient({ baseUrl: base });
   async function call<T>(
     method: 'GET' | 'POST' | 'PATCH',
     path: string,
     body?: object,
   ): Promise<{ status: number; json: T; text: string }> {
-    const headers: Record<string, string> = { cookie };
-    if (body) headers['content-type'] = 'application/json';
-    if (method !== 'GET') headers['x-csrf-token'] = csrf;
-    const res = await request(`${base}/api/v1${path}`, {
-      method,
-      headers,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.body.text();
-    return { status: res.statusCode, json: (text ? JSON.parse(text) : null) as T, text };
+    try {
+      const res = await http.request<T>(method, path, body ? { body } : {});
+      return { status: res.status, json: res.data, text: JSON.stringify(res.data ?? null) };
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status === 0) throw err;
+      return { status: err.status, json: null as T, text: `${err.code}: ${err.message}` };
+    }
   }
   async function login(username: string, password: string): Promise<void> {
-    const res = await request(`${base}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
-    await res.body.dump();
-    const jar = [res.headers['set-cookie']]
-      .flat()
-      .filter((c): c is string => typeof c === 'string')
-      .map((c) => c.split(';')[0] ?? '');
-    cookie = jar.filter((c) => /^qubot_(session|csrf)=/.test(c)).join('; ');
-    csrf = jar.find((c) => c.startsWith('qubot_csrf='))?.slice('qubot_csrf='.length) ?? '';
-    if (res.statusCode !== 200 || !csrf) throw new Error(`login as ${username} failed: ${res.statusCode}`);
+    const { credential } = await signIn(createHttpClient({ baseUrl: base }), { username, password });
+    http = createHttpClient({ baseUrl: base, credential });
   }
-  return { call, login };
+  // Typed reads that must succeed (an ApiError otherwise).
+  const api = () => createApi(http);
+  return {
+    call,
+    login,
+    environments: async (app: string) =>
+      (await api().call('GET /api/v1/apps/:app/environments', { params: { app } })).items,
+    environment: (app: string, env: string) =>
+      api().call('GET /api/v1/apps/:app/environments/:env', { params: { app, env } }),
+    deployment: (id: string) => api().call('GET /api/v1/deployments/:id', { params: { id } }),
+  };
+}
+
+/** The `Cookie` header of a new session of `username` (benches that send raw requests). */
+export async function sessionCookie(base: string, username: string, password: string): Promise<string> {
+  const { credential } = await signIn(createHttpClient({ baseUrl: base }), { username, password });
+  return authHeaders(credential, 'GET').cookie ?? '';
 }

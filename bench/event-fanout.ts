@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { appendEvent, createDatabase, type Database, openDatabase, seedDemo } from '@qubot/db';
-import { request } from 'undici';
 import WebSocket from 'ws';
+import { sessionCookie } from './control-plane.ts';
 import { percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -83,19 +83,6 @@ async function startServer(url: string, appModule = ''): Promise<{ child: ChildP
     if (m) return { child, port: Number(m[1]) };
   }
   throw new Error('server exited before listening');
-}
-
-async function login(base: string): Promise<string> {
-  const res = await request(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'viewer', password: 'demo-viewer' }),
-  });
-  await res.body.dump();
-  const set = [res.headers['set-cookie']].flat().filter((c): c is string => typeof c === 'string');
-  const session = set.map((c) => c.split(';')[0]).find((c) => c?.startsWith('qubot_session='));
-  if (res.statusCode !== 200 || !session) throw new Error(`login failed: ${res.statusCode}`);
-  return session;
 }
 
 interface Client {
@@ -262,7 +249,7 @@ async function main(): Promise<void> {
         const started = await startServer(db.url, s.app);
         server = started.child;
         const base = `http://127.0.0.1:${started.port}`;
-        const cookie = await login(base);
+        const cookie = await sessionCookie(base, 'viewer', 'demo-viewer');
         const url = `ws://127.0.0.1:${started.port}/api/v1/events`;
         if (round === 0)
           rows.push({

@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type OpenedDatabase, openDatabase, seedDemo } from '@qubot/db';
 import { request } from 'undici';
+import { sessionCookie } from './control-plane.ts';
 import { percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -346,19 +347,6 @@ async function measure(base: string, cookie: string, e: Endpoint, n: number) {
   return { p50: percentile(times, 50), p99: percentile(times, 99), statuses, bytes, n: times.length };
 }
 
-async function login(base: string): Promise<string> {
-  const res = await request(`${base}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: 'demo-admin' }),
-  });
-  await res.body.dump();
-  const set = [res.headers['set-cookie']].flat().filter((c): c is string => typeof c === 'string');
-  const session = set.map((c) => c.split(';')[0]).find((c) => c?.startsWith('qubot_session='));
-  if (res.statusCode !== 200 || !session) throw new Error(`login failed: ${res.statusCode}`);
-  return session;
-}
-
 async function explain(db: OpenedDatabase, sql: string): Promise<string> {
   const { rows } = await db.pool.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, SUMMARY ON) ${sql}`);
   return rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
@@ -420,7 +408,7 @@ async function main() {
     const s = await startServer(db.url, join(dir, 'runtime'));
     server = s.child;
     const base = `http://127.0.0.1:${s.port}`;
-    const cookie = await login(base);
+    const cookie = await sessionCookie(base, 'admin', 'demo-admin');
     console.log('\n| schema | endpoint | requests | p50 ms | p99 ms | statuses | body |');
     console.log('| --- | --- | ---: | ---: | ---: | --- | ---: |');
     const after = await runAll('this commit', db, base, cookie, n, Math.floor(deployments / 2));

@@ -35,15 +35,6 @@ const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const VERSIONS = ['1.0.0', '1.1.0', '1.2.0'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Environment {
-  name: string;
-  address: string | null;
-  activeColor: 'blue' | 'green' | null;
-  live: { version: string } | null;
-  activeDeployment: { id: string } | null;
-  traffic: { pool: string; version: string | null; weight: number }[];
-  instances: { pool: string; version: string; healthy: boolean }[];
-}
 interface Deployment {
   id: string;
   status: string;
@@ -55,21 +46,8 @@ function startServer(dataDir: string, logFile: string) {
 }
 
 function apiClient(base: string) {
-  const { call, login } = apiSession(base);
-  return {
-    call,
-    login,
-    async environment(name: string) {
-      const r = await call<Environment>('GET', `/apps/${APP}/environments/${name}`);
-      if (r.status !== 200) throw new Error(`GET environment: ${r.status} ${r.text}`);
-      return r.json;
-    },
-    async deployment(id: string) {
-      const r = await call<Deployment>('GET', `/deployments/${id}`);
-      if (r.status !== 200) throw new Error(`GET deployment: ${r.status} ${r.text}`);
-      return r.json;
-    },
-  };
+  const session = apiSession(base);
+  return { ...session, environment: (name: string) => session.environment(APP, name) };
 }
 type Api = ReturnType<typeof apiClient>;
 

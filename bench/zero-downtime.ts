@@ -92,15 +92,6 @@ interface Deployment {
   createdAt: string;
   finishedAt: string | null;
 }
-interface Environment {
-  name: string;
-  address: string | null;
-  live: { version: string } | null;
-  activeColor: string | null;
-  activeDeployment: { id: string } | null;
-  instances: { pool: string; version: string; healthy: boolean }[];
-}
-
 // ---------------------------------------------------------------------------------------------
 // The control plane in a child process.
 
@@ -109,21 +100,8 @@ function startServer(dataDir: string, logFile: string) {
 }
 
 function apiClient(base: string) {
-  const { call, login } = apiSession(base);
-  return {
-    call,
-    login,
-    async environments() {
-      const r = await call<{ items: Environment[] }>('GET', `/apps/${APP}/environments`);
-      if (r.status !== 200) throw new Error(`GET environments: ${r.status} ${r.text}`);
-      return r.json.items;
-    },
-    async deployment(id: string) {
-      const r = await call<Deployment>('GET', `/deployments/${id}`);
-      if (r.status !== 200) throw new Error(`GET deployment: ${r.status} ${r.text}`);
-      return r.json;
-    },
-  };
+  const session = apiSession(base);
+  return { ...session, environments: () => session.environments(APP) };
 }
 type Api = ReturnType<typeof apiClient>;
 

@@ -3,6 +3,7 @@
 // after qubot-one, so `/` still shows qubot-one), so they never
 // disturb the specs that drive qubot-one or qubot-sec on the same server.
 import { expect, type Page } from '@playwright/test';
+import type { Deployment, Environment } from '@qubot/api-contract';
 import type { Api } from './support/qubot';
 
 export const DASH = 'qubot-ui';
@@ -11,21 +12,8 @@ const LAUNCHER =
   'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
 export const DASH_VERSIONS = ['1.0.0', '1.1.0', '1.2.0'] as const;
 
-export interface DashEnvironment {
-  name: string;
-  protected: boolean;
-  requiresApproval: boolean;
-  replicas: number;
-  live: { version: string } | null;
-  activeDeployment: { id: string; status: string; waitingFor: string | null } | null;
-}
-export interface DashDeployment {
-  id: string;
-  status: string;
-  waitingFor: string | null;
-  release: { version: string };
-  steps: { name: string; status: string; message: string | null }[];
-}
+export type DashEnvironment = Environment;
+export type DashDeployment = Deployment;
 
 export const dashEnvironment = (api: Api, env: string) =>
   api.get<DashEnvironment>(`/apps/${DASH}/environments/${env}`);

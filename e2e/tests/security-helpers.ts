@@ -1,13 +1,11 @@
 // Shared by the security-*.spec.ts files. They run against their own application, `qubot-sec`
 // (development + protected production with approval), so they never disturb the specs that
 // drive qubot-one on the same server. Everything is seeded and signed in through the API.
-import {
-  type APIRequestContext,
-  type APIResponse,
-  type BrowserContext,
-  expect,
-  type TestInfo,
-} from '@playwright/test';
+
+import { type APIRequestContext, type BrowserContext, expect, type TestInfo } from '@playwright/test';
+import type { Deployment, Environment } from '@qubot/api-contract';
+import { ROLES, type RoleName, signIn as signInWith } from '@qubot/client';
+import { type Answer, answer, contextHttp } from './support/api';
 
 export const APP = 'qubot-sec';
 /** The demo launcher (apps/api/src/demo.ts DEMO_LAUNCHER), run from the repository root. */
@@ -15,52 +13,34 @@ export const LAUNCHER =
   'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
 export const VERSIONS = ['1.0.0', '1.1.0', '1.2.0'] as const;
 
-export const DEMO = {
-  admin: { username: 'admin', password: 'demo-admin' },
-  'release-manager': { username: 'release-manager', password: 'demo-release-manager' },
-  deployer: { username: 'deployer', password: 'demo-deployer' },
-  viewer: { username: 'viewer', password: 'demo-viewer' },
-} as const;
+/** The demo users (password `demo-<role>`), one per role. */
+export const DEMO = Object.fromEntries(
+  ROLES.map((role) => [role, { username: role, password: `demo-${role}` }]),
+) as Record<RoleName, { username: RoleName; password: string }>;
 export type Credentials = { username: string; password: string };
 
-export interface EnvironmentState {
-  name: string;
-  protected: boolean;
-  requiresApproval: boolean;
-  live: { version: string } | null;
-  activeColor: 'blue' | 'green' | null;
-  traffic: { pool: string; version: string | null; weight: number }[];
-  instances: { pool: string; version: string; healthy: boolean }[];
-  activeDeployment: { id: string; status: string; waitingFor: string | null } | null;
-}
-export interface DeploymentState {
-  id: string;
-  status: string;
-  waitingFor: string | null;
-  actor: string;
-  environment: string;
-  release: { version: string };
-}
+export type EnvironmentState = Environment;
+export type DeploymentState = Deployment;
 
-/** A signed-in API client: cookies of the session plus its CSRF token, as the web app sends them. */
+/**
+ * A signed-in API client (@qubot/client over the context's cookies, with the session's CSRF
+ * token, as the web app sends them). Mutations answer whatever the status, for specs that check
+ * refusals; reads expect 200.
+ */
 export function apiClient(req: APIRequestContext, csrf: string) {
-  const headers = { 'x-csrf-token': csrf };
+  const http = contextHttp(req, csrf);
   const client = {
     req,
-    get: (path: string) => req.get(path),
-    post: (path: string, data: unknown = {}) => req.post(path, { data, headers }),
-    patch: (path: string, data: unknown) => req.patch(path, { data, headers }),
-    delete: (path: string) => req.delete(path, { headers }),
-    async json<T>(path: string): Promise<T> {
-      const res = await req.get(path);
-      expect(res.status(), `GET ${path}: ${await res.text()}`).toBe(200);
-      return (await res.json()) as T;
-    },
+    http,
+    get: (path: string) => answer(http, 'GET', path),
+    post: (path: string, data: unknown = {}) => answer(http, 'POST', path, data),
+    patch: (path: string, data: unknown) => answer(http, 'PATCH', path, data),
+    delete: (path: string) => answer(http, 'DELETE', path),
+    json: <T>(path: string): Promise<T> => http.get<T>(path),
     environment: (env: string) => client.json<EnvironmentState>(`/api/v1/apps/${APP}/environments/${env}`),
     deployment: (id: string) => client.json<DeploymentState>(`/api/v1/deployments/${id}`),
     async deployments(env: string): Promise<DeploymentState[]> {
-      return (await client.json<{ items: DeploymentState[] }>(`/api/v1/deployments?app=${APP}&env=${env}`))
-        .items;
+      return (await http.get<{ items: DeploymentState[] }>('/deployments', { app: APP, env })).items;
     },
   };
   return client;
@@ -70,9 +50,8 @@ export type Api = ReturnType<typeof apiClient>;
 /** Sign in through the API; the browser context (or request context) keeps the session cookie. */
 export async function signIn(target: BrowserContext | APIRequestContext, who: Credentials): Promise<Api> {
   const req = 'request' in target ? target.request : target;
-  const res = await req.post('/api/v1/auth/login', { data: who });
-  expect(res.status(), `sign in as ${who.username}: ${await res.text()}`).toBe(200);
-  return apiClient(req, (await res.json()).csrfToken as string);
+  const { credential } = await signInWith(contextHttp(req), who);
+  return apiClient(req, credential.csrf);
 }
 
 /** A signed-in API session of its own (not tied to a page), e.g. for beforeAll; dispose() it. */
@@ -92,7 +71,7 @@ export function baseUrlOf(testInfo: TestInfo): string {
   return url;
 }
 
-export async function expectStatus(res: APIResponse, status: number) {
+export async function expectStatus(res: Answer, status: number) {
   expect(res.status(), await res.text()).toBe(status);
   return res;
 }

@@ -1,5 +1,6 @@
+import { ApiError } from '@qubot/client';
 import { describe, expect, it } from 'vitest';
-import { ApiError, ExitCode, exitCodeForDeployment, exitCodeForHttp, isTerminal } from './exit-utils.ts';
+import { ExitCode, exitCodeForDeployment, exitCodeForHttp, exitCodeOf, isTerminal } from './exit-utils.ts';
 
 describe('[CLI] exit codes', () => {
   it('maps HTTP answers to the documented exit codes', () => {
@@ -18,7 +19,12 @@ describe('[CLI] exit codes', () => {
 
   it('trusts the envelope code over the status', () => {
     expect(exitCodeForHttp(400, 'conflict')).toBe(ExitCode.Conflict);
-    expect(new ApiError({ status: 409, code: 'conflict', message: 'busy' }).exitCode).toBe(ExitCode.Conflict);
+    expect(exitCodeOf(new ApiError({ status: 409, code: 'conflict', message: 'busy' }))).toBe(
+      ExitCode.Conflict,
+    );
+    expect(exitCodeOf(new ApiError({ status: 0, code: 'network_error', message: 'down' }))).toBe(
+      ExitCode.Unavailable,
+    );
   });
 
   it('fails a waited deployment unless it succeeded', () => {

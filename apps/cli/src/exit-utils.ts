@@ -1,3 +1,5 @@
+import { ApiError } from '@qubot/client';
+
 /**
  * Exit codes a CI pipeline can act on (docs/cli.md). They are part of the CLI's contract:
  * never renumber them.
@@ -34,32 +36,11 @@ export class UsageError extends CliError {
   }
 }
 
-/** An error answer of the API, parsed from the envelope `{ error: { code, message, details }, requestId }`. */
-export class ApiError extends CliError {
-  readonly status: number;
-  readonly code: string;
-  readonly details: unknown;
-  readonly requestId: string | null;
-  constructor(init: {
-    status: number;
-    code: string;
-    message: string;
-    details?: unknown;
-    requestId?: string | null;
-  }) {
-    super(init.message, exitCodeForHttp(init.status, init.code));
-    this.status = init.status;
-    this.code = init.code;
-    this.details = init.details;
-    this.requestId = init.requestId ?? null;
-  }
-}
-
-/** The server could not be reached, or answered that it is unavailable (exit 7). */
-export class NetworkError extends CliError {
-  constructor(message: string) {
-    super(message, ExitCode.Unavailable);
-  }
+/** The exit code for anything a command threw: its own, or the HTTP answer's (@qubot/client's ApiError). */
+export function exitCodeOf(err: unknown): ExitCode {
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof ApiError) return exitCodeForHttp(err.status, err.code);
+  return ExitCode.Error;
 }
 
 /** Maps an HTTP error status (and the envelope's code) to the CLI's exit code. */
@@ -68,7 +49,8 @@ export function exitCodeForHttp(status: number, code?: string): ExitCode {
   // A freeze window refusing a new deployment is a conflict with the environment's state (409).
   if (code === 'conflict' || code === 'environment_frozen') return ExitCode.Conflict;
   if (code === 'not_found') return ExitCode.NotFound;
-  if (code === 'unavailable') return ExitCode.Unavailable;
+  // Status 0: the server could not be reached at all.
+  if (code === 'unavailable' || code === 'network_error' || status === 0) return ExitCode.Unavailable;
   if (status === 400 || status === 422) return ExitCode.Usage;
   if (status === 401 || status === 403) return ExitCode.Auth;
   if (status === 404) return ExitCode.NotFound;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ApiError } from '@qubot/client';
 import {
   GLOBAL_OPTIONS,
   type OptionSpecs,
@@ -12,7 +13,7 @@ import type { Context, Io } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { REASON_RULE } from './commands/shared.ts';
 import { type Credential, configPath, DEFAULT_APP, DEFAULT_SERVER, loadConfig } from './config.ts';
-import { ApiError, CliError, ExitCode, UsageError } from './exit-utils.ts';
+import { CliError, ExitCode, exitCodeOf, UsageError } from './exit-utils.ts';
 import { commandHelp, findCommand, mainHelp, suggest } from './help-utils.ts';
 import { Output } from './output.ts';
 
@@ -112,12 +113,12 @@ async function buildContext(
 
 /** stderr gets the message (and request id); with --json, stdout also gets the error as one document. */
 function report(err: unknown, out: Output): number {
-  const exitCode = err instanceof CliError ? err.exitCode : ExitCode.Error;
+  const exitCode = exitCodeOf(err);
   const message = err instanceof Error ? err.message : String(err);
   out.error(message);
   if (err instanceof ApiError) {
     if (err.requestId) out.stderr.write(`request id: ${err.requestId}\n`);
-    if (err.exitCode === ExitCode.Auth && err.status === 401)
+    if (exitCode === ExitCode.Auth && err.status === 401)
       out.stderr.write('hint: run qubot login, or set QUBOT_TOKEN to an API token\n');
     if (err.code === 'environment_frozen')
       out.stderr.write('hint: an admin may pass --override-freeze with --reason (audited)\n');

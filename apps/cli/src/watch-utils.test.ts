@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deployment, environment } from './test-fixtures.ts';
-import {
-  backoff,
-  deploymentChanges,
-  deploymentOf,
-  environmentChanges,
-  environmentOf,
-  eventsUrl,
-  parseServerMessage,
-} from './watch-utils.ts';
+import { deploymentChanges, deploymentOf, environmentChanges, environmentOf } from './watch-utils.ts';
 
 describe('[CLI] watch output', () => {
   it('introduces a deployment with the steps already under way', () => {
@@ -61,46 +53,10 @@ describe('[CLI] watch output', () => {
     ]);
   });
 
-  it('parses the server messages of docs/events.md and ignores the rest', () => {
-    expect(
-      parseServerMessage(
-        '{"type":"event","seq":5,"prev":4,"event":"deployment.updated","topics":[],"data":{"id":"d"},"at":"x"}',
-      ),
-    ).toEqual({
-      kind: 'event',
-      seq: 5,
-      event: 'deployment.updated',
-      data: { id: 'd' },
-    });
-    expect(parseServerMessage('{"type":"subscribed","topics":[],"since":null,"lastSeq":9}')).toEqual({
-      kind: 'subscribed',
-      lastSeq: 9,
-    });
-    expect(parseServerMessage('{"type":"heartbeat","seq":3}')).toEqual({ kind: 'heartbeat', seq: 3 });
-    expect(
-      parseServerMessage('{"type":"error","code":"forbidden","message":"no","field":"topics[0]"}'),
-    ).toEqual({
-      kind: 'error',
-      code: 'forbidden',
-      message: 'no',
-      field: 'topics[0]',
-    });
-    expect(parseServerMessage('not json')).toEqual({ kind: 'other' });
-    expect(parseServerMessage('{"type":"event"}')).toEqual({ kind: 'other' });
-  });
-
   it('recognises deployment and environment payloads', () => {
     expect(deploymentOf('deployment.updated', deployment())?.id).toBe(deployment().id);
     expect(deploymentOf('environment.updated', deployment())).toBeNull();
     expect(deploymentOf('deployment.updated', { id: 'x' })).toBeNull();
     expect(environmentOf('environment.updated', environment())?.name).toBe('staging');
-  });
-
-  it('derives the websocket URL and backs off up to 10 s', () => {
-    expect(eventsUrl('http://127.0.0.1:8080')).toBe('ws://127.0.0.1:8080/api/v1/events');
-    expect(eventsUrl('https://deploy.example.com/qubot')).toBe(
-      'wss://deploy.example.com/qubot/api/v1/events',
-    );
-    expect([0, 1, 2, 10].map(backoff)).toEqual([500, 1000, 2000, 10_000]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Deployment, Environment, ServerMessage } from '@qubot/api-contract';
+import type { Deployment, Environment } from '@qubot/api-contract';
 import { formatTraffic, PLAIN, type Style, statusColor, stepLine } from './format-utils.ts';
 
 /** What a change to a followed deployment means to a person: one line per step or status change. */
@@ -37,49 +37,6 @@ export function environmentChanges(prev: Environment | null, next: Environment):
   if (formatTraffic(prev.traffic) !== traffic || prev.activeColor !== next.activeColor)
     lines.push(`${next.name}: traffic ${traffic}${next.activeColor ? ` (active ${next.activeColor})` : ''}`);
   return lines;
-}
-
-export type ParsedMessage =
-  | { kind: 'event'; seq: number; event: string; data: unknown }
-  | { kind: 'subscribed'; lastSeq: number }
-  | { kind: 'heartbeat'; seq: number }
-  | { kind: 'error'; code: string; message: string; field?: string }
-  | { kind: 'other' };
-
-/** Server messages of docs/events.md; anything unrecognised is ignored rather than fatal. */
-export function parseServerMessage(text: string): ParsedMessage {
-  let msg: Partial<ServerMessage> & Record<string, unknown>;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return { kind: 'other' };
-  }
-  if (typeof msg !== 'object' || msg === null) return { kind: 'other' };
-  if (msg.type === 'event' && typeof msg.seq === 'number' && typeof msg.event === 'string')
-    return { kind: 'event', seq: msg.seq, event: msg.event, data: msg.data };
-  if (msg.type === 'subscribed' && typeof msg.lastSeq === 'number')
-    return { kind: 'subscribed', lastSeq: msg.lastSeq };
-  if (msg.type === 'heartbeat' && typeof msg.seq === 'number') return { kind: 'heartbeat', seq: msg.seq };
-  if (msg.type === 'error')
-    return {
-      kind: 'error',
-      code: typeof msg.code === 'string' ? msg.code : 'error',
-      message: typeof msg.message === 'string' ? msg.message : 'event stream error',
-      ...(typeof msg.field === 'string' ? { field: msg.field } : {}),
-    };
-  return { kind: 'other' };
-}
-
-/** http://host:8080/base → ws://host:8080/base/api/v1/events */
-export function eventsUrl(server: string): string {
-  const url = new URL(`${server}/api/v1/events`);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  return url.toString();
-}
-
-/** Reconnect delay: 0.5 s, 1 s, 2 s … capped at 10 s. */
-export function backoff(attempt: number): number {
-  return Math.min(10_000, 500 * 2 ** Math.max(0, attempt));
 }
 
 /** A deployment event's payload is the full deployment view (docs/events.md). */

@@ -1,9 +1,17 @@
 import type { Deployment } from '@qubot/api-contract';
+import {
+  ApiError,
+  authHeaders,
+  createEventStream,
+  eventsUrl,
+  isCredentialClose,
+  type NodeWebSocketClass,
+  nodeConnector,
+} from '@qubot/client';
 import WebSocket from 'ws';
-import { authHeaders } from './client.ts';
 import type { Credential } from './config.ts';
-import { CliError, ExitCode, isTerminal, NetworkError } from './exit-utils.ts';
-import { backoff, deploymentOf, eventsUrl, parseServerMessage } from './watch-utils.ts';
+import { CliError, ExitCode, isTerminal } from './exit-utils.ts';
+import { deploymentOf } from './watch-utils.ts';
 
 export interface StreamOptions {
   server: string;
@@ -26,52 +34,28 @@ export interface StreamOptions {
   note?: (line: string) => void;
 }
 
-/** Close code the server uses for a missing or invalid credential on the upgrade (docs/events.md). */
-const CLOSE_UNAUTHENTICATED = 4401;
-
 /**
- * Follows the event stream until `onEvent`/`resync` says done. Reconnects with `since` so a
- * network blip loses nothing; falls back to REST polling while the stream cannot be reached.
+ * Follows the event stream (@qubot/client's, with `ws`) until `onEvent`/`resync` says done.
+ * Reconnects with `since` so a network blip loses nothing; reads the state over REST before each
+ * reconnect, so the watch keeps going by polling while the stream cannot be reached.
  */
 export function watchStream(opts: StreamOptions): Promise<void> {
   const silenceMs = opts.silenceMs ?? 45_000;
   return new Promise<void>((resolve, reject) => {
-    let lastSeq: number | undefined;
-    let attempt = 0;
     let finished = false;
-    let socket: WebSocket | null = null;
-    let timers: NodeJS.Timeout[] = [];
-    let ping: NodeJS.Timeout | null = null;
-    let silence: NodeJS.Timeout | null = null;
     let synced = false;
     let downSince: number | null = null;
 
-    const clear = () => {
-      for (const t of timers) clearTimeout(t);
-      timers = [];
-      if (ping) clearInterval(ping);
-      if (silence) clearTimeout(silence);
-      ping = null;
-      silence = null;
-    };
     const finish = (err?: unknown) => {
       if (finished) return;
       finished = true;
-      clear();
+      stream.stop();
       if (overall) clearTimeout(overall);
       process.off('SIGINT', onSigint);
-      socket?.removeAllListeners();
-      socket?.on('error', () => {});
-      socket?.terminate();
       if (err) reject(err);
       else resolve();
     };
     const onSigint = () => finish(new CliError('interrupted', ExitCode.Interrupted));
-    process.on('SIGINT', onSigint);
-    const overall =
-      opts.timeoutMs !== undefined
-        ? setTimeout(() => finish(opts.onTimeout?.() ?? new CliError('timed out')), opts.timeoutMs)
-        : null;
 
     // Handlers run one at a time, in arrival order: the first REST read completes before the
     // events that follow the subscription are applied on top of it.
@@ -85,122 +69,70 @@ export function watchStream(opts: StreamOptions): Promise<void> {
         .catch(finish);
     };
 
-    const scheduleReconnect = (why: string) => {
-      if (finished) return;
-      clear();
-      socket?.removeAllListeners();
-      socket?.on('error', () => {});
-      socket?.terminate();
-      socket = null;
-      downSince ??= Date.now();
-      const delay = backoff(attempt++);
-      if (attempt === 1) opts.note?.(`event stream lost (${why}); reconnecting`);
-      timers.push(
-        setTimeout(() => {
-          // Polling keeps the watch honest while the stream is down (or not deployed yet).
-          opts
-            .resync()
-            .then((done) => {
-              if (done) return finish();
-              downSince = null;
-              connect();
-            })
-            .catch((err: unknown) => {
-              if (err instanceof NetworkError && Date.now() - (downSince ?? Date.now()) < 120_000)
-                return scheduleReconnect('server unreachable');
-              finish(err);
-            });
-        }, delay),
-      );
-    };
-
-    const connect = () => {
-      if (finished) return;
-      const ws = new WebSocket(eventsUrl(opts.server), {
+    const stream = createEventStream({
+      url: eventsUrl(opts.server),
+      connect: nodeConnector(WebSocket as unknown as NodeWebSocketClass, {
         headers: authHeaders(opts.credential, 'GET'),
-        handshakeTimeout: 15_000,
-      });
-      socket = ws;
-      // The socket keeps the process alive; these timers must not, or a finished watch would hang.
-      const alive = () => {
-        if (silence) clearTimeout(silence);
-        silence = setTimeout(() => ws.terminate(), silenceMs).unref();
-      };
-      ws.on('open', () => {
-        alive();
-        ws.send(
-          JSON.stringify({
-            type: 'subscribe',
-            topics: opts.topics,
-            ...(lastSeq !== undefined ? { since: lastSeq } : {}),
-          }),
+      }),
+      backoff: { baseMs: 500, maxMs: 10_000 },
+      pingMs: silenceMs / 3,
+      deadAfterMs: silenceMs,
+      onSubscribed: () => {
+        if (synced) return;
+        synced = true;
+        guard(() => opts.resync());
+      },
+      // The stream restarted from scratch (e.g. restored database): read the state again.
+      onReset: () => {
+        synced = false;
+      },
+      onEvent: (e) => guard(() => opts.onEvent(e.name, e.data, e.seq)),
+      onServerError: (e) => {
+        const code =
+          e.code === 'forbidden'
+            ? ExitCode.Auth
+            : e.code === 'unknown_topic'
+              ? ExitCode.NotFound
+              : ExitCode.Error;
+        finish(new CliError(`event stream: ${e.message}`, code));
+        return 'stop';
+      },
+      onClose: ({ code, reason }) => {
+        if (!isCredentialClose(code)) return undefined;
+        finish(
+          new CliError(
+            reason.startsWith('HTTP ')
+              ? `event stream refused the credentials (${reason.replace(' on upgrade', '')}); run qubot login`
+              : `event stream: ${reason || 'not authenticated'}; run qubot login`,
+            ExitCode.Auth,
+          ),
         );
-        if (ping) clearInterval(ping);
-        ping = setInterval(() => {
-          if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}');
-        }, silenceMs / 3).unref();
-      });
-      ws.on('message', (raw) => {
-        alive();
-        const msg = parseServerMessage(raw.toString());
-        if (msg.kind === 'subscribed') {
-          attempt = 0;
-          lastSeq ??= msg.lastSeq;
-          if (!synced) {
-            synced = true;
-            guard(() => opts.resync());
-          }
-        } else if (msg.kind === 'event') {
-          if (lastSeq !== undefined && msg.seq <= lastSeq) return;
-          lastSeq = msg.seq;
-          guard(() => opts.onEvent(msg.event, msg.data, msg.seq));
-        } else if (msg.kind === 'heartbeat') {
-          if (lastSeq === undefined || msg.seq > lastSeq) lastSeq = msg.seq;
-        } else if (msg.kind === 'error') {
-          if (msg.code === 'since_in_future') {
-            // The stream restarted from scratch (e.g. restored database): read the state again.
-            lastSeq = undefined;
-            synced = false;
-            scheduleReconnect(msg.message);
-          } else if (msg.code === 'unavailable') scheduleReconnect(msg.message);
-          else {
-            const code =
-              msg.code === 'forbidden'
-                ? ExitCode.Auth
-                : msg.code === 'unknown_topic'
-                  ? ExitCode.NotFound
-                  : ExitCode.Error;
-            finish(new CliError(`event stream: ${msg.message}`, code));
-          }
+        return 'stop';
+      },
+      beforeReconnect: async ({ attempt, reason }) => {
+        if (attempt === 0) opts.note?.(`event stream lost (${reason}); reconnecting`);
+        downSince ??= Date.now();
+        try {
+          const done = await opts.resync();
+          downSince = null;
+          if (done) finish();
+          return done;
+        } catch (err) {
+          // Unreachable for a while is worth waiting out; anything else ends the watch.
+          if (err instanceof ApiError && err.status === 0 && Date.now() - (downSince ?? Date.now()) < 120_000)
+            return false;
+          finish(err);
+          return true;
         }
-      });
-      ws.on('unexpected-response', (_req, res) => {
-        const status = res.statusCode ?? 0;
-        res.resume();
-        if (status === 401 || status === 403)
-          finish(
-            new CliError(
-              `event stream refused the credentials (HTTP ${status}); run qubot login`,
-              ExitCode.Auth,
-            ),
-          );
-        else scheduleReconnect(`HTTP ${status} on upgrade`);
-      });
-      ws.on('close', (code, reason) => {
-        if (code === CLOSE_UNAUTHENTICATED)
-          return finish(
-            new CliError(
-              `event stream: ${reason.toString() || 'not authenticated'}; run qubot login`,
-              ExitCode.Auth,
-            ),
-          );
-        scheduleReconnect(`closed with ${code}`);
-      });
-      ws.on('error', (err) => {
-        scheduleReconnect(err.message);
-      });
-    };
-    connect();
+      },
+    });
+    process.on('SIGINT', onSigint);
+    const overall =
+      opts.timeoutMs !== undefined
+        ? setTimeout(() => finish(opts.onTimeout?.() ?? new CliError('timed out')), opts.timeoutMs)
+        : null;
+    stream.addTopics(opts.topics);
+    stream.start();
   });
 }
 

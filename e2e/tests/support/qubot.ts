@@ -5,6 +5,9 @@ import {
   type Page,
   type TestInfo,
 } from '@playwright/test';
+import type { AuditEntry, Deployment, Environment, Step } from '@qubot/api-contract';
+import { createApi, type HttpClient, type RoleName, signIn as signInWith } from '@qubot/client';
+import { answer, contextHttp } from './api';
 
 /**
  * Helpers shared by the pipeline, canary, live and reconnect specs: sign-in through the API,
@@ -13,93 +16,46 @@ import {
  */
 
 export const APP = 'qubot-one';
-export type Role = 'admin' | 'release-manager' | 'deployer' | 'viewer';
+export type Role = RoleName;
 
-export interface TrafficEntry {
-  pool: 'blue' | 'green';
-  version: string | null;
-  weight: number;
-}
-
-export interface EnvironmentView {
-  name: string;
-  protected: boolean;
-  address: string | null;
-  live: { version: string } | null;
-  previous: { version: string } | null;
-  activeColor: 'blue' | 'green' | null;
-  traffic: TrafficEntry[];
-  instances: { id: string; pool: 'blue' | 'green'; version: string; status: string; healthy: boolean }[];
-  activeDeployment: {
-    id: string;
-    status: string;
-    strategy: string;
-    version: string;
-    waitingFor: string | null;
-  } | null;
-}
-
-export interface StepView {
-  position: number;
-  name: string;
-  status: string;
-  message: string | null;
-}
-
-export interface DeploymentView {
-  id: string;
-  environment: string;
-  kind: 'deploy' | 'promote' | 'rollback';
-  strategy: string;
-  status: string;
-  waitingFor: string | null;
-  release: { version: string; artifact: string };
-  fromVersion: string | null;
-  steps: StepView[];
-  analysis: unknown;
-  traffic: { requests: number; failed: number };
-  error: string | null;
-  reason: string | null;
-  actor: string;
-}
-
-export interface AuditEntryView {
-  action: string;
-  actor: string;
-  target: string | null;
-  reason: string | null;
-}
+export type EnvironmentView = Environment;
+export type DeploymentView = Deployment;
+export type AuditEntryView = AuditEntry;
+export type StepView = Step;
 
 export const TERMINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 
 /** The seeded releases that serve without faults (packages/db seed.ts). */
 export const HEALTHY_RELEASES = ['1.0.0', '1.1.0', '1.2.0'];
 
+/** A signed-in API session through @qubot/client, sharing the browser context's cookies. */
 export class Api {
+  readonly http: HttpClient;
+  readonly api: ReturnType<typeof createApi>;
+
   constructor(
     readonly request: APIRequestContext,
-    private readonly csrf: string,
-  ) {}
+    csrf: string,
+  ) {
+    this.http = contextHttp(request, csrf);
+    this.api = createApi(this.http);
+  }
 
-  async get<T>(path: string): Promise<T> {
-    const res = await this.request.get(`/api/v1${path}`);
-    expect(res.status(), `GET ${path}: ${await res.text()}`).toBe(200);
-    return (await res.json()) as T;
+  get<T>(path: string): Promise<T> {
+    return this.http.get<T>(path);
   }
 
   async post<T>(path: string, data: unknown, expected: number[] = [200, 201, 202]): Promise<T> {
-    const res = await this.request.post(`/api/v1${path}`, {
-      data,
-      headers: { 'x-csrf-token': this.csrf },
-    });
+    const res = await answer(this.http, 'POST', path, data);
     expect(expected, `POST ${path} answered ${res.status()}: ${await res.text()}`).toContain(res.status());
     return (await res.json()) as T;
   }
 
   environments = async () =>
-    (await this.get<{ items: EnvironmentView[] }>(`/apps/${APP}/environments`)).items;
-  environment = (env: string) => this.get<EnvironmentView>(`/apps/${APP}/environments/${env}`);
-  deployment = (id: string) => this.get<DeploymentView>(`/deployments/${id}`);
+    (await this.api.call('GET /api/v1/apps/:app/environments', { params: { app: APP } })).items;
+  environment = (env: string) =>
+    this.api.call('GET /api/v1/apps/:app/environments/:env', { params: { app: APP, env } });
+  deployment = (id: string) => this.api.call('GET /api/v1/deployments/:id', { params: { id } });
 }
 
 const sessions = new Map<Role, { cookies: Awaited<ReturnType<BrowserContext['cookies']>>; csrf: string }>();
@@ -120,11 +76,11 @@ export async function signIn(target: Page | BrowserContext, role: Role): Promise
     sessions.delete(role);
     await context.clearCookies();
   }
-  const res = await context.request.post('/api/v1/auth/login', {
-    data: { username: role, password: `demo-${role}` },
+  const { credential } = await signInWith(contextHttp(context.request), {
+    username: role,
+    password: `demo-${role}`,
   });
-  expect(res.status(), `sign in as ${role}: ${await res.text()}`).toBe(200);
-  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  const csrfToken = credential.csrf;
   const cookies = (await context.cookies()).filter((c) => c.name.startsWith('qubot_'));
   sessions.set(role, { cookies, csrf: csrfToken });
   return new Api(context.request, csrfToken);

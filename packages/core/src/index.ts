@@ -1,3 +1,4 @@
+export * from './backoff.ts';
 export * from './decisions.ts';
 export {
   allowedActions,

@@ -9,6 +9,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { backoffDelay } from '@qubot/core';
 import { isAlive } from './proc';
 import type { SupervisorState } from './types';
 
@@ -59,10 +60,6 @@ export function writeStatusFile(path: string, status: SupervisorStatus): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(status)}\n`, { mode: 0o600 });
   renameSync(tmp, path);
-}
-
-export function backoffDelay(restartIndex: number, backoff: SupervisorSpec['backoff']): number {
-  return Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.max(0, restartIndex));
 }
 
 /** The process being supervised: our child, or an instance adopted from a supervisor that died. */
@@ -204,7 +201,10 @@ export function runSupervisor(spec: SupervisorSpec, options: SupervisorOptions =
       finish(1);
       return;
     }
-    const delay = backoffDelay(Math.max(0, consecutiveFailures - 1), spec.backoff);
+    const delay = backoffDelay(Math.max(0, consecutiveFailures - 1), {
+      baseMs: spec.backoff.initialMs,
+      maxMs: spec.backoff.maxMs,
+    });
     save({
       state: 'backoff',
       pid: null,

@@ -1,3 +1,4 @@
+import { backoffDelay } from '@qubot/core';
 import { type Database, lastEventSeq } from '@qubot/db';
 import pg from 'pg';
 import { type Audience, viewFor } from './event-views.ts';
@@ -324,7 +325,6 @@ export function createEventBus(opts: EventBusOptions) {
     if (client !== dead || stopped) return;
     client = null;
     dead.end().catch(() => {});
-    const ceiling = Math.min(reconnectMax, reconnectMin * 2 ** attempt++);
     reconnectTimer = setTimeout(
       () => {
         reconnectTimer = null;
@@ -339,7 +339,7 @@ export function createEventBus(opts: EventBusOptions) {
             if (client) reconnect(client);
           });
       },
-      ceiling / 2 + Math.random() * (ceiling / 2),
+      backoffDelay(attempt++, { baseMs: reconnectMin, maxMs: reconnectMax }, Math.random()),
     );
     reconnectTimer.unref();
   }

@@ -1,44 +1,16 @@
 // Who may do what (DESIGN §7). Services call requirePermission FIRST, before
-// any business rule; routes only authenticate. Keep this table the one place
-// where a role's rights are written down (docs/security.md mirrors it).
+// any business rule; routes only authenticate. The role table itself (roles in
+// order, the minimum role per permission, what protection raises) is
+// @qubot/client's roles.ts, which the web app and the CLI read too; this module
+// adds token scopes, the two-person rule and the 401/403 errors
+// (docs/security.md mirrors it).
+import { minimumRole as minimumRoleFor, type Permission, roleAtLeast } from '@qubot/client/roles';
 import { AppError, ErrorCode } from './app-error.ts';
 import type { Actor, RequestContext, RoleName } from './request-context.ts';
 
+export type { Permission } from '@qubot/client/roles';
+export { MIN_ROLE, ROLES, roleAtLeast, roleRank } from '@qubot/client/roles';
 export type { Actor, RoleName } from './request-context.ts';
-
-/** Lowest to highest; each role has every right of the roles before it. */
-export const ROLES = [
-  'viewer',
-  'deployer',
-  'release-manager',
-  'admin',
-] as const satisfies readonly RoleName[];
-
-export type Permission =
-  | 'read'
-  | 'release.create'
-  /** Start a deployment. On a protected environment this needs release-manager (same as deploy.protected). */
-  | 'deploy'
-  | 'deploy.protected'
-  /** Pause/resume/abort/advance a deployment; on a protected environment: release-manager. */
-  | 'deployment.control'
-  | 'promote'
-  | 'traffic'
-  | 'rollback'
-  | 'approve'
-  /** Change an environment's configuration; on a protected environment: release-manager. */
-  | 'config.write'
-  /** Read an instance's stdout/stderr (may hold sensitive output); on a protected environment: release-manager. */
-  | 'logs.read'
-  /** Change an environment's replica count (its protection and approval: settings.manage). */
-  | 'environment.scale'
-  | 'freeze.manage'
-  | 'freeze.override'
-  | 'settings.manage'
-  | 'users.manage'
-  | 'tokens.manage'
-  | 'backups.manage'
-  | 'audit.read';
 
 export interface PermissionScope {
   /** Application name the action touches: application-scoped tokens are checked against it. */
@@ -46,37 +18,6 @@ export interface PermissionScope {
   /** The environment the action touches; `protected` raises the role needed. */
   environment?: { name?: string | undefined; protected: boolean } | undefined;
 }
-
-/** Minimum role for each permission on an unprotected environment. */
-export const MIN_ROLE: Record<Permission, RoleName> = {
-  read: 'viewer',
-  'release.create': 'deployer',
-  deploy: 'deployer',
-  'deploy.protected': 'release-manager',
-  'deployment.control': 'deployer',
-  promote: 'release-manager',
-  traffic: 'release-manager',
-  rollback: 'release-manager',
-  approve: 'release-manager',
-  'config.write': 'deployer',
-  'logs.read': 'deployer',
-  'environment.scale': 'release-manager',
-  'freeze.manage': 'release-manager',
-  'freeze.override': 'admin',
-  'settings.manage': 'admin',
-  'users.manage': 'admin',
-  'tokens.manage': 'admin',
-  'backups.manage': 'admin',
-  'audit.read': 'release-manager',
-};
-
-/** Permissions that raise to release-manager on a protected environment. */
-const PROTECTED_MIN: Partial<Record<Permission, RoleName>> = {
-  deploy: 'release-manager',
-  'deployment.control': 'release-manager',
-  'config.write': 'release-manager',
-  'logs.read': 'release-manager',
-};
 
 /**
  * Not tied to one application, so an application-scoped token may never use
@@ -114,22 +55,9 @@ const PHRASE: Record<Permission, string> = {
   'audit.read': 'read the audit trail',
 };
 
-export function roleRank(role: RoleName): number {
-  return ROLES.indexOf(role);
-}
-
-export function roleAtLeast(role: RoleName, min: RoleName): boolean {
-  return roleRank(role) >= roleRank(min);
-}
-
 /** The role a permission needs in a scope (the environment's protection raises it). */
 export function minimumRole(permission: Permission, scope?: PermissionScope): RoleName {
-  const base = MIN_ROLE[permission];
-  if (scope?.environment?.protected) {
-    const raised = PROTECTED_MIN[permission];
-    if (raised && roleRank(raised) > roleRank(base)) return raised;
-  }
-  return base;
+  return minimumRoleFor(permission, scope?.environment?.protected ?? false);
 }
 
 type Denial = { status: 401 | 403; message: string } | null;

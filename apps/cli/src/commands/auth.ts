@@ -1,9 +1,10 @@
 import type { Me } from '@qubot/api-contract';
+import { ApiError, signIn } from '@qubot/client';
 import { str } from '../args-utils.ts';
-import { CSRF_COOKIE, createClient, SESSION_COOKIE } from '../client.ts';
+import { createClient } from '../client.ts';
 import type { Command, Context } from '../command.ts';
 import { type CliConfig, type Credential, saveConfig } from '../config.ts';
-import { ApiError, CliError, ExitCode, UsageError } from '../exit-utils.ts';
+import { CliError, ExitCode, UsageError } from '../exit-utils.ts';
 import { promptLine, readAll } from '../prompt.ts';
 
 /** Stores a credential for the current server; remembers the server when it was given explicitly. */
@@ -14,15 +15,6 @@ async function store(ctx: Context, credential: Credential): Promise<void> {
     credentials: { ...ctx.config.credentials, [ctx.server]: credential },
   };
   await saveConfig(ctx.configPath, config);
-}
-
-function cookieValue(setCookies: string[], name: string): string | undefined {
-  for (const c of setCookies) {
-    const [pair] = c.split(';');
-    const eq = pair?.indexOf('=') ?? -1;
-    if (pair && eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 const describeMe = (me: Me) =>
@@ -75,20 +67,13 @@ export const login: Command = {
       credential: null,
       idempotencyKey: ctx.idempotencyKey,
     });
-    const res = await anonymous.request<Me & { csrfToken: string }>('POST', '/auth/login', {
-      body: { username, password },
-    });
-    const cookies = res.headers.getSetCookie();
-    const session = cookieValue(cookies, SESSION_COOKIE);
-    const csrf = cookieValue(cookies, CSRF_COOKIE) ?? res.data.csrfToken;
-    if (!session || !csrf)
-      throw new CliError('the server signed in but sent no session cookie', ExitCode.Error);
-    await store(ctx, { kind: 'session', session, csrf, username: res.data.username });
+    const { credential, me: signedIn } = await signIn(anonymous.http, { username, password });
+    await store(ctx, { ...credential, username: signedIn.username });
     const me: Me = {
-      username: res.data.username,
-      role: res.data.role,
-      mustChangePassword: res.data.mustChangePassword,
-      kind: res.data.kind,
+      username: signedIn.username,
+      role: signedIn.role,
+      mustChangePassword: signedIn.mustChangePassword,
+      kind: signedIn.kind,
     };
     ctx.out.result(me, () => `${describeMe(me)} at ${ctx.server}`);
     if (me.mustChangePassword)

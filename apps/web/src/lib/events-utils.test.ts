@@ -1,18 +1,7 @@
 import type { Deployment, Environment } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
 import { progressFixture } from '../features/deployments/progress-fixture';
-import {
-  acceptNewEvents,
-  backoffDelay,
-  eventsUrl,
-  isGap,
-  type LiveEvent,
-  parseServerMessage,
-  planCacheUpdates,
-  replaceInList,
-  replaceInPages,
-  subscribeMessage,
-} from './events-utils';
+import { type LiveEvent, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
 
 function deployment(overrides: Partial<Deployment> = {}): Deployment {
   return {
@@ -68,52 +57,6 @@ const ev = (seq: number, name: string, data: unknown = null, topic: string | nul
   data,
 });
 
-describe('parseServerMessage', () => {
-  it('reads event messages of the protocol', () => {
-    expect(
-      parseServerMessage(
-        '{"type":"event","seq":5,"prev":3,"event":"deployment.updated","topics":["deployment:d1","application:qubot-one"],"data":{"id":"d1"},"at":"2025-01-01T00:00:00.000Z"}',
-      ),
-    ).toEqual({
-      kind: 'event',
-      event: {
-        seq: 5,
-        prev: 3,
-        name: 'deployment.updated',
-        topics: ['deployment:d1', 'application:qubot-one'],
-        data: { id: 'd1' },
-      },
-    });
-  });
-  it('recognises control messages and ignores junk', () => {
-    expect(parseServerMessage('{"type":"heartbeat","seq":7}')).toEqual({ kind: 'heartbeat', seq: 7 });
-    expect(parseServerMessage('{"type":"subscribed","topics":[],"since":null,"lastSeq":40}')).toEqual({
-      kind: 'subscribed',
-      since: null,
-      lastSeq: 40,
-    });
-    expect(parseServerMessage('{"type":"error","code":"unknown_topic","message":"unknown topic x"}')).toEqual(
-      {
-        kind: 'error',
-        code: 'unknown_topic',
-        message: 'unknown topic x',
-      },
-    );
-    expect(parseServerMessage('not json')).toEqual({ kind: 'other' });
-    expect(parseServerMessage('{"type":"event","seq":-1}')).toEqual({ kind: 'other' });
-    expect(parseServerMessage('{"type":"deployment.updated"}')).toEqual({ kind: 'other' });
-  });
-});
-
-describe('isGap', () => {
-  it('is a gap only when the server says it sent something after our last seq', () => {
-    expect(isGap(10, { prev: 10 })).toBe(false);
-    expect(isGap(10, { prev: 4 })).toBe(false);
-    expect(isGap(10, { prev: 12 })).toBe(true);
-    expect(isGap(null, { prev: 12 })).toBe(false);
-  });
-});
-
 describe('planCacheUpdates with topics', () => {
   it('keys an environment view by the application name from the event topics', () => {
     expect(
@@ -131,47 +74,6 @@ describe('planCacheUpdates with topics', () => {
       app: 'qubot-one',
       environment: environment({ name: 'staging' }),
     });
-  });
-});
-
-describe('acceptNewEvents', () => {
-  it('drops replayed duplicates and keeps order', () => {
-    const { fresh, lastSeq } = acceptNewEvents(10, [ev(12, 'a'), ev(9, 'old'), ev(11, 'b'), ev(12, 'dup')]);
-    expect(fresh.map((e) => e.seq)).toEqual([11, 12]);
-    expect(lastSeq).toBe(12);
-    expect(acceptNewEvents(12, [ev(12, 'a')]).fresh).toEqual([]);
-  });
-});
-
-describe('subscribeMessage', () => {
-  it('sends sorted unique topics and since only when known', () => {
-    expect(JSON.parse(subscribeMessage(['b', 'a', 'b'], 7))).toEqual({
-      type: 'subscribe',
-      topics: ['a', 'b'],
-      since: 7,
-    });
-    expect(JSON.parse(subscribeMessage(['a'], null))).toEqual({ type: 'subscribe', topics: ['a'] });
-  });
-});
-
-describe('backoffDelay', () => {
-  it('grows exponentially with jitter and is capped', () => {
-    expect(backoffDelay(0, 0)).toBe(250);
-    expect(backoffDelay(0, 1)).toBe(500);
-    expect(backoffDelay(3, 1)).toBe(4000);
-    expect(backoffDelay(20, 1)).toBe(30_000);
-    expect(backoffDelay(20, 0)).toBe(15_000);
-  });
-});
-
-describe('eventsUrl', () => {
-  it('follows the page scheme', () => {
-    expect(eventsUrl({ protocol: 'https:', host: 'deploy.example' })).toBe(
-      'wss://deploy.example/api/v1/events',
-    );
-    expect(eventsUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe(
-      'ws://127.0.0.1:8080/api/v1/events',
-    );
   });
 });
 

@@ -1,117 +1,16 @@
-import type { Deployment, Environment, List, MetricsMessage } from '@qubot/api-contract';
+import type { Deployment, Environment, List } from '@qubot/api-contract';
+import type { LiveEvent } from '@qubot/client';
 
 /**
- * Pure parts of the live event client (DESIGN §5, docs/events.md): reading server messages,
- * ordering by `seq`, gap detection, reconnect back-off, and turning a batch of events into
- * cache actions. The wire format is `@qubot/api-contract`'s events.ts.
+ * Pure parts of the live cache (DESIGN §5, docs/events.md): turning a batch of events into cache
+ * actions. Reading the stream (order, gaps, resume, back-off) is @qubot/client's.
  */
+
+export type { LiveEvent };
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const seqOf = (v: unknown): number | null =>
-  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
-
-export interface LiveEvent {
-  seq: number;
-  /** Seq of the event the server sent before this one on this subscription (gap detection). */
-  prev: number | null;
-  /** e.g. `deployment.updated`, `environment.updated`. */
-  name: string;
-  /** The event's topics by id and by name: `application:qubot-one`, `environment:qubot-one/staging`, … */
-  topics: string[];
-  data: unknown;
-}
-
-export type ServerMessage =
-  | { kind: 'event'; event: LiveEvent }
-  | { kind: 'heartbeat'; seq: number | null }
-  | { kind: 'subscribed'; since: number | null; lastSeq: number | null }
-  | { kind: 'error'; code: string; message: string }
-  /** A router sample (ephemeral: no seq, never replayed); see docs/events.md. */
-  | { kind: 'metrics'; message: MetricsMessage }
-  | { kind: 'other' };
-
-export function parseServerMessage(raw: string): ServerMessage {
-  let msg: unknown;
-  try {
-    msg = JSON.parse(raw);
-  } catch {
-    return { kind: 'other' };
-  }
-  if (!isRec(msg)) return { kind: 'other' };
-  switch (msg.type) {
-    case 'event': {
-      const seq = seqOf(msg.seq);
-      if (seq === null) return { kind: 'other' };
-      const topics = Array.isArray(msg.topics)
-        ? msg.topics.filter((t): t is string => typeof t === 'string')
-        : [];
-      return {
-        kind: 'event',
-        event: {
-          seq,
-          prev: seqOf(msg.prev),
-          name: str(msg.event) ?? 'unknown',
-          topics,
-          data: msg.data ?? null,
-        },
-      };
-    }
-    case 'heartbeat':
-      return { kind: 'heartbeat', seq: seqOf(msg.seq) };
-    case 'subscribed':
-      return { kind: 'subscribed', since: seqOf(msg.since), lastSeq: seqOf(msg.lastSeq) };
-    case 'metrics':
-      return isRec(msg.sample) && Array.isArray(msg.sample.pools) && typeof msg.environment === 'string'
-        ? { kind: 'metrics', message: msg as unknown as MetricsMessage }
-        : { kind: 'other' };
-    case 'error':
-      return {
-        kind: 'error',
-        code: str(msg.code) ?? 'error',
-        message: str(msg.message) ?? 'Event stream error',
-      };
-    default:
-      return { kind: 'other' };
-  }
-}
-
-/** The server skipped something this client never saw: it must resubscribe from its last seq. */
-export function isGap(lastSeq: number | null, event: Pick<LiveEvent, 'prev'>): boolean {
-  return lastSeq !== null && event.prev !== null && event.prev > lastSeq;
-}
-
-/** Events already seen (replay overlap after a reconnect) are dropped; the rest keep server order. */
-export function acceptNewEvents(lastSeq: number, events: readonly LiveEvent[]) {
-  const fresh: LiveEvent[] = [];
-  let seq = lastSeq;
-  for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
-    if (e.seq <= seq) continue;
-    fresh.push(e);
-    seq = e.seq;
-  }
-  return { fresh, lastSeq: seq };
-}
-
-export function subscribeMessage(topics: Iterable<string>, since: number | null): string {
-  const msg: { type: 'subscribe'; topics: string[]; since?: number } = {
-    type: 'subscribe',
-    topics: [...new Set(topics)].sort(),
-  };
-  if (since !== null) msg.since = since;
-  return JSON.stringify(msg);
-}
-
-/** Exponential back-off with jitter so a restarted server is not hit by every tab at once. */
-export function backoffDelay(attempt: number, random: number, base = 500, max = 30_000): number {
-  const ceiling = Math.min(max, base * 2 ** Math.max(0, attempt));
-  return Math.round(ceiling / 2 + (ceiling / 2) * Math.min(1, Math.max(0, random)));
-}
-
-export function eventsUrl(location: Pick<Location, 'protocol' | 'host'>): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events`;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cache planning

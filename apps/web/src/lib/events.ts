@@ -5,6 +5,7 @@ import {
   type List,
   type MetricsMessage,
 } from '@qubot/api-contract';
+import { createEventStream as createLiveStream, type LiveEvent, type WebSocketLike } from '@qubot/client';
 import type { QueryClient } from '@tanstack/react-query';
 import { applicationKeys } from '../hooks/api/applications/queries';
 import { auditKeys } from '../hooks/api/audit/queries';
@@ -13,22 +14,8 @@ import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
-import {
-  acceptNewEvents,
-  backoffDelay,
-  type CacheAction,
-  isGap,
-  type LiveEvent,
-  parseServerMessage,
-  planCacheUpdates,
-  replaceInList,
-  replaceInPages,
-  subscribeMessage,
-} from './events-utils';
+import { type CacheAction, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
 import type { LiveStatus } from './live-status';
-
-/** A connection open this long counted as healthy, whatever it carried. */
-const STABLE_MS = 30_000;
 
 export interface EventStreamOptions {
   queryClient: QueryClient;
@@ -53,194 +40,66 @@ export interface EventStream {
 }
 
 /**
- * Live cache updates over `/api/v1/events` (DESIGN §5). Reconnects with back-off and resumes
- * from the last `seq` it applied, so a network blip loses nothing; updates are batched and a
- * stopped stream applies nothing more.
+ * Live cache updates over `/api/v1/events` (DESIGN §5): @qubot/client's resumable stream, whose
+ * events are batched into the TanStack Query cache; a stopped stream applies nothing more.
  */
 export function createEventStream(options: EventStreamOptions): EventStream {
-  const { queryClient, url, onStatus, flushMs = 100, deadAfterMs = 60_000 } = options;
+  const { queryClient, flushMs = 100 } = options;
   const WS = options.WebSocketImpl ?? globalThis.WebSocket;
-  const random = options.random ?? Math.random;
-  const topics = new Map<string, number>();
   const metricsListeners = new Set<(message: MetricsMessage) => void>();
-
-  let socket: WebSocket | null = null;
-  let running = false;
-  let attempt = 0;
-  let seq: number | null = null;
   let queue: LiveEvent[] = [];
   let flushTimer: ReturnType<typeof setTimeout> | null = null;
-  let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  let deadTimer: ReturnType<typeof setTimeout> | null = null;
-  let heartbeats = false;
-  /** A gap was seen and a resubscribe sent: events until its `subscribed` are stale. */
-  let resyncing = false;
-  let openedAt = 0;
-
-  const setStatus = (s: LiveStatus) => onStatus?.(s);
-
-  const clearTimer = (t: ReturnType<typeof setTimeout> | null) => {
-    if (t) clearTimeout(t);
-    return null;
-  };
-
-  const sendSubscribe = () => {
-    if (socket?.readyState === WS.OPEN && topics.size > 0) socket.send(subscribeMessage(topics.keys(), seq));
-  };
-
-  const armDeadTimer = () => {
-    if (!heartbeats) return;
-    deadTimer = clearTimer(deadTimer);
-    deadTimer = setTimeout(() => socket?.close(4000, 'heartbeat timeout'), deadAfterMs);
-  };
 
   const flush = () => {
     flushTimer = null;
     const batch = queue;
     queue = [];
-    if (!running || batch.length === 0) return;
-    applyActions(queryClient, planCacheUpdates(batch));
+    if (batch.length > 0) applyActions(queryClient, planCacheUpdates(batch));
+  };
+  const drop = () => {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
+    queue = [];
   };
 
-  const enqueue = (events: LiveEvent[]) => {
-    const { fresh, lastSeq } = acceptNewEvents(seq ?? Number.NEGATIVE_INFINITY, events);
-    if (fresh.length === 0) return;
-    seq = lastSeq;
-    queue.push(...fresh);
-    flushTimer ??= setTimeout(flush, flushMs);
-  };
-
-  const scheduleReconnect = () => {
-    if (!running) return;
-    setStatus('closed');
-    const delay = backoffDelay(attempt, random());
-    attempt += 1;
-    reconnectTimer = setTimeout(connect, delay);
-  };
-
-  function connect() {
-    reconnectTimer = null;
-    if (!running || !WS) return;
-    setStatus('connecting');
-    let ws: WebSocket;
-    try {
-      ws = new WS(url);
-    } catch {
-      scheduleReconnect();
-      return;
-    }
-    socket = ws;
-    resyncing = false;
-    ws.onopen = () => {
-      // Back-off is reset by a connection that proves useful, not by a bare open: a server that
-      // accepts and then drops us at once (auth, overload) must not be hammered.
-      openedAt = Date.now();
-      sendSubscribe();
-      setStatus('open');
+  const stream = createLiveStream({
+    url: options.url,
+    connect: (url) => new WS(url) as unknown as WebSocketLike,
+    random: options.random ?? Math.random,
+    ...(options.deadAfterMs ? { deadAfterMs: options.deadAfterMs } : {}),
+    onStatus: (status) => {
+      options.onStatus?.(status);
       // Without a resume point, events between our REST reads and this subscription are unknown.
-      if (seq === null) void refreshLiveViews(queryClient);
-    };
-    ws.onmessage = (message) => {
-      attempt = 0;
-      armDeadTimer();
-      const parsed = parseServerMessage(typeof message.data === 'string' ? message.data : '');
-      switch (parsed.kind) {
-        case 'event':
-          if (resyncing) break;
-          if (isGap(seq, parsed.event)) {
-            // Something between our last seq and this event never reached us: replay from there.
-            resyncing = true;
-            sendSubscribe();
-            break;
-          }
-          enqueue([parsed.event]);
-          break;
-        case 'heartbeat':
-          heartbeats = true;
-          armDeadTimer();
-          // Every event of ours up to it was sent: a reconnect may resume from there.
-          if (parsed.seq !== null && seq !== null && parsed.seq > seq && queue.length === 0) seq = parsed.seq;
-          break;
-        case 'subscribed':
-          resyncing = false;
-          // A (re)subscription replays from the since we sent, so topics added mid-stream get their
-          // history too; events applied twice are full views, so re-applying them is harmless.
-          if (parsed.since !== null) seq = parsed.since;
-          else if (seq === null) seq = parsed.lastSeq;
-          break;
-        case 'error':
-          if (parsed.code === 'since_in_future') {
-            // The server does not know our seq (restored database): start over from fresh reads.
-            seq = null;
-            void refreshLiveViews(queryClient);
-            sendSubscribe();
-          }
-          break;
-        case 'metrics':
-          for (const l of metricsListeners) l(parsed.message);
-          break;
-        default:
-          break;
-      }
-    };
-    ws.onclose = (event: { code?: number }) => {
-      if (socket !== ws) return;
-      socket = null;
-      deadTimer = clearTimer(deadTimer);
-      if (event?.code === EventStreamClose.Revoked) {
-        // The credentials were revoked (or never valid): reconnecting cannot succeed. The visitor
-        // is marked signed out, and RequireSignIn sends them to the sign-in page, which brings
-        // them back here; the layout starts the stream again after they sign in.
-        running = false;
-        flushTimer = clearTimer(flushTimer);
-        queue = [];
-        setStatus('closed');
-        queryClient.setQueryData(authKeys.me(), null);
-        return;
-      }
-      if (openedAt && Date.now() - openedAt >= STABLE_MS) attempt = 0;
-      openedAt = 0;
-      scheduleReconnect();
-    };
-    ws.onerror = () => {
-      // onclose follows and schedules the reconnect.
-    };
-  }
+      if (status === 'open' && stream.lastSeq() === null) void refreshLiveViews(queryClient);
+    },
+    onEvent: (event) => {
+      queue.push(event);
+      flushTimer ??= setTimeout(flush, flushMs);
+    },
+    // The server does not know our seq (restored database): start over from fresh reads.
+    onReset: () => void refreshLiveViews(queryClient),
+    onMetrics: (message) => {
+      for (const l of metricsListeners) l(message);
+    },
+    onClose: ({ code }) => {
+      if (code !== EventStreamClose.Revoked) return undefined;
+      // The credentials were revoked (or never valid): reconnecting cannot succeed. The visitor
+      // is marked signed out, and RequireSignIn sends them to the sign-in page, which brings
+      // them back here; the layout starts the stream again after they sign in.
+      drop();
+      queryClient.setQueryData(authKeys.me(), null);
+      return 'stop';
+    },
+  });
 
   return {
-    start() {
-      if (running) return;
-      running = true;
-      connect();
-    },
+    start: () => stream.start(),
     stop() {
-      running = false;
-      flushTimer = clearTimer(flushTimer);
-      reconnectTimer = clearTimer(reconnectTimer);
-      deadTimer = clearTimer(deadTimer);
-      queue = [];
-      const ws = socket;
-      socket = null;
-      ws?.close(1000, 'stopped');
-      setStatus('idle');
+      drop();
+      stream.stop();
     },
-    addTopics(list) {
-      let added = false;
-      for (const t of list) {
-        const n = topics.get(t) ?? 0;
-        topics.set(t, n + 1);
-        if (n === 0) added = true;
-      }
-      if (added) sendSubscribe();
-      return () => {
-        for (const t of list) {
-          const n = topics.get(t) ?? 0;
-          if (n <= 1) topics.delete(t);
-          else topics.set(t, n - 1);
-        }
-      };
-    },
-    lastSeq: () => seq,
+    addTopics: (list) => stream.addTopics(list),
+    lastSeq: () => stream.lastSeq(),
     onMetrics(listener) {
       metricsListeners.add(listener);
       return () => {

@@ -1,11 +1,13 @@
-// What the signed-in user may do, so the screens can disable what the server would refuse.
-// A mirror of apps/api/src/lib/permissions.ts (docs/security.md): the server decides; this only
-// spares people a button that can only answer 403.
+// What the signed-in user may do, so the screens can disable what the server would refuse. The
+// role table is @qubot/client's (the one the server enforces, docs/security.md): the server
+// decides; this only spares people a button that can only answer 403.
+import { minimumRole, type Permission, raisedWhenProtected, roleCan } from '@qubot/client';
 
-export const ROLE_ORDER = ['viewer', 'deployer', 'release-manager', 'admin'] as const;
-export type Role = (typeof ROLE_ORDER)[number];
+export { isFreezeRefusal } from '@qubot/client';
 
-export type UiPermission =
+/** The rights the dashboard's controls depend on. */
+export type UiPermission = Extract<
+  Permission,
   | 'deploy'
   | 'deployment.control'
   | 'promote'
@@ -13,34 +15,15 @@ export type UiPermission =
   | 'rollback'
   | 'approve'
   | 'freeze.manage'
-  | 'freeze.override';
-
-const MIN_ROLE: Record<UiPermission, Role> = {
-  deploy: 'deployer',
-  'deployment.control': 'deployer',
-  promote: 'release-manager',
-  traffic: 'release-manager',
-  rollback: 'release-manager',
-  approve: 'release-manager',
-  'freeze.manage': 'release-manager',
-  'freeze.override': 'admin',
-};
-/** Raised to release-manager on a protected environment. */
-const RAISED_WHEN_PROTECTED: ReadonlySet<UiPermission> = new Set(['deploy', 'deployment.control']);
-
-export function rank(role: string | null | undefined): number {
-  return ROLE_ORDER.indexOf(role as Role);
-}
-
-export function minimumRole(permission: UiPermission, isProtected = false): Role {
-  return isProtected && RAISED_WHEN_PROTECTED.has(permission) ? 'release-manager' : MIN_ROLE[permission];
-}
+  | 'freeze.override'
+>;
 
 /** Unknown or missing roles (signed out, still loading) may do nothing. */
-export function can(role: string | null | undefined, permission: UiPermission, isProtected = false): boolean {
-  const r = rank(role);
-  return r >= 0 && r >= rank(minimumRole(permission, isProtected));
-}
+export const can = (
+  role: string | null | undefined,
+  permission: UiPermission,
+  isProtected = false,
+): boolean => roleCan(role, permission, isProtected);
 
 /** A hint for a disabled control: "Needs release-manager (you are viewer)." */
 export function deniedHint(
@@ -49,7 +32,7 @@ export function deniedHint(
   isProtected = false,
 ): string {
   const min = minimumRole(permission, isProtected);
-  return `Needs ${min}${isProtected && RAISED_WHEN_PROTECTED.has(permission) ? ' in a protected environment' : ''}${role ? ` (you are ${role})` : ''}.`;
+  return `Needs ${min}${isProtected && raisedWhenProtected(permission) ? ' in a protected environment' : ''}${role ? ` (you are ${role})` : ''}.`;
 }
 
 export type ApprovalView =
@@ -78,11 +61,4 @@ export function approvalView(
       message: `Waiting for a release-manager or admin other than ${deployment.actor} to approve.`,
     };
   return { kind: 'can-approve' };
-}
-
-/** The server refused because a freeze window is active (409 environment_frozen). */
-export function isFreezeRefusal(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as { status?: unknown; code?: unknown };
-  return e.status === 409 && e.code === 'environment_frozen';
 }

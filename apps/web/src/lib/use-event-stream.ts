@@ -1,9 +1,9 @@
 import type { MetricsMessage } from '@qubot/api-contract';
+import { eventsUrl } from '@qubot/client';
 import { type QueryClient, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { useApplications } from '../hooks/api/applications/queries';
 import { createEventStream, type EventStream } from './events';
-import { eventsUrl } from './events-utils';
 import { liveStatus } from './live-status';
 
 const streams = new WeakMap<QueryClient, EventStream>();

@@ -1,16 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { Gauge, type Metric, Registry } from 'prom-client';
-import {
-  ConfigValidationError,
-  parseTarget,
-  type RouterConfig,
-  type RouterConfigState,
-  validateRouterConfig,
-} from './config';
+import { parseTarget, type RouterConfig, type RouterConfigState, validateRouterConfig } from './config';
+import { createControlServer } from './control';
 import { Exchange, type ExchangeHost, type Live, type LivePool, type Upstream, UpstreamPools } from './proxy';
 import { PoolMetrics, PoolStats, type PoolWindowStats, requestMetrics } from './stats';
 
@@ -48,13 +42,8 @@ export interface TrafficRouter {
   readonly registry: Registry;
 }
 
-const MAX_WINDOW_MS = 15 * 60_000;
 const NO_UPSTREAM = '{"error":{"code":"NO_UPSTREAM","message":"no pool is receiving traffic"}}';
 const EMPTY = Buffer.alloc(0);
-
-function hashSecret(s: string) {
-  return createHash('sha256').update(s).digest();
-}
 
 export function createTrafficRouter(options: TrafficRouterOptions): TrafficRouter {
   if (!options.secret || options.secret.length < 16)
@@ -63,7 +52,6 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
   const targetDownMs = options.targetDownMs ?? 2_000;
   const maxReplay = options.maxReplayBodyBytes ?? 1024 * 1024;
   const log = options.log ?? (() => {});
-  const secretHash = hashSecret(options.secret);
 
   const stats = new Map<string, PoolStats>();
   /** Counters per (pool, version), kept across configs: Prometheus counters never go back. */
@@ -298,112 +286,10 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     req.once('error', () => res.destroy());
   });
 
-  // ---- control API -------------------------------------------------------
-
-  const sendJson = (res: ServerResponse, status: number, body: unknown) => {
-    res.statusCode = status;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.setHeader('cache-control', 'no-store');
-    res.end(JSON.stringify(body));
-  };
-  const sendError = (res: ServerResponse, status: number, code: string, message: string, details?: unknown) =>
-    sendJson(res, status, { error: { code, message, details: details ?? null } });
-
-  const authorized = (req: IncomingMessage) => {
-    const header = req.headers.authorization ?? '';
-    if (!header.startsWith('Bearer ')) return false;
-    return timingSafeEqual(hashSecret(header.slice(7)), secretHash);
-  };
-
-  const readJson = (req: IncomingMessage, limit = 64 * 1024) =>
-    new Promise<unknown>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > limit) {
-          reject(new ConfigValidationError('body', `larger than ${limit} bytes`));
-          req.destroy();
-          return;
-        }
-        chunks.push(c);
-      });
-      req.once('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch {
-          reject(new ConfigValidationError('body', 'invalid JSON'));
-        }
-      });
-      req.once('error', reject);
-    });
-
   const inFlight = () => ({ total: activeRequests, targets: Object.fromEntries(targetInFlight) });
 
   const allStats = (windowMs: number) => [...stats.values()].map((s) => s.window(windowMs));
-
-  const handleControl = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://control');
-    const route = `${req.method} ${url.pathname}`;
-    if (route === 'GET /healthz') {
-      sendJson(res, 200, { status: 'ok', pid: process.pid, revision: live.state.revision });
-      return;
-    }
-    if (route === 'GET /metrics') {
-      res.setHeader('content-type', registry.contentType);
-      res.end(await registry.metrics());
-      return;
-    }
-    if (!authorized(req)) {
-      res.setHeader('www-authenticate', 'Bearer');
-      sendError(res, 401, 'UNAUTHORIZED', 'missing or wrong bearer token');
-      return;
-    }
-    switch (route) {
-      case 'GET /config':
-        sendJson(res, 200, live.state);
-        return;
-      case 'PUT /config': {
-        try {
-          sendJson(res, 200, setConfig((await readJson(req)) as RouterConfig));
-        } catch (err) {
-          if (err instanceof ConfigValidationError) {
-            sendError(res, 400, 'INVALID_CONFIG', err.message, { field: err.field });
-          } else throw err;
-        }
-        return;
-      }
-      case 'GET /stats': {
-        const windowMs = Number(url.searchParams.get('windowMs') ?? 60_000);
-        if (!Number.isInteger(windowMs) || windowMs < 1 || windowMs > MAX_WINDOW_MS) {
-          sendError(res, 400, 'INVALID_QUERY', `windowMs must be an integer in 1..${MAX_WINDOW_MS}`, {
-            field: 'windowMs',
-          });
-          return;
-        }
-        const pool = url.searchParams.get('pool');
-        if (pool === null) {
-          sendJson(res, 200, { windowMs, pools: allStats(windowMs) });
-          return;
-        }
-        const s = stats.get(pool);
-        if (!s) sendError(res, 404, 'UNKNOWN_POOL', `no figures for pool ${pool}`, { field: 'pool' });
-        else sendJson(res, 200, s.window(windowMs));
-        return;
-      }
-      case 'POST /stats/reset': {
-        const pool = url.searchParams.get('pool');
-        for (const s of stats.values()) if (pool === null || s.pool === pool) s.reset();
-        sendJson(res, 200, { reset: pool ?? 'all' });
-        return;
-      }
-      case 'GET /inflight':
-        sendJson(res, 200, inFlight());
-        return;
-      default:
-        sendError(res, 404, 'NOT_FOUND', `no route ${route}`);
-    }
-  };
+  const poolStats = (pool: string, windowMs: number) => stats.get(pool)?.window(windowMs) ?? null;
 
   // Idle client connections stay open longer than clients keep them (65 s, as the instances and
   // common load balancers do), so the client always closes first. With Node's 5 s default a request
@@ -412,12 +298,18 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
   traffic.keepAliveTimeout = 65_000;
   traffic.headersTimeout = 66_000;
 
-  const control: Server = createServer((req, res) => {
-    handleControl(req, res).catch((err: unknown) => {
-      log('control request failed', { error: String(err) });
-      if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error');
-      else res.destroy();
-    });
+  const control: Server = createControlServer({
+    secret: options.secret,
+    registry,
+    state: () => live.state,
+    setConfig,
+    stats: poolStats,
+    allStats,
+    resetStats(pool) {
+      for (const s of stats.values()) if (pool === null || s.pool === pool) s.reset();
+    },
+    inFlight,
+    log,
   });
 
   const listenOn = (server: Server, port: number, iface: string) =>
@@ -433,7 +325,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     registry,
     getConfig: () => live.state,
     setConfig,
-    stats: (pool, windowMs) => stats.get(pool)?.window(windowMs) ?? null,
+    stats: poolStats,
     allStats,
     inFlight,
     async listen() {

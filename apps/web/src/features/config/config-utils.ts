@@ -1,4 +1,5 @@
 import type { ConfigDiff, ConfigVersion, PutConfigBody } from '@qubot/api-contract';
+import { roleCan } from '@qubot/client';
 
 // Same values as @qubot/api-contract's config.ts; copied because importing values from there
 // would pull the schema library into the browser bundle.
@@ -107,12 +108,9 @@ export function diffSummary(
   return `${parts.join(', ')}; ${diff.unchanged} unchanged`;
 }
 
-const RANK = ['viewer', 'deployer', 'release-manager', 'admin'];
-
-/** Mirrors the server's rule (the server decides): deployer, or release-manager on a protected environment. */
+/** The server's rule from the shared role table (the server decides): deployer, or release-manager on a protected environment. */
 export function canWriteConfig(role: string | undefined, isProtected: boolean): boolean {
-  const rank = RANK.indexOf(role ?? '');
-  return rank >= RANK.indexOf(isProtected ? 'release-manager' : 'deployer');
+  return roleCan(role, 'config.write', isProtected);
 }
 
 /** Versions are numbered 1, 2, 3…: each one is compared with the one before (0 = empty). */
