@@ -210,7 +210,9 @@ describe('LocalDriver', () => {
     const st = await driver.status(r);
     // The whole process group: supervisor and instance.
     process.kill(-r.supervisorPid, 'SIGKILL');
-    await expect.poll(() => isAlive(st.pid)).toBe(false);
+    // Both gone: on a busy machine the supervisor can still be running (its SIGKILL not yet
+    // taken) after the instance died, and a live supervisor is left alone by resupervise.
+    await expect.poll(() => isAlive(st.pid) || isAlive(r.supervisorPid)).toBe(false);
     const back = await driver.resupervise(r.id);
     expect(back?.adopted).toBe(false);
     expect(back?.record.port).toBe(r.port);
