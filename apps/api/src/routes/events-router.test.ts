@@ -73,7 +73,7 @@ describe('[API] event stream: reconnect and replay', () => {
     })();
 
     // Drop the connection abruptly (no close handshake) part-way through.
-    await first.next((m) => m.type === 'event' && (m.data as { i: number }).i >= 300);
+    await first.next((m) => m.type === 'event' && (m.data as unknown as { i: number }).i >= 300);
     first.ws.terminate();
     await first.closed;
     const before = first.events();
@@ -94,7 +94,7 @@ describe('[API] event stream: reconnect and replay', () => {
     expect(expectChained(before, start)).toBe(true);
     expect(expectChained(after, resumeFrom)).toBe(true);
     expect(after.every((e) => e.topics.includes('application:qubot-one'))).toBe(true);
-    expect(after.map((e) => (e.data as { i: number }).i)).toEqual(
+    expect(after.map((e) => (e.data as unknown as { i: number }).i)).toEqual(
       Array.from({ length: after.length }, (_, k) => 1000 - after.length + k),
     );
     // 1,000 commits one after the other: allow for a machine shared with other test files.
@@ -116,7 +116,7 @@ describe('[API] event stream: reconnect and replay', () => {
 
     const events = rec.events();
     expect(events.map((e) => e.seq)).toEqual(await storedSeqs(from));
-    expect(events.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 800 }, (_, i) => i));
+    expect(events.map((e) => (e.data as unknown as { i: number }).i)).toEqual(Array.from({ length: 800 }, (_, i) => i));
     expect(expectChained(events, from)).toBe(true);
     // Both halves of the handover were exercised: replayed (≤ lastSeq) and live (> lastSeq).
     expect(events.some((e) => e.seq <= ack.lastSeq)).toBe(true);
