@@ -1,8 +1,9 @@
 import type { EventMessage, EventStreamError, ServerMessage, SubscribedMessage } from '@qubot/api-contract';
-import { appendEvent, createDatabase, type Database } from '@qubot/db';
+import { appendEvent, createDatabase, createEnvironmentRepo, type Database, type Prisma } from '@qubot/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { connect, expectChained, type Recorder, record } from '../events/ws-test-client.ts';
+import { environmentView } from '../services/views.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 let writer: Database;
@@ -129,11 +130,13 @@ describe('[API] event stream: reconnect and replay', () => {
     const ack = await subscribe(rec, { topics: ['environment:qubot-one/staging'] });
     expect(ack.topics).toEqual([`environment:${stagingId}`]);
     await appendEvent(writer.prisma, { type: 'test.other-env', applicationId: appId, payload: {} });
+    // The payload the server writes (services/environment-events.ts): the environment's view.
+    const view = environmentView((await createEnvironmentRepo(writer.prisma).findView(appId, 'staging'))!);
     const e = await appendEvent(writer.prisma, {
       type: 'environment.updated',
       applicationId: appId,
       environmentId: stagingId,
-      payload: { name: 'staging' },
+      payload: view as unknown as Prisma.InputJsonValue,
     });
     const msg = await rec.next<EventMessage>((m) => m.type === 'event');
     expect(msg.seq).toBe(Number(e.seq));
@@ -144,7 +147,7 @@ describe('[API] event stream: reconnect and replay', () => {
       `environment:${stagingId}`,
       'environment:qubot-one/staging',
     ]);
-    expect(msg.data).toEqual({ name: 'staging' });
+    expect(msg.data).toEqual(view);
     expect(Date.parse(msg.at)).not.toBeNaN();
     ws.terminate();
   });
