@@ -25,7 +25,12 @@ export function deployment(over: Partial<Deployment> = {}): Deployment {
 /** Staging with 1.2.2 live on blue (one replica) and nothing in progress. */
 export function environment(over: Partial<Environment> = {}): Environment {
   return {
-    ...environmentFixture({ name: 'staging', position: 1, replicas: 1, live: { version: '1.2.2', color: 'blue' } }),
+    ...environmentFixture({
+      name: 'staging',
+      position: 1,
+      replicas: 1,
+      live: { version: '1.2.2', color: 'blue' },
+    }),
     ...over,
   };
 }

@@ -3,7 +3,6 @@ import {
   CreateApplicationBody,
   Environment,
   EnvParams,
-  ErrorEnvelope,
   UpdateEnvironmentSettingsBody,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';

@@ -1,4 +1,4 @@
-import { Application, AppParams, Environment, EnvParams, ErrorEnvelope, ListOf } from '@qubot/api-contract';
+import { Application, AppParams, Environment, EnvParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { canReadApplication } from '../lib/permissions.ts';

@@ -1,4 +1,4 @@
-import { AuditCsvQuery, AuditEntry, AuditQuery, ErrorEnvelope, ListOf } from '@qubot/api-contract';
+import { AuditCsvQuery, AuditEntry, AuditQuery, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { errorResponses, typed } from './route-kit.ts';

@@ -6,7 +6,6 @@ import {
   ConfigVersionDiffQuery,
   ConfigVersionParams,
   EnvParams,
-  ErrorEnvelope,
   ListOf,
   PageQuery,
   PromotionPreview,
@@ -16,7 +15,6 @@ import type { FastifyInstance } from 'fastify';
 import { errorResponses, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409);
-type EnvP = { Params: { app: string; env: string } };
 
 export default async function configRouter(parent: FastifyInstance) {
   const app = typed(parent);

@@ -4,7 +4,6 @@ import {
   DeploymentActionBody,
   type DeploymentActionName,
   EnvParams,
-  ErrorEnvelope,
   IdempotencyHeaders,
   IdParams,
   RedeployBody,

@@ -1,10 +1,4 @@
-import {
-  DeploymentEtaResponse,
-  DeploymentLogEntry,
-  ErrorEnvelope,
-  IdParams,
-  ListOf,
-} from '@qubot/api-contract';
+import { DeploymentEtaResponse, DeploymentLogEntry, IdParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, typed } from './route-kit.ts';
 

@@ -1,6 +1,5 @@
-import { Deployment, DeploymentListQuery, ErrorEnvelope, IdParams, ListOf } from '@qubot/api-contract';
+import { Deployment, DeploymentListQuery, IdParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
-import type Type from 'typebox';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { canReadApplication } from '../lib/permissions.ts';
 import { errorResponses, typed } from './route-kit.ts';

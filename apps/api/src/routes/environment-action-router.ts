@@ -2,7 +2,6 @@ import {
   Deployment,
   Environment,
   EnvParams,
-  ErrorEnvelope,
   IdempotencyHeaders,
   PromoteBody,
   RollbackBody,
@@ -14,7 +13,6 @@ import { errorResponses, typed } from './route-kit.ts';
 
 // 503: the traffic router did not take a change (nothing changed), or the server is overloaded.
 const errors = errorResponses(400, 401, 403, 404, 409, 503);
-type Params = { app: string; env: string };
 
 export default async function environmentActionRouter(parent: FastifyInstance) {
   const app = typed(parent);

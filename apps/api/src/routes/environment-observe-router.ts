@@ -2,7 +2,6 @@ import { PassThrough } from 'node:stream';
 import {
   EnvironmentMetrics,
   EnvParams,
-  ErrorEnvelope,
   InstanceLog,
   InstanceLogParams,
   InstanceLogQuery,

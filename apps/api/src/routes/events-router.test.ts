@@ -117,7 +117,9 @@ describe('[API] event stream: reconnect and replay', () => {
 
     const events = rec.events();
     expect(events.map((e) => e.seq)).toEqual(await storedSeqs(from));
-    expect(events.map((e) => (e.data as unknown as { i: number }).i)).toEqual(Array.from({ length: 800 }, (_, i) => i));
+    expect(events.map((e) => (e.data as unknown as { i: number }).i)).toEqual(
+      Array.from({ length: 800 }, (_, i) => i),
+    );
     expect(expectChained(events, from)).toBe(true);
     // Both halves of the handover were exercised: replayed (≤ lastSeq) and live (> lastSeq).
     expect(events.some((e) => e.seq <= ack.lastSeq)).toBe(true);

@@ -1,12 +1,4 @@
-import {
-  CreateFreezeWindowBody,
-  EnvParams,
-  ErrorEnvelope,
-  FreezeWindow,
-  ListOf,
-  Name,
-  strict,
-} from '@qubot/api-contract';
+import { CreateFreezeWindowBody, EnvParams, FreezeWindow, ListOf, Name, strict } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { errorResponses, typed } from './route-kit.ts';

@@ -1,13 +1,4 @@
-import {
-  AppParams,
-  CreateReleaseBody,
-  ErrorEnvelope,
-  ListOf,
-  Name,
-  PageQuery,
-  Release,
-  strict,
-} from '@qubot/api-contract';
+import { AppParams, CreateReleaseBody, ListOf, Name, PageQuery, Release, strict } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { errorResponses, typed } from './route-kit.ts';

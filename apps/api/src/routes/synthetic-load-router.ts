@@ -1,4 +1,4 @@
-import { Environment, EnvParams, ErrorEnvelope, SyntheticLoadBody } from '@qubot/api-contract';
+import { Environment, EnvParams, SyntheticLoadBody } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { createSyntheticLoadService } from '../services/synthetic-load-service.ts';
 import { errorResponses, typed } from './route-kit.ts';

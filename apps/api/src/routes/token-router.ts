@@ -1,11 +1,4 @@
-import {
-  ApiToken,
-  CreatedToken,
-  CreateTokenBody,
-  ErrorEnvelope,
-  IdParams,
-  ListOf,
-} from '@qubot/api-contract';
+import { ApiToken, CreatedToken, CreateTokenBody, IdParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, typed } from './route-kit.ts';
 

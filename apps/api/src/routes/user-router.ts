@@ -1,6 +1,5 @@
 import {
   CreateUserBody,
-  ErrorEnvelope,
   IdParams,
   ListOf,
   UpdateUserBody,

@@ -139,8 +139,14 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
   const pools =
     state?.progress.pools ??
     ({
-      blue: { version: live?.color === 'blue' ? live.version : null, instances: live?.color === 'blue' ? replicas : 0 },
-      green: { version: live?.color === 'green' ? live.version : null, instances: live?.color === 'green' ? replicas : 0 },
+      blue: {
+        version: live?.color === 'blue' ? live.version : null,
+        instances: live?.color === 'blue' ? replicas : 0,
+      },
+      green: {
+        version: live?.color === 'green' ? live.version : null,
+        instances: live?.color === 'green' ? replicas : 0,
+      },
     } as const);
   const weights = state?.progress.weights ?? {
     blue: live?.color === 'blue' ? 100 : 0,
@@ -188,7 +194,11 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     routerOutageAt: null,
     activeColor: live?.color ?? null,
     traffic: json(
-      (['blue', 'green'] as const).map((pool) => ({ pool, version: pools[pool].version, weight: weights[pool] })),
+      (['blue', 'green'] as const).map((pool) => ({
+        pool,
+        version: pools[pool].version,
+        weight: weights[pool],
+      })),
     ),
     liveReleaseId: live ? `release-${live.version}` : null,
     previousReleaseId: f.previous ? `release-${f.previous}` : null,
@@ -213,7 +223,14 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
             (() => {
               const { input: _input, drive: _drive, ...rest } = f.active;
               const d = deploymentRow(state, { environment: name, ...rest });
-              const { application: _a, environment: _e, fromRelease: _f, configVersion: _c, steps: _s, ...own } = d;
+              const {
+                application: _a,
+                environment: _e,
+                fromRelease: _f,
+                configVersion: _c,
+                steps: _s,
+                ...own
+              } = d;
               return { ...own, release: { version: d.release.version } };
             })(),
           ]

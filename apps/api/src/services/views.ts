@@ -55,7 +55,8 @@ export function progressView(stored: unknown): DeploymentProgress {
 }
 
 const WAITING: readonly string[] = ['switch', 'advance', 'approval'] satisfies WaitingFor[];
-const waitingFor = (v: string | null): WaitingFor => (v !== null && WAITING.includes(v) ? (v as WaitingFor) : null);
+const waitingFor = (v: string | null): WaitingFor =>
+  v !== null && WAITING.includes(v) ? (v as WaitingFor) : null;
 
 /** What a person may do now, as packages/core decides from the stored state machine. */
 export function actionsView(state: unknown): DeploymentAction[] {
@@ -70,7 +71,9 @@ function trafficView(stored: unknown): TrafficEntry[] {
   return stored.flatMap((v): TrafficEntry[] => {
     const t = rec(v);
     if (t.pool !== 'blue' && t.pool !== 'green') return [];
-    return [{ pool: t.pool, version: typeof t.version === 'string' ? t.version : null, weight: num(t.weight, 0) }];
+    return [
+      { pool: t.pool, version: typeof t.version === 'string' ? t.version : null, weight: num(t.weight, 0) },
+    ];
   });
 }
 

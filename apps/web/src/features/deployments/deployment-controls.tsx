@@ -100,7 +100,11 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
             type="button"
             className={`button ${action === 'abort' ? 'button--danger' : action === 'approve' || action === 'advance' ? '' : 'button--secondary'}`}
             // What the deployment accepts now: packages/core decides it from its state.
-            disabled={!deployment.actions.includes(action) || (action !== 'approve' && !mayControl) || control.isPending}
+            disabled={
+              !deployment.actions.includes(action) ||
+              (action !== 'approve' && !mayControl) ||
+              control.isPending
+            }
             title={
               action !== 'approve' && !mayControl ? perms.hint('deployment.control', isProtected) : undefined
             }

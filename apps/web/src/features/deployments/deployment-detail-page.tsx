@@ -16,13 +16,13 @@ import { DeploymentControls } from './deployment-controls';
 import { DeploymentLog } from './deployment-log';
 import { trafficSentence } from './deployment-log-utils';
 import {
+  analysisRows,
   failedCheck,
   failureRate,
   formatMetricValue,
   formatThreshold,
   humanizeMessage,
   metricLabel,
-  analysisRows,
   progressDisplay,
   rolloutProgress,
   waitingSentence,
