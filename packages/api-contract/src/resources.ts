@@ -37,15 +37,16 @@ export type WaitingFor = Type.Static<typeof WaitingFor>;
  * state: `pause`, `resume`, `abort`, `advance`, `approve` are `POST /deployments/:id/<action>`;
  * `switch` is `POST …/traffic` to the new colour and `rollback` is `POST …/rollback`.
  */
-export const DeploymentAction = Type.Union([
-  Type.Literal('pause'),
-  Type.Literal('resume'),
-  Type.Literal('abort'),
-  Type.Literal('advance'),
-  Type.Literal('approve'),
-  Type.Literal('switch'),
-  Type.Literal('rollback'),
-]);
+export const DEPLOYMENT_ACTIONS = [
+  'pause',
+  'resume',
+  'abort',
+  'advance',
+  'approve',
+  'switch',
+  'rollback',
+] as const;
+export const DeploymentAction = Type.Enum(DEPLOYMENT_ACTIONS);
 export type DeploymentAction = Type.Static<typeof DeploymentAction>;
 export const DeploymentActions = Type.Array(DeploymentAction, {
   description:
@@ -68,14 +69,8 @@ export const TrafficEntry = Type.Object({
 });
 export type TrafficEntry = Type.Static<typeof TrafficEntry>;
 
-export const InstanceStatus = Type.Union([
-  Type.Literal('starting'),
-  Type.Literal('running'),
-  Type.Literal('unhealthy'),
-  Type.Literal('stopping'),
-  Type.Literal('stopped'),
-  Type.Literal('crashed'),
-]);
+const INSTANCE_STATUSES = ['starting', 'running', 'unhealthy', 'stopping', 'stopped', 'crashed'] as const;
+export const InstanceStatus = Type.Enum(INSTANCE_STATUSES);
 export type InstanceStatus = Type.Static<typeof InstanceStatus>;
 
 export const InstanceView = Type.Object({
@@ -232,13 +227,8 @@ export const CreateReleaseBody = Type.Object(
 );
 export type CreateReleaseBody = Type.Static<typeof CreateReleaseBody>;
 
-export const StepStatus = Type.Union([
-  Type.Literal('pending'),
-  Type.Literal('running'),
-  Type.Literal('succeeded'),
-  Type.Literal('failed'),
-  Type.Literal('skipped'),
-]);
+const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export const StepStatus = Type.Enum(STEP_STATUSES);
 export type StepStatus = Type.Static<typeof StepStatus>;
 
 export const Step = Type.Object({

@@ -1,4 +1,4 @@
-import type { Step } from '@qubot/api-contract';
+import type { Deployment, Step } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
 import { deploymentFixture } from '../../../../api/src/services/view-fixtures.ts';
 import { logVersion, trafficSentence } from './deployment-log-utils';
@@ -21,7 +21,8 @@ describe('logVersion', () => {
       steps: d.steps.map((s, j) => (j === i ? { ...s, ...change } : s)),
     });
     const v = logVersion(d);
-    expect(logVersion({ ...d, traffic: { requests: 10, failed: 0 } })).toBe(v);
+    const moreTraffic: Deployment = { ...d, traffic: { requests: 10, failed: 0 } };
+    expect(logVersion(moreTraffic)).toBe(v);
     expect(logVersion({ ...d, status: 'paused', waitingFor: 'switch' })).not.toBe(v);
     expect(logVersion(withStep({ message: '1 of 2 healthy' }))).not.toBe(v);
     expect(logVersion(withStep({ status: 'succeeded' }))).not.toBe(v);
