@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { progressView } from '../../api/src/services/views.ts';
 import {
   COLORS,
   deploymentsTable,
@@ -11,7 +10,7 @@ import {
   table,
   visibleLength,
 } from './format-utils.ts';
-import { deployment, environment } from './test-fixtures.ts';
+import { activeCanary, deployment, environment } from './test-fixtures.ts';
 
 describe('[CLI] output formatting', () => {
   it('aligns table columns, ignoring colour escapes', () => {
@@ -49,19 +48,12 @@ describe('[CLI] output formatting', () => {
         activeColor: null,
         traffic: [],
         instances: [],
-        activeDeployment: {
-          id: 'd1',
-          status: 'paused',
-          strategy: 'canary',
-          version: '1.2.3',
-          waitingFor: 'advance',
-          progress: progressView({}),
-        },
+        activeDeployment: activeCanary(),
       }),
     ]);
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^ENVIRONMENT\s+LIVE\s+COLOUR\s+TRAFFIC\s+HEALTH\s+ACTIVE DEPLOYMENT$/);
-    expect(lines[1]).toMatch(/^staging\s+1\.2\.2\s+blue\s+blue 1\.2\.2 100%\s+1\/1 healthy\s+-$/);
+    expect(lines[1]).toMatch(/^staging\s+1\.2\.2\s+blue\s+blue 1\.2\.2 100% · green 0%\s+1\/1 healthy\s+-$/);
     expect(lines[2]).toMatch(
       /^production \(protected\)\s+-\s+-\s+-\s+-\s+canary 1\.2\.3 paused \(waiting for advance\)$/,
     );

@@ -1,87 +1,52 @@
 import type { Deployment, Environment } from '@qubot/api-contract';
-// The server's own view function, so fixtures carry the shape the API really sends.
-import { progressView } from '../../api/src/services/views.ts';
+// The server's own views over a real packages/core state machine (apps/api view-fixtures.ts), so
+// fixtures carry the shape the API really sends; a test changes only what a later view changes.
+import { deploymentFixture, environmentFixture } from '../../api/src/services/view-fixtures.ts';
 
 export const DEPLOYMENT_ID = '0b5c0000-0000-4000-8000-000000000001';
 
+/**
+ * A blue-green deployment of 1.2.3 over 1.2.2 (one replica) by `ci`, as GET /deployments/:id
+ * answers while its new instance is being health-checked (step 2 of 7 running).
+ */
 export function deployment(over: Partial<Deployment> = {}): Deployment {
-  return {
+  const base = deploymentFixture({
     id: DEPLOYMENT_ID,
-    application: 'qubot-one',
-    environment: 'staging',
-    release: { version: '1.2.3', artifact: 'qubot-one/healthy' },
-    fromVersion: '1.2.2',
-    configVersion: null,
-    kind: 'deploy',
-    strategy: 'blue-green',
-    status: 'running',
-    waitingFor: null,
-    options: {},
-    steps: [
-      {
-        position: 0,
-        name: 'start green',
-        status: 'succeeded',
-        message: null,
-        startedAt: null,
-        finishedAt: null,
-      },
-      {
-        position: 1,
-        name: 'health check',
-        status: 'running',
-        message: null,
-        startedAt: null,
-        finishedAt: null,
-      },
-      {
-        position: 2,
-        name: 'switch traffic',
-        status: 'pending',
-        message: null,
-        startedAt: null,
-        finishedAt: null,
-      },
-    ],
-    progress: progressView({}),
-    analysis: [],
-    traffic: { requests: 0, failed: 0 },
-    reason: null,
     actor: 'ci',
-    error: null,
-    createdAt: '2025-01-02T03:04:05.000Z',
-    startedAt: null,
-    finishedAt: null,
+    input: { strategy: 'blue-green', version: '1.2.3', fromVersion: '1.2.2', replicas: 1 },
+    drive: (sim) => {
+      sim.responder = (cmd) => (cmd.kind === 'waitHealthy' ? null : 'default');
+      sim.start().run({ timers: false });
+    },
+  });
+  return { ...base, ...over };
+}
+
+/** Staging with 1.2.2 live on blue (one replica) and nothing in progress. */
+export function environment(over: Partial<Environment> = {}): Environment {
+  return {
+    ...environmentFixture({
+      name: 'staging',
+      position: 1,
+      replicas: 1,
+      live: { version: '1.2.2', color: 'blue' },
+    }),
     ...over,
   };
 }
 
-export function environment(over: Partial<Environment> = {}): Environment {
-  return {
-    name: 'staging',
-    position: 1,
-    protected: false,
-    requiresApproval: false,
-    address: 'http://127.0.0.1:9001',
-    live: { version: '1.2.2' },
-    previous: null,
-    activeColor: 'blue',
-    traffic: [{ pool: 'blue', version: '1.2.2', weight: 100 }],
-    instances: [
-      {
-        id: 'i1',
-        pool: 'blue',
-        version: '1.2.2',
-        status: 'running',
-        healthy: true,
-        port: 9101,
-        restarts: 0,
-        startedAt: '2025-01-02T03:04:05.000Z',
-      },
-    ],
-    activeDeployment: null,
+/** The `activeDeployment` of an environment where a canary of 1.2.3 waits at its first held step. */
+export function activeCanary(): NonNullable<Environment['activeDeployment']> {
+  const env = environmentFixture({
+    name: 'production',
+    protected: true,
     replicas: 1,
-    updatedAt: '2025-01-02T03:04:05.000Z',
-    ...over,
-  };
+    live: { version: '1.2.2', color: 'blue' },
+    active: {
+      input: { strategy: 'canary', version: '1.2.3', options: { stepDurationSeconds: 'manual' } },
+      drive: (sim) => sim.start().run({ timers: false }),
+    },
+  });
+  if (!env.activeDeployment) throw new Error('the canary is not in progress');
+  return env.activeDeployment;
 }

@@ -6,8 +6,10 @@ describe('[CLI] watch output', () => {
   it('introduces a deployment with the steps already under way', () => {
     expect(deploymentChanges(null, deployment())).toEqual([
       'deployment 0b5c0000-0000-4000-8000-000000000001: deploy 1.2.3 to staging (blue-green) — running',
-      ' 1. start green succeeded',
-      ' 2. health check running',
+      ' 1. Start 1.2.3 on green succeeded',
+      ' 2. Health check running',
+      ' 4. Smoke check skipped — not configured',
+      ' 5. Approval skipped — not required in this environment',
     ]);
   });
 
@@ -19,12 +21,12 @@ describe('[CLI] watch output', () => {
       steps: [
         before.steps[0]!,
         { ...before.steps[1]!, status: 'succeeded', message: '2/2 healthy' },
-        { ...before.steps[2]!, status: 'waiting' },
+        { ...before.steps[2]!, status: 'running' },
       ],
     });
     expect(deploymentChanges(before, after)).toEqual([
-      ' 2. health check succeeded — 2/2 healthy',
-      ' 3. switch traffic waiting',
+      ' 2. Health check succeeded — 2/2 healthy',
+      ' 3. Preview on green running',
       'status: running → paused (waiting for switch)',
     ]);
     expect(deploymentChanges(after, after)).toEqual([]);

@@ -86,7 +86,11 @@ export function watchStream(opts: StreamOptions): Promise<void> {
       onReset: () => {
         synced = false;
       },
-      onEvent: (e) => guard(() => opts.onEvent(e.name, e.data, e.seq)),
+      // An event type this CLI does not know (a newer server) changes nothing it follows.
+      onEvent: (e) => {
+        const name = e.event;
+        if (name !== null) guard(() => opts.onEvent(name, e.data, e.seq));
+      },
       onServerError: (e) => {
         const code =
           e.code === 'forbidden'

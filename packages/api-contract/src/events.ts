@@ -1,5 +1,8 @@
 import Type from 'typebox';
+import { ApplicationConfig } from './applications-admin';
 import { strict, Timestamp } from './common';
+import { MetricsMessage } from './observe';
+import { Application, Deployment, Environment } from './resources';
 
 /**
  * The live event stream at `/api/v1/events` (DESIGN §5, docs/events.md).
@@ -41,22 +44,72 @@ export type ClientMessage = Type.Static<typeof ClientMessage>;
 // ---------------------------------------------------------------------------------------------
 // Server → client
 
-export const EventMessage = Type.Object({
-  type: Type.Literal('event'),
-  seq: Seq,
-  /**
-   * The seq of the previous event this subscription delivered (or its starting point). A client
-   * whose last seq is lower than `prev` has missed something and should resubscribe.
-   */
-  prev: Seq,
-  /** e.g. `deployment.updated`; the payload is the full resource view. */
-  event: Type.String(),
-  /** Every topic the event belongs to, by id and by name. */
-  topics: Type.Array(Type.String()),
-  data: Type.Unknown(),
-  at: Timestamp,
+/** `release.created`: the release registered (GET …/releases has the full view). */
+export const ReleaseCreated = Type.Object({
+  application: Type.String(),
+  version: Type.String(),
+  artifact: Type.String(),
 });
+export type ReleaseCreated = Type.Static<typeof ReleaseCreated>;
+
+/** `config.updated`: key names and the version, never values (GET …/config masks secrets). */
+export const ConfigUpdated = Type.Object({
+  application: Type.String(),
+  environment: Type.String(),
+  version: Type.Integer(),
+  createdBy: Type.String(),
+  added: Type.Array(Type.String()),
+  removed: Type.Array(Type.String()),
+  changed: Type.Array(Type.String()),
+});
+export type ConfigUpdated = Type.Static<typeof ConfigUpdated>;
+
+/**
+ * Every event the server appends, by name, with the payload subscribers get (the REST view of the
+ * resource, through the same response schema). A new event type is added here first; the server
+ * sends no type that is missing here (apps/api/src/events/event-views.ts).
+ */
+export const EVENT_DATA = {
+  /** Admins get the application with its launcher (POST /apps' answer), others the GET /apps item. */
+  'application.created': Type.Union([ApplicationConfig, Application]),
+  'environment.updated': Environment,
+  'deployment.created': Deployment,
+  'deployment.updated': Deployment,
+  'release.created': ReleaseCreated,
+  'config.updated': ConfigUpdated,
+} as const;
+export type EventName = keyof typeof EVENT_DATA;
+export const EVENT_NAMES = Object.keys(EVENT_DATA) as EventName[];
+export type EventData<N extends EventName> = Type.Static<(typeof EVENT_DATA)[N]>;
+
+const eventMessage = <N extends EventName>(name: N) =>
+  Type.Object({
+    type: Type.Literal('event'),
+    seq: Seq,
+    /**
+     * The seq of the previous event this subscription delivered (or its starting point). A client
+     * whose last seq is lower than `prev` has missed something and should resubscribe.
+     */
+    prev: Seq,
+    event: Type.Literal(name),
+    /** Every topic the event belongs to, by id and by name. */
+    topics: Type.Array(Type.String()),
+    data: EVENT_DATA[name],
+    at: Timestamp,
+  });
+
+/** A stored event, discriminated by `event`; `data` is the full resource view. */
+export const EventMessage = Type.Union([
+  eventMessage('application.created'),
+  eventMessage('environment.updated'),
+  eventMessage('deployment.created'),
+  eventMessage('deployment.updated'),
+  eventMessage('release.created'),
+  eventMessage('config.updated'),
+]);
 export type EventMessage = Type.Static<typeof EventMessage>;
+/** The part of an event message that names it and carries its view: `{ event, data }`. */
+export type ServerEvent = { [N in EventName]: { event: N; data: EventData<N> } }[EventName];
 
 export const SubscribedMessage = Type.Object({
   type: Type.Literal('subscribed'),
@@ -101,6 +154,7 @@ export const ServerMessage = Type.Union([
   SubscribedMessage,
   HeartbeatMessage,
   EventStreamError,
+  MetricsMessage,
 ]);
 export type ServerMessage = Type.Static<typeof ServerMessage>;
 

@@ -22,6 +22,37 @@ export const DeploymentStatus = Type.Union([
 export type DeploymentStatus = Type.Static<typeof DeploymentStatus>;
 export const ACTIVE_STATUSES: readonly DeploymentStatus[] = ['pending', 'running', 'paused'];
 
+/** Who a paused deployment waits for (DESIGN §3); null for a plain pause or while it runs. */
+export const WaitingFor = Type.Union(
+  [Type.Literal('switch'), Type.Literal('advance'), Type.Literal('approval'), Type.Null()],
+  {
+    description:
+      'switch: a blue-green deployment ready to switch; advance: a canary step held; approval: a second person',
+  },
+);
+export type WaitingFor = Type.Static<typeof WaitingFor>;
+
+/**
+ * What a person may do to a deployment now, as packages/core `allowedActions` decides from its
+ * state: `pause`, `resume`, `abort`, `advance`, `approve` are `POST /deployments/:id/<action>`;
+ * `switch` is `POST …/traffic` to the new colour and `rollback` is `POST …/rollback`.
+ */
+export const DEPLOYMENT_ACTIONS = [
+  'pause',
+  'resume',
+  'abort',
+  'advance',
+  'approve',
+  'switch',
+  'rollback',
+] as const;
+export const DeploymentAction = Type.Enum(DEPLOYMENT_ACTIONS);
+export type DeploymentAction = Type.Static<typeof DeploymentAction>;
+export const DeploymentActions = Type.Array(DeploymentAction, {
+  description:
+    "The actions the deployment accepts now, computed by packages/core from its state (empty once it ended or while it rolls back); the caller's role is checked separately",
+});
+
 export const Application = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -38,11 +69,15 @@ export const TrafficEntry = Type.Object({
 });
 export type TrafficEntry = Type.Static<typeof TrafficEntry>;
 
+const INSTANCE_STATUSES = ['starting', 'running', 'unhealthy', 'stopping', 'stopped', 'crashed'] as const;
+export const InstanceStatus = Type.Enum(INSTANCE_STATUSES);
+export type InstanceStatus = Type.Static<typeof InstanceStatus>;
+
 export const InstanceView = Type.Object({
   id: Type.String(),
   pool: Color,
   version: Type.String(),
-  status: Type.String(),
+  status: InstanceStatus,
   healthy: Type.Boolean(),
   port: Type.Integer(),
   restarts: Type.Integer(),
@@ -85,9 +120,11 @@ export const ActiveDeploymentSummary = Type.Object({
   status: DeploymentStatus,
   strategy: StrategyName,
   version: Type.String(),
-  waitingFor: Type.Union([Type.String(), Type.Null()]),
+  waitingFor: WaitingFor,
   progress: DeploymentProgress,
+  actions: DeploymentActions,
 });
+export type ActiveDeploymentSummary = Type.Static<typeof ActiveDeploymentSummary>;
 
 /** Requests a second the demo sends to each environment whose synthetic load is on. */
 export const SYNTHETIC_LOAD_RPS = 5;
@@ -140,6 +177,18 @@ export const Environment = Type.Object({
 });
 export type Environment = Type.Static<typeof Environment>;
 
+/** What CI reported for a release's build (`POST …/releases` `testResults`). */
+export const TestResults = Type.Object(
+  {
+    passed: Type.Integer({ minimum: 0 }),
+    failed: Type.Integer({ minimum: 0 }),
+    skipped: Type.Optional(Type.Integer({ minimum: 0 })),
+    url: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  strict,
+);
+export type TestResults = Type.Static<typeof TestResults>;
+
 export const Release = Type.Object({
   id: Type.String(),
   version: Type.String(),
@@ -147,7 +196,7 @@ export const Release = Type.Object({
   commit: Type.Union([Type.String(), Type.Null()]),
   changelog: Type.Union([Type.String(), Type.Null()]),
   buildUrl: Type.Union([Type.String(), Type.Null()]),
-  testResults: Type.Union([Type.Unknown(), Type.Null()]),
+  testResults: Type.Union([TestResults, Type.Null()]),
   createdBy: Type.String(),
   createdAt: Timestamp,
   deployedTo: Type.Array(
@@ -172,26 +221,20 @@ export const CreateReleaseBody = Type.Object(
     commit: Type.Optional(Type.String({ maxLength: 64 })),
     changelog: Type.Optional(Type.String({ maxLength: 20000 })),
     buildUrl: Type.Optional(Type.String({ maxLength: 2000, format: 'uri' })),
-    testResults: Type.Optional(
-      Type.Object(
-        {
-          passed: Type.Integer({ minimum: 0 }),
-          failed: Type.Integer({ minimum: 0 }),
-          skipped: Type.Optional(Type.Integer({ minimum: 0 })),
-          url: Type.Optional(Type.String({ maxLength: 2000 })),
-        },
-        strict,
-      ),
-    ),
+    testResults: Type.Optional(TestResults),
   },
   strict,
 );
 export type CreateReleaseBody = Type.Static<typeof CreateReleaseBody>;
 
+const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped'] as const;
+export const StepStatus = Type.Enum(STEP_STATUSES);
+export type StepStatus = Type.Static<typeof StepStatus>;
+
 export const Step = Type.Object({
   position: Type.Integer(),
   name: Type.String(),
-  status: Type.String(),
+  status: StepStatus,
   message: Type.Union([Type.String(), Type.Null()]),
   startedAt: NullableTimestamp,
   finishedAt: NullableTimestamp,
@@ -210,8 +253,11 @@ export const Deployment = Type.Object({
   kind: Type.Union([Type.Literal('deploy'), Type.Literal('promote'), Type.Literal('rollback')]),
   strategy: StrategyName,
   status: DeploymentStatus,
-  waitingFor: Type.Union([Type.String(), Type.Null()]),
-  options: Type.Unknown(),
+  waitingFor: WaitingFor,
+  actions: DeploymentActions,
+  options: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'The strategy options it runs with, defaults filled in (docs/deployments.md)',
+  }),
   steps: Type.Array(Step),
   progress: DeploymentProgress,
   analysis: Type.Array(AnalysisResult),

@@ -12,11 +12,18 @@ describe('[CLIENT] parseStreamMessage', () => {
       event: {
         seq: 5,
         prev: 3,
-        name: 'deployment.updated',
+        event: 'deployment.updated',
         topics: ['deployment:d1', 'application:qubot-one'],
         data: { id: 'd1' },
       },
     });
+  });
+  it('keeps the seq of an event type it does not know, without its data', () => {
+    expect(
+      parseStreamMessage(
+        '{"type":"event","seq":6,"prev":5,"event":"something.new","topics":[],"data":{"x":1},"at":"2025-01-01T00:00:00.000Z"}',
+      ),
+    ).toEqual({ kind: 'event', event: { seq: 6, prev: 5, event: null, topics: [], data: null } });
   });
   it('recognises control messages and ignores junk', () => {
     expect(parseStreamMessage('{"type":"heartbeat","seq":7}')).toEqual({ kind: 'heartbeat', seq: 7 });

@@ -1,4 +1,4 @@
-import type { MetricsMessage } from '@qubot/api-contract';
+import { EVENT_NAMES, type EventName, type MetricsMessage, type ServerEvent } from '@qubot/api-contract';
 
 /**
  * Reading the event stream's server messages (docs/events.md; the wire format is
@@ -12,16 +12,20 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? 
 const seqOf = (v: unknown): number | null =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : null;
 
-export interface LiveEvent {
+/**
+ * A stored event as the contract types it (`EventMessage`, discriminated by `event`), or
+ * `event: null` for a type this client does not know (a newer server): it still advances the
+ * resume point, and carries nothing.
+ */
+export type LiveEvent = {
   seq: number;
   /** Seq of the event the server sent before this one on this subscription (gap detection). */
   prev: number | null;
-  /** e.g. `deployment.updated`, `environment.updated`. */
-  name: string;
   /** The event's topics by id and by name: `application:qubot-one`, `environment:qubot-one/staging`, … */
   topics: string[];
-  data: unknown;
-}
+} & (ServerEvent | { event: null; data: null });
+
+const isEventName = (v: unknown): v is EventName => EVENT_NAMES.includes(v as EventName);
 
 export type StreamMessage =
   | { kind: 'event'; event: LiveEvent }
@@ -43,12 +47,16 @@ export function parseStreamMessage(raw: string): StreamMessage {
   switch (msg.type) {
     case 'event': {
       const seq = seqOf(msg.seq);
-      const name = str(msg.event);
-      if (seq === null || name === null) return { kind: 'other' };
+      if (seq === null || str(msg.event) === null) return { kind: 'other' };
       const topics = Array.isArray(msg.topics)
         ? msg.topics.filter((t): t is string => typeof t === 'string')
         : [];
-      return { kind: 'event', event: { seq, prev: seqOf(msg.prev), name, topics, data: msg.data ?? null } };
+      const meta = { seq, prev: seqOf(msg.prev), topics };
+      // The server sends each event through the contract's schema for its name (event-views.ts).
+      const event: LiveEvent = isEventName(msg.event)
+        ? ({ ...meta, event: msg.event, data: msg.data } as LiveEvent)
+        : { ...meta, event: null, data: null };
+      return { kind: 'event', event };
     }
     case 'heartbeat':
       return { kind: 'heartbeat', seq: seqOf(msg.seq) };

@@ -1,8 +1,16 @@
 // What a subscriber may see of an event's payload: the same view, through the same response
 // schema, that the REST resource gives the same caller (issue 8 item 10). Payloads are stored as
 // the writer's full view; this runs once per event and audience, never once per socket.
-import { Application, ApplicationConfig, Deployment, Environment, Release } from '@qubot/api-contract';
-import Type, { type TSchema } from 'typebox';
+import {
+  Application,
+  ApplicationConfig,
+  ConfigUpdated,
+  Deployment,
+  Environment,
+  type EventName,
+  ReleaseCreated,
+} from '@qubot/api-contract';
+import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { can } from '../lib/permissions.ts';
 import type { Actor } from '../lib/request-context.ts';
@@ -17,17 +25,6 @@ export const AUDIENCES: readonly Audience[] = ['admin', 'reader'];
 export function audienceOf(actor: Actor): Audience {
   return can(actor, 'settings.manage') ? 'admin' : 'reader';
 }
-
-/** `config.updated`: key names and the version, never values (GET …/config masks secrets). */
-const ConfigUpdated = Type.Object({
-  application: Type.String(),
-  environment: Type.String(),
-  version: Type.Integer(),
-  createdBy: Type.String(),
-  added: Type.Array(Type.String()),
-  removed: Type.Array(Type.String()),
-  changed: Type.Array(Type.String()),
-});
 
 type View = (payload: unknown, audience: Audience) => unknown;
 
@@ -47,14 +44,17 @@ function applicationItem(payload: unknown): unknown {
   });
 }
 
-/** Every event type a writer appends, with its view. A type missing here is not sent at all. */
-export const EVENT_VIEWS: Readonly<Record<string, View>> = {
+/**
+ * Every event type a writer appends (the contract's `EVENT_DATA`), with its view. A type missing
+ * here is sent to admins only, as stored (tests append their own).
+ */
+export const EVENT_VIEWS: Readonly<Record<EventName, View>> = {
   'application.created': (payload, audience) =>
     audience === 'admin' ? through(ApplicationConfig)(payload, audience) : applicationItem(payload),
   'environment.updated': through(Environment),
   'deployment.created': through(Deployment),
   'deployment.updated': through(Deployment),
-  'release.created': through(Release),
+  'release.created': through(ReleaseCreated),
   'config.updated': through(ConfigUpdated),
 };
 
@@ -63,7 +63,7 @@ export const EVENT_VIEWS: Readonly<Record<string, View>> = {
  * withheld from non-admins rather than sent unfiltered; admins see the stored payload).
  */
 export function viewFor(type: string, payload: unknown, audience: Audience): unknown {
-  const view = EVENT_VIEWS[type];
+  const view = (EVENT_VIEWS as Readonly<Record<string, View>>)[type];
   if (view) return view(payload, audience);
   return audience === 'admin' ? payload : undefined;
 }

@@ -2,10 +2,11 @@
 // change, disablement and role change reach open sockets on ANOTHER API process within seconds.
 import type { EventMessage, SubscribedMessage } from '@qubot/api-contract';
 import { EventStreamClose } from '@qubot/api-contract';
-import { appendEvent } from '@qubot/db';
+import { appendEvent, createEnvironmentRepo, type Prisma } from '@qubot/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthHeaders, buildTestApp, loginAs } from '../../../../test/app.ts';
 import { buildApp } from '../app.ts';
+import { environmentView } from '../services/views.ts';
 import { connect, type Recorder } from './ws-test-client.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
@@ -62,10 +63,12 @@ async function subscribed(headers: Record<string, string>, topics = ['applicatio
 
 /** The socket still streams: a new event arrives. */
 async function stillStreams(rec: Recorder) {
+  // What the server writes (services/environment-events.ts): the environment's view.
+  const view = environmentView((await createEnvironmentRepo(t.db.prisma).findView(appId, 'staging'))!);
   const e = await appendEvent(t.db.prisma, {
     type: 'environment.updated',
     applicationId: appId,
-    payload: { name: 'probe' },
+    payload: view as unknown as Prisma.InputJsonValue,
   });
   await rec.untilSeq(Number(e.seq));
 }

@@ -1,7 +1,20 @@
 // Test helper (not a test): a websocket client that records every server message and lets a
 // test await the one it needs instead of sleeping.
-import type { EventMessage, ServerMessage } from '@qubot/api-contract';
+import { type EventMessage, ServerMessage } from '@qubot/api-contract';
+import { Value } from 'typebox/value';
 import WebSocket from 'ws';
+
+/**
+ * Why a message breaks the contract (`ServerMessage`), or null. Events the tests append themselves
+ * (`test.*`) carry test payloads and are not the server's.
+ */
+export function contractViolation(msg: unknown): string | null {
+  const event = (msg as { event?: unknown }).event;
+  if (typeof event === 'string' && event.startsWith('test.')) return null;
+  if (Value.Check(ServerMessage, msg)) return null;
+  const first = [...Value.Errors(ServerMessage, msg)].slice(0, 3);
+  return `${JSON.stringify(msg).slice(0, 300)} does not match the contract: ${JSON.stringify(first)}`;
+}
 
 export interface Recorder {
   ws: WebSocket;
@@ -20,9 +33,21 @@ export interface Recorder {
 
 export function record(ws: WebSocket): Recorder {
   const messages: ServerMessage[] = [];
-  const waiters = new Set<{ pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }>();
+  const waiters = new Set<{
+    pred: (m: ServerMessage) => boolean;
+    resolve: (m: ServerMessage) => void;
+    reject: (e: Error) => void;
+  }>();
+  // A message outside the contract fails every wait of the test, from then on.
+  let broken: Error | null = null;
   ws.on('message', (data) => {
     const msg = JSON.parse(data.toString()) as ServerMessage;
+    const violation = contractViolation(msg);
+    if (violation && !broken) {
+      broken = new Error(violation);
+      for (const w of waiters) w.reject(broken);
+      waiters.clear();
+    }
     messages.push(msg);
     for (const w of waiters) {
       if (w.pred(msg)) {
@@ -35,6 +60,7 @@ export function record(ws: WebSocket): Recorder {
     ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
   });
   const next = <T extends ServerMessage>(pred: (m: ServerMessage) => boolean, timeoutMs = 15_000) => {
+    if (broken) return Promise.reject(broken);
     const seen = messages.find(pred);
     if (seen) return Promise.resolve(seen as T);
     return new Promise<T>((resolve, reject) => {
@@ -43,6 +69,10 @@ export function record(ws: WebSocket): Recorder {
         resolve: (m: ServerMessage) => {
           clearTimeout(timer);
           resolve(m as T);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
         },
       };
       const timer = setTimeout(() => {

@@ -3,22 +3,17 @@ import {
   CreateApplicationBody,
   Environment,
   EnvParams,
-  ErrorEnvelope,
   UpdateEnvironmentSettingsBody,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-};
+const errors = errorResponses(400, 401, 403, 404, 409);
 
-export default async function applicationAdminRouter(app: FastifyInstance) {
+export default async function applicationAdminRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { applicationAdmin } = app.services;
-  app.post<{ Body: CreateApplicationBody }>(
+  app.post(
     '/apps',
     {
       onRequest: app.authenticate,
@@ -34,7 +29,7 @@ export default async function applicationAdminRouter(app: FastifyInstance) {
     async (request, reply) =>
       reply.status(201).send(await applicationAdmin.create(request.ctx(), request.body)),
   );
-  app.patch<{ Params: { app: string; env: string }; Body: UpdateEnvironmentSettingsBody }>(
+  app.patch(
     '/apps/:app/environments/:env/settings',
     {
       onRequest: app.authenticate,

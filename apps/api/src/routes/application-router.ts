@@ -1,11 +1,13 @@
-import { Application, AppParams, Environment, EnvParams, ErrorEnvelope, ListOf } from '@qubot/api-contract';
+import { Application, AppParams, Environment, EnvParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { canReadApplication } from '../lib/permissions.ts';
+import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403, 404);
 
-export default async function applicationRouter(app: FastifyInstance) {
+export default async function applicationRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { catalog } = app.services;
   new Gauge({
     name: 'qubot_view_cache_reads',
@@ -34,7 +36,7 @@ export default async function applicationRouter(app: FastifyInstance) {
       return { ...res, items: res.items.filter((a) => canReadApplication(request.actor, a.name)) };
     },
   );
-  app.get<{ Params: { app: string } }>(
+  app.get(
     '/apps/:app/environments',
     {
       onRequest: app.authenticate,
@@ -47,10 +49,10 @@ export default async function applicationRouter(app: FastifyInstance) {
     },
     async (request, reply) => {
       const body = await catalog.environmentsBody(request.params.app, (v) => String(reply.serialize(v)));
-      return reply.type('application/json; charset=utf-8').send(body);
+      return sendRaw(reply.type('application/json; charset=utf-8'), body);
     },
   );
-  app.get<{ Params: { app: string; env: string } }>(
+  app.get(
     '/apps/:app/environments/:env',
     {
       onRequest: app.authenticate,
@@ -64,7 +66,7 @@ export default async function applicationRouter(app: FastifyInstance) {
     async (request, reply) => {
       const { app: appName, env } = request.params;
       const body = await catalog.environmentBody(appName, env, (v) => String(reply.serialize(v)));
-      return reply.type('application/json; charset=utf-8').send(body);
+      return sendRaw(reply.type('application/json; charset=utf-8'), body);
     },
   );
 }

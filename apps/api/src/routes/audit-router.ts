@@ -1,12 +1,14 @@
-import { AuditCsvQuery, AuditEntry, AuditQuery, ErrorEnvelope, ListOf } from '@qubot/api-contract';
+import { AuditCsvQuery, AuditEntry, AuditQuery, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403);
 
-export default async function auditRouter(app: FastifyInstance) {
+export default async function auditRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { audit } = app.services;
-  app.get<{ Querystring: AuditQuery }>(
+  app.get(
     '/audit',
     {
       onRequest: app.authenticate,
@@ -22,7 +24,7 @@ export default async function auditRouter(app: FastifyInstance) {
     },
     async (request) => audit.list(request.ctx(), request.query),
   );
-  app.get<{ Querystring: AuditCsvQuery }>(
+  app.get(
     '/audit.csv',
     {
       onRequest: app.authenticate,

@@ -13,6 +13,7 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { isCrossSite } from '../plugins/auth.ts';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../services/auth-service.ts';
 import { DEMO_USERS } from '../services/user-service.ts';
+import { errorResponses, typed } from './route-kit.ts';
 
 export interface AuthRouterOptions {
   /** Demo mode: /auth/demo-users lists the demo accounts. */
@@ -23,9 +24,10 @@ export interface AuthRouterOptions {
   loginRateLimit?: { max: number; timeWindowMs: number } | undefined;
 }
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403);
 
-export default async function authRouter(app: FastifyInstance, opts: AuthRouterOptions) {
+export default async function authRouter(parent: FastifyInstance, opts: AuthRouterOptions) {
+  const app = typed(parent);
   const { auth } = app.services;
   const secure = (request: FastifyRequest) => opts.secureCookies === true || request.protocol === 'https';
   const clearCookies = (request: FastifyRequest, reply: FastifyReply) => {
@@ -34,7 +36,7 @@ export default async function authRouter(app: FastifyInstance, opts: AuthRouterO
   };
   const limit = opts.loginRateLimit ?? { max: 20, timeWindowMs: 60_000 };
 
-  app.post<{ Body: LoginBody }>(
+  app.post(
     '/auth/login',
     {
       config: { public: true, rateLimit: { max: limit.max, timeWindow: limit.timeWindowMs } },
@@ -90,7 +92,7 @@ export default async function authRouter(app: FastifyInstance, opts: AuthRouterO
       auth.me({ actor: request.actor, mustChangePassword: request.credentials?.mustChangePassword ?? false }),
   );
 
-  app.post<{ Body: ChangePasswordBody }>(
+  app.post(
     '/auth/password',
     {
       onRequest: app.authenticate,

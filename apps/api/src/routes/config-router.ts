@@ -6,28 +6,22 @@ import {
   ConfigVersionDiffQuery,
   ConfigVersionParams,
   EnvParams,
-  ErrorEnvelope,
   ListOf,
   PageQuery,
   PromotionPreview,
   PutConfigBody,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-};
-type EnvP = { Params: { app: string; env: string } };
+const errors = errorResponses(400, 401, 403, 404, 409);
 
-export default async function configRouter(app: FastifyInstance) {
+export default async function configRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { config } = app.services;
   const base = '/apps/:app/environments/:env';
 
-  app.get<EnvP>(
+  app.get(
     `${base}/config`,
     {
       onRequest: app.authenticate,
@@ -40,7 +34,7 @@ export default async function configRouter(app: FastifyInstance) {
     },
     async (request) => config.current(request.ctx(), request.params.app, request.params.env),
   );
-  app.put<EnvP & { Body: PutConfigBody }>(
+  app.put(
     `${base}/config`,
     {
       onRequest: app.authenticate,
@@ -59,7 +53,7 @@ export default async function configRouter(app: FastifyInstance) {
       return reply.status(res.created ? 201 : 200).send(res.config);
     },
   );
-  app.get<EnvP & { Querystring: { cursor?: string; limit?: number } }>(
+  app.get(
     `${base}/config/versions`,
     {
       onRequest: app.authenticate,
@@ -74,7 +68,7 @@ export default async function configRouter(app: FastifyInstance) {
     async (request) =>
       config.listVersions(request.ctx(), request.params.app, request.params.env, request.query),
   );
-  app.get<{ Params: { app: string; env: string; version: number } }>(
+  app.get(
     `${base}/config/versions/:version`,
     {
       onRequest: app.authenticate,
@@ -88,7 +82,7 @@ export default async function configRouter(app: FastifyInstance) {
     async (request) =>
       config.getVersion(request.ctx(), request.params.app, request.params.env, request.params.version),
   );
-  app.get<EnvP & { Querystring: { from: number; to: number } }>(
+  app.get(
     `${base}/config/diff`,
     {
       onRequest: app.authenticate,
@@ -109,7 +103,7 @@ export default async function configRouter(app: FastifyInstance) {
         request.query.to,
       ),
   );
-  app.get<{ Params: { app: string }; Querystring: { from: string; to: string } }>(
+  app.get(
     '/apps/:app/config/diff',
     {
       onRequest: app.authenticate,
@@ -124,7 +118,7 @@ export default async function configRouter(app: FastifyInstance) {
     async (request) =>
       config.diffEnvironments(request.ctx(), request.params.app, request.query.from, request.query.to),
   );
-  app.get<EnvP>(
+  app.get(
     `${base}/promotion-preview`,
     {
       onRequest: app.authenticate,

@@ -4,21 +4,15 @@ import {
   DeploymentActionBody,
   type DeploymentActionName,
   EnvParams,
-  ErrorEnvelope,
   IdempotencyHeaders,
   IdParams,
   RedeployBody,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { sendIdempotent } from './idempotent.ts';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-};
+const errors = errorResponses(400, 401, 403, 404, 409);
 const ACTIONS: { action: DeploymentActionName; summary: string }[] = [
   { action: 'pause', summary: 'Pause at the next step boundary' },
   { action: 'resume', summary: 'Resume a paused deployment' },
@@ -27,9 +21,10 @@ const ACTIONS: { action: DeploymentActionName; summary: string }[] = [
   { action: 'approve', summary: 'Approve a deployment waiting for approval (a second person)' },
 ];
 
-export default async function deploymentCommandRouter(app: FastifyInstance) {
+export default async function deploymentCommandRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { deploymentCommands, idempotency } = app.services;
-  app.post<{ Params: { app: string; env: string }; Body: CreateDeploymentBody }>(
+  app.post(
     '/apps/:app/environments/:env/deployments',
     {
       onRequest: app.authenticate,
@@ -55,7 +50,7 @@ export default async function deploymentCommandRouter(app: FastifyInstance) {
         ),
       })),
   );
-  app.post<{ Params: { id: string }; Body: RedeployBody | undefined }>(
+  app.post(
     '/deployments/:id/redeploy',
     {
       onRequest: app.authenticate,
@@ -77,7 +72,7 @@ export default async function deploymentCommandRouter(app: FastifyInstance) {
       })),
   );
   for (const { action, summary } of ACTIONS) {
-    app.post<{ Params: { id: string }; Body: DeploymentActionBody | undefined }>(
+    app.post(
       `/deployments/:id/${action}`,
       {
         onRequest: app.authenticate,

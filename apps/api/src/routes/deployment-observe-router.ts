@@ -1,17 +1,13 @@
-import {
-  DeploymentEtaResponse,
-  DeploymentLogEntry,
-  ErrorEnvelope,
-  IdParams,
-  ListOf,
-} from '@qubot/api-contract';
+import { DeploymentEtaResponse, DeploymentLogEntry, IdParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403, 404);
 
 /** A deployment's ETA and its log (docs/dashboard.md). */
-export default async function deploymentObserveRouter(app: FastifyInstance) {
-  app.get<{ Params: { id: string } }>(
+export default async function deploymentObserveRouter(parent: FastifyInstance) {
+  const app = typed(parent);
+  app.get(
     '/deployments/:id/eta',
     {
       onRequest: app.authenticate,
@@ -27,7 +23,7 @@ export default async function deploymentObserveRouter(app: FastifyInstance) {
     async (request) => app.observe.eta(request.ctx(), request.params.id),
   );
 
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/deployments/:id/events',
     {
       onRequest: app.authenticate,

@@ -1,14 +1,15 @@
-import { Deployment, DeploymentListQuery, ErrorEnvelope, IdParams, ListOf } from '@qubot/api-contract';
+import { Deployment, DeploymentListQuery, IdParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
-import type Type from 'typebox';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { canReadApplication } from '../lib/permissions.ts';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403, 404);
 
-export default async function deploymentRouter(app: FastifyInstance) {
+export default async function deploymentRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { deploymentQueries } = app.services;
-  app.get<{ Querystring: Type.Static<typeof DeploymentListQuery> }>(
+  app.get(
     '/deployments',
     {
       onRequest: app.authenticate,
@@ -30,7 +31,7 @@ export default async function deploymentRouter(app: FastifyInstance) {
       return deploymentQueries.list(request.query);
     },
   );
-  app.get<{ Params: { id: string } }>(
+  app.get(
     '/deployments/:id',
     {
       onRequest: app.authenticate,

@@ -2,7 +2,6 @@ import {
   Deployment,
   Environment,
   EnvParams,
-  ErrorEnvelope,
   IdempotencyHeaders,
   PromoteBody,
   RollbackBody,
@@ -10,21 +9,15 @@ import {
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { sendIdempotent } from './idempotent.ts';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-  // The traffic router did not take a change (nothing changed), or the server is overloaded.
-  503: ErrorEnvelope,
-};
-type Params = { app: string; env: string };
+// 503: the traffic router did not take a change (nothing changed), or the server is overloaded.
+const errors = errorResponses(400, 401, 403, 404, 409, 503);
 
-export default async function environmentActionRouter(app: FastifyInstance) {
+export default async function environmentActionRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { promotion, traffic, rollback, idempotency } = app.services;
-  app.post<{ Params: Params; Body: PromoteBody | undefined }>(
+  app.post(
     '/apps/:app/environments/:env/promote',
     {
       onRequest: app.authenticate,
@@ -50,7 +43,7 @@ export default async function environmentActionRouter(app: FastifyInstance) {
         ),
       })),
   );
-  app.post<{ Params: Params; Body: TrafficBody }>(
+  app.post(
     '/apps/:app/environments/:env/traffic',
     {
       onRequest: app.authenticate,
@@ -76,7 +69,7 @@ export default async function environmentActionRouter(app: FastifyInstance) {
         return { status: res.status, body: res.environment };
       }),
   );
-  app.post<{ Params: Params; Body: RollbackBody | undefined }>(
+  app.post(
     '/apps/:app/environments/:env/rollback',
     {
       onRequest: app.authenticate,

@@ -2,20 +2,21 @@ import { PassThrough } from 'node:stream';
 import {
   EnvironmentMetrics,
   EnvParams,
-  ErrorEnvelope,
   InstanceLog,
   InstanceLogParams,
   InstanceLogQuery,
   MetricsQuery,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403, 404);
 /** A followed log says something this often even when the instance is quiet (proxies cut idle streams). */
 const KEEPALIVE_MS = 15_000;
 
 /** What the environment page watches: router figures per pool, and instance logs (docs/dashboard.md). */
-export default async function environmentObserveRouter(app: FastifyInstance) {
+export default async function environmentObserveRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const base = '/apps/:app/environments/:env';
   /** Followed logs end before the server closes (it waits for open responses). */
   const open = new Set<() => void>();
@@ -23,7 +24,7 @@ export default async function environmentObserveRouter(app: FastifyInstance) {
     for (const end of open) end();
   });
 
-  app.get<{ Params: { app: string; env: string }; Querystring: { windowSeconds?: number } }>(
+  app.get(
     `${base}/metrics`,
     {
       onRequest: app.authenticate,
@@ -41,10 +42,7 @@ export default async function environmentObserveRouter(app: FastifyInstance) {
       app.observe.metrics(request.ctx(), request.params.app, request.params.env, request.query.windowSeconds),
   );
 
-  app.get<{
-    Params: { app: string; env: string; id: string };
-    Querystring: { lines?: number; follow?: boolean };
-  }>(
+  app.get(
     `${base}/instances/:id/logs`,
     {
       onRequest: app.authenticate,
@@ -78,14 +76,14 @@ export default async function environmentObserveRouter(app: FastifyInstance) {
       open.add(end);
       // The response closes when the viewer goes away (or the stream ends).
       reply.raw.once('close', end);
-      return (
+      return sendRaw(
         reply
           .header('content-type', 'application/x-ndjson; charset=utf-8')
           .header('cache-control', 'no-store')
           .header('x-accel-buffering', 'no')
           // A stream is not worth keeping the connection for: when it ends, the socket goes too.
-          .header('connection', 'close')
-          .send(out)
+          .header('connection', 'close'),
+        out,
       );
     },
   );

@@ -1,8 +1,9 @@
 import type { EventMessage, EventStreamError, ServerMessage, SubscribedMessage } from '@qubot/api-contract';
-import { appendEvent, createDatabase, type Database } from '@qubot/db';
+import { appendEvent, createDatabase, createEnvironmentRepo, type Database, type Prisma } from '@qubot/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { connect, expectChained, type Recorder, record } from '../events/ws-test-client.ts';
+import { environmentView } from '../services/views.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 let writer: Database;
@@ -73,7 +74,7 @@ describe('[API] event stream: reconnect and replay', () => {
     })();
 
     // Drop the connection abruptly (no close handshake) part-way through.
-    await first.next((m) => m.type === 'event' && (m.data as { i: number }).i >= 300);
+    await first.next((m) => m.type === 'event' && (m.data as unknown as { i: number }).i >= 300);
     first.ws.terminate();
     await first.closed;
     const before = first.events();
@@ -94,7 +95,7 @@ describe('[API] event stream: reconnect and replay', () => {
     expect(expectChained(before, start)).toBe(true);
     expect(expectChained(after, resumeFrom)).toBe(true);
     expect(after.every((e) => e.topics.includes('application:qubot-one'))).toBe(true);
-    expect(after.map((e) => (e.data as { i: number }).i)).toEqual(
+    expect(after.map((e) => (e.data as unknown as { i: number }).i)).toEqual(
       Array.from({ length: after.length }, (_, k) => 1000 - after.length + k),
     );
     // 1,000 commits one after the other: allow for a machine shared with other test files.
@@ -116,7 +117,9 @@ describe('[API] event stream: reconnect and replay', () => {
 
     const events = rec.events();
     expect(events.map((e) => e.seq)).toEqual(await storedSeqs(from));
-    expect(events.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: 800 }, (_, i) => i));
+    expect(events.map((e) => (e.data as unknown as { i: number }).i)).toEqual(
+      Array.from({ length: 800 }, (_, i) => i),
+    );
     expect(expectChained(events, from)).toBe(true);
     // Both halves of the handover were exercised: replayed (≤ lastSeq) and live (> lastSeq).
     expect(events.some((e) => e.seq <= ack.lastSeq)).toBe(true);
@@ -129,11 +132,13 @@ describe('[API] event stream: reconnect and replay', () => {
     const ack = await subscribe(rec, { topics: ['environment:qubot-one/staging'] });
     expect(ack.topics).toEqual([`environment:${stagingId}`]);
     await appendEvent(writer.prisma, { type: 'test.other-env', applicationId: appId, payload: {} });
+    // The payload the server writes (services/environment-events.ts): the environment's view.
+    const view = environmentView((await createEnvironmentRepo(writer.prisma).findView(appId, 'staging'))!);
     const e = await appendEvent(writer.prisma, {
       type: 'environment.updated',
       applicationId: appId,
       environmentId: stagingId,
-      payload: { name: 'staging' },
+      payload: view as unknown as Prisma.InputJsonValue,
     });
     const msg = await rec.next<EventMessage>((m) => m.type === 'event');
     expect(msg.seq).toBe(Number(e.seq));
@@ -144,7 +149,7 @@ describe('[API] event stream: reconnect and replay', () => {
       `environment:${stagingId}`,
       'environment:qubot-one/staging',
     ]);
-    expect(msg.data).toEqual({ name: 'staging' });
+    expect(msg.data).toEqual(view);
     expect(Date.parse(msg.at)).not.toBeNaN();
     ws.terminate();
   });

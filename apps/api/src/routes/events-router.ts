@@ -4,6 +4,7 @@ import type { StreamCaller } from '../events/event-bus-plugin.ts';
 import { sha256 } from '../lib/password.ts';
 import type { Actor } from '../lib/request-context.ts';
 import { parseBearer, SESSION_COOKIE } from '../services/auth-service.ts';
+import { typed } from './route-kit.ts';
 
 /**
  * The one place the stream authenticates: the upgrade request went through the same
@@ -49,7 +50,8 @@ async function streamCaller(app: FastifyInstance, request: FastifyRequest): Prom
 }
 
 /** `GET /api/v1/events` (websocket): the live event stream of DESIGN §5, see docs/events.md. */
-export default async function eventsRouter(app: FastifyInstance) {
+export default async function eventsRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   app.get(
     '/events',
     {

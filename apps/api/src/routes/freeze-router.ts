@@ -1,21 +1,15 @@
-import {
-  CreateFreezeWindowBody,
-  EnvParams,
-  ErrorEnvelope,
-  FreezeWindow,
-  ListOf,
-  Name,
-  strict,
-} from '@qubot/api-contract';
+import { CreateFreezeWindowBody, EnvParams, FreezeWindow, ListOf, Name, strict } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403, 404);
 const WindowParams = Type.Object({ app: Name, env: Name, id: Type.String({ format: 'uuid' }) }, strict);
 
-export default async function freezeRouter(app: FastifyInstance) {
+export default async function freezeRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { freeze } = app.services;
-  app.get<{ Params: { app: string; env: string } }>(
+  app.get(
     '/apps/:app/environments/:env/freeze-windows',
     {
       onRequest: app.authenticate,
@@ -28,7 +22,7 @@ export default async function freezeRouter(app: FastifyInstance) {
     },
     async (request) => freeze.list(request.ctx(), request.params.app, request.params.env),
   );
-  app.post<{ Params: { app: string; env: string }; Body: CreateFreezeWindowBody }>(
+  app.post(
     '/apps/:app/environments/:env/freeze-windows',
     {
       onRequest: app.authenticate,
@@ -45,7 +39,7 @@ export default async function freezeRouter(app: FastifyInstance) {
         .status(201)
         .send(await freeze.create(request.ctx(), request.params.app, request.params.env, request.body)),
   );
-  app.delete<{ Params: { app: string; env: string; id: string } }>(
+  app.delete(
     '/apps/:app/environments/:env/freeze-windows/:id',
     {
       onRequest: app.authenticate,

@@ -1,6 +1,7 @@
 import { isMigrated } from '@qubot/db';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import { typed } from './route-kit.ts';
 
 const Health = Type.Object({ status: Type.String() });
 const Ready = Type.Object({
@@ -8,7 +9,8 @@ const Ready = Type.Object({
   checks: Type.Object({ database: Type.String(), migrations: Type.String() }),
 });
 
-export default async function healthRouter(app: FastifyInstance) {
+export default async function healthRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   app.get(
     '/healthz',
     { schema: { tags: ['operations'], summary: 'Liveness: the process is up', response: { 200: Health } } },

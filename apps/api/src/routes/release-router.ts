@@ -1,31 +1,18 @@
-import {
-  AppParams,
-  CreateReleaseBody,
-  ErrorEnvelope,
-  ListOf,
-  Name,
-  PageQuery,
-  Release,
-  strict,
-} from '@qubot/api-contract';
+import { AppParams, CreateReleaseBody, ListOf, Name, PageQuery, Release, strict } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-};
+const errors = errorResponses(400, 401, 403, 404, 409);
 const VersionParams = Type.Object(
   { app: Name, version: Type.String({ minLength: 1, maxLength: 64 }) },
   strict,
 );
 
-export default async function releaseRouter(app: FastifyInstance) {
+export default async function releaseRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { releases } = app.services;
-  app.get<{ Params: { app: string }; Querystring: { cursor?: string; limit?: number } }>(
+  app.get(
     '/apps/:app/releases',
     {
       onRequest: app.authenticate,
@@ -39,7 +26,7 @@ export default async function releaseRouter(app: FastifyInstance) {
     },
     async (request) => releases.list(request.params.app, request.query),
   );
-  app.get<{ Params: { app: string; version: string } }>(
+  app.get(
     '/apps/:app/releases/:version',
     {
       onRequest: app.authenticate,
@@ -52,7 +39,7 @@ export default async function releaseRouter(app: FastifyInstance) {
     },
     async (request) => releases.get(request.params.app, request.params.version),
   );
-  app.post<{ Params: { app: string }; Body: CreateReleaseBody }>(
+  app.post(
     '/apps/:app/releases',
     {
       onRequest: app.authenticate,

@@ -1,22 +1,18 @@
-import { Environment, EnvParams, ErrorEnvelope, SyntheticLoadBody } from '@qubot/api-contract';
+import { Environment, EnvParams, SyntheticLoadBody } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { createSyntheticLoadService } from '../services/synthetic-load-service.ts';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-};
+const errors = errorResponses(400, 401, 403, 404, 409);
 
-export default async function syntheticLoadRouter(app: FastifyInstance) {
+export default async function syntheticLoadRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const service = createSyntheticLoadService({
     db: app.db,
     catalog: app.services.catalog,
     environments: app.repos.environments,
   });
-  app.put<{ Params: { app: string; env: string }; Body: SyntheticLoadBody }>(
+  app.put(
     '/apps/:app/environments/:env/synthetic-load',
     {
       onRequest: app.authenticate,

@@ -1,16 +1,11 @@
-import {
-  ApiToken,
-  CreatedToken,
-  CreateTokenBody,
-  ErrorEnvelope,
-  IdParams,
-  ListOf,
-} from '@qubot/api-contract';
+import { ApiToken, CreatedToken, CreateTokenBody, IdParams, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = { 400: ErrorEnvelope, 401: ErrorEnvelope, 403: ErrorEnvelope, 404: ErrorEnvelope };
+const errors = errorResponses(400, 401, 403, 404);
 
-export default async function tokenRouter(app: FastifyInstance) {
+export default async function tokenRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { tokens } = app.services;
   app.get(
     '/tokens',
@@ -24,7 +19,7 @@ export default async function tokenRouter(app: FastifyInstance) {
     },
     async (request) => tokens.list(request.ctx()),
   );
-  app.post<{ Body: CreateTokenBody }>(
+  app.post(
     '/tokens',
     {
       onRequest: app.authenticate,
@@ -37,7 +32,7 @@ export default async function tokenRouter(app: FastifyInstance) {
     },
     async (request, reply) => reply.status(201).send(await tokens.create(request.ctx(), request.body)),
   );
-  app.delete<{ Params: { id: string } }>(
+  app.delete(
     '/tokens/:id',
     {
       onRequest: app.authenticate,

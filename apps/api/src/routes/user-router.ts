@@ -1,6 +1,5 @@
 import {
   CreateUserBody,
-  ErrorEnvelope,
   IdParams,
   ListOf,
   UpdateUserBody,
@@ -8,16 +7,12 @@ import {
   UserWithPassword,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
+import { errorResponses, typed } from './route-kit.ts';
 
-const errors = {
-  400: ErrorEnvelope,
-  401: ErrorEnvelope,
-  403: ErrorEnvelope,
-  404: ErrorEnvelope,
-  409: ErrorEnvelope,
-};
+const errors = errorResponses(400, 401, 403, 404, 409);
 
-export default async function userRouter(app: FastifyInstance) {
+export default async function userRouter(parent: FastifyInstance) {
+  const app = typed(parent);
   const { users } = app.services;
   app.get(
     '/users',
@@ -27,7 +22,7 @@ export default async function userRouter(app: FastifyInstance) {
     },
     async (request) => users.list(request.ctx()),
   );
-  app.post<{ Body: CreateUserBody }>(
+  app.post(
     '/users',
     {
       onRequest: app.authenticate,
@@ -40,7 +35,7 @@ export default async function userRouter(app: FastifyInstance) {
     },
     async (request, reply) => reply.status(201).send(await users.create(request.ctx(), request.body)),
   );
-  app.patch<{ Params: { id: string }; Body: UpdateUserBody }>(
+  app.patch(
     '/users/:id',
     {
       onRequest: app.authenticate,

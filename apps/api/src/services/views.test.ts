@@ -1,7 +1,8 @@
 // The progress view carries the engine's typed hold deadline (no client parses step messages).
 import { type Command, type DeploymentEvent, initialState, transition } from '@qubot/core';
 import { describe, expect, it } from 'vitest';
-import { progressView } from './views.ts';
+import { deploymentFixture, environmentFixture } from './view-fixtures.ts';
+import { actionsView, progressView } from './views.ts';
 
 const answer = (c: Command): DeploymentEvent | null => {
   switch (c.kind) {
@@ -45,5 +46,35 @@ describe('progressView', () => {
     // Rows stored before the field existed read as no hold.
     const { holdUntil: _, ...older } = state.progress;
     expect(progressView(older).holdUntil).toBeNull();
+  });
+});
+
+describe('actions', () => {
+  it("are core's allowedActions of the stored state, in the deployment and the environment's summary", () => {
+    const waiting = deploymentFixture({
+      input: { strategy: 'blue-green', version: '1.1.0', options: { autoSwitch: false } },
+      drive: (sim) => sim.start().run({ timers: false }),
+    });
+    expect([waiting.status, waiting.waitingFor]).toEqual(['paused', 'switch']);
+    expect(waiting.actions).toEqual(['switch', 'advance', 'abort', 'rollback']);
+    const env = environmentFixture({
+      active: {
+        input: { strategy: 'blue-green', version: '1.1.0', options: { autoSwitch: false } },
+        drive: (sim) => sim.start().run({ timers: false }),
+      },
+    });
+    expect(env.activeDeployment?.actions).toEqual(waiting.actions);
+    expect(deploymentFixture({ input: { strategy: 'rolling', version: '1.1.0' } }).actions).toEqual([
+      'abort',
+    ]);
+    const done = deploymentFixture({
+      input: { strategy: 'rolling', version: '1.1.0' },
+      drive: (s) => s.start().run(),
+    });
+    expect([done.status, done.actions]).toEqual(['succeeded', []]);
+  });
+  it('are empty for a state the engine has not written (a row created before it)', () => {
+    expect(actionsView({})).toEqual([]);
+    expect(actionsView(null)).toEqual([]);
   });
 });

@@ -1,13 +1,17 @@
 // Database rows → the API contract's shapes (packages/api-contract).
 import type {
   Deployment,
+  DeploymentAction,
   DeploymentProgress,
   Environment,
   PoolProgress,
   Release,
   StrategyName,
+  TestResults,
   TrafficEntry,
+  WaitingFor,
 } from '@qubot/api-contract';
+import { allowedActions, type DeploymentState } from '@qubot/core';
 import type { DeploymentViewRow, EnvironmentViewRow, ReleaseViewRow } from '@qubot/db';
 import { analysisView } from './analysis-view.ts';
 
@@ -50,6 +54,40 @@ export function progressView(stored: unknown): DeploymentProgress {
   };
 }
 
+const WAITING: readonly string[] = ['switch', 'advance', 'approval'] satisfies WaitingFor[];
+const waitingFor = (v: string | null): WaitingFor =>
+  v !== null && WAITING.includes(v) ? (v as WaitingFor) : null;
+
+/** What a person may do now, as packages/core decides from the stored state machine. */
+export function actionsView(state: unknown): DeploymentAction[] {
+  const s = rec(state);
+  // A row whose state the engine has not written yet (or no longer can read) accepts nothing.
+  if (s.schemaVersion !== 1 || !Array.isArray(s.program)) return [];
+  return allowedActions(s as unknown as DeploymentState);
+}
+
+function trafficView(stored: unknown): TrafficEntry[] {
+  if (!Array.isArray(stored)) return [];
+  return stored.flatMap((v): TrafficEntry[] => {
+    const t = rec(v);
+    if (t.pool !== 'blue' && t.pool !== 'green') return [];
+    return [
+      { pool: t.pool, version: typeof t.version === 'string' ? t.version : null, weight: num(t.weight, 0) },
+    ];
+  });
+}
+
+function testResultsView(stored: unknown): TestResults | null {
+  const t = rec(stored);
+  if (typeof t.passed !== 'number' || typeof t.failed !== 'number') return null;
+  return {
+    passed: t.passed,
+    failed: t.failed,
+    ...(typeof t.skipped === 'number' ? { skipped: t.skipped } : {}),
+    ...(typeof t.url === 'string' ? { url: t.url } : {}),
+  };
+}
+
 export function environmentView(row: EnvironmentViewRow): Environment {
   const active = row.deployments[0];
   return {
@@ -61,7 +99,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
     live: row.liveRelease ? { version: row.liveRelease.version } : null,
     previous: row.previousRelease ? { version: row.previousRelease.version } : null,
     activeColor: row.activeColor,
-    traffic: (Array.isArray(row.traffic) ? row.traffic : []) as TrafficEntry[],
+    traffic: trafficView(row.traffic),
     instances: row.instances.map((i) => ({
       id: i.id,
       pool: i.pool,
@@ -78,8 +116,9 @@ export function environmentView(row: EnvironmentViewRow): Environment {
           status: active.status,
           strategy: strategyToWire(active.strategy),
           version: active.release.version,
-          waitingFor: active.waitingFor,
+          waitingFor: waitingFor(active.waitingFor),
           progress: progressView(active.progress),
+          actions: actionsView(active.state),
         }
       : null,
     replicas: row.replicas,
@@ -109,7 +148,7 @@ export function releaseView(row: ReleaseViewRow): Release {
     commit: row.commit,
     changelog: row.changelog,
     buildUrl: row.buildUrl,
-    testResults: row.testResults ?? null,
+    testResults: testResultsView(row.testResults),
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
     deployedTo: [...envs].map((environment) => ({
@@ -131,8 +170,9 @@ export function deploymentView(row: DeploymentViewRow): Deployment {
     kind: row.kind,
     strategy: strategyToWire(row.strategy),
     status: row.status,
-    waitingFor: row.waitingFor,
-    options: row.options,
+    waitingFor: waitingFor(row.waitingFor),
+    actions: actionsView(row.state),
+    options: rec(row.options),
     steps: row.steps.map((s) => ({
       position: s.position,
       name: s.name,

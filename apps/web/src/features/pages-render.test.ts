@@ -4,6 +4,7 @@ import { type ComponentType, createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter, Route, Routes } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import { deploymentFixture, environmentFixture } from '../../../api/src/services/view-fixtures.ts';
 import { applicationKeys } from '../hooks/api/applications/queries';
 import { authKeys } from '../hooks/api/auth/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
@@ -11,7 +12,6 @@ import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { DeploymentDetailPage } from './deployments/deployment-detail-page';
 import { DeploymentsPage } from './deployments/deployments-page';
-import { progressFixture } from './deployments/progress-fixture';
 import { EnvironmentDetailPage } from './environments/environment-detail-page';
 import { ReleaseDetailPage } from './releases/release-detail-page';
 import { ReleasesPage } from './releases/releases-page';
@@ -26,64 +26,22 @@ const app: Application = {
   createdAt: '2025-01-01T00:00:00Z',
 };
 
-const deployment: Deployment = {
+// A promotion of 1.1.0 as the server sends it: a canary that has measured its first step.
+const deployment: Deployment = deploymentFixture({
   id: 'd1',
-  application: 'qubot-one',
-  environment: 'staging',
-  release: { version: '1.1.0', artifact: 'builds/1.1.0' },
-  fromVersion: '1.0.0',
-  configVersion: null,
   kind: 'promote',
-  strategy: 'canary',
-  status: 'paused',
-  waitingFor: 'advance',
-  options: {},
-  steps: [
-    {
-      position: 1,
-      name: 'Start canary',
-      status: 'succeeded',
-      message: null,
-      startedAt: '2025-01-01T00:00:00Z',
-      finishedAt: '2025-01-01T00:00:05Z',
-    },
-    {
-      position: 2,
-      name: 'Shift 25 %',
-      status: 'running',
-      message: 'holding',
-      startedAt: '2025-01-01T00:00:05Z',
-      finishedAt: null,
-    },
-    { position: 3, name: 'Shift 100 %', status: 'pending', message: null, startedAt: null, finishedAt: null },
-  ],
-  progress: progressFixture('1.1.0', { currentStep: 1, totalSteps: 3, weights: { blue: 75, green: 25 } }),
-  analysis: [
-    {
-      step: 'weight-25',
-      pool: 'green',
-      metric: 'errorRate',
-      value: 0.3,
-      threshold: 1,
-      bound: 'max',
-      verdict: 'passed',
-      passed: true,
-      samples: 40,
-      minSamples: 20,
-      baseline: 0.1,
-      at: '2025-01-01T00:00:04Z',
-      since: Date.parse('2025-01-01T00:00:00Z'),
-      until: Date.parse('2025-01-01T00:00:04Z'),
-    },
-  ],
-  traffic: { requests: 1200, failed: 6 },
   reason: 'weekly release',
   actor: 'alice',
-  error: null,
-  createdAt: '2025-01-01T00:00:00Z',
-  startedAt: '2025-01-01T00:00:00Z',
-  finishedAt: null,
-};
+  traffic: { requests: 1200, failed: 6 },
+  input: { strategy: 'canary', version: '1.1.0', fromVersion: '1.0.0', replicas: 1 },
+  drive: (sim) => {
+    sim.start().run({ timers: false });
+    while (sim.state.analysis.length === 0) {
+      sim.fireNextTimer();
+      sim.run({ timers: false });
+    }
+  },
+});
 
 const release: Release = {
   id: 'r1',
@@ -98,32 +56,13 @@ const release: Release = {
   deployedTo: [{ environment: 'development', live: true, lastStatus: 'succeeded' }],
 };
 
-const staging: Environment = {
+const staging: Environment = environmentFixture({
   name: 'staging',
   position: 1,
-  protected: false,
-  requiresApproval: false,
-  address: 'http://127.0.0.1:9101',
-  live: { version: '1.0.0' },
-  previous: { version: '0.9.0' },
-  activeColor: 'blue',
-  traffic: [{ pool: 'blue', version: '1.0.0', weight: 100 }],
-  instances: [
-    {
-      id: 'i-1',
-      pool: 'blue',
-      version: '1.0.0',
-      status: 'running',
-      healthy: true,
-      port: 9201,
-      restarts: 0,
-      startedAt: '2025-01-01T00:00:00Z',
-    },
-  ],
-  activeDeployment: null,
   replicas: 1,
-  updatedAt: '2025-01-01T00:00:00Z',
-};
+  live: { version: '1.0.0', color: 'blue' },
+  previous: '0.9.0',
+});
 
 function render(path: string, pattern: string, Page: ComponentType) {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
@@ -161,14 +100,16 @@ describe('pages render their data', () => {
   it('deployment detail', () => {
     const { html, text } = render('/deployments/d1', '/deployments/:id', DeploymentDetailPage);
     expect(text).toContain('Promotion of 1.1.0 to staging');
-    expect(text).toContain('Waiting for a deployer, release-manager or admin to advance to the next step');
+    expect(text).toContain('Step 3 of 7: Traffic 10%');
     expect(text).toContain('Start canary');
-    expect(text).toContain('holding');
+    expect(text).toContain('holding until');
     expect(text).toContain('1,200');
     expect(text).toContain('0.50 %');
     expect(text).toContain('Error rate');
     expect(html).toMatch(/<button(?![^>]*disabled)[^>]*>Advance<\/button>/);
-    expect(html).toMatch(/<button[^>]*disabled=""[^>]*>Pause<\/button>/);
+    // What the deployment accepts now (core's actions): advance and pause, not resume.
+    expect(html).toMatch(/<button(?![^>]*disabled)[^>]*>Pause<\/button>/);
+    expect(html).toMatch(/<button[^>]*disabled=""[^>]*>Resume<\/button>/);
   });
 
   it('deployments list', () => {
@@ -197,7 +138,7 @@ describe('pages render their data', () => {
       EnvironmentDetailPage,
     );
     expect(html).toContain('aria-label="Environment staging"');
-    expect(text).toContain('i-1');
+    expect(text).toContain('staging-blue-1');
     expect(text).toContain('Previous 0.9.0');
     expect(text).toContain('weekly release');
     expect(html).toMatch(/<button(?![^>]*disabled)[^>]*>Promote →<\/button>/);

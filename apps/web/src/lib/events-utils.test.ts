@@ -1,73 +1,35 @@
-import type { Deployment, Environment } from '@qubot/api-contract';
+import type { Deployment, Environment, ServerEvent } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
-import { progressFixture } from '../features/deployments/progress-fixture';
+import { deploymentFixture, environmentFixture } from '../../../api/src/services/view-fixtures.ts';
 import { type LiveEvent, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
 
-function deployment(overrides: Partial<Deployment> = {}): Deployment {
-  return {
+// What the server really sends: its views over a real packages/core state machine.
+const running = () =>
+  deploymentFixture({
     id: 'd1',
-    application: 'qubot-one',
-    environment: 'staging',
-    release: { version: '1.1.0', artifact: 'build/1.1.0' },
-    fromVersion: '1.0.0',
-    configVersion: null,
-    kind: 'deploy',
-    strategy: 'canary',
-    status: 'running',
-    waitingFor: null,
-    options: {},
-    steps: [],
-    progress: progressFixture('1.1.0'),
-    analysis: [],
-    traffic: { requests: 0, failed: 0 },
-    reason: null,
-    actor: 'alice',
-    error: null,
-    createdAt: '2025-01-01T00:00:00Z',
-    startedAt: '2025-01-01T00:00:01Z',
-    finishedAt: null,
-    ...overrides,
-  };
+    input: { strategy: 'canary', version: '1.1.0', fromVersion: '1.0.0' },
+    drive: (sim) => sim.start().run({ timers: false }),
+  });
+function deployment(overrides: Partial<Deployment> = {}): Deployment {
+  return { ...running(), ...overrides };
 }
-
 function environment(overrides: Partial<Environment> = {}): Environment {
-  return {
-    name: 'staging',
-    position: 1,
-    protected: false,
-    requiresApproval: false,
-    address: null,
-    live: { version: '1.0.0' },
-    previous: null,
-    activeColor: 'blue',
-    traffic: [],
-    instances: [],
-    activeDeployment: null,
-    replicas: 2,
-    updatedAt: '2025-01-01T00:00:00Z',
-    ...overrides,
-  };
+  return { ...environmentFixture({ name: 'staging', position: 1 }), ...overrides };
 }
 
-const ev = (seq: number, name: string, data: unknown = null, topic: string | null = null): LiveEvent => ({
-  seq,
-  prev: null,
-  name,
-  topics: topic ? [topic] : [],
-  data,
-});
+/** An event message as the server sends it, with its `event` name and the view it carries. */
+const ev = (seq: number, e: ServerEvent | { event: null; data: null }, topics: string[] = []): LiveEvent =>
+  ({ seq, prev: null, topics, ...e }) as LiveEvent;
+const unknown = (seq: number) => ev(seq, { event: null, data: null });
 
 describe('planCacheUpdates with topics', () => {
   it('keys an environment view by the application name from the event topics', () => {
     expect(
       planCacheUpdates([
-        {
-          seq: 1,
-          prev: 0,
-          name: 'environment.updated',
-          topics: ['application:9b2d7f3e-1c1a-4c7e-9a53-0f1f7c1c2a11', 'application:qubot-one'],
-          data: environment({ name: 'staging' }),
-        },
+        ev(1, { event: 'environment.updated', data: environment({ name: 'staging' }) }, [
+          'application:9b2d7f3e-1c1a-4c7e-9a53-0f1f7c1c2a11',
+          'application:qubot-one',
+        ]),
       ]),
     ).toContainEqual({
       type: 'setEnvironment',
@@ -80,8 +42,8 @@ describe('planCacheUpdates with topics', () => {
 describe('planCacheUpdates', () => {
   it('keeps only the newest full deployment per id and refreshes environment cards', () => {
     const actions = planCacheUpdates([
-      ev(2, 'deployment.updated', { deployment: deployment({ status: 'paused' }) }),
-      ev(1, 'deployment.updated', deployment({ status: 'running' })),
+      ev(2, { event: 'deployment.updated', data: deployment({ status: 'paused' }) }),
+      ev(1, { event: 'deployment.created', data: deployment({ status: 'running' }) }),
     ]);
     const sets = actions.filter((a) => a.type === 'setDeployment');
     expect(sets).toHaveLength(1);
@@ -90,41 +52,54 @@ describe('planCacheUpdates', () => {
   });
 
   it('refreshes releases when a deployment finishes', () => {
-    const actions = planCacheUpdates([ev(1, 'deployment.succeeded', deployment({ status: 'succeeded' }))]);
+    const done = deploymentFixture({
+      id: 'd1',
+      input: { strategy: 'blue-green', version: '1.1.0', fromVersion: '1.0.0' },
+      drive: (sim) => sim.start().run(),
+    });
+    expect(done.status).toBe('succeeded');
+    const actions = planCacheUpdates([ev(1, { event: 'deployment.updated', data: done })]);
     expect(actions).toContainEqual({ type: 'invalidate', target: 'releases', app: 'qubot-one' });
+    expect(planCacheUpdates([ev(2, { event: 'deployment.updated', data: running() })])).not.toContainEqual({
+      type: 'invalidate',
+      target: 'releases',
+      app: 'qubot-one',
+    });
   });
 
-  it('sets a full environment when the application is known', () => {
+  it('sets a full environment under the application its topics name', () => {
     const env = environment();
     expect(
-      planCacheUpdates([ev(1, 'environment.updated', { application: 'qubot-one', environment: env })]),
+      planCacheUpdates([ev(1, { event: 'environment.updated', data: env }, ['application:qubot-one'])]),
     ).toEqual([{ type: 'setEnvironment', app: 'qubot-one', environment: env }]);
   });
 
-  it('falls back to deduplicated invalidation for thin events', () => {
+  it('refreshes what the thin events name, deduplicated, and ignores types it does not know', () => {
+    const config = {
+      application: 'qubot-one',
+      environment: 'production',
+      version: 3,
+      createdBy: 'alice',
+      added: ['A'],
+      removed: [],
+      changed: [],
+    };
     const actions = planCacheUpdates([
-      ev(1, 'step.started', { deploymentId: 'd1' }),
-      ev(2, 'step.finished', { deploymentId: 'd1' }),
-      ev(3, 'release.created', { application: 'qubot-one', version: '2.0.0' }),
-      ev(4, 'traffic.changed', { application: 'qubot-one', environment: 'production' }),
+      ev(1, {
+        event: 'release.created',
+        data: { application: 'qubot-one', version: '2.0.0', artifact: 'b' },
+      }),
+      ev(2, {
+        event: 'release.created',
+        data: { application: 'qubot-one', version: '2.0.1', artifact: 'b' },
+      }),
+      ev(3, { event: 'config.updated', data: config }),
+      unknown(4),
     ]);
     expect(actions).toEqual([
-      { type: 'invalidate', target: 'deployments', id: 'd1' },
-      { type: 'invalidate', target: 'deployments' },
-      { type: 'invalidate', target: 'environments' },
       { type: 'invalidate', target: 'releases', app: 'qubot-one' },
-      { type: 'invalidate', target: 'environments', app: 'qubot-one', env: 'production' },
+      { type: 'invalidate', target: 'config' },
     ]);
-  });
-
-  it('takes the deployment id from the topic when the data lacks it', () => {
-    expect(
-      planCacheUpdates([ev(1, 'analysis.result', { metric: 'errorRate' }, 'deployment:d9')]),
-    ).toContainEqual({
-      type: 'invalidate',
-      target: 'deployments',
-      id: 'd9',
-    });
   });
 });
 

@@ -1,6 +1,7 @@
-import { type Deployment, EventStreamClose, type List } from '@qubot/api-contract';
+import { type Deployment, type EventName, EventStreamClose, type List } from '@qubot/api-contract';
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { deploymentFixture } from '../../../api/src/services/view-fixtures.ts';
 import { authKeys } from '../hooks/api/auth/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { createEventStream, type EventStream } from './events';
@@ -43,11 +44,14 @@ class FakeSocket {
   }
 }
 
-const deployment = (id: string, status: Deployment['status']) =>
-  ({ id, application: 'qubot-one', environment: 'staging', status, steps: [] }) as unknown as Deployment;
+/** A deployment view as the server sends it (views.ts over a real core state), in `status`. */
+const deployment = (id: string, status: Deployment['status']): Deployment => ({
+  ...deploymentFixture({ id, input: { strategy: 'canary', version: '1.1.0', fromVersion: '1.0.0' } }),
+  status,
+});
 
 /** A server `event` message; `prev` defaults to "the one before it" so no gap is seen. */
-const ev = (seq: number, event: string, data: unknown, prev = seq - 1) => ({
+const ev = (seq: number, event: EventName, data: unknown, prev = seq - 1) => ({
   type: 'event',
   seq,
   prev,

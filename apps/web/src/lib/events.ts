@@ -8,7 +8,6 @@ import {
 import { createEventStream as createLiveStream, type LiveEvent, type WebSocketLike } from '@qubot/client';
 import type { QueryClient } from '@tanstack/react-query';
 import { applicationKeys } from '../hooks/api/applications/queries';
-import { auditKeys } from '../hooks/api/audit/queries';
 import { authKeys } from '../hooks/api/auth/queries';
 import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
@@ -151,8 +150,6 @@ export function applyActions(queryClient: QueryClient, actions: readonly CacheAc
 
 function invalidationKey(action: CacheAction & { type: 'invalidate' }): readonly unknown[] {
   switch (action.target) {
-    case 'deployments':
-      return action.id ? deploymentKeys.detail(action.id) : deploymentKeys.lists();
     case 'environments':
       // Cards (list) and detail pages both show an environment; only mounted queries refetch.
       return environmentKeys.all;
@@ -160,8 +157,6 @@ function invalidationKey(action: CacheAction & { type: 'invalidate' }): readonly
       return releaseKeys.all;
     case 'applications':
       return applicationKeys.all;
-    case 'audit':
-      return auditKeys.all;
     case 'config':
       return configKeys.all;
   }

@@ -4,26 +4,33 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import { deploymentFixture, environmentFixture } from '../../../../api/src/services/view-fixtures.ts';
 import { authKeys } from '../../hooks/api/auth/queries';
 import { environmentKeys } from '../../hooks/api/environments/queries';
 import { confirmationOf, DeploymentControls } from './deployment-controls';
 
-const waiting = {
-  id: 'd-1',
+// Alice's deployment to a protected production that requires approval, as the server sends it.
+const waiting: Deployment = deploymentFixture({
   application: 'qubot-sec',
   environment: 'production',
-  status: 'paused',
-  waitingFor: 'approval',
   actor: 'alice',
-} as Deployment;
+  input: {
+    strategy: 'blue-green',
+    version: '1.1.0',
+    fromVersion: '1.0.0',
+    protected: true,
+    requiresApproval: true,
+  },
+  drive: (sim) => sim.start().run({ timers: false }),
+});
 
 function render(me: { username: string; role: string }, deployment: Deployment = waiting) {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
   client.setQueryData(authKeys.me(), me);
-  client.setQueryData(environmentKeys.detail('qubot-sec', 'production'), {
-    name: 'production',
-    protected: true,
-  } as Environment);
+  client.setQueryData<Environment>(
+    environmentKeys.detail('qubot-sec', 'production'),
+    environmentFixture({ name: 'production', position: 2, protected: true, requiresApproval: true }),
+  );
   return renderToStaticMarkup(
     createElement(
       QueryClientProvider,
@@ -40,6 +47,11 @@ const buttons = (html: string) =>
   }));
 
 describe('deployment controls', () => {
+  it('the fixture waits for approval, and the deployment says Approve is what it accepts', () => {
+    expect([waiting.status, waiting.waitingFor]).toEqual(['paused', 'approval']);
+    expect(waiting.actions).toContain('approve');
+  });
+
   it('shows Approve to a second release-manager, and never to the requester', () => {
     expect(buttons(render({ username: 'bob', role: 'release-manager' }))).toContainEqual({
       label: 'Approve',

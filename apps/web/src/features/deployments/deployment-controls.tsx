@@ -5,7 +5,6 @@ import { type DeploymentAction, useDeploymentControl } from '../../hooks/api/dep
 import { useEnvironment } from '../../hooks/api/environments/queries';
 import { approvalView } from '../../lib/permissions-utils';
 import { usePermissions } from '../../lib/use-permissions';
-import { availableControls } from './deployment-utils';
 
 const LABELS: Record<DeploymentAction, string> = {
   pause: 'Pause',
@@ -57,7 +56,6 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
   const [dialog, setDialog] = useState<DeploymentAction | null>(null);
   const [last, setLast] = useState<DeploymentAction | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const enabled = availableControls(deployment);
   const perms = usePermissions();
   // Until the environment is known, assume it is protected: the stricter rule.
   const isProtected = useEnvironment(deployment.application, deployment.environment).data?.protected ?? true;
@@ -101,7 +99,12 @@ export function DeploymentControls({ deployment }: { deployment: Deployment }) {
             key={action}
             type="button"
             className={`button ${action === 'abort' ? 'button--danger' : action === 'approve' || action === 'advance' ? '' : 'button--secondary'}`}
-            disabled={!enabled[action] || (action !== 'approve' && !mayControl) || control.isPending}
+            // What the deployment accepts now: packages/core decides it from its state.
+            disabled={
+              !deployment.actions.includes(action) ||
+              (action !== 'approve' && !mayControl) ||
+              control.isPending
+            }
             title={
               action !== 'approve' && !mayControl ? perms.hint('deployment.control', isProtected) : undefined
             }

@@ -16,13 +16,13 @@ import { DeploymentControls } from './deployment-controls';
 import { DeploymentLog } from './deployment-log';
 import { trafficSentence } from './deployment-log-utils';
 import {
+  analysisRows,
   failedCheck,
   failureRate,
   formatMetricValue,
   formatThreshold,
   humanizeMessage,
   metricLabel,
-  parseAnalysis,
   progressDisplay,
   rolloutProgress,
   waitingSentence,
@@ -75,7 +75,7 @@ function DeploymentBody({ d }: { d: Deployment }) {
   const waiting = waitingSentence(d.waitingFor, { protected: isProtected, actor: d.actor });
   const shown = progressDisplay(d.status, progress, waiting);
   const cleaningUp = d.status === 'succeeded' && d.steps.some((s) => s.status === 'running');
-  const rows = parseAnalysis(d.analysis);
+  const rows = analysisRows(d.analysis);
   const rate = failureRate(d.traffic);
   const failed = failedCheck(rows);
 
@@ -263,7 +263,6 @@ function DeploymentBody({ d }: { d: Deployment }) {
                           ) : (
                             <span className="fail">failed</span>
                           )}
-                          {r.message ? <span className="muted small"> {r.message}</span> : null}
                         </td>
                         <td>
                           <Time iso={r.at} />

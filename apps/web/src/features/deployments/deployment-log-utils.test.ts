@@ -1,22 +1,31 @@
+import type { Deployment, Step } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
+import { deploymentFixture } from '../../../../api/src/services/view-fixtures.ts';
 import { logVersion, trafficSentence } from './deployment-log-utils';
 
-const d = {
-  status: 'running' as const,
-  waitingFor: null,
-  error: null,
-  steps: [
-    { position: 0, name: 'start', status: 'running', message: null, startedAt: null, finishedAt: null },
-  ],
-};
+// A rolling deployment as the server sends it, its first batch under way.
+const d = deploymentFixture({
+  input: { strategy: 'rolling', version: '1.1.0', fromVersion: '1.0.0' },
+  drive: (sim) => {
+    sim.responder = (cmd) => (cmd.kind === 'waitHealthy' ? null : 'default');
+    sim.start().run({ timers: false });
+  },
+});
 
 describe('logVersion', () => {
   it('changes with status, waits and steps, not with anything else', () => {
+    const i = d.steps.findIndex((s) => s.status === 'running');
+    expect(i).toBeGreaterThanOrEqual(0);
+    const withStep = (change: Partial<Step>) => ({
+      ...d,
+      steps: d.steps.map((s, j) => (j === i ? { ...s, ...change } : s)),
+    });
     const v = logVersion(d);
-    expect(logVersion({ ...d })).toBe(v);
+    const moreTraffic: Deployment = { ...d, traffic: { requests: 10, failed: 0 } };
+    expect(logVersion(moreTraffic)).toBe(v);
     expect(logVersion({ ...d, status: 'paused', waitingFor: 'switch' })).not.toBe(v);
-    expect(logVersion({ ...d, steps: [{ ...d.steps[0]!, message: '1 of 2 healthy' }] })).not.toBe(v);
-    expect(logVersion({ ...d, steps: [{ ...d.steps[0]!, status: 'succeeded' }] })).not.toBe(v);
+    expect(logVersion(withStep({ message: '1 of 2 healthy' }))).not.toBe(v);
+    expect(logVersion(withStep({ status: 'succeeded' }))).not.toBe(v);
   });
 });
 

@@ -1,7 +1,9 @@
+import type { StepStatus } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
+import { deploymentFixture } from '../../../../api/src/services/view-fixtures.ts';
 import {
+  analysisRows,
   analysisSeries,
-  availableControls,
   failedCheck,
   failureRate,
   formatMetricTick,
@@ -11,7 +13,6 @@ import {
   humanizeMessage,
   metricLabel,
   newPoolOf,
-  parseAnalysis,
   progressDisplay,
   rolloutProgress,
   stepSentence,
@@ -21,7 +22,7 @@ import {
 import { progressFixture } from './progress-fixture';
 
 const steps = (
-  statuses: string[],
+  statuses: StepStatus[],
   extra: Partial<Record<number, { message: string; startedAt: string }>> = {},
 ) =>
   statuses.map((status, i) => ({
@@ -33,6 +34,35 @@ const steps = (
   }));
 
 describe('rolloutProgress', () => {
+  it('reads a canary as the server sends it: step 3 of 7, one of two instances, 10 % of traffic', () => {
+    const d = deploymentFixture({ input: canaryInput, drive: (sim) => sim.start().run({ timers: false }) });
+    const source = {
+      status: d.status,
+      waitingFor: d.waitingFor,
+      progress: d.progress,
+      version: d.release.version,
+    };
+    const started = Date.parse(d.steps[2]?.startedAt ?? '');
+    const view = rolloutProgress(source, d.steps, started);
+    expect(view).toMatchObject({
+      stepNumber: 3,
+      totalSteps: 7,
+      stepName: 'Traffic 10%',
+      instancesReady: 1,
+      instancesDesired: 2,
+      newTrafficPercent: 10,
+      // One of the six steps that are not skipped is done; the 60 s hold has just begun.
+      percent: 16,
+      holdUntil: started + 60_000,
+    });
+    expect(stepSentence(view)).toBe('Step 3 of 7: Traffic 10%');
+    // The pipeline card has no steps: it reads the same from the progress alone.
+    expect(rolloutProgress(source, null, started)).toMatchObject({
+      stepNumber: 3,
+      totalSteps: 7,
+      percent: 28,
+    });
+  });
   it('numbers steps from 1 and reads instances and traffic on the new release', () => {
     const progress = progressFixture('1.1.0', {
       currentStep: 1,
@@ -152,68 +182,48 @@ describe('humanizeMessage and stepStatusView', () => {
   });
 });
 
-describe('parseAnalysis', () => {
-  it('reads a flat list of results', () => {
-    const rows = parseAnalysis([
-      { step: 1, metric: 'errorRate', value: 0.4, threshold: 1, passed: true, at: '2025-01-01T10:00:00Z' },
-      { step: 2, metric: 'p95LatencyMs', value: 900, max: 500, result: 'failed', message: 'too slow' },
-      { step: 2, metric: 'requestCount', value: 12, min: 50, passed: false },
-    ]);
-    expect(rows.map((r) => [r.metric, r.value, r.threshold, r.bound, r.passed])).toEqual([
-      ['errorRate', 0.4, 1, 'max', true],
-      ['p95LatencyMs', 900, 500, 'max', false],
-      ['requestCount', 12, 50, 'min', false],
-    ]);
-    expect(rows[1]?.message).toBe('too slow');
-    expect(rows[0]?.step).toBe('1');
+// Analysis as the engine records it: a canary driven through packages/core, seen through views.ts.
+const canaryInput = { strategy: 'canary' as const, version: '1.1.0', fromVersion: '1.0.0', replicas: 2 };
+const passedCanary = () =>
+  deploymentFixture({ input: canaryInput, drive: (sim) => sim.start().run() }).analysis;
+const failedCanary = () =>
+  deploymentFixture({
+    input: canaryInput,
+    drive: (sim) => {
+      sim.responder = (cmd) =>
+        cmd.kind === 'collectMetrics'
+          ? { type: 'metrics', commandId: cmd.id, requests: 200, errors: 80, p95Ms: 40 }
+          : 'default';
+      sim.start().run();
+    },
   });
-  it('expands per-entry metric maps inside { results }', () => {
-    const rows = parseAnalysis({
-      results: [
-        {
-          step: 'canary-10',
-          passed: true,
-          metrics: { errorRate: { value: 0.1, threshold: 1 }, requests: 120 },
-        },
-      ],
-    });
-    expect(rows.map((r) => [r.step, r.metric, r.value, r.passed])).toEqual([
-      ['canary-10', 'errorRate', 0.1, true],
-      ['canary-10', 'requests', 120, true],
-    ]);
+
+describe('analysisRows', () => {
+  it("reads the engine's results with their own bound and verdict", () => {
+    const rows = analysisRows(passedCanary());
+    expect(rows.length).toBeGreaterThan(0);
+    expect(new Set(rows.map((r) => r.metric))).toEqual(new Set(['minRequests', 'errorRate', 'p95Ms']));
+    // A minimum is not shown as a maximum.
+    expect(rows.find((r) => r.metric === 'minRequests')?.bound).toBe('min');
+    expect(rows.find((r) => r.metric === 'errorRate')).toMatchObject({ bound: 'max', threshold: 0.05 });
+    expect(rows.every((r) => r.verdict === 'passed' && r.passed === true && r.step !== null)).toBe(true);
+    expect(failedCheck(rows)).toBeNull();
   });
-  it("keeps the engine's own bound, so a health minimum is not shown as a maximum", () => {
-    const rows = parseAnalysis([
-      { step: 'weight-50', metric: 'health', value: 1, threshold: 1, bound: 'min', passed: true },
-      { step: 'weight-50', metric: 'errorRate', value: 0.32, threshold: 0.05, bound: 'max', passed: false },
-    ]);
-    expect(rows.map((r) => r.bound)).toEqual(['min', 'max']);
-    expect(failedCheck(rows)?.metric).toBe('errorRate');
-    expect(failedCheck(rows.slice(0, 1))).toBeNull();
-  });
-  it('yields nothing for unknown shapes', () => {
-    expect(parseAnalysis(null)).toEqual([]);
-    expect(parseAnalysis({ foo: 1 })).toEqual([]);
-    expect(parseAnalysis([1, 'x'])).toEqual([]);
+  it('finds the check that stopped a deployment', () => {
+    const d = failedCanary();
+    expect(d.status).toBe('rolled_back');
+    const failed = failedCheck(analysisRows(d.analysis));
+    expect(failed).toMatchObject({ metric: 'errorRate', verdict: 'failed', passed: false, value: 0.4 });
   });
 });
 
 describe('analysisSeries', () => {
-  it('groups numeric values per metric with their threshold', () => {
-    const series = analysisSeries(
-      parseAnalysis([
-        { step: 1, metric: 'errorRate', value: 0.2, threshold: 1 },
-        { step: 1, metric: 'p95', value: 100 },
-        { step: 2, metric: 'errorRate', value: 0.5 },
-        { step: 3, metric: 'errorRate', value: null },
-      ]),
-    );
-    expect(series.map((s) => s.metric)).toEqual(['errorRate', 'p95']);
-    expect(series[0]).toMatchObject({ threshold: 1, bound: 'max' });
-    expect(series[0]?.points.map((p) => [p.label, p.value])).toEqual([
-      ['step 1', 0.2],
-      ['step 2', 0.5],
-    ]);
+  it('groups values per metric with their threshold, in measurement order', () => {
+    const series = analysisSeries(analysisRows(passedCanary()));
+    const errorRate = series.find((x) => x.metric === 'errorRate');
+    expect(errorRate).toMatchObject({ threshold: 0.05, bound: 'max' });
+    expect(errorRate?.points.every((p) => p.value === 0.005 && p.label.startsWith('step '))).toBe(true);
+    expect(errorRate?.points.map((p) => p.index)).toEqual(errorRate?.points.map((_, i) => i + 1));
   });
 });
 
@@ -231,25 +241,6 @@ describe('small helpers', () => {
     expect(formatThreshold({ metric: 'errorRate', threshold: 0.05, bound: 'max' })).toBe('≤ 5.00 %');
     expect(formatThreshold({ metric: 'minRequests', threshold: 20, bound: 'min' })).toBe('≥ 20');
     expect(formatThreshold({ metric: 'health', threshold: null, bound: null })).toBe('—');
-    expect(availableControls({ status: 'running', waitingFor: null })).toEqual({
-      pause: true,
-      resume: false,
-      abort: true,
-      advance: true,
-      approve: false,
-    });
-    expect(availableControls({ status: 'paused', waitingFor: 'approval' })).toMatchObject({
-      approve: true,
-      advance: false,
-      resume: false,
-    });
-    expect(availableControls({ status: 'paused', waitingFor: null })).toMatchObject({
-      resume: true,
-      pause: false,
-    });
-    expect(Object.values(availableControls({ status: 'succeeded', waitingFor: null })).some(Boolean)).toBe(
-      false,
-    );
   });
 });
 

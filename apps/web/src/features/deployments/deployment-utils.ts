@@ -1,12 +1,6 @@
-import type { DeploymentProgress, Step } from '@qubot/api-contract';
+import type { AnalysisResult, DeploymentProgress, Step } from '@qubot/api-contract';
 import { formatNumber, formatPercent } from '../../lib/format-utils';
 import { statusLabel, statusTone } from '../../lib/status-utils';
-
-type Rec = Record<string, unknown>;
-
-const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 type ProgressSource = {
   status: string;
@@ -198,92 +192,22 @@ export interface AnalysisRow {
   passed: boolean | null;
   /** `inconclusive`: too few samples to pass or fail (then `passed` is null). */
   verdict: 'passed' | 'failed' | 'inconclusive' | null;
-  message: string | null;
 }
 
-const ROW_LIST_KEYS = ['results', 'checks', 'samples', 'measurements', 'items'] as const;
-
-function rowsOf(analysis: unknown): unknown[] {
-  if (Array.isArray(analysis)) return analysis;
-  if (!isRec(analysis)) return [];
-  for (const key of ROW_LIST_KEYS) {
-    const v = analysis[key];
-    if (Array.isArray(v)) return v;
-  }
-  return [];
-}
-
-function passedOf(r: Rec): boolean | null {
-  // Too few samples is neither a pass nor a failure.
-  if (r.verdict === 'inconclusive') return null;
-  if (typeof r.passed === 'boolean') return r.passed;
-  if (typeof r.ok === 'boolean') return r.ok;
-  if (typeof r.success === 'boolean') return r.success;
-  const result = str(r.result) ?? str(r.status) ?? str(r.outcome);
-  if (!result) return null;
-  if (['pass', 'passed', 'ok', 'success', 'succeeded'].includes(result)) return true;
-  if (['fail', 'failed', 'breach', 'breached', 'error'].includes(result)) return false;
-  return null;
-}
-
-function boundOf(r: Rec, metric: string): 'max' | 'min' | null {
-  // The engine states the direction itself (`bound`); guessing from the name would turn
-  // "at least 2 healthy instances" into "at most 2".
-  if (r.bound === 'max' || r.bound === 'min') return r.bound;
-  if (num(r.max) !== null) return 'max';
-  if (num(r.min) !== null) return 'min';
-  const op = str(r.comparator) ?? str(r.operator) ?? str(r.op);
-  if (op) return op.includes('>') || op === 'gte' || op === 'gt' || op === 'min' ? 'min' : 'max';
-  // Request counts are minimums; error rates and latencies are maximums.
-  if (/count|requests|min/i.test(metric)) return 'min';
-  return r.threshold === undefined ? null : 'max';
-}
-
-/**
- * Flatten `analysis` into rows. Accepts an array of results or `{ results | checks | samples }`,
- * each `{ metric|name, value, threshold|max|min, passed|result, at|time, step }`; nested
- * `{ metrics: { name: { value, threshold } } }` per entry are expanded.
- */
-export function parseAnalysis(analysis: unknown): AnalysisRow[] {
-  const rows: AnalysisRow[] = [];
-  rowsOf(analysis).forEach((raw, i) => {
-    if (!isRec(raw)) return;
-    const at =
-      str(raw.at) ?? str(raw.time) ?? str(raw.timestamp) ?? str(raw.measuredAt) ?? str(raw.createdAt);
-    const stepValue = raw.step ?? raw.stepName ?? raw.stepIndex;
-    const step = typeof stepValue === 'number' ? String(stepValue) : str(stepValue);
-    const push = (metric: string, r: Rec, j: number) => {
-      const threshold = num(r.threshold) ?? num(r.max) ?? num(r.min) ?? num(r.limit);
-      rows.push({
-        key: `${i}-${j}-${metric}`,
-        at,
-        step,
-        metric,
-        value: num(r.value) ?? num(r.observed) ?? num(r.actual),
-        threshold,
-        bound: boundOf(r, metric),
-        passed: passedOf(r) ?? passedOf(raw),
-        verdict:
-          r.verdict === 'passed' || r.verdict === 'failed' || r.verdict === 'inconclusive'
-            ? r.verdict
-            : (() => {
-                const p = passedOf(r) ?? passedOf(raw);
-                return p === null ? null : p ? 'passed' : 'failed';
-              })(),
-        message: str(r.message) ?? str(r.reason) ?? null,
-      });
-    };
-    if (isRec(raw.metrics)) {
-      Object.entries(raw.metrics).forEach(([metric, m], j) => {
-        if (isRec(m)) push(metric, m, j);
-        else if (num(m) !== null) push(metric, { value: m }, j);
-      });
-      return;
-    }
-    const metric = str(raw.metric) ?? str(raw.name) ?? str(raw.check) ?? 'check';
-    push(metric, raw, 0);
-  });
-  return rows;
+/** The deployment's analysis results (the engine's typed `analysis`) as table rows, in order. */
+export function analysisRows(analysis: readonly AnalysisResult[]): AnalysisRow[] {
+  return analysis.map((r, i) => ({
+    key: `${i}-${r.metric}`,
+    at: r.at,
+    step: r.step === '' ? null : r.step,
+    metric: r.metric,
+    value: r.value,
+    threshold: r.threshold,
+    bound: r.bound,
+    // Too few samples is neither a pass nor a failure.
+    passed: r.verdict === 'inconclusive' ? null : r.passed,
+    verdict: r.verdict,
+  }));
 }
 
 export interface MetricSeries {
@@ -332,19 +256,6 @@ export function metricLabel(metric: string): string {
     .replaceAll('_', ' ')
     .toLowerCase();
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
-}
-
-/** Which control buttons make sense for a deployment's state; the server still decides. */
-export function availableControls(d: { status: string; waitingFor: string | null }) {
-  const active = d.status === 'pending' || d.status === 'running' || d.status === 'paused';
-  return {
-    pause: d.status === 'running',
-    resume: d.status === 'paused' && d.waitingFor === null,
-    abort: active,
-    // A held canary step may report running or paused depending on the strategy; let the server judge.
-    advance: (d.status === 'paused' || d.status === 'running') && d.waitingFor !== 'approval',
-    approve: d.status === 'paused' && d.waitingFor === 'approval',
-  };
 }
 
 /**

@@ -1,6 +1,10 @@
-import type { Environment } from '@qubot/api-contract';
+import type { Environment, InstanceView } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
-import { progressFixture } from '../deployments/progress-fixture';
+import {
+  type DeploymentFixture,
+  environmentFixture,
+  type Sim,
+} from '../../../../api/src/services/view-fixtures.ts';
 import {
   healthSummary,
   promoteAvailability,
@@ -11,29 +15,12 @@ import {
   trafficSegments,
 } from './environment-utils';
 
+/** Development with 1.0.0 live on blue, as the server sends it; `overrides` as a later view changes it. */
 function env(overrides: Partial<Environment> = {}): Environment {
-  return {
-    name: 'development',
-    position: 0,
-    protected: false,
-    requiresApproval: false,
-    address: 'http://127.0.0.1:9001',
-    live: { version: '1.0.0' },
-    previous: null,
-    activeColor: 'blue',
-    traffic: [
-      { pool: 'blue', version: '1.0.0', weight: 100 },
-      { pool: 'green', version: null, weight: 0 },
-    ],
-    instances: [],
-    activeDeployment: null,
-    replicas: 2,
-    updatedAt: '2025-01-01T00:00:00Z',
-    ...overrides,
-  };
+  return { ...environmentFixture({ name: 'development', position: 0 }), instances: [], ...overrides };
 }
 
-const instance = (pool: 'blue' | 'green', healthy: boolean, version = '1.0.0') => ({
+const instance = (pool: 'blue' | 'green', healthy: boolean, version = '1.0.0'): InstanceView => ({
   id: `${pool}-${Math.random()}`,
   pool,
   version,
@@ -124,17 +111,23 @@ describe('promoteAvailability', () => {
   });
 });
 
-const active = (
-  overrides: Partial<NonNullable<Environment['activeDeployment']>> = {},
-): NonNullable<Environment['activeDeployment']> => ({
-  id: 'd1',
-  status: 'running',
-  strategy: 'canary',
-  version: '1.1.0',
-  waitingFor: null,
-  progress: progressFixture('1.1.0'),
-  ...overrides,
-});
+type Active = NonNullable<Environment['activeDeployment']>;
+/** The active deployment's summary as the environment view carries it, from a real core state. */
+const activeOf = (input: DeploymentFixture['input'], drive: DeploymentFixture['drive']): Active => {
+  const summary = environmentFixture({ name: 'development', active: { input, drive } }).activeDeployment;
+  if (!summary) throw new Error('not in progress');
+  return summary;
+};
+const started = (sim: Sim) => sim.start().run({ timers: false });
+/** A canary of 1.1.0 at its first traffic step (a timed hold). */
+const active = () => activeOf({ strategy: 'canary', version: '1.1.0' }, started);
+const canaryHeld = () =>
+  activeOf({ strategy: 'canary', version: '1.1.0', options: { stepDurationSeconds: 'manual' } }, started);
+const blueGreenSwitch = () =>
+  activeOf({ strategy: 'blue-green', version: '1.1.0', options: { autoSwitch: false } }, started);
+const blueGreenApproval = () =>
+  activeOf({ strategy: 'blue-green', version: '1.1.0', requiresApproval: true }, started);
+const pending = () => activeOf({ strategy: 'canary', version: '1.1.0' }, undefined);
 
 describe('actions during an active deployment', () => {
   const dev = env({ name: 'development', live: { version: '1.1.0' } });
@@ -160,19 +153,21 @@ describe('actions during an active deployment', () => {
   it('enables Switch traffic when a blue-green deployment waits for its switch (that is the switch)', () => {
     const e = env({
       ...blueGreenReady,
-      activeDeployment: active({ strategy: 'blue-green', status: 'paused', waitingFor: 'switch' }),
+      activeDeployment: blueGreenSwitch(),
     });
     const a = switchAvailability(e);
     expect(a.disabled).toBe(false);
     expect(a.hint).toMatch(/switch of the blue-green deployment of 1\.1\.0/);
   });
   it('disables Switch traffic during any other deployment, with a hint', () => {
-    for (const d of [
-      active(),
-      active({ status: 'paused', waitingFor: 'advance' }),
-      active({ strategy: 'blue-green', status: 'paused', waitingFor: 'approval' }),
-      active({ status: 'pending' }),
-    ]) {
+    const waits = [active(), canaryHeld(), blueGreenApproval(), pending()];
+    expect(waits.map((d) => [d.status, d.waitingFor])).toEqual([
+      ['running', null],
+      ['paused', 'advance'],
+      ['paused', 'approval'],
+      ['pending', null],
+    ]);
+    for (const d of waits) {
       const a = switchAvailability(env({ ...blueGreenReady, activeDeployment: d }));
       expect(a.disabled).toBe(true);
       expect(a.hint).toMatch(/a deployment is in progress/i);
@@ -180,7 +175,7 @@ describe('actions during an active deployment', () => {
     expect(switchAvailability(env(blueGreenReady)).disabled).toBe(false);
   });
   it('keeps Rollback enabled on a running or paused deployment, labelled as rolling it back', () => {
-    for (const d of [active(), active({ status: 'paused', waitingFor: 'switch' })]) {
+    for (const d of [active(), blueGreenSwitch()]) {
       // Even with nothing live yet: the server rolls the deployment itself back.
       expect(rollbackAvailability(env({ live: null, activeDeployment: d }))).toMatchObject({
         disabled: false,
@@ -193,7 +188,9 @@ describe('actions during an active deployment', () => {
     );
   });
   it('does not count a deployment that already reports its end', () => {
-    const done = env({ activeDeployment: active({ status: 'rolled_back' }), previous: { version: '0.9.0' } });
+    // The view lists only deployments in progress; a stale one that ended must not count either.
+    const ended: Active = { ...active(), status: 'rolled_back', actions: [] };
+    const done = env({ activeDeployment: ended, previous: { version: '0.9.0' } });
     expect(rollbackAvailability(done)).toMatchObject({
       disabled: false,
       label: 'Rollback',
@@ -202,7 +199,7 @@ describe('actions during an active deployment', () => {
     expect(promoteAvailability([env({ live: { version: '1.1.0' } }), done], 1).disabled).toBe(false);
   });
   it('disables Rollback on a pending deployment (only abort is accepted then)', () => {
-    const a = rollbackAvailability(env({ activeDeployment: active({ status: 'pending' }) }));
+    const a = rollbackAvailability(env({ activeDeployment: pending() }));
     expect(a).toMatchObject({ disabled: true, ofActiveDeployment: true });
     expect(a.hint).toMatch(/abort/);
   });

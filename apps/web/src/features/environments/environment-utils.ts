@@ -155,7 +155,8 @@ export function switchAvailability(env: Environment): ActionAvailability {
   if (!target) return { disabled: true, hint: 'Traffic switching needs a blue-green environment.' };
   const active = inProgress(env);
   if (active) {
-    if (active.waitingFor === 'switch') {
+    // The deployment says whether it accepts the switch now (packages/core decides).
+    if (active.actions.includes('switch')) {
       return {
         disabled: false,
         hint: `Perform the switch of the ${active.strategy} deployment of ${active.version}: all traffic to ${target.color}.`,
@@ -195,12 +196,15 @@ export function rollbackAvailability(env: Environment): RollbackAvailability {
   if (active) {
     // The summary does not say what ran before, and `live` may already be the new release.
     const base = { label: 'Roll back deployment', ofActiveDeployment: true, version: null };
-    if (active.status === 'pending') {
+    if (!active.actions.includes('rollback')) {
       return {
         ...base,
         disabled: true,
         transient: true,
-        hint: `The ${active.strategy} deployment of ${active.version} has not started yet: abort it from its page instead.`,
+        hint:
+          active.status === 'pending'
+            ? `The ${active.strategy} deployment of ${active.version} has not started yet: abort it from its page instead.`
+            : `The ${active.strategy} deployment of ${active.version} is already returning to the release before it.`,
       };
     }
     return {

@@ -4,10 +4,14 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import {
+  type EnvironmentFixture,
+  environmentFixture,
+  type Sim,
+} from '../../../../api/src/services/view-fixtures.ts';
 import { applicationKeys } from '../../hooks/api/applications/queries';
 import { authKeys } from '../../hooks/api/auth/queries';
 import { environmentKeys } from '../../hooks/api/environments/queries';
-import { progressFixture } from '../deployments/progress-fixture';
 import { PipelinePage } from './pipeline-page';
 
 // Server rendering needs no DOM: enough to check what the pipeline puts on screen for given data.
@@ -20,38 +24,19 @@ const app: Application = {
   createdAt: '2025-01-01T00:00:00Z',
 };
 
-const instance = (pool: 'blue' | 'green', version: string, healthy = true) => ({
-  id: `${pool}-${version}-${healthy}`,
-  pool,
-  version,
-  status: 'running',
-  healthy,
-  port: 9000,
-  restarts: 0,
-  startedAt: '2025-01-01T00:00:00Z',
-});
-
-function env(name: string, position: number, overrides: Partial<Environment> = {}): Environment {
-  return {
-    name,
-    position,
-    protected: false,
-    requiresApproval: false,
-    address: `http://127.0.0.1:${9100 + position}`,
-    live: { version: '1.0.0' },
-    previous: null,
-    activeColor: 'blue',
-    traffic: [
-      { pool: 'blue', version: '1.0.0', weight: 100 },
-      { pool: 'green', version: null, weight: 0 },
-    ],
-    instances: [instance('blue', '1.0.0'), instance('blue', '1.0.0', false)],
-    activeDeployment: null,
-    replicas: 2,
-    updatedAt: '2025-01-01T00:00:00Z',
-    ...overrides,
-  };
+/**
+ * An environment as the server sends it (views.ts over a real core state): 1.0.0 live on blue with
+ * two replicas unless `f` says otherwise; `overrides` as a later view changes it.
+ */
+function env(
+  name: string,
+  position: number,
+  f: EnvironmentFixture = {},
+  overrides: Partial<Environment> = {},
+): Environment {
+  return { ...environmentFixture({ name, position, ...f }), ...overrides };
 }
+const started = (sim: Sim) => sim.start().run({ timers: false });
 
 function render(environments: Environment[] | null, role = 'release-manager') {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
@@ -85,27 +70,15 @@ const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ')
 describe('PipelinePage', () => {
   it('shows one labelled card per environment in pipeline order', () => {
     const html = render([
-      env('development', 0, { live: { version: '1.1.0' } }),
+      env('development', 0, { live: { version: '1.1.0', color: 'blue' } }),
       env('staging', 1),
       env('production', 2, {
         protected: true,
-        activeColor: 'green',
-        traffic: [
-          { pool: 'blue', version: '1.0.0', weight: 75 },
-          { pool: 'green', version: '1.1.0', weight: 25 },
-        ],
-        activeDeployment: {
+        // A canary held at its first step until a person advances it.
+        active: {
           id: 'd1',
-          status: 'paused',
-          strategy: 'canary',
-          version: '1.1.0',
-          waitingFor: 'advance',
-          progress: progressFixture('1.1.0', {
-            currentStep: 0,
-            totalSteps: 4,
-            instancesReady: 1,
-            weights: { blue: 75, green: 25 },
-          }),
+          input: { strategy: 'canary', version: '1.1.0', options: { stepDurationSeconds: 'manual' } },
+          drive: started,
         },
       }),
     ]);
@@ -117,9 +90,9 @@ describe('PipelinePage', () => {
       /<h2[^>]*><a[^>]*href="\/apps\/qubot-one\/environments\/development"[^>]*>development<\/a><\/h2>/,
     );
     expect(text(dev)).toContain('Live 1.1.0');
-    expect(text(dev)).toContain('1/2 healthy');
-    expect(text(dev)).toContain('blue 1.0.0 100 %');
-    expect(dev).toContain('href="http://127.0.0.1:9100"');
+    expect(text(dev)).toContain('2/2 healthy');
+    expect(text(dev)).toContain('blue 1.1.0 100 %');
+    expect(dev).toContain('href="http://127.0.0.1:40000"');
     expect(dev).not.toContain('protected</span>');
     // Promote is the first button and is disabled on the first environment.
     expect(dev).toMatch(/<button[^>]*disabled=""[^>]*>Promote →<\/button>/);
@@ -130,12 +103,13 @@ describe('PipelinePage', () => {
 
     const prod = card(html, 'production');
     expect(prod).toContain('protected</span>');
-    expect(text(prod)).toContain('blue 1.0.0 75 %');
-    expect(text(prod)).toContain('green 1.1.0 25 %');
+    expect(text(prod)).toContain('blue 1.0.0 90 %');
+    expect(text(prod)).toContain('green 1.1.0 10 %');
     // Waiting for a person: who, instead of a percentage; instances and traffic on the new release.
     expect(text(prod)).toContain('Waiting for a release-manager or admin to advance to the next step');
+    expect(text(prod)).toContain('Step 3 of 7');
     expect(text(prod)).toContain('1/2 instances ready');
-    expect(text(prod)).toContain('25 % traffic on new');
+    expect(text(prod)).toContain('10 % traffic on new');
     expect(prod).not.toContain('aria-label="Deployment progress');
     expect(prod).toContain('href="/deployments/d1"');
     // A canary waiting to advance: the server would answer 409 to promote and to a traffic change,
@@ -149,22 +123,30 @@ describe('PipelinePage', () => {
     expect(prod).toMatch(/<button(?![^>]*disabled)[^>]*>Roll back deployment<\/button>/);
   });
 
+  it('shows a running rollout on its card: 1-based step, progress bar, instances and traffic', () => {
+    const html = render([
+      env('development', 0),
+      env('staging', 1, {
+        active: { id: 'd5', input: { strategy: 'canary', version: '1.1.0' }, drive: started },
+      }),
+    ]);
+    const staging = card(html, 'staging');
+    expect(text(staging)).toContain('Step 3 of 7');
+    // Without the deployment's steps loaded yet, the card reads the progress alone: 2 of 7 done.
+    expect(staging).toMatch(/<progress[^>]*value="28"[^>]*aria-label="Deployment progress 28 %"/);
+    expect(text(staging)).toContain('1/2 instances ready');
+    expect(text(staging)).toContain('10 % traffic on new');
+    expect(staging).toContain('href="/deployments/d5"');
+  });
+
   it('offers Switch traffic while a blue-green deployment waits for its switch', () => {
     const html = render([
       env('development', 0),
       env('staging', 1, {
-        traffic: [
-          { pool: 'blue', version: '1.0.0', weight: 100 },
-          { pool: 'green', version: '1.1.0', weight: 0 },
-        ],
-        instances: [instance('blue', '1.0.0'), instance('green', '1.1.0')],
-        activeDeployment: {
+        active: {
           id: 'd2',
-          status: 'paused',
-          strategy: 'blue-green',
-          version: '1.1.0',
-          waitingFor: 'switch',
-          progress: progressFixture('1.1.0', { currentStep: 2, totalSteps: 3, instancesReady: 2 }),
+          input: { strategy: 'blue-green', version: '1.1.0', options: { autoSwitch: false } },
+          drive: started,
         },
       }),
     ]);
@@ -177,27 +159,26 @@ describe('PipelinePage', () => {
   });
 
   it('shows a deployment that just ended by its outcome, not the percentage it stopped at', () => {
+    // A summary read just before the environment's next view drops it: status already final.
+    const running = env('development', 0, {
+      active: { id: 'd3', input: { strategy: 'canary', version: '1.1.0' }, drive: started },
+    }).activeDeployment;
+    if (!running) throw new Error('not in progress');
     const html = render([
-      env('development', 0, {
-        activeDeployment: {
-          id: 'd3',
-          status: 'rolled_back',
-          strategy: 'canary',
-          version: '1.1.0',
-          waitingFor: null,
-          progress: progressFixture('1.1.0', { currentStep: 4, totalSteps: 6 }),
-        },
-      }),
+      env('development', 0, {}, { activeDeployment: { ...running, status: 'rolled_back', actions: [] } }),
     ]);
     const dev = card(html, 'development');
     expect(dev).toMatch(/<p class="outcome outcome--warn">Rolled back<\/p>/);
     expect(dev).not.toContain('<progress');
-    expect(text(dev)).not.toContain('83 %');
+    expect(text(dev)).not.toContain('28 %');
   });
 
   it('disables every action for a viewer, saying which role it needs', () => {
     const html = render(
-      [env('development', 0, { live: { version: '1.1.0' } }), env('production', 1, { protected: true })],
+      [
+        env('development', 0, { live: { version: '1.1.0', color: 'blue' } }),
+        env('production', 1, { protected: true }),
+      ],
       'viewer',
     );
     const buttons = [...html.matchAll(/<button[^>]*>/g)].map((m) => m[0]);
@@ -212,17 +193,11 @@ describe('PipelinePage', () => {
   it('names the missing role rather than the deployment in progress, which would only delay it', () => {
     const html = render(
       [
-        env('development', 0, { live: { version: '1.1.0' } }),
+        env('development', 0, { live: { version: '1.1.0', color: 'blue' } }),
         env('production', 1, {
           protected: true,
-          activeDeployment: {
-            id: 'd4',
-            status: 'paused',
-            strategy: 'blue-green',
-            version: '1.1.0',
-            waitingFor: 'approval',
-            progress: progressFixture('1.1.0'),
-          },
+          requiresApproval: true,
+          active: { id: 'd4', input: { strategy: 'blue-green', version: '1.1.0' }, drive: started },
         }),
       ],
       'viewer',
@@ -241,9 +216,7 @@ describe('PipelinePage', () => {
   });
 
   it('disables switching without a colour and rollback without a live release', () => {
-    const html = render([
-      env('development', 0, { activeColor: null, live: null, traffic: [], instances: [] }),
-    ]);
+    const html = render([env('development', 0, { live: null })]);
     const dev = card(html, 'development');
     expect(text(dev)).toContain('Nothing live');
     expect(text(dev)).toContain('No traffic is being served');
