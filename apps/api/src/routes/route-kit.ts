@@ -34,6 +34,6 @@ export function errorResponses<C extends number>(...codes: C[]): { [K in C]: typ
  * Sends what the route's schema does not type: JSON the service already serialised through the
  * route's response schema (the view cache), or a stream. Fastify sends both as they are.
  */
-export function sendRaw(reply: FastifyReply, payload: string | NodeJS.ReadableStream): FastifyReply {
+export function sendRaw(reply: FastifyReply, payload: string | Buffer | NodeJS.ReadableStream): FastifyReply {
   return reply.send(payload);
 }

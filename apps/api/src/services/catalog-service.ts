@@ -49,23 +49,24 @@ export function createCatalogService(deps: {
       if (!row) throw AppError.notFound(`environment "${envName}" of "${appName}"`, { field: 'params.env' });
       return environmentView(row);
     },
+    /** Hits and builds of the view cache (tests check that reads are served from it). */
+    viewCacheStats: () => deps.views?.stats() ?? null,
     /**
      * The pipeline as the response body, `serialize`d by the route: the read every dashboard and CLI
      * poller repeats, answered from the view cache while no event has been committed since.
-     * The body is the same for every caller; the route's authentication decides who gets it.
+     * The body is the same for every caller; the route's authentication decides who gets it. It is
+     * kept as UTF-8 bytes: a cached read is then written as is (no length count, no encoding).
      */
-    /** Hits and builds of the view cache (tests check that reads are served from it). */
-    viewCacheStats: () => deps.views?.stats() ?? null,
-    async environmentsBody(appName: string, serialize: (v: unknown) => string): Promise<string> {
-      const build = async () => serialize(await this.listEnvironments(appName));
+    async environmentsBody(appName: string, serialize: (v: unknown) => string): Promise<Buffer> {
+      const build = async () => Buffer.from(serialize(await this.listEnvironments(appName)));
       return deps.views ? deps.views.get(`environments\0${appName}`, build) : build();
     },
     async environmentBody(
       appName: string,
       envName: string,
       serialize: (v: unknown) => string,
-    ): Promise<string> {
-      const build = async () => serialize(await this.getEnvironment(appName, envName));
+    ): Promise<Buffer> {
+      const build = async () => Buffer.from(serialize(await this.getEnvironment(appName, envName)));
       return deps.views ? deps.views.get(`environment\0${appName}\0${envName}`, build) : build();
     },
   };

@@ -34,7 +34,7 @@ export function createViewCache(deps: {
   let epoch = 0;
   let notified = 0;
   let checkCounterUntil = 0;
-  const entries = new Map<string, { seq: string; builtAt: number; body: Promise<string> }>();
+  const entries = new Map<string, { seq: string; builtAt: number; body: Promise<unknown> }>();
   let hits = 0;
   let builds = 0;
 
@@ -76,7 +76,7 @@ export function createViewCache(deps: {
 
   return {
     /** The view under `key`: cached if still current, else `build()` (one build per change, shared). */
-    async get(key: string, build: () => Promise<string>): Promise<string> {
+    async get<T>(key: string, build: () => Promise<T>): Promise<T> {
       // Read before building: a view built after this read is at least this new.
       const seq =
         listening && Date.now() >= checkCounterUntil ? `n${epoch}:${notified}` : `c${await committedSeq()}`;
@@ -84,7 +84,7 @@ export function createViewCache(deps: {
       const entry = entries.get(key);
       if (entry && entry.seq === seq && now - entry.builtAt < maxAgeMs) {
         hits++;
-        return entry.body;
+        return entry.body as Promise<T>;
       }
       builds++;
       const body = build();
