@@ -21,8 +21,8 @@ import {
   type Prisma,
   type Tx,
 } from '@qubot/db';
-import { appendEnvironmentUpdated } from '../services/environment-events.ts';
-import { deploymentView } from '../services/views.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
+import { deploymentView } from '../views/views.ts';
 
 /** Router totals (all pools) at one moment: what a deployment counts its requests from. */
 export interface TrafficSample {

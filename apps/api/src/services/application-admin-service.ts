@@ -13,9 +13,9 @@ import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { appendEnvironmentUpdated } from './environment-events.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import { requireReason } from './require-reason.ts';
-import { environmentView } from './views.ts';
+import { environmentView } from '../views/views.ts';
 
 const DEFAULT_REPLICAS = 2;
 

@@ -36,7 +36,7 @@ import { currentConfigVersion } from './config-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { promotionGate } from './promotion-gate.ts';
 import { requireReason } from './require-reason.ts';
-import { deploymentView, strategyFromWire, strategyToWire } from './views.ts';
+import { deploymentView, strategyFromWire, strategyToWire } from '../views/views.ts';
 
 export interface OrchestratorHandle {
   engine: Pick<Engine, 'applyIn' | 'announce'>;

@@ -4,7 +4,7 @@ import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { releaseView } from './views.ts';
+import { releaseView } from '../views/views.ts';
 import { withCursor } from './with-cursor.ts';
 
 export function createReleaseService(deps: {

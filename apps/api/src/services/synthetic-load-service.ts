@@ -7,8 +7,8 @@ import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { appendEnvironmentUpdated } from './environment-events.ts';
-import { environmentView } from './views.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
+import { environmentView } from '../views/views.ts';
 
 export function createSyntheticLoadService(deps: {
   db: Pick<Database, 'prisma'>;

@@ -15,7 +15,7 @@ import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { DeploymentCommandService, OrchestratorHandle } from './deployment-command-service.ts';
 import { requireReason } from './require-reason.ts';
-import { environmentView } from './views.ts';
+import { environmentView } from '../views/views.ts';
 
 /**
  * POST /apps/:app/environments/:env/traffic. With a blue-green deployment waiting for its

@@ -6,6 +6,7 @@ import {
   type StepStatus,
   type Strategy,
 } from '../generated/client.ts';
+import { createEnvironmentRepo } from './environment-repo.ts';
 
 /**
  * Open work: the predicate of the partial index deployments_open_work_idx (migration
@@ -66,6 +67,7 @@ const toDate = (s: string | null) => (s ? new Date(s) : null);
 
 /** The write side of deployments: creation, the locked read the orchestrator transitions from, and saves. */
 export function createDeploymentWriteRepo(root: Db) {
+  const environments = createEnvironmentRepo(root);
   return {
     create(d: NewDeployment, db: Db = root) {
       const { steps, ...data } = d;
@@ -142,9 +144,19 @@ export function createDeploymentWriteRepo(root: Db) {
      * Locks the environment's row for the rest of the transaction and returns it as it is now:
      * every action that changes an environment takes this lock first, then decides.
      */
-    async lockEnvironment(environmentId: string, db: Db) {
-      await db.$queryRaw`SELECT id FROM environments WHERE id = ${environmentId}::uuid FOR UPDATE`;
-      return db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    lockEnvironment(environmentId: string, db: Db) {
+      return environments.lock(environmentId, db);
+    },
+    /** The (locked) deployment with its environment's name and protection: what an action is checked against. */
+    findWithEnvironment(id: string, db: Db) {
+      return db.deployment.findUniqueOrThrow({
+        where: { id },
+        include: { environment: { select: { name: true, protected: true } } },
+      });
+    },
+    /** A second person's approval (the two-person rule). */
+    recordApproval(data: { deploymentId: string; userId: string; comment: string | null }, db: Db) {
+      return db.approval.create({ data });
     },
     findActive(environmentId: string, db: Db = root) {
       return db.deployment.findFirst({
