@@ -162,7 +162,12 @@ export async function buildApp(opts: AppOptions) {
   await app.register(openapi);
   await app.register(database, { db: opts.db });
 
-  // Domain plugins.
+  // Domain plugins: the orchestrator sits below the services (they get its port).
+  await app.register(orchestrator, {
+    worker: false,
+    dataDir: defaultDataDir(),
+    ...opts.orchestrator,
+  });
   await app.register(services, {
     auth: opts.auth,
     secrets: { key: opts.secretKey, dataDir: opts.orchestrator?.dataDir ?? defaultDataDir() },
@@ -185,11 +190,6 @@ export async function buildApp(opts: AppOptions) {
     if (SAFE_METHODS.has(request.method)) return;
     views.localWrite();
     app.credentialCache.clear();
-  });
-  await app.register(orchestrator, {
-    worker: false,
-    dataDir: defaultDataDir(),
-    ...opts.orchestrator,
   });
   await app.register(observe, opts.observe ?? {});
 

@@ -6,7 +6,13 @@ export interface NewApplication {
   launcher: string;
   launcherCwd: string | null;
   healthPath?: string;
-  environments: { name: string; position: number; protected: boolean; requiresApproval: boolean; replicas: number }[];
+  environments: {
+    name: string;
+    position: number;
+    protected: boolean;
+    requiresApproval: boolean;
+    replicas: number;
+  }[];
 }
 
 export function createApplicationRepo(root: Db) {

@@ -6,7 +6,6 @@ import {
   type StepStatus,
   type Strategy,
 } from '../generated/client.ts';
-import { createEnvironmentRepo } from './environment-repo.ts';
 
 /**
  * Open work: the predicate of the partial index deployments_open_work_idx (migration
@@ -67,7 +66,6 @@ const toDate = (s: string | null) => (s ? new Date(s) : null);
 
 /** The write side of deployments: creation, the locked read the orchestrator transitions from, and saves. */
 export function createDeploymentWriteRepo(root: Db) {
-  const environments = createEnvironmentRepo(root);
   return {
     create(d: NewDeployment, db: Db = root) {
       const { steps, ...data } = d;
@@ -139,13 +137,6 @@ export function createDeploymentWriteRepo(root: Db) {
      */
     listUnfinished(db: Db = root) {
       return db.$queryRaw<{ id: string; environmentId: string; status: DeploymentStatus }[]>(UNFINISHED);
-    },
-    /**
-     * Locks the environment's row for the rest of the transaction and returns it as it is now:
-     * every action that changes an environment takes this lock first, then decides.
-     */
-    lockEnvironment(environmentId: string, db: Db) {
-      return environments.lock(environmentId, db);
     },
     /** The (locked) deployment with its environment's name and protection: what an action is checked against. */
     findWithEnvironment(id: string, db: Db) {

@@ -16,6 +16,10 @@ export function createUserRepo(root: Db) {
     findById(id: string, db: Db = root) {
       return db.user.findUnique({ where: { id } });
     },
+    /** The user, or Prisma's not-found error. */
+    get(id: string, db: Db = root) {
+      return db.user.findUniqueOrThrow({ where: { id } });
+    },
     findByUsername(username: string, db: Db = root) {
       return db.user.findUnique({ where: { username } });
     },
