@@ -1,6 +1,7 @@
 // What the services ask of the orchestrator, and all they know of it. The orchestrator
 // (src/orchestrator) implements it; services (src/services) depend on this interface only, so
-// neither imports the other (docs/architecture.md, "Layers").
+// neither imports the other: routes → services → (repositories in @qubot/db, this port) ←
+// orchestrator, and both build the API's shapes with src/views.
 import type { Command, DeploymentEvent, DeploymentState } from '@qubot/core';
 import type { AuditInput, LockedDeployment, Tx } from '@qubot/db';
 
