@@ -26,22 +26,7 @@ import { requireReason } from './require-reason.ts';
 
 const DEFAULT_REPLICAS = 2;
 
-type AppRow = {
-  id: string;
-  name: string;
-  description: string | null;
-  launcher: string;
-  launcherCwd: string | null;
-  healthPath: string;
-  createdAt: Date;
-  environments: {
-    name: string;
-    position: number;
-    protected: boolean;
-    requiresApproval: boolean;
-    replicas: number;
-  }[];
-};
+type AppRow = Awaited<ReturnType<ApplicationRepo['create']>>;
 
 export function applicationConfigView(a: AppRow): ApplicationConfig {
   return {

@@ -1,19 +1,10 @@
 import type { Db } from '../client.ts';
+import type { Prisma } from '../generated/client.ts';
 
-export interface NewApplication {
-  name: string;
-  description: string | null;
-  launcher: string;
-  launcherCwd: string | null;
-  healthPath?: string;
-  environments: {
-    name: string;
-    position: number;
-    protected: boolean;
-    requiresApproval: boolean;
-    replicas: number;
-  }[];
-}
+/** A new application and its pipeline (environments in order). */
+export type NewApplication = Omit<Prisma.ApplicationCreateInput, 'environments'> & {
+  environments: Omit<Prisma.EnvironmentCreateWithoutApplicationInput, 'application'>[];
+};
 
 export function createApplicationRepo(root: Db) {
   return {

@@ -2,31 +2,33 @@ import type pg from 'pg';
 import type { Db } from '../client.ts';
 import type { Role } from '../generated/client.ts';
 
+/** What authenticating a bearer token reads. */
+export interface TokenAuthRow {
+  id: string;
+  name: string;
+  role: Role;
+  applications: string[];
+  createdById: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
 const withCreator = { createdBy: { select: { username: true } } } as const;
 
 /** API tokens (table api_tokens): only the SHA-256 of the secret is stored. */
 export function createTokenRepo(root: Db, pool: Pick<pg.Pool, 'query'>) {
   return {
     /** The token behind a bearer secret's hash, as every token-authenticated request reads it. */
-    async findByHash(tokenHash: string) {
-      const { rows } = await pool.query<Record<string, unknown>>({
+    async findByHash(tokenHash: string): Promise<TokenAuthRow | null> {
+      const { rows } = await pool.query<TokenAuthRow>({
         name: 'qubot_auth_token',
-        text: `SELECT id, name, role::text AS role, applications, created_by_id, expires_at, revoked_at, last_used_at
+        text: `SELECT id, name, role::text AS role, applications, created_by_id AS "createdById",
+                      expires_at AS "expiresAt", revoked_at AS "revokedAt", last_used_at AS "lastUsedAt"
                FROM api_tokens WHERE token_hash = $1`,
         values: [tokenHash],
       });
-      const r = rows[0];
-      if (!r) return null;
-      return {
-        id: r.id as string,
-        name: r.name as string,
-        role: r.role as Role,
-        applications: r.applications as string[],
-        createdById: r.created_by_id as string,
-        expiresAt: r.expires_at as Date | null,
-        revokedAt: r.revoked_at as Date | null,
-        lastUsedAt: r.last_used_at as Date | null,
-      };
+      return rows[0] ?? null;
     },
     touch(id: string, lastUsedAt: Date, db: Db = root) {
       return db.apiToken.update({ where: { id }, data: { lastUsedAt } });
