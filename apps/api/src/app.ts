@@ -162,12 +162,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(openapi);
   await app.register(database, { db: opts.db });
 
-  // Domain plugins: the orchestrator sits below the services (they get its port).
-  await app.register(orchestrator, {
-    worker: false,
-    dataDir: defaultDataDir(),
-    ...opts.orchestrator,
-  });
+  // Domain plugins.
   await app.register(services, {
     auth: opts.auth,
     secrets: { key: opts.secretKey, dataDir: opts.orchestrator?.dataDir ?? defaultDataDir() },
@@ -190,6 +185,13 @@ export async function buildApp(opts: AppOptions) {
     if (SAFE_METHODS.has(request.method)) return;
     views.localWrite();
     app.credentialCache.clear();
+  });
+  // The orchestrator registers after the services, as it always has: its worker starts (onReady)
+  // once the event bus and the caches are set up. The services hold only its port (services.ts).
+  await app.register(orchestrator, {
+    worker: false,
+    dataDir: defaultDataDir(),
+    ...opts.orchestrator,
   });
   await app.register(observe, opts.observe ?? {});
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { createSecretBox, loadSecretKey } from '../lib/secret-box.ts';
 import {
   type ApplicationAdminService,
@@ -60,8 +61,17 @@ export default fp(
   async (app: FastifyInstance, opts: { auth?: Partial<AuthOptions> | undefined; secrets: SecretOptions }) => {
     const { repos, db } = app;
     const { transact } = repos;
-    // The orchestrator plugin registers first (boot order): the services get its port, not the engine.
-    const orchestrator = app.orchestrator.port;
+    // The services know the orchestrator only through its port (lib/orchestrator-port.ts). The
+    // orchestrator plugin registers after this one (its worker starts once the event bus is up), so
+    // each call looks the port up when it is made.
+    const port = () => app.orchestrator.port;
+    const orchestrator: OrchestratorPort = {
+      wake: (id) => port().wake(id),
+      applyIn: (tx, id, event, options) => port().applyIn(tx, id, event, options),
+      announce: (tx, id, environmentId, created) => port().announce(tx, id, environmentId, created),
+      ensureRouter: (environmentId) => port().ensureRouter(environmentId),
+      syncRouting: (environmentId) => port().syncRouting(environmentId),
+    };
     const views = createViewCache({ db });
     const catalog = createCatalogService({
       applications: repos.applications,
@@ -157,5 +167,5 @@ export default fp(
       }),
     });
   },
-  { name: 'services', dependencies: ['database', 'orchestrator'] },
+  { name: 'services', dependencies: ['database'] },
 );
