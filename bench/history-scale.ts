@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type OpenedDatabase, openDatabase, seedDemo } from '@qubot/db';
+import { encodeKey, type OpenedDatabase, openDatabase, seedDemo } from '@qubot/db';
 import { request } from 'undici';
 import { sessionCookie } from './control-plane.ts';
 import { percentile } from './load.ts';
@@ -199,9 +199,6 @@ async function seedWith(
 // ---------------------------------------------------------------------------------------------
 // The endpoints and the SQL they run.
 
-const cursorOf = (at: Date, id: string) =>
-  Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
-
 interface Endpoint {
   name: string;
   path: string;
@@ -219,8 +216,8 @@ async function endpoints(db: OpenedDatabase, half: number): Promise<Endpoint[]> 
     `SELECT created_at, id FROM deployments ORDER BY created_at DESC, id DESC OFFSET ${half} LIMIT 1`,
   );
   const midA = await q(`SELECT at, id FROM audit_entries ORDER BY at DESC, id DESC OFFSET ${half} LIMIT 1`);
-  const dCursor = midD ? cursorOf(midD.created_at, midD.id) : '';
-  const aCursor = midA ? cursorOf(midA.at, String(midA.id)) : '';
+  const dCursor = midD ? encodeKey(midD.created_at, midD.id) : '';
+  const aCursor = midA ? encodeKey(midA.at, String(midA.id)) : '';
   const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString();
   const D = `SELECT * FROM deployments`;
   const O = `ORDER BY created_at DESC, id DESC LIMIT 51`;

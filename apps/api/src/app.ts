@@ -236,6 +236,8 @@ export async function buildApp(opts: AppOptions) {
     views.localWrite();
     app.credentialCache.clear();
   });
+  // The orchestrator registers after the services, as it always has: its worker starts (onReady)
+  // once the event bus and the caches are set up. The services hold only its port (services.ts).
   await app.register(orchestrator, {
     worker: false,
     dataDir: defaultDataDir(),

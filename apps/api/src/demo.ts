@@ -5,8 +5,8 @@ import { type Database, seedDemo } from '@qubot/db';
 import type { Logger } from 'pino';
 import type { App } from './app.ts';
 import { type RequestContext, SYSTEM_ACTOR } from './lib/request-context.ts';
-import { appendEnvironmentUpdated } from './services/environment-events.ts';
 import { seedDemoUsers } from './services/user-service.ts';
+import { appendEnvironmentUpdated } from './views/environment-events.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 /** How the demo runs Qubot-One: the launcher template an admin would configure (DESIGN §4). */

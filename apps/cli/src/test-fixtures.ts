@@ -1,7 +1,7 @@
 import type { Deployment, Environment } from '@qubot/api-contract';
 // The server's own views over a real packages/core state machine (apps/api view-fixtures.ts), so
 // fixtures carry the shape the API really sends; a test changes only what a later view changes.
-import { deploymentFixture, environmentFixture } from '../../api/src/services/view-fixtures.ts';
+import { deploymentFixture, environmentFixture } from '../../api/src/views/view-fixtures.ts';
 
 export const DEPLOYMENT_ID = '0b5c0000-0000-4000-8000-000000000001';
 

@@ -74,3 +74,20 @@ export function createDatabase(url: string, opts: PoolOptions = {}): Database {
     },
   };
 }
+
+export interface TransactionOptions {
+  /** Longest the transaction may run (Prisma's default: 5 s). */
+  timeout?: number;
+  /** Longest it waits for a connection to start (Prisma's default: 2 s). */
+  maxWait?: number;
+}
+
+/**
+ * Runs `fn` in one interactive transaction: what a service gets instead of the client. The
+ * repositories take the `tx` it hands over as their trailing argument.
+ */
+export type Transact = <T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions) => Promise<T>;
+
+export function createTransact(prisma: PrismaClient): Transact {
+  return (fn, opts) => (opts ? prisma.$transaction(fn, opts) : prisma.$transaction(fn));
+}

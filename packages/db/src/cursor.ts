@@ -10,21 +10,35 @@ export class InvalidCursorError extends Error {
   }
 }
 
-export function encodeCursor(pos: CursorPos): string {
-  return Buffer.from(JSON.stringify([pos.createdAt.toISOString(), pos.id])).toString('base64url');
+/**
+ * The one encoding of a keyset position: base64url of `[timestamp ISO, id]`. Pages ordered by
+ * (createdAt, uuid) and the audit trail's (at, bigint id) both use it.
+ */
+export function encodeKey(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): CursorPos {
+/** The position a cursor encodes; InvalidCursorError for anything else (a 400, never a 500). */
+export function decodeKey(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const createdAt = new Date(String(at));
-    if (typeof at !== 'string' || typeof id !== 'string' || Number.isNaN(createdAt.getTime()) || !id) {
+    const date = new Date(String(at));
+    if (typeof at !== 'string' || typeof id !== 'string' || Number.isNaN(date.getTime()) || !id) {
       throw new InvalidCursorError();
     }
-    return { createdAt, id };
+    return { at: date, id };
   } catch {
     throw new InvalidCursorError();
   }
+}
+
+export function encodeCursor(pos: CursorPos): string {
+  return encodeKey(pos.createdAt, pos.id);
+}
+
+export function decodeCursor(cursor: string): CursorPos {
+  const { at, id } = decodeKey(cursor);
+  return { createdAt: at, id };
 }
 
 /**

@@ -6,7 +6,7 @@ import { appendEvent, createEnvironmentRepo, type Prisma } from '@qubot/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthHeaders, buildTestApp, loginAs } from '../../../../test/app.ts';
 import { buildApp } from '../app.ts';
-import { environmentView } from '../services/views.ts';
+import { environmentView } from '../views/views.ts';
 import { connect, type Recorder } from './ws-test-client.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
@@ -63,7 +63,7 @@ async function subscribed(headers: Record<string, string>, topics = ['applicatio
 
 /** The socket still streams: a new event arrives. */
 async function stillStreams(rec: Recorder) {
-  // What the server writes (services/environment-events.ts): the environment's view.
+  // What the server writes (views/environment-events.ts): the environment's view.
   const view = environmentView((await createEnvironmentRepo(t.db.prisma).findView(appId, 'staging'))!);
   const e = await appendEvent(t.db.prisma, {
     type: 'environment.updated',

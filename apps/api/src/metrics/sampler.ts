@@ -8,7 +8,8 @@ import type { Database } from '@qubot/db';
 import type pg from 'pg';
 import { METRICS_CHANNEL } from '../events/event-bus.ts';
 import { createClusterTask } from '../lib/cluster-task.ts';
-import { advanceCounter, counted, type TrafficSample } from '../orchestrator/engine.ts';
+import type { TrafficSample } from '../lib/orchestrator-port.ts';
+import { advanceCounter, counted } from '../orchestrator/engine.ts';
 import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
 import { type PoolTotals, toSample } from './samples.ts';
 

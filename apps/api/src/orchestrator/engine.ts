@@ -4,14 +4,12 @@
 // Commands are executed by the worker only after this commit (persist before acting).
 import {
   type Color,
-  type Command,
   type DeploymentEvent,
   type DeploymentState,
   isTerminalStatus,
   transition,
 } from '@qubot/core';
 import {
-  type AuditInput,
   appendAudit,
   appendEvent,
   createDeploymentRepo,
@@ -21,14 +19,9 @@ import {
   type Prisma,
   type Tx,
 } from '@qubot/db';
-import { appendEnvironmentUpdated } from '../services/environment-events.ts';
-import { deploymentView } from '../services/views.ts';
-
-/** Router totals (all pools) at one moment: what a deployment counts its requests from. */
-export interface TrafficSample {
-  requests: number;
-  errors: number;
-}
+import type { ApplyOptions, ApplyResult, TrafficSample } from '../lib/orchestrator-port.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
+import { deploymentView } from '../views/views.ts';
 
 interface TrafficCounter {
   base: TrafficSample;
@@ -56,24 +49,6 @@ export const counted = (c: TrafficCounter): TrafficSample => ({
   requests: c.acc.requests + c.last.requests - c.base.requests,
   errors: c.acc.errors + c.last.errors - c.base.errors,
 });
-
-export interface ApplyOptions {
-  now?: number;
-  /** Audit entry for a person's action; written only when the action is accepted. */
-  audit?: AuditInput;
-  /** Runtime facts that must commit with the result (instance rows, environment traffic). */
-  effects?: (tx: Tx, row: LockedDeployment) => Promise<void>;
-  /** Router totals now; counted into requestsServed/requestsFailed while the deployment runs. */
-  traffic?: TrafficSample | null;
-  /** The first event of a deployment created in this transaction (`deployment.created`). */
-  created?: boolean;
-}
-
-export type ApplyResult =
-  | { kind: 'applied'; state: DeploymentState; commands: Command[] }
-  | { kind: 'rejected'; message: string; state: DeploymentState }
-  | { kind: 'ignored'; message: string; state: DeploymentState }
-  | { kind: 'missing' };
 
 export function createEngine(db: Pick<Database, 'prisma'>) {
   const writes = createDeploymentWriteRepo(db.prisma);

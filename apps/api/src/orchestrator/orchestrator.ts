@@ -9,7 +9,8 @@ import { isFinished } from '@qubot/core';
 import { createDeploymentWriteRepo, type Database } from '@qubot/db';
 import { LocalDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
-import { createEngine, type TrafficSample } from './engine.ts';
+import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
+import { createEngine } from './engine.ts';
 import { createExecutor } from './executor.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
 import { tryLease } from './lease.ts';
@@ -266,10 +267,39 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     return starting;
   }
 
+  /** Router pushes from the services: one at a time per environment, in the order asked. */
+  const pushing = new Map<string, Promise<unknown>>();
+  function syncRouting(environmentId: string): Promise<void> {
+    const run = async () => {
+      await runtime.applyRouting(environmentId);
+    };
+    const prev = pushing.get(environmentId) ?? Promise.resolve();
+    const next = prev.then(run, run);
+    pushing.set(environmentId, next);
+    void next
+      .finally(() => {
+        if (pushing.get(environmentId) === next) pushing.delete(environmentId);
+      })
+      .catch(() => {});
+    return next;
+  }
+
+  /** What the services may ask of the orchestrator (lib/orchestrator-port.ts). */
+  const port: OrchestratorPort = {
+    wake: (id) => wake(id),
+    applyIn: engine.applyIn,
+    announce: engine.announce,
+    ensureRouter: async (environmentId) => {
+      await runtime.ensureRouter(environmentId);
+    },
+    syncRouting,
+  };
+
   return {
     runtime,
     driver,
     engine,
+    port,
     get isWorker() {
       return opts.worker;
     },

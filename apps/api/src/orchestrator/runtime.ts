@@ -15,7 +15,7 @@ import {
   startRouter,
   stopRouter,
 } from '@qubot/runtime';
-import { appendEnvironmentUpdated } from '../services/environment-events.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 
 export interface RuntimeLog {
   info(obj: object, msg?: string): void;

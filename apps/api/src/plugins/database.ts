@@ -1,19 +1,43 @@
 import {
   createApplicationRepo,
+  createAuditRepo,
+  createConfigRepo,
   createDeploymentRepo,
+  createDeploymentWriteRepo,
   createEnvironmentRepo,
+  createFreezeRepo,
+  createIdempotencyRepo,
+  createInstanceRepo,
+  createLoginThrottleRepo,
   createReleaseRepo,
+  createSessionRepo,
+  createTokenRepo,
+  createTransact,
+  createUserRepo,
   type Database,
 } from '@qubot/db';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
+/** Every repository over the app's database, and the one way to open a transaction. */
 export function createRepos(db: Database) {
+  const { prisma } = db;
   return {
-    applications: createApplicationRepo(db.prisma),
-    environments: createEnvironmentRepo(db.prisma),
-    releases: createReleaseRepo(db.prisma),
-    deployments: createDeploymentRepo(db.prisma),
+    transact: createTransact(prisma),
+    applications: createApplicationRepo(prisma),
+    environments: createEnvironmentRepo(prisma),
+    releases: createReleaseRepo(prisma),
+    deployments: createDeploymentRepo(prisma),
+    deploymentWrites: createDeploymentWriteRepo(prisma),
+    instances: createInstanceRepo(prisma),
+    configs: createConfigRepo(prisma),
+    audit: createAuditRepo(prisma),
+    freezes: createFreezeRepo(prisma),
+    idempotency: createIdempotencyRepo(prisma),
+    users: createUserRepo(prisma),
+    sessions: createSessionRepo(prisma, db.pool),
+    tokens: createTokenRepo(prisma, db.pool),
+    loginThrottles: createLoginThrottleRepo(prisma),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { createSecretBox, loadSecretKey } from '../lib/secret-box.ts';
 import {
   type ApplicationAdminService,
@@ -59,38 +60,106 @@ declare module 'fastify' {
 export default fp(
   async (app: FastifyInstance, opts: { auth?: Partial<AuthOptions> | undefined; secrets: SecretOptions }) => {
     const { repos, db } = app;
+    const { transact } = repos;
+    // The services know the orchestrator only through its port (lib/orchestrator-port.ts). The
+    // orchestrator plugin registers after this one (its worker starts once the event bus is up), so
+    // each call looks the port up when it is made.
+    const port = () => app.orchestrator.port;
+    const orchestrator: OrchestratorPort = {
+      wake: (id) => port().wake(id),
+      applyIn: (tx, id, event, options) => port().applyIn(tx, id, event, options),
+      announce: (tx, id, environmentId, created) => port().announce(tx, id, environmentId, created),
+      ensureRouter: (environmentId) => port().ensureRouter(environmentId),
+      syncRouting: (environmentId) => port().syncRouting(environmentId),
+    };
     const views = createViewCache({ db });
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,
       views,
     });
-    const freeze = createFreezeService({ db, catalog });
-    // The orchestrator registers after the services (boot order); it is looked up at call time.
-    const orchestrator = () => app.orchestrator;
-    const deploymentCommands = createDeploymentCommandService({ db, catalog, freeze, orchestrator });
+    const freeze = createFreezeService({
+      transact,
+      windows: repos.freezes,
+      environments: repos.environments,
+      catalog,
+    });
+    const deploymentCommands = createDeploymentCommandService({
+      transact,
+      deployments: repos.deployments,
+      deploymentWrites: repos.deploymentWrites,
+      environments: repos.environments,
+      instances: repos.instances,
+      releases: repos.releases,
+      configs: repos.configs,
+      catalog,
+      freeze,
+      orchestrator,
+    });
     app.decorate('services', {
       views,
       catalog,
-      applicationAdmin: createApplicationAdminService({ db, catalog, environments: repos.environments }),
-      releases: createReleaseService({ db, releases: repos.releases, catalog }),
+      applicationAdmin: createApplicationAdminService({
+        transact,
+        applications: repos.applications,
+        environments: repos.environments,
+        catalog,
+      }),
+      releases: createReleaseService({ transact, releases: repos.releases, catalog }),
       deploymentQueries: createDeploymentQueryService({
         deployments: repos.deployments,
         applications: repos.applications,
         environments: repos.environments,
       }),
-      auth: createAuthService({ db, options: opts.auth }),
-      users: createUserService({ db }),
-      tokens: createTokenService({ db }),
-      audit: createAuditService({ db }),
+      auth: createAuthService({
+        transact,
+        users: repos.users,
+        sessions: repos.sessions,
+        tokens: repos.tokens,
+        throttles: repos.loginThrottles,
+        options: opts.auth,
+      }),
+      users: createUserService({
+        transact,
+        users: repos.users,
+        sessions: repos.sessions,
+        throttles: repos.loginThrottles,
+      }),
+      tokens: createTokenService({ transact, tokens: repos.tokens, applications: repos.applications }),
+      audit: createAuditService({
+        entries: repos.audit,
+        deployments: repos.deployments,
+        releases: repos.releases,
+      }),
       freeze,
       deploymentCommands,
-      promotion: createPromotionService({ db, catalog, commands: deploymentCommands }),
-      traffic: createTrafficService({ db, catalog, commands: deploymentCommands, orchestrator }),
-      rollback: createRollbackService({ db, catalog, commands: deploymentCommands }),
-      idempotency: createIdempotencyService({ db }),
+      promotion: createPromotionService({
+        environments: repos.environments,
+        catalog,
+        commands: deploymentCommands,
+      }),
+      traffic: createTrafficService({
+        transact,
+        environments: repos.environments,
+        deploymentWrites: repos.deploymentWrites,
+        releases: repos.releases,
+        catalog,
+        commands: deploymentCommands,
+        orchestrator,
+      }),
+      rollback: createRollbackService({
+        deployments: repos.deploymentWrites,
+        releases: repos.releases,
+        catalog,
+        commands: deploymentCommands,
+      }),
+      idempotency: createIdempotencyService({ keys: repos.idempotency }),
       config: createConfigService({
-        db,
+        transact,
+        configs: repos.configs,
+        environments: repos.environments,
+        releases: repos.releases,
+        deployments: repos.deployments,
         catalog,
         secrets: createSecretBox(
           opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),

@@ -1,4 +1,4 @@
-import { appendAudit } from '@qubot/db';
+import { appendAudit, encodeCursor } from '@qubot/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { csvCell } from '../services/audit-service.ts';
@@ -59,6 +59,10 @@ describe('[security] audit trail', () => {
     const future = (await get(`/api/v1/audit?from=${new Date(Date.now() + 60_000).toISOString()}`)).json();
     expect(future.items).toEqual([]);
     expect((await get('/api/v1/audit?cursor=garbage')).json().error.details.field).toBe('querystring.cursor');
+    // A well-formed cursor of another list (a uuid where the trail's ids are numbers) is malformed here.
+    const foreign = encodeCursor({ createdAt: new Date(), id: '0b6f2c1e-8a7d-4c53-9d1b-2f3e4a5b6c7d' });
+    const refused = await get(`/api/v1/audit?cursor=${foreign}`);
+    expect([refused.statusCode, refused.json().error.details.field]).toEqual([400, 'querystring.cursor']);
     expect((await get('/api/v1/audit?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z')).statusCode).toBe(
       400,
     );

@@ -3,7 +3,7 @@ import { appendEvent, createDatabase, createEnvironmentRepo, type Database, type
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { connect, expectChained, type Recorder, record } from '../events/ws-test-client.ts';
-import { environmentView } from '../services/views.ts';
+import { environmentView } from '../views/views.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 let writer: Database;
@@ -132,7 +132,7 @@ describe('[API] event stream: reconnect and replay', () => {
     const ack = await subscribe(rec, { topics: ['environment:qubot-one/staging'] });
     expect(ack.topics).toEqual([`environment:${stagingId}`]);
     await appendEvent(writer.prisma, { type: 'test.other-env', applicationId: appId, payload: {} });
-    // The payload the server writes (services/environment-events.ts): the environment's view.
+    // The payload the server writes (views/environment-events.ts): the environment's view.
     const view = environmentView((await createEnvironmentRepo(writer.prisma).findView(appId, 'staging'))!);
     const e = await appendEvent(writer.prisma, {
       type: 'environment.updated',

@@ -8,7 +8,7 @@ const errors = errorResponses(400, 401, 403, 404, 409);
 export default async function syntheticLoadRouter(parent: FastifyInstance) {
   const app = typed(parent);
   const service = createSyntheticLoadService({
-    db: app.db,
+    transact: app.repos.transact,
     catalog: app.services.catalog,
     environments: app.repos.environments,
   });

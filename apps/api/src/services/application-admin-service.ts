@@ -7,34 +7,26 @@ import type {
   Environment,
   UpdateEnvironmentSettingsBody,
 } from '@qubot/api-contract';
-import { appendAudit, appendEvent, type Database, type EnvironmentRepo, type Prisma } from '@qubot/db';
+import {
+  type ApplicationRepo,
+  appendAudit,
+  appendEvent,
+  type EnvironmentRepo,
+  type Prisma,
+  type Transact,
+} from '@qubot/db';
 import { LauncherError, parseLauncher } from '@qubot/runtime';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
+import { environmentView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { appendEnvironmentUpdated } from './environment-events.ts';
 import { requireReason } from './require-reason.ts';
-import { environmentView } from './views.ts';
 
 const DEFAULT_REPLICAS = 2;
 
-type AppRow = {
-  id: string;
-  name: string;
-  description: string | null;
-  launcher: string;
-  launcherCwd: string | null;
-  healthPath: string;
-  createdAt: Date;
-  environments: {
-    name: string;
-    position: number;
-    protected: boolean;
-    requiresApproval: boolean;
-    replicas: number;
-  }[];
-};
+type AppRow = Awaited<ReturnType<ApplicationRepo['create']>>;
 
 export function applicationConfigView(a: AppRow): ApplicationConfig {
   return {
@@ -58,11 +50,12 @@ export function applicationConfigView(a: AppRow): ApplicationConfig {
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
 export function createApplicationAdminService(deps: {
-  db: Pick<Database, 'prisma'>;
+  transact: Transact;
+  applications: Pick<ApplicationRepo, 'create'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
-  environments: Pick<EnvironmentRepo, 'findView'>;
+  environments: Pick<EnvironmentRepo, 'findView' | 'lock' | 'update'>;
 }) {
-  const { prisma } = deps.db;
+  const { transact } = deps;
   return {
     /** POST /apps — admin. 409 when the name is taken; 400 naming the field for a bad launcher. */
     async create(ctx: RequestContext, body: CreateApplicationBody): Promise<ApplicationConfig> {
@@ -80,26 +73,24 @@ export function createApplicationAdminService(deps: {
         seen.add(e.name);
       }
       try {
-        const row = await prisma.$transaction(async (tx) => {
-          const created = await tx.application.create({
-            data: {
+        const row = await transact(async (tx) => {
+          const created = await deps.applications.create(
+            {
               name: body.name,
               description: body.description?.trim() || null,
               launcher: body.launcher,
               launcherCwd: body.launcherCwd ?? null,
               ...(body.healthPath ? { healthPath: body.healthPath } : {}),
-              environments: {
-                create: body.environments.map((e, position) => ({
-                  name: e.name,
-                  position,
-                  protected: e.protected ?? false,
-                  requiresApproval: e.requiresApproval ?? false,
-                  replicas: e.replicas ?? DEFAULT_REPLICAS,
-                })),
-              },
+              environments: body.environments.map((e, position) => ({
+                name: e.name,
+                position,
+                protected: e.protected ?? false,
+                requiresApproval: e.requiresApproval ?? false,
+                replicas: e.replicas ?? DEFAULT_REPLICAS,
+              })),
             },
-            include: { environments: { orderBy: { position: 'asc' } } },
-          });
+            tx,
+          );
           const view = applicationConfigView(created);
           await appendAudit(tx, {
             ...ctx.auditFields(),
@@ -159,9 +150,8 @@ export function createApplicationAdminService(deps: {
         );
       // Serialised with every other change to the environment (deployments, traffic) on its row;
       // what changes is decided from the row as locked, not as read before.
-      await prisma.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM environments WHERE id = ${env.id}::uuid FOR UPDATE`;
-        const before = await tx.environment.findUniqueOrThrow({ where: { id: env.id } });
+      await transact(async (tx) => {
+        const before = await deps.environments.lock(env.id, tx);
         const changes: {
           protected?: boolean;
           requiresApproval?: boolean;
@@ -181,7 +171,7 @@ export function createApplicationAdminService(deps: {
           changes.analysisOnInconclusive = body.analysisOnInconclusive;
         if (Object.keys(changes).length > 0) {
           if (before.protected) requireReason(body.reason, `${env.name} is a protected environment`);
-          await tx.environment.update({ where: { id: env.id }, data: changes });
+          await deps.environments.update(env.id, changes, tx);
           await appendAudit(tx, {
             ...ctx.auditFields(),
             action: 'environment.settings',

@@ -1,21 +1,10 @@
-import type { Database, Prisma } from '@qubot/db';
+import type { AuditFilter, AuditRepo, AuditRow, DeploymentRepo, ReleaseRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import { withCursor } from './with-cursor.ts';
 
-export interface AuditQuery {
-  actor?: string | undefined;
-  /** Exact action, or a prefix ending in "." (e.g. "deployment."). */
-  action?: string | undefined;
-  /** Application name: entries whose target is `<app>/…` or `<app>@…`. */
-  app?: string | undefined;
-  /** Environment name: entries whose target is `<app>/<env>` or `<app>/<env>/…`. */
-  env?: string | undefined;
-  from?: string | undefined;
-  to?: string | undefined;
-  /** Leave out `auth.*` entries (sign-ins, sign-outs, lockouts). */
-  hideSignIns?: boolean | undefined;
-  cursor?: string | undefined;
+export interface AuditQuery extends AuditFilter {
   limit?: number | undefined;
 }
 
@@ -38,8 +27,6 @@ export interface AuditEntryView {
   version: string | null;
   deploymentId: string | null;
 }
-
-type AuditRow = Prisma.AuditEntryGetPayload<object>;
 
 export function auditView(r: AuditRow): AuditEntryView {
   return {
@@ -64,8 +51,13 @@ export function auditView(r: AuditRow): AuditEntryView {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+interface VersionLookups {
+  deployments: Pick<DeploymentRepo, 'versions'>;
+  releases: Pick<ReleaseRepo, 'versions'>;
+}
+
 /** Fill in the release version of a page of entries: two lookups by primary key, never a scan. */
-async function withVersions(prisma: Database['prisma'], views: AuditEntryView[]): Promise<AuditEntryView[]> {
+async function withVersions(repos: VersionLookups, views: AuditEntryView[]): Promise<AuditEntryView[]> {
   const deploymentIds = [
     ...new Set(views.flatMap((v) => (v.deploymentId && UUID.test(v.deploymentId) ? [v.deploymentId] : []))),
   ];
@@ -77,15 +69,8 @@ async function withVersions(prisma: Database['prisma'], views: AuditEntryView[])
     ),
   ];
   const [deployments, releases] = await Promise.all([
-    deploymentIds.length
-      ? prisma.deployment.findMany({
-          where: { id: { in: deploymentIds } },
-          select: { id: true, release: { select: { version: true } } },
-        })
-      : [],
-    releaseIds.length
-      ? prisma.release.findMany({ where: { id: { in: releaseIds } }, select: { id: true, version: true } })
-      : [],
+    deploymentIds.length ? repos.deployments.versions(deploymentIds) : [],
+    releaseIds.length ? repos.releases.versions(releaseIds) : [],
   ]);
   const byDeployment = new Map(deployments.map((d) => [d.id, d.release.version]));
   const byRelease = new Map(releases.map((r) => [r.id, r.version]));
@@ -97,55 +82,6 @@ async function withVersions(prisma: Database['prisma'], views: AuditEntryView[])
       null,
   }));
 }
-
-// Keyset cursor on (at desc, id desc): [at ISO, id].
-function encodeCursor(r: { at: Date; id: bigint }): string {
-  return Buffer.from(JSON.stringify([r.at.toISOString(), r.id.toString()])).toString('base64url');
-}
-function decodeCursor(cursor: string): { at: Date; id: bigint } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const date = new Date(String(at));
-    if (
-      typeof at !== 'string' ||
-      typeof id !== 'string' ||
-      !/^\d{1,19}$/.test(id) ||
-      Number.isNaN(date.getTime())
-    )
-      throw new Error('bad');
-    return { at: date, id: BigInt(id) };
-  } catch {
-    throw AppError.badField('querystring.cursor', 'is malformed');
-  }
-}
-
-function where(q: AuditQuery): Prisma.AuditEntryWhereInput {
-  const and: Prisma.AuditEntryWhereInput[] = [];
-  if (q.actor) and.push({ actor: q.actor });
-  if (q.action)
-    and.push(q.action.endsWith('.') ? { action: { startsWith: q.action } } : { action: q.action });
-  if (q.app)
-    and.push({ OR: [{ target: { startsWith: `${q.app}/` } }, { target: { startsWith: `${q.app}@` } }] });
-  if (q.env) {
-    const prefix = q.app ? `${q.app}/${q.env}` : null;
-    and.push(
-      prefix
-        ? { OR: [{ target: prefix }, { target: { startsWith: `${prefix}/` } }] }
-        : { OR: [{ target: { endsWith: `/${q.env}` } }, { target: { contains: `/${q.env}/` } }] },
-    );
-  }
-  if (q.hideSignIns) and.push({ NOT: { action: { startsWith: 'auth.' } } });
-  if (q.from) and.push({ at: { gte: new Date(q.from) } });
-  if (q.to) and.push({ at: { lt: new Date(q.to) } });
-  if (q.cursor) {
-    const c = decodeCursor(q.cursor);
-    // `at <= cursor` lets the index scan start at the cursor; the OR alone would only filter.
-    and.push({ at: { lte: c.at } }, { OR: [{ at: { lt: c.at } }, { at: c.at, id: { lt: c.id } }] });
-  }
-  return { AND: and };
-}
-
-const ORDER = [{ at: 'desc' as const }, { id: 'desc' as const }];
 
 /**
  * Cells a spreadsheet would run as a formula get a leading quote (CSV injection). Spreadsheets
@@ -182,8 +118,12 @@ export const CSV_COLUMNS = [
 export const CSV_MAX_ROWS = 50_000;
 
 /** The audit trail (read side; entries are written by each service in its own transaction). */
-export function createAuditService(deps: { db: Pick<Database, 'prisma'> }) {
-  const { prisma } = deps.db;
+export function createAuditService(deps: {
+  entries: Pick<AuditRepo, 'find' | 'cursorAfter'>;
+  deployments: Pick<DeploymentRepo, 'versions'>;
+  releases: Pick<ReleaseRepo, 'versions'>;
+}) {
+  const { entries } = deps;
   function checkRange(q: AuditQuery) {
     if (q.from && q.to && new Date(q.from) > new Date(q.to))
       throw AppError.badField('querystring.to', 'must not be before from');
@@ -196,12 +136,12 @@ export function createAuditService(deps: { db: Pick<Database, 'prisma'> }) {
       requirePermission(ctx, 'audit.read');
       checkRange(q);
       const limit = q.limit ?? 50;
-      const rows = await prisma.auditEntry.findMany({ where: where(q), orderBy: ORDER, take: limit + 1 });
+      const rows = await withCursor(() => entries.find(q, limit + 1));
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       return {
-        items: await withVersions(prisma, items.map(auditView)),
-        nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
+        items: await withVersions(deps, items.map(auditView)),
+        nextCursor: rows.length > limit && last ? entries.cursorAfter(last) : null,
       };
     },
 
@@ -214,18 +154,14 @@ export function createAuditService(deps: { db: Pick<Database, 'prisma'> }) {
       let count = 0;
       while (count < CSV_MAX_ROWS) {
         const take = Math.min(1000, CSV_MAX_ROWS - count);
-        const rows = await prisma.auditEntry.findMany({
-          where: where({ ...q, cursor }),
-          orderBy: ORDER,
-          take,
-        });
-        for (const v of await withVersions(prisma, rows.map(auditView))) {
+        const rows = await entries.find({ ...q, cursor }, take);
+        for (const v of await withVersions(deps, rows.map(auditView))) {
           lines.push(CSV_COLUMNS.map((c) => csvCell(v[c])).join(','));
         }
         count += rows.length;
         const last = rows[rows.length - 1];
         if (rows.length < take || !last) break;
-        cursor = encodeCursor(last);
+        cursor = entries.cursorAfter(last);
       }
       return `${lines.join('\r\n')}\r\n`;
     },

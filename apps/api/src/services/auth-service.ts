@@ -1,4 +1,11 @@
-import { appendAudit, type Database, type Role } from '@qubot/db';
+import {
+  appendAudit,
+  type LoginThrottleRepo,
+  type SessionRepo,
+  type TokenRepo,
+  type Transact,
+  type UserRepo,
+} from '@qubot/db';
 import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { hashPassword, PASSWORD_MIN, randomSecret, sha256, verifyPassword } from '../lib/password.ts';
@@ -71,13 +78,18 @@ export function parseBearer(header: string | undefined): string | null {
 }
 
 export function createAuthService(deps: {
-  db: Pick<Database, 'prisma' | 'pool'>;
-  options?: Partial<AuthOptions>;
+  transact: Transact;
+  users: Pick<UserRepo, 'get' | 'findByUsername' | 'update' | 'markLocked'>;
+  sessions: Pick<SessionRepo, 'findWithUser' | 'touch' | 'create' | 'revoke' | 'revokeAllOf'>;
+  tokens: Pick<TokenRepo, 'findByHash' | 'touch'>;
+  throttles: Pick<LoginThrottleRepo, 'lockRows' | 'save' | 'prune'>;
+  options?: Partial<AuthOptions> | undefined;
 }) {
   const opts = { ...DEFAULT_AUTH_OPTIONS, ...deps.options };
-  const { prisma } = deps.db;
+  const { transact, users, sessions, tokens } = deps;
   const throttle = createLoginThrottle({
-    db: deps.db,
+    transact,
+    rows: deps.throttles,
     options: {
       maxFailures: opts.maxFailedLogins,
       maxFailuresPerAddress: opts.maxFailedLoginsPerAddress,
@@ -93,59 +105,10 @@ export function createAuthService(deps: {
   const dummyHash = hashPassword(randomSecret(16));
   dummyHash.catch(() => {});
 
-  // Every authenticated request runs one of these two lookups: one named statement on the pool
-  // each (Prisma's findUnique with an include was two queries and ~10x the CPU per request;
-  // bench/README.md "The read path"). The rows have the shape Prisma gave.
-  async function findSession(id: string) {
-    const { rows } = await deps.db.pool.query<Record<string, unknown>>({
-      name: 'qubot_auth_session',
-      text: `SELECT s.csrf_token, s.created_at, s.expires_at, s.revoked_at, s.last_seen_at, u.id AS user_id,
-                    u.username, u.role::text AS role, u.disabled, u.must_change_password
-               FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
-      values: [id],
-    });
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      csrfToken: r.csrf_token as string,
-      createdAt: r.created_at as Date,
-      expiresAt: r.expires_at as Date,
-      revokedAt: r.revoked_at as Date | null,
-      lastSeenAt: r.last_seen_at as Date,
-      user: {
-        id: r.user_id as string,
-        username: r.username as string,
-        role: r.role as Role,
-        disabled: r.disabled as boolean,
-        mustChangePassword: r.must_change_password as boolean,
-      },
-    };
-  }
-  async function findToken(tokenHash: string) {
-    const { rows } = await deps.db.pool.query<Record<string, unknown>>({
-      name: 'qubot_auth_token',
-      text: `SELECT id, name, role::text AS role, applications, created_by_id, expires_at, revoked_at, last_used_at
-               FROM api_tokens WHERE token_hash = $1`,
-      values: [tokenHash],
-    });
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      id: r.id as string,
-      name: r.name as string,
-      role: r.role as Role,
-      applications: r.applications as string[],
-      createdById: r.created_by_id as string,
-      expiresAt: r.expires_at as Date | null,
-      revokedAt: r.revoked_at as Date | null,
-      lastUsedAt: r.last_used_at as Date | null,
-    };
-  }
-
   // Requests of one session (a dashboard's parallel reads, a poller) share lookups that started
   // after they arrived: as fresh as one lookup each (lib/shared-read.ts).
-  const sessionReads = sharedReads(findSession);
-  const tokenReads = sharedReads(findToken);
+  const sessionReads = sharedReads(sessions.findWithUser);
+  const tokenReads = sharedReads(tokens.findByHash);
 
   async function fromSession(cookieValue: string): Promise<Credentials | null> {
     if (cookieValue.length > 200) return null;
@@ -155,9 +118,9 @@ export function createAuthService(deps: {
     if (!row || row.revokedAt || row.expiresAt.getTime() <= now || row.user.disabled) return null;
     if (now - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
       const cap = row.createdAt.getTime() + opts.sessionMaxMs;
-      await prisma.session.update({
-        where: { id },
-        data: { lastSeenAt: new Date(now), expiresAt: new Date(Math.min(now + opts.sessionTtlMs, cap)) },
+      await sessions.touch(id, {
+        lastSeenAt: new Date(now),
+        expiresAt: new Date(Math.min(now + opts.sessionTtlMs, cap)),
       });
     }
     return {
@@ -180,7 +143,7 @@ export function createAuthService(deps: {
     const now = Date.now();
     if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now)) return null;
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-      await prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+      await tokens.touch(row.id, new Date(now));
     }
     return {
       actor: {
@@ -235,7 +198,7 @@ export function createAuthService(deps: {
           { retryAfterSeconds: Math.max(1, Math.ceil((gate.retryAt.getTime() - now) / 1000)) },
         );
       }
-      const user = await prisma.user.findUnique({ where: { username } });
+      const user = await users.findByUsername(username);
       const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash), body.password);
       const audit = {
         actor: username,
@@ -248,13 +211,15 @@ export function createAuthService(deps: {
         userAgent: ctx.userAgent,
       };
       if (!user || !ok || user.disabled) {
-        await prisma.$transaction(async (tx) => {
+        await transact(async (tx) => {
           const locks = await throttle.failed(tx, username, address, at);
           // Shown to admins (users list); the lock itself is per address.
           if (locks.some((l) => l.scope === 'pair'))
-            await tx.$executeRaw`UPDATE users SET locked_until = ${new Date(
-              Math.max(...locks.map((l) => Date.parse(l.until))),
-            )} WHERE username = ${username}`;
+            await users.markLocked(
+              username,
+              new Date(Math.max(...locks.map((l) => Date.parse(l.until)))),
+              tx,
+            );
           await appendAudit(tx, {
             ...audit,
             action: locks.length > 0 ? 'auth.lockout' : 'auth.login.failed',
@@ -267,11 +232,10 @@ export function createAuthService(deps: {
       await throttle.succeeded(username, address, at);
       const cookieValue = randomSecret();
       const csrfToken = randomSecret();
-      await prisma.$transaction(async (tx) => {
-        if (user.lockedUntil)
-          await tx.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
-        await tx.session.create({
-          data: {
+      await transact(async (tx) => {
+        if (user.lockedUntil) await users.update(user.id, { failedLogins: 0, lockedUntil: null }, tx);
+        await sessions.create(
+          {
             id: sha256(cookieValue),
             userId: user.id,
             csrfToken,
@@ -279,7 +243,8 @@ export function createAuthService(deps: {
             clientIp: ctx.clientIp,
             userAgent: ctx.userAgent,
           },
-        });
+          tx,
+        );
         await appendAudit(tx, { ...audit, actor: user.username, action: 'auth.login' });
       });
       return {
@@ -296,11 +261,8 @@ export function createAuthService(deps: {
 
     async logout(ctx: RequestContext, sessionId: string | null) {
       if (!sessionId) return;
-      await prisma.$transaction(async (tx) => {
-        const res = await tx.session.updateMany({
-          where: { id: sessionId, revokedAt: null },
-          data: { revokedAt: new Date() },
-        });
+      await transact(async (tx) => {
+        const res = await sessions.revoke(sessionId, tx);
         if (res.count > 0)
           await appendAudit(tx, {
             ...ctx.auditFields(),
@@ -332,7 +294,7 @@ export function createAuthService(deps: {
     ) {
       if (ctx.actor.kind !== 'user' || !ctx.actor.userId)
         throw new AppError(ErrorCode.Forbidden, 'forbidden: only a signed-in user can change a password');
-      const user = await prisma.user.findUniqueOrThrow({ where: { id: ctx.actor.userId } });
+      const user = await users.get(ctx.actor.userId);
       if (!(await verifyPassword(user.passwordHash, body.currentPassword)))
         throw AppError.badField('body.currentPassword', 'is not your current password');
       if (body.newPassword.length < PASSWORD_MIN)
@@ -342,12 +304,9 @@ export function createAuthService(deps: {
       if (body.newPassword.toLowerCase().includes(user.username))
         throw AppError.badField('body.newPassword', 'must not contain the username');
       const passwordHash = await hashPassword(body.newPassword);
-      await prisma.$transaction(async (tx) => {
-        await tx.user.update({ where: { id: user.id }, data: { passwordHash, mustChangePassword: false } });
-        await tx.session.updateMany({
-          where: { userId: user.id, revokedAt: null, ...(sessionId ? { id: { not: sessionId } } : {}) },
-          data: { revokedAt: new Date() },
-        });
+      await transact(async (tx) => {
+        await users.update(user.id, { passwordHash, mustChangePassword: false }, tx);
+        await sessions.revokeAllOf(user.id, sessionId, tx);
         await appendAudit(tx, {
           ...ctx.auditFields(),
           action: 'user.password.change',

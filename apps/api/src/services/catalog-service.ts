@@ -1,8 +1,8 @@
 import type { Application, Environment } from '@qubot/api-contract';
 import type { ApplicationRepo, EnvironmentRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
+import { environmentView } from '../views/views.ts';
 import type { ViewCache } from './view-cache.ts';
-import { environmentView } from './views.ts';
 
 /** Applications and their environment pipelines (read side). */
 export function createCatalogService(deps: {

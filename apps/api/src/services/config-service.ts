@@ -8,19 +8,23 @@ import {
   SECRET_MASK,
 } from '@qubot/api-contract';
 import { previousEnvironment } from '@qubot/core';
-import { appendAudit, appendEvent, type Database, type Db } from '@qubot/db';
+import {
+  appendAudit,
+  appendEvent,
+  type ConfigRepo,
+  type ConfigVersionRow,
+  type DeploymentRepo,
+  type EnvironmentRepo,
+  type ReleaseRepo,
+  type StoredEntries,
+  type Transact,
+} from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { can, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import { type SecretBox, SecretKeyError } from '../lib/secret-box.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { diffConfig, type PlainEntries, sameEntries } from './config-diff.ts';
-import {
-  type ConfigRepo,
-  type ConfigVersionRow,
-  createConfigRepo,
-  type StoredEntries,
-} from './config-repo.ts';
 import { promotionGate } from './promotion-gate.ts';
 import { withCursor } from './with-cursor.ts';
 
@@ -49,27 +53,17 @@ function versionView(row: ConfigVersionRow): ConfigVersion {
   };
 }
 
-/**
- * The version a deployment to this environment should pin (Deployment.configVersionId), or
- * null when the environment has no configuration yet. For the promotion/deployment services.
- */
-export async function currentConfigVersion(
-  environmentId: string,
-  tx: Db,
-): Promise<{ id: string; version: number } | null> {
-  const row = await createConfigRepo(tx).latest(environmentId);
-  return row ? { id: row.id, version: row.version } : null;
-}
-
 /** Per-environment versioned configuration (DESIGN §8), and the promotion preview built on it. */
 export function createConfigService(deps: {
-  db: Pick<Database, 'prisma'>;
+  transact: Transact;
+  configs: Pick<ConfigRepo, 'latest' | 'findVersion' | 'list' | 'create'>;
+  environments: Pick<EnvironmentRepo, 'findIdByName' | 'pipeline' | 'pipelineWithLive'>;
+  releases: Pick<ReleaseRepo, 'listBetween'>;
+  deployments: Pick<DeploymentRepo, 'promotionFacts'>;
   catalog: Pick<CatalogService, 'requireApp' | 'requireEnvironment'>;
   secrets: SecretBox;
-  repo?: ConfigRepo;
 }) {
-  const { prisma } = deps.db;
-  const repo = deps.repo ?? createConfigRepo(prisma);
+  const { transact, configs: repo } = deps;
   const context = (environmentId: string, key: string) => `${environmentId}/${key}`;
   const open = (sealed: string, environmentId: string, key: string) => {
     try {
@@ -122,8 +116,6 @@ export function createConfigService(deps: {
   }
 
   return {
-    currentConfigVersion,
-
     async current(ctx: RequestContext, appName: string, envName: string): Promise<ConfigVersion> {
       const { env } = await readScope(ctx, appName, envName);
       const row = await repo.latest(env.id);
@@ -169,7 +161,7 @@ export function createConfigService(deps: {
         environment: { name: env.name, protected: env.protected },
       });
       try {
-        return await prisma.$transaction(async (tx) => {
+        return await transact(async (tx) => {
           const prevRow = await repo.latest(env.id, tx);
           const prevVersion = prevRow?.version ?? 0;
           if (body.baseVersion !== undefined && body.baseVersion !== prevVersion) {
@@ -311,10 +303,7 @@ export function createConfigService(deps: {
       requirePermission(ctx, 'read', { application: appName });
       const app = await deps.catalog.requireApp(appName);
       const find = async (name: string, field: string) => {
-        const env = await prisma.environment.findUnique({
-          where: { applicationId_name: { applicationId: app.id, name } },
-          select: { id: true, name: true },
-        });
+        const env = await deps.environments.findIdByName(app.id, name);
         if (!env) throw AppError.notFound(`environment "${name}" of "${appName}"`, { field });
         return env;
       };
@@ -338,16 +327,7 @@ export function createConfigService(deps: {
      */
     async promotionPreview(ctx: RequestContext, appName: string, envName: string): Promise<PromotionPreview> {
       const { app, env } = await readScope(ctx, appName, envName);
-      const pipeline = await prisma.environment.findMany({
-        where: { applicationId: app.id },
-        select: {
-          id: true,
-          name: true,
-          position: true,
-          liveRelease: { select: { id: true, version: true, createdAt: true } },
-        },
-        orderBy: { position: 'asc' },
-      });
+      const pipeline = await deps.environments.pipelineWithLive(app.id);
       const prevName = previousEnvironment(pipeline, env.name);
       const source = pipeline.find((e) => e.name === prevName);
       const target = pipeline.find((e) => e.name === env.name);
@@ -358,15 +338,7 @@ export function createConfigService(deps: {
       const live = source.liveRelease;
       const current = target.liveRelease;
       const releases = live
-        ? await prisma.release.findMany({
-            where: {
-              applicationId: app.id,
-              createdAt: { lte: live.createdAt, ...(current ? { gt: current.createdAt } : {}) },
-            },
-            select: { version: true, changelog: true, createdAt: true },
-            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-            take: 100,
-          })
+        ? await deps.releases.listBetween(app.id, { upTo: live.createdAt, after: current?.createdAt })
         : [];
       const [pa, pb] = [await currentPlain(source.id), await currentPlain(target.id)];
       const config = diffConfig(
@@ -381,7 +353,7 @@ export function createConfigService(deps: {
 
       // The same rules as the promotion itself (promotion order, verification gate).
       const gate = live
-        ? await promotionGate(prisma, {
+        ? await promotionGate(deps, {
             applicationId: app.id,
             environment: { id: target.id, name: target.name, protected: env.protected },
             release: live,

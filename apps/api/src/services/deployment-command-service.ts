@@ -19,29 +19,26 @@ import {
 import {
   type AuditInput,
   appendAudit,
-  createDeploymentRepo,
-  createDeploymentWriteRepo,
-  createInstanceRepo,
-  type Database,
+  type ConfigRepo,
+  type DeploymentRepo,
+  type DeploymentWriteRepo,
+  type EnvironmentRepo,
+  type InstanceRepo,
   type Prisma,
+  type ReleaseRepo,
   TRANSACTION_MAX_WAIT_MS,
+  type Transact,
   type Tx,
 } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
+import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { assertCanApprove, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
-import type { Engine } from '../orchestrator/engine.ts';
+import { deploymentView, strategyFromWire, strategyToWire } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { currentConfigVersion } from './config-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { promotionGate } from './promotion-gate.ts';
 import { requireReason } from './require-reason.ts';
-import { deploymentView, strategyFromWire, strategyToWire } from './views.ts';
-
-export interface OrchestratorHandle {
-  engine: Pick<Engine, 'applyIn' | 'announce'>;
-  wake(deploymentId: string): Promise<void>;
-}
 
 export interface EnvironmentSnapshot {
   liveVersion: string | null;
@@ -73,33 +70,34 @@ const TX_TIMEOUT_MS = 10_000;
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
 export function createDeploymentCommandService(deps: {
-  db: Pick<Database, 'prisma'>;
+  transact: Transact;
+  deployments: Pick<DeploymentRepo, 'findById' | 'findWithScope' | 'findForRedeploy' | 'promotionFacts'>;
+  deploymentWrites: Pick<
+    DeploymentWriteRepo,
+    'create' | 'lock' | 'findWithEnvironment' | 'findActive' | 'listCleaningUp' | 'recordApproval'
+  >;
+  environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline'>;
+  instances: Pick<InstanceRepo, 'listLive'>;
+  releases: Pick<ReleaseRepo, 'find'>;
+  configs: Pick<ConfigRepo, 'latest'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   freeze: Pick<FreezeService, 'assertNotFrozen'>;
-  /** Resolved lazily: the orchestrator plugin registers after the services. */
-  orchestrator: () => OrchestratorHandle;
+  orchestrator: Pick<OrchestratorPort, 'applyIn' | 'announce' | 'wake'>;
 }) {
-  const { prisma } = deps.db;
-  const writes = createDeploymentWriteRepo(prisma);
-  const reads = createDeploymentRepo(prisma);
-  const instances = createInstanceRepo(prisma);
+  const { transact, orchestrator, instances } = deps;
+  const writes = deps.deploymentWrites;
+  const reads = deps.deployments;
 
-  async function view(id: string, db: Tx | typeof prisma = prisma): Promise<Deployment> {
-    const row = await reads.findById(id, db);
+  async function view(id: string, tx?: Tx): Promise<Deployment> {
+    const row = await reads.findById(id, tx);
     if (!row) throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
     return deploymentView(row);
   }
 
   /** What runs in the environment now, from the instances themselves (not from what we hoped). */
-  async function snapshot(
-    environmentId: string,
-    db: Tx | typeof prisma = prisma,
-  ): Promise<EnvironmentSnapshot> {
-    const env = await db.environment.findUniqueOrThrow({
-      where: { id: environmentId },
-      include: { liveRelease: { select: { version: true } } },
-    });
-    const live = (await instances.listLive(environmentId, undefined, db)).filter(
+  async function snapshot(environmentId: string, tx?: Tx): Promise<EnvironmentSnapshot> {
+    const env = await deps.environments.findWithLiveVersion(environmentId, tx);
+    const live = (await instances.listLive(environmentId, undefined, tx)).filter(
       (i) => i.status !== 'stopping',
     );
     const pool = (c: Color) => {
@@ -149,9 +147,7 @@ export function createDeploymentCommandService(deps: {
     freeze: { override?: boolean | undefined } = {},
   ): Promise<Deployment> {
     const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
-    const release = await prisma.release.findUnique({
-      where: { applicationId_version: { applicationId: app.id, version: spec.version } },
-    });
+    const release = await deps.releases.find(app.id, spec.version);
     if (!release) {
       throw AppError.badField('body.version', `unknown version "${spec.version}" of ${app.name}`);
     }
@@ -160,12 +156,11 @@ export function createDeploymentCommandService(deps: {
     // Refused early (before the one-active-deployment check); an override is checked and audited
     // inside the transaction below, so `freeze.override` commits or fails with the deployment.
     if (!freeze.override) await deps.freeze.assertNotFrozen(ctx, env.id);
-    const orchestrator = deps.orchestrator();
     let id: string;
     try {
-      id = await prisma.$transaction(
+      id = await transact(
         async (tx) => {
-          const locked = await writes.lockEnvironment(env.id, tx);
+          const locked = await deps.environments.lock(env.id, tx);
           const active = await writes.findActive(env.id, tx);
           if (active) throw activeConflict(env.name, active.id);
           if (locked.protected !== env.protected) {
@@ -225,14 +220,14 @@ export function createDeploymentCommandService(deps: {
               configVersionId:
                 spec.configVersionId !== undefined
                   ? spec.configVersionId
-                  : ((await currentConfigVersion(env.id, tx))?.id ?? null),
+                  : ((await deps.configs.latest(env.id, tx))?.id ?? null),
               steps: state.steps,
             },
             tx,
           );
           // A succeeded deployment still keeping its old colour warm must not scale it down now.
           for (const old of await writes.listCleaningUp(env.id, tx)) {
-            await orchestrator.engine.applyIn(tx, old.id, { type: 'superseded' });
+            await orchestrator.applyIn(tx, old.id, { type: 'superseded' });
           }
           await appendAudit(tx, {
             ...ctx.auditFields(),
@@ -250,7 +245,7 @@ export function createDeploymentCommandService(deps: {
               ...spec.auditExtra,
             } as unknown as Prisma.InputJsonValue,
           });
-          await orchestrator.engine.announce(tx, created.id, env.id, true);
+          await orchestrator.announce(tx, created.id, env.id, true);
           return created.id;
         },
         { timeout: TX_TIMEOUT_MS, maxWait: TRANSACTION_MAX_WAIT_MS },
@@ -287,11 +282,11 @@ export function createDeploymentCommandService(deps: {
     opts: { override?: boolean | undefined; reason: string | null },
   ) {
     if (target.kind === 'rollback') return;
-    const gate = await promotionGate(tx, {
-      applicationId: target.app.id,
-      environment: target.env,
-      release: target.release,
-    });
+    const gate = await promotionGate(
+      deps,
+      { applicationId: target.app.id, environment: target.env, release: target.release },
+      tx,
+    );
     if (!gate.blocked) return;
     if (!opts.override) {
       throw AppError.conflict(`${gate.blocked.message}; an admin can override with a reason`, {
@@ -333,15 +328,11 @@ export function createDeploymentCommandService(deps: {
     reason: string | null,
     audit: { action: AuditAction } & Partial<AuditInput>,
   ): Promise<Deployment> {
-    const orchestrator = deps.orchestrator();
-    await prisma.$transaction(
+    await transact(
       async (tx) => {
         // Locked first: the reason rule below is decided on the state the action is applied to.
         await writes.lock(deploymentId, tx);
-        const d = await tx.deployment.findUniqueOrThrow({
-          where: { id: deploymentId },
-          include: { environment: { select: { name: true, protected: true } } },
-        });
+        const d = await writes.findWithEnvironment(deploymentId, tx);
         if (isTerminalStatus(d.status)) {
           throw AppError.conflict(`deployment is ${d.status}: a finished deployment cannot be controlled`, {
             reason: 'finished',
@@ -349,7 +340,7 @@ export function createDeploymentCommandService(deps: {
           });
         }
         assertReasonGiven(action, reason, d.environment, d.state as unknown as DeploymentState);
-        const res = await orchestrator.engine.applyIn(
+        const res = await orchestrator.applyIn(
           tx,
           deploymentId,
           { type: action, actor: ctx.actor.name, ...(reason ? { reason } : {}) },
@@ -367,9 +358,7 @@ export function createDeploymentCommandService(deps: {
           throw AppError.conflict(res.message, { reason: 'not_allowed_now', status: res.state.status });
         }
         if (action === 'approve' && ctx.actor.personId) {
-          await tx.approval.create({
-            data: { deploymentId, userId: ctx.actor.personId, comment: reason },
-          });
+          await writes.recordApproval({ deploymentId, userId: ctx.actor.personId, comment: reason }, tx);
         }
       },
       { timeout: TX_TIMEOUT_MS, maxWait: TRANSACTION_MAX_WAIT_MS },
@@ -396,10 +385,7 @@ export function createDeploymentCommandService(deps: {
   }
 
   async function requireDeployment(id: string) {
-    const d = await prisma.deployment.findUnique({
-      where: { id },
-      include: { environment: true, application: { select: { name: true } } },
-    });
+    const d = await reads.findWithScope(id);
     if (!d) throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
     return d;
   }
@@ -467,15 +453,7 @@ export function createDeploymentCommandService(deps: {
         override?: boolean | undefined;
       },
     ) {
-      const d = await prisma.deployment.findUnique({
-        where: { id },
-        include: {
-          environment: true,
-          application: { select: { name: true } },
-          release: { select: { version: true } },
-          configVersion: { select: { version: true } },
-        },
-      });
+      const d = await reads.findForRedeploy(id);
       if (!d) throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
       requirePermission(ctx, 'deploy', {
         application: d.application.name,

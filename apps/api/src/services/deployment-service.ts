@@ -1,7 +1,7 @@
 import type { Deployment, DeploymentStatus, List } from '@qubot/api-contract';
 import type { ApplicationRepo, DeploymentRepo, EnvironmentRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
-import { deploymentView } from './views.ts';
+import { deploymentView } from '../views/views.ts';
 import { withCursor } from './with-cursor.ts';
 
 /** Read side of deployments; the write side (create/control) lives with the orchestrator. */

@@ -1,4 +1,4 @@
-import { appendAudit, type Database, type Tx } from '@qubot/db';
+import { appendAudit, type EnvironmentRepo, type FreezeRepo, type Transact, type Tx } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -91,24 +91,15 @@ function describe(w: WindowRow): string {
 
 /** Freeze windows block new deployments to an environment, except an admin's audited override. */
 export function createFreezeService(deps: {
-  db: Pick<Database, 'prisma'>;
+  transact: Transact;
+  windows: Pick<FreezeRepo, 'listCandidates' | 'list' | 'create' | 'find' | 'delete'>;
+  environments: Pick<EnvironmentRepo, 'findWithApplicationName'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
 }) {
-  const { prisma } = deps.db;
+  const { transact, windows } = deps;
   /** Freeze windows of an environment active at `at`. */
-  async function activeWindows(
-    environmentId: string,
-    at = new Date(),
-    db: Pick<Tx, 'freezeWindow'> = prisma,
-  ) {
-    const rows = await db.freezeWindow.findMany({
-      where: {
-        environmentId,
-        // Recurring windows have no endsAt; one-off ones must span `at`.
-        OR: [{ endsAt: null }, { startsAt: { lte: at }, endsAt: { gt: at } }],
-      },
-      orderBy: { createdAt: 'asc' },
-    });
+  async function activeWindows(environmentId: string, at = new Date(), tx?: Tx) {
+    const rows = await windows.listCandidates(environmentId, at, tx);
     return rows.filter((r) => isActive(r, at));
   }
 
@@ -116,10 +107,7 @@ export function createFreezeService(deps: {
     async list(ctx: RequestContext, appName: string, envName: string) {
       requirePermission(ctx, 'read', { application: appName });
       const { env } = await deps.catalog.requireEnvironment(appName, envName);
-      const rows = await prisma.freezeWindow.findMany({
-        where: { environmentId: env.id },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      });
+      const rows = await windows.list(env.id);
       const now = new Date();
       return { items: rows.map((r) => freezeWindowView(r, now)), nextCursor: null };
     },
@@ -159,9 +147,9 @@ export function createFreezeService(deps: {
       const recurrence = body.recurrence
         ? { ...body.recurrence, days: [...new Set(body.recurrence.days)].sort() }
         : undefined;
-      const row = await prisma.$transaction(async (tx) => {
-        const created = await tx.freezeWindow.create({
-          data: {
+      const row = await transact(async (tx) => {
+        const created = await windows.create(
+          {
             environmentId: env.id,
             reason: body.reason,
             startsAt,
@@ -169,7 +157,8 @@ export function createFreezeService(deps: {
             ...(recurrence ? { recurrence } : {}),
             createdBy: ctx.actor.name,
           },
-        });
+          tx,
+        );
         await appendAudit(tx, {
           ...ctx.auditFields(),
           action: 'freeze.create',
@@ -196,10 +185,10 @@ export function createFreezeService(deps: {
     ): Promise<FreezeWindowView> {
       requirePermission(ctx, 'freeze.manage', { application: appName });
       const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
-      return prisma.$transaction(async (tx) => {
-        const row = await tx.freezeWindow.findFirst({ where: { id, environmentId: env.id } });
+      return transact(async (tx) => {
+        const row = await windows.find(id, env.id, tx);
         if (!row) throw AppError.notFound(`freeze window ${id}`, { field: 'params.id' });
-        await tx.freezeWindow.delete({ where: { id } });
+        await windows.delete(id, tx);
         const view = freezeWindowView(row);
         await appendAudit(tx, {
           ...ctx.auditFields(),
@@ -231,13 +220,9 @@ export function createFreezeService(deps: {
       opts: { override?: boolean | undefined; reason?: string | undefined } = {},
       tx?: Tx,
     ): Promise<{ overridden: FreezeWindowView[] }> {
-      const db = tx ?? prisma;
-      const active = await activeWindows(environmentId, new Date(), db);
+      const active = await activeWindows(environmentId, new Date(), tx);
       if (active.length === 0) return { overridden: [] };
-      const env = await db.environment.findUniqueOrThrow({
-        where: { id: environmentId },
-        include: { application: { select: { name: true } } },
-      });
+      const env = await deps.environments.findWithApplicationName(environmentId, tx);
       const first = active[0] as WindowRow;
       if (!opts.override)
         throw new AppError(
@@ -249,15 +234,16 @@ export function createFreezeService(deps: {
       if (!opts.reason?.trim())
         throw AppError.badField('body.reason', 'is required to override a freeze window');
       const overridden = active.map((w) => freezeWindowView(w));
-      await appendAudit(db, {
+      const entry = {
         ...ctx.auditFields(),
-        action: 'freeze.override',
+        action: 'freeze.override' as const,
         targetType: 'environment',
         targetId: env.id,
         target: `${env.application.name}/${env.name}`,
         reason: opts.reason,
         after: { freezeWindows: overridden.map((w) => ({ id: w.id, reason: w.reason })) },
-      });
+      };
+      await (tx ? appendAudit(tx, entry) : transact((own) => appendAudit(own, entry)));
       return { overridden };
     },
   };

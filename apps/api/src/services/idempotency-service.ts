@@ -3,7 +3,7 @@
 // the same key is refused (409 naming the header), a retry while the first is still running
 // waits for nothing and is told so (409).
 import { createHash } from 'node:crypto';
-import type { Database } from '@qubot/db';
+import type { IdempotencyRepo } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 
 export interface StoredResponse {
@@ -33,20 +33,20 @@ export const requestHash = (body: unknown) =>
     .update(JSON.stringify(canonical(body ?? null)))
     .digest('hex');
 
-export function createIdempotencyService(deps: { db: Pick<Database, 'prisma'> }) {
-  const { prisma } = deps.db;
+export function createIdempotencyService(deps: {
+  keys: Pick<IdempotencyRepo, 'reserve' | 'find' | 'dropReservation' | 'complete' | 'release'>;
+}) {
+  const { keys } = deps;
 
   async function reserve(scope: string, key: string, hash: string): Promise<StoredResponse | null> {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        await prisma.idempotencyKey.create({
-          data: { scope, key, requestHash: hash, statusCode: 0, response: {} },
-        });
+        await keys.reserve(scope, key, hash);
         return null;
       } catch (err) {
         if ((err as { code?: string }).code !== 'P2002') throw err;
       }
-      const row = await prisma.idempotencyKey.findUnique({ where: { scope_key: { scope, key } } });
+      const row = await keys.find(scope, key);
       if (!row) continue;
       if (row.requestHash !== hash) {
         throw new AppError(
@@ -66,7 +66,7 @@ export function createIdempotencyService(deps: { db: Pick<Database, 'prisma'> })
           },
         );
       }
-      await prisma.idempotencyKey.deleteMany({ where: { scope, key, statusCode: 0 } });
+      await keys.dropReservation(scope, key);
     }
     throw new AppError(ErrorCode.Conflict, 'Idempotency-Key is contended; retry', { field: HEADER_FIELD });
   }
@@ -101,19 +101,13 @@ export function createIdempotencyService(deps: { db: Pick<Database, 'prisma'> })
             error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
             requestId: req.requestId,
           };
-          await prisma.idempotencyKey.update({
-            where: { scope_key: { scope, key: req.key } },
-            data: { statusCode: err.statusCode, response: body as object },
-          });
+          await keys.complete(scope, req.key, err.statusCode, body as object);
         } else {
-          await prisma.idempotencyKey.deleteMany({ where: { scope, key: req.key } }).catch(() => {});
+          await keys.release(scope, req.key).catch(() => {});
         }
         throw err;
       }
-      await prisma.idempotencyKey.update({
-        where: { scope_key: { scope, key: req.key } },
-        data: { statusCode: result.status, response: result.body as object },
-      });
+      await keys.complete(scope, req.key, result.status, result.body as object);
       return { ...result, replayed: false };
     },
   };

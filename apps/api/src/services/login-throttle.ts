@@ -1,4 +1,4 @@
-import type { Database, Db } from '@qubot/db';
+import type { LoginThrottleRepo, ThrottleRow, ThrottleScope, Transact, Tx } from '@qubot/db';
 
 /**
  * Sign-in throttling (docs/security.md "Sign-in throttling"). Three counters of failed sign-ins,
@@ -28,50 +28,25 @@ export interface ThrottleOptions {
   trustedAddressMs: number;
 }
 
-type Scope = 'account' | 'address' | 'pair';
-interface Row {
-  scope: Scope;
-  failures: number;
-  level: number;
-  locked_until: Date | null;
-  last_failure_at: Date | null;
-  last_success_at: Date | null;
-}
+type Scope = ThrottleScope;
+type Row = ThrottleRow;
 
 export type Reservation = { ok: true } | { ok: false; retryAt: Date };
 
-export function createLoginThrottle(deps: { db: Pick<Database, 'prisma'>; options: ThrottleOptions }) {
-  const { prisma } = deps.db;
+export function createLoginThrottle(deps: {
+  transact: Transact;
+  rows: Pick<LoginThrottleRepo, 'lockRows' | 'save' | 'prune'>;
+  options: ThrottleOptions;
+}) {
+  const { transact, rows: repo } = deps;
   const o = deps.options;
   const lockFor = (level: number) => Math.min(o.lockoutMs * 2 ** Math.min(level, 20), o.maxLockoutMs);
   // Failures older than the window are forgotten.
   const live = (r: Row, now: number) =>
     r.last_failure_at && now - r.last_failure_at.getTime() > o.failureWindowMs ? 0 : r.failures;
-
-  /** Lock the three rows, creating them if needed; always in the same order, so no deadlock. */
-  async function lockRows(tx: Db, username: string, address: string): Promise<Record<Scope, Row>> {
-    await tx.$executeRaw`
-      INSERT INTO login_throttles (scope, username, address)
-      VALUES ('account', ${username}, ''), ('address', '', ${address}), ('pair', ${username}, ${address})
-      ON CONFLICT DO NOTHING`;
-    const rows = await tx.$queryRaw<Row[]>`
-      SELECT scope, failures, level, locked_until, last_failure_at, last_success_at
-      FROM login_throttles
-      WHERE (scope, username, address) IN
-        (('account', ${username}, ''), ('address', '', ${address}), ('pair', ${username}, ${address}))
-      ORDER BY scope, username, address
-      FOR UPDATE`;
-    const by = Object.fromEntries(rows.map((r) => [r.scope, r])) as Record<Scope, Row>;
-    return by;
-  }
-
-  async function save(tx: Db, scope: Scope, username: string, address: string, r: Row, now: Date) {
-    await tx.$executeRaw`
-      UPDATE login_throttles
-      SET failures = ${r.failures}, level = ${r.level}, locked_until = ${r.locked_until},
-          last_failure_at = ${r.last_failure_at}, last_success_at = ${r.last_success_at}, updated_at = ${now}
-      WHERE scope = ${scope} AND username = ${username} AND address = ${address}`;
-  }
+  const lockRows = (tx: Tx, username: string, address: string) => repo.lockRows(username, address, tx);
+  const save = (tx: Tx, scope: Scope, username: string, address: string, r: Row, now: Date) =>
+    repo.save(scope, username, address, r, now, tx);
   const keys = (username: string, address: string): Record<Scope, [string, string]> => ({
     account: [username, ''],
     address: ['', address],
@@ -82,7 +57,7 @@ export function createLoginThrottle(deps: { db: Pick<Database, 'prisma'>; option
     /** Count one attempt before checking the password, or refuse it (429) without checking. */
     async reserve(username: string, address: string, at = new Date()): Promise<Reservation> {
       const now = at.getTime();
-      return prisma.$transaction(async (tx) => {
+      return transact(async (tx) => {
         const rows = await lockRows(tx, username, address);
         const { pair, address: addr, account } = rows;
         for (const r of [pair, addr])
@@ -111,7 +86,7 @@ export function createLoginThrottle(deps: { db: Pick<Database, 'prisma'>; option
      * The reserved attempt failed: lock the pair and/or the address once over budget. Returns the
      * locks set (for the audit), in the caller's transaction.
      */
-    async failed(tx: Db, username: string, address: string, at = new Date()) {
+    async failed(tx: Tx, username: string, address: string, at = new Date()) {
       const now = at.getTime();
       const rows = await lockRows(tx, username, address);
       const k = keys(username, address);
@@ -139,7 +114,7 @@ export function createLoginThrottle(deps: { db: Pick<Database, 'prisma'>; option
 
     /** The reserved attempt succeeded: the pair starts afresh and is trusted; the others give the attempt back. */
     async succeeded(username: string, address: string, at = new Date()) {
-      await prisma.$transaction(async (tx) => {
+      await transact(async (tx) => {
         const rows = await lockRows(tx, username, address);
         const k = keys(username, address);
         for (const scope of ['account', 'address'] as const) {
@@ -156,22 +131,11 @@ export function createLoginThrottle(deps: { db: Pick<Database, 'prisma'>; option
       });
     },
 
-    /** An admin's unlock: forget every failure and lock of this account (all addresses). */
-    async clear(username: string, tx: Db = prisma) {
-      await tx.$executeRaw`
-        UPDATE login_throttles SET failures = 0, level = 0, locked_until = NULL
-        WHERE username = ${username} AND scope IN ('account', 'pair')`;
-    },
-
     /** Forget rows idle for a day that hold nothing worth keeping (bounded, index on updated_at). */
     async prune(at = new Date()) {
       const idle = new Date(at.getTime() - Math.max(24 * 3600_000, o.maxLockoutMs));
       const trustedSince = new Date(at.getTime() - o.trustedAddressMs);
-      await prisma.$executeRaw`
-        DELETE FROM login_throttles WHERE ctid = ANY(ARRAY(
-          SELECT ctid FROM login_throttles
-          WHERE updated_at < ${idle} AND (last_success_at IS NULL OR last_success_at < ${trustedSince})
-          LIMIT 500))`;
+      await repo.prune(idle, trustedSince);
     },
   };
 }

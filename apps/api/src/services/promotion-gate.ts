@@ -1,7 +1,7 @@
 // The promotion order and the verification gate, shared by every path that puts a release into
 // an environment (deploy, promote, API tokens) and by the promotion preview that warns about it.
 import { canPromote, previousEnvironment } from '@qubot/core';
-import type { Db } from '@qubot/db';
+import type { DeploymentRepo, EnvironmentRepo, Tx } from '@qubot/db';
 
 /** A release's latest result in the previous environment. */
 export interface PromotionVerification {
@@ -24,50 +24,31 @@ export interface PromotionGate {
   blocked: { code: 'not_succeeded_in_previous' | 'not_verified'; message: string } | null;
 }
 
+export interface PromotionGateReads {
+  environments: Pick<EnvironmentRepo, 'pipeline'>;
+  deployments: Pick<DeploymentRepo, 'promotionFacts'>;
+}
+
 export async function promotionGate(
-  db: Db,
+  reads: PromotionGateReads,
   target: {
     applicationId: string;
     environment: { id: string; name: string; protected: boolean };
     release: { id: string; version: string };
   },
+  tx?: Tx,
 ): Promise<PromotionGate> {
-  const pipeline = await db.environment.findMany({
-    where: { applicationId: target.applicationId },
-    select: { id: true, name: true, position: true },
-    orderBy: { position: 'asc' },
-  });
+  const pipeline = await reads.environments.pipeline(target.applicationId, tx);
   const previousName = previousEnvironment(pipeline, target.environment.name);
   const previous = pipeline.find((e) => e.name === previousName);
   if (!previous) return { previous: null, verification: null, blocked: null };
 
-  // Coming back to a release that was live here before is a rollback, always allowed.
-  const wasLiveHere = await db.deployment.findFirst({
-    where: { releaseId: target.release.id, environmentId: target.environment.id, status: 'succeeded' },
-    select: { id: true },
-  });
-  const [latest, leftBy, succeeded] = await Promise.all([
-    db.deployment.findFirst({
-      where: { releaseId: target.release.id, environmentId: previous.id, finishedAt: { not: null } },
-      orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
-      select: { id: true, status: true, finishedAt: true },
-    }),
-    // A rollback that moved the previous environment away from this release.
-    db.deployment.findFirst({
-      where: {
-        fromReleaseId: target.release.id,
-        environmentId: previous.id,
-        kind: 'rollback',
-        status: 'succeeded',
-      },
-      orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
-      select: { id: true, finishedAt: true },
-    }),
-    db.deployment.findFirst({
-      where: { releaseId: target.release.id, environmentId: previous.id, status: 'succeeded' },
-      select: { id: true },
-    }),
-  ]);
+  const { wasLiveHere, latest, leftBy, succeeded } = await reads.deployments.promotionFacts(
+    target.release.id,
+    target.environment.id,
+    previous.id,
+    tx,
+  );
   let result: PromotionVerification['result'] = latest
     ? (latest.status as PromotionVerification['result'])
     : 'none';

@@ -1,6 +1,6 @@
 import type { Deployment, PromoteBody } from '@qubot/api-contract';
 import { previousEnvironment } from '@qubot/core';
-import type { Database } from '@qubot/db';
+import type { EnvironmentRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -10,11 +10,10 @@ import { requireReason } from './require-reason.ts';
 
 /** POST /apps/:app/environments/:env/promote — deploy here what is live in the environment before. */
 export function createPromotionService(deps: {
-  db: Pick<Database, 'prisma'>;
+  environments: Pick<EnvironmentRepo, 'pipeline'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   commands: Pick<DeploymentCommandService, 'launch' | 'snapshot'>;
 }) {
-  const { prisma } = deps.db;
   return {
     async promote(
       ctx: RequestContext,
@@ -28,11 +27,7 @@ export function createPromotionService(deps: {
         environment: { name: env.name, protected: env.protected },
       });
       if (env.protected) requireReason(body.reason, `${env.name} is a protected environment`);
-      const pipeline = await prisma.environment.findMany({
-        where: { applicationId: app.id },
-        select: { id: true, name: true, position: true },
-        orderBy: { position: 'asc' },
-      });
+      const pipeline = await deps.environments.pipeline(app.id);
       const prevName = previousEnvironment(pipeline, env.name);
       if (!prevName) {
         throw AppError.conflict(

@@ -1,14 +1,14 @@
 import type { CreateReleaseBody, List, Release } from '@qubot/api-contract';
-import { appendAudit, appendEvent, type Database, type ReleaseRepo } from '@qubot/db';
+import { appendAudit, appendEvent, type ReleaseRepo, type Transact } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import { releaseView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { releaseView } from './views.ts';
 import { withCursor } from './with-cursor.ts';
 
 export function createReleaseService(deps: {
-  db: Pick<Database, 'prisma'>;
+  transact: Transact;
   releases: Pick<ReleaseRepo, 'list' | 'findByVersion' | 'create'>;
   catalog: Pick<CatalogService, 'requireApp'>;
 }) {
@@ -52,7 +52,7 @@ export function createReleaseService(deps: {
         return { created: false, release: releaseView(existing) };
       }
       try {
-        const row = await deps.db.prisma.$transaction(async (tx) => {
+        const row = await deps.transact(async (tx) => {
           const created = await deps.releases.create(
             {
               applicationId: app.id,

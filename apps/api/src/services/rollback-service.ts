@@ -1,6 +1,6 @@
 import type { Deployment, RollbackBody } from '@qubot/api-contract';
 import { type DeploymentState, planRollback } from '@qubot/core';
-import { createDeploymentWriteRepo, type Database } from '@qubot/db';
+import type { DeploymentWriteRepo, ReleaseRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -14,12 +14,12 @@ import { requireReason } from './require-reason.ts';
  * switch back when the old colour is still warm.
  */
 export function createRollbackService(deps: {
-  db: Pick<Database, 'prisma'>;
+  deployments: Pick<DeploymentWriteRepo, 'findActive' | 'history'>;
+  releases: Pick<ReleaseRepo, 'find'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   commands: Pick<DeploymentCommandService, 'launch' | 'snapshot' | 'act'>;
 }) {
-  const { prisma } = deps.db;
-  const writes = createDeploymentWriteRepo(prisma);
+  const writes = deps.deployments;
   return {
     async rollback(
       ctx: RequestContext,
@@ -48,9 +48,7 @@ export function createRollbackService(deps: {
         });
       }
       if (body.version) {
-        const exists = await prisma.release.findUnique({
-          where: { applicationId_version: { applicationId: app.id, version: body.version } },
-        });
+        const exists = await deps.releases.find(app.id, body.version);
         if (!exists)
           throw AppError.badField('body.version', `unknown version "${body.version}" of ${app.name}`);
       }

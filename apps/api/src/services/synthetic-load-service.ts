@@ -2,20 +2,20 @@
 // announced like any environment change. Only demo environments have one (the column is null
 // elsewhere); the load itself is sent by the demo (demo.ts).
 import type { Environment, SyntheticLoadBody } from '@qubot/api-contract';
-import { appendAudit, type Database, type EnvironmentRepo } from '@qubot/db';
+import { appendAudit, type EnvironmentRepo, type Transact } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
+import { environmentView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { appendEnvironmentUpdated } from './environment-events.ts';
-import { environmentView } from './views.ts';
 
 export function createSyntheticLoadService(deps: {
-  db: Pick<Database, 'prisma'>;
+  transact: Transact;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
-  environments: Pick<EnvironmentRepo, 'findView'>;
+  environments: Pick<EnvironmentRepo, 'findView' | 'lockSyntheticLoad' | 'update'>;
 }) {
-  const { prisma } = deps.db;
+  const { transact } = deps;
   return {
     /** PUT /apps/:app/environments/:env/synthetic-load — release-manager (like scaling). */
     async set(
@@ -29,18 +29,16 @@ export function createSyntheticLoadService(deps: {
         application: app.name,
         environment: { name: env.name, protected: env.protected },
       });
-      await prisma.$transaction(async (tx) => {
+      await transact(async (tx) => {
         // The row lock orders concurrent switches: each sees the one before it.
-        const rows = await tx.$queryRaw<{ synthetic_load: boolean | null }[]>`
-          SELECT synthetic_load FROM environments WHERE id = ${env.id}::uuid FOR UPDATE`;
-        const before = rows[0]?.synthetic_load ?? null;
+        const before = await deps.environments.lockSyntheticLoad(env.id, tx);
         if (before === null)
           throw AppError.conflict(
             `${app.name}/${env.name} has no synthetic load: it is a demo-mode feature (start with --demo)`,
             { field: 'params.env', reason: 'not_a_demo_environment' },
           );
         if (before === body.enabled) return;
-        await tx.environment.update({ where: { id: env.id }, data: { syntheticLoad: body.enabled } });
+        await deps.environments.update(env.id, { syntheticLoad: body.enabled }, tx);
         await appendAudit(tx, {
           ...ctx.auditFields(),
           action: 'environment.synthetic_load',

@@ -1,4 +1,4 @@
-import { appendAudit, type Database } from '@qubot/db';
+import { type ApplicationRepo, appendAudit, type TokenRepo, type Transact } from '@qubot/db';
 import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { randomSecret, sha256 } from '../lib/password.ts';
@@ -55,18 +55,17 @@ export function tokenView(t: TokenRow): TokenView {
   };
 }
 
-const withCreator = { createdBy: { select: { username: true } } } as const;
-
 /** API tokens for CI and scripts: hashed at rest, shown once, scoped, expiring (DESIGN §7). */
-export function createTokenService(deps: { db: Pick<Database, 'prisma'> }) {
-  const { prisma } = deps.db;
+export function createTokenService(deps: {
+  transact: Transact;
+  tokens: Pick<TokenRepo, 'list' | 'create' | 'find' | 'revoke'>;
+  applications: Pick<ApplicationRepo, 'existingNames'>;
+}) {
+  const { tokens, transact } = deps;
   return {
     async list(ctx: RequestContext): Promise<{ items: TokenView[]; nextCursor: null }> {
       requirePermission(ctx, 'tokens.manage');
-      const rows = await prisma.apiToken.findMany({
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        include: withCreator,
-      });
+      const rows = await tokens.list();
       return { items: rows.map(tokenView), nextCursor: null };
     },
 
@@ -86,20 +85,17 @@ export function createTokenService(deps: { db: Pick<Database, 'prisma'> }) {
         throw new AppError(ErrorCode.Forbidden, 'forbidden: only a signed-in user can create tokens');
       const applications = [...new Set(body.applications ?? [])];
       if (applications.length > 0) {
-        const known = await prisma.application.findMany({
-          where: { name: { in: applications } },
-          select: { name: true },
-        });
-        const missing = applications.filter((a) => !known.some((k) => k.name === a));
+        const known = await deps.applications.existingNames(applications);
+        const missing = applications.filter((a) => !known.includes(a));
         if (missing.length > 0)
           throw AppError.badField('body.applications', `unknown application(s): ${missing.join(', ')}`);
       }
       const secret = `${TOKEN_PREFIX}${randomSecret()}`;
       const expiresAt =
         body.expiresInDays !== undefined ? new Date(Date.now() + body.expiresInDays * 86_400_000) : null;
-      const row = await prisma.$transaction(async (tx) => {
-        const created = await tx.apiToken.create({
-          data: {
+      const row = await transact(async (tx) => {
+        const created = await tokens.create(
+          {
             name: body.name,
             tokenHash: sha256(secret),
             prefix: secret.slice(0, TOKEN_PREFIX.length + 6),
@@ -108,8 +104,8 @@ export function createTokenService(deps: { db: Pick<Database, 'prisma'> }) {
             createdById: userId,
             expiresAt,
           },
-          include: withCreator,
-        });
+          tx,
+        );
         await appendAudit(tx, {
           ...ctx.auditFields(),
           action: 'token.create',
@@ -126,15 +122,11 @@ export function createTokenService(deps: { db: Pick<Database, 'prisma'> }) {
     /** Revoking is immediate: the next request with the token gets 401. Revoking twice is a no-op. */
     async revoke(ctx: RequestContext, id: string): Promise<TokenView> {
       requirePermission(ctx, 'tokens.manage');
-      return prisma.$transaction(async (tx) => {
-        const row = await tx.apiToken.findUnique({ where: { id }, include: withCreator });
+      return transact(async (tx) => {
+        const row = await tokens.find(id, tx);
         if (!row) throw AppError.notFound(`token ${id}`, { field: 'params.id' });
         if (row.revokedAt) return tokenView(row);
-        const updated = await tx.apiToken.update({
-          where: { id },
-          data: { revokedAt: new Date() },
-          include: withCreator,
-        });
+        const updated = await tokens.revoke(id, tx);
         // Open event stream sockets with this token close on commit, in every API process.
         await notifyCredentialsChanged(tx, { reason: 'token.revoke', tokenId: id });
         await appendAudit(tx, {

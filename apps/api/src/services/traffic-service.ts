@@ -2,20 +2,21 @@ import type { Environment, TrafficBody } from '@qubot/api-contract';
 import type { Color, DeploymentState, Weights } from '@qubot/core';
 import {
   appendAudit,
-  createDeploymentWriteRepo,
-  createEnvironmentRepo,
-  type Database,
+  type DeploymentWriteRepo,
+  type EnvironmentRepo,
   type Prisma,
+  type ReleaseRepo,
   TRANSACTION_MAX_WAIT_MS,
+  type Transact,
 } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
+import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
-import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
+import { environmentView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
-import type { DeploymentCommandService, OrchestratorHandle } from './deployment-command-service.ts';
+import type { DeploymentCommandService } from './deployment-command-service.ts';
 import { requireReason } from './require-reason.ts';
-import { environmentView } from './views.ts';
 
 /**
  * POST /apps/:app/environments/:env/traffic. With a blue-green deployment waiting for its
@@ -23,16 +24,16 @@ import { environmentView } from './views.ts';
  * that are running (e.g. back to a warm colour), atomically on the router.
  */
 export function createTrafficService(deps: {
-  db: Pick<Database, 'prisma'>;
+  transact: Transact;
+  environments: Pick<EnvironmentRepo, 'lock' | 'update' | 'findView'>;
+  deploymentWrites: Pick<DeploymentWriteRepo, 'findActive' | 'listCleaningUp'>;
+  releases: Pick<ReleaseRepo, 'find'>;
   catalog: Pick<CatalogService, 'requireEnvironment' | 'getEnvironment'>;
   commands: Pick<DeploymentCommandService, 'act' | 'snapshot'>;
-  orchestrator: () => OrchestratorHandle & {
-    runtime: Pick<EnvironmentRuntime, 'applyRouting' | 'ensureRouter'>;
-  };
+  orchestrator: Pick<OrchestratorPort, 'applyIn' | 'announce' | 'ensureRouter' | 'syncRouting'>;
 }) {
-  const { prisma } = deps.db;
-  const writes = createDeploymentWriteRepo(prisma);
-  const environments = createEnvironmentRepo(prisma);
+  const { transact, environments, orchestrator } = deps;
+  const writes = deps.deploymentWrites;
 
   function weightsOf(body: TrafficBody): Weights {
     if ((body.activeColor === undefined) === (body.weights === undefined)) {
@@ -52,22 +53,7 @@ export function createTrafficService(deps: {
     return w;
   }
 
-  /** Pushes to the router what the database says now; one push at a time per environment. */
-  const pushing = new Map<string, Promise<unknown>>();
-  function syncRouter(environmentId: string): Promise<void> {
-    const run = async () => {
-      await deps.orchestrator().runtime.applyRouting(environmentId);
-    };
-    const prev = pushing.get(environmentId) ?? Promise.resolve();
-    const next = prev.then(run, run);
-    pushing.set(environmentId, next);
-    void next
-      .finally(() => {
-        if (pushing.get(environmentId) === next) pushing.delete(environmentId);
-      })
-      .catch(() => {});
-    return next;
-  }
+  const syncRouter = (environmentId: string) => deps.orchestrator.syncRouting(environmentId);
 
   /**
    * The router refused: put back what the environment was, unless someone changed it since
@@ -86,12 +72,11 @@ export function createTrafficService(deps: {
     ours: Date,
     target: string,
   ) {
-    const orchestrator = deps.orchestrator();
-    const restored = await prisma.$transaction(
+    const restored = await transact(
       async (tx) => {
-        const now = await writes.lockEnvironment(env.id, tx);
+        const now = await environments.lock(env.id, tx);
         if (now.updatedAt.getTime() !== ours.getTime()) return false;
-        await tx.environment.update({ where: { id: env.id }, data: restore });
+        await environments.update(env.id, restore, tx);
         await appendAudit(tx, {
           ...ctx.auditFields(),
           action: 'environment.traffic.reverted',
@@ -102,7 +87,7 @@ export function createTrafficService(deps: {
           before: null,
           after: { activeColor: restore.activeColor, traffic: restore.traffic },
         });
-        await orchestrator.engine.announce(tx, null, env.id);
+        await orchestrator.announce(tx, null, env.id);
         return true;
       },
       { timeout: 10_000, maxWait: TRANSACTION_MAX_WAIT_MS },
@@ -111,8 +96,6 @@ export function createTrafficService(deps: {
   }
 
   return {
-    /** Push the environment's routing (as the database has it) to its router. */
-    syncRouter,
     async setTraffic(
       ctx: RequestContext,
       appName: string,
@@ -129,15 +112,14 @@ export function createTrafficService(deps: {
         ? requireReason(body.reason, `${env.name} is a protected environment`)
         : (body.reason ?? null);
       const audit = { action: 'environment.traffic' as const, target: `${app.name}/${env.name}` };
-      const orchestrator = deps.orchestrator();
       // The router must be there before we decide (starting one can take seconds: never in a transaction).
-      await orchestrator.runtime.ensureRouter(env.id);
+      await orchestrator.ensureRouter(env.id);
       // Decide and persist under the environment's lock, in a short transaction: the active
       // deployment check, the snapshot and the write see the same environment, and a deployment
       // created at the same time (launch() takes the same lock) plans from what this leaves.
-      const decision = await prisma.$transaction(
+      const decision = await transact(
         async (tx) => {
-          const before = await writes.lockEnvironment(env.id, tx);
+          const before = await environments.lock(env.id, tx);
           const active = await writes.findActive(env.id, tx);
           if (active) {
             const s = active.state as unknown as DeploymentState;
@@ -178,7 +160,7 @@ export function createTrafficService(deps: {
           const activeColor: Color = weights.blue >= weights.green ? 'blue' : 'green';
           // The old colour's scale-down (blue-green rollback window) must not stop what is live now.
           for (const old of await writes.listCleaningUp(env.id, tx)) {
-            const res = await orchestrator.engine.applyIn(tx, old.id, { type: 'superseded' });
+            const res = await orchestrator.applyIn(tx, old.id, { type: 'superseded' });
             if (res.kind === 'ignored' && res.message.includes('under way')) {
               throw AppError.conflict(
                 'the old colour is being scaled down right now; try again in a moment',
@@ -189,11 +171,7 @@ export function createTrafficService(deps: {
             }
           }
           const liveVersion = snap.pools[activeColor].version;
-          const liveRelease = liveVersion
-            ? await tx.release.findUnique({
-                where: { applicationId_version: { applicationId: app.id, version: liveVersion } },
-              })
-            : null;
+          const liveRelease = liveVersion ? await deps.releases.find(app.id, liveVersion, tx) : null;
           const changedLive = liveRelease && liveRelease.id !== before.liveReleaseId;
           const restore = {
             traffic: before.traffic as Prisma.InputJsonValue,
@@ -201,9 +179,9 @@ export function createTrafficService(deps: {
             liveReleaseId: before.liveReleaseId,
             previousReleaseId: before.previousReleaseId,
           };
-          const updated = await tx.environment.update({
-            where: { id: env.id },
-            data: {
+          const updated = await environments.update(
+            env.id,
+            {
               traffic: (['blue', 'green'] as Color[]).map((pool) => ({
                 pool,
                 version: snap.pools[pool].version,
@@ -214,7 +192,8 @@ export function createTrafficService(deps: {
                 ? { liveReleaseId: liveRelease.id, previousReleaseId: before.liveReleaseId }
                 : {}),
             },
-          });
+            tx,
+          );
           await appendAudit(tx, {
             ...ctx.auditFields(),
             ...audit,
@@ -224,7 +203,7 @@ export function createTrafficService(deps: {
             before: { activeColor: before.activeColor, traffic: before.traffic as object },
             after: { activeColor, weights: { ...weights } },
           });
-          await orchestrator.engine.announce(tx, null, env.id);
+          await orchestrator.announce(tx, null, env.id);
           return { kind: 'set' as const, restore, updatedAt: updated.updatedAt };
         },
         { timeout: 10_000, maxWait: TRANSACTION_MAX_WAIT_MS },

@@ -1,4 +1,13 @@
-import { appendAudit, type Database } from '@qubot/db';
+import {
+  appendAudit,
+  createTransact,
+  createUserRepo,
+  type Database,
+  type LoginThrottleRepo,
+  type SessionRepo,
+  type Transact,
+  type UserRepo,
+} from '@qubot/db';
 import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError } from '../lib/app-error.ts';
 import { generatePassword, hashPassword, PASSWORD_MIN } from '../lib/password.ts';
@@ -48,12 +57,17 @@ function checkPassword(password: string, username: string, field: string) {
 }
 
 /** People and their roles; admin only (DESIGN §7). */
-export function createUserService(deps: { db: Pick<Database, 'prisma'> }) {
-  const { prisma } = deps.db;
+export function createUserService(deps: {
+  transact: Transact;
+  users: Pick<UserRepo, 'list' | 'create' | 'findById' | 'update' | 'countEnabledAdmins' | 'lockAdmins'>;
+  sessions: Pick<SessionRepo, 'revokeAllOf'>;
+  throttles: Pick<LoginThrottleRepo, 'clear'>;
+}) {
+  const { users, transact } = deps;
   return {
     async list(ctx: RequestContext): Promise<{ items: UserView[]; nextCursor: null }> {
       requirePermission(ctx, 'users.manage');
-      const rows = await prisma.user.findMany({ orderBy: { username: 'asc' } });
+      const rows = await users.list();
       return { items: rows.map(userView), nextCursor: null };
     },
 
@@ -73,16 +87,17 @@ export function createUserService(deps: { db: Pick<Database, 'prisma'> }) {
       const oneTimePassword = body.password === undefined ? generatePassword() : null;
       const passwordHash = await hashPassword(body.password ?? (oneTimePassword as string));
       try {
-        const row = await prisma.$transaction(async (tx) => {
-          const created = await tx.user.create({
-            data: {
+        const row = await transact(async (tx) => {
+          const created = await users.create(
+            {
               username,
               displayName: body.displayName ?? null,
               role: roleToDb(body.role),
               passwordHash,
               mustChangePassword: true,
             },
-          });
+            tx,
+          );
           await appendAudit(tx, {
             ...ctx.auditFields(),
             action: 'user.create',
@@ -115,42 +130,37 @@ export function createUserService(deps: { db: Pick<Database, 'prisma'> }) {
       requirePermission(ctx, 'users.manage');
       const oneTimePassword = body.resetPassword ? generatePassword() : null;
       const passwordHash = oneTimePassword ? await hashPassword(oneTimePassword) : null;
-      const row = await prisma.$transaction(async (tx) => {
+      const row = await transact(async (tx) => {
         // Serialise admin changes so two demotions at once cannot leave no admin.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('qubot.users'))`;
-        const before = await tx.user.findUnique({ where: { id } });
+        await users.lockAdmins(tx);
+        const before = await users.findById(id, tx);
         if (!before) throw AppError.notFound(`user ${id}`, { field: 'params.id' });
         const losesAdmin =
           before.role === 'admin' &&
           !before.disabled &&
           ((body.role !== undefined && body.role !== 'admin') || body.disabled === true);
         if (losesAdmin) {
-          const admins = await tx.user.count({ where: { role: 'admin', disabled: false } });
+          const admins = await users.countEnabledAdmins(tx);
           if (admins <= 1)
             throw AppError.conflict('at least one enabled admin must remain', {
               field: body.disabled ? 'body.disabled' : 'body.role',
             });
         }
-        const updated = await tx.user.update({
-          where: { id },
-          data: {
+        const updated = await users.update(
+          id,
+          {
             ...(body.role !== undefined ? { role: roleToDb(body.role) } : {}),
             ...(body.disabled !== undefined ? { disabled: body.disabled } : {}),
             ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
             ...(passwordHash ? { passwordHash, mustChangePassword: true } : {}),
             ...(body.unlock || passwordHash ? { failedLogins: 0, lockedUntil: null } : {}),
           },
-        });
+          tx,
+        );
         // Unlock (or a new password): every address locked out of this account may try again.
-        if (body.unlock || passwordHash)
-          await tx.$executeRaw`UPDATE login_throttles SET failures = 0, level = 0, locked_until = NULL
-            WHERE username = ${before.username} AND scope IN ('account', 'pair')`;
+        if (body.unlock || passwordHash) await deps.throttles.clear(before.username, tx);
         // A disabled user or a reset password ends every open session at once.
-        if (body.disabled || passwordHash)
-          await tx.session.updateMany({
-            where: { userId: id, revokedAt: null },
-            data: { revokedAt: new Date() },
-          });
+        if (body.disabled || passwordHash) await deps.sessions.revokeAllOf(id, null, tx);
         // Open event stream sockets of this user are re-checked (closed or downgraded) on commit.
         if (body.role !== undefined || body.disabled || passwordHash)
           await notifyCredentialsChanged(tx, {
@@ -184,16 +194,18 @@ export type UserService = ReturnType<typeof createUserService>;
  * one-time password (returned so main.ts can print it once) that must be changed.
  */
 export async function ensureFirstAdmin(db: Pick<Database, 'prisma'>): Promise<string | null> {
-  if ((await db.prisma.user.count()) > 0) return null;
+  const users = createUserRepo(db.prisma);
+  if ((await users.count()) > 0) return null;
   const password = generatePassword();
   const passwordHash = await hashPassword(password);
-  return db.prisma.$transaction(async (tx) => {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('qubot.users'))`;
+  return createTransact(db.prisma)(async (tx) => {
+    await users.lockAdmins(tx);
     // Two processes starting at once: only the first creates the admin.
-    if ((await tx.user.count()) > 0) return null;
-    const user = await tx.user.create({
-      data: { username: 'admin', role: 'admin', passwordHash, mustChangePassword: true },
-    });
+    if ((await users.count(tx)) > 0) return null;
+    const user = await users.create(
+      { username: 'admin', role: 'admin', passwordHash, mustChangePassword: true },
+      tx,
+    );
     await appendAudit(tx, {
       actor: 'system',
       role: 'admin',
@@ -214,16 +226,15 @@ export const DEMO_USERS: ReadonlyArray<{ username: string; role: RoleName; passw
 
 /** Demo mode only: the four demo users (password `demo-<username>`); existing users are left alone. */
 export async function seedDemoUsers(db: Pick<Database, 'prisma'>) {
+  const users = createUserRepo(db.prisma);
   for (const u of DEMO_USERS) {
-    const exists = await db.prisma.user.findUnique({ where: { username: u.username } });
+    const exists = await users.findByUsername(u.username);
     if (exists) continue;
-    await db.prisma.user.create({
-      data: {
-        username: u.username,
-        role: roleToDb(u.role),
-        passwordHash: await hashPassword(u.password),
-        mustChangePassword: false,
-      },
+    await users.create({
+      username: u.username,
+      role: roleToDb(u.role),
+      passwordHash: await hashPassword(u.password),
+      mustChangePassword: false,
     });
   }
 }

@@ -4,7 +4,7 @@ import { type ComponentType, createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter, Route, Routes } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { deploymentFixture, environmentFixture } from '../../../api/src/services/view-fixtures.ts';
+import { deploymentFixture, environmentFixture } from '../../../api/src/views/view-fixtures.ts';
 import { applicationKeys } from '../hooks/api/applications/queries';
 import { authKeys } from '../hooks/api/auth/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';

@@ -1,6 +1,6 @@
 import type { Deployment, Environment, ServerEvent } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
-import { deploymentFixture, environmentFixture } from '../../../api/src/services/view-fixtures.ts';
+import { deploymentFixture, environmentFixture } from '../../../api/src/views/view-fixtures.ts';
 import { type LiveEvent, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
 
 // What the server really sends: its views over a real packages/core state machine.

@@ -1,7 +1,7 @@
 import { type Deployment, type EventName, EventStreamClose, type List } from '@qubot/api-contract';
 import { QueryClient } from '@tanstack/react-query';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { deploymentFixture } from '../../../api/src/services/view-fixtures.ts';
+import { deploymentFixture } from '../../../api/src/views/view-fixtures.ts';
 import { authKeys } from '../hooks/api/auth/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { createEventStream, type EventStream } from './events';

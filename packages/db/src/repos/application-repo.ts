@@ -1,4 +1,10 @@
 import type { Db } from '../client.ts';
+import type { Prisma } from '../generated/client.ts';
+
+/** A new application and its pipeline (environments in order). */
+export type NewApplication = Omit<Prisma.ApplicationCreateInput, 'environments'> & {
+  environments: Omit<Prisma.EnvironmentCreateWithoutApplicationInput, 'application'>[];
+};
 
 export function createApplicationRepo(root: Db) {
   return {
@@ -10,6 +16,19 @@ export function createApplicationRepo(root: Db) {
     },
     findByName(name: string, db: Db = root) {
       return db.application.findUnique({ where: { name } });
+    },
+    /** Which of these names are applications. */
+    async existingNames(names: string[], db: Db = root) {
+      const rows = await db.application.findMany({ where: { name: { in: names } }, select: { name: true } });
+      return rows.map((r) => r.name);
+    },
+    /** An application with its pipeline, environments in order. */
+    create(data: NewApplication, db: Db = root) {
+      const { environments, ...app } = data;
+      return db.application.create({
+        data: { ...app, environments: { create: environments } },
+        include: { environments: { orderBy: { position: 'asc' } } },
+      });
     },
   };
 }

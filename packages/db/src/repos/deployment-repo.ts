@@ -97,6 +97,66 @@ export function createDeploymentRepo(root: Db) {
     findById(id: string, db: Db = root) {
       return db.deployment.findUnique({ where: { id }, include: deploymentView });
     },
+    /** The deployment with its environment and application name: who may control it. */
+    findWithScope(id: string, db: Db = root) {
+      return db.deployment.findUnique({
+        where: { id },
+        include: { environment: true, application: { select: { name: true } } },
+      });
+    },
+    /** What a redeploy repeats: release, strategy, options and configuration version. */
+    findForRedeploy(id: string, db: Db = root) {
+      return db.deployment.findUnique({
+        where: { id },
+        include: {
+          environment: true,
+          application: { select: { name: true } },
+          release: { select: { version: true } },
+          configVersion: { select: { version: true } },
+        },
+      });
+    },
+    /** Release versions of deployments by id (primary key lookups). */
+    versions(ids: string[], db: Db = root) {
+      return db.deployment.findMany({
+        where: { id: { in: ids } },
+        select: { id: true, release: { select: { version: true } } },
+      });
+    },
+    /**
+     * What the promotion order and the verification gate decide from, for a release entering
+     * `environmentId` whose pipeline predecessor is `previousId`.
+     */
+    async promotionFacts(releaseId: string, environmentId: string, previousId: string, db: Db = root) {
+      // Coming back to a release that was live here before is a rollback, always allowed.
+      const wasLiveHere = await db.deployment.findFirst({
+        where: { releaseId, environmentId, status: 'succeeded' },
+        select: { id: true },
+      });
+      const [latest, leftBy, succeeded] = await Promise.all([
+        db.deployment.findFirst({
+          where: { releaseId, environmentId: previousId, finishedAt: { not: null } },
+          orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+          select: { id: true, status: true, finishedAt: true },
+        }),
+        // A rollback that moved the previous environment away from this release.
+        db.deployment.findFirst({
+          where: {
+            fromReleaseId: releaseId,
+            environmentId: previousId,
+            kind: 'rollback',
+            status: 'succeeded',
+          },
+          orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+          select: { id: true, finishedAt: true },
+        }),
+        db.deployment.findFirst({
+          where: { releaseId, environmentId: previousId, status: 'succeeded' },
+          select: { id: true },
+        }),
+      ]);
+      return { wasLiveHere, latest, leftBy, succeeded };
+    },
   };
 }
 export type DeploymentRepo = ReturnType<typeof createDeploymentRepo>;

@@ -138,13 +138,16 @@ export function createDeploymentWriteRepo(root: Db) {
     listUnfinished(db: Db = root) {
       return db.$queryRaw<{ id: string; environmentId: string; status: DeploymentStatus }[]>(UNFINISHED);
     },
-    /**
-     * Locks the environment's row for the rest of the transaction and returns it as it is now:
-     * every action that changes an environment takes this lock first, then decides.
-     */
-    async lockEnvironment(environmentId: string, db: Db) {
-      await db.$queryRaw`SELECT id FROM environments WHERE id = ${environmentId}::uuid FOR UPDATE`;
-      return db.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    /** The (locked) deployment with its environment's name and protection: what an action is checked against. */
+    findWithEnvironment(id: string, db: Db) {
+      return db.deployment.findUniqueOrThrow({
+        where: { id },
+        include: { environment: { select: { name: true, protected: true } } },
+      });
+    },
+    /** A second person's approval (the two-person rule). */
+    recordApproval(data: { deploymentId: string; userId: string; comment: string | null }, db: Db) {
+      return db.approval.create({ data });
     },
     findActive(environmentId: string, db: Db = root) {
       return db.deployment.findFirst({

@@ -26,6 +26,29 @@ export function createReleaseRepo(root: Db) {
         include: releaseView,
       });
     },
+    /** The release row alone (no view), e.g. to check a version exists before deploying it. */
+    find(applicationId: string, version: string, db: Db = root) {
+      return db.release.findUnique({ where: { applicationId_version: { applicationId, version } } });
+    },
+    /**
+     * Releases registered up to `upTo` and after `after` (when given), newest first, at most 100:
+     * what a promotion would bring (their changelogs).
+     */
+    listBetween(applicationId: string, range: { upTo: Date; after?: Date | undefined }, db: Db = root) {
+      return db.release.findMany({
+        where: {
+          applicationId,
+          createdAt: { lte: range.upTo, ...(range.after ? { gt: range.after } : {}) },
+        },
+        select: { version: true, changelog: true, createdAt: true },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: 100,
+      });
+    },
+    /** Versions of releases by id (primary key lookups). */
+    versions(ids: string[], db: Db = root) {
+      return db.release.findMany({ where: { id: { in: ids } }, select: { id: true, version: true } });
+    },
     create(
       data: {
         applicationId: string;

@@ -4,7 +4,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { deploymentFixture, environmentFixture } from '../../../../api/src/services/view-fixtures.ts';
+import { deploymentFixture, environmentFixture } from '../../../../api/src/views/view-fixtures.ts';
 import { authKeys } from '../../hooks/api/auth/queries';
 import { environmentKeys } from '../../hooks/api/environments/queries';
 import { confirmationOf, DeploymentControls } from './deployment-controls';

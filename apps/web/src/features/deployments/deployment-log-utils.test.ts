@@ -1,6 +1,6 @@
 import type { Deployment, Step } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
-import { deploymentFixture } from '../../../../api/src/services/view-fixtures.ts';
+import { deploymentFixture } from '../../../../api/src/views/view-fixtures.ts';
 import { logVersion, trafficSentence } from './deployment-log-utils';
 
 // A rolling deployment as the server sends it, its first batch under way.

@@ -1,6 +1,6 @@
 import type { StepStatus } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
-import { deploymentFixture } from '../../../../api/src/services/view-fixtures.ts';
+import { deploymentFixture } from '../../../../api/src/views/view-fixtures.ts';
 import {
   analysisRows,
   analysisSeries,

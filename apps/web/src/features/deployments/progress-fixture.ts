@@ -1,5 +1,5 @@
 import type { DeploymentProgress } from '@qubot/api-contract';
-import { deploymentFixture } from '../../../../api/src/services/view-fixtures.ts';
+import { deploymentFixture } from '../../../../api/src/views/view-fixtures.ts';
 
 /**
  * A deployment's progress as the server sends it (views.ts over packages/core's `initialState`)

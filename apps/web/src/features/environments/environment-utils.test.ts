@@ -4,7 +4,7 @@ import {
   type DeploymentFixture,
   environmentFixture,
   type Sim,
-} from '../../../../api/src/services/view-fixtures.ts';
+} from '../../../../api/src/views/view-fixtures.ts';
 import {
   healthSummary,
   promoteAvailability,

@@ -8,7 +8,7 @@ import {
   type EnvironmentFixture,
   environmentFixture,
   type Sim,
-} from '../../../../api/src/services/view-fixtures.ts';
+} from '../../../../api/src/views/view-fixtures.ts';
 import { applicationKeys } from '../../hooks/api/applications/queries';
 import { authKeys } from '../../hooks/api/auth/queries';
 import { environmentKeys } from '../../hooks/api/environments/queries';

@@ -1,4 +1,6 @@
-import { afterCursor, type Db, newestFirst, type Prisma, page } from '@qubot/db';
+import type { Db } from '../client.ts';
+import { afterCursor, newestFirst, page } from '../cursor.ts';
+import type { Prisma } from '../generated/client.ts';
 
 /** Stored form of a version's entries: `{ KEY: { value, secret } }`, secret values encrypted. */
 export type StoredEntries = Record<string, { value: string; secret: boolean }>;
