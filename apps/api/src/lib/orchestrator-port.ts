@@ -36,7 +36,12 @@ export interface OrchestratorPort {
   applyIn(tx: Tx, deploymentId: string, event: DeploymentEvent, opts?: ApplyOptions): Promise<ApplyResult>;
   /** Append `deployment.*` / `environment.updated` with the full views; call last in a transaction. */
   announce(tx: Tx, deploymentId: string | null, environmentId: string, created?: boolean): Promise<void>;
-  /** Make sure the environment's traffic router runs (may take seconds: never inside a transaction). */
+  /**
+   * Make sure the environment's traffic router runs (may take seconds: never inside a transaction).
+   * This and `syncRouting` run in a worker — the process that holds the runtime: here when this
+   * process is one, else through a job a worker takes (ROUTING_QUEUE); they reject with the
+   * worker's error, or when no worker took the job in time.
+   */
   ensureRouter(environmentId: string): Promise<void>;
   /**
    * Push to the environment's router the routing the database describes now; one push at a time

@@ -18,6 +18,16 @@ import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createEnvironmentRuntime, type RuntimeLog } from './runtime.ts';
 
 export const DRIVE_QUEUE = 'deployment-drive';
+/**
+ * Router work asked by an API-only process (`--role api`): it holds no runtime, so a worker —
+ * the process that runs the routers — starts the router or pushes the routing, and the API waits
+ * for the job's outcome.
+ */
+export const ROUTING_QUEUE = 'environment-routing';
+export interface RoutingJob {
+  environmentId: string;
+  op: 'ensure' | 'sync';
+}
 
 export interface OrchestratorOptions {
   db: Database;
@@ -43,6 +53,8 @@ export interface OrchestratorOptions {
    * routing with the database (reconciler.ts); default 1 s, 0 = off here.
    */
   reconcileIntervalMs?: number;
+  /** API-only process: how long it waits for a worker to do router work it asked for; default 15 s. */
+  routingTimeoutMs?: number;
 }
 
 /** A timer closer than this is waited for in place (holding the lease); later ones become delayed jobs. */
@@ -262,9 +274,40 @@ export function createOrchestrator(opts: OrchestratorOptions) {
         retryDelay: 2,
         expireInSeconds: 15 * 60,
       });
+      await boss.createQueue(ROUTING_QUEUE, { name: ROUTING_QUEUE, retryLimit: 0, expireInSeconds: 60 });
       started = true;
     })();
     return starting;
+  }
+
+  /**
+   * Router work for the services. A worker does it here; an API-only process asks a worker through
+   * ROUTING_QUEUE and waits for the outcome (the worker's error, or none within routingTimeoutMs).
+   */
+  async function routingViaWorker(job: RoutingJob): Promise<void> {
+    await ensureStarted();
+    const id = await boss.send(ROUTING_QUEUE, job, { retryLimit: 0, expireInSeconds: 60 });
+    if (!id) throw new Error('the routing job was not queued');
+    const deadline = Date.now() + (opts.routingTimeoutMs ?? 15_000);
+    for (;;) {
+      const found = await boss.getJobById<RoutingJob>(ROUTING_QUEUE, id);
+      if (found?.state === 'completed') return;
+      if (found?.state === 'failed' || found?.state === 'cancelled') {
+        const output = found.output as { message?: unknown } | null;
+        throw new Error(typeof output?.message === 'string' ? output.message : `routing job ${found.state}`);
+      }
+      if (Date.now() > deadline) {
+        // Nobody took it: withdraw it, so it does not act later on what the caller gives up on.
+        await boss.cancel(ROUTING_QUEUE, id).catch(() => {});
+        throw new Error('no worker took the routing change (is a worker running?)');
+      }
+      await sleep(50, stopController.signal);
+      if (stopController.signal.aborted) throw new Error('the control plane is stopping');
+    }
+  }
+  async function runRoutingJob(job: RoutingJob): Promise<void> {
+    if (job.op === 'ensure') await runtime.ensureRouter(job.environmentId);
+    else await syncRouting(job.environmentId);
   }
 
   /** Router pushes from the services: one at a time per environment, in the order asked. */
@@ -289,10 +332,12 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     wake: (id) => wake(id),
     applyIn: engine.applyIn,
     announce: engine.announce,
-    ensureRouter: async (environmentId) => {
-      await runtime.ensureRouter(environmentId);
-    },
-    syncRouting,
+    ensureRouter: (environmentId) =>
+      opts.worker
+        ? runtime.ensureRouter(environmentId).then(() => {})
+        : routingViaWorker({ environmentId, op: 'ensure' }),
+    syncRouting: (environmentId) =>
+      opts.worker ? syncRouting(environmentId) : routingViaWorker({ environmentId, op: 'sync' }),
   };
 
   return {
@@ -325,6 +370,17 @@ export function createOrchestrator(opts: OrchestratorOptions) {
             { batchSize: 1, pollingIntervalSeconds: 0.5 },
             async ([job]) => {
               if (job) await drive(job.data.deploymentId);
+            },
+          ),
+        );
+      }
+      for (let i = 0; i < 2; i++) {
+        workerIds.push(
+          await boss.work<RoutingJob>(
+            ROUTING_QUEUE,
+            { batchSize: 1, pollingIntervalSeconds: 0.5 },
+            async ([job]) => {
+              if (job) await runRoutingJob(job.data);
             },
           ),
         );

@@ -16,6 +16,8 @@ export interface OrchestratorPluginOptions {
   healthMonitorIntervalMs?: number;
   /** Reconcile loop interval (worker role): routers, supervisors, routing; default 1000 ms, 0 = off. */
   reconcileIntervalMs?: number;
+  /** API-only process: how long it waits for a worker to do router work it asked for; default 15 s. */
+  routingTimeoutMs?: number;
 }
 
 declare module 'fastify' {

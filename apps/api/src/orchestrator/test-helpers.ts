@@ -16,6 +16,7 @@ export async function startHarness(
     worker?: boolean;
     healthMonitorIntervalMs?: number;
     reconcileIntervalMs?: number;
+    routingTimeoutMs?: number;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -30,6 +31,7 @@ export async function startHarness(
         stopTimeoutMs: 3_000,
         healthMonitorIntervalMs: opts.healthMonitorIntervalMs ?? 300,
         reconcileIntervalMs: opts.reconcileIntervalMs ?? 500,
+        ...(opts.routingTimeoutMs ? { routingTimeoutMs: opts.routingTimeoutMs } : {}),
       },
     },
   });

@@ -112,8 +112,15 @@ export function createTrafficService(deps: {
         ? requireReason(body.reason, `${env.name} is a protected environment`)
         : (body.reason ?? null);
       const audit = { action: 'environment.traffic' as const, target: `${app.name}/${env.name}` };
-      // The router must be there before we decide (starting one can take seconds: never in a transaction).
-      await orchestrator.ensureRouter(env.id);
+      // The router must be there before we decide (starting one can take seconds: never in a
+      // transaction). A worker does it (orchestrator port): this process may hold no runtime.
+      await orchestrator.ensureRouter(env.id).catch((err: Error) => {
+        throw new AppError(
+          ErrorCode.Unavailable,
+          `the traffic router of ${env.name} could not be reached; nothing was changed (${err.message})`,
+          { reason: 'router_unavailable' },
+        );
+      });
       // Decide and persist under the environment's lock, in a short transaction: the active
       // deployment check, the snapshot and the write see the same environment, and a deployment
       // created at the same time (launch() takes the same lock) plans from what this leaves.
