@@ -121,6 +121,64 @@ describe('[API] releases', () => {
     expect(p2.nextCursor).toBeNull();
   });
 
+  it("shows where each release went: its newest deployment's status per environment, and where it is live", async () => {
+    const app = await t.db.prisma.application.findFirstOrThrow({ where: { name: 'qubot-one' } });
+    const envs = await t.db.prisma.environment.findMany({ where: { applicationId: app.id } });
+    const envId = (name: string) => envs.find((e) => e.name === name)?.id as string;
+    const rel = await t.db.prisma.release.findFirstOrThrow({
+      where: { applicationId: app.id, version: '1.0.0' },
+    });
+    // Many deployments of 1.0.0: in development the newest failed after older successes; in
+    // staging the newest (a later creation time, an older id) succeeded. Nothing in production.
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
+    const rows = [
+      ...Array.from({ length: 30 }, (_, i) => ({ env: 'development', status: 'succeeded', at: at(i) })),
+      { env: 'development', status: 'failed', at: at(40) },
+      { env: 'staging', status: 'rolled_back', at: at(10) },
+      { env: 'staging', status: 'succeeded', at: at(50) },
+    ] as const;
+    const created = [];
+    for (const r of rows)
+      created.push(
+        await t.db.prisma.deployment.create({
+          data: {
+            applicationId: app.id,
+            environmentId: envId(r.env),
+            releaseId: rel.id,
+            strategy: 'rolling',
+            status: r.status,
+            actor: 'alice',
+            createdAt: r.at,
+          },
+        }),
+      );
+    await t.db.prisma.environment.update({
+      where: { id: envId('staging') },
+      data: { liveReleaseId: rel.id },
+    });
+    try {
+      const expected = [
+        { environment: 'development', live: false, lastStatus: 'failed' },
+        { environment: 'staging', live: true, lastStatus: 'succeeded' },
+      ];
+      const one = (await get('/api/v1/apps/qubot-one/releases/1.0.0')).json();
+      expect(one.deployedTo).toEqual(expect.arrayContaining(expected));
+      expect(one.deployedTo).toHaveLength(2);
+      const listed = (await get('/api/v1/apps/qubot-one/releases?limit=50')).json();
+      const inList = listed.items.find((r: { version: string }) => r.version === '1.0.0');
+      expect(inList.deployedTo).toEqual(one.deployedTo);
+      // Never deployed, nowhere live.
+      for (const version of ['1.2.0', '1.3.0-faulty'])
+        expect(listed.items.find((r: { version: string }) => r.version === version).deployedTo).toEqual([]);
+    } finally {
+      await t.db.prisma.environment.update({
+        where: { id: envId('staging') },
+        data: { liveReleaseId: null },
+      });
+      await t.db.prisma.deployment.deleteMany({ where: { id: { in: created.map((d) => d.id) } } });
+    }
+  });
+
   it('rejects a malformed cursor or limit with a 400 naming the parameter', async () => {
     const bad = await get('/api/v1/apps/qubot-one/releases?cursor=not-a-cursor');
     expect(bad.statusCode).toBe(400);
