@@ -257,6 +257,15 @@ async function endpoints(db: OpenedDatabase, half: number): Promise<Endpoint[]> 
       path: '/deployments?app=qubot-one&env=production&status=rolled_back&limit=50',
       sql: `${D} WHERE application_id = '${app.id}' AND environment_id = '${env.id}' AND status = 'rolled_back' ${O}`,
     },
+    {
+      name: 'releases page 1 (deployed to, per environment)',
+      path: '/apps/qubot-one/releases?limit=50',
+      sql: `SELECT r.id, e.name, d.status FROM
+              (SELECT id FROM releases WHERE application_id = '${app?.id}' ORDER BY created_at DESC, id DESC LIMIT 51) r
+              JOIN environments e ON e.application_id = '${app?.id}'
+              CROSS JOIN LATERAL (SELECT status, created_at FROM deployments
+                WHERE release_id = r.id AND environment_id = e.id ORDER BY created_at DESC, id DESC LIMIT 1) d`,
+    },
     { name: 'audit page 1', path: '/audit?limit=50', sql: `${A} ${OA}` },
     {
       name: `audit page at row ${half.toLocaleString('en')}`,
@@ -312,6 +321,7 @@ const NEW_INDEXES = [
   'deployments_status_created_at_id_idx',
   'deployments_environment_id_finished_at_id_idx',
   'deployments_open_work_idx',
+  'deployments_release_id_environment_id_created_at_id_idx',
 ];
 const OLD_INDEXES = [
   'CREATE INDEX "audit_entries_at_id_idx" ON "audit_entries"("at" DESC, "id")',
