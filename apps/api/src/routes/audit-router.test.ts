@@ -1,7 +1,7 @@
 import { appendAudit, encodeCursor } from '@qubot/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
-import { csvCell } from '../services/audit-service.ts';
+import { CSV_PAGE_ROWS, csvCell } from '../services/audit-service.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 beforeAll(async () => {
@@ -85,6 +85,30 @@ describe('[security] audit trail', () => {
     expect(csvCell('plain')).toBe('plain');
     expect(csvCell({ a: 1 })).toBe('"{""a"":1}"');
     expect(csvCell(null)).toBe('');
+  });
+
+  it('streams a long CSV a page at a time: every row once, newest first, across page boundaries', async () => {
+    // 2,500 entries with the same action, some sharing a timestamp (the keyset must not skip or
+    // repeat rows at a page boundary): 2½ database pages.
+    const n = 2 * CSV_PAGE_ROWS + CSV_PAGE_ROWS / 2;
+    await t.db.pool.query(
+      `INSERT INTO audit_entries (at, actor, role, action, target_type, target)
+       SELECT timestamptz '2026-03-01T00:00:00Z' + make_interval(secs => i / 3), 'carol', 'deployer',
+              'test.bulk', 'environment', 'qubot-one/development/' || i
+       FROM generate_series(1, $1::int) AS i`,
+      [n],
+    );
+    const res = await get('/api/v1/audit.csv?action=test.bulk');
+    expect(res.statusCode).toBe(200);
+    // Streamed: sent chunked, with no length known up front.
+    expect(res.headers['content-length']).toBeUndefined();
+    const lines = res.body.trimEnd().split('\r\n');
+    expect(lines).toHaveLength(n + 1);
+    const targets = lines.slice(1).map((l) => Number(/qubot-one\/development\/(\d+)/.exec(l)?.[1]));
+    expect(new Set(targets).size).toBe(n);
+    // Newest first: timestamps never increase down the file.
+    const ats = lines.slice(1).map((l) => Date.parse(l.split(',')[1] ?? ''));
+    expect(ats.every((at, i) => i === 0 || at <= (ats[i - 1] as number))).toBe(true);
   });
 
   it('names the release version of an entry and can leave sign-ins out', async () => {

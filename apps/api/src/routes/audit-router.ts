@@ -1,7 +1,8 @@
+import { Readable } from 'node:stream';
 import { AuditCsvQuery, AuditEntry, AuditQuery, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { errorResponses, typed } from './route-kit.ts';
+import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403);
 
@@ -39,10 +40,16 @@ export default async function auditRouter(parent: FastifyInstance) {
     async (request, reply) => {
       const csv = await audit.csv(request.ctx(), request.query);
       const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '');
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="qubot-audit-${stamp}.csv"`)
-        .send(csv);
+      // Streamed (chunked): a page at a time. A failure after the first page destroys the stream,
+      // so the client sees a cut download, never a short file that looks complete.
+      const body = Readable.from(csv);
+      body.on('error', (err) => request.log.error({ err }, 'audit CSV export failed part-way'));
+      return sendRaw(
+        reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="qubot-audit-${stamp}.csv"`),
+        body,
+      );
     },
   );
 }

@@ -129,10 +129,14 @@ describe('[API] releases', () => {
       where: { applicationId: app.id, version: '1.0.0' },
     });
     // Many deployments of 1.0.0: in development the newest failed after older successes; in
-    // staging the newest (a later creation time, an older id) succeeded. Nothing in production.
+    // staging the newest (created after a rollback) succeeded. Nothing in production.
     const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s));
     const rows = [
-      ...Array.from({ length: 30 }, (_, i) => ({ env: 'development', status: 'succeeded', at: at(i) })),
+      ...Array.from({ length: 30 }, (_, i) => ({
+        env: 'development',
+        status: 'succeeded' as const,
+        at: at(i),
+      })),
       { env: 'development', status: 'failed', at: at(40) },
       { env: 'staging', status: 'rolled_back', at: at(10) },
       { env: 'staging', status: 'succeeded', at: at(50) },

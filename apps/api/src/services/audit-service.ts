@@ -116,6 +116,8 @@ export const CSV_COLUMNS = [
 
 /** Most rows a CSV export holds; narrow the filters for more. */
 export const CSV_MAX_ROWS = 50_000;
+/** Rows per database read (and per streamed chunk) of a CSV export. */
+export const CSV_PAGE_ROWS = 1_000;
 
 /** The audit trail (read side; entries are written by each service in its own transaction). */
 export function createAuditService(deps: {
@@ -145,25 +147,38 @@ export function createAuditService(deps: {
       };
     },
 
-    /** The whole filtered trail as CSV (newest first, at most CSV_MAX_ROWS rows). */
-    async csv(ctx: RequestContext, q: Omit<AuditQuery, 'cursor' | 'limit'>): Promise<string> {
+    /**
+     * The whole filtered trail as CSV (newest first, at most CSV_MAX_ROWS rows), streamed a page
+     * of 1,000 rows at a time: memory stays one page, and the download starts after the first.
+     * The first page is read before this returns, so a refusal or a database failure up to then
+     * is an error answer; a failure later ends the download early (the caller aborts the stream).
+     */
+    async csv(ctx: RequestContext, q: Omit<AuditQuery, 'cursor' | 'limit'>): Promise<AsyncIterable<string>> {
       requirePermission(ctx, 'audit.read');
       checkRange(q);
-      const lines = [CSV_COLUMNS.join(',')];
-      let cursor: string | undefined;
-      let count = 0;
-      while (count < CSV_MAX_ROWS) {
-        const take = Math.min(1000, CSV_MAX_ROWS - count);
-        const rows = await entries.find({ ...q, cursor }, take);
-        for (const v of await withVersions(deps, rows.map(auditView))) {
-          lines.push(CSV_COLUMNS.map((c) => csvCell(v[c])).join(','));
+      async function* pages(): AsyncGenerator<string> {
+        let cursor: string | undefined;
+        let count = 0;
+        while (count < CSV_MAX_ROWS) {
+          const take = Math.min(CSV_PAGE_ROWS, CSV_MAX_ROWS - count);
+          const rows = await entries.find({ ...q, cursor }, take);
+          let chunk = count === 0 ? `${CSV_COLUMNS.join(',')}\r\n` : '';
+          for (const v of await withVersions(deps, rows.map(auditView))) {
+            chunk += `${CSV_COLUMNS.map((c) => csvCell(v[c])).join(',')}\r\n`;
+          }
+          if (chunk) yield chunk;
+          count += rows.length;
+          const last = rows[rows.length - 1];
+          if (rows.length < take || !last) return;
+          cursor = entries.cursorAfter(last);
         }
-        count += rows.length;
-        const last = rows[rows.length - 1];
-        if (rows.length < take || !last) break;
-        cursor = entries.cursorAfter(last);
       }
-      return `${lines.join('\r\n')}\r\n`;
+      const it = pages();
+      const first = await it.next();
+      return (async function* () {
+        if (!first.done) yield first.value;
+        yield* it;
+      })();
     },
   };
 }
