@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
 import { REPO_ROOT } from '../demo.ts';
-import { createOrchestrator, type Orchestrator } from './orchestrator.ts';
-import { FAST, type Harness, startHarness } from './test-helpers.ts';
+import type { Orchestrator } from './orchestrator.ts';
+import { FAST, type Harness, startHarness, startWorker } from './test-helpers.ts';
 
 let h: Harness;
 let worker: ChildProcess | null = null;
@@ -73,16 +73,7 @@ it('[ENGINE] SIGKILL mid rolling update: keeps serving, then completes after res
   expect((await h.deployment(d.id)).status).toBe('running');
 
   // A new worker starts: it re-adopts the router and instances and resumes the deployment.
-  resumer = createOrchestrator({
-    db: h.db,
-    dataDir: h.dataDir,
-    worker: true,
-    workspaceDir: REPO_ROOT,
-    log: h.app.log,
-    healthIntervalMs: 150,
-    stopTimeoutMs: 3_000,
-  });
-  await resumer.start();
+  resumer = await startWorker(h);
   const done = await h.until(d.id, FINAL, 90_000);
   const r = await load.stop();
   expect(done.status).toBe('succeeded');

@@ -2,14 +2,13 @@
 // no runtime, so it asks a worker (ROUTING_QUEUE) to start the router and push the routing, and
 // answers with the worker's outcome. No worker: a clear 503, nothing changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../demo.ts';
-import { createOrchestrator, ROUTING_QUEUE } from './orchestrator.ts';
-import { APP, FAST, type Harness, startHarness } from './test-helpers.ts';
+import { ROUTING_QUEUE } from './orchestrator.ts';
+import { APP, FAST, type Harness, startHarness, startWorker } from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const ENV = 'development';
 let h: Harness;
-let worker: ReturnType<typeof createOrchestrator> | null = null;
+let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
 
 beforeAll(async () => {
   h = await startHarness({ worker: false, routingTimeoutMs: 1_500 });
@@ -58,18 +57,7 @@ describe('[ENGINE] router work of an API-only process runs in a worker', () => {
   });
 
   it('with a worker: the switch is done by the worker and the router serves what the API reports', async () => {
-    worker = createOrchestrator({
-      db: h.db,
-      dataDir: h.dataDir,
-      worker: true,
-      workspaceDir: REPO_ROOT,
-      log: h.app.log,
-      healthIntervalMs: 150,
-      stopTimeoutMs: 3_000,
-      reconcileIntervalMs: 0,
-      healthMonitorIntervalMs: 0,
-    });
-    await worker.start();
+    worker = await startWorker(h, { reconcileIntervalMs: 0, healthMonitorIntervalMs: 0 });
     // 1.1.0 then 1.2.0 (blue-green; the old colour stays warm in its rollback window).
     for (const version of ['1.1.0', '1.2.0']) {
       const d = await h.deploy(ENV, {

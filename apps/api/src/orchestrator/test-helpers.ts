@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { REPO_ROOT } from '../demo.ts';
 import type { RoleName } from '../lib/request-context.ts';
+import { createOrchestrator, type OrchestratorOptions } from './orchestrator.ts';
 
 export const APP = 'qubot-one';
 
@@ -87,6 +88,25 @@ export async function startHarness(
   };
 }
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/**
+ * A worker beside an API-only harness (`startHarness({ worker: false })`), in this process, on the
+ * harness's database and runtime directory; started. Stop it with `stop()`.
+ */
+export async function startWorker(h: Harness, opts: Partial<OrchestratorOptions> = {}) {
+  const worker = createOrchestrator({
+    db: h.db,
+    dataDir: h.dataDir,
+    worker: true,
+    workspaceDir: REPO_ROOT,
+    log: h.app.log,
+    healthIntervalMs: 150,
+    stopTimeoutMs: 3_000,
+    ...opts,
+  });
+  await worker.start();
+  return worker;
+}
 
 /** Short timings so a test runs in seconds, not minutes. */
 export const FAST = {

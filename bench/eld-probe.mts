@@ -1,0 +1,11 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startControlPlane } from './control-plane.ts';
+const dir = mkdtempSync(join(tmpdir(), 'eld-'));
+const api = await startControlPlane({ dataDir: join(dir, 'data'), logFile: join(dir, 'api.log'), nodeFlags: ['--require', '/tmp/eld/eld.cjs'] });
+await new Promise((r) => setTimeout(r, 60_000));
+api.child.kill('SIGTERM');
+await new Promise((r) => setTimeout(r, 5000));
+console.log(readFileSync(join(dir, 'api.log'), 'utf8').split('\n').filter((l) => l.startsWith('ELD')).join('\n'));
+process.exit(0);
