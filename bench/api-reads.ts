@@ -6,7 +6,7 @@
 // process; the bare server is another child process.
 //
 //   node --import tsx bench/api-reads.ts [--seconds 10] [--connections 16] [--rounds 3]
-//        [--rate 500] [--cpu-prof <dir>]
+//        [--rate 500] [--cpu-prof <dir>] [--split]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { sessionCookie, startControlPlane } from './control-plane.ts';
+import { sessionCookie, startControlPlane, startWorkerProcess } from './control-plane.ts';
 import { percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -53,9 +53,9 @@ async function bare(): Promise<void> {
   process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
-function startApi(dataDir: string, logFile: string, cpuProf: string | null) {
+function startApi(dataDir: string, logFile: string, cpuProf: string | null, split: boolean) {
   const nodeFlags = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : [];
-  return startControlPlane({ dataDir, logFile, nodeFlags });
+  return startControlPlane({ dataDir, logFile, nodeFlags, ...(split ? { role: 'api' as const } : {}) });
 }
 
 async function startBare(body: Buffer): Promise<{ child: ChildProcess; base: string }> {
@@ -159,8 +159,13 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'qubot-reads-'));
   const children: ChildProcess[] = [];
   try {
-    const api = await startApi(join(dir, 'data'), join(dir, 'api.log'), cpuProf);
+    // --split: the API alone in its process (`--role api`), a worker process beside it (`--role
+    // worker`) running the deployments, routers and reconcile loop — the production topology.
+    const split = process.argv.includes('--split');
+    const api = await startApi(join(dir, 'data'), join(dir, 'api.log'), cpuProf, split);
     children.push(api.child);
+    if (split)
+      children.push(startWorkerProcess({ dataDir: join(dir, 'data'), logFile: join(dir, 'worker.log') }));
     const cookie = await sessionCookie(api.base, 'viewer', 'demo-viewer');
     // Wait for the demo's 1.0.0 to be live everywhere: the view then has its instances.
     const deadline = Date.now() + 120_000;
@@ -177,7 +182,7 @@ async function main() {
     const bareServer = await startBare(body);
     children.push(bareServer.child);
     console.log(
-      `api-reads: ${PIPELINE} (${fmt(body.length)} bytes) vs bare Fastify, wrk -t1 -c${connections} -d${seconds}s, ${rounds} interleaved rounds; load average ${loadavg()
+      `api-reads${split ? ' (--split: API process --role api, worker process beside it)' : ''}: ${PIPELINE} (${fmt(body.length)} bytes) vs bare Fastify, wrk -t1 -c${connections} -d${seconds}s, ${rounds} interleaved rounds; load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );

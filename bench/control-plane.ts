@@ -3,8 +3,8 @@
 // (embedded PostgreSQL), ready once /readyz answers 200. Shared by the benchmarks that drive
 // a real server (zero-downtime, crash-soak, race, api-reads).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, authHeaders, createApi, createHttpClient, signIn } from '@qubot/client';
 import { freePort } from '@qubot/runtime';
@@ -23,6 +23,8 @@ export interface ControlPlaneOptions {
   /** Node flags before `--import tsx` (e.g. --cpu-prof). */
   nodeFlags?: string[];
   readyTimeoutMs?: number;
+  /** `--role` of the process (default: all, the quick start's). */
+  role?: 'all' | 'api' | 'worker';
 }
 
 export async function startControlPlane(
@@ -39,7 +41,14 @@ export async function startControlPlane(
   const log = openSync(opts.logFile, 'a');
   const child = spawn(
     process.execPath,
-    [...(opts.nodeFlags ?? []), '--import', 'tsx', 'apps/api/src/main.ts', '--demo'],
+    [
+      ...(opts.nodeFlags ?? []),
+      '--import',
+      'tsx',
+      'apps/api/src/main.ts',
+      '--demo',
+      ...(opts.role ? ['--role', opts.role] : []),
+    ],
     { cwd: ROOT, env, stdio: ['ignore', log, log] },
   );
   closeSync(log);
@@ -58,6 +67,30 @@ export async function startControlPlane(
     await sleep(200);
   }
   return { child, base, port };
+}
+
+/**
+ * A worker process (`--role worker`) beside an API-only control plane started on `dataDir`: it uses
+ * that control plane's embedded PostgreSQL (port and password from `pg.json`) and runtime directory.
+ */
+export function startWorkerProcess(opts: { dataDir: string; logFile: string }): ChildProcess {
+  const info = JSON.parse(readFileSync(join(opts.dataDir, 'pg.json'), 'utf8')) as {
+    port: number;
+    password: string;
+  };
+  const log = openSync(opts.logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/main.ts', '--role', 'worker'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      QUBOT_DATA_DIR: opts.dataDir,
+      DATABASE_URL: `postgresql://postgres:${encodeURIComponent(info.password)}@127.0.0.1:${info.port}/qubot`,
+      PORT: '0',
+    },
+    stdio: ['ignore', log, log],
+  });
+  closeSync(log);
+  return child;
 }
 
 /**
