@@ -94,6 +94,34 @@ it('[API] a pipeline read on another process: no database read while nothing cha
   expect(staging(await read())?.replicas).toBe(replicas + 1);
 });
 
+it('[API] the application list on another process: kept while nothing changes, a new application shown once its notice arrives', async () => {
+  const viewer = await t.as('viewer');
+  const names = async () => {
+    const res = await replica.inject({ method: 'GET', url: '/api/v1/apps', headers: viewer });
+    expect(res.statusCode, res.body).toBe(200);
+    return (res.json().items as { name: string }[]).map((a) => a.name);
+  };
+  expect(await names()).not.toContain('cached-list-app');
+  const before = replica.services.views.stats();
+  await names();
+  expect(replica.services.views.stats().hits).toBe(before.hits + 1);
+
+  const notice = eventNoticePast(await lastSeq());
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/apps',
+    headers: admin,
+    payload: {
+      name: 'cached-list-app',
+      launcher: 'node apps/qubot-one/src/server.ts --port {port}',
+      environments: [{ name: 'development' }],
+    },
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  await notice;
+  expect(await names()).toContain('cached-list-app');
+});
+
 it('[API] the LISTEN connection lost: nothing kept is served stale, and the caches work again once it is back', async () => {
   const viewer = await t.as('viewer');
   const read = async () => {

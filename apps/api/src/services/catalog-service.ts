@@ -22,21 +22,29 @@ export function createCatalogService(deps: {
     if (!env) throw AppError.notFound(`environment "${envName}" of "${appName}"`, { field: 'params.env' });
     return { app, env };
   }
+  async function buildApplications(): Promise<{ items: Application[]; nextCursor: null }> {
+    const rows = await deps.applications.list();
+    return {
+      items: rows.map((a) => ({
+        id: a.id,
+        name: a.name,
+        description: a.description,
+        environments: a.environments.map((e) => e.name),
+        createdAt: a.createdAt.toISOString(),
+      })),
+      nextCursor: null,
+    };
+  }
   return {
     requireApp,
     requireEnvironment,
+    /**
+     * Every application (the route filters by who asks), from the view cache: an application is
+     * only ever created (with its `application.created` event), so the list is current until an
+     * event says otherwise.
+     */
     async listApplications(): Promise<{ items: Application[]; nextCursor: null }> {
-      const rows = await deps.applications.list();
-      return {
-        items: rows.map((a) => ({
-          id: a.id,
-          name: a.name,
-          description: a.description,
-          environments: a.environments.map((e) => e.name),
-          createdAt: a.createdAt.toISOString(),
-        })),
-        nextCursor: null,
-      };
+      return deps.views ? deps.views.get('applications', buildApplications) : buildApplications();
     },
     async listEnvironments(appName: string): Promise<{ items: Environment[]; nextCursor: null }> {
       const app = await requireApp(appName);
