@@ -38,6 +38,7 @@ export const Me = Type.Object({
 export type Me = Type.Static<typeof Me>;
 
 export const LoginResult = Type.Object({ ...Me.properties, csrfToken: Type.String() });
+export type LoginResult = Type.Static<typeof LoginResult>;
 
 export const ChangePasswordBody = Type.Object(
   { currentPassword: Password, newPassword: NewPassword },
@@ -46,11 +47,13 @@ export const ChangePasswordBody = Type.Object(
 export type ChangePasswordBody = Type.Static<typeof ChangePasswordBody>;
 
 export const Ok = Type.Object({ ok: Type.Boolean() });
+export type Ok = Type.Static<typeof Ok>;
 
 export const DemoUsers = Type.Object({
   items: Type.Array(Type.Object({ username: Type.String(), password: Type.String(), role: RoleName })),
   nextCursor: Type.Null(),
 });
+export type DemoUsers = Type.Static<typeof DemoUsers>;
 
 export const SignInOptions = Type.Object({
   demo: Type.Boolean({ description: 'Whether the server runs in demo mode' }),
@@ -78,6 +81,7 @@ export const UserWithPassword = Type.Object({
     description: 'Shown once; must be changed at first sign-in',
   }),
 });
+export type UserWithPassword = Type.Static<typeof UserWithPassword>;
 
 export const CreateUserBody = Type.Object(
   {
@@ -132,6 +136,7 @@ export const CreatedToken = Type.Object({
   token: ApiToken,
   secret: Type.String({ description: 'Send as "Authorization: Bearer <secret>". Shown once.' }),
 });
+export type CreatedToken = Type.Static<typeof CreatedToken>;
 
 const HHMM = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' });
 export const Recurrence = Type.Object(

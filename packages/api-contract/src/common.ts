@@ -45,6 +45,7 @@ export const ListOf = <T extends Type.TSchema>(item: T) =>
 export type List<T> = { items: T[]; nextCursor: string | null };
 
 export const PageQuery = Type.Object({ cursor: Type.Optional(Cursor), limit: Type.Optional(Limit) }, strict);
+export type PageQuery = Type.Static<typeof PageQuery>;
 
 export const AppParams = Type.Object({ app: Name }, strict);
 export const EnvParams = Type.Object({ app: Name, env: Name }, strict);

@@ -60,7 +60,9 @@ export const ConfigVersionParams = Type.Object(
 
 const VersionNumber = Type.Integer({ minimum: 0, maximum: 2_147_483_647 });
 export const ConfigVersionDiffQuery = Type.Object({ from: VersionNumber, to: VersionNumber }, strict);
+export type ConfigVersionDiffQuery = Type.Static<typeof ConfigVersionDiffQuery>;
 export const ConfigEnvironmentDiffQuery = Type.Object({ from: Name, to: Name }, strict);
+export type ConfigEnvironmentDiffQuery = Type.Static<typeof ConfigEnvironmentDiffQuery>;
 
 export const ConfigDiffSide = Type.Object({ environment: Type.String(), version: Type.Integer() });
 

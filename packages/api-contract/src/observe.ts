@@ -36,6 +36,7 @@ export const MetricsQuery = Type.Object(
   },
   strict,
 );
+export type MetricsQuery = Type.Static<typeof MetricsQuery>;
 
 export const EnvironmentMetrics = Type.Object({
   environment: Type.String({ description: '<app>/<env>' }),
@@ -85,6 +86,7 @@ export const InstanceLogQuery = Type.Object(
   },
   strict,
 );
+export type InstanceLogQuery = Type.Static<typeof InstanceLogQuery>;
 export const InstanceLog = Type.Object({
   instanceId: Type.String(),
   pool: Color,

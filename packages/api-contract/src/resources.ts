@@ -281,6 +281,7 @@ export const DeploymentListQuery = Type.Object(
   },
   strict,
 );
+export type DeploymentListQuery = Type.Static<typeof DeploymentListQuery>;
 
 /** Admins only, with a reason: deploy although a freeze window is active (audited `freeze.override`). */
 export const OverrideFreeze = Type.Boolean({

@@ -44,6 +44,28 @@ describe('[CLIENT] HTTP calls against the API', () => {
     expect(missing).toEqual([]);
   });
 
+  it('types every /api/v1 route of the server but the websocket', () => {
+    const untyped = Object.keys(ROUTE_RULES).filter(
+      (key) => key.includes(' /api/v1/') && !(key in ROUTES) && key !== 'GET /api/v1/events',
+    );
+    expect(untyped).toEqual([]);
+  });
+
+  it('builds the address of a route that is not read as JSON', () => {
+    const api = createApi(createHttpClient({ baseUrl: 'http://qubot.test/' }));
+    expect(api.url('GET /api/v1/audit.csv', { query: { actor: 'alice', env: undefined } })).toBe(
+      'http://qubot.test/api/v1/audit.csv?actor=alice',
+    );
+    expect(
+      api.url('GET /api/v1/apps/:app/environments/:env/instances/:id/logs', {
+        params: { app: 'qubot-one', env: 'staging', id: 'staging-green-1a/2b' },
+        query: { lines: 200, follow: true },
+      }),
+    ).toBe(
+      'http://qubot.test/api/v1/apps/qubot-one/environments/staging/instances/staging-green-1a%2F2b/logs?lines=200&follow=true',
+    );
+  });
+
   it('signs in, then reads typed views with the session cookie', async () => {
     const api = createApi(createHttpClient({ baseUrl: base, credential: session }));
     const me = await api.call('GET /api/v1/auth/me');

@@ -1,65 +1,141 @@
 // Typed calls: each entry names a route of the server's authorization table
-// (apps/api/src/routes/route-rules.ts; routes.test.ts checks every key is there) with the
-// contract types of its body, query and answer. Add a line here to call a new route typed.
+// (apps/api/src/routes/route-rules.ts) with the contract types of its body, query and answer.
+// http.test.ts checks both ways: every key here is a route there, and every /api/v1 route there
+// but the websocket is typed here. A new route needs its line here too.
 import type {
+  ApiToken,
   Application,
+  ApplicationConfig,
+  AuditCsvQuery,
   AuditEntry,
   AuditQuery,
+  ChangePasswordBody,
+  ConfigDiff,
+  ConfigEnvironmentDiffQuery,
+  ConfigVersion,
+  ConfigVersionDiffQuery,
   CreateApplicationBody,
   CreateDeploymentBody,
+  CreatedToken,
+  CreateFreezeWindowBody,
   CreateReleaseBody,
+  CreateTokenBody,
+  CreateUserBody,
+  DemoUsers,
   Deployment,
   DeploymentActionBody,
+  DeploymentEtaResponse,
+  DeploymentListQuery,
+  DeploymentLogEntry,
   Environment,
+  EnvironmentMetrics,
+  FreezeWindow,
+  InstanceLog,
+  InstanceLogQuery,
   List,
   LoginBody,
+  LoginResult,
   Me,
+  MetricsQuery,
+  Ok,
+  PageQuery,
   PromoteBody,
+  PromotionPreview,
+  PutConfigBody,
+  RedeployBody,
   Release,
   RollbackBody,
+  SignInOptions,
+  SyntheticLoadBody,
   TrafficBody,
   UpdateEnvironmentSettingsBody,
+  UpdateUserBody,
+  User,
+  UserWithPassword,
 } from '@qubot/api-contract';
 import { ApiError } from './errors.ts';
 import {
+  buildUrl,
   type Credential,
   CSRF_COOKIE,
   type HttpClient,
+  type Method,
   type Query,
   type RequestOptions,
   SESSION_COOKIE,
   setCookieValue,
 } from './http.ts';
 
-type DeploymentListQuery = {
-  app?: string;
-  env?: string;
-  status?: string;
-  limit?: number;
-  cursor?: string;
-};
-
-/** A route and the shapes it takes and answers (types only; the value is a marker). */
-const route = <T extends { body?: unknown; query?: unknown; response: unknown }>() => ({}) as T;
+/**
+ * A route and the shapes it takes and answers (types only; the value is a marker). `accept`
+ * marks an answer that is not JSON: such a route has a typed `url()` but no `call()`.
+ */
+const route = <T extends { body?: unknown; query?: unknown; response: unknown; accept?: string }>() =>
+  ({}) as T;
 
 export const ROUTES = {
-  'POST /api/v1/auth/login': route<{ body: LoginBody; response: Me & { csrfToken: string } }>(),
-  'POST /api/v1/auth/logout': route<{ body: Record<string, never>; response: unknown }>(),
+  // Sessions.
+  'POST /api/v1/auth/login': route<{ body: LoginBody; response: LoginResult }>(),
+  // No body in the schema; the CLI sends `{}`, the dashboard nothing.
+  'POST /api/v1/auth/logout': route<{ body?: Record<string, never>; response: Ok }>(),
   'GET /api/v1/auth/me': route<{ response: Me }>(),
+  'POST /api/v1/auth/password': route<{ body: ChangePasswordBody; response: Me }>(),
+  'GET /api/v1/auth/options': route<{ response: SignInOptions }>(),
+  'GET /api/v1/auth/demo-users': route<{ response: DemoUsers }>(),
+
+  // People and machines.
+  'GET /api/v1/users': route<{ response: List<User> }>(),
+  'POST /api/v1/users': route<{ body: CreateUserBody; response: UserWithPassword }>(),
+  'PATCH /api/v1/users/:id': route<{ body: UpdateUserBody; response: UserWithPassword }>(),
+  'GET /api/v1/tokens': route<{ response: List<ApiToken> }>(),
+  'POST /api/v1/tokens': route<{ body: CreateTokenBody; response: CreatedToken }>(),
+  'DELETE /api/v1/tokens/:id': route<{ response: ApiToken }>(),
+
+  // Audit trail.
+  'GET /api/v1/audit': route<{ query: AuditQuery; response: List<AuditEntry> }>(),
+  'GET /api/v1/audit.csv': route<{ query: AuditCsvQuery; response: string; accept: 'text/csv' }>(),
+
+  // Catalogue and environments.
   'GET /api/v1/apps': route<{ response: List<Application> }>(),
-  'POST /api/v1/apps': route<{ body: CreateApplicationBody; response: Application }>(),
+  'POST /api/v1/apps': route<{ body: CreateApplicationBody; response: ApplicationConfig }>(),
   'GET /api/v1/apps/:app/environments': route<{ response: List<Environment> }>(),
   'GET /api/v1/apps/:app/environments/:env': route<{ response: Environment }>(),
   'PATCH /api/v1/apps/:app/environments/:env/settings': route<{
     body: UpdateEnvironmentSettingsBody;
     response: Environment;
   }>(),
-  'GET /api/v1/apps/:app/releases': route<{
-    query: { limit?: number; cursor?: string };
-    response: List<Release>;
+  'PUT /api/v1/apps/:app/environments/:env/synthetic-load': route<{
+    body: SyntheticLoadBody;
+    response: Environment;
   }>(),
+  'GET /api/v1/apps/:app/environments/:env/freeze-windows': route<{ response: List<FreezeWindow> }>(),
+  'POST /api/v1/apps/:app/environments/:env/freeze-windows': route<{
+    body: CreateFreezeWindowBody;
+    response: FreezeWindow;
+  }>(),
+  'DELETE /api/v1/apps/:app/environments/:env/freeze-windows/:id': route<{ response: FreezeWindow }>(),
+
+  // Releases.
+  'GET /api/v1/apps/:app/releases': route<{ query: PageQuery; response: List<Release> }>(),
   'GET /api/v1/apps/:app/releases/:version': route<{ response: Release }>(),
   'POST /api/v1/apps/:app/releases': route<{ body: CreateReleaseBody; response: Release }>(),
+
+  // Configuration.
+  'GET /api/v1/apps/:app/environments/:env/config': route<{ response: ConfigVersion }>(),
+  'PUT /api/v1/apps/:app/environments/:env/config': route<{ body: PutConfigBody; response: ConfigVersion }>(),
+  'GET /api/v1/apps/:app/environments/:env/config/versions': route<{
+    query: PageQuery;
+    response: List<ConfigVersion>;
+  }>(),
+  'GET /api/v1/apps/:app/environments/:env/config/versions/:version': route<{ response: ConfigVersion }>(),
+  'GET /api/v1/apps/:app/environments/:env/config/diff': route<{
+    query: ConfigVersionDiffQuery;
+    response: ConfigDiff;
+  }>(),
+  'GET /api/v1/apps/:app/config/diff': route<{ query: ConfigEnvironmentDiffQuery; response: ConfigDiff }>(),
+  'GET /api/v1/apps/:app/environments/:env/promotion-preview': route<{ response: PromotionPreview }>(),
+
+  // Deployments.
   'GET /api/v1/deployments': route<{ query: DeploymentListQuery; response: List<Deployment> }>(),
   'GET /api/v1/deployments/:id': route<{ response: Deployment }>(),
   'POST /api/v1/apps/:app/environments/:env/deployments': route<{
@@ -71,14 +147,30 @@ export const ROUTES = {
   'POST /api/v1/deployments/:id/abort': route<{ body: DeploymentActionBody; response: Deployment }>(),
   'POST /api/v1/deployments/:id/advance': route<{ body: DeploymentActionBody; response: Deployment }>(),
   'POST /api/v1/deployments/:id/approve': route<{ body: DeploymentActionBody; response: Deployment }>(),
+  'POST /api/v1/deployments/:id/redeploy': route<{ body: RedeployBody; response: Deployment }>(),
   'POST /api/v1/apps/:app/environments/:env/promote': route<{ body: PromoteBody; response: Deployment }>(),
+  // 202 when it performs a waiting blue-green switch, 200 otherwise.
   'POST /api/v1/apps/:app/environments/:env/traffic': route<{ body: TrafficBody; response: Environment }>(),
   'POST /api/v1/apps/:app/environments/:env/rollback': route<{ body: RollbackBody; response: Deployment }>(),
-  'GET /api/v1/audit': route<{ query: AuditQuery; response: List<AuditEntry> }>(),
+
+  // Observation. `follow: true` turns the instance log into an NDJSON stream: read it through `url()`.
+  'GET /api/v1/apps/:app/environments/:env/metrics': route<{
+    query: MetricsQuery;
+    response: EnvironmentMetrics;
+  }>(),
+  'GET /api/v1/apps/:app/environments/:env/instances/:id/logs': route<{
+    query: InstanceLogQuery;
+    response: InstanceLog;
+  }>(),
+  'GET /api/v1/deployments/:id/eta': route<{ response: DeploymentEtaResponse }>(),
+  'GET /api/v1/deployments/:id/events': route<{ response: List<DeploymentLogEntry> }>(),
 };
 export type ApiRoutes = typeof ROUTES;
 
 export type RouteKey = keyof ApiRoutes;
+/** The routes that answer JSON: what `call()` and `respond()` take. */
+export type JsonRouteKey = { [K in RouteKey]: ApiRoutes[K] extends { accept: string } ? never : K }[RouteKey];
+export type RouteResponse<K extends RouteKey> = ApiRoutes[K]['response'];
 
 /** `/apps/:app/environments/:env` → `{ app: string; env: string }`. */
 export type PathParams<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
@@ -89,12 +181,28 @@ export type PathParams<P extends string> = P extends `${string}:${infer Name}/${
 
 type PathOf<K extends string> = K extends `${string} ${infer P}` ? P : never;
 
-export type CallOptions<K extends RouteKey> = (keyof PathParams<PathOf<K>> extends never
+type ParamsOption<K extends RouteKey> = keyof PathParams<PathOf<K>> extends never
   ? { params?: undefined }
-  : { params: PathParams<PathOf<K>> }) &
-  (ApiRoutes[K] extends { body: infer B } ? { body: B } : { body?: undefined }) &
-  (ApiRoutes[K] extends { query: infer Q } ? { query?: Q } : { query?: undefined }) &
+  : { params: PathParams<PathOf<K>> };
+type BodyOption<R> = R extends { body: infer B }
+  ? { body: B }
+  : 'body' extends keyof R
+    ? { body?: R[keyof R & 'body'] }
+    : { body?: undefined };
+type QueryOption<R> = R extends { query: infer Q } ? { query?: Q } : { query?: undefined };
+
+export type CallOptions<K extends RouteKey> = ParamsOption<K> &
+  BodyOption<ApiRoutes[K]> &
+  QueryOption<ApiRoutes[K]> &
   Omit<RequestOptions, 'body' | 'query'>;
+
+type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
+type OptionalIfEmpty<T> = RequiredKeys<T> extends never ? [options?: T] : [options: T];
+/** The arguments after the route key: the options, optional when nothing in them is required. */
+export type CallArgs<K extends RouteKey> = OptionalIfEmpty<CallOptions<K>>;
+export type UrlArgs<K extends RouteKey> = OptionalIfEmpty<
+  ParamsOption<K> & Pick<QueryOption<ApiRoutes[K]>, 'query'>
+>;
 
 /** Fills `:name` segments (URL-encoded). */
 export function routePath(pattern: string, params: Record<string, string> = {}): string {
@@ -105,18 +213,22 @@ export function routePath(pattern: string, params: Record<string, string> = {}):
   });
 }
 
+/** `'GET /api/v1/apps/:app'` → its method and its path with the parameters filled in. */
+function resolve(route: RouteKey, params?: Record<string, string>): { method: Method; path: string } {
+  const space = route.indexOf(' ');
+  return { method: route.slice(0, space) as Method, path: routePath(route.slice(space + 1), params) };
+}
+
 /** `call('GET /api/v1/apps/:app/environments', { params: { app } })`, typed by the route. */
 export function createApi(http: HttpClient) {
-  async function respond<K extends RouteKey>(route: K, ...[options]: OptionalIfEmpty<CallOptions<K>>) {
-    const space = route.indexOf(' ');
-    const method = route.slice(0, space) as 'GET' | 'POST' | 'PATCH';
+  async function respond<K extends JsonRouteKey>(route: K, ...[options]: CallArgs<K>) {
     const { params, body, query, ...rest } = (options ?? {}) as {
       params?: Record<string, string>;
       body?: unknown;
       query?: Query;
     } & RequestOptions;
-    const path = routePath(route.slice(space + 1), params);
-    return http.request<ApiRoutes[K]['response']>(method, path, {
+    const { method, path } = resolve(route, params);
+    return http.request<RouteResponse<K>>(method, path, {
       ...rest,
       ...(body === undefined ? {} : { body }),
       ...(query === undefined ? {} : { query }),
@@ -127,14 +239,16 @@ export function createApi(http: HttpClient) {
     /** The whole answer (status, headers, request id). */
     respond,
     /** The answer's body. */
-    call: <K extends RouteKey>(route: K, ...options: OptionalIfEmpty<CallOptions<K>>) =>
+    call: <K extends JsonRouteKey>(route: K, ...options: CallArgs<K>) =>
       respond(route, ...options).then((r) => r.data),
+    /** The address of a route, for what is not read as one JSON answer (a download, a stream). */
+    url: <K extends RouteKey>(route: K, ...[options]: UrlArgs<K>): string => {
+      const { params, query } = (options ?? {}) as { params?: Record<string, string>; query?: Query };
+      return buildUrl(http.baseUrl, resolve(route, params).path, query);
+    },
   };
 }
 export type Api = ReturnType<typeof createApi>;
-
-type RequiredKeys<T> = { [K in keyof T]-?: undefined extends T[K] ? never : K }[keyof T];
-type OptionalIfEmpty<T> = RequiredKeys<T> extends never ? [options?: T] : [options: T];
 
 export type SessionCredential = Extract<Credential, { kind: 'session' }>;
 
@@ -145,7 +259,7 @@ export type SessionCredential = Extract<Credential, { kind: 'session' }>;
 export async function signIn(
   http: HttpClient,
   who: LoginBody,
-): Promise<{ credential: SessionCredential; me: Me & { csrfToken: string } }> {
+): Promise<{ credential: SessionCredential; me: LoginResult }> {
   const res = await createApi(http).respond('POST /api/v1/auth/login', { body: who, credential: null });
   const cookies = res.headers.getSetCookie();
   const session = setCookieValue(cookies, SESSION_COOKIE);
