@@ -1,8 +1,6 @@
 import { type Environment, SYNTHETIC_LOAD_RPS } from '@qubot/api-contract';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { environmentKeys } from '../../hooks/api/environments/queries';
+import { useSetSyntheticLoad } from '../../hooks/api/environments/mutations';
 import { useEnvironmentMetrics } from '../../hooks/api/observe/queries';
-import { type ApiError, apiFetch } from '../../lib/api-client';
 import { useNow } from '../../lib/use-now';
 import { usePermissions } from '../../lib/use-permissions';
 import { liveHealth } from './card-health-utils';
@@ -29,19 +27,8 @@ export function LiveTrafficHealth({ app, env }: { app: string; env: Environment 
 
 /** Demo environments: the steady synthetic load, shown and switchable (release-manager, audited). */
 export function SyntheticLoadFact({ app, env }: { app: string; env: Environment }) {
-  const queryClient = useQueryClient();
   const perms = usePermissions();
-  const toggle = useMutation<Environment, ApiError, boolean>({
-    mutationFn: (enabled) =>
-      apiFetch<Environment>(
-        `/apps/${encodeURIComponent(app)}/environments/${encodeURIComponent(env.name)}/synthetic-load`,
-        { method: 'PUT', body: { enabled } },
-      ),
-    onSuccess: (view) => {
-      queryClient.setQueryData(environmentKeys.detail(app, env.name), view);
-      void queryClient.invalidateQueries({ queryKey: environmentKeys.list(app) });
-    },
-  });
+  const toggle = useSetSyntheticLoad(app, env.name);
   if (env.syntheticLoad === null || env.syntheticLoad === undefined) return null;
   const on = env.syntheticLoad;
   const allowed = perms.can('traffic', env.protected);

@@ -4,7 +4,7 @@ import { type Column, DataTable } from '../../components/data-table';
 import { EmptyState } from '../../components/states';
 import { ColorChip, StatusBadge } from '../../components/status-badge';
 import { useCurrentUser } from '../../hooks/api/auth/queries';
-import { buildUrl, errorMessage, toApiError } from '../../lib/api-client';
+import { api, errorMessage, toApiError } from '../../lib/api-client';
 import {
   appendLines,
   canReadLogs,
@@ -39,10 +39,10 @@ function useFollowedLog(app: string, env: string, instanceId: string): LogState 
     const ac = new AbortController();
     setState({ status: 'connecting', lines: [] });
     (async () => {
-      const url = buildUrl(
-        `/apps/${encodeURIComponent(app)}/environments/${encodeURIComponent(env)}/instances/${encodeURIComponent(instanceId)}/logs`,
-        { lines: 200, follow: true },
-      );
+      const url = api.url('GET /api/v1/apps/:app/environments/:env/instances/:id/logs', {
+        params: { app, env, id: instanceId },
+        query: { lines: 200, follow: true },
+      });
       const res = await fetch(url, {
         credentials: 'same-origin',
         headers: { Accept: 'application/x-ndjson' },

@@ -1,10 +1,10 @@
-import type { ApiToken, RoleName } from '@qubot/api-contract';
+import type { ApiToken, CreatedToken, RoleName } from '@qubot/api-contract';
 import { type FormEvent, useId, useState } from 'react';
 import { actionsHeader, type Column, DataTable } from '../../components/data-table';
 import { Options, SelectField, TextField } from '../../components/field';
 import { ActionFeedback, EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
-import { type CreatedToken, useCreateToken, useRevokeToken } from '../../hooks/api/tokens/mutations';
+import { useCreateToken, useRevokeToken } from '../../hooks/api/tokens/mutations';
 import { useTokens } from '../../hooks/api/tokens/queries';
 import { OneTimeSecret } from './one-time-secret';
 import { parseExpiryDays, ROLE_OPTIONS, sortTokens, tokenNameProblem, tokenScope } from './settings-utils';

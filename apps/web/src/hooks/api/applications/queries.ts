@@ -1,6 +1,5 @@
-import type { Application, List } from '@qubot/api-contract';
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 
 export const applicationKeys = {
   all: ['applications'] as const,
@@ -8,7 +7,7 @@ export const applicationKeys = {
 };
 
 export const fetchApplications = (signal?: AbortSignal) =>
-  apiFetch<List<Application>>('/apps', { signal: signal ?? null });
+  api.call('GET /api/v1/apps', { signal: signal ?? null });
 
 export function useApplications() {
   return useQuery({

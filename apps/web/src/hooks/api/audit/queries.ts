@@ -1,7 +1,7 @@
-import type { AuditEntry, List } from '@qubot/api-contract';
+import type { AuditEntry, AuditQuery } from '@qubot/api-contract';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { dayBound } from '../../../features/audit/audit-utils';
-import { apiFetch, buildUrl } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 
 export type { AuditEntry };
 
@@ -20,7 +20,7 @@ function normalize(filters: AuditFilters): AuditFilters {
 }
 
 /** The API's query: days become date-time bounds (both days included). */
-export function auditQuery(filters: AuditFilters) {
+export function auditQuery(filters: AuditFilters): AuditQuery {
   const f = normalize(filters);
   return {
     actor: f.actor,
@@ -28,7 +28,7 @@ export function auditQuery(filters: AuditFilters) {
     env: f.env,
     from: dayBound(f.from, 'from'),
     to: dayBound(f.to, 'to'),
-    hideSignIns: f.hideSignIns ? 'true' : undefined,
+    hideSignIns: f.hideSignIns ? true : undefined,
   };
 }
 
@@ -39,9 +39,13 @@ export const auditKeys = {
 };
 
 export const fetchAudit = (filters: AuditFilters, cursor: string | null, signal?: AbortSignal) =>
-  apiFetch<List<AuditEntry>>('/audit', { query: { ...auditQuery(filters), cursor }, signal: signal ?? null });
+  api.call('GET /api/v1/audit', {
+    query: { ...auditQuery(filters), cursor: cursor ?? undefined },
+    signal: signal ?? null,
+  });
 
-export const auditCsvUrl = (filters: AuditFilters) => buildUrl('/audit.csv', auditQuery(filters));
+export const auditCsvUrl = (filters: AuditFilters) =>
+  api.url('GET /api/v1/audit.csv', { query: auditQuery(filters) });
 
 export function useAudit(filters: AuditFilters) {
   return useInfiniteQuery({

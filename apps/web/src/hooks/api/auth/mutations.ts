@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type ApiError, apiFetch } from '../../../lib/api-client';
+import { type ApiError, api } from '../../../lib/api-client';
 import { authKeys } from './queries';
 
 export interface LoginVariables {
@@ -10,7 +10,7 @@ export interface LoginVariables {
 export function useLogin() {
   const queryClient = useQueryClient();
   return useMutation<unknown, ApiError, LoginVariables>({
-    mutationFn: (body) => apiFetch<unknown>('/auth/login', { method: 'POST', body }),
+    mutationFn: (body) => api.call('POST /api/v1/auth/login', { body }),
     // Every cached answer may depend on who asks.
     onSuccess: () => queryClient.invalidateQueries(),
   });
@@ -19,7 +19,7 @@ export function useLogin() {
 export function useLogout() {
   const queryClient = useQueryClient();
   return useMutation<unknown, ApiError, void>({
-    mutationFn: () => apiFetch<unknown>('/auth/logout', { method: 'POST' }),
+    mutationFn: () => api.call('POST /api/v1/auth/logout'),
     onSuccess: () => {
       queryClient.setQueryData(authKeys.me(), null);
       queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== authKeys.all[0] });

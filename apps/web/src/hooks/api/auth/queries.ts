@@ -1,12 +1,8 @@
-import type { SignInOptions } from '@qubot/api-contract';
+import type { Me } from '@qubot/api-contract';
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, apiFetch } from '../../../lib/api-client';
+import { ApiError, api } from '../../../lib/api-client';
 
-/** Not in @qubot/api-contract yet; only the fields the header shows. */
-export interface CurrentUser {
-  username: string;
-  role?: string;
-}
+export type CurrentUser = Me;
 
 export const authKeys = {
   all: ['auth'] as const,
@@ -18,7 +14,7 @@ export const authKeys = {
 export function useSignInOptions() {
   return useQuery({
     queryKey: authKeys.options(),
-    queryFn: ({ signal }) => apiFetch<SignInOptions>('/auth/options', { signal }),
+    queryFn: ({ signal }) => api.call('GET /api/v1/auth/options', { signal }),
     staleTime: Number.POSITIVE_INFINITY,
   });
 }
@@ -29,8 +25,7 @@ export function useCurrentUser() {
     // Signed out is an answer, not an error: 401 becomes null.
     queryFn: async ({ signal }) => {
       try {
-        const me = await apiFetch<CurrentUser | { user: CurrentUser }>('/auth/me', { signal });
-        return 'user' in me ? me.user : me;
+        return await api.call('GET /api/v1/auth/me', { signal });
       } catch (error) {
         if (error instanceof ApiError && error.status === 401) return null;
         throw error;

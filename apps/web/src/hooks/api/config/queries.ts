@@ -1,6 +1,5 @@
-import type { ConfigDiff, ConfigVersion, List, PromotionPreview } from '@qubot/api-contract';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 
 export const configKeys = {
   all: ['config'] as const,
@@ -15,11 +14,11 @@ export const configKeys = {
   preview: (app: string, env: string) => [...configKeys.previews(), app, env] as const,
 };
 
-const enc = encodeURIComponent;
-const envPath = (app: string, env: string) => `/apps/${enc(app)}/environments/${enc(env)}`;
-
 export const fetchConfig = (app: string, env: string, signal?: AbortSignal) =>
-  apiFetch<ConfigVersion>(`${envPath(app, env)}/config`, { signal: signal ?? null });
+  api.call('GET /api/v1/apps/:app/environments/:env/config', {
+    params: { app, env },
+    signal: signal ?? null,
+  });
 
 export function useConfig(app: string, env: string) {
   return useQuery({
@@ -33,8 +32,9 @@ export function useConfigVersions(app: string, env: string, limit = 20) {
   return useInfiniteQuery({
     queryKey: configKeys.versions(app, env),
     queryFn: ({ pageParam, signal }) =>
-      apiFetch<List<ConfigVersion>>(`${envPath(app, env)}/config/versions`, {
-        query: { cursor: pageParam, limit },
+      api.call('GET /api/v1/apps/:app/environments/:env/config/versions', {
+        params: { app, env },
+        query: { cursor: pageParam ?? undefined, limit },
         signal,
       }),
     initialPageParam: null as string | null,
@@ -48,7 +48,8 @@ export function useConfigDiff(app: string, env: string, range: { from: number; t
   return useQuery({
     queryKey: configKeys.diff(app, env, range?.from ?? -1, range?.to ?? -1),
     queryFn: ({ signal }) =>
-      apiFetch<ConfigDiff>(`${envPath(app, env)}/config/diff`, {
+      api.call('GET /api/v1/apps/:app/environments/:env/config/diff', {
+        params: { app, env },
         query: { from: range!.from, to: range!.to },
         signal,
       }),
@@ -59,7 +60,8 @@ export function useConfigDiff(app: string, env: string, range: { from: number; t
 export function usePromotionPreview(app: string, env: string, enabled: boolean) {
   return useQuery({
     queryKey: configKeys.preview(app, env),
-    queryFn: ({ signal }) => apiFetch<PromotionPreview>(`${envPath(app, env)}/promotion-preview`, { signal }),
+    queryFn: ({ signal }) =>
+      api.call('GET /api/v1/apps/:app/environments/:env/promotion-preview', { params: { app, env }, signal }),
     enabled: enabled && Boolean(app && env),
     // Always fresh when the dialog opens: it is the last look before shipping.
     staleTime: 0,

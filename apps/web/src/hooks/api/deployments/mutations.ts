@@ -1,9 +1,7 @@
 import type { CreateDeploymentBody, Deployment } from '@qubot/api-contract';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type ApiError, apiFetch } from '../../../lib/api-client';
+import { type ApiError, api } from '../../../lib/api-client';
 import { invalidateRolloutViews, rememberDeployment } from '../invalidate';
-
-const enc = encodeURIComponent;
 
 export interface CreateDeploymentVariables extends CreateDeploymentBody {
   env: string;
@@ -13,8 +11,8 @@ export function useCreateDeployment(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, CreateDeploymentVariables>({
     mutationFn: ({ env, ...body }) =>
-      apiFetch<Deployment>(`/apps/${enc(app)}/environments/${enc(env)}/deployments`, {
-        method: 'POST',
+      api.call('POST /api/v1/apps/:app/environments/:env/deployments', {
+        params: { app, env },
         // JSON drops `undefined`, so an empty reason is simply not sent (the schema is strict).
         body: { ...body, reason: body.reason || undefined },
       }),
@@ -39,8 +37,8 @@ export function useDeploymentControl() {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, DeploymentControlVariables>({
     mutationFn: ({ id, action, reason }) =>
-      apiFetch<Deployment>(`/deployments/${enc(id)}/${action}`, {
-        method: 'POST',
+      api.call(`POST /api/v1/deployments/:id/${action}`, {
+        params: { id },
         body: reason ? { reason } : {},
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
@@ -61,8 +59,8 @@ export function useRedeploy() {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, RedeployVariables>({
     mutationFn: ({ id, reason }) =>
-      apiFetch<Deployment>(`/deployments/${enc(id)}/redeploy`, {
-        method: 'POST',
+      api.call('POST /api/v1/deployments/:id/redeploy', {
+        params: { id },
         body: reason ? { reason } : {},
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),

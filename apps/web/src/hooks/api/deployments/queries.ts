@@ -1,6 +1,6 @@
-import type { Deployment, DeploymentStatus, List } from '@qubot/api-contract';
+import type { DeploymentStatus } from '@qubot/api-contract';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 import { livePollInterval } from '../../../lib/live-status';
 import { isActiveStatus } from '../../../lib/status-utils';
 
@@ -31,13 +31,13 @@ export const deploymentKeys = {
 };
 
 export const fetchDeployments = (filters: DeploymentFilters, cursor: string | null, signal?: AbortSignal) =>
-  apiFetch<List<Deployment>>('/deployments', {
-    query: { ...normalizeDeploymentFilters(filters), cursor },
+  api.call('GET /api/v1/deployments', {
+    query: { ...normalizeDeploymentFilters(filters), cursor: cursor ?? undefined },
     signal: signal ?? null,
   });
 
 export const fetchDeployment = (id: string, signal?: AbortSignal) =>
-  apiFetch<Deployment>(`/deployments/${encodeURIComponent(id)}`, { signal: signal ?? null });
+  api.call('GET /api/v1/deployments/:id', { params: { id }, signal: signal ?? null });
 
 export function useDeployments(filters: DeploymentFilters, options: { enabled?: boolean } = {}) {
   return useInfiniteQuery({

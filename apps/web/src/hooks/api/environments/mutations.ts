@@ -1,11 +1,8 @@
 import type { Color, Deployment, Environment, StrategyName } from '@qubot/api-contract';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type ApiError, apiFetch } from '../../../lib/api-client';
+import { type ApiError, api } from '../../../lib/api-client';
 import { invalidateRolloutViews, rememberDeployment } from '../invalidate';
-
-const enc = encodeURIComponent;
-const envPath = (app: string, env: string, action: string) =>
-  `/apps/${enc(app)}/environments/${enc(env)}/${action}`;
+import { environmentKeys } from './queries';
 
 export interface PromoteVariables {
   env: string;
@@ -42,8 +39,8 @@ export function usePromote(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, PromoteVariables>({
     mutationFn: ({ env, reason, strategy, overrideFreeze, override }) =>
-      apiFetch<Deployment>(envPath(app, env, 'promote'), {
-        method: 'POST',
+      api.call('POST /api/v1/apps/:app/environments/:env/promote', {
+        params: { app, env },
         body: withoutEmpty({
           reason,
           strategy,
@@ -58,9 +55,12 @@ export function usePromote(app: string) {
 
 export function useSwitchTraffic(app: string) {
   const queryClient = useQueryClient();
-  return useMutation<unknown, ApiError, SwitchTrafficVariables>({
+  return useMutation<Environment, ApiError, SwitchTrafficVariables>({
     mutationFn: ({ env, ...body }) =>
-      apiFetch<unknown>(envPath(app, env, 'traffic'), { method: 'POST', body: withoutEmpty(body) }),
+      api.call('POST /api/v1/apps/:app/environments/:env/traffic', {
+        params: { app, env },
+        body: withoutEmpty(body),
+      }),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
   });
 }
@@ -69,8 +69,8 @@ export function useRollback(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Deployment, ApiError, RollbackVariables>({
     mutationFn: ({ env, version, reason, overrideFreeze }) =>
-      apiFetch<Deployment>(envPath(app, env, 'rollback'), {
-        method: 'POST',
+      api.call('POST /api/v1/apps/:app/environments/:env/rollback', {
+        params: { app, env },
         body: withoutEmpty({ version, reason, overrideFreeze: overrideFreeze || undefined }),
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
@@ -93,7 +93,26 @@ export function useUpdateEnvironmentSettings(app: string) {
   const queryClient = useQueryClient();
   return useMutation<Environment, ApiError, EnvironmentSettingsVariables>({
     mutationFn: ({ env, ...body }) =>
-      apiFetch<Environment>(envPath(app, env, 'settings'), { method: 'PATCH', body: withoutEmpty(body) }),
+      api.call('PATCH /api/v1/apps/:app/environments/:env/settings', {
+        params: { app, env },
+        body: withoutEmpty(body),
+      }),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+/** Demo environments: the steady synthetic load on or off (release-manager, audited). */
+export function useSetSyntheticLoad(app: string, env: string) {
+  const queryClient = useQueryClient();
+  return useMutation<Environment, ApiError, boolean>({
+    mutationFn: (enabled) =>
+      api.call('PUT /api/v1/apps/:app/environments/:env/synthetic-load', {
+        params: { app, env },
+        body: { enabled },
+      }),
+    onSuccess: (view) => {
+      queryClient.setQueryData(environmentKeys.detail(app, env), view);
+      void queryClient.invalidateQueries({ queryKey: environmentKeys.list(app) });
+    },
   });
 }

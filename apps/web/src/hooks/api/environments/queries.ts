@@ -1,6 +1,5 @@
-import type { Environment, List } from '@qubot/api-contract';
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 import { livePollInterval } from '../../../lib/live-status';
 
 export const environmentKeys = {
@@ -11,13 +10,11 @@ export const environmentKeys = {
   detail: (app: string, env: string) => [...environmentKeys.details(), app, env] as const,
 };
 
-const enc = encodeURIComponent;
-
 export const fetchEnvironments = (app: string, signal?: AbortSignal) =>
-  apiFetch<List<Environment>>(`/apps/${enc(app)}/environments`, { signal: signal ?? null });
+  api.call('GET /api/v1/apps/:app/environments', { params: { app }, signal: signal ?? null });
 
 export const fetchEnvironment = (app: string, env: string, signal?: AbortSignal) =>
-  apiFetch<Environment>(`/apps/${enc(app)}/environments/${enc(env)}`, { signal: signal ?? null });
+  api.call('GET /api/v1/apps/:app/environments/:env', { params: { app, env }, signal: signal ?? null });
 
 export function useEnvironments(app: string | undefined) {
   return useQuery({

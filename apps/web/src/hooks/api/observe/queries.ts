@@ -1,14 +1,8 @@
-import type {
-  Deployment,
-  DeploymentEtaResponse,
-  DeploymentLogEntry,
-  EnvironmentMetrics,
-  List,
-} from '@qubot/api-contract';
+import type { Deployment, EnvironmentMetrics } from '@qubot/api-contract';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { appendSample } from '../../../features/environments/metrics-chart-utils';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 import { useEnvironmentSubscription, useMetricsMessages } from '../../../lib/use-event-stream';
 import { deploymentKeys } from '../deployments/queries';
 
@@ -21,8 +15,6 @@ export const observeKeys = {
   eta: (id: string) => [...observeKeys.all, 'eta', id] as const,
   log: (id: string) => [...observeKeys.all, 'log', id] as const,
 };
-
-const enc = encodeURIComponent;
 
 /**
  * Recent router samples (REST, once) kept current by the `metrics` messages of the event stream:
@@ -40,7 +32,8 @@ export function useEnvironmentMetrics(app: string, env: string) {
   return useQuery({
     queryKey: observeKeys.metrics(app, env),
     queryFn: ({ signal }) =>
-      apiFetch<EnvironmentMetrics>(`/apps/${enc(app)}/environments/${enc(env)}/metrics`, {
+      api.call('GET /api/v1/apps/:app/environments/:env/metrics', {
+        params: { app, env },
         query: { windowSeconds: METRICS_WINDOW_SECONDS },
         signal,
       }),
@@ -64,7 +57,7 @@ export function useLiveDeploymentTraffic(id: string | undefined) {
 export function useDeploymentEta(id: string, active: boolean) {
   return useQuery({
     queryKey: observeKeys.eta(id),
-    queryFn: ({ signal }) => apiFetch<DeploymentEtaResponse>(`/deployments/${enc(id)}/eta`, { signal }),
+    queryFn: ({ signal }) => api.call('GET /api/v1/deployments/:id/eta', { params: { id }, signal }),
     enabled: active,
     // The history it is computed from does not change while this deployment runs.
     staleTime: Number.POSITIVE_INFINITY,
@@ -79,7 +72,7 @@ export function useDeploymentLog(id: string, version: string) {
   const queryClient = useQueryClient();
   const query = useQuery({
     queryKey: observeKeys.log(id),
-    queryFn: ({ signal }) => apiFetch<List<DeploymentLogEntry>>(`/deployments/${enc(id)}/events`, { signal }),
+    queryFn: ({ signal }) => api.call('GET /api/v1/deployments/:id/events', { params: { id }, signal }),
   });
   const seen = useRef(version);
   useEffect(() => {

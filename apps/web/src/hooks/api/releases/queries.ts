@@ -1,6 +1,6 @@
 import type { List, Release } from '@qubot/api-contract';
 import { useInfiniteQuery, useQuery, useQueryClient } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 
 export const releaseKeys = {
   all: ['releases'] as const,
@@ -10,13 +10,15 @@ export const releaseKeys = {
   detail: (app: string, version: string) => [...releaseKeys.details(), app, version] as const,
 };
 
-const enc = encodeURIComponent;
-
 export const fetchReleases = (app: string, cursor: string | null, signal?: AbortSignal) =>
-  apiFetch<List<Release>>(`/apps/${enc(app)}/releases`, { query: { cursor }, signal: signal ?? null });
+  api.call('GET /api/v1/apps/:app/releases', {
+    params: { app },
+    query: { cursor: cursor ?? undefined },
+    signal: signal ?? null,
+  });
 
 export const fetchRelease = (app: string, version: string, signal?: AbortSignal) =>
-  apiFetch<Release>(`/apps/${enc(app)}/releases/${enc(version)}`, { signal: signal ?? null });
+  api.call('GET /api/v1/apps/:app/releases/:version', { params: { app, version }, signal: signal ?? null });
 
 export function useReleases(app: string | undefined) {
   return useInfiniteQuery({

@@ -1,18 +1,12 @@
-import type { ApiToken, CreateTokenBody } from '@qubot/api-contract';
+import type { ApiToken, CreatedToken, CreateTokenBody } from '@qubot/api-contract';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type ApiError, apiFetch } from '../../../lib/api-client';
+import { type ApiError, api } from '../../../lib/api-client';
 import { tokenKeys } from './queries';
-
-export interface CreatedToken {
-  token: ApiToken;
-  /** Shown once: the server keeps only a hash. */
-  secret: string;
-}
 
 export function useCreateToken() {
   const queryClient = useQueryClient();
   return useMutation<CreatedToken, ApiError, CreateTokenBody>({
-    mutationFn: (body) => apiFetch<CreatedToken>('/tokens', { method: 'POST', body }),
+    mutationFn: (body) => api.call('POST /api/v1/tokens', { body }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: tokenKeys.all }),
   });
 }
@@ -20,7 +14,7 @@ export function useCreateToken() {
 export function useRevokeToken() {
   const queryClient = useQueryClient();
   return useMutation<ApiToken, ApiError, string>({
-    mutationFn: (id) => apiFetch<ApiToken>(`/tokens/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    mutationFn: (id) => api.call('DELETE /api/v1/tokens/:id', { params: { id } }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: tokenKeys.all }),
   });
 }

@@ -1,6 +1,5 @@
-import type { ApiToken, List } from '@qubot/api-contract';
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 
 export const tokenKeys = {
   all: ['tokens'] as const,
@@ -10,7 +9,7 @@ export const tokenKeys = {
 export function useTokens(enabled = true) {
   return useQuery({
     queryKey: tokenKeys.list(),
-    queryFn: ({ signal }) => apiFetch<List<ApiToken>>('/tokens', { signal }),
+    queryFn: ({ signal }) => api.call('GET /api/v1/tokens', { signal }),
     enabled,
   });
 }

@@ -1,18 +1,12 @@
-import type { CreateUserBody, UpdateUserBody, User } from '@qubot/api-contract';
+import type { CreateUserBody, UpdateUserBody, UserWithPassword } from '@qubot/api-contract';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type ApiError, apiFetch } from '../../../lib/api-client';
+import { type ApiError, api } from '../../../lib/api-client';
 import { userKeys } from './queries';
-
-/** What the server answers on create and update: the one-time password is shown once. */
-export interface UserWithPassword {
-  user: User;
-  oneTimePassword: string | null;
-}
 
 export function useCreateUser() {
   const queryClient = useQueryClient();
   return useMutation<UserWithPassword, ApiError, CreateUserBody>({
-    mutationFn: (body) => apiFetch<UserWithPassword>('/users', { method: 'POST', body }),
+    mutationFn: (body) => api.call('POST /api/v1/users', { body }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: userKeys.all }),
   });
 }
@@ -20,8 +14,7 @@ export function useCreateUser() {
 export function useUpdateUser() {
   const queryClient = useQueryClient();
   return useMutation<UserWithPassword, ApiError, { id: string } & UpdateUserBody>({
-    mutationFn: ({ id, ...body }) =>
-      apiFetch<UserWithPassword>(`/users/${encodeURIComponent(id)}`, { method: 'PATCH', body }),
+    mutationFn: ({ id, ...body }) => api.call('PATCH /api/v1/users/:id', { params: { id }, body }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: userKeys.all }),
   });
 }

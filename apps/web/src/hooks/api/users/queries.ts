@@ -1,6 +1,5 @@
-import type { List, User } from '@qubot/api-contract';
 import { useQuery } from '@tanstack/react-query';
-import { apiFetch } from '../../../lib/api-client';
+import { api } from '../../../lib/api-client';
 
 export const userKeys = {
   all: ['users'] as const,
@@ -10,7 +9,7 @@ export const userKeys = {
 export function useUsers(enabled = true) {
   return useQuery({
     queryKey: userKeys.list(),
-    queryFn: ({ signal }) => apiFetch<List<User>>('/users', { signal }),
+    queryFn: ({ signal }) => api.call('GET /api/v1/users', { signal }),
     enabled,
   });
 }
