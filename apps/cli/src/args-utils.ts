@@ -111,6 +111,8 @@ export function required(values: OptionValues, name: string): string {
 export const STRATEGIES = ['blue-green', 'rolling', 'canary'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
+export function parseStrategy(value: string, flag?: string): Strategy;
+export function parseStrategy(value: string | undefined, flag?: string): Strategy | undefined;
 export function parseStrategy(value: string | undefined, flag = 'strategy'): Strategy | undefined {
   if (value === undefined) return undefined;
   if ((STRATEGIES as readonly string[]).includes(value)) return value as Strategy;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ApiResponse, createHttpClient, type Query } from '@qubot/client';
+import { createApi, createHttpClient } from '@qubot/client';
 import type { Credential } from './config.ts';
 
 export interface ClientOptions {
@@ -14,7 +14,11 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-/** @qubot/client's HTTP client as the CLI uses it: retries, a timeout, and a request id per attempt. */
+/**
+ * @qubot/client's typed calls as the CLI uses them (retries, a timeout, and a request id per
+ * attempt): `call('GET /api/v1/deployments/:id', { params: { id } })` for the answer,
+ * `respond(…)` when the status matters too.
+ */
 export function createClient(opts: ClientOptions) {
   const http = createHttpClient({
     baseUrl: opts.server,
@@ -25,14 +29,6 @@ export function createClient(opts: ClientOptions) {
     headers: { 'user-agent': 'qubot-cli' },
     requestId: () => `cli-${randomUUID()}`,
   });
-  return {
-    server: opts.server,
-    credential: opts.credential,
-    http,
-    request: http.request,
-    get: <T>(path: string, query?: Query) => http.get<T>(path, query),
-    post: <T>(path: string, body: unknown = {}): Promise<ApiResponse<T>> =>
-      http.request<T>('POST', path, { body }),
-  };
+  return { server: opts.server, credential: opts.credential, ...createApi(http) };
 }
 export type Client = ReturnType<typeof createClient>;

@@ -99,7 +99,7 @@ export const logout: Command = {
     }
     if (stored.kind === 'session') {
       try {
-        await ctx.client.request('POST', '/auth/logout', { body: {}, credential: stored });
+        await ctx.client.call('POST /api/v1/auth/logout', { body: {}, credential: stored });
       } catch (err) {
         // An expired session is as good as ended; anything else is worth a note, not a failure.
         if (!(err instanceof ApiError && err.status === 401))
@@ -126,7 +126,7 @@ export const whoami: Command = {
   async run(ctx) {
     if (!ctx.credential)
       throw new CliError('not signed in: run qubot login, or set QUBOT_TOKEN', ExitCode.Auth);
-    const me = await ctx.client.get<Me>('/auth/me');
+    const me = await ctx.client.call('GET /api/v1/auth/me');
     ctx.out.result(me, () => `${describeMe(me)} at ${ctx.server}`);
     return ExitCode.Ok;
   },
@@ -149,7 +149,7 @@ export const tokenSet: Command = {
     if (!token.startsWith('qbt_')) ctx.out.warn('API tokens start with qbt_; this one does not');
     const credential: Credential = { kind: 'token', token };
     const check = createClient({ server: ctx.server, credential, idempotencyKey: ctx.idempotencyKey });
-    const me = await check.get<Me>('/auth/me');
+    const me = await check.call('GET /api/v1/auth/me');
     await store(ctx, credential);
     ctx.out.result(me, () => `stored the token for ${ctx.server}: ${describeMe(me)}`);
     if (ctx.credentialSource === 'env')

@@ -1,13 +1,16 @@
-import type { Application, Deployment, Environment, List } from '@qubot/api-contract';
+import type { Deployment, Environment } from '@qubot/api-contract';
 import { parseName } from '../args-utils.ts';
 import type { Command, Context } from '../command.ts';
 import { CliError, ExitCode, exitCodeForDeployment, isTerminal, UsageError } from '../exit-utils.ts';
 import { deploymentDetail, environmentDetail, environmentsTable, table } from '../format-utils.ts';
 import { watchStream } from '../watch.ts';
 import { deploymentChanges, deploymentOf, environmentChanges, environmentOf } from '../watch-utils.ts';
+import { readDeployment } from './shared.ts';
 
-const envPath = (ctx: Context, env?: string) =>
-  `/apps/${encodeURIComponent(ctx.app)}/environments${env ? `/${encodeURIComponent(env)}` : ''}`;
+const readEnvironments = (ctx: Context) =>
+  ctx.client.call('GET /api/v1/apps/:app/environments', { params: { app: ctx.app } });
+const readEnvironment = (ctx: Context, env: string) =>
+  ctx.client.call('GET /api/v1/apps/:app/environments/:env', { params: { app: ctx.app, env } });
 
 function noExtraArgs(ctx: Context, max = 0) {
   const extra = ctx.args[max];
@@ -21,7 +24,7 @@ export const apps: Command = {
   examples: ['qubot apps', 'qubot apps --json'],
   async run(ctx) {
     noExtraArgs(ctx);
-    const res = await ctx.client.get<List<Application>>('/apps');
+    const res = await ctx.client.call('GET /api/v1/apps');
     ctx.out.result(res, () =>
       res.items.length === 0
         ? 'no applications'
@@ -42,7 +45,7 @@ export const envs: Command = {
   examples: ['qubot envs', 'qubot envs --app qubot-one --json'],
   async run(ctx) {
     noExtraArgs(ctx);
-    const res = await ctx.client.get<List<Environment>>(envPath(ctx));
+    const res = await readEnvironments(ctx);
     ctx.out.result(res, () => environmentsTable(res.items, ctx.out.style));
     return ExitCode.Ok;
   },
@@ -69,10 +72,8 @@ export const status: Command = {
     if (ctx.values.watch === true) return watchStatus(ctx, envName);
 
     if (envName) {
-      const env = await ctx.client.get<Environment>(envPath(ctx, envName));
-      const active = env.activeDeployment
-        ? await ctx.client.get<Deployment>(`/deployments/${env.activeDeployment.id}`)
-        : null;
+      const env = await readEnvironment(ctx, envName);
+      const active = env.activeDeployment ? await readDeployment(ctx, env.activeDeployment.id) : null;
       ctx.out.result({ environment: env, activeDeployment: active }, () =>
         [
           environmentDetail(env, ctx.out.style),
@@ -81,7 +82,7 @@ export const status: Command = {
       );
       return ExitCode.Ok;
     }
-    const res = await ctx.client.get<List<Environment>>(envPath(ctx));
+    const res = await readEnvironments(ctx);
     ctx.out.result({ application: ctx.app, environments: res.items }, () =>
       [`${ctx.out.style.bold(ctx.app)}`, environmentsTable(res.items, ctx.out.style)].join('\n'),
     );
@@ -122,22 +123,20 @@ async function watchStatus(ctx: Context, envName: string | undefined): Promise<n
     envs.set(e.name, e);
     const a = e.activeDeployment;
     if (a && !followed.has(a.id) && !allDone()) {
-      return onDeployment(await ctx.client.get<Deployment>(`/deployments/${a.id}`));
+      return onDeployment(await readDeployment(ctx, a.id));
     }
     return false;
   };
 
   const resync = async (): Promise<boolean> => {
-    const list = envName
-      ? [await ctx.client.get<Environment>(envPath(ctx, envName))]
-      : (await ctx.client.get<List<Environment>>(envPath(ctx))).items;
+    const list = envName ? [await readEnvironment(ctx, envName)] : (await readEnvironments(ctx)).items;
     if (envs.size === 0 && !out.json) out.info(environmentsTable(list, style));
     let done = false;
     for (const e of list) done = (await onEnvironment(e)) || done;
     // Followed deployments may have finished while the stream was down: read them again.
     for (const [id, d] of followed) {
       if (d && isTerminal(d.status)) continue;
-      done = onDeployment(await ctx.client.get<Deployment>(`/deployments/${id}`)) || done;
+      done = onDeployment(await readDeployment(ctx, id)) || done;
     }
     if (followed.size === 0 && !announcedWaiting) {
       announcedWaiting = true;

@@ -1,4 +1,4 @@
-import type { Deployment, Environment, List } from '@qubot/api-contract';
+import type { DeploymentStatus } from '@qubot/api-contract';
 import {
   list,
   type OptionSpecs,
@@ -19,6 +19,7 @@ import {
   OVERRIDE_FREEZE,
   overrideFreezeBody,
   REASON,
+  readDeployment,
   reasonBody,
   reportDeployment,
   WAIT,
@@ -26,9 +27,6 @@ import {
 } from './shared.ts';
 
 const FROZEN = 'Exit 5 when a freeze window is active (the server says which and until when).';
-
-const envPath = (ctx: Context, env: string) =>
-  `/apps/${encodeURIComponent(ctx.app)}/environments/${encodeURIComponent(env)}`;
 
 const OPTION = {
   option: {
@@ -94,15 +92,18 @@ export const deploy: Command = {
     const strategy = parseStrategy(required(ctx.values, 'strategy'));
     const override = overrideBody(ctx);
     const freeze = overrideFreezeBody(ctx.values);
-    const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/deployments`, {
-      version: required(ctx.values, 'version'),
-      strategy,
-      ...optionsBody(ctx),
-      ...override,
-      ...reasonBody(ctx),
-      ...freeze,
+    const started = await ctx.client.call('POST /api/v1/apps/:app/environments/:env/deployments', {
+      params: { app: ctx.app, env },
+      body: {
+        version: required(ctx.values, 'version'),
+        strategy,
+        ...optionsBody(ctx),
+        ...override,
+        ...reasonBody(ctx),
+        ...freeze,
+      },
     });
-    return reportDeployment(ctx, res.data, 'deployment started', wait);
+    return reportDeployment(ctx, started, 'deployment started', wait);
   },
 };
 
@@ -136,14 +137,17 @@ export const promote: Command = {
     const strategy = parseStrategy(str(ctx.values, 'strategy'));
     const override = overrideBody(ctx);
     const freeze = overrideFreezeBody(ctx.values);
-    const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/promote`, {
-      ...(strategy ? { strategy } : {}),
-      ...optionsBody(ctx),
-      ...override,
-      ...reasonBody(ctx),
-      ...freeze,
+    const started = await ctx.client.call('POST /api/v1/apps/:app/environments/:env/promote', {
+      params: { app: ctx.app, env },
+      body: {
+        ...(strategy ? { strategy } : {}),
+        ...optionsBody(ctx),
+        ...override,
+        ...reasonBody(ctx),
+        ...freeze,
+      },
     });
-    return reportDeployment(ctx, res.data, 'promotion started', wait);
+    return reportDeployment(ctx, started, 'promotion started', wait);
   },
 };
 
@@ -172,12 +176,11 @@ export const rollback: Command = {
     const wait = waitSettings(ctx);
     const version = str(ctx.values, 'version');
     const freeze = overrideFreezeBody(ctx.values);
-    const res = await ctx.client.post<Deployment>(`${envPath(ctx, env)}/rollback`, {
-      ...(version ? { version } : {}),
-      ...reasonBody(ctx),
-      ...freeze,
+    const started = await ctx.client.call('POST /api/v1/apps/:app/environments/:env/rollback', {
+      params: { app: ctx.app, env },
+      body: { ...(version ? { version } : {}), ...reasonBody(ctx), ...freeze },
     });
-    return reportDeployment(ctx, res.data, 'rollback started', wait);
+    return reportDeployment(ctx, started, 'rollback started', wait);
   },
 };
 
@@ -212,7 +215,10 @@ export const traffic: Command = {
   async run(ctx) {
     const env = envArg(ctx);
     const body = { ...trafficBody(str(ctx.values, 'color'), str(ctx.values, 'weights')), ...reasonBody(ctx) };
-    const res = await ctx.client.post<Environment>(`${envPath(ctx, env)}/traffic`, body);
+    const res = await ctx.client.respond('POST /api/v1/apps/:app/environments/:env/traffic', {
+      params: { app: ctx.app, env },
+      body,
+    });
     ctx.out.result(res.data, () =>
       [
         res.status === 202
@@ -233,21 +239,28 @@ const ACTIONS = {
   approve: 'Approve a deployment waiting for approval',
 } as const;
 
-export const deploymentActions: Command[] = Object.entries(ACTIONS).map(([action, summary]) => ({
-  name: ['deployment', action],
-  summary,
-  args: '<id>',
-  options: { ...REASON },
-  examples: [`qubot deployment ${action} 0b5c…-… --reason "…"`],
-  async run(ctx: Context) {
-    const [idArg, extra] = ctx.args;
-    if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
-    const id = parseId(idArg);
-    const res = await ctx.client.post<Deployment>(`/deployments/${id}/${action}`, reasonBody(ctx));
-    ctx.out.result(res.data, () => `${action}: ${deploymentDetail(res.data, ctx.out.style)}`);
-    return ExitCode.Ok;
-  },
-}));
+type Action = keyof typeof ACTIONS;
+
+export const deploymentActions: Command[] = (Object.entries(ACTIONS) as [Action, string][]).map(
+  ([action, summary]) => ({
+    name: ['deployment', action],
+    summary,
+    args: '<id>',
+    options: { ...REASON },
+    examples: [`qubot deployment ${action} 0b5c…-… --reason "…"`],
+    async run(ctx: Context) {
+      const [idArg, extra] = ctx.args;
+      if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
+      const id = parseId(idArg);
+      const d = await ctx.client.call(`POST /api/v1/deployments/:id/${action}`, {
+        params: { id },
+        body: reasonBody(ctx),
+      });
+      ctx.out.result(d, () => `${action}: ${deploymentDetail(d, ctx.out.style)}`);
+      return ExitCode.Ok;
+    },
+  }),
+);
 
 export const deploymentShow: Command = {
   name: ['deployment', 'show'],
@@ -260,14 +273,16 @@ export const deploymentShow: Command = {
     if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
     const id = parseId(idArg);
     const wait = waitSettings(ctx);
-    const d = await ctx.client.get<Deployment>(`/deployments/${id}`);
+    const d = await readDeployment(ctx, id);
     if (wait.wait) return reportDeployment(ctx, d, 'following', wait);
     ctx.out.result(d, () => deploymentDetail(d, ctx.out.style));
     return ExitCode.Ok;
   },
 };
 
-const STATUSES = ['pending', 'running', 'paused', 'succeeded', 'failed', 'rolled_back', 'aborted'];
+const STATUSES = ['pending', 'running', 'paused', 'succeeded', 'failed', 'rolled_back', 'aborted'] as const;
+const isStatus = (value: string): value is DeploymentStatus =>
+  (STATUSES as readonly string[]).includes(value);
 
 export const deployments: Command = {
   name: ['deployments'],
@@ -284,15 +299,11 @@ export const deployments: Command = {
     const env = str(ctx.values, 'env');
     const status = str(ctx.values, 'status');
     if (env !== undefined) parseName(env, '--env');
-    if (status !== undefined && !STATUSES.includes(status))
+    if (status !== undefined && !isStatus(status))
       throw new UsageError(`--status must be one of ${STATUSES.join(', ')} (got ${JSON.stringify(status)})`);
     const limit = parsePositiveInt(str(ctx.values, 'limit'), 'limit', 200) ?? 20;
-    const res = await ctx.client.get<List<Deployment>>('/deployments', {
-      app: ctx.app,
-      env,
-      status,
-      limit,
-      cursor: str(ctx.values, 'cursor'),
+    const res = await ctx.client.call('GET /api/v1/deployments', {
+      query: { app: ctx.app, env, status, limit, cursor: str(ctx.values, 'cursor') },
     });
     ctx.out.result(res, () => {
       if (res.items.length === 0) return 'no deployments';

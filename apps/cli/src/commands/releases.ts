@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import type { CreateReleaseBody, List, Release } from '@qubot/api-contract';
+import type { CreateReleaseBody } from '@qubot/api-contract';
 import { parsePositiveInt, required, str } from '../args-utils.ts';
 import type { Command, Context } from '../command.ts';
 import { ExitCode, UsageError } from '../exit-utils.ts';
 import { releasesTable, shortTime } from '../format-utils.ts';
 import { readAll } from '../prompt.ts';
-
-const releasesPath = (ctx: Context) => `/apps/${encodeURIComponent(ctx.app)}/releases`;
 
 async function readChangelog(ctx: Context, path: string): Promise<string> {
   try {
@@ -88,7 +86,10 @@ export const releaseCreate: Command = {
       buildUrl: str(ctx.values, 'build-url'),
       changelog: changelogFile === undefined ? undefined : await readChangelog(ctx, changelogFile),
     });
-    const res = await ctx.client.post<Release>(releasesPath(ctx), body);
+    const res = await ctx.client.respond('POST /api/v1/apps/:app/releases', {
+      params: { app: ctx.app },
+      body,
+    });
     const created = res.status === 201;
     ctx.out.result({ created, release: res.data }, () =>
       created
@@ -109,7 +110,9 @@ export const releaseShow: Command = {
     const [version, extra] = ctx.args;
     if (!version) throw new UsageError('missing <version>');
     if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
-    const r = await ctx.client.get<Release>(`${releasesPath(ctx)}/${encodeURIComponent(version)}`);
+    const r = await ctx.client.call('GET /api/v1/apps/:app/releases/:version', {
+      params: { app: ctx.app, version },
+    });
     ctx.out.result(r, () =>
       [
         `${ctx.out.style.bold(`${ctx.app} ${r.version}`)}  ${r.artifact}`,
@@ -137,9 +140,9 @@ export const releases: Command = {
   async run(ctx) {
     if (ctx.args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(ctx.args[0])}`);
     const limit = parsePositiveInt(str(ctx.values, 'limit'), 'limit', 200) ?? 20;
-    const res = await ctx.client.get<List<Release>>(releasesPath(ctx), {
-      limit,
-      cursor: str(ctx.values, 'cursor'),
+    const res = await ctx.client.call('GET /api/v1/apps/:app/releases', {
+      params: { app: ctx.app },
+      query: { limit, cursor: str(ctx.values, 'cursor') },
     });
     ctx.out.result(res, () => {
       if (res.items.length === 0) return `no releases of ${ctx.app} yet`;

@@ -48,6 +48,9 @@ export function overrideFreezeBody(values: Context['values']): { overrideFreeze?
   return { overrideFreeze: true };
 }
 
+export const readDeployment = (ctx: Context, id: string): Promise<Deployment> =>
+  ctx.client.call('GET /api/v1/deployments/:id', { params: { id } });
+
 export function reasonBody(ctx: Context): { reason?: string } {
   const reason = str(ctx.values, 'reason');
   return reason === undefined ? {} : { reason };
@@ -93,7 +96,7 @@ export async function reportDeployment(
     server: ctx.server,
     credential: ctx.credential,
     deploymentId: started.id,
-    fetchDeployment: () => ctx.client.get<Deployment>(`/deployments/${started.id}`),
+    fetchDeployment: () => readDeployment(ctx, started.id),
     onUpdate: (prev, next) => {
       for (const line of deploymentChanges(prev, next, style)) out.info(line);
     },
