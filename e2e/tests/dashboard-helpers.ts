@@ -16,26 +16,32 @@ export type DashEnvironment = Environment;
 export type DashDeployment = Deployment;
 
 export const dashEnvironment = (api: Api, env: string) =>
-  api.get<DashEnvironment>(`/apps/${DASH}/environments/${env}`);
+  api.api.call('GET /api/v1/apps/:app/environments/:env', { params: { app: DASH, env } });
 
 /** Create qubot-ui with its releases (idempotent) and make sure 1.0.0 or later is live in both. */
 export async function ensureDashApp(admin: Api): Promise<void> {
-  await admin.post(
-    '/apps',
+  await admin.send(
+    'POST /api/v1/apps',
     {
-      name: DASH,
-      description: 'Dashboard end-to-end tests',
-      launcher: LAUNCHER,
-      launcherCwd: '.',
-      environments: [
-        { name: 'development', replicas: 1 },
-        { name: 'production', protected: true, replicas: 1 },
-      ],
+      body: {
+        name: DASH,
+        description: 'Dashboard end-to-end tests',
+        launcher: LAUNCHER,
+        launcherCwd: '.',
+        environments: [
+          { name: 'development', replicas: 1 },
+          { name: 'production', protected: true, replicas: 1 },
+        ],
+      },
     },
     [201, 409],
   );
   for (const version of DASH_VERSIONS) {
-    await admin.post(`/apps/${DASH}/releases`, { version, artifact: 'qubot-one/healthy' }, [200, 201, 409]);
+    await admin.send(
+      'POST /api/v1/apps/:app/releases',
+      { params: { app: DASH }, body: { version, artifact: 'qubot-one/healthy' } },
+      [200, 201, 409],
+    );
   }
   // In pipeline order: production takes only what succeeded in development (promotion order).
   for (const env of ['development', 'production']) {
@@ -48,15 +54,21 @@ export async function ensureDashApp(admin: Api): Promise<void> {
 
 /** Deploy `version` to `env` with blue-green switching by itself, and wait until it succeeded. */
 export async function deployAndWait(admin: Api, env: string, version: string): Promise<void> {
-  const d = await admin.post<{ id: string }>(`/apps/${DASH}/environments/${env}/deployments`, {
-    version,
-    strategy: 'blue-green',
-    options: { autoSwitch: true, rollbackWindowSeconds: 0 },
-    reason: 'dashboard e2e: set up',
+  const d = await admin.send('POST /api/v1/apps/:app/environments/:env/deployments', {
+    params: { app: DASH, env },
+    body: {
+      version,
+      strategy: 'blue-green',
+      options: { autoSwitch: true, rollbackWindowSeconds: 0 },
+      reason: 'dashboard e2e: set up',
+    },
   });
   const done = await waitForStatus(admin, d.id, ['succeeded', 'failed', 'rolled_back', 'aborted', 'paused']);
   if (done.status === 'paused' && done.waitingFor === 'switch') {
-    await admin.post(`/deployments/${d.id}/advance`, { reason: 'dashboard e2e: set up' });
+    await admin.send('POST /api/v1/deployments/:id/advance', {
+      params: { id: d.id },
+      body: { reason: 'dashboard e2e: set up' },
+    });
   }
   expect((await waitForStatus(admin, d.id, ['succeeded', 'failed', 'rolled_back', 'aborted'])).status).toBe(
     'succeeded',
@@ -74,7 +86,7 @@ export async function waitForStatus(
   await expect
     .poll(
       async () => {
-        last = await api.get<DashDeployment>(`/deployments/${id}`);
+        last = await api.deployment(id);
         return statuses.includes(last.status) && (waitingFor === undefined || last.waitingFor === waitingFor);
       },
       { timeout, intervals: [250, 500, 1000] },
@@ -84,7 +96,11 @@ export async function waitForStatus(
 }
 
 export async function abortAndWait(api: Api, id: string): Promise<void> {
-  await api.post(`/deployments/${id}/abort`, { reason: 'dashboard e2e: clean up' }, [200, 202, 409]);
+  await api.send(
+    'POST /api/v1/deployments/:id/abort',
+    { params: { id }, body: { reason: 'dashboard e2e: clean up' } },
+    [200, 202, 409],
+  );
   await waitForStatus(api, id, ['aborted', 'rolled_back', 'failed', 'succeeded'], undefined, 60_000);
 }
 

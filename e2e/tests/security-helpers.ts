@@ -4,8 +4,15 @@
 
 import { type APIRequestContext, type BrowserContext, expect, type TestInfo } from '@playwright/test';
 import type { Deployment, Environment } from '@qubot/api-contract';
-import { ROLES, type RoleName, signIn as signInWith } from '@qubot/client';
-import { type Answer, answer, contextHttp } from './support/api';
+import {
+  type CallArgs,
+  createApi,
+  type JsonRouteKey,
+  ROLES,
+  type RoleName,
+  signIn as signInWith,
+} from '@qubot/client';
+import { type Answer, answer, answerTo, contextHttp } from './support/api';
 
 export const APP = 'qubot-sec';
 /** The demo launcher (apps/api/src/demo.ts DEMO_LAUNCHER), run from the repository root. */
@@ -24,23 +31,28 @@ export type DeploymentState = Deployment;
 
 /**
  * A signed-in API client (@qubot/client over the context's cookies, with the session's CSRF
- * token, as the web app sends them). Mutations answer whatever the status, for specs that check
- * refusals; reads expect 200.
+ * token, as the web app sends them). `send` and the mutations answer whatever the status, for
+ * specs that check refusals; reads expect 200. `send` is typed by the route table; `get`, `post`,
+ * `patch` and `delete` take any path, for requests the table would not type.
  */
 export function apiClient(req: APIRequestContext, csrf: string) {
   const http = contextHttp(req, csrf);
+  const api = createApi(http);
   const client = {
     req,
     http,
+    api,
+    send: <K extends JsonRouteKey>(route: K, ...args: CallArgs<K>) => answerTo(api, route, ...args),
     get: (path: string) => answer(http, 'GET', path),
     post: (path: string, data: unknown = {}) => answer(http, 'POST', path, data),
     patch: (path: string, data: unknown) => answer(http, 'PATCH', path, data),
     delete: (path: string) => answer(http, 'DELETE', path),
     json: <T>(path: string): Promise<T> => http.get<T>(path),
-    environment: (env: string) => client.json<EnvironmentState>(`/api/v1/apps/${APP}/environments/${env}`),
-    deployment: (id: string) => client.json<DeploymentState>(`/api/v1/deployments/${id}`),
+    environment: (env: string) =>
+      api.call('GET /api/v1/apps/:app/environments/:env', { params: { app: APP, env } }),
+    deployment: (id: string) => api.call('GET /api/v1/deployments/:id', { params: { id } }),
     async deployments(env: string): Promise<DeploymentState[]> {
-      return (await http.get<{ items: DeploymentState[] }>('/deployments', { app: APP, env })).items;
+      return (await api.call('GET /api/v1/deployments', { query: { app: APP, env } })).items;
     },
   };
   return client;
@@ -109,19 +121,24 @@ export function servingVersion(env: EnvironmentState): string | null {
  * environment). Production requires approval, so a release-manager approves the admin's deploy.
  */
 export async function ensureSecApp(admin: Api, releaseManager: Api): Promise<void> {
-  const created = await admin.post('/api/v1/apps', {
-    name: APP,
-    description: 'Security end-to-end tests',
-    launcher: LAUNCHER,
-    launcherCwd: '.',
-    environments: [
-      { name: 'development', replicas: 1 },
-      { name: 'production', protected: true, requiresApproval: true, replicas: 1 },
-    ],
+  const created = await admin.send('POST /api/v1/apps', {
+    body: {
+      name: APP,
+      description: 'Security end-to-end tests',
+      launcher: LAUNCHER,
+      launcherCwd: '.',
+      environments: [
+        { name: 'development', replicas: 1 },
+        { name: 'production', protected: true, requiresApproval: true, replicas: 1 },
+      ],
+    },
   });
   expect([201, 409], await created.text()).toContain(created.status());
   for (const version of VERSIONS) {
-    const res = await admin.post(`/api/v1/apps/${APP}/releases`, { version, artifact: 'qubot-one/healthy' });
+    const res = await admin.send('POST /api/v1/apps/:app/releases', {
+      params: { app: APP },
+      body: { version, artifact: 'qubot-one/healthy' },
+    });
     expect([200, 201], await res.text()).toContain(res.status());
   }
   const started: Promise<void>[] = [];
@@ -129,13 +146,16 @@ export async function ensureSecApp(admin: Api, releaseManager: Api): Promise<voi
     const state = await admin.environment(env);
     if (state.live || state.activeDeployment) continue;
     const res = await expectStatus(
-      await admin.post(`/api/v1/apps/${APP}/environments/${env}/deployments`, {
-        version: '1.0.0',
-        strategy: 'blue-green',
-        options: { autoSwitch: true, rollbackWindowSeconds: 0 },
-        reason: 'security e2e: initial release',
-        // Development and production start together: an admin's audited override of the order.
-        override: true,
+      await admin.send('POST /api/v1/apps/:app/environments/:env/deployments', {
+        params: { app: APP, env },
+        body: {
+          version: '1.0.0',
+          strategy: 'blue-green',
+          options: { autoSwitch: true, rollbackWindowSeconds: 0 },
+          reason: 'security e2e: initial release',
+          // Development and production start together: an admin's audited override of the order.
+          override: true,
+        },
       }),
       202,
     );
@@ -144,7 +164,10 @@ export async function ensureSecApp(admin: Api, releaseManager: Api): Promise<voi
       (async () => {
         if (env === 'production') {
           await waitForDeployment(admin, id, 'paused', 'approval');
-          await expectStatus(await releaseManager.post(`/api/v1/deployments/${id}/approve`), 200);
+          await expectStatus(
+            await releaseManager.send('POST /api/v1/deployments/:id/approve', { params: { id }, body: {} }),
+            200,
+          );
         }
         await waitForDeployment(admin, id, 'succeeded');
       })(),
@@ -158,7 +181,10 @@ export async function abortActive(admin: Api, env: string): Promise<void> {
   const state = await admin.environment(env);
   if (!state.activeDeployment) return;
   const id = state.activeDeployment.id;
-  await admin.post(`/api/v1/deployments/${id}/abort`, { reason: 'security e2e: clean up' });
+  await admin.send('POST /api/v1/deployments/:id/abort', {
+    params: { id },
+    body: { reason: 'security e2e: clean up' },
+  });
   await expect
     .poll(async () => ['pending', 'running', 'paused'].includes((await admin.deployment(id)).status), {
       timeout: 60_000,

@@ -1,5 +1,14 @@
 import type { APIRequestContext } from '@playwright/test';
-import { ApiError, createHttpClient, type HttpClient, type Method } from '@qubot/client';
+import {
+  type Api,
+  ApiError,
+  type ApiResponse,
+  type CallArgs,
+  createHttpClient,
+  type HttpClient,
+  type JsonRouteKey,
+  type Method,
+} from '@qubot/client';
 
 /**
  * @qubot/client's HTTP client over a Playwright request context: the requests go out with the
@@ -39,15 +48,22 @@ const answerOf = (status: number, body: unknown): Answer => ({
   text: async () => JSON.stringify(body ?? null),
 });
 
-/** Sends one request; a refusal comes back as its status and error envelope instead of an ApiError. */
-export async function answer(
-  http: HttpClient,
-  method: Method,
-  path: string,
-  body?: unknown,
-): Promise<Answer> {
+/** A typed call whose refusal comes back as its status and error envelope instead of an ApiError. */
+export function answerTo<K extends JsonRouteKey>(api: Api, route: K, ...args: CallArgs<K>): Promise<Answer> {
+  return settled(api.respond(route, ...args));
+}
+
+/**
+ * The same for any method and path, typed or not: for the specs that send what the route table
+ * would refuse to type (a wrong body, a forged request) to check the server's refusal.
+ */
+export function answer(http: HttpClient, method: Method, path: string, body?: unknown): Promise<Answer> {
+  return settled(http.request(method, path, body === undefined ? {} : { body }));
+}
+
+async function settled(request: Promise<ApiResponse<unknown>>): Promise<Answer> {
   try {
-    const res = await http.request(method, path, body === undefined ? {} : { body });
+    const res = await request;
     return answerOf(res.status, res.data);
   } catch (err) {
     if (!(err instanceof ApiError) || err.status === 0) throw err;

@@ -6,8 +6,17 @@ import {
   type TestInfo,
 } from '@playwright/test';
 import type { AuditEntry, Deployment, Environment, Step } from '@qubot/api-contract';
-import { createApi, type HttpClient, type RoleName, signIn as signInWith } from '@qubot/client';
-import { answer, contextHttp } from './api';
+import {
+  type CallArgs,
+  type CallOptions,
+  createApi,
+  type HttpClient,
+  type JsonRouteKey,
+  type RoleName,
+  type RouteResponse,
+  signIn as signInWith,
+} from '@qubot/client';
+import { type Answer, answer, answerTo, contextHttp } from './api';
 
 /**
  * Helpers shared by the pipeline, canary, live and reconnect specs: sign-in through the API,
@@ -41,14 +50,23 @@ export class Api {
     this.api = createApi(this.http);
   }
 
+  /** A typed call that must answer one of `expected`; its body. */
+  async send<K extends JsonRouteKey>(
+    route: K,
+    options: CallOptions<K>,
+    expected: number[] = [200, 201, 202],
+  ): Promise<RouteResponse<K>> {
+    const res = await answerTo(this.api, route, ...([options] as CallArgs<K>));
+    return expectBody(route, res, expected);
+  }
+
+  /** Untyped, for the specs that read by path (`/audit?action=…`). */
   get<T>(path: string): Promise<T> {
     return this.http.get<T>(path);
   }
 
   async post<T>(path: string, data: unknown, expected: number[] = [200, 201, 202]): Promise<T> {
-    const res = await answer(this.http, 'POST', path, data);
-    expect(expected, `POST ${path} answered ${res.status()}: ${await res.text()}`).toContain(res.status());
-    return (await res.json()) as T;
+    return expectBody(`POST ${path}`, await answer(this.http, 'POST', path, data), expected);
   }
 
   environments = async () =>
@@ -56,6 +74,12 @@ export class Api {
   environment = (env: string) =>
     this.api.call('GET /api/v1/apps/:app/environments/:env', { params: { app: APP, env } });
   deployment = (id: string) => this.api.call('GET /api/v1/deployments/:id', { params: { id } });
+}
+
+/** The body of an answer with one of the `expected` statuses (the test fails with it otherwise). */
+async function expectBody<T>(what: string, res: Answer, expected: number[]): Promise<T> {
+  expect(expected, `${what} answered ${res.status()}: ${await res.text()}`).toContain(res.status());
+  return (await res.json()) as T;
 }
 
 const sessions = new Map<Role, { cookies: Awaited<ReturnType<BrowserContext['cookies']>>; csrf: string }>();
@@ -99,7 +123,11 @@ export async function settle(api: Api, timeout = 120_000): Promise<EnvironmentVi
         for (const env of envs) {
           const d = env.activeDeployment;
           if (d?.status === 'paused') {
-            await api.post(`/deployments/${d.id}/abort`, { reason: 'e2e: clean start' }, [200, 202, 409]);
+            await api.send(
+              'POST /api/v1/deployments/:id/abort',
+              { params: { id: d.id }, body: { reason: 'e2e: clean start' } },
+              [200, 202, 409],
+            );
           }
         }
         return envs.filter((e) => e.activeDeployment || !e.live).map((e) => e.name);
@@ -131,10 +159,9 @@ export async function freshRelease(api: Api, envs: readonly EnvironmentView[]): 
   const seeded = HEALTHY_RELEASES.find((v) => !used.has(v));
   if (seeded) return seeded;
   const version = `1.2.${Date.now()}`;
-  await api.post(`/apps/${APP}/releases`, {
-    version,
-    artifact: 'qubot-one/healthy',
-    changelog: '- Registered by the e2e tests.',
+  await api.send('POST /api/v1/apps/:app/releases', {
+    params: { app: APP },
+    body: { version, artifact: 'qubot-one/healthy', changelog: '- Registered by the e2e tests.' },
   });
   return version;
 }
