@@ -12,10 +12,22 @@ let worker: Awaited<ReturnType<typeof startWorker>> | null = null;
 
 beforeAll(async () => {
   h = await startHarness({ worker: false, routingTimeoutMs: 1_500 });
-}, 60_000);
+  // A worker deploys 1.1.0 then 1.2.0 (blue-green; the old colour stays warm in its rollback
+  // window), then stops: both pools keep running, healthy, with no worker left.
+  const first = await startWorker(h, { reconcileIntervalMs: 0, healthMonitorIntervalMs: 0 });
+  for (const version of ['1.1.0', '1.2.0']) {
+    const d = await h.deploy(ENV, {
+      version,
+      strategy: 'blue-green',
+      options: { ...FAST, autoSwitch: true, rollbackWindowSeconds: 600 },
+    });
+    expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
+  }
+  await first.stop();
+}, 240_000);
 afterAll(async () => {
   await worker?.stop();
-  await worker?.runtime.stopEverything();
+  await (worker ?? h?.app.orchestrator)?.runtime.stopEverything();
   await h?.close();
 });
 
@@ -41,7 +53,10 @@ async function servedVersions(address: string) {
 describe('[ENGINE] router work of an API-only process runs in a worker', () => {
   it('with no worker running: 503 naming the router, nothing changed, the job withdrawn', async () => {
     const before = await h.environment(ENV);
-    const res = await h.post(`/apps/${APP}/environments/${ENV}/traffic`, { activeColor: 'green' });
+    expect(before.live.version).toBe('1.2.0');
+    const other = before.activeColor === 'blue' ? 'green' : 'blue';
+    const audits = await h.db.prisma.auditEntry.count({ where: { action: 'environment.traffic' } });
+    const res = await h.post(`/apps/${APP}/environments/${ENV}/traffic`, { activeColor: other });
     expect(res.statusCode, res.body).toBe(503);
     expect(res.json().error).toMatchObject({
       code: 'unavailable',
@@ -49,24 +64,14 @@ describe('[ENGINE] router work of an API-only process runs in a worker', () => {
     });
     expect(res.json().error.message).toMatch(/no worker took the routing change/);
     expect(await h.environment(ENV)).toEqual(before);
-    expect(await h.db.prisma.auditEntry.count({ where: { action: 'environment.traffic' } })).toBe(0);
-    // This process started no router: the environment has no router process on record.
-    const row = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
-    expect(row.routerPid).toBeNull();
+    expect(await h.db.prisma.auditEntry.count({ where: { action: 'environment.traffic' } })).toBe(audits);
     expect(await routingJobs()).toEqual({ cancelled: 1 });
+    // What the address serves did not move either.
+    expect(await servedVersions(before.address)).toEqual(['1.2.0']);
   });
 
   it('with a worker: the switch is done by the worker and the router serves what the API reports', async () => {
     worker = await startWorker(h, { reconcileIntervalMs: 0, healthMonitorIntervalMs: 0 });
-    // 1.1.0 then 1.2.0 (blue-green; the old colour stays warm in its rollback window).
-    for (const version of ['1.1.0', '1.2.0']) {
-      const d = await h.deploy(ENV, {
-        version,
-        strategy: 'blue-green',
-        options: { ...FAST, autoSwitch: true, rollbackWindowSeconds: 600 },
-      });
-      expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
-    }
     const live = await h.environment(ENV);
     expect(live.live.version).toBe('1.2.0');
     const jobsBefore = (await routingJobs()).completed ?? 0;

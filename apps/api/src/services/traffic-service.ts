@@ -8,6 +8,7 @@ import {
   type ReleaseRepo,
   TRANSACTION_MAX_WAIT_MS,
   type Transact,
+  type Tx,
 } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
@@ -95,6 +96,53 @@ export function createTrafficService(deps: {
     if (restored) await syncRouter(env.id).catch(() => {});
   }
 
+  /**
+   * What a traffic request means for the environment now (under its lock when `tx` holds it): the
+   * switch of a blue-green deployment waiting for it, nothing to change, or a change — or a refusal
+   * (a deployment in progress, a pool with no healthy instance).
+   */
+  async function assess(tx: Tx, env: { id: string; name: string }, weights: Weights, body: TrafficBody) {
+    const before = await environments.lock(env.id, tx);
+    const active = await writes.findActive(env.id, tx);
+    if (active) {
+      const s = active.state as unknown as DeploymentState;
+      if (s.waitingFor === 'switch' && weights[s.input.newColor] === 100) {
+        return { kind: 'switch' as const, deploymentId: active.id };
+      }
+      throw AppError.conflict(
+        `a deployment is in progress in ${env.name} (${active.id}); use its controls or roll it back`,
+        { reason: 'active_deployment', activeDeploymentId: active.id },
+      );
+    }
+    // Already so (a repeated click, a retry): nothing to write, nothing to push.
+    const current: Weights = { blue: 0, green: 0 };
+    for (const t of (Array.isArray(before.traffic) ? before.traffic : []) as {
+      pool: Color;
+      weight: number;
+    }[]) {
+      if (t.pool === 'blue' || t.pool === 'green') current[t.pool] = t.weight;
+    }
+    const wanted: Color = weights.blue >= weights.green ? 'blue' : 'green';
+    if (
+      current.blue === weights.blue &&
+      current.green === weights.green &&
+      before.activeColor === wanted &&
+      (await writes.listCleaningUp(env.id, tx)).length === 0
+    ) {
+      return { kind: 'unchanged' as const };
+    }
+    const snap = await deps.commands.snapshot(env.id, tx);
+    for (const pool of ['blue', 'green'] as Color[]) {
+      if (weights[pool] > 0 && snap.pools[pool].healthy === 0) {
+        throw AppError.conflict(`pool ${pool} has no healthy instances to send traffic to`, {
+          field: body.weights ? 'body.weights' : 'body.activeColor',
+          reason: 'pool_empty',
+        });
+      }
+    }
+    return { kind: 'change' as const, before, snap };
+  }
+
   return {
     async setTraffic(
       ctx: RequestContext,
@@ -112,6 +160,16 @@ export function createTrafficService(deps: {
         ? requireReason(body.reason, `${env.name} is a protected environment`)
         : (body.reason ?? null);
       const audit = { action: 'environment.traffic' as const, target: `${app.name}/${env.name}` };
+      // Refusals that need no router come first, so a doomed request never waits for one (nor
+      // asks a worker for it); the transaction below assesses again under the environment's lock.
+      const first = await transact((tx) => assess(tx, env, weights, body), {
+        timeout: 10_000,
+        maxWait: TRANSACTION_MAX_WAIT_MS,
+      });
+      if (first.kind === 'switch') {
+        await deps.commands.act(ctx, first.deploymentId, 'switch', reason, audit);
+        return { status: 202, environment: await deps.catalog.getEnvironment(app.name, env.name) };
+      }
       // The router must be there before we decide (starting one can take seconds: never in a
       // transaction). A worker does it (orchestrator port): this process may hold no runtime.
       await orchestrator.ensureRouter(env.id).catch((err: Error) => {
@@ -126,44 +184,9 @@ export function createTrafficService(deps: {
       // created at the same time (launch() takes the same lock) plans from what this leaves.
       const decision = await transact(
         async (tx) => {
-          const before = await environments.lock(env.id, tx);
-          const active = await writes.findActive(env.id, tx);
-          if (active) {
-            const s = active.state as unknown as DeploymentState;
-            if (s.waitingFor === 'switch' && weights[s.input.newColor] === 100) {
-              return { kind: 'switch' as const, deploymentId: active.id };
-            }
-            throw AppError.conflict(
-              `a deployment is in progress in ${env.name} (${active.id}); use its controls or roll it back`,
-              { reason: 'active_deployment', activeDeploymentId: active.id },
-            );
-          }
-          // Already so (a repeated click, a retry): nothing to write, nothing to push.
-          const current: Weights = { blue: 0, green: 0 };
-          for (const t of (Array.isArray(before.traffic) ? before.traffic : []) as {
-            pool: Color;
-            weight: number;
-          }[]) {
-            if (t.pool === 'blue' || t.pool === 'green') current[t.pool] = t.weight;
-          }
-          const wanted: Color = weights.blue >= weights.green ? 'blue' : 'green';
-          if (
-            current.blue === weights.blue &&
-            current.green === weights.green &&
-            before.activeColor === wanted &&
-            (await writes.listCleaningUp(env.id, tx)).length === 0
-          ) {
-            return { kind: 'unchanged' as const };
-          }
-          const snap = await deps.commands.snapshot(env.id, tx);
-          for (const pool of ['blue', 'green'] as Color[]) {
-            if (weights[pool] > 0 && snap.pools[pool].healthy === 0) {
-              throw AppError.conflict(`pool ${pool} has no healthy instances to send traffic to`, {
-                field: body.weights ? 'body.weights' : 'body.activeColor',
-                reason: 'pool_empty',
-              });
-            }
-          }
+          const assessed = await assess(tx, env, weights, body);
+          if (assessed.kind !== 'change') return assessed;
+          const { before, snap } = assessed;
           const activeColor: Color = weights.blue >= weights.green ? 'blue' : 'green';
           // The old colour's scale-down (blue-green rollback window) must not stop what is live now.
           for (const old of await writes.listCleaningUp(env.id, tx)) {
