@@ -91,3 +91,13 @@ export type Transact = <T>(fn: (tx: Tx) => Promise<T>, opts?: TransactionOptions
 export function createTransact(prisma: PrismaClient): Transact {
   return (fn, opts) => (opts ? prisma.$transaction(fn, opts) : prisma.$transaction(fn));
 }
+
+/**
+ * `SET LOCAL lock_timeout`: for the rest of the transaction, a statement waiting longer than `ms`
+ * for a lock fails; 0 waits without bound (PostgreSQL's default).
+ */
+export async function setLockTimeout(tx: Tx, ms: number): Promise<void> {
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new RangeError(`lock timeout ${ms} is not a whole number of ms`);
+  await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${ms}`);
+}

@@ -47,3 +47,11 @@ export async function lastEventSeq(db: Db): Promise<bigint> {
   const row = await db.eventCounter.findUnique({ where: { id: 1 } });
   return row?.value ?? 0n;
 }
+
+/**
+ * `pg_notify(channel, payload)`. Inside a transaction the notice goes out when (and only if) it
+ * commits.
+ */
+export async function notify(db: Db, channel: string, payload: string): Promise<void> {
+  await db.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, payload);
+}

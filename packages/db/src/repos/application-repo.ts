@@ -17,6 +17,14 @@ export function createApplicationRepo(root: Db) {
     findByName(name: string, db: Db = root) {
       return db.application.findUnique({ where: { name } });
     },
+    /** By id or by name: the application's id and name (a subscribed topic). */
+    findTopicRef(key: { id: string } | { name: string }, db: Db = root) {
+      return db.application.findUnique({ where: key, select: { id: true, name: true } });
+    },
+    /** Names of applications by id. */
+    names(ids: string[], db: Db = root) {
+      return db.application.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } });
+    },
     /** Which of these names are applications. */
     async existingNames(names: string[], db: Db = root) {
       const rows = await db.application.findMany({ where: { name: { in: names } }, select: { name: true } });

@@ -1,6 +1,6 @@
 import type { Db } from '../client.ts';
 import { decodeCursor, page } from '../cursor.ts';
-import { type DeploymentStatus, Prisma } from '../generated/client.ts';
+import { type DeploymentStatus, Prisma, type Strategy } from '../generated/client.ts';
 
 const deploymentView = {
   application: { select: { name: true } },
@@ -114,6 +114,67 @@ export function createDeploymentRepo(root: Db) {
           release: { select: { version: true } },
           configVersion: { select: { version: true } },
         },
+      });
+    },
+    /** The deployment with its application and environment rows (Prisma's not-found error when missing). */
+    getWithTarget(id: string, db: Db = root) {
+      return db.deployment.findUniqueOrThrow({
+        where: { id },
+        include: { application: true, environment: true },
+      });
+    },
+    /** The deployment's id and its application (a subscribed topic). */
+    findTopicRef(id: string, db: Db = root) {
+      return db.deployment.findUnique({
+        where: { id },
+        select: { id: true, application: { select: { id: true, name: true } } },
+      });
+    },
+    /** What the deployment's ETA and log are read from, and who may read them. */
+    findSummary(id: string, db: Db = root) {
+      return db.deployment.findUnique({
+        where: { id },
+        select: {
+          id: true,
+          environmentId: true,
+          strategy: true,
+          status: true,
+          createdAt: true,
+          startedAt: true,
+          application: { select: { name: true } },
+        },
+      });
+    },
+    /**
+     * Start and finish of the newest `take` succeeded deployments with this strategy in this
+     * environment, other than `exceptId`, latest finished first (what an ETA is estimated from).
+     */
+    async recentRuns(
+      q: { environmentId: string; strategy: Strategy; exceptId: string; take: number },
+      db: Db = root,
+    ): Promise<{ startedAt: Date; finishedAt: Date }[]> {
+      const rows = await db.deployment.findMany({
+        where: {
+          environmentId: q.environmentId,
+          strategy: q.strategy,
+          status: 'succeeded',
+          id: { not: q.exceptId },
+          startedAt: { not: null },
+          finishedAt: { not: null },
+        },
+        orderBy: { finishedAt: 'desc' },
+        take: q.take,
+        select: { startedAt: true, finishedAt: true },
+      });
+      return rows as { startedAt: Date; finishedAt: Date }[];
+    },
+    /** The deployment's stored events, oldest first, at most `take`. */
+    events(id: string, take: number, db: Db = root) {
+      return db.event.findMany({
+        where: { deploymentId: id },
+        orderBy: { seq: 'asc' },
+        take,
+        select: { seq: true, type: true, payload: true, createdAt: true },
       });
     },
     /** Release versions of deployments by id (primary key lookups). */

@@ -103,6 +103,17 @@ export function createDeploymentWriteRepo(root: Db) {
         },
       });
     },
+    /** The state the orchestrator drives from, unlocked (the lease keeps other drivers away). */
+    findState(id: string, db: Db = root) {
+      return db.deployment.findUnique({
+        where: { id },
+        select: { state: true, environmentId: true, updatedAt: true },
+      });
+    },
+    /** When the deployment last changed: a waiting driver polls it. */
+    findUpdatedAt(id: string, db: Db = root) {
+      return db.deployment.findUnique({ where: { id }, select: { updatedAt: true } });
+    },
     async save(id: string, update: DeploymentStateUpdate, steps: StepRow[], db: Db) {
       await db.deployment.update({ where: { id }, data: update });
       const existing = await db.deploymentStep.findMany({
@@ -148,6 +159,22 @@ export function createDeploymentWriteRepo(root: Db) {
     /** A second person's approval (the two-person rule). */
     recordApproval(data: { deploymentId: string; userId: string; comment: string | null }, db: Db) {
       return db.approval.create({ data });
+    },
+    /** Ids of the environment's active deployments other than `exceptId`. */
+    async activeIdsExcept(environmentId: string, exceptId: string, db: Db = root): Promise<string[]> {
+      const rows = await db.deployment.findMany({
+        where: { environmentId, id: { not: exceptId }, status: { in: ACTIVE_DEPLOYMENT_STATUSES } },
+        select: { id: true },
+      });
+      return rows.map((r) => r.id);
+    },
+    /** Whether the environment has open work (the predicate of deployments_open_work_idx). */
+    async hasOpenWork(environmentId: string, db: Db = root): Promise<boolean> {
+      const rows = await db.$queryRaw<unknown[]>`
+        SELECT 1 FROM deployments
+         WHERE environment_id = ${environmentId}::uuid AND ${OPEN_WORK}
+         LIMIT 1`;
+      return rows.length > 0;
     },
     findActive(environmentId: string, db: Db = root) {
       return db.deployment.findFirst({
