@@ -14,6 +14,8 @@ import {
   appendEvent,
   createDeploymentRepo,
   createDeploymentWriteRepo,
+  createEnvironmentRepo,
+  createTransact,
   type Database,
   type LockedDeployment,
   type Prisma,
@@ -53,10 +55,12 @@ export const counted = (c: TrafficCounter): TrafficSample => ({
 export function createEngine(db: Pick<Database, 'prisma'>) {
   const writes = createDeploymentWriteRepo(db.prisma);
   const reads = createDeploymentRepo(db.prisma);
+  const environments = createEnvironmentRepo(db.prisma);
+  const transact = createTransact(db.prisma);
 
   /** Appends `deployment.updated` and `environment.updated` with the full views; call last in a transaction. */
   async function announce(tx: Tx, deploymentId: string | null, environmentId: string, created = false) {
-    const env = await tx.environment.findUniqueOrThrow({ where: { id: environmentId } });
+    const env = await environments.get(environmentId, tx);
     if (deploymentId) {
       const row = await reads.findById(deploymentId, tx);
       if (row) {
@@ -129,10 +133,10 @@ export function createEngine(db: Pick<Database, 'prisma'>) {
     const outcome = s.outcome;
     if (!outcome) return;
     if (outcome.status === 'succeeded') {
-      const env = await tx.environment.findUniqueOrThrow({ where: { id: row.environmentId } });
-      await tx.environment.update({
-        where: { id: row.environmentId },
-        data: {
+      const env = await environments.get(row.environmentId, tx);
+      await environments.update(
+        row.environmentId,
+        {
           liveReleaseId: row.releaseId,
           previousReleaseId:
             env.liveReleaseId && env.liveReleaseId !== row.releaseId
@@ -140,12 +144,10 @@ export function createEngine(db: Pick<Database, 'prisma'>) {
               : env.previousReleaseId,
           activeColor: outcome.liveColor as Color | null,
         },
-      });
+        tx,
+      );
     } else if (outcome.liveColor) {
-      await tx.environment.update({
-        where: { id: row.environmentId },
-        data: { activeColor: outcome.liveColor as Color },
-      });
+      await environments.update(row.environmentId, { activeColor: outcome.liveColor as Color }, tx);
     }
   }
 
@@ -153,7 +155,7 @@ export function createEngine(db: Pick<Database, 'prisma'>) {
     announce,
     applyIn,
     apply(deploymentId: string, event: DeploymentEvent, opts: ApplyOptions = {}) {
-      return db.prisma.$transaction((tx) => applyIn(tx, deploymentId, event, opts), { timeout: 20_000 });
+      return transact((tx) => applyIn(tx, deploymentId, event, opts), { timeout: 20_000 });
     },
   };
 }

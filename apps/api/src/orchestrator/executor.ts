@@ -11,7 +11,11 @@ import {
   type Weights,
 } from '@qubot/core';
 import {
+  createDeploymentRepo,
+  createDeploymentWriteRepo,
+  createEnvironmentRepo,
   createInstanceRepo,
+  createReleaseRepo,
   type Database,
   type InstanceRow,
   type LockedDeployment,
@@ -54,27 +58,20 @@ export function createExecutor(deps: {
 }) {
   const { prisma } = deps.db;
   const instances = createInstanceRepo(prisma);
+  const deployments = createDeploymentRepo(prisma);
+  const deploymentWrites = createDeploymentWriteRepo(prisma);
+  const environments = createEnvironmentRepo(prisma);
+  const releases = createReleaseRepo(prisma);
 
-  async function context(deploymentId: string) {
-    const d = await prisma.deployment.findUniqueOrThrow({
-      where: { id: deploymentId },
-      include: { application: true, environment: true },
-    });
-    return d;
+  function context(deploymentId: string) {
+    return deployments.getWithTarget(deploymentId);
   }
 
   /** Instances another active deployment is bringing up are not ours to stop. */
   async function ownedElsewhere(deploymentId: string, environmentId: string): Promise<Set<string>> {
-    const others = await prisma.deployment.findMany({
-      where: { environmentId, id: { not: deploymentId }, status: { in: ['pending', 'running', 'paused'] } },
-      select: { id: true },
-    });
+    const others = await deploymentWrites.activeIdsExcept(environmentId, deploymentId);
     if (others.length === 0) return new Set();
-    const rows = await prisma.instance.findMany({
-      where: { deploymentId: { in: others.map((o) => o.id) } },
-      select: { id: true },
-    });
-    return new Set(rows.map((r) => r.id));
+    return new Set(await instances.idsOwnedBy(others));
   }
 
   async function refreshAlive(rows: InstanceRow[]): Promise<InstanceRow[]> {
@@ -104,9 +101,7 @@ export function createExecutor(deps: {
     cmd: Extract<Command, { kind: 'startInstances' }>,
   ): Promise<Execution> {
     const d = await context(deploymentId);
-    const release = await prisma.release.findUnique({
-      where: { applicationId_version: { applicationId: d.applicationId, version: cmd.version } },
-    });
+    const release = await releases.find(d.applicationId, cmd.version);
     if (!release) return failed(cmd, `release ${cmd.version} not found`);
     const pool = await instances.listLive(d.environmentId, cmd.pool);
     const running = await refreshAlive(
@@ -192,9 +187,7 @@ export function createExecutor(deps: {
     signal: AbortSignal,
   ): Promise<Execution> {
     const d = await context(deploymentId);
-    const release = await prisma.release.findUnique({
-      where: { applicationId_version: { applicationId: d.applicationId, version: cmd.version } },
-    });
+    const release = await releases.find(d.applicationId, cmd.version);
     if (!release) return failed(cmd, `release ${cmd.version} not found`);
     const interval = deps.healthIntervalMs ?? 250;
     let healthy: string[] = [];
@@ -225,11 +218,8 @@ export function createExecutor(deps: {
       const unhealthy = pool.filter((i) => !healthy.includes(i.id)).map((i) => i.id);
       const now = new Date();
       await instances.markMany(healthy, { status: 'running', healthy: true });
-      await prisma.instance.updateMany({
-        where: { id: { in: unhealthy }, status: 'running' },
-        data: { status: 'unhealthy', healthy: false },
-      });
-      await prisma.instance.updateMany({ where: { id: { in: healthy } }, data: { lastHealthAt: now } });
+      await instances.markUnhealthy(unhealthy);
+      await instances.touchHealth(healthy, now);
       if (healthy.length >= cmd.count) break;
       if (Date.now() >= cmd.deadline) {
         return { event: { type: 'healthTimeout', commandId: cmd.id, count: healthy.length } };
@@ -255,10 +245,11 @@ export function createExecutor(deps: {
     return {
       event: { type: 'trafficSet', commandId: cmd.id },
       effects: async (tx) => {
-        await tx.environment.update({
-          where: { id: d.environmentId },
-          data: { traffic, ...(cmd.activeColor ? { activeColor: cmd.activeColor } : {}) },
-        });
+        await environments.update(
+          d.environmentId,
+          { traffic, ...(cmd.activeColor ? { activeColor: cmd.activeColor } : {}) },
+          tx,
+        );
       },
     };
   }
@@ -329,9 +320,7 @@ export function createExecutor(deps: {
     const client = await deps.runtime.ensureRouter(d.environmentId);
     // The router keeps at most 15 minutes of samples; a longer hold is judged on its latest 15.
     const windowMs = Math.min(MAX_ANALYSIS_WINDOW_MS, Math.max(1_000, Date.now() - cmd.since));
-    const healthyCount = await prisma.instance.count({
-      where: { environmentId: d.environmentId, pool: cmd.pool, status: 'running', healthy: true },
-    });
+    const healthyCount = await instances.countHealthy(d.environmentId, cmd.pool);
     // Both pools from one reading, so the canary and the stable pool cover the same window.
     const { pools } = await client.allStats(windowMs);
     // A pool the router has not seen yet served nothing.

@@ -5,7 +5,7 @@
 // every running instance (supervisor status file, then an HTTP health check) and, only when the
 // health flag, status or restart count moved, writes those columns and appends one
 // `environment.updated` per environment that changed. See docs/deployments.md, "Health monitoring".
-import type { Database, InstanceStatus, Tx } from '@qubot/db';
+import { createInstanceRepo, createTransact, type Database, type InstanceStatus } from '@qubot/db';
 import type { LocalDriver } from '@qubot/runtime';
 import { createClusterTask } from '../lib/cluster-task.ts';
 import type { Engine } from './engine.ts';
@@ -66,7 +66,8 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 export function createHealthMonitor(opts: HealthMonitorOptions) {
-  const { prisma } = opts.db;
+  const instances = createInstanceRepo(opts.db.prisma);
+  const transact = createTransact(opts.db.prisma);
   const concurrency = opts.concurrency ?? 8;
   const probeTimeoutMs = opts.probeTimeoutMs ?? 1_000;
   const failureThreshold = Math.max(1, opts.failureThreshold ?? 2);
@@ -78,16 +79,7 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
     // `stopped` are final. Only settled instances are watched.
     // Instances of a deployment still in progress are its own to judge (it may be starting,
     // replacing or re-adopting them after a worker crash); the monitor takes over once it ends.
-    const rows = await prisma.instance.findMany({
-      where: {
-        status: { in: ['running', 'unhealthy'] },
-        OR: [
-          { deploymentId: null },
-          { deployment: { is: { status: { notIn: ['pending', 'running', 'paused'] } } } },
-        ],
-      },
-      include: { environment: { select: { application: { select: { healthPath: true } } } } },
-    });
+    const rows = await instances.listWatched();
     const seen = await mapLimit(rows, concurrency, async (row) => {
       const st = await opts.driver.status({ id: row.id });
       // No status file at all says nothing about the instance: leave its row as it is. Nor does a
@@ -138,23 +130,24 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
     for (const c of changed) byEnv.set(c.row.environmentId, [...(byEnv.get(c.row.environmentId) ?? []), c]);
     const announced: string[] = [];
     for (const [environmentId, list] of byEnv) {
-      const wrote = await prisma.$transaction(async (tx: Tx) => {
+      const wrote = await transact(async (tx) => {
         let n = 0;
         const now = new Date();
         for (const { row, next } of list) {
           // Compare-and-set against what was read: if a deployment moved the row meanwhile (to
           // `stopping`, say), its write wins and this observation is dropped; the next round
           // looks again. Only the health columns are touched, never pools, ids or rows.
-          const res = await tx.instance.updateMany({
-            where: { id: row.id, status: row.status, healthy: row.healthy, restarts: row.restarts },
-            data: {
+          n += await instances.updateIfUnchanged(
+            row.id,
+            row,
+            {
               status: next.status,
               healthy: next.healthy,
               restarts: next.restarts,
               ...(next.healthy ? { lastHealthAt: now } : {}),
             },
-          });
-          n += res.count;
+            tx,
+          );
         }
         if (n > 0) await opts.engine.announce(tx, null, environmentId);
         return n;

@@ -108,10 +108,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   let started = false;
 
   async function loadState(id: string) {
-    const row = await db.prisma.deployment.findUnique({
-      where: { id },
-      select: { state: true, environmentId: true, updatedAt: true },
-    });
+    const row = await deployments.findState(id);
     return row ? { ...row, state: row.state as unknown as DeploymentState } : null;
   }
 
@@ -119,7 +116,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   async function waitForChange(id: string, since: Date, until: number) {
     while (Date.now() < until && !stopController.signal.aborted) {
       await sleep(Math.min(200, until - Date.now()), stopController.signal);
-      const row = await db.prisma.deployment.findUnique({ where: { id }, select: { updatedAt: true } });
+      const row = await deployments.findUpdatedAt(id);
       if (!row || row.updatedAt.getTime() !== since.getTime()) return;
     }
   }

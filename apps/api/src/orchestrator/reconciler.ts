@@ -17,7 +17,14 @@
 //    holds it (a traffic change, a deployment being created), so it never undoes their work.
 // See docs/operations.md, "The reconcile loop".
 import type { Color, Weights } from '@qubot/core';
-import { createInstanceRepo, type Database, type InstanceRow, type Tx } from '@qubot/db';
+import {
+  createDeploymentWriteRepo,
+  createEnvironmentRepo,
+  createInstanceRepo,
+  createTransact,
+  type Database,
+  type InstanceRow,
+} from '@qubot/db';
 import {
   adoptRouter,
   isRouterProcess,
@@ -104,6 +111,9 @@ interface EnvRow {
 export function createReconciler(opts: ReconcilerOptions) {
   const { prisma } = opts.db;
   const instances = createInstanceRepo(prisma);
+  const environments = createEnvironmentRepo(prisma);
+  const deployments = createDeploymentWriteRepo(prisma);
+  const transact = createTransact(prisma);
   const failureThreshold = Math.max(1, opts.failureThreshold ?? 2);
   /** Consecutive failed router checks per environment (the leader's memory). */
   const routerFailures = new Map<string, number>();
@@ -111,18 +121,7 @@ export function createReconciler(opts: ReconcilerOptions) {
   // Generous waits: on a busy machine a transaction may wait seconds for a pooled connection.
   const TX = { maxWait: 10_000, timeout: 20_000 };
   const announce = (environmentId: string) =>
-    prisma.$transaction((tx: Tx) => opts.engine.announce(tx, null, environmentId), TX);
-
-  /** Deployments still at work on the environment; the same predicate as its partial index. */
-  async function hasOpenWork(environmentId: string, db: Tx) {
-    const rows = await db.$queryRaw<unknown[]>`
-      SELECT 1 FROM deployments
-       WHERE environment_id = ${environmentId}::uuid
-         AND (status IN ('pending', 'running', 'paused')
-              OR (status = 'succeeded' AND (state ->> 'phase') = 'cleanup'))
-       LIMIT 1`;
-    return rows.length > 0;
-  }
+    transact((tx) => opts.engine.announce(tx, null, environmentId), TX);
 
   async function reconcileRouter(env: EnvRow): Promise<'up' | 'restarted' | 'down'> {
     if (!env.routerPort || !env.routerControlPort || !env.routerSecret) return 'up';
@@ -172,45 +171,36 @@ export function createReconciler(opts: ReconcilerOptions) {
   }
 
   async function reconcileSupervisors(env: EnvRow) {
-    const rows = await prisma.instance.findMany({
-      where: { environmentId: env.id, status: { in: ['running', 'unhealthy'] } },
-      select: { id: true, status: true, supervisorPid: true, pool: true, port: true },
-    });
+    const rows = await instances.listSettled(env.id);
     let changed = 0;
     for (const row of rows) {
       const st = await opts.driver.status({ id: row.id });
       if (st.supervisorAlive) {
         // A supervisor put back earlier whose row write did not land: record it now.
         if (st.supervisorPid !== row.supervisorPid) {
-          await prisma.instance.updateMany({
-            where: { id: row.id, status: { in: ['running', 'unhealthy'] } },
-            data: { supervisorPid: st.supervisorPid },
-          });
+          await instances.updateIfSettled(row.id, { supervisorPid: st.supervisorPid });
         }
         continue;
       }
       if (st.state === 'unknown' && st.supervisorPid === null) continue;
       const back = await opts.driver.resupervise(row.id);
       if (!back) {
-        const res = await prisma.instance.updateMany({
-          where: { id: row.id, status: { in: ['running', 'unhealthy'] } },
-          data: { status: 'crashed', healthy: false, stoppedAt: new Date() },
+        changed += await instances.updateIfSettled(row.id, {
+          status: 'crashed',
+          healthy: false,
+          stoppedAt: new Date(),
         });
-        changed += res.count;
         opts.log.warn(
           { environment: env.name, instance: row.id },
           'supervisor gone and nothing to restart from',
         );
         continue;
       }
-      const res = await prisma.instance.updateMany({
-        where: { id: row.id, status: { in: ['running', 'unhealthy'] } },
-        data: {
-          supervisorPid: back.record.supervisorPid,
-          ...(back.record.pid ? { pid: back.record.pid } : {}),
-        },
+      const written = await instances.updateIfSettled(row.id, {
+        supervisorPid: back.record.supervisorPid,
+        ...(back.record.pid ? { pid: back.record.pid } : {}),
       });
-      if (res.count === 0) {
+      if (written === 0) {
         // The row moved on meanwhile (a deployment is stopping it, or gave up on it): leave no
         // process behind that nobody counts.
         await opts.driver.stop({ id: row.id }, { timeoutMs: 5_000 });
@@ -231,11 +221,10 @@ export function createReconciler(opts: ReconcilerOptions) {
   /** Router table ← database, when nobody else is acting on the environment. */
   async function reconcileRouting(env: EnvRow): Promise<boolean> {
     if (!env.liveReleaseId) return false;
-    return prisma.$transaction(
-      async (tx: Tx) => {
-        const locked = await tx.$queryRaw<{ id: string }[]>`
-          SELECT id FROM environments WHERE id = ${env.id}::uuid FOR UPDATE SKIP LOCKED`;
-        if (locked.length === 0 || (await hasOpenWork(env.id, tx))) return false;
+    return transact(
+      async (tx) => {
+        const locked = await environments.tryLock(env.id, tx);
+        if (!locked || (await deployments.hasOpenWork(env.id, tx))) return false;
         const live = await instances.listLive(env.id, undefined, tx);
         const desired = desiredRouting(
           opts.runtime.buildConfig,
@@ -258,20 +247,7 @@ export function createReconciler(opts: ReconcilerOptions) {
 
   /** One round over every environment that has a router. */
   async function reconcileAll() {
-    const envs: EnvRow[] = await prisma.environment.findMany({
-      where: { routerPid: { not: null } },
-      select: {
-        id: true,
-        applicationId: true,
-        name: true,
-        routerPid: true,
-        routerPort: true,
-        routerControlPort: true,
-        routerSecret: true,
-        routerStatus: true,
-        liveReleaseId: true,
-      },
-    });
+    const envs: EnvRow[] = await environments.listWithRouter();
     const results = await Promise.all(
       envs.map(async (env) => {
         const out = { environment: env.name, router: 'up' as string, supervisors: 0, routing: false };

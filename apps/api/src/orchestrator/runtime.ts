@@ -4,7 +4,16 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Color, Weights } from '@qubot/core';
-import { createInstanceRepo, type Database, type InstanceRow, type Prisma, type Tx } from '@qubot/db';
+import {
+  createEnvironmentRepo,
+  createInstanceRepo,
+  createTransact,
+  type Database,
+  type InstanceRow,
+  type RouterUpdate,
+  setLockTimeout,
+  type Tx,
+} from '@qubot/db';
 import {
   adoptRouter,
   freePort,
@@ -53,6 +62,8 @@ export function createEnvironmentRuntime(deps: {
 }) {
   const { prisma } = deps.db;
   const instances = createInstanceRepo(prisma);
+  const environments = createEnvironmentRepo(prisma);
+  const transact = createTransact(prisma);
   const starting = new Map<string, Promise<RouterClient>>();
 
   function clientFor(env: { routerControlPort: number | null; routerSecret: string | null }) {
@@ -76,26 +87,25 @@ export function createEnvironmentRuntime(deps: {
    */
   async function recordRouter(
     env: RouterEnv,
-    steps: { data: Prisma.EnvironmentUpdateManyMutationInput; announce: boolean; ifPid?: number | null }[],
+    steps: { data: RouterUpdate; announce: boolean; ifPid?: number | null }[],
     tx?: Tx,
   ): Promise<boolean> {
     const run = async (t: Tx, bounded: boolean) => {
       for (const [i, step] of steps.entries()) {
-        const where = step.ifPid === undefined ? { id: env.id } : { id: env.id, routerPid: step.ifPid };
-        const res = await t.environment.updateMany({ where, data: step.data });
-        if (res.count === 0) return false;
+        const written = await environments.updateRouter(env.id, step.data, step.ifPid, t);
+        if (written === 0) return false;
         // The bound is on the row lock only: the event counter's lock is waited for as every
         // writer does.
-        if (bounded && i === 0) await t.$executeRaw`SET LOCAL lock_timeout = 0`;
+        if (bounded && i === 0) await setLockTimeout(t, 0);
         if (step.announce) await appendEnvironmentUpdated(t, env);
       }
       return true;
     };
     if (tx) return run(tx, false);
     try {
-      return await prisma.$transaction(
-        async (t: Tx) => {
-          await t.$executeRaw`SET LOCAL lock_timeout = '2s'`;
+      return await transact(
+        async (t) => {
+          await setLockTimeout(t, 2_000);
           return run(t, true);
         },
         { maxWait: 10_000, timeout: 20_000 },
@@ -115,7 +125,7 @@ export function createEnvironmentRuntime(deps: {
    * counted, both announced and committed together — so whoever restarts a router (the reconcile
    * loop, a deployment, a traffic change, start-up) cannot leave the outage out of the record.
    */
-  function outageSteps(env: RouterEnv, up: Prisma.EnvironmentUpdateManyMutationInput, ifPid?: number | null) {
+  function outageSteps(env: RouterEnv, up: RouterUpdate, ifPid?: number | null) {
     return [
       ...(env.routerStatus === 'down'
         ? []
@@ -146,7 +156,7 @@ export function createEnvironmentRuntime(deps: {
   }
 
   async function startFor(environmentId: string, tx?: Tx): Promise<RouterClient> {
-    const env = await (tx ?? prisma).environment.findUniqueOrThrow({ where: { id: environmentId } });
+    const env = await environments.get(environmentId, tx);
     if (env.routerPort && env.routerControlPort && env.routerSecret) {
       const adopted = await adoptRouter({
         pid: env.routerPid ?? 0,
@@ -258,7 +268,7 @@ export function createEnvironmentRuntime(deps: {
   }
 
   async function currentWeights(environmentId: string, tx?: Tx): Promise<Weights> {
-    const env = await (tx ?? prisma).environment.findUniqueOrThrow({ where: { id: environmentId } });
+    const env = await environments.get(environmentId, tx);
     const w: Weights = { blue: 0, green: 0 };
     for (const t of (Array.isArray(env.traffic) ? env.traffic : []) as { pool: Color; weight: number }[]) {
       if (t.pool === 'blue' || t.pool === 'green') w[t.pool] = t.weight;
@@ -282,7 +292,7 @@ export function createEnvironmentRuntime(deps: {
 
   /** Router totals now, or null when the environment has no router (yet). */
   async function sampleTraffic(environmentId: string) {
-    const env = await prisma.environment.findUnique({ where: { id: environmentId } });
+    const env = await environments.findById(environmentId);
     const client = env ? clientFor(env) : null;
     if (!client) return null;
     try {
@@ -297,7 +307,7 @@ export function createEnvironmentRuntime(deps: {
    * (pid, port, health). A router that died is started again on its ports with its saved table.
    */
   async function adoptAll() {
-    const envs = await prisma.environment.findMany({ where: { routerPid: { not: null } } });
+    const envs = await environments.listWithRouter();
     for (const env of envs) {
       try {
         await ensureRouter(env.id);
@@ -353,7 +363,7 @@ export function createEnvironmentRuntime(deps: {
 
   /** Stops every instance and router of every environment (demo clean stop, tests). */
   async function stopEverything() {
-    const envs = await prisma.environment.findMany({ include: { application: { select: { name: true } } } });
+    const envs = await environments.listWithApplicationName();
     const rows = await instances.listAllLive();
     await Promise.all(rows.map((r) => deps.driver.stop({ id: r.id }, { timeoutMs: 5_000 }).catch(() => {})));
     await instances.markMany(
@@ -362,7 +372,7 @@ export function createEnvironmentRuntime(deps: {
     );
     for (const env of envs) await deps.driver.stopAll(`${env.application.name}/${env.name}`).catch(() => {});
     await Promise.all(envs.map((e) => (e.routerPid ? stopRouter(e.routerPid, 5_000) : Promise.resolve())));
-    await prisma.environment.updateMany({ data: { routerPid: null } });
+    await environments.forgetRouters();
   }
 
   return {
