@@ -79,7 +79,7 @@ export default fp(
     const heartbeatMs = opts.heartbeatMs ?? 15_000;
     const bus = createEventBus({ db: app.db, log: app.log, ...opts.bus });
     await bus.start();
-    const resolve = createTopicResolver(app.db.prisma);
+    const resolve = createTopicResolver(app.repos);
     const sessions = new Map<WebSocket, EventSession>();
     const callers = new Map<WebSocket, StreamCaller>();
     const perPrincipal = new Map<string, number>();

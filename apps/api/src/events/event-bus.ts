@@ -1,5 +1,5 @@
 import { backoffDelay } from '@qubot/core';
-import { type Database, lastEventSeq } from '@qubot/db';
+import { createApplicationRepo, createEnvironmentRepo, type Database, lastEventSeq } from '@qubot/db';
 import pg from 'pg';
 import { type Audience, viewFor } from './event-views.ts';
 import { CREDENTIALS_CHANNEL, type CredentialChange, parseCredentialChange } from './revocation.ts';
@@ -174,7 +174,10 @@ export function createEventBus(opts: EventBusOptions) {
   const reconnectMin = opts.reconnectMinMs ?? 100;
   const reconnectMax = opts.reconnectMaxMs ?? 10_000;
   const pollMs = opts.pollMs ?? 5000;
-  const names: TopicNames = createTopicNames(db.prisma);
+  const names: TopicNames = createTopicNames({
+    applications: createApplicationRepo(db.prisma),
+    environments: createEnvironmentRepo(db.prisma),
+  });
   /** Subscriptions grouped by filter: an event is matched once per group, not once per socket. */
   const groups = new Map<string, { filter: EventFilter; members: Set<EventListener> }>();
   const credentialHooks: ((change: CredentialChange | null) => void)[] = [];

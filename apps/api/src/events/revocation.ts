@@ -2,6 +2,7 @@
 // notifyCredentialsChanged inside the transaction that revokes or changes them: PostgreSQL
 // delivers the NOTIFY to every API process on commit (and never on rollback), and each
 // process's event stream re-checks the affected sockets (see event-bus-plugin.ts).
+import { notify, type Tx } from '@qubot/db';
 
 /** NOTIFY channel of credential changes; payload: a CredentialChange as JSON. */
 export const CREDENTIALS_CHANNEL = 'qubot_credentials';
@@ -39,15 +40,10 @@ export function parseCredentialChange(text: string): CredentialChange | null {
   }
 }
 
-/** Anything that runs SQL: a Prisma client or transaction. */
-interface Sql {
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
-}
-
 /**
  * Tell every API process that these credentials changed. Call it with the transaction that
  * makes the change, so the notice goes out exactly when (and only if) the change commits.
  */
-export async function notifyCredentialsChanged(tx: Sql, change: CredentialChange): Promise<void> {
-  await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', CREDENTIALS_CHANNEL, JSON.stringify(change));
+export async function notifyCredentialsChanged(tx: Tx, change: CredentialChange): Promise<void> {
+  await notify(tx, CREDENTIALS_CHANNEL, JSON.stringify(change));
 }

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@qubot/db';
+import type { ApplicationRepo, DeploymentRepo, EnvironmentRepo } from '@qubot/db';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
@@ -16,9 +16,12 @@ export interface ResolvedTopic {
 export type TopicResolution = { ok: true; topic: ResolvedTopic } | { ok: false; message: string };
 
 /** Turns `application:qubot-one`, `environment:qubot-one/staging` or `<kind>:<uuid>` into ids. */
-export function createTopicResolver(prisma: PrismaClient) {
+export function createTopicResolver(deps: {
+  applications: Pick<ApplicationRepo, 'findTopicRef'>;
+  environments: Pick<EnvironmentRepo, 'findTopicRef' | 'findTopicRefByName'>;
+  deployments: Pick<DeploymentRepo, 'findTopicRef'>;
+}) {
   const unknown = (topic: string): TopicResolution => ({ ok: false, message: `unknown topic ${topic}` });
-  const app = { select: { id: true, name: true } } as const;
 
   return async function resolve(topic: string): Promise<TopicResolution> {
     const colon = topic.indexOf(':');
@@ -35,34 +38,23 @@ export function createTopicResolver(prisma: PrismaClient) {
 
     if (kind === 'application') {
       const where = UUID.test(ref) ? { id: ref.toLowerCase() } : NAME.test(ref) ? { name: ref } : null;
-      const found = where && (await prisma.application.findUnique({ where, ...app }));
+      const found = where && (await deps.applications.findTopicRef(where));
       return found ? ok('application', found.id, found) : unknown(topic);
     }
     if (kind === 'environment') {
       let found: { id: string; application: { id: string; name: string } } | null = null;
       if (UUID.test(ref)) {
-        found = await prisma.environment.findUnique({
-          where: { id: ref.toLowerCase() },
-          select: { id: true, application: app },
-        });
+        found = await deps.environments.findTopicRef(ref.toLowerCase());
       } else {
         const [appName, envName, ...rest] = ref.split('/');
         if (appName && envName && rest.length === 0 && NAME.test(appName) && NAME.test(envName)) {
-          found = await prisma.environment.findFirst({
-            where: { name: envName, application: { name: appName } },
-            select: { id: true, application: app },
-          });
+          found = await deps.environments.findTopicRefByName(appName, envName);
         }
       }
       return found ? ok('environment', found.id, found.application) : unknown(topic);
     }
     if (kind === 'deployment') {
-      const found = UUID.test(ref)
-        ? await prisma.deployment.findUnique({
-            where: { id: ref.toLowerCase() },
-            select: { id: true, application: app },
-          })
-        : null;
+      const found = UUID.test(ref) ? await deps.deployments.findTopicRef(ref.toLowerCase()) : null;
       return found ? ok('deployment', found.id, found.application) : unknown(topic);
     }
     return {
@@ -78,7 +70,10 @@ export type TopicResolver = ReturnType<typeof createTopicResolver>;
  * same names and the web cache can key by them. Applications and environments are few and
  * not renamed; they are cached for the life of the process.
  */
-export function createTopicNames(prisma: PrismaClient) {
+export function createTopicNames(deps: {
+  applications: Pick<ApplicationRepo, 'names'>;
+  environments: Pick<EnvironmentRepo, 'names'>;
+}) {
   const apps = new Map<string, string>();
   const envs = new Map<string, string>();
 
@@ -91,10 +86,7 @@ export function createTopicNames(prisma: PrismaClient) {
         if (r.environment_id && !envs.has(r.environment_id)) envIds.add(r.environment_id);
       }
       if (envIds.size) {
-        const found = await prisma.environment.findMany({
-          where: { id: { in: [...envIds] } },
-          select: { id: true, name: true, application: { select: { id: true, name: true } } },
-        });
+        const found = await deps.environments.names([...envIds]);
         for (const e of found) {
           envs.set(e.id, `${e.application.name}/${e.name}`);
           apps.set(e.application.id, e.application.name);
@@ -102,10 +94,7 @@ export function createTopicNames(prisma: PrismaClient) {
         }
       }
       if (appIds.size) {
-        const found = await prisma.application.findMany({
-          where: { id: { in: [...appIds] } },
-          select: { id: true, name: true },
-        });
+        const found = await deps.applications.names([...appIds]);
         for (const a of found) apps.set(a.id, a.name);
       }
     },
