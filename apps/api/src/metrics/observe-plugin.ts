@@ -39,7 +39,8 @@ export default fp(
     app.decorate(
       'observe',
       createObserveService({
-        db: app.db,
+        deployments: app.repos.deployments,
+        instances: app.repos.instances,
         catalog: app.services.catalog,
         history,
         runtime: () => app.orchestrator.runtime,

@@ -10,7 +10,7 @@ import {
   type InstanceLog,
   type List,
 } from '@qubot/api-contract';
-import type { Database } from '@qubot/db';
+import type { DeploymentRepo, InstanceRepo } from '@qubot/db';
 import type { LocalDriver } from '@qubot/runtime';
 import { AppError } from '../lib/app-error.ts';
 import { canReadApplication, requirePermission } from '../lib/permissions.ts';
@@ -30,7 +30,8 @@ const LOG_LIMIT = 2000;
 type Ctx = Pick<RequestContext, 'actor'>;
 
 export function createObserveService(deps: {
-  db: Pick<Database, 'prisma'>;
+  deployments: Pick<DeploymentRepo, 'findSummary' | 'recentRuns' | 'events'>;
+  instances: Pick<InstanceRepo, 'findInEnvironment'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   history: Pick<MetricsHistory, 'since'>;
   /** Looked up at call time: the orchestrator registers after the services. */
@@ -39,7 +40,6 @@ export function createObserveService(deps: {
   intervalMs: number;
   now?: () => number;
 }) {
-  const { prisma } = deps.db;
   const now = deps.now ?? Date.now;
 
   async function requireInstance(ctx: Ctx, appName: string, envName: string, id: string) {
@@ -48,27 +48,13 @@ export function createObserveService(deps: {
       application: app.name,
       environment: { name: env.name, protected: env.protected },
     });
-    const instance = await prisma.instance.findFirst({
-      where: { id, environmentId: env.id },
-      select: { id: true, pool: true, release: { select: { version: true } } },
-    });
+    const instance = await deps.instances.findInEnvironment(id, env.id);
     if (!instance) throw AppError.notFound(`instance ${id} in ${appName}/${envName}`, { field: 'params.id' });
     return instance;
   }
 
   async function readableDeployment(ctx: Ctx, id: string) {
-    const d = await prisma.deployment.findUnique({
-      where: { id },
-      select: {
-        id: true,
-        environmentId: true,
-        strategy: true,
-        status: true,
-        createdAt: true,
-        startedAt: true,
-        application: { select: { name: true } },
-      },
-    });
+    const d = await deps.deployments.findSummary(id);
     // Not readable looks the same as missing (as GET /deployments/:id does).
     if (!d || !canReadApplication(ctx.actor, d.application.name))
       throw AppError.notFound(`deployment ${id}`, { field: 'params.id' });
@@ -130,22 +116,13 @@ export function createObserveService(deps: {
     /** p90 of earlier succeeded deployments with the same strategy in the same environment. */
     async eta(ctx: Ctx, id: string): Promise<DeploymentEtaResponse> {
       const d = await readableDeployment(ctx, id);
-      const earlier = await prisma.deployment.findMany({
-        where: {
-          environmentId: d.environmentId,
-          strategy: d.strategy,
-          status: 'succeeded',
-          id: { not: d.id },
-          startedAt: { not: null },
-          finishedAt: { not: null },
-        },
-        orderBy: { finishedAt: 'desc' },
+      const earlier = await deps.deployments.recentRuns({
+        environmentId: d.environmentId,
+        strategy: d.strategy,
+        exceptId: d.id,
         take: ETA_HISTORY,
-        select: { startedAt: true, finishedAt: true },
       });
-      const durations = earlier.map(
-        (e) => ((e.finishedAt as Date).getTime() - (e.startedAt as Date).getTime()) / 1000,
-      );
+      const durations = earlier.map((e) => (e.finishedAt.getTime() - e.startedAt.getTime()) / 1000);
       const active = (ACTIVE_STATUSES as readonly string[]).includes(d.status);
       return {
         deploymentId: d.id,
@@ -156,12 +133,7 @@ export function createObserveService(deps: {
     /** The deployment's stored events as a chronological log. */
     async log(ctx: Ctx, id: string): Promise<List<DeploymentLogEntry>> {
       const d = await readableDeployment(ctx, id);
-      const rows = await prisma.event.findMany({
-        where: { deploymentId: d.id },
-        orderBy: { seq: 'asc' },
-        take: LOG_LIMIT,
-        select: { seq: true, type: true, payload: true, createdAt: true },
-      });
+      const rows = await deps.deployments.events(d.id, LOG_LIMIT);
       return {
         items: deploymentLog(
           rows.map((r) => ({

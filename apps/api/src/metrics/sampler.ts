@@ -4,7 +4,7 @@
 // runs in the cluster: whoever holds the advisory lock; the others stand by and take over when
 // its connection dies.
 import type { MetricsMessage } from '@qubot/api-contract';
-import type { Database } from '@qubot/db';
+import { createEnvironmentRepo, type Database } from '@qubot/db';
 import type pg from 'pg';
 import { METRICS_CHANNEL } from '../events/event-bus.ts';
 import { createClusterTask } from '../lib/cluster-task.ts';
@@ -25,24 +25,10 @@ export interface SamplerOptions {
 }
 
 export function createMetricsSampler(opts: SamplerOptions) {
-  const { prisma } = opts.db;
+  const environments = createEnvironmentRepo(opts.db.prisma);
   const totals = new Map<string, PoolTotals>();
   async function sampleAll(c: pg.Client): Promise<void> {
-    const envs = await prisma.environment.findMany({
-      where: { routerPid: { not: null }, routerControlPort: { not: null }, routerSecret: { not: null } },
-      select: {
-        id: true,
-        name: true,
-        routerControlPort: true,
-        routerSecret: true,
-        application: { select: { name: true } },
-        deployments: {
-          where: { status: { in: ['running', 'paused'] } },
-          select: { id: true, trafficCounter: true },
-          take: 1,
-        },
-      },
-    });
+    const envs = await environments.listForSampling();
     const messages: string[] = [];
     await Promise.all(
       envs.map(async (env) => {
