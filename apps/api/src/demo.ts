@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYNTHETIC_LOAD_RPS } from '@qubot/api-contract';
-import { type Database, seedDemo } from '@qubot/db';
+import { createEnvironmentRepo, createTransact, type Database, seedDemo } from '@qubot/db';
 import type { Logger } from 'pino';
 import type { App } from './app.ts';
 import { type RequestContext, SYSTEM_ACTOR } from './lib/request-context.ts';
@@ -19,17 +19,9 @@ export async function seedDemoData(db: Database, logger: Logger) {
   // (false) keeps it off across restarts.
   // Announced like every change to an environment's view (the pipeline read is cached until the
   // next event; docs/events.md).
-  await db.prisma.$transaction(async (tx) => {
-    const turnedOn = await tx.environment.findMany({
-      where: { applicationId: app.id, syntheticLoad: null },
-      select: { id: true, name: true },
-      orderBy: { position: 'asc' },
-    });
-    if (turnedOn.length === 0) return;
-    await tx.environment.updateMany({
-      where: { id: { in: turnedOn.map((e) => e.id) } },
-      data: { syntheticLoad: true },
-    });
+  const environments = createEnvironmentRepo(db.prisma);
+  await createTransact(db.prisma)(async (tx) => {
+    const turnedOn = await environments.enableUnsetSyntheticLoad(app.id, tx);
     for (const env of turnedOn) {
       await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
     }
@@ -65,20 +57,14 @@ const systemContext = (): RequestContext => {
  * Environments that kept running since the last start (re-adopted) are left alone.
  */
 export async function deployDemoReleases(app: App, logger: Logger) {
-  const application = await app.db.prisma.application.findUnique({
-    where: { name: 'qubot-one' },
-    include: { environments: { orderBy: { position: 'asc' } } },
-  });
+  const { repos } = app;
+  const application = await repos.applications.findByName('qubot-one');
   if (!application) return [];
   const ids: string[] = [];
-  for (const env of application.environments) {
-    const running = await app.db.prisma.instance.count({
-      where: { environmentId: env.id, status: { in: ['starting', 'running', 'unhealthy'] } },
-    });
-    const active = await app.db.prisma.deployment.count({
-      where: { environmentId: env.id, status: { in: ['pending', 'running', 'paused'] } },
-    });
-    if (running > 0 || active > 0) continue;
+  for (const env of await repos.environments.pipeline(application.id)) {
+    const running = await repos.instances.countUp(env.id);
+    const active = await repos.deploymentWrites.findActive(env.id);
+    if (running > 0 || active) continue;
     const d = await app.services.deploymentCommands.launch(systemContext(), application.name, env.name, {
       kind: 'deploy',
       version: DEMO_INITIAL_VERSION,
@@ -115,12 +101,9 @@ export function startSyntheticLoad(
   const rps = opts.rps ?? SYNTHETIC_LOAD_RPS;
   let targets: string[] = [];
   let inFlight = 0;
+  const environments = createEnvironmentRepo(db.prisma);
   const refresh = async () => {
-    const envs = await db.prisma.environment.findMany({
-      where: { syntheticLoad: true, address: { not: null } },
-      select: { address: true },
-    });
-    targets = envs.flatMap((e) => (e.address ? [e.address] : []));
+    targets = await environments.syntheticLoadAddresses();
   };
   const refreshing = setInterval(() => {
     refresh().catch((err) => logger.warn({ err }, 'synthetic load: could not read the environments'));

@@ -24,10 +24,7 @@ async function streamCaller(app: FastifyInstance, request: FastifyRequest): Prom
   };
   const bearer = parseBearer(authorization);
   if (bearer && actor.kind === 'token') {
-    const token = await app.db.prisma.apiToken.findUnique({
-      where: { tokenHash: sha256(bearer) },
-      select: { id: true, createdById: true },
-    });
+    const token = await app.repos.tokens.findByHash(sha256(bearer));
     if (!token) return null;
     return {
       actor,
