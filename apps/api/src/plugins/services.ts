@@ -20,6 +20,7 @@ import { createIdempotencyService, type IdempotencyService } from '../services/i
 import { createPromotionService, type PromotionService } from '../services/promotion-service.ts';
 import { createReleaseService, type ReleaseService } from '../services/release-service.ts';
 import { createRollbackService, type RollbackService } from '../services/rollback-service.ts';
+import { createSyntheticLoadService, type SyntheticLoadService } from '../services/synthetic-load-service.ts';
 import { createTokenService, type TokenService } from '../services/token-service.ts';
 import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
 import { createUserService, type UserService } from '../services/user-service.ts';
@@ -41,6 +42,7 @@ export interface Services {
   rollback: RollbackService;
   idempotency: IdempotencyService;
   config: ConfigService;
+  syntheticLoad: SyntheticLoadService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
 }
@@ -165,6 +167,7 @@ export default fp(
           opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
         ),
       }),
+      syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
     });
   },
   { name: 'services', dependencies: ['database'] },

@@ -1,17 +1,12 @@
 import { Environment, EnvParams, SyntheticLoadBody } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
-import { createSyntheticLoadService } from '../services/synthetic-load-service.ts';
 import { errorResponses, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409);
 
 export default async function syntheticLoadRouter(parent: FastifyInstance) {
   const app = typed(parent);
-  const service = createSyntheticLoadService({
-    transact: app.repos.transact,
-    catalog: app.services.catalog,
-    environments: app.repos.environments,
-  });
+  const { syntheticLoad } = app.services;
   app.put(
     '/apps/:app/environments/:env/synthetic-load',
     {
@@ -25,6 +20,6 @@ export default async function syntheticLoadRouter(parent: FastifyInstance) {
         response: { 200: Environment, ...errors },
       },
     },
-    async (request) => service.set(request.ctx(), request.params.app, request.params.env, request.body),
+    async (request) => syntheticLoad.set(request.ctx(), request.params.app, request.params.env, request.body),
   );
 }
