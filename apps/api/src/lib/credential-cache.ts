@@ -8,7 +8,7 @@
 //   afresh;
 // - nothing is kept while the event bus's LISTEN connection is down (a notice could be missed),
 //   nor past the session's or token's own expiry.
-import type { Credentials } from '../services/auth-service.ts';
+import type { Credentials } from './request-context.ts';
 
 export interface CredentialCacheOptions {
   /** How long an answer is kept; default 1 s. 0 = off. */

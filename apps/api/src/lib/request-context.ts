@@ -14,6 +14,16 @@ export interface Actor {
   applications?: string[];
 }
 
+/** What authenticating a request yields. */
+export interface Credentials {
+  actor: Actor;
+  /** Present for cookie sessions: the session row id and its CSRF token. */
+  session: { id: string; csrfToken: string } | null;
+  mustChangePassword: boolean;
+  /** Epoch ms after which these credentials must be looked up again (expiry); none = no expiry. */
+  validUntil?: number;
+}
+
 /** What a service needs to know about the request: the actor and what goes into audit entries. */
 export interface RequestContext {
   actor: Actor;

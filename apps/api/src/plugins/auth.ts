@@ -5,8 +5,8 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { type CredentialCache, createCredentialCache } from '../lib/credential-cache.ts';
 import { safeEqual } from '../lib/password.ts';
 import { canReadApplication } from '../lib/permissions.ts';
-import { type Actor, contextFrom, type RequestContext } from '../lib/request-context.ts';
-import { type Credentials, SESSION_COOKIE } from '../services/auth-service.ts';
+import { type Actor, type Credentials, contextFrom, type RequestContext } from '../lib/request-context.ts';
+import { SESSION_COOKIE } from '../services/auth-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

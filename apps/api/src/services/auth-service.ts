@@ -10,7 +10,7 @@ import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { hashPassword, PASSWORD_MIN, randomSecret, sha256, verifyPassword } from '../lib/password.ts';
 import { roleFromDb } from '../lib/permissions.ts';
-import type { Actor, RequestContext } from '../lib/request-context.ts';
+import type { Credentials, RequestContext } from '../lib/request-context.ts';
 import { sharedReads } from '../lib/shared-read.ts';
 import { createLoginThrottle } from './login-throttle.ts';
 
@@ -56,16 +56,6 @@ export const DEFAULT_AUTH_OPTIONS: AuthOptions = {
   failureWindowMs: 15 * 60_000,
   trustedAddressMs: 30 * 24 * 3600_000,
 };
-
-/** What authenticating a request yields. */
-export interface Credentials {
-  actor: Actor;
-  /** Present for cookie sessions: the session row id and its CSRF token. */
-  session: { id: string; csrfToken: string } | null;
-  mustChangePassword: boolean;
-  /** Epoch ms after which these credentials must be looked up again (expiry); none = no expiry. */
-  validUntil?: number;
-}
 
 const INVALID = 'invalid username or password';
 // Don't write to the session row on every request: slide at most once a minute.
