@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { sessionCookie, startControlPlane, startWorkerProcess } from './control-plane.ts';
-import { percentile } from './load.ts';
+import { cpuMs, percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(SELF, '../..');
@@ -77,10 +77,14 @@ interface WrkResult {
   p50: number;
   p99: number;
   non2xx: number;
+  requests: number;
+  /** CPU time (user + system) of the server process per request, µs: moves much less with the machine's load than req/s. */
+  cpuUs: number;
 }
 
 /** wrk's own figures (`--latency` prints the percentiles). */
-function wrk(url: string, seconds: number, connections: number, cookie: string): WrkResult {
+function wrk(url: string, seconds: number, connections: number, cookie: string, pid?: number): WrkResult {
+  const cpu0 = pid ? cpuMs(pid) : Number.NaN;
   const out = execFileSync(
     'wrk',
     ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-H', `cookie: ${cookie}`, url],
@@ -94,7 +98,9 @@ function wrk(url: string, seconds: number, connections: number, cookie: string):
   };
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50: ms('50'), p99: ms('99'), non2xx };
+  const requests = Number(/(\d+) requests in /.exec(out)?.[1]);
+  const cpuUs = pid ? ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, requests) : Number.NaN;
+  return { rps, p50: ms('50'), p99: ms('99'), non2xx, requests, cpuUs };
 }
 
 function ensureWrk(): void {
@@ -189,23 +195,29 @@ async function main() {
     // Warm both (JIT, pools).
     wrk(`${api.base}${PIPELINE}`, 2, connections, cookie);
     wrk(`${bareServer.base}${PIPELINE}`, 2, connections, cookie);
-    console.log('\n| round | server | req/s | p50 ms | p99 ms | non-2xx | % of bare |');
-    console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+    console.log('\n| round | server | req/s | p50 ms | p99 ms | non-2xx | CPU µs/req | % of bare |');
+    console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     const ratios: number[] = [];
+    const cpuRatios: number[] = [];
     for (let r = 1; r <= rounds; r++) {
-      const b = wrk(`${bareServer.base}${PIPELINE}`, seconds, connections, cookie);
-      const a = wrk(`${api.base}${PIPELINE}`, seconds, connections, cookie);
+      const b = wrk(`${bareServer.base}${PIPELINE}`, seconds, connections, cookie, bareServer.child.pid);
+      const a = wrk(`${api.base}${PIPELINE}`, seconds, connections, cookie, api.child.pid);
       const ratio = (100 * a.rps) / b.rps;
       ratios.push(ratio);
+      cpuRatios.push((100 * b.cpuUs) / a.cpuUs);
       console.log(
-        `| ${r} | bare Fastify | ${fmt(b.rps)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.non2xx} | |`,
+        `| ${r} | bare Fastify | ${fmt(b.rps)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.non2xx} | ${b.cpuUs.toFixed(1)} | |`,
       );
       console.log(
-        `| ${r} | Qubot API | ${fmt(a.rps)} | ${a.p50.toFixed(2)} | ${a.p99.toFixed(2)} | ${a.non2xx} | ${ratio.toFixed(1)} % |`,
+        `| ${r} | Qubot API | ${fmt(a.rps)} | ${a.p50.toFixed(2)} | ${a.p99.toFixed(2)} | ${a.non2xx} | ${a.cpuUs.toFixed(1)} | ${ratio.toFixed(1)} % |`,
       );
     }
     ratios.sort((x, y) => x - y);
-    console.log(`\nmedian: Qubot API at ${percentile(ratios, 50).toFixed(1)} % of bare Fastify`);
+    cpuRatios.sort((x, y) => x - y);
+    console.log(
+      `\nmedian: Qubot API at ${percentile(ratios, 50).toFixed(1)} % of bare Fastify's req/s; ` +
+        `by CPU per request (bare's ÷ the API's, all of the API process's work included) ${percentile(cpuRatios, 50).toFixed(1)} %`,
+    );
 
     // Paced: the tail latency at a fixed rate (open loop: each request leaves on schedule).
     const paced = await pacedLoad(`${api.base}${PIPELINE}`, cookie, rate, seconds * 1000, connections);

@@ -1,6 +1,7 @@
 // A bounded closed-loop load generator for loopback benchmarks: `concurrency`
 // workers issue GETs back to back until `durationMs` has passed or `signal` is
 // aborted (optionally paced to a target rate), recording latency, status and errors.
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 
 export interface LoadResult {
@@ -101,3 +102,14 @@ export async function runLoad(opts: {
 }
 
 export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+
+/** utime + stime of a process (all its threads), in ms, from /proc; NaN once it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -10,12 +10,13 @@
 // loopback port — never as a system service — and is stopped at the end.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, LocalDriver, startRouter, stopRouter } from '@qubot/runtime';
+import { cpuMs } from './load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -114,17 +115,6 @@ interface WrkResult {
   errors: number;
   /** CPU time of the proxy process (router or HAProxy, all threads) per request, µs; NaN for direct. */
   proxyCpuUs: number;
-}
-
-/** utime + stime of a process (all its threads), in ms, from /proc. */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };

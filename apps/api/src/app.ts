@@ -12,6 +12,7 @@ import Fastify, {
 } from 'fastify';
 import eventBus, { type EventStreamOptions } from './events/event-bus-plugin.ts';
 import { AppError } from './lib/app-error.ts';
+import { lazyChildLoggerFactory } from './lib/lazy-logger.ts';
 import { validatorCompiler } from './lib/validation.ts';
 import observe, { type ObserveOptions } from './metrics/observe-plugin.ts';
 import orchestrator, { type OrchestratorPluginOptions } from './orchestrator/plugin.ts';
@@ -176,7 +177,12 @@ export const LOG_REDACT = [
 export async function buildApp(opts: AppOptions) {
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
-    ...(opts.loggerInstance ? { logController: accessLogController(opts.loggerInstance) } : {}),
+    ...(opts.loggerInstance
+      ? {
+          logController: accessLogController(opts.loggerInstance),
+          childLoggerFactory: lazyChildLoggerFactory,
+        }
+      : {}),
     bodyLimit: 256 * 1024,
     trustProxy: false,
     requestIdHeader: false,
@@ -188,15 +194,18 @@ export async function buildApp(opts: AppOptions) {
     frameworkErrors,
   });
   app.setValidatorCompiler(validatorCompiler);
-  app.addHook('preValidation', async (request) => {
+  // The per-request hooks are callback-style (no promise per hook and request): they run on every
+  // read the dashboard polls (bench/README.md, "The read path").
+  app.addHook('preValidation', (request, _reply, done) => {
     const field =
       findUnstorable(request.params, 'params') ??
       findUnstorable(request.query, 'querystring') ??
       findUnstorable(request.body, 'body');
-    if (field) throw AppError.badField(field, 'contains a NUL character or invalid Unicode');
+    done(field ? AppError.badField(field, 'contains a NUL character or invalid Unicode') : undefined);
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
 
   // External plugins first.
@@ -231,10 +240,12 @@ export async function buildApp(opts: AppOptions) {
   app.eventBus.onCredentialsChanged(() => app.credentialCache.changed());
   views.listening(app.eventBus.isListening());
   app.credentialCache.listening(app.eventBus.isListening());
-  app.addHook('onSend', async (request) => {
-    if (SAFE_METHODS.has(request.method)) return;
-    views.localWrite();
-    app.credentialCache.clear();
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    if (!SAFE_METHODS.has(request.method)) {
+      views.localWrite();
+      app.credentialCache.clear();
+    }
+    done(null, payload);
   });
   // The orchestrator registers after the services, as it always has: its worker starts (onReady)
   // once the event bus and the caches are set up. The services hold only its port (services.ts).

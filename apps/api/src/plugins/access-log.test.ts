@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { LOG_REDACT, SECURITY_HEADERS } from '../app.ts';
+import { lazyChildLoggerFactory } from '../lib/lazy-logger.ts';
 
 // The logger main.ts builds (pino with the redaction list), writing into an array.
 const lines: Record<string, unknown>[] = [];
@@ -70,5 +71,32 @@ describe('[API] access log and security headers', () => {
         expect(res.headers[name.toLowerCase()], `${url} ${name}`).toBe(value);
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
     }
+  });
+
+  it("request.log is made on first use: same bindings, same redaction as pino's child", () => {
+    let children = 0;
+    const parent = pino({ level: 'info', redact: LOG_REDACT }, sink);
+    const child = parent.child;
+    parent.child = function (this: typeof parent, ...args: Parameters<typeof child>) {
+      children++;
+      return child.apply(this, args);
+    } as typeof parent.child;
+    const log = lazyChildLoggerFactory(parent, { reqId: 'lazy-1' }, {});
+    expect(log.level).toBe('info');
+    expect(children).toBe(0);
+    log.debug('below the level');
+    log.warn({ body: { password: 'hunter2' } }, 'first line');
+    log.error({ err: new Error('boom') }, 'second line');
+    expect(children).toBe(1);
+    expect(linesOf('lazy-1').slice(0, 2)).toEqual([
+      expect.objectContaining({ level: 40, msg: 'first line', body: { password: '[Redacted]' } }),
+      expect.objectContaining({
+        level: 50,
+        msg: 'second line',
+        err: expect.objectContaining({ message: 'boom' }),
+      }),
+    ]);
+    log.child({ step: 2 }).info('third line');
+    expect(linesOf('lazy-1').at(-1)).toMatchObject({ msg: 'third line', step: 2 });
   });
 });

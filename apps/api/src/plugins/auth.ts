@@ -73,8 +73,9 @@ export default fp(
     app.decorateRequest('ctx', function (this: FastifyRequest) {
       return contextFrom(this, this.actor ?? ANONYMOUS);
     });
-    app.addHook('onRequest', async (request) => {
+    app.addHook('onRequest', (request, _reply, done) => {
       request.actor = ANONYMOUS;
+      done();
     });
 
     const credentialCache = createCredentialCache();

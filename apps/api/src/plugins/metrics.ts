@@ -87,13 +87,20 @@ export default fp(
       registers: [registry],
     });
     app.decorate('metrics', registry);
-    app.addHook('onResponse', async (request, reply) => {
+    // One bound child per (method, route, status): prom-client otherwise hashes the label object on
+    // every observation. The set is bounded by the routes and the status codes they answer.
+    const series = new Map<string, ReturnType<typeof duration.labels>>();
+    app.addHook('onResponse', (request, reply, done) => {
       // The route pattern, never the raw URL: ids would explode the label set.
       const route = request.routeOptions.url ?? 'unmatched';
-      duration.observe(
-        { method: request.method, route, status_code: String(reply.statusCode) },
-        reply.elapsedTime / 1000,
-      );
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let child = series.get(key);
+      if (!child) {
+        child = duration.labels({ method: request.method, route, status_code: String(reply.statusCode) });
+        series.set(key, child);
+      }
+      child.observe(reply.elapsedTime / 1000);
+      done();
     });
     app.get('/metrics', { schema: { hide: true }, onRequest: guard }, async (_request, reply) => {
       reply.header('content-type', registry.contentType);

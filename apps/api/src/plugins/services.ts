@@ -107,11 +107,12 @@ export default fp(
         environments: repos.environments,
         catalog,
       }),
-      releases: createReleaseService({ transact, releases: repos.releases, catalog }),
+      releases: createReleaseService({ transact, releases: repos.releases, catalog, views }),
       deploymentQueries: createDeploymentQueryService({
         deployments: repos.deployments,
         applications: repos.applications,
         environments: repos.environments,
+        views,
       }),
       auth: createAuthService({
         transact,

@@ -20,12 +20,13 @@ export default fp(
     // dots included (`/apps/qubot-one/releases/1.2.0`).
     const topLevel = new Set(readdirSync(root).map((name) => `/${name}`));
     const isFile = (path: string) => path.startsWith('/assets/') || topLevel.has(path);
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', (request, reply, done) => {
+      // API calls first and cheaply (callback style, no promise): this hook runs on every request.
+      if (request.method !== 'GET' || request.url.startsWith('/api')) return done();
       const path = request.url.split('?')[0] ?? '/';
-      if (request.method !== 'GET' || path.startsWith('/api') || isFile(path)) return;
-      if (['/healthz', '/readyz', '/metrics'].includes(path)) return;
-      // Client-side route: hand the browser the app shell.
-      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+      if (isFile(path) || ['/healthz', '/readyz', '/metrics'].includes(path)) return done();
+      // Client-side route: hand the browser the app shell (answered here, so no `done()`).
+      reply.header('cache-control', 'no-cache').sendFile('index.html');
     });
   },
   { name: 'web' },

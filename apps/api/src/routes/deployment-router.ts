@@ -2,7 +2,7 @@ import { Deployment, DeploymentListQuery, IdParams, ListOf } from '@qubot/api-co
 import type { FastifyInstance } from 'fastify';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { canReadApplication } from '../lib/permissions.ts';
-import { errorResponses, typed } from './route-kit.ts';
+import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404);
 
@@ -20,7 +20,7 @@ export default async function deploymentRouter(parent: FastifyInstance) {
         response: { 200: ListOf(Deployment), ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       // An application-scoped token lists only its applications' deployments: it must name one.
       const scope = request.actor.applications ?? [];
       if (scope.length > 0 && (!request.query.app || !scope.includes(request.query.app)))
@@ -28,7 +28,8 @@ export default async function deploymentRouter(parent: FastifyInstance) {
           ErrorCode.Forbidden,
           `forbidden: this token is limited to ${scope.join(', ')}; pass ?app= with one of them`,
         );
-      return deploymentQueries.list(request.query);
+      const body = await deploymentQueries.listBody(request.query, (v) => String(reply.serialize(v)));
+      return sendRaw(reply.type('application/json; charset=utf-8'), body);
     },
   );
   app.get(

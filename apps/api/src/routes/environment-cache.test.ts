@@ -97,3 +97,64 @@ it('[API] pipeline read: a cached view still answers only callers allowed to see
   expect(missing.statusCode).toBe(404);
   expect(missing.json()).toMatchObject({ error: { code: 'not_found', details: { field: 'params.app' } } });
 });
+
+it('[API] history and release lists: served from the view cache, and a change is visible in the very next read', async () => {
+  const viewer = await t.as('viewer');
+  const deployer = await t.as('deployer');
+  const HISTORY = '/api/v1/deployments?app=qubot-one&limit=20';
+  const RELEASES = '/api/v1/apps/qubot-one/releases?limit=20';
+  const items = (body: string) =>
+    (JSON.parse(body) as { items: { id?: string; version?: string }[] }).items;
+
+  const history = await read(HISTORY, viewer);
+  const releases = await read(RELEASES, viewer);
+  const before = t.app.services.catalog.viewCacheStats();
+  expect((await read(HISTORY, viewer)).body).toBe(history.body);
+  expect((await read(RELEASES, viewer)).body).toBe(releases.body);
+  expect(t.app.services.catalog.viewCacheStats()).toMatchObject({
+    hits: (before?.hits ?? 0) + 2,
+    builds: before?.builds,
+  });
+  // Another query is another page: built, not served from the first one's entry.
+  expect(
+    items((await read('/api/v1/deployments?app=qubot-one&limit=1', viewer)).body).length,
+  ).toBeLessThanOrEqual(1);
+  expect(t.app.services.catalog.viewCacheStats()?.builds).toBe((before?.builds ?? 0) + 1);
+
+  // Changes through the API: the next read, by anyone, shows them.
+  const created = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/apps/qubot-one/releases',
+    headers: deployer,
+    payload: { version: '7.7.7', artifact: 'qubot-one/healthy' },
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  expect(items((await read(RELEASES, viewer)).body)[0]?.version).toBe('7.7.7');
+  const deploy = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/apps/qubot-one/environments/development/deployments',
+    headers: deployer,
+    payload: { version: '7.7.7', strategy: 'rolling' },
+  });
+  expect(deploy.statusCode, deploy.body).toBe(202);
+  const { id } = deploy.json() as { id: string };
+  expect(items((await read(HISTORY, viewer)).body)[0]).toMatchObject({ id, release: { version: '7.7.7' } });
+
+  // A change committed elsewhere (the worker process), with its event: visible once its
+  // notification reaches this process.
+  const last = await t.db.prisma.event.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true } });
+  const noticed = new Promise<void>((resolve) => {
+    t.app.eventBus.onNotified((seq) => {
+      if (seq > Number(last?.seq ?? 0)) resolve();
+    });
+  });
+  await t.db.prisma.$transaction(async (tx) => {
+    const row = await tx.deployment.update({
+      where: { id },
+      data: { status: 'aborted', finishedAt: new Date() },
+    });
+    await t.app.orchestrator.engine.announce(tx, id, row.environmentId);
+  });
+  await noticed;
+  expect(items((await read(HISTORY, viewer)).body)[0]).toMatchObject({ id, status: 'aborted' });
+});

@@ -1,7 +1,7 @@
 import { AppParams, CreateReleaseBody, ListOf, Name, PageQuery, Release, strict } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { errorResponses, typed } from './route-kit.ts';
+import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409);
 const VersionParams = Type.Object(
@@ -24,7 +24,12 @@ export default async function releaseRouter(parent: FastifyInstance) {
         response: { 200: ListOf(Release), ...errors },
       },
     },
-    async (request) => releases.list(request.params.app, request.query),
+    async (request, reply) => {
+      const body = await releases.listBody(request.params.app, request.query, (v) =>
+        String(reply.serialize(v)),
+      );
+      return sendRaw(reply.type('application/json; charset=utf-8'), body);
+    },
   );
   app.get(
     '/apps/:app/releases/:version',

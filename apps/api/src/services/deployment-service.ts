@@ -2,22 +2,37 @@ import type { Deployment, DeploymentStatus, List } from '@qubot/api-contract';
 import type { ApplicationRepo, DeploymentRepo, EnvironmentRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { deploymentView } from '../views/views.ts';
+import type { ViewCache } from './view-cache.ts';
 import { withCursor } from './with-cursor.ts';
+
+interface DeploymentListQuery {
+  app?: string | undefined;
+  env?: string | undefined;
+  status?: DeploymentStatus | undefined;
+  cursor?: string | undefined;
+  limit?: number | undefined;
+}
 
 /** Read side of deployments; the write side (create/control) lives with the orchestrator. */
 export function createDeploymentQueryService(deps: {
   deployments: Pick<DeploymentRepo, 'list' | 'findById'>;
   applications: Pick<ApplicationRepo, 'findByName'>;
   environments: Pick<EnvironmentRepo, 'findByName'>;
+  /** Serialised pages kept while no event moved (view-cache.ts); none: every read builds. */
+  views?: Pick<ViewCache, 'get'>;
 }) {
   return {
-    async list(q: {
-      app?: string | undefined;
-      env?: string | undefined;
-      status?: DeploymentStatus | undefined;
-      cursor?: string | undefined;
-      limit?: number | undefined;
-    }): Promise<List<Deployment>> {
+    /**
+     * The page as the serialised response body, from the view cache while nothing changed: the
+     * dashboard's history and CI pollers read the same page over and over. Same answer (and errors)
+     * as `list`.
+     */
+    async listBody(q: DeploymentListQuery, serialize: (v: unknown) => string): Promise<Buffer> {
+      const build = async () => Buffer.from(serialize(await this.list(q)));
+      const key = `deployments\0${q.app ?? ''}\0${q.env ?? ''}\0${q.status ?? ''}\0${q.cursor ?? ''}\0${q.limit ?? ''}`;
+      return deps.views ? deps.views.get(key, build) : build();
+    },
+    async list(q: DeploymentListQuery): Promise<List<Deployment>> {
       if (q.env && !q.app)
         throw AppError.badField(
           'querystring.env',

@@ -5,14 +5,27 @@ import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import { releaseView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
+import type { ViewCache } from './view-cache.ts';
 import { withCursor } from './with-cursor.ts';
 
 export function createReleaseService(deps: {
   transact: Transact;
   releases: Pick<ReleaseRepo, 'list' | 'findByVersion' | 'create'>;
   catalog: Pick<CatalogService, 'requireApp'>;
+  /** Serialised pages kept while no event moved (view-cache.ts); none: every read builds. */
+  views?: Pick<ViewCache, 'get'>;
 }) {
   return {
+    /** `list` as the serialised response body, from the view cache while nothing changed. */
+    async listBody(
+      appName: string,
+      q: { cursor?: string | undefined; limit?: number | undefined },
+      serialize: (v: unknown) => string,
+    ): Promise<Buffer> {
+      const build = async () => Buffer.from(serialize(await this.list(appName, q)));
+      const key = `releases\0${appName}\0${q.cursor ?? ''}\0${q.limit ?? ''}`;
+      return deps.views ? deps.views.get(key, build) : build();
+    },
     async list(
       appName: string,
       q: { cursor?: string | undefined; limit?: number | undefined },

@@ -24,9 +24,12 @@ export function createViewCache(deps: {
   maxEntries?: number;
   /** How long after a change made through this API process reads check the counter. */
   localWriteMs?: number;
+  /** Bodies (Buffers) kept at most, in bytes, whatever the number of entries. */
+  maxBytes?: number;
 }) {
   const maxAgeMs = deps.maxAgeMs ?? 1000;
   const maxEntries = deps.maxEntries ?? 1000;
+  const maxBytes = deps.maxBytes ?? 32 * 1024 * 1024;
   const localWriteMs = deps.localWriteMs ?? 1000;
   // Notification mode: on while the event bus listens (`listening(true)`); `epoch` moves on every
   // change of it, so a view tagged before a gap in notifications never counts as current.
@@ -34,7 +37,10 @@ export function createViewCache(deps: {
   let epoch = 0;
   let notified = 0;
   let checkCounterUntil = 0;
-  const entries = new Map<string, { seq: string; builtAt: number; body: Promise<unknown> }>();
+  const entries = new Map<string, { seq: string; builtAt: number; body: Promise<unknown>; bytes: number }>();
+  // Bytes of the Buffer bodies built since the last clear: list pages (up to 200 deployments) are
+  // cached too, keyed by their query, so the entry count alone does not bound the memory.
+  let bytes = 0;
   let hits = 0;
   let builds = 0;
 
@@ -88,13 +94,23 @@ export function createViewCache(deps: {
       }
       builds++;
       const body = build();
-      if (entries.size >= maxEntries) entries.clear();
-      const fresh = { seq, builtAt: now, body };
+      if (entries.size >= maxEntries || bytes > maxBytes) {
+        entries.clear();
+        bytes = 0;
+      }
+      const fresh = { seq, builtAt: now, body: body as Promise<unknown>, bytes: 0 };
       entries.set(key, fresh);
-      // A failed build (404, database away) is not kept.
-      body.catch(() => {
-        if (entries.get(key) === fresh) entries.delete(key);
-      });
+      body.then(
+        (value) => {
+          if (entries.get(key) !== fresh || !Buffer.isBuffer(value)) return;
+          fresh.bytes = value.length;
+          bytes += value.length;
+        },
+        // A failed build (404, database away) is not kept.
+        () => {
+          if (entries.get(key) === fresh) entries.delete(key);
+        },
+      );
       return body;
     },
     /** An event notification arrived (event-bus `onNotified`): views built before it are stale. */
@@ -114,8 +130,9 @@ export function createViewCache(deps: {
     /** Drop everything (tests; an application renamed or deleted also moves the counter). */
     clear(): void {
       entries.clear();
+      bytes = 0;
     },
-    stats: () => ({ hits, builds, seqReads, entries: entries.size, listening }),
+    stats: () => ({ hits, builds, seqReads, entries: entries.size, bytes, listening }),
   };
 }
 export type ViewCache = ReturnType<typeof createViewCache>;
