@@ -103,8 +103,7 @@ it('[API] history and release lists: served from the view cache, and a change is
   const deployer = await t.as('deployer');
   const HISTORY = '/api/v1/deployments?app=qubot-one&limit=20';
   const RELEASES = '/api/v1/apps/qubot-one/releases?limit=20';
-  const items = (body: string) =>
-    (JSON.parse(body) as { items: { id?: string; version?: string }[] }).items;
+  const items = (body: string) => (JSON.parse(body) as { items: { id?: string; version?: string }[] }).items;
 
   const history = await read(HISTORY, viewer);
   const releases = await read(RELEASES, viewer);
