@@ -37,6 +37,9 @@ async function serve(): Promise<void> {
     db,
     loginRateLimit: { max: 1000, timeWindowMs: 60_000 },
     orchestrator: { worker: true, dataDir: process.env.QUBOT_BENCH_DATA_DIR as string },
+    // The database path: the same page asked again would otherwise come from the view cache
+    // (QUBOT_VIEW_CACHE, docs/operations.md "Read caching").
+    viewCache: false,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   process.stdout.write(`LISTENING ${(app.server.address() as { port: number }).port}\n`);

@@ -11,6 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import eventBus, { type EventStreamOptions } from './events/event-bus-plugin.ts';
+import type { AccessLine, AccessLog } from './lib/access-log.ts';
 import { AppError } from './lib/app-error.ts';
 import { lazyChildLoggerFactory } from './lib/lazy-logger.ts';
 import { validatorCompiler } from './lib/validation.ts';
@@ -53,6 +54,13 @@ export interface AppOptions {
   observe?: ObserveOptions;
   /** A pino logger (main.ts); tests run silent. */
   loggerInstance?: FastifyBaseLogger;
+  /**
+   * Where the one access line per request goes (main.ts: `createAccessLogger`, buffered). Default:
+   * `loggerInstance`, without redaction.
+   */
+  accessLog?: AccessLog;
+  /** false: no read is served from the view cache (QUBOT_VIEW_CACHE=off). Default true. */
+  viewCache?: boolean;
   /** Directory of the built web app; defaults to apps/web/dist. */
   webDist?: string;
   /** Demo mode: GET /api/v1/auth/demo-users lists the demo accounts. */
@@ -140,12 +148,16 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() =>
  * skips redaction, which cost as much again as writing it. Errors are still logged by Fastify and
  * by the error handler, redacted.
  */
-function accessLogController(logger: FastifyBaseLogger): LogController {
-  const access = logger.child({}, { redact: [] } as object);
+function accessLogController(logger: FastifyBaseLogger, accessLog?: AccessLog): LogController {
+  const access =
+    accessLog ??
+    ((child): AccessLog => ({ write: (line) => child.info(line, 'request completed') }))(
+      logger.child({}, { redact: [] } as object),
+    );
   return new (class extends LogController {
     override incomingRequest() {}
     override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply) {
-      const line = {
+      const line: AccessLine = {
         reqId: request.id,
         method: request.method,
         url: request.url,
@@ -154,7 +166,7 @@ function accessLogController(logger: FastifyBaseLogger): LogController {
         remoteAddress: request.ip,
       };
       if (error) reply.log.error({ ...line, err: error }, 'request errored');
-      else access.info(line, 'request completed');
+      else access.write(line);
     }
   })();
 }
@@ -179,7 +191,7 @@ export async function buildApp(opts: AppOptions) {
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: false }),
     ...(opts.loggerInstance
       ? {
-          logController: accessLogController(opts.loggerInstance),
+          logController: accessLogController(opts.loggerInstance, opts.accessLog),
           childLoggerFactory: lazyChildLoggerFactory,
         }
       : {}),
@@ -224,6 +236,7 @@ export async function buildApp(opts: AppOptions) {
   // Domain plugins.
   await app.register(services, {
     auth: opts.auth,
+    viewCache: opts.viewCache,
     secrets: { key: opts.secretKey, dataDir: opts.orchestrator?.dataDir ?? defaultDataDir() },
   });
   await app.register(auth);

@@ -38,4 +38,11 @@ describe('[CONFIG] settings from the environment and flags', () => {
     expect(loadConfig([], { QUBOT_WS_MAX_PER_USER: '3' }).wsMaxPerUser).toBe(3);
     expect(() => loadConfig([], { QUBOT_WS_MAX_PER_USER: '0' })).toThrow(/QUBOT_WS_MAX_PER_USER/);
   });
+
+  it('reads whether reads use the view cache (QUBOT_VIEW_CACHE=on|off, default on)', () => {
+    expect(loadConfig([], {}).viewCache).toBe(true);
+    expect(loadConfig([], { QUBOT_VIEW_CACHE: 'off' }).viewCache).toBe(false);
+    expect(loadConfig([], { QUBOT_VIEW_CACHE: 'on' }).viewCache).toBe(true);
+    expect(() => loadConfig([], { QUBOT_VIEW_CACHE: 'no' })).toThrow(/QUBOT_VIEW_CACHE must be on or off/);
+  });
 });

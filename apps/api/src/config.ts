@@ -20,6 +20,8 @@ export interface Config {
   metrics: MetricsAccess;
   /** Open event stream websockets per user or API token, per API process (QUBOT_WS_MAX_PER_USER, default 20). */
   wsMaxPerUser: number;
+  /** Serve repeated reads from the in-memory view cache (QUBOT_VIEW_CACHE=on|off, default on). */
+  viewCache: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -56,7 +58,15 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
     dbPoolMax: positiveInt('QUBOT_DB_POOL_MAX', env.QUBOT_DB_POOL_MAX, 20),
     dbPoolWaitMs: positiveInt('QUBOT_DB_POOL_WAIT_MS', env.QUBOT_DB_POOL_WAIT_MS, 5000),
     metrics: metricsAccess(env),
+    viewCache: onOff('QUBOT_VIEW_CACHE', env.QUBOT_VIEW_CACHE, true),
   };
+}
+
+function onOff(name: string, raw: string | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
 }
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {

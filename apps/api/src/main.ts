@@ -11,11 +11,13 @@ import {
   startSyntheticLoad,
   stopDemoRuntime,
 } from './demo.ts';
+import { createAccessLogger } from './lib/access-log.ts';
 import { ensureFirstAdmin } from './services/user-service.ts';
 
 async function main() {
   const config = loadConfig();
   const logger = pino({ level: config.logLevel, redact: LOG_REDACT });
+  const access = createAccessLogger({ level: config.logLevel });
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
@@ -32,6 +34,8 @@ async function main() {
     app = await buildApp({
       db,
       loggerInstance: logger,
+      accessLog: access,
+      viewCache: config.viewCache,
       demo: config.demo,
       secureCookies: process.env.QUBOT_SECURE_COOKIES === '1',
       loginRateLimit: { max: config.loginRateLimit, timeWindowMs: 60_000 },

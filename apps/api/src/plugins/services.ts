@@ -60,7 +60,14 @@ declare module 'fastify' {
 }
 
 export default fp(
-  async (app: FastifyInstance, opts: { auth?: Partial<AuthOptions> | undefined; secrets: SecretOptions }) => {
+  async (
+    app: FastifyInstance,
+    opts: {
+      auth?: Partial<AuthOptions> | undefined;
+      secrets: SecretOptions;
+      viewCache?: boolean | undefined;
+    },
+  ) => {
     const { repos, db } = app;
     const { transact } = repos;
     // The services know the orchestrator only through its port (lib/orchestrator-port.ts). The
@@ -74,7 +81,7 @@ export default fp(
       ensureRouter: (environmentId) => port().ensureRouter(environmentId),
       syncRouting: (environmentId) => port().syncRouting(environmentId),
     };
-    const views = createViewCache({ db });
+    const views = createViewCache({ db, enabled: opts.viewCache ?? true });
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,

@@ -116,4 +116,23 @@ describe('view cache', () => {
     });
     expect(await read).toBe('view 5');
   });
+
+  it('keeps Buffer bodies within maxBytes, and builds every read when disabled', async () => {
+    const db = controlledPool();
+    const cache = createViewCache({ db: { pool: db.pool }, maxBytes: 1000 });
+    cache.listening(true);
+    for (const key of ['a', 'b', 'c']) await cache.get(key, async () => Buffer.alloc(600));
+    // 'a' and 'b' made 1,200 bytes: 'c' cleared them before it was kept.
+    expect(cache.stats()).toMatchObject({ entries: 1, bytes: 600, builds: 3 });
+    await cache.get('c', async () => Buffer.alloc(600));
+    expect(cache.stats()).toMatchObject({ hits: 1, builds: 3 });
+
+    const off = createViewCache({ db: { pool: db.pool }, enabled: false });
+    off.listening(true);
+    let builds = 0;
+    const build = async () => `view ${++builds}`;
+    expect(await off.get('k', build)).toBe('view 1');
+    expect(await off.get('k', build)).toBe('view 2');
+    expect(off.stats()).toMatchObject({ hits: 0, builds: 2, entries: 0, seqReads: 0 });
+  });
 });

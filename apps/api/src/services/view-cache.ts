@@ -26,7 +26,10 @@ export function createViewCache(deps: {
   localWriteMs?: number;
   /** Bodies (Buffers) kept at most, in bytes, whatever the number of entries. */
   maxBytes?: number;
+  /** false: every read builds (QUBOT_VIEW_CACHE=off; benchmarks of the database path). */
+  enabled?: boolean;
 }) {
+  const enabled = deps.enabled ?? true;
   const maxAgeMs = deps.maxAgeMs ?? 1000;
   const maxEntries = deps.maxEntries ?? 1000;
   const maxBytes = deps.maxBytes ?? 32 * 1024 * 1024;
@@ -83,6 +86,10 @@ export function createViewCache(deps: {
   return {
     /** The view under `key`: cached if still current, else `build()` (one build per change, shared). */
     async get<T>(key: string, build: () => Promise<T>): Promise<T> {
+      if (!enabled) {
+        builds++;
+        return build();
+      }
       // Read before building: a view built after this read is at least this new.
       const seq =
         listening && Date.now() >= checkCounterUntil ? `n${epoch}:${notified}` : `c${await committedSeq()}`;
