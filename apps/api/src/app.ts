@@ -15,6 +15,7 @@ import type { AccessLine, AccessLog } from './lib/access-log.ts';
 import { AppError } from './lib/app-error.ts';
 import { lazyChildLoggerFactory } from './lib/lazy-logger.ts';
 import { validatorCompiler } from './lib/validation.ts';
+import { createControlPlaneMetrics } from './metrics/control-plane-metrics.ts';
 import observe, { type ObserveOptions } from './metrics/observe-plugin.ts';
 import orchestrator, { type OrchestratorPluginOptions } from './orchestrator/plugin.ts';
 import auth from './plugins/auth.ts';
@@ -268,6 +269,10 @@ export async function buildApp(opts: AppOptions) {
     ...opts.orchestrator,
   });
   await app.register(observe, opts.observe ?? {});
+  // The control plane's figures on /metrics, read from the database at each scrape (the same in
+  // every process, whatever its role).
+  const controlPlane = createControlPlaneMetrics({ metrics: app.repos.metrics });
+  app.addMetricsSource('control_plane', () => controlPlane.text());
 
   // Routes.
   await app.register(healthRouter);

@@ -12,7 +12,16 @@ export interface Lease {
   release(): Promise<void>;
 }
 
-export async function tryLease(db: Pick<Database, 'pool'>, deploymentId: string): Promise<Lease | null> {
+/**
+ * `onLost` is called once if the lease's connection dies while it is held (the server has then
+ * released the lock, and another worker may take the deployment over): a lease loss, counted on
+ * /metrics (`qubot_lease_losses_total`).
+ */
+export async function tryLease(
+  db: Pick<Database, 'pool'>,
+  deploymentId: string,
+  onLost?: () => void,
+): Promise<Lease | null> {
   let client: PoolClient;
   try {
     client = await db.pool.connect();
@@ -33,10 +42,20 @@ export async function tryLease(db: Pick<Database, 'pool'>, deploymentId: string)
     return null;
   }
   let released = false;
+  let lost = false;
+  client.on('error', () => {
+    if (released || lost) return;
+    lost = true;
+    onLost?.();
+  });
   return {
     async release() {
       if (released) return;
       released = true;
+      if (lost) {
+        client.release(true);
+        return;
+      }
       try {
         await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [NAMESPACE, deploymentId]);
         client.release();

@@ -6,7 +6,7 @@
 // (a delayed job wakes it) or is finished. See docs/deployments.md, "Durability".
 import type { DeploymentEvent, DeploymentState } from '@qubot/core';
 import { isFinished } from '@qubot/core';
-import { createDeploymentWriteRepo, type Database } from '@qubot/db';
+import { createDeploymentWriteRepo, createMetricRepo, type Database } from '@qubot/db';
 import { LocalDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
@@ -89,6 +89,13 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
   });
   const deployments = createDeploymentWriteRepo(db.prisma);
+  const metrics = createMetricRepo(db.prisma);
+  const leaseLost = (id: string) => () => {
+    log.error({ deploymentId: id }, 'lost the deployment lease (its database connection died)');
+    metrics
+      .countLeaseLoss(id)
+      .catch((err) => log.warn({ err, deploymentId: id }, 'could not count the lease loss'));
+  };
   const boss = new PgBoss({
     connectionString: db.url,
     max: 3,
@@ -206,10 +213,10 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     // A local drive may be about to stop just as new work arrived: drive again after it.
     await driving.get(id)?.catch(() => {});
     const deadline = Date.now() + leaseWaitMs;
-    let lease = await tryLease(db, id);
+    let lease = await tryLease(db, id, leaseLost(id));
     while (!lease && Date.now() < deadline && !stopController.signal.aborted) {
       await sleep(250, stopController.signal);
-      lease = await tryLease(db, id);
+      lease = await tryLease(db, id, leaseLost(id));
     }
     if (!lease) return;
     const held = lease;

@@ -9,6 +9,7 @@ import {
   createIdempotencyRepo,
   createInstanceRepo,
   createLoginThrottleRepo,
+  createMetricRepo,
   createReleaseRepo,
   createSessionRepo,
   createTokenRepo,
@@ -38,6 +39,7 @@ export function createRepos(db: Database) {
     sessions: createSessionRepo(prisma, db.pool),
     tokens: createTokenRepo(prisma, db.pool),
     loginThrottles: createLoginThrottleRepo(prisma),
+    metrics: createMetricRepo(prisma),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

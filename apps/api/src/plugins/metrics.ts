@@ -54,8 +54,25 @@ function allowed(list: BlockList, address: string): boolean {
 declare module 'fastify' {
   interface FastifyInstance {
     metrics: Registry;
+    /**
+     * Adds text computed at each scrape after the registry's metrics (the control plane's figures
+     * from the database: metrics/control-plane-metrics.ts). A source that throws is left out of that
+     * scrape and `qubot_metrics_source_up{source}` says so.
+     */
+    addMetricsSource(name: string, source: () => Promise<string>): void;
   }
 }
+
+/**
+ * prom-client's default collectors export three gauges named `*_total` (active handles, requests
+ * and resources summed over types), which Prometheus reserves for counters (`promtool check
+ * metrics` warns). The per-type gauges beside them carry the same figures: sum them.
+ */
+const TOTAL_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /** Prometheus registry per app instance (tests build many apps in one process). */
 export default fp(
@@ -79,6 +96,11 @@ export default fp(
     };
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'qubot_' });
+    for (const name of TOTAL_GAUGES) registry.removeSingleMetric(`qubot_${name}`);
+    const sources: { name: string; source: () => Promise<string> }[] = [];
+    app.decorate('addMetricsSource', (name: string, source: () => Promise<string>) => {
+      sources.push({ name, source });
+    });
     const duration = new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration by method, route and status',
@@ -104,7 +126,25 @@ export default fp(
     });
     app.get('/metrics', { schema: { hide: true }, onRequest: guard }, async (_request, reply) => {
       reply.header('content-type', registry.contentType);
-      return registry.metrics();
+      const [own, ...extra] = await Promise.all([
+        registry.metrics(),
+        ...sources.map(({ name, source }) =>
+          source().then(
+            (text) => ({ name, text, up: 1 }),
+            (err: unknown) => {
+              app.log.warn({ err, source: name }, 'a metrics source failed; left out of this scrape');
+              return { name, text: '', up: 0 };
+            },
+          ),
+        ),
+      ]);
+      if (extra.length === 0) return own;
+      const up = [
+        '# HELP qubot_metrics_source_up Whether each section of /metrics could be read for this scrape.',
+        '# TYPE qubot_metrics_source_up gauge',
+        ...extra.map((e) => `qubot_metrics_source_up{source="${e.name}"} ${e.up}`),
+      ].join('\n');
+      return `${own.endsWith('\n') ? own : `${own}\n`}${extra.map((e) => e.text).join('')}${up}\n`;
     });
   },
   { name: 'metrics' },

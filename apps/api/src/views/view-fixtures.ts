@@ -59,6 +59,7 @@ function deploymentRow(s: DeploymentState, f: Omit<DeploymentFixture, 'input' | 
     strategy: strategyFromWire(s.strategy),
     status: s.status,
     waitingFor: s.waitingFor,
+    waitingSince: null,
     options: json(s.options),
     state: json(s),
     progress: json(s.progress),
