@@ -38,6 +38,7 @@ import environmentObserveRouter from './routes/environment-observe-router.ts';
 import eventsRouter from './routes/events-router.ts';
 import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
+import monitoringRouter from './routes/monitoring-router.ts';
 import releaseRouter from './routes/release-router.ts';
 import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
@@ -298,6 +299,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(syntheticLoadRouter);
       await api.register(deploymentObserveRouter);
       await api.register(eventsRouter);
+      await api.register(monitoringRouter);
     },
     { prefix: '/api/v1' },
   );

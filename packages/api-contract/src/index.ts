@@ -7,5 +7,6 @@ export * from './common';
 export * from './config';
 export * from './deployments-write';
 export * from './events';
+export * from './monitoring';
 export * from './observe';
 export * from './resources';

@@ -27,6 +27,7 @@ import type {
   DeploymentEtaResponse,
   DeploymentListQuery,
   DeploymentLogEntry,
+  DoraReport,
   Environment,
   EnvironmentMetrics,
   FreezeWindow,
@@ -39,6 +40,7 @@ import type {
   MetricsQuery,
   Ok,
   PageQuery,
+  PrometheusTargets,
   PromoteBody,
   PromotionPreview,
   PutConfigBody,
@@ -154,6 +156,9 @@ export const ROUTES = {
   'POST /api/v1/apps/:app/environments/:env/rollback': route<{ body: RollbackBody; response: Deployment }>(),
 
   // Observation. `follow: true` turns the instance log into an NDJSON stream: read it through `url()`.
+  // Monitoring (docs/monitoring.md).
+  'GET /api/v1/prometheus/targets': route<{ response: PrometheusTargets }>(),
+  'GET /api/v1/apps/:app/dora': route<{ response: DoraReport }>(),
   'GET /api/v1/apps/:app/environments/:env/metrics': route<{
     query: MetricsQuery;
     response: EnvironmentMetrics;

@@ -23,6 +23,7 @@ export default fp(
           { name: 'releases' },
           { name: 'deployments' },
           { name: 'operations' },
+          { name: 'monitoring' },
         ],
       },
     });

@@ -17,6 +17,7 @@ import {
 import { createDeploymentQueryService, type DeploymentQueryService } from '../services/deployment-service.ts';
 import { createFreezeService, type FreezeService } from '../services/freeze-service.ts';
 import { createIdempotencyService, type IdempotencyService } from '../services/idempotency-service.ts';
+import { createMonitoringService, type MonitoringService } from '../services/monitoring-service.ts';
 import { createPromotionService, type PromotionService } from '../services/promotion-service.ts';
 import { createReleaseService, type ReleaseService } from '../services/release-service.ts';
 import { createRollbackService, type RollbackService } from '../services/rollback-service.ts';
@@ -43,6 +44,7 @@ export interface Services {
   idempotency: IdempotencyService;
   config: ConfigService;
   syntheticLoad: SyntheticLoadService;
+  monitoring: MonitoringService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
 }
@@ -176,6 +178,7 @@ export default fp(
         ),
       }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
+      monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),
     });
   },
   { name: 'services', dependencies: ['database'] },

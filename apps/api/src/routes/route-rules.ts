@@ -82,6 +82,10 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   },
   'DELETE /api/v1/apps/:app/environments/:env/freeze-windows/:id': 'release-manager',
 
+  // Monitoring (docs/monitoring.md): Prometheus service discovery and the DORA figures.
+  'GET /api/v1/prometheus/targets': 'viewer',
+  'GET /api/v1/apps/:app/dora': 'viewer',
+
   // Releases.
   'GET /api/v1/apps/:app/releases': 'viewer',
   'GET /api/v1/apps/:app/releases/:version': 'viewer',

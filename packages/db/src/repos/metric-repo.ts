@@ -54,6 +54,21 @@ export interface DailyRow {
   restoreSum: number;
   restoreCount: number;
 }
+export interface RouterTarget {
+  application: string;
+  environment: string;
+  /** The router's control port (loopback), which serves its /metrics. */
+  port: number;
+}
+export interface InstanceTarget {
+  id: string;
+  application: string;
+  environment: string;
+  pool: string;
+  port: number;
+  version: string;
+  status: string;
+}
 export interface MetricSnapshot {
   environments: EnvironmentRow[];
   deployments: DeploymentCountRow[];
@@ -184,6 +199,52 @@ export function createMetricRepo(root: Db) {
     async dora(applicationId: string, fromDay: string, db: Db = root): Promise<DailyRow[]> {
       const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(DORA_SQL, applicationId, fromDay);
       return rows.map(dailyRow);
+    },
+
+    /** Every metrics endpoint the control plane runs: each environment's router and live instance. */
+    async targets(db: Db = root): Promise<{ routers: RouterTarget[]; instances: InstanceTarget[] }> {
+      const [routers, instances] = await Promise.all([
+        db.$queryRaw<Record<string, unknown>[]>`
+          SELECT a.name AS application, e.name AS environment, e.router_control_port AS port
+          FROM environments e JOIN applications a ON a.id = e.application_id
+          WHERE e.router_control_port IS NOT NULL
+          ORDER BY a.name, e.position`,
+        // Repeats the predicate of instances_live_idx (LIVE_INSTANCE_STATUSES).
+        db.$queryRaw<Record<string, unknown>[]>`
+          SELECT i.id, a.name AS application, e.name AS environment, i.pool::text AS pool, i.port,
+                 r.version, i.status::text AS status
+          FROM instances i
+          JOIN environments e ON e.id = i.environment_id
+          JOIN applications a ON a.id = e.application_id
+          JOIN releases r ON r.id = i.release_id
+          WHERE i.status IN ('starting', 'running', 'unhealthy', 'stopping')
+          ORDER BY a.name, e.position, i.pool, i.port`,
+      ]);
+      return {
+        routers: routers.map((r) => ({
+          application: String(r.application),
+          environment: String(r.environment),
+          port: num(r.port),
+        })),
+        instances: instances.map((r) => ({
+          id: String(r.id),
+          application: String(r.application),
+          environment: String(r.environment),
+          pool: String(r.pool),
+          port: num(r.port),
+          version: String(r.version),
+          status: String(r.status),
+        })),
+      };
+    },
+
+    /** An application's environments in pipeline order (id, name, position). */
+    async environmentsOf(applicationId: string, db: Db = root) {
+      return db.environment.findMany({
+        where: { applicationId },
+        orderBy: { position: 'asc' },
+        select: { id: true, name: true, position: true },
+      });
     },
 
     /** A worker lost a deployment's lease (its connection died while driving it). */
