@@ -20,6 +20,8 @@ const environmentDetail = () =>
     Component: m.EnvironmentDetailPage,
   }));
 
+const doraPage = () => import('./features/dora/dora-page').then((m) => ({ Component: m.DoraPage }));
+
 export function createAppRouter() {
   return createBrowserRouter([
     {
@@ -40,6 +42,8 @@ export function createAppRouter() {
             { path: 'apps/:app/releases/:version', Component: ReleaseDetailPage },
             { path: 'deployments', Component: DeploymentsPage },
             { path: 'deployments/:id', lazy: deploymentDetail },
+            { path: 'dora', lazy: doraPage },
+            { path: 'apps/:app/dora', lazy: doraPage },
             { path: 'audit', Component: AuditPage },
             { path: 'settings', Component: SettingsPage },
             { path: '*', Component: NotFoundPage },

@@ -5,7 +5,7 @@
 // worker role — answers the same figures, and a restart resets nothing. Label sets are bounded by
 // the applications and environments (plus fixed enums); no id, no free text.
 import type { MetricSnapshot } from '@qubot/db';
-import { DORA_WINDOWS, dayOffset, figures } from './dora.ts';
+import { DORA_WINDOWS, dayOffset, figures } from '../views/dora-view.ts';
 
 /** Upper bounds of the duration buckets, seconds: the same as qubot_duration_bounds() in SQL. */
 export const DURATION_BOUNDS = [5, 15, 30, 60, 120, 300, 600, 1800, 3600] as const;
@@ -253,15 +253,16 @@ export function formatControlPlaneMetrics(s: MetricSnapshot, now: number): strin
 
   // DORA over 7/30/90 days, from the daily rollup (a series only where it has a value).
   const today = dayOffset(now, 0);
+  const dailyByEnv = new Map<string, MetricSnapshot['daily']>();
+  for (const r of s.daily) {
+    const list = dailyByEnv.get(r.environmentId);
+    if (list) list.push(r);
+    else dailyByEnv.set(r.environmentId, [r]);
+  }
   const dora = s.environments.flatMap((e) =>
     DORA_WINDOWS.map((days) => ({
       labels: { application: e.application, environment: e.environment, window: `${days}d` },
-      f: figures(
-        s.daily.filter((r) => r.environmentId === e.id),
-        dayOffset(now, days),
-        today,
-        days,
-      ),
+      f: figures(dailyByEnv.get(e.id) ?? [], dayOffset(now, days), today, days),
     })),
   );
   x.family(

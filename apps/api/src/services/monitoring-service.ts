@@ -2,7 +2,7 @@ import type { DoraReport, PrometheusTargets } from '@qubot/api-contract';
 import type { MetricRepo } from '@qubot/db';
 import { canReadApplication, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
-import { dailySeries, dayOffset, doraWindows } from '../metrics/dora.ts';
+import { dayOffset, doraReportView } from '../views/dora-view.ts';
 import type { CatalogService } from './catalog-service.ts';
 
 /**
@@ -66,19 +66,7 @@ export function createMonitoringService(deps: {
         deps.metrics.environmentsOf(app.id),
         deps.metrics.dora(app.id, dayOffset(t, DORA_READ_DAYS)),
       ]);
-      return {
-        application: app.name,
-        at: new Date(t).toISOString(),
-        environments: envs.map((e) => {
-          const own = rows.filter((r) => r.environmentId === e.id);
-          return {
-            environment: e.name,
-            position: e.position,
-            windows: doraWindows(own, t),
-            daily: dailySeries(own, t, 90),
-          };
-        }),
-      };
+      return doraReportView(app.name, envs, rows, t);
     },
   };
 }

@@ -2,12 +2,13 @@
 // a real packages/core state machine driven by its test simulator; views.ts turns the row the
 // engine would store into the API's shape, and the contract's schema checks it. A test built on
 // these fails when the server's shape changes, not only when a hand-written copy does.
-import { Deployment, Environment } from '@qubot/api-contract';
+import { Deployment, DoraReport, Environment } from '@qubot/api-contract';
 import { type DeploymentInput, type DeploymentState, isTerminalStatus } from '@qubot/core';
 import { Sim, T0 } from '@qubot/core/testing';
-import type { DeploymentViewRow, EnvironmentViewRow, Prisma } from '@qubot/db';
+import type { DailyRow, DeploymentViewRow, EnvironmentViewRow, Prisma } from '@qubot/db';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { dayOffset, doraReportView } from './dora-view.ts';
 import { deploymentView, environmentView, strategyFromWire } from './views.ts';
 
 export { Sim, T0 };
@@ -238,4 +239,54 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
         : [],
   };
   return checked(Environment, environmentView(row));
+}
+
+/**
+ * GET /apps/:app/dora as the server builds it (dora-view.ts) from daily rollup rows: by default a
+ * development that deploys every day and a production with a failure and its restore, over 20
+ * days before `now`.
+ */
+export function doraReportFixture(
+  now = Date.parse('2026-12-01T12:00:00Z'),
+  rows?: (Omit<DailyRow, 'day'> & { daysAgo: number })[],
+): DoraReport {
+  const row = (environmentId: string, daysAgo: number, r: Partial<DailyRow>) => ({
+    environmentId,
+    daysAgo,
+    succeeded: 0,
+    failed: 0,
+    aborted: 0,
+    leadTimeSum: 0,
+    leadTimeCount: 0,
+    restoreSum: 0,
+    restoreCount: 0,
+    ...r,
+  });
+  const given = rows ?? [
+    ...Array.from({ length: 20 }, (_, i) =>
+      row('dev', i, { succeeded: 1 + (i % 3), leadTimeSum: 600 * (1 + (i % 3)), leadTimeCount: 1 + (i % 3) }),
+    ),
+    row('prod', 2, {
+      succeeded: 1,
+      leadTimeSum: 86_400,
+      leadTimeCount: 1,
+      restoreSum: 1_800,
+      restoreCount: 1,
+    }),
+    row('prod', 3, { failed: 1 }),
+    row('prod', 12, { succeeded: 1, leadTimeSum: 172_800, leadTimeCount: 1 }),
+  ];
+  const daily: DailyRow[] = given.map(({ daysAgo, ...r }) => ({ ...r, day: dayOffset(now, daysAgo) }));
+  return checked(
+    DoraReport,
+    doraReportView(
+      'qubot-one',
+      [
+        { id: 'dev', name: 'development', position: 0 },
+        { id: 'prod', name: 'production', position: 1 },
+      ],
+      daily,
+      now,
+    ),
+  );
 }

@@ -12,6 +12,7 @@ const NAV: { section: Exclude<Section, null>; label: string; to: string }[] = [
   { section: 'pipeline', label: 'Pipeline', to: paths.pipeline() },
   { section: 'releases', label: 'Releases', to: paths.releases() },
   { section: 'deployments', label: 'Deployments', to: paths.deployments() },
+  { section: 'dora', label: 'DORA', to: paths.dora() },
   { section: 'audit', label: 'Audit', to: paths.audit() },
   { section: 'settings', label: 'Settings', to: paths.settings() },
 ];

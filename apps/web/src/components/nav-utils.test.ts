@@ -9,6 +9,8 @@ describe('sectionOf', () => {
     expect(sectionOf('/releases')).toBe('releases');
     expect(sectionOf('/apps/qubot-one/releases/1.0.0')).toBe('releases');
     expect(sectionOf('/deployments/abc')).toBe('deployments');
+    expect(sectionOf('/dora')).toBe('dora');
+    expect(sectionOf('/apps/qubot-one/dora')).toBe('dora');
     expect(sectionOf('/audit')).toBe('audit');
     expect(sectionOf('/settings')).toBe('settings');
     expect(sectionOf('/login')).toBeNull();

@@ -4,14 +4,20 @@ import { type ComponentType, createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter, Route, Routes } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { deploymentFixture, environmentFixture } from '../../../api/src/views/view-fixtures.ts';
+import {
+  deploymentFixture,
+  doraReportFixture,
+  environmentFixture,
+} from '../../../api/src/views/view-fixtures.ts';
 import { applicationKeys } from '../hooks/api/applications/queries';
 import { authKeys } from '../hooks/api/auth/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
+import { doraKeys } from '../hooks/api/dora/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { DeploymentDetailPage } from './deployments/deployment-detail-page';
 import { DeploymentsPage } from './deployments/deployments-page';
+import { DoraPage } from './dora/dora-page';
 import { EnvironmentDetailPage } from './environments/environment-detail-page';
 import { ReleaseDetailPage } from './releases/release-detail-page';
 import { ReleasesPage } from './releases/releases-page';
@@ -78,6 +84,7 @@ function render(path: string, pattern: string, Page: ComponentType) {
   });
   client.setQueryData(releaseKeys.detail('qubot-one', '1.1.0'), release);
   client.setQueryData(environmentKeys.detail('qubot-one', 'staging'), staging);
+  client.setQueryData(doraKeys.report('qubot-one'), doraReportFixture());
   client.setQueryData<List<Environment>>(environmentKeys.list('qubot-one'), {
     items: [{ ...staging, name: 'development', position: 0 }, staging],
     nextCursor: null,
@@ -97,6 +104,22 @@ function render(path: string, pattern: string, Page: ComponentType) {
 }
 
 describe('pages render their data', () => {
+  it('DORA: figures per environment with trend, and daily charts', () => {
+    const { html, text } = render('/apps/qubot-one/dora?days=7', '/apps/:app/dora', DoraPage);
+    expect(text).toContain('DORA · qubot-one');
+    // Production over 7 days (server's dora-view.ts on the fixture's rollup): 1 success, 1 failure.
+    expect(text).toMatch(/production Deployment frequency 1\.0 \/ week \(1\)/);
+    expect(text).toContain('1.0 d');
+    expect(text).toContain('50 %');
+    expect(text).toContain('▲ 50 points vs the 7 days before');
+    expect(text).toContain('30 min');
+    expect(html).toContain('aria-label="production: 1 successful and 1 failed deployments over 7 days"');
+    expect(html).toMatch(/<input[^>]*checked=""[^>]*value="7"/);
+    // A lone day's lead time is still drawn (a dot; a path of one point shows nothing).
+    expect(html).toMatch(/<circle class="dora-dot"[^>]*cx="200"/);
+    expect(html.match(/class="dora-bar--ok"/g)?.length).toBeGreaterThan(7);
+  });
+
   it('deployment detail', () => {
     const { html, text } = render('/deployments/d1', '/deployments/:id', DeploymentDetailPage);
     expect(text).toContain('Promotion of 1.1.0 to staging');

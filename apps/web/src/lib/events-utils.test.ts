@@ -60,6 +60,12 @@ describe('planCacheUpdates', () => {
     expect(done.status).toBe('succeeded');
     const actions = planCacheUpdates([ev(1, { event: 'deployment.updated', data: done })]);
     expect(actions).toContainEqual({ type: 'invalidate', target: 'releases', app: 'qubot-one' });
+    expect(actions).toContainEqual({ type: 'invalidate', target: 'dora', app: 'qubot-one' });
+    expect(planCacheUpdates([ev(2, { event: 'deployment.updated', data: running() })])).not.toContainEqual({
+      type: 'invalidate',
+      target: 'dora',
+      app: 'qubot-one',
+    });
     expect(planCacheUpdates([ev(2, { event: 'deployment.updated', data: running() })])).not.toContainEqual({
       type: 'invalidate',
       target: 'releases',

@@ -12,7 +12,7 @@ export type { LiveEvent };
 // Cache planning
 
 /** What a batch of events may leave stale (lists the events carry no full view for). */
-export type CacheTarget = 'environments' | 'releases' | 'applications' | 'config';
+export type CacheTarget = 'environments' | 'releases' | 'applications' | 'config' | 'dora';
 
 export type CacheAction =
   | { type: 'setDeployment'; deployment: Deployment }
@@ -56,6 +56,8 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         invalidate({ target: 'environments', app: d.application });
         // Releases show where each one was last deployed, and how that ended.
         if (!ACTIVE.includes(d.status)) invalidate({ target: 'releases', app: d.application });
+        // A finished deployment moves the DORA figures (the server's daily rollup).
+        if (!ACTIVE.includes(d.status)) invalidate({ target: 'dora', app: d.application });
         break;
       }
       case 'environment.updated': {

@@ -11,6 +11,7 @@ import { applicationKeys } from '../hooks/api/applications/queries';
 import { authKeys } from '../hooks/api/auth/queries';
 import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
+import { doraKeys } from '../hooks/api/dora/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { type CacheAction, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
@@ -159,5 +160,7 @@ function invalidationKey(action: CacheAction & { type: 'invalidate' }): readonly
       return applicationKeys.all;
     case 'config':
       return configKeys.all;
+    case 'dora':
+      return action.app ? doraKeys.report(action.app) : doraKeys.all;
   }
 }

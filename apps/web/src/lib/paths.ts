@@ -14,6 +14,7 @@ export const paths = {
     return s ? `/deployments?${s}` : '/deployments';
   },
   deployment: (id: string) => `/deployments/${enc(id)}`,
+  dora: (app?: string) => (app ? `/apps/${enc(app)}/dora` : '/dora'),
   audit: () => '/audit',
   settings: () => '/settings',
   login: (next?: string) => (next ? `/login?next=${enc(next)}` : '/login'),

@@ -1,5 +1,6 @@
 // DORA figures from the daily rollup (deployment_daily, one row per environment and UTC day; kept by
 // a trigger as deployments finish). Pure: the rows and "today" are passed in.
+import type { DoraReport } from '@qubot/api-contract';
 import type { DailyRow } from '@qubot/db';
 
 export const DORA_WINDOWS = [7, 30, 90] as const;
@@ -92,4 +93,26 @@ export function dailySeries(rows: readonly DailyRow[], now: number, days: number
     });
   }
   return out;
+}
+
+/** GET /apps/:app/dora: every environment (pipeline order) with its windows and 90 daily points. */
+export function doraReportView(
+  application: string,
+  environments: readonly { id: string; name: string; position: number }[],
+  rows: readonly DailyRow[],
+  now: number,
+): DoraReport {
+  return {
+    application,
+    at: new Date(now).toISOString(),
+    environments: environments.map((e) => {
+      const own = rows.filter((r) => r.environmentId === e.id);
+      return {
+        environment: e.name,
+        position: e.position,
+        windows: doraWindows(own, now),
+        daily: dailySeries(own, now, 90),
+      };
+    }),
+  };
 }
