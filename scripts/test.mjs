@@ -1,5 +1,5 @@
-// `npm test`: install what is missing (dependencies, and Debian's Chromium when
-// absent and we are root), build the web app once, then run every suite —
+// `npm test`: install what is missing (dependencies, and Debian's Chromium and
+// Prometheus when absent and we are root), build the web app once, then run every suite —
 // lint, typecheck, unit + API integration tests (Vitest), browser tests
 // (Playwright) — and print one line "N passed, N failed" summing them all.
 import { spawnSync } from 'node:child_process';
@@ -9,6 +9,9 @@ import { dirname, join } from 'node:path';
 import { checkNode, ensureInstalled, ensureWebBuilt, fail, log, pnpmCommand, ROOT, run } from './lib.mjs';
 
 const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
+// The monitoring tests run a real Prometheus and promtool (docs/monitoring.md).
+const PROMETHEUS = process.env.QUBOT_PROMETHEUS ?? '/usr/bin/prometheus';
+const PROMTOOL = process.env.QUBOT_PROMTOOL ?? '/usr/bin/promtool';
 
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return;
@@ -28,10 +31,29 @@ function ensureChromium() {
   }
 }
 
+function ensurePrometheus() {
+  if (existsSync(PROMETHEUS) && existsSync(PROMTOOL)) return;
+  if (userInfo().uid !== 0) {
+    fail(
+      `Prometheus is missing at ${PROMETHEUS} / ${PROMTOOL}. Install it (sudo apt-get install -y prometheus) or set QUBOT_PROMETHEUS and QUBOT_PROMTOOL.`,
+    );
+  }
+  log('installing Debian Prometheus for the monitoring tests…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
+  if (
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], { stdio: 'inherit', env })
+      .status !== 0
+  ) {
+    fail('apt-get install prometheus failed');
+  }
+}
+
 checkNode();
 const pnpm = pnpmCommand();
 ensureInstalled(pnpm);
 ensureChromium();
+ensurePrometheus();
 ensureWebBuilt(pnpm);
 
 const only = process.argv.slice(2);

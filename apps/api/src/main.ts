@@ -1,4 +1,5 @@
 // Entry point: `qubot-api [--role all|api|worker] [--demo]`.
+import { hostname } from 'node:os';
 import { defaultDataDir, openDatabase } from '@qubot/db';
 import pino from 'pino';
 import { buildApp, LOG_REDACT } from './app.ts';
@@ -16,7 +17,13 @@ import { ensureFirstAdmin } from './services/user-service.ts';
 
 async function main() {
   const config = loadConfig();
-  const logger = pino({ level: config.logLevel, redact: LOG_REDACT });
+  // `component` tells the roles apart once logs are shipped together (docs/monitoring.md "Logs").
+  const component = config.role === 'all' ? 'control-plane' : config.role;
+  const logger = pino({
+    level: config.logLevel,
+    redact: LOG_REDACT,
+    base: { pid: process.pid, hostname: hostname(), component },
+  });
   const access = createAccessLogger({ level: config.logLevel });
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,

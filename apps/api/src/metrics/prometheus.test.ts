@@ -1,0 +1,223 @@
+// A real Prometheus (Debian's package) on loopback scrapes the control plane and finds the
+// routers and instances through GET /api/v1/prometheus/targets (http_sd, with a viewer token);
+// a deployment runs under load; PromQL must return the deployment counts and the router's
+// request rate.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '@qubot/runtime/proc';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Load, startLoad } from '../../../../test/load.ts';
+import { PROMETHEUS } from '../../../../test/prometheus-text.ts';
+import { APP, FAST, type Harness, startHarness } from '../orchestrator/test-helpers.ts';
+
+let h: Harness;
+let prometheus: ChildProcess | null = null;
+let promUrl = '';
+let dir = '';
+let load: Load | null = null;
+const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
+const GRAFANA = resolve(import.meta.dirname, '../../../../deploy/grafana');
+
+type Vector = { metric: Record<string, string>; value: [number, string] }[];
+async function query(promql: string): Promise<Vector> {
+  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+  const body = (await res.json()) as { status: string; data: { result: Vector }; error?: string };
+  if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
+  return body.data.result;
+}
+const scalar = async (promql: string) => {
+  const r = await query(promql);
+  return r.length ? Number(r[0]?.value[1]) : null;
+};
+
+beforeAll(async () => {
+  if (!existsSync(PROMETHEUS))
+    throw new Error(`${PROMETHEUS} is missing: apt-get install -y prometheus (npm test installs it as root)`);
+  h = await startHarness();
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const apiPort = (h.app.server.address() as { port: number }).port;
+  // The environment's router exists once something was deployed there.
+  const first = await h.deploy('development', { version: '1.0.0', strategy: 'blue-green', options: FAST });
+  expect((await h.until(first.id, FINAL)).status).toBe('succeeded');
+
+  const token = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/tokens',
+    headers: await h.as('admin'),
+    payload: { name: 'prometheus', role: 'viewer' },
+  });
+  expect(token.statusCode, token.body).toBe(201);
+  dir = mkdtempSync(join(tmpdir(), 'qubot-prom-'));
+  writeFileSync(join(dir, 'viewer-token'), token.json().secret, { mode: 0o600 });
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    [
+      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+      `rule_files: ["${join(GRAFANA, 'alerts.yml')}"]`,
+      'scrape_configs:',
+      '  - job_name: qubot-control-plane',
+      `    static_configs: [{ targets: ["127.0.0.1:${apiPort}"] }]`,
+      '  - job_name: qubot-runtime',
+      '    http_sd_configs:',
+      `      - url: http://127.0.0.1:${apiPort}/api/v1/prometheus/targets`,
+      '        refresh_interval: 1s',
+      `        authorization: { credentials_file: ${join(dir, 'viewer-token')} }`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  promUrl = `http://127.0.0.1:${port}`;
+  const proc = spawn(
+    PROMETHEUS,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  prometheus = proc;
+  // Prometheus logs this line once its HTTP API answers.
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('Server is ready to receive web requests')) resolve();
+    });
+    proc.once('exit', (code) => reject(new Error(`prometheus exited (${code}): ${log.slice(-2000)}`)));
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await load?.stop();
+  if (prometheus && prometheus.exitCode === null) {
+    const exited = new Promise((r) => prometheus?.once('exit', r));
+    prometheus.kill('SIGTERM');
+    await exited;
+  }
+  await h?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('[MONITORING] a real Prometheus', () => {
+  it('finds the router through http_sd, then sees the deployment counts and the request rate', async () => {
+    // Discovery: the development router is scraped with the labels the endpoint gave it.
+    await expect
+      .poll(
+        () =>
+          scalar(
+            `up{job="qubot-runtime",qubot_component="router",application="${APP}",environment="development"}`,
+          ),
+        {
+          timeout: 30_000,
+          interval: 500,
+        },
+      )
+      .toBe(1);
+
+    const env = await h.environment('development');
+    load = startLoad(env.address, { rps: 100, concurrency: 4 });
+    const d = await h.deploy('development', { version: '1.2.0', strategy: 'blue-green', options: FAST });
+    expect((await h.until(d.id, FINAL)).status).toBe('succeeded');
+
+    // Two successful blue-green deployments, from the control plane's own /metrics.
+    await expect
+      .poll(
+        () =>
+          scalar(
+            `sum(qubot_deployments_finished_total{job="qubot-control-plane",application="${APP}",environment="development",result="succeeded"})`,
+          ),
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBe(2);
+    expect(
+      await scalar(
+        `sum(qubot_deployments_started_total{job="qubot-control-plane",environment="development",strategy="blue-green"})`,
+      ),
+    ).toBe(2);
+    expect(
+      await scalar(
+        `qubot_environment_live_info{job="qubot-control-plane",environment="development",version="1.2.0"}`,
+      ),
+    ).toBe(1);
+
+    // The new instances were discovered with their pool and version.
+    await expect
+      .poll(
+        async () =>
+          (
+            await query(
+              `up{job="qubot-runtime",qubot_component="instance",environment="development",version="1.2.0"}`,
+            )
+          ).length,
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBeGreaterThan(0);
+
+    // The router's request rate is the load's: about 100 requests a second over the last 5 s.
+    const sent = load.snapshot().rps;
+    expect(sent).toBeGreaterThan(40);
+    await expect
+      .poll(
+        () =>
+          scalar(`sum(rate(qubot_router_requests_total{job="qubot-runtime",environment="development"}[5s]))`),
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBeGreaterThan(sent * 0.5);
+    const rate = (await scalar(
+      `sum(rate(qubot_router_requests_total{job="qubot-runtime",environment="development"}[5s]))`,
+    )) as number;
+    expect(rate).toBeLessThan(sent * 1.6);
+    // Per version: the new release serves the traffic now.
+    const byVersion = await query(
+      `sum by (version) (rate(qubot_router_requests_total{job="qubot-runtime",environment="development"}[3s]))`,
+    );
+    expect(byVersion.find((r) => r.metric.version === '1.2.0')).toBeDefined();
+    await load.stop();
+    load = null;
+  }, 120_000);
+
+  it('runs every alerting rule and every dashboard query of deploy/grafana on the real series', async () => {
+    // The rules are evaluated by this Prometheus: none may be in error.
+    type Rule = { name: string; health: string; lastError?: string; lastEvaluation: string };
+    const rules = async () => {
+      const res = await fetch(`${promUrl}/api/v1/rules`);
+      const body = (await res.json()) as { data: { groups: { rules: Rule[] }[] } };
+      return body.data.groups.flatMap((g) => g.rules);
+    };
+    await expect
+      .poll(async () => (await rules()).filter((r) => !r.lastEvaluation.startsWith('0001')).length, {
+        timeout: 10_000,
+        interval: 500,
+      })
+      .toBe(10);
+    for (const r of await rules()) expect(r.health, `${r.name}: ${r.lastError}`).toBe('ok');
+
+    // Dashboard queries with Grafana's variables filled in: valid, and on series that exist.
+    const dash = JSON.parse(readFileSync(join(GRAFANA, 'qubot-dashboard.json'), 'utf8'));
+    const exprs = (dash.panels as { targets?: { expr: string }[] }[])
+      .flatMap((p) => p.targets ?? [])
+      .map((t) =>
+        t.expr
+          .replaceAll('$application', '.*')
+          .replaceAll('$environment', '.*')
+          .replaceAll('$window', '7d')
+          .replaceAll('$__range', '1h'),
+      );
+    expect(exprs.length).toBeGreaterThan(20);
+    for (const e of exprs) await query(e); // throws on a PromQL error
+    // Not produced by this test's history: no rollback, analysis failure, lease loss, restore or backup.
+    const absentHere = new Set([
+      'qubot_rollbacks_total',
+      'qubot_analysis_check_failures_total',
+      'qubot_dora_time_to_restore_seconds',
+    ]);
+    const names = new Set(exprs.flatMap((e) => e.match(/qubot_[a-z0-9_]+/g) ?? []));
+    for (const name of names) {
+      if (absentHere.has(name)) continue;
+      expect(await scalar(`count({__name__="${name}"})`), name).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});
