@@ -20,6 +20,7 @@ async function pages(page: Page): Promise<{ path: string; ready: string }[]> {
     { path: `/apps/${APP}/releases/1.0.0`, ready: 'Deploy 1.0.0' },
     { path: '/deployments', ready: 'Deployments' },
     ...(deployment ? [{ path: `/deployments/${deployment.id}`, ready: 'Steps' }] : []),
+    { path: `/apps/${APP}/dora`, ready: 'production' },
     { path: '/audit', ready: 'Audit log' },
     { path: '/settings', ready: 'Settings' },
   ];

@@ -53,6 +53,7 @@ test('[MOBILE]: every page fits 390 px', async ({ page }) => {
     `/apps/${APP}/releases`,
     `/apps/${APP}/releases/1.0.0`,
     '/deployments',
+    `/apps/${APP}/dora`,
     '/audit',
     '/settings',
   ]) {

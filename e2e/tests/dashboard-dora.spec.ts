@@ -1,0 +1,39 @@
+import { expect, test } from '@playwright/test';
+import { APP, signIn } from './support/qubot';
+
+// The DORA page shows what GET /api/v1/apps/:app/dora answers, per environment and window.
+test('[DORA]: figures per environment, window switch, what the API says', async ({ page }) => {
+  const api = await signIn(page, 'viewer');
+  await page.goto('/');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'DORA' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(`DORA · ${APP}`);
+  const report = await api.send('GET /api/v1/apps/:app/dora', { params: { app: APP } });
+  expect(report.environments.map((e) => e.environment)).toEqual(['development', 'staging', 'production']);
+
+  for (const days of [30, 7] as const) {
+    if (days === 7) {
+      await page.getByRole('radio', { name: '7 days' }).check();
+      await expect(page).toHaveURL(/\?days=7$/);
+    }
+    for (const env of report.environments) {
+      const w = env.windows.find((x) => x.days === days)!;
+      const section = page.getByRole('region', { name: env.environment });
+      await expect(section.getByRole('definition').first()).toContainText(`(${w.current.deployments})`);
+      await expect(
+        section.getByRole('img', {
+          name: new RegExp(`^${env.environment}: \\d+ successful and \\d+ failed`),
+        }),
+      ).toBeVisible();
+      const bars = env.daily.slice(-days);
+      const ok = bars.reduce((n, d) => n + d.succeeded, 0);
+      await expect(
+        section.getByRole('img', {
+          name: `${env.environment}: ${ok} successful and ${bars.reduce((n, d) => n + d.failed, 0)} failed deployments over ${days} days`,
+        }),
+      ).toBeVisible();
+    }
+  }
+  // The demo deployed to every environment today: development has at least one success.
+  const dev = report.environments[0]!;
+  expect(dev.daily.at(-1)!.succeeded).toBeGreaterThan(0);
+});
