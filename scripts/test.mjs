@@ -42,8 +42,10 @@ function ensurePrometheus() {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
   if (
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], { stdio: 'inherit', env })
-      .status !== 0
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], {
+      stdio: 'inherit',
+      env,
+    }).status !== 0
   ) {
     fail('apt-get install prometheus failed');
   }
