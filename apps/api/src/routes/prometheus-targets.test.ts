@@ -1,6 +1,7 @@
 // Prometheus HTTP service discovery: GET /api/v1/prometheus/targets lists every router and live
 // instance metrics endpoint, with the labels the dashboards group by, to a reader's token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promtoolCheckMetrics } from '../../../../test/prometheus-text.ts';
 import { APP, FAST, type Harness, startHarness } from '../orchestrator/test-helpers.ts';
 
 let h: Harness;
@@ -68,9 +69,12 @@ describe('[MONITORING] Prometheus http_sd targets', () => {
     // Real endpoints: the router's request counters and the instance's own metrics.
     const routerText = await (await fetch(`http://${routers[0]?.targets[0]}/metrics`)).text();
     expect(routerText).toMatch(/# TYPE qubot_router_requests_total counter/);
+    expect(promtoolCheckMetrics(routerText)).toEqual({ status: 0, output: '' });
     const instanceRes = await fetch(`http://${instances[0]?.targets[0]}/metrics`);
     expect(instanceRes.status).toBe(200);
-    expect(await instanceRes.text()).toMatch(/^# (HELP|TYPE) /m);
+    const instanceText = await instanceRes.text();
+    expect(instanceText).toMatch(/^# (HELP|TYPE) /m);
+    expect(promtoolCheckMetrics(instanceText)).toEqual({ status: 0, output: '' });
   });
 
   it('needs credentials; a token limited to another application sees nothing of this one', async () => {
