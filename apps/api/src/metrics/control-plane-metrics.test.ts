@@ -197,4 +197,27 @@ describe('[METRICS] control-plane figures on /metrics', () => {
       })
       .toBe(1);
   }, 30_000);
+
+  it('a worker that loses a lease mid-deployment counts it, and the deployment is still driven to the end', async () => {
+    const d = await h.deploy('development', { version: '1.2.0', strategy: 'rolling', options: FAST });
+    // The worker's lease: a session advisory lock (namespace 0x51b0, hashtext(id)).
+    const holder = async () => {
+      const { rows } = await h.db.pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+           AND classid = 20912 AND objid::bigint = hashtext($1)::bigint & 4294967295`,
+        [d.id],
+      );
+      return rows[0]?.pid ?? null;
+    };
+    await expect.poll(holder, { timeout: 10_000, interval: 20 }).not.toBeNull();
+    const pid = await holder();
+    await h.db.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    expect((await h.until(d.id, FINAL, 60_000)).status).toBe('succeeded');
+    expect((await h.environment('development')).live.version).toBe('1.2.0');
+    await expect
+      .poll(async () => value(parseSamples(await scrape()), 'qubot_lease_losses_total', dev()), {
+        timeout: 5_000,
+      })
+      .toBe(2);
+  }, 90_000);
 });

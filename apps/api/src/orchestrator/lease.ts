@@ -43,11 +43,12 @@ export async function tryLease(
   }
   let released = false;
   let lost = false;
-  client.on('error', () => {
+  const onError = () => {
     if (released || lost) return;
     lost = true;
     onLost?.();
-  });
+  };
+  client.on('error', onError);
   return {
     async release() {
       if (released) return;
@@ -58,6 +59,8 @@ export async function tryLease(
       }
       try {
         await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [NAMESPACE, deploymentId]);
+        // Back to the pool, which watches its idle clients itself: no listener piles up on reuse.
+        client.off('error', onError);
         client.release();
       } catch {
         // The connection is gone, and the lock with it.

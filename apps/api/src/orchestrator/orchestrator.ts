@@ -90,7 +90,10 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   });
   const deployments = createDeploymentWriteRepo(db.prisma);
   const metrics = createMetricRepo(db.prisma);
+  /** Deployments whose lease this process lost while driving them: their drive stops at the next step. */
+  const lost = new Set<string>();
   const leaseLost = (id: string) => () => {
+    lost.add(id);
     log.error({ deploymentId: id }, 'lost the deployment lease (its database connection died)');
     metrics
       .countLeaseLoss(id)
@@ -167,6 +170,12 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   async function driveLoop(id: string) {
     const until = Date.now() + MAX_DRIVE_MS;
     while (!stopController.signal.aborted) {
+      if (lost.has(id)) {
+        // Another worker may hold the lease now: stop here, and queue the deployment again, so
+        // whoever gets the lease (maybe this process) resumes it from what is persisted.
+        await wake(id);
+        return;
+      }
       if (Date.now() > until) {
         await wake(id);
         return;
@@ -228,6 +237,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
         if (!stopController.signal.aborted) await wake(id, Date.now() + 2_000).catch(() => {});
       } finally {
         driving.delete(id);
+        lost.delete(id);
         await held.release();
       }
     })();
