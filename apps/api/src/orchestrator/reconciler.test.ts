@@ -168,12 +168,15 @@ describe('[ENGINE] reconcile loop', () => {
       0,
     );
     await expect
-      .poll(async () => {
-        const t = await tables();
-        return (
-          sameRouting(t.actual, t.desired) && t.actual.pools.flatMap((p) => p.targets).length === v.replicas
-        );
-      })
+      .poll(
+        async () => {
+          const t = await tables();
+          return (
+            sameRouting(t.actual, t.desired) && t.actual.pools.flatMap((p) => p.targets).length === v.replicas
+          );
+        },
+        { timeout: 15_000, interval: 100 },
+      )
       .toBe(true);
     const r = await load.stop();
     // The adopted instance never stopped; requests the router sent to the killed one were refused
