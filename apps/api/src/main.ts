@@ -24,7 +24,7 @@ async function main() {
     redact: LOG_REDACT,
     base: { pid: process.pid, hostname: hostname(), component },
   });
-  const access = createAccessLogger({ level: config.logLevel });
+  const access = createAccessLogger({ level: config.logLevel, base: { component } });
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,

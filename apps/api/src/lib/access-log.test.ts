@@ -72,8 +72,13 @@ it('[API] an access line is the very JSON pino writes for it, odd characters inc
       done();
     },
   });
-  pino({ level: 'info' }, sink).info(line, 'request completed');
-  const access = createAccessLogger({ level: 'info', dest: file });
+  const base = { pid: process.pid, hostname: 'test-host', component: 'api' };
+  pino({ level: 'info', base }, sink).info(line, 'request completed');
+  const access = createAccessLogger({
+    level: 'info',
+    dest: file,
+    base: { hostname: 'test-host', component: 'api' },
+  });
   access.write(line);
   access.close();
   const [ours] = linesIn(file) as unknown as Record<string, unknown>[];

@@ -26,18 +26,21 @@ export interface AccessLog {
  */
 export function createAccessLogger(opts: {
   level: string;
+  /** Fields of every line after `pid` and `hostname`, as pino's `base` (main.ts: `component`). */
+  base?: Record<string, string>;
   /** File descriptor or path (default 1, stdout). */
   dest?: number | string;
   minLength?: number;
   flushMs?: number;
 }): AccessLog & { logger: Logger; flush(): void; close(): void } {
   const dest = pino.destination({ dest: opts.dest ?? 1, sync: true, minLength: opts.minLength ?? 4096 });
-  const logger = pino({ level: opts.level }, dest);
+  const base = { pid: process.pid, hostname: hostname(), ...opts.base };
+  const logger = pino({ level: opts.level, base }, dest);
   // The line pino would write for `logger.info(line, 'request completed')`, built as one template
   // string (pino's generic serialiser was most of a log call's cost); access-log.test.ts checks
   // both parse to the same object.
   const head = `{"level":${logger.levels.values.info},"time":`;
-  const source = `,"pid":${process.pid},"hostname":${JSON.stringify(hostname())}`;
+  const source = `,${JSON.stringify(base).slice(1, -1)}`;
   const json = JSON.stringify;
   // `flush()` writes what is buffered (a synchronous write in this mode, no fsync); `flushSync()`
   // also fsyncs, which is only worth it once, at exit.
