@@ -9,9 +9,12 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { backoffDelay } from '@qubot/core';
 import { isAlive } from './proc';
 import type { SupervisorState } from './types';
+
+const HOST = hostname();
 
 /** Written by the driver next to the log; read by the supervisor at start. */
 export interface SupervisorSpec {
@@ -119,9 +122,14 @@ export function runSupervisor(spec: SupervisorSpec, options: SupervisorOptions =
       // not ours to change (another owner): keep logging
     }
   };
+  // One JSON line in the control plane's shape (docs/monitoring.md "Logs"), between the instance's
+  // own output lines.
   const note = (msg: string) => {
     try {
-      writeSync(logFd, `[supervisor ${new Date().toISOString()}] ${msg}\n`);
+      writeSync(
+        logFd,
+        `${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, hostname: HOST, component: 'supervisor', instanceId: spec.id, msg })}\n`,
+      );
     } catch {
       // logging must never stop supervision
     }

@@ -150,6 +150,20 @@ describe('[API] instance logs', () => {
     expect(log.lines.length).toBeGreaterThan(0);
     expect(log.lines.length).toBeLessThanOrEqual(5);
     expect(log.lines.join('\n')).toContain('listening');
+    // The supervisor's own lines in it have the control plane's log shape (docs/monitoring.md "Logs").
+    const all = (await call('deployer', `${url}?lines=200`)).json() as { lines: string[] };
+    const notes = all.lines
+      .filter((l) => l.includes('"component":"supervisor"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(notes[0]).toMatchObject({
+      level: 30,
+      time: expect.any(Number),
+      pid: expect.any(Number),
+      hostname: expect.any(String),
+      component: 'supervisor',
+      instanceId: instance.id,
+      msg: expect.stringMatching(/^started pid \d+/),
+    });
     expect((await call('deployer', `${base}/instances/development-blue-00000000/logs`)).statusCode).toBe(404);
     expect((await call('deployer', `${url}?lines=0`)).statusCode).toBe(400);
     expect((await call('deployer', `${base}/instances/..%2F..%2Fetc/logs`)).statusCode).toBe(400);

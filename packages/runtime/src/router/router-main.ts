@@ -1,11 +1,25 @@
 // Entry point of a traffic router process. Configured through the environment so the secret
 // never appears in a process listing: QUBOT_ROUTER_PORT, QUBOT_ROUTER_CONTROL_PORT,
 // QUBOT_ROUTER_SECRET, QUBOT_ROUTER_STATE_FILE, QUBOT_ROUTER_HOST.
+import { hostname } from 'node:os';
 import { createTrafficRouter } from './router';
 
 const env = process.env;
-const log = (msg: string, extra: Record<string, unknown> = {}) =>
-  console.log(JSON.stringify({ time: new Date().toISOString(), component: 'router', msg, ...extra }));
+// The control plane's line shape (pino's: level, epoch-ms time, pid, hostname, component, msg;
+// docs/monitoring.md "Logs"), so shipped logs of every component parse the same way.
+const HOST = hostname();
+const log = (msg: string, extra: Record<string, unknown> = {}, level = 30) =>
+  console.log(
+    JSON.stringify({
+      level,
+      time: Date.now(),
+      pid: process.pid,
+      hostname: HOST,
+      component: 'router',
+      ...extra,
+      msg,
+    }),
+  );
 
 const router = createTrafficRouter({
   port: Number(env.QUBOT_ROUTER_PORT),
@@ -20,7 +34,7 @@ delete process.env.QUBOT_ROUTER_SECRET;
 router.listen().then(
   (ports) => log('listening', { ...ports, pid: process.pid }),
   (err: unknown) => {
-    log('failed to listen', { error: String(err) });
+    log('failed to listen', { error: String(err) }, 50);
     process.exit(1);
   },
 );

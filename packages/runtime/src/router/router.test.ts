@@ -103,6 +103,21 @@ afterAll(async () => {
 }, 30_000);
 
 describe('traffic router', () => {
+  it('logs in the control plane\'s line shape (docs/monitoring.md "Logs")', () => {
+    const lines = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === 'listening')).toMatchObject({
+      level: 30,
+      time: expect.any(Number),
+      pid: router.pid,
+      hostname: expect.any(String),
+      component: 'router',
+      port: router.port,
+    });
+  });
+
   it('protects the control API with the secret and binds it to loopback only', async () => {
     const url = `${router.controlUrl}/config`;
     expect((await request(url)).statusCode).toBe(401);
