@@ -1,4 +1,5 @@
 export * from './audit.ts';
+export * from './backup.ts';
 export * from './bootstrap.ts';
 export * from './client.ts';
 export * from './cursor.ts';
