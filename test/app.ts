@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { seedDemo } from '@qubot/db';
 import { type AppOptions, buildApp } from '../apps/api/src/app.ts';
 import { DEMO_LAUNCHER, REPO_ROOT } from '../apps/api/src/demo.ts';
@@ -50,12 +53,20 @@ export async function buildTestApp(opts: { seed?: boolean; app?: Partial<Omit<Ap
     await seedDemoUsers(db);
   }
   // Tests sign in often from one address; the rate-limit test sets its own limit.
-  const app = await buildApp({ loginRateLimit: { max: 10_000, timeWindowMs: 60_000 }, ...opts.app, db });
+  // Backups go to a directory of this app's own; no schedule unless a test asks for one.
+  const backupDir = mkdtempSync(join(tmpdir(), 'qubot-test-backups-'));
+  const app = await buildApp({
+    loginRateLimit: { max: 10_000, timeWindowMs: 60_000 },
+    ...opts.app,
+    backups: { dir: backupDir, schedule: false, ...opts.app?.backups },
+    db,
+  });
   await app.ready();
   const cache = new Map<RoleName, Promise<AuthHeaders>>();
   return {
     app,
     db,
+    backupDir,
     /** Auth headers for the demo user of `role` (one session per role, reused). */
     as(role: RoleName): Promise<AuthHeaders> {
       let h = cache.get(role);
@@ -68,6 +79,7 @@ export async function buildTestApp(opts: { seed?: boolean; app?: Partial<Omit<Ap
     async close() {
       await app.close();
       await db.drop();
+      rmSync(backupDir, { recursive: true, force: true });
     },
   };
 }

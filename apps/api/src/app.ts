@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import { type Database, defaultDataDir } from '@qubot/db';
+import { createDatabase, type Database, defaultDataDir } from '@qubot/db';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyReply,
@@ -19,6 +20,7 @@ import { createControlPlaneMetrics } from './metrics/control-plane-metrics.ts';
 import observe, { type ObserveOptions } from './metrics/observe-plugin.ts';
 import orchestrator, { type OrchestratorPluginOptions } from './orchestrator/plugin.ts';
 import auth from './plugins/auth.ts';
+import backups from './plugins/backups.ts';
 import database from './plugins/database.ts';
 import errorHandler, { frameworkErrors } from './plugins/error-handler.ts';
 import metrics, { type MetricsAccess } from './plugins/metrics.ts';
@@ -29,6 +31,7 @@ import applicationAdminRouter from './routes/application-admin-router.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
 import authRouter from './routes/auth-router.ts';
+import backupRouter from './routes/backup-router.ts';
 import configRouter from './routes/config-router.ts';
 import deploymentCommandRouter from './routes/deployment-command-router.ts';
 import deploymentObserveRouter from './routes/deployment-observe-router.ts';
@@ -44,6 +47,7 @@ import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
 import userRouter from './routes/user-router.ts';
 import type { AuthOptions } from './services/auth-service.ts';
+import { type BackupOptions, DEFAULT_BACKUP_OPTIONS } from './services/backup-service.ts';
 
 export interface AppOptions {
   db: Database;
@@ -82,6 +86,44 @@ export interface AppOptions {
    * data directory, generated on first use (docs/configuration.md).
    */
   secretKey?: Buffer;
+  /**
+   * Backups of this database (docs/backup.md): directory (default `<data dir>/backups`), retention,
+   * schedule. `schedule` (default: in worker processes) runs scheduled backups and restore drills;
+   * one process of the cluster acts at a time.
+   */
+  backups?: Partial<BackupOptions> & { schedule?: boolean; checkEveryMs?: number };
+}
+
+const TOOL_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version;
+
+/**
+ * The restore drill's last step: the API boots against the restored database and answers /readyz.
+ * Nothing runs in the background (no worker, no sampler, no schedule).
+ */
+export async function bootCheck(url: string, secretKey?: Buffer): Promise<void> {
+  const db = createDatabase(url, { max: 3 });
+  try {
+    const probe = await buildApp({
+      db,
+      orchestrator: { worker: false },
+      observe: { sampleIntervalMs: 0 },
+      backups: { schedule: false },
+      ...(secretKey ? { secretKey } : {}),
+    });
+    try {
+      await probe.ready();
+      const res = await probe.inject({ method: 'GET', url: '/readyz' });
+      if (res.statusCode !== 200)
+        throw new Error(
+          `the API did not become ready on the restored database: /readyz ${res.statusCode} ${res.body}`,
+        );
+    } finally {
+      await probe.close();
+    }
+  } finally {
+    await db.close();
+  }
 }
 
 // PostgreSQL text cannot hold NUL, and lone UTF-16 surrogates are not valid
@@ -274,6 +316,15 @@ export async function buildApp(opts: AppOptions) {
   // every process, whatever its role).
   const controlPlane = createControlPlaneMetrics({ metrics: app.repos.metrics });
   app.addMetricsSource('control_plane', () => controlPlane.text());
+  const dataDir = opts.orchestrator?.dataDir ?? defaultDataDir();
+  await app.register(backups, {
+    ...DEFAULT_BACKUP_OPTIONS,
+    dir: join(dataDir, 'backups'),
+    schedule: opts.orchestrator?.worker ?? false,
+    ...opts.backups,
+    bootCheck: (url: string) => bootCheck(url, opts.secretKey),
+    toolVersion: TOOL_VERSION,
+  });
 
   // Routes.
   await app.register(healthRouter);
@@ -287,6 +338,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(userRouter);
       await api.register(tokenRouter);
       await api.register(auditRouter);
+      await api.register(backupRouter);
       await api.register(applicationRouter);
       await api.register(applicationAdminRouter);
       await api.register(freezeRouter);

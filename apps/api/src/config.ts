@@ -22,6 +22,14 @@ export interface Config {
   wsMaxPerUser: number;
   /** Serve repeated reads from the in-memory view cache (QUBOT_VIEW_CACHE=on|off, default on). */
   viewCache: boolean;
+  /** Backups (docs/backup.md): QUBOT_BACKUP_DIR, QUBOT_BACKUP_KEEP, QUBOT_BACKUP_EVERY_HOURS, QUBOT_RESTORE_DRILL_EVERY_HOURS, QUBOT_RESTORE_DRILL_MAX_AGE_HOURS. */
+  backups: {
+    dir?: string;
+    keep: number;
+    backupEveryMs: number | null;
+    drillEveryMs: number | null;
+    drillMaxAgeMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -59,6 +67,15 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
     dbPoolWaitMs: positiveInt('QUBOT_DB_POOL_WAIT_MS', env.QUBOT_DB_POOL_WAIT_MS, 5000),
     metrics: metricsAccess(env),
     viewCache: onOff('QUBOT_VIEW_CACHE', env.QUBOT_VIEW_CACHE, true),
+    backups: {
+      ...(env.QUBOT_BACKUP_DIR ? { dir: env.QUBOT_BACKUP_DIR } : {}),
+      keep: positiveInt('QUBOT_BACKUP_KEEP', env.QUBOT_BACKUP_KEEP, 7),
+      backupEveryMs: everyHours('QUBOT_BACKUP_EVERY_HOURS', env.QUBOT_BACKUP_EVERY_HOURS, 24),
+      drillEveryMs: everyHours('QUBOT_RESTORE_DRILL_EVERY_HOURS', env.QUBOT_RESTORE_DRILL_EVERY_HOURS, 24),
+      drillMaxAgeMs:
+        everyHours('QUBOT_RESTORE_DRILL_MAX_AGE_HOURS', env.QUBOT_RESTORE_DRILL_MAX_AGE_HOURS, 48) ??
+        48 * 3600_000,
+    },
   };
 }
 
@@ -67,6 +84,16 @@ function onOff(name: string, raw: string | undefined, fallback: boolean): boolea
   if (raw === 'on') return true;
   if (raw === 'off') return false;
   throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
+/** Hours (fractions allowed) → ms; 0 or "off" → null (the schedule is off). */
+function everyHours(name: string, raw: string | undefined, fallback: number): number | null {
+  if (raw === undefined || raw === '') return fallback * 3600_000;
+  if (raw === 'off' || raw === '0') return null;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new ConfigError(`${name} must be a positive number of hours or off, got "${raw}"`);
+  return Math.round(n * 3600_000);
 }
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {

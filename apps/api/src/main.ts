@@ -48,6 +48,7 @@ async function main() {
       loginRateLimit: { max: config.loginRateLimit, timeWindowMs: 60_000 },
       events: { limits: { maxSocketsPerUser: config.wsMaxPerUser } },
       metrics: config.metrics,
+      backups: config.backups,
       // Roles `all` and `worker` drive deployments here; `api` only enqueues them.
       orchestrator: {
         worker: config.role !== 'api',

@@ -34,6 +34,10 @@ export const AUDIT_ACTIONS = {
   'auth.login.failed': 'failed sign-in',
   'auth.logout': 'sign-out',
   'auth.lockout': 'account locked out',
+  'backup.create': 'backup taken',
+  'backup.verify': 'backup verified (restore drill)',
+  'backup.restore': 'backup restored into a new database',
+  'backup.prune': 'old backups deleted (retention)',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
@@ -45,6 +49,7 @@ export const AUDIT_ACTION_PREFIXES = {
   'user.': 'Any user action',
   'token.': 'Any token action',
   'auth.': 'Any sign-in action',
+  'backup.': 'Any backup action',
 } as const;
 
 export function isAuditAction(value: string): value is AuditAction {

@@ -3,6 +3,7 @@ export * from './applications-admin';
 export * from './audit';
 export * from './audit-actions';
 export * from './auth';
+export * from './backups';
 export * from './common';
 export * from './config';
 export * from './deployments-write';

@@ -9,12 +9,17 @@ import type {
   AuditCsvQuery,
   AuditEntry,
   AuditQuery,
+  Backup,
+  BackupDetail,
+  BackupStatus,
+  BackupVerification,
   ChangePasswordBody,
   ConfigDiff,
   ConfigEnvironmentDiffQuery,
   ConfigVersion,
   ConfigVersionDiffQuery,
   CreateApplicationBody,
+  CreateBackupBody,
   CreateDeploymentBody,
   CreatedToken,
   CreateFreezeWindowBody,
@@ -46,6 +51,8 @@ import type {
   PutConfigBody,
   RedeployBody,
   Release,
+  RestoreBackupBody,
+  RestoreResult,
   RollbackBody,
   SignInOptions,
   SyntheticLoadBody,
@@ -54,6 +61,7 @@ import type {
   UpdateUserBody,
   User,
   UserWithPassword,
+  VerifyBackupBody,
 } from '@qubot/api-contract';
 import { ApiError } from './errors.ts';
 import {
@@ -92,6 +100,12 @@ export const ROUTES = {
   'GET /api/v1/tokens': route<{ response: List<ApiToken> }>(),
   'POST /api/v1/tokens': route<{ body: CreateTokenBody; response: CreatedToken }>(),
   'DELETE /api/v1/tokens/:id': route<{ response: ApiToken }>(),
+  'GET /api/v1/backups': route<{ response: List<Backup> }>(),
+  'GET /api/v1/backups/status': route<{ response: BackupStatus }>(),
+  'POST /api/v1/backups': route<{ body: CreateBackupBody; response: Backup }>(),
+  'GET /api/v1/backups/:id': route<{ response: BackupDetail }>(),
+  'POST /api/v1/backups/:id/verify': route<{ body: VerifyBackupBody; response: BackupVerification }>(),
+  'POST /api/v1/backups/:id/restore': route<{ body: RestoreBackupBody; response: RestoreResult }>(),
 
   // Audit trail.
   'GET /api/v1/audit': route<{ query: AuditQuery; response: List<AuditEntry> }>(),

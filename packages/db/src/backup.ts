@@ -649,3 +649,14 @@ export async function deleteBackup(dir: string, id: string): Promise<void> {
   await readManifest(dir, id);
   await rm(join(dir, id), { recursive: true, force: true });
 }
+
+/** Drop database `name` on the server of `serverUrl` (a drill's scratch database), ending its sessions. */
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    await c.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+  } finally {
+    await c.end().catch(() => {});
+  }
+}

@@ -10,6 +10,7 @@ export { Prisma, PrismaClient } from './generated/client.ts';
 export * from './migrate.ts';
 export * from './repos/application-repo.ts';
 export * from './repos/audit-repo.ts';
+export * from './repos/backup-repo.ts';
 export * from './repos/config-repo.ts';
 export * from './repos/deployment-repo.ts';
 export * from './repos/deployment-write-repo.ts';

@@ -1,6 +1,7 @@
 import {
   createApplicationRepo,
   createAuditRepo,
+  createBackupRepo,
   createConfigRepo,
   createDeploymentRepo,
   createDeploymentWriteRepo,
@@ -33,6 +34,7 @@ export function createRepos(db: Database) {
     instances: createInstanceRepo(prisma),
     configs: createConfigRepo(prisma),
     audit: createAuditRepo(prisma),
+    backups: createBackupRepo(prisma),
     freezes: createFreezeRepo(prisma),
     idempotency: createIdempotencyRepo(prisma),
     users: createUserRepo(prisma),

@@ -49,6 +49,18 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/tokens': { min: 'admin', body: { name: 'matrix', role: 'viewer', expiresInDays: 1 } },
   'DELETE /api/v1/tokens/:id': 'admin',
 
+  // Backups of Qubot Deploy's own database (docs/backup.md).
+  'GET /api/v1/backups': 'admin',
+  'GET /api/v1/backups/status': 'admin',
+  'POST /api/v1/backups': { min: 'admin', body: {} },
+  'GET /api/v1/backups/:id': { min: 'admin', url: '/api/v1/backups/qb-missing' },
+  'POST /api/v1/backups/:id/verify': { min: 'admin', url: '/api/v1/backups/qb-missing/verify', body: {} },
+  'POST /api/v1/backups/:id/restore': {
+    min: 'admin',
+    url: '/api/v1/backups/qb-missing/restore',
+    body: { database: 'qubot_matrix_restore' },
+  },
+
   // Audit trail: release-managers and admins (viewers and deployers do not see who did what).
   'GET /api/v1/audit': 'release-manager',
   'GET /api/v1/audit.csv': 'release-manager',

@@ -1,0 +1,123 @@
+import Type from 'typebox';
+import { NullableTimestamp, Reason, strict, Timestamp } from './common';
+
+/** A backup's directory name: `qb-<UTC time>-<hex>`. */
+export const BackupId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', maxLength: 100 });
+export const BackupParams = Type.Object({ id: BackupId }, strict);
+export type BackupParams = Type.Static<typeof BackupParams>;
+
+export const BackupTableView = Type.Object(
+  {
+    name: Type.String(),
+    rows: Type.Integer(),
+    sha256: Type.String(),
+    bytes: Type.Integer(),
+    compressedBytes: Type.Integer(),
+  },
+  strict,
+);
+
+export const BackupVerification = Type.Object(
+  {
+    ok: Type.Boolean(),
+    kind: Type.Union([Type.Literal('drill'), Type.Literal('manual')]),
+    at: Timestamp,
+    durationMs: Type.Integer(),
+    error: Type.Union([Type.String(), Type.Null()]),
+  },
+  strict,
+);
+export type BackupVerification = Type.Static<typeof BackupVerification>;
+
+export const Backup = Type.Object(
+  {
+    id: BackupId,
+    createdAt: Timestamp,
+    createdBy: Type.String(),
+    toolVersion: Type.String(),
+    /** The newest migration of the database backed up. */
+    migration: Type.String(),
+    rows: Type.Integer(),
+    compressedBytes: Type.Integer(),
+    durationMs: Type.Integer(),
+    /** Last check of this backup (restore drill or an admin's verify); null: never checked. */
+    verification: Type.Union([BackupVerification, Type.Null()]),
+    /** Set when the manifest cannot be read: such a backup is never used. */
+    error: Type.Union([Type.String(), Type.Null()]),
+  },
+  strict,
+);
+export type Backup = Type.Static<typeof Backup>;
+
+export const BackupDetail = Type.Object(
+  {
+    ...Backup.properties,
+    eventSeq: Type.String(),
+    tables: Type.Array(BackupTableView),
+  },
+  strict,
+);
+export type BackupDetail = Type.Static<typeof BackupDetail>;
+
+export const CreateBackupBody = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export type CreateBackupBody = Type.Static<typeof CreateBackupBody>;
+
+export const VerifyBackupBody = Type.Object(
+  {
+    /** false: check the files against the manifest only (seconds); default: a full restore drill. */
+    restore: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+export type VerifyBackupBody = Type.Static<typeof VerifyBackupBody>;
+
+export const RestoreBackupBody = Type.Object(
+  {
+    /** A NEW database on the server the API uses; an existing one is never overwritten. */
+    database: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,40}$' }),
+    reason: Type.Optional(Reason),
+  },
+  strict,
+);
+export type RestoreBackupBody = Type.Static<typeof RestoreBackupBody>;
+
+export const RestoreResult = Type.Object(
+  {
+    id: BackupId,
+    database: Type.String(),
+    rows: Type.Integer(),
+    tables: Type.Integer(),
+    migratedForward: Type.Array(Type.String()),
+    durationMs: Type.Integer(),
+  },
+  strict,
+);
+export type RestoreResult = Type.Static<typeof RestoreResult>;
+
+export const BackupStatus = Type.Object(
+  {
+    directory: Type.String(),
+    lastBackupAt: NullableTimestamp,
+    lastBackupId: Type.Union([Type.String(), Type.Null()]),
+    lastDrill: Type.Union([
+      Type.Object({ id: Type.String(), ...BackupVerification.properties }, strict),
+      Type.Null(),
+    ]),
+    lastGoodDrillAt: NullableTimestamp,
+    /** `ok`; `overdue` when the last good drill is older than `drillMaxAgeHours` (or there is none). */
+    drillState: Type.Union([Type.Literal('ok'), Type.Literal('overdue'), Type.Literal('failing')]),
+    schedule: Type.Object(
+      {
+        backupEveryHours: Type.Union([Type.Number(), Type.Null()]),
+        drillEveryHours: Type.Union([Type.Number(), Type.Null()]),
+        keep: Type.Integer(),
+        drillMaxAgeHours: Type.Number(),
+      },
+      strict,
+    ),
+    /** S3-compatible storage is not built yet (docs/backup.md). */
+    remote: Type.Null(),
+  },
+  strict,
+);
+export type BackupStatus = Type.Static<typeof BackupStatus>;
