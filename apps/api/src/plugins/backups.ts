@@ -29,6 +29,7 @@ const STATUS_TTL_MS = 15_000;
 
 export default fp(
   async (app: FastifyInstance, opts: BackupPluginOptions) => {
+    let cached: { at: number; value: ReturnType<BackupService['statusForMetrics']> } | null = null;
     const service = createBackupService({
       transact: app.repos.transact,
       backups: app.repos.backups,
@@ -36,13 +37,12 @@ export default fp(
       bootCheck: opts.bootCheck,
       options: opts,
       toolVersion: opts.toolVersion,
+      onChange: () => {
+        cached = null;
+      },
     });
     app.decorate('backups', service);
 
-    let cached: {
-      at: number;
-      value: Promise<Awaited<ReturnType<BackupService['statusForMetrics']>>>;
-    } | null = null;
     const status = () => {
       if (!cached || Date.now() - cached.at > STATUS_TTL_MS) {
         const value = service.statusForMetrics();

@@ -123,6 +123,8 @@ export function createBackupService(deps: {
   options: BackupOptions;
   toolVersion: string;
   now?: () => Date;
+  /** Told after every backup, verification or prune (the /metrics status cache). */
+  onChange?: () => void;
 }) {
   const { backups, transact, options } = deps;
   const now = deps.now ?? (() => new Date());
@@ -137,6 +139,7 @@ export function createBackupService(deps: {
     after: Record<string, unknown>,
     reason?: string | undefined,
   ) {
+    deps.onChange?.();
     await transact((tx) =>
       appendAudit(tx, {
         ...ctx.auditFields(),
