@@ -119,7 +119,8 @@ describe('[backups] API', () => {
 
     const file = join(t.backupDir, first.id, 'events.copy.gz');
     const bytes = readFileSync(file);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] ?? 0) ^ 0xff;
     writeFileSync(file, bytes);
     const other = `${name}_2`;
     const bad = await t.app.inject({

@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { login, logout, tokenSet, whoami } from './auth.ts';
+import { BACKUP_COMMANDS } from './backups.ts';
 import { apps, envs, status } from './catalog.ts';
 import {
   deploy,
@@ -31,4 +32,5 @@ export const COMMANDS: Command[] = [
   deploymentShow,
   deployments,
   status,
+  ...BACKUP_COMMANDS,
 ];
