@@ -1,10 +1,11 @@
-import type { ApiToken, List, User } from '@qubot/api-contract';
+import type { ApiToken, Backup, BackupStatus, List, User } from '@qubot/api-contract';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { authKeys } from '../../hooks/api/auth/queries';
+import { backupKeys } from '../../hooks/api/backups/queries';
 import { tokenKeys } from '../../hooks/api/tokens/queries';
 import { userKeys } from '../../hooks/api/users/queries';
 import { SettingsPage } from './settings-page';
@@ -33,11 +34,36 @@ const token: ApiToken = {
   status: 'active',
 };
 
+const backup: Backup = {
+  id: 'qb-20261201T040000Z-1a2b3c',
+  createdAt: '2026-12-01T04:00:00.000Z',
+  createdBy: 'system:backup-schedule',
+  toolVersion: '0.1.0',
+  migration: '20261203000200_backups',
+  rows: 200_009,
+  compressedBytes: 1_900_329,
+  durationMs: 305,
+  verification: null,
+  error: null,
+};
+const backupStatus: BackupStatus = {
+  directory: '/data/backups',
+  lastBackupAt: backup.createdAt,
+  lastBackupId: backup.id,
+  lastDrill: null,
+  lastGoodDrillAt: null,
+  drillState: 'overdue',
+  schedule: { backupEveryHours: 24, drillEveryHours: 24, keep: 7, drillMaxAgeHours: 48 },
+  remote: null,
+};
+
 function render(role: string) {
   const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
   client.setQueryData(authKeys.me(), { username: 'me', role });
   client.setQueryData<List<User>>(userKeys.list(), { items: [user], nextCursor: null });
   client.setQueryData<List<ApiToken>>(tokenKeys.list(), { items: [token], nextCursor: null });
+  client.setQueryData<List<Backup>>(backupKeys.list(), { items: [backup], nextCursor: null });
+  client.setQueryData<BackupStatus>(backupKeys.status(), backupStatus);
   return renderToStaticMarkup(
     createElement(
       QueryClientProvider,
@@ -56,6 +82,10 @@ describe('settings page', () => {
     expect(html).toContain('aria-label="Role of alice"');
     expect(html).toMatch(/Revoke<span class="visually-hidden"> ci<\/span>/);
     expect(html).not.toContain('needs the admin role');
+    // Backups: the list, its actions, and the drill alert (no drill has succeeded yet).
+    expect(html).toContain('qb-20261201T040000Z-1a2b3c');
+    expect(html).toMatch(/Verify<span class="visually-hidden"> qb-20261201T040000Z-1a2b3c<\/span>/);
+    expect(html).toMatch(/role="alert">Overdue: no restore drill has succeeded yet/);
   });
 
   it('tells anyone else that it needs an admin, and shows no user data', () => {

@@ -1,5 +1,6 @@
 import { EmptyState, ErrorState, LoadingState } from '../../components/states';
 import { useCurrentUser } from '../../hooks/api/auth/queries';
+import { BackupsPanel } from './backups-panel';
 import { EnvironmentsPanel } from './environments-panel';
 import { isAdmin } from './settings-utils';
 import { TokensPanel } from './tokens-panel';
@@ -14,7 +15,8 @@ export function SettingsPage() {
       <div className="page__header">
         <h1>Settings</h1>
         <p className="page__lead">
-          People who may use Qubot Deploy, API tokens for CI and scripts, and how each environment is guarded.
+          People who may use Qubot Deploy, API tokens for CI and scripts, how each environment is guarded, and
+          backups.
         </p>
       </div>
       {me.isPending ? (
@@ -33,6 +35,7 @@ export function SettingsPage() {
           <UsersPanel self={me.data?.username ?? ''} />
           <TokensPanel />
           <EnvironmentsPanel />
+          <BackupsPanel />
         </div>
       )}
     </div>
