@@ -318,6 +318,37 @@ describe('backup and restore', () => {
     }
   }, 120_000);
 
+  it('takes its snapshot without blocking writers: a write committed mid-backup is in the database, not in the backup', async () => {
+    const rdir = mkdtempSync(join(tmpdir(), 'qubot-backup-mvcc-'));
+    try {
+      let written: bigint | null = null;
+      const m = await createBackup({
+        url: db.url,
+        dir: rdir,
+        createdBy: 'test',
+        toolVersion: 't',
+        // Inside the backup's transaction, before the first COPY: a deployment-like write (an event
+        // and an audit entry in one transaction) must commit now; if the backup held a lock it
+        // needs, this would never return.
+        onProgress: async (s) => {
+          if (written !== null || s.phase !== 'table') return;
+          const ev = await db.prisma.$transaction(async (tx) => {
+            await appendAudit(tx, { actor: 'writer', action: 'during.backup', targetType: 'x' });
+            return appendEvent(tx, { type: 'during.backup', payload: {} });
+          });
+          written = ev.seq;
+        },
+      });
+      expect(written).not.toBeNull();
+      expect(BigInt(m.eventSeq)).toBe((written as unknown as bigint) - 1n);
+      const events = m.tables.find((t) => t.name === 'events');
+      const live = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');
+      expect(events?.rows).toBe((live.rows[0]?.n ?? 0) - 1);
+    } finally {
+      rmSync(rdir, { recursive: true, force: true });
+    }
+  });
+
   it('retention keeps the newest backups', async () => {
     const rdir = mkdtempSync(join(tmpdir(), 'qubot-backup-keep-'));
     const small = await createTestDatabase();

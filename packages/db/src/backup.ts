@@ -69,7 +69,8 @@ export class BackupError extends Error {
   }
 }
 
-export type BackupProgress = (step: { phase: string; table?: string }) => void;
+/** Told of each step; a returned promise is awaited (tests act in the middle of a backup). */
+export type BackupProgress = (step: { phase: string; table?: string }) => void | Promise<void>;
 
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
@@ -189,7 +190,7 @@ export async function createBackup(opts: CreateBackupOptions): Promise<BackupMan
     const shapes = await tableShapes(client);
     const tables: BackupTable[] = [];
     for (const shape of shapes) {
-      opts.onProgress?.({ phase: 'table', table: shape.name });
+      await opts.onProgress?.({ phase: 'table', table: shape.name });
       const file = `${shape.name}.copy.gz`;
       const digest = new Digest();
       const counter = new Counter();
