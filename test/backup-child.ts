@@ -3,8 +3,9 @@
 import { createBackup, restoreIntoNewDatabase } from '@qubot/db';
 
 const [mode, url, dir, idOrName, name] = process.argv.slice(2);
-const onProgress = (s: { phase: string; table?: string }) =>
+const onProgress = (s: { phase: string; table?: string }): void => {
   process.stdout.write(`${s.phase}${s.table ? ` ${s.table}` : ''}\n`);
+};
 if (!mode || !url || !dir || !idOrName)
   throw new Error('usage: backup-child backup|restore URL DIR ID [NAME]');
 if (mode === 'backup') {

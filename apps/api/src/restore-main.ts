@@ -40,7 +40,9 @@ async function main(): Promise<number> {
     process.stderr.write(`restore: no complete backup in ${dir}\n`);
     return 4;
   }
-  const log = (line: string) => process.stderr.write(`restore: ${line}\n`);
+  const log = (line: string): void => {
+    process.stderr.write(`restore: ${line}\n`);
+  };
   log(`verifying ${id} in ${dir}`);
   const checked = await verifyBackup(dir, id);
   log(`files match the manifest: ${checked.tables} tables, ${checked.rows} rows`);
