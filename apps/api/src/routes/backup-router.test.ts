@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backup, BackupStatus, BackupVerification } from '@qubot/api-contract';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 
 type T = Awaited<ReturnType<typeof buildTestApp>>;
@@ -169,5 +169,26 @@ describe('[backups] API', () => {
     expect(new Set(scheduled.map((e) => e.action))).toEqual(
       new Set(['backup.create', 'backup.verify', 'backup.prune']),
     );
+  }, 60_000);
+
+  it('a worker runs the schedule by itself (cluster task): a backup and a good drill appear', async () => {
+    const w = await buildTestApp({
+      app: {
+        backups: { schedule: true, checkEveryMs: 50, backupEveryMs: 3_600_000, drillEveryMs: 3_600_000 },
+      },
+    });
+    try {
+      await vi.waitFor(
+        async () => {
+          const s = (
+            await w.app.inject({ method: 'GET', url: '/api/v1/backups/status', headers: await w.as('admin') })
+          ).json<BackupStatus>();
+          expect(s.lastDrill).toMatchObject({ ok: true, kind: 'drill', id: s.lastBackupId });
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+    } finally {
+      await w.close();
+    }
   }, 60_000);
 });
