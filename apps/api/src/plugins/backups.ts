@@ -1,5 +1,5 @@
 // Backups of Qubot Deploy's own database (docs/backup.md): the service, its schedule (one process
-// of the cluster runs it: cluster-task's advisory lock) and the /metrics gauges.
+// of the cluster runs it: cluster-task's advisory lock) and two /metrics gauges.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
@@ -53,23 +53,10 @@ export default fp(
       }
       return cached.value;
     };
-    const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
-    new Gauge({
-      name: 'qubot_backup_last_success_timestamp_seconds',
-      help: 'When the newest complete backup was taken (Unix seconds; 0: none)',
-      registers: [app.metrics],
-      async collect() {
-        this.set(seconds((await status().catch(() => null))?.lastBackupAt ?? null));
-      },
-    });
-    new Gauge({
-      name: 'qubot_restore_drill_last_success_timestamp_seconds',
-      help: 'When a restore drill last proved a backup restores (Unix seconds; 0: never)',
-      registers: [app.metrics],
-      async collect() {
-        this.set(seconds((await status().catch(() => null))?.lastGoodDrillAt ?? null));
-      },
-    });
+    // The newest backup's and the newest good drill's times are the control plane's
+    // `qubot_backup_last_timestamp_seconds` / `qubot_backup_restore_drill_age_seconds`
+    // (metrics/control-plane-metrics.ts, docs/monitoring.md); these two add the drill's outcome
+    // and the alert state.
     new Gauge({
       name: 'qubot_restore_drill_last_ok',
       help: 'Whether the newest restore drill or verify succeeded (1) or failed (0); absent before the first',
