@@ -69,7 +69,12 @@ describe('[backups] API', () => {
     const entries = await audit('backup.create');
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ actor: 'admin', targetId: first.id, reason: 'before the upgrade' });
-    expect(await metric('qubot_backup_last_timestamp_seconds')).toBe(Date.parse(first.createdAt) / 1000);
+    // The control plane's section of /metrics reuses its snapshot for up to a second.
+    await vi.waitFor(
+      async () =>
+        expect(await metric('qubot_backup_last_timestamp_seconds')).toBe(Date.parse(first.createdAt) / 1000),
+      { timeout: 5_000, interval: 200 },
+    );
   });
 
   it('verifies by a restore drill (compared, migrated, booted), recorded on the backup, the status and /metrics', async () => {
@@ -88,7 +93,10 @@ describe('[backups] API', () => {
     expect(status.lastDrill).toMatchObject({ id: first.id, ok: true });
     expect(await metric('qubot_restore_drill_overdue')).toBe(0);
     expect(await metric('qubot_restore_drill_last_ok')).toBe(1);
-    expect(await metric('qubot_backup_restore_drill_age_seconds')).toBeGreaterThanOrEqual(0);
+    await vi.waitFor(
+      async () => expect(await metric('qubot_backup_restore_drill_age_seconds')).toBeGreaterThanOrEqual(0),
+      { timeout: 5_000, interval: 200 },
+    );
     expect(await audit('backup.verify')).toHaveLength(1);
     // The drill's scratch database is gone.
     const left = await t.db.pool.query("SELECT datname FROM pg_database WHERE datname LIKE 'qubot_drill_%'");
