@@ -57,6 +57,10 @@ export default defineConfig({
       // Many browser contexts sign in from 127.0.0.1 within a minute; the limit itself is tested in
       // apps/api/src/routes/auth-router.test.ts.
       QUBOT_LOGIN_RATE_LIMIT: '1000',
+      // No scheduled backup or restore drill in the middle of the timing-sensitive browser flows;
+      // the schedule is tested in apps/api/src/routes/backup-router.test.ts.
+      QUBOT_BACKUP_EVERY_HOURS: 'off',
+      QUBOT_RESTORE_DRILL_EVERY_HOURS: 'off',
     },
   },
 });
