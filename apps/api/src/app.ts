@@ -88,8 +88,9 @@ export interface AppOptions {
   secretKey?: Buffer;
   /**
    * Backups of this database (docs/backup.md): directory (default `<data dir>/backups`), retention,
-   * schedule. `schedule` (default: in worker processes) runs scheduled backups and restore drills;
-   * one process of the cluster acts at a time.
+   * schedule. `schedule` runs scheduled backups and restore drills (main.ts: worker processes; off
+   * by default, so tests and benchmarks that build the app get none); one process of the cluster
+   * acts at a time.
    */
   backups?: Partial<BackupOptions> & { schedule?: boolean; checkEveryMs?: number };
 }
@@ -320,7 +321,7 @@ export async function buildApp(opts: AppOptions) {
   await app.register(backups, {
     ...DEFAULT_BACKUP_OPTIONS,
     dir: join(dataDir, 'backups'),
-    schedule: opts.orchestrator?.worker ?? false,
+    schedule: false,
     ...opts.backups,
     bootCheck: (url: string) => bootCheck(url, opts.secretKey),
     toolVersion: TOOL_VERSION,

@@ -48,7 +48,8 @@ async function main() {
       loginRateLimit: { max: config.loginRateLimit, timeWindowMs: 60_000 },
       events: { limits: { maxSocketsPerUser: config.wsMaxPerUser } },
       metrics: config.metrics,
-      backups: config.backups,
+      // Scheduled backups and restore drills run in worker processes (one of them acts).
+      backups: { ...config.backups, schedule: config.role !== 'api' },
       // Roles `all` and `worker` drive deployments here; `api` only enqueues them.
       orchestrator: {
         worker: config.role !== 'api',
