@@ -152,6 +152,22 @@ describe('[backups] API', () => {
     expect(await metric('qubot_restore_drill_last_ok')).toBe(0);
   });
 
+  it('is in the OpenAPI document with its schemas', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const paths = Object.keys(doc.paths).filter((p) => p.startsWith('/api/v1/backups'));
+    expect(paths.sort()).toEqual([
+      '/api/v1/backups',
+      '/api/v1/backups/status',
+      '/api/v1/backups/{id}',
+      '/api/v1/backups/{id}/restore',
+      '/api/v1/backups/{id}/verify',
+    ]);
+    expect(
+      doc.paths['/api/v1/backups'].post.responses['201'].content['application/json'].schema,
+    ).toBeTruthy();
+    expect(doc.paths['/api/v1/backups/{id}/restore'].post.requestBody).toBeTruthy();
+  });
+
   it('is for admins only', async () => {
     for (const role of ['viewer', 'deployer', 'release-manager'] as const) {
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/backups', headers: await t.as(role) });
