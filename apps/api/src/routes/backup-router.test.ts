@@ -78,6 +78,18 @@ describe('[backups] API', () => {
   });
 
   it('verifies by a restore drill (compared, migrated, booted), recorded on the backup, the status and /metrics', async () => {
+    // A passing files-only check is not a drill: the alert stays.
+    const files = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/backups/${first.id}/verify`,
+      headers: await admin(),
+      payload: { restore: false },
+    });
+    expect(files.json<BackupVerification>()).toMatchObject({ ok: true });
+    const still = (
+      await t.app.inject({ method: 'GET', url: '/api/v1/backups/status', headers: await admin() })
+    ).json<BackupStatus>();
+    expect(still).toMatchObject({ drillState: 'overdue', lastDrill: null });
     const res = await t.app.inject({
       method: 'POST',
       url: `/api/v1/backups/${first.id}/verify`,
@@ -97,7 +109,7 @@ describe('[backups] API', () => {
       async () => expect(await metric('qubot_backup_restore_drill_age_seconds')).toBeGreaterThanOrEqual(0),
       { timeout: 5_000, interval: 200 },
     );
-    expect(await audit('backup.verify')).toHaveLength(1);
+    expect(await audit('backup.verify')).toHaveLength(2);
     // The drill's scratch database is gone.
     const left = await t.db.pool.query("SELECT datname FROM pg_database WHERE datname LIKE 'qubot_drill_%'");
     expect(left.rows).toEqual([]);

@@ -241,12 +241,16 @@ export function createBackupService(deps: {
       verifying = null;
     }
     const result = { ok: error === null, kind, error, ms: Date.now() - started, at: now() };
-    // A backup taken offline (or before this database was restored) gets its row now.
-    if ((await backups.findMany([id])).length === 0) {
-      const m = await readManifest(options.dir, id).catch(() => null);
-      if (m) await recordManifest(m);
+    // A files-only check that passes proves less than a drill: it is not recorded as one (the
+    // alert keeps waiting for a real restore). One that fails marks the backup as bad.
+    if (restore || !result.ok) {
+      // A backup taken offline (or before this database was restored) gets its row now.
+      if ((await backups.findMany([id])).length === 0) {
+        const m = await readManifest(options.dir, id).catch(() => null);
+        if (m) await recordManifest(m);
+      }
+      await backups.markVerified(id, result);
     }
-    await backups.markVerified(id, result);
     return { ok: result.ok, kind, error, durationMs: result.ms, at: result.at.toISOString() };
   }
 
