@@ -12,6 +12,12 @@ import { request } from 'undici';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
+/**
+ * A benchmark measures what it drives: no scheduled backup or restore drill (docs/backup.md) starts
+ * in the middle of a window.
+ */
+const NO_BACKUP_SCHEDULE = { QUBOT_BACKUP_EVERY_HOURS: 'off', QUBOT_RESTORE_DRILL_EVERY_HOURS: 'off' };
+
 export interface ControlPlaneOptions {
   dataDir: string;
   /** stdout and stderr are appended here. */
@@ -33,6 +39,7 @@ export async function startControlPlane(
   const port = opts.port ?? (await freePort());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...NO_BACKUP_SCHEDULE,
     ...opts.env,
     PORT: String(port),
     QUBOT_DATA_DIR: opts.dataDir,
@@ -83,6 +90,7 @@ export function startWorkerProcess(opts: { dataDir: string; logFile: string }): 
     cwd: ROOT,
     env: {
       ...process.env,
+      ...NO_BACKUP_SCHEDULE,
       QUBOT_DATA_DIR: opts.dataDir,
       DATABASE_URL: `postgresql://postgres:${encodeURIComponent(info.password)}@127.0.0.1:${info.port}/qubot`,
       PORT: '0',
