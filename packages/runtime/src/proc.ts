@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, fchmodSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -146,4 +147,40 @@ export async function tailFile(path: string, lines: number, maxBytes = 256 * 102
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Spawns `command` in its own session (it outlives the caller and its terminal), its stdout and
+ * stderr appended to `logFile` (mode 0600), and resolves once it runs. `exited()` gives the reason
+ * once it has ended, for the caller's start-up wait.
+ */
+export async function spawnDetached(
+  name: string,
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; logFile: string },
+): Promise<{ pid: number; exited: () => string | null }> {
+  const fd = openSync(options.logFile, 'a', 0o600);
+  fchmodSync(fd, 0o600);
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = await new Promise<number>((ok, fail) => {
+    child.once('spawn', () => ok(child.pid as number));
+    child.once('error', fail);
+  });
+  let exited: string | null = null;
+  child.once('exit', (code, sig) => {
+    exited = `${name} exited early (code ${code}, signal ${sig})`;
+  });
+  child.unref();
+  return { pid, exited: () => exited };
 }

@@ -1,7 +1,14 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isOurProcess, RUNTIME_SRC_DIR, signal, tailFile, tsxLoader, waitForExit } from '../proc';
+import {
+  isOurProcess,
+  RUNTIME_SRC_DIR,
+  signal,
+  spawnDetached,
+  tailFile,
+  tsxLoader,
+  waitForExit,
+} from '../proc';
 import { RouterClient } from './client';
 
 const ROUTER_ENTRY = join(RUNTIME_SRC_DIR, 'router', 'router-main.ts');
@@ -38,12 +45,12 @@ export async function startRouter(options: StartRouterOptions): Promise<RouterPr
   const logFile = resolve(options.logFile);
   mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
   chmodSync(dirname(logFile), 0o700);
-  const fd = openSync(logFile, 'a', 0o600);
-  fchmodSync(fd, 0o600);
   const host = options.host ?? '127.0.0.1';
-  let child: ReturnType<typeof spawn>;
-  try {
-    child = spawn(process.execPath, ['--import', tsxLoader(), ROUTER_ENTRY], {
+  const { pid, exited } = await spawnDetached(
+    'router',
+    process.execPath,
+    ['--import', tsxLoader(), ROUTER_ENTRY],
+    {
       cwd: dirname(logFile),
       env: {
         PATH: process.env.PATH ?? '',
@@ -53,21 +60,9 @@ export async function startRouter(options: StartRouterOptions): Promise<RouterPr
         QUBOT_ROUTER_STATE_FILE: resolve(options.stateFile),
         QUBOT_ROUTER_HOST: host,
       },
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
-  } finally {
-    closeSync(fd);
-  }
-  const pid = await new Promise<number>((ok, fail) => {
-    child.once('spawn', () => ok(child.pid as number));
-    child.once('error', fail);
-  });
-  let exited: string | null = null;
-  child.once('exit', (code, sig) => {
-    exited = `router exited early (code ${code}, signal ${sig})`;
-  });
-  child.unref();
+      logFile,
+    },
+  );
 
   const client = new RouterClient({
     controlUrl: `http://127.0.0.1:${options.controlPort}`,
@@ -75,9 +70,10 @@ export async function startRouter(options: StartRouterOptions): Promise<RouterPr
   });
   const deadline = Date.now() + (options.startTimeoutMs ?? 15_000);
   while (true) {
-    if (exited) {
+    const early = exited();
+    if (early) {
       const tail = await tailFile(logFile, 20);
-      throw new Error(`${exited}:\n${tail.join('\n')}`);
+      throw new Error(`${early}:\n${tail.join('\n')}`);
     }
     try {
       const h = await client.health();
