@@ -33,4 +33,10 @@ export {
 export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } from './router/router';
 export type { PoolWindowStats } from './router/stats';
 export type { SupervisorSpec, SupervisorStatus } from './supervisor';
+export {
+  NodeRouterProvider,
+  type NodeRouterProviderOptions,
+  parseRouterPoolTotals,
+} from './traffic/node-router-provider';
+export type * from './traffic/provider';
 export type * from './types';
