@@ -1,5 +1,5 @@
-// `npm test`: install what is missing (dependencies, and Debian's Chromium and
-// Prometheus when absent and we are root), build the web app once, then run every suite —
+// `npm test`: install what is missing (dependencies, and Debian's Chromium, Prometheus and
+// HAProxy when absent and we are root), build the web app once, then run every suite —
 // lint, typecheck, unit + API integration tests (Vitest), browser tests
 // (Playwright) — and print one line "N passed, N failed" summing them all.
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,8 @@ const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
 // The monitoring tests run a real Prometheus and promtool (docs/monitoring.md).
 const PROMETHEUS = process.env.QUBOT_PROMETHEUS ?? '/usr/bin/prometheus';
 const PROMTOOL = process.env.QUBOT_PROMTOOL ?? '/usr/bin/promtool';
+// The HAProxy traffic provider's tests drive a real haproxy (packages/runtime/src/haproxy).
+const HAPROXY = '/usr/sbin/haproxy';
 
 function ensureChromium() {
   if (existsSync(CHROMIUM)) return;
@@ -51,11 +53,27 @@ function ensurePrometheus() {
   }
 }
 
+function ensureHaproxy() {
+  if (existsSync(HAPROXY)) return;
+  if (userInfo().uid !== 0) {
+    log(`HAProxy is missing at ${HAPROXY}: its tests are skipped (sudo apt-get install -y haproxy).`);
+    return;
+  }
+  log('installing Debian HAProxy for the traffic provider tests…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
+  // Only the binary is used (run in the foreground per environment); policy-rc.d may refuse
+  // the package's service start in a container, which does not matter here.
+  spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'haproxy'], { stdio: 'inherit', env });
+  if (!existsSync(HAPROXY)) fail('apt-get install haproxy failed');
+}
+
 checkNode();
 const pnpm = pnpmCommand();
 ensureInstalled(pnpm);
 ensureChromium();
 ensurePrometheus();
+ensureHaproxy();
 ensureWebBuilt(pnpm);
 
 const only = process.argv.slice(2);
