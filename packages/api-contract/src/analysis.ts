@@ -45,6 +45,12 @@ export const AnalysisResult = Type.Object({
   /** Measurement window, epoch ms. */
   since: Type.Number(),
   until: Type.Number(),
+  unavailable: Type.Optional(
+    Type.String({
+      description:
+        'why the figure cannot be measured here at all (e.g. the HAProxy traffic provider measures no latency): the check stays inconclusive and cannot pass',
+    }),
+  ),
 });
 export type AnalysisResult = Type.Static<typeof AnalysisResult>;
 

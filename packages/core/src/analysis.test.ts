@@ -434,3 +434,55 @@ describe('analysis options', () => {
     expect(!interval.ok && interval.errors[0]?.field).toBe('options.analysis.intervalSeconds');
   });
 });
+
+describe('analysis: a router that measures no latency (HAProxy provider)', () => {
+  const NO_LATENCY: Figures = {
+    requests: 200,
+    errors: 0,
+    p95Ms: null,
+    p95Unavailable: 'the haproxy traffic provider measures no latency percentiles',
+    baseline: { requests: 1800, errors: 0, p95Ms: null },
+  };
+
+  it('a latency threshold never passes: the step fails at the end of its hold, saying why', () => {
+    const sim = oneStep({ inconclusiveLimitSeconds: 600 }).start();
+    sim.responder = measuring(() => NO_LATENCY);
+    runUntil(sim, T0 + 10 * 60_000);
+    // Not the 10 min limit: waiting would never bring the figure.
+    expect(sim.now).toBe(T0 + 60_000);
+    expect(sim.state.status).toBe('rolled_back');
+    expect(sim.state.outcome).toMatchObject({
+      trigger: 'failure',
+      failedStep: 'weight-10',
+      reason:
+        'analysis inconclusive at Traffic 10%: p95 latency cannot be measured: the haproxy traffic provider measures no latency percentiles (set analysis.maxP95Ms to null to judge on the error rate alone)',
+      failedMetric: { metric: 'p95Ms', verdict: 'inconclusive', value: null },
+    });
+    const p95 = sim.state.analysis.filter((r) => r.metric === 'p95Ms');
+    expect(p95.length).toBeGreaterThan(0);
+    expect(p95.every((r) => r.verdict === 'inconclusive' && r.unavailable)).toBe(true);
+  });
+
+  it('on a protected environment it waits for a person instead', () => {
+    const sim = oneStep({}, { protected: true }).start();
+    sim.responder = measuring(() => NO_LATENCY);
+    runUntil(sim, T0 + 10 * 60_000);
+    expect(sim.state).toMatchObject({ status: 'paused', waitingFor: 'advance' });
+    expect(step(sim).message).toMatch(
+      /^analysis inconclusive at Traffic 10%: p95 latency cannot be measured/,
+    );
+  });
+
+  it('with maxP95Ms null the step is judged on its error rate: passes when good, fails when bad', () => {
+    const good = oneStep({ maxP95Ms: null }).start();
+    good.responder = measuring(() => NO_LATENCY);
+    good.run();
+    expect(good.state.status).toBe('succeeded');
+
+    const bad = oneStep({ maxP95Ms: null }).start();
+    bad.responder = measuring(() => ({ ...NO_LATENCY, errors: 40 }));
+    bad.run();
+    expect(bad.state.status).toBe('rolled_back');
+    expect(bad.state.outcome?.failedMetric).toMatchObject({ metric: 'errorRate', verdict: 'failed' });
+  });
+});

@@ -647,6 +647,7 @@ function evaluate(
     samples: number,
     minSamples: number,
     baseline: number | null,
+    unavailable?: string,
   ) =>
     results.push({
       ...base,
@@ -659,6 +660,7 @@ function evaluate(
       samples,
       minSamples,
       baseline,
+      ...(unavailable ? { unavailable } : {}),
     });
   const b = ev.baseline ?? null;
   const requests = Math.max(0, ev.requests);
@@ -692,8 +694,9 @@ function evaluate(
     baselineRate,
   );
   // The latency check never disappears: without enough requests it is inconclusive.
+  // A router that measures no latency never lets it pass: inconclusive, saying why.
   if (a.maxP95Ms !== null) {
-    const p95 = requests > 0 ? ev.p95Ms : null;
+    const p95 = requests > 0 && !ev.p95Unavailable ? ev.p95Ms : null;
     row(
       'p95Ms',
       p95,
@@ -702,7 +705,8 @@ function evaluate(
       requests < a.minP95 || p95 === null ? 'inconclusive' : p95 > a.maxP95Ms ? 'failed' : 'passed',
       requests,
       a.minP95,
-      b && b.requests > 0 ? b.p95Ms : null,
+      b && b.requests > 0 && !ev.p95Unavailable ? b.p95Ms : null,
+      ev.p95Unavailable,
     );
   }
   return results;
@@ -723,6 +727,8 @@ export function describeCheck(r: AnalysisResult): string {
         ? `error rate not measured (${n})`
         : `error rate ${percent(r.value)} ${r.value > r.threshold ? '>' : '≤'} max ${percent(r.threshold)} (${n})`;
     case 'p95Ms':
+      if (r.unavailable)
+        return `p95 latency cannot be measured: ${r.unavailable} (set analysis.maxP95Ms to null to judge on the error rate alone)`;
       return r.value === null
         ? `p95 latency not measured (${n})`
         : `p95 latency ${Math.round(r.value)} ms ${r.value > r.threshold ? '>' : '≤'} max ${r.threshold} ms (${n})`;
@@ -777,9 +783,13 @@ function onMeasurement(
   }
   const requests = results.find((r) => r.metric === 'minRequests');
   const missing = requests && requests.verdict !== 'passed' ? requests : null;
+  // A figure the router cannot measure will not come by waiting: decided at the end of the hold.
+  const unmeasurable = results.find((r) => r.unavailable && r.verdict === 'inconclusive');
   const need = missing
     ? `at least ${missing.threshold} requests (${missing.value ?? 0} so far)`
-    : 'a latency figure';
+    : unmeasurable
+      ? describeCheck(unmeasurable)
+      : 'a latency figure';
   const figures = results
     .filter((r) => r.metric === 'errorRate' || r.metric === 'p95Ms')
     .map(describeCheck)
@@ -805,11 +815,14 @@ function onMeasurement(
     return true;
   }
   const limitAt = watch.holdUntil + a.limitMs;
-  if (ctx.now >= limitAt) {
+  if (ctx.now >= limitAt || (unmeasurable && !missing)) {
     const waited = seconds(ctx.now - (watch.holdUntil - holdMs));
-    const reason = `analysis inconclusive at ${stepName} after ${waited}: waiting for ${need}`;
+    const reason =
+      unmeasurable && !missing
+        ? `analysis inconclusive at ${stepName}: ${need}`
+        : `analysis inconclusive at ${stepName} after ${waited}: waiting for ${need}`;
     if (a.onInconclusive === 'fail') {
-      fail(ctx, reason, 'failure', missing ?? inconclusive[0]);
+      fail(ctx, reason, 'failure', missing ?? unmeasurable ?? inconclusive[0]);
       return false;
     }
     // A person decides: advance accepts the step as it is; abort or rollback returns.

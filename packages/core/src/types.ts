@@ -70,6 +70,11 @@ export interface AnalysisResult {
   /** Measurement window, epoch ms. */
   since: number;
   until: number;
+  /**
+   * Why the figure cannot be measured at all here (e.g. the traffic provider measures no latency):
+   * the check stays inconclusive however long the step holds.
+   */
+  unavailable?: string;
 }
 
 export interface PoolProgress {
@@ -216,6 +221,8 @@ export type CommandResultEvent =
       /** 0..1; computed from errors/requests when absent. */
       errorRate?: number;
       p95Ms: number | null;
+      /** Set when the router cannot measure latency at all (why): a latency check cannot pass. */
+      p95Unavailable?: string;
       /** Healthy instances of the pool, when the router knows it. */
       healthy?: number;
       /** The stable pool's figures over the same window (Kayenta-style comparison), when it has any. */

@@ -32,6 +32,7 @@ export function analysisView(stored: unknown): AnalysisResult[] {
         at: typeof r.at === 'string' ? r.at : new Date(num(r.until) ?? 0).toISOString(),
         since: num(r.since) ?? 0,
         until: num(r.until) ?? 0,
+        ...(typeof r.unavailable === 'string' ? { unavailable: r.unavailable } : {}),
       },
     ];
   });
