@@ -41,4 +41,9 @@ export {
   parseRouterPoolTotals,
 } from './traffic/node-router-provider';
 export type * from './traffic/provider';
+export {
+  TotalsWindow,
+  type TotalsWindowResult,
+  toPoolWindowStats,
+} from './traffic/totals-window';
 export type * from './types';

@@ -24,6 +24,7 @@ import {
   filesOf,
   type HaproxyConfigOptions,
   type HaproxyFiles,
+  NO_POOL,
   poolOf,
   renderHaproxyConfig,
   splitMapLines,
@@ -190,12 +191,22 @@ export class HaproxyProvider implements TrafficProvider {
   }
 
   /** Starts haproxy detached, serving the saved table from its first request. */
-  async start(): Promise<TrafficProcess> {
+  async start(initial?: RouterConfig): Promise<TrafficProcess> {
     const running = this.readPidFile();
     if (this.ours(running))
       throw new Error(`haproxy ${running} already runs for ${this.files.dir}; adopt it`);
     mkdirSync(this.files.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.files.dir, 0o700);
+    if (initial) {
+      const table = validateRouterConfig(initial);
+      checkTableFits(table.pools, this.cfg.pools, this.cfg.slots);
+      const saved: RouterConfigState = {
+        pools: table.pools,
+        revision: this.readState().revision + 1,
+        updatedAt: new Date().toISOString(),
+      };
+      writeAtomic(this.files.state, `${JSON.stringify(saved, null, 2)}\n`);
+    }
     const state = this.readState();
     // A pool saved under other options and no longer configured has no backend to send to.
     const pools = state.pools.filter((p) => this.cfg.pools.includes(p.name));
@@ -409,13 +420,27 @@ export class HaproxyProvider implements TrafficProvider {
     }
   }
 
-  /** Per pool backend: requests (`req_tot`), errors (`hrsp_5xx`, HAProxy's own 502/503/504 included, plus `srv_abrt`: answers the upstream cut short). */
+  /**
+   * Per pool backend: requests (`req_tot`), errors (`hrsp_5xx`, HAProxy's own 502/503/504 included,
+   * plus `srv_abrt`: answers the upstream cut short), in flight (`scur` + `qcur`). The all-pool
+   * figures also count the 503s answered while no pool had weight (the `no_pool` backend).
+   */
   async totals(): Promise<TrafficTotals> {
     const out: TrafficTotals = { requests: 0, errors: 0, pools: {} };
     for (const r of await this.admin.showStat()) {
+      if (r.type !== '1') continue;
+      if (r.pxname === NO_POOL) {
+        out.requests += num(r.req_tot);
+        out.errors += num(r.req_tot);
+        continue;
+      }
       const pool = poolOf(r.pxname ?? '');
-      if (r.type !== '1' || !pool) continue;
-      const counts = { requests: num(r.req_tot), errors: num(r.hrsp_5xx) + num(r.srv_abrt) };
+      if (!pool) continue;
+      const counts = {
+        requests: num(r.req_tot),
+        errors: num(r.hrsp_5xx) + num(r.srv_abrt),
+        inFlight: num(r.scur) + num(r.qcur),
+      };
       out.pools[pool] = counts;
       out.requests += counts.requests;
       out.errors += counts.errors;

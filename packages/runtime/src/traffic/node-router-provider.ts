@@ -1,5 +1,7 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { RouterClient } from '../router/client';
-import type { RouterConfig, RouterConfigState } from '../router/config';
+import { type RouterConfig, type RouterConfigState, validateRouterConfig } from '../router/config';
 import {
   adoptRouter,
   isRouterProcess,
@@ -43,6 +45,23 @@ export function parseRouterPoolTotals(text: string): TrafficTotals {
   return out;
 }
 
+/** Replaces a router's saved table (its state file) before it starts: the next revision, `config`. */
+export function writeSavedTable(stateFile: string, config: RouterConfig): RouterConfigState {
+  const table = validateRouterConfig(config);
+  let revision = 0;
+  try {
+    revision = Number((JSON.parse(readFileSync(stateFile, 'utf8')) as RouterConfigState).revision) || 0;
+  } catch {
+    // None saved yet.
+  }
+  const state: RouterConfigState = { ...table, revision: revision + 1, updatedAt: new Date().toISOString() };
+  mkdirSync(dirname(stateFile), { recursive: true, mode: 0o700 });
+  const tmp = `${stateFile}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, stateFile);
+  return state;
+}
+
 /** The embedded Node router (`router/*`) behind the `TrafficProvider` interface; it changes nothing of it. */
 export class NodeRouterProvider implements TrafficProvider {
   readonly kind = 'node';
@@ -65,7 +84,8 @@ export class NodeRouterProvider implements TrafficProvider {
     return this.currentPid;
   }
 
-  async start(): Promise<TrafficProcess> {
+  async start(initial?: RouterConfig): Promise<TrafficProcess> {
+    if (initial) writeSavedTable(this.options.stateFile, initial);
     const proc = await startRouter(this.options);
     this.currentPid = proc.pid;
     return { pid: proc.pid, address: proc.address };

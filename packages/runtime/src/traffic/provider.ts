@@ -6,6 +6,8 @@ export interface TrafficCounts {
   requests: number;
   /** 5xx answers, including the router's own for a failed connection or response. */
   errors: number;
+  /** Requests in flight (or queued) now, when the provider knows it. */
+  inFlight?: number;
 }
 
 /** What `parseRouterTotals` gives the orchestrator, with the same figures per pool. */
@@ -66,8 +68,12 @@ export interface TrafficProvider {
   /** The process started or adopted by this object, or null. */
   readonly pid: number | null;
 
-  /** Starts the router process, detached: it outlives the caller. Fails when the port is taken. */
-  start(): Promise<TrafficProcess>;
+  /**
+   * Starts the router process, detached: it outlives the caller. Fails when the port is taken. It
+   * serves `initial` from its first request when given (a handover from another provider, whose
+   * saved table may be old), else the table it saved last.
+   */
+  start(initial?: RouterConfig): Promise<TrafficProcess>;
   /** Re-attaches to a router process started earlier (by any control plane); null when none answers. */
   adopt(): Promise<TrafficProcess | null>;
   /** Cheap (no network): a router process of ours is alive for this environment. */
