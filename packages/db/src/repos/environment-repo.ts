@@ -23,11 +23,12 @@ const environmentView = {
 export interface RouterUpdate {
   routerPid?: number | null;
   routerPort?: number;
-  routerControlPort?: number;
-  routerSecret?: string;
+  routerControlPort?: number | null;
+  routerSecret?: string | null;
   address?: string;
-  /** `up` or `down`. */
+  /** `up`, `down`, or `handover` (the traffic provider is being changed). */
   routerStatus?: string;
+  trafficProvider?: string;
   routerOutageAt?: Date;
   routerRestarts?: { increment: number };
 }
@@ -92,6 +93,13 @@ export function createEnvironmentRepo(root: Db) {
     listWithApplicationName(db: Db = root) {
       return db.environment.findMany({ include: { application: { select: { name: true } } } });
     },
+    /** The environment with its application's health path (what a traffic provider checks). */
+    getForRouter(id: string, db: Db = root) {
+      return db.environment.findUniqueOrThrow({
+        where: { id },
+        include: { application: { select: { name: true, healthPath: true } } },
+      });
+    },
     /** Environments that have a router process recorded: what re-adoption and the reconcile loop visit. */
     listWithRouter(db: Db = root) {
       return db.environment.findMany({ where: { routerPid: { not: null } } });
@@ -99,10 +107,13 @@ export function createEnvironmentRepo(root: Db) {
     /** Environments whose router can be asked for figures, with the counter of their running deployment. */
     listForSampling(db: Db = root) {
       return db.environment.findMany({
-        where: { routerPid: { not: null }, routerControlPort: { not: null }, routerSecret: { not: null } },
+        where: { routerPid: { not: null } },
         select: {
           id: true,
           name: true,
+          trafficProvider: true,
+          routerPid: true,
+          routerPort: true,
           routerControlPort: true,
           routerSecret: true,
           application: { select: { name: true } },
