@@ -9,6 +9,7 @@ import {
   type EnvironmentMetrics,
   type InstanceLog,
   type List,
+  type TrafficProviderStatus,
 } from '@qubot/api-contract';
 import type { DeploymentRepo, InstanceRepo } from '@qubot/db';
 import type { LocalDriver } from '@qubot/runtime';
@@ -35,7 +36,7 @@ export function createObserveService(deps: {
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   history: Pick<MetricsHistory, 'since'>;
   /** Looked up at call time: the orchestrator registers after the services. */
-  runtime: () => Pick<EnvironmentRuntime, 'clientFor'>;
+  runtime: () => Pick<EnvironmentRuntime, 'trafficWindow' | 'providerFor'>;
   driver: () => Pick<LocalDriver, 'logs' | 'instanceDir'>;
   intervalMs: number;
   now?: () => number;
@@ -75,14 +76,50 @@ export function createObserveService(deps: {
       if (samples.length === 0) {
         // Nothing sampled here yet (a fresh process, or no sampler running): one figure for the
         // whole window, read from the router itself (loopback, secret from the database).
-        const client = deps.runtime().clientFor(env);
-        if (client) {
-          const windowMs = Math.min(windowSeconds, 60) * 1000;
-          const stats = await client.allStats(windowMs).catch(() => null);
-          if (stats) samples = [toSample(undefined, stats.pools, now(), windowMs).sample];
-        }
+        // A provider with counters only (HAProxy) gives counts over what it can cover, no latency.
+        const windowMs = Math.min(windowSeconds, 60) * 1000;
+        const stats = await deps
+          .runtime()
+          .trafficWindow(env, windowMs)
+          .catch(() => null);
+        if (stats)
+          samples = [toSample(undefined, stats.pools, now(), stats.pools[0]?.windowMs ?? windowMs).sample];
       }
       return { environment: `${appName}/${envName}`, intervalMs: deps.intervalMs, samples };
+    },
+
+    /** The environment's traffic provider: its kind, capabilities and live health (HAProxy: per target). */
+    async trafficProvider(ctx: Ctx, appName: string, envName: string): Promise<TrafficProviderStatus> {
+      requirePermission(ctx, 'read', { application: appName });
+      const { env } = await deps.catalog.requireEnvironment(appName, envName);
+      const provider = deps.runtime().providerFor(env);
+      const kind = env.trafficProvider === 'haproxy' ? 'haproxy' : 'node';
+      const base = {
+        environment: `${appName}/${envName}`,
+        kind,
+        address: env.address,
+        capabilities:
+          provider?.capabilities ??
+          (kind === 'haproxy'
+            ? { survivesControlPlaneRestart: true, checksTargets: true, windowStats: false }
+            : { survivesControlPlaneRestart: true, checksTargets: false, windowStats: true }),
+      } as const;
+      // The row names the new provider while a handover runs; its router may not answer yet.
+      if (!provider || env.routerPid === null) return { ...base, health: null, error: null };
+      try {
+        const h = await provider.health();
+        return {
+          ...base,
+          health: { ok: h.ok, pid: h.pid, revision: h.revision, targets: h.targets },
+          error: null,
+        };
+      } catch (err) {
+        return {
+          ...base,
+          health: null,
+          error: `the ${kind} router did not answer: ${(err as Error).message}`,
+        };
+      }
     },
 
     async instanceLog(

@@ -5,6 +5,7 @@
 // its connection dies.
 import type { MetricsMessage } from '@qubot/api-contract';
 import { createEnvironmentRepo, type Database } from '@qubot/db';
+import type { PoolWindowStats } from '@qubot/runtime';
 import type pg from 'pg';
 import { METRICS_CHANNEL } from '../events/event-bus.ts';
 import { createClusterTask } from '../lib/cluster-task.ts';
@@ -19,7 +20,7 @@ const MAX_PAYLOAD = 7900;
 
 export interface SamplerOptions {
   db: Pick<Database, 'url' | 'prisma'>;
-  runtime: Pick<EnvironmentRuntime, 'clientFor' | 'sampleTraffic'>;
+  runtime: Pick<EnvironmentRuntime, 'providerFor' | 'trafficWindow' | 'sampleTraffic'>;
   intervalMs: number;
   log: { warn(obj: object, msg: string): void };
 }
@@ -32,22 +33,19 @@ export function createMetricsSampler(opts: SamplerOptions) {
     const messages: string[] = [];
     await Promise.all(
       envs.map(async (env) => {
-        const router = opts.runtime.clientFor(env);
-        if (!router) return;
-        let stats: Awaited<ReturnType<typeof router.allStats>>;
+        const provider = opts.runtime.providerFor(env);
+        if (!provider) return;
+        let pools: PoolWindowStats[];
         try {
-          stats = await router.allStats(opts.intervalMs);
+          // A provider with counters only (HAProxy): the interval comes from the totals' difference.
+          const window = await opts.runtime.trafficWindow(env, opts.intervalMs, { provider, settleMs: 0 });
+          pools = window?.pools ?? [];
         } catch {
           // The router is away (restarting, stopped): no sample this round.
           totals.delete(env.id);
           return;
         }
-        const { sample, totals: next } = toSample(
-          totals.get(env.id),
-          stats.pools,
-          Date.now(),
-          opts.intervalMs,
-        );
+        const { sample, totals: next } = toSample(totals.get(env.id), pools, Date.now(), opts.intervalMs);
         totals.set(env.id, next);
         let deployment: MetricsMessage['deployment'] = null;
         const active = env.deployments[0];

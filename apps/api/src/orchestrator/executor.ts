@@ -167,8 +167,8 @@ export function createExecutor(deps: {
         { status: 'stopping' },
       );
       // Out of the routing table first, then wait for their in-flight requests, then stop.
-      const { client } = await deps.runtime.applyRouting(d.environmentId);
-      await client.waitDrained(
+      const { provider } = await deps.runtime.applyRouting(d.environmentId);
+      await provider.waitDrained(
         victims.map((v) => `127.0.0.1:${v.port}`),
         15_000,
       );
@@ -236,7 +236,9 @@ export function createExecutor(deps: {
     cmd: Extract<Command, { kind: 'setTraffic' }>,
   ): Promise<Execution> {
     const d = await context(deploymentId);
-    const { config } = await deps.runtime.applyRouting(d.environmentId, cmd.weights);
+    const { config, provider } = await deps.runtime.applyRouting(d.environmentId, cmd.weights);
+    // Where a canary step's window starts, for a provider that only counts (HAProxy).
+    await deps.runtime.markWindow(d.environmentId, provider);
     const traffic = (['blue', 'green'] as Color[]).map((pool) => ({
       pool,
       version: config.pools.find((p) => p.name === pool)?.version ?? null,
@@ -317,12 +319,14 @@ export function createExecutor(deps: {
 
   async function collectMetrics(deploymentId: string, cmd: Extract<Command, { kind: 'collectMetrics' }>) {
     const d = await context(deploymentId);
-    const client = await deps.runtime.ensureRouter(d.environmentId);
+    const provider = await deps.runtime.ensureRouter(d.environmentId);
     // The router keeps at most 15 minutes of samples; a longer hold is judged on its latest 15.
     const windowMs = Math.min(MAX_ANALYSIS_WINDOW_MS, Math.max(1_000, Date.now() - cmd.since));
     const healthyCount = await instances.countHealthy(d.environmentId, cmd.pool);
     // Both pools from one reading, so the canary and the stable pool cover the same window.
-    const { pools } = await client.allStats(windowMs);
+    const window = await deps.runtime.trafficWindow(d.environment, windowMs, { provider });
+    if (!window) throw new Error(`the ${provider.kind} traffic provider gave no figures yet`);
+    const { pools, latencyUnavailable } = window;
     // A pool the router has not seen yet served nothing.
     const st = pools.find((p) => p.pool === cmd.pool);
     const baselinePool = cmd.baselinePool === undefined ? otherColor(cmd.pool) : cmd.baselinePool;
@@ -335,6 +339,7 @@ export function createExecutor(deps: {
         errors: st?.errors ?? 0,
         ...(st ? { errorRate: st.errorRate } : {}),
         p95Ms: st?.p95 ?? null,
+        ...(latencyUnavailable ? { p95Unavailable: latencyUnavailable } : {}),
         healthy: healthyCount,
         baseline: base
           ? { requests: base.requests, errors: base.errors, errorRate: base.errorRate, p95Ms: base.p95 }

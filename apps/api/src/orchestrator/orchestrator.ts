@@ -26,7 +26,8 @@ export const DRIVE_QUEUE = 'deployment-drive';
 export const ROUTING_QUEUE = 'environment-routing';
 export interface RoutingJob {
   environmentId: string;
-  op: 'ensure' | 'sync';
+  /** ensure: start or adopt the router; sync: push the routing; handover: finish a provider change. */
+  op: 'ensure' | 'sync' | 'handover';
 }
 
 export interface OrchestratorOptions {
@@ -320,7 +321,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     }
   }
   async function runRoutingJob(job: RoutingJob): Promise<void> {
-    if (job.op === 'ensure') await runtime.ensureRouter(job.environmentId);
+    if (job.op === 'ensure' || job.op === 'handover') await runtime.ensureRouter(job.environmentId);
     else await syncRouting(job.environmentId);
   }
 
@@ -352,6 +353,11 @@ export function createOrchestrator(opts: OrchestratorOptions) {
         : routingViaWorker({ environmentId, op: 'ensure' }),
     syncRouting: (environmentId) =>
       opts.worker ? syncRouting(environmentId) : routingViaWorker({ environmentId, op: 'sync' }),
+    // The environment's row says `handover`: ensuring its router is finishing the handover.
+    handoverRouter: (environmentId) =>
+      opts.worker
+        ? runtime.ensureRouter(environmentId).then(() => {})
+        : routingViaWorker({ environmentId, op: 'handover' }),
   };
 
   return {

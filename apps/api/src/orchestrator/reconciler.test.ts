@@ -53,7 +53,7 @@ async function routerStatusesSince(seq: bigint) {
 async function tables() {
   const runtime = h.app.orchestrator.runtime;
   const env = await envRow();
-  const client = runtime.clientFor(env);
+  const client = runtime.providerFor(env);
   if (!client) throw new Error('no router');
   const live = await h.db.prisma.instance.findMany({
     where: { environmentId, status: { in: ['starting', 'running', 'unhealthy', 'stopping'] } },

@@ -25,13 +25,7 @@ import {
   type Database,
   type InstanceRow,
 } from '@qubot/db';
-import {
-  adoptRouter,
-  isRouterProcess,
-  type LocalDriver,
-  type RouterConfig,
-  stopRouter,
-} from '@qubot/runtime';
+import type { LocalDriver, RouterConfig } from '@qubot/runtime';
 import { createClusterTask } from '../lib/cluster-task.ts';
 import type { Engine } from './engine.ts';
 import type { EnvironmentRuntime } from './runtime.ts';
@@ -46,7 +40,7 @@ export interface ReconcilerOptions {
   driver: Pick<LocalDriver, 'status' | 'resupervise' | 'stop'>;
   runtime: Pick<
     EnvironmentRuntime,
-    'ensureRouter' | 'buildConfig' | 'currentWeights' | 'recordRouter' | 'recordAdopted'
+    'ensureRouter' | 'buildConfig' | 'currentWeights' | 'recordRouter' | 'recordAdopted' | 'providerFor'
   >;
   engine: Pick<Engine, 'announce'>;
   intervalMs: number;
@@ -100,6 +94,7 @@ interface EnvRow {
   id: string;
   applicationId: string;
   name: string;
+  trafficProvider: string;
   routerPid: number | null;
   routerPort: number | null;
   routerControlPort: number | null;
@@ -124,14 +119,19 @@ export function createReconciler(opts: ReconcilerOptions) {
     transact((tx) => opts.engine.announce(tx, null, environmentId), TX);
 
   async function reconcileRouter(env: EnvRow): Promise<'up' | 'restarted' | 'down'> {
-    if (!env.routerPort || !env.routerControlPort || !env.routerSecret) return 'up';
-    const adopted = await adoptRouter({
-      pid: env.routerPid ?? 0,
-      port: env.routerPort,
-      controlPort: env.routerControlPort,
-      secret: env.routerSecret,
-      timeoutMs: 2_000,
-    });
+    if (env.routerStatus === 'handover') {
+      // A change of traffic provider that its worker did not finish (it crashed): finish it.
+      try {
+        await opts.runtime.ensureRouter(env.id);
+        return 'restarted';
+      } catch (err) {
+        opts.log.warn({ err, environment: env.name }, 'could not finish the traffic provider handover');
+        return 'down';
+      }
+    }
+    const provider = opts.runtime.providerFor(env, { timeoutMs: 2_000 });
+    if (!provider) return 'up';
+    const adopted = await provider.adopt();
     if (adopted) {
       routerFailures.delete(env.id);
       await opts.runtime.recordAdopted(env, adopted.pid);
@@ -139,11 +139,11 @@ export function createReconciler(opts: ReconcilerOptions) {
     }
     const failures = (routerFailures.get(env.id) ?? 0) + 1;
     routerFailures.set(env.id, failures);
-    const alive = isRouterProcess(env.routerPid);
+    const alive = provider.isRunning();
     if (alive && failures < failureThreshold) return 'up';
     // Users' requests to the address fail right now: say so before anything else.
     opts.log.warn(
-      { environment: env.name, pid: env.routerPid, address: `127.0.0.1:${env.routerPort}` },
+      { environment: env.name, provider: provider.kind, pid: env.routerPid, address: provider.address },
       'traffic router is down; starting it again',
     );
     // Not recorded now (someone holds the environment's row): whoever starts the router again
@@ -158,7 +158,7 @@ export function createReconciler(opts: ReconcilerOptions) {
         // Running but not answering: give it time (a busy machine), then replace a hung one.
         if (failures < HUNG_AFTER_CHECKS) return 'down';
         opts.log.warn({ environment: env.name, pid: env.routerPid }, 'traffic router hung; replacing it');
-        await stopRouter(env.routerPid as number, 2_000);
+        await provider.stop(2_000);
       }
       // Started again and recorded (`up`, the restart counted, announced) by the runtime.
       await opts.runtime.ensureRouter(env.id);
@@ -220,7 +220,7 @@ export function createReconciler(opts: ReconcilerOptions) {
 
   /** Router table ← database, when nobody else is acting on the environment. */
   async function reconcileRouting(env: EnvRow): Promise<boolean> {
-    if (!env.liveReleaseId) return false;
+    if (!env.liveReleaseId || env.routerStatus === 'handover') return false;
     return transact(
       async (tx) => {
         const locked = await environments.tryLock(env.id, tx);
@@ -231,10 +231,10 @@ export function createReconciler(opts: ReconcilerOptions) {
           live,
           await opts.runtime.currentWeights(env.id, tx),
         );
-        const client = await opts.runtime.ensureRouter(env.id, tx);
-        const actual = await client.getConfig();
+        const provider = await opts.runtime.ensureRouter(env.id, tx);
+        const actual = await provider.getConfig();
         if (sameRouting(actual, desired)) return false;
-        await client.setConfig(desired);
+        await provider.setConfig(desired);
         opts.log.info(
           { environment: env.name, from: actual.pools, to: desired.pools },
           'router table differed from the database; replaced',

@@ -1,6 +1,11 @@
 // The runtime side of an environment: its traffic router (one process per environment, the
 // stable `address`) and its instances (processes under the local driver). Both outlive the
 // control plane; the database remembers them so the next start re-adopts them.
+// The runtime side of an environment: its traffic router (one process per environment, the
+// stable `address`, served by the environment's traffic provider: the embedded Node router or
+// HAProxy) and its instances (processes under the local driver). Both outlive the control plane;
+// the database remembers them so the next start re-adopts them. The orchestrator sees a router only
+// through the `TrafficProvider` interface of @qubot/runtime.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Color, Weights } from '@qubot/core';
@@ -15,16 +20,21 @@ import {
   type Tx,
 } from '@qubot/db';
 import {
-  adoptRouter,
   freePort,
-  isRouterProcess,
+  HaproxyAdmin,
+  HaproxyProvider,
   type LocalDriver,
+  NodeRouterProvider,
+  type PoolWindowStats,
   RouterClient,
   type RouterConfig,
-  startRouter,
-  stopRouter,
+  TotalsWindow,
+  type TrafficProvider,
+  type TrafficTotals,
+  toPoolWindowStats,
 } from '@qubot/runtime';
 import { appendEnvironmentUpdated } from '../views/environment-events.ts';
+import { desiredRouting } from './reconciler.ts';
 
 export interface RuntimeLog {
   info(obj: object, msg?: string): void;
@@ -32,6 +42,14 @@ export interface RuntimeLog {
 }
 
 const POOLS: Color[] = ['blue', 'green'];
+
+/** The traffic providers an environment can use (its `trafficProvider` setting). */
+export const TRAFFIC_PROVIDERS = ['node', 'haproxy'] as const;
+export type TrafficProviderKind = (typeof TRAFFIC_PROVIDERS)[number];
+export const isTrafficProviderKind = (v: unknown): v is TrafficProviderKind =>
+  (TRAFFIC_PROVIDERS as readonly unknown[]).includes(v);
+/** How long a handover lets the old router finish its in-flight requests before forcing it. */
+const HANDOVER_DRAIN_MS = 15_000;
 
 /** The environment columns a router record needs. */
 export interface RouterEnv {
@@ -41,6 +59,27 @@ export interface RouterEnv {
   routerPid: number | null;
   routerStatus: string | null;
 }
+
+/** The environment columns its traffic provider is built from. */
+export interface ProviderEnv {
+  id: string;
+  trafficProvider: string;
+  routerPid: number | null;
+  routerPort: number | null;
+  routerControlPort: number | null;
+  routerSecret: string | null;
+}
+
+export interface ProviderOverrides {
+  kind?: TrafficProviderKind;
+  port?: number;
+  controlPort?: number;
+  secret?: string;
+  healthPath?: string;
+  /** Control-API / admin-socket answer timeout. */
+  timeoutMs?: number;
+}
+
 const target = (i: { port: number }) => `127.0.0.1:${i.port}`;
 
 /** Parses the router's Prometheus text for its all-pool totals. */
@@ -54,6 +93,13 @@ export function parseRouterTotals(text: string): { requests: number; errors: num
   return { requests, errors };
 }
 
+/** Per-pool figures over a window, whatever the provider: the Node router's, or from totals. */
+export interface TrafficWindow {
+  pools: PoolWindowStats[];
+  /** Why no latency figures are given, when they are not (`p95` null for every pool). */
+  latencyUnavailable: string | null;
+}
+
 export function createEnvironmentRuntime(deps: {
   db: Pick<Database, 'prisma'>;
   driver: LocalDriver;
@@ -64,14 +110,43 @@ export function createEnvironmentRuntime(deps: {
   const instances = createInstanceRepo(prisma);
   const environments = createEnvironmentRepo(prisma);
   const transact = createTransact(prisma);
-  const starting = new Map<string, Promise<RouterClient>>();
+  const starting = new Map<string, Promise<TrafficProvider>>();
+  /** Totals readings per environment, for providers without window figures of their own. */
+  const windows = new Map<string, TotalsWindow>();
 
-  function clientFor(env: { routerControlPort: number | null; routerSecret: string | null }) {
-    if (!env.routerControlPort || !env.routerSecret) return null;
-    return new RouterClient({
-      controlUrl: `http://127.0.0.1:${env.routerControlPort}`,
-      secret: env.routerSecret,
-      timeoutMs: 5_000,
+  const routerDir = (environmentId: string) => join(deps.dataDir, 'routers', environmentId);
+  // Short: the admin socket's path must fit a unix socket address.
+  const haproxyDir = (environmentId: string) => join(deps.dataDir, 'hap', environmentId.replaceAll('-', ''));
+
+  /**
+   * The environment's traffic provider (`kind`: its setting unless given), bound to its address;
+   * null while it has no address yet. Cheap: the state is in the router process and its files.
+   */
+  function providerFor(env: ProviderEnv, o: ProviderOverrides = {}): TrafficProvider | null {
+    const kind = o.kind ?? (isTrafficProviderKind(env.trafficProvider) ? env.trafficProvider : 'node');
+    const port = o.port ?? env.routerPort;
+    if (!port) return null;
+    if (kind === 'haproxy') {
+      return new HaproxyProvider({
+        dir: haproxyDir(env.id),
+        port,
+        ...(o.healthPath ? { healthPath: o.healthPath } : {}),
+        ...(o.timeoutMs ? { adminTimeoutMs: o.timeoutMs } : {}),
+        log: (msg, extra) => deps.log.info({ environmentId: env.id, ...extra }, msg),
+      });
+    }
+    const controlPort = o.controlPort ?? env.routerControlPort;
+    const secret = o.secret ?? env.routerSecret;
+    if (!controlPort || !secret) return null;
+    const dir = routerDir(env.id);
+    return new NodeRouterProvider({
+      port,
+      controlPort,
+      secret,
+      stateFile: join(dir, 'state.json'),
+      logFile: join(dir, 'router.log'),
+      pid: env.routerPid,
+      timeoutMs: o.timeoutMs ?? 5_000,
     });
   }
 
@@ -155,90 +230,214 @@ export function createEnvironmentRuntime(deps: {
     );
   }
 
-  async function startFor(environmentId: string, tx?: Tx): Promise<RouterClient> {
-    const env = await environments.get(environmentId, tx);
-    if (env.routerPort && env.routerControlPort && env.routerSecret) {
-      const adopted = await adoptRouter({
-        pid: env.routerPid ?? 0,
-        port: env.routerPort,
-        controlPort: env.routerControlPort,
-        secret: env.routerSecret,
-        timeoutMs: 3_000,
+  /**
+   * Another kind's router still answering there, nothing on our side: whoever holds the port is
+   * ours and only slow, so the address must not move away from it.
+   */
+  async function stillOursThere(env: ProviderEnv, kind: TrafficProviderKind): Promise<boolean> {
+    if (kind === 'haproxy') {
+      const admin = new HaproxyAdmin(join(haproxyDir(env.id), 'admin.sock'), 10_000);
+      return admin.showInfo().then(
+        (info) => Boolean(info.Pid),
+        () => false,
+      );
+    }
+    if (!env.routerControlPort) return false;
+    const there = new RouterClient({
+      controlUrl: `http://127.0.0.1:${env.routerControlPort}`,
+      secret: '',
+      timeoutMs: 10_000,
+    });
+    return there.health().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Stops, gracefully, every router of a kind other than `kind` still running for the environment. */
+  async function stopOtherKinds(env: ProviderEnv, kind: TrafficProviderKind): Promise<number[]> {
+    const stopped: number[] = [];
+    for (const other of TRAFFIC_PROVIDERS) {
+      if (other === kind) continue;
+      // Any port: stopping goes by the process, not by the address.
+      const p = providerFor(env, {
+        kind: other,
+        port: env.routerPort ?? 1,
+        controlPort: env.routerControlPort ?? 1,
+        secret: env.routerSecret ?? 'x',
+        timeoutMs: 2_000,
       });
-      if (adopted) {
-        await recordAdopted(env, adopted.pid, tx);
-        return adopted.client;
+      if (!p) continue;
+      const found = p.isRunning() ? p.pid : ((await p.adopt().catch(() => null))?.pid ?? null);
+      if (!found && !p.isRunning()) continue;
+      await p.stop(HANDOVER_DRAIN_MS);
+      if (found) stopped.push(found);
+    }
+    return stopped;
+  }
+
+  /** The routing table the database describes now (what a router that starts afresh must serve). */
+  async function desiredNow(environmentId: string, tx?: Tx): Promise<RouterConfig> {
+    const live = await instances.listLive(environmentId, undefined, tx);
+    return desiredRouting(buildConfig, live, await currentWeights(environmentId, tx));
+  }
+
+  /**
+   * Finishes a change of traffic provider (`routerStatus: handover`, written with the new setting by
+   * the settings service): the old router stops taking connections and finishes its in-flight
+   * requests, the new one starts on the same port serving the table the database describes, and
+   * the row records it (`up`, not an outage). Idempotent: after a crash anywhere in between, running
+   * it again adopts what was already started and stops what is still running of the old kind. When
+   * the new router cannot start, the old kind is started again and the setting goes back to it.
+   */
+  async function handoverFor(environmentId: string): Promise<TrafficProvider> {
+    let env = await environments.getForRouter(environmentId);
+    const to: TrafficProviderKind = isTrafficProviderKind(env.trafficProvider) ? env.trafficProvider : 'node';
+    const from = TRAFFIC_PROVIDERS.find((k) => k !== to) as TrafficProviderKind;
+    const port = env.routerPort ?? (await freePort());
+    if (to === 'node' && (!env.routerControlPort || !env.routerSecret || !env.routerPort)) {
+      // Written before the router starts: after a crash, the next attempt finds it by these.
+      await environments.updateRouter(env.id, {
+        routerPort: port,
+        routerControlPort: env.routerControlPort ?? (await freePort()),
+        routerSecret: env.routerSecret ?? randomBytes(24).toString('hex'),
+      });
+      env = await environments.getForRouter(environmentId);
+    }
+    const healthPath = env.application.healthPath;
+    const next = providerFor(env, { kind: to, port, healthPath }) as TrafficProvider;
+    const t0 = Date.now();
+    let proc = await next.adopt().catch(() => null);
+    let stoppedPids: number[] = [];
+    if (!proc) {
+      const initial = await desiredNow(env.id);
+      stoppedPids = await stopOtherKinds(env, to);
+      try {
+        proc = await next.start(initial);
+      } catch (err) {
+        deps.log.warn(
+          { err, environment: env.name, to },
+          'the new traffic provider did not start; going back',
+        );
+        const back = providerFor(env, { kind: from, port, healthPath }) as TrafficProvider;
+        const again = (await back.adopt().catch(() => null)) ?? (await back.start(initial));
+        await transact(async (t) => {
+          await environments.updateRouter(
+            env.id,
+            { trafficProvider: from, routerPid: again.pid, routerStatus: 'up', address: back.address },
+            undefined,
+            t,
+          );
+          await appendEnvironmentUpdated(t, env);
+        });
+        throw new Error(
+          `the ${to} traffic provider did not start (${(err as Error).message}); ${from} serves again`,
+        );
       }
     }
-    // Alive but not answering in time (a busy machine): starting another one would only find its
-    // ports taken and move the address. Try again later.
-    if (isRouterProcess(env.routerPid)) {
-      throw new Error(`router ${env.routerPid} is running but did not answer; not starting another`);
+    const gapMs = Date.now() - t0;
+    // The table again, from the database as it is now (it may have moved while the router started).
+    await next.setConfig(await desiredNow(env.id));
+    await transact(async (t) => {
+      await environments.updateRouter(
+        env.id,
+        { routerPid: proc.pid, routerPort: port, routerStatus: 'up', address: next.address },
+        undefined,
+        t,
+      );
+      await appendEnvironmentUpdated(t, env);
+    });
+    windows.delete(env.id);
+    deps.log.info(
+      { environment: env.name, from, to, pid: proc.pid, stopped: stoppedPids, address: next.address, gapMs },
+      'traffic provider handed over',
+    );
+    return next;
+  }
+
+  async function startFor(environmentId: string, tx?: Tx): Promise<TrafficProvider> {
+    const env = await environments.getForRouter(environmentId, tx);
+    if (env.routerStatus === 'handover') {
+      // Never inside a caller's transaction: the handover writes the row itself.
+      if (tx) throw new Error('the traffic provider is being changed; not now');
+      return handoverFor(environmentId);
     }
+    const kind: TrafficProviderKind = isTrafficProviderKind(env.trafficProvider)
+      ? env.trafficProvider
+      : 'node';
+    const current = providerFor(env, { timeoutMs: 3_000, healthPath: env.application.healthPath });
+    if (current) {
+      const adopted = await current.adopt();
+      if (adopted) {
+        await recordAdopted(env, adopted.pid, tx);
+        return current;
+      }
+      // Alive but not answering in time (a busy machine): starting another one would only find its
+      // port taken and move the address. Try again later.
+      if (current.isRunning()) {
+        throw new Error(
+          `${kind} router ${current.pid ?? env.routerPid} is running but did not answer; not starting another`,
+        );
+      }
+    }
+    // Left over from an earlier kind (should not happen outside a handover): it holds the port.
+    await stopOtherKinds(env, kind);
     const secret = env.routerSecret ?? randomBytes(24).toString('hex');
-    const dir = join(deps.dataDir, 'routers', environmentId);
-    const attempt = async (port: number, controlPort: number) =>
-      startRouter({
+    const attempt = async (port: number, controlPort: number | null) => {
+      const p = providerFor(env, {
         port,
-        controlPort,
+        ...(controlPort ? { controlPort } : {}),
         secret,
-        stateFile: join(dir, 'state.json'),
-        logFile: join(dir, 'router.log'),
-      });
-    let proc: Awaited<ReturnType<typeof startRouter>>;
+        healthPath: env.application.healthPath,
+      }) as TrafficProvider;
+      const proc = await p.start();
+      return { provider: p, pid: proc.pid, port, controlPort, address: proc.address };
+    };
+    const controlPortFor = async (existing: number | null) =>
+      kind === 'node' ? (existing ?? (await freePort())) : existing;
+    let started: Awaited<ReturnType<typeof attempt>>;
     try {
-      // Same ports as before when we can: the address is what people and scripts have bookmarked.
-      proc = await attempt(env.routerPort ?? (await freePort()), env.routerControlPort ?? (await freePort()));
+      // Same port as before when we can: the address is what people and scripts have bookmarked.
+      started = await attempt(
+        env.routerPort ?? (await freePort()),
+        await controlPortFor(env.routerControlPort),
+      );
     } catch (err) {
-      if (!env.routerPort || !env.routerControlPort) throw err;
-      // A router of ours that answers there, only slowly (or one whose pid was not recorded):
-      // the address must not move away from it.
-      const there = new RouterClient({
-        controlUrl: `http://127.0.0.1:${env.routerControlPort}`,
-        secret: '',
-        timeoutMs: 10_000,
-      });
-      if (
-        await there.health().then(
-          () => true,
-          () => false,
-        )
-      )
-        throw err;
-      deps.log.warn({ err, environmentId }, 'router ports taken; starting the router on new ports');
-      proc = await attempt(await freePort(), await freePort());
+      if (!env.routerPort) throw err;
+      if (await stillOursThere(env, kind)) throw err;
+      deps.log.warn({ err, environmentId }, 'router port taken; starting the router on a new port');
+      started = await attempt(await freePort(), kind === 'node' ? await freePort() : env.routerControlPort);
     }
     // A router that ran before and had to be started again: an outage users saw.
     const restart = env.routerPort !== null;
-    const fields = {
-      routerPid: proc.pid,
-      routerPort: proc.port,
-      routerControlPort: proc.controlPort,
-      routerSecret: secret,
-      address: proc.address,
+    const fields: RouterUpdate = {
+      routerPid: started.pid,
+      routerPort: started.port,
+      ...(started.controlPort ? { routerControlPort: started.controlPort, routerSecret: secret } : {}),
+      address: started.address,
     };
     const recorded = await recordRouter(
       env,
       restart ? outageSteps(env, fields) : [{ data: { ...fields, routerStatus: 'up' }, announce: false }],
       tx,
     );
-    if (!recorded && proc.port !== env.routerPort) {
+    if (!recorded && started.port !== env.routerPort) {
       // The address moved and nobody knows: do not leave a router nobody can find.
-      await stopRouter(proc.pid, 2_000);
-      throw new Error('router started on new ports but the environment could not be updated');
+      await started.provider.stop(2_000);
+      throw new Error('router started on a new port but the environment could not be updated');
     }
     deps.log.info(
-      { environmentId, address: proc.address, pid: proc.pid, restart },
+      { environmentId, provider: kind, address: started.address, pid: started.pid, restart },
       restart ? 'traffic router started again' : 'traffic router started',
     );
-    return proc.client;
+    return started.provider;
   }
 
   /**
    * The environment's router, adopted or started (one start at a time per environment). Pass the
    * transaction when the caller holds the environment's row lock.
    */
-  function ensureRouter(environmentId: string, tx?: Tx): Promise<RouterClient> {
+  function ensureRouter(environmentId: string, tx?: Tx): Promise<TrafficProvider> {
     let p = starting.get(environmentId);
     if (!p) {
       p = startFor(environmentId, tx).finally(() => starting.delete(environmentId));
@@ -283,23 +482,78 @@ export function createEnvironmentRuntime(deps: {
    * waits on that lock.
    */
   async function applyRouting(environmentId: string, weights?: Weights, tx?: Tx) {
-    const client = await ensureRouter(environmentId, tx);
+    const provider = await ensureRouter(environmentId, tx);
     const live = await instances.listLive(environmentId, undefined, tx);
     const config = buildConfig(live, weights ?? (await currentWeights(environmentId, tx)));
-    await client.setConfig(config);
-    return { client, config };
+    await provider.setConfig(config);
+    return { provider, config };
+  }
+
+  /** The provider's totals now, also kept as a reading of the environment's window (when it needs one). */
+  async function readTotals(env: ProviderEnv, provider: TrafficProvider): Promise<TrafficTotals> {
+    const totals = await provider.totals();
+    if (!provider.capabilities.windowStats) {
+      let w = windows.get(env.id);
+      if (!w) {
+        w = new TotalsWindow();
+        windows.set(env.id, w);
+      }
+      w.add(Date.now(), totals);
+    }
+    return totals;
   }
 
   /** Router totals now, or null when the environment has no router (yet). */
   async function sampleTraffic(environmentId: string) {
     const env = await environments.findById(environmentId);
-    const client = env ? clientFor(env) : null;
-    if (!client) return null;
+    const provider = env ? providerFor(env) : null;
+    if (!env || !provider) return null;
     try {
-      return parseRouterTotals(await client.metrics());
+      const t = await readTotals(env, provider);
+      return { requests: t.requests, errors: t.errors };
     } catch {
       return null;
     }
+  }
+
+  /**
+   * Per-pool figures over the last `windowMs`. The Node router measures them itself (latency
+   * included); for a provider with only counters (HAProxy) they are the difference between totals
+   * read now and a reading from the window's start (taken by earlier calls, e.g. at the traffic
+   * change that began a canary step): counts and error rate only, `windowMs` what is covered. With
+   * no earlier reading in this process it reads twice, `settleMs` apart.
+   */
+  async function trafficWindow(
+    env: ProviderEnv,
+    windowMs: number,
+    opts: { provider?: TrafficProvider; settleMs?: number } = {},
+  ): Promise<TrafficWindow | null> {
+    const provider = opts.provider ?? providerFor(env);
+    if (!provider) return null;
+    if (provider.capabilities.windowStats && provider.windowStats) {
+      return { pools: await provider.windowStats(windowMs), latencyUnavailable: null };
+    }
+    await readTotals(env, provider);
+    let w = windows.get(env.id)?.window(windowMs) ?? null;
+    if (!w) {
+      await new Promise((r) => setTimeout(r, Math.min(windowMs, opts.settleMs ?? 1_000)));
+      await readTotals(env, provider);
+      w = windows.get(env.id)?.window(windowMs) ?? null;
+    }
+    if (!w) return null;
+    const versions = Object.fromEntries((await provider.getConfig()).pools.map((p) => [p.name, p.version]));
+    return {
+      pools: toPoolWindowStats(w, versions),
+      latencyUnavailable: `the ${provider.kind} traffic provider counts requests and errors only; it measures no latency percentiles`,
+    };
+  }
+
+  /** Records a reading of the totals now (the start of a window to be measured later); no-op otherwise. */
+  async function markWindow(environmentId: string, provider?: TrafficProvider): Promise<void> {
+    const env = await environments.findById(environmentId);
+    const p = provider ?? (env ? providerFor(env) : null);
+    if (!env || !p || p.capabilities.windowStats) return;
+    await readTotals(env, p).catch(() => {});
   }
 
   /**
@@ -371,7 +625,19 @@ export function createEnvironmentRuntime(deps: {
       { status: 'stopped', healthy: false, stoppedAt: new Date() },
     );
     for (const env of envs) await deps.driver.stopAll(`${env.application.name}/${env.name}`).catch(() => {});
-    await Promise.all(envs.map((e) => (e.routerPid ? stopRouter(e.routerPid, 5_000) : Promise.resolve())));
+    await Promise.all(
+      envs.map(async (e) => {
+        for (const kind of TRAFFIC_PROVIDERS) {
+          const p = providerFor(e, {
+            kind,
+            port: e.routerPort ?? 1,
+            controlPort: e.routerControlPort ?? 1,
+            secret: e.routerSecret ?? 'x',
+          });
+          if (p && (p.isRunning() || (await p.adopt().catch(() => null)))) await p.stop(5_000);
+        }
+      }),
+    );
     await environments.forgetRouters();
   }
 
@@ -383,9 +649,12 @@ export function createEnvironmentRuntime(deps: {
     buildConfig,
     currentWeights,
     sampleTraffic,
+    trafficWindow,
+    markWindow,
+    providerFor,
+    handoverFor,
     adoptAll,
     stopEverything,
-    clientFor,
   };
 }
 export type EnvironmentRuntime = ReturnType<typeof createEnvironmentRuntime>;

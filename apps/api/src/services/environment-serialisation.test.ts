@@ -19,7 +19,7 @@ interface EnvView {
 /** What the router really does: its table, and the versions that answer through the address. */
 async function served(env: EnvView) {
   const row = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
-  const client = h.app.orchestrator.runtime.clientFor(row);
+  const client = h.app.orchestrator.runtime.providerFor(row);
   if (!client) throw new Error('no router');
   const config = await client.getConfig();
   const versions = new Set<string>();
