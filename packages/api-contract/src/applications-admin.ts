@@ -86,6 +86,12 @@ export const UpdateEnvironmentSettingsBody = Type.Object(
           'admin only: after its limit an inconclusive analysis fails (rolls back) or waits for a person; null follows protection',
       }),
     ),
+    trafficProvider: Type.Optional(
+      Type.Union([Type.Literal('node'), Type.Literal('haproxy')], {
+        description:
+          "admin only: what serves the environment's address — node (the embedded router) or haproxy (Debian's HAProxy 2.6, driven through its runtime API). On a live environment the new provider takes over the same port: the old router stops accepting connections and finishes its in-flight requests, the new one starts serving (a gap of well under a second in which new connections are refused). 409 while a deployment (or its rollback window) or another provider change is in progress; 503 when the new provider cannot start (the old one serves again)",
+      }),
+    ),
     reason: Type.Optional(ActionReason),
   },
   { ...strict, minProperties: 1 },

@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = {
   'environment.traffic': 'switch traffic',
   'environment.traffic.reverted': 'the router refused a switch',
   'environment.settings': 'environment settings',
+  'environment.traffic_provider': 'traffic provider changed',
+  'environment.traffic_provider.reverted': 'the new traffic provider did not start',
   'environment.synthetic_load': 'demo load on/off',
   'promotion.override': 'past the promotion order',
   'config.update': 'configuration change',

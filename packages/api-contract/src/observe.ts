@@ -38,6 +38,48 @@ export const MetricsQuery = Type.Object(
 );
 export type MetricsQuery = Type.Static<typeof MetricsQuery>;
 
+/** One upstream as a traffic provider that checks its targets itself (HAProxy) sees it. */
+export const TrafficTarget = Type.Object({
+  pool: Type.String(),
+  target: Type.String({ description: '`host:port` of an instance, as in the routing table' }),
+  state: Type.Union([Type.Literal('ready'), Type.Literal('drain'), Type.Literal('maint')], {
+    description: 'ready: takes traffic by weight; drain: finishing in-flight requests; maint: out',
+  }),
+  up: Type.Boolean({ description: "the provider's own health check passes" }),
+  check: Type.String({ description: "the provider's last check result, e.g. L7OK, L4CON" }),
+});
+export type TrafficTarget = Type.Static<typeof TrafficTarget>;
+
+export const TrafficProviderStatus = Type.Object({
+  environment: Type.String({ description: '<app>/<env>' }),
+  kind: Type.Union([Type.Literal('node'), Type.Literal('haproxy')]),
+  address: Type.Union([Type.String(), Type.Null()]),
+  capabilities: Type.Object({
+    survivesControlPlaneRestart: Type.Boolean(),
+    checksTargets: Type.Boolean({ description: 'the provider health-checks its targets itself (`targets`)' }),
+    windowStats: Type.Boolean({
+      description:
+        'the provider measures per-pool figures over a window with latency percentiles; without it (HAProxy) requests and errors come from its counters and no latency is measured: an analysis latency threshold cannot pass',
+    }),
+  }),
+  health: Type.Union(
+    [
+      Type.Object({
+        ok: Type.Boolean(),
+        pid: Type.Integer(),
+        revision: Type.Integer({ description: 'revision of the routing table in force' }),
+        targets: Type.Union([Type.Array(TrafficTarget), Type.Null()], {
+          description: 'per target, when `capabilities.checksTargets`; null otherwise',
+        }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'null when there is no router yet or it did not answer (`error`)' },
+  ),
+  error: Type.Union([Type.String(), Type.Null()]),
+});
+export type TrafficProviderStatus = Type.Static<typeof TrafficProviderStatus>;
+
 export const EnvironmentMetrics = Type.Object({
   environment: Type.String({ description: '<app>/<env>' }),
   /** How often the router is sampled. */

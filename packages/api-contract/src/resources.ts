@@ -155,14 +155,23 @@ export const Environment = Type.Object({
       description: `Demo environments: whether the demo sends its steady synthetic load (${SYNTHETIC_LOAD_RPS} requests/s) to the address; null elsewhere (always sent)`,
     }),
   ),
+  trafficProvider: Type.Optional(
+    Type.Union([Type.Literal('node'), Type.Literal('haproxy')], {
+      description:
+        'what serves the address: node (the embedded Node router, the default) or haproxy (HAProxy driven through its runtime API); an admin setting (PATCH …/settings)',
+    }),
+  ),
   // Optional only for older servers and hand-made fixtures: this API always sends it.
   router: Type.Optional(
     Type.Object(
       {
-        status: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('none')], {
-          description:
-            "the environment's traffic router as the reconcile loop last saw it: up, down (users' requests fail until it is restarted, within seconds), none (nothing deployed yet)",
-        }),
+        status: Type.Union(
+          [Type.Literal('up'), Type.Literal('down'), Type.Literal('handover'), Type.Literal('none')],
+          {
+            description:
+              "the environment's traffic router as the reconcile loop last saw it: up, down (users' requests fail until it is restarted, within seconds), handover (the traffic provider is being changed: the new one takes over the address), none (nothing deployed yet)",
+          },
+        ),
         restarts: Type.Integer({
           description: 'times the reconcile loop found the router dead and started it again',
         }),

@@ -57,6 +57,7 @@ import type {
   SignInOptions,
   SyntheticLoadBody,
   TrafficBody,
+  TrafficProviderStatus,
   UpdateEnvironmentSettingsBody,
   UpdateUserBody,
   User,
@@ -177,6 +178,7 @@ export const ROUTES = {
     query: MetricsQuery;
     response: EnvironmentMetrics;
   }>(),
+  'GET /api/v1/apps/:app/environments/:env/traffic-provider': route<{ response: TrafficProviderStatus }>(),
   'GET /api/v1/apps/:app/environments/:env/instances/:id/logs': route<{
     query: InstanceLogQuery;
     response: InstanceLog;

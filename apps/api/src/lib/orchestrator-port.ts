@@ -48,4 +48,9 @@ export interface OrchestratorPort {
    * per environment, so a later push never lands before an earlier one.
    */
   syncRouting(environmentId: string): Promise<void>;
+  /**
+   * Finish a change of traffic provider committed as `routerStatus: handover` (in a worker, as
+   * `ensureRouter`): the old router stops gracefully, the new one starts on the same port.
+   */
+  handoverRouter(environmentId: string): Promise<void>;
 }

@@ -82,6 +82,7 @@ export default fp(
       announce: (tx, id, environmentId, created) => port().announce(tx, id, environmentId, created),
       ensureRouter: (environmentId) => port().ensureRouter(environmentId),
       syncRouting: (environmentId) => port().syncRouting(environmentId),
+      handoverRouter: (environmentId) => port().handoverRouter(environmentId),
     };
     const views = createViewCache({ db, enabled: opts.viewCache ?? true });
     const catalog = createCatalogService({
@@ -114,6 +115,8 @@ export default fp(
         transact,
         applications: repos.applications,
         environments: repos.environments,
+        deploymentWrites: repos.deploymentWrites,
+        orchestrator,
         catalog,
       }),
       releases: createReleaseService({ transact, releases: repos.releases, catalog, views }),

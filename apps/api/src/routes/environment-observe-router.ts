@@ -6,6 +6,7 @@ import {
   InstanceLogParams,
   InstanceLogQuery,
   MetricsQuery,
+  TrafficProviderStatus,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, sendRaw, typed } from './route-kit.ts';
@@ -40,6 +41,22 @@ export default async function environmentObserveRouter(parent: FastifyInstance) 
     },
     async (request) =>
       app.observe.metrics(request.ctx(), request.params.app, request.params.env, request.query.windowSeconds),
+  );
+
+  app.get(
+    `${base}/traffic-provider`,
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['environments'],
+        summary: "The environment's traffic provider: kind, capabilities, live health",
+        description:
+          'What serves the address (node: the embedded router; haproxy: HAProxy through its runtime API), what it can do, and its health now. A provider that checks its targets itself (HAProxy) lists each target with its own check result (`health.targets`). Changed by an admin with PATCH …/settings `trafficProvider`.',
+        params: EnvParams,
+        response: { 200: TrafficProviderStatus, ...errors },
+      },
+    },
+    async (request) => app.observe.trafficProvider(request.ctx(), request.params.app, request.params.env),
   );
 
   app.get(

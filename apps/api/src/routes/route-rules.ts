@@ -160,6 +160,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   // Observation (docs/dashboard.md). Instance logs may hold sensitive output: deployer and up
   // (release-manager on protected environments).
   'GET /api/v1/apps/:app/environments/:env/metrics': 'viewer',
+  'GET /api/v1/apps/:app/environments/:env/traffic-provider': 'viewer',
   'GET /api/v1/apps/:app/environments/:env/instances/:id/logs': 'deployer',
   'GET /api/v1/deployments/:id/eta': 'viewer',
   'GET /api/v1/deployments/:id/events': 'viewer',

@@ -11,12 +11,15 @@ import {
   type ApplicationRepo,
   appendAudit,
   appendEvent,
+  type DeploymentWriteRepo,
   type EnvironmentRepo,
   type Prisma,
+  TRANSACTION_MAX_WAIT_MS,
   type Transact,
 } from '@qubot/db';
 import { LauncherError, parseLauncher } from '@qubot/runtime';
-import { AppError } from '../lib/app-error.ts';
+import { AppError, ErrorCode } from '../lib/app-error.ts';
+import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import { appendEnvironmentUpdated } from '../views/environment-events.ts';
@@ -49,11 +52,16 @@ export function applicationConfigView(a: AppRow): ApplicationConfig {
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
+/** The traffic providers an environment can be served by (`trafficProvider`). */
+export type TrafficProviderName = 'node' | 'haproxy';
+
 export function createApplicationAdminService(deps: {
   transact: Transact;
   applications: Pick<ApplicationRepo, 'create'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
-  environments: Pick<EnvironmentRepo, 'findView' | 'lock' | 'update'>;
+  environments: Pick<EnvironmentRepo, 'findView' | 'lock' | 'update' | 'findById'>;
+  deploymentWrites: Pick<DeploymentWriteRepo, 'findActive' | 'hasOpenWork'>;
+  orchestrator: Pick<OrchestratorPort, 'handoverRouter'>;
 }) {
   const { transact } = deps;
   return {
@@ -135,58 +143,148 @@ export function createApplicationAdminService(deps: {
       if (
         body.protected !== undefined ||
         body.requiresApproval !== undefined ||
-        body.analysisOnInconclusive !== undefined
+        body.analysisOnInconclusive !== undefined ||
+        body.trafficProvider !== undefined
       )
         requirePermission(ctx, 'settings.manage', scope);
       if (
         body.protected === undefined &&
         body.requiresApproval === undefined &&
         body.replicas === undefined &&
-        body.analysisOnInconclusive === undefined
+        body.analysisOnInconclusive === undefined &&
+        body.trafficProvider === undefined
       )
         throw AppError.badField(
           'body',
-          'give at least one of protected, requiresApproval, replicas, analysisOnInconclusive',
+          'give at least one of protected, requiresApproval, replicas, analysisOnInconclusive, trafficProvider',
         );
       // Serialised with every other change to the environment (deployments, traffic) on its row;
       // what changes is decided from the row as locked, not as read before.
-      await transact(async (tx) => {
-        const before = await deps.environments.lock(env.id, tx);
-        const changes: {
-          protected?: boolean;
-          requiresApproval?: boolean;
-          replicas?: number;
-          analysisOnInconclusive?: 'fail' | 'wait' | null;
-        } = {};
-        if (body.protected !== undefined && body.protected !== before.protected)
-          changes.protected = body.protected;
-        if (body.requiresApproval !== undefined && body.requiresApproval !== before.requiresApproval)
-          changes.requiresApproval = body.requiresApproval;
-        if (body.replicas !== undefined && body.replicas !== before.replicas)
-          changes.replicas = body.replicas;
-        if (
-          body.analysisOnInconclusive !== undefined &&
-          body.analysisOnInconclusive !== before.analysisOnInconclusive
-        )
-          changes.analysisOnInconclusive = body.analysisOnInconclusive;
-        if (Object.keys(changes).length > 0) {
-          if (before.protected) requireReason(body.reason, `${env.name} is a protected environment`);
-          await deps.environments.update(env.id, changes, tx);
-          await appendAudit(tx, {
-            ...ctx.auditFields(),
-            action: 'environment.settings',
-            targetType: 'environment',
-            targetId: env.id,
-            target: `${app.name}/${env.name}`,
-            reason: body.reason?.trim() || null,
-            before: Object.fromEntries(
-              Object.keys(changes).map((k) => [k, before[k as keyof typeof changes]]),
-            ) as Prisma.InputJsonValue,
-            after: changes,
-          });
-          await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
+      const { handover } = await transact(
+        async (tx) => {
+          const before = await deps.environments.lock(env.id, tx);
+          const changes: {
+            protected?: boolean;
+            requiresApproval?: boolean;
+            replicas?: number;
+            analysisOnInconclusive?: 'fail' | 'wait' | null;
+            trafficProvider?: TrafficProviderName;
+          } = {};
+          let handover = false;
+          if (body.trafficProvider !== undefined && body.trafficProvider !== before.trafficProvider) {
+            // A handover moves the address from one router process to another: nothing else may be
+            // moving traffic meanwhile.
+            if (before.routerStatus === 'handover') {
+              throw AppError.conflict(
+                `the traffic provider of ${env.name} is already being changed (to ${before.trafficProvider}); try again when it is done`,
+                { field: 'body.trafficProvider', reason: 'handover_in_progress' },
+              );
+            }
+            const active = await deps.deploymentWrites.findActive(env.id, tx);
+            if (active) {
+              throw AppError.conflict(
+                `a deployment is in progress in ${env.name} (${active.id}); change the traffic provider once it is finished`,
+                { field: 'body.trafficProvider', reason: 'active_deployment', activeDeploymentId: active.id },
+              );
+            }
+            if (await deps.deploymentWrites.hasOpenWork(env.id, tx)) {
+              throw AppError.conflict(
+                `a deployment in ${env.name} still has work to do (e.g. its rollback window keeps the old colour warm); change the traffic provider once it is done`,
+                { field: 'body.trafficProvider', reason: 'open_work' },
+              );
+            }
+            changes.trafficProvider = body.trafficProvider;
+            // With a router running, the row says so until the new one serves (runtime.handoverFor);
+            // without one, the next start simply uses the new provider.
+            handover = before.routerPort !== null;
+          } else if (body.trafficProvider !== undefined && before.routerStatus === 'handover') {
+            // The same change again (a retry): make sure it gets finished.
+            handover = true;
+          }
+          if (body.protected !== undefined && body.protected !== before.protected)
+            changes.protected = body.protected;
+          if (body.requiresApproval !== undefined && body.requiresApproval !== before.requiresApproval)
+            changes.requiresApproval = body.requiresApproval;
+          if (body.replicas !== undefined && body.replicas !== before.replicas)
+            changes.replicas = body.replicas;
+          if (
+            body.analysisOnInconclusive !== undefined &&
+            body.analysisOnInconclusive !== before.analysisOnInconclusive
+          )
+            changes.analysisOnInconclusive = body.analysisOnInconclusive;
+          if (Object.keys(changes).length > 0) {
+            if (before.protected) requireReason(body.reason, `${env.name} is a protected environment`);
+            await deps.environments.update(
+              env.id,
+              { ...changes, ...(handover ? { routerStatus: 'handover' } : {}) },
+              tx,
+            );
+            // The provider change is its own entry (it moves the address to another process).
+            const { trafficProvider, ...rest } = changes;
+            const entries: {
+              action: 'environment.settings' | 'environment.traffic_provider';
+              changed: object;
+            }[] = [
+              ...(Object.keys(rest).length > 0
+                ? [{ action: 'environment.settings' as const, changed: rest }]
+                : []),
+              ...(trafficProvider
+                ? [{ action: 'environment.traffic_provider' as const, changed: { trafficProvider } }]
+                : []),
+            ];
+            for (const e of entries) {
+              await appendAudit(tx, {
+                ...ctx.auditFields(),
+                action: e.action,
+                targetType: 'environment',
+                targetId: env.id,
+                target: `${app.name}/${env.name}`,
+                reason: body.reason?.trim() || null,
+                before: Object.fromEntries(
+                  Object.keys(e.changed).map((k) => [k, before[k as keyof typeof changes]]),
+                ) as Prisma.InputJsonValue,
+                after: {
+                  ...e.changed,
+                  ...(e.action === 'environment.traffic_provider' ? { handover: handover } : {}),
+                } as Prisma.InputJsonValue,
+              });
+            }
+            await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
+          }
+          return { handover };
+        },
+        { timeout: 10_000, maxWait: TRANSACTION_MAX_WAIT_MS },
+      );
+      if (handover) {
+        // Committed: a worker stops the old router and starts the new one on the same port.
+        try {
+          await deps.orchestrator.handoverRouter(env.id);
+        } catch (err) {
+          const now = await deps.environments.findById(env.id);
+          const reverted = now?.trafficProvider !== body.trafficProvider;
+          if (reverted) {
+            await transact(async (tx) => {
+              await appendAudit(tx, {
+                ...ctx.auditFields(),
+                action: 'environment.traffic_provider.reverted',
+                targetType: 'environment',
+                targetId: env.id,
+                target: `${app.name}/${env.name}`,
+                reason: (err as Error).message.slice(0, 500),
+                before: { trafficProvider: body.trafficProvider ?? null },
+                after: { trafficProvider: now?.trafficProvider ?? null },
+              });
+            }).catch(() => {});
+          }
+          throw new AppError(
+            ErrorCode.Unavailable,
+            reverted
+              ? `the ${body.trafficProvider} traffic provider could not take over ${env.name}; ${now?.trafficProvider} serves it again (${(err as Error).message})`
+              : `the handover of ${env.name} to ${body.trafficProvider} is not finished (${(err as Error).message}); a worker finishes it`,
+            { field: 'body.trafficProvider', reason: reverted ? 'handover_reverted' : 'handover_pending' },
+          );
         }
-      });
+      }
       const row = await deps.environments.findView(app.id, env.name);
       if (!row)
         throw AppError.notFound(`environment "${env.name}" of "${app.name}"`, { field: 'params.env' });

@@ -163,6 +163,12 @@ export function createDeploymentCommandService(deps: {
           const locked = await deps.environments.lock(env.id, tx);
           const active = await writes.findActive(env.id, tx);
           if (active) throw activeConflict(env.name, active.id);
+          if (locked.routerStatus === 'handover') {
+            throw AppError.conflict(
+              `the traffic provider of ${env.name} is being changed (to ${locked.trafficProvider}); deploy once it serves`,
+              { reason: 'handover_in_progress' },
+            );
+          }
           if (locked.protected !== env.protected) {
             optionErrors(spec.strategy, spec.options, locked.protected);
             if (locked.protected) requireReason(spec.reason, `${env.name} is a protected environment`);

@@ -103,6 +103,12 @@ export function createTrafficService(deps: {
    */
   async function assess(tx: Tx, env: { id: string; name: string }, weights: Weights, body: TrafficBody) {
     const before = await environments.lock(env.id, tx);
+    if (before.routerStatus === 'handover') {
+      throw AppError.conflict(
+        `the traffic provider of ${env.name} is being changed (to ${before.trafficProvider}); try again in a moment`,
+        { reason: 'handover_in_progress' },
+      );
+    }
     const active = await writes.findActive(env.id, tx);
     if (active) {
       const s = active.state as unknown as DeploymentState;

@@ -194,6 +194,7 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     routerStatus: f.routerStatus === undefined ? (live ? 'up' : null) : f.routerStatus,
     routerRestarts: 0,
     routerOutageAt: null,
+    trafficProvider: 'node',
     activeColor: live?.color ?? null,
     traffic: json(
       (['blue', 'green'] as const).map((pool) => ({

@@ -127,8 +127,12 @@ export function environmentView(row: EnvironmentViewRow): Environment {
         ? row.analysisOnInconclusive
         : null,
     syntheticLoad: row.syntheticLoad ?? null,
+    trafficProvider: row.trafficProvider === 'haproxy' ? 'haproxy' : 'node',
     router: {
-      status: row.routerStatus === 'up' || row.routerStatus === 'down' ? row.routerStatus : 'none',
+      status:
+        row.routerStatus === 'up' || row.routerStatus === 'down' || row.routerStatus === 'handover'
+          ? row.routerStatus
+          : 'none',
       restarts: row.routerRestarts,
       lastOutageAt: row.routerOutageAt?.toISOString() ?? null,
     },
