@@ -1,5 +1,6 @@
 // Integration-test harness: the API with a real worker (pg-boss, local driver, routers) on a
 // fresh database and a temporary data directory. close() stops every process it started.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,3 +113,28 @@ export async function startWorker(h: Harness, opts: Partial<OrchestratorOptions>
 export const FAST = {
   healthTimeoutSeconds: 20,
 };
+
+/** Sets an environment's traffic provider through the settings API, as an admin; the response. */
+export async function setTrafficProvider(
+  h: Pick<Harness, 'app' | 'as'>,
+  env: string,
+  provider: 'node' | 'haproxy',
+  expected: number | null = 200,
+) {
+  const res = await h.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/apps/${APP}/environments/${env}/settings`,
+    payload: { trafficProvider: provider, reason: `serve ${env} with ${provider}` },
+    headers: await h.as('admin'),
+  });
+  if (expected !== null) expect(res.statusCode, res.body).toBe(expected);
+  return res;
+}
+
+/** The process listening on an address's port (`ss`): its command name and pid, or null. */
+export async function listenerOf(address: string): Promise<{ command: string; pid: number } | null> {
+  const port = new URL(address).port;
+  const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
+  const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(out);
+  return m ? { command: m[1] as string, pid: Number(m[2]) } : null;
+}
