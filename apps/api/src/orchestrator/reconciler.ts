@@ -225,6 +225,9 @@ export function createReconciler(opts: ReconcilerOptions) {
       async (tx) => {
         const locked = await environments.tryLock(env.id, tx);
         if (!locked || (await deployments.hasOpenWork(env.id, tx))) return false;
+        // A provider handover that began since this round read the row: it writes the row when
+        // done, so waiting for its router here while holding the row lock would deadlock.
+        if ((await environments.get(env.id, tx)).routerStatus === 'handover') return false;
         const live = await instances.listLive(env.id, undefined, tx);
         const desired = desiredRouting(
           opts.runtime.buildConfig,

@@ -7,6 +7,7 @@
 // the database remembers them so the next start re-adopts them. The orchestrator sees a router only
 // through the `TrafficProvider` interface of @qubot/runtime.
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Color, Weights } from '@qubot/core';
 import {
@@ -50,6 +51,8 @@ export const isTrafficProviderKind = (v: unknown): v is TrafficProviderKind =>
   (TRAFFIC_PROVIDERS as readonly unknown[]).includes(v);
 /** How long a handover lets the old router finish its in-flight requests before forcing it. */
 const HANDOVER_DRAIN_MS = 15_000;
+/** The handover's writes wait for the environment's row like any writer, generously. */
+const HANDOVER_TX = { maxWait: 10_000, timeout: 20_000 };
 
 /** The environment columns a router record needs. */
 export interface RouterEnv {
@@ -78,9 +81,20 @@ export interface ProviderOverrides {
   healthPath?: string;
   /** Control-API / admin-socket answer timeout. */
   timeoutMs?: number;
+  /** Node router: keep trying to bind the port while another router still holds it (a handover). */
+  takeover?: boolean;
 }
 
 const target = (i: { port: number }) => `127.0.0.1:${i.port}`;
+
+/** Whether nothing listens on 127.0.0.1:`port` (a listen there succeeds; closed again at once). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
 
 /** Parses the router's Prometheus text for its all-pool totals. */
 export function parseRouterTotals(text: string): { requests: number; errors: number } {
@@ -147,6 +161,7 @@ export function createEnvironmentRuntime(deps: {
       logFile: join(dir, 'router.log'),
       pid: env.routerPid,
       timeoutMs: o.timeoutMs ?? 5_000,
+      ...(o.takeover ? { bindRetryMs: HANDOVER_DRAIN_MS + 10_000 } : {}),
     });
   }
 
@@ -254,12 +269,21 @@ export function createEnvironmentRuntime(deps: {
     );
   }
 
-  /** Stops, gracefully, every router of a kind other than `kind` still running for the environment. */
-  async function stopOtherKinds(env: ProviderEnv, kind: TrafficProviderKind): Promise<number[]> {
-    const stopped: number[] = [];
+  /**
+   * Stops, gracefully, every router of a kind other than `kind` still running for the environment:
+   * resolves once none of them listens on the port any more (so another router can bind it), with
+   * `exited` resolving when they have finished their in-flight requests and are gone.
+   */
+  async function stopOtherKinds(
+    env: ProviderEnv,
+    kind: TrafficProviderKind,
+    waitForPort = true,
+  ): Promise<{ pids: number[]; exited: Promise<void> }> {
+    const pids: number[] = [];
+    const stops: Promise<void>[] = [];
     for (const other of TRAFFIC_PROVIDERS) {
       if (other === kind) continue;
-      // Any port: stopping goes by the process, not by the address.
+      // Any port will do for the handle: stopping goes by the process, not by the address.
       const p = providerFor(env, {
         kind: other,
         port: env.routerPort ?? 1,
@@ -268,12 +292,25 @@ export function createEnvironmentRuntime(deps: {
         timeoutMs: 2_000,
       });
       if (!p) continue;
-      const found = p.isRunning() ? p.pid : ((await p.adopt().catch(() => null))?.pid ?? null);
+      const found = (await p.adopt().catch(() => null))?.pid ?? (p.isRunning() ? p.pid : null);
       if (!found && !p.isRunning()) continue;
-      await p.stop(HANDOVER_DRAIN_MS);
-      if (found) stopped.push(found);
+      if (found) pids.push(found);
+      stops.push(p.stop(HANDOVER_DRAIN_MS));
     }
-    return stopped;
+    const exited = Promise.all(stops).then(() => {});
+    if (waitForPort && stops.length > 0 && env.routerPort) {
+      // The old router closes its listener at once and keeps running until its requests are done:
+      // the port is free long before the process is gone.
+      const deadline = Date.now() + HANDOVER_DRAIN_MS + 5_000;
+      let gone = false;
+      void exited.then(() => {
+        gone = true;
+      });
+      while (!gone && Date.now() < deadline && !(await portFree(env.routerPort))) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    return { pids, exited };
   }
 
   /** The routing table the database describes now (what a router that starts afresh must serve). */
@@ -305,51 +342,76 @@ export function createEnvironmentRuntime(deps: {
       env = await environments.getForRouter(environmentId);
     }
     const healthPath = env.application.healthPath;
-    const next = providerFor(env, { kind: to, port, healthPath }) as TrafficProvider;
-    const t0 = Date.now();
+    // A Node router taking over binds the port the moment the old router lets go of it (it keeps
+    // trying); HAProxy cannot wait for a port, so it starts once the old one has let go.
+    const takeover = to === 'node';
+    const next = providerFor(env, { kind: to, port, healthPath, takeover }) as TrafficProvider;
+    const initial = await desiredNow(env.id);
+    const goBack = async (err: unknown, restart: boolean): Promise<never> => {
+      deps.log.warn({ err, environment: env.name, to }, 'the new traffic provider did not start; going back');
+      const back = providerFor(env, { kind: from, port, healthPath }) as TrafficProvider;
+      const again = (await back.adopt().catch(() => null)) ?? (restart ? await back.start(initial) : null);
+      await transact(async (t) => {
+        await environments.updateRouter(
+          env.id,
+          {
+            trafficProvider: from,
+            routerStatus: 'up',
+            address: back.address,
+            ...(again ? { routerPid: again.pid } : {}),
+          },
+          undefined,
+          t,
+        );
+        await appendEnvironmentUpdated(t, env);
+      }, HANDOVER_TX);
+      throw new Error(
+        `the ${to} traffic provider did not start (${(err as Error).message}); ${from} serves again`,
+      );
+    };
     let proc = await next.adopt().catch(() => null);
-    let stoppedPids: number[] = [];
-    if (!proc) {
-      const initial = await desiredNow(env.id);
-      stoppedPids = await stopOtherKinds(env, to);
-      try {
-        proc = await next.start(initial);
-      } catch (err) {
-        deps.log.warn(
-          { err, environment: env.name, to },
-          'the new traffic provider did not start; going back',
-        );
-        const back = providerFor(env, { kind: from, port, healthPath }) as TrafficProvider;
-        const again = (await back.adopt().catch(() => null)) ?? (await back.start(initial));
-        await transact(async (t) => {
-          await environments.updateRouter(
-            env.id,
-            { trafficProvider: from, routerPid: again.pid, routerStatus: 'up', address: back.address },
-            undefined,
-            t,
-          );
-          await appendEnvironmentUpdated(t, env);
-        });
-        throw new Error(
-          `the ${to} traffic provider did not start (${(err as Error).message}); ${from} serves again`,
-        );
+    if (!proc && takeover) proc = await next.start(initial).catch((err) => goBack(err, false));
+    // From the old router closing its listener to the new one serving on the port.
+    const t0 = Date.now();
+    // A router taking over binds the port itself as soon as it is free: no probe in its way.
+    const old = await stopOtherKinds(env, to, !takeover);
+    if (!proc) proc = await next.start(initial).catch((err) => goBack(err, true));
+    if (takeover) {
+      for (let i = 0; i < 2_000 && (await next.health()).listening === false; i++) {
+        await new Promise((r) => setTimeout(r, 2));
       }
     }
     const gapMs = Date.now() - t0;
+    const stoppedPids = old.pids;
+    // The old router finishes its in-flight requests on its own (it is detached); not waited for.
+    void old.exited.then(
+      () =>
+        deps.log.info({ environment: env.name, pids: stoppedPids }, 'old traffic router finished and exited'),
+      () => {},
+    );
+    const served = proc;
     // The table again, from the database as it is now (it may have moved while the router started).
     await next.setConfig(await desiredNow(env.id));
     await transact(async (t) => {
       await environments.updateRouter(
         env.id,
-        { routerPid: proc.pid, routerPort: port, routerStatus: 'up', address: next.address },
+        { routerPid: served.pid, routerPort: port, routerStatus: 'up', address: next.address },
         undefined,
         t,
       );
       await appendEnvironmentUpdated(t, env);
-    });
+    }, HANDOVER_TX);
     windows.delete(env.id);
     deps.log.info(
-      { environment: env.name, from, to, pid: proc.pid, stopped: stoppedPids, address: next.address, gapMs },
+      {
+        environment: env.name,
+        from,
+        to,
+        pid: served.pid,
+        stopped: stoppedPids,
+        address: next.address,
+        gapMs,
+      },
       'traffic provider handed over',
     );
     return next;

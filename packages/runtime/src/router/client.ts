@@ -64,7 +64,8 @@ export class RouterClient {
     return json as T;
   }
 
-  health(): Promise<{ status: string; pid: number; revision: number }> {
+  /** `listening`: the traffic port is bound (false while the router waits for it to be freed). */
+  health(): Promise<{ status: string; pid: number; revision: number; listening?: boolean }> {
     return this.call('GET', '/healthz', undefined, false);
   }
 

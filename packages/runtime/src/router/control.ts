@@ -14,6 +14,8 @@ export interface ControlTarget {
   allStats(windowMs: number): PoolWindowStats[];
   resetStats(pool: string | null): void;
   inFlight(): { total: number; targets: Record<string, number> };
+  /** The traffic port is bound (false while a router waits for the port to be freed). */
+  listening?(): boolean;
   log(msg: string, extra?: Record<string, unknown>): void;
 }
 
@@ -69,7 +71,12 @@ const ROUTES: Record<string, Route> = {
   'GET /healthz': {
     open: true,
     handle: ({ res }, t) =>
-      sendJson(res, 200, { status: 'ok', pid: process.pid, revision: t.state().revision }),
+      sendJson(res, 200, {
+        status: 'ok',
+        pid: process.pid,
+        revision: t.state().revision,
+        listening: t.listening?.() ?? true,
+      }),
   },
   'GET /metrics': {
     open: true,

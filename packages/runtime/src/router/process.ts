@@ -28,6 +28,8 @@ export interface StartRouterOptions {
   /** Interface for the traffic port; default 127.0.0.1. */
   host?: string;
   startTimeoutMs?: number;
+  /** Keep trying to bind a taken traffic port for this long (a takeover); default 0: fail at once. */
+  bindRetryMs?: number;
 }
 
 export interface RouterProcess {
@@ -59,6 +61,7 @@ export async function startRouter(options: StartRouterOptions): Promise<RouterPr
         QUBOT_ROUTER_SECRET: options.secret,
         QUBOT_ROUTER_STATE_FILE: resolve(options.stateFile),
         QUBOT_ROUTER_HOST: host,
+        ...(options.bindRetryMs ? { QUBOT_ROUTER_BIND_RETRY_MS: String(options.bindRetryMs) } : {}),
       },
       logFile,
     },

@@ -27,6 +27,7 @@ const router = createTrafficRouter({
   secret: env.QUBOT_ROUTER_SECRET ?? '',
   stateFile: env.QUBOT_ROUTER_STATE_FILE || undefined,
   host: env.QUBOT_ROUTER_HOST || undefined,
+  bindRetryMs: Number(env.QUBOT_ROUTER_BIND_RETRY_MS) || 0,
   log,
 });
 delete process.env.QUBOT_ROUTER_SECRET;

@@ -28,6 +28,11 @@ export interface TrafficRouterOptions {
   maxReplayBodyBytes?: number;
   /** On close, how long in-flight requests may take; default 15 s. */
   drainTimeoutMs?: number;
+  /**
+   * While the traffic port is taken, keep trying to bind it for this long (ms) instead of failing:
+   * a router started to take over from another process binds the moment that one lets go.
+   */
+  bindRetryMs?: number;
   log?: (msg: string, extra?: Record<string, unknown>) => void;
 }
 
@@ -309,16 +314,28 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
       for (const s of stats.values()) if (pool === null || s.pool === pool) s.reset();
     },
     inFlight,
+    listening: () => traffic.listening,
     log,
   });
 
-  const listenOn = (server: Server, port: number, iface: string) =>
+  const listenOn = (server: Server, port: number, iface: string, retryMs = 0) =>
     new Promise<number>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, iface, () => {
-        server.off('error', reject);
-        resolve((server.address() as AddressInfo).port);
-      });
+      const deadline = Date.now() + retryMs;
+      const attempt = () => {
+        const onError = (err: NodeJS.ErrnoException) => {
+          server.off('listening', onListening);
+          if (err.code === 'EADDRINUSE' && Date.now() < deadline) setTimeout(attempt, 2);
+          else reject(err);
+        };
+        const onListening = () => {
+          server.off('error', onError);
+          resolve((server.address() as AddressInfo).port);
+        };
+        server.once('error', onError);
+        server.once('listening', onListening);
+        server.listen(port, iface);
+      };
+      attempt();
     });
 
   return {
@@ -330,7 +347,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     inFlight,
     async listen() {
       const controlPort = await listenOn(control, options.controlPort, '127.0.0.1');
-      const port = await listenOn(traffic, options.port, host);
+      const port = await listenOn(traffic, options.port, host, options.bindRetryMs ?? 0);
       return { port, controlPort };
     },
     async close() {
@@ -338,10 +355,14 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
         traffic.close(() => resolve());
         traffic.closeIdleConnections();
       });
+      // A keep-alive connection that is busy now is idle between two requests: close it then, so a
+      // client reusing connections cannot keep a stopping router alive for the whole drain time.
+      const sweep = setInterval(() => traffic.closeIdleConnections(), 20);
       const deadline = new Promise<void>((resolve) =>
         setTimeout(resolve, options.drainTimeoutMs ?? 15_000).unref(),
       );
       await Promise.race([drained, deadline]);
+      clearInterval(sweep);
       traffic.closeAllConnections();
       await new Promise<void>((resolve) => {
         control.close(() => resolve());

@@ -116,7 +116,13 @@ export class NodeRouterProvider implements TrafficProvider {
 
   async health(): Promise<TrafficHealth> {
     const h = await this.client.health();
-    return { ok: h.status === 'ok', pid: h.pid, revision: h.revision, targets: null };
+    return {
+      ok: h.status === 'ok',
+      pid: h.pid,
+      revision: h.revision,
+      listening: h.listening !== false,
+      targets: null,
+    };
   }
 
   getConfig(): Promise<RouterConfigState> {

@@ -31,6 +31,8 @@ export interface TargetHealth {
 export interface TrafficHealth {
   /** The router process answers and serves. */
   ok: boolean;
+  /** The traffic port is bound; false while a router started to take over waits for it. */
+  listening?: boolean;
   pid: number;
   /** Revision of the routing table in force. */
   revision: number;
