@@ -1,6 +1,8 @@
-// Router overhead: one Qubot-One instance measured directly, through the traffic router and through
-// HAProxy 2.6, with wrk, the three paths interleaved for several rounds in one run, so every figure
-// is compared against baselines taken on the same machine at the same time.
+// Router overhead: one Qubot-One instance measured directly, through the traffic router, through
+// HAProxy 2.6 (a plain hand-written config), and through the HAProxy traffic provider (HAProxy as
+// `HaproxyProvider` configures and drives it: split map, server slots, health checks), with wrk,
+// the paths interleaved for several rounds in one run, so every figure is compared against
+// baselines taken on the same machine at the same time.
 //
 //   node --import tsx bench/router-overhead.ts [--seconds 10] [--connections 32] [--rounds 3]
 //     [--threads 2] [--warmup 2]
@@ -15,7 +17,7 @@ import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, LocalDriver, startRouter, stopRouter } from '@qubot/runtime';
+import { freePort, HaproxyProvider, LocalDriver, startRouter, stopRouter } from '@qubot/runtime';
 import { cpuMs } from './load.ts';
 
 const { values } = parseArgs({
@@ -25,7 +27,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
     warmup: { type: 'string', default: '2' },
-    /** Leave HAProxy out (e.g. where it cannot be installed); the figures then lack the ratio. */
+    /** Leave HAProxy (both HAProxy paths) out, e.g. where it cannot be installed; no ratio then. */
     'no-haproxy': { type: 'boolean', default: false },
   },
 });
@@ -178,6 +180,7 @@ async function main() {
   const driver = new LocalDriver({ dataDir, workspaceDir: root });
   let router: Awaited<ReturnType<typeof startRouter>> | undefined;
   let haproxy: ChildProcess | undefined;
+  let provider: HaproxyProvider | undefined;
   try {
     const inst = await driver.start({
       instanceId: 'bench-1',
@@ -215,6 +218,18 @@ async function main() {
       haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
       await waitListening(port, 'haproxy', haproxy);
       paths.push({ name: 'haproxy', url: `http://127.0.0.1:${port}/`, pid: haproxy.pid });
+      // The product's HAProxy: configured by the provider, the instance in a slot of pool blue,
+      // traffic picked by the split map (`rand(1000),map(split.map)`), checked by HAProxy.
+      provider = new HaproxyProvider({ dir: join(dataDir, 'hp'), port: await freePort() });
+      await provider.start();
+      await provider.setConfig({
+        pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [inst.target] }],
+      });
+      paths.push({
+        name: 'haproxy provider',
+        url: `${provider.address}/`,
+        ...(provider.pid ? { pid: provider.pid } : {}),
+      });
     }
     const version = withHaproxy ? execFileSync('haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0] : '';
 
@@ -228,7 +243,7 @@ async function main() {
         const res = await wrk(p.url, seconds, p.pid);
         results.get(p.name)?.push(res);
         console.log(
-          `round ${r + 1} ${p.name.padEnd(7)} ${int(res.rps).padStart(7)} req/s  p50 ${f(res.p50)} ms  p99 ${f(res.p99)} ms` +
+          `round ${r + 1} ${p.name.padEnd(16)} ${int(res.rps).padStart(7)} req/s  p50 ${f(res.p50)} ms  p99 ${f(res.p99)} ms` +
             `${Number.isFinite(res.proxyCpuUs) ? `  proxy CPU ${f(res.proxyCpuUs, 1)} µs/req` : ''}` +
             `${res.errors ? `  ${res.errors} errors` : ''}`,
         );
@@ -274,6 +289,7 @@ async function main() {
         '(medians of the per-round figures)',
     );
     let ofHaproxy = Number.NaN;
+    let providerOfHaproxy = Number.NaN;
     if (withHaproxy) {
       ofHaproxy = perRound((r) => at('router', r).rps / at('haproxy', r).rps);
       const hOfDirect = perRound((r) => at('haproxy', r).rps / at('direct', r).rps);
@@ -283,13 +299,21 @@ async function main() {
       );
       console.log(
         `proxy CPU per request (medians): router ${f(median(all('router').map((x) => x.proxyCpuUs)), 1)} µs, ` +
-          `HAProxy ${f(median(all('haproxy').map((x) => x.proxyCpuUs)), 1)} µs (all threads)`,
+          `HAProxy ${f(median(all('haproxy').map((x) => x.proxyCpuUs)), 1)} µs, ` +
+          `HAProxy provider ${f(median(all('haproxy provider').map((x) => x.proxyCpuUs)), 1)} µs (all threads)`,
+      );
+      providerOfHaproxy = perRound((r) => at('haproxy provider', r).rps / at('haproxy', r).rps);
+      const pvP99 = perRound((r) => at('haproxy provider', r).p99 - at('haproxy', r).p99);
+      console.log(
+        `HAProxy provider: ${f(providerOfHaproxy * 100, 1)} % of bare HAProxy's throughput, p99 ${signed(pvP99)} ms over it`,
       );
     }
     const errors = [...results.values()].flat().reduce((a, x) => a + x.errors, 0);
     console.log(
       `goals: router ≥ 60 % of HAProxy — ${withHaproxy ? (ofHaproxy >= 0.6 ? 'met' : 'NOT met') : 'not measured'}; ` +
-        `p99 ≤ +2 ms over direct — ${p99Delta <= 2 ? 'met' : 'NOT met'}; errors ${errors}`,
+        `p99 ≤ +2 ms over direct — ${p99Delta <= 2 ? 'met' : 'NOT met'}; ` +
+        `HAProxy provider within 5 % of bare HAProxy — ${withHaproxy ? (providerOfHaproxy >= 0.95 ? 'met' : 'NOT met') : 'not measured'}; ` +
+        `errors ${errors}`,
     );
     console.log(
       `reproduce: node --import tsx bench/router-overhead.ts --seconds ${seconds} --connections ${connections} ` +
@@ -303,6 +327,7 @@ async function main() {
       await Promise.race([exited, sleep(5_000)]);
       if (haproxy.exitCode === null) haproxy.kill('SIGKILL');
     }
+    await provider?.stop(5_000);
     if (router) await stopRouter(router.pid);
     await driver.stopAll('bench');
     rmSync(dataDir, { recursive: true, force: true });

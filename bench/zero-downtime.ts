@@ -5,7 +5,7 @@
 //
 //   node --import tsx bench/zero-downtime.ts [--rate 1000] [--concurrency 64] [--seconds-before 1]
 //     [--seconds-after 1] [--strategies blue-green,rollback,rolling,canary] [--step-seconds 2]
-//     [--replicas 10] [--min-requests 50000]
+//     [--replicas 10] [--min-requests 50000] [--provider node|haproxy]
 //
 // The API runs as in production: `apps/api/src/main.ts --demo` in a child process on an embedded
 // PostgreSQL, with the local driver starting real Qubot-One processes behind the environment's
@@ -13,7 +13,10 @@
 // switch back to the still-warm colour of the blue-green run before it. With `--replicas N` the
 // environment is first scaled to N instances (settings, then an unmeasured blue-green deployment),
 // so every strategy moves N instances; `--min-requests` keeps each window's load running after the
-// deployment until that many requests were sent.
+// deployment until that many requests were sent. With `--provider haproxy` the environment's
+// traffic provider is changed to HAProxy first (an admin's settings change: the handover happens
+// before any window), so every window goes through HAProxy; canary analysis then judges the error
+// rate only (HAProxy measures no latency: `analysis.maxP95Ms: null`).
 import type { ChildProcess } from 'node:child_process';
 import {
   chmodSync,
@@ -47,8 +50,12 @@ const { values } = parseArgs({
     replicas: { type: 'string' },
     /** Keep each window's load running after the deployment until this many requests were sent. */
     'min-requests': { type: 'string', default: '0' },
+    /** The environment's traffic provider for the runs: node (the demo's) or haproxy. */
+    provider: { type: 'string', default: 'node' },
   },
 });
+const provider = values.provider as 'node' | 'haproxy';
+if (provider !== 'node' && provider !== 'haproxy') throw new Error('--provider: node or haproxy');
 const rate = Number(values.rate);
 const concurrency = Number(values.concurrency);
 const secondsBefore = Number(values['seconds-before']);
@@ -287,7 +294,11 @@ function deployer(api: Api, strategy: Strategy, version: string) {
                   ? { autoSwitch: true }
                   : strategy === 'rolling'
                     ? { maxSurge: 1, maxUnavailable: 0 }
-                    : { steps: [10, 25, 50, 100], stepDurationSeconds: stepSeconds },
+                    : {
+                        steps: [10, 25, 50, 100],
+                        stepDurationSeconds: stepSeconds,
+                        ...(provider === 'haproxy' ? { analysis: { maxP95Ms: null } } : {}),
+                      },
               reason: `bench: zero downtime (${strategy})`,
             });
       if (res.status !== 202) throw new Error(`${strategy}: POST answered ${res.status} ${res.text}`);
@@ -343,6 +354,23 @@ async function main() {
     console.log(
       `control plane up, 1.0.0 live everywhere after ${fmt(setupSeconds, 1)} s; ${ENV} at ${dev.address}`,
     );
+
+    if (provider !== 'node') {
+      // Settings are an admin's: a session of its own. The handover keeps the address.
+      const admin = apiSession(s.base);
+      await admin.login('admin', 'demo-admin');
+      const t0 = performance.now();
+      const r = await admin.call<{ trafficProvider?: string; address: string | null }>(
+        'PATCH',
+        `/apps/${APP}/environments/${ENV}/settings`,
+        { trafficProvider: provider, reason: `bench: zero downtime through ${provider}` },
+      );
+      if (r.status !== 200 || r.json.trafficProvider !== provider || r.json.address !== dev.address)
+        throw new Error(`PATCH settings trafficProvider: ${r.status} ${r.text}`);
+      console.log(
+        `${ENV} handed over to the ${provider} traffic provider in ${fmt((performance.now() - t0) / 1000, 2)} s, same address`,
+      );
+    }
 
     // Warm the path (JIT, keep-alive connections to the router and from it) before measuring.
     await runLoad({ url: `${dev.address}/`, durationMs: 2_000, concurrency, rate });
@@ -465,6 +493,7 @@ function report(results: Window[], setupSeconds: number, loadBefore: number[]) {
       `from ${secondsBefore} s before each deployment until ${secondsAfter} s after it succeeded; ` +
       `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}; ` +
       `${replicas === null ? '' : `${replicas} replicas, `}` +
+      `traffic provider ${provider}, ` +
       `${minRequests ? `at least ${minRequests} requests per window, ` : ''}` +
       `load average before ${la(loadBefore)}, after ${la(loadavg())} (up ${fmt(uptime() / 60, 0)} min)\n`,
   );
@@ -489,7 +518,7 @@ function report(results: Window[], setupSeconds: number, loadBefore: number[]) {
   const fewest = Math.min(...deployments.map((w) => w.requests));
   console.log(
     `\ngoal "0 failed out of ≥ ${minRequests || 'n/a'} requests per strategy at ${rate} req/s` +
-      `${replicas === null ? '' : `, ${replicas} instances`}": ${failed} failed; fewest requests in a window ${fewest}; ` +
+      `${replicas === null ? '' : `, ${replicas} instances`}${provider === 'node' ? '' : `, through ${provider}`}": ${failed} failed; fewest requests in a window ${fewest}; ` +
       `${
         failed === 0 && fewest >= minRequests && deployments.every((w) => w.status === 'succeeded')
           ? deployments.every((w) => w.rps >= rate * 0.95)
@@ -517,7 +546,8 @@ function report(results: Window[], setupSeconds: number, loadBefore: number[]) {
   console.log(
     `\nreproduce: node --import tsx bench/zero-downtime.ts --rate ${rate} --concurrency ${concurrency} ` +
       `--seconds-before ${secondsBefore} --seconds-after ${secondsAfter} --strategies ${strategies.join(',')} --step-seconds ${stepSeconds}` +
-      `${replicas === null ? '' : ` --replicas ${replicas}`}${minRequests ? ` --min-requests ${minRequests}` : ''}`,
+      `${replicas === null ? '' : ` --replicas ${replicas}`}${minRequests ? ` --min-requests ${minRequests}` : ''}` +
+      `${provider === 'node' ? '' : ` --provider ${provider}`}`,
   );
 }
 
