@@ -13,6 +13,7 @@ import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
+import { TrafficProviderSection } from './traffic-provider-section';
 
 export function EnvironmentDetailPage() {
   const { app = '', env = '' } = useParams();
@@ -90,6 +91,10 @@ function EnvironmentBody({
               <dd>{env.replicas}</dd>
             </div>
             <div>
+              <dt>Traffic provider</dt>
+              <dd>{env.trafficProvider === 'haproxy' ? 'HAProxy' : 'Node router'}</dd>
+            </div>
+            <div>
               <dt>Protected</dt>
               <dd>{env.protected ? 'yes' : 'no'}</dd>
             </div>
@@ -110,6 +115,8 @@ function EnvironmentBody({
           </dl>
         </section>
       </div>
+
+      <TrafficProviderSection app={app} env={env} />
 
       <EnvironmentSettingsForm app={app} env={env} />
 

@@ -22,7 +22,13 @@ const env = (overrides: Partial<Environment> = {}): Environment => ({
 
 describe('settingsChanges', () => {
   it('lists what changes, for the confirmation', () => {
-    const before = { protected: false, requiresApproval: false, replicas: 2, analysisOnInconclusive: null };
+    const before = {
+      protected: false,
+      requiresApproval: false,
+      replicas: 2,
+      analysisOnInconclusive: null,
+      trafficProvider: 'node' as const,
+    };
     expect(settingsChanges(before, before)).toEqual([]);
     expect(
       settingsChanges(before, {
@@ -30,12 +36,14 @@ describe('settingsChanges', () => {
         requiresApproval: true,
         replicas: 3,
         analysisOnInconclusive: 'wait',
+        trafficProvider: 'haproxy',
       }),
     ).toEqual([
       'protected: no → yes',
       'requires approval: no → yes',
       'replicas: 2 → 3',
       'inconclusive analysis: follow protection → wait for a person',
+      'traffic provider: Node router (embedded) → HAProxy (now: the new router takes over the same address)',
     ]);
   });
 });
@@ -51,8 +59,16 @@ describe('settingsPayload', () => {
       requiresApproval: undefined,
       replicas: undefined,
       analysisOnInconclusive: 'wait',
+      trafficProvider: undefined,
       reason: 'people decide',
     });
+    // The provider: sent only when changed; a server without the field reads as the Node router.
+    expect(settingsPayload(plain, { ...draftOf(plain), trafficProvider: 'haproxy' }, 'r')).toMatchObject({
+      trafficProvider: 'haproxy',
+      analysisOnInconclusive: undefined,
+    });
+    expect(draftOf(env({ trafficProvider: 'haproxy' })).trafficProvider).toBe('haproxy');
+    expect(draftOf(plain).trafficProvider).toBe('node');
     const waiting = env({ analysisOnInconclusive: 'wait' });
     expect(draftOf(waiting).analysisOnInconclusive).toBe('wait');
     expect(

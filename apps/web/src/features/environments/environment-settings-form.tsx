@@ -10,6 +10,7 @@ import { usePermissions } from '../../lib/use-permissions';
 import './environment-settings-form.css';
 
 type OnInconclusive = 'fail' | 'wait' | null;
+type TrafficProviderKind = 'node' | 'haproxy';
 
 interface Draft {
   protected: boolean;
@@ -17,7 +18,14 @@ interface Draft {
   replicas: number;
   /** After its limit an inconclusive analysis fails or waits for a person; null follows protection. */
   analysisOnInconclusive: OnInconclusive;
+  /** What serves the address; changing it on a live environment hands the address over. */
+  trafficProvider: TrafficProviderKind;
 }
+
+export const PROVIDER_LABEL: Record<TrafficProviderKind, string> = {
+  node: 'Node router (embedded)',
+  haproxy: 'HAProxy',
+};
 
 const INCONCLUSIVE_LABEL: Record<'fail' | 'wait' | 'follow', string> = {
   follow: 'follow protection',
@@ -33,6 +41,7 @@ export function draftOf(env: Environment): Draft {
     requiresApproval: env.requiresApproval,
     replicas: env.replicas,
     analysisOnInconclusive: env.analysisOnInconclusive ?? null,
+    trafficProvider: env.trafficProvider === 'haproxy' ? 'haproxy' : 'node',
   };
 }
 
@@ -52,6 +61,7 @@ export function settingsPayload(
       draft.analysisOnInconclusive !== before.analysisOnInconclusive
         ? draft.analysisOnInconclusive
         : undefined,
+    trafficProvider: draft.trafficProvider !== before.trafficProvider ? draft.trafficProvider : undefined,
     reason,
   };
 }
@@ -68,6 +78,10 @@ export function settingsChanges(before: Draft, after: Draft): string[] {
   if (before.analysisOnInconclusive !== after.analysisOnInconclusive)
     out.push(
       `inconclusive analysis: ${inconclusiveLabel(before.analysisOnInconclusive)} → ${inconclusiveLabel(after.analysisOnInconclusive)}`,
+    );
+  if (before.trafficProvider !== after.trafficProvider)
+    out.push(
+      `traffic provider: ${PROVIDER_LABEL[before.trafficProvider]} → ${PROVIDER_LABEL[after.trafficProvider]} (now: the new router takes over the same address)`,
     );
   return out;
 }
@@ -87,7 +101,7 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
   // biome-ignore lint/correctness/useExhaustiveDependencies: the stored values are the dependencies
   useEffect(() => {
     setDraft(draftOf(env));
-  }, [env.protected, env.requiresApproval, env.replicas, env.analysisOnInconclusive]);
+  }, [env.protected, env.requiresApproval, env.replicas, env.analysisOnInconclusive, env.trafficProvider]);
   const [confirming, setConfirming] = useState(false);
   const [done, setDone] = useState<string | null>(null);
   const isAdmin = perms.role === 'admin';
@@ -107,7 +121,11 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
       onSuccess: (saved) => {
         setConfirming(false);
         setDraft(draftOf(saved));
-        setDone('Saved. The next deployment uses these settings.');
+        setDone(
+          saved.trafficProvider !== current.trafficProvider
+            ? `Saved. ${PROVIDER_LABEL[saved.trafficProvider ?? 'node']} now serves ${saved.address ?? 'the address'}.`
+            : 'Saved. The next deployment uses these settings.',
+        );
       },
     });
   };
@@ -153,10 +171,22 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
           <option value="fail">Roll back</option>
           <option value="wait">Wait for a person</option>
         </SelectField>
+        <SelectField
+          label="Traffic provider"
+          hint="What serves the address. Changing it on a live environment hands the address over at once: the old router stops accepting and finishes its requests, the new one starts on the same port (new connections may be refused for a fraction of a second). Not while a deployment runs. HAProxy measures no latency: canary latency thresholds cannot pass there."
+          value={draft.trafficProvider}
+          disabled={!isAdmin || update.isPending}
+          onChange={(e) =>
+            setDraft({ ...draft, trafficProvider: e.target.value === 'haproxy' ? 'haproxy' : 'node' })
+          }
+        >
+          <option value="node">{PROVIDER_LABEL.node}</option>
+          <option value="haproxy">{PROVIDER_LABEL.haproxy}</option>
+        </SelectField>
         {!isAdmin ? (
           <p className="field__hint">
-            Protection and approval: needs admin{perms.role ? ` (you are ${perms.role})` : ''}. So does the
-            choice for an inconclusive analysis.
+            Protection and approval: needs admin{perms.role ? ` (you are ${perms.role})` : ''}. So do the
+            choice for an inconclusive analysis and the traffic provider.
           </p>
         ) : null}
         <div className="button-row">
@@ -188,7 +218,11 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
             <li key={c}>{c}</li>
           ))}
         </ul>
-        <p className="muted small">Applies to the next deployment; one in progress keeps its settings.</p>
+        <p className="muted small">
+          {draft.trafficProvider !== current.trafficProvider
+            ? 'The traffic provider changes now; the other settings apply to the next deployment.'
+            : 'Applies to the next deployment; one in progress keeps its settings.'}
+        </p>
       </ConfirmDialog>
     </section>
   );

@@ -85,6 +85,8 @@ export interface EnvironmentSettingsVariables {
   replicas?: number | undefined;
   /** null: follow protection. */
   analysisOnInconclusive?: 'fail' | 'wait' | null | undefined;
+  /** Admin: hands the address over to the other traffic provider now. */
+  trafficProvider?: 'node' | 'haproxy' | undefined;
   reason?: string | undefined;
 }
 
@@ -97,7 +99,10 @@ export function useUpdateEnvironmentSettings(app: string) {
         params: { app, env },
         body: withoutEmpty(body),
       }),
-    onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+    onSettled: (_data, _error, { env }) => {
+      void queryClient.invalidateQueries({ queryKey: environmentKeys.trafficProvider(app, env) });
+      return invalidateRolloutViews(queryClient, { app, env });
+    },
   });
 }
 

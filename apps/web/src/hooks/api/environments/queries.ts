@@ -8,7 +8,12 @@ export const environmentKeys = {
   list: (app: string) => [...environmentKeys.lists(), app] as const,
   details: () => [...environmentKeys.all, 'detail'] as const,
   detail: (app: string, env: string) => [...environmentKeys.details(), app, env] as const,
+  trafficProvider: (app: string, env: string) =>
+    [...environmentKeys.all, 'traffic-provider', app, env] as const,
 };
+
+/** How often the provider's own health (HAProxy's checks of each target) is read again. */
+const PROVIDER_HEALTH_INTERVAL_MS = 5_000;
 
 export const fetchEnvironments = (app: string, signal?: AbortSignal) =>
   api.call('GET /api/v1/apps/:app/environments', { params: { app }, signal: signal ?? null });
@@ -31,5 +36,22 @@ export function useEnvironment(app: string | undefined, env: string | undefined)
     queryFn: ({ signal }) => fetchEnvironment(app!, env!, signal),
     enabled: Boolean(app && env),
     refetchInterval: livePollInterval,
+  });
+}
+
+/**
+ * The environment's traffic provider: kind, capabilities and its live health. HAProxy's checks of
+ * each target are not events: read again every few seconds while the page is open.
+ */
+export function useTrafficProvider(app: string | undefined, env: string | undefined) {
+  return useQuery({
+    queryKey: environmentKeys.trafficProvider(app ?? '', env ?? ''),
+    queryFn: ({ signal }) =>
+      api.call('GET /api/v1/apps/:app/environments/:env/traffic-provider', {
+        params: { app: app!, env: env! },
+        signal: signal ?? null,
+      }),
+    enabled: Boolean(app && env),
+    refetchInterval: PROVIDER_HEALTH_INTERVAL_MS,
   });
 }
