@@ -364,8 +364,8 @@ describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () =
     expect(failed(answers)).toEqual([]);
     expect(new Set(answers.map((a) => a.instance))).toEqual(new Set(['blue-2']));
     expect((await provider.totals()).pools).toEqual({
-      blue: { requests: 20, errors: 0 },
-      green: { requests: 0, errors: 0 },
+      blue: { requests: 20, errors: 0, inFlight: 0 },
+      green: { requests: 0, errors: 0, inFlight: 0 },
     });
   }, 30_000);
 

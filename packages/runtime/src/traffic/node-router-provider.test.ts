@@ -67,7 +67,13 @@ describe('NodeRouterProvider', () => {
     await p.setConfig({ pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [target] }] });
     for (let i = 0; i < 5; i++) expect((await request(`${p.address}/`)).statusCode).toBe(200);
     expect((await p.totals()).pools.blue).toEqual({ requests: 5, errors: 0 });
-    expect(await p.health()).toEqual({ ok: true, pid: proc.pid, revision: 1, targets: null });
+    expect(await p.health()).toEqual({
+      ok: true,
+      pid: proc.pid,
+      revision: 1,
+      listening: true,
+      targets: null,
+    });
     expect(await p.waitDrained([target], 1_000)).toBe(true);
     expect((await p.windowStats?.(60_000))?.[0]).toMatchObject({ pool: 'blue', requests: 5 });
 
