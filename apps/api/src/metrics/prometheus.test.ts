@@ -171,11 +171,19 @@ describe('[MONITORING] a real Prometheus', () => {
       `sum(rate(qubot_router_requests_total{job="qubot-runtime",environment="development"}[5s]))`,
     )) as number;
     expect(rate).toBeLessThan(sent * 1.6);
-    // Per version: the new release serves the traffic now.
-    const byVersion = await query(
-      `sum by (version) (rate(qubot_router_requests_total{job="qubot-runtime",environment="development"}[3s]))`,
-    );
-    expect(byVersion.find((r) => r.metric.version === '1.2.0')).toBeDefined();
+    // Per version: the new release serves the traffic now (polled: a scrape delayed on a busy
+    // machine leaves a short window with one sample, and rate() needs two).
+    await expect
+      .poll(
+        async () =>
+          (
+            await query(
+              `sum by (version) (rate(qubot_router_requests_total{job="qubot-runtime",environment="development"}[5s]))`,
+            )
+          ).find((r) => r.metric.version === '1.2.0') !== undefined,
+        { timeout: 20_000, interval: 500 },
+      )
+      .toBe(true);
     await load.stop();
     load = null;
   }, 120_000);
