@@ -1,4 +1,5 @@
 export { HaproxyAdmin, HaproxyAdminError, parseShowStat, type StatRow } from './haproxy/admin-socket';
+export { adminSocketOf as haproxyAdminSocketOf } from './haproxy/config';
 export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider';
 export { checkHealth, probeHttp, waitHealthy } from './health';
 export {

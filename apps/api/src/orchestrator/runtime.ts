@@ -8,7 +8,7 @@
 // through the `TrafficProvider` interface of @qubot/runtime.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Color, Weights } from '@qubot/core';
 import {
   createEnvironmentRepo,
@@ -24,6 +24,7 @@ import {
   freePort,
   HaproxyAdmin,
   HaproxyProvider,
+  haproxyAdminSocketOf,
   type LocalDriver,
   NodeRouterProvider,
   type PoolWindowStats,
@@ -251,7 +252,7 @@ export function createEnvironmentRuntime(deps: {
    */
   async function stillOursThere(env: ProviderEnv, kind: TrafficProviderKind): Promise<boolean> {
     if (kind === 'haproxy') {
-      const admin = new HaproxyAdmin(join(haproxyDir(env.id), 'admin.sock'), 10_000);
+      const admin = new HaproxyAdmin(haproxyAdminSocketOf(resolve(haproxyDir(env.id))), 10_000);
       return admin.showInfo().then(
         (info) => Boolean(info.Pid),
         () => false,

@@ -97,9 +97,23 @@ describe('haproxy.cfg', () => {
     expect(() => renderHaproxyConfig(options({ files: filesOf('/tmp/a b') }), {})).toThrow(/unsafe/);
     expect(() => renderHaproxyConfig(options({ host: 'example.com' }), {})).toThrow(/IPv4/);
     expect(() => renderHaproxyConfig(options({ pools: ['Blue'] }), {})).toThrow(/pool names/);
-    expect(() => renderHaproxyConfig(options({ files: filesOf(`/tmp/${'d'.repeat(100)}`) }), {})).toThrow(
-      /too long/,
-    );
+    const long = filesOf(`/tmp/${'d'.repeat(100)}`);
+    expect(() =>
+      renderHaproxyConfig(options({ files: { ...long, socket: join(long.dir, 'admin.sock') } }), {}),
+    ).toThrow(/too long/);
+  });
+
+  it('moves the admin socket of a long runtime directory to a short, stable path', () => {
+    const deep = `/work/some/checkout/.qubot-test/e2e-data-12345/runtime/hap/${'a'.repeat(32)}`;
+    const files = filesOf(deep);
+    expect(Buffer.byteLength(files.socket)).toBeLessThanOrEqual(96);
+    expect(files.socket.startsWith(join(deep, ''))).toBe(false);
+    // The same directory gives the same socket in every process (adoption finds it), another a different one.
+    expect(filesOf(deep).socket).toBe(files.socket);
+    expect(filesOf(`${deep}b`).socket).not.toBe(files.socket);
+    expect(() => renderHaproxyConfig(options({ files }), {})).not.toThrow();
+    // A short directory keeps its socket inside.
+    expect(filesOf('/tmp/q/hap/1').socket).toBe('/tmp/q/hap/1/admin.sock');
   });
 
   it.skipIf(!existsSync(HAPROXY_BIN))('is valid for haproxy itself (haproxy -c)', () => {

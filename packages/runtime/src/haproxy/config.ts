@@ -1,4 +1,6 @@
 // The haproxy.cfg of an environment and the map file that holds its traffic split.
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError, type PoolConfig, parseTarget } from '../router/config';
 
@@ -24,11 +26,32 @@ export interface HaproxyFiles {
   log: string;
 }
 
+/** sun_path holds 108 bytes with its terminator; HAProxy binds a temporary name a few bytes longer. */
+export const MAX_SOCKET_PATH = 96;
+
+/**
+ * The admin socket of a runtime directory: in it when the path fits a unix socket address,
+ * otherwise in a short per-user directory under the system's temporary directory, named by a hash
+ * of the runtime directory — the same name in every process, so a worker that adopts HAProxy finds
+ * it (a data directory deep in a checkout would otherwise make every HAProxy fail to start).
+ */
+export function adminSocketOf(dir: string): string {
+  const inside = join(dir, 'admin.sock');
+  if (Buffer.byteLength(inside) <= MAX_SOCKET_PATH) return inside;
+  const hash = createHash('sha256').update(dir).digest('hex').slice(0, 24);
+  return join(shortSocketDir(), `${hash}.sock`);
+}
+
+/** The directory of admin sockets moved out of long runtime directories (created 0700 by the provider). */
+export function shortSocketDir(): string {
+  return join(tmpdir(), `qubot-hap-${process.getuid?.() ?? 'u'}`);
+}
+
 export function filesOf(dir: string): HaproxyFiles {
   return {
     dir,
     config: join(dir, 'haproxy.cfg'),
-    socket: join(dir, 'admin.sock'),
+    socket: adminSocketOf(dir),
     pid: join(dir, 'haproxy.pid'),
     map: join(dir, 'split.map'),
     state: join(dir, 'state.json'),
@@ -64,8 +87,7 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 export function checkConfigOptions(o: HaproxyConfigOptions): void {
   if (!SAFE_PATH.test(o.files.dir))
     throw new Error(`haproxy directory "${o.files.dir}" has unsafe characters`);
-  // sun_path holds 108 bytes with its terminator; HAProxy binds a temporary name a few bytes longer.
-  if (Buffer.byteLength(o.files.socket) > 96) {
+  if (Buffer.byteLength(o.files.socket) > MAX_SOCKET_PATH) {
     throw new Error(`haproxy admin socket path too long for a unix socket: ${o.files.socket}`);
   }
   if (!HEALTH_PATH.test(o.healthPath)) throw new Error(`health path "${o.healthPath}" is not a plain path`);

@@ -69,7 +69,10 @@ const pool = (name: string, weight: number, members: Upstream[]): PoolConfig => 
   targets: members.map((m) => m.target),
 });
 
-const dir = mkdtempSync(join(tmpdir(), 'qubot-haproxy-'));
+const root = mkdtempSync(join(tmpdir(), 'qubot-haproxy-'));
+// Deep, as a data directory inside a checkout is: its admin.sock would not fit a unix socket
+// address, so every test here also runs with the socket moved to its short path.
+const dir = join(root, 'checkout', '.qubot-test', 'e2e-data-12345', 'runtime', 'hap', 'e'.repeat(32));
 // Client keep-alive like a browser, and enough sockets that the load is not queued client-side.
 const client = new Agent({ connections: 32 });
 let provider: HaproxyProvider;
@@ -190,7 +193,7 @@ describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () =
       u.server.closeAllConnections();
       await new Promise((ok) => u.server.close(ok));
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }, 30_000);
 
   it('answers 503 with no pool, then routes to blue; HAProxy checks every target', async () => {

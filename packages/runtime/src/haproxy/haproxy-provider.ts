@@ -2,7 +2,7 @@
 // Pools are backends with fixed server slots; a routing change enables new slots once HAProxy's own
 // check passes, swaps the split map in one commit, then drains and parks the slots taken out.
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { isOurProcess, signal, spawnDetached, tailFile, waitForExit } from '../proc';
 import {
   ConfigValidationError,
@@ -197,6 +197,11 @@ export class HaproxyProvider implements TrafficProvider {
       throw new Error(`haproxy ${running} already runs for ${this.files.dir}; adopt it`);
     mkdirSync(this.files.dir, { recursive: true, mode: 0o700 });
     chmodSync(this.files.dir, 0o700);
+    const socketDir = dirname(this.files.socket);
+    if (socketDir !== this.files.dir) {
+      mkdirSync(socketDir, { recursive: true, mode: 0o700 });
+      chmodSync(socketDir, 0o700);
+    }
     if (initial) {
       const table = validateRouterConfig(initial);
       checkTableFits(table.pools, this.cfg.pools, this.cfg.slots);
