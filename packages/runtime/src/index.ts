@@ -1,6 +1,18 @@
 export { HaproxyAdmin, HaproxyAdminError, parseShowStat, type StatRow } from './haproxy/admin-socket';
 export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider';
-export { checkHealth, probeHttp, waitHealthy } from './health';
+export {
+  applyLimits,
+  type CgroupLimits,
+  type CgroupPlacement,
+  type CgroupSupport,
+  cgroupWrap,
+  detectCgroups,
+  placementFor,
+  readCpu,
+  readMemory,
+  removeGroup,
+} from './cgroups';
+export { checkHealth, instanceTarget, instanceUrl, probeHttp, waitHealthy } from './health';
 export {
   LAUNCHER_PLACEHOLDERS,
   LauncherError,

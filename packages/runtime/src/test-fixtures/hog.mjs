@@ -1,0 +1,31 @@
+// Test fixture: an instance that can be told to eat memory or CPU (resource limit tests).
+//   GET /healthz            200
+//   GET /                   200, its version in the header named by VERSION_HEADER (default x-app-version)
+//   GET /alloc?mb=N         keeps N MiB (touched, so really resident), then answers
+//   GET /burn?ms=N          spins for N ms of wall-clock time; answers the CPU time it got, ms
+import { createServer } from 'node:http';
+
+const port = Number(process.env.PORT);
+const held = [];
+createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://x');
+  if (url.pathname === '/alloc') {
+    const mb = Number(url.searchParams.get('mb') ?? '0');
+    for (let i = 0; i < mb; i++) held.push(Buffer.alloc(1024 * 1024, 1));
+    res.end(JSON.stringify({ heldMb: held.length }));
+    return;
+  }
+  if (url.pathname === '/burn') {
+    const ms = Number(url.searchParams.get('ms') ?? '1000');
+    const cpu0 = process.cpuUsage();
+    const until = Date.now() + ms;
+    let x = 0;
+    while (Date.now() < until) x += Math.sqrt(x + 1);
+    const used = process.cpuUsage(cpu0);
+    res.end(JSON.stringify({ wallMs: ms, cpuMs: (used.user + used.system) / 1000, x: x > 0 }));
+    return;
+  }
+  res.setHeader(process.env.VERSION_HEADER ?? 'x-app-version', process.env.QUBOT_VERSION ?? '');
+  res.end('ok');
+}).listen(port, process.env.HOST ?? '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
