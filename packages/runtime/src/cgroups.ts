@@ -78,7 +78,11 @@ export function detectCgroups(root = '/sys/fs/cgroup', parent = 'qubot'): Cgroup
   if (existsSync(controllers)) {
     const have = read(controllers).split(/\s+/);
     if (!have.includes('memory') || !have.includes('cpu')) {
-      return { writable: false, version: 2, reason: 'the cgroup v2 hierarchy lacks the memory or cpu controller' };
+      return {
+        writable: false,
+        version: 2,
+        reason: 'the cgroup v2 hierarchy lacks the memory or cpu controller',
+      };
     }
     const dir = join(root, parent);
     const why = probeWritable(dir);
@@ -96,7 +100,10 @@ export function detectCgroups(root = '/sys/fs/cgroup', parent = 'qubot'): Cgroup
     }
     return { writable: true, version: 2, root, parent };
   }
-  if (existsSync(join(root, 'memory', 'memory.limit_in_bytes')) && existsSync(join(root, 'cpu', 'cpu.cfs_quota_us'))) {
+  if (
+    existsSync(join(root, 'memory', 'memory.limit_in_bytes')) &&
+    existsSync(join(root, 'cpu', 'cpu.cfs_quota_us'))
+  ) {
     const why = probeWritable(join(root, 'memory', parent)) ?? probeWritable(join(root, 'cpu', parent));
     if (why) return { writable: false, version: 1, reason: why };
     return { writable: true, version: 1, root, parent };
@@ -105,7 +112,10 @@ export function detectCgroups(root = '/sys/fs/cgroup', parent = 'qubot'): Cgroup
 }
 
 /** The group of instance `id` (whether it exists or not). */
-export function placementFor(support: Extract<CgroupSupport, { writable: true }>, id: string): CgroupPlacement {
+export function placementFor(
+  support: Extract<CgroupSupport, { writable: true }>,
+  id: string,
+): CgroupPlacement {
   if (support.version === 2) {
     const dir = join(support.root, support.parent, id);
     return { version: 2, memoryDir: dir, cpuDir: dir, procs: [join(dir, 'cgroup.procs')] };
@@ -129,7 +139,8 @@ export function applyLimits(p: CgroupPlacement, limits: CgroupLimits): void {
   if (p.version === 2) {
     writeFileSync(join(p.memoryDir, 'memory.max'), bytes ?? 'max');
     // The limit is the limit: no swapping past it.
-    if (existsSync(join(p.memoryDir, 'memory.swap.max'))) writeFileSync(join(p.memoryDir, 'memory.swap.max'), '0');
+    if (existsSync(join(p.memoryDir, 'memory.swap.max')))
+      writeFileSync(join(p.memoryDir, 'memory.swap.max'), '0');
     writeFileSync(join(p.cpuDir, 'cpu.max'), `${quota ?? 'max'} ${PERIOD_US}`);
     return;
   }
@@ -164,7 +175,11 @@ export function readMemory(p: CgroupPlacement): MemoryFigures | null {
         // kernels before 5.19 keep no peak
       }
       const events = keyed(read(join(p.memoryDir, 'memory.events')));
-      return { limitBytes: max === 'max' ? null : Number(max), peakBytes: peak, oomKills: events.oom_kill ?? 0 };
+      return {
+        limitBytes: max === 'max' ? null : Number(max),
+        peakBytes: peak,
+        oomKills: events.oom_kill ?? 0,
+      };
     }
     const limit = Number(read(join(p.memoryDir, 'memory.limit_in_bytes')).trim());
     const oom = keyed(read(join(p.memoryDir, 'memory.oom_control')));
@@ -184,7 +199,10 @@ export function readCpu(p: CgroupPlacement): CpuFigures | null {
     const stat = keyed(read(join(p.cpuDir, 'cpu.stat')));
     return p.version === 2
       ? { throttledPeriods: stat.nr_throttled ?? 0, throttledUsec: stat.throttled_usec ?? 0 }
-      : { throttledPeriods: stat.nr_throttled ?? 0, throttledUsec: Math.round((stat.throttled_time ?? 0) / 1_000) };
+      : {
+          throttledPeriods: stat.nr_throttled ?? 0,
+          throttledUsec: Math.round((stat.throttled_time ?? 0) / 1_000),
+        };
   } catch {
     return null;
   }
@@ -212,7 +230,11 @@ export async function removeGroup(p: CgroupPlacement): Promise<void> {
  * each `cgroup.procs`, then `exec`s the command (same pid, no fork), so not one byte is allocated
  * outside the limits. The paths and argv are positional parameters, never parsed by the shell.
  */
-export function cgroupWrap(p: CgroupPlacement, command: string, args: string[]): { command: string; args: string[] } {
+export function cgroupWrap(
+  p: CgroupPlacement,
+  command: string,
+  args: string[],
+): { command: string; args: string[] } {
   const script =
     'while [ "$1" != "--" ]; do echo $$ > "$1" || { echo "qubot: cannot enter control group $1" >&2; exit 125; }; shift; done; shift; exec "$@"';
   return { command: '/bin/sh', args: ['-c', script, 'qubot-cgroup', ...p.procs, '--', command, ...args] };

@@ -1,5 +1,3 @@
-export { HaproxyAdmin, HaproxyAdminError, parseShowStat, type StatRow } from './haproxy/admin-socket';
-export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider';
 export {
   applyLimits,
   type CgroupLimits,
@@ -12,6 +10,8 @@ export {
   readMemory,
   removeGroup,
 } from './cgroups';
+export { HaproxyAdmin, HaproxyAdminError, parseShowStat, type StatRow } from './haproxy/admin-socket';
+export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider';
 export { checkHealth, instanceTarget, instanceUrl, probeHttp, waitHealthy } from './health';
 export {
   LAUNCHER_PLACEHOLDERS,

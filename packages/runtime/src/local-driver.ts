@@ -464,6 +464,10 @@ export class LocalDriver implements RuntimeDriver {
     return tailFile(join(this.instanceDir(instance.id), 'instance.log'), lines);
   }
 
+  localLogFile(instance: Pick<InstanceRecord, 'id'>): string {
+    return join(this.instanceDir(instance.id), 'instance.log');
+  }
+
   list(environment?: string): InstanceRecord[] {
     return [...this.known.values()].filter((r) => environment === undefined || r.environment === environment);
   }

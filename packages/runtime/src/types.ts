@@ -197,6 +197,8 @@ export interface RuntimeDriver {
   adopt(records: AdoptableRecord[]): Promise<AdoptResult[]>;
   /** Last `lines` lines of the instance's captured stdout/stderr. */
   logs(instance: Pick<InstanceRecord, 'id'>, lines?: number): Promise<string[]>;
+  /** The file on this machine its log is appended to (for following it live); null where none. */
+  localLogFile(instance: Pick<InstanceRecord, 'id'>): string | null;
   /** Instances started or adopted by this driver object, optionally for one environment. */
   list(environment?: string): InstanceRecord[];
   /** Control-group figures of an instance; null without `cgroups` or when it has none. */
