@@ -43,6 +43,7 @@ import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
 import monitoringRouter from './routes/monitoring-router.ts';
 import releaseRouter from './routes/release-router.ts';
+import resourcesRouter from './routes/resources-router.ts';
 import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
 import userRouter from './routes/user-router.ts';
@@ -350,6 +351,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(environmentActionRouter);
       await api.register(environmentObserveRouter);
       await api.register(syntheticLoadRouter);
+      await api.register(resourcesRouter);
       await api.register(deploymentObserveRouter);
       await api.register(eventsRouter);
       await api.register(monitoringRouter);

@@ -43,6 +43,23 @@ export const CreateApplicationBody = Type.Object(
         description: 'HTTP path probed for health (default /healthz)',
       }),
     ),
+    smokePath: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: '^/[A-Za-z0-9._~/?=&%-]*$',
+        description: "HTTP path a deployment's smoke check asks each new instance for (default /)",
+      }),
+    ),
+    versionHeader: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+        description:
+          'Response header in which the application names its version; when set, the smoke check fails an instance that answers with another version (Qubot-One: x-qubot-version). Default: none, no version check',
+      }),
+    ),
     environments: Type.Array(NewEnvironment, {
       minItems: 1,
       maxItems: 20,
@@ -70,6 +87,9 @@ export const ApplicationConfig = Type.Object({
   launcher: Type.String(),
   launcherCwd: Type.Union([Type.String(), Type.Null()]),
   healthPath: Type.String(),
+  // Optional only for older servers and hand-made fixtures: this API always sends them.
+  smokePath: Type.Optional(Type.String()),
+  versionHeader: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   environments: Type.Array(EnvironmentSettings),
   createdAt: Timestamp,
 });

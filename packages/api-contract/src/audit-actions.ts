@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = {
   'environment.traffic_provider': 'traffic provider changed',
   'environment.traffic_provider.reverted': 'the new traffic provider did not start',
   'environment.synthetic_load': 'demo load on/off',
+  'environment.resources': 'CPU / memory limits changed',
   'promotion.override': 'past the promotion order',
   'config.update': 'configuration change',
   'freeze.create': 'freeze window created',

@@ -59,6 +59,32 @@ export const PromoteBody = Type.Object(
 );
 export type PromoteBody = Type.Static<typeof PromoteBody>;
 
+export const UpdateResourcesBody = Type.Object(
+  {
+    memoryMb: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 16, maximum: 1_048_576 }), Type.Null()], {
+        description: 'Memory limit per instance, MiB; null: unlimited; omitted: unchanged',
+      }),
+    ),
+    cpus: Type.Optional(
+      Type.Union([Type.Number({ minimum: 0.01, maximum: 256 }), Type.Null()], {
+        description:
+          'CPU limit per instance in CPUs (0.2 = a fifth of one); null: unlimited; omitted: unchanged',
+      }),
+    ),
+    strategy: Type.Optional(StrategyName),
+    options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    reason: Type.Optional(ActionReason),
+    overrideFreeze: Type.Optional(OverrideFreeze),
+  },
+  {
+    ...strict,
+    description:
+      'On a live environment the change rolls the instances: a deployment of the live release with `strategy` (default rolling) starts instances with the new limits and retires the old ones',
+  },
+);
+export type UpdateResourcesBody = Type.Static<typeof UpdateResourcesBody>;
+
 export const TrafficWeight = Type.Object(
   { pool: Color, weight: Type.Integer({ minimum: 0, maximum: 100 }) },
   strict,

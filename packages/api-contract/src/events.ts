@@ -65,6 +65,23 @@ export const ConfigUpdated = Type.Object({
 export type ConfigUpdated = Type.Static<typeof ConfigUpdated>;
 
 /**
+ * `instance.oom_killed`: an instance was killed by its memory limit (its supervisor starts it
+ * again), with the limit in force and the peak usage of the run that was killed.
+ */
+export const InstanceOomKilled = Type.Object({
+  application: Type.String(),
+  environment: Type.String(),
+  instanceId: Type.String(),
+  pool: Type.String(),
+  version: Type.String(),
+  oomKills: Type.Integer({ description: "the instance's OOM kills so far" }),
+  limitBytes: Type.Union([Type.Integer(), Type.Null()]),
+  peakBytes: Type.Union([Type.Integer(), Type.Null()]),
+  at: Timestamp,
+});
+export type InstanceOomKilled = Type.Static<typeof InstanceOomKilled>;
+
+/**
  * Every event the server appends, by name, with the payload subscribers get (the REST view of the
  * resource, through the same response schema). A new event type is added here first; the server
  * sends no type that is missing here (apps/api/src/events/event-views.ts).
@@ -77,6 +94,7 @@ export const EVENT_DATA = {
   'deployment.updated': Deployment,
   'release.created': ReleaseCreated,
   'config.updated': ConfigUpdated,
+  'instance.oom_killed': InstanceOomKilled,
 } as const;
 export type EventName = keyof typeof EVENT_DATA;
 export const EVENT_NAMES = Object.keys(EVENT_DATA) as EventName[];
@@ -106,6 +124,7 @@ export const EventMessage = Type.Union([
   eventMessage('deployment.updated'),
   eventMessage('release.created'),
   eventMessage('config.updated'),
+  eventMessage('instance.oom_killed'),
 ]);
 export type EventMessage = Type.Static<typeof EventMessage>;
 /** The part of an event message that names it and carries its view: `{ event, data }`. */

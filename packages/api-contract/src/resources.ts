@@ -69,9 +69,38 @@ export const TrafficEntry = Type.Object({
 });
 export type TrafficEntry = Type.Static<typeof TrafficEntry>;
 
-const INSTANCE_STATUSES = ['starting', 'running', 'unhealthy', 'stopping', 'stopped', 'crashed'] as const;
-export const InstanceStatus = Type.Enum(INSTANCE_STATUSES);
+const INSTANCE_STATUSES = [
+  'starting',
+  'running',
+  'unhealthy',
+  'oom_killed',
+  'stopping',
+  'stopped',
+  'crashed',
+] as const;
+export const InstanceStatus = Type.Enum(INSTANCE_STATUSES, {
+  description:
+    'oom_killed: killed by its memory limit (its supervisor starts it again; `oom` has the figures); crashed: its supervisor is gone and nothing could restart it',
+});
 export type InstanceStatus = Type.Static<typeof InstanceStatus>;
+
+/** Per-instance resource limits; null: unlimited. */
+export const ResourceLimits = Type.Object({
+  memoryMb: Type.Union([Type.Integer(), Type.Null()], { description: 'memory limit, MiB' }),
+  cpus: Type.Union([Type.Number(), Type.Null()], { description: 'CPU limit in CPUs (0.2 = a fifth of one)' }),
+});
+export type ResourceLimits = Type.Static<typeof ResourceLimits>;
+
+/** The figures of an instance's last OOM kill. */
+export const OomInfo = Type.Object({
+  kills: Type.Integer({ description: 'times this instance was killed by its memory limit' }),
+  at: Timestamp,
+  limitBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'the memory limit in force' }),
+  peakBytes: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'peak memory usage of the run that was killed (memory.peak / memory.max_usage_in_bytes)',
+  }),
+});
+export type OomInfo = Type.Static<typeof OomInfo>;
 
 export const InstanceView = Type.Object({
   id: Type.String(),
@@ -79,8 +108,14 @@ export const InstanceView = Type.Object({
   version: Type.String(),
   status: InstanceStatus,
   healthy: Type.Boolean(),
+  // Optional only for older servers and hand-made fixtures: this API always sends it.
+  host: Type.Optional(
+    Type.String({ description: 'where the instance answers, as its runtime driver placed it' }),
+  ),
   port: Type.Integer(),
   restarts: Type.Integer(),
+  limits: Type.Optional(ResourceLimits),
+  oom: Type.Optional(Type.Union([OomInfo, Type.Null()], { description: 'the last OOM kill, null if none' })),
   startedAt: Timestamp,
 });
 export type InstanceView = Type.Static<typeof InstanceView>;
@@ -144,6 +179,9 @@ export const Environment = Type.Object({
   instances: Type.Array(InstanceView),
   activeDeployment: Type.Union([ActiveDeploymentSummary, Type.Null()]),
   replicas: Type.Integer(),
+  // Per-instance limits of new instances (PUT …/resources changes them and rolls the
+  // instances); whether they are enforced here: GET /runtime.
+  resources: Type.Optional(ResourceLimits),
   analysisOnInconclusive: Type.Optional(
     Type.Union([Type.Literal('fail'), Type.Literal('wait'), Type.Null()], {
       description:
@@ -316,3 +354,27 @@ export const CreateDeploymentBody = Type.Object(
 export type CreateDeploymentBody = Type.Static<typeof CreateDeploymentBody>;
 
 export const EnvNameParam = Name;
+
+/** The runtime driver the workers run instances with, and what it can do (GET /runtime). */
+export const RuntimeInfo = Type.Object({
+  driver: Type.String({ description: "local: processes on the worker's own machine" }),
+  capabilities: Type.Object({
+    hosts: Type.Union([Type.Literal('local'), Type.Literal('fleet'), Type.Literal('cluster')]),
+    survivesControlPlaneRestart: Type.Boolean(),
+    cgroups: Type.Boolean({ description: 'memory and CPU limits are enforced (control groups)' }),
+    cgroupVersion: Type.Union([Type.Literal(1), Type.Literal(2), Type.Null()]),
+    cgroupsUnavailable: Type.Union([Type.String(), Type.Null()], {
+      description: 'why limits are not enforced here (e.g. the worker is not root); null when they are',
+    }),
+  }),
+});
+export type RuntimeInfo = Type.Static<typeof RuntimeInfo>;
+
+/** PUT …/resources: the environment, and the deployment rolling the instances (null: nothing ran). */
+export const ResourcesChange = Type.Object({
+  environment: Environment,
+  deployment: Type.Union([Deployment, Type.Null()]),
+  enforced: Type.Boolean({ description: 'whether the runtime enforces the limits (see GET /runtime)' }),
+  notEnforcedReason: Type.Union([Type.String(), Type.Null()]),
+});
+export type ResourcesChange = Type.Static<typeof ResourcesChange>;

@@ -51,14 +51,17 @@ import type {
   PutConfigBody,
   RedeployBody,
   Release,
+  ResourcesChange,
   RestoreBackupBody,
   RestoreResult,
   RollbackBody,
+  RuntimeInfo,
   SignInOptions,
   SyntheticLoadBody,
   TrafficBody,
   TrafficProviderStatus,
   UpdateEnvironmentSettingsBody,
+  UpdateResourcesBody,
   UpdateUserBody,
   User,
   UserWithPassword,
@@ -125,6 +128,11 @@ export const ROUTES = {
     body: SyntheticLoadBody;
     response: Environment;
   }>(),
+  'PUT /api/v1/apps/:app/environments/:env/resources': route<{
+    body: UpdateResourcesBody;
+    response: ResourcesChange;
+  }>(),
+  'GET /api/v1/runtime': route<{ response: RuntimeInfo }>(),
   'GET /api/v1/apps/:app/environments/:env/freeze-windows': route<{ response: List<FreezeWindow> }>(),
   'POST /api/v1/apps/:app/environments/:env/freeze-windows': route<{
     body: CreateFreezeWindowBody;

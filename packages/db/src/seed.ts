@@ -43,6 +43,8 @@ export async function seedDemo(prisma: PrismaClient, opts: DemoSeedOptions) {
         description: 'Demo HTTP service deployed by Qubot Deploy',
         launcher: opts.launcher,
         launcherCwd: opts.launcherCwd ?? null,
+        // Qubot-One names its version in every answer with this header; the smoke check reads it.
+        versionHeader: 'x-qubot-version',
       },
     });
     for (const env of DEMO_ENVIRONMENTS) {

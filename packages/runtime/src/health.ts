@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { HealthResult, InstanceRecord, WaitHealthyResult } from './types';
+import type { HealthResult, InstanceAddress, ProbeTarget, WaitHealthyResult } from './types';
 
 /** One HTTP health probe; never throws. Healthy means a 2xx answer within the timeout. */
 export async function probeHttp(
@@ -38,12 +38,24 @@ export async function probeHttp(
   }
 }
 
-export function healthUrl(instance: Pick<InstanceRecord, 'url' | 'healthPath'>): string {
-  return `${instance.url}${instance.healthPath}`;
+const bracketed = (host: string) => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+
+/** Base URL of an instance at `address`, e.g. `http://10.0.0.7:41234`. */
+export function instanceUrl(address: InstanceAddress): string {
+  return `http://${bracketed(address.host)}:${address.port}`;
 }
 
-export function checkHealth(instance: InstanceRecord, timeoutMs = 2_000, signal?: AbortSignal) {
-  return probeHttp(instance.id, healthUrl(instance), timeoutMs, signal);
+/** `host:port`, the form traffic routers take as a target. */
+export function instanceTarget(address: InstanceAddress): string {
+  return `${bracketed(address.host)}:${address.port}`;
+}
+
+export function healthUrl(target: ProbeTarget): string {
+  return `${instanceUrl(target)}${target.healthPath}`;
+}
+
+export function checkHealth(target: ProbeTarget, timeoutMs = 2_000, signal?: AbortSignal) {
+  return probeHttp(target.id, healthUrl(target), timeoutMs, signal);
 }
 
 /**
@@ -51,7 +63,7 @@ export function checkHealth(instance: InstanceRecord, timeoutMs = 2_000, signal?
  * result for each). Rejects only when `signal` aborts.
  */
 export async function waitHealthy(
-  instances: InstanceRecord[],
+  instances: ProbeTarget[],
   timeoutMs: number,
   signal?: AbortSignal,
   options: { intervalMs?: number; probeTimeoutMs?: number } = {},

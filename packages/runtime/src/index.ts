@@ -1,7 +1,19 @@
+export {
+  applyLimits,
+  type CgroupLimits,
+  type CgroupPlacement,
+  type CgroupSupport,
+  cgroupWrap,
+  detectCgroups,
+  placementFor,
+  readCpu,
+  readMemory,
+  removeGroup,
+} from './cgroups';
 export { HaproxyAdmin, HaproxyAdminError, parseShowStat, type StatRow } from './haproxy/admin-socket';
 export { adminSocketOf as haproxyAdminSocketOf } from './haproxy/config';
 export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider';
-export { checkHealth, probeHttp, waitHealthy } from './health';
+export { checkHealth, instanceTarget, instanceUrl, probeHttp, waitHealthy } from './health';
 export {
   LAUNCHER_PLACEHOLDERS,
   LauncherError,

@@ -1,7 +1,17 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { checkHealth, probeHttp, waitHealthy } from './health';
+import {
+  applyLimits,
+  type CgroupPlacement,
+  type CgroupSupport,
+  detectCgroups,
+  placementFor,
+  readCpu,
+  readMemory,
+  removeGroup,
+} from './cgroups';
+import { checkHealth, instanceTarget, instanceUrl, waitHealthy } from './health';
 import { LauncherError, renderLauncher, validateArtifactRef, validateLabel } from './launcher';
 import {
   freePort,
@@ -20,9 +30,13 @@ import type {
   AdoptResult,
   DriverCapabilities,
   HealthResult,
+  InstanceAddress,
   InstanceRecord,
   InstanceSpec,
   InstanceStatus,
+  ProbeTarget,
+  ResourceUsage,
+  ResuperviseResult,
   RuntimeDriver,
   StopOptions,
   WaitHealthyResult,
@@ -46,6 +60,13 @@ export interface LocalDriverOptions {
   /** Variables copied from the control plane's environment; the rest (secrets!) is not passed on. */
   inheritEnv?: string[];
   maxLogBytes?: number;
+  /**
+   * Enforce memory/CPU limits with control groups: `auto` (default) where the hierarchy is
+   * writable, `false` never. `cgroupRoot` / `cgroupParent` move them (tests).
+   */
+  cgroups?: 'auto' | false;
+  cgroupRoot?: string;
+  cgroupParent?: string;
 }
 
 const DEFAULT_INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
@@ -57,11 +78,8 @@ interface StoredInstance {
 
 export class LocalDriver implements RuntimeDriver {
   readonly kind = 'local';
-  readonly capabilities: DriverCapabilities = {
-    survivesControlPlaneRestart: true,
-    enforcesMemoryLimit: false,
-    enforcesCpuLimit: false,
-  };
+  readonly capabilities: DriverCapabilities;
+  readonly cgroupSupport: CgroupSupport;
   readonly dataDir: string;
   private readonly workspaceDir: string;
   private readonly host: string;
@@ -81,6 +99,27 @@ export class LocalDriver implements RuntimeDriver {
     this.maxRestarts = options.maxRestarts ?? null;
     this.inheritEnv = options.inheritEnv ?? DEFAULT_INHERIT;
     this.maxLogBytes = options.maxLogBytes ?? 5 * 1024 * 1024;
+    this.cgroupSupport =
+      options.cgroups === false
+        ? { writable: false, version: null, reason: 'control groups switched off for this driver' }
+        : detectCgroups(options.cgroupRoot, options.cgroupParent);
+    this.capabilities = {
+      hosts: 'local',
+      survivesControlPlaneRestart: true,
+      cgroups: this.cgroupSupport.writable,
+      cgroupVersion: this.cgroupSupport.writable ? this.cgroupSupport.version : null,
+      cgroupsUnavailable: this.cgroupSupport.writable ? null : this.cgroupSupport.reason,
+    };
+  }
+
+  /** A free port on this machine's instance interface. */
+  async allocateAddress(): Promise<InstanceAddress> {
+    return { host: this.host, port: await freePort(this.host) };
+  }
+
+  /** The instance's control group, when limits are enforced here. */
+  placement(id: string): CgroupPlacement | null {
+    return this.cgroupSupport.writable ? placementFor(this.cgroupSupport, id) : null;
   }
 
   instanceDir(id: string): string {
@@ -113,7 +152,10 @@ export class LocalDriver implements RuntimeDriver {
       );
     }
 
-    const port = spec.port ?? (await freePort(this.host));
+    if (spec.address && spec.address.host !== this.host) {
+      throw new LauncherError(`address ${spec.address.host} is not this machine's (${this.host})`);
+    }
+    const port = spec.address?.port ?? (await freePort(this.host));
     const values = {
       version: spec.version,
       artifact: spec.artifact,
@@ -150,7 +192,15 @@ export class LocalDriver implements RuntimeDriver {
         ? spec.launcher.cwd
         : resolve(this.workspaceDir, spec.launcher.cwd)
       : this.workspaceDir;
+    const cgroup = this.placement(spec.instanceId);
+    if (cgroup) {
+      applyLimits(cgroup, {
+        ...(spec.resources?.memoryMb ? { memoryMb: spec.resources.memoryMb } : {}),
+        ...(spec.resources?.cpus ? { cpus: spec.resources.cpus } : {}),
+      });
+    }
     const supervisorSpec: SupervisorSpec = {
+      ...(cgroup ? { cgroup } : {}),
       id: spec.instanceId,
       command,
       args,
@@ -176,8 +226,8 @@ export class LocalDriver implements RuntimeDriver {
       artifact: spec.artifact,
       host: this.host,
       port,
-      url: `http://${this.host}:${port}`,
-      target: `${this.host}:${port}`,
+      url: instanceUrl({ host: this.host, port }),
+      target: instanceTarget({ host: this.host, port }),
       supervisorPid,
       pid: null,
       logPath: supervisorSpec.logPath,
@@ -215,7 +265,7 @@ export class LocalDriver implements RuntimeDriver {
    * Returns null when there is nothing on disk to supervise from; `adopted` says whether the
    * running process was kept.
    */
-  async resupervise(id: string): Promise<{ record: InstanceRecord; adopted: boolean } | null> {
+  async resupervise(id: string): Promise<ResuperviseResult | null> {
     const stored = this.readStored(id);
     if (!stored) return null;
     const dir = this.instanceDir(id);
@@ -252,6 +302,9 @@ export class LocalDriver implements RuntimeDriver {
       restarts: st?.restarts ?? 0,
       lastExitCode: st?.lastExitCode ?? null,
       lastExitSignal: st?.lastExitSignal ?? null,
+      lastExitReason: st?.lastExitReason ?? null,
+      oomKills: st?.oomKills ?? 0,
+      lastOom: st?.lastOom ?? null,
       startedAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
     });
@@ -270,8 +323,15 @@ export class LocalDriver implements RuntimeDriver {
       : (instance.supervisorPid ?? stored?.record.supervisorPid ?? null);
     const timeoutMs = options.timeoutMs ?? this.stopTimeoutMs;
     this.known.delete(instance.id);
+    await this.stopProcesses(instance.id, pid, timeoutMs);
+    // Its control group goes with it (the spec names it, whoever created it).
+    const cgroup = stored?.spec.cgroup;
+    if (cgroup) await removeGroup(cgroup).catch(() => {});
+  }
+
+  private async stopProcesses(id: string, pid: number | null, timeoutMs: number) {
     if (!pid) return;
-    const ours = () => this.isSupervisorOf(instance.id, pid);
+    const ours = () => this.isSupervisorOf(id, pid);
     if (ours()) {
       signal(pid, 'SIGTERM');
       const gone = await waitForExit(pid, timeoutMs + 2_000, () => !ours());
@@ -281,10 +341,11 @@ export class LocalDriver implements RuntimeDriver {
       return;
     }
     // Supervisor killed outright: its instance may live on as an orphan in the supervisor's group.
-    const orphan = readStatusFile(join(this.instanceDir(instance.id), 'status.json'))?.pid ?? null;
+    const orphan = readStatusFile(join(this.instanceDir(id), 'status.json'))?.pid ?? null;
     if (orphan && isAlive(orphan) && processGroupOf(orphan) === pid) {
       signal(-pid, 'SIGTERM');
       if (!(await waitForExit(orphan, timeoutMs))) signal(-pid, 'SIGKILL');
+      await waitForExit(orphan, 2_000);
     }
   }
 
@@ -313,21 +374,35 @@ export class LocalDriver implements RuntimeDriver {
       restarts: s?.restarts ?? 0,
       lastExitCode: s?.lastExitCode ?? null,
       lastExitSignal: s?.lastExitSignal ?? null,
+      lastExitReason: s?.lastExitReason ?? null,
+      oomKills: s?.oomKills ?? 0,
+      lastOom: s?.lastOom ?? null,
       startedAt: s?.startedAt ?? null,
       updatedAt: s?.updatedAt ?? null,
     };
   }
 
-  checkHealth(instance: InstanceRecord, timeoutMs?: number): Promise<HealthResult> {
-    return checkHealth(instance, timeoutMs);
+  checkHealth(target: ProbeTarget, timeoutMs?: number): Promise<HealthResult> {
+    return checkHealth(target, timeoutMs);
   }
 
-  waitHealthy(
-    instances: InstanceRecord[],
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<WaitHealthyResult> {
-    return waitHealthy(instances, timeoutMs, signal);
+  waitHealthy(targets: ProbeTarget[], timeoutMs: number, signal?: AbortSignal): Promise<WaitHealthyResult> {
+    return waitHealthy(targets, timeoutMs, signal);
+  }
+
+  resourceUsage(instance: Pick<InstanceRecord, 'id'>): ResourceUsage | null {
+    const cgroup = this.readStored(instance.id)?.spec.cgroup;
+    if (!cgroup) return null;
+    const mem = readMemory(cgroup);
+    const cpu = readCpu(cgroup);
+    if (!mem || !cpu) return null;
+    return {
+      memoryLimitBytes: mem.limitBytes,
+      memoryPeakBytes: mem.peakBytes,
+      oomKills: mem.oomKills,
+      cpuThrottledPeriods: cpu.throttledPeriods,
+      cpuThrottledUsec: cpu.throttledUsec,
+    };
   }
 
   async adopt(records: AdoptableRecord[]): Promise<AdoptResult[]> {
@@ -365,13 +440,13 @@ export class LocalDriver implements RuntimeDriver {
           ...stored.record,
           host,
           port: r.port,
-          url: `http://${host}:${r.port}`,
-          target: `${host}:${r.port}`,
+          url: instanceUrl({ host, port: r.port }),
+          target: instanceTarget({ host, port: r.port }),
           supervisorPid: supervisorPid as number,
           pid: st.pid,
           healthPath,
         };
-        const probe = await probeHttp(r.id, `${record.url}${healthPath}`, 2_000);
+        const probe = await checkHealth(record, 2_000);
         this.known.set(r.id, record);
         return {
           id: r.id,
@@ -387,6 +462,10 @@ export class LocalDriver implements RuntimeDriver {
 
   logs(instance: Pick<InstanceRecord, 'id'>, lines = 200): Promise<string[]> {
     return tailFile(join(this.instanceDir(instance.id), 'instance.log'), lines);
+  }
+
+  localLogFile(instance: Pick<InstanceRecord, 'id'>): string {
+    return join(this.instanceDir(instance.id), 'instance.log');
   }
 
   list(environment?: string): InstanceRecord[] {

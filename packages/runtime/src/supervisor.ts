@@ -11,8 +11,9 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { backoffDelay } from '@qubot/core';
+import { type CgroupPlacement, cgroupWrap, readMemory, resetPeak } from './cgroups';
 import { isAlive } from './proc';
-import type { SupervisorState } from './types';
+import type { ExitReason, OomRecord, SupervisorState } from './types';
 
 const HOST = hostname();
 
@@ -36,6 +37,8 @@ export interface SupervisorSpec {
   maxRestarts: number | null;
   /** The log is rotated to `<log>.1` when bigger than this at a (re)start. */
   maxLogBytes: number;
+  /** The instance's control group (limits enforced); absent where cgroups are not writable. */
+  cgroup?: CgroupPlacement;
 }
 
 export interface SupervisorStatus {
@@ -46,6 +49,11 @@ export interface SupervisorStatus {
   restarts: number;
   lastExitCode: number | null;
   lastExitSignal: string | null;
+  /** Why the instance last exited; `oom`: killed by its control group's memory limit. */
+  lastExitReason?: ExitReason | null;
+  /** OOM kills of this instance so far, and the figures of the last one. */
+  oomKills?: number;
+  lastOom?: OomRecord | null;
   startedAt: string;
   updatedAt: string;
 }
@@ -94,9 +102,14 @@ export function runSupervisor(spec: SupervisorSpec, options: SupervisorOptions =
     restarts: previous?.restarts ?? 0,
     lastExitCode: null,
     lastExitSignal: null,
+    lastExitReason: previous?.lastExitReason ?? null,
+    oomKills: previous?.oomKills ?? 0,
+    lastOom: previous?.lastOom ?? null,
     startedAt: new Date().toISOString(),
     updatedAt: new Date().toISOString(),
   };
+  /** The group's OOM counter when the current run began: a higher one at its exit means OOM. */
+  let oomBaseline = spec.cgroup ? (readMemory(spec.cgroup)?.oomKills ?? 0) : 0;
   const save = (patch: Partial<SupervisorStatus>) => {
     Object.assign(status, patch, { updatedAt: new Date().toISOString() });
     try {
@@ -144,7 +157,13 @@ export function runSupervisor(spec: SupervisorSpec, options: SupervisorOptions =
     restartTimer = null;
     openLog();
     const startedAt = Date.now();
-    const proc = spawn(spec.command, spec.args, {
+    let { command, args } = spec;
+    if (spec.cgroup) {
+      resetPeak(spec.cgroup);
+      oomBaseline = readMemory(spec.cgroup)?.oomKills ?? oomBaseline;
+      ({ command, args } = cgroupWrap(spec.cgroup, command, args));
+    }
+    const proc = spawn(command, args, {
       cwd: spec.cwd,
       env: spec.env,
       stdio: ['ignore', logFd, logFd],
@@ -194,17 +213,36 @@ export function runSupervisor(spec: SupervisorSpec, options: SupervisorOptions =
   };
 
   let exited = false;
+  /** Whether the run that just ended was killed by the memory limit, with the figures. */
+  const exitReason = (code: number | null, sig: NodeJS.Signals | null): Partial<SupervisorStatus> => {
+    const mem = spec.cgroup ? readMemory(spec.cgroup) : null;
+    if (mem && mem.oomKills > oomBaseline) {
+      oomBaseline = mem.oomKills;
+      const lastOom: OomRecord = {
+        at: new Date().toISOString(),
+        limitBytes: mem.limitBytes,
+        peakBytes: mem.peakBytes,
+      };
+      note(
+        `instance killed by its memory limit (OOM): limit ${mem.limitBytes ?? 'none'} bytes, peak ${mem.peakBytes ?? 'unknown'} bytes`,
+      );
+      return { lastExitReason: 'oom', oomKills: (status.oomKills ?? 0) + 1, lastOom };
+    }
+    return { lastExitReason: sig ? 'signal' : code === null ? null : 'exit' };
+  };
+
   const onExit = (code: number | null, sig: NodeJS.Signals | null, startedAt: number) => {
     child = null;
     note(`instance exited (code ${code}, signal ${sig})`);
+    const reason = exitReason(code, sig);
     if (stopping) {
-      save({ state: 'stopped', pid: null, lastExitCode: code, lastExitSignal: sig });
+      save({ state: 'stopped', pid: null, lastExitCode: code, lastExitSignal: sig, ...reason });
       finish();
       return;
     }
     consecutiveFailures = Date.now() - startedAt >= spec.backoff.resetAfterMs ? 0 : consecutiveFailures + 1;
     if (spec.maxRestarts !== null && status.restarts >= spec.maxRestarts) {
-      save({ state: 'failed', pid: null, lastExitCode: code, lastExitSignal: sig });
+      save({ state: 'failed', pid: null, lastExitCode: code, lastExitSignal: sig, ...reason });
       note(`giving up after ${status.restarts} restarts`);
       finish(1);
       return;
@@ -218,6 +256,7 @@ export function runSupervisor(spec: SupervisorSpec, options: SupervisorOptions =
       pid: null,
       lastExitCode: code,
       lastExitSignal: sig,
+      ...reason,
       restarts: status.restarts + 1,
     });
     note(`restarting in ${delay} ms (restart #${status.restarts})`);

@@ -9,10 +9,36 @@ export interface LauncherConfig {
 }
 
 export interface InstanceResources {
-  /** Advisory only on the local driver (passed as QUBOT_MEMORY_LIMIT_MB); see README. */
+  /**
+   * Memory limit, MiB. Enforced (control group) where the driver declares `cgroups`; always passed
+   * to the instance as QUBOT_MEMORY_LIMIT_MB.
+   */
   memoryMb?: number;
-  /** Advisory only on the local driver (passed as QUBOT_CPU_LIMIT). */
+  /** CPU limit in CPUs (0.2 = a fifth of one). Enforced like `memoryMb`; passed as QUBOT_CPU_LIMIT. */
   cpus?: number;
+}
+
+/** Where an instance answers: the driver chooses it, the orchestrator stores and routes to it. */
+export interface InstanceAddress {
+  host: string;
+  port: number;
+}
+
+/** What a health probe needs to reach an instance. */
+export interface ProbeTarget extends InstanceAddress {
+  id: string;
+  /** Path answered by healthy instances, e.g. `/healthz`. */
+  healthPath: string;
+}
+
+/** Why an instance last exited: on its own, by a signal, or killed by its memory limit. */
+export type ExitReason = 'exit' | 'signal' | 'oom';
+
+/** The figures of an OOM kill: the limit in force and the peak usage of the run it ended. */
+export interface OomRecord {
+  at: string;
+  limitBytes: number | null;
+  peakBytes: number | null;
 }
 
 export interface InstanceSpec {
@@ -26,8 +52,8 @@ export interface InstanceSpec {
   /** `blue`, `green`, `canary`, … */
   pool: string;
   launcher: LauncherConfig;
-  /** Fixed port; a free one is allocated when omitted. */
-  port?: number;
+  /** The address from `allocateAddress` (recorded before the start); a free one when omitted. */
+  address?: InstanceAddress;
   env?: Record<string, string>;
   resources?: InstanceResources;
   /** Path answered by healthy instances; default `/healthz`. */
@@ -74,8 +100,21 @@ export interface InstanceStatus {
   restarts: number;
   lastExitCode: number | null;
   lastExitSignal: string | null;
+  lastExitReason: ExitReason | null;
+  /** Times the instance was killed by its memory limit; the figures of the last time. */
+  oomKills: number;
+  lastOom: OomRecord | null;
   startedAt: string | null;
   updatedAt: string | null;
+}
+
+/** Live figures of an instance's control group (drivers with `cgroups`). */
+export interface ResourceUsage {
+  memoryLimitBytes: number | null;
+  memoryPeakBytes: number | null;
+  oomKills: number;
+  cpuThrottledPeriods: number;
+  cpuThrottledUsec: number;
 }
 
 export interface HealthResult {
@@ -112,36 +151,56 @@ export interface StopOptions {
 }
 
 export interface DriverCapabilities {
+  /** Where instances run: `local` — this machine (the local driver). */
+  hosts: 'local' | 'fleet' | 'cluster';
   /** Whether instances survive a control-plane restart. */
   survivesControlPlaneRestart: boolean;
-  /** Whether memory / CPU limits are enforced (`false`: recorded and passed on, not enforced). */
-  enforcesMemoryLimit: boolean;
-  enforcesCpuLimit: boolean;
+  /** Memory and CPU limits are enforced with control groups (false: recorded and passed on only). */
+  cgroups: boolean;
+  /** Which cgroup hierarchy enforces them, when `cgroups`. */
+  cgroupVersion: 1 | 2 | null;
+  /** Why limits are not enforced, when `cgroups` is false (e.g. not root). */
+  cgroupsUnavailable: string | null;
+}
+
+/** What `resupervise` did: a new supervisor adopted the running instance, or started it again. */
+export interface ResuperviseResult {
+  record: InstanceRecord;
+  adopted: boolean;
 }
 
 /**
- * What the orchestrator needs from a runtime. The local driver runs processes; a Kubernetes driver
- * would map instances to pods and `stopAll` to deleting an environment's Deployments.
+ * The one interface the orchestrator knows. The local driver runs processes on this machine; a
+ * hosts or Kubernetes driver would map instances to agents' processes or pods. The driver chooses
+ * each instance's address (`allocateAddress`); the orchestrator stores it and routes to it, and
+ * assumes no host, port range or header of its own.
  */
 export interface RuntimeDriver {
   readonly kind: string;
   readonly capabilities: DriverCapabilities;
+  /** An address for a new instance, handed out before it starts so it can be recorded first. */
+  allocateAddress(): Promise<InstanceAddress>;
   start(spec: InstanceSpec): Promise<InstanceRecord>;
   /** Graceful: SIGTERM (in-flight requests finish), SIGKILL after the timeout. Idempotent. */
   stop(instance: Pick<InstanceRecord, 'id'> & Partial<InstanceRecord>, options?: StopOptions): Promise<void>;
   /** Stops every instance of an environment known to this driver (also those it did not start). */
   stopAll(environment: string, options?: StopOptions): Promise<void>;
   status(instance: Pick<InstanceRecord, 'id'>): Promise<InstanceStatus>;
-  checkHealth(instance: InstanceRecord, timeoutMs?: number): Promise<HealthResult>;
-  waitHealthy(
-    instances: InstanceRecord[],
-    timeoutMs: number,
-    signal?: AbortSignal,
-  ): Promise<WaitHealthyResult>;
+  /**
+   * Puts a new supervisor over an instance whose supervisor died; it keeps its id and address.
+   * Null when there is nothing to supervise from.
+   */
+  resupervise(id: string): Promise<ResuperviseResult | null>;
+  checkHealth(target: ProbeTarget, timeoutMs?: number): Promise<HealthResult>;
+  waitHealthy(targets: ProbeTarget[], timeoutMs: number, signal?: AbortSignal): Promise<WaitHealthyResult>;
   /** Re-attaches to instances after a control-plane restart. */
   adopt(records: AdoptableRecord[]): Promise<AdoptResult[]>;
   /** Last `lines` lines of the instance's captured stdout/stderr. */
   logs(instance: Pick<InstanceRecord, 'id'>, lines?: number): Promise<string[]>;
+  /** The file on this machine its log is appended to (for following it live); null where none. */
+  localLogFile(instance: Pick<InstanceRecord, 'id'>): string | null;
   /** Instances started or adopted by this driver object, optionally for one environment. */
   list(environment?: string): InstanceRecord[];
+  /** Control-group figures of an instance; null without `cgroups` or when it has none. */
+  resourceUsage(instance: Pick<InstanceRecord, 'id'>): ResourceUsage | null;
 }

@@ -8,6 +8,7 @@ import {
   Deployment,
   Environment,
   type EventName,
+  InstanceOomKilled,
   ReleaseCreated,
 } from '@qubot/api-contract';
 import type { TSchema } from 'typebox';
@@ -56,6 +57,7 @@ export const EVENT_VIEWS: Readonly<Record<EventName, View>> = {
   'deployment.updated': through(Deployment),
   'release.created': through(ReleaseCreated),
   'config.updated': through(ConfigUpdated),
+  'instance.oom_killed': through(InstanceOomKilled),
 };
 
 /**

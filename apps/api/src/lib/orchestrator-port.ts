@@ -2,6 +2,7 @@
 // (src/orchestrator) implements it; services (src/services) depend on this interface only, so
 // neither imports the other: routes → services → (repositories in @qubot/db, this port) ←
 // orchestrator, and both build the API's shapes with src/views.
+import type { RuntimeInfo } from '@qubot/api-contract';
 import type { Command, DeploymentEvent, DeploymentState } from '@qubot/core';
 import type { AuditInput, LockedDeployment, Tx } from '@qubot/db';
 
@@ -30,6 +31,11 @@ export type ApplyResult =
   | { kind: 'missing' };
 
 export interface OrchestratorPort {
+  /**
+   * The runtime driver instances run under and what it can do (enforced limits, …), as this
+   * process's driver sees the machine it runs on — the worker's, in the default single process.
+   */
+  runtimeInfo(): RuntimeInfo;
   /** Ask a worker to drive the deployment (after the commit that gave it work). */
   wake(deploymentId: string): Promise<void>;
   /** Apply an event to a deployment inside the caller's transaction (engine.ts). */

@@ -1,7 +1,6 @@
 // The dashboard's observation side (docs/dashboard.md): an environment's recent router figures,
 // an instance's log, and a deployment's ETA and log. Read-only; every call checks permission
 // first (instance logs: `logs.read`, deployer and up — they may hold sensitive output).
-import { join } from 'node:path';
 import {
   ACTIVE_STATUSES,
   type DeploymentEtaResponse,
@@ -12,7 +11,7 @@ import {
   type TrafficProviderStatus,
 } from '@qubot/api-contract';
 import type { DeploymentRepo, InstanceRepo } from '@qubot/db';
-import type { LocalDriver } from '@qubot/runtime';
+import type { RuntimeDriver } from '@qubot/runtime';
 import { AppError } from '../lib/app-error.ts';
 import { canReadApplication, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -37,7 +36,7 @@ export function createObserveService(deps: {
   history: Pick<MetricsHistory, 'since'>;
   /** Looked up at call time: the orchestrator registers after the services. */
   runtime: () => Pick<EnvironmentRuntime, 'trafficWindow' | 'providerFor'>;
-  driver: () => Pick<LocalDriver, 'logs' | 'instanceDir'>;
+  driver: () => Pick<RuntimeDriver, 'logs' | 'localLogFile'>;
   intervalMs: number;
   now?: () => number;
 }) {
@@ -147,7 +146,10 @@ export function createObserveService(deps: {
       onLines: (lines: string[]) => void,
     ): Promise<LogFollower> {
       const instance = await requireInstance(ctx, appName, envName, id);
-      return followLog(join(deps.driver().instanceDir(instance.id), 'instance.log'), onLines);
+      const file = deps.driver().localLogFile({ id: instance.id });
+      if (!file)
+        throw AppError.conflict('this runtime driver keeps no log file to follow; read the log instead');
+      return followLog(file, onLines);
     },
 
     /** p90 of earlier succeeded deployments with the same strategy in the same environment. */

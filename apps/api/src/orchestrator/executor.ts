@@ -21,7 +21,7 @@ import {
   type LockedDeployment,
   type Tx,
 } from '@qubot/db';
-import { freePort, type LocalDriver } from '@qubot/runtime';
+import { instanceTarget, instanceUrl, type RuntimeDriver } from '@qubot/runtime';
 import type { EnvironmentRuntime } from './runtime.ts';
 
 export interface Execution {
@@ -51,7 +51,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export function createExecutor(deps: {
   db: Pick<Database, 'prisma'>;
-  driver: LocalDriver;
+  driver: RuntimeDriver;
   runtime: EnvironmentRuntime;
   /** Health probe interval while waiting for instances. */
   healthIntervalMs?: number;
@@ -103,23 +103,31 @@ export function createExecutor(deps: {
     const d = await context(deploymentId);
     const release = await releases.find(d.applicationId, cmd.version);
     if (!release) return failed(cmd, `release ${cmd.version} not found`);
+    const { memoryMb, cpuPercent } = d.environment;
     const pool = await instances.listLive(d.environmentId, cmd.pool);
-    const running = await refreshAlive(
-      pool.filter((i) => i.releaseId === release.id && i.status !== 'stopping'),
-    );
+    const sameRelease = pool.filter((i) => i.releaseId === release.id && i.status !== 'stopping');
+    // Instances of this release started with other limits (a resource change rolls them) do not
+    // count; they leave this pool, which carries no traffic yet.
+    const stale = sameRelease.filter((i) => i.memoryMb !== memoryMb || i.cpuPercent !== cpuPercent);
+    if (stale.length > 0) await retire(d.environmentId, stale);
+    const running = await refreshAlive(sameRelease.filter((i) => !stale.includes(i)));
     const missing = cmd.total - running.length;
     for (let k = 0; k < missing; k++) {
       const id = `${d.environment.name}-${cmd.pool}-${randomBytes(4).toString('hex')}`;
-      const port = await freePort();
-      // Recorded before the process exists: after a crash right here, the next run finds the row,
-      // sees no supervisor, marks it crashed and starts a replacement (never a duplicate).
+      // The driver says where the instance will answer; the row records it before the process
+      // exists: after a crash right here, the next run finds the row, sees no supervisor, marks it
+      // crashed and starts a replacement (never a duplicate).
+      const address = await deps.driver.allocateAddress();
       await instances.create({
         id,
         environmentId: d.environmentId,
         deploymentId,
         releaseId: release.id,
         pool: cmd.pool,
-        port,
+        host: address.host,
+        port: address.port,
+        memoryMb,
+        cpuPercent,
       });
       const rec = await withTimeout(
         deps.driver.start({
@@ -128,13 +136,16 @@ export function createExecutor(deps: {
           version: cmd.version,
           artifact: release.artifact,
           pool: cmd.pool,
-          port,
+          address,
           launcher: {
             command: d.application.launcher,
             ...(d.application.launcherCwd ? { cwd: d.application.launcherCwd } : {}),
           },
           healthPath: d.application.healthPath,
-          ...(d.environment.memoryMb ? { resources: { memoryMb: d.environment.memoryMb } } : {}),
+          resources: {
+            ...(memoryMb ? { memoryMb } : {}),
+            ...(cpuPercent ? { cpus: cpuPercent / 100 } : {}),
+          },
         }),
         COMMAND_TIMEOUT_MS,
         'instance start',
@@ -161,24 +172,24 @@ export function createExecutor(deps: {
       ...pool.filter((i) => i.status !== 'stopping'),
     ];
     const victims = ordered.slice(0, Math.max(0, ordered.length - keep));
-    if (victims.length > 0) {
-      await instances.markMany(
-        victims.map((v) => v.id),
-        { status: 'stopping' },
-      );
-      // Out of the routing table first, then wait for their in-flight requests, then stop.
-      const { provider } = await deps.runtime.applyRouting(d.environmentId);
-      await provider.waitDrained(
-        victims.map((v) => `127.0.0.1:${v.port}`),
-        15_000,
-      );
-      await Promise.all(victims.map((v) => deps.driver.stop({ id: v.id }, { timeoutMs: 10_000 })));
-      await instances.markMany(
-        victims.map((v) => v.id),
-        { status: 'stopped', healthy: false, stoppedAt: new Date() },
-      );
-    }
+    await retire(d.environmentId, victims);
     return { event: { type: 'instancesStopped', commandId: cmd.id } };
+  }
+
+  /** Out of the routing table first, then their in-flight requests finish, then they stop. */
+  async function retire(environmentId: string, victims: InstanceRow[]) {
+    if (victims.length === 0) return;
+    await instances.markMany(
+      victims.map((v) => v.id),
+      { status: 'stopping' },
+    );
+    const { provider } = await deps.runtime.applyRouting(environmentId);
+    await provider.waitDrained(victims.map(instanceTarget), 15_000);
+    await Promise.all(victims.map((v) => deps.driver.stop({ id: v.id }, { timeoutMs: 10_000 })));
+    await instances.markMany(
+      victims.map((v) => v.id),
+      { status: 'stopped', healthy: false, stoppedAt: new Date() },
+    );
   }
 
   async function waitHealthy(
@@ -196,24 +207,14 @@ export function createExecutor(deps: {
       const pool = (await instances.listLive(d.environmentId, cmd.pool)).filter(
         (i) => i.releaseId === release.id && i.status !== 'stopping',
       );
-      const records = pool.map((i) => ({
-        id: i.id,
-        environment: '',
-        pool: i.pool,
-        version: i.release.version,
-        artifact: release.artifact,
-        host: '127.0.0.1',
-        port: i.port,
-        url: `http://127.0.0.1:${i.port}`,
-        target: `127.0.0.1:${i.port}`,
-        supervisorPid: i.supervisorPid ?? 0,
-        pid: i.pid,
-        logPath: i.logPath ?? '',
-        statusPath: '',
-        healthPath: d.application.healthPath,
-        startedAt: i.startedAt.toISOString(),
-      }));
-      const results = await Promise.all(records.map((r) => deps.driver.checkHealth(r, 2_000)));
+      const results = await Promise.all(
+        pool.map((i) =>
+          deps.driver.checkHealth(
+            { id: i.id, host: i.host, port: i.port, healthPath: d.application.healthPath },
+            2_000,
+          ),
+        ),
+      );
       healthy = results.filter((r) => r.healthy).map((r) => r.id);
       const unhealthy = pool.filter((i) => !healthy.includes(i.id)).map((i) => i.id);
       const now = new Date();
@@ -259,12 +260,12 @@ export function createExecutor(deps: {
   async function exposePreview(deploymentId: string, cmd: Extract<Command, { kind: 'exposePreview' }>) {
     const d = await context(deploymentId);
     const first = (await instances.listLive(d.environmentId, cmd.pool))[0];
-    // The local driver has no second router: the preview is the idle colour's first instance.
+    // No second router: the preview is the idle colour's first instance, at its address.
     return {
       event: {
         type: 'previewReady',
         commandId: cmd.id,
-        ...(first ? { url: `http://127.0.0.1:${first.port}` } : {}),
+        ...(first ? { url: instanceUrl(first) } : {}),
       },
     } satisfies Execution;
   }
@@ -272,10 +273,12 @@ export function createExecutor(deps: {
   async function smokeCheck(deploymentId: string, cmd: Extract<Command, { kind: 'smokeCheck' }>) {
     const d = await context(deploymentId);
     const pool = await instances.listLive(d.environmentId, cmd.pool);
+    // What to ask and which header names the version are the application's settings.
+    const { smokePath, versionHeader } = d.application;
     for (const i of pool) {
       try {
-        const res = await fetch(`http://127.0.0.1:${i.port}/`, { signal: AbortSignal.timeout(5_000) });
-        const version = res.headers.get('x-qubot-version');
+        const res = await fetch(`${instanceUrl(i)}${smokePath}`, { signal: AbortSignal.timeout(5_000) });
+        const version = versionHeader ? res.headers.get(versionHeader) : null;
         await res.arrayBuffer();
         if (!res.ok)
           return {

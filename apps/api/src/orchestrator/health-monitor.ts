@@ -5,8 +5,8 @@
 // every running instance (supervisor status file, then an HTTP health check) and, only when the
 // health flag, status or restart count moved, writes those columns and appends one
 // `environment.updated` per environment that changed. See docs/deployments.md, "Health monitoring".
-import { createInstanceRepo, createTransact, type Database, type InstanceStatus } from '@qubot/db';
-import type { LocalDriver } from '@qubot/runtime';
+import { createInstanceRepo, createTransact, type Database, type InstanceStatus, type Tx } from '@qubot/db';
+import type { OomRecord, RuntimeDriver } from '@qubot/runtime';
 import { createClusterTask } from '../lib/cluster-task.ts';
 import type { Engine } from './engine.ts';
 
@@ -14,8 +14,10 @@ const LOCK_NAMESPACE = 0x51b2;
 
 export interface HealthMonitorOptions {
   db: Pick<Database, 'url' | 'prisma'>;
-  driver: Pick<LocalDriver, 'status' | 'checkHealth'>;
+  driver: Pick<RuntimeDriver, 'status' | 'checkHealth'>;
   engine: Pick<Engine, 'announce'>;
+  /** Appends `instance.oom_killed` (the event log's record of an OOM kill, with its figures). */
+  recordOom?: (tx: Tx, oom: OomEvent) => Promise<void>;
   intervalMs: number;
   /** Instances probed at once; default 8. */
   concurrency?: number;
@@ -36,18 +38,36 @@ export interface Observation {
   restarts: number;
 }
 
+/** An OOM kill the monitor saw, for the event log. */
+export interface OomEvent {
+  environmentId: string;
+  instanceId: string;
+  pool: string;
+  version: string;
+  oomKills: number;
+  oom: OomRecord;
+}
+
 /**
  * The row's new health from the supervisor and the HTTP probe. Supervisor gone: crashed (it never
  * comes back by itself). Supervisor alive but its process down (back-off, starting again): unhealthy.
  */
 export function observe(
-  st: { supervisorAlive: boolean; alive: boolean; restarts: number; state: string },
+  st: {
+    supervisorAlive: boolean;
+    alive: boolean;
+    restarts: number;
+    state: string;
+    lastExitReason?: string | null;
+  },
   probeHealthy: boolean | null,
   rowRestarts: number,
 ): Observation {
   // An unreadable status file says nothing about restarts: keep what the row has.
   const restarts = st.state === 'unknown' ? rowRestarts : Math.max(rowRestarts, st.restarts);
   if (!st.supervisorAlive) return { status: 'crashed', healthy: false, restarts };
+  // Down because its memory limit killed it (being started again): that, not a generic failure.
+  if (!st.alive && st.lastExitReason === 'oom') return { status: 'oom_killed', healthy: false, restarts };
   if (!st.alive || !probeHealthy) return { status: 'unhealthy', healthy: false, restarts };
   return { status: 'running', healthy: true, restarts };
 }
@@ -86,29 +106,14 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
       // dead supervisor: the reconcile loop (reconciler.ts) puts a new one over the instance, or
       // marks the row crashed when it cannot.
       if ((st.state === 'unknown' && st.supervisorPid === null) || !st.supervisorAlive) {
-        return { row, next: { status: row.status, healthy: row.healthy, restarts: row.restarts } };
+        return { row, next: { status: row.status, healthy: row.healthy, restarts: row.restarts }, oom: null };
       }
+      // OOM kills since the row was written (the supervisor counts them; the figures are its).
+      const oom = st.oomKills > row.oomKills && st.lastOom ? { kills: st.oomKills, last: st.lastOom } : null;
       let probe: boolean | null = null;
       if (st.alive) {
-        const url = `http://127.0.0.1:${row.port}`;
         const res = await opts.driver.checkHealth(
-          {
-            id: row.id,
-            environment: '',
-            pool: row.pool,
-            version: '',
-            artifact: '',
-            host: '127.0.0.1',
-            port: row.port,
-            url,
-            target: `127.0.0.1:${row.port}`,
-            supervisorPid: st.supervisorPid ?? 0,
-            pid: st.pid,
-            logPath: '',
-            statusPath: '',
-            healthPath: row.environment.application.healthPath,
-            startedAt: row.startedAt.toISOString(),
-          },
+          { id: row.id, host: row.host, port: row.port, healthPath: row.environment.application.healthPath },
           probeTimeoutMs,
         );
         probe = res.healthy;
@@ -119,12 +124,15 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
       } else {
         failures.delete(row.id);
       }
-      return { row, next: observe(st, probe, row.restarts) };
+      return { row, next: observe(st, probe, row.restarts), oom };
     });
     for (const id of failures.keys()) if (!rows.some((r) => r.id === id)) failures.delete(id);
     const changed = seen.filter(
-      ({ row, next }) =>
-        row.status !== next.status || row.healthy !== next.healthy || row.restarts !== next.restarts,
+      ({ row, next, oom }) =>
+        row.status !== next.status ||
+        row.healthy !== next.healthy ||
+        row.restarts !== next.restarts ||
+        oom !== null,
     );
     const byEnv = new Map<string, typeof changed>();
     for (const c of changed) byEnv.set(c.row.environmentId, [...(byEnv.get(c.row.environmentId) ?? []), c]);
@@ -133,11 +141,11 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
       const wrote = await transact(async (tx) => {
         let n = 0;
         const now = new Date();
-        for (const { row, next } of list) {
+        for (const { row, next, oom } of list) {
           // Compare-and-set against what was read: if a deployment moved the row meanwhile (to
           // `stopping`, say), its write wins and this observation is dropped; the next round
           // looks again. Only the health columns are touched, never pools, ids or rows.
-          n += await instances.updateIfUnchanged(
+          const wrote = await instances.updateIfUnchanged(
             row.id,
             row,
             {
@@ -145,9 +153,22 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
               healthy: next.healthy,
               restarts: next.restarts,
               ...(next.healthy ? { lastHealthAt: now } : {}),
+              ...(oom ? { oomKills: oom.kills, lastOom: { ...oom.last } } : {}),
             },
             tx,
           );
+          n += wrote;
+          // Recorded once: the row's count moved with this write, so the next round sees no news.
+          if (wrote > 0 && oom && opts.recordOom) {
+            await opts.recordOom(tx, {
+              environmentId,
+              instanceId: row.id,
+              pool: row.pool,
+              version: row.release.version,
+              oomKills: oom.kills,
+              oom: oom.last,
+            });
+          }
         }
         if (n > 0) await opts.engine.announce(tx, null, environmentId);
         return n;
@@ -157,12 +178,13 @@ export function createHealthMonitor(opts: HealthMonitorOptions) {
         opts.log.info(
           {
             environmentId,
-            instances: list.map(({ row, next }) => ({
+            instances: list.map(({ row, next, oom }) => ({
               id: row.id,
               from: row.status,
               to: next.status,
               healthy: next.healthy,
               restarts: next.restarts,
+              ...(oom ? { oom: oom.last } : {}),
             })),
           },
           'instance health changed',

@@ -7,9 +7,10 @@
 import type { DeploymentEvent, DeploymentState } from '@qubot/core';
 import { isFinished } from '@qubot/core';
 import { createDeploymentWriteRepo, createMetricRepo, type Database } from '@qubot/db';
-import { LocalDriver } from '@qubot/runtime';
+import { LocalDriver, type RuntimeDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
+import { appendInstanceOomKilled } from '../views/environment-events.ts';
 import { createEngine } from './engine.ts';
 import { createExecutor } from './executor.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
@@ -43,6 +44,8 @@ export interface OrchestratorOptions {
   sweepIntervalMs?: number;
   /** Instance health probe interval while waiting; default 250 ms. */
   healthIntervalMs?: number;
+  /** The runtime driver; default the local driver ("this machine") under `<dataDir>/runtime`. */
+  driver?: RuntimeDriver;
   /** Base for relative launcher working directories. */
   workspaceDir?: string;
   /** Grace period given to instances on stop; default 10 s. */
@@ -76,11 +79,14 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export function createOrchestrator(opts: OrchestratorOptions) {
   const { db, log } = opts;
-  const driver = new LocalDriver({
-    dataDir: `${opts.dataDir}/runtime`,
-    ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
-    stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
-  });
+  // The one runtime the orchestrator knows is `RuntimeDriver`; this machine's is the default.
+  const driver: RuntimeDriver =
+    opts.driver ??
+    new LocalDriver({
+      dataDir: `${opts.dataDir}/runtime`,
+      ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
+      stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
+    });
   const runtime = createEnvironmentRuntime({ db, driver, dataDir: `${opts.dataDir}/runtime`, log });
   const engine = createEngine(db);
   const executor = createExecutor({
@@ -344,6 +350,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
 
   /** What the services may ask of the orchestrator (lib/orchestrator-port.ts). */
   const port: OrchestratorPort = {
+    runtimeInfo: () => ({ driver: driver.kind, capabilities: { ...driver.capabilities } }),
     wake: (id) => wake(id),
     applyIn: engine.applyIn,
     announce: engine.announce,
@@ -415,7 +422,14 @@ export function createOrchestrator(opts: OrchestratorOptions) {
       sweeper.unref();
       const monitorEvery = opts.healthMonitorIntervalMs ?? 5_000;
       if (monitorEvery > 0) {
-        monitor = createHealthMonitor({ db, driver, engine, intervalMs: monitorEvery, log });
+        monitor = createHealthMonitor({
+          db,
+          driver,
+          engine,
+          intervalMs: monitorEvery,
+          log,
+          recordOom: appendInstanceOomKilled,
+        });
         monitor.start();
       }
       const reconcileEvery = opts.reconcileIntervalMs ?? 1_000;

@@ -25,7 +25,7 @@ import {
   type Database,
   type InstanceRow,
 } from '@qubot/db';
-import type { LocalDriver, RouterConfig } from '@qubot/runtime';
+import { instanceTarget, type RouterConfig, type RuntimeDriver } from '@qubot/runtime';
 import { createClusterTask } from '../lib/cluster-task.ts';
 import type { Engine } from './engine.ts';
 import type { EnvironmentRuntime } from './runtime.ts';
@@ -37,7 +37,7 @@ const HUNG_AFTER_CHECKS = 10;
 
 export interface ReconcilerOptions {
   db: Pick<Database, 'url' | 'prisma'>;
-  driver: Pick<LocalDriver, 'status' | 'resupervise' | 'stop'>;
+  driver: Pick<RuntimeDriver, 'status' | 'resupervise' | 'stop'>;
   runtime: Pick<
     EnvironmentRuntime,
     'ensureRouter' | 'buildConfig' | 'currentWeights' | 'recordRouter' | 'recordAdopted' | 'providerFor'
@@ -84,7 +84,7 @@ export function desiredRouting(
       name: pool,
       version: members[members.length - 1]?.release.version ?? 'none',
       weight: weights[pool],
-      targets: members.map((i) => `127.0.0.1:${i.port}`),
+      targets: members.map(instanceTarget),
     });
   }
   return config;

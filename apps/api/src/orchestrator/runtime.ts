@@ -1,11 +1,9 @@
 // The runtime side of an environment: its traffic router (one process per environment, the
-// stable `address`) and its instances (processes under the local driver). Both outlive the
-// control plane; the database remembers them so the next start re-adopts them.
-// The runtime side of an environment: its traffic router (one process per environment, the
 // stable `address`, served by the environment's traffic provider: the embedded Node router or
-// HAProxy) and its instances (processes under the local driver). Both outlive the control plane;
-// the database remembers them so the next start re-adopts them. The orchestrator sees a router only
-// through the `TrafficProvider` interface of @qubot/runtime.
+// HAProxy) and its instances (under the runtime driver, by default the local one: processes on this
+// machine). Both outlive the control plane; the database remembers them so the next start
+// re-adopts them. The orchestrator sees a router only through the `TrafficProvider` interface of
+// @qubot/runtime, and instances only through `RuntimeDriver`, at the addresses the driver gave.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -25,11 +23,12 @@ import {
   HaproxyAdmin,
   HaproxyProvider,
   haproxyAdminSocketOf,
-  type LocalDriver,
+  instanceTarget,
   NodeRouterProvider,
   type PoolWindowStats,
   RouterClient,
   type RouterConfig,
+  type RuntimeDriver,
   TotalsWindow,
   type TrafficProvider,
   type TrafficTotals,
@@ -86,8 +85,6 @@ export interface ProviderOverrides {
   takeover?: boolean;
 }
 
-const target = (i: { port: number }) => `127.0.0.1:${i.port}`;
-
 /** Whether nothing listens on 127.0.0.1:`port` (a listen there succeeds; closed again at once). */
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -117,7 +114,7 @@ export interface TrafficWindow {
 
 export function createEnvironmentRuntime(deps: {
   db: Pick<Database, 'prisma'>;
-  driver: LocalDriver;
+  driver: RuntimeDriver;
   dataDir: string;
   log: RuntimeLog;
 }) {
@@ -522,7 +519,7 @@ export function createEnvironmentRuntime(deps: {
           name: pool,
           version: members[members.length - 1]?.release.version ?? 'none',
           weight: weights[pool],
-          targets: members.map(target),
+          targets: members.map(instanceTarget),
         },
       ];
     });
@@ -636,6 +633,7 @@ export function createEnvironmentRuntime(deps: {
     const results = await deps.driver.adopt(
       rows.map((r) => ({
         id: r.id,
+        host: r.host,
         port: r.port,
         ...(r.supervisorPid ? { supervisorPid: r.supervisorPid } : {}),
       })),

@@ -83,6 +83,7 @@ export default fp(
       ensureRouter: (environmentId) => port().ensureRouter(environmentId),
       syncRouting: (environmentId) => port().syncRouting(environmentId),
       handoverRouter: (environmentId) => port().handoverRouter(environmentId),
+      runtimeInfo: () => port().runtimeInfo(),
     };
     const views = createViewCache({ db, enabled: opts.viewCache ?? true });
     const catalog = createCatalogService({

@@ -78,6 +78,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   },
   // Replicas: release-manager; protection and approval: admin (application-admin-router.test.ts).
   'PATCH /api/v1/apps/:app/environments/:env/settings': { min: 'release-manager', body: { replicas: 3 } },
+  // Per-instance limits (vertical scaling): release-manager, like replicas.
+  'PUT /api/v1/apps/:app/environments/:env/resources': { min: 'release-manager', body: { memoryMb: 256 } },
+  'GET /api/v1/runtime': 'viewer',
   // Demo environments only (409 elsewhere, past the permission check): the synthetic load switch.
   'PUT /api/v1/apps/:app/environments/:env/synthetic-load': {
     min: 'release-manager',

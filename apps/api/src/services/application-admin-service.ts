@@ -39,6 +39,8 @@ export function applicationConfigView(a: AppRow): ApplicationConfig {
     launcher: a.launcher,
     launcherCwd: a.launcherCwd,
     healthPath: a.healthPath,
+    smokePath: a.smokePath,
+    versionHeader: a.versionHeader,
     environments: a.environments.map((e) => ({
       name: e.name,
       position: e.position,
@@ -89,6 +91,8 @@ export function createApplicationAdminService(deps: {
               launcher: body.launcher,
               launcherCwd: body.launcherCwd ?? null,
               ...(body.healthPath ? { healthPath: body.healthPath } : {}),
+              ...(body.smokePath ? { smokePath: body.smokePath } : {}),
+              versionHeader: body.versionHeader?.toLowerCase() ?? null,
               environments: body.environments.map((e, position) => ({
                 name: e.name,
                 position,

@@ -6,6 +6,9 @@ import type {
   CreateDeploymentBody,
   Deployment,
   DeploymentActionName,
+  ResourcesChange,
+  RuntimeInfo,
+  UpdateResourcesBody,
 } from '@qubot/api-contract';
 import {
   type Color,
@@ -34,7 +37,7 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { assertCanApprove, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
-import { deploymentView, strategyFromWire, strategyToWire } from '../views/views.ts';
+import { deploymentView, environmentView, strategyFromWire, strategyToWire } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { promotionGate } from './promotion-gate.ts';
@@ -62,7 +65,14 @@ export interface LaunchSpec {
   auditExtra?: Record<string, unknown>;
   /** Ship this configuration version (a redeploy) instead of the environment's current one. */
   configVersionId?: string | null;
+  /**
+   * Writes that commit with the deployment, under the environment's row lock, once the rules of a
+   * deploy have passed (a resource change: the new limits and their audit entry).
+   */
+  withDeployment?: (tx: Tx, locked: EnvironmentRow) => Promise<void>;
 }
+
+type EnvironmentRow = Awaited<ReturnType<EnvironmentRepo['lock']>>;
 
 /** Locks are taken first and nothing slow runs inside: a transaction that takes longer is a bug. */
 const TX_TIMEOUT_MS = 10_000;
@@ -76,13 +86,13 @@ export function createDeploymentCommandService(deps: {
     DeploymentWriteRepo,
     'create' | 'lock' | 'findWithEnvironment' | 'findActive' | 'listCleaningUp' | 'recordApproval'
   >;
-  environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline'>;
+  environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline' | 'findView'>;
   instances: Pick<InstanceRepo, 'listLive'>;
   releases: Pick<ReleaseRepo, 'find'>;
   configs: Pick<ConfigRepo, 'latest'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   freeze: Pick<FreezeService, 'assertNotFrozen'>;
-  orchestrator: Pick<OrchestratorPort, 'applyIn' | 'announce' | 'wake'>;
+  orchestrator: Pick<OrchestratorPort, 'applyIn' | 'announce' | 'wake' | 'runtimeInfo'>;
 }) {
   const { transact, orchestrator, instances } = deps;
   const writes = deps.deploymentWrites;
@@ -185,6 +195,7 @@ export function createDeploymentCommandService(deps: {
             { override: freeze.override, reason: spec.reason ?? undefined },
             tx,
           );
+          await spec.withDeployment?.(tx, locked);
           const snap = await snapshot(env.id, tx);
           const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
           const input: DeploymentInput = {
@@ -396,11 +407,111 @@ export function createDeploymentCommandService(deps: {
     return d;
   }
 
+  /** An environment's limits as stored: memory in MiB, CPU in hundredths of a CPU. */
+  function limitsOf(row: { memoryMb: number | null; cpuPercent: number | null }) {
+    return { memoryMb: row.memoryMb, cpus: row.cpuPercent === null ? null : row.cpuPercent / 100 };
+  }
+
   return {
     snapshot,
     launch,
     act,
     view,
+    /** GET /runtime: the runtime driver and its capabilities (any signed-in reader). */
+    runtimeInfo(ctx: RequestContext): RuntimeInfo {
+      requirePermission(ctx, 'read');
+      return orchestrator.runtimeInfo();
+    },
+    /**
+     * PUT /apps/:app/environments/:env/resources — per-instance CPU and memory limits. On a live
+     * environment the new limits and a deployment of the live release (the chosen strategy,
+     * default rolling) commit together, under the environment's row lock: the deployment starts
+     * instances with the new limits and retires the others; a concurrent change, or any deployment
+     * in progress, gets 409 and changes nothing. With nothing live, the limits apply to the next
+     * deployment. Audited `environment.resources` (and the deployment as a deploy).
+     */
+    async changeResources(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      body: UpdateResourcesBody,
+    ): Promise<ResourcesChange> {
+      const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+      requirePermission(ctx, 'environment.scale', {
+        application: app.name,
+        environment: { name: env.name, protected: env.protected },
+      });
+      if (body.memoryMb === undefined && body.cpus === undefined)
+        throw AppError.badField('body', 'give memoryMb or cpus (null lifts a limit)');
+      const cpuPercent = body.cpus == null ? body.cpus : Math.round(body.cpus * 100);
+      if (cpuPercent === 0) throw AppError.badField('body.cpus', 'must be at least 0.01');
+      if (env.protected) requireReason(body.reason, `${env.name} is a protected environment`);
+      const info = orchestrator.runtimeInfo();
+      const enforcement = {
+        enforced: info.capabilities.cgroups,
+        notEnforcedReason: info.capabilities.cgroupsUnavailable,
+      };
+      /** The new limits on the locked row, audited; false when they are what it has already. */
+      const write = async (tx: Tx, locked: EnvironmentRow) => {
+        const next = {
+          memoryMb: body.memoryMb === undefined ? locked.memoryMb : body.memoryMb,
+          cpuPercent: cpuPercent === undefined ? locked.cpuPercent : cpuPercent,
+        };
+        if (next.memoryMb === locked.memoryMb && next.cpuPercent === locked.cpuPercent) return false;
+        await tx.environment.update({ where: { id: env.id }, data: next });
+        await appendAudit(tx, {
+          ...ctx.auditFields(),
+          action: 'environment.resources',
+          targetType: 'environment',
+          targetId: env.id,
+          target: `${app.name}/${env.name}`,
+          reason: body.reason?.trim() || null,
+          before: { ...limitsOf(locked), ...enforcement },
+          after: { ...limitsOf(next), ...enforcement },
+        });
+        return true;
+      };
+      const current = await deps.environments.findWithLiveVersion(env.id);
+      const liveVersion = current.liveRelease?.version ?? null;
+      let deployment: Deployment | null = null;
+      if (liveVersion) {
+        try {
+          deployment = await launch(
+            ctx,
+            app.name,
+            env.name,
+            {
+              kind: 'deploy',
+              version: liveVersion,
+              strategy: body.strategy ?? 'rolling',
+              options: body.options ?? {},
+              reason: body.reason ?? null,
+              auditAction: 'deployment.create',
+              auditExtra: { cause: 'resources' },
+              withDeployment: async (tx, locked) => {
+                // The same limits again (a retry): nothing to roll.
+                if (!(await write(tx, locked))) throw new Unchanged();
+              },
+            },
+            { override: body.overrideFreeze },
+          );
+        } catch (err) {
+          if (!(err instanceof Unchanged)) throw err;
+        }
+      } else {
+        await transact(
+          async (tx) => {
+            const locked = await deps.environments.lock(env.id, tx);
+            if (await write(tx, locked)) await orchestrator.announce(tx, null, env.id);
+          },
+          { timeout: TX_TIMEOUT_MS, maxWait: TRANSACTION_MAX_WAIT_MS },
+        );
+      }
+      const row = await deps.environments.findView(app.id, env.name);
+      if (!row)
+        throw AppError.notFound(`environment "${env.name}" of "${app.name}"`, { field: 'params.env' });
+      return { environment: environmentView(row), deployment, ...enforcement };
+    },
     /** POST /apps/:app/environments/:env/deployments */
     async create(ctx: RequestContext, appName: string, envName: string, body: CreateDeploymentBody) {
       const { env } = await deps.catalog.requireEnvironment(appName, envName);
@@ -486,3 +597,6 @@ export function createDeploymentCommandService(deps: {
   };
 }
 export type DeploymentCommandService = ReturnType<typeof createDeploymentCommandService>;
+
+/** Thrown inside a resource change's transaction to roll back a deployment that would change nothing. */
+class Unchanged extends Error {}

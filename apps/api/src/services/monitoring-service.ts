@@ -1,13 +1,15 @@
 import type { DoraReport, PrometheusTargets } from '@qubot/api-contract';
 import type { MetricRepo } from '@qubot/db';
+import { instanceTarget } from '@qubot/runtime';
 import { canReadApplication, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import { dayOffset, doraReportView } from '../views/dora-view.ts';
 import type { CatalogService } from './catalog-service.ts';
 
 /**
- * Where the runtime's metrics endpoints are. Local driver: instances and routers listen on the
- * worker's loopback, so a Prometheus scraping them runs beside the worker (docs/monitoring.md).
+ * Where the routers' metrics endpoints are: they listen on the worker's loopback, so a Prometheus
+ * scraping them runs beside the worker (docs/monitoring.md). Instances are scraped at the address
+ * their runtime driver gave them (stored on the instance row).
  */
 export const TARGET_HOST = '127.0.0.1';
 /** Days of rollup the DORA report reads: the 90-day window and the 90 days before it (trend). */
@@ -44,7 +46,7 @@ export function createMonitoringService(deps: {
         ...instances
           .filter((i) => readable(i.application))
           .map((i) => ({
-            targets: [`${TARGET_HOST}:${i.port}`],
+            targets: [instanceTarget(i)],
             labels: {
               __metrics_path__: '/metrics',
               qubot_component: 'instance',

@@ -4,6 +4,7 @@ import type {
   DeploymentAction,
   DeploymentProgress,
   Environment,
+  OomInfo,
   PoolProgress,
   Release,
   StrategyName,
@@ -88,6 +89,14 @@ function testResultsView(stored: unknown): TestResults | null {
   };
 }
 
+/** The stored figures of an instance's last OOM kill (written by the health monitor). */
+function oomView(kills: number, last: unknown): OomInfo | null {
+  if (kills === 0 || !last || typeof last !== 'object') return null;
+  const o = last as { at?: unknown; limitBytes?: unknown; peakBytes?: unknown };
+  const n = (v: unknown) => (typeof v === 'number' ? v : null);
+  return { kills, at: String(o.at ?? ''), limitBytes: n(o.limitBytes), peakBytes: n(o.peakBytes) };
+}
+
 export function environmentView(row: EnvironmentViewRow): Environment {
   const active = row.deployments[0];
   return {
@@ -106,8 +115,11 @@ export function environmentView(row: EnvironmentViewRow): Environment {
       version: i.release.version,
       status: i.status,
       healthy: i.healthy,
+      host: i.host,
       port: i.port,
       restarts: i.restarts,
+      limits: { memoryMb: i.memoryMb, cpus: i.cpuPercent === null ? null : i.cpuPercent / 100 },
+      oom: oomView(i.oomKills, i.lastOom),
       startedAt: i.startedAt.toISOString(),
     })),
     activeDeployment: active
@@ -122,6 +134,10 @@ export function environmentView(row: EnvironmentViewRow): Environment {
         }
       : null,
     replicas: row.replicas,
+    resources: {
+      memoryMb: row.memoryMb,
+      cpus: row.cpuPercent === null ? null : row.cpuPercent / 100,
+    },
     analysisOnInconclusive:
       row.analysisOnInconclusive === 'fail' || row.analysisOnInconclusive === 'wait'
         ? row.analysisOnInconclusive

@@ -77,6 +77,9 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         // Configuration versions and the promotion previews built on them.
         invalidate({ target: 'config' });
         break;
+      case 'instance.oom_killed':
+        // The environment.updated committed with it carries the instance's new status and figures.
+        break;
       case null:
         break;
     }

@@ -45,6 +45,7 @@ export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'active' | '
     case 'failed':
     case 'unhealthy':
     case 'crashed':
+    case 'oom_killed':
       return 'bad';
     case 'rolled_back':
     case 'aborted':

@@ -1,11 +1,20 @@
 import type { Db } from '../client.ts';
-import type { Color, InstanceStatus } from '../generated/client.ts';
+import type { Color, InstanceStatus, Prisma } from '../generated/client.ts';
 
 /** Instances that may still be running: anything not stopped or given up on. */
-export const LIVE_INSTANCE_STATUSES: InstanceStatus[] = ['starting', 'running', 'unhealthy', 'stopping'];
+export const LIVE_INSTANCE_STATUSES: InstanceStatus[] = [
+  'starting',
+  'running',
+  'unhealthy',
+  'oom_killed',
+  'stopping',
+];
 
-/** Settled instances: no deployment is bringing them up or down, and they are not over. */
-const SETTLED: InstanceStatus[] = ['running', 'unhealthy'];
+/**
+ * Settled instances: no deployment is bringing them up or down, and they are not over (one killed
+ * by its memory limit is being started again by its supervisor).
+ */
+const SETTLED: InstanceStatus[] = ['running', 'unhealthy', 'oom_killed'];
 
 const withVersion = { release: { select: { version: true } } };
 
@@ -15,7 +24,12 @@ export interface NewInstance {
   deploymentId: string | null;
   releaseId: string;
   pool: Color;
+  /** The address the runtime driver gave it. */
+  host: string;
   port: number;
+  /** The limits it is started with. */
+  memoryMb?: number | null;
+  cpuPercent?: number | null;
 }
 
 /** The columns the runtime and the health checks write. */
@@ -28,6 +42,8 @@ export interface InstanceUpdate {
   logPath?: string | null;
   stoppedAt?: Date | null;
   lastHealthAt?: Date | null;
+  oomKills?: number;
+  lastOom?: Prisma.InputJsonValue;
 }
 
 export function createInstanceRepo(root: Db) {
@@ -52,7 +68,7 @@ export function createInstanceRepo(root: Db) {
     listSettled(environmentId: string, db: Db = root) {
       return db.instance.findMany({
         where: { environmentId, status: { in: SETTLED } },
-        select: { id: true, status: true, supervisorPid: true, pool: true, port: true },
+        select: { id: true, status: true, supervisorPid: true, pool: true, host: true, port: true },
       });
     },
     /**
@@ -68,7 +84,10 @@ export function createInstanceRepo(root: Db) {
             { deployment: { is: { status: { notIn: ['pending', 'running', 'paused'] } } } },
           ],
         },
-        include: { environment: { select: { application: { select: { healthPath: true } } } } },
+        include: {
+          environment: { select: { application: { select: { healthPath: true } } } },
+          release: { select: { version: true } },
+        },
       });
     },
     /** One instance of an environment with its version (an instance's log). */
@@ -93,7 +112,7 @@ export function createInstanceRepo(root: Db) {
     /** Instances starting, running or unhealthy (not being stopped) in an environment. */
     countUp(environmentId: string, db: Db = root) {
       return db.instance.count({
-        where: { environmentId, status: { in: ['starting', 'running', 'unhealthy'] } },
+        where: { environmentId, status: { in: ['starting', 'running', 'unhealthy', 'oom_killed'] } },
       });
     },
     create(data: NewInstance, db: Db = root) {

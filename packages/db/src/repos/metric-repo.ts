@@ -65,6 +65,7 @@ export interface InstanceTarget {
   application: string;
   environment: string;
   pool: string;
+  host: string;
   port: number;
   version: string;
   status: string;
@@ -138,7 +139,7 @@ export function createMetricRepo(root: Db) {
         db.$queryRaw<Record<string, unknown>[]>`
           SELECT environment_id, status::text AS status, count(*) AS count
           FROM instances
-          WHERE status IN ('starting', 'running', 'unhealthy', 'stopping')
+          WHERE status IN ('starting', 'running', 'unhealthy', 'oom_killed', 'stopping')
           GROUP BY environment_id, status`,
         db.$queryRaw<Record<string, unknown>[]>`
           SELECT max(created_at) AS last_backup, max(verified_at) FILTER (WHERE verify_ok) AS last_verified
@@ -211,13 +212,13 @@ export function createMetricRepo(root: Db) {
           ORDER BY a.name, e.position`,
         // Repeats the predicate of instances_live_idx (LIVE_INSTANCE_STATUSES).
         db.$queryRaw<Record<string, unknown>[]>`
-          SELECT i.id, a.name AS application, e.name AS environment, i.pool::text AS pool, i.port,
+          SELECT i.id, a.name AS application, e.name AS environment, i.pool::text AS pool, i.host, i.port,
                  r.version, i.status::text AS status
           FROM instances i
           JOIN environments e ON e.id = i.environment_id
           JOIN applications a ON a.id = e.application_id
           JOIN releases r ON r.id = i.release_id
-          WHERE i.status IN ('starting', 'running', 'unhealthy', 'stopping')
+          WHERE i.status IN ('starting', 'running', 'unhealthy', 'oom_killed', 'stopping')
           ORDER BY a.name, e.position, i.pool, i.port`,
       ]);
       return {
@@ -231,6 +232,7 @@ export function createMetricRepo(root: Db) {
           application: String(r.application),
           environment: String(r.environment),
           pool: String(r.pool),
+          host: String(r.host),
           port: num(r.port),
           version: String(r.version),
           status: String(r.status),

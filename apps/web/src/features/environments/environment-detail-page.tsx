@@ -13,6 +13,7 @@ import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
+import { ResourcesSection } from './resources-section';
 import { TrafficProviderSection } from './traffic-provider-section';
 
 export function EnvironmentDetailPage() {
@@ -122,6 +123,7 @@ function EnvironmentBody({
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 
+      <ResourcesSection env={env} />
       <InstancesSection app={app} env={env} />
 
       <ConfigSection app={app} env={env} />

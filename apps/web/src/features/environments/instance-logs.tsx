@@ -13,6 +13,7 @@ import {
   sortInstances,
   splitNdjson,
 } from './instance-logs-utils';
+import { formatLimits, formatOom } from './resources-utils';
 
 /** Lines kept on screen for one instance. */
 const MAX_LINES = 500;
@@ -125,7 +126,16 @@ const INSTANCE_COLUMNS = (now: number): Column<InstanceView>[] => [
   { key: 'id', header: 'Instance', rowHeader: true, cellClassName: 'mono', cell: (i) => i.id },
   { key: 'pool', header: 'Pool', cell: (i) => <ColorChip color={i.pool} /> },
   { key: 'version', header: 'Version', cell: (i) => i.version },
-  { key: 'status', header: 'Status', cell: (i) => <StatusBadge status={i.status} /> },
+  {
+    key: 'status',
+    header: 'Status',
+    cell: (i) => (
+      <>
+        <StatusBadge status={i.status} />
+        {formatOom(i.oom) ? <div className="fail small">{formatOom(i.oom)}</div> : null}
+      </>
+    ),
+  },
   {
     key: 'health',
     header: 'Health',
@@ -140,7 +150,8 @@ const INSTANCE_COLUMNS = (now: number): Column<InstanceView>[] => [
     cellClassName: (i) => (i.restarts > 0 ? 'fail' : ''),
     cell: (i) => i.restarts,
   },
-  { key: 'port', header: 'Port', className: 'num', cell: (i) => i.port },
+  { key: 'limits', header: 'Limits', cell: (i) => formatLimits(i.limits) },
+  { key: 'address', header: 'Address', cellClassName: 'mono', cell: (i) => `${i.host ?? ''}:${i.port}` },
 ];
 
 export function InstancesSection({ app, env }: { app: string; env: Environment }) {
