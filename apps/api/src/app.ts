@@ -43,6 +43,7 @@ import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
 import monitoringRouter from './routes/monitoring-router.ts';
 import releaseRouter from './routes/release-router.ts';
+import scalingRouter from './routes/scaling-router.ts';
 import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
 import userRouter from './routes/user-router.ts';
@@ -348,6 +349,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(deploymentRouter);
       await api.register(deploymentCommandRouter);
       await api.register(environmentActionRouter);
+      await api.register(scalingRouter);
       await api.register(environmentObserveRouter);
       await api.register(syntheticLoadRouter);
       await api.register(deploymentObserveRouter);

@@ -463,7 +463,14 @@ function scaleRollbackProgram(s: DeploymentState, step: number): Op[] {
   const { pool, from } = scale;
   const ops: Op[] = [];
   if (touched.oldMin < from) {
-    ops.push({ kind: 'start', step, pool, version: input.version, count: from - touched.oldMin, total: from });
+    ops.push({
+      kind: 'start',
+      step,
+      pool,
+      version: input.version,
+      count: from - touched.oldMin,
+      total: from,
+    });
     ops.push({ kind: 'waitHealthy', step, pool, version: input.version, count: from });
   }
   if (touched.newStarted) ops.push({ kind: 'stop', step, pool, count: scale.to - from, total: from });

@@ -55,7 +55,8 @@ describe('scale (kind scale: the live release, its pool, a new count)', () => {
 
   it('down aborted after its stop was issued: the stopped instances come back', () => {
     const sim = scale(3, 1);
-    sim.responder = (cmd) => (cmd.kind === 'stopInstances' && sim.state.phase === 'forward' ? null : 'default');
+    sim.responder = (cmd) =>
+      cmd.kind === 'stopInstances' && sim.state.phase === 'forward' ? null : 'default';
     sim.send({ type: 'start' });
     sim.run();
     sim.send({ type: 'abort', actor: 'alice' });
@@ -69,7 +70,13 @@ describe('scale (kind scale: the live release, its pool, a new count)', () => {
   it('refuses to scale what is not live', () => {
     expect(
       () =>
-        new Sim({ strategy: 'rolling', version: 'v1', fromVersion: null, activeColor: null, scale: { from: 0 } }),
+        new Sim({
+          strategy: 'rolling',
+          version: 'v1',
+          fromVersion: null,
+          activeColor: null,
+          scale: { from: 0 },
+        }),
     ).toThrow(/live release/);
   });
 });
