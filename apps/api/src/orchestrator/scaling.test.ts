@@ -29,9 +29,9 @@ async function expectReportedIsServed(replicas: number) {
     (i: { pool: string; status: string }) => i.pool === env.activeColor && i.status === 'running',
   );
   expect(live).toHaveLength(replicas);
-  expect(live.every((i: { healthy: boolean; version: string }) => i.healthy && i.version === env.live.version)).toBe(
-    true,
-  );
+  expect(
+    live.every((i: { healthy: boolean; version: string }) => i.healthy && i.version === env.live.version),
+  ).toBe(true);
   const provider = h.app.orchestrator.runtime.providerFor(r);
   const served = (await provider?.getConfig())?.pools.find((p) => p.name === env.activeColor);
   const rows = await h.db.prisma.instance.findMany({
@@ -40,7 +40,9 @@ async function expectReportedIsServed(replicas: number) {
   expect(served?.targets.slice().sort()).toEqual(rows.map((i) => `127.0.0.1:${i.port}`).sort());
   expect(served?.weight).toBe(100);
   // No instance left behind that the database does not count.
-  expect(await h.db.prisma.instance.count({ where: { environment: { name: ENV }, status: 'stopping' } })).toBe(0);
+  expect(
+    await h.db.prisma.instance.count({ where: { environment: { name: ENV }, status: 'stopping' } }),
+  ).toBe(0);
   return env;
 }
 
@@ -54,7 +56,9 @@ beforeAll(async () => {
   expect((await h.until(d.id, FINAL)).status).toBe('succeeded');
   // The rollback window (0 s) closes: no open work left.
   for (let i = 0; i < 200; i++) {
-    const open = await h.db.prisma.deployment.count({ where: { state: { path: ['phase'], equals: 'cleanup' } } });
+    const open = await h.db.prisma.deployment.count({
+      where: { state: { path: ['phase'], equals: 'cleanup' } },
+    });
     if (open === 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -72,7 +76,11 @@ describe.each(['node', 'haproxy'] as const)('[SCALING] live scaling, %s provider
     await expect.poll(() => load.snapshot().requests, { timeout: 10_000 }).toBeGreaterThan(50);
 
     const up = await scale(4);
-    expect(up.deployment).toMatchObject({ kind: 'scale', strategy: 'rolling', release: { version: '1.0.0' } });
+    expect(up.deployment).toMatchObject({
+      kind: 'scale',
+      strategy: 'rolling',
+      release: { version: '1.0.0' },
+    });
     expect(up.replicas).toBe(4);
     const upDone = await h.until(up.deployment.id, FINAL);
     expect(upDone.status).toBe('succeeded');
@@ -100,8 +108,14 @@ describe.each(['node', 'haproxy'] as const)('[SCALING] live scaling, %s provider
       orderBy: { id: 'asc' },
     });
     expect(audit.map((a) => [a.before, a.after])).toEqual([
-      [{ replicas: start, instances: start }, { replicas: 4, live: '1.0.0', pool: env.activeColor }],
-      [{ replicas: 4, instances: 4 }, { replicas: 1, live: '1.0.0', pool: env.activeColor }],
+      [
+        { replicas: start, instances: start },
+        { replicas: 4, live: '1.0.0', pool: env.activeColor },
+      ],
+      [
+        { replicas: 4, instances: 4 },
+        { replicas: 1, live: '1.0.0', pool: env.activeColor },
+      ],
     ]);
     // Announced like any deployment: the dashboard's websocket topics get created/updated events.
     const events = await h.db.prisma.event.findMany({
