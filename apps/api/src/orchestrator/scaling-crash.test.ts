@@ -69,16 +69,6 @@ async function expectNoOrphanNoDouble(replicas: number) {
   expect(served?.targets.slice().sort()).toEqual(running.map((i) => `127.0.0.1:${i.port}`).sort());
 }
 
-async function waitFor(id: string, ok: (d: { steps: { name: string; status: string }[] }) => boolean) {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const d = await h.deployment(id);
-    if (ok(d)) return d;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('the scale never reached the moment to kill at');
-}
-
 beforeAll(async () => {
   h = await startHarness({ worker: false });
   worker = startWorkerProcess();
