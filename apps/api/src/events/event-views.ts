@@ -4,6 +4,7 @@
 import {
   Application,
   ApplicationConfig,
+  AutoscaleDecisionEvent,
   ConfigUpdated,
   Deployment,
   Environment,
@@ -56,6 +57,7 @@ export const EVENT_VIEWS: Readonly<Record<EventName, View>> = {
   'deployment.updated': through(Deployment),
   'release.created': through(ReleaseCreated),
   'config.updated': through(ConfigUpdated),
+  'autoscale.decision': through(AutoscaleDecisionEvent),
 };
 
 /**

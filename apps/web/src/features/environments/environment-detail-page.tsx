@@ -13,6 +13,7 @@ import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
+import { ScalingSection } from './scaling-section';
 import { TrafficProviderSection } from './traffic-provider-section';
 
 export function EnvironmentDetailPage() {
@@ -119,6 +120,8 @@ function EnvironmentBody({
       <TrafficProviderSection app={app} env={env} />
 
       <EnvironmentSettingsForm app={app} env={env} />
+
+      <ScalingSection app={app} env={env} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 
