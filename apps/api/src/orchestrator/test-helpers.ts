@@ -19,6 +19,9 @@ export async function startHarness(
     healthMonitorIntervalMs?: number;
     reconcileIntervalMs?: number;
     routingTimeoutMs?: number;
+    /** The autoscaler (off unless given: no test sees it act unless it asks). */
+    autoscaleIntervalMs?: number;
+    autoscaleQuietMs?: number;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -34,6 +37,8 @@ export async function startHarness(
         healthMonitorIntervalMs: opts.healthMonitorIntervalMs ?? 300,
         reconcileIntervalMs: opts.reconcileIntervalMs ?? 500,
         ...(opts.routingTimeoutMs ? { routingTimeoutMs: opts.routingTimeoutMs } : {}),
+        autoscaleIntervalMs: opts.autoscaleIntervalMs ?? 0,
+        ...(opts.autoscaleQuietMs ? { autoscaleQuietMs: opts.autoscaleQuietMs } : {}),
       },
     },
   });
