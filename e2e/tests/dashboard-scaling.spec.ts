@@ -26,8 +26,20 @@ test('[SCALING]: a release-manager scales development from its page and sets an 
     await expect(form.getByRole('status')).toHaveText(`Scaling to ${to}`);
 
     // Recorded like a deployment: a `scale` deployment of the live release, shown live on the page.
-    const scale = (await dashEnvironment(admin, 'development')).activeDeployment;
-    const done = await finished(admin, scale?.id ?? '', 90_000);
+    let scaleId: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          const list = await admin.get<{ items: { id: string; kind: string; reason: string | null }[] }>(
+            `/deployments?app=${DASH}&env=development`,
+          );
+          scaleId = list.items.find((d) => d.kind === 'scale' && d.reason === 'scaling e2e')?.id;
+          return scaleId;
+        },
+        { message: 'the scale deployment is listed', timeout: 15_000 },
+      )
+      .toBeTruthy();
+    const done = await finished(admin, scaleId as string, 90_000);
     expect(done).toMatchObject({
       kind: 'scale',
       status: 'succeeded',

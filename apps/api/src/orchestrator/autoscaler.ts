@@ -19,6 +19,7 @@ import {
 } from '@qubot/db';
 import type { AppError } from '../lib/app-error.ts';
 import { createClusterTask } from '../lib/cluster-task.ts';
+import { decisionView } from '../views/scaling-views.ts';
 import type { EnvironmentRuntime } from './runtime.ts';
 
 const LOCK_NAMESPACE = 0x51b4;
@@ -147,17 +148,8 @@ export function createAutoscaler(opts: AutoscalerOptions) {
         payload: {
           application: p.environment.application.name,
           environment: p.environment.name,
-          id: row.id.toString(),
-          at: row.at.toISOString(),
-          action: row.action,
-          fromReplicas: row.fromReplicas,
-          toReplicas: row.toReplicas,
-          metric: row.metric,
-          measured: row.measured,
-          target: row.target,
-          reason: row.reason,
-          deploymentId: row.deploymentId,
-        } as Prisma.InputJsonValue,
+          ...decisionView(row),
+        } as unknown as Prisma.InputJsonValue,
       });
     };
     if (tx) await write(tx);

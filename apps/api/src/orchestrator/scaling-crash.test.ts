@@ -3,32 +3,26 @@
 // process has a running row, every running row a process), none started twice, and the count
 // served is the count reported. Once while instances start (scale up), once while they drain and
 // stop (scale down).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
-import { REPO_ROOT } from '../demo.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import { APP, FAST, type Harness, startHarness, startWorker } from './test-helpers.ts';
+import {
+  APP,
+  FAST,
+  type Harness,
+  settled,
+  spawnWorkerProcess,
+  startHarness,
+  startWorker,
+} from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const ENV = 'development';
 let h: Harness;
 let worker: ChildProcess | null = null;
 let resumer: Orchestrator | null = null;
-
-function startWorkerProcess(): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'apps/api/src/main.ts'), '--role', 'worker', '--port', '0'],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: h.db.url, QUBOT_DATA_DIR: h.dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
 
 async function kill(child: ChildProcess | null) {
   if (!child || child.exitCode !== null) return;
@@ -71,20 +65,14 @@ async function expectNoOrphanNoDouble(replicas: number) {
 
 beforeAll(async () => {
   h = await startHarness({ worker: false });
-  worker = startWorkerProcess();
+  worker = spawnWorkerProcess(h);
   const d = await h.deploy(ENV, {
     version: '1.0.0',
     strategy: 'blue-green',
     options: { ...FAST, autoSwitch: true, rollbackWindowSeconds: 0 },
   });
   expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
-  for (let i = 0; i < 200; i++) {
-    const open = await h.db.prisma.deployment.count({
-      where: { state: { path: ['phase'], equals: 'cleanup' } },
-    });
-    if (open === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await settled(h, ENV);
 }, 120_000);
 afterAll(async () => {
   await kill(worker);
@@ -120,7 +108,7 @@ describe('[SCALING] worker crash mid-scale', () => {
   it('SIGKILL while surplus instances drain: the next worker stops them, none left running uncounted', async () => {
     await resumer?.stop();
     resumer = null;
-    worker = startWorkerProcess();
+    worker = spawnWorkerProcess(h);
     const env = await h.environment(ENV);
     const load = startLoad(env.address, { rps: 150 });
     const res = await h.post(`/apps/${APP}/environments/${ENV}/scale`, { replicas: 2 });

@@ -5,7 +5,7 @@
 // another scale — one winner (409 for the other), and what is reported is what is served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
-import { APP, FAST, type Harness, setTrafficProvider, startHarness } from './test-helpers.ts';
+import { APP, FAST, type Harness, setTrafficProvider, settled, startHarness } from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const ENV = 'development';
@@ -54,14 +54,7 @@ beforeAll(async () => {
     options: { ...FAST, autoSwitch: true, rollbackWindowSeconds: 0 },
   });
   expect((await h.until(d.id, FINAL)).status).toBe('succeeded');
-  // The rollback window (0 s) closes: no open work left.
-  for (let i = 0; i < 200; i++) {
-    const open = await h.db.prisma.deployment.count({
-      where: { state: { path: ['phase'], equals: 'cleanup' } },
-    });
-    if (open === 0) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await settled(h, ENV);
 }, 120_000);
 afterAll(async () => {
   await h?.close();

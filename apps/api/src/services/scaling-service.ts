@@ -3,14 +3,7 @@
 // scaleIn, under the environment's row lock: one winner against any deployment or other scale).
 // The autoscaling policy is a row per environment; its decisions are appended by the evaluator
 // (orchestrator/autoscaler.ts) and read here by keyset pages.
-import type {
-  AuditAction,
-  AutoscalePolicy,
-  AutoscalePolicyBody,
-  ScaleResult,
-  ScalingDecision,
-  ScalingDecisionList,
-} from '@qubot/api-contract';
+import type { AuditAction, AutoscalePolicyBody, ScaleResult, ScalingDecisionList } from '@qubot/api-contract';
 import {
   type AutoscalePolicyRow,
   appendAudit,
@@ -27,40 +20,12 @@ import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import { appendEnvironmentUpdated } from '../views/environment-events.ts';
+import { decisionView, policyView } from '../views/scaling-views.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { DeploymentCommandService } from './deployment-command-service.ts';
 import { requireReason } from './require-reason.ts';
 
 const TX = { timeout: 10_000, maxWait: TRANSACTION_MAX_WAIT_MS };
-
-export function policyView(p: AutoscalePolicyRow): AutoscalePolicy {
-  return {
-    enabled: p.enabled,
-    minReplicas: p.minReplicas,
-    maxReplicas: p.maxReplicas,
-    metric: p.metric === 'cpu' ? 'cpu' : 'rps',
-    target: p.target,
-    cooldownSeconds: p.cooldownSeconds,
-    lastScaleAt: p.lastScaleAt?.toISOString() ?? null,
-    updatedBy: p.updatedBy,
-    updatedAt: p.updatedAt.toISOString(),
-  };
-}
-
-export function decisionView(d: ScalingDecisionRow): ScalingDecision {
-  return {
-    id: d.id.toString(),
-    at: d.at.toISOString(),
-    action: d.action as ScalingDecision['action'],
-    fromReplicas: d.fromReplicas,
-    toReplicas: d.toReplicas,
-    metric: d.metric === 'cpu' ? 'cpu' : 'rps',
-    measured: d.measured,
-    target: d.target,
-    reason: d.reason,
-    deploymentId: d.deploymentId,
-  };
-}
 
 export function createScalingService(deps: {
   transact: Transact;
