@@ -90,7 +90,7 @@ test('[SCALING]: a release-manager scales development from its page and sets an 
     await signIn(viewer, 'viewer');
     await viewer.goto(`/apps/${DASH}/environments/development`);
     await expect(viewer.getByRole('form', { name: 'Scale development' })).toHaveCount(0);
-    await expect(viewer.getByText(/Scaling: needs release-manager/)).toBeVisible();
+    await expect(viewer.getByText('Scaling: Needs release-manager (you are viewer).')).toBeVisible();
     const policy = viewer.getByRole('form', { name: 'Autoscaling policy of development' });
     await expect(policy.getByLabel('Max replicas')).toBeDisabled();
     await expect(policy.getByRole('button', { name: 'Save policy' })).toHaveCount(0);
