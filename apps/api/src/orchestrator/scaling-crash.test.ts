@@ -52,7 +52,17 @@ async function expectNoOrphanNoDouble(replicas: number) {
   });
   expect(running.map((i) => i.status)).toEqual(Array(replicas).fill('running'));
   // Each running row has exactly one supervisor; no supervisor runs without a row.
-  await expect.poll(() => supervisors().length, { timeout: 15_000 }).toBe(replicas);
+  await expect
+    .poll(() => supervisors().length, {
+      timeout: 15_000,
+      message: `supervisors ${JSON.stringify(supervisors())} for rows ${JSON.stringify(
+        (await h.db.prisma.instance.findMany({ where: { environment: { name: ENV } } })).map((i) => [
+          i.id,
+          i.status,
+        ]),
+      )}`,
+    })
+    .toBe(replicas);
   const procs = supervisors();
   for (const i of running) expect(procs.filter((c) => c.includes(i.id)).length).toBe(1);
   const r = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
