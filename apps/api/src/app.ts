@@ -44,6 +44,7 @@ import healthRouter from './routes/health-router.ts';
 import monitoringRouter from './routes/monitoring-router.ts';
 import releaseRouter from './routes/release-router.ts';
 import resourcesRouter from './routes/resources-router.ts';
+import scalingRouter from './routes/scaling-router.ts';
 import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
 import userRouter from './routes/user-router.ts';
@@ -349,6 +350,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(deploymentRouter);
       await api.register(deploymentCommandRouter);
       await api.register(environmentActionRouter);
+      await api.register(scalingRouter);
       await api.register(environmentObserveRouter);
       await api.register(syntheticLoadRouter);
       await api.register(resourcesRouter);

@@ -3,6 +3,7 @@ import { ApplicationConfig } from './applications-admin';
 import { strict, Timestamp } from './common';
 import { MetricsMessage } from './observe';
 import { Application, Deployment, Environment } from './resources';
+import { ScalingDecision } from './scaling';
 
 /**
  * The live event stream at `/api/v1/events` (DESIGN §5, docs/events.md).
@@ -64,6 +65,13 @@ export const ConfigUpdated = Type.Object({
 });
 export type ConfigUpdated = Type.Static<typeof ConfigUpdated>;
 
+/** `autoscale.decision`: one decision of the autoscaler (docs/scaling.md), with where it was made. */
+export const AutoscaleDecisionEvent = Type.Intersect([
+  Type.Object({ application: Type.String(), environment: Type.String() }),
+  ScalingDecision,
+]);
+export type AutoscaleDecisionEvent = Type.Static<typeof AutoscaleDecisionEvent>;
+
 /**
  * `instance.oom_killed`: an instance was killed by its memory limit (its supervisor starts it
  * again), with the limit in force and the peak usage of the run that was killed.
@@ -95,6 +103,7 @@ export const EVENT_DATA = {
   'release.created': ReleaseCreated,
   'config.updated': ConfigUpdated,
   'instance.oom_killed': InstanceOomKilled,
+  'autoscale.decision': AutoscaleDecisionEvent,
 } as const;
 export type EventName = keyof typeof EVENT_DATA;
 export const EVENT_NAMES = Object.keys(EVENT_DATA) as EventName[];

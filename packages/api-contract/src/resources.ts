@@ -297,7 +297,10 @@ export const Deployment = Type.Object({
   configVersion: Type.Union([Type.Integer(), Type.Null()], {
     description: 'Configuration version this deployment ships',
   }),
-  kind: Type.Union([Type.Literal('deploy'), Type.Literal('promote'), Type.Literal('rollback')]),
+  kind: Type.Union(
+    [Type.Literal('deploy'), Type.Literal('promote'), Type.Literal('rollback'), Type.Literal('scale')],
+    { description: 'scale: a new replica count for the live release (strategy is then `rolling`)' },
+  ),
   strategy: StrategyName,
   status: DeploymentStatus,
   waitingFor: WaitingFor,

@@ -9,6 +9,8 @@ import type {
   AuditCsvQuery,
   AuditEntry,
   AuditQuery,
+  AutoscalePolicyBody,
+  AutoscalePolicyResult,
   Backup,
   BackupDetail,
   BackupStatus,
@@ -56,6 +58,9 @@ import type {
   RestoreResult,
   RollbackBody,
   RuntimeInfo,
+  ScaleBody,
+  ScaleResult,
+  ScalingDecision,
   SignInOptions,
   SyntheticLoadBody,
   TrafficBody,
@@ -139,6 +144,18 @@ export const ROUTES = {
     response: FreezeWindow;
   }>(),
   'DELETE /api/v1/apps/:app/environments/:env/freeze-windows/:id': route<{ response: FreezeWindow }>(),
+
+  // Live scaling and autoscaling (docs/scaling.md).
+  'POST /api/v1/apps/:app/environments/:env/scale': route<{ body: ScaleBody; response: ScaleResult }>(),
+  'GET /api/v1/apps/:app/environments/:env/autoscale': route<{ response: AutoscalePolicyResult }>(),
+  'PUT /api/v1/apps/:app/environments/:env/autoscale': route<{
+    body: AutoscalePolicyBody;
+    response: AutoscalePolicyResult;
+  }>(),
+  'GET /api/v1/apps/:app/environments/:env/autoscale/decisions': route<{
+    query: PageQuery;
+    response: List<ScalingDecision>;
+  }>(),
 
   // Releases.
   'GET /api/v1/apps/:app/releases': route<{ query: PageQuery; response: List<Release> }>(),

@@ -1,3 +1,4 @@
+export * from './autoscale.ts';
 export * from './backoff.ts';
 export * from './decisions.ts';
 export {

@@ -118,6 +118,28 @@ export function normalizeInput(input: DeploymentInput): NormalizedInput {
   if (!Number.isInteger(input.replicas) || input.replicas < 1) {
     throw new RangeError('replicas must be a positive integer');
   }
+  if (input.scale) {
+    // A scale works in the live pool: it is both the "new" and the active colour.
+    if (input.fromVersion === null || input.activeColor === null || input.version !== input.fromVersion) {
+      throw new RangeError('a scale needs a live release in an active colour');
+    }
+    if (!Number.isInteger(input.scale.from) || input.scale.from < 0) {
+      throw new RangeError('scale.from must be a non-negative integer');
+    }
+    return {
+      version: input.version,
+      fromVersion: input.fromVersion,
+      activeColor: input.activeColor,
+      newColor: input.activeColor,
+      oldColor: otherColor(input.activeColor),
+      replicas: input.replicas,
+      activeInstances: input.scale.from,
+      idlePool: input.idlePool ?? { version: null, instances: 0 },
+      protected: input.protected ?? false,
+      requiresApproval: false,
+      scale: { pool: input.activeColor, from: input.scale.from, to: input.replicas },
+    };
+  }
   const newColor: Color = input.activeColor === 'blue' ? 'green' : 'blue';
   const live = input.fromVersion !== null;
   return {
@@ -143,7 +165,8 @@ export function initialState(input: DeploymentInput, now: number): DeploymentSta
   if (!parsed.ok) throw new InvalidOptionsError(parsed.errors);
   const n = normalizeInput(input);
   const program = compileProgram(input.strategy, n, parsed.options);
-  const weights = weightsFor(n.newColor, 0);
+  // A scale keeps the live pool at full weight.
+  const weights = weightsFor(n.newColor, n.scale ? 100 : 0);
   return {
     schemaVersion: 1,
     strategy: input.strategy,
@@ -164,14 +187,19 @@ export function initialState(input: DeploymentInput, now: number): DeploymentSta
     lastTrafficAt: null,
     rollback: null,
     progress: {
-      instancesReady: n.idlePool.version === n.version ? n.idlePool.instances : 0,
+      instancesReady: n.scale ? n.scale.from : n.idlePool.version === n.version ? n.idlePool.instances : 0,
       instancesDesired: n.replicas,
       weights,
       activeColor: n.activeColor,
-      pools: {
-        [n.oldColor]: { version: n.fromVersion, instances: n.activeInstances, ready: n.activeInstances },
-        [n.newColor]: { version: n.idlePool.version, instances: n.idlePool.instances, ready: 0 },
-      } as Progress['pools'],
+      pools: (n.scale
+        ? {
+            [n.scale.pool]: { version: n.version, instances: n.scale.from, ready: n.scale.from },
+            [n.oldColor]: { version: n.idlePool.version, instances: n.idlePool.instances, ready: 0 },
+          }
+        : {
+            [n.oldColor]: { version: n.fromVersion, instances: n.activeInstances, ready: n.activeInstances },
+            [n.newColor]: { version: n.idlePool.version, instances: n.idlePool.instances, ready: 0 },
+          }) as Progress['pools'],
       currentStep: null,
       totalSteps: program.steps.length,
       holdUntil: null,
@@ -292,7 +320,13 @@ function buildCommand(ctx: Ctx, op: Op, id: string): Command | null {
 /** Record, at issue time, what a rollback would have to undo (pessimistic: the command may have run). */
 function noteTouched(s: DeploymentState, cmd: Command): void {
   if (s.phase !== 'forward') return;
-  const { newColor, oldColor } = s.input;
+  const { newColor, oldColor, scale } = s.input;
+  if (scale) {
+    // Instances added to, or taken out of, the live pool.
+    if (cmd.kind === 'startInstances') s.touched.newStarted = true;
+    if (cmd.kind === 'stopInstances') s.touched.oldMin = Math.min(s.touched.oldMin, cmd.total);
+    return;
+  }
   if (cmd.kind === 'startInstances' && cmd.pool === newColor) s.touched.newStarted = true;
   if (cmd.kind === 'setTraffic' && (cmd.weights[newColor] > 0 || cmd.activeColor === newColor)) {
     s.touched.trafficMoved = true;
@@ -394,7 +428,9 @@ function succeed(ctx: Ctx): void {
   s.phase = 'cleanup';
   s.outcome = {
     status: 'succeeded',
-    reason: `${s.input.version} is live on ${s.input.newColor}`,
+    reason: s.input.scale
+      ? `${s.input.scale.to} × ${s.input.version} serve on ${s.input.scale.pool}`
+      : `${s.input.version} is live on ${s.input.newColor}`,
     failedStep: null,
     failedMetric: null,
     trigger: null,
@@ -419,7 +455,30 @@ function finishPhase(ctx: Ctx): void {
   s.inFlight = null;
 }
 
+/** A scale reverts to the count it started from: the extra instances stop, the stopped ones come back. */
+function scaleRollbackProgram(s: DeploymentState, step: number): Op[] {
+  const { input, touched } = s;
+  const scale = input.scale;
+  if (!scale) return [];
+  const { pool, from } = scale;
+  const ops: Op[] = [];
+  if (touched.oldMin < from) {
+    ops.push({
+      kind: 'start',
+      step,
+      pool,
+      version: input.version,
+      count: from - touched.oldMin,
+      total: from,
+    });
+    ops.push({ kind: 'waitHealthy', step, pool, version: input.version, count: from });
+  }
+  if (touched.newStarted) ops.push({ kind: 'stop', step, pool, count: scale.to - from, total: from });
+  return ops;
+}
+
 function rollbackProgram(s: DeploymentState, step: number): Op[] {
+  if (s.input.scale) return scaleRollbackProgram(s, step);
   const { input, touched } = s;
   const ops: Op[] = [];
   const { oldColor, newColor, fromVersion, activeInstances } = input;
@@ -468,8 +527,9 @@ function startRollback(
   const finalStatus: TerminalStatus =
     trigger === 'abort' ? 'aborted' : trigger === 'rollback' || touchedLive ? 'rolled_back' : 'failed';
   const from = s.input.fromVersion;
-  const name =
-    trigger === 'abort'
+  const name = s.input.scale
+    ? `Return to ${s.input.scale.from} instances`
+    : trigger === 'abort'
       ? from
         ? `Abort: return to ${from}`
         : 'Abort: clean up'

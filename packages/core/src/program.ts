@@ -59,6 +59,11 @@ export interface DeploymentInput {
   onInconclusive?: 'fail' | 'wait' | null;
   /** Raw options; validated with parseStrategyOptions. */
   options?: unknown;
+  /**
+   * A scale of what is live (kind `scale`): `fromVersion` stays on `activeColor`, going from
+   * `scale.from` instances to `replicas`. Nothing else changes (no colour, no weight).
+   */
+  scale?: { from: number } | null;
 }
 
 export interface NormalizedInput {
@@ -72,6 +77,8 @@ export interface NormalizedInput {
   idlePool: { version: string | null; instances: number };
   protected: boolean;
   requiresApproval: boolean;
+  /** A scale of the live pool (`pool` = activeColor = newColor): from → to instances. */
+  scale?: { pool: Color; from: number; to: number } | null;
 }
 
 export interface Program {
@@ -352,11 +359,41 @@ function canary(input: NormalizedInput, o: CanaryOptions): Program {
   return b.build();
 }
 
+/**
+ * A scale of the live release in its pool. Up: start the missing instances, wait until all are
+ * healthy (they join the pool's routing as they pass); down: take the surplus out of the routing,
+ * let it drain, stop it. The pool's weight never changes.
+ */
+export function scaleProgram(input: NormalizedInput): Program {
+  const b = new Builder();
+  const scale = input.scale;
+  if (!scale) throw new RangeError('not a scale');
+  const { pool, from, to } = scale;
+  const { version } = input;
+  if (to > from) {
+    const s = b.step('scale-up', `Start ${to - from} × ${version} on ${pool}`);
+    b.op({ kind: 'start', step: s, pool, version, count: to - from, total: to });
+    const h = b.step('health', `Health check, then serve (${to} instances)`);
+    b.op({ kind: 'waitHealthy', step: h, pool, version, count: to });
+    b.op({ kind: 'succeed', step: h });
+  } else if (to < from) {
+    const s = b.step('scale-down', `Drain and stop ${from - to} of ${from} on ${pool}`);
+    b.op({ kind: 'stop', step: s, pool, count: from - to, total: to });
+    b.op({ kind: 'succeed', step: s });
+  } else {
+    const s = b.step('scale', `Check ${to} × ${version} on ${pool}`);
+    b.op({ kind: 'waitHealthy', step: s, pool, version, count: to });
+    b.op({ kind: 'succeed', step: s });
+  }
+  return b.build();
+}
+
 export function compileProgram(
   strategy: StrategyName,
   input: NormalizedInput,
   options: StrategyOptions,
 ): Program {
+  if (input.scale) return scaleProgram(input);
   switch (strategy) {
     case 'blue-green':
       return blueGreen(input, options as BlueGreenOptions);

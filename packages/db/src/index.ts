@@ -21,6 +21,7 @@ export * from './repos/instance-repo.ts';
 export * from './repos/login-throttle-repo.ts';
 export * from './repos/metric-repo.ts';
 export * from './repos/release-repo.ts';
+export * from './repos/scaling-repo.ts';
 export * from './repos/session-repo.ts';
 export * from './repos/token-repo.ts';
 export * from './repos/user-repo.ts';

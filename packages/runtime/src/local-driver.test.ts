@@ -204,6 +204,20 @@ describe('LocalDriver', () => {
     expect(isAlive(back?.record.supervisorPid)).toBe(false);
   });
 
+  it('finds a supervisor no file names yet (the control plane died right after spawning it) instead of starting a second', async () => {
+    const r = await start(spec({ instanceId: 'unrecorded-1' }));
+    expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);
+    // As just after the spawn: the record still has the draft's pid 0 and no status file exists.
+    const dir = driver.instanceDir(r.id);
+    writeFileSync(join(dir, 'record.json'), JSON.stringify({ ...r, supervisorPid: 0 }));
+    rmSync(join(dir, 'status.json'));
+    const back = await driver.resupervise(r.id);
+    expect(back).toMatchObject({ adopted: false, record: { supervisorPid: r.supervisorPid } });
+    expect(isAlive(r.supervisorPid)).toBe(true);
+    await driver.stop({ id: r.id });
+    expect(isAlive(r.supervisorPid)).toBe(false);
+  });
+
   it('starts the instance again on its port when both it and its supervisor were killed', async () => {
     const r = await start(spec({ instanceId: 'lost-both-1' }));
     expect((await driver.waitHealthy([r], 15_000)).ok).toBe(true);

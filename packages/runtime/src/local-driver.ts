@@ -136,6 +136,20 @@ export class LocalDriver implements RuntimeDriver {
     return isOurProcess(pid, SUPERVISOR_MARKER) && isOurProcess(pid, join(this.instanceDir(id), 'spec.json'));
   }
 
+  /**
+   * A live supervisor of the instance that no file names yet: the control plane died between its
+   * spawn and the record naming it, before the supervisor's own first status write. Found by its
+   * command line (rare path: a scan of /proc).
+   */
+  private unrecordedSupervisorOf(id: string): number | null {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      if (this.isSupervisorOf(id, pid)) return pid;
+    }
+    return null;
+  }
+
   async start(spec: InstanceSpec): Promise<InstanceRecord> {
     validateLabel('instance id', spec.instanceId);
     validateLabel('version', spec.version);
@@ -273,6 +287,15 @@ export class LocalDriver implements RuntimeDriver {
     const st = readStatusFile(statusPath);
     const previous = st?.supervisorPid ?? stored.record.supervisorPid;
     if (this.isSupervisorOf(id, previous)) return { record: stored.record, adopted: false };
+    if (!previous) {
+      const running = this.unrecordedSupervisorOf(id);
+      if (running) {
+        const record = { ...stored.record, supervisorPid: running };
+        writeFileSync(join(dir, 'record.json'), JSON.stringify(record, null, 2), { mode: 0o600 });
+        this.known.set(id, record);
+        return { record, adopted: false };
+      }
+    }
     const orphan = st?.pid ?? null;
     const adoptPid = orphan && isAlive(orphan) && processGroupOf(orphan) === previous ? orphan : null;
     const specPath = join(dir, 'spec.json');

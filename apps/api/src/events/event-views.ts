@@ -4,6 +4,7 @@
 import {
   Application,
   ApplicationConfig,
+  AutoscaleDecisionEvent,
   ConfigUpdated,
   Deployment,
   Environment,
@@ -58,6 +59,7 @@ export const EVENT_VIEWS: Readonly<Record<EventName, View>> = {
   'release.created': through(ReleaseCreated),
   'config.updated': through(ConfigUpdated),
   'instance.oom_killed': through(InstanceOomKilled),
+  'autoscale.decision': through(AutoscaleDecisionEvent),
 };
 
 /**

@@ -147,7 +147,15 @@ export function createEngine(db: Pick<Database, 'prisma'>) {
         tx,
       );
     } else if (outcome.liveColor) {
-      await environments.update(row.environmentId, { activeColor: outcome.liveColor as Color }, tx);
+      await environments.update(
+        row.environmentId,
+        {
+          activeColor: outcome.liveColor as Color,
+          // A scale that did not finish went back to the count it started from: say so.
+          ...(s.input.scale ? { replicas: Math.max(1, s.input.scale.from) } : {}),
+        },
+        tx,
+      );
     }
   }
 

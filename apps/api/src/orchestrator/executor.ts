@@ -166,10 +166,12 @@ export function createExecutor(deps: {
     const foreign = await ownedElsewhere(deploymentId, d.environmentId);
     const pool = (await instances.listLive(d.environmentId, cmd.pool)).filter((i) => !foreign.has(i.id));
     const keep = cmd.count === 'all' ? 0 : cmd.total;
-    // Oldest first; instances already being stopped (a run interrupted by a crash) go first.
+    // Instances already being stopped (a run interrupted by a crash) go first, then unhealthy ones
+    // (a scale reverted because its new instances failed), then the oldest.
     const ordered = [
       ...pool.filter((i) => i.status === 'stopping'),
-      ...pool.filter((i) => i.status !== 'stopping'),
+      ...pool.filter((i) => i.status !== 'stopping' && !i.healthy),
+      ...pool.filter((i) => i.status !== 'stopping' && i.healthy),
     ];
     const victims = ordered.slice(0, Math.max(0, ordered.length - keep));
     await retire(d.environmentId, victims);

@@ -1,6 +1,6 @@
 // Integration-test harness: the API with a real worker (pg-boss, local driver, routers) on a
 // fresh database and a temporary data directory. close() stops every process it started.
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,9 @@ export async function startHarness(
     healthMonitorIntervalMs?: number;
     reconcileIntervalMs?: number;
     routingTimeoutMs?: number;
+    /** The autoscaler (off unless given: no test sees it act unless it asks). */
+    autoscaleIntervalMs?: number;
+    autoscaleQuietMs?: number;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -34,6 +37,8 @@ export async function startHarness(
         healthMonitorIntervalMs: opts.healthMonitorIntervalMs ?? 300,
         reconcileIntervalMs: opts.reconcileIntervalMs ?? 500,
         ...(opts.routingTimeoutMs ? { routingTimeoutMs: opts.routingTimeoutMs } : {}),
+        autoscaleIntervalMs: opts.autoscaleIntervalMs ?? 0,
+        ...(opts.autoscaleQuietMs ? { autoscaleQuietMs: opts.autoscaleQuietMs } : {}),
       },
     },
   });
@@ -137,4 +142,36 @@ export async function listenerOf(address: string): Promise<{ command: string; pi
   const out = execFileSync('ss', ['-ltnpH', `sport = :${port}`], { encoding: 'utf8' });
   const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(out);
   return m ? { command: m[1] as string, pid: Number(m[2]) } : null;
+}
+
+/** A separate control-plane process in the worker role, on the harness's database and data directory. */
+export function spawnWorkerProcess(h: Pick<Harness, 'db' | 'dataDir'>): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'apps/api/src/main.ts'), '--role', 'worker', '--port', '0'],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATABASE_URL: h.db.url, QUBOT_DATA_DIR: h.dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}
+
+/** Until no deployment of `env` has work left (e.g. its rollback window closed); bounded. */
+export async function settled(h: Pick<Harness, 'db'>, env: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await h.db.prisma.deployment.count({
+      where: {
+        environment: { name: env },
+        OR: [
+          { status: { in: ['pending', 'running', 'paused'] } },
+          { status: 'succeeded', state: { path: ['phase'], equals: 'cleanup' } },
+        ],
+      },
+    });
+    if (open === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`deployments of ${env} still have work left`);
 }

@@ -21,6 +21,7 @@ import { createMonitoringService, type MonitoringService } from '../services/mon
 import { createPromotionService, type PromotionService } from '../services/promotion-service.ts';
 import { createReleaseService, type ReleaseService } from '../services/release-service.ts';
 import { createRollbackService, type RollbackService } from '../services/rollback-service.ts';
+import { createScalingService, type ScalingService } from '../services/scaling-service.ts';
 import { createSyntheticLoadService, type SyntheticLoadService } from '../services/synthetic-load-service.ts';
 import { createTokenService, type TokenService } from '../services/token-service.ts';
 import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
@@ -45,6 +46,7 @@ export interface Services {
   config: ConfigService;
   syntheticLoad: SyntheticLoadService;
   monitoring: MonitoringService;
+  scaling: ScalingService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
 }
@@ -117,8 +119,17 @@ export default fp(
         applications: repos.applications,
         environments: repos.environments,
         deploymentWrites: repos.deploymentWrites,
+        deploymentCommands,
         orchestrator,
         catalog,
+      }),
+      scaling: createScalingService({
+        transact,
+        environments: repos.environments,
+        scaling: repos.scaling,
+        catalog,
+        deploymentCommands,
+        orchestrator,
       }),
       releases: createReleaseService({ transact, releases: repos.releases, catalog, views }),
       deploymentQueries: createDeploymentQueryService({

@@ -173,13 +173,22 @@ describe('[security] PATCH /api/v1/apps/:app/environments/:env/settings', () => 
     expect([env.protected, env.requiresApproval, env.replicas]).toEqual([true, true, 3]);
 
     const audit = await t.db.prisma.auditEntry.findMany({
-      where: { action: 'environment.settings' },
+      where: { action: { in: ['environment.settings', 'environment.scale'] } },
       orderBy: { at: 'asc' },
     });
-    // Only what changed is recorded (replicas was already 3 for the admin's request).
-    expect(audit.map((a) => [a.actor, a.target, a.before, a.after, a.reason])).toEqual([
-      ['release-manager', 'qubot-one/production', { replicas: 2 }, { replicas: 3 }, 'more load'],
+    // Only what changed is recorded (replicas was already 3 for the admin's request). A new replica
+    // count is a scale (docs/scaling.md); with nothing live it only sets the count.
+    expect(audit.map((a) => [a.action, a.actor, a.target, a.before, a.after, a.reason])).toEqual([
       [
+        'environment.scale',
+        'release-manager',
+        'qubot-one/production',
+        { replicas: 2, instances: 0 },
+        { replicas: 3, live: null, pool: null },
+        'more load',
+      ],
+      [
+        'environment.settings',
         'admin',
         'qubot-one/production',
         { requiresApproval: false },

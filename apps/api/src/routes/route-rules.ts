@@ -86,6 +86,14 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
     min: 'release-manager',
     body: { enabled: true },
   },
+  // Live scaling and autoscaling (docs/scaling.md): the same permission as the replica count.
+  'POST /api/v1/apps/:app/environments/:env/scale': { min: 'release-manager', body: { replicas: 2 } },
+  'GET /api/v1/apps/:app/environments/:env/autoscale': 'viewer',
+  'PUT /api/v1/apps/:app/environments/:env/autoscale': {
+    min: 'release-manager',
+    body: { enabled: false, minReplicas: 1, maxReplicas: 3, metric: 'rps', target: 50, cooldownSeconds: 60 },
+  },
+  'GET /api/v1/apps/:app/environments/:env/autoscale/decisions': 'viewer',
   'GET /api/v1/apps/:app/environments': 'viewer',
   'GET /api/v1/apps/:app/environments/:env': 'viewer',
   'GET /api/v1/apps/:app/environments/:env/freeze-windows': 'viewer',

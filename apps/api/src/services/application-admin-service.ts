@@ -25,6 +25,7 @@ import type { RequestContext } from '../lib/request-context.ts';
 import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import { environmentView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
+import type { DeploymentCommandService } from './deployment-command-service.ts';
 import { requireReason } from './require-reason.ts';
 
 const DEFAULT_REPLICAS = 2;
@@ -63,7 +64,9 @@ export function createApplicationAdminService(deps: {
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   environments: Pick<EnvironmentRepo, 'findView' | 'lock' | 'update' | 'findById'>;
   deploymentWrites: Pick<DeploymentWriteRepo, 'findActive' | 'hasOpenWork'>;
-  orchestrator: Pick<OrchestratorPort, 'handoverRouter'>;
+  /** A new replica count on a live environment is carried out now (a `scale` deployment). */
+  deploymentCommands: Pick<DeploymentCommandService, 'scaleIn'>;
+  orchestrator: Pick<OrchestratorPort, 'handoverRouter' | 'wake'>;
 }) {
   const { transact } = deps;
   return {
@@ -133,7 +136,8 @@ export function createApplicationAdminService(deps: {
     /**
      * PATCH /apps/:app/environments/:env/settings. Scale (`replicas`): release-manager; protection
      * and approval: admin — otherwise a release-manager could switch off the two-person rule and
-     * then deploy alone. Applies to the next deployment; one in progress keeps what it started with.
+     * then deploy alone. A new replica count scales a live environment now (docs/scaling.md): 409
+     * while a deployment (or another scale) is active.
      */
     async updateEnvironmentSettings(
       ctx: RequestContext,
@@ -164,7 +168,7 @@ export function createApplicationAdminService(deps: {
         );
       // Serialised with every other change to the environment (deployments, traffic) on its row;
       // what changes is decided from the row as locked, not as read before.
-      const { handover } = await transact(
+      const { handover, scaleId } = await transact(
         async (tx) => {
           const before = await deps.environments.lock(env.id, tx);
           const changes: {
@@ -209,8 +213,13 @@ export function createApplicationAdminService(deps: {
             changes.protected = body.protected;
           if (body.requiresApproval !== undefined && body.requiresApproval !== before.requiresApproval)
             changes.requiresApproval = body.requiresApproval;
-          if (body.replicas !== undefined && body.replicas !== before.replicas)
-            changes.replicas = body.replicas;
+          const rescale = body.replicas !== undefined && body.replicas !== before.replicas;
+          if (rescale && changes.trafficProvider) {
+            throw AppError.badField(
+              'body.replicas',
+              'change replicas and trafficProvider in separate requests',
+            );
+          }
           if (
             body.analysisOnInconclusive !== undefined &&
             body.analysisOnInconclusive !== before.analysisOnInconclusive
@@ -255,10 +264,25 @@ export function createApplicationAdminService(deps: {
             }
             await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
           }
-          return { handover };
+          let scaleId: string | null = null;
+          if (rescale && body.replicas !== undefined) {
+            if (before.protected) requireReason(body.reason, `${env.name} is a protected environment`);
+            scaleId = await deps.deploymentCommands.scaleIn(
+              ctx,
+              tx,
+              { app, locked: before },
+              {
+                replicas: body.replicas,
+                reason: body.reason?.trim() || null,
+                auditAction: 'environment.scale',
+              },
+            );
+          }
+          return { handover, scaleId };
         },
         { timeout: 10_000, maxWait: TRANSACTION_MAX_WAIT_MS },
       );
+      if (scaleId) await deps.orchestrator.wake(scaleId);
       if (handover) {
         // Committed: a worker stops the old router and starts the new one on the same port.
         try {

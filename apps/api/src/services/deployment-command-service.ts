@@ -84,9 +84,15 @@ export function createDeploymentCommandService(deps: {
   deployments: Pick<DeploymentRepo, 'findById' | 'findWithScope' | 'findForRedeploy' | 'promotionFacts'>;
   deploymentWrites: Pick<
     DeploymentWriteRepo,
-    'create' | 'lock' | 'findWithEnvironment' | 'findActive' | 'listCleaningUp' | 'recordApproval'
+    | 'create'
+    | 'lock'
+    | 'findWithEnvironment'
+    | 'findActive'
+    | 'listCleaningUp'
+    | 'recordApproval'
+    | 'hasOpenWork'
   >;
-  environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline' | 'findView'>;
+  environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline' | 'findView' | 'update'>;
   instances: Pick<InstanceRepo, 'listLive'>;
   releases: Pick<ReleaseRepo, 'find'>;
   configs: Pick<ConfigRepo, 'latest'>;
@@ -330,6 +336,115 @@ export function createDeploymentCommandService(deps: {
     });
   }
 
+  /**
+   * A new replica count for the environment, decided under its row lock (`locked`, taken by the
+   * caller in `tx`): the row's `replicas` changes, and when something is live a `scale` deployment
+   * of the live release carries the change out now — the same one-active-deployment rule, lease,
+   * steps, events and audit as any deployment. Returns the scale's id (wake it after the commit),
+   * or null when nothing is live (the next deployment starts with the new count). 409 while
+   * another deployment is active or still has work to do (a rollback window keeps a colour warm).
+   */
+  async function scaleIn(
+    ctx: RequestContext,
+    tx: Tx,
+    target: {
+      app: { id: string; name: string };
+      locked: { id: string; name: string; replicas: number; protected: boolean; routerStatus: string | null };
+    },
+    spec: {
+      replicas: number;
+      reason: string | null;
+      auditAction: AuditAction;
+      auditExtra?: Record<string, unknown>;
+    },
+  ): Promise<string | null> {
+    const { app, locked } = target;
+    const active = await writes.findActive(locked.id, tx);
+    if (active) {
+      throw AppError.conflict(
+        `environment ${locked.name} already has an active deployment (${active.id}); scale once it is finished`,
+        { field: 'body.replicas', reason: 'active_deployment', activeDeploymentId: active.id },
+      );
+    }
+    if (await writes.hasOpenWork(locked.id, tx)) {
+      throw AppError.conflict(
+        `a deployment in ${locked.name} still has work to do (its rollback window keeps the old colour warm); scale once it is done`,
+        { field: 'body.replicas', reason: 'open_work' },
+      );
+    }
+    if (locked.routerStatus === 'handover') {
+      throw AppError.conflict(
+        `the traffic provider of ${locked.name} is being changed; scale once it serves`,
+        {
+          field: 'body.replicas',
+          reason: 'handover_in_progress',
+        },
+      );
+    }
+    const snap = await snapshot(locked.id, tx);
+    const before = {
+      replicas: locked.replicas,
+      instances: snap.activeColor ? snap.pools[snap.activeColor].instances : 0,
+    };
+    await deps.environments.update(locked.id, { replicas: spec.replicas }, tx);
+    let id: string | null = null;
+    if (snap.activeColor && snap.liveVersion && snap.liveReleaseId) {
+      const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
+      const state: DeploymentState = initialState(
+        {
+          strategy: 'rolling',
+          version: snap.liveVersion,
+          fromVersion: snap.liveVersion,
+          activeColor: snap.activeColor,
+          replicas: spec.replicas,
+          idlePool: { version: snap.pools[idleColor].version, instances: snap.pools[idleColor].instances },
+          protected: locked.protected,
+          scale: { from: snap.pools[snap.activeColor].instances },
+          options: {},
+        },
+        Date.now(),
+      );
+      const created = await writes.create(
+        {
+          applicationId: app.id,
+          environmentId: locked.id,
+          releaseId: snap.liveReleaseId,
+          fromReleaseId: snap.liveReleaseId,
+          kind: 'scale',
+          strategy: 'rolling',
+          options: state.options as unknown as Prisma.InputJsonValue,
+          state: state as unknown as Prisma.InputJsonValue,
+          progress: state.progress as unknown as Prisma.InputJsonValue,
+          reason: spec.reason,
+          actor: ctx.actor.name,
+          actorUserId: ctx.actor.personId ?? null,
+          rollbackOfId: null,
+          configVersionId: (await deps.configs.latest(locked.id, tx))?.id ?? null,
+          steps: state.steps,
+        },
+        tx,
+      );
+      id = created.id;
+    }
+    await appendAudit(tx, {
+      ...ctx.auditFields(),
+      action: spec.auditAction,
+      targetType: id ? 'deployment' : 'environment',
+      targetId: id ?? locked.id,
+      target: `${app.name}/${locked.name}`,
+      reason: spec.reason,
+      before: before as Prisma.InputJsonValue,
+      after: {
+        replicas: spec.replicas,
+        live: snap.liveVersion,
+        pool: snap.activeColor,
+        ...spec.auditExtra,
+      } as unknown as Prisma.InputJsonValue,
+    });
+    await orchestrator.announce(tx, id, locked.id, true);
+    return id;
+  }
+
   function activeConflict(envName: string, activeId: string | null) {
     return AppError.conflict(
       `environment ${envName} already has an active deployment${activeId ? ` (${activeId})` : ''}; wait for it to finish or abort it`,
@@ -556,6 +671,7 @@ export function createDeploymentCommandService(deps: {
         target: `${d.application.name}/${d.environment.name}`,
       });
     },
+    scaleIn,
     /**
      * POST /deployments/:id/redeploy — a new deployment of the same release to the same
      * environment with the same strategy, options and configuration version. The rules of a

@@ -12,7 +12,7 @@ export type { LiveEvent };
 // Cache planning
 
 /** What a batch of events may leave stale (lists the events carry no full view for). */
-export type CacheTarget = 'environments' | 'releases' | 'applications' | 'config' | 'dora';
+export type CacheTarget = 'environments' | 'releases' | 'applications' | 'config' | 'dora' | 'autoscale';
 
 export type CacheAction =
   | { type: 'setDeployment'; deployment: Deployment }
@@ -72,6 +72,10 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         break;
       case 'application.created':
         invalidate({ target: 'applications' });
+        break;
+      case 'autoscale.decision':
+        // The environment page's list of the autoscaler's decisions (and its policy's last scale).
+        invalidate({ target: 'autoscale', app: e.data.application });
         break;
       case 'config.updated':
         // Configuration versions and the promotion previews built on them.

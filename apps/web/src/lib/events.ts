@@ -14,6 +14,7 @@ import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { doraKeys } from '../hooks/api/dora/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
+import { scalingKeys } from '../hooks/api/scaling/queries';
 import { type CacheAction, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
 import type { LiveStatus } from './live-status';
 
@@ -162,5 +163,7 @@ function invalidationKey(action: CacheAction & { type: 'invalidate' }): readonly
       return configKeys.all;
     case 'dora':
       return action.app ? doraKeys.report(action.app) : doraKeys.all;
+    case 'autoscale':
+      return action.app ? scalingKeys.app(action.app) : scalingKeys.all;
   }
 }

@@ -14,6 +14,7 @@ import { FreezeWindowsSection } from './freeze-windows-section';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
 import { ResourcesSection } from './resources-section';
+import { ScalingSection } from './scaling-section';
 import { TrafficProviderSection } from './traffic-provider-section';
 
 export function EnvironmentDetailPage() {
@@ -120,6 +121,8 @@ function EnvironmentBody({
       <TrafficProviderSection app={app} env={env} />
 
       <EnvironmentSettingsForm app={app} env={env} />
+
+      <ScalingSection app={app} env={env} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 

@@ -124,7 +124,9 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
         setDone(
           saved.trafficProvider !== current.trafficProvider
             ? `Saved. ${PROVIDER_LABEL[saved.trafficProvider ?? 'node']} now serves ${saved.address ?? 'the address'}.`
-            : 'Saved. The next deployment uses these settings.',
+            : saved.replicas !== current.replicas && saved.live
+              ? `Saved. Scaling to ${saved.replicas} instances now.`
+              : 'Saved. The next deployment uses these settings.',
         );
       },
     });
