@@ -10,4 +10,5 @@ export * from './deployments-write';
 export * from './events';
 export * from './monitoring';
 export * from './observe';
+export * from './policies';
 export * from './resources';

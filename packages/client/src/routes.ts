@@ -35,6 +35,7 @@ import type {
   DoraReport,
   Environment,
   EnvironmentMetrics,
+  EnvironmentPolicy,
   FreezeWindow,
   InstanceLog,
   InstanceLogQuery,
@@ -45,6 +46,7 @@ import type {
   MetricsQuery,
   Ok,
   PageQuery,
+  PolicyPauseBody,
   PrometheusTargets,
   PromoteBody,
   PromotionPreview,
@@ -58,6 +60,7 @@ import type {
   SyntheticLoadBody,
   TrafficBody,
   UpdateEnvironmentSettingsBody,
+  UpdatePolicyBody,
   UpdateUserBody,
   User,
   UserWithPassword,
@@ -130,6 +133,19 @@ export const ROUTES = {
     response: FreezeWindow;
   }>(),
   'DELETE /api/v1/apps/:app/environments/:env/freeze-windows/:id': route<{ response: FreezeWindow }>(),
+  'GET /api/v1/apps/:app/policies': route<{ response: List<EnvironmentPolicy> }>(),
+  'PUT /api/v1/apps/:app/environments/:env/policy': route<{
+    body: UpdatePolicyBody;
+    response: EnvironmentPolicy;
+  }>(),
+  'POST /api/v1/apps/:app/environments/:env/policy/pause': route<{
+    body: PolicyPauseBody;
+    response: EnvironmentPolicy;
+  }>(),
+  'POST /api/v1/apps/:app/environments/:env/policy/resume': route<{
+    body: PolicyPauseBody;
+    response: EnvironmentPolicy;
+  }>(),
 
   // Releases.
   'GET /api/v1/apps/:app/releases': route<{ query: PageQuery; response: List<Release> }>(),

@@ -11,6 +11,7 @@ import {
   createInstanceRepo,
   createLoginThrottleRepo,
   createMetricRepo,
+  createPolicyRepo,
   createReleaseRepo,
   createSessionRepo,
   createTokenRepo,
@@ -42,6 +43,7 @@ export function createRepos(db: Database) {
     tokens: createTokenRepo(prisma, db.pool),
     loginThrottles: createLoginThrottleRepo(prisma),
     metrics: createMetricRepo(prisma),
+    policies: createPolicyRepo(prisma),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

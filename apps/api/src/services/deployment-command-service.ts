@@ -62,6 +62,14 @@ export interface LaunchSpec {
   auditExtra?: Record<string, unknown>;
   /** Ship this configuration version (a redeploy) instead of the environment's current one. */
   configVersionId?: string | null;
+  /** Wait for a person's approval even where the environment does not require it (a policy's request). */
+  requireApproval?: boolean;
+  /**
+   * Runs in the deployment's transaction once its row exists, before the audit entry and the
+   * events: a promotion policy records its claim here, so both commit or neither (it throws to
+   * roll the deployment back).
+   */
+  claim?: (tx: Tx, deploymentId: string) => Promise<void>;
 }
 
 /** Locks are taken first and nothing slow runs inside: a transaction that takes longer is a bug. */
@@ -193,7 +201,7 @@ export function createDeploymentCommandService(deps: {
               instances: snap.pools[idleColor].instances,
             },
             protected: locked.protected,
-            requiresApproval: locked.requiresApproval,
+            requiresApproval: locked.requiresApproval || spec.requireApproval === true,
             // The environment's setting; the deployment's own options still override it.
             onInconclusive:
               locked.analysisOnInconclusive === 'fail' || locked.analysisOnInconclusive === 'wait'
@@ -225,6 +233,7 @@ export function createDeploymentCommandService(deps: {
             },
             tx,
           );
+          await spec.claim?.(tx, created.id);
           // A succeeded deployment still keeping its old colour warm must not scale it down now.
           for (const old of await writes.listCleaningUp(env.id, tx)) {
             await orchestrator.applyIn(tx, old.id, { type: 'superseded' });
