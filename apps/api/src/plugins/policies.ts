@@ -30,8 +30,10 @@ export interface PolicyRunner {
   stop(): Promise<void>;
   /** Ask for a sweep soon (coalesced). */
   poke(): void;
-  /** Sweeps completed (tests await them instead of sleeping). */
+  /** Sweeps completed. */
   sweeps(): number;
+  /** Resolves when the next sweep completes (tests await it instead of sleeping). */
+  nextSweep(): Promise<void>;
 }
 
 export function createPolicyRunner(opts: {
@@ -46,6 +48,7 @@ export function createPolicyRunner(opts: {
   let again = false;
   let stopped = true;
   let count = 0;
+  let waiters: Array<() => void> = [];
 
   function arm(delayMs: number) {
     if (stopped) return;
@@ -77,6 +80,9 @@ export function createPolicyRunner(opts: {
       } finally {
         count++;
         running = null;
+        const done = waiters;
+        waiters = [];
+        for (const w of done) w();
       }
       if (again) {
         again = false;
@@ -103,6 +109,10 @@ export function createPolicyRunner(opts: {
       else if (!timer || opts.coalesceMs === 0) arm(opts.coalesceMs);
     },
     sweeps: () => count,
+    nextSweep: () =>
+      new Promise<void>((resolve) => {
+        waiters.push(resolve);
+      }),
   };
 }
 
