@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
+import type { AppOptions } from '../app.ts';
 import { REPO_ROOT } from '../demo.ts';
 import type { RoleName } from '../lib/request-context.ts';
 import { createOrchestrator, type OrchestratorOptions } from './orchestrator.ts';
@@ -18,6 +19,8 @@ export async function startHarness(
     healthMonitorIntervalMs?: number;
     reconcileIntervalMs?: number;
     routingTimeoutMs?: number;
+    /** Promotion policies (plugins/policies.ts); none run unless asked. */
+    policies?: AppOptions['policies'];
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -34,6 +37,7 @@ export async function startHarness(
         reconcileIntervalMs: opts.reconcileIntervalMs ?? 500,
         ...(opts.routingTimeoutMs ? { routingTimeoutMs: opts.routingTimeoutMs } : {}),
       },
+      ...(opts.policies ? { policies: opts.policies } : {}),
     },
   });
   const auth = await t.as(opts.role ?? 'release-manager');
