@@ -13,6 +13,7 @@ import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { doraKeys } from '../hooks/api/dora/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
+import { policyKeys } from '../hooks/api/policies/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { type CacheAction, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
 import type { LiveStatus } from './live-status';
@@ -113,6 +114,7 @@ function refreshLiveViews(queryClient: QueryClient) {
   return Promise.all([
     queryClient.invalidateQueries({ queryKey: environmentKeys.all }),
     queryClient.invalidateQueries({ queryKey: deploymentKeys.all }),
+    queryClient.invalidateQueries({ queryKey: policyKeys.all }),
   ]);
 }
 
@@ -162,5 +164,7 @@ function invalidationKey(action: CacheAction & { type: 'invalidate' }): readonly
       return configKeys.all;
     case 'dora':
       return action.app ? doraKeys.report(action.app) : doraKeys.all;
+    case 'policies':
+      return action.app ? policyKeys.list(action.app) : policyKeys.all;
   }
 }

@@ -13,6 +13,7 @@ import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
+import { PolicyForm } from './policy-form';
 
 export function EnvironmentDetailPage() {
   const { app = '', env = '' } = useParams();
@@ -112,6 +113,8 @@ function EnvironmentBody({
       </div>
 
       <EnvironmentSettingsForm app={app} env={env} />
+
+      <PolicyForm app={app} env={env.name} isProtected={env.protected} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 
