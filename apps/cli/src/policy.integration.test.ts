@@ -2,23 +2,20 @@
 // its test results; the promotion policies (a real worker: real instances, routers, health checks)
 // deploy it to development, promote it to staging after the soak, and request production, which
 // waits for approval. `--wait ENV` turns each outcome into the documented exit code.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../api/src/orchestrator/test-helpers.ts';
+import { createCliRunner } from './cli-process.ts';
 import { ExitCode } from './exit-utils.ts';
 
-const BIN = fileURLToPath(new URL('../bin/qubot.mjs', import.meta.url));
 const SOAK_SECONDS = 2;
 
 let h: Harness;
 let server: string;
 let token: string;
 let home: string;
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   h = await startHarness({ policies: { run: true, coalesceMs: 100 } });
@@ -61,41 +58,20 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  cli.killAll();
   await h?.close();
   if (home) await rm(home, { recursive: true, force: true });
 });
 
-function qubot(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        QUBOT_SERVER: server,
-        QUBOT_TOKEN: token,
-        QUBOT_APP: 'qubot-one',
-        NO_COLOR: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = createCliRunner(() => ({
+  HOME: home,
+  QUBOT_SERVER: server,
+  QUBOT_TOKEN: token,
+  QUBOT_APP: 'qubot-one',
+  // The waits ride out a slow machine's hiccups like CI would.
+  QUBOT_RETRIES: undefined,
+}));
+const qubot = (args: string[]) => cli.run(args);
 
 describe('[CI] release create → policies → production waits for approval', () => {
   it('registers with test results, waits until live in staging (0), then production waits for approval (8)', async () => {

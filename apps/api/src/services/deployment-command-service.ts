@@ -77,6 +77,19 @@ const TX_TIMEOUT_MS = 10_000;
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
+/** A strategy's options as the core parses them; 400 naming the first field at fault (`body.options.…`). */
+export function assertStrategyOptions(strategy: string, raw: unknown, isProtected: boolean): void {
+  const parsed = parseStrategyOptions(strategy, raw ?? {}, { protected: isProtected });
+  if (!parsed.ok) {
+    const first = parsed.errors[0];
+    const field = `body.${first?.field ?? 'options'}`;
+    throw new AppError(ErrorCode.ValidationFailed, `${field} ${first?.message ?? 'is invalid'}`, {
+      field,
+      issues: parsed.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
+    });
+  }
+}
+
 export function createDeploymentCommandService(deps: {
   transact: Transact;
   deployments: Pick<DeploymentRepo, 'findById' | 'findWithScope' | 'findForRedeploy' | 'promotionFacts'>;
@@ -128,18 +141,6 @@ export function createDeploymentCommandService(deps: {
     };
   }
 
-  function optionErrors(strategy: string, raw: unknown, isProtected: boolean) {
-    const parsed = parseStrategyOptions(strategy, raw ?? {}, { protected: isProtected });
-    if (!parsed.ok) {
-      const first = parsed.errors[0];
-      const field = `body.${first?.field ?? 'options'}`;
-      throw new AppError(ErrorCode.ValidationFailed, `${field} ${first?.message ?? 'is invalid'}`, {
-        field,
-        issues: parsed.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
-      });
-    }
-  }
-
   /**
    * Create a deployment (any kind) in one transaction that starts by locking the environment's
    * row: the one-active-deployment check, the promotion order, the snapshot of what runs and the
@@ -159,7 +160,7 @@ export function createDeploymentCommandService(deps: {
     if (!release) {
       throw AppError.badField('body.version', `unknown version "${spec.version}" of ${app.name}`);
     }
-    optionErrors(spec.strategy, spec.options, env.protected);
+    assertStrategyOptions(spec.strategy, spec.options, env.protected);
     if (env.protected) requireReason(spec.reason, `${env.name} is a protected environment`);
     // Refused early (before the one-active-deployment check); an override is checked and audited
     // inside the transaction below, so `freeze.override` commits or fails with the deployment.
@@ -172,7 +173,7 @@ export function createDeploymentCommandService(deps: {
           const active = await writes.findActive(env.id, tx);
           if (active) throw activeConflict(env.name, active.id);
           if (locked.protected !== env.protected) {
-            optionErrors(spec.strategy, spec.options, locked.protected);
+            assertStrategyOptions(spec.strategy, spec.options, locked.protected);
             if (locked.protected) requireReason(spec.reason, `${env.name} is a protected environment`);
           }
           await assertPromotionOrder(

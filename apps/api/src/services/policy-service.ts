@@ -18,7 +18,7 @@ import type {
   PromotionPolicy,
   UpdatePolicyBody,
 } from '@qubot/api-contract';
-import { parseStrategyOptions, type StrategyName } from '@qubot/core';
+import type { StrategyName } from '@qubot/core';
 import {
   appendAudit,
   type DeploymentWriteRepo,
@@ -28,12 +28,12 @@ import {
   type Transact,
   type Tx,
 } from '@qubot/db';
-import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import { type RequestContext, SYSTEM_ACTOR } from '../lib/request-context.ts';
 import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import type { CatalogService } from './catalog-service.ts';
-import type { DeploymentCommandService } from './deployment-command-service.ts';
+import { assertStrategyOptions, type DeploymentCommandService } from './deployment-command-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { requireReason } from './require-reason.ts';
 
@@ -422,6 +422,31 @@ export function createPolicyService(deps: {
     return view(row as PolicyEnv, first, now());
   }
 
+  async function setPaused(
+    ctx: RequestContext,
+    appName: string,
+    envName: string,
+    paused: boolean,
+    body: PolicyPauseBody,
+  ) {
+    const { app, env } = await requireEnv(appName, envName);
+    requirePermission(ctx, 'promote', {
+      application: app.name,
+      environment: { name: env.name, protected: env.protected },
+    });
+    return writePolicy(
+      ctx,
+      app,
+      env,
+      paused ? 'policy.pause' : 'policy.resume',
+      (before) =>
+        paused
+          ? { ...before, paused: true, pausedBy: ctx.actor.name, pausedAt: now().toISOString() }
+          : { ...before, paused: false, pausedBy: null, pausedAt: null },
+      body.reason?.trim() || null,
+    );
+  }
+
   return {
     decide,
     evaluate,
@@ -465,15 +490,7 @@ export function createPolicyService(deps: {
       const strategy = body.strategy ?? current.strategy;
       const options =
         body.options ?? (body.strategy && body.strategy !== current.strategy ? {} : current.options);
-      const parsed = parseStrategyOptions(strategy, options, { protected: env.protected });
-      if (!parsed.ok) {
-        const first = parsed.errors[0];
-        const field = `body.${first?.field ?? 'options'}`;
-        throw new AppError(ErrorCode.ValidationFailed, `${field} ${first?.message ?? 'is invalid'}`, {
-          field,
-          issues: parsed.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
-        });
-      }
+      assertStrategyOptions(strategy, options, env.protected);
       return writePolicy(
         ctx,
         app,
@@ -492,38 +509,11 @@ export function createPolicyService(deps: {
     },
 
     /** POST …/policy/pause — one click: nothing automatic happens here until resumed. */
-    async pause(ctx: RequestContext, appName: string, envName: string, body: PolicyPauseBody) {
-      const { app, env } = await requireEnv(appName, envName);
-      requirePermission(ctx, 'promote', {
-        application: app.name,
-        environment: { name: env.name, protected: env.protected },
-      });
-      return writePolicy(
-        ctx,
-        app,
-        env,
-        'policy.pause',
-        (before) => ({ ...before, paused: true, pausedBy: ctx.actor.name, pausedAt: now().toISOString() }),
-        body.reason?.trim() || null,
-      );
-    },
-
+    pause: (ctx: RequestContext, appName: string, envName: string, body: PolicyPauseBody) =>
+      setPaused(ctx, appName, envName, true, body),
     /** POST …/policy/resume */
-    async resume(ctx: RequestContext, appName: string, envName: string, body: PolicyPauseBody) {
-      const { app, env } = await requireEnv(appName, envName);
-      requirePermission(ctx, 'promote', {
-        application: app.name,
-        environment: { name: env.name, protected: env.protected },
-      });
-      return writePolicy(
-        ctx,
-        app,
-        env,
-        'policy.resume',
-        (before) => ({ ...before, paused: false, pausedBy: null, pausedAt: null }),
-        body.reason?.trim() || null,
-      );
-    },
+    resume: (ctx: RequestContext, appName: string, envName: string, body: PolicyPauseBody) =>
+      setPaused(ctx, appName, envName, false, body),
   };
 }
 export type PolicyService = ReturnType<typeof createPolicyService>;
