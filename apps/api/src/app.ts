@@ -25,6 +25,7 @@ import database from './plugins/database.ts';
 import errorHandler, { frameworkErrors } from './plugins/error-handler.ts';
 import metrics, { type MetricsAccess } from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
+import policies, { type PolicyPluginOptions } from './plugins/policies.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
 import applicationAdminRouter from './routes/application-admin-router.ts';
@@ -42,6 +43,7 @@ import eventsRouter from './routes/events-router.ts';
 import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
 import monitoringRouter from './routes/monitoring-router.ts';
+import policyRouter from './routes/policy-router.ts';
 import releaseRouter from './routes/release-router.ts';
 import resourcesRouter from './routes/resources-router.ts';
 import scalingRouter from './routes/scaling-router.ts';
@@ -95,6 +97,11 @@ export interface AppOptions {
    * acts at a time.
    */
   backups?: Partial<BackupOptions> & { schedule?: boolean; checkEveryMs?: number };
+  /**
+   * Promotion policies (docs/deployments.md): `run` evaluates them in this process (main.ts: worker
+   * processes; off by default, so an app built by a test acts only when the test asks).
+   */
+  policies?: Partial<PolicyPluginOptions>;
 }
 
 const TOOL_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -314,6 +321,7 @@ export async function buildApp(opts: AppOptions) {
     dataDir: defaultDataDir(),
     ...opts.orchestrator,
   });
+  await app.register(policies, { run: false, ...opts.policies });
   await app.register(observe, opts.observe ?? {});
   // The control plane's figures on /metrics, read from the database at each scrape (the same in
   // every process, whatever its role).
@@ -345,6 +353,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(applicationRouter);
       await api.register(applicationAdminRouter);
       await api.register(freezeRouter);
+      await api.register(policyRouter);
       await api.register(releaseRouter);
       await api.register(configRouter);
       await api.register(deploymentRouter);

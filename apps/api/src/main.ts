@@ -50,6 +50,8 @@ async function main() {
       metrics: config.metrics,
       // Scheduled backups and restore drills run in worker processes (one of them acts).
       backups: { ...config.backups, schedule: config.role !== 'api' },
+      // Promotion policies are evaluated in worker processes (every one: exactly once by claim).
+      policies: { run: config.role !== 'api' },
       // Roles `all` and `worker` drive deployments here; `api` only enqueues them.
       orchestrator: {
         worker: config.role !== 'api',

@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/app.ts';
+import { createCliRunner } from './cli-process.ts';
 import { ExitCode } from './exit-utils.ts';
 
-const BIN = fileURLToPath(new URL('../bin/qubot.mjs', import.meta.url));
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 let server: string;
 let home: string;
@@ -31,39 +29,13 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await t.db.pool.query(`DROP DATABASE IF EXISTS ${restored} WITH (FORCE)`);
+  cli.killAll();
   await t?.close();
   if (home) await rm(home, { recursive: true, force: true });
 });
 
-function qubot(
-  args: string[],
-  token = tokens.admin,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        QUBOT_SERVER: server,
-        QUBOT_TOKEN: token,
-        QUBOT_RETRIES: '0',
-        NO_COLOR: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = createCliRunner(() => ({ HOME: home, QUBOT_SERVER: server }));
+const qubot = (args: string[], token = tokens.admin) => cli.run(args, { env: { QUBOT_TOKEN: token } });
 
 describe('[CLI] qubot backup', () => {
   it('create, list, verify (restore drill), restore into a new database; not for a release manager', async () => {

@@ -1,20 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../test/app.ts';
+import { createCliRunner } from './cli-process.ts';
 import { ExitCode } from './exit-utils.ts';
-
-const BIN = fileURLToPath(new URL('../bin/qubot.mjs', import.meta.url));
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 let server: string;
 let token: string;
 let home: string;
-/** Children still running when the file ends (a failed test) are stopped, never left behind. */
-const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   t = await buildTestApp();
@@ -33,54 +28,14 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'qubot-cli-home-'));
 });
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  cli.killAll();
   await t?.close();
   if (home) await rm(home, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs bin/qubot.mjs as a child process from another directory, as CI would. */
-function qubot(
-  args: string[],
-  opts: { env?: Record<string, string | undefined>; stdin?: string; onStdout?: (text: string) => void } = {},
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: tmpdir(),
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        QUBOT_SERVER: server,
-        QUBOT_TOKEN: token,
-        QUBOT_RETRIES: '0',
-        NO_COLOR: '1',
-        ...opts.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      opts.onStdout?.(stdout);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.stdin ?? '');
-  });
-}
+const cli = createCliRunner(() => ({ HOME: home, QUBOT_SERVER: server, QUBOT_TOKEN: token }));
+const qubot = cli.run;
 
 describe('[CLI] against the real API', () => {
   it('lists applications as JSON', async () => {

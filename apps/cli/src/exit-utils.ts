@@ -13,6 +13,8 @@ export const ExitCode = {
   Conflict: 5,
   DeploymentFailed: 6,
   Unavailable: 7,
+  /** `release create|wait --wait ENV`: the release reached ENV and waits there for a person's approval. */
+  WaitingForApproval: 8,
   /** Ctrl-C while watching or waiting (128 + SIGINT, as shells report it). */
   Interrupted: 130,
 } as const;

@@ -10,5 +10,6 @@ export * from './deployments-write';
 export * from './events';
 export * from './monitoring';
 export * from './observe';
+export * from './policies';
 export * from './resources';
 export * from './scaling';

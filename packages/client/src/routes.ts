@@ -37,6 +37,7 @@ import type {
   DoraReport,
   Environment,
   EnvironmentMetrics,
+  EnvironmentPolicy,
   FreezeWindow,
   InstanceLog,
   InstanceLogQuery,
@@ -47,6 +48,7 @@ import type {
   MetricsQuery,
   Ok,
   PageQuery,
+  PolicyPauseBody,
   PrometheusTargets,
   PromoteBody,
   PromotionPreview,
@@ -66,6 +68,7 @@ import type {
   TrafficBody,
   TrafficProviderStatus,
   UpdateEnvironmentSettingsBody,
+  UpdatePolicyBody,
   UpdateResourcesBody,
   UpdateUserBody,
   User,
@@ -144,6 +147,19 @@ export const ROUTES = {
     response: FreezeWindow;
   }>(),
   'DELETE /api/v1/apps/:app/environments/:env/freeze-windows/:id': route<{ response: FreezeWindow }>(),
+  'GET /api/v1/apps/:app/policies': route<{ response: List<EnvironmentPolicy> }>(),
+  'PUT /api/v1/apps/:app/environments/:env/policy': route<{
+    body: UpdatePolicyBody;
+    response: EnvironmentPolicy;
+  }>(),
+  'POST /api/v1/apps/:app/environments/:env/policy/pause': route<{
+    body: PolicyPauseBody;
+    response: EnvironmentPolicy;
+  }>(),
+  'POST /api/v1/apps/:app/environments/:env/policy/resume': route<{
+    body: PolicyPauseBody;
+    response: EnvironmentPolicy;
+  }>(),
 
   // Live scaling and autoscaling (docs/scaling.md).
   'POST /api/v1/apps/:app/environments/:env/scale': route<{ body: ScaleBody; response: ScaleResult }>(),

@@ -20,6 +20,7 @@ export * from './repos/idempotency-repo.ts';
 export * from './repos/instance-repo.ts';
 export * from './repos/login-throttle-repo.ts';
 export * from './repos/metric-repo.ts';
+export * from './repos/policy-repo.ts';
 export * from './repos/release-repo.ts';
 export * from './repos/scaling-repo.ts';
 export * from './repos/session-repo.ts';

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
+import type { AppOptions } from '../app.ts';
 import { REPO_ROOT } from '../demo.ts';
 import type { RoleName } from '../lib/request-context.ts';
 import { createOrchestrator, type OrchestratorOptions } from './orchestrator.ts';
@@ -22,6 +23,8 @@ export async function startHarness(
     /** The autoscaler (off unless given: no test sees it act unless it asks). */
     autoscaleIntervalMs?: number;
     autoscaleQuietMs?: number;
+    /** Promotion policies (plugins/policies.ts); none run unless asked. */
+    policies?: AppOptions['policies'];
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -40,6 +43,7 @@ export async function startHarness(
         autoscaleIntervalMs: opts.autoscaleIntervalMs ?? 0,
         ...(opts.autoscaleQuietMs ? { autoscaleQuietMs: opts.autoscaleQuietMs } : {}),
       },
+      ...(opts.policies ? { policies: opts.policies } : {}),
     },
   });
   const auth = await t.as(opts.role ?? 'release-manager');

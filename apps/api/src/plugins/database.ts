@@ -11,6 +11,7 @@ import {
   createInstanceRepo,
   createLoginThrottleRepo,
   createMetricRepo,
+  createPolicyRepo,
   createReleaseRepo,
   createScalingRepo,
   createSessionRepo,
@@ -44,6 +45,7 @@ export function createRepos(db: Database) {
     tokens: createTokenRepo(prisma, db.pool),
     loginThrottles: createLoginThrottleRepo(prisma),
     metrics: createMetricRepo(prisma),
+    policies: createPolicyRepo(prisma),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

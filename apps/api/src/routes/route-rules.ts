@@ -104,6 +104,11 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
     },
   },
   'DELETE /api/v1/apps/:app/environments/:env/freeze-windows/:id': 'release-manager',
+  // Promotion policies (docs/deployments.md "Promotion policies").
+  'GET /api/v1/apps/:app/policies': 'viewer',
+  'PUT /api/v1/apps/:app/environments/:env/policy': { min: 'admin', body: { mode: 'manual' } },
+  'POST /api/v1/apps/:app/environments/:env/policy/pause': { min: 'release-manager', body: {} },
+  'POST /api/v1/apps/:app/environments/:env/policy/resume': { min: 'release-manager', body: {} },
 
   // Monitoring (docs/monitoring.md): Prometheus service discovery and the DORA figures.
   'GET /api/v1/prometheus/targets': 'viewer',

@@ -70,6 +70,14 @@ export interface LaunchSpec {
    * deploy have passed (a resource change: the new limits and their audit entry).
    */
   withDeployment?: (tx: Tx, locked: EnvironmentRow) => Promise<void>;
+  /** Wait for a person's approval even where the environment does not require it (a policy's request). */
+  requireApproval?: boolean;
+  /**
+   * Runs in the deployment's transaction once its row exists, before the audit entry and the
+   * events: a promotion policy records its claim here, so both commit or neither (it throws to
+   * roll the deployment back).
+   */
+  claim?: (tx: Tx, deploymentId: string) => Promise<void>;
 }
 
 type EnvironmentRow = Awaited<ReturnType<EnvironmentRepo['lock']>>;
@@ -78,6 +86,19 @@ type EnvironmentRow = Awaited<ReturnType<EnvironmentRepo['lock']>>;
 const TX_TIMEOUT_MS = 10_000;
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
+
+/** A strategy's options as the core parses them; 400 naming the first field at fault (`body.options.…`). */
+export function assertStrategyOptions(strategy: string, raw: unknown, isProtected: boolean): void {
+  const parsed = parseStrategyOptions(strategy, raw ?? {}, { protected: isProtected });
+  if (!parsed.ok) {
+    const first = parsed.errors[0];
+    const field = `body.${first?.field ?? 'options'}`;
+    throw new AppError(ErrorCode.ValidationFailed, `${field} ${first?.message ?? 'is invalid'}`, {
+      field,
+      issues: parsed.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
+    });
+  }
+}
 
 export function createDeploymentCommandService(deps: {
   transact: Transact;
@@ -136,18 +157,6 @@ export function createDeploymentCommandService(deps: {
     };
   }
 
-  function optionErrors(strategy: string, raw: unknown, isProtected: boolean) {
-    const parsed = parseStrategyOptions(strategy, raw ?? {}, { protected: isProtected });
-    if (!parsed.ok) {
-      const first = parsed.errors[0];
-      const field = `body.${first?.field ?? 'options'}`;
-      throw new AppError(ErrorCode.ValidationFailed, `${field} ${first?.message ?? 'is invalid'}`, {
-        field,
-        issues: parsed.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
-      });
-    }
-  }
-
   /**
    * Create a deployment (any kind) in one transaction that starts by locking the environment's
    * row: the one-active-deployment check, the promotion order, the snapshot of what runs and the
@@ -167,7 +176,7 @@ export function createDeploymentCommandService(deps: {
     if (!release) {
       throw AppError.badField('body.version', `unknown version "${spec.version}" of ${app.name}`);
     }
-    optionErrors(spec.strategy, spec.options, env.protected);
+    assertStrategyOptions(spec.strategy, spec.options, env.protected);
     if (env.protected) requireReason(spec.reason, `${env.name} is a protected environment`);
     // Refused early (before the one-active-deployment check); an override is checked and audited
     // inside the transaction below, so `freeze.override` commits or fails with the deployment.
@@ -186,7 +195,7 @@ export function createDeploymentCommandService(deps: {
             );
           }
           if (locked.protected !== env.protected) {
-            optionErrors(spec.strategy, spec.options, locked.protected);
+            assertStrategyOptions(spec.strategy, spec.options, locked.protected);
             if (locked.protected) requireReason(spec.reason, `${env.name} is a protected environment`);
           }
           await assertPromotionOrder(
@@ -216,7 +225,7 @@ export function createDeploymentCommandService(deps: {
               instances: snap.pools[idleColor].instances,
             },
             protected: locked.protected,
-            requiresApproval: locked.requiresApproval,
+            requiresApproval: locked.requiresApproval || spec.requireApproval === true,
             // The environment's setting; the deployment's own options still override it.
             onInconclusive:
               locked.analysisOnInconclusive === 'fail' || locked.analysisOnInconclusive === 'wait'
@@ -248,6 +257,7 @@ export function createDeploymentCommandService(deps: {
             },
             tx,
           );
+          await spec.claim?.(tx, created.id);
           // A succeeded deployment still keeping its old colour warm must not scale it down now.
           for (const old of await writes.listCleaningUp(env.id, tx)) {
             await orchestrator.applyIn(tx, old.id, { type: 'superseded' });

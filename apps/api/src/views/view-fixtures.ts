@@ -213,7 +213,7 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     replicas,
     memoryMb: null,
     cpuPercent: null,
-    autoDeploy: json({ enabled: false }),
+    policy: json({ mode: 'manual' }),
     settings: json({}),
     syntheticLoad: f.syntheticLoad ?? null,
     analysisOnInconclusive: null,

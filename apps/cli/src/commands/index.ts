@@ -11,7 +11,7 @@ import {
   rollback,
   traffic,
 } from './deployments.ts';
-import { releaseCreate, releaseShow, releases } from './releases.ts';
+import { releaseCreate, releaseShow, releases, releaseWait } from './releases.ts';
 
 /** Every command, in the order `qubot help` lists them. */
 export const COMMANDS: Command[] = [
@@ -23,6 +23,7 @@ export const COMMANDS: Command[] = [
   envs,
   releaseCreate,
   releaseShow,
+  releaseWait,
   releases,
   deploy,
   promote,

@@ -77,7 +77,11 @@ describe('planCacheUpdates', () => {
     const env = environment();
     expect(
       planCacheUpdates([ev(1, { event: 'environment.updated', data: env }, ['application:qubot-one'])]),
-    ).toEqual([{ type: 'setEnvironment', app: 'qubot-one', environment: env }]);
+    ).toEqual([
+      { type: 'setEnvironment', app: 'qubot-one', environment: env },
+      // What the promotion policies will do next may have changed with it.
+      { type: 'invalidate', target: 'policies', app: 'qubot-one' },
+    ]);
   });
 
   it('refreshes what the thin events name, deduplicated, and ignores types it does not know', () => {
@@ -104,6 +108,8 @@ describe('planCacheUpdates', () => {
     ]);
     expect(actions).toEqual([
       { type: 'invalidate', target: 'releases', app: 'qubot-one' },
+      // A new release is what the first environment's policy deploys.
+      { type: 'invalidate', target: 'policies', app: 'qubot-one' },
       { type: 'invalidate', target: 'config' },
     ]);
   });

@@ -12,7 +12,14 @@ export type { LiveEvent };
 // Cache planning
 
 /** What a batch of events may leave stale (lists the events carry no full view for). */
-export type CacheTarget = 'environments' | 'releases' | 'applications' | 'config' | 'dora' | 'autoscale';
+export type CacheTarget =
+  | 'environments'
+  | 'releases'
+  | 'applications'
+  | 'config'
+  | 'dora'
+  | 'autoscale'
+  | 'policies';
 
 export type CacheAction =
   | { type: 'setDeployment'; deployment: Deployment }
@@ -58,6 +65,8 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         if (!ACTIVE.includes(d.status)) invalidate({ target: 'releases', app: d.application });
         // A finished deployment moves the DORA figures (the server's daily rollup).
         if (!ACTIVE.includes(d.status)) invalidate({ target: 'dora', app: d.application });
+        // What the promotion policies will do next depends on what runs and how it ended.
+        invalidate({ target: 'policies', app: d.application });
         break;
       }
       case 'environment.updated': {
@@ -65,10 +74,14 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         const app = appNameOf(e.topics);
         if (app) environments.set(`${app}/${e.data.name}`, { app, environment: e.data });
         else invalidate({ target: 'environments' });
+        // Health, a policy change or a pause (each announced as environment.updated).
+        invalidate(app ? { target: 'policies', app } : { target: 'policies' });
         break;
       }
       case 'release.created':
         invalidate({ target: 'releases', app: e.data.application });
+        // The first environment's policy deploys a new release whose tests passed.
+        invalidate({ target: 'policies', app: e.data.application });
         break;
       case 'application.created':
         invalidate({ target: 'applications' });

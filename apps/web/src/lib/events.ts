@@ -13,6 +13,7 @@ import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { doraKeys } from '../hooks/api/dora/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
+import { policyKeys } from '../hooks/api/policies/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { scalingKeys } from '../hooks/api/scaling/queries';
 import { type CacheAction, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
@@ -114,6 +115,7 @@ function refreshLiveViews(queryClient: QueryClient) {
   return Promise.all([
     queryClient.invalidateQueries({ queryKey: environmentKeys.all }),
     queryClient.invalidateQueries({ queryKey: deploymentKeys.all }),
+    queryClient.invalidateQueries({ queryKey: policyKeys.all }),
   ]);
 }
 
@@ -165,5 +167,7 @@ function invalidationKey(action: CacheAction & { type: 'invalidate' }): readonly
       return action.app ? doraKeys.report(action.app) : doraKeys.all;
     case 'autoscale':
       return action.app ? scalingKeys.app(action.app) : scalingKeys.all;
+    case 'policies':
+      return action.app ? policyKeys.list(action.app) : policyKeys.all;
   }
 }

@@ -16,6 +16,7 @@ import {
   switchAvailability,
   switchTarget,
 } from './environment-utils';
+import { PolicySummary } from './policy-summary';
 import { PromoteDialog } from './promote-dialog';
 import { RollbackDialog } from './rollback-dialog';
 import { useEnvironmentActions } from './use-environment-actions';
@@ -107,6 +108,8 @@ export function EnvironmentCard({
       ) : (
         <p className="muted small">No active deployment</p>
       )}
+
+      <PolicySummary app={app} env={env.name} isProtected={env.protected} />
 
       <div className="env-card__actions">
         <button

@@ -13,6 +13,7 @@ import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
+import { PolicyForm } from './policy-form';
 import { ResourcesSection } from './resources-section';
 import { ScalingSection } from './scaling-section';
 import { TrafficProviderSection } from './traffic-provider-section';
@@ -123,6 +124,7 @@ function EnvironmentBody({
       <EnvironmentSettingsForm app={app} env={env} />
 
       <ScalingSection app={app} env={env} />
+      <PolicyForm app={app} env={env.name} isProtected={env.protected} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 
