@@ -27,6 +27,7 @@ import metrics, { type MetricsAccess } from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
+import webhooks, { type WebhookPluginOptions } from './plugins/webhooks.ts';
 import applicationAdminRouter from './routes/application-admin-router.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
@@ -46,6 +47,7 @@ import releaseRouter from './routes/release-router.ts';
 import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
 import userRouter from './routes/user-router.ts';
+import webhookRouter from './routes/webhook-router.ts';
 import type { AuthOptions } from './services/auth-service.ts';
 import { type BackupOptions, DEFAULT_BACKUP_OPTIONS } from './services/backup-service.ts';
 
@@ -93,6 +95,11 @@ export interface AppOptions {
    * acts at a time.
    */
   backups?: Partial<BackupOptions> & { schedule?: boolean; checkEveryMs?: number };
+  /**
+   * Outgoing webhooks (docs/webhooks.md): timeouts, retries, the dashboard's public URL for links.
+   * Deliveries run where the orchestrator's worker runs unless `worker` says otherwise.
+   */
+  webhooks?: Partial<WebhookPluginOptions>;
 }
 
 const TOOL_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -313,6 +320,10 @@ export async function buildApp(opts: AppOptions) {
     ...opts.orchestrator,
   });
   await app.register(observe, opts.observe ?? {});
+  await app.register(webhooks, {
+    worker: opts.orchestrator?.worker ?? false,
+    ...opts.webhooks,
+  });
   // The control plane's figures on /metrics, read from the database at each scrape (the same in
   // every process, whatever its role).
   const controlPlane = createControlPlaneMetrics({ metrics: app.repos.metrics });
@@ -340,6 +351,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(tokenRouter);
       await api.register(auditRouter);
       await api.register(backupRouter);
+      await api.register(webhookRouter);
       await api.register(applicationRouter);
       await api.register(applicationAdminRouter);
       await api.register(freezeRouter);

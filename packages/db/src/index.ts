@@ -24,4 +24,5 @@ export * from './repos/release-repo.ts';
 export * from './repos/session-repo.ts';
 export * from './repos/token-repo.ts';
 export * from './repos/user-repo.ts';
+export * from './repos/webhook-repo.ts';
 export * from './seed.ts';

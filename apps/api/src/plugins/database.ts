@@ -16,6 +16,7 @@ import {
   createTokenRepo,
   createTransact,
   createUserRepo,
+  createWebhookRepo,
   type Database,
 } from '@qubot/db';
 import type { FastifyInstance } from 'fastify';
@@ -42,6 +43,7 @@ export function createRepos(db: Database) {
     tokens: createTokenRepo(prisma, db.pool),
     loginThrottles: createLoginThrottleRepo(prisma),
     metrics: createMetricRepo(prisma),
+    webhooks: createWebhookRepo(prisma, db.pool),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

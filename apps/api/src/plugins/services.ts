@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
-import { createSecretBox, loadSecretKey } from '../lib/secret-box.ts';
+import { createSecretBox, loadSecretKey, type SecretBox } from '../lib/secret-box.ts';
 import {
   type ApplicationAdminService,
   createApplicationAdminService,
@@ -47,6 +47,8 @@ export interface Services {
   monitoring: MonitoringService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
+  /** Secrets at rest (configuration values, webhook signing secrets). */
+  secrets: SecretBox;
 }
 
 export interface SecretOptions {
@@ -84,6 +86,9 @@ export default fp(
       syncRouting: (environmentId) => port().syncRouting(environmentId),
     };
     const views = createViewCache({ db, enabled: opts.viewCache ?? true });
+    const secrets = createSecretBox(
+      opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
+    );
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,
@@ -109,6 +114,7 @@ export default fp(
     });
     app.decorate('services', {
       views,
+      secrets,
       catalog,
       applicationAdmin: createApplicationAdminService({
         transact,
@@ -173,9 +179,7 @@ export default fp(
         releases: repos.releases,
         deployments: repos.deployments,
         catalog,
-        secrets: createSecretBox(
-          opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
-        ),
+        secrets,
       }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),
