@@ -217,7 +217,11 @@ export function createWebhookWorker(deps: {
       statusCode: outcome.statusCode,
       latencyMs: outcome.latencyMs,
       responseExcerpt: outcome.responseExcerpt,
-      error: outcome.error,
+      // A take-over stays on record: the endpoint may have seen the cut-off attempt too.
+      error:
+        outcome.ok && d.takenOver
+          ? `delivered on attempt ${d.attempts}; an earlier attempt was cut off when its worker stopped`
+          : outcome.error,
     });
     deps.onAttempt?.({ deliveryId: d.id, ok: outcome.ok, status });
   }
