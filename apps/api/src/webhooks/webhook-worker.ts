@@ -226,12 +226,26 @@ export function createWebhookWorker(deps: {
     deps.onAttempt?.({ deliveryId: d.id, ok: outcome.ok, status });
   }
 
+  // Attempts in flight: a slow endpoint holds one slot until its timeout, never the whole worker
+  // (each finished attempt frees its slot and claims the next due delivery at once).
+  const inFlight = new Set<Promise<void>>();
+
   async function round(): Promise<void> {
     do {
       again = false;
-      const claimed = await deps.repo.claim(id, o.concurrency, leaseMs(o));
-      await Promise.all(claimed.map((d) => deliverOne(d).catch(deps.onError)));
-      if (claimed.length === o.concurrency) again = true;
+      const free = o.concurrency - inFlight.size;
+      if (free <= 0) return;
+      const claimed = await deps.repo.claim(id, free, leaseMs(o));
+      for (const d of claimed) {
+        const p: Promise<void> = deliverOne(d)
+          .catch(deps.onError)
+          .finally(() => {
+            inFlight.delete(p);
+            wake();
+          });
+        inFlight.add(p);
+      }
+      if (claimed.length === free) again = true;
     } while (again && !stopped);
   }
 
@@ -269,6 +283,7 @@ export function createWebhookWorker(deps: {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+      await Promise.all(inFlight);
     },
   };
 }
