@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { REPO_ROOT } from '../demo.ts';
 import type { RoleName } from '../lib/request-context.ts';
+import type { WebhookPluginOptions } from '../plugins/webhooks.ts';
 import { createOrchestrator, type OrchestratorOptions } from './orchestrator.ts';
 
 export const APP = 'qubot-one';
@@ -18,6 +19,8 @@ export async function startHarness(
     healthMonitorIntervalMs?: number;
     reconcileIntervalMs?: number;
     routingTimeoutMs?: number;
+    /** Webhook delivery options (the webhook worker runs where the orchestrator's does). */
+    webhooks?: Partial<WebhookPluginOptions>;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -34,6 +37,7 @@ export async function startHarness(
         reconcileIntervalMs: opts.reconcileIntervalMs ?? 500,
         ...(opts.routingTimeoutMs ? { routingTimeoutMs: opts.routingTimeoutMs } : {}),
       },
+      ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
     },
   });
   const auth = await t.as(opts.role ?? 'release-manager');
