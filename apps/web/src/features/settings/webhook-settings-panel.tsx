@@ -1,17 +1,22 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { CheckField, TextField } from '../../components/field';
 import { ActionFeedback, ErrorState, LoadingState } from '../../components/states';
 import { Time } from '../../components/time';
 import { useUpdateWebhookSettings } from '../../hooks/api/webhooks/mutations';
-import { useWebhookSettings } from '../../hooks/api/webhooks/queries';
+import { useWebhookSettings, webhookKeys } from '../../hooks/api/webhooks/queries';
 
 /** Settings → Webhooks (admin): whether webhook endpoints on private addresses are allowed. */
 export function WebhookSettingsPanel() {
   const id = useId();
   const settings = useWebhookSettings();
   const update = useUpdateWebhookSettings();
+  const queryClient = useQueryClient();
   const [reason, setReason] = useState('');
-  const on = settings.data?.allowPrivateTargets ?? false;
+  // While the change is on its way the box shows what was asked for, then what the server stored.
+  const on = update.isPending
+    ? (update.variables?.allowPrivateTargets ?? false)
+    : (settings.data?.allowPrivateTargets ?? false);
   return (
     <section className="card" aria-labelledby={`${id}-webhooks`}>
       <h2 id={`${id}-webhooks`}>Webhooks</h2>
@@ -47,7 +52,12 @@ export function WebhookSettingsPanel() {
                   allowPrivateTargets: e.target.checked,
                   ...(reason.trim() ? { reason: reason.trim() } : {}),
                 },
-                { onSuccess: () => setReason('') },
+                {
+                  onSuccess: (saved) => {
+                    setReason('');
+                    queryClient.setQueryData(webhookKeys.settings(), saved);
+                  },
+                },
               )
             }
           />
