@@ -1,11 +1,30 @@
 // Outgoing webhooks through the API (docs/webhooks.md), delivered by the app's own worker to a real
 // HTTP receiver on 127.0.0.1 (the admin's private-address allowance on), and refused with it off.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AuditEntry, CreatedWebhook, List, Webhook, WebhookDelivery } from '@qubot/api-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { type Receiver, startReceiver } from '../../../../test/webhook-receiver.ts';
+import { REPO_ROOT } from '../demo.ts';
 import { viewFor } from '../events/event-views.ts';
 import { verifySignature } from '../webhooks/webhook-payload.ts';
+
+/** The verification sample of docs/webhooks.md, loaded as a module: what readers copy must work. */
+async function docsSample(): Promise<(secret: string, body: string, header: unknown) => boolean> {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/webhooks.md'), 'utf8');
+  const code = /<!-- verify-sample[^>]*-->\n```js\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!code) throw new Error('docs/webhooks.md has no verify-sample block');
+  const dir = mkdtempSync(join(tmpdir(), 'qubot-doc-sample-'));
+  try {
+    writeFileSync(join(dir, 'verify.mjs'), code);
+    return (await import(pathToFileURL(join(dir, 'verify.mjs')).href)).verifyQubotSignature;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 type T = Awaited<ReturnType<typeof buildTestApp>>;
 let t: T;
@@ -168,6 +187,11 @@ describe('[webhooks] delivery', () => {
     expect(verifySignature('whsec_other', req.body, sig, Math.floor(Date.now() / 1000))).toBe(false);
     // A replayed request: its timestamp is too old.
     expect(verifySignature(hook.secret, req.body, sig, Math.floor(Date.now() / 1000) + 3600)).toBe(false);
+    // The sample in docs/webhooks.md accepts the real delivery and refuses a tampered one.
+    const sample = await docsSample();
+    expect(sample(hook.secret, req.body, sig)).toBe(true);
+    expect(sample(hook.secret, req.body.replace('7.0.', '7.1.'), sig)).toBe(false);
+    expect(sample('whsec_other', req.body, sig)).toBe(false);
     expect(req.headers['x-qubot-event']).toBe('release.created');
     const body = JSON.parse(req.body);
     // The data is what the event stream's view gives for the stored event (the REST shape).
