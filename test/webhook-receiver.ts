@@ -10,7 +10,8 @@ export interface Received {
   at: number;
 }
 
-type Answer = { status?: number; body?: string; hang?: boolean };
+/** `hold`: answer once it resolves (a slow endpoint the test controls). */
+type Answer = { status?: number; body?: string; hang?: boolean; hold?: Promise<void> };
 
 export async function startReceiver() {
   const received: Received[] = [];
@@ -30,8 +31,12 @@ export async function startReceiver() {
         res.on('close', () => hanging.delete(res));
         return;
       }
-      res.writeHead(a.status ?? 200, { 'content-type': 'text/plain' });
-      res.end(a.body ?? 'ok');
+      const send = () => {
+        res.writeHead(a.status ?? 200, { 'content-type': 'text/plain' });
+        res.end(a.body ?? 'ok');
+      };
+      if (a.hold) void a.hold.then(send);
+      else send();
     });
   });
   server.listen(0, '127.0.0.1');

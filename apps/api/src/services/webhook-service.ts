@@ -104,6 +104,7 @@ export function createWebhookService(deps: {
     | 'findDelivery'
     | 'createRedelivery'
     | 'settings'
+    | 'lockSettings'
     | 'updateSettings'
   >;
   catalog: Pick<CatalogService, 'requireApp'>;
@@ -312,7 +313,7 @@ export function createWebhookService(deps: {
     async updateSettings(ctx: RequestContext, body: UpdateWebhookSettingsBody): Promise<WebhookSettings> {
       requirePermission(ctx, 'settings.manage');
       const s = await transact(async (tx) => {
-        const before = await webhooks.settings(tx);
+        const before = await webhooks.lockSettings(tx);
         const after = await webhooks.updateSettings(
           { allowPrivateTargets: body.allowPrivateTargets, updatedBy: ctx.actor.name },
           tx,

@@ -108,6 +108,13 @@ export function createWebhookRepo(root: Db, pool: pg.Pool) {
         }
       );
     },
+    /** The settings row, locked until the transaction ends (concurrent changes see each other's). */
+    async lockSettings(db: Db = root): Promise<{ allowPrivateTargets: boolean }> {
+      const rows = await db.$queryRawUnsafe<{ allow_private_targets: boolean }[]>(
+        'SELECT allow_private_targets FROM webhook_settings WHERE id = 1 FOR UPDATE',
+      );
+      return { allowPrivateTargets: rows[0]?.allow_private_targets ?? false };
+    },
     updateSettings(data: { allowPrivateTargets: boolean; updatedBy: string }, db: Db = root) {
       return db.webhookSettings.upsert({
         where: { id: 1 },
