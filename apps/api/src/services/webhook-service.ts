@@ -14,7 +14,7 @@ import type {
   WebhookFormat,
   WebhookSettings,
 } from '@qubot/api-contract';
-import { appendAudit, encodeCursor, type Transact, type WebhookRepo } from '@qubot/db';
+import { appendAudit, page, type Transact, type WebhookRepo } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -61,6 +61,27 @@ export function deliveryView(d: DeliveryRow): WebhookDelivery {
     finishedAt: d.finishedAt?.toISOString() ?? null,
   };
 }
+
+function settingsView(s: {
+  allowPrivateTargets: boolean;
+  updatedBy: string | null;
+  updatedAt: Date;
+}): WebhookSettings {
+  return {
+    allowPrivateTargets: s.allowPrivateTargets,
+    updatedBy: s.updatedBy,
+    updatedAt: s.updatedAt.toISOString(),
+  };
+}
+
+/** What the audit trail keeps of a webhook (never its secret). */
+const audited = (v: Webhook) => ({
+  name: v.name,
+  url: v.url,
+  events: v.events,
+  format: v.format,
+  enabled: v.enabled,
+});
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
@@ -164,20 +185,13 @@ export function createWebhookService(deps: {
             },
             tx,
           );
-          const view = webhookView(created, app.name);
           await appendAudit(tx, {
             ...ctx.auditFields(),
             action: 'webhook.create',
             targetType: 'webhook',
             targetId: created.id,
             target: app.name,
-            after: {
-              name: view.name,
-              url: view.url,
-              events: view.events,
-              format: view.format,
-              enabled: view.enabled,
-            },
+            after: audited(webhookView(created, app.name)),
           });
           return created;
         });
@@ -206,23 +220,15 @@ export function createWebhookService(deps: {
         return await transact(async (tx) => {
           const row = await webhooks.update(id, app.id, data, tx);
           if (!row) throw AppError.notFound(`webhook ${id} of "${appName}"`, { field: 'params.id' });
-          const before = webhookView(hook, app.name);
           const after = webhookView(row, app.name);
-          const pick = (v: Webhook) => ({
-            name: v.name,
-            url: v.url,
-            events: v.events,
-            format: v.format,
-            enabled: v.enabled,
-          });
           await appendAudit(tx, {
             ...ctx.auditFields(),
             action: 'webhook.update',
             targetType: 'webhook',
             targetId: id,
             target: app.name,
-            before: pick(before),
-            after: pick(after),
+            before: audited(webhookView(hook, app.name)),
+            after: audited(after),
           });
           return after;
         });
@@ -244,7 +250,7 @@ export function createWebhookService(deps: {
           targetType: 'webhook',
           targetId: id,
           target: app.name,
-          before: { name: view.name, url: view.url, events: view.events },
+          before: audited(view),
         });
         return view;
       });
@@ -260,12 +266,8 @@ export function createWebhookService(deps: {
       const { hook } = await requireHook(ctx, appName, id);
       const limit = query.limit ?? 50;
       const rows = await withCursor(() => webhooks.deliveries(hook.id, query.cursor, limit));
-      const items = rows.slice(0, limit);
-      const last = items[items.length - 1];
-      return {
-        items: items.map(deliveryView),
-        nextCursor: rows.length > limit && last ? encodeCursor(last) : null,
-      };
+      const { items, nextCursor } = page(rows, limit);
+      return { items: items.map(deliveryView), nextCursor };
     },
 
     /**
@@ -302,12 +304,7 @@ export function createWebhookService(deps: {
 
     async settings(ctx: RequestContext): Promise<WebhookSettings> {
       requirePermission(ctx, 'settings.manage');
-      const s = await webhooks.settings();
-      return {
-        allowPrivateTargets: s.allowPrivateTargets,
-        updatedBy: s.updatedBy,
-        updatedAt: s.updatedAt.toISOString(),
-      };
+      return settingsView(await webhooks.settings());
     },
 
     async updateSettings(ctx: RequestContext, body: UpdateWebhookSettingsBody): Promise<WebhookSettings> {
@@ -329,11 +326,7 @@ export function createWebhookService(deps: {
         });
         return after;
       });
-      return {
-        allowPrivateTargets: s.allowPrivateTargets,
-        updatedBy: s.updatedBy,
-        updatedAt: s.updatedAt.toISOString(),
-      };
+      return settingsView(s);
     },
   };
 }

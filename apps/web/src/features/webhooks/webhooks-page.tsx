@@ -286,27 +286,23 @@ export function WebhooksPage() {
           </div>
         ) : (
           <div className="button-row">
-            <button
-              type="button"
-              className="button button--ghost button--small"
-              onClick={() => setSelected(h.id)}
-            >
-              Deliveries<span className="visually-hidden"> of {h.name}</span>
-            </button>
-            <button
-              type="button"
-              className="button button--ghost button--small"
-              onClick={() => setEditing(h.id)}
-            >
-              Edit<span className="visually-hidden"> {h.name}</span>
-            </button>
-            <button
-              type="button"
-              className="button button--ghost button--small"
-              onClick={() => setConfirmDelete(h.id)}
-            >
-              Delete<span className="visually-hidden"> {h.name}</span>
-            </button>
+            {(
+              [
+                ['Deliveries', ` of ${h.name}`, () => setSelected(h.id)],
+                ['Edit', ` ${h.name}`, () => setEditing(h.id)],
+                ['Delete', ` ${h.name}`, () => setConfirmDelete(h.id)],
+              ] as const
+            ).map(([label, rest, onClick]) => (
+              <button
+                key={label}
+                type="button"
+                className="button button--ghost button--small"
+                onClick={onClick}
+              >
+                {label}
+                <span className="visually-hidden">{rest}</span>
+              </button>
+            ))}
           </div>
         ),
     },
