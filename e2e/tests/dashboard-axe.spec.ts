@@ -21,6 +21,7 @@ async function pages(page: Page): Promise<{ path: string; ready: string }[]> {
     { path: '/deployments', ready: 'Deployments' },
     ...(deployment ? [{ path: `/deployments/${deployment.id}`, ready: 'Steps' }] : []),
     { path: `/apps/${APP}/dora`, ready: 'production' },
+    { path: `/apps/${APP}/webhooks`, ready: 'New webhook' },
     { path: '/audit', ready: 'Audit log' },
     { path: '/settings', ready: 'Settings' },
   ];

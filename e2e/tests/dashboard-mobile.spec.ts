@@ -54,6 +54,7 @@ test('[MOBILE]: every page fits 390 px', async ({ page }) => {
     `/apps/${APP}/releases/1.0.0`,
     '/deployments',
     `/apps/${APP}/dora`,
+    `/apps/${APP}/webhooks`,
     '/audit',
     '/settings',
   ]) {

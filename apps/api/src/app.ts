@@ -28,6 +28,7 @@ import openapi from './plugins/openapi.ts';
 import policies, { type PolicyPluginOptions } from './plugins/policies.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
+import webhooks, { type WebhookPluginOptions } from './plugins/webhooks.ts';
 import applicationAdminRouter from './routes/application-admin-router.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
@@ -50,6 +51,7 @@ import scalingRouter from './routes/scaling-router.ts';
 import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
 import userRouter from './routes/user-router.ts';
+import webhookRouter from './routes/webhook-router.ts';
 import type { AuthOptions } from './services/auth-service.ts';
 import { type BackupOptions, DEFAULT_BACKUP_OPTIONS } from './services/backup-service.ts';
 
@@ -102,6 +104,11 @@ export interface AppOptions {
    * processes; off by default, so an app built by a test acts only when the test asks).
    */
   policies?: Partial<PolicyPluginOptions>;
+  /**
+   * Outgoing webhooks (docs/webhooks.md): timeouts, retries, the dashboard's public URL for links.
+   * Deliveries run where the orchestrator's worker runs unless `worker` says otherwise.
+   */
+  webhooks?: Partial<WebhookPluginOptions>;
 }
 
 const TOOL_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -323,6 +330,10 @@ export async function buildApp(opts: AppOptions) {
   });
   await app.register(policies, { run: false, ...opts.policies });
   await app.register(observe, opts.observe ?? {});
+  await app.register(webhooks, {
+    worker: opts.orchestrator?.worker ?? false,
+    ...opts.webhooks,
+  });
   // The control plane's figures on /metrics, read from the database at each scrape (the same in
   // every process, whatever its role).
   const controlPlane = createControlPlaneMetrics({ metrics: app.repos.metrics });
@@ -350,6 +361,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(tokenRouter);
       await api.register(auditRouter);
       await api.register(backupRouter);
+      await api.register(webhookRouter);
       await api.register(applicationRouter);
       await api.register(applicationAdminRouter);
       await api.register(freezeRouter);

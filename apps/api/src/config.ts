@@ -30,6 +30,12 @@ export interface Config {
     drillEveryMs: number | null;
     drillMaxAgeMs: number;
   };
+  /**
+   * Outgoing webhooks (docs/webhooks.md): QUBOT_PUBLIC_URL (the dashboard's address in links;
+   * default the address the server listens on), QUBOT_WEBHOOK_TIMEOUT_SECONDS (default 10),
+   * QUBOT_WEBHOOK_MAX_ATTEMPTS (default 8).
+   */
+  webhooks: { publicUrl?: string; timeoutMs: number; maxAttempts: number };
 }
 
 export class ConfigError extends Error {}
@@ -76,7 +82,20 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
         everyHours('QUBOT_RESTORE_DRILL_MAX_AGE_HOURS', env.QUBOT_RESTORE_DRILL_MAX_AGE_HOURS, 48) ??
         48 * 3600_000,
     },
+    webhooks: {
+      ...(env.QUBOT_PUBLIC_URL ? { publicUrl: publicUrl(env.QUBOT_PUBLIC_URL) } : {}),
+      timeoutMs: positiveInt('QUBOT_WEBHOOK_TIMEOUT_SECONDS', env.QUBOT_WEBHOOK_TIMEOUT_SECONDS, 10) * 1000,
+      maxAttempts: positiveInt('QUBOT_WEBHOOK_MAX_ATTEMPTS', env.QUBOT_WEBHOOK_MAX_ATTEMPTS, 8),
+    },
   };
+}
+
+function publicUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString().replace(/\/+$/, '');
+  } catch {}
+  throw new ConfigError(`QUBOT_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
 }
 
 function onOff(name: string, raw: string | undefined, fallback: boolean): boolean {

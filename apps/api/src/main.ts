@@ -33,6 +33,8 @@ async function main() {
     log: (line) => logger.info(line),
   });
   let app: Awaited<ReturnType<typeof buildApp>>;
+  // Where the dashboard is, for links in webhook bodies: QUBOT_PUBLIC_URL, else where we listen.
+  let listening = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   let firstAdminPassword: string | null = null;
   try {
     if (config.demo) await seedDemoData(db, logger);
@@ -52,6 +54,13 @@ async function main() {
       backups: { ...config.backups, schedule: config.role !== 'api' },
       // Promotion policies are evaluated in worker processes (every one: exactly once by claim).
       policies: { run: config.role !== 'api' },
+      // Webhook deliveries run where deployments run (roles `all` and `worker`).
+      webhooks: {
+        worker: config.role !== 'api',
+        timeoutMs: config.webhooks.timeoutMs,
+        maxAttempts: config.webhooks.maxAttempts,
+        publicUrl: () => config.webhooks.publicUrl ?? listening,
+      },
       // Roles `all` and `worker` drive deployments here; `api` only enqueues them.
       orchestrator: {
         worker: config.role !== 'api',
@@ -94,6 +103,7 @@ async function main() {
 
   await app.listen({ port: config.port, host: config.host });
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${(app.server.address() as { port: number }).port}`;
+  listening = url;
   logger.info({ url }, 'Qubot Deploy is up');
   if (config.demo) await deployDemoReleases(app, logger);
   // A steady trickle of requests per environment, so a canary has traffic to judge (switchable).

@@ -9,6 +9,7 @@ import { PipelinePage } from './features/environments/pipeline-page';
 import { ReleaseDetailPage } from './features/releases/release-detail-page';
 import { ReleasesPage } from './features/releases/releases-page';
 import { SettingsPage } from './features/settings/settings-page';
+import { WebhooksPage } from './features/webhooks/webhooks-page';
 
 // Pages that draw charts load recharts on demand, keeping it out of the first download.
 const deploymentDetail = () =>
@@ -44,6 +45,8 @@ export function createAppRouter() {
             { path: 'deployments/:id', lazy: deploymentDetail },
             { path: 'dora', lazy: doraPage },
             { path: 'apps/:app/dora', lazy: doraPage },
+            { path: 'webhooks', Component: WebhooksPage },
+            { path: 'apps/:app/webhooks', Component: WebhooksPage },
             { path: 'audit', Component: AuditPage },
             { path: 'settings', Component: SettingsPage },
             { path: '*', Component: NotFoundPage },

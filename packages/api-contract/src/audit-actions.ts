@@ -47,6 +47,11 @@ export const AUDIT_ACTIONS = {
   'backup.verify': 'backup verified (restore drill)',
   'backup.restore': 'backup restored into a new database',
   'backup.prune': 'old backups deleted (retention)',
+  'webhook.create': 'webhook created',
+  'webhook.update': 'webhook changed',
+  'webhook.delete': 'webhook deleted',
+  'webhook.redeliver': 'webhook delivery sent again',
+  'settings.webhooks': 'webhook settings changed (private endpoints)',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
@@ -60,6 +65,7 @@ export const AUDIT_ACTION_PREFIXES = {
   'token.': 'Any token action',
   'auth.': 'Any sign-in action',
   'backup.': 'Any backup action',
+  'webhook.': 'Any webhook action',
 } as const;
 
 export function isAuditAction(value: string): value is AuditAction {

@@ -13,3 +13,4 @@ export * from './observe';
 export * from './policies';
 export * from './resources';
 export * from './scaling';
+export * from './webhooks';

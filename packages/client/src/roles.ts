@@ -37,6 +37,8 @@ export type Permission =
   | 'users.manage'
   | 'tokens.manage'
   | 'backups.manage'
+  /** Create, change and delete an application's webhooks, read their delivery log, redeliver. */
+  | 'webhooks.manage'
   | 'audit.read';
 
 /** Minimum role for each permission on an unprotected environment. */
@@ -59,6 +61,7 @@ export const MIN_ROLE: Record<Permission, RoleName> = {
   'users.manage': 'admin',
   'tokens.manage': 'admin',
   'backups.manage': 'admin',
+  'webhooks.manage': 'release-manager',
   'audit.read': 'release-manager',
 };
 

@@ -24,10 +24,12 @@ import type {
   CreateBackupBody,
   CreateDeploymentBody,
   CreatedToken,
+  CreatedWebhook,
   CreateFreezeWindowBody,
   CreateReleaseBody,
   CreateTokenBody,
   CreateUserBody,
+  CreateWebhookBody,
   DemoUsers,
   Deployment,
   DeploymentActionBody,
@@ -71,9 +73,15 @@ import type {
   UpdatePolicyBody,
   UpdateResourcesBody,
   UpdateUserBody,
+  UpdateWebhookBody,
+  UpdateWebhookSettingsBody,
   User,
   UserWithPassword,
   VerifyBackupBody,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryQuery,
+  WebhookSettings,
 } from '@qubot/api-contract';
 import { ApiError } from './errors.ts';
 import {
@@ -118,6 +126,22 @@ export const ROUTES = {
   'GET /api/v1/backups/:id': route<{ response: BackupDetail }>(),
   'POST /api/v1/backups/:id/verify': route<{ body: VerifyBackupBody; response: BackupVerification }>(),
   'POST /api/v1/backups/:id/restore': route<{ body: RestoreBackupBody; response: RestoreResult }>(),
+
+  // Outgoing webhooks.
+  'GET /api/v1/apps/:app/webhooks': route<{ response: List<Webhook> }>(),
+  'POST /api/v1/apps/:app/webhooks': route<{ body: CreateWebhookBody; response: CreatedWebhook }>(),
+  'GET /api/v1/apps/:app/webhooks/:id': route<{ response: Webhook }>(),
+  'PATCH /api/v1/apps/:app/webhooks/:id': route<{ body: UpdateWebhookBody; response: Webhook }>(),
+  'DELETE /api/v1/apps/:app/webhooks/:id': route<{ response: Webhook }>(),
+  'GET /api/v1/apps/:app/webhooks/:id/deliveries': route<{
+    query: WebhookDeliveryQuery;
+    response: List<WebhookDelivery>;
+  }>(),
+  'POST /api/v1/apps/:app/webhooks/:id/deliveries/:delivery/redeliver': route<{
+    response: WebhookDelivery;
+  }>(),
+  'GET /api/v1/settings/webhooks': route<{ response: WebhookSettings }>(),
+  'PUT /api/v1/settings/webhooks': route<{ body: UpdateWebhookSettingsBody; response: WebhookSettings }>(),
 
   // Audit trail.
   'GET /api/v1/audit': route<{ query: AuditQuery; response: List<AuditEntry> }>(),

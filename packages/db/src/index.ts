@@ -26,4 +26,5 @@ export * from './repos/scaling-repo.ts';
 export * from './repos/session-repo.ts';
 export * from './repos/token-repo.ts';
 export * from './repos/user-repo.ts';
+export * from './repos/webhook-repo.ts';
 export * from './seed.ts';

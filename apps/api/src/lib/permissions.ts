@@ -52,6 +52,7 @@ const PHRASE: Record<Permission, string> = {
   'users.manage': 'manage users',
   'tokens.manage': 'manage API tokens',
   'backups.manage': 'manage backups',
+  'webhooks.manage': 'manage webhooks',
   'audit.read': 'read the audit trail',
 };
 

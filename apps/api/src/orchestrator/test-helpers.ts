@@ -9,6 +9,7 @@ import { buildTestApp } from '../../../../test/app.ts';
 import type { AppOptions } from '../app.ts';
 import { REPO_ROOT } from '../demo.ts';
 import type { RoleName } from '../lib/request-context.ts';
+import type { WebhookPluginOptions } from '../plugins/webhooks.ts';
 import { createOrchestrator, type OrchestratorOptions } from './orchestrator.ts';
 
 export const APP = 'qubot-one';
@@ -25,6 +26,8 @@ export async function startHarness(
     autoscaleQuietMs?: number;
     /** Promotion policies (plugins/policies.ts); none run unless asked. */
     policies?: AppOptions['policies'];
+    /** Webhook delivery options (the webhook worker runs where the orchestrator's does). */
+    webhooks?: Partial<WebhookPluginOptions>;
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -44,6 +47,7 @@ export async function startHarness(
         ...(opts.autoscaleQuietMs ? { autoscaleQuietMs: opts.autoscaleQuietMs } : {}),
       },
       ...(opts.policies ? { policies: opts.policies } : {}),
+      ...(opts.webhooks ? { webhooks: opts.webhooks } : {}),
     },
   });
   const auth = await t.as(opts.role ?? 'release-manager');

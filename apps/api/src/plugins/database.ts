@@ -18,6 +18,7 @@ import {
   createTokenRepo,
   createTransact,
   createUserRepo,
+  createWebhookRepo,
   type Database,
 } from '@qubot/db';
 import type { FastifyInstance } from 'fastify';
@@ -46,6 +47,7 @@ export function createRepos(db: Database) {
     loginThrottles: createLoginThrottleRepo(prisma),
     metrics: createMetricRepo(prisma),
     policies: createPolicyRepo(prisma),
+    webhooks: createWebhookRepo(prisma, db.pool),
   };
 }
 export type Repos = ReturnType<typeof createRepos>;

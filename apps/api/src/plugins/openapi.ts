@@ -25,6 +25,11 @@ export default fp(
           { name: 'operations' },
           { name: 'monitoring' },
           { name: 'backups', description: "Backups of Qubot Deploy's own database (admin; docs/backup.md)" },
+          {
+            name: 'webhooks',
+            description:
+              'Outgoing webhooks: signed, retried, durable deliveries with a log (docs/webhooks.md)',
+          },
         ],
       },
     });

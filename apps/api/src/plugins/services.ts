@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
-import { createSecretBox, loadSecretKey } from '../lib/secret-box.ts';
+import { createSecretBox, loadSecretKey, type SecretBox } from '../lib/secret-box.ts';
 import {
   type ApplicationAdminService,
   createApplicationAdminService,
@@ -49,6 +49,8 @@ export interface Services {
   scaling: ScalingService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
+  /** Secrets at rest (configuration values, webhook signing secrets). */
+  secrets: SecretBox;
 }
 
 export interface SecretOptions {
@@ -88,6 +90,9 @@ export default fp(
       runtimeInfo: () => port().runtimeInfo(),
     };
     const views = createViewCache({ db, enabled: opts.viewCache ?? true });
+    const secrets = createSecretBox(
+      opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
+    );
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,
@@ -113,6 +118,7 @@ export default fp(
     });
     app.decorate('services', {
       views,
+      secrets,
       catalog,
       applicationAdmin: createApplicationAdminService({
         transact,
@@ -188,9 +194,7 @@ export default fp(
         releases: repos.releases,
         deployments: repos.deployments,
         catalog,
-        secrets: createSecretBox(
-          opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
-        ),
+        secrets,
       }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),

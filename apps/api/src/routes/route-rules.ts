@@ -61,6 +61,26 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
     body: { database: 'qubot_matrix_restore' },
   },
 
+  // Outgoing webhooks (docs/webhooks.md): release-manager; the private-address setting: admin.
+  'GET /api/v1/apps/:app/webhooks': 'release-manager',
+  'POST /api/v1/apps/:app/webhooks': {
+    min: 'release-manager',
+    // Refused past the permission check (private address, setting off): still shows the role.
+    body: { name: 'matrix', url: 'http://127.0.0.1:9/hook', events: ['deployment.created'] },
+  },
+  'GET /api/v1/apps/:app/webhooks/:id': 'release-manager',
+  'PATCH /api/v1/apps/:app/webhooks/:id': { min: 'release-manager', body: { enabled: false } },
+  'DELETE /api/v1/apps/:app/webhooks/:id': 'release-manager',
+  'GET /api/v1/apps/:app/webhooks/:id/deliveries': 'release-manager',
+  'POST /api/v1/apps/:app/webhooks/:id/deliveries/:delivery/redeliver': {
+    min: 'release-manager',
+    get url() {
+      return `/api/v1/apps/qubot-one/webhooks/${randomUUID()}/deliveries/${randomUUID()}/redeliver`;
+    },
+  },
+  'GET /api/v1/settings/webhooks': 'admin',
+  'PUT /api/v1/settings/webhooks': { min: 'admin', body: { allowPrivateTargets: false } },
+
   // Audit trail: release-managers and admins (viewers and deployers do not see who did what).
   'GET /api/v1/audit': 'release-manager',
   'GET /api/v1/audit.csv': 'release-manager',

@@ -13,6 +13,7 @@ const NAV: { section: Exclude<Section, null>; label: string; to: string }[] = [
   { section: 'releases', label: 'Releases', to: paths.releases() },
   { section: 'deployments', label: 'Deployments', to: paths.deployments() },
   { section: 'dora', label: 'DORA', to: paths.dora() },
+  { section: 'webhooks', label: 'Webhooks', to: paths.webhooks() },
   { section: 'audit', label: 'Audit', to: paths.audit() },
   { section: 'settings', label: 'Settings', to: paths.settings() },
 ];

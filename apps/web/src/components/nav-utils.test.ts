@@ -11,6 +11,8 @@ describe('sectionOf', () => {
     expect(sectionOf('/deployments/abc')).toBe('deployments');
     expect(sectionOf('/dora')).toBe('dora');
     expect(sectionOf('/apps/qubot-one/dora')).toBe('dora');
+    expect(sectionOf('/webhooks')).toBe('webhooks');
+    expect(sectionOf('/apps/qubot-one/webhooks')).toBe('webhooks');
     expect(sectionOf('/audit')).toBe('audit');
     expect(sectionOf('/settings')).toBe('settings');
     expect(sectionOf('/login')).toBeNull();

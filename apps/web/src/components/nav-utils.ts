@@ -1,4 +1,12 @@
-export type Section = 'pipeline' | 'releases' | 'deployments' | 'dora' | 'audit' | 'settings' | null;
+export type Section =
+  | 'pipeline'
+  | 'releases'
+  | 'deployments'
+  | 'dora'
+  | 'webhooks'
+  | 'audit'
+  | 'settings'
+  | null;
 
 /** Which nav item a URL belongs to; `/apps/x/environments/y` is part of the pipeline. */
 export function sectionOf(pathname: string): Section {
@@ -6,6 +14,7 @@ export function sectionOf(pathname: string): Section {
   if (pathname.startsWith('/releases') || /^\/apps\/[^/]+\/releases/.test(pathname)) return 'releases';
   if (pathname.startsWith('/deployments')) return 'deployments';
   if (pathname.startsWith('/dora') || /^\/apps\/[^/]+\/dora/.test(pathname)) return 'dora';
+  if (pathname.startsWith('/webhooks') || /^\/apps\/[^/]+\/webhooks/.test(pathname)) return 'webhooks';
   if (pathname.startsWith('/audit')) return 'audit';
   if (pathname.startsWith('/settings')) return 'settings';
   return null;

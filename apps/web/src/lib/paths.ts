@@ -15,6 +15,7 @@ export const paths = {
   },
   deployment: (id: string) => `/deployments/${enc(id)}`,
   dora: (app?: string) => (app ? `/apps/${enc(app)}/dora` : '/dora'),
+  webhooks: (app?: string) => (app ? `/apps/${enc(app)}/webhooks` : '/webhooks'),
   audit: () => '/audit',
   settings: () => '/settings',
   login: (next?: string) => (next ? `/login?next=${enc(next)}` : '/login'),

@@ -5,6 +5,7 @@ import { EnvironmentsPanel } from './environments-panel';
 import { isAdmin } from './settings-utils';
 import { TokensPanel } from './tokens-panel';
 import { UsersPanel } from './users-panel';
+import { WebhookSettingsPanel } from './webhook-settings-panel';
 import './one-time-secret.css';
 
 export function SettingsPage() {
@@ -36,6 +37,7 @@ export function SettingsPage() {
           <TokensPanel />
           <EnvironmentsPanel />
           <BackupsPanel />
+          <WebhookSettingsPanel />
         </div>
       )}
     </div>
