@@ -1,16 +1,28 @@
 export { checkHealth, probeHttp, waitHealthy } from './health';
 export {
+  isJobProcess,
+  type JobOutcome,
+  type JobResult,
+  type JobSpec,
+  killJobGroup,
+  type RunningJob,
+  startJob,
+} from './job';
+export {
+  JOB_LAUNCHER_PLACEHOLDERS,
+  type JobLauncherValues,
   LAUNCHER_PLACEHOLDERS,
   LauncherError,
   type LauncherPlaceholder,
   type LauncherValues,
   parseLauncher,
+  renderJobLauncher,
   renderLauncher,
   splitCommandLine,
   validateArtifactRef,
   validateLabel,
 } from './launcher';
-export { LocalDriver, type LocalDriverOptions } from './local-driver';
+export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver';
 export { freePort, isAlive, tailFile, tsxLoader } from './proc';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client';
 export {

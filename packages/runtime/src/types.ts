@@ -29,6 +29,11 @@ export interface InstanceSpec {
   /** Fixed port; a free one is allocated when omitted. */
   port?: number;
   env?: Record<string, string>;
+  /**
+   * The environment's configuration (docs/configuration.md): passed to the instance as environment
+   * variables; the driver records its version and the hash of what it really passed.
+   */
+  config?: { version: number; values: Record<string, string> };
   resources?: InstanceResources;
   /** Path answered by healthy instances; default `/healthz`. */
   healthPath?: string;
@@ -55,6 +60,8 @@ export interface InstanceRecord {
   statusPath: string;
   healthPath: string;
   startedAt: string;
+  /** The configuration the supervisor was given (null: none was passed). */
+  config?: { version: number; hash: string } | null;
 }
 
 /** Fields `adopt` needs; anything else is re-read from the instance's status file. */
