@@ -22,6 +22,8 @@ import {
   type Tx,
 } from '@qubot/db';
 import { freePort, type LocalDriver } from '@qubot/runtime';
+import type { EffectiveConfigService } from '../services/effective-config.ts';
+import type { HookRunner } from './hooks.ts';
 import type { EnvironmentRuntime } from './runtime.ts';
 
 export interface Execution {
@@ -55,6 +57,10 @@ export function createExecutor(deps: {
   runtime: EnvironmentRuntime;
   /** Health probe interval while waiting for instances. */
   healthIntervalMs?: number;
+  /** Deployment hooks (docs/hooks.md); without it a hook fails. */
+  hooks?: HookRunner;
+  /** The configuration instances are started with (docs/configuration.md "Drift"). */
+  effectiveConfig?: EffectiveConfigService | undefined;
 }) {
   const { prisma } = deps.db;
   const instances = createInstanceRepo(prisma);
@@ -108,6 +114,11 @@ export function createExecutor(deps: {
       pool.filter((i) => i.releaseId === release.id && i.status !== 'stopping'),
     );
     const missing = cmd.total - running.length;
+    // The configuration the deployment pinned: every instance it starts gets it.
+    const config =
+      missing > 0 && deps.effectiveConfig
+        ? await deps.effectiveConfig.pinned(d.environmentId, d.configVersionId)
+        : null;
     for (let k = 0; k < missing; k++) {
       const id = `${d.environment.name}-${cmd.pool}-${randomBytes(4).toString('hex')}`;
       const port = await freePort();
@@ -135,11 +146,17 @@ export function createExecutor(deps: {
           },
           healthPath: d.application.healthPath,
           ...(d.environment.memoryMb ? { resources: { memoryMb: d.environment.memoryMb } } : {}),
+          ...(config ? { config: { version: config.version, values: config.values } } : {}),
         }),
         COMMAND_TIMEOUT_MS,
         'instance start',
       );
-      await instances.update(id, { supervisorPid: rec.supervisorPid, logPath: rec.logPath });
+      await instances.update(id, {
+        supervisorPid: rec.supervisorPid,
+        logPath: rec.logPath,
+        configVersion: rec.config?.version ?? null,
+        configHash: rec.config?.hash ?? null,
+      });
     }
     return {
       event: { type: 'instancesStarted', commandId: cmd.id },
@@ -361,6 +378,14 @@ export function createExecutor(deps: {
           return await smokeCheck(deploymentId, cmd);
         case 'collectMetrics':
           return await withTimeout(collectMetrics(deploymentId, cmd), COMMAND_TIMEOUT_MS, 'metrics');
+        case 'runHook': {
+          if (!deps.hooks) return failed(cmd, 'hooks are not run by this worker');
+          const v = await deps.hooks.run(deploymentId, cmd, signal);
+          return {
+            event: { type: 'hookResult', commandId: cmd.id, passed: v.passed, message: v.message },
+            ...(v.effects ? { effects: v.effects } : {}),
+          };
+        }
         case 'setTimer':
         case 'cancelTimer':
           // Timers live in the state; the worker delivers them.

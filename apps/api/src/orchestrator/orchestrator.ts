@@ -11,7 +11,9 @@ import { LocalDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
 import { createEngine } from './engine.ts';
+import type { EffectiveConfigService } from '../services/effective-config.ts';
 import { createExecutor } from './executor.ts';
+import { createHookRunner } from './hooks.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
 import { tryLease } from './lease.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
@@ -55,6 +57,8 @@ export interface OrchestratorOptions {
   reconcileIntervalMs?: number;
   /** API-only process: how long it waits for a worker to do router work it asked for; default 15 s. */
   routingTimeoutMs?: number;
+  /** Decrypted configuration for instances and hooks, and its hash (services/effective-config.ts). */
+  effectiveConfig?: EffectiveConfigService | undefined;
 }
 
 /** A timer closer than this is waited for in place (holding the lease); later ones become delayed jobs. */
@@ -79,13 +83,23 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     dataDir: `${opts.dataDir}/runtime`,
     ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
     stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
+    ...(opts.effectiveConfig ? { configHasher: opts.effectiveConfig.hashCanonical } : {}),
   });
   const runtime = createEnvironmentRuntime({ db, driver, dataDir: `${opts.dataDir}/runtime`, log });
   const engine = createEngine(db);
+  const hooks = createHookRunner({
+    db,
+    dataDir: `${opts.dataDir}/runtime`,
+    ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
+    effectiveConfig: opts.effectiveConfig,
+    announce: (tx, deploymentId, environmentId) => engine.announce(tx, deploymentId, environmentId),
+  });
   const executor = createExecutor({
     db,
     driver,
     runtime,
+    hooks,
+    effectiveConfig: opts.effectiveConfig,
     ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
   });
   const deployments = createDeploymentWriteRepo(db.prisma);

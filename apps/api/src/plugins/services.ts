@@ -26,6 +26,7 @@ import { createTokenService, type TokenService } from '../services/token-service
 import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
 import { createUserService, type UserService } from '../services/user-service.ts';
 import { createViewCache, type ViewCache } from '../services/view-cache.ts';
+import { createEffectiveConfig, type EffectiveConfigService } from '../services/effective-config.ts';
 
 export interface Services {
   catalog: CatalogService;
@@ -45,6 +46,8 @@ export interface Services {
   config: ConfigService;
   syntheticLoad: SyntheticLoadService;
   monitoring: MonitoringService;
+  /** Decrypted configuration and its hash, for the orchestrator (instances, hooks) and drift. */
+  effectiveConfig: EffectiveConfigService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
 }
@@ -72,6 +75,9 @@ export default fp(
   ) => {
     const { repos, db } = app;
     const { transact } = repos;
+    const secrets = createSecretBox(
+      opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
+    );
     // The services know the orchestrator only through its port (lib/orchestrator-port.ts). The
     // orchestrator plugin registers after this one (its worker starts once the event bus is up), so
     // each call looks the port up when it is made.
@@ -173,10 +179,9 @@ export default fp(
         releases: repos.releases,
         deployments: repos.deployments,
         catalog,
-        secrets: createSecretBox(
-          opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
-        ),
+        secrets,
       }),
+      effectiveConfig: createEffectiveConfig({ configs: repos.configs, secrets }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),
     });

@@ -45,7 +45,16 @@ export interface EnvironmentSnapshot {
   liveReleaseId: string | null;
   activeColor: Color | null;
   replicas: number;
-  pools: Record<Color, { version: string | null; instances: number; healthy: number }>;
+  pools: Record<
+    Color,
+    {
+      version: string | null;
+      instances: number;
+      healthy: number;
+      /** Configuration versions its instances were started with (null: none passed). */
+      configVersions: (number | null)[];
+    }
+  >;
 }
 
 export interface LaunchSpec {
@@ -64,6 +73,16 @@ export interface LaunchSpec {
   configVersionId?: string | null;
 }
 
+/** The environment's stored hooks (`environments.hooks`) as the state machine takes them. */
+export function environmentHooks(stored: unknown): DeploymentInput['hooks'] {
+  const h = (stored ?? {}) as Record<string, { job?: unknown; timeoutSeconds?: unknown } | null>;
+  const one = (v: (typeof h)[string] | undefined) =>
+    v && typeof v.job === 'string' && typeof v.timeoutSeconds === 'number'
+      ? { job: v.job, timeoutMs: v.timeoutSeconds * 1000 }
+      : null;
+  return { pre: one(h.pre), post: one(h.post) };
+}
+
 /** Locks are taken first and nothing slow runs inside: a transaction that takes longer is a bug. */
 const TX_TIMEOUT_MS = 10_000;
 
@@ -79,7 +98,7 @@ export function createDeploymentCommandService(deps: {
   environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline'>;
   instances: Pick<InstanceRepo, 'listLive'>;
   releases: Pick<ReleaseRepo, 'find'>;
-  configs: Pick<ConfigRepo, 'latest'>;
+  configs: Pick<ConfigRepo, 'latest' | 'findById'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   freeze: Pick<FreezeService, 'assertNotFrozen'>;
   orchestrator: Pick<OrchestratorPort, 'applyIn' | 'announce' | 'wake'>;
@@ -106,6 +125,7 @@ export function createDeploymentCommandService(deps: {
         version: members[members.length - 1]?.release.version ?? null,
         instances: members.length,
         healthy: members.filter((i) => i.healthy).length,
+        configVersions: [...new Set(members.map((i) => i.configVersion))],
       };
     };
     const pools = { blue: pool('blue'), green: pool('green') };
@@ -181,6 +201,16 @@ export function createDeploymentCommandService(deps: {
           );
           const snap = await snapshot(env.id, tx);
           const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
+          const configVersionId =
+            spec.configVersionId !== undefined
+              ? spec.configVersionId
+              : ((await deps.configs.latest(env.id, tx))?.id ?? null);
+          const shipped = configVersionId ? await deps.configs.findById(configVersionId, tx) : null;
+          // A warm idle colour is reused only when it runs the configuration being shipped:
+          // otherwise it is replaced (what "roll out configuration" relies on).
+          const idle = snap.pools[idleColor];
+          const idleMatches =
+            idle.configVersions.length === 1 && idle.configVersions[0] === (shipped?.version ?? 0);
           const input: DeploymentInput = {
             strategy: spec.strategy,
             version: spec.version,
@@ -189,9 +219,10 @@ export function createDeploymentCommandService(deps: {
             replicas: locked.replicas,
             activeInstances: snap.activeColor ? snap.pools[snap.activeColor].instances : 0,
             idlePool: {
-              version: snap.pools[idleColor].version,
-              instances: snap.pools[idleColor].instances,
+              version: idleMatches ? idle.version : null,
+              instances: idle.instances,
             },
+            hooks: environmentHooks(locked.hooks),
             protected: locked.protected,
             requiresApproval: locked.requiresApproval,
             // The environment's setting; the deployment's own options still override it.
@@ -217,10 +248,7 @@ export function createDeploymentCommandService(deps: {
               actor: ctx.actor.name,
               actorUserId: ctx.actor.personId ?? null,
               rollbackOfId: spec.rollbackOfId ?? null,
-              configVersionId:
-                spec.configVersionId !== undefined
-                  ? spec.configVersionId
-                  : ((await deps.configs.latest(env.id, tx))?.id ?? null),
+              configVersionId,
               steps: state.steps,
             },
             tx,

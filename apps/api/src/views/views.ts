@@ -88,8 +88,28 @@ function testResultsView(stored: unknown): TestResults | null {
   };
 }
 
+const RUNNING_FOR_DRIFT: readonly string[] = ['starting', 'running', 'unhealthy'];
+
+/**
+ * Whether an instance runs another configuration than the environment's current one: by hash
+ * when both are known, else by version. An instance started before configuration was passed on
+ * (version null) got none: it differs from any configuration that was ever set.
+ */
+export function isDrifted(
+  i: { configVersion: number | null; configHash: string | null },
+  current: { version: number; configHash: string | null } | undefined,
+): boolean {
+  const version = current?.version ?? 0;
+  if (i.configVersion === null) return version > 0;
+  if (i.configHash && current?.configHash) return i.configHash !== current.configHash;
+  return i.configVersion !== version;
+}
+
 export function environmentView(row: EnvironmentViewRow): Environment {
   const active = row.deployments[0];
+  const currentConfig = row.configVersions[0];
+  const drifted = (i: EnvironmentViewRow['instances'][number]) =>
+    RUNNING_FOR_DRIFT.includes(i.status) && isDrifted(i, currentConfig);
   return {
     name: row.name,
     position: row.position,
@@ -109,6 +129,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
       port: i.port,
       restarts: i.restarts,
       startedAt: i.startedAt.toISOString(),
+      config: { version: i.configVersion, hash: i.configHash, drifted: drifted(i) },
     })),
     activeDeployment: active
       ? {
@@ -131,6 +152,12 @@ export function environmentView(row: EnvironmentViewRow): Environment {
       status: row.routerStatus === 'up' || row.routerStatus === 'down' ? row.routerStatus : 'none',
       restarts: row.routerRestarts,
       lastOutageAt: row.routerOutageAt?.toISOString() ?? null,
+    },
+    config: {
+      version: currentConfig?.version ?? 0,
+      hash: currentConfig?.configHash ?? null,
+      driftedInstances: row.instances.filter(drifted).length,
+      drift: row.instances.some(drifted),
     },
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -28,6 +28,9 @@ export interface InstanceUpdate {
   logPath?: string | null;
   stoppedAt?: Date | null;
   lastHealthAt?: Date | null;
+  /** What the supervisor was started with (docs/configuration.md "Drift"). */
+  configVersion?: number | null;
+  configHash?: string | null;
 }
 
 export function createInstanceRepo(root: Db) {
