@@ -11,3 +11,4 @@ export * from './events';
 export * from './monitoring';
 export * from './observe';
 export * from './resources';
+export * from './drift-hooks';

@@ -5,6 +5,8 @@ export interface DemoSeedOptions {
   /** Launcher command template for qubot-one (see packages/runtime). */
   launcher: string;
   launcherCwd?: string | null;
+  /** Job launcher for deployment hooks (docs/hooks.md); placeholders {job} {version} {artifact} {environment}. */
+  jobLauncher?: string | null;
 }
 
 export const DEMO_RELEASES = [
@@ -43,8 +45,12 @@ export async function seedDemo(prisma: PrismaClient, opts: DemoSeedOptions) {
         description: 'Demo HTTP service deployed by Qubot Deploy',
         launcher: opts.launcher,
         launcherCwd: opts.launcherCwd ?? null,
+        jobLauncher: opts.jobLauncher ?? null,
       },
     });
+    // A demo database from before job launchers existed gets the demo's one (an admin's is kept).
+    if (opts.jobLauncher && !app.jobLauncher)
+      await tx.application.update({ where: { id: app.id }, data: { jobLauncher: opts.jobLauncher } });
     for (const env of DEMO_ENVIRONMENTS) {
       await tx.environment.upsert({
         where: { applicationId_name: { applicationId: app.id, name: env.name } },

@@ -26,6 +26,8 @@ import { createTokenService, type TokenService } from '../services/token-service
 import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
 import { createUserService, type UserService } from '../services/user-service.ts';
 import { createViewCache, type ViewCache } from '../services/view-cache.ts';
+import { createHookService, type HookService } from '../services/hook-service.ts';
+import { createParityService, type ParityService } from '../services/parity-service.ts';
 import { createEffectiveConfig, type EffectiveConfigService } from '../services/effective-config.ts';
 
 export interface Services {
@@ -48,6 +50,8 @@ export interface Services {
   monitoring: MonitoringService;
   /** Decrypted configuration and its hash, for the orchestrator (instances, hooks) and drift. */
   effectiveConfig: EffectiveConfigService;
+  hooks: HookService;
+  parity: ParityService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
 }
@@ -113,6 +117,15 @@ export default fp(
       freeze,
       orchestrator,
     });
+    const config = createConfigService({
+      transact,
+      configs: repos.configs,
+      environments: repos.environments,
+      releases: repos.releases,
+      deployments: repos.deployments,
+      catalog,
+      secrets,
+    });
     app.decorate('services', {
       views,
       catalog,
@@ -172,16 +185,17 @@ export default fp(
         commands: deploymentCommands,
       }),
       idempotency: createIdempotencyService({ keys: repos.idempotency }),
-      config: createConfigService({
-        transact,
-        configs: repos.configs,
-        environments: repos.environments,
-        releases: repos.releases,
-        deployments: repos.deployments,
-        catalog,
-        secrets,
-      }),
+      config,
+      parity: createParityService({ catalog, environments: repos.environments, config }),
       effectiveConfig: createEffectiveConfig({ configs: repos.configs, secrets }),
+      hooks: createHookService({
+        transact,
+        catalog,
+        environments: repos.environments,
+        applications: repos.applications,
+        deployments: repos.deployments,
+        hooks: repos.hooks,
+      }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),
     });

@@ -3,6 +3,7 @@
 // the orchestrator is woken only after the commit.
 import type {
   AuditAction,
+  ConfigRolloutBody,
   CreateDeploymentBody,
   Deployment,
   DeploymentActionName,
@@ -34,7 +35,7 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { assertCanApprove, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
-import { deploymentView, strategyFromWire, strategyToWire } from '../views/views.ts';
+import { deploymentView, environmentView, strategyFromWire, strategyToWire } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { FreezeService } from './freeze-service.ts';
 import { promotionGate } from './promotion-gate.ts';
@@ -95,7 +96,7 @@ export function createDeploymentCommandService(deps: {
     DeploymentWriteRepo,
     'create' | 'lock' | 'findWithEnvironment' | 'findActive' | 'listCleaningUp' | 'recordApproval'
   >;
-  environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline'>;
+  environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline' | 'findView'>;
   instances: Pick<InstanceRepo, 'listLive'>;
   releases: Pick<ReleaseRepo, 'find'>;
   configs: Pick<ConfigRepo, 'latest' | 'findById'>;
@@ -442,6 +443,45 @@ export function createDeploymentCommandService(deps: {
           reason: body.reason ?? null,
           overridePromotionOrder: body.override,
           auditAction: 'deployment.create',
+        },
+        { override: body.overrideFreeze },
+      );
+    },
+    /**
+     * POST /apps/:app/environments/:env/config/rollout — "Roll out configuration": a deployment of
+     * the live release that ships the current configuration, so instances started with an older
+     * one are replaced. The rules of a deploy apply (permission, one active deployment, freeze
+     * windows, approvals); 409 when nothing is live or nothing has drifted.
+     */
+    async rolloutConfig(ctx: RequestContext, appName: string, envName: string, body: ConfigRolloutBody) {
+      const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+      requirePermission(ctx, 'deploy', {
+        application: appName,
+        environment: { name: env.name, protected: env.protected },
+      });
+      const row = await deps.environments.findView(app.id, env.name);
+      const view = row ? environmentView(row) : null;
+      if (!view?.live)
+        throw AppError.conflict(`nothing is live in ${env.name}: deploy a release first`, {
+          reason: 'nothing_live',
+        });
+      if (!view.config?.drift)
+        throw AppError.conflict(
+          `nothing to roll out: every running instance of ${env.name} runs configuration version ${view.config?.version ?? 0}`,
+          { reason: 'no_drift', configVersion: view.config?.version ?? 0 },
+        );
+      return launch(
+        ctx,
+        appName,
+        envName,
+        {
+          kind: 'deploy',
+          version: view.live.version,
+          strategy: body.strategy ?? 'rolling',
+          options: body.options ?? {},
+          reason: body.reason ?? null,
+          auditAction: 'config.rollout',
+          auditExtra: { configVersion: view.config.version, driftedInstances: view.config.driftedInstances },
         },
         { override: body.overrideFreeze },
       );
