@@ -110,6 +110,12 @@ export function environmentView(row: EnvironmentViewRow): Environment {
   const currentConfig = row.configVersions[0];
   const drifted = (i: EnvironmentViewRow['instances'][number]) =>
     RUNNING_FOR_DRIFT.includes(i.status) && isDrifted(i, currentConfig);
+  // The environment drifts when what serves traffic does: a colour kept warm for the rollback
+  // window serves nothing (its instances still say they differ).
+  const traffic = trafficView(row.traffic);
+  const serving = (i: EnvironmentViewRow['instances'][number]) =>
+    traffic.length === 0 || traffic.some((t) => t.pool === i.pool && t.weight > 0);
+  const driftedServing = row.instances.filter((i) => drifted(i) && serving(i)).length;
   return {
     name: row.name,
     position: row.position,
@@ -119,7 +125,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
     live: row.liveRelease ? { version: row.liveRelease.version } : null,
     previous: row.previousRelease ? { version: row.previousRelease.version } : null,
     activeColor: row.activeColor,
-    traffic: trafficView(row.traffic),
+    traffic,
     instances: row.instances.map((i) => ({
       id: i.id,
       pool: i.pool,
@@ -156,8 +162,8 @@ export function environmentView(row: EnvironmentViewRow): Environment {
     config: {
       version: currentConfig?.version ?? 0,
       hash: currentConfig?.configHash ?? null,
-      driftedInstances: row.instances.filter(drifted).length,
-      drift: row.instances.some(drifted),
+      driftedInstances: driftedServing,
+      drift: driftedServing > 0,
     },
     updatedAt: row.updatedAt.toISOString(),
   };
