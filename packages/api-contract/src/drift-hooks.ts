@@ -90,8 +90,15 @@ export const HookRun = Type.Object({
 });
 export type HookRun = Type.Static<typeof HookRun>;
 
-export const HookRunParams = Type.Object({ id: Type.String({ format: 'uuid' }), runId: Type.String({ format: 'uuid' }) });
-export const HookRunLog = Type.Object({ runId: Type.String(), job: Type.String(), lines: Type.Array(Type.String()) });
+export const HookRunParams = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  runId: Type.String({ format: 'uuid' }),
+});
+export const HookRunLog = Type.Object({
+  runId: Type.String(),
+  job: Type.String(),
+  lines: Type.Array(Type.String()),
+});
 export type HookRunLog = Type.Static<typeof HookRunLog>;
 
 export const ParityQuery = Type.Object(

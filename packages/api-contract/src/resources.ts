@@ -194,7 +194,8 @@ export const Environment = Type.Object({
         version: Type.Integer({ description: 'current configuration version (0: never set)' }),
         hash: Type.Union([Type.String(), Type.Null()]),
         driftedInstances: Type.Integer({
-          description: 'instances serving traffic that were started with another configuration than the current one (a colour kept warm for the rollback window is not counted)',
+          description:
+            'instances serving traffic that were started with another configuration than the current one (a colour kept warm for the rollback window is not counted)',
         }),
         drift: Type.Boolean({ description: 'driftedInstances > 0: "Roll out configuration" applies it' }),
       },

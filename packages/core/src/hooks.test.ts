@@ -36,7 +36,9 @@ describe('deployment hooks', () => {
   it('a failing pre-hook fails the deployment before any instance starts or traffic moves', () => {
     const sim = new Sim({ strategy: 'canary', hooks });
     sim.responder = (cmd) =>
-      cmd.kind === 'runHook' ? { type: 'hookResult', commandId: cmd.id, passed: false, message: 'exited 3' } : 'default';
+      cmd.kind === 'runHook'
+        ? { type: 'hookResult', commandId: cmd.id, passed: false, message: 'exited 3' }
+        : 'default';
     sim.start().run();
     expect(sim.trace()).toEqual(['hook pre migrate']);
     expect(sim.state.status).toBe('failed');
@@ -75,7 +77,9 @@ describe('deployment hooks', () => {
   it('a hook that cannot be started is retried as a new command, then fails the deployment', () => {
     const sim = new Sim({ strategy: 'blue-green', hooks: { pre: hooks.pre } });
     sim.responder = (cmd) =>
-      cmd.kind === 'runHook' ? { type: 'commandFailed', commandId: cmd.id, message: 'spawn ENOENT' } : 'default';
+      cmd.kind === 'runHook'
+        ? { type: 'commandFailed', commandId: cmd.id, message: 'spawn ENOENT' }
+        : 'default';
     sim.start().run();
     const ids = sim.log.filter((c) => c.kind === 'runHook').map((c) => c.id);
     expect(ids).toEqual(['fwd:0:hook:1', 'fwd:0:hook:2']);

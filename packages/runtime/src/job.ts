@@ -62,7 +62,11 @@ export async function startJob(spec: JobSpec): Promise<RunningJob> {
   }
   Object.assign(env, spec.env);
   const base = spec.workspaceDir ?? process.cwd();
-  const cwd = spec.launcher.cwd ? (isAbsolute(spec.launcher.cwd) ? spec.launcher.cwd : resolve(base, spec.launcher.cwd)) : base;
+  const cwd = spec.launcher.cwd
+    ? isAbsolute(spec.launcher.cwd)
+      ? spec.launcher.cwd
+      : resolve(base, spec.launcher.cwd)
+    : base;
   mkdirSync(dirname(spec.logPath), { recursive: true, mode: 0o700 });
   const fd = openSync(spec.logPath, 'a', 0o600);
   writeSync(fd, `[qubot] job ${spec.job} of ${spec.version} started (${new Date().toISOString()})\n`);

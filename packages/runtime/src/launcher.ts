@@ -75,10 +75,7 @@ export const JOB_LAUNCHER_PLACEHOLDERS = ['job', 'version', 'artifact', 'environ
 export type JobLauncherValues = Record<(typeof JOB_LAUNCHER_PLACEHOLDERS)[number], string>;
 
 /** Parses and validates a launcher template; throws LauncherError on unknown placeholders. */
-export function parseLauncher(
-  template: string,
-  known: readonly string[] = LAUNCHER_PLACEHOLDERS,
-): string[] {
+export function parseLauncher(template: string, known: readonly string[] = LAUNCHER_PLACEHOLDERS): string[] {
   if (/[\0\r\n]/.test(template)) throw new LauncherError('launcher must be a single line');
   const argv = splitCommandLine(template);
   if (argv.length === 0) throw new LauncherError('launcher is empty');

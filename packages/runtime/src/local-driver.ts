@@ -56,7 +56,11 @@ export interface LocalDriverOptions {
 
 /** Key/value pairs as one canonical string: sorted by key, JSON. The input of every config hash. */
 export function canonicalConfig(values: Record<string, string>): string {
-  return JSON.stringify(Object.keys(values).sort().map((k) => [k, values[k]]));
+  return JSON.stringify(
+    Object.keys(values)
+      .sort()
+      .map((k) => [k, values[k]]),
+  );
 }
 
 const DEFAULT_INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
@@ -93,8 +97,7 @@ export class LocalDriver implements RuntimeDriver {
     this.maxRestarts = options.maxRestarts ?? null;
     this.inheritEnv = options.inheritEnv ?? DEFAULT_INHERIT;
     this.maxLogBytes = options.maxLogBytes ?? 5 * 1024 * 1024;
-    this.configHasher =
-      options.configHasher ?? ((c) => createHash('sha256').update(c).digest('hex'));
+    this.configHasher = options.configHasher ?? ((c) => createHash('sha256').update(c).digest('hex'));
   }
 
   instanceDir(id: string): string {

@@ -117,7 +117,8 @@ it('[DRIFT] instances record the configuration their supervisor was started with
   // differs, but serves nothing, so it is no drift of the environment.
   const live = after.instances.filter((i) => i.status === 'running' && i.pool === after.activeColor);
   expect(live).toHaveLength(2);
-  for (const i of live) expect(i.config).toMatchObject({ version: 2, drifted: false, hash: after.config?.hash });
+  for (const i of live)
+    expect(i.config).toMatchObject({ version: 2, drifted: false, hash: after.config?.hash });
   const warm = after.instances.filter((i) => i.status === 'running' && i.pool !== after.activeColor);
   for (const i of warm) expect(i.config).toMatchObject({ version: 1, drifted: true });
   for (const pid of await runningPids(after.activeColor)) {

@@ -116,7 +116,7 @@ export function createExecutor(deps: {
     const missing = cmd.total - running.length;
     // The configuration the deployment pinned: every instance it starts gets it.
     const config =
-      missing > 0 && deps.effectiveConfig
+      missing > 0 && deps.effectiveConfig !== undefined
         ? await deps.effectiveConfig.pinned(d.environmentId, d.configVersionId)
         : null;
     for (let k = 0; k < missing; k++) {

@@ -44,7 +44,11 @@ describe('hook settings', () => {
     expect(JSON.stringify(zero.json().error)).toContain('timeoutSeconds');
     const ok = await setHooks({ pre: { job: 'migrate', timeoutSeconds: 60 }, post: null });
     expect(ok.statusCode, ok.body).toBe(200);
-    expect(ok.json()).toEqual({ pre: { job: 'migrate', timeoutSeconds: 60 }, post: null, jobLauncherSet: true });
+    expect(ok.json()).toEqual({
+      pre: { job: 'migrate', timeoutSeconds: 60 },
+      post: null,
+      jobLauncherSet: true,
+    });
     const audit = await h.db.prisma.auditEntry.findFirstOrThrow({ where: { action: 'environment.hooks' } });
     expect(audit).toMatchObject({ actor: 'admin', target: `${APP}/${ENV}` });
   });
@@ -64,7 +68,10 @@ describe('hook settings', () => {
 
 describe('hooks in deployments', () => {
   it('[HOOKS] pre-hook runs before anything starts, post-hook after traffic moved; both recorded with their output', async () => {
-    await setHooks({ pre: { job: 'migrate', timeoutSeconds: 60 }, post: { job: 'smoke', timeoutSeconds: 30 } });
+    await setHooks({
+      pre: { job: 'migrate', timeoutSeconds: 60 },
+      post: { job: 'smoke', timeoutSeconds: 30 },
+    });
     const d = await h.deploy(ENV, { version: '1.0.0', strategy: 'blue-green', options: FAST });
     const done = await h.until(d.id, FINAL, 90_000);
     expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
@@ -75,8 +82,12 @@ describe('hooks in deployments', () => {
     expect(post?.status).toBe('succeeded');
     // Order in time: the migration finished before the first instance started; the smoke test ran
     // against the switched address.
-    expect(Date.parse(steps[0]?.finishedAt as string)).toBeLessThanOrEqual(Date.parse(steps[1]?.startedAt as string));
-    expect(Date.parse(post?.startedAt as string)).toBeGreaterThanOrEqual(Date.parse(sw?.finishedAt as string));
+    expect(Date.parse(steps[0]?.finishedAt as string)).toBeLessThanOrEqual(
+      Date.parse(steps[1]?.startedAt as string),
+    );
+    expect(Date.parse(post?.startedAt as string)).toBeGreaterThanOrEqual(
+      Date.parse(sw?.finishedAt as string),
+    );
     const r = await runs(d.id);
     expect(r.map((x) => [x.phase, x.job, x.status, x.exitCode])).toEqual([
       ['pre', 'migrate', 'succeeded', 0],

@@ -24,8 +24,7 @@ export interface HookVerdict {
 }
 
 const FINAL = ['succeeded', 'failed', 'timed_out', 'interrupted'];
-const INTERRUPTED =
-  'interrupted: the control plane stopped while the hook ran; it is not counted as passed';
+const INTERRUPTED = 'interrupted: the control plane stopped while the hook ran; it is not counted as passed';
 
 /** The program a job launcher runs (its first word; `node` is the control plane's own binary). */
 function jobProgram(template: string | null): string {
@@ -64,13 +63,20 @@ export function createHookRunner(deps: {
     });
   }
 
-  async function settle(id: string, job: RunningJob, label: string, signal: AbortSignal): Promise<HookVerdict> {
+  async function settle(
+    id: string,
+    job: RunningJob,
+    label: string,
+    signal: AbortSignal,
+  ): Promise<HookVerdict> {
     const onAbort = () => job.kill();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       const r = await job.done;
       if (signal.aborted) {
-        await transact((tx) => finish(id, { status: 'interrupted', exitCode: r.exitCode, message: INTERRUPTED }, tx));
+        await transact((tx) =>
+          finish(id, { status: 'interrupted', exitCode: r.exitCode, message: INTERRUPTED }, tx),
+        );
         signal.throwIfAborted();
       }
       const message = `${label}: ${r.message}`;
@@ -111,9 +117,10 @@ export function createHookRunner(deps: {
         message: `${label}: application ${d.application.name} has no job launcher (an admin sets it)`,
       };
     }
-    const config = deps.effectiveConfig
-      ? await deps.effectiveConfig.pinned(d.environmentId, d.configVersionId)
-      : null;
+    const config =
+      deps.effectiveConfig !== undefined
+        ? await deps.effectiveConfig.pinned(d.environmentId, d.configVersionId)
+        : null;
     const release = await prisma.release.findUniqueOrThrow({ where: { id: d.releaseId } });
     const row = await transact(async (tx) => {
       const created = await tx.hookRun.create({

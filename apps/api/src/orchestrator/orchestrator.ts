@@ -10,11 +10,11 @@ import { createDeploymentWriteRepo, createMetricRepo, type Database } from '@qub
 import { LocalDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
-import { createEngine } from './engine.ts';
 import type { EffectiveConfigService } from '../services/effective-config.ts';
+import { createEngine } from './engine.ts';
 import { createExecutor } from './executor.ts';
-import { createHookRunner } from './hooks.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
+import { createHookRunner } from './hooks.ts';
 import { tryLease } from './lease.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createEnvironmentRuntime, type RuntimeLog } from './runtime.ts';
@@ -83,7 +83,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     dataDir: `${opts.dataDir}/runtime`,
     ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
     stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
-    ...(opts.effectiveConfig ? { configHasher: opts.effectiveConfig.hashCanonical } : {}),
+    ...(opts.effectiveConfig !== undefined ? { configHasher: opts.effectiveConfig.hashCanonical } : {}),
   });
   const runtime = createEnvironmentRuntime({ db, driver, dataDir: `${opts.dataDir}/runtime`, log });
   const engine = createEngine(db);

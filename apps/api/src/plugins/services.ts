@@ -15,9 +15,12 @@ import {
   type DeploymentCommandService,
 } from '../services/deployment-command-service.ts';
 import { createDeploymentQueryService, type DeploymentQueryService } from '../services/deployment-service.ts';
+import { createEffectiveConfig, type EffectiveConfigService } from '../services/effective-config.ts';
 import { createFreezeService, type FreezeService } from '../services/freeze-service.ts';
+import { createHookService, type HookService } from '../services/hook-service.ts';
 import { createIdempotencyService, type IdempotencyService } from '../services/idempotency-service.ts';
 import { createMonitoringService, type MonitoringService } from '../services/monitoring-service.ts';
+import { createParityService, type ParityService } from '../services/parity-service.ts';
 import { createPromotionService, type PromotionService } from '../services/promotion-service.ts';
 import { createReleaseService, type ReleaseService } from '../services/release-service.ts';
 import { createRollbackService, type RollbackService } from '../services/rollback-service.ts';
@@ -26,9 +29,6 @@ import { createTokenService, type TokenService } from '../services/token-service
 import { createTrafficService, type TrafficService } from '../services/traffic-service.ts';
 import { createUserService, type UserService } from '../services/user-service.ts';
 import { createViewCache, type ViewCache } from '../services/view-cache.ts';
-import { createHookService, type HookService } from '../services/hook-service.ts';
-import { createParityService, type ParityService } from '../services/parity-service.ts';
-import { createEffectiveConfig, type EffectiveConfigService } from '../services/effective-config.ts';
 
 export interface Services {
   catalog: CatalogService;

@@ -44,7 +44,7 @@ export default async function driftHooksRouter(parent: FastifyInstance) {
         tags: ['deployments'],
         summary: 'Roll out configuration: redeploy the live release with the current configuration',
         description:
-          'A deployment (202) of the live release that ships the environment\'s current configuration, replacing instances started with an older one (drift). Audited `config.rollout`; the rules of a deploy apply (permission, one active deployment, freeze windows, approvals). 409 `no_drift` when every running instance already runs the current configuration, `nothing_live` when nothing is live. Default strategy: rolling.',
+          "A deployment (202) of the live release that ships the environment's current configuration, replacing instances started with an older one (drift). Audited `config.rollout`; the rules of a deploy apply (permission, one active deployment, freeze windows, approvals). 409 `no_drift` when every running instance already runs the current configuration, `nothing_live` when nothing is live. Default strategy: rolling.",
         params: EnvParams,
         headers: IdempotencyHeaders,
         body: ConfigRolloutBody,
@@ -69,7 +69,8 @@ export default async function driftHooksRouter(parent: FastifyInstance) {
       onRequest: app.authenticate,
       schema: {
         tags: ['environments'],
-        summary: 'Compare two environments: release, configuration keys, replicas, resources, provider, hooks',
+        summary:
+          'Compare two environments: release, configuration keys, replicas, resources, provider, hooks',
         description:
           'Configuration values are compared like GET /apps/:app/config/diff: secrets are masked, and compared only for admins (others see them under notCompared).',
         params: AppParams,
@@ -102,7 +103,7 @@ export default async function driftHooksRouter(parent: FastifyInstance) {
         tags: ['hooks'],
         summary: 'Set the pre- and post-deployment hooks (admin)',
         description:
-          'Jobs named here run through the application\'s job launcher with the environment\'s configuration; null removes a hook. Applies to deployments created afterwards. Audited `environment.hooks`; a reason is required on protected environments.',
+          "Jobs named here run through the application's job launcher with the environment's configuration; null removes a hook. Applies to deployments created afterwards. Audited `environment.hooks`; a reason is required on protected environments.",
         params: EnvParams,
         body: PutHooksBody,
         response: { 200: EnvironmentHooks, ...errors },

@@ -25,8 +25,8 @@ import type { RequestContext } from '../lib/request-context.ts';
 import { type SecretBox, SecretKeyError } from '../lib/secret-box.ts';
 import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import type { CatalogService } from './catalog-service.ts';
-import { configHash } from './effective-config.ts';
 import { diffConfig, type PlainEntries, sameEntries } from './config-diff.ts';
+import { configHash } from './effective-config.ts';
 import { promotionGate } from './promotion-gate.ts';
 import { withCursor } from './with-cursor.ts';
 

@@ -81,7 +81,8 @@ export function createHookService(deps: {
       environment: { name: env.name, protected: env.protected },
     });
     const run = await deps.hooks.findRun(deploymentId, runId);
-    if (!run) throw AppError.notFound(`hook run ${runId} of deployment ${deploymentId}`, { field: 'params.runId' });
+    if (!run)
+      throw AppError.notFound(`hook run ${runId} of deployment ${deploymentId}`, { field: 'params.runId' });
     return run;
   }
 
@@ -99,7 +100,12 @@ export function createHookService(deps: {
      * PUT /apps/:app/environments/:env/hooks — admin: a hook runs a job on the worker's machine
      * with the environment's configuration (secrets included), so it is set like the launchers.
      */
-    async put(ctx: RequestContext, appName: string, envName: string, body: PutHooksBody): Promise<EnvironmentHooks> {
+    async put(
+      ctx: RequestContext,
+      appName: string,
+      envName: string,
+      body: PutHooksBody,
+    ): Promise<EnvironmentHooks> {
       const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
       requirePermission(ctx, 'settings.manage', {
         application: app.name,

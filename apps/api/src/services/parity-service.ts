@@ -21,7 +21,12 @@ export function createParityService(deps: {
 }) {
   return {
     /** GET /apps/:app/parity?from=staging&to=production */
-    async compare(ctx: RequestContext, appName: string, from: string, to: string): Promise<EnvironmentParity> {
+    async compare(
+      ctx: RequestContext,
+      appName: string,
+      from: string,
+      to: string,
+    ): Promise<EnvironmentParity> {
       requirePermission(ctx, 'read', { application: appName });
       if (from === to) throw AppError.badField('querystring.to', 'must name another environment than from');
       const app = await deps.catalog.requireApp(appName);
@@ -44,20 +49,28 @@ export function createParityService(deps: {
       const result = {
         release: pair(va.live?.version ?? null, vb.live?.version ?? null),
         replicas: pair(a.replicas, b.replicas),
-        resources: pair({ memoryMb: a.memoryMb, cpuPercent: a.cpuPercent }, { memoryMb: b.memoryMb, cpuPercent: b.cpuPercent }),
+        resources: pair(
+          { memoryMb: a.memoryMb, cpuPercent: a.cpuPercent },
+          { memoryMb: b.memoryMb, cpuPercent: b.cpuPercent },
+        ),
         trafficProvider: pair(provider(a), provider(b)),
         hooks: pair(hooks(a), hooks(b)),
         configDrift: pair(va.config?.drift ?? false, vb.config?.drift ?? false),
       };
       const differences: string[] = [];
-      if (!result.release.same) differences.push(`release: ${result.release.from ?? 'none'} in ${from}, ${result.release.to ?? 'none'} in ${to}`);
-      if (!result.replicas.same) differences.push(`replicas: ${a.replicas} in ${from}, ${b.replicas} in ${to}`);
+      if (!result.release.same)
+        differences.push(
+          `release: ${result.release.from ?? 'none'} in ${from}, ${result.release.to ?? 'none'} in ${to}`,
+        );
+      if (!result.replicas.same)
+        differences.push(`replicas: ${a.replicas} in ${from}, ${b.replicas} in ${to}`);
       if (!result.resources.same) differences.push('resources (memory / CPU limits) differ');
       if (!result.trafficProvider.same) differences.push('traffic provider differs');
       if (!result.hooks.same) differences.push('deployment hooks differ');
       const keys = (l: { key: string }[]) => l.map((e) => e.key).join(', ');
       if (config.added.length) differences.push(`configuration keys only in ${to}: ${keys(config.added)}`);
-      if (config.removed.length) differences.push(`configuration keys only in ${from}: ${keys(config.removed)}`);
+      if (config.removed.length)
+        differences.push(`configuration keys only in ${from}: ${keys(config.removed)}`);
       if (config.changed.length) differences.push(`configuration values differ: ${keys(config.changed)}`);
       if (config.notCompared.length)
         differences.push(`secrets not compared (an admin can compare them): ${keys(config.notCompared)}`);

@@ -178,7 +178,8 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
           startedAt: at,
           stoppedAt: null,
           lastHealthAt: at,
-          configVersion: i < (f.config?.drifted ?? 0) ? (f.config?.version ?? 1) - 1 : (f.config?.version ?? 0),
+          configVersion:
+            i < (f.config?.drifted ?? 0) ? (f.config?.version ?? 1) - 1 : (f.config?.version ?? 0),
           configHash: null,
           release: { version: p.version as string },
         }));
