@@ -16,6 +16,7 @@ import type {
   ChangePasswordBody,
   ConfigDiff,
   ConfigEnvironmentDiffQuery,
+  ConfigRolloutBody,
   ConfigVersion,
   ConfigVersionDiffQuery,
   CreateApplicationBody,
@@ -34,8 +35,12 @@ import type {
   DeploymentLogEntry,
   DoraReport,
   Environment,
+  EnvironmentHooks,
   EnvironmentMetrics,
+  EnvironmentParity,
   FreezeWindow,
+  HookRun,
+  HookRunLog,
   InstanceLog,
   InstanceLogQuery,
   List,
@@ -45,10 +50,13 @@ import type {
   MetricsQuery,
   Ok,
   PageQuery,
+  ParityQuery,
   PrometheusTargets,
   PromoteBody,
   PromotionPreview,
   PutConfigBody,
+  PutHooksBody,
+  PutJobLauncherBody,
   RedeployBody,
   Release,
   RestoreBackupBody,
@@ -149,6 +157,20 @@ export const ROUTES = {
     response: ConfigDiff;
   }>(),
   'GET /api/v1/apps/:app/config/diff': route<{ query: ConfigEnvironmentDiffQuery; response: ConfigDiff }>(),
+  // Drift, parity and hooks (docs/configuration.md, docs/hooks.md).
+  'POST /api/v1/apps/:app/environments/:env/config/rollout': route<{
+    body: ConfigRolloutBody;
+    response: Deployment;
+  }>(),
+  'GET /api/v1/apps/:app/parity': route<{ query: ParityQuery; response: EnvironmentParity }>(),
+  'GET /api/v1/apps/:app/environments/:env/hooks': route<{ response: EnvironmentHooks }>(),
+  'PUT /api/v1/apps/:app/environments/:env/hooks': route<{
+    body: PutHooksBody;
+    response: EnvironmentHooks;
+  }>(),
+  'PUT /api/v1/apps/:app/job-launcher': route<{ body: PutJobLauncherBody; response: PutJobLauncherBody }>(),
+  'GET /api/v1/deployments/:id/hooks': route<{ response: List<HookRun> }>(),
+  'GET /api/v1/deployments/:id/hooks/:runId/logs': route<{ query: InstanceLogQuery; response: HookRunLog }>(),
   'GET /api/v1/apps/:app/environments/:env/promotion-preview': route<{ response: PromotionPreview }>(),
 
   // Deployments.
