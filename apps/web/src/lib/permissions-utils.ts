@@ -16,6 +16,7 @@ export type UiPermission = Extract<
   | 'approve'
   | 'freeze.manage'
   | 'freeze.override'
+  | 'logs.read'
 >;
 
 /** Unknown or missing roles (signed out, still loading) may do nothing. */
