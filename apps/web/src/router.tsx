@@ -5,6 +5,7 @@ import { AuditPage } from './features/audit/audit-page';
 import { LoginPage } from './features/auth/login-page';
 import { RequireSignIn } from './features/auth/require-sign-in';
 import { DeploymentsPage } from './features/deployments/deployments-page';
+import { ParityPage } from './features/environments/parity-page';
 import { PipelinePage } from './features/environments/pipeline-page';
 import { ReleaseDetailPage } from './features/releases/release-detail-page';
 import { ReleasesPage } from './features/releases/releases-page';
@@ -44,6 +45,7 @@ export function createAppRouter() {
             { path: 'deployments/:id', lazy: deploymentDetail },
             { path: 'dora', lazy: doraPage },
             { path: 'apps/:app/dora', lazy: doraPage },
+            { path: 'apps/:app/parity', Component: ParityPage },
             { path: 'audit', Component: AuditPage },
             { path: 'settings', Component: SettingsPage },
             { path: '*', Component: NotFoundPage },

@@ -8,7 +8,19 @@ export const environmentKeys = {
   list: (app: string) => [...environmentKeys.lists(), app] as const,
   details: () => [...environmentKeys.all, 'detail'] as const,
   detail: (app: string, env: string) => [...environmentKeys.details(), app, env] as const,
+  parity: (app: string, from: string, to: string) =>
+    [...environmentKeys.all, 'parity', app, from, to] as const,
 };
+
+/** Two environments side by side (docs/configuration.md "Parity"). */
+export function useParity(app: string, from: string, to: string) {
+  return useQuery({
+    queryKey: environmentKeys.parity(app, from, to),
+    queryFn: ({ signal }) =>
+      api.call('GET /api/v1/apps/:app/parity', { params: { app }, query: { from, to }, signal }),
+    enabled: Boolean(from && to && from !== to),
+  });
+}
 
 export const fetchEnvironments = (app: string, signal?: AbortSignal) =>
   api.call('GET /api/v1/apps/:app/environments', { params: { app }, signal: signal ?? null });
