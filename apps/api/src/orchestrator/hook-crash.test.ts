@@ -2,14 +2,13 @@
 // deployment must not move traffic without the hook having succeeded, and the lost run must not
 // be counted as passed: it is recorded `interrupted` (its process stopped) and the deployment
 // fails before anything starts.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Environment } from '@qubot/api-contract';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REPO_ROOT } from '../demo.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import { APP, FAST, type Harness, startHarness, startWorker } from './test-helpers.ts';
+import { APP, FAST, type Harness, startHarness, startWorker, startWorkerProcess } from './test-helpers.ts';
 
 let h: Harness;
 let worker: ChildProcess | null = null;
@@ -17,17 +16,6 @@ let resumer: Orchestrator | null = null;
 const ENV = 'development';
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 
-function startWorkerProcess(): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'apps/api/src/main.ts'), '--role', 'worker', '--port', '0'],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: h.db.url, QUBOT_DATA_DIR: h.dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -40,7 +28,7 @@ const alive = (pid: number) => {
 beforeAll(async () => {
   // This process only enqueues; the worker is the child killed below.
   h = await startHarness({ worker: false });
-  worker = startWorkerProcess();
+  worker = startWorkerProcess(h);
   const d = await h.deploy(ENV, { version: '1.0.0', strategy: 'blue-green', options: FAST });
   expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
 }, 120_000);

@@ -1,5 +1,6 @@
 // Integration-test harness: the API with a real worker (pg-boss, local driver, routers) on a
 // fresh database and a temporary data directory. close() stops every process it started.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,3 +113,16 @@ export async function startWorker(h: Harness, opts: Partial<OrchestratorOptions>
 export const FAST = {
   healthTimeoutSeconds: 20,
 };
+
+/** A separate control-plane process in the worker role, on the harness's database and data directory. */
+export function startWorkerProcess(h: Pick<Harness, 'db' | 'dataDir'>): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'apps/api/src/main.ts'), '--role', 'worker', '--port', '0'],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATABASE_URL: h.db.url, QUBOT_DATA_DIR: h.dataDir, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}

@@ -1,6 +1,5 @@
 // Configuration drift and parity (docs/configuration.md "Drift", "Parity") and deployment hooks
 // (docs/hooks.md).
-import { PassThrough } from 'node:stream';
 import {
   AppParams,
   ConfigRolloutBody,
@@ -22,19 +21,16 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { followLog } from '../metrics/log-follow.ts';
 import { sendIdempotent } from './idempotent.ts';
-import { errorResponses, sendRaw, typed } from './route-kit.ts';
+import { logStreams } from './log-stream.ts';
+import { errorResponses, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409);
-const KEEPALIVE_MS = 15_000;
 
 export default async function driftHooksRouter(parent: FastifyInstance) {
   const app = typed(parent);
   const { deploymentCommands, idempotency, hooks, parity } = app.services;
   const base = '/apps/:app/environments/:env';
-  const open = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of open) end();
-  });
+  const stream = logStreams(parent);
 
   app.post(
     `${base}/config/rollout`,
@@ -160,30 +156,12 @@ export default async function driftHooksRouter(parent: FastifyInstance) {
       const log = await hooks.runLog(request.ctx(), id, runId, request.query.lines);
       if (!request.query.follow) return log;
       const path = await hooks.runLogPath(request.ctx(), id, runId);
-      const out = new PassThrough();
-      const write = (lines: string[]) => {
-        if (!out.writableEnded) out.write(`${JSON.stringify({ lines })}\n`);
-      };
-      write(log.lines);
-      const follower = path ? followLog(path, write) : null;
-      await follower?.ready;
-      const keepalive = setInterval(() => write([]), KEEPALIVE_MS);
-      const end = () => {
-        open.delete(end);
-        clearInterval(keepalive);
-        follower?.stop();
-        out.end();
-      };
-      open.add(end);
-      reply.raw.once('close', end);
-      return sendRaw(
-        reply
-          .header('content-type', 'application/x-ndjson; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .header('x-accel-buffering', 'no')
-          .header('connection', 'close'),
-        out,
-      );
+      return stream(reply, log.lines, async (write) => {
+        if (!path) return null;
+        const follower = followLog(path, write);
+        await follower.ready;
+        return follower;
+      });
     },
   );
 }

@@ -24,7 +24,7 @@ function RunOutput({ d, run, isProtected }: { d: Deployment; run: HookRun; isPro
   return (
     <details open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>
       <summary>Output of {run.job}</summary>
-      <pre className="log" aria-label={`Output of the ${run.phase}-deployment hook ${run.job}`}>
+      <pre className="log" role="log" aria-label={`Output of the ${run.phase}-deployment hook ${run.job}`}>
         {log.data?.lines.join('\n') ?? (log.isLoading ? 'loading…' : '')}
       </pre>
     </details>
