@@ -25,6 +25,19 @@ function Row({ label, pair }: { label: string; pair: { from: unknown; to: unknow
   );
 }
 
+function CompareHead({ first, p }: { first: string; p: EnvironmentParity }) {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">{first}</th>
+        <th scope="col">{p.from}</th>
+        <th scope="col">{p.to}</th>
+        <th scope="col">Result</th>
+      </tr>
+    </thead>
+  );
+}
+
 function ParityTable({ p }: { p: EnvironmentParity }) {
   const keys = [
     ...p.config.removed.map((e) => ({ key: e.key, from: e.from, to: '(absent)', note: `only in ${p.from}` })),
@@ -48,14 +61,7 @@ function ParityTable({ p }: { p: EnvironmentParity }) {
         <caption>
           {p.from} compared with {p.to}
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">What</th>
-            <th scope="col">{p.from}</th>
-            <th scope="col">{p.to}</th>
-            <th scope="col">Result</th>
-          </tr>
-        </thead>
+        <CompareHead first="What" p={p} />
         <tbody>
           <Row label="Release" pair={p.release} />
           <Row label="Replicas" pair={p.replicas} />
@@ -70,14 +76,7 @@ function ParityTable({ p }: { p: EnvironmentParity }) {
         <p className="muted">Same keys; {p.config.unchanged} with equal values.</p>
       ) : (
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">{p.from}</th>
-              <th scope="col">{p.to}</th>
-              <th scope="col">Result</th>
-            </tr>
-          </thead>
+          <CompareHead first="Key" p={p} />
           <tbody>
             {keys.map((k) => (
               <tr key={k.key}>
