@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seedDemo } from '@qubot/db';
 import { type AppOptions, buildApp } from '../apps/api/src/app.ts';
-import { DEMO_LAUNCHER, REPO_ROOT } from '../apps/api/src/demo.ts';
+import { DEMO_JOB_LAUNCHER, DEMO_LAUNCHER, REPO_ROOT } from '../apps/api/src/demo.ts';
 import type { RoleName } from '../apps/api/src/lib/request-context.ts';
 import { DEMO_USERS, seedDemoUsers } from '../apps/api/src/services/user-service.ts';
 import { createTestDatabase } from './db.ts';
@@ -49,7 +49,11 @@ export async function loginAs(
 export async function buildTestApp(opts: { seed?: boolean; app?: Partial<Omit<AppOptions, 'db'>> } = {}) {
   const db = await createTestDatabase();
   if (opts.seed !== false) {
-    await seedDemo(db.prisma, { launcher: DEMO_LAUNCHER, launcherCwd: REPO_ROOT });
+    await seedDemo(db.prisma, {
+      launcher: DEMO_LAUNCHER,
+      launcherCwd: REPO_ROOT,
+      jobLauncher: DEMO_JOB_LAUNCHER,
+    });
     await seedDemoUsers(db);
   }
   // Tests sign in often from one address; the rate-limit test sets its own limit.

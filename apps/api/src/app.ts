@@ -38,6 +38,7 @@ import configRouter from './routes/config-router.ts';
 import deploymentCommandRouter from './routes/deployment-command-router.ts';
 import deploymentObserveRouter from './routes/deployment-observe-router.ts';
 import deploymentRouter from './routes/deployment-router.ts';
+import driftHooksRouter from './routes/drift-hooks-router.ts';
 import environmentActionRouter from './routes/environment-action-router.ts';
 import environmentObserveRouter from './routes/environment-observe-router.ts';
 import eventsRouter from './routes/events-router.ts';
@@ -368,6 +369,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(policyRouter);
       await api.register(releaseRouter);
       await api.register(configRouter);
+      await api.register(driftHooksRouter);
       await api.register(deploymentRouter);
       await api.register(deploymentCommandRouter);
       await api.register(environmentActionRouter);

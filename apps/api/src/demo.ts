@@ -13,8 +13,16 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 export const DEMO_LAUNCHER =
   'node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port} --pool {pool}';
 
+/** Qubot-One's jobs for deployment hooks: `migrate`, `smoke`, `fail` (apps/qubot-one/src/job.ts). */
+export const DEMO_JOB_LAUNCHER =
+  'node --import tsx apps/qubot-one/src/job.ts {job} --version {version} --environment {environment}';
+
 export async function seedDemoData(db: Database, logger: Logger) {
-  const app = await seedDemo(db.prisma, { launcher: DEMO_LAUNCHER, launcherCwd: REPO_ROOT });
+  const app = await seedDemo(db.prisma, {
+    launcher: DEMO_LAUNCHER,
+    launcherCwd: REPO_ROOT,
+    jobLauncher: DEMO_JOB_LAUNCHER,
+  });
   // The synthetic load is on by default in demo mode; an environment where someone turned it off
   // (false) keeps it off across restarts.
   // Announced like every change to an environment's view (the pipeline read is cached until the

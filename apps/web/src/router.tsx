@@ -5,6 +5,7 @@ import { AuditPage } from './features/audit/audit-page';
 import { LoginPage } from './features/auth/login-page';
 import { RequireSignIn } from './features/auth/require-sign-in';
 import { DeploymentsPage } from './features/deployments/deployments-page';
+import { ParityPage } from './features/environments/parity-page';
 import { PipelinePage } from './features/environments/pipeline-page';
 import { ReleaseDetailPage } from './features/releases/release-detail-page';
 import { ReleasesPage } from './features/releases/releases-page';
@@ -47,6 +48,7 @@ export function createAppRouter() {
             { path: 'apps/:app/dora', lazy: doraPage },
             { path: 'webhooks', Component: WebhooksPage },
             { path: 'apps/:app/webhooks', Component: WebhooksPage },
+            { path: 'apps/:app/parity', Component: ParityPage },
             { path: 'audit', Component: AuditPage },
             { path: 'settings', Component: SettingsPage },
             { path: '*', Component: NotFoundPage },

@@ -7,6 +7,7 @@ export * from './backups';
 export * from './common';
 export * from './config';
 export * from './deployments-write';
+export * from './drift-hooks';
 export * from './events';
 export * from './monitoring';
 export * from './observe';

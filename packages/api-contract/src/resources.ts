@@ -117,6 +117,21 @@ export const InstanceView = Type.Object({
   limits: Type.Optional(ResourceLimits),
   oom: Type.Optional(Type.Union([OomInfo, Type.Null()], { description: 'the last OOM kill, null if none' })),
   startedAt: Timestamp,
+  // Optional only for older servers and hand-made fixtures: this API always sends it.
+  config: Type.Optional(
+    Type.Object(
+      {
+        version: Type.Union([Type.Integer(), Type.Null()], {
+          description: 'configuration version the instance was started with; null: started without one',
+        }),
+        hash: Type.Union([Type.String(), Type.Null()], {
+          description: 'keyed hash of the key/value pairs its supervisor was given',
+        }),
+        drifted: Type.Boolean({ description: "differs from the environment's current configuration" }),
+      },
+      { description: 'what the instance runs with (docs/configuration.md "Drift")' },
+    ),
+  ),
 });
 export type InstanceView = Type.Static<typeof InstanceView>;
 
@@ -218,6 +233,20 @@ export const Environment = Type.Object({
         }),
       },
       { description: 'health of the path users take: the address is served by this router' },
+    ),
+  ),
+  config: Type.Optional(
+    Type.Object(
+      {
+        version: Type.Integer({ description: 'current configuration version (0: never set)' }),
+        hash: Type.Union([Type.String(), Type.Null()]),
+        driftedInstances: Type.Integer({
+          description:
+            'instances serving traffic that were started with another configuration than the current one (a colour kept warm for the rollback window is not counted)',
+        }),
+        drift: Type.Boolean({ description: 'driftedInstances > 0: "Roll out configuration" applies it' }),
+      },
+      { description: 'configuration drift (docs/configuration.md "Drift")' },
     ),
   ),
   updatedAt: Timestamp,

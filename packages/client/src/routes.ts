@@ -18,6 +18,7 @@ import type {
   ChangePasswordBody,
   ConfigDiff,
   ConfigEnvironmentDiffQuery,
+  ConfigRolloutBody,
   ConfigVersion,
   ConfigVersionDiffQuery,
   CreateApplicationBody,
@@ -38,9 +39,13 @@ import type {
   DeploymentLogEntry,
   DoraReport,
   Environment,
+  EnvironmentHooks,
   EnvironmentMetrics,
+  EnvironmentParity,
   EnvironmentPolicy,
   FreezeWindow,
+  HookRun,
+  HookRunLog,
   InstanceLog,
   InstanceLogQuery,
   List,
@@ -50,11 +55,14 @@ import type {
   MetricsQuery,
   Ok,
   PageQuery,
+  ParityQuery,
   PolicyPauseBody,
   PrometheusTargets,
   PromoteBody,
   PromotionPreview,
   PutConfigBody,
+  PutHooksBody,
+  PutJobLauncherBody,
   RedeployBody,
   Release,
   ResourcesChange,
@@ -215,6 +223,20 @@ export const ROUTES = {
     response: ConfigDiff;
   }>(),
   'GET /api/v1/apps/:app/config/diff': route<{ query: ConfigEnvironmentDiffQuery; response: ConfigDiff }>(),
+  // Drift, parity and hooks (docs/configuration.md, docs/hooks.md).
+  'POST /api/v1/apps/:app/environments/:env/config/rollout': route<{
+    body: ConfigRolloutBody;
+    response: Deployment;
+  }>(),
+  'GET /api/v1/apps/:app/parity': route<{ query: ParityQuery; response: EnvironmentParity }>(),
+  'GET /api/v1/apps/:app/environments/:env/hooks': route<{ response: EnvironmentHooks }>(),
+  'PUT /api/v1/apps/:app/environments/:env/hooks': route<{
+    body: PutHooksBody;
+    response: EnvironmentHooks;
+  }>(),
+  'PUT /api/v1/apps/:app/job-launcher': route<{ body: PutJobLauncherBody; response: PutJobLauncherBody }>(),
+  'GET /api/v1/deployments/:id/hooks': route<{ response: List<HookRun> }>(),
+  'GET /api/v1/deployments/:id/hooks/:runId/logs': route<{ query: InstanceLogQuery; response: HookRunLog }>(),
   'GET /api/v1/apps/:app/environments/:env/promotion-preview': route<{ response: PromotionPreview }>(),
 
   // Deployments.
@@ -308,7 +330,7 @@ function resolve(route: RouteKey, params?: Record<string, string>): { method: Me
 /** `call('GET /api/v1/apps/:app/environments', { params: { app } })`, typed by the route. */
 export function createApi(http: HttpClient) {
   async function respond<K extends JsonRouteKey>(route: K, ...[options]: CallArgs<K>) {
-    const { params, body, query, ...rest } = (options ?? {}) as {
+    const { params, body, query, ...rest } = ((options as unknown) ?? {}) as {
       params?: Record<string, string>;
       body?: unknown;
       query?: Query;

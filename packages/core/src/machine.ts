@@ -164,7 +164,7 @@ export function initialState(input: DeploymentInput, now: number): DeploymentSta
   });
   if (!parsed.ok) throw new InvalidOptionsError(parsed.errors);
   const n = normalizeInput(input);
-  const program = compileProgram(input.strategy, n, parsed.options);
+  const program = compileProgram(input.strategy, n, parsed.options, input.hooks);
   // A scale keeps the live pool at full weight.
   const weights = weightsFor(n.newColor, n.scale ? 100 : 0);
   return {
@@ -299,6 +299,15 @@ function buildCommand(ctx: Ctx, op: Op, id: string): Command | null {
         pool: op.pool,
         version: op.version,
         timeoutMs: o.healthTimeoutSeconds * 1000,
+      };
+    case 'hook':
+      return {
+        kind: 'runHook',
+        id,
+        phase: op.phase,
+        job: op.job,
+        version: ctx.s.input.version,
+        timeoutMs: op.timeoutMs,
       };
     case 'analysis': {
       const since = ctx.s.lastTrafficAt ?? ctx.now;
@@ -612,6 +621,7 @@ const RESULT_FOR: Partial<Record<Command['kind'], readonly string[]>> = {
   setTraffic: ['trafficSet'],
   exposePreview: ['previewReady'],
   smokeCheck: ['smokeResult'],
+  runHook: ['hookResult'],
   collectMetrics: ['metrics'],
 };
 
@@ -984,6 +994,16 @@ function onResult(ctx: Ctx, ev: Extract<DeploymentEvent, { commandId: string }>)
       }
       if (ev.message) stepMessage(ctx, op.step, ev.message);
       break;
+    case 'hookResult':
+      if (cmd.kind === 'runHook') {
+        if (!ev.passed) {
+          const what = cmd.phase === 'pre' ? 'pre-deployment' : 'post-deployment';
+          fail(ctx, `${what} hook ${cmd.job} failed${ev.message ? `: ${ev.message}` : ''}`);
+          return undefined;
+        }
+        if (ev.message) stepMessage(ctx, op.step, ev.message);
+      }
+      break;
     case 'metrics': {
       if (op.kind !== 'analysis') break;
       if (!onMeasurement(ctx, op, cmd, ev)) return undefined;
@@ -1193,6 +1213,7 @@ export function transition(state: DeploymentState, event: DeploymentEvent, now: 
     case 'trafficSet':
     case 'previewReady':
     case 'smokeResult':
+    case 'hookResult':
     case 'metrics':
     case 'commandFailed': {
       const ignored = onResult(ctx, event);

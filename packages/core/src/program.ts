@@ -8,7 +8,15 @@ import {
   resolveQuantity,
   type StrategyOptions,
 } from './options.ts';
-import type { Color, DeploymentStep, StrategyName, WaitingFor, Weights } from './types.ts';
+import type {
+  Color,
+  DeploymentStep,
+  HookPhase,
+  HookSpec,
+  StrategyName,
+  WaitingFor,
+  Weights,
+} from './types.ts';
 
 export type Op =
   | { kind: 'start'; step: number; pool: Color; version: string; count: number; total: number }
@@ -35,6 +43,8 @@ export type Op =
   | { kind: 'hold'; step: number; ms: number; advanceable: boolean }
   /** Wait for a person. */
   | { kind: 'wait'; step: number; for: WaitingFor }
+  /** Run a deployment hook (a job); a failure fails the step. */
+  | { kind: 'hook'; step: number; phase: HookPhase; job: string; timeoutMs: number }
   /** The release is live: the deployment succeeds here; later ops are housekeeping. */
   | { kind: 'succeed'; step: number };
 
@@ -64,6 +74,8 @@ export interface DeploymentInput {
    * `scale.from` instances to `replicas`. Nothing else changes (no colour, no weight).
    */
   scale?: { from: number } | null;
+  /** The environment's hooks: `pre` runs before anything starts, `post` once traffic has moved. */
+  hooks?: { pre?: HookSpec | null; post?: HookSpec | null };
 }
 
 export interface NormalizedInput {
@@ -388,12 +400,7 @@ export function scaleProgram(input: NormalizedInput): Program {
   return b.build();
 }
 
-export function compileProgram(
-  strategy: StrategyName,
-  input: NormalizedInput,
-  options: StrategyOptions,
-): Program {
-  if (input.scale) return scaleProgram(input);
+function strategyProgram(strategy: StrategyName, input: NormalizedInput, options: StrategyOptions): Program {
   switch (strategy) {
     case 'blue-green':
       return blueGreen(input, options as BlueGreenOptions);
@@ -402,4 +409,60 @@ export function compileProgram(
     case 'canary':
       return canary(input, options as CanaryOptions);
   }
+}
+
+/**
+ * Wraps a strategy's program with the environment's hooks: a `pre-hook` step before the first
+ * step (nothing has started, no traffic has moved), and a `post-hook` step right after the step in
+ * which the deployment succeeds — traffic has moved; the deployment succeeds only once the hook
+ * passed, so a failing post-hook rolls back. Housekeeping (scale-down) comes after it.
+ */
+export function withHooks(program: Program, hooks: DeploymentInput['hooks']): Program {
+  const pre = hooks?.pre ?? null;
+  const post = hooks?.post ?? null;
+  if (!pre && !post) return program;
+  const step = (key: string, name: string): DeploymentStep => ({
+    key,
+    name,
+    status: 'pending',
+    startedAt: null,
+    finishedAt: null,
+    message: null,
+  });
+  let steps = [...program.steps];
+  let ops = [...program.ops];
+  if (post) {
+    const at = ops.findIndex((o) => o.kind === 'succeed');
+    if (at >= 0) {
+      const succeedStep = (ops[at] as Op).step;
+      const hookStep = succeedStep + 1;
+      steps.splice(hookStep, 0, step('post-hook', `Post-deployment hook: ${post.job}`));
+      ops = ops.map((o) => (o.step >= hookStep ? { ...o, step: o.step + 1 } : o));
+      ops.splice(
+        at,
+        1,
+        { kind: 'hook', step: hookStep, phase: 'post', job: post.job, timeoutMs: post.timeoutMs },
+        { kind: 'succeed', step: hookStep },
+      );
+    }
+  }
+  if (pre) {
+    steps = [step('pre-hook', `Pre-deployment hook: ${pre.job}`), ...steps];
+    ops = [
+      { kind: 'hook', step: 0, phase: 'pre', job: pre.job, timeoutMs: pre.timeoutMs },
+      ...ops.map((o) => ({ ...o, step: o.step + 1 })),
+    ];
+  }
+  return { steps, ops };
+}
+
+export function compileProgram(
+  strategy: StrategyName,
+  input: NormalizedInput,
+  options: StrategyOptions,
+  hooks?: DeploymentInput['hooks'],
+): Program {
+  // A scale runs no hooks: it changes how many instances serve, not what they run.
+  if (input.scale) return scaleProgram(input);
+  return withHooks(strategyProgram(strategy, input, options), hooks);
 }

@@ -24,6 +24,8 @@ export function defaultAnswer(cmd: Command): DeploymentEvent | null {
       return { type: 'smokeResult', commandId: cmd.id, passed: true };
     case 'collectMetrics':
       return { type: 'metrics', commandId: cmd.id, requests: 200, errors: 1, p95Ms: 40 };
+    case 'runHook':
+      return { type: 'hookResult', commandId: cmd.id, passed: true, message: 'exited 0' };
     default:
       return null;
   }
@@ -128,6 +130,8 @@ export function describeCommand(c: Command): string {
       return `smoke ${c.pool}`;
     case 'collectMetrics':
       return `metrics ${c.pool} ${c.windowMs}ms`;
+    case 'runHook':
+      return `hook ${c.phase} ${c.job}`;
     case 'setTimer':
       return `timer ${c.name}`;
     case 'cancelTimer':

@@ -178,6 +178,23 @@ export interface CollectMetricsCommand extends CommandBase {
   until: number;
   windowMs: number;
 }
+export type HookPhase = 'pre' | 'post';
+/** A deployment hook to run: `job` through the application's job launcher, within `timeoutMs`. */
+export interface HookSpec {
+  job: string;
+  timeoutMs: number;
+}
+/**
+ * Run the `phase` hook as a job and answer `hookResult`. Never answered as passed unless this very
+ * run exited 0: a run lost to a control-plane restart is reported failed (`interrupted`).
+ */
+export interface RunHookCommand extends CommandBase {
+  kind: 'runHook';
+  phase: HookPhase;
+  job: string;
+  version: string;
+  timeoutMs: number;
+}
 /** Deliver `{ type: 'timerFired', name }` at `at` (epoch ms). Re-setting a name replaces it. */
 export interface SetTimerCommand extends CommandBase {
   kind: 'setTimer';
@@ -197,6 +214,7 @@ export type Command =
   | ExposePreviewCommand
   | SmokeCheckCommand
   | CollectMetricsCommand
+  | RunHookCommand
   | SetTimerCommand
   | CancelTimerCommand;
 export type CommandKind = Command['kind'];
@@ -213,6 +231,7 @@ export type CommandResultEvent =
   | { type: 'trafficSet'; commandId: string }
   | { type: 'previewReady'; commandId: string; url?: string }
   | { type: 'smokeResult'; commandId: string; passed: boolean; message?: string }
+  | { type: 'hookResult'; commandId: string; passed: boolean; message?: string }
   | {
       type: 'metrics';
       commandId: string;

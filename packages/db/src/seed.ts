@@ -5,6 +5,8 @@ export interface DemoSeedOptions {
   /** Launcher command template for qubot-one (see packages/runtime). */
   launcher: string;
   launcherCwd?: string | null;
+  /** Job launcher for deployment hooks (docs/hooks.md); placeholders {job} {version} {artifact} {environment}. */
+  jobLauncher?: string | null;
 }
 
 export const DEMO_RELEASES = [
@@ -45,8 +47,12 @@ export async function seedDemo(prisma: PrismaClient, opts: DemoSeedOptions) {
         launcherCwd: opts.launcherCwd ?? null,
         // Qubot-One names its version in every answer with this header; the smoke check reads it.
         versionHeader: 'x-qubot-version',
+        jobLauncher: opts.jobLauncher ?? null,
       },
     });
+    // A demo database from before job launchers existed gets the demo's one (an admin's is kept).
+    if (opts.jobLauncher && !app.jobLauncher)
+      await tx.application.update({ where: { id: app.id }, data: { jobLauncher: opts.jobLauncher } });
     for (const env of DEMO_ENVIRONMENTS) {
       await tx.environment.upsert({
         where: { applicationId_name: { applicationId: app.id, name: env.name } },

@@ -15,17 +15,29 @@ export { adminSocketOf as haproxyAdminSocketOf } from './haproxy/config';
 export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider';
 export { checkHealth, instanceTarget, instanceUrl, probeHttp, waitHealthy } from './health';
 export {
+  isJobProcess,
+  type JobOutcome,
+  type JobResult,
+  type JobSpec,
+  killJobGroup,
+  type RunningJob,
+  startJob,
+} from './job';
+export {
+  JOB_LAUNCHER_PLACEHOLDERS,
+  type JobLauncherValues,
   LAUNCHER_PLACEHOLDERS,
   LauncherError,
   type LauncherPlaceholder,
   type LauncherValues,
   parseLauncher,
+  renderJobLauncher,
   renderLauncher,
   splitCommandLine,
   validateArtifactRef,
   validateLabel,
 } from './launcher';
-export { LocalDriver, type LocalDriverOptions } from './local-driver';
+export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver';
 export { freePort, isAlive, tailFile, tsxLoader } from './proc';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client';
 export {

@@ -70,8 +70,12 @@ export function splitCommandLine(template: string): string[] {
 
 const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
 
+/** Placeholders of a job launcher (deployment hooks, docs/hooks.md). */
+export const JOB_LAUNCHER_PLACEHOLDERS = ['job', 'version', 'artifact', 'environment'] as const;
+export type JobLauncherValues = Record<(typeof JOB_LAUNCHER_PLACEHOLDERS)[number], string>;
+
 /** Parses and validates a launcher template; throws LauncherError on unknown placeholders. */
-export function parseLauncher(template: string): string[] {
+export function parseLauncher(template: string, known: readonly string[] = LAUNCHER_PLACEHOLDERS): string[] {
   if (/[\0\r\n]/.test(template)) throw new LauncherError('launcher must be a single line');
   const argv = splitCommandLine(template);
   if (argv.length === 0) throw new LauncherError('launcher is empty');
@@ -80,9 +84,9 @@ export function parseLauncher(template: string): string[] {
   }
   for (const word of argv) {
     for (const m of word.matchAll(PLACEHOLDER)) {
-      if (!(LAUNCHER_PLACEHOLDERS as readonly string[]).includes(m[1] as string)) {
+      if (!known.includes(m[1] as string)) {
         throw new LauncherError(
-          `unknown placeholder {${m[1]}} in launcher (known: ${LAUNCHER_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`,
+          `unknown placeholder {${m[1]}} in launcher (known: ${known.map((p) => `{${p}}`).join(' ')})`,
         );
       }
     }
@@ -97,6 +101,18 @@ export function renderLauncher(
 ): { command: string; args: string[] } {
   const argv = parseLauncher(template).map((word) =>
     word.replace(PLACEHOLDER, (_, name: string) => values[name as LauncherPlaceholder]),
+  );
+  const [command, ...args] = argv as [string, ...string[]];
+  return { command, args };
+}
+
+/** Fills a job launcher's placeholders; like `renderLauncher`, one word is one argument, no shell. */
+export function renderJobLauncher(
+  template: string,
+  values: JobLauncherValues,
+): { command: string; args: string[] } {
+  const argv = parseLauncher(template, JOB_LAUNCHER_PLACEHOLDERS).map((word) =>
+    word.replace(PLACEHOLDER, (_, name: string) => values[name as keyof JobLauncherValues]),
   );
   const [command, ...args] = argv as [string, ...string[]];
   return { command, args };

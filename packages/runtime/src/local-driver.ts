@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
@@ -67,6 +68,20 @@ export interface LocalDriverOptions {
   cgroups?: 'auto' | false;
   cgroupRoot?: string;
   cgroupParent?: string;
+  /**
+   * Hashes the configuration an instance is started with (what drift compares); default SHA-256
+   * of `canonicalConfig`. The control plane passes a keyed hash so secrets cannot be guessed from it.
+   */
+  configHasher?: (canonical: string) => string;
+}
+
+/** Key/value pairs as one canonical string: sorted by key, JSON. The input of every config hash. */
+export function canonicalConfig(values: Record<string, string>): string {
+  return JSON.stringify(
+    Object.keys(values)
+      .sort()
+      .map((k) => [k, values[k]]),
+  );
 }
 
 const DEFAULT_INHERIT = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER'];
@@ -89,6 +104,7 @@ export class LocalDriver implements RuntimeDriver {
   private readonly inheritEnv: string[];
   private readonly maxLogBytes: number;
   private readonly known = new Map<string, InstanceRecord>();
+  private readonly configHasher: (canonical: string) => string;
 
   constructor(options: LocalDriverOptions) {
     this.dataDir = resolve(options.dataDir);
@@ -99,6 +115,7 @@ export class LocalDriver implements RuntimeDriver {
     this.maxRestarts = options.maxRestarts ?? null;
     this.inheritEnv = options.inheritEnv ?? DEFAULT_INHERIT;
     this.maxLogBytes = options.maxLogBytes ?? 5 * 1024 * 1024;
+    this.configHasher = options.configHasher ?? ((c) => createHash('sha256').update(c).digest('hex'));
     this.cgroupSupport =
       options.cgroups === false
         ? { writable: false, version: null, reason: 'control groups switched off for this driver' }
@@ -186,7 +203,7 @@ export class LocalDriver implements RuntimeDriver {
       const value = process.env[name];
       if (value !== undefined) env[name] = value;
     }
-    Object.assign(env, spec.launcher.env, spec.env, {
+    Object.assign(env, spec.launcher.env, spec.config?.values, spec.env, {
       PORT: String(port),
       QUBOT_VERSION: spec.version,
       QUBOT_POOL: spec.pool,
@@ -228,7 +245,21 @@ export class LocalDriver implements RuntimeDriver {
       maxLogBytes: this.maxLogBytes,
     };
     const specPath = join(dir, 'spec.json');
-    writeFileSync(specPath, JSON.stringify(supervisorSpec, null, 2), { mode: 0o600 });
+    const specText = JSON.stringify(supervisorSpec, null, 2);
+    writeFileSync(specPath, specText, { mode: 0o600 });
+    // Drift is judged on what the supervisor really got: the configuration's keys as read back
+    // from the spec it starts from (a key the driver's own variables override counts as given).
+    const given = (JSON.parse(specText) as SupervisorSpec).env;
+    const config = spec.config
+      ? {
+          version: spec.config.version,
+          hash: this.configHasher(
+            canonicalConfig(
+              Object.fromEntries(Object.keys(spec.config.values).map((k) => [k, given[k] ?? ''])),
+            ),
+          ),
+        }
+      : null;
     // A record exists before the process does: if the control plane dies between the spawn and
     // the final record below, adoption still finds the instance (through its status file).
     const recordPath = join(dir, 'record.json');
@@ -248,6 +279,7 @@ export class LocalDriver implements RuntimeDriver {
       statusPath: supervisorSpec.statusPath,
       healthPath,
       startedAt: new Date().toISOString(),
+      config,
     });
     writeFileSync(recordPath, JSON.stringify(draft(0), null, 2), { mode: 0o600 });
 

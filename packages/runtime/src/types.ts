@@ -55,6 +55,11 @@ export interface InstanceSpec {
   /** The address from `allocateAddress` (recorded before the start); a free one when omitted. */
   address?: InstanceAddress;
   env?: Record<string, string>;
+  /**
+   * The environment's configuration (docs/configuration.md): passed to the instance as environment
+   * variables; the driver records its version and the hash of what it really passed.
+   */
+  config?: { version: number; values: Record<string, string> };
   resources?: InstanceResources;
   /** Path answered by healthy instances; default `/healthz`. */
   healthPath?: string;
@@ -81,6 +86,8 @@ export interface InstanceRecord {
   statusPath: string;
   healthPath: string;
   startedAt: string;
+  /** The configuration the supervisor was given (null: none was passed). */
+  config?: { version: number; hash: string } | null;
 }
 
 /** Fields `adopt` needs; anything else is re-read from the instance's status file. */

@@ -1,7 +1,7 @@
 // Configuration secrets at rest (DESIGN §2, docs/configuration.md): AES-256-GCM,
 // a fresh 96-bit IV per value, and the environment + key as associated data so a
 // ciphertext copied into another entry or environment fails to decrypt.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -13,6 +13,8 @@ const TAG_BYTES = 16;
 export interface SecretBox {
   encrypt(plaintext: string, context: string): string;
   decrypt(sealed: string, context: string): string;
+  /** Keyed hash (HMAC-SHA256 under a key derived from the secret key): fingerprints that cannot be brute-forced without it. */
+  mac(text: string): string;
 }
 
 export class SecretKeyError extends Error {}
@@ -54,7 +56,12 @@ export function createSecretBox(key: Buffer | (() => Buffer)): SecretBox {
     cached ??= (key as () => Buffer)();
     return cached;
   };
+  let macKey: Buffer | null = null;
   return {
+    mac(text) {
+      macKey ??= createHmac('sha256', getKey()).update('qubot config hash v1').digest();
+      return createHmac('sha256', macKey).update(text).digest('hex');
+    },
     encrypt(plaintext, context) {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', getKey(), iv);

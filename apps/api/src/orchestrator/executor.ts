@@ -22,6 +22,8 @@ import {
   type Tx,
 } from '@qubot/db';
 import { instanceTarget, instanceUrl, type RuntimeDriver } from '@qubot/runtime';
+import type { EffectiveConfigService } from '../services/effective-config.ts';
+import type { HookRunner } from './hooks.ts';
 import type { EnvironmentRuntime } from './runtime.ts';
 
 export interface Execution {
@@ -55,6 +57,10 @@ export function createExecutor(deps: {
   runtime: EnvironmentRuntime;
   /** Health probe interval while waiting for instances. */
   healthIntervalMs?: number;
+  /** Deployment hooks (docs/hooks.md); without it a hook fails. */
+  hooks?: HookRunner;
+  /** The configuration instances are started with (docs/configuration.md "Drift"). */
+  effectiveConfig?: EffectiveConfigService | undefined;
 }) {
   const { prisma } = deps.db;
   const instances = createInstanceRepo(prisma);
@@ -112,6 +118,11 @@ export function createExecutor(deps: {
     if (stale.length > 0) await retire(d.environmentId, stale);
     const running = await refreshAlive(sameRelease.filter((i) => !stale.includes(i)));
     const missing = cmd.total - running.length;
+    // The configuration the deployment pinned: every instance it starts gets it.
+    const config =
+      missing > 0 && deps.effectiveConfig !== undefined
+        ? await deps.effectiveConfig.pinned(d.environmentId, d.configVersionId)
+        : null;
     for (let k = 0; k < missing; k++) {
       const id = `${d.environment.name}-${cmd.pool}-${randomBytes(4).toString('hex')}`;
       // The driver says where the instance will answer; the row records it before the process
@@ -146,11 +157,17 @@ export function createExecutor(deps: {
             ...(memoryMb ? { memoryMb } : {}),
             ...(cpuPercent ? { cpus: cpuPercent / 100 } : {}),
           },
+          ...(config ? { config: { version: config.version, values: config.values } } : {}),
         }),
         COMMAND_TIMEOUT_MS,
         'instance start',
       );
-      await instances.update(id, { supervisorPid: rec.supervisorPid, logPath: rec.logPath });
+      await instances.update(id, {
+        supervisorPid: rec.supervisorPid,
+        logPath: rec.logPath,
+        configVersion: rec.config?.version ?? null,
+        configHash: rec.config?.hash ?? null,
+      });
     }
     return {
       event: { type: 'instancesStarted', commandId: cmd.id },
@@ -371,6 +388,14 @@ export function createExecutor(deps: {
           return await smokeCheck(deploymentId, cmd);
         case 'collectMetrics':
           return await withTimeout(collectMetrics(deploymentId, cmd), COMMAND_TIMEOUT_MS, 'metrics');
+        case 'runHook': {
+          if (!deps.hooks) return failed(cmd, 'hooks are not run by this worker');
+          const v = await deps.hooks.run(deploymentId, cmd, signal);
+          return {
+            event: { type: 'hookResult', commandId: cmd.id, passed: v.passed, message: v.message },
+            ...(v.effects ? { effects: v.effects } : {}),
+          };
+        }
         case 'setTimer':
         case 'cancelTimer':
           // Timers live in the state; the worker delivers them.

@@ -10,10 +10,12 @@ import { createDeploymentWriteRepo, createMetricRepo, type Database } from '@qub
 import { LocalDriver, type RuntimeDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
+import type { EffectiveConfigService } from '../services/effective-config.ts';
 import { appendInstanceOomKilled } from '../views/environment-events.ts';
 import { createEngine } from './engine.ts';
 import { createExecutor } from './executor.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
+import { createHookRunner } from './hooks.ts';
 import { tryLease } from './lease.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createEnvironmentRuntime, type RuntimeLog } from './runtime.ts';
@@ -59,6 +61,8 @@ export interface OrchestratorOptions {
   reconcileIntervalMs?: number;
   /** API-only process: how long it waits for a worker to do router work it asked for; default 15 s. */
   routingTimeoutMs?: number;
+  /** Decrypted configuration for instances and hooks, and its hash (services/effective-config.ts). */
+  effectiveConfig?: EffectiveConfigService | undefined;
 }
 
 /** A timer closer than this is waited for in place (holding the lease); later ones become delayed jobs. */
@@ -86,13 +90,23 @@ export function createOrchestrator(opts: OrchestratorOptions) {
       dataDir: `${opts.dataDir}/runtime`,
       ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
       stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
+      ...(opts.effectiveConfig !== undefined ? { configHasher: opts.effectiveConfig.hashCanonical } : {}),
     });
   const runtime = createEnvironmentRuntime({ db, driver, dataDir: `${opts.dataDir}/runtime`, log });
   const engine = createEngine(db);
+  const hooks = createHookRunner({
+    db,
+    dataDir: `${opts.dataDir}/runtime`,
+    ...(opts.workspaceDir ? { workspaceDir: opts.workspaceDir } : {}),
+    effectiveConfig: opts.effectiveConfig,
+    announce: (tx, deploymentId, environmentId) => engine.announce(tx, deploymentId, environmentId),
+  });
   const executor = createExecutor({
     db,
     driver,
     runtime,
+    hooks,
+    effectiveConfig: opts.effectiveConfig,
     ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
   });
   const deployments = createDeploymentWriteRepo(db.prisma);

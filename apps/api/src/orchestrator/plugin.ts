@@ -60,6 +60,8 @@ export default fp(
     const orchestrator = createOrchestrator({
       db: app.db,
       log: app.log,
+      // Registered after the services when the app has them (tests may build it without).
+      effectiveConfig: (app as Partial<FastifyInstance>).services?.effectiveConfig,
       ...rest,
     });
     app.decorate('orchestrator', orchestrator);

@@ -24,6 +24,10 @@ export default fp(
           { name: 'deployments' },
           { name: 'operations' },
           { name: 'monitoring' },
+          {
+            name: 'hooks',
+            description: 'Deployment hooks: jobs before and after a deployment (docs/hooks.md)',
+          },
           { name: 'backups', description: "Backups of Qubot Deploy's own database (admin; docs/backup.md)" },
           {
             name: 'webhooks',

@@ -15,9 +15,12 @@ import {
   type DeploymentCommandService,
 } from '../services/deployment-command-service.ts';
 import { createDeploymentQueryService, type DeploymentQueryService } from '../services/deployment-service.ts';
+import { createEffectiveConfig, type EffectiveConfigService } from '../services/effective-config.ts';
 import { createFreezeService, type FreezeService } from '../services/freeze-service.ts';
+import { createHookService, type HookService } from '../services/hook-service.ts';
 import { createIdempotencyService, type IdempotencyService } from '../services/idempotency-service.ts';
 import { createMonitoringService, type MonitoringService } from '../services/monitoring-service.ts';
+import { createParityService, type ParityService } from '../services/parity-service.ts';
 import { createPromotionService, type PromotionService } from '../services/promotion-service.ts';
 import { createReleaseService, type ReleaseService } from '../services/release-service.ts';
 import { createRollbackService, type RollbackService } from '../services/rollback-service.ts';
@@ -47,6 +50,10 @@ export interface Services {
   syntheticLoad: SyntheticLoadService;
   monitoring: MonitoringService;
   scaling: ScalingService;
+  /** Decrypted configuration and its hash, for the orchestrator (instances, hooks) and drift. */
+  effectiveConfig: EffectiveConfigService;
+  hooks: HookService;
+  parity: ParityService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
   /** Secrets at rest (configuration values, webhook signing secrets). */
@@ -76,6 +83,9 @@ export default fp(
   ) => {
     const { repos, db } = app;
     const { transact } = repos;
+    const secrets = createSecretBox(
+      opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
+    );
     // The services know the orchestrator only through its port (lib/orchestrator-port.ts). The
     // orchestrator plugin registers after this one (its worker starts once the event bus is up), so
     // each call looks the port up when it is made.
@@ -90,9 +100,6 @@ export default fp(
       runtimeInfo: () => port().runtimeInfo(),
     };
     const views = createViewCache({ db, enabled: opts.viewCache ?? true });
-    const secrets = createSecretBox(
-      opts.secrets.key ?? (() => loadSecretKey({ dataDir: opts.secrets.dataDir })),
-    );
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,
@@ -115,6 +122,15 @@ export default fp(
       catalog,
       freeze,
       orchestrator,
+    });
+    const config = createConfigService({
+      transact,
+      configs: repos.configs,
+      environments: repos.environments,
+      releases: repos.releases,
+      deployments: repos.deployments,
+      catalog,
+      secrets,
     });
     app.decorate('services', {
       views,
@@ -187,14 +203,16 @@ export default fp(
         commands: deploymentCommands,
       }),
       idempotency: createIdempotencyService({ keys: repos.idempotency }),
-      config: createConfigService({
+      config,
+      parity: createParityService({ catalog, environments: repos.environments, config }),
+      effectiveConfig: createEffectiveConfig({ configs: repos.configs, secrets }),
+      hooks: createHookService({
         transact,
-        configs: repos.configs,
-        environments: repos.environments,
-        releases: repos.releases,
-        deployments: repos.deployments,
         catalog,
-        secrets,
+        environments: repos.environments,
+        applications: repos.applications,
+        deployments: repos.deployments,
+        hooks: repos.hooks,
       }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),

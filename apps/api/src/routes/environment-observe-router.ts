@@ -1,4 +1,3 @@
-import { PassThrough } from 'node:stream';
 import {
   EnvironmentMetrics,
   EnvParams,
@@ -9,21 +8,16 @@ import {
   TrafficProviderStatus,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
-import { errorResponses, sendRaw, typed } from './route-kit.ts';
+import { logStreams } from './log-stream.ts';
+import { errorResponses, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404);
-/** A followed log says something this often even when the instance is quiet (proxies cut idle streams). */
-const KEEPALIVE_MS = 15_000;
 
 /** What the environment page watches: router figures per pool, and instance logs (docs/dashboard.md). */
 export default async function environmentObserveRouter(parent: FastifyInstance) {
   const app = typed(parent);
   const base = '/apps/:app/environments/:env';
-  /** Followed logs end before the server closes (it waits for open responses). */
-  const open = new Set<() => void>();
-  app.addHook('preClose', async () => {
-    for (const end of open) end();
-  });
+  const stream = logStreams(parent);
 
   app.get(
     `${base}/metrics`,
@@ -77,30 +71,8 @@ export default async function environmentObserveRouter(parent: FastifyInstance) 
       const { app: appName, env, id } = request.params;
       const log = await app.observe.instanceLog(request.ctx(), appName, env, id, request.query.lines);
       if (!request.query.follow) return log;
-      const out = new PassThrough();
-      const write = (lines: string[]) => {
-        if (!out.writableEnded) out.write(`${JSON.stringify({ lines })}\n`);
-      };
-      write(log.lines);
-      const follower = await app.observe.followInstanceLog(request.ctx(), appName, env, id, write);
-      const keepalive = setInterval(() => write([]), KEEPALIVE_MS);
-      const end = () => {
-        open.delete(end);
-        clearInterval(keepalive);
-        follower.stop();
-        out.end();
-      };
-      open.add(end);
-      // The response closes when the viewer goes away (or the stream ends).
-      reply.raw.once('close', end);
-      return sendRaw(
-        reply
-          .header('content-type', 'application/x-ndjson; charset=utf-8')
-          .header('cache-control', 'no-store')
-          .header('x-accel-buffering', 'no')
-          // A stream is not worth keeping the connection for: when it ends, the socket goes too.
-          .header('connection', 'close'),
-        out,
+      return stream(reply, log.lines, (write) =>
+        app.observe.followInstanceLog(request.ctx(), appName, env, id, write),
       );
     },
   );

@@ -151,6 +151,20 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
     body: { entries: [{ key: 'MATRIX', value: 'authorization' }], comment: 'authorization matrix' },
   },
   'GET /api/v1/apps/:app/environments/:env/config/versions': 'viewer',
+  // Drift, parity and hooks (docs/configuration.md, docs/hooks.md).
+  'POST /api/v1/apps/:app/environments/:env/config/rollout': { min: 'deployer', body: {} },
+  'GET /api/v1/apps/:app/parity': {
+    min: 'viewer',
+    url: '/api/v1/apps/qubot-one/parity?from=staging&to=production',
+  },
+  'GET /api/v1/apps/:app/environments/:env/hooks': 'viewer',
+  'PUT /api/v1/apps/:app/environments/:env/hooks': { min: 'admin', body: { pre: null, post: null } },
+  'PUT /api/v1/apps/:app/job-launcher': { min: 'admin', body: { jobLauncher: null } },
+  'GET /api/v1/deployments/:id/hooks': 'viewer',
+  'GET /api/v1/deployments/:id/hooks/:runId/logs': {
+    min: 'deployer',
+    url: `/api/v1/deployments/${randomUUID()}/hooks/${randomUUID()}/logs`,
+  },
   'GET /api/v1/apps/:app/environments/:env/config/versions/:version': {
     min: 'viewer',
     url: '/api/v1/apps/qubot-one/environments/development/config/versions/0',

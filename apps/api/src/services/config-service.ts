@@ -23,8 +23,10 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { can, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import { type SecretBox, SecretKeyError } from '../lib/secret-box.ts';
+import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import type { CatalogService } from './catalog-service.ts';
 import { diffConfig, type PlainEntries, sameEntries } from './config-diff.ts';
+import { configHash } from './effective-config.ts';
 import { promotionGate } from './promotion-gate.ts';
 import { withCursor } from './with-cursor.ts';
 
@@ -215,6 +217,10 @@ export function createConfigService(deps: {
               entries: next,
               createdBy: ctx.actor.name,
               comment: body.comment?.trim() || null,
+              configHash: configHash(
+                deps.secrets,
+                Object.fromEntries(Object.entries(nextPlain).map(([k, e]) => [k, e.value])),
+              ),
             },
             tx,
           );
@@ -261,6 +267,8 @@ export function createConfigService(deps: {
               changed,
             },
           });
+          // Running instances now differ from the configuration: cards show the drift.
+          await appendEnvironmentUpdated(tx, { id: env.id, applicationId: app.id, name: env.name });
           return { created: true, config: versionView(row) };
         });
       } catch (err) {

@@ -3,6 +3,7 @@
 // the orchestrator is woken only after the commit.
 import type {
   AuditAction,
+  ConfigRolloutBody,
   CreateDeploymentBody,
   Deployment,
   DeploymentActionName,
@@ -48,7 +49,16 @@ export interface EnvironmentSnapshot {
   liveReleaseId: string | null;
   activeColor: Color | null;
   replicas: number;
-  pools: Record<Color, { version: string | null; instances: number; healthy: number }>;
+  pools: Record<
+    Color,
+    {
+      version: string | null;
+      instances: number;
+      healthy: number;
+      /** Configuration versions its instances were started with (null: none passed). */
+      configVersions: (number | null)[];
+    }
+  >;
 }
 
 export interface LaunchSpec {
@@ -81,6 +91,15 @@ export interface LaunchSpec {
 }
 
 type EnvironmentRow = Awaited<ReturnType<EnvironmentRepo['lock']>>;
+/** The environment's stored hooks (`environments.hooks`) as the state machine takes them. */
+export function environmentHooks(stored: unknown): DeploymentInput['hooks'] {
+  const h = (stored ?? {}) as Record<string, { job?: unknown; timeoutSeconds?: unknown } | null>;
+  const one = (v: (typeof h)[string] | undefined) =>
+    v && typeof v.job === 'string' && typeof v.timeoutSeconds === 'number'
+      ? { job: v.job, timeoutMs: v.timeoutSeconds * 1000 }
+      : null;
+  return { pre: one(h.pre), post: one(h.post) };
+}
 
 /** Locks are taken first and nothing slow runs inside: a transaction that takes longer is a bug. */
 const TX_TIMEOUT_MS = 10_000;
@@ -116,7 +135,7 @@ export function createDeploymentCommandService(deps: {
   environments: Pick<EnvironmentRepo, 'lock' | 'findWithLiveVersion' | 'pipeline' | 'findView' | 'update'>;
   instances: Pick<InstanceRepo, 'listLive'>;
   releases: Pick<ReleaseRepo, 'find'>;
-  configs: Pick<ConfigRepo, 'latest'>;
+  configs: Pick<ConfigRepo, 'latest' | 'findById'>;
   catalog: Pick<CatalogService, 'requireEnvironment'>;
   freeze: Pick<FreezeService, 'assertNotFrozen'>;
   orchestrator: Pick<OrchestratorPort, 'applyIn' | 'announce' | 'wake' | 'runtimeInfo'>;
@@ -143,6 +162,7 @@ export function createDeploymentCommandService(deps: {
         version: members[members.length - 1]?.release.version ?? null,
         instances: members.length,
         healthy: members.filter((i) => i.healthy).length,
+        configVersions: [...new Set(members.map((i) => i.configVersion))],
       };
     };
     const pools = { blue: pool('blue'), green: pool('green') };
@@ -213,6 +233,16 @@ export function createDeploymentCommandService(deps: {
           await spec.withDeployment?.(tx, locked);
           const snap = await snapshot(env.id, tx);
           const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
+          const configVersionId =
+            spec.configVersionId !== undefined
+              ? spec.configVersionId
+              : ((await deps.configs.latest(env.id, tx))?.id ?? null);
+          const shipped = configVersionId ? await deps.configs.findById(configVersionId, tx) : null;
+          // A warm idle colour is reused only when it runs the configuration being shipped:
+          // otherwise it is replaced (what "roll out configuration" relies on).
+          const idle = snap.pools[idleColor];
+          const idleMatches =
+            idle.configVersions.length === 1 && idle.configVersions[0] === (shipped?.version ?? 0);
           const input: DeploymentInput = {
             strategy: spec.strategy,
             version: spec.version,
@@ -221,9 +251,10 @@ export function createDeploymentCommandService(deps: {
             replicas: locked.replicas,
             activeInstances: snap.activeColor ? snap.pools[snap.activeColor].instances : 0,
             idlePool: {
-              version: snap.pools[idleColor].version,
-              instances: snap.pools[idleColor].instances,
+              version: idleMatches ? idle.version : null,
+              instances: idle.instances,
             },
+            hooks: environmentHooks(locked.hooks),
             protected: locked.protected,
             requiresApproval: locked.requiresApproval || spec.requireApproval === true,
             // The environment's setting; the deployment's own options still override it.
@@ -249,10 +280,7 @@ export function createDeploymentCommandService(deps: {
               actor: ctx.actor.name,
               actorUserId: ctx.actor.personId ?? null,
               rollbackOfId: spec.rollbackOfId ?? null,
-              configVersionId:
-                spec.configVersionId !== undefined
-                  ? spec.configVersionId
-                  : ((await deps.configs.latest(env.id, tx))?.id ?? null),
+              configVersionId,
               steps: state.steps,
             },
             tx,
@@ -656,6 +684,45 @@ export function createDeploymentCommandService(deps: {
           reason: body.reason ?? null,
           overridePromotionOrder: body.override,
           auditAction: 'deployment.create',
+        },
+        { override: body.overrideFreeze },
+      );
+    },
+    /**
+     * POST /apps/:app/environments/:env/config/rollout — "Roll out configuration": a deployment of
+     * the live release that ships the current configuration, so instances started with an older
+     * one are replaced. The rules of a deploy apply (permission, one active deployment, freeze
+     * windows, approvals); 409 when nothing is live or nothing has drifted.
+     */
+    async rolloutConfig(ctx: RequestContext, appName: string, envName: string, body: ConfigRolloutBody) {
+      const { app, env } = await deps.catalog.requireEnvironment(appName, envName);
+      requirePermission(ctx, 'deploy', {
+        application: appName,
+        environment: { name: env.name, protected: env.protected },
+      });
+      const row = await deps.environments.findView(app.id, env.name);
+      const view = row ? environmentView(row) : null;
+      if (!view?.live)
+        throw AppError.conflict(`nothing is live in ${env.name}: deploy a release first`, {
+          reason: 'nothing_live',
+        });
+      if (!view.config?.drift)
+        throw AppError.conflict(
+          `nothing to roll out: every running instance of ${env.name} runs configuration version ${view.config?.version ?? 0}`,
+          { reason: 'no_drift', configVersion: view.config?.version ?? 0 },
+        );
+      return launch(
+        ctx,
+        appName,
+        envName,
+        {
+          kind: 'deploy',
+          version: view.live.version,
+          strategy: body.strategy ?? 'rolling',
+          options: body.options ?? {},
+          reason: body.reason ?? null,
+          auditAction: 'config.rollout',
+          auditExtra: { configVersion: view.config.version, driftedInstances: view.config.driftedInstances },
         },
         { override: body.overrideFreeze },
       );

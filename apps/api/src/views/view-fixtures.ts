@@ -115,6 +115,8 @@ export interface EnvironmentFixture {
   active?: DeploymentFixture;
   routerStatus?: 'up' | 'down' | null;
   syntheticLoad?: boolean | null;
+  /** Current configuration version (default 0) and how many running instances still run an older one. */
+  config?: { version: number; drifted?: number };
 }
 
 /**
@@ -181,6 +183,9 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
           startedAt: at,
           stoppedAt: null,
           lastHealthAt: at,
+          configVersion:
+            i < (f.config?.drifted ?? 0) ? (f.config?.version ?? 1) - 1 : (f.config?.version ?? 0),
+          configHash: null,
           release: { version: p.version as string },
         }));
   });
@@ -217,6 +222,7 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     settings: json({}),
     syntheticLoad: f.syntheticLoad ?? null,
     analysisOnInconclusive: null,
+    hooks: json({}),
     lockedBy: null,
     lockReason: null,
     createdAt: at,
@@ -224,6 +230,7 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     liveRelease: live ? release(live.version) : null,
     previousRelease: f.previous ? release(f.previous) : null,
     instances,
+    configVersions: f.config?.version ? [{ version: f.config.version, configHash: null }] : [],
     deployments:
       // Only a deployment in progress is an environment's active one.
       state && f.active && !isTerminalStatus(state.status)

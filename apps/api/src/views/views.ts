@@ -97,8 +97,34 @@ function oomView(kills: number, last: unknown): OomInfo | null {
   return { kills, at: String(o.at ?? ''), limitBytes: n(o.limitBytes), peakBytes: n(o.peakBytes) };
 }
 
+const RUNNING_FOR_DRIFT: readonly string[] = ['starting', 'running', 'unhealthy'];
+
+/**
+ * Whether an instance runs another configuration than the environment's current one: by hash
+ * when both are known, else by version. An instance started before configuration was passed on
+ * (version null) got none: it differs from any configuration that was ever set.
+ */
+export function isDrifted(
+  i: { configVersion: number | null; configHash: string | null },
+  current: { version: number; configHash: string | null } | undefined,
+): boolean {
+  const version = current?.version ?? 0;
+  if (i.configVersion === null) return version > 0;
+  if (i.configHash && current?.configHash) return i.configHash !== current.configHash;
+  return i.configVersion !== version;
+}
+
 export function environmentView(row: EnvironmentViewRow): Environment {
   const active = row.deployments[0];
+  const currentConfig = row.configVersions[0];
+  const drifted = (i: EnvironmentViewRow['instances'][number]) =>
+    RUNNING_FOR_DRIFT.includes(i.status) && isDrifted(i, currentConfig);
+  // The environment drifts when what serves traffic does: a colour kept warm for the rollback
+  // window serves nothing (its instances still say they differ).
+  const traffic = trafficView(row.traffic);
+  const serving = (i: EnvironmentViewRow['instances'][number]) =>
+    traffic.length === 0 || traffic.some((t) => t.pool === i.pool && t.weight > 0);
+  const driftedServing = row.instances.filter((i) => drifted(i) && serving(i)).length;
   return {
     name: row.name,
     position: row.position,
@@ -108,7 +134,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
     live: row.liveRelease ? { version: row.liveRelease.version } : null,
     previous: row.previousRelease ? { version: row.previousRelease.version } : null,
     activeColor: row.activeColor,
-    traffic: trafficView(row.traffic),
+    traffic,
     instances: row.instances.map((i) => ({
       id: i.id,
       pool: i.pool,
@@ -121,6 +147,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
       limits: { memoryMb: i.memoryMb, cpus: i.cpuPercent === null ? null : i.cpuPercent / 100 },
       oom: oomView(i.oomKills, i.lastOom),
       startedAt: i.startedAt.toISOString(),
+      config: { version: i.configVersion, hash: i.configHash, drifted: drifted(i) },
     })),
     activeDeployment: active
       ? {
@@ -151,6 +178,12 @@ export function environmentView(row: EnvironmentViewRow): Environment {
           : 'none',
       restarts: row.routerRestarts,
       lastOutageAt: row.routerOutageAt?.toISOString() ?? null,
+    },
+    config: {
+      version: currentConfig?.version ?? 0,
+      hash: currentConfig?.configHash ?? null,
+      driftedInstances: driftedServing,
+      drift: driftedServing > 0,
     },
     updatedAt: row.updatedAt.toISOString(),
   };

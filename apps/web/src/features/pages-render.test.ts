@@ -104,6 +104,42 @@ function render(path: string, pattern: string, Page: ComponentType) {
 }
 
 describe('pages render their data', () => {
+  it('environment detail: configuration drift with Roll out configuration', () => {
+    const drifted = environmentFixture({
+      name: 'staging',
+      position: 1,
+      replicas: 2,
+      live: { version: '1.0.0', color: 'blue' },
+      config: { version: 3, drifted: 1 },
+    });
+    const client = new QueryClient({ defaultOptions: { queries: { staleTime: Number.POSITIVE_INFINITY } } });
+    client.setQueryData(authKeys.me(), { username: 'someone', role: 'deployer' });
+    client.setQueryData(environmentKeys.detail('qubot-one', 'staging'), drifted);
+    client.setQueryData<List<Environment>>(environmentKeys.list('qubot-one'), {
+      items: [drifted],
+      nextCursor: null,
+    });
+    const html = renderToStaticMarkup(
+      createElement(
+        QueryClientProvider,
+        { client },
+        createElement(
+          MemoryRouter,
+          { initialEntries: ['/apps/qubot-one/environments/staging'] },
+          createElement(
+            Routes,
+            null,
+            createElement(Route, { path: '/apps/:app/environments/:env', Component: EnvironmentDetailPage }),
+          ),
+        ),
+      ),
+    );
+    expect(drifted.config).toMatchObject({ version: 3, drift: true, driftedInstances: 1 });
+    expect(html).toContain('aria-label="Configuration drift in staging"');
+    expect(html).toContain('drift: 1 instance runs an older configuration');
+    expect(html).toMatch(/<button(?![^>]*disabled)[^>]*>Roll out configuration<\/button>/);
+  });
+
   it('DORA: figures per environment with trend, and daily charts', () => {
     const { html, text } = render('/apps/qubot-one/dora?days=7', '/apps/:app/dora', DoraPage);
     expect(text).toContain('DORA · qubot-one');

@@ -14,6 +14,8 @@ export const paths = {
     return s ? `/deployments?${s}` : '/deployments';
   },
   deployment: (id: string) => `/deployments/${enc(id)}`,
+  parity: (app: string, from?: string, to?: string) =>
+    `/apps/${enc(app)}/parity${from && to ? `?from=${enc(from)}&to=${enc(to)}` : ''}`,
   dora: (app?: string) => (app ? `/apps/${enc(app)}/dora` : '/dora'),
   webhooks: (app?: string) => (app ? `/apps/${enc(app)}/webhooks` : '/webhooks'),
   audit: () => '/audit',

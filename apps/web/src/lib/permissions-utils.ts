@@ -17,6 +17,7 @@ export type UiPermission = Extract<
   | 'freeze.manage'
   | 'freeze.override'
   | 'environment.scale'
+  | 'logs.read'
 >;
 
 /** Unknown or missing roles (signed out, still loading) may do nothing. */

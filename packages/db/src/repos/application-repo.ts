@@ -17,6 +17,9 @@ export function createApplicationRepo(root: Db) {
     findByName(name: string, db: Db = root) {
       return db.application.findUnique({ where: { name } });
     },
+    setJobLauncher(id: string, jobLauncher: string | null, db: Db = root) {
+      return db.application.update({ where: { id }, data: { jobLauncher } });
+    },
     /** By id or by name: the application's id and name (a subscribed topic). */
     findTopicRef(key: { id: string } | { name: string }, db: Db = root) {
       return db.application.findUnique({ where: key, select: { id: true, name: true } });

@@ -12,6 +12,7 @@ export interface ConfigVersionRow {
   entries: unknown;
   createdBy: string;
   comment: string | null;
+  configHash?: string | null;
   createdAt: Date;
 }
 
@@ -47,10 +48,18 @@ export function createConfigRepo(root: Db) {
         entries: StoredEntries;
         createdBy: string;
         comment: string | null;
+        configHash?: string | null;
       },
       db: Db = root,
     ): Promise<ConfigVersionRow> {
       return db.configVersion.create({ data: { ...data, entries: data.entries as Prisma.InputJsonValue } });
+    },
+    findById(id: string, db: Db = root): Promise<ConfigVersionRow | null> {
+      return db.configVersion.findUnique({ where: { id } });
+    },
+    /** Records a version's hash once computed (versions written before hashes existed). */
+    async setHash(id: string, configHash: string, db: Db = root): Promise<void> {
+      await db.configVersion.updateMany({ where: { id, configHash: null }, data: { configHash } });
     },
   };
 }

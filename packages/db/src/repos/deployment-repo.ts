@@ -142,6 +142,7 @@ export function createDeploymentRepo(root: Db) {
           createdAt: true,
           startedAt: true,
           application: { select: { name: true } },
+          environment: { select: { name: true } },
         },
       });
     },

@@ -17,6 +17,12 @@ const environmentView = {
     take: 1,
     include: { release: { select: { version: true } } },
   },
+  // The current configuration, to tell drift (docs/configuration.md "Drift").
+  configVersions: {
+    orderBy: { version: 'desc' as const },
+    take: 1,
+    select: { version: true, configHash: true },
+  },
 };
 
 /** The router columns an environment's record of its traffic router is made of. */

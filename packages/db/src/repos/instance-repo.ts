@@ -44,6 +44,9 @@ export interface InstanceUpdate {
   lastHealthAt?: Date | null;
   oomKills?: number;
   lastOom?: Prisma.InputJsonValue;
+  /** What the supervisor was started with (docs/configuration.md "Drift"). */
+  configVersion?: number | null;
+  configHash?: string | null;
 }
 
 export function createInstanceRepo(root: Db) {

@@ -28,6 +28,7 @@ import {
   waitingSentence,
 } from './deployment-utils';
 import { DeploymentEtaStat } from './eta';
+import { HookRuns } from './hook-runs';
 import { RedeployButton } from './redeploy-button';
 import { RolloutProgressView } from './rollout-progress';
 import { StepTimeline } from './step-timeline';
@@ -220,6 +221,7 @@ function DeploymentBody({ d }: { d: Deployment }) {
           </section>
         </div>
 
+        <HookRuns d={d} isProtected={isProtected} />
         <DeploymentLog d={d} />
 
         <section aria-labelledby="analysis-title">

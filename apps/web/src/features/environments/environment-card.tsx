@@ -7,6 +7,7 @@ import { paths } from '../../lib/paths';
 import { usePermissions } from '../../lib/use-permissions';
 import { ActiveDeployment } from './active-deployment';
 import { LiveTrafficHealth, SyntheticLoadFact } from './card-health';
+import { ConfigDriftFact } from './config-drift';
 import { DeployButton } from './deploy-dialog';
 import {
   type ActionAvailability,
@@ -81,6 +82,7 @@ export function EnvironmentCard({
         </div>
         {env.live ? <LiveTrafficHealth app={app} env={env} /> : null}
         <SyntheticLoadFact app={app} env={env} />
+        <ConfigDriftFact app={app} env={env} />
         <div>
           <dt>Active colour</dt>
           <dd>

@@ -81,7 +81,8 @@ function PageShell({
           <p className="page__lead">
             {description ? `${description} · ` : ''}
             <Link to={paths.releases(app)}>Releases</Link> ·{' '}
-            <Link to={paths.deployments({ app })}>Deployment history</Link>
+            <Link to={paths.deployments({ app })}>Deployment history</Link> ·{' '}
+            <Link to={paths.parity(app)}>Compare environments</Link>
           </p>
         ) : null}
       </div>

@@ -28,6 +28,10 @@ export const deploymentKeys = {
     [...deploymentKeys.lists(), normalizeDeploymentFilters(filters)] as const,
   details: () => [...deploymentKeys.all, 'detail'] as const,
   detail: (id: string) => [...deploymentKeys.details(), id] as const,
+  /** Hook runs, per state of the deployment (`stamp`): a new step status fetches them again. */
+  hooks: (id: string, stamp: string) => [...deploymentKeys.detail(id), 'hooks', stamp] as const,
+  hookLog: (id: string, runId: string, stamp: string) =>
+    [...deploymentKeys.detail(id), 'hook-log', runId, stamp] as const,
 };
 
 export const fetchDeployments = (filters: DeploymentFilters, cursor: string | null, signal?: AbortSignal) =>
@@ -60,5 +64,24 @@ export function useDeployment(id: string | undefined) {
       const status = query.state.data?.status;
       return status && !isActiveStatus(status) ? false : livePollInterval();
     },
+  });
+}
+
+/** A deployment's hook runs (docs/hooks.md); `stamp` changes with the deployment's live view. */
+export function useHookRuns(id: string, stamp: string) {
+  return useQuery({
+    queryKey: deploymentKeys.hooks(id, stamp),
+    queryFn: ({ signal }) => api.call('GET /api/v1/deployments/:id/hooks', { params: { id }, signal }),
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useHookRunLog(id: string, runId: string, stamp: string, enabled: boolean) {
+  return useQuery({
+    queryKey: deploymentKeys.hookLog(id, runId, stamp),
+    queryFn: ({ signal }) =>
+      api.call('GET /api/v1/deployments/:id/hooks/:runId/logs', { params: { id, runId }, query: {}, signal }),
+    enabled,
+    placeholderData: (previous) => previous,
   });
 }

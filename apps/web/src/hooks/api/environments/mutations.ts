@@ -121,3 +121,22 @@ export function useSetSyntheticLoad(app: string, env: string) {
     },
   });
 }
+
+export interface RolloutConfigVariables {
+  env: string;
+  reason?: string | undefined;
+}
+
+/** "Roll out configuration": a deployment of the live release with the current configuration. */
+export function useRolloutConfig(app: string) {
+  const queryClient = useQueryClient();
+  return useMutation<Deployment, ApiError, RolloutConfigVariables>({
+    mutationFn: ({ env, reason }) =>
+      api.call('POST /api/v1/apps/:app/environments/:env/config/rollout', {
+        params: { app, env },
+        body: withoutEmpty({ reason }),
+      }),
+    onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
+    onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}

@@ -10,10 +10,21 @@ export const environmentKeys = {
   detail: (app: string, env: string) => [...environmentKeys.details(), app, env] as const,
   trafficProvider: (app: string, env: string) =>
     [...environmentKeys.all, 'traffic-provider', app, env] as const,
+  parity: (app: string, from: string, to: string) =>
+    [...environmentKeys.all, 'parity', app, from, to] as const,
 };
 
 /** How often the provider's own health (HAProxy's checks of each target) is read again. */
 const PROVIDER_HEALTH_INTERVAL_MS = 5_000;
+/** Two environments side by side (docs/configuration.md "Parity"). */
+export function useParity(app: string, from: string, to: string) {
+  return useQuery({
+    queryKey: environmentKeys.parity(app, from, to),
+    queryFn: ({ signal }) =>
+      api.call('GET /api/v1/apps/:app/parity', { params: { app }, query: { from, to }, signal }),
+    enabled: Boolean(from && to && from !== to),
+  });
+}
 
 export const fetchEnvironments = (app: string, signal?: AbortSignal) =>
   api.call('GET /api/v1/apps/:app/environments', { params: { app }, signal: signal ?? null });
