@@ -1,4 +1,4 @@
-export { checkHealth, probeHttp, waitHealthy } from './health';
+export { checkHealth, probeHttp, waitHealthy } from './health.ts';
 export {
   LAUNCHER_PLACEHOLDERS,
   LauncherError,
@@ -9,10 +9,10 @@ export {
   splitCommandLine,
   validateArtifactRef,
   validateLabel,
-} from './launcher';
-export { LocalDriver, type LocalDriverOptions } from './local-driver';
-export { freePort, isAlive, tailFile, tsxLoader } from './proc';
-export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client';
+} from './launcher.ts';
+export { LocalDriver, type LocalDriverOptions } from './local-driver.ts';
+export { freePort, isAlive, tailFile, tsxLoader } from './proc.ts';
+export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';
 export {
   ConfigValidationError,
   type PoolConfig,
@@ -20,7 +20,7 @@ export {
   type RouterConfig,
   type RouterConfigState,
   validateRouterConfig,
-} from './router/config';
+} from './router/config.ts';
 export {
   type AdoptRouterOptions,
   adoptRouter,
@@ -29,8 +29,8 @@ export {
   type StartRouterOptions,
   startRouter,
   stopRouter,
-} from './router/process';
-export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } from './router/router';
-export type { PoolWindowStats } from './router/stats';
-export type { SupervisorSpec, SupervisorStatus } from './supervisor';
-export type * from './types';
+} from './router/process.ts';
+export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } from './router/router.ts';
+export type { PoolWindowStats } from './router/stats.ts';
+export type { SupervisorSpec, SupervisorStatus } from './supervisor.ts';
+export type * from './types.ts';

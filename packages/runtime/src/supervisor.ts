@@ -11,8 +11,8 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { backoffDelay } from '@qubot/core';
-import { isAlive } from './proc';
-import type { SupervisorState } from './types';
+import { isAlive } from './proc.ts';
+import type { SupervisorState } from './types.ts';
 
 const HOST = hostname();
 

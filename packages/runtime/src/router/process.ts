@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { isOurProcess, RUNTIME_SRC_DIR, signal, tailFile, tsxLoader, waitForExit } from '../proc';
-import { RouterClient } from './client';
+import { dirname, resolve } from 'node:path';
+import { entryArgs, isOurProcess, signal, tailFile, waitForExit } from '../proc.ts';
+import { RouterClient } from './client.ts';
 
-const ROUTER_ENTRY = join(RUNTIME_SRC_DIR, 'router', 'router-main.ts');
 /** Appears in the router's command line; checked before signalling a PID read from the database. */
 const ROUTER_MARKER = 'router-main';
 
@@ -43,7 +42,7 @@ export async function startRouter(options: StartRouterOptions): Promise<RouterPr
   const host = options.host ?? '127.0.0.1';
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(process.execPath, ['--import', tsxLoader(), ROUTER_ENTRY], {
+    child = spawn(process.execPath, entryArgs('router/router-main'), {
       cwd: dirname(logFile),
       env: {
         PATH: process.env.PATH ?? '',
