@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { checkNode, ensureInstalled, ensureWebBuilt, fail, log, pnpmCommand, ROOT, run } from './lib.mjs';
+import {
+  checkNode,
+  ensureDistBuilt,
+  ensureInstalled,
+  ensureWebBuilt,
+  fail,
+  log,
+  pnpmCommand,
+  ROOT,
+  run,
+} from './lib.mjs';
 
 const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
 // The monitoring tests run a real Prometheus and promtool (docs/monitoring.md).
@@ -51,12 +61,37 @@ function ensurePrometheus() {
   }
 }
 
+// The multi-replica tests run the control plane on an external PostgreSQL: Debian's server
+// (test/debian-postgres.ts), not the embedded one.
+function ensurePostgresServer() {
+  const base = '/usr/lib/postgresql';
+  const has = existsSync(base) && readdirSync(base).some((v) => existsSync(join(base, v, 'bin', 'postgres')));
+  if (has) return;
+  if (userInfo().uid !== 0) {
+    fail(`PostgreSQL's server is missing under ${base}. Install it (sudo apt-get install -y postgresql).`);
+  }
+  log("installing Debian's PostgreSQL server for the multi-replica tests…");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
+  if (
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+      stdio: 'inherit',
+      env,
+    }).status !== 0
+  ) {
+    fail('apt-get install postgresql failed');
+  }
+}
+
 checkNode();
 const pnpm = pnpmCommand();
 ensureInstalled(pnpm);
 ensureChromium();
 ensurePrometheus();
+ensurePostgresServer();
 ensureWebBuilt(pnpm);
+// The multi-replica tests start the production build (node dist/…), not tsx.
+ensureDistBuilt(pnpm);
 
 const only = process.argv.slice(2);
 const want = (suite) => only.length === 0 || only.includes(suite);
