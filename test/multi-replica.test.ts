@@ -25,6 +25,7 @@ import {
 } from '@qubot/client';
 import { createDatabase, migrate } from '@qubot/db';
 import { freePort } from '@qubot/runtime';
+import { Client as PgClient } from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -96,6 +97,8 @@ async function startReplica(name: string, role: 'api' | 'worker'): Promise<Repli
   }
 }
 
+const alive = (r: Replica) => r.child.exitCode === null && r.child.signalCode === null;
+
 function cmdline(pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
 }
@@ -112,9 +115,10 @@ async function sigkill(r: Replica) {
  * /proc/<pid>/fd).
  */
 async function leaseHolder(deploymentId: string): Promise<Replica | null> {
-  const db = createDatabase(pg.url, { max: 1 });
+  const client = new PgClient({ connectionString: pg.url });
+  await client.connect();
   try {
-    const { rows } = await db.pool.query<{ client_port: number }>(
+    const { rows } = await client.query<{ client_port: number }>(
       `SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1
           AND l.objid = hashtext($2)::oid`,
@@ -132,8 +136,14 @@ async function leaseHolder(deploymentId: string): Promise<Replica | null> {
       }
     }
     for (const r of replicas) {
-      if (r.child.exitCode !== null || !r.child.pid) continue;
-      for (const fd of readdirSync(`/proc/${r.child.pid}/fd`)) {
+      if (!alive(r)) continue;
+      let fds: string[] = [];
+      try {
+        fds = readdirSync(`/proc/${r.child.pid}/fd`);
+      } catch {
+        continue; // exited meanwhile
+      }
+      for (const fd of fds) {
         let target = '';
         try {
           target = readlinkSync(`/proc/${r.child.pid}/fd/${fd}`);
@@ -146,7 +156,7 @@ async function leaseHolder(deploymentId: string): Promise<Replica | null> {
     }
     return null;
   } finally {
-    await db.close();
+    await client.end();
   }
 }
 
@@ -169,10 +179,7 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
-  for (const r of replicas) if (r.child.exitCode === null) r.child.kill('SIGTERM');
-  await Promise.all(
-    replicas.map((r) => (r.child.exitCode === null ? new Promise((ok) => r.child.once('exit', ok)) : null)),
-  );
+  await Promise.all(replicas.filter(alive).map(sigkill));
   // The routers and instances the workers started (detached) stop with their process groups.
   const db = pg ? createDatabase(pg.url, { max: 1 }) : null;
   if (db) {
@@ -269,7 +276,7 @@ describe('[REPLICAS] two API and two worker processes from dist/ on one external
     const stream = createEventStream({
       url: 'chosen-per-connection',
       connect: () => {
-        const target = apiA.child.exitCode === null && apiA.child.signalCode === null ? apiA : apiB;
+        const target = alive(apiA) ? apiA : apiB;
         connectedTo.push(target.name);
         return connect(`${target.base.replace('http', 'ws')}/api/v1/events`);
       },
@@ -288,7 +295,7 @@ describe('[REPLICAS] two API and two worker processes from dist/ on one external
     const load = startLoad(address, { rps: 200, concurrency: 4 });
     const id = await deploy('1.1.0', 'canary', {
       steps: [25, 50],
-      stepDurationSeconds: 3,
+      stepDurationSeconds: 4,
       healthTimeoutSeconds: 30,
       analysis: { minRequests: 10 },
     });
@@ -320,12 +327,19 @@ describe('[REPLICAS] two API and two worker processes from dist/ on one external
       .toBe('worker');
     const killed = holder as unknown as Replica;
     await sigkill(killed);
+    // Killed mid-canary: the deployment was not finished, and nobody drives it now.
+    expect((await deployment(id)).status).toBe('running');
     const survivor = replicas.find((r) => r.role === 'worker' && r !== killed) as Replica;
 
     // The other worker takes the lease over and finishes the canary.
     const done = await until(id, (d) => FINAL.includes(d.status), 180_000);
     expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
-    expect(done.steps.every((s) => s.status === 'succeeded')).toBe(true);
+    const byName = Object.fromEntries(done.steps.map((s) => [s.name, s.status]));
+    expect(byName, JSON.stringify(done.steps)).toMatchObject({
+      'Traffic 25%': 'succeeded',
+      'Traffic 50%': 'succeeded',
+    });
+    expect(done.steps.filter((s) => s.status === 'failed')).toEqual([]);
     expect(survivor.child.exitCode).toBeNull();
 
     // Through the router, all along: no request failed, and 1.1.0 serves at the end.
@@ -367,5 +381,12 @@ describe('[REPLICAS] two API and two worker processes from dist/ on one external
       stored.map((e) => Number(e.seq)).filter((s) => s <= lastReceived),
     );
     expect(received.length).toBeGreaterThan(5);
+    console.log('multi-replica', {
+      requests: report.requests,
+      failed: report.failed,
+      events: received.length,
+      connections: connectedTo,
+      killedWorker: killed.name,
+    });
   }, 420_000);
 });
