@@ -18,7 +18,7 @@ interface Stage {
 }
 
 /** Dockerfile → stages of instructions (continuation lines joined, comments dropped). */
-export function parseDockerfile(text: string): Stage[] {
+function parseDockerfile(text: string): Stage[] {
   const stages: Stage[] = [];
   let pending = '';
   let startLine = 0;
