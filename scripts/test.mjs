@@ -23,65 +23,51 @@ const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
 const PROMETHEUS = process.env.QUBOT_PROMETHEUS ?? '/usr/bin/prometheus';
 const PROMTOOL = process.env.QUBOT_PROMTOOL ?? '/usr/bin/promtool';
 
-function ensureChromium() {
-  if (existsSync(CHROMIUM)) return;
-  if (userInfo().uid !== 0) {
-    fail(
-      `Chromium is missing at ${CHROMIUM}. Install it (sudo apt-get install -y chromium) or set QUBOT_CHROMIUM.`,
-    );
-  }
-  log('installing Debian Chromium for the browser tests…');
+/**
+ * A Debian package some tests run for real: present, or installed with apt-get when we are root
+ * (otherwise a clear message saying how to install it).
+ */
+function ensureDebianPackage({ present, pkg, what, missing }) {
+  if (present()) return;
+  if (userInfo().uid !== 0) fail(`${missing} Install it (sudo apt-get install -y ${pkg}).`);
+  log(`installing Debian's ${pkg} for ${what}…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
   if (
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env })
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit', env })
       .status !== 0
-  ) {
-    fail('apt-get install chromium failed');
-  }
+  )
+    fail(`apt-get install ${pkg} failed`);
 }
 
-function ensurePrometheus() {
-  if (existsSync(PROMETHEUS) && existsSync(PROMTOOL)) return;
-  if (userInfo().uid !== 0) {
-    fail(
-      `Prometheus is missing at ${PROMETHEUS} / ${PROMTOOL}. Install it (sudo apt-get install -y prometheus) or set QUBOT_PROMETHEUS and QUBOT_PROMTOOL.`,
-    );
-  }
-  log('installing Debian Prometheus for the monitoring tests…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
-  if (
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], {
-      stdio: 'inherit',
-      env,
-    }).status !== 0
-  ) {
-    fail('apt-get install prometheus failed');
-  }
-}
+const ensureChromium = () =>
+  ensureDebianPackage({
+    present: () => existsSync(CHROMIUM),
+    pkg: 'chromium',
+    what: 'the browser tests',
+    missing: `Chromium is missing at ${CHROMIUM} (or set QUBOT_CHROMIUM).`,
+  });
+
+const ensurePrometheus = () =>
+  ensureDebianPackage({
+    present: () => existsSync(PROMETHEUS) && existsSync(PROMTOOL),
+    pkg: 'prometheus',
+    what: 'the monitoring tests',
+    missing: `Prometheus is missing at ${PROMETHEUS} / ${PROMTOOL} (or set QUBOT_PROMETHEUS and QUBOT_PROMTOOL).`,
+  });
 
 // The multi-replica tests run the control plane on an external PostgreSQL: Debian's server
 // (test/debian-postgres.ts), not the embedded one.
-function ensurePostgresServer() {
-  const base = '/usr/lib/postgresql';
-  const has = existsSync(base) && readdirSync(base).some((v) => existsSync(join(base, v, 'bin', 'postgres')));
-  if (has) return;
-  if (userInfo().uid !== 0) {
-    fail(`PostgreSQL's server is missing under ${base}. Install it (sudo apt-get install -y postgresql).`);
-  }
-  log("installing Debian's PostgreSQL server for the multi-replica tests…");
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
-  if (
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
-      stdio: 'inherit',
-      env,
-    }).status !== 0
-  ) {
-    fail('apt-get install postgresql failed');
-  }
-}
+const PG_BASE = '/usr/lib/postgresql';
+const ensurePostgresServer = () =>
+  ensureDebianPackage({
+    present: () =>
+      existsSync(PG_BASE) &&
+      readdirSync(PG_BASE).some((v) => existsSync(join(PG_BASE, v, 'bin', 'postgres'))),
+    pkg: 'postgresql',
+    what: 'the multi-replica tests',
+    missing: `PostgreSQL's server is missing under ${PG_BASE}.`,
+  });
 
 checkNode();
 const pnpm = pnpmCommand();
