@@ -7,6 +7,7 @@
 // do not reject unknown fields, so the test also checks the fields the control plane relies on.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../apps/api/src/config.ts';
 import { createRenderer, type Manifest, TemplateError } from './helm-render.ts';
 
 const CHART = join(import.meta.dirname, '../deploy/helm/qubot');
@@ -110,6 +111,29 @@ describe('[DEPLOY] Helm chart rendered by the test renderer (no helm binary here
       const api = find(manifests, 'Deployment', 'qubot-api');
       const worker = find(manifests, 'Deployment', 'qubot-worker');
       expect(matches(api.spec.selector.matchLabels, worker.spec.template.metadata.labels)).toBe(false);
+    });
+
+    it(`${set} values: the control plane's own config parser accepts each pod's arguments and environment`, () => {
+      for (const role of ['api', 'worker'] as const) {
+        const d = find(manifests, 'Deployment', `qubot-${role}`);
+        const c = d.spec.template.spec.containers[0];
+        // Values from Secrets are stand-ins of the right shape.
+        const env = Object.fromEntries(
+          Object.entries(envOf(d)).map(([k, v]) => [
+            k,
+            typeof v === 'string'
+              ? v
+              : k === 'QUBOT_SECRET_KEY'
+                ? Buffer.alloc(32, 1).toString('base64')
+                : 'postgresql://qubot:x@db:5432/qubot',
+          ]),
+        );
+        const config = loadConfig(c.args, env);
+        expect(config).toMatchObject({ role, host: '0.0.0.0', port: c.ports[0].containerPort });
+        expect(config.databaseUrl).toMatch(/^postgresql:/);
+        // Prometheus from the pod network may scrape /metrics without a token.
+        expect(config.metrics.allow?.length).toBeGreaterThan(0);
+      }
     });
 
     it(`${set} values: a ServiceMonitor scrapes /metrics of both Services`, () => {
