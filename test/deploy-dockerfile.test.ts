@@ -5,44 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-interface Instruction {
-  op: string;
-  args: string;
-  line: number;
-}
-interface Stage {
-  from: string;
-  name: string | null;
-  instructions: Instruction[];
-}
-
-/** Dockerfile → stages of instructions (continuation lines joined, comments dropped). */
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  let pending = '';
-  let startLine = 0;
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!pending && (line === '' || line.startsWith('#'))) return;
-    if (pending && line.startsWith('#')) return;
-    if (!pending) startLine = i + 1;
-    pending += `${line.replace(/\\$/, '').trim()} `;
-    if (line.endsWith('\\')) return;
-    const [op = '', ...rest] = pending.trim().split(/\s+/);
-    const args = rest.join(' ');
-    pending = '';
-    if (op.toUpperCase() === 'FROM') {
-      const m = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      stages.push({ from: m?.[1] ?? args, name: m?.[2] ?? null, instructions: [] });
-      return;
-    }
-    const stage = stages[stages.length - 1];
-    if (!stage) throw new Error(`line ${startLine}: ${op} before FROM`);
-    stage.instructions.push({ op: op.toUpperCase(), args, line: startLine });
-  });
-  return stages;
-}
+import { parseDockerfile, type Stage } from './dockerfile.ts';
 
 /** Every rule returns the problems it found (empty: the rule holds). */
 const RULES: Record<string, (stages: Stage[]) => string[]> = {
