@@ -1,7 +1,7 @@
 // Shared by `npm start` and `npm test`: only Node.js built-ins, because these
 // run on a fresh machine before anything is installed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -97,6 +97,30 @@ export const DIST_PACKAGES = [
 
 /** Build the production JavaScript (dist/) when a package's sources changed since its last build. */
 export function ensureDistBuilt(pnpm) {
+  // Test files that need dist/ run in parallel: one builds, the others wait for it, then re-check.
+  const lock = join(ROOT, '.qubot-test', 'dist-build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      // A lock left by a build that died (older than the longest build) is taken over.
+      if (Date.now() - statSync(lock).mtimeMs > 15 * 60_000) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) fail(`${lock} is held by another build: remove it if none runs`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    }
+  }
+  try {
+    buildStaleDist(pnpm);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function buildStaleDist(pnpm) {
   const stale = DIST_PACKAGES.filter(([dir, entry]) => {
     const built = join(ROOT, dir, 'dist', entry);
     // Prisma's generated client is rewritten by every install: the schema tells when it changed.
