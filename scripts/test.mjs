@@ -6,7 +6,17 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { checkNode, ensureInstalled, ensureWebBuilt, fail, log, pnpmCommand, ROOT, run } from './lib.mjs';
+import {
+  checkNode,
+  ensureDistBuilt,
+  ensureInstalled,
+  ensureWebBuilt,
+  fail,
+  log,
+  pnpmCommand,
+  ROOT,
+  run,
+} from './lib.mjs';
 
 const CHROMIUM = process.env.QUBOT_CHROMIUM ?? '/usr/bin/chromium';
 // The monitoring tests run a real Prometheus and promtool (docs/monitoring.md).
@@ -15,43 +25,51 @@ const PROMTOOL = process.env.QUBOT_PROMTOOL ?? '/usr/bin/promtool';
 // The HAProxy traffic provider's tests drive a real haproxy (packages/runtime/src/haproxy).
 const HAPROXY = '/usr/sbin/haproxy';
 
-function ensureChromium() {
-  if (existsSync(CHROMIUM)) return;
-  if (userInfo().uid !== 0) {
-    fail(
-      `Chromium is missing at ${CHROMIUM}. Install it (sudo apt-get install -y chromium) or set QUBOT_CHROMIUM.`,
-    );
-  }
-  log('installing Debian Chromium for the browser tests…');
+/**
+ * A Debian package some tests run for real: present, or installed with apt-get when we are root
+ * (otherwise a clear message saying how to install it).
+ */
+function ensureDebianPackage({ present, pkg, what, missing }) {
+  if (present()) return;
+  if (userInfo().uid !== 0) fail(`${missing} Install it (sudo apt-get install -y ${pkg}).`);
+  log(`installing Debian's ${pkg} for ${what}…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
   if (
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], { stdio: 'inherit', env })
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { stdio: 'inherit', env })
       .status !== 0
-  ) {
-    fail('apt-get install chromium failed');
-  }
+  )
+    fail(`apt-get install ${pkg} failed`);
 }
 
-function ensurePrometheus() {
-  if (existsSync(PROMETHEUS) && existsSync(PROMTOOL)) return;
-  if (userInfo().uid !== 0) {
-    fail(
-      `Prometheus is missing at ${PROMETHEUS} / ${PROMTOOL}. Install it (sudo apt-get install -y prometheus) or set QUBOT_PROMETHEUS and QUBOT_PROMTOOL.`,
-    );
-  }
-  log('installing Debian Prometheus for the monitoring tests…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (spawnSync('apt-get', ['update'], { stdio: 'inherit', env }).status !== 0) fail('apt-get update failed');
-  if (
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'prometheus'], {
-      stdio: 'inherit',
-      env,
-    }).status !== 0
-  ) {
-    fail('apt-get install prometheus failed');
-  }
-}
+const ensureChromium = () =>
+  ensureDebianPackage({
+    present: () => existsSync(CHROMIUM),
+    pkg: 'chromium',
+    what: 'the browser tests',
+    missing: `Chromium is missing at ${CHROMIUM} (or set QUBOT_CHROMIUM).`,
+  });
+
+const ensurePrometheus = () =>
+  ensureDebianPackage({
+    present: () => existsSync(PROMETHEUS) && existsSync(PROMTOOL),
+    pkg: 'prometheus',
+    what: 'the monitoring tests',
+    missing: `Prometheus is missing at ${PROMETHEUS} / ${PROMTOOL} (or set QUBOT_PROMETHEUS and QUBOT_PROMTOOL).`,
+  });
+
+// The multi-replica tests run the control plane on an external PostgreSQL: Debian's server
+// (test/debian-postgres.ts), not the embedded one.
+const PG_BASE = '/usr/lib/postgresql';
+const ensurePostgresServer = () =>
+  ensureDebianPackage({
+    present: () =>
+      existsSync(PG_BASE) &&
+      readdirSync(PG_BASE).some((v) => existsSync(join(PG_BASE, v, 'bin', 'postgres'))),
+    pkg: 'postgresql',
+    what: 'the multi-replica tests',
+    missing: `PostgreSQL's server is missing under ${PG_BASE}.`,
+  });
 
 function ensureHaproxy() {
   if (existsSync(HAPROXY)) return;
@@ -74,7 +92,10 @@ ensureInstalled(pnpm);
 ensureChromium();
 ensurePrometheus();
 ensureHaproxy();
+ensurePostgresServer();
 ensureWebBuilt(pnpm);
+// The multi-replica tests start the production build (node dist/…), not tsx.
+ensureDistBuilt(pnpm);
 
 const only = process.argv.slice(2);
 const want = (suite) => only.length === 0 || only.includes(suite);

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Reason, strict, Timestamp } from './common';
+import { Reason, strict, Timestamp } from './common.ts';
 
 /**
  * A canary's (or a verification's) analysis: each measurement gives every check a verdict.

@@ -1,7 +1,7 @@
 // Application administration (docs/security.md "Application administration"): registering an
 // application with its launcher and pipeline (admin), and an environment's protection and scale.
 import Type from 'typebox';
-import { ActionReason, Name, strict, Timestamp } from './common';
+import { ActionReason, Name, strict, Timestamp } from './common.ts';
 
 /** A single printable line: launchers and paths never carry control characters. */
 const SingleLine = (max: number, description: string) =>

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Cursor, Limit, Name, strict, Timestamp } from './common';
+import { Cursor, Limit, Name, strict, Timestamp } from './common.ts';
 
 export const AuditEntry = Type.Object({
   id: Type.String(),

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Name, NullableTimestamp, strict, Timestamp } from './common';
+import { Name, NullableTimestamp, strict, Timestamp } from './common.ts';
 
 export const RoleName = Type.Union([
   Type.Literal('viewer'),

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { NullableTimestamp, Reason, strict, Timestamp } from './common';
+import { NullableTimestamp, Reason, strict, Timestamp } from './common.ts';
 
 /** A backup's directory name: `qb-<UTC time>-<hex>`. */
 export const BackupId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', maxLength: 100 });

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Name, NullableTimestamp, strict, Timestamp } from './common';
+import { Name, NullableTimestamp, strict, Timestamp } from './common.ts';
 
 /** What every secret value looks like on output; sending it back keeps the stored secret. */
 export const SECRET_MASK = '••••••';

@@ -1,7 +1,7 @@
 // Request bodies of the write routes of DESIGN §6 (deployments, promote, traffic, rollback).
 import Type from 'typebox';
-import { ActionReason, strict } from './common';
-import { Color, OverrideFreeze, StrategyName } from './resources';
+import { ActionReason, strict } from './common.ts';
+import { Color, OverrideFreeze, StrategyName } from './resources.ts';
 
 /** The header honoured on every POST: same key + same body → the stored response again. */
 export const IDEMPOTENCY_HEADER = 'idempotency-key';

@@ -1,9 +1,9 @@
 // Configuration drift, environment parity and deployment hooks (docs/configuration.md "Drift",
 // "Parity"; docs/hooks.md).
 import Type from 'typebox';
-import { ActionReason, NullableTimestamp, strict, Timestamp } from './common';
-import { ConfigDiff } from './config';
-import { OverrideFreeze, StrategyName } from './resources';
+import { ActionReason, NullableTimestamp, strict, Timestamp } from './common.ts';
+import { ConfigDiff } from './config.ts';
+import { OverrideFreeze, StrategyName } from './resources.ts';
 
 /** POST /apps/:app/environments/:env/config/rollout */
 export const ConfigRolloutBody = Type.Object(

@@ -1,9 +1,9 @@
 import Type from 'typebox';
-import { ApplicationConfig } from './applications-admin';
-import { strict, Timestamp } from './common';
-import { MetricsMessage } from './observe';
-import { Application, Deployment, Environment } from './resources';
-import { ScalingDecision } from './scaling';
+import { ApplicationConfig } from './applications-admin.ts';
+import { strict, Timestamp } from './common.ts';
+import { MetricsMessage } from './observe.ts';
+import { Application, Deployment, Environment } from './resources.ts';
+import { ScalingDecision } from './scaling.ts';
 
 /**
  * The live event stream at `/api/v1/events` (DESIGN §5, docs/events.md).

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Timestamp } from './common';
+import { Timestamp } from './common.ts';
 
 /**
  * Monitoring (docs/monitoring.md): Prometheus service discovery and the DORA figures.

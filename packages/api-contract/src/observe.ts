@@ -1,6 +1,6 @@
 import Type from 'typebox';
-import { Name, strict, Timestamp } from './common';
-import { Color } from './resources';
+import { Name, strict, Timestamp } from './common.ts';
+import { Color } from './resources.ts';
 
 /**
  * What the dashboard watches besides stored events (docs/dashboard.md, docs/events.md):

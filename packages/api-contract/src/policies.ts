@@ -1,8 +1,8 @@
 // Promotion policies (docs/deployments.md "Promotion policies"): per environment, manual or
 // automatic, and what an automatic one will do next.
 import Type from 'typebox';
-import { ActionReason, NullableTimestamp, strict, Timestamp } from './common';
-import { StrategyName } from './resources';
+import { ActionReason, NullableTimestamp, strict, Timestamp } from './common.ts';
+import { StrategyName } from './resources.ts';
 
 export const PolicyMode = Type.Union([Type.Literal('manual'), Type.Literal('auto')]);
 export type PolicyMode = Type.Static<typeof PolicyMode>;

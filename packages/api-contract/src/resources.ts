@@ -1,6 +1,6 @@
 import Type from 'typebox';
-import { AnalysisResult } from './analysis';
-import { ActionReason, Name, NullableTimestamp, strict, Timestamp } from './common';
+import { AnalysisResult } from './analysis.ts';
+import { ActionReason, Name, NullableTimestamp, strict, Timestamp } from './common.ts';
 
 export const StrategyName = Type.Union([
   Type.Literal('blue-green'),

@@ -1,9 +1,9 @@
 // Live scaling and autoscaling (docs/scaling.md): a new replica count carried out now as a
 // `scale` deployment, the per-environment autoscaling policy, and the record of its decisions.
 import Type from 'typebox';
-import { Replicas } from './applications-admin';
-import { ActionReason, ListOf, strict, Timestamp } from './common';
-import { Deployment } from './resources';
+import { Replicas } from './applications-admin.ts';
+import { ActionReason, ListOf, strict, Timestamp } from './common.ts';
+import { Deployment } from './resources.ts';
 
 export const ScaleBody = Type.Object({ replicas: Replicas, reason: Type.Optional(ActionReason) }, strict);
 export type ScaleBody = Type.Static<typeof ScaleBody>;

@@ -1,6 +1,6 @@
 import Type from 'typebox';
-import { Cursor, Limit, Name, NullableTimestamp, strict, Timestamp } from './common';
-import type { EventName } from './events';
+import { Cursor, Limit, Name, NullableTimestamp, strict, Timestamp } from './common.ts';
+import type { EventName } from './events.ts';
 
 /**
  * Outgoing webhooks of an application (docs/webhooks.md). The event types are the stored events

@@ -6,10 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { detectCgroups } from './cgroups';
-import { LocalDriver } from './local-driver';
-import { RUNTIME_SRC_DIR } from './proc';
-import type { InstanceRecord, InstanceSpec, InstanceStatus } from './types';
+import { detectCgroups } from './cgroups.ts';
+import { LocalDriver } from './local-driver.ts';
+import { RUNTIME_SRC_DIR } from './proc.ts';
+import type { InstanceRecord, InstanceSpec, InstanceStatus } from './types.ts';
 
 const WORKSPACE = resolve(RUNTIME_SRC_DIR, '../../..');
 const HOG = 'node packages/runtime/src/test-fixtures/hog.mjs {artifact}';

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { HealthResult, InstanceAddress, ProbeTarget, WaitHealthyResult } from './types';
+import type { HealthResult, InstanceAddress, ProbeTarget, WaitHealthyResult } from './types.ts';
 
 /** One HTTP health probe; never throws. Healthy means a 2xx answer within the timeout. */
 export async function probeHttp(

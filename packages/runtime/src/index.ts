@@ -9,11 +9,11 @@ export {
   readCpu,
   readMemory,
   removeGroup,
-} from './cgroups';
-export { HaproxyAdmin, HaproxyAdminError, parseShowStat, type StatRow } from './haproxy/admin-socket';
-export { adminSocketOf as haproxyAdminSocketOf } from './haproxy/config';
-export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider';
-export { checkHealth, instanceTarget, instanceUrl, probeHttp, waitHealthy } from './health';
+} from './cgroups.ts';
+export { HaproxyAdmin, HaproxyAdminError, parseShowStat, type StatRow } from './haproxy/admin-socket.ts';
+export { adminSocketOf as haproxyAdminSocketOf } from './haproxy/config.ts';
+export { HAPROXY_BIN, HaproxyProvider, type HaproxyProviderOptions } from './haproxy/haproxy-provider.ts';
+export { checkHealth, instanceTarget, instanceUrl, probeHttp, waitHealthy } from './health.ts';
 export {
   isJobProcess,
   type JobOutcome,
@@ -22,7 +22,7 @@ export {
   killJobGroup,
   type RunningJob,
   startJob,
-} from './job';
+} from './job.ts';
 export {
   JOB_LAUNCHER_PLACEHOLDERS,
   type JobLauncherValues,
@@ -36,10 +36,10 @@ export {
   splitCommandLine,
   validateArtifactRef,
   validateLabel,
-} from './launcher';
-export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver';
-export { freePort, isAlive, tailFile, tsxLoader } from './proc';
-export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client';
+} from './launcher.ts';
+export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver.ts';
+export { freePort, isAlive, tailFile, tsxLoader } from './proc.ts';
+export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';
 export {
   ConfigValidationError,
   type PoolConfig,
@@ -47,7 +47,7 @@ export {
   type RouterConfig,
   type RouterConfigState,
   validateRouterConfig,
-} from './router/config';
+} from './router/config.ts';
 export {
   type AdoptRouterOptions,
   adoptRouter,
@@ -56,19 +56,19 @@ export {
   type StartRouterOptions,
   startRouter,
   stopRouter,
-} from './router/process';
-export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } from './router/router';
-export type { PoolWindowStats } from './router/stats';
-export type { SupervisorSpec, SupervisorStatus } from './supervisor';
+} from './router/process.ts';
+export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } from './router/router.ts';
+export type { PoolWindowStats } from './router/stats.ts';
+export type { SupervisorSpec, SupervisorStatus } from './supervisor.ts';
 export {
   NodeRouterProvider,
   type NodeRouterProviderOptions,
   parseRouterPoolTotals,
-} from './traffic/node-router-provider';
-export type * from './traffic/provider';
+} from './traffic/node-router-provider.ts';
+export type * from './traffic/provider.ts';
 export {
   TotalsWindow,
   type TotalsWindowResult,
   toPoolWindowStats,
-} from './traffic/totals-window';
-export type * from './types';
+} from './traffic/totals-window.ts';
+export type * from './types.ts';

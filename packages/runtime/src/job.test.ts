@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startJob } from './job';
-import { LauncherError, renderJobLauncher } from './launcher';
+import { startJob } from './job.ts';
+import { LauncherError, renderJobLauncher } from './launcher.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'qubot-job-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

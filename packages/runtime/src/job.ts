@@ -5,8 +5,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { type JobLauncherValues, renderJobLauncher, validateArtifactRef, validateLabel } from './launcher';
-import { isOurProcess, processGroupOf, signal } from './proc';
+import { type JobLauncherValues, renderJobLauncher, validateArtifactRef, validateLabel } from './launcher.ts';
+import { isOurProcess, processGroupOf, signal } from './proc.ts';
 
 export interface JobSpec {
   /** The job's name as the launcher's `{job}` (a label: letters, digits, . _ + -). */

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LauncherError, parseLauncher, renderLauncher, splitCommandLine } from './launcher';
-import { LocalDriver } from './local-driver';
-import { isAlive, RUNTIME_SRC_DIR, tsxLoader } from './proc';
-import type { InstanceRecord, InstanceSpec } from './types';
+import { LauncherError, parseLauncher, renderLauncher, splitCommandLine } from './launcher.ts';
+import { LocalDriver } from './local-driver.ts';
+import { isAlive, RUNTIME_SRC_DIR, tsxLoader } from './proc.ts';
+import type { InstanceRecord, InstanceSpec } from './types.ts';
 
 const WORKSPACE = resolve(RUNTIME_SRC_DIR, '../../..');
 const QUBOT_ONE =

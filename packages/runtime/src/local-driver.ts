@@ -11,21 +11,20 @@ import {
   readCpu,
   readMemory,
   removeGroup,
-} from './cgroups';
-import { checkHealth, instanceTarget, instanceUrl, waitHealthy } from './health';
-import { LauncherError, renderLauncher, validateArtifactRef, validateLabel } from './launcher';
+} from './cgroups.ts';
+import { checkHealth, instanceTarget, instanceUrl, waitHealthy } from './health.ts';
+import { LauncherError, renderLauncher, validateArtifactRef, validateLabel } from './launcher.ts';
 import {
+  entryArgs,
   freePort,
   isAlive,
   isOurProcess,
   processGroupOf,
-  RUNTIME_SRC_DIR,
   signal,
   tailFile,
-  tsxLoader,
   waitForExit,
-} from './proc';
-import { readStatusFile, type SupervisorSpec, writeStatusFile } from './supervisor';
+} from './proc.ts';
+import { readStatusFile, type SupervisorSpec, writeStatusFile } from './supervisor.ts';
 import type {
   AdoptableRecord,
   AdoptResult,
@@ -41,9 +40,8 @@ import type {
   RuntimeDriver,
   StopOptions,
   WaitHealthyResult,
-} from './types';
+} from './types.ts';
 
-const SUPERVISOR_ENTRY = join(RUNTIME_SRC_DIR, 'supervisor-main.ts');
 /** Appears in the supervisor's command line; checked before signalling a PID read from disk. */
 const SUPERVISOR_MARKER = 'supervisor-main';
 
@@ -283,7 +281,7 @@ export class LocalDriver implements RuntimeDriver {
     });
     writeFileSync(recordPath, JSON.stringify(draft(0), null, 2), { mode: 0o600 });
 
-    const supervisor = spawn(process.execPath, ['--import', tsxLoader(), SUPERVISOR_ENTRY, specPath], {
+    const supervisor = spawn(process.execPath, [...entryArgs('supervisor-main'), specPath], {
       cwd: dir,
       env: { PATH: process.env.PATH ?? '' },
       // Own session and process group: a control-plane exit (or Ctrl-C on its terminal) leaves it be.
@@ -333,13 +331,7 @@ export class LocalDriver implements RuntimeDriver {
     const specPath = join(dir, 'spec.json');
     const supervisor = spawn(
       process.execPath,
-      [
-        '--import',
-        tsxLoader(),
-        SUPERVISOR_ENTRY,
-        specPath,
-        ...(adoptPid ? ['--adopt', String(adoptPid)] : []),
-      ],
+      [...entryArgs('supervisor-main'), specPath, ...(adoptPid ? ['--adopt', String(adoptPid)] : [])],
       { cwd: dir, env: { PATH: process.env.PATH ?? '' }, detached: true, stdio: 'ignore' },
     );
     const supervisorPid = await new Promise<number>((ok, fail) => {

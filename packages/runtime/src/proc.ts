@@ -5,8 +5,26 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Directory of this package's sources (the supervisor and router entry points live here). */
+/**
+ * Directory this module runs from: `src/` under tsx (development, tests), `dist/` once built
+ * (`pnpm build`, production). The supervisor and router entry points live here.
+ */
 export const RUNTIME_SRC_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** This package runs as built JavaScript (dist/), not as TypeScript through tsx. */
+export const RUNS_FROM_DIST = import.meta.url.endsWith('.js');
+
+/**
+ * `node` arguments that start one of this package's entry points (`supervisor-main`,
+ * `router/router-main`) in a child process the way this process runs: from dist/ with plain node
+ * (workspace packages resolved to their dist/ by the `qubot-dist` export condition, docs/kubernetes.md),
+ * or the TypeScript source through the tsx loader in development and tests.
+ */
+export function entryArgs(name: string): string[] {
+  return RUNS_FROM_DIST
+    ? ['--conditions=qubot-dist', join(RUNTIME_SRC_DIR, `${name}.js`)]
+    : ['--import', tsxLoader(), join(RUNTIME_SRC_DIR, `${name}.ts`)];
+}
 
 let tsxUrl: string | undefined;
 /**

@@ -1,7 +1,7 @@
 // Entry point of the per-instance supervisor process:
-// `node --import tsx supervisor-main.ts <spec.json> [--adopt <pid>]`.
+// `node --import tsx supervisor-main.ts <spec.json> [--adopt <pid>]` (built: `node --conditions=qubot-dist dist/supervisor-main.js …`).
 import { readFileSync } from 'node:fs';
-import { runSupervisor, type SupervisorSpec } from './supervisor';
+import { runSupervisor, type SupervisorSpec } from './supervisor.ts';
 
 const specPath = process.argv[2];
 if (!specPath) {

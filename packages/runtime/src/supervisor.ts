@@ -11,9 +11,9 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { backoffDelay } from '@qubot/core';
-import { type CgroupPlacement, cgroupWrap, readMemory, resetPeak } from './cgroups';
-import { isAlive } from './proc';
-import type { ExitReason, OomRecord, SupervisorState } from './types';
+import { type CgroupPlacement, cgroupWrap, readMemory, resetPeak } from './cgroups.ts';
+import { isAlive } from './proc.ts';
+import type { ExitReason, OomRecord, SupervisorState } from './types.ts';
 
 const HOST = hostname();
 

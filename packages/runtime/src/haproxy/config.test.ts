@@ -3,15 +3,15 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseCsvLine, parseShowStat } from './admin-socket';
+import { parseCsvLine, parseShowStat } from './admin-socket.ts';
 import {
   filesOf,
   type HaproxyConfigOptions,
   renderHaproxyConfig,
   splitBuckets,
   splitMapLines,
-} from './config';
-import { HAPROXY_BIN } from './haproxy-provider';
+} from './config.ts';
+import { HAPROXY_BIN } from './haproxy-provider.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'qubot-hacfg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigValidationError, type PoolConfig, parseTarget } from '../router/config';
+import { ConfigValidationError, type PoolConfig, parseTarget } from '../router/config.ts';
 
 /** Random buckets a request falls in (`rand(1000)`): the split's resolution is 0.1 %. */
 export const BUCKETS = 1000;

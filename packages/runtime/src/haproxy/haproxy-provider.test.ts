@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, isAlive, waitForExit } from '../proc';
-import type { PoolConfig } from '../router/config';
-import { HAPROXY_BIN, HaproxyProvider } from './haproxy-provider';
+import { freePort, isAlive, waitForExit } from '../proc.ts';
+import type { PoolConfig } from '../router/config.ts';
+import { HAPROXY_BIN, HaproxyProvider } from './haproxy-provider.ts';
 
 const HAVE_HAPROXY = existsSync(HAPROXY_BIN);
 if (!HAVE_HAPROXY)

@@ -3,21 +3,21 @@
 // check passes, swaps the split map in one commit, then drains and parks the slots taken out.
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isOurProcess, signal, spawnDetached, tailFile, waitForExit } from '../proc';
+import { isOurProcess, signal, spawnDetached, tailFile, waitForExit } from '../proc.ts';
 import {
   ConfigValidationError,
   type RouterConfig,
   type RouterConfigState,
   validateRouterConfig,
-} from '../router/config';
+} from '../router/config.ts';
 import type {
   TargetHealth,
   TrafficHealth,
   TrafficProcess,
   TrafficProvider,
   TrafficTotals,
-} from '../traffic/provider';
-import { HaproxyAdmin, HaproxyAdminError, type StatRow } from './admin-socket';
+} from '../traffic/provider.ts';
+import { HaproxyAdmin, HaproxyAdminError, type StatRow } from './admin-socket.ts';
 import {
   checkConfigOptions,
   checkTableFits,
@@ -29,7 +29,7 @@ import {
   renderHaproxyConfig,
   splitMapLines,
   targetAddress,
-} from './config';
+} from './config.ts';
 
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
 

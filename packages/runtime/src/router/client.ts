@@ -1,6 +1,6 @@
 import { request } from 'undici';
-import type { RouterConfig, RouterConfigState } from './config';
-import type { PoolWindowStats } from './stats';
+import type { RouterConfig, RouterConfigState } from './config.ts';
+import type { PoolWindowStats } from './stats.ts';
 
 export class RouterClientError extends Error {
   override name = 'RouterClientError';

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { ConfigValidationError, type RouterConfig, type RouterConfigState } from './config';
-import type { PoolWindowStats } from './stats';
+import { ConfigValidationError, type RouterConfig, type RouterConfigState } from './config.ts';
+import type { PoolWindowStats } from './stats.ts';
 
 /** What the control API reads and changes of its router. */
 export interface ControlTarget {

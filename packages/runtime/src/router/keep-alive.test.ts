@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTrafficRouter, type TrafficRouter } from './router';
+import { createTrafficRouter, type TrafficRouter } from './router.ts';
 
 let upstream: Server;
 let router: TrafficRouter;

@@ -1,17 +1,9 @@
 import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import {
-  isOurProcess,
-  RUNTIME_SRC_DIR,
-  signal,
-  spawnDetached,
-  tailFile,
-  tsxLoader,
-  waitForExit,
-} from '../proc';
-import { RouterClient } from './client';
+import { dirname, resolve } from 'node:path';
+import { entryArgs, isOurProcess, signal, spawnDetached, tailFile, waitForExit } from '../proc.ts';
 
-const ROUTER_ENTRY = join(RUNTIME_SRC_DIR, 'router', 'router-main.ts');
+import { RouterClient } from './client.ts';
+
 /** Appears in the router's command line; checked before signalling a PID read from the database. */
 const ROUTER_MARKER = 'router-main';
 
@@ -48,24 +40,19 @@ export async function startRouter(options: StartRouterOptions): Promise<RouterPr
   mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
   chmodSync(dirname(logFile), 0o700);
   const host = options.host ?? '127.0.0.1';
-  const { pid, exited } = await spawnDetached(
-    'router',
-    process.execPath,
-    ['--import', tsxLoader(), ROUTER_ENTRY],
-    {
-      cwd: dirname(logFile),
-      env: {
-        PATH: process.env.PATH ?? '',
-        QUBOT_ROUTER_PORT: String(options.port),
-        QUBOT_ROUTER_CONTROL_PORT: String(options.controlPort),
-        QUBOT_ROUTER_SECRET: options.secret,
-        QUBOT_ROUTER_STATE_FILE: resolve(options.stateFile),
-        QUBOT_ROUTER_HOST: host,
-        ...(options.bindRetryMs ? { QUBOT_ROUTER_BIND_RETRY_MS: String(options.bindRetryMs) } : {}),
-      },
-      logFile,
+  const { pid, exited } = await spawnDetached('router', process.execPath, entryArgs('router/router-main'), {
+    cwd: dirname(logFile),
+    env: {
+      PATH: process.env.PATH ?? '',
+      QUBOT_ROUTER_PORT: String(options.port),
+      QUBOT_ROUTER_CONTROL_PORT: String(options.controlPort),
+      QUBOT_ROUTER_SECRET: options.secret,
+      QUBOT_ROUTER_STATE_FILE: resolve(options.stateFile),
+      QUBOT_ROUTER_HOST: host,
+      ...(options.bindRetryMs ? { QUBOT_ROUTER_BIND_RETRY_MS: String(options.bindRetryMs) } : {}),
     },
-  );
+    logFile,
+  });
 
   const client = new RouterClient({
     controlUrl: `http://127.0.0.1:${options.controlPort}`,

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../proc';
-import { createTrafficRouter, type TrafficRouter } from './router';
+import { freePort } from '../proc.ts';
+import { createTrafficRouter, type TrafficRouter } from './router.ts';
 
 // The proxying itself, against an in-process upstream that echoes what it received.
 let upstream: Server;

@@ -3,8 +3,8 @@
 // answer back. No per-request closures, header objects or URL parsing on the common path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Dispatcher, Pool } from 'undici';
-import type { PoolConfig, RouterConfigState } from './config';
-import type { PoolMetrics, PoolStats } from './stats';
+import type { PoolConfig, RouterConfigState } from './config.ts';
+import type { PoolMetrics, PoolStats } from './stats.ts';
 
 export interface Upstream {
   origin: string;

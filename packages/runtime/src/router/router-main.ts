@@ -2,7 +2,7 @@
 // never appears in a process listing: QUBOT_ROUTER_PORT, QUBOT_ROUTER_CONTROL_PORT,
 // QUBOT_ROUTER_SECRET, QUBOT_ROUTER_STATE_FILE, QUBOT_ROUTER_HOST.
 import { hostname } from 'node:os';
-import { createTrafficRouter } from './router';
+import { createTrafficRouter } from './router.ts';
 
 const env = process.env;
 // The control plane's line shape (pino's: level, epoch-ms time, pid, hostname, component, msg;

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalDriver } from '../local-driver';
-import { freePort, isAlive, RUNTIME_SRC_DIR } from '../proc';
-import type { InstanceRecord } from '../types';
-import { RouterClient, RouterClientError } from './client';
-import type { PoolConfig } from './config';
-import { adoptRouter, type RouterProcess, startRouter, stopRouter } from './process';
+import { LocalDriver } from '../local-driver.ts';
+import { freePort, isAlive, RUNTIME_SRC_DIR } from '../proc.ts';
+import type { InstanceRecord } from '../types.ts';
+import { RouterClient, RouterClientError } from './client.ts';
+import type { PoolConfig } from './config.ts';
+import { adoptRouter, type RouterProcess, startRouter, stopRouter } from './process.ts';
 
 const WORKSPACE = resolve(RUNTIME_SRC_DIR, '../../..');
 const LAUNCHER = {

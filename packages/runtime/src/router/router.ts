@@ -3,10 +3,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { Gauge, type Metric, Registry } from 'prom-client';
-import { parseTarget, type RouterConfig, type RouterConfigState, validateRouterConfig } from './config';
-import { createControlServer } from './control';
-import { Exchange, type ExchangeHost, type Live, type LivePool, type Upstream, UpstreamPools } from './proxy';
-import { PoolMetrics, PoolStats, type PoolWindowStats, requestMetrics } from './stats';
+import { parseTarget, type RouterConfig, type RouterConfigState, validateRouterConfig } from './config.ts';
+import { createControlServer } from './control.ts';
+import {
+  Exchange,
+  type ExchangeHost,
+  type Live,
+  type LivePool,
+  type Upstream,
+  UpstreamPools,
+} from './proxy.ts';
+import { PoolMetrics, PoolStats, type PoolWindowStats, requestMetrics } from './stats.ts';
 
 export interface TrafficRouterOptions {
   /** Traffic port: the environment's stable address. */

@@ -1,7 +1,7 @@
 import { type Metric, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { validateRouterConfig } from './config';
-import { PoolMetrics, PoolStats, requestMetrics } from './stats';
+import { validateRouterConfig } from './config.ts';
+import { PoolMetrics, PoolStats, requestMetrics } from './stats.ts';
 
 describe('PoolStats', () => {
   it('computes counts, error rate and nearest-rank percentiles over a sliding window', () => {

@@ -1,6 +1,6 @@
 // Test fixture: a short-lived "control plane" that starts one instance and exits.
 // Usage: start-and-exit.ts <dataDir> <workspaceDir>; prints the instance record as JSON.
-import { LocalDriver } from '../local-driver';
+import { LocalDriver } from '../local-driver.ts';
 
 const [dataDir, workspaceDir] = process.argv.slice(2) as [string, string];
 const driver = new LocalDriver({ dataDir, workspaceDir });

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, isAlive } from '../proc';
-import { NodeRouterProvider, parseRouterPoolTotals } from './node-router-provider';
-import type { TrafficProvider } from './provider';
+import { freePort, isAlive } from '../proc.ts';
+import { NodeRouterProvider, parseRouterPoolTotals } from './node-router-provider.ts';
+import type { TrafficProvider } from './provider.ts';
 
 describe('parseRouterPoolTotals', () => {
   it('sums the router counters in all and per pool', () => {

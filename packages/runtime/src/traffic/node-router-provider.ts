@@ -1,22 +1,22 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RouterClient } from '../router/client';
-import { type RouterConfig, type RouterConfigState, validateRouterConfig } from '../router/config';
+import { RouterClient } from '../router/client.ts';
+import { type RouterConfig, type RouterConfigState, validateRouterConfig } from '../router/config.ts';
 import {
   adoptRouter,
   isRouterProcess,
   type StartRouterOptions,
   startRouter,
   stopRouter,
-} from '../router/process';
-import type { PoolWindowStats } from '../router/stats';
+} from '../router/process.ts';
+import type { PoolWindowStats } from '../router/stats.ts';
 import type {
   TrafficCounts,
   TrafficHealth,
   TrafficProcess,
   TrafficProvider,
   TrafficTotals,
-} from './provider';
+} from './provider.ts';
 
 export interface NodeRouterProviderOptions extends StartRouterOptions {
   /** The router's pid on record (from an earlier start); a hint for `adopt`, `isRunning`, `stop`. */

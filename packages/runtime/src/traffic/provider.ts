@@ -1,5 +1,5 @@
-import type { RouterConfig, RouterConfigState } from '../router/config';
-import type { PoolWindowStats } from '../router/stats';
+import type { RouterConfig, RouterConfigState } from '../router/config.ts';
+import type { PoolWindowStats } from '../router/stats.ts';
 
 /** Requests answered through one pool (or all of them) since the provider's process started. */
 export interface TrafficCounts {

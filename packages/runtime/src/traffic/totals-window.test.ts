@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { TrafficTotals } from './provider';
-import { TotalsWindow, toPoolWindowStats } from './totals-window';
+import type { TrafficTotals } from './provider.ts';
+import { TotalsWindow, toPoolWindowStats } from './totals-window.ts';
 
 const totals = (pools: Record<string, [number, number, number?]>): TrafficTotals => {
   const out: TrafficTotals = { requests: 0, errors: 0, pools: {} };

@@ -2,8 +2,8 @@
 // `show stat` counters): readings of `totals()` are kept with their time, and a window is the
 // difference between the newest reading and the one at (or just before) its start. No latency:
 // percentiles cannot be derived from counters.
-import type { PoolWindowStats } from '../router/stats';
-import type { TrafficCounts, TrafficTotals } from './provider';
+import type { PoolWindowStats } from '../router/stats.ts';
+import type { TrafficCounts, TrafficTotals } from './provider.ts';
 
 interface Reading {
   at: number;
