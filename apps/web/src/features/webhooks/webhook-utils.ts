@@ -9,6 +9,8 @@ export const WEBHOOK_EVENT_OPTIONS: readonly { value: WebhookEvent; label: strin
   { value: 'environment.updated', label: 'Environment changed' },
   { value: 'config.updated', label: 'Configuration changed' },
   { value: 'application.created', label: 'Application created' },
+  { value: 'instance.oom_killed', label: 'Instance killed by its memory limit' },
+  { value: 'autoscale.decision', label: 'Autoscaler decision' },
 ];
 
 /** Why the form cannot be sent yet, per field (the server checks again and names its field). */
