@@ -2,17 +2,16 @@
 // keeps serving (router and instances are their own processes), and the next worker resumes the
 // deployment from its stored state, without doing any step twice. Through each traffic provider:
 // the Node router and HAProxy are both adopted by the next worker.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
-import { REPO_ROOT } from '../demo.ts';
 import type { Orchestrator } from './orchestrator.ts';
 import {
   FAST,
   type Harness,
   listenerOf,
   setTrafficProvider,
+  spawnWorkerProcess,
   startHarness,
   startWorker,
 } from './test-helpers.ts';
@@ -23,20 +22,6 @@ describe.each(['node', 'haproxy'] as const)('[ENGINE] control plane crash, %s pr
   let resumer: Orchestrator | null = null;
   const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 
-  /** A separate control-plane process in the worker role, on the test's database and data directory. */
-  function startWorkerProcess(): ChildProcess {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'apps/api/src/main.ts'), '--role', 'worker', '--port', '0'],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, DATABASE_URL: h.db.url, QUBOT_DATA_DIR: h.dataDir, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-    return child;
-  }
-
   beforeAll(async () => {
     // This process is only the API (it enqueues); the worker is the child we will kill.
     h = await startHarness({ worker: false });
@@ -44,7 +29,7 @@ describe.each(['node', 'haproxy'] as const)('[ENGINE] control plane crash, %s pr
     await setTrafficProvider(h, 'development', provider);
     const staging = await h.db.prisma.environment.findFirstOrThrow({ where: { name: 'development' } });
     await h.db.prisma.environment.update({ where: { id: staging.id }, data: { replicas: 4 } });
-    worker = startWorkerProcess();
+    worker = spawnWorkerProcess(h);
     const d = await h.deploy('development', { version: '1.0.0', strategy: 'blue-green', options: FAST });
     expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
   }, 120_000);

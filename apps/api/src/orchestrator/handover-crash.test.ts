@@ -2,19 +2,18 @@
 // (just after the change committed, while the old router stops, while the new one starts). The
 // next worker finishes the handover: one router serves the address, of the provider the database
 // names, adopted rather than doubled; the instances are untouched; the change is audited once.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import { isAlive } from '@qubot/runtime';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
-import { REPO_ROOT } from '../demo.ts';
 import type { Orchestrator } from './orchestrator.ts';
 import {
   FAST,
   type Harness,
   listenerOf,
   setTrafficProvider,
+  spawnWorkerProcess,
   startHarness,
   startWorker,
 } from './test-helpers.ts';
@@ -24,18 +23,6 @@ let worker: ChildProcess | null = null;
 let resumer: Orchestrator | null = null;
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const ENV = 'development';
-
-function startWorkerProcess(): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', join(REPO_ROOT, 'apps/api/src/main.ts'), '--role', 'worker', '--port', '0'],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: h.db.url, QUBOT_DATA_DIR: h.dataDir, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
-}
 
 const row = () => h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
 
@@ -63,7 +50,7 @@ function routerProcesses() {
 
 beforeAll(async () => {
   h = await startHarness({ worker: false, routingTimeoutMs: 8_000 });
-  worker = startWorkerProcess();
+  worker = spawnWorkerProcess(h);
   const d = await h.deploy(ENV, { version: '1.0.0', strategy: 'rolling', options: FAST });
   expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
 }, 120_000);
@@ -85,7 +72,7 @@ it('[ENGINE] SIGKILL of the worker mid-handover: the next worker finishes it; on
     if (round > 0) {
       await resumer?.stop();
       resumer = null;
-      worker = startWorkerProcess();
+      worker = spawnWorkerProcess(h);
     }
     const before = await row();
     const to = before.trafficProvider === 'node' ? 'haproxy' : 'node';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Environment } from '@qubot/api-contract';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Orchestrator } from './orchestrator.ts';
-import { APP, FAST, type Harness, startHarness, startWorker, startWorkerProcess } from './test-helpers.ts';
+import { APP, FAST, type Harness, spawnWorkerProcess, startHarness, startWorker } from './test-helpers.ts';
 
 let h: Harness;
 let worker: ChildProcess | null = null;
@@ -28,7 +28,7 @@ const alive = (pid: number) => {
 beforeAll(async () => {
   // This process only enqueues; the worker is the child killed below.
   h = await startHarness({ worker: false });
-  worker = startWorkerProcess(h);
+  worker = spawnWorkerProcess(h);
   const d = await h.deploy(ENV, { version: '1.0.0', strategy: 'blue-green', options: FAST });
   expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
 }, 120_000);

@@ -183,6 +183,3 @@ export async function settled(h: Pick<Harness, 'db'>, env: string, timeoutMs = 3
   }
   throw new Error(`deployments of ${env} still have work left`);
 }
-
-/** The same process under the name the hook and drift tests use. */
-export const startWorkerProcess = spawnWorkerProcess;
