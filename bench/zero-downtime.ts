@@ -400,8 +400,10 @@ async function main() {
         reason: `bench: zero downtime with ${replicas} replicas`,
       });
       if (r.status !== 200) throw new Error(`PATCH settings: ${r.status} ${r.text}`);
-      if (before !== replicas) {
-        // Settings apply to the next deployment: one unmeasured blue-green run brings N instances up.
+      // A live environment scales at once (a `scale` deployment of the live release): wait for it.
+      await waitIdle(api, 300_000);
+      if ((await liveCount()) !== replicas) {
+        // Nothing was live to scale: one unmeasured blue-green run brings N instances up.
         const version = await fresh();
         const d = await (await deployer(api, 'blue-green', version)()).start();
         if (d.status !== 'succeeded')
