@@ -1,8 +1,15 @@
+import { execFileSync } from 'node:child_process';
 import { defineConfig } from '@playwright/test';
 
 // One server for the run: the real API with embedded PostgreSQL in a fresh
 // data directory, in demo mode, serving the built web app.
-const port = Number(process.env.QUBOT_E2E_PORT ?? 18080);
+// A free port chosen once in the runner process (like the data directory below) and inherited by the
+// workers, so that two runs on one machine never meet on a fixed port. QUBOT_E2E_PORT overrides it.
+process.env.QUBOT_E2E_PORT ??= execFileSync(process.execPath, [
+  '-e',
+  "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { process.stdout.write(String(s.address().port)); s.close(); });",
+]).toString();
+const port = Number(process.env.QUBOT_E2E_PORT);
 export const baseURL = `http://127.0.0.1:${port}`;
 // A fresh data directory per run (fresh database, no instances). It is chosen
 // once in the runner process and inherited by the workers through the
