@@ -128,7 +128,7 @@ function EnvironmentBody({
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 
-      <ResourcesSection env={env} />
+      <ResourcesSection app={app} env={env} />
       <InstancesSection app={app} env={env} />
 
       <ConfigSection app={app} env={env} />
