@@ -731,6 +731,7 @@ function evaluate(
       minSamples,
       baseline,
       ...(unavailable ? { unavailable } : {}),
+      ...(ev.source && metric !== 'health' ? { source: ev.source } : {}),
     });
   if (ev.healthy !== undefined) {
     const expected = s.progress.pools[op.pool].instances;

@@ -75,6 +75,8 @@ export interface AnalysisResult {
    * the check stays inconclusive however long the step holds.
    */
   unavailable?: string;
+  /** Where the traffic figures came from: the traffic provider's window or a Prometheus. */
+  source?: 'router' | 'prometheus';
 }
 
 export interface PoolProgress {
@@ -248,6 +250,8 @@ export type CommandResultEvent =
        * to its inconclusive limit, then `onInconclusive` decides.
        */
       unavailable?: string;
+      /** Where the traffic figures came from, recorded on each analysis row. */
+      source?: 'router' | 'prometheus';
       /** Healthy instances of the pool, when the router knows it. */
       healthy?: number;
       /** The stable pool's figures over the same window (Kayenta-style comparison), when it has any. */
