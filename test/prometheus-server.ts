@@ -14,6 +14,8 @@ export interface TestPrometheus {
   query(promql: string): Promise<Vector>;
   /** The first series' value, or null when the vector is empty. */
   scalar(promql: string): Promise<number | null>;
+  /** Until `promql`'s first value is `want` (Prometheus scrapes on its own clock: polled, bounded). */
+  until(promql: string, want: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,5 +90,15 @@ export async function startPrometheus(opts: {
     const r = await query(promql);
     return r.length ? Number(r[0]?.value[1]) : null;
   };
-  return { url, query, scalar, stop };
+  async function until(promql: string, want: number, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last: number | null = null;
+    while (Date.now() < deadline) {
+      last = await scalar(promql).catch(() => null);
+      if (last === want) return;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`${promql} is ${last}, not ${want}, after ${timeoutMs / 1000}s`);
+  }
+  return { url, query, scalar, until, stop };
 }

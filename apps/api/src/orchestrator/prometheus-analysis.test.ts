@@ -37,7 +37,6 @@ const canary = (version: string, analysis: Record<string, unknown> = {}) =>
       ...FAST,
       steps: [50],
       stepDurationSeconds: 12,
-      rollbackWindowSeconds: 0,
       analysis: { intervalSeconds: 2, minRequests: 20, maxErrorRate: 0.05, maxP95Ms: 2000, ...analysis },
     },
   });
@@ -67,17 +66,11 @@ beforeAll(async () => {
   });
   expect(token.statusCode, token.body).toBe(201);
   prometheus = await startPrometheus({ apiPort, viewerToken: token.json().secret });
-  const p = prometheus;
   // The router is scraped (found through http_sd) before any canary relies on it.
-  await expect
-    .poll(
-      () =>
-        p.scalar(
-          `up{job="qubot-runtime",qubot_component="router",application="${APP}",environment="${ENV}"}`,
-        ),
-      { timeout: 30_000, interval: 500 },
-    )
-    .toBe(1);
+  await prometheus.until(
+    `up{job="qubot-runtime",qubot_component="router",application="${APP}",environment="${ENV}"}`,
+    1,
+  );
   load = startLoad((await h.environment(ENV)).address, { rps: 60, concurrency: 3 });
 }, 120_000);
 
