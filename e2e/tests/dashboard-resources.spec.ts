@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { DASH, dashEnvironment, ensureDashApp } from './dashboard-helpers';
+import { DASH, dashEnvironment, ensureDashApp, onPageAs } from './dashboard-helpers';
 import { finished, screenshot, signIn } from './support/qubot';
 
 test.setTimeout(180_000);
@@ -72,15 +72,9 @@ test('[RESOURCES]: a release-manager sets CPU and memory limits from the environ
   }
 
   // A viewer sees the limits but no form.
-  const other = await browser.newContext();
-  try {
-    const viewer = await other.newPage();
-    await signIn(viewer, 'viewer');
-    await viewer.goto(`/apps/${DASH}/environments/development`);
+  await onPageAs(browser, 'viewer', `/apps/${DASH}/environments/development`, async (viewer) => {
     await expect(viewer.getByText(`Limits per instance: ${memoryMb} MiB · 0.5 CPU`)).toBeVisible();
     await expect(viewer.getByRole('form', { name: 'Resources of development' })).toHaveCount(0);
     await expect(viewer.getByText('Resources: Needs release-manager (you are viewer).')).toBeVisible();
-  } finally {
-    await other.close();
-  }
+  });
 });

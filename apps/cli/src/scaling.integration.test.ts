@@ -5,7 +5,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP, FAST, type Harness, settled, startHarness } from '../../api/src/orchestrator/test-helpers.ts';
+import {
+  APP,
+  createToken,
+  FAST,
+  type Harness,
+  liveWithOneReplica,
+  settled,
+  startHarness,
+} from '../../api/src/orchestrator/test-helpers.ts';
 import { createCliRunner } from './cli-process.ts';
 import { ExitCode } from './exit-utils.ts';
 
@@ -18,38 +26,14 @@ let token: string;
 let viewerToken: string;
 let home: string;
 
-async function createToken(role: string) {
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/tokens',
-    headers: await h.as('admin'),
-    payload: { name: `cli ${role}`, role },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().secret as string;
-}
-
 beforeAll(async () => {
   h = await startHarness();
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   server = `http://127.0.0.1:${(h.app.server.address() as { port: number }).port}`;
-  token = await createToken('release-manager');
-  viewerToken = await createToken('viewer');
+  token = await createToken(h, 'release-manager');
+  viewerToken = await createToken(h, 'viewer');
   home = await mkdtemp(join(tmpdir(), 'qubot-cli-scale-'));
-  const one = await h.app.inject({
-    method: 'PATCH',
-    url: `/api/v1/apps/${APP}/environments/${ENV}/settings`,
-    headers: await h.as('admin'),
-    payload: { replicas: 1, reason: 'test' },
-  });
-  expect(one.statusCode, one.body).toBe(200);
-  const d = await h.deploy(ENV, {
-    version: '1.0.0',
-    strategy: 'blue-green',
-    options: { ...FAST, rollbackWindowSeconds: 0 },
-  });
-  expect((await h.until(d.id, FINAL)).status).toBe('succeeded');
-  await settled(h, ENV);
+  await liveWithOneReplica(h, ENV);
 }, 90_000);
 
 afterAll(async () => {

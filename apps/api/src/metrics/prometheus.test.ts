@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Load, startLoad } from '../../../../test/load.ts';
 import { startPrometheus, type TestPrometheus } from '../../../../test/prometheus-server.ts';
-import { APP, FAST, type Harness, startHarness } from '../orchestrator/test-helpers.ts';
+import { APP, createToken, FAST, type Harness, startHarness } from '../orchestrator/test-helpers.ts';
 
 let h: Harness;
 let prometheus: TestPrometheus | null = null;
@@ -27,16 +27,9 @@ beforeAll(async () => {
   const first = await h.deploy('development', { version: '1.0.0', strategy: 'blue-green', options: FAST });
   expect((await h.until(first.id, FINAL)).status).toBe('succeeded');
 
-  const token = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/tokens',
-    headers: await h.as('admin'),
-    payload: { name: 'prometheus', role: 'viewer' },
-  });
-  expect(token.statusCode, token.body).toBe(201);
   prometheus = await startPrometheus({
     apiPort,
-    viewerToken: token.json().secret,
+    viewerToken: await createToken(h, 'viewer', 'prometheus'),
     ruleFiles: [resolve(GRAFANA, 'alerts.yml')],
   });
   promUrl = prometheus.url;

@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Load, startLoad } from '../../../../test/load.ts';
 import { startPrometheus, type TestPrometheus } from '../../../../test/prometheus-server.ts';
 import { QUBOT_ROUTER_QUERIES as ROUTER_QUERIES } from './prometheus-analysis.ts';
-import { APP, FAST, type Harness, settled, startHarness } from './test-helpers.ts';
+import {
+  APP,
+  createToken,
+  FAST,
+  type Harness,
+  liveWithOneReplica,
+  settled,
+  startHarness,
+} from './test-helpers.ts';
 
 const ENV = 'development';
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
@@ -45,27 +53,8 @@ beforeAll(async () => {
   h = await startHarness();
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   const apiPort = (h.app.server.address() as { port: number }).port;
-  const one = await h.app.inject({
-    method: 'PATCH',
-    url: `/api/v1/apps/${APP}/environments/${ENV}/settings`,
-    headers: await h.as('admin'),
-    payload: { replicas: 1, reason: 'test' },
-  });
-  expect(one.statusCode, one.body).toBe(200);
-  const first = await h.deploy(ENV, {
-    version: '1.0.0',
-    strategy: 'blue-green',
-    options: { ...FAST, rollbackWindowSeconds: 0 },
-  });
-  expect((await h.until(first.id, FINAL)).status).toBe('succeeded');
-  const token = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/tokens',
-    headers: await h.as('admin'),
-    payload: { name: 'prometheus', role: 'viewer' },
-  });
-  expect(token.statusCode, token.body).toBe(201);
-  prometheus = await startPrometheus({ apiPort, viewerToken: token.json().secret });
+  await liveWithOneReplica(h, ENV);
+  prometheus = await startPrometheus({ apiPort, viewerToken: await createToken(h, 'viewer', 'prometheus') });
   // The router is scraped (found through http_sd) before any canary relies on it.
   await prometheus.until(
     `up{job="qubot-runtime",qubot_component="router",application="${APP}",environment="${ENV}"}`,

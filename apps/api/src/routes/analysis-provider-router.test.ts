@@ -165,10 +165,10 @@ describe('analysis provider setting', () => {
       orderBy: { id: 'asc' },
     });
     expect(audit).toHaveLength(urls.length);
-    type Side = { prometheus: { url: string } | null };
-    for (let i = 1; i < audit.length; i++)
-      expect((audit[i]?.before as Side).prometheus?.url).toBe((audit[i - 1]?.after as Side).prometheus?.url);
-    const last = (audit.at(-1)?.after as Side).prometheus?.url;
+    const urlOf = (side: unknown) => (side as { prometheus: { url: string } | null }).prometheus?.url;
+    const chain = audit.map((a) => ({ before: urlOf(a.before), after: urlOf(a.after) }));
+    for (let i = 1; i < chain.length; i++) expect(chain[i]?.before).toBe(chain[i - 1]?.after);
+    const last = chain.at(-1)?.after;
     const served = await t.app.inject({ method: 'GET', url: url('staging'), headers: await t.as('viewer') });
     expect(served.json().prometheus.url).toBe(last);
   });
