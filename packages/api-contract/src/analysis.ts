@@ -73,6 +73,17 @@ export type SyntheticLoadBody = Type.Static<typeof SyntheticLoadBody>;
 /** The placeholders a PromQL template may use (docs/monitoring.md "Prometheus as the analysis source"). */
 export const PROMQL_PLACEHOLDERS = ['app', 'env', 'pool', 'version', 'window'] as const;
 
+const SERIES = `job="qubot-runtime",application="{{app}}",environment="{{env}}",pool="{{pool}}"`;
+/**
+ * Templates for Qubot's own router metrics as a Prometheus scraping them through
+ * /api/v1/prometheus/targets names them (docs/monitoring.md; the dashboard offers them).
+ */
+export const QUBOT_ROUTER_QUERIES = {
+  requests: `sum(increase(qubot_router_requests_total{${SERIES}}[{{window}}]))`,
+  errorRate: `(sum(increase(qubot_router_errors_total{${SERIES}}[{{window}}])) or vector(0)) / sum(increase(qubot_router_requests_total{${SERIES}}[{{window}}]))`,
+  p95Seconds: `histogram_quantile(0.95, sum by (le) (rate(qubot_router_request_duration_seconds_bucket{${SERIES}}[{{window}}])))`,
+};
+
 const PromqlTemplate = (description: string) => Type.String({ minLength: 1, maxLength: 4000, description });
 
 export const PrometheusQueries = Type.Object(

@@ -3,11 +3,12 @@
 // the faulty release fails its analysis on the error rate Prometheus reports, a healthy one
 // passes on Prometheus's figures, and a Prometheus that cannot be reached leaves the analysis
 // inconclusive — the canary rolls back at its limit, it never passes.
+
+import { QUBOT_ROUTER_QUERIES as ROUTER_QUERIES } from '@qubot/api-contract';
 import { freePort } from '@qubot/runtime/proc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Load, startLoad } from '../../../../test/load.ts';
 import { startPrometheus, type TestPrometheus } from '../../../../test/prometheus-server.ts';
-import { QUBOT_ROUTER_QUERIES as ROUTER_QUERIES } from './prometheus-analysis.ts';
 import {
   APP,
   createToken,

@@ -8,17 +8,6 @@ type Placeholder = (typeof PROMQL_PLACEHOLDERS)[number];
 export type PromqlVars = Record<Placeholder, string>;
 
 export const DEFAULT_QUERY_TIMEOUT_SECONDS = 5;
-
-const SERIES = `job="qubot-runtime",application="{{app}}",environment="{{env}}",pool="{{pool}}"`;
-/**
- * Templates for Qubot's own router metrics as a Prometheus scraping them through
- * /api/v1/prometheus/targets names them (docs/monitoring.md gives them too).
- */
-export const QUBOT_ROUTER_QUERIES = {
-  requests: `sum(increase(qubot_router_requests_total{${SERIES}}[{{window}}]))`,
-  errorRate: `(sum(increase(qubot_router_errors_total{${SERIES}}[{{window}}])) or vector(0)) / sum(increase(qubot_router_requests_total{${SERIES}}[{{window}}]))`,
-  p95Seconds: `histogram_quantile(0.95, sum by (le) (rate(qubot_router_request_duration_seconds_bucket{${SERIES}}[{{window}}])))`,
-};
 const QUERY_FIELDS = ['requests', 'errorRate', 'p95Seconds'] as const;
 
 /** The stored setting (environments.analysis_prometheus), or null when the router's figures apply. */

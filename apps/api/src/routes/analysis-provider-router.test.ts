@@ -1,8 +1,9 @@
 // The analysis provider setting: admin only, validated at save naming the field, audited, a
 // reason on protected environments, and concurrent changes serialised on the environment's row.
+
+import { QUBOT_ROUTER_QUERIES } from '@qubot/api-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
-import { QUBOT_ROUTER_QUERIES } from '../orchestrator/prometheus-analysis.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 const url = (env: string) => `/api/v1/apps/qubot-one/environments/${env}/analysis-provider`;

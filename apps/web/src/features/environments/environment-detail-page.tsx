@@ -8,6 +8,7 @@ import { useEnvironment, useEnvironments } from '../../hooks/api/environments/qu
 import { paths } from '../../lib/paths';
 import { ConfigSection } from '../config/config-section';
 import { DeploymentsTable } from '../deployments/deployments-table';
+import { AnalysisProviderSection } from './analysis-provider-section';
 import { EnvironmentCard } from './environment-card';
 import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
@@ -122,6 +123,8 @@ function EnvironmentBody({
       <TrafficProviderSection app={app} env={env} />
 
       <EnvironmentSettingsForm app={app} env={env} />
+
+      <AnalysisProviderSection app={app} env={env} />
 
       <ScalingSection app={app} env={env} />
       <PolicyForm app={app} env={env.name} isProtected={env.protected} />

@@ -1,7 +1,9 @@
 import type {
+  AnalysisProviderView,
   Color,
   Deployment,
   Environment,
+  PutAnalysisProviderBody,
   ResourcesChange,
   StrategyName,
   UpdateResourcesBody,
@@ -159,5 +161,15 @@ export function useChangeResources(app: string, env: string) {
       if (res.deployment) rememberDeployment(queryClient, res.deployment);
     },
     onSettled: () => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+/** PUT …/analysis-provider (admins): the answer replaces the cached setting. */
+export function useSaveAnalysisProvider(app: string, env: string) {
+  const queryClient = useQueryClient();
+  return useMutation<AnalysisProviderView, ApiError, PutAnalysisProviderBody>({
+    mutationFn: (body) =>
+      api.call('PUT /api/v1/apps/:app/environments/:env/analysis-provider', { params: { app, env }, body }),
+    onSuccess: (view) => queryClient.setQueryData(environmentKeys.analysisProvider(app, env), view),
   });
 }
