@@ -2,9 +2,9 @@
 // application, `qubot-ui` (development + protected production, one instance each; named to sort
 // after qubot-one, so `/` still shows qubot-one), so they never
 // disturb the specs that drive qubot-one or qubot-sec on the same server.
-import { expect, type Page } from '@playwright/test';
+import { type Browser, expect, type Page } from '@playwright/test';
 import type { Deployment, Environment } from '@qubot/api-contract';
-import type { Api } from './support/qubot';
+import { type Api, type Role, signIn } from './support/qubot';
 
 export const DASH = 'qubot-ui';
 /** The demo launcher (apps/api/src/demo.ts DEMO_LAUNCHER), run from the repository root. */
@@ -116,4 +116,22 @@ export function localDay(offsetDays = 0): string {
 export async function csrfOf(page: Page): Promise<string> {
   const cookie = (await page.context().cookies()).find((c) => c.name === 'qubot_csrf');
   return cookie?.value ?? '';
+}
+
+/** `check` on a fresh page of its own browser context, signed in as `role` on `path`; closed after. */
+export async function onPageAs(
+  browser: Browser,
+  role: Role,
+  path: string,
+  check: (page: Page) => Promise<void>,
+): Promise<void> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await signIn(page, role);
+    await page.goto(path);
+    await check(page);
+  } finally {
+    await context.close();
+  }
 }

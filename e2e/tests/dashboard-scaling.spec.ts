@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { csrfOf, DASH, dashEnvironment, ensureDashApp } from './dashboard-helpers';
+import { csrfOf, DASH, dashEnvironment, ensureDashApp, onPageAs } from './dashboard-helpers';
 import { finished, screenshot, signIn } from './support/qubot';
 
 test.setTimeout(150_000);
@@ -84,19 +84,13 @@ test('[SCALING]: a release-manager scales development from its page and sets an 
   }
 
   // A viewer sees the policy but cannot scale or edit it.
-  const other = await browser.newContext();
-  try {
-    const viewer = await other.newPage();
-    await signIn(viewer, 'viewer');
-    await viewer.goto(`/apps/${DASH}/environments/development`);
+  await onPageAs(browser, 'viewer', `/apps/${DASH}/environments/development`, async (viewer) => {
     await expect(viewer.getByRole('form', { name: 'Scale development' })).toHaveCount(0);
     await expect(viewer.getByText('Scaling: Needs release-manager (you are viewer).')).toBeVisible();
     const policy = viewer.getByRole('form', { name: 'Autoscaling policy of development' });
     await expect(policy.getByLabel('Max replicas')).toBeDisabled();
     await expect(policy.getByRole('button', { name: 'Save policy' })).toHaveCount(0);
-  } finally {
-    await other.close();
-  }
+  });
 
   // Back to the count the other specs expect.
   const res = await page.request.post(`/api/v1/apps/${DASH}/environments/development/scale`, {

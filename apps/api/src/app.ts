@@ -29,6 +29,7 @@ import policies, { type PolicyPluginOptions } from './plugins/policies.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
 import webhooks, { type WebhookPluginOptions } from './plugins/webhooks.ts';
+import analysisProviderRouter from './routes/analysis-provider-router.ts';
 import applicationAdminRouter from './routes/application-admin-router.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
@@ -370,6 +371,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(releaseRouter);
       await api.register(configRouter);
       await api.register(driftHooksRouter);
+      await api.register(analysisProviderRouter);
       await api.register(deploymentRouter);
       await api.register(deploymentCommandRouter);
       await api.register(environmentActionRouter);

@@ -1,5 +1,5 @@
 import Type from 'typebox';
-import { Reason, strict, Timestamp } from './common.ts';
+import { ActionReason, NullableTimestamp, Reason, strict, Timestamp } from './common.ts';
 
 /**
  * A canary's (or a verification's) analysis: each measurement gives every check a verdict.
@@ -48,7 +48,13 @@ export const AnalysisResult = Type.Object({
   unavailable: Type.Optional(
     Type.String({
       description:
-        'why the figure cannot be measured here at all (e.g. the HAProxy traffic provider measures no latency): the check stays inconclusive and cannot pass',
+        'why the figure cannot be measured here at all (e.g. the HAProxy traffic provider measures no latency, or the Prometheus the environment reads cannot be reached): the check stays inconclusive and cannot pass',
+    }),
+  ),
+  source: Type.Optional(
+    Type.Union([Type.Literal('router'), Type.Literal('prometheus')], {
+      description:
+        "where the traffic figures came from: the traffic provider's own window (router) or the environment's Prometheus query provider",
     }),
   ),
 });
@@ -63,3 +69,78 @@ export const SyntheticLoadBody = Type.Object(
   strict,
 );
 export type SyntheticLoadBody = Type.Static<typeof SyntheticLoadBody>;
+
+/** The placeholders a PromQL template may use (docs/monitoring.md "Prometheus as the analysis source"). */
+export const PROMQL_PLACEHOLDERS = ['app', 'env', 'pool', 'version', 'window'] as const;
+
+const SERIES = `job="qubot-runtime",application="{{app}}",environment="{{env}}",pool="{{pool}}"`;
+/**
+ * Templates for Qubot's own router metrics as a Prometheus scraping them through
+ * /api/v1/prometheus/targets names them (docs/monitoring.md; the dashboard offers them).
+ */
+export const QUBOT_ROUTER_QUERIES = {
+  requests: `sum(increase(qubot_router_requests_total{${SERIES}}[{{window}}]))`,
+  errorRate: `(sum(increase(qubot_router_errors_total{${SERIES}}[{{window}}])) or vector(0)) / sum(increase(qubot_router_requests_total{${SERIES}}[{{window}}]))`,
+  p95Seconds: `histogram_quantile(0.95, sum by (le) (rate(qubot_router_request_duration_seconds_bucket{${SERIES}}[{{window}}])))`,
+};
+
+const PromqlTemplate = (description: string) => Type.String({ minLength: 1, maxLength: 4000, description });
+
+export const PrometheusQueries = Type.Object(
+  {
+    requests: PromqlTemplate(
+      'PromQL giving the number of requests the pool served in the window (the sample size), e.g. sum(increase(…[{{window}}]))',
+    ),
+    errorRate: PromqlTemplate('PromQL giving the failed share of the pool’s requests in the window, 0..1'),
+    p95Seconds: PromqlTemplate('PromQL giving the pool’s 95th percentile latency in the window, in seconds'),
+  },
+  {
+    ...strict,
+    description:
+      'Templates with {{app}}, {{env}}, {{pool}} (blue | green; required in each), {{version}} (the release the pool runs) and {{window}} (a Prometheus duration such as 45s); each must give one number (a scalar or a one-series vector)',
+  },
+);
+export type PrometheusQueries = Type.Static<typeof PrometheusQueries>;
+
+export const PrometheusAnalysisSettings = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      description:
+        'Base URL of the Prometheus HTTP API (http or https, no credentials), e.g. http://prometheus:9090',
+    }),
+    queries: PrometheusQueries,
+    timeoutSeconds: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 30, description: 'per query; default 5' }),
+    ),
+  },
+  strict,
+);
+export type PrometheusAnalysisSettings = Type.Static<typeof PrometheusAnalysisSettings>;
+
+/** PUT /apps/:app/environments/:env/analysis-provider (admin). */
+export const PutAnalysisProviderBody = Type.Object(
+  {
+    provider: Type.Union([Type.Literal('router'), Type.Literal('prometheus')], {
+      description:
+        "router: the traffic provider's own window (the default); prometheus: the PromQL templates below",
+    }),
+    prometheus: Type.Optional(PrometheusAnalysisSettings),
+    reason: Type.Optional(ActionReason),
+  },
+  strict,
+);
+export type PutAnalysisProviderBody = Type.Static<typeof PutAnalysisProviderBody>;
+
+export const AnalysisProviderView = Type.Object({
+  provider: Type.Union([Type.Literal('router'), Type.Literal('prometheus')]),
+  prometheus: Type.Union([
+    Type.Object({ url: Type.String(), queries: PrometheusQueries, timeoutSeconds: Type.Integer() }),
+    Type.Null(),
+  ]),
+  placeholders: Type.Array(Type.String()),
+  updatedBy: Type.Union([Type.String(), Type.Null()]),
+  updatedAt: NullableTimestamp,
+});
+export type AnalysisProviderView = Type.Static<typeof AnalysisProviderView>;

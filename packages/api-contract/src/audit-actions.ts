@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = {
   'config.update': 'configuration change',
   'config.rollout': 'configuration rolled out (a deployment of the live release)',
   'environment.hooks': 'deployment hooks changed',
+  'environment.analysis_provider': 'analysis provider (Prometheus queries) changed',
   'application.job_launcher': 'job launcher changed',
   'freeze.create': 'freeze window created',
   'freeze.delete': 'freeze window deleted',

@@ -3,6 +3,7 @@
 // http.test.ts checks both ways: every key here is a route there, and every /api/v1 route there
 // but the websocket is typed here. A new route needs its line here too.
 import type {
+  AnalysisProviderView,
   ApiToken,
   Application,
   ApplicationConfig,
@@ -60,6 +61,7 @@ import type {
   PrometheusTargets,
   PromoteBody,
   PromotionPreview,
+  PutAnalysisProviderBody,
   PutConfigBody,
   PutHooksBody,
   PutJobLauncherBody,
@@ -173,6 +175,11 @@ export const ROUTES = {
     response: ResourcesChange;
   }>(),
   'GET /api/v1/runtime': route<{ response: RuntimeInfo }>(),
+  'GET /api/v1/apps/:app/environments/:env/analysis-provider': route<{ response: AnalysisProviderView }>(),
+  'PUT /api/v1/apps/:app/environments/:env/analysis-provider': route<{
+    body: PutAnalysisProviderBody;
+    response: AnalysisProviderView;
+  }>(),
   'GET /api/v1/apps/:app/environments/:env/freeze-windows': route<{ response: List<FreezeWindow> }>(),
   'POST /api/v1/apps/:app/environments/:env/freeze-windows': route<{
     body: CreateFreezeWindowBody;

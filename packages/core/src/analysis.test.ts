@@ -486,3 +486,49 @@ describe('analysis: a router that measures no latency (HAProxy provider)', () =>
     expect(bad.state.outcome?.failedMetric).toMatchObject({ metric: 'errorRate', verdict: 'failed' });
   });
 });
+
+describe('analysis: a source that gives no figures (Prometheus unreachable)', () => {
+  const DOWN: Figures = {
+    requests: 0,
+    errors: 0,
+    p95Ms: null,
+    unavailable: 'Prometheus at http://prom:9090: connect ECONNREFUSED',
+  };
+
+  it('every traffic check is inconclusive (never passed); it keeps measuring to its limit, then rolls back saying why', () => {
+    const sim = oneStep({ inconclusiveLimitSeconds: 120 }).start();
+    sim.responder = measuring(() => DOWN);
+    runUntil(sim, T0 + 60_000);
+    expect(sim.state.status).toBe('running');
+    expect(step(sim).message).toMatch(
+      /^analysis inconclusive: waiting for the request count cannot be measured: Prometheus at http:\/\/prom:9090: connect ECONNREFUSED; holding until/,
+    );
+    const traffic = sim.state.analysis.filter((r) => r.metric !== 'health');
+    expect(traffic.length).toBeGreaterThan(0);
+    expect(traffic.every((r) => r.verdict === 'inconclusive' && r.value === null && r.unavailable)).toBe(
+      true,
+    );
+    runUntil(sim, T0 + 10 * 60_000);
+    // Not at the end of the hold (the source may come back), at the limit.
+    expect(sim.now).toBe(T0 + 180_000);
+    expect(sim.state.status).toBe('rolled_back');
+    expect(sim.state.outcome).toMatchObject({
+      trigger: 'failure',
+      reason:
+        'analysis inconclusive at Traffic 10% after 3 min: waiting for the request count cannot be measured: Prometheus at http://prom:9090: connect ECONNREFUSED',
+      failedMetric: { metric: 'minRequests', verdict: 'inconclusive', value: null },
+    });
+  });
+
+  it('on a protected environment it waits for a person; figures that come back in time pass the step', () => {
+    const waits = oneStep({ inconclusiveLimitSeconds: 60 }, { protected: true }).start();
+    waits.responder = measuring(() => DOWN);
+    runUntil(waits, T0 + 10 * 60_000);
+    expect(waits.state).toMatchObject({ status: 'paused', waitingFor: 'advance' });
+
+    const back = oneStep({ inconclusiveLimitSeconds: 120 }).start();
+    back.responder = measuring((_c, sim) => (sim.now < T0 + 70_000 ? DOWN : GOOD));
+    back.run();
+    expect(back.state.status).toBe('succeeded');
+  });
+});

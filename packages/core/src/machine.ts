@@ -731,15 +731,24 @@ function evaluate(
       minSamples,
       baseline,
       ...(unavailable ? { unavailable } : {}),
+      ...(ev.source && metric !== 'health' ? { source: ev.source } : {}),
     });
-  const b = ev.baseline ?? null;
-  const requests = Math.max(0, ev.requests);
-  const enough = requests >= a.minRequests;
   if (ev.healthy !== undefined) {
     const expected = s.progress.pools[op.pool].instances;
     const verdict = ev.healthy >= expected ? 'passed' : 'failed';
     row('health', ev.healthy, expected, 'min', verdict, ev.healthy, expected, null);
   }
+  const b = ev.baseline ?? null;
+  if (ev.unavailable) {
+    // No figures at all from the analysis source: every traffic check stays inconclusive.
+    row('minRequests', null, a.minRequests, 'min', 'inconclusive', 0, a.minRequests, null, ev.unavailable);
+    row('errorRate', null, a.maxErrorRate, 'max', 'inconclusive', 0, a.minErrorRate, null, ev.unavailable);
+    if (a.maxP95Ms !== null)
+      row('p95Ms', null, a.maxP95Ms, 'max', 'inconclusive', 0, a.minP95, null, ev.unavailable);
+    return results;
+  }
+  const requests = Math.max(0, ev.requests);
+  const enough = requests >= a.minRequests;
   row(
     'minRequests',
     requests,
@@ -791,8 +800,10 @@ export function describeCheck(r: AnalysisResult): string {
     case 'health':
       return `${r.value ?? 0} of ${r.threshold} instances healthy`;
     case 'minRequests':
+      if (r.unavailable) return `the request count cannot be measured: ${r.unavailable}`;
       return `${r.value ?? 0} of at least ${r.threshold} requests`;
     case 'errorRate':
+      if (r.unavailable) return `the error rate cannot be measured: ${r.unavailable}`;
       return r.value === null
         ? `error rate not measured (${n})`
         : `error rate ${percent(r.value)} ${r.value > r.threshold ? '>' : '≤'} max ${percent(r.threshold)} (${n})`;
@@ -852,25 +863,34 @@ function onMeasurement(
     return false;
   }
   const requests = results.find((r) => r.metric === 'minRequests');
-  const missing = requests && requests.verdict !== 'passed' ? requests : null;
+  // The analysis source gave nothing (e.g. Prometheus unreachable): it may come back, so the step
+  // keeps measuring up to its inconclusive limit like a step short of requests.
+  const sourceDown = requests?.unavailable ? requests : null;
+  const missing = requests && requests.verdict !== 'passed' && !sourceDown ? requests : null;
   // A figure the router cannot measure will not come by waiting: decided at the end of the hold.
-  const unmeasurable = results.find((r) => r.unavailable && r.verdict === 'inconclusive');
+  const unmeasurable = sourceDown ? null : results.find((r) => r.unavailable && r.verdict === 'inconclusive');
   const need = missing
     ? `at least ${missing.threshold} requests (${missing.value ?? 0} so far)`
-    : unmeasurable
-      ? describeCheck(unmeasurable)
-      : 'a latency figure';
-  const figures = results
-    .filter((r) => r.metric === 'errorRate' || r.metric === 'p95Ms')
-    .map(describeCheck)
-    .join(', ');
+    : sourceDown
+      ? describeCheck(sourceDown)
+      : unmeasurable
+        ? describeCheck(unmeasurable)
+        : 'a latency figure';
+  const figures = sourceDown
+    ? ''
+    : results
+        .filter((r) => r.metric === 'errorRate' || r.metric === 'p95Ms')
+        .map(describeCheck)
+        .join(', ');
 
   if (!decisive) {
     scheduleSample(ctx, watch, Math.min(ctx.now + intervalFor(s, holdMs), watch.holdUntil));
     stepMessage(
       ctx,
       op.step,
-      `holding until ${clock(watch.holdUntil)}; analysis so far: ${requests?.value ?? 0} requests${figures ? `, ${figures}` : ''}`,
+      sourceDown
+        ? `holding until ${clock(watch.holdUntil)}; analysis so far: ${describeCheck(sourceDown)}`
+        : `holding until ${clock(watch.holdUntil)}; analysis so far: ${requests?.value ?? 0} requests${figures ? `, ${figures}` : ''}`,
     );
     return false;
   }
@@ -892,7 +912,7 @@ function onMeasurement(
         ? `analysis inconclusive at ${stepName}: ${need}`
         : `analysis inconclusive at ${stepName} after ${waited}: waiting for ${need}`;
     if (a.onInconclusive === 'fail') {
-      fail(ctx, reason, 'failure', missing ?? unmeasurable ?? inconclusive[0]);
+      fail(ctx, reason, 'failure', missing ?? sourceDown ?? unmeasurable ?? inconclusive[0]);
       return false;
     }
     // A person decides: advance accepts the step as it is; abort or rollback returns.

@@ -75,6 +75,8 @@ export interface AnalysisResult {
    * the check stays inconclusive however long the step holds.
    */
   unavailable?: string;
+  /** Where the traffic figures came from: the traffic provider's window or a Prometheus. */
+  source?: 'router' | 'prometheus';
 }
 
 export interface PoolProgress {
@@ -242,6 +244,14 @@ export type CommandResultEvent =
       p95Ms: number | null;
       /** Set when the router cannot measure latency at all (why): a latency check cannot pass. */
       p95Unavailable?: string;
+      /**
+       * Set when the analysis source gave no figures at all (why: e.g. its Prometheus cannot be
+       * reached): every traffic check is inconclusive, never passed; the step keeps measuring up
+       * to its inconclusive limit, then `onInconclusive` decides.
+       */
+      unavailable?: string;
+      /** Where the traffic figures came from, recorded on each analysis row. */
+      source?: 'router' | 'prometheus';
       /** Healthy instances of the pool, when the router knows it. */
       healthy?: number;
       /** The stable pool's figures over the same window (Kayenta-style comparison), when it has any. */

@@ -2,39 +2,24 @@
 // routers and instances through GET /api/v1/prometheus/targets (http_sd, with a viewer token);
 // a deployment runs under load; PromQL must return the deployment counts and the router's
 // request rate.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort } from '@qubot/runtime/proc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Load, startLoad } from '../../../../test/load.ts';
-import { PROMETHEUS } from '../../../../test/prometheus-text.ts';
-import { APP, FAST, type Harness, startHarness } from '../orchestrator/test-helpers.ts';
+import { startPrometheus, type TestPrometheus } from '../../../../test/prometheus-server.ts';
+import { APP, createToken, FAST, type Harness, startHarness } from '../orchestrator/test-helpers.ts';
 
 let h: Harness;
-let prometheus: ChildProcess | null = null;
+let prometheus: TestPrometheus | null = null;
 let promUrl = '';
-let dir = '';
 let load: Load | null = null;
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const GRAFANA = resolve(import.meta.dirname, '../../../../deploy/grafana');
 
-type Vector = { metric: Record<string, string>; value: [number, string] }[];
-async function query(promql: string): Promise<Vector> {
-  const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
-  const body = (await res.json()) as { status: string; data: { result: Vector }; error?: string };
-  if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
-  return body.data.result;
-}
-const scalar = async (promql: string) => {
-  const r = await query(promql);
-  return r.length ? Number(r[0]?.value[1]) : null;
-};
+const query = (promql: string) => (prometheus as TestPrometheus).query(promql);
+const scalar = (promql: string) => (prometheus as TestPrometheus).scalar(promql);
 
 beforeAll(async () => {
-  if (!existsSync(PROMETHEUS))
-    throw new Error(`${PROMETHEUS} is missing: apt-get install -y prometheus (npm test installs it as root)`);
   h = await startHarness();
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   const apiPort = (h.app.server.address() as { port: number }).port;
@@ -42,64 +27,18 @@ beforeAll(async () => {
   const first = await h.deploy('development', { version: '1.0.0', strategy: 'blue-green', options: FAST });
   expect((await h.until(first.id, FINAL)).status).toBe('succeeded');
 
-  const token = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/tokens',
-    headers: await h.as('admin'),
-    payload: { name: 'prometheus', role: 'viewer' },
+  prometheus = await startPrometheus({
+    apiPort,
+    viewerToken: await createToken(h, 'viewer', 'prometheus'),
+    ruleFiles: [resolve(GRAFANA, 'alerts.yml')],
   });
-  expect(token.statusCode, token.body).toBe(201);
-  dir = mkdtempSync(join(tmpdir(), 'qubot-prom-'));
-  writeFileSync(join(dir, 'viewer-token'), token.json().secret, { mode: 0o600 });
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    [
-      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-      `rule_files: ["${join(GRAFANA, 'alerts.yml')}"]`,
-      'scrape_configs:',
-      '  - job_name: qubot-control-plane',
-      `    static_configs: [{ targets: ["127.0.0.1:${apiPort}"] }]`,
-      '  - job_name: qubot-runtime',
-      '    http_sd_configs:',
-      `      - url: http://127.0.0.1:${apiPort}/api/v1/prometheus/targets`,
-      '        refresh_interval: 1s',
-      // `type: Bearer` spelled out: Prometheus 2.42's http_sd sends the bare token without it.
-      `        authorization: { type: Bearer, credentials_file: ${join(dir, 'viewer-token')} }`,
-      '',
-    ].join('\n'),
-  );
-  const port = await freePort();
-  promUrl = `http://127.0.0.1:${port}`;
-  const proc = spawn(
-    PROMETHEUS,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  prometheus = proc;
-  // Prometheus logs this line once its HTTP API answers.
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      if (log.includes('Server is ready to receive web requests')) resolve();
-    });
-    proc.once('exit', (code) => reject(new Error(`prometheus exited (${code}): ${log.slice(-2000)}`)));
-  });
+  promUrl = prometheus.url;
 }, 90_000);
 
 afterAll(async () => {
   await load?.stop();
-  if (prometheus && prometheus.exitCode === null) {
-    const exited = new Promise((r) => prometheus?.once('exit', r));
-    prometheus.kill('SIGTERM');
-    await exited;
-  }
+  await prometheus?.stop();
   await h?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('[MONITORING] a real Prometheus', () => {

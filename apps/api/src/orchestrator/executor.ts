@@ -24,6 +24,12 @@ import {
 import { instanceTarget, instanceUrl, type RuntimeDriver } from '@qubot/runtime';
 import type { EffectiveConfigService } from '../services/effective-config.ts';
 import type { HookRunner } from './hooks.ts';
+import {
+  type PrometheusSetting,
+  poolFigures,
+  promDuration,
+  prometheusSettingOf,
+} from './prometheus-analysis.ts';
 import type { EnvironmentRuntime } from './runtime.ts';
 
 export interface Execution {
@@ -339,12 +345,76 @@ export function createExecutor(deps: {
     } satisfies Execution;
   }
 
+  /**
+   * The figures from the environment's Prometheus (docs/monitoring.md "Prometheus as the analysis
+   * source"): the new pool's and the stable pool's, over the same window. A query that fails or
+   * gives no error rate for requests it counted makes the measurement `unavailable` — inconclusive,
+   * never a pass.
+   */
+  async function prometheusMetrics(
+    d: Awaited<ReturnType<typeof context>>,
+    setting: PrometheusSetting,
+    cmd: Extract<Command, { kind: 'collectMetrics' }>,
+    windowMs: number,
+    healthy: number,
+  ): Promise<Execution> {
+    const ids = [d.releaseId, d.fromReleaseId].filter((id): id is string => id !== null);
+    const rows = await prisma.release.findMany({
+      where: { id: { in: ids } },
+      select: { id: true, version: true },
+    });
+    const versionOf = (id: string | null) => rows.find((r) => r.id === id)?.version ?? '';
+    const baselinePool = cmd.baselinePool === undefined ? otherColor(cmd.pool) : cmd.baselinePool;
+    const vars = (pool: Color, version: string) => ({
+      app: d.application.name,
+      env: d.environment.name,
+      pool,
+      version,
+      window: promDuration(windowMs),
+    });
+    const base = { type: 'metrics' as const, commandId: cmd.id, healthy, source: 'prometheus' as const };
+    try {
+      const [now, before] = await Promise.all([
+        poolFigures(setting, vars(cmd.pool, versionOf(d.releaseId))),
+        baselinePool ? poolFigures(setting, vars(baselinePool, versionOf(d.fromReleaseId))) : null,
+      ]);
+      if (now.requests > 0 && now.errorRate === null)
+        throw new Error(
+          `the errorRate query gave no data for ${now.requests} requests (end it with "or vector(0)" where no error is a 0)`,
+        );
+      return {
+        event: {
+          ...base,
+          requests: now.requests,
+          errors: Math.round((now.errorRate ?? 0) * now.requests),
+          ...(now.errorRate === null ? {} : { errorRate: now.errorRate }),
+          p95Ms: now.p95Ms,
+          baseline:
+            before && before.requests > 0
+              ? {
+                  requests: before.requests,
+                  errors: Math.round((before.errorRate ?? 0) * before.requests),
+                  ...(before.errorRate === null ? {} : { errorRate: before.errorRate }),
+                  p95Ms: before.p95Ms,
+                }
+              : null,
+        },
+      };
+    } catch (err) {
+      return {
+        event: { ...base, requests: 0, errors: 0, p95Ms: null, unavailable: (err as Error).message },
+      };
+    }
+  }
+
   async function collectMetrics(deploymentId: string, cmd: Extract<Command, { kind: 'collectMetrics' }>) {
     const d = await context(deploymentId);
-    const provider = await deps.runtime.ensureRouter(d.environmentId);
     // The router keeps at most 15 minutes of samples; a longer hold is judged on its latest 15.
     const windowMs = Math.min(MAX_ANALYSIS_WINDOW_MS, Math.max(1_000, Date.now() - cmd.since));
     const healthyCount = await instances.countHealthy(d.environmentId, cmd.pool);
+    const prometheus = prometheusSettingOf(d.environment.analysisPrometheus);
+    if (prometheus) return prometheusMetrics(d, prometheus, cmd, windowMs, healthyCount);
+    const provider = await deps.runtime.ensureRouter(d.environmentId);
     // Both pools from one reading, so the canary and the stable pool cover the same window.
     const window = await deps.runtime.trafficWindow(d.environment, windowMs, { provider });
     if (!window) throw new Error(`the ${provider.kind} traffic provider gave no figures yet`);
@@ -363,6 +433,7 @@ export function createExecutor(deps: {
         p95Ms: st?.p95 ?? null,
         ...(latencyUnavailable ? { p95Unavailable: latencyUnavailable } : {}),
         healthy: healthyCount,
+        source: 'router',
         baseline: base
           ? { requests: base.requests, errors: base.errors, errorRate: base.errorRate, p95Ms: base.p95 }
           : null,

@@ -127,6 +127,36 @@ export const FAST = {
   healthTimeoutSeconds: 20,
 };
 
+/** An API token for `role`, created by an admin through the API; its secret. */
+export async function createToken(h: Pick<Harness, 'app' | 'as'>, role: RoleName, name = `test ${role}`) {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/tokens',
+    headers: await h.as('admin'),
+    payload: { name, role },
+  });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().secret as string;
+}
+
+/** `env` at one replica with `version` live (blue-green, no rollback window left open). */
+export async function liveWithOneReplica(h: Harness, env: string, version = '1.0.0') {
+  const one = await h.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/apps/${APP}/environments/${env}/settings`,
+    headers: await h.as('admin'),
+    payload: { replicas: 1, reason: 'test' },
+  });
+  expect(one.statusCode, one.body).toBe(200);
+  const d = await h.deploy(env, {
+    version,
+    strategy: 'blue-green',
+    options: { ...FAST, rollbackWindowSeconds: 0 },
+  });
+  expect((await h.until(d.id, ['succeeded', 'failed', 'rolled_back', 'aborted'])).status).toBe('succeeded');
+  await settled(h, env);
+}
+
 /** Sets an environment's traffic provider through the settings API, as an admin; the response. */
 export async function setTrafficProvider(
   h: Pick<Harness, 'app' | 'as'>,

@@ -3,6 +3,10 @@ import fp from 'fastify-plugin';
 import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { createSecretBox, loadSecretKey, type SecretBox } from '../lib/secret-box.ts';
 import {
+  type AnalysisProviderService,
+  createAnalysisProviderService,
+} from '../services/analysis-provider-service.ts';
+import {
   type ApplicationAdminService,
   createApplicationAdminService,
 } from '../services/application-admin-service.ts';
@@ -53,6 +57,8 @@ export interface Services {
   /** Decrypted configuration and its hash, for the orchestrator (instances, hooks) and drift. */
   effectiveConfig: EffectiveConfigService;
   hooks: HookService;
+  /** Where a canary's analysis reads its figures (router window or Prometheus). */
+  analysisProvider: AnalysisProviderService;
   parity: ParityService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
@@ -213,6 +219,11 @@ export default fp(
         applications: repos.applications,
         deployments: repos.deployments,
         hooks: repos.hooks,
+      }),
+      analysisProvider: createAnalysisProviderService({
+        transact,
+        catalog,
+        environments: repos.environments,
       }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),

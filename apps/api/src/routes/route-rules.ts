@@ -101,6 +101,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   // Per-instance limits (vertical scaling): release-manager, like replicas.
   'PUT /api/v1/apps/:app/environments/:env/resources': { min: 'release-manager', body: { memoryMb: 256 } },
   'GET /api/v1/runtime': 'viewer',
+  // Where a canary's analysis reads its figures: an admin setting (it points the worker at a URL).
+  'GET /api/v1/apps/:app/environments/:env/analysis-provider': 'viewer',
+  'PUT /api/v1/apps/:app/environments/:env/analysis-provider': { min: 'admin', body: { provider: 'router' } },
   // Demo environments only (409 elsewhere, past the permission check): the synthetic load switch.
   'PUT /api/v1/apps/:app/environments/:env/synthetic-load': {
     min: 'release-manager',

@@ -33,6 +33,7 @@ export function analysisView(stored: unknown): AnalysisResult[] {
         since: num(r.since) ?? 0,
         until: num(r.until) ?? 0,
         ...(typeof r.unavailable === 'string' ? { unavailable: r.unavailable } : {}),
+        ...(r.source === 'router' || r.source === 'prometheus' ? { source: r.source } : {}),
       },
     ];
   });

@@ -222,6 +222,7 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     settings: json({}),
     syntheticLoad: f.syntheticLoad ?? null,
     analysisOnInconclusive: null,
+    analysisPrometheus: null,
     hooks: json({}),
     lockedBy: null,
     lockReason: null,

@@ -12,6 +12,7 @@ import {
   traffic,
 } from './deployments.ts';
 import { releaseCreate, releaseShow, releases, releaseWait } from './releases.ts';
+import { resources, scale } from './scaling.ts';
 
 /** Every command, in the order `qubot help` lists them. */
 export const COMMANDS: Command[] = [
@@ -29,6 +30,8 @@ export const COMMANDS: Command[] = [
   promote,
   rollback,
   traffic,
+  scale,
+  resources,
   ...deploymentActions,
   deploymentShow,
   deployments,

@@ -8,6 +8,7 @@ import { useEnvironment, useEnvironments } from '../../hooks/api/environments/qu
 import { paths } from '../../lib/paths';
 import { ConfigSection } from '../config/config-section';
 import { DeploymentsTable } from '../deployments/deployments-table';
+import { AnalysisProviderSection } from './analysis-provider-section';
 import { EnvironmentCard } from './environment-card';
 import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
@@ -123,12 +124,14 @@ function EnvironmentBody({
 
       <EnvironmentSettingsForm app={app} env={env} />
 
+      <AnalysisProviderSection app={app} env={env} />
+
       <ScalingSection app={app} env={env} />
       <PolicyForm app={app} env={env.name} isProtected={env.protected} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 
-      <ResourcesSection env={env} />
+      <ResourcesSection app={app} env={env} />
       <InstancesSection app={app} env={env} />
 
       <ConfigSection app={app} env={env} />

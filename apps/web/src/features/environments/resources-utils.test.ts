@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { enforcementNote, formatLimits, formatMiB, formatOom } from './resources-utils';
+import {
+  enforcementNote,
+  formatLimits,
+  formatMiB,
+  formatOom,
+  resourcesBody,
+  resourcesDraft,
+  resourcesFieldOf,
+} from './resources-utils';
 
 describe('resources utils', () => {
   it('formats limits and OOM figures', () => {
@@ -35,5 +43,32 @@ describe('resources utils', () => {
     });
     expect(off?.ok).toBe(false);
     expect(off?.text).toMatch(/Not enforced here: not root/);
+  });
+});
+
+describe('resources form', () => {
+  it('reads empty fields as unlimited and numbers as limits', () => {
+    expect(resourcesDraft({ memoryMb: 256, cpus: null })).toEqual({ memoryMb: '256', cpus: '' });
+    expect(resourcesBody({ memoryMb: ' 128 ', cpus: '0.5' })).toEqual({
+      ok: true,
+      limits: { memoryMb: 128, cpus: 0.5 },
+    });
+    expect(resourcesBody({ memoryMb: '', cpus: '' })).toEqual({
+      ok: true,
+      limits: { memoryMb: null, cpus: null },
+    });
+  });
+
+  it('names the field that is not a number', () => {
+    expect(resourcesBody({ memoryMb: '1.5', cpus: '' })).toMatchObject({ ok: false, field: 'memoryMb' });
+    expect(resourcesBody({ memoryMb: '', cpus: 'half' })).toMatchObject({ ok: false, field: 'cpus' });
+  });
+
+  it("maps the server's field to the form's", () => {
+    expect(resourcesFieldOf('body.memoryMb')).toBe('memoryMb');
+    expect(resourcesFieldOf('body.cpus')).toBe('cpus');
+    expect(resourcesFieldOf('body.reason')).toBe('reason');
+    expect(resourcesFieldOf('body.options.maxSurge')).toBeNull();
+    expect(resourcesFieldOf(null)).toBeNull();
   });
 });

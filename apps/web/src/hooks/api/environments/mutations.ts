@@ -1,4 +1,13 @@
-import type { Color, Deployment, Environment, StrategyName } from '@qubot/api-contract';
+import type {
+  AnalysisProviderView,
+  Color,
+  Deployment,
+  Environment,
+  PutAnalysisProviderBody,
+  ResourcesChange,
+  StrategyName,
+  UpdateResourcesBody,
+} from '@qubot/api-contract';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ApiError, api } from '../../../lib/api-client';
 import { invalidateRolloutViews, rememberDeployment } from '../invalidate';
@@ -138,5 +147,29 @@ export function useRolloutConfig(app: string) {
       }),
     onSuccess: (deployment) => rememberDeployment(queryClient, deployment),
     onSettled: (_data, _error, { env }) => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+/** PUT …/resources: new per-instance limits; on a live environment a deployment rolls the instances. */
+export function useChangeResources(app: string, env: string) {
+  const queryClient = useQueryClient();
+  return useMutation<ResourcesChange, ApiError, UpdateResourcesBody>({
+    mutationFn: (body) =>
+      api.call('PUT /api/v1/apps/:app/environments/:env/resources', { params: { app, env }, body }),
+    onSuccess: (res) => {
+      queryClient.setQueryData(environmentKeys.detail(app, env), res.environment);
+      if (res.deployment) rememberDeployment(queryClient, res.deployment);
+    },
+    onSettled: () => invalidateRolloutViews(queryClient, { app, env }),
+  });
+}
+
+/** PUT …/analysis-provider (admins): the answer replaces the cached setting. */
+export function useSaveAnalysisProvider(app: string, env: string) {
+  const queryClient = useQueryClient();
+  return useMutation<AnalysisProviderView, ApiError, PutAnalysisProviderBody>({
+    mutationFn: (body) =>
+      api.call('PUT /api/v1/apps/:app/environments/:env/analysis-provider', { params: { app, env }, body }),
+    onSuccess: (view) => queryClient.setQueryData(environmentKeys.analysisProvider(app, env), view),
   });
 }

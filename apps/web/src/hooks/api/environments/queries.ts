@@ -10,6 +10,8 @@ export const environmentKeys = {
   detail: (app: string, env: string) => [...environmentKeys.details(), app, env] as const,
   trafficProvider: (app: string, env: string) =>
     [...environmentKeys.all, 'traffic-provider', app, env] as const,
+  analysisProvider: (app: string, env: string) =>
+    [...environmentKeys.all, 'analysis-provider', app, env] as const,
   parity: (app: string, from: string, to: string) =>
     [...environmentKeys.all, 'parity', app, from, to] as const,
 };
@@ -64,5 +66,14 @@ export function useTrafficProvider(app: string | undefined, env: string | undefi
       }),
     enabled: Boolean(app && env),
     refetchInterval: PROVIDER_HEALTH_INTERVAL_MS,
+  });
+}
+
+/** Where the environment's canary analysis reads its figures (the router, or a Prometheus). */
+export function useAnalysisProvider(app: string, env: string) {
+  return useQuery({
+    queryKey: environmentKeys.analysisProvider(app, env),
+    queryFn: ({ signal }) =>
+      api.call('GET /api/v1/apps/:app/environments/:env/analysis-provider', { params: { app, env }, signal }),
   });
 }
