@@ -1,5 +1,6 @@
 export * from './audit.ts';
 export * from './backup.ts';
+export * from './backup-remote.ts';
 export * from './bootstrap.ts';
 export * from './client.ts';
 export * from './cursor.ts';
@@ -8,6 +9,7 @@ export * from './events.ts';
 export type * from './generated/client.ts';
 export { Prisma, PrismaClient } from './generated/client.ts';
 export * from './migrate.ts';
+export * from './s3-client.ts';
 export * from './repos/application-repo.ts';
 export * from './repos/audit-repo.ts';
 export * from './repos/backup-repo.ts';
