@@ -589,7 +589,15 @@ export async function restoreIntoNewDatabase(
     let result: RestoreResult;
     try {
       result = await restoreBackup({ ...opts, targetUrl: url.toString() });
-      await admin.query(`ALTER DATABASE ${ident(scratch)} RENAME TO ${ident(opts.name)}`);
+      await admin.query(`ALTER DATABASE ${ident(scratch)} RENAME TO ${ident(opts.name)}`).catch((err) => {
+        // A concurrent restore into the same name finished first: it wins, this one changes nothing.
+        if ((err as { code?: string }).code === '42P04')
+          throw new BackupError(
+            `database ${opts.name} already exists: restore only into a new database (nothing was changed)`,
+            'target_not_empty',
+          );
+        throw err;
+      });
     } catch (err) {
       await admin.query(`DROP DATABASE IF EXISTS ${ident(scratch)} WITH (FORCE)`).catch(() => {});
       throw err;
