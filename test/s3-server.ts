@@ -2,9 +2,9 @@
 // Version 4 like S3 does — a wrong secret gets SignatureDoesNotMatch), listening on a free
 // loopback port with a bucket of its own and its files in a temporary directory.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import S3rver from '@20minutes/s3rver';
 import type { S3Target } from '@qubot/db';
 

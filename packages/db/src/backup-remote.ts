@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import {
   assertBackupId,
   BACKUP_ID,
-  BackupError,
   type BackupEntry,
+  BackupError,
   type BackupManifest,
   fsyncPath,
   MANIFEST,

@@ -70,7 +70,9 @@ describe('[backups] S3-compatible storage', () => {
     const keys = (await storage().list('cluster-a/backups/')).keys.map((k) => k.key);
     const m = await readManifest(t.backupDir, first.id);
     expect(keys.sort()).toEqual(
-      [...m.tables.map((x) => x.file), 'manifest.json'].map((f) => `cluster-a/backups/${first.id}/${f}`).sort(),
+      [...m.tables.map((x) => x.file), 'manifest.json']
+        .map((f) => `cluster-a/backups/${first.id}/${f}`)
+        .sort(),
     );
 
     const list = (await inject(t, 'GET', '/api/v1/backups')).json<{ items: Backup[] }>();
@@ -90,7 +92,9 @@ describe('[backups] S3-compatible storage', () => {
       target: 's3',
       upload: { ok: true, location: `s3://${s3.target.bucket}/cluster-a/backups/${first.id}/` },
     });
-    expect(JSON.stringify(entry, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(S3_SECRET_ACCESS_KEY);
+    expect(JSON.stringify(entry, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(
+      S3_SECRET_ACCESS_KEY,
+    );
   });
 
   it('after the local copy is lost: lists from the storage, verifies by a drill and restores from there, equal row for row', async () => {
@@ -109,7 +113,9 @@ describe('[backups] S3-compatible storage', () => {
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json<RestoreResult>()).toMatchObject({ id: first.id, database: name, rows: first.rows });
     // Every table of the restored database equals the backup's snapshot, row for row.
-    expect(compareWithManifest(await remoteManifest(first.id), await tableChecksums(dbUrl(name)))).toEqual([]);
+    expect(compareWithManifest(await remoteManifest(first.id), await tableChecksums(dbUrl(name)))).toEqual(
+      [],
+    );
     const audits = await t.db.prisma.auditEntry.findMany({
       where: { action: { in: ['backup.verify', 'backup.restore'] } },
       orderBy: { id: 'asc' },
@@ -177,7 +183,9 @@ describe('[backups] S3-compatible storage', () => {
     expect([a.statusCode, b.statusCode].sort(), `${a.body} ${b.body}`).toEqual([201, 409]);
     const loser = a.statusCode === 409 ? a : b;
     expect(loser.json().error.message).toMatch(/already exists/);
-    expect(compareWithManifest(await remoteManifest(first.id), await tableChecksums(dbUrl(name)))).toEqual([]);
+    expect(compareWithManifest(await remoteManifest(first.id), await tableChecksums(dbUrl(name)))).toEqual(
+      [],
+    );
     const left = await t.db.pool.query("SELECT datname FROM pg_database WHERE datname LIKE '%_restoring_%'");
     expect(left.rows).toEqual([]);
   }, 60_000);

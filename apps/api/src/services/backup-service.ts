@@ -251,9 +251,19 @@ export function createBackupService(deps: {
       const started = Date.now();
       try {
         await uploadBackup(s3, options.dir, m.id);
-        upload = { location: `${remoteLocation(s3)}${m.id}/`, ok: true, error: null, durationMs: Date.now() - started };
+        upload = {
+          location: `${remoteLocation(s3)}${m.id}/`,
+          ok: true,
+          error: null,
+          durationMs: Date.now() - started,
+        };
       } catch (err) {
-        upload = { location: remoteLocation(s3), ok: false, error: (err as Error).message, durationMs: Date.now() - started };
+        upload = {
+          location: remoteLocation(s3),
+          ok: false,
+          error: (err as Error).message,
+          durationMs: Date.now() - started,
+        };
       }
     }
     await audit(
@@ -379,9 +389,10 @@ export function createBackupService(deps: {
     ): Promise<{ items: Backup[]; nextCursor: null }> {
       requirePermission(ctx, 'backups.manage');
       if (query.source === 's3' && !s3) throw noRemote('source');
-      const entries = query.source === 's3' ? [] : await listBackups(options.dir);
+      const onDisk = await listBackups(options.dir);
+      const local = new Set(onDisk.map((e) => e.id));
       const inRemote = query.source === 'local' ? new Set<string>() : await remoteIds();
-      const local = new Set(entries.map((e) => e.id));
+      const entries = query.source === 's3' ? onDisk.filter((e) => inRemote.has(e.id)) : onDisk;
       if (s3)
         for (const id of inRemote) {
           if (local.has(id)) continue;
