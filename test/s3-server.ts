@@ -1,3 +1,4 @@
+/// <reference path="./s3rver.d.ts" />
 // A real S3-compatible server for tests: s3rver (the @20minutes fork, which checks AWS Signature
 // Version 4 like S3 does — a wrong secret gets SignatureDoesNotMatch), listening on a free
 // loopback port with a bucket of its own and its files in a temporary directory.

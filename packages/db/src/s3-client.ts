@@ -125,7 +125,7 @@ export function createS3Client(target: S3Target, opts: { timeoutMs?: number; now
           ...sent,
           authorization: `AWS4-HMAC-SHA256 Credential=${target.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`,
         },
-        ...(body ? { body } : {}),
+        ...(body ? { body: new Uint8Array(body) } : {}),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
