@@ -11,6 +11,7 @@ import { DeploymentsTable } from '../deployments/deployments-table';
 import { EnvironmentCard } from './environment-card';
 import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
+import { HooksForm } from './hooks-form';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
 import { PolicyForm } from './policy-form';
@@ -125,6 +126,7 @@ function EnvironmentBody({
 
       <ScalingSection app={app} env={env} />
       <PolicyForm app={app} env={env.name} isProtected={env.protected} />
+      <HooksForm app={app} env={env.name} isProtected={env.protected} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 
