@@ -59,9 +59,10 @@ describe('[webhooks] delivery events', () => {
         payload: { name: 'events', url: rx.url('/events'), events: ['release.created'] },
       })
     ).json<CreatedWebhook>();
-    const [viewer, deployer, rm, admin] = await Promise.all(
-      (['viewer', 'deployer', 'release-manager', 'admin'] as const).map(listen),
-    );
+    const viewer = await listen('viewer');
+    const deployer = await listen('deployer');
+    const rm = await listen('release-manager');
+    const admin = await listen('admin');
     const created = await t.app.inject({
       method: 'POST',
       url: '/api/v1/apps/qubot-one/releases',
