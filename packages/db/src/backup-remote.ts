@@ -11,6 +11,7 @@ import {
   type BackupEntry,
   BackupError,
   type BackupManifest,
+  type BackupProgress,
   fsyncPath,
   MANIFEST,
   PARTIAL_PREFIX,
@@ -49,8 +50,13 @@ export interface UploadResult {
   durationMs: number;
 }
 
-/** Upload local backup `id` (table files first, manifest last). */
-export async function uploadBackup(s3: S3Client, dir: string, id: string): Promise<UploadResult> {
+/** Upload local backup `id` (table files first, manifest last); `onProgress` hears of each object stored. */
+export async function uploadBackup(
+  s3: S3Client,
+  dir: string,
+  id: string,
+  onProgress?: BackupProgress,
+): Promise<UploadResult> {
   const started = Date.now();
   const m = await readManifest(dir, id);
   const base = `${remotePrefix(s3)}${id}/`;
@@ -59,6 +65,7 @@ export async function uploadBackup(s3: S3Client, dir: string, id: string): Promi
     const body = await readFile(join(dir, id, t.file));
     bytes += body.length;
     await remote(s3.put(`${base}${t.file}`, body));
+    await onProgress?.({ phase: 'object', table: t.name });
   }
   const manifest = await readFile(join(dir, id, MANIFEST));
   await remote(s3.put(`${base}${MANIFEST}`, manifest));

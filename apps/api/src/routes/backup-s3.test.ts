@@ -1,8 +1,10 @@
 // Backups in S3-compatible storage against a REAL S3-compatible server (s3rver, which checks
 // Signature Version 4 signatures): upload, list, verify and restore from the storage, a wrong
 // secret, retention there, and concurrent restores. docs/backup.md "S3-compatible storage".
+import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Backup, BackupStatus, BackupVerification, RestoreResult } from '@qubot/api-contract';
 import {
   compareWithManifest,
@@ -10,11 +12,13 @@ import {
   readManifest,
   remoteBackupIds,
   tableChecksums,
+  uploadBackup,
 } from '@qubot/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { S3_SECRET_ACCESS_KEY, startS3Server } from '../../../../test/s3-server.ts';
+import { REPO_ROOT } from '../demo.ts';
 
 type T = Awaited<ReturnType<typeof buildTestApp>>;
 let s3: Awaited<ReturnType<typeof startS3Server>>;
@@ -213,6 +217,51 @@ describe('[backups] S3-compatible storage', () => {
     expect((await storage().list(`cluster-a/backups/${first.id}/`)).keys).toEqual([]);
     const prune = await t.db.prisma.auditEntry.findMany({ where: { action: 'backup.prune' } });
     expect(prune.at(-1)?.after).toMatchObject({ remote: [first.id], keep: 2 });
+  }, 60_000);
+});
+
+describe('[backups] S3 upload crash', () => {
+  it('an upload SIGKILLed after its first objects is never listed in the storage; the next upload completes it', async () => {
+    const res = await inject(t, 'POST', '/api/v1/backups', { target: 'local' });
+    expect(res.statusCode, res.body).toBe(201);
+    const { id } = res.json<Backup>();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO_ROOT, 'test/backup-child.ts'), 'upload', '-', t.backupDir, id],
+      {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, QUBOT_TEST_S3_TARGET: JSON.stringify(s3.target) },
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_c, sig) => resolve(sig)),
+    );
+    // The worst moment: table files stored, the manifest (the commit) not yet.
+    for await (const line of createInterface({ input: child.stdout })) {
+      if (line === 'object events') {
+        child.kill('SIGKILL');
+        break;
+      }
+      if (line === 'done') throw new Error('the upload finished before it could be killed');
+    }
+    expect(await exited, stderr).toBe('SIGKILL');
+    const objects = (await storage().list(`cluster-a/backups/${id}/`)).keys.map((k) => k.key);
+    expect(objects.length).toBeGreaterThan(0);
+    expect(objects).not.toContain(`cluster-a/backups/${id}/manifest.json`);
+    expect(await remoteBackupIds(storage())).not.toContain(id);
+    const list = (await inject(t, 'GET', '/api/v1/backups')).json<{ items: Backup[] }>();
+    expect(list.items.find((b) => b.id === id)?.locations).toEqual(['local']);
+
+    // Uploading again overwrites the partial objects and commits with the manifest.
+    await uploadBackup(storage(), t.backupDir, id);
+    expect(await remoteBackupIds(storage())).toContain(id);
+    const verify = await inject(t, 'POST', `/api/v1/backups/${id}/verify`, { source: 's3', restore: false });
+    expect(verify.json<BackupVerification>()).toMatchObject({ ok: true });
   }, 60_000);
 });
 
