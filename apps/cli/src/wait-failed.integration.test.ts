@@ -1,44 +1,28 @@
 // `--wait ENV` exit code 6 (docs/ci.md): a real CLI process registers a release whose instances
 // never become healthy; development's policy (a real worker: real instances and health checks)
 // deploys it, the deployment fails, and the wait ends with 6 instead of waiting for staging.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../../api/src/orchestrator/test-helpers.ts';
-import { createCliRunner } from './cli-process.ts';
+import type { Harness } from '../../api/src/orchestrator/test-helpers.ts';
 import { ExitCode } from './exit-utils.ts';
+import { startPolicyServer } from './policy-server.ts';
 
+let s: Awaited<ReturnType<typeof startPolicyServer>>;
 let h: Harness;
-let server: string;
-let token: string;
-let home: string;
 
 beforeAll(async () => {
-  h = await startHarness({ policies: { run: true, coalesceMs: 100 } });
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  server = `http://127.0.0.1:${(h.app.server.address() as { port: number }).port}`;
-  const admin = await h.as('admin');
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/tokens',
-    headers: admin,
-    payload: { name: 'ci', role: 'release-manager' },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  token = res.json().secret;
-  home = await mkdtemp(join(tmpdir(), 'qubot-cli-wait-failed-'));
+  s = await startPolicyServer('wait-failed');
+  h = s.h;
   const scale = await h.app.inject({
     method: 'PATCH',
     url: '/api/v1/apps/qubot-one/environments/development/settings',
-    headers: admin,
+    headers: s.admin,
     payload: { replicas: 1, reason: 'test' },
   });
   expect(scale.statusCode, scale.body).toBe(200);
   const set = await h.app.inject({
     method: 'PUT',
     url: '/api/v1/apps/qubot-one/environments/development/policy',
-    headers: admin,
+    headers: s.admin,
     payload: {
       mode: 'auto',
       strategy: 'blue-green',
@@ -50,23 +34,13 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  cli.killAll();
-  await h?.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  await s?.close();
 });
-
-const cli = createCliRunner(() => ({
-  HOME: home,
-  QUBOT_SERVER: server,
-  QUBOT_TOKEN: token,
-  QUBOT_APP: 'qubot-one',
-  QUBOT_RETRIES: undefined,
-}));
 
 describe('[CI] release create --wait: a deployment that fails on the way', () => {
   it('exits 6 with the environment where it failed, as soon as development fails (not at the timeout)', async () => {
     const started = Date.now();
-    const created = await cli.run([
+    const created = await s.cli.run([
       'release',
       'create',
       '--version',
@@ -104,7 +78,7 @@ describe('[CI] release create --wait: a deployment that fails on the way', () =>
     expect(out.message).toContain((deployments[0]?.status ?? '').replace('_', ' '));
 
     // `release wait` for the same release says the same, at once.
-    const again = await cli.run([
+    const again = await s.cli.run([
       'release',
       'wait',
       '11.0.0-broken',
