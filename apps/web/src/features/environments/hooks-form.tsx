@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { CheckField, TextField } from '../../components/field';
-import { ErrorState } from '../../components/states';
+import { ActionFeedback, ErrorState } from '../../components/states';
 import { useUpdateEnvironmentHooks } from '../../hooks/api/environment-hooks/mutations';
 import { useEnvironmentHooks } from '../../hooks/api/environment-hooks/queries';
 import { usePermissions } from '../../lib/use-permissions';
@@ -134,14 +134,7 @@ export function HooksForm({ app, env, isProtected }: { app: string; env: string;
             Save hooks
           </button>
         </div>
-        <p className="feedback" role="status" aria-live="polite">
-          {done ?? ''}
-        </p>
-        {update.error ? (
-          <p className="feedback feedback--error" role="alert">
-            {update.error.message}
-          </p>
-        ) : null}
+        <ActionFeedback error={update.error} success={done} />
       </form>
     </section>
   );
