@@ -95,6 +95,11 @@ test('[WEBHOOKS]: create from the dashboard → a real delivery in the log → r
     await expect(log).toContainText('No deliveries yet');
 
     // A real event: a release registered through the API is delivered, signed, and shown in the log.
+    // The log follows the `webhook.delivery` event of the attempt: it does not read the server again.
+    const logReads: string[] = [];
+    rmPage.on('request', (r) => {
+      if (r.method() === 'GET' && /\/webhooks\/[^/]+\/deliveries/.test(r.url())) logReads.push(r.url());
+    });
     const version = `9.8.${Date.now() % 100000}`;
     await rm.send('POST /api/v1/apps/:app/releases', {
       params: { app: APP },
@@ -113,6 +118,7 @@ test('[WEBHOOKS]: create from the dashboard → a real delivery in the log → r
     await expect(row).toContainText('delivered');
     await expect(row).toContainText(/HTTP 200 in \d+ ms/);
     await expect(row).toContainText('thanks from the e2e receiver');
+    expect(logReads).toEqual([]);
     await screenshot(rmPage, testInfo, 'webhooks');
 
     // Redeliver from the log: the same event again, as a new delivery by release-manager.

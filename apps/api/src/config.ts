@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { S3Target } from '@qubot/db';
 import { type MetricsAccess, parseCidrList } from './plugins/metrics.ts';
 
 export interface Config {
@@ -22,13 +24,15 @@ export interface Config {
   wsMaxPerUser: number;
   /** Serve repeated reads from the in-memory view cache (QUBOT_VIEW_CACHE=on|off, default on). */
   viewCache: boolean;
-  /** Backups (docs/backup.md): QUBOT_BACKUP_DIR, QUBOT_BACKUP_KEEP, QUBOT_BACKUP_EVERY_HOURS, QUBOT_RESTORE_DRILL_EVERY_HOURS, QUBOT_RESTORE_DRILL_MAX_AGE_HOURS. */
+  /** Backups (docs/backup.md): QUBOT_BACKUP_DIR, QUBOT_BACKUP_KEEP, QUBOT_BACKUP_EVERY_HOURS, QUBOT_RESTORE_DRILL_EVERY_HOURS, QUBOT_RESTORE_DRILL_MAX_AGE_HOURS, QUBOT_BACKUP_S3_*. */
   backups: {
     dir?: string;
     keep: number;
     backupEveryMs: number | null;
     drillEveryMs: number | null;
     drillMaxAgeMs: number;
+    /** S3-compatible storage (QUBOT_BACKUP_S3_*); null: none. */
+    remote: S3Target | null;
   };
   /**
    * Outgoing webhooks (docs/webhooks.md): QUBOT_PUBLIC_URL (the dashboard's address in links;
@@ -81,12 +85,60 @@ export function loadConfig(argv = process.argv.slice(2), env = process.env): Con
       drillMaxAgeMs:
         everyHours('QUBOT_RESTORE_DRILL_MAX_AGE_HOURS', env.QUBOT_RESTORE_DRILL_MAX_AGE_HOURS, 48) ??
         48 * 3600_000,
+      remote: s3Target(env),
     },
     webhooks: {
       ...(env.QUBOT_PUBLIC_URL ? { publicUrl: publicUrl(env.QUBOT_PUBLIC_URL) } : {}),
       timeoutMs: positiveInt('QUBOT_WEBHOOK_TIMEOUT_SECONDS', env.QUBOT_WEBHOOK_TIMEOUT_SECONDS, 10) * 1000,
       maxAttempts: positiveInt('QUBOT_WEBHOOK_MAX_ATTEMPTS', env.QUBOT_WEBHOOK_MAX_ATTEMPTS, 8),
     },
+  };
+}
+
+/**
+ * S3-compatible backup storage: on when QUBOT_BACKUP_S3_BUCKET is set. The secret comes from
+ * QUBOT_BACKUP_S3_SECRET_ACCESS_KEY or the file named by QUBOT_BACKUP_S3_SECRET_ACCESS_KEY_FILE
+ * (a mounted secret); it is never printed.
+ */
+function s3Target(env: NodeJS.ProcessEnv): S3Target | null {
+  const bucket = env.QUBOT_BACKUP_S3_BUCKET;
+  if (!bucket) return null;
+  const need = (name: string) => {
+    const v = env[name];
+    if (!v) throw new ConfigError(`${name} is required when QUBOT_BACKUP_S3_BUCKET is set`);
+    return v;
+  };
+  const endpoint = need('QUBOT_BACKUP_S3_ENDPOINT');
+  try {
+    const url = new URL(endpoint);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+  } catch {
+    throw new ConfigError(`QUBOT_BACKUP_S3_ENDPOINT must be an http(s) URL, got "${endpoint}"`);
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new ConfigError(`QUBOT_BACKUP_S3_BUCKET is not a bucket name: "${bucket}"`);
+  let secret = env.QUBOT_BACKUP_S3_SECRET_ACCESS_KEY;
+  const file = env.QUBOT_BACKUP_S3_SECRET_ACCESS_KEY_FILE;
+  if (!secret && file) {
+    try {
+      secret = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(
+        `QUBOT_BACKUP_S3_SECRET_ACCESS_KEY_FILE cannot be read: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+  }
+  if (!secret)
+    throw new ConfigError(
+      'QUBOT_BACKUP_S3_SECRET_ACCESS_KEY or QUBOT_BACKUP_S3_SECRET_ACCESS_KEY_FILE is required when QUBOT_BACKUP_S3_BUCKET is set',
+    );
+  return {
+    endpoint,
+    bucket,
+    prefix: env.QUBOT_BACKUP_S3_PREFIX ?? 'qubot-backups',
+    region: env.QUBOT_BACKUP_S3_REGION || 'us-east-1',
+    accessKeyId: need('QUBOT_BACKUP_S3_ACCESS_KEY_ID'),
+    secretAccessKey: secret,
   };
 }
 

@@ -2,35 +2,20 @@
 // its test results; the promotion policies (a real worker: real instances, routers, health checks)
 // deploy it to development, promote it to staging after the soak, and request production, which
 // waits for approval. `--wait ENV` turns each outcome into the documented exit code.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../../api/src/orchestrator/test-helpers.ts';
-import { createCliRunner } from './cli-process.ts';
+import type { Harness } from '../../api/src/orchestrator/test-helpers.ts';
 import { ExitCode } from './exit-utils.ts';
+import { startPolicyServer } from './policy-server.ts';
 
 const SOAK_SECONDS = 2;
 
+let s: Awaited<ReturnType<typeof startPolicyServer>>;
 let h: Harness;
-let server: string;
-let token: string;
-let home: string;
 
 beforeAll(async () => {
-  h = await startHarness({ policies: { run: true, coalesceMs: 100 } });
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  server = `http://127.0.0.1:${(h.app.server.address() as { port: number }).port}`;
-  const admin = await h.as('admin');
-  const res = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/tokens',
-    headers: admin,
-    payload: { name: 'ci', role: 'release-manager' },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  token = res.json().secret;
-  home = await mkdtemp(join(tmpdir(), 'qubot-cli-policy-'));
+  s = await startPolicyServer('policy');
+  h = s.h;
+  const admin = s.admin;
   // One instance per environment keeps the test quick; the policies: development deploys what
   // passed its tests, staging promotes after a short soak, production (protected) requests.
   for (const env of ['development', 'staging', 'production']) {
@@ -58,20 +43,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  cli.killAll();
-  await h?.close();
-  if (home) await rm(home, { recursive: true, force: true });
+  await s?.close();
 });
 
-const cli = createCliRunner(() => ({
-  HOME: home,
-  QUBOT_SERVER: server,
-  QUBOT_TOKEN: token,
-  QUBOT_APP: 'qubot-one',
-  // The waits ride out a slow machine's hiccups like CI would.
-  QUBOT_RETRIES: undefined,
-}));
-const qubot = (args: string[]) => cli.run(args);
+const qubot = (args: string[]) => s.cli.run(args);
 
 describe('[CI] release create → policies → production waits for approval', () => {
   it('registers with test results, waits until live in staging (0), then production waits for approval (8)', async () => {

@@ -6,6 +6,33 @@ export const BackupId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$
 export const BackupParams = Type.Object({ id: BackupId }, strict);
 export type BackupParams = Type.Static<typeof BackupParams>;
 
+/** Where a copy of a backup is kept. */
+export const BackupLocation = Type.Union([Type.Literal('local'), Type.Literal('s3')]);
+export type BackupLocation = Type.Static<typeof BackupLocation>;
+
+export const BackupListQuery = Type.Object(
+  {
+    /** Only the backups in the directory (`local`) or in S3-compatible storage (`s3`); default both. */
+    source: Type.Optional(BackupLocation),
+  },
+  strict,
+);
+export type BackupListQuery = Type.Static<typeof BackupListQuery>;
+
+export const BackupRemote = Type.Object(
+  {
+    /** `s3://bucket/prefix/` */
+    location: Type.String(),
+    endpoint: Type.String(),
+    bucket: Type.String(),
+    prefix: Type.String(),
+    region: Type.String(),
+    accessKeyId: Type.String(),
+  },
+  strict,
+);
+export type BackupRemote = Type.Static<typeof BackupRemote>;
+
 export const BackupTableView = Type.Object(
   {
     name: Type.String(),
@@ -44,6 +71,8 @@ export const Backup = Type.Object(
     verification: Type.Union([BackupVerification, Type.Null()]),
     /** Set when the manifest cannot be read: such a backup is never used. */
     error: Type.Union([Type.String(), Type.Null()]),
+    /** Where complete copies are: the backup directory and/or the S3-compatible storage. */
+    locations: Type.Array(BackupLocation),
   },
   strict,
 );
@@ -59,13 +88,22 @@ export const BackupDetail = Type.Object(
 );
 export type BackupDetail = Type.Static<typeof BackupDetail>;
 
-export const CreateBackupBody = Type.Object({ reason: Type.Optional(Reason) }, strict);
+export const CreateBackupBody = Type.Object(
+  {
+    reason: Type.Optional(Reason),
+    /** `s3`: also upload to the configured S3-compatible storage (the default when one is configured); `local`: the directory only. */
+    target: Type.Optional(BackupLocation),
+  },
+  strict,
+);
 export type CreateBackupBody = Type.Static<typeof CreateBackupBody>;
 
 export const VerifyBackupBody = Type.Object(
   {
     /** false: check the files against the manifest only (seconds); default: a full restore drill. */
     restore: Type.Optional(Type.Boolean()),
+    /** Check the copy in the backup directory or the one in S3-compatible storage (default: local when present, else S3). */
+    source: Type.Optional(BackupLocation),
   },
   strict,
 );
@@ -76,6 +114,8 @@ export const RestoreBackupBody = Type.Object(
     /** A NEW database on the server the API uses; an existing one is never overwritten. */
     database: Type.String({ pattern: '^[a-z_][a-z0-9_]{0,40}$' }),
     reason: Type.Optional(Reason),
+    /** Restore from the backup directory or from S3-compatible storage (default: local when present, else S3). */
+    source: Type.Optional(BackupLocation),
   },
   strict,
 );
@@ -115,8 +155,8 @@ export const BackupStatus = Type.Object(
       },
       strict,
     ),
-    /** S3-compatible storage is not built yet (docs/backup.md). */
-    remote: Type.Null(),
+    /** The S3-compatible storage backups are uploaded to (QUBOT_BACKUP_S3_*); null: none. The secret key is never shown. */
+    remote: Type.Union([BackupRemote, Type.Null()]),
   },
   strict,
 );

@@ -4,6 +4,7 @@ import { strict, Timestamp } from './common.ts';
 import { MetricsMessage } from './observe.ts';
 import { Application, Deployment, Environment } from './resources.ts';
 import { ScalingDecision } from './scaling.ts';
+import { WebhookDelivery } from './webhooks.ts';
 
 /**
  * The live event stream at `/api/v1/events` (DESIGN §5, docs/events.md).
@@ -90,6 +91,17 @@ export const InstanceOomKilled = Type.Object({
 export type InstanceOomKilled = Type.Static<typeof InstanceOomKilled>;
 
 /**
+ * `webhook.delivery`: one attempt of an outgoing webhook's delivery finished (delivered, failed,
+ * or pending its retry) — the delivery log's row as GET …/deliveries answers it, with the
+ * application's name. Sent to release managers and admins only (who may read delivery logs).
+ */
+export const WebhookDeliveryEvent = Type.Object(
+  { ...WebhookDelivery.properties, application: Type.String() },
+  strict,
+);
+export type WebhookDeliveryEvent = Type.Static<typeof WebhookDeliveryEvent>;
+
+/**
  * Every event the server appends, by name, with the payload subscribers get (the REST view of the
  * resource, through the same response schema). A new event type is added here first; the server
  * sends no type that is missing here (apps/api/src/events/event-views.ts).
@@ -104,6 +116,7 @@ export const EVENT_DATA = {
   'config.updated': ConfigUpdated,
   'instance.oom_killed': InstanceOomKilled,
   'autoscale.decision': AutoscaleDecisionEvent,
+  'webhook.delivery': WebhookDeliveryEvent,
 } as const;
 export type EventName = keyof typeof EVENT_DATA;
 export const EVENT_NAMES = Object.keys(EVENT_DATA) as EventName[];
@@ -134,6 +147,7 @@ export const EventMessage = Type.Union([
   eventMessage('release.created'),
   eventMessage('config.updated'),
   eventMessage('instance.oom_killed'),
+  eventMessage('webhook.delivery'),
 ]);
 export type EventMessage = Type.Static<typeof EventMessage>;
 /** The part of an event message that names it and carries its view: `{ event, data }`. */

@@ -19,7 +19,10 @@ export const WebhookEventName = Type.Union([
   Type.Literal('autoscale.decision'),
 ]);
 export type WebhookEvent = Type.Static<typeof WebhookEventName>;
-/** Every event name of the stream (EventName) is a webhook event type too (webhooks.test.ts checks). */
+/**
+ * Every event name of the stream (EventName) is a webhook event type too (webhooks.test.ts
+ * checks), but `webhook.delivery`: a webhook on its own deliveries would feed itself.
+ */
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'deployment.approval_requested',
   'deployment.created',
@@ -31,7 +34,7 @@ export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'instance.oom_killed',
   'autoscale.decision',
 ];
-const _everyEvent: readonly WebhookEvent[] = [] as EventName[];
+const _everyEvent: readonly WebhookEvent[] = [] as Exclude<EventName, 'webhook.delivery'>[];
 
 /** json: the event with the resource view; slack: a Slack incoming-webhook message (`text`). */
 export const WebhookFormat = Type.Union([Type.Literal('json'), Type.Literal('slack')]);

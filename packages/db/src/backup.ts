@@ -15,10 +15,10 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { listMigrations, MIGRATIONS_DIR, migrate } from './migrate.ts';
 
 export const BACKUP_FORMAT = 1;
-const MANIFEST = 'manifest.json';
-const PARTIAL_PREFIX = '.partial-';
+export const MANIFEST = 'manifest.json';
+export const PARTIAL_PREFIX = '.partial-';
 /** Backup ids are file names: nothing that could climb out of the backup directory. */
-const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+export const BACKUP_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 
 export interface BackupTable {
   name: string;
@@ -60,7 +60,7 @@ export interface BackupManifest {
 export class BackupError extends Error {
   constructor(
     message: string,
-    readonly code: 'not_found' | 'corrupt' | 'incompatible' | 'target_not_empty' | 'invalid',
+    readonly code: 'not_found' | 'corrupt' | 'incompatible' | 'target_not_empty' | 'invalid' | 'remote',
     readonly file?: string,
     readonly table?: string,
   ) {
@@ -135,7 +135,7 @@ class Counter extends Transform {
   }
 }
 
-async function fsyncPath(path: string): Promise<void> {
+export async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();
@@ -275,6 +275,12 @@ export async function readManifest(dir: string, id: string): Promise<BackupManif
   } catch {
     throw new BackupError(`backup ${id} not found in ${dir}`, 'not_found', MANIFEST);
   }
+  return parseManifest(text, id);
+}
+
+/** A manifest's text, checked for shape (from a file or from object storage). */
+export function parseManifest(text: string, id: string): BackupManifest {
+  assertBackupId(id);
   let m: BackupManifest;
   try {
     m = JSON.parse(text) as BackupManifest;
@@ -583,7 +589,15 @@ export async function restoreIntoNewDatabase(
     let result: RestoreResult;
     try {
       result = await restoreBackup({ ...opts, targetUrl: url.toString() });
-      await admin.query(`ALTER DATABASE ${ident(scratch)} RENAME TO ${ident(opts.name)}`);
+      await admin.query(`ALTER DATABASE ${ident(scratch)} RENAME TO ${ident(opts.name)}`).catch((err) => {
+        // A concurrent restore into the same name finished first: it wins, this one changes nothing.
+        if ((err as { code?: string }).code === '42P04')
+          throw new BackupError(
+            `database ${opts.name} already exists: restore only into a new database (nothing was changed)`,
+            'target_not_empty',
+          );
+        throw err;
+      });
     } catch (err) {
       await admin.query(`DROP DATABASE IF EXISTS ${ident(scratch)} WITH (FORCE)`).catch(() => {});
       throw err;

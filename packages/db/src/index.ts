@@ -1,5 +1,6 @@
 export * from './audit.ts';
 export * from './backup.ts';
+export * from './backup-remote.ts';
 export * from './bootstrap.ts';
 export * from './client.ts';
 export * from './cursor.ts';
@@ -28,4 +29,5 @@ export * from './repos/session-repo.ts';
 export * from './repos/token-repo.ts';
 export * from './repos/user-repo.ts';
 export * from './repos/webhook-repo.ts';
+export * from './s3-client.ts';
 export * from './seed.ts';

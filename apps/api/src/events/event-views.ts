@@ -11,6 +11,7 @@ import {
   type EventName,
   InstanceOomKilled,
   ReleaseCreated,
+  WebhookDeliveryEvent,
 } from '@qubot/api-contract';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
@@ -19,13 +20,15 @@ import type { Actor } from '../lib/request-context.ts';
 
 /**
  * Who a payload is shaped for. Every reader of an application gets the same REST views; only
- * `settings.manage` (admins) sees an application's launcher, as the POST /apps answer shows it.
+ * `settings.manage` (admins) sees an application's launcher, as the POST /apps answer shows it;
+ * `webhooks.manage` (release managers) also gets the webhook delivery log.
  */
-export type Audience = 'admin' | 'reader';
-export const AUDIENCES: readonly Audience[] = ['admin', 'reader'];
+export type Audience = 'admin' | 'manager' | 'reader';
+export const AUDIENCES: readonly Audience[] = ['admin', 'manager', 'reader'];
 
 export function audienceOf(actor: Actor): Audience {
-  return can(actor, 'settings.manage') ? 'admin' : 'reader';
+  if (can(actor, 'settings.manage')) return 'admin';
+  return can(actor, 'webhooks.manage') ? 'manager' : 'reader';
 }
 
 type View = (payload: unknown, audience: Audience) => unknown;
@@ -60,6 +63,9 @@ export const EVENT_VIEWS: Readonly<Record<EventName, View>> = {
   'config.updated': through(ConfigUpdated),
   'instance.oom_killed': through(InstanceOomKilled),
   'autoscale.decision': through(AutoscaleDecisionEvent),
+  // The delivery log is for those who may read it (GET …/webhooks/:id/deliveries: release-manager).
+  'webhook.delivery': (payload, audience) =>
+    audience === 'reader' ? undefined : through(WebhookDeliveryEvent)(payload, audience),
 };
 
 /**

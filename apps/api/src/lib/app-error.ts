@@ -11,6 +11,8 @@ export const ErrorCode = {
   PayloadTooLarge: 'payload_too_large',
   RateLimited: 'rate_limited',
   Unavailable: 'unavailable',
+  /** A server this one depends on (S3-compatible backup storage) refused or failed the request (502). */
+  BadGateway: 'bad_gateway',
   Internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -26,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   unavailable: 503,
+  bad_gateway: 502,
   internal: 500,
 };
 

@@ -85,15 +85,17 @@ export default fp(
       intervalMs: opts.checkEveryMs ?? 60_000,
       round: async () => {
         const r = await service.runSchedule();
-        if (r.backup || r.drill || r.pruned.length)
+        if (r.backup || r.drill || r.pruned.length || r.prunedRemote.length)
           app.log.info(
             {
               backup: r.backup,
               pruned: r.pruned,
+              prunedRemote: r.prunedRemote,
               drill: r.drill && { ok: r.drill.ok, error: r.drill.error },
             },
             'backup schedule',
           );
+        if (r.uploadError) app.log.error({ backup: r.backup, error: r.uploadError }, 'backup storage failed');
         cached = null;
       },
       onError: (err) => app.log.error({ err }, 'backup schedule round failed'),

@@ -1,6 +1,7 @@
 import {
   Backup,
   BackupDetail,
+  BackupListQuery,
   BackupParams,
   BackupStatus,
   BackupVerification,
@@ -13,7 +14,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, typed } from './route-kit.ts';
 
-const errors = errorResponses(400, 401, 403, 404, 409);
+const errors = errorResponses(400, 401, 403, 404, 409, 502);
 
 /** Backups of Qubot Deploy's own database, admin only (docs/backup.md). */
 export default async function backupRouter(parent: FastifyInstance) {
@@ -25,11 +26,13 @@ export default async function backupRouter(parent: FastifyInstance) {
       onRequest: app.authenticate,
       schema: {
         tags: ['backups'],
-        summary: 'Complete backups in the backup directory, newest first (admin)',
+        summary:
+          'Complete backups in the backup directory and in the S3-compatible storage (when configured), newest first; `locations` says where each is (admin)',
+        querystring: BackupListQuery,
         response: { 200: ListOf(Backup), ...errors },
       },
     },
-    async (request) => backups.list(request.ctx()),
+    async (request) => backups.list(request.ctx(), request.query),
   );
   app.get(
     '/backups/status',
@@ -49,7 +52,8 @@ export default async function backupRouter(parent: FastifyInstance) {
       onRequest: app.authenticate,
       schema: {
         tags: ['backups'],
-        summary: 'Take a backup now: one consistent snapshot of the whole database (admin)',
+        summary:
+          'Take a backup now: one consistent snapshot of the whole database, uploaded to the S3-compatible storage when one is configured (`target`); 502 when the upload fails, the local backup is kept (admin)',
         body: CreateBackupBody,
         response: { 201: Backup, ...errors },
       },

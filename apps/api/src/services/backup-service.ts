@@ -2,9 +2,12 @@
 // under the backup directory are the truth (packages/db/src/backup.ts); the `backups` rows are
 // what the dashboard and /metrics read, so neither lists a directory or reads history per request.
 import { createHash, randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type {
   Backup,
   BackupDetail,
+  BackupLocation,
   BackupStatus,
   BackupVerification,
   RestoreResult,
@@ -17,15 +20,23 @@ import {
   type BackupRow,
   compareWithManifest,
   createBackup,
+  createS3Client,
+  downloadBackup,
   dropDatabase,
   dropStaleRestores,
   listBackups,
   migrate,
   pruneBackups,
+  pruneRemoteBackups,
   readManifest,
+  readRemoteManifest,
+  remoteBackupIds,
+  remoteLocation,
   restoreIntoNewDatabase,
+  type S3Target,
   type Transact,
   tableChecksums,
+  uploadBackup,
   verifyBackup,
 } from '@qubot/db';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
@@ -43,6 +54,8 @@ export interface BackupOptions {
   drillEveryMs: number | null;
   /** Alert state when the last good drill is older than this (QUBOT_RESTORE_DRILL_MAX_AGE_HOURS, default 48). */
   drillMaxAgeMs: number;
+  /** S3-compatible storage every backup is also uploaded to (QUBOT_BACKUP_S3_*); null: none. */
+  remote?: S3Target | null;
 }
 
 export const DEFAULT_BACKUP_OPTIONS: Omit<BackupOptions, 'dir'> = {
@@ -80,6 +93,8 @@ function asAppError(err: unknown): unknown {
       return new AppError(ErrorCode.NotFound, err.message, details);
     case 'invalid':
       return new AppError(ErrorCode.BadRequest, err.message, details);
+    case 'remote':
+      return new AppError(ErrorCode.BadGateway, err.message, details);
     default:
       return new AppError(ErrorCode.Conflict, err.message, details);
   }
@@ -96,7 +111,7 @@ function verificationOf(row: BackupRow | undefined): BackupVerification | null {
   };
 }
 
-function backupView(m: BackupManifest, row: BackupRow | undefined): Backup {
+function backupView(m: BackupManifest, row: BackupRow | undefined, locations: BackupLocation[]): Backup {
   return {
     id: m.id,
     createdAt: m.createdAt,
@@ -108,6 +123,7 @@ function backupView(m: BackupManifest, row: BackupRow | undefined): Backup {
     durationMs: m.durationMs,
     verification: verificationOf(row),
     error: null,
+    locations,
   };
 }
 
@@ -128,6 +144,45 @@ export function createBackupService(deps: {
 }) {
   const { backups, transact, options } = deps;
   const now = deps.now ?? (() => new Date());
+  const s3 = options.remote ? createS3Client(options.remote) : null;
+  const noRemote = (field: string) =>
+    AppError.badField(
+      field,
+      'no S3-compatible storage is configured (QUBOT_BACKUP_S3_ENDPOINT, QUBOT_BACKUP_S3_BUCKET, … — docs/backup.md)',
+    );
+  const remoteIds = async (): Promise<Set<string>> =>
+    s3 ? new Set(await remoteBackupIds(s3).catch((err) => Promise.reject(asAppError(err)))) : new Set();
+
+  /**
+   * Where verify/restore read backup `id`: the backup directory, or a fresh download from the
+   * storage into a scratch directory under it (removed by `done`). Default: local when the backup
+   * is there, else the storage.
+   */
+  async function sourceDir(
+    id: string,
+    source: BackupLocation | undefined,
+    field: string,
+  ): Promise<{ dir: string; done: () => Promise<void> }> {
+    const local = { dir: options.dir, done: async () => {} };
+    if (source === 'local') return local;
+    if (source === undefined) {
+      const there = await readManifest(options.dir, id).then(
+        () => true,
+        () => false,
+      );
+      if (there || !s3) return local;
+    }
+    if (!s3) throw noRemote(field);
+    const dir = join(options.dir, `.partial-remote-${randomBytes(4).toString('hex')}`);
+    const done = () => rm(dir, { recursive: true, force: true });
+    try {
+      await downloadBackup(s3, id, dir);
+    } catch (err) {
+      await done();
+      throw asAppError(err);
+    }
+    return { dir, done };
+  }
   // One backup and one drill at a time per process (a second request gets 409, not a queue).
   let creating: Promise<unknown> | null = null;
   let verifying: Promise<unknown> | null = null;
@@ -169,7 +224,12 @@ export function createBackupService(deps: {
       createdAt: new Date(m.createdAt),
     });
 
-  async function doCreate(ctx: RequestContext, reason?: string): Promise<Backup> {
+  async function doCreate(
+    ctx: RequestContext,
+    reason?: string,
+    target: BackupLocation = s3 ? 's3' : 'local',
+  ): Promise<{ backup: Backup; uploadError: string | null }> {
+    if (target === 's3' && !s3) throw noRemote('target');
     if (creating)
       throw AppError.conflict('a backup is already being taken by this server; try again when it ends');
     const run = createBackup({
@@ -186,14 +246,44 @@ export function createBackupService(deps: {
       creating = null;
     }
     await recordManifest(m);
+    let upload: { location: string; ok: boolean; error: string | null; durationMs: number } | null = null;
+    if (target === 's3' && s3) {
+      const started = Date.now();
+      try {
+        await uploadBackup(s3, options.dir, m.id);
+        upload = {
+          location: `${remoteLocation(s3)}${m.id}/`,
+          ok: true,
+          error: null,
+          durationMs: Date.now() - started,
+        };
+      } catch (err) {
+        upload = {
+          location: remoteLocation(s3),
+          ok: false,
+          error: (err as Error).message,
+          durationMs: Date.now() - started,
+        };
+      }
+    }
     await audit(
       ctx,
       'backup.create',
       m.id,
-      { rows: m.totalRows, bytes: m.compressedBytes, migration: m.migration, durationMs: m.durationMs },
+      {
+        rows: m.totalRows,
+        bytes: m.compressedBytes,
+        migration: m.migration,
+        durationMs: m.durationMs,
+        target,
+        upload,
+      },
       reason,
     );
-    return backupView(m, undefined);
+    return {
+      backup: backupView(m, undefined, upload?.ok ? ['local', 's3'] : ['local']),
+      uploadError: upload && !upload.ok ? upload.error : null,
+    };
   }
 
   /**
@@ -201,14 +291,19 @@ export function createBackupService(deps: {
    * compare every table with the manifest, migrate forward, boot the API against it (/readyz),
    * then drop it. Recorded on the backup's row whatever the outcome.
    */
-  async function drill(id: string, kind: 'drill' | 'manual', restore: boolean): Promise<BackupVerification> {
+  async function drill(
+    id: string,
+    kind: 'drill' | 'manual',
+    restore: boolean,
+    dir = options.dir,
+  ): Promise<BackupVerification> {
     if (verifying)
       throw AppError.conflict('a backup is already being verified by this server; try again when it ends');
     const started = Date.now();
     const run = (async () => {
-      await verifyBackup(options.dir, id);
+      await verifyBackup(dir, id);
       if (!restore) return;
-      const m = await readManifest(options.dir, id);
+      const m = await readManifest(dir, id);
       await dropStaleRestores(deps.databaseUrl).catch(() => []);
       const name = `qubot_drill_${randomBytes(4).toString('hex')}`;
       const url = new URL(deps.databaseUrl);
@@ -217,7 +312,7 @@ export function createBackupService(deps: {
         await restoreIntoNewDatabase({
           adminUrl: deps.databaseUrl,
           name,
-          dir: options.dir,
+          dir,
           id,
           migrateForward: false,
         });
@@ -246,7 +341,7 @@ export function createBackupService(deps: {
     if (restore || !result.ok) {
       // A backup taken offline (or before this database was restored) gets its row now.
       if ((await backups.findMany([id])).length === 0) {
-        const m = await readManifest(options.dir, id).catch(() => null);
+        const m = await readManifest(dir, id).catch(() => null);
         if (m) await recordManifest(m);
       }
       await backups.markVerified(id, result);
@@ -272,17 +367,50 @@ export function createBackupService(deps: {
         keep: options.keep,
         drillMaxAgeHours: options.drillMaxAgeMs / 3600_000,
       },
-      remote: null,
+      remote:
+        options.remote && s3
+          ? {
+              location: remoteLocation(s3),
+              endpoint: options.remote.endpoint,
+              bucket: options.remote.bucket,
+              prefix: options.remote.prefix,
+              region: options.remote.region,
+              accessKeyId: options.remote.accessKeyId,
+            }
+          : null,
     };
   }
 
   return {
-    async list(ctx: RequestContext): Promise<{ items: Backup[]; nextCursor: null }> {
+    /** The directory's backups and the storage's (one listing of it, manifests read only for backups not on disk). */
+    async list(
+      ctx: RequestContext,
+      query: { source?: BackupLocation | undefined } = {},
+    ): Promise<{ items: Backup[]; nextCursor: null }> {
       requirePermission(ctx, 'backups.manage');
-      const entries = await listBackups(options.dir);
+      if (query.source === 's3' && !s3) throw noRemote('source');
+      const onDisk = await listBackups(options.dir);
+      const local = new Set(onDisk.map((e) => e.id));
+      const inRemote = query.source === 'local' ? new Set<string>() : await remoteIds();
+      const entries = query.source === 's3' ? onDisk.filter((e) => inRemote.has(e.id)) : onDisk;
+      if (s3)
+        for (const id of inRemote) {
+          if (local.has(id)) continue;
+          const manifest = await readRemoteManifest(s3, id).catch((err) => {
+            if (err instanceof BackupError && err.code !== 'remote') return null;
+            throw asAppError(err);
+          });
+          if (manifest) entries.push({ id, manifest, error: null });
+        }
       const rows = new Map((await backups.findMany(entries.map((e) => e.id))).map((r) => [r.id, r]));
+      const key = (e: (typeof entries)[number]) => e.manifest?.createdAt ?? '';
+      entries.sort((a, b) => (key(a) === key(b) ? b.id.localeCompare(a.id) : key(b).localeCompare(key(a))));
       const items = entries.map((e): Backup => {
-        if (e.manifest) return backupView(e.manifest, rows.get(e.id));
+        const locations: BackupLocation[] = [
+          ...(local.has(e.id) ? (['local'] as const) : []),
+          ...(inRemote.has(e.id) ? (['s3'] as const) : []),
+        ];
+        if (e.manifest) return backupView(e.manifest, rows.get(e.id), locations);
         return {
           id: e.id,
           createdAt: new Date(0).toISOString(),
@@ -294,6 +422,7 @@ export function createBackupService(deps: {
           durationMs: 0,
           verification: null,
           error: e.error,
+          locations,
         };
       });
       return { items, nextCursor: null };
@@ -306,7 +435,7 @@ export function createBackupService(deps: {
       });
       const [row] = await backups.findMany([id]);
       return {
-        ...backupView(m, row),
+        ...backupView(m, row, (await remoteIds()).has(id) ? ['local', 's3'] : ['local']),
         eventSeq: m.eventSeq,
         tables: m.tables.map((t) => ({
           name: t.name,
@@ -318,40 +447,62 @@ export function createBackupService(deps: {
       };
     },
 
-    async create(ctx: RequestContext, body: { reason?: string | undefined }): Promise<Backup> {
+    async create(
+      ctx: RequestContext,
+      body: { reason?: string | undefined; target?: BackupLocation | undefined },
+    ): Promise<Backup> {
       requirePermission(ctx, 'backups.manage');
-      return doCreate(ctx, body.reason);
+      const { backup, uploadError } = await doCreate(ctx, body.reason, body.target);
+      if (uploadError)
+        throw new AppError(
+          ErrorCode.BadGateway,
+          `backup ${backup.id} was taken and kept in ${options.dir}, but the upload failed: ${uploadError}`,
+          { reason: 'backup_remote', id: backup.id },
+        );
+      return backup;
     },
 
     async verify(
       ctx: RequestContext,
       id: string,
-      body: { restore?: boolean | undefined },
+      body: { restore?: boolean | undefined; source?: BackupLocation | undefined },
     ): Promise<BackupVerification> {
       requirePermission(ctx, 'backups.manage');
-      await readManifest(options.dir, id).catch((err) => {
-        throw asAppError(err);
-      });
-      const result = await drill(id, 'manual', body.restore !== false);
-      await audit(ctx, 'backup.verify', id, { ...result, restore: body.restore !== false });
-      return result;
+      const from = await sourceDir(id, body.source, 'source');
+      try {
+        await readManifest(from.dir, id).catch((err) => {
+          throw asAppError(err);
+        });
+        const result = await drill(id, 'manual', body.restore !== false, from.dir);
+        await audit(ctx, 'backup.verify', id, {
+          ...result,
+          restore: body.restore !== false,
+          source: from.dir === options.dir ? 'local' : 's3',
+        });
+        return result;
+      } finally {
+        await from.done();
+      }
     },
 
     /** Into a NEW database on the same server; the running one is never overwritten (docs/backup.md). */
     async restore(
       ctx: RequestContext,
       id: string,
-      body: { database: string; reason?: string | undefined },
+      body: { database: string; reason?: string | undefined; source?: BackupLocation | undefined },
     ): Promise<RestoreResult> {
       requirePermission(ctx, 'backups.manage');
+      const from = await sourceDir(id, body.source, 'source');
       const r = await restoreIntoNewDatabase({
         adminUrl: deps.databaseUrl,
         name: body.database,
-        dir: options.dir,
+        dir: from.dir,
         id,
-      }).catch((err) => {
-        throw asAppError(err);
-      });
+      })
+        .catch((err) => {
+          throw asAppError(err);
+        })
+        .finally(from.done);
       const result: RestoreResult = {
         id,
         database: body.database,
@@ -360,7 +511,13 @@ export function createBackupService(deps: {
         migratedForward: r.migratedForward,
         durationMs: r.durationMs,
       };
-      await audit(ctx, 'backup.restore', id, { ...result }, body.reason);
+      await audit(
+        ctx,
+        'backup.restore',
+        id,
+        { ...result, source: from.dir === options.dir ? 'local' : 's3' },
+        body.reason,
+      );
       return result;
     },
 
@@ -379,23 +536,41 @@ export function createBackupService(deps: {
      */
     async runSchedule(): Promise<{
       backup: string | null;
+      /** Why the scheduled backup's upload to the storage failed (the local backup is kept). */
+      uploadError: string | null;
       pruned: string[];
+      prunedRemote: string[];
       drill: BackupVerification | null;
     }> {
       const ctx = scheduleContext();
       const t = now().getTime();
       const s = await backups.status();
       let backup: string | null = null;
+      let uploadError: string | null = null;
       if (
         options.backupEveryMs !== null &&
         (!s.lastBackupAt || t - s.lastBackupAt.getTime() >= options.backupEveryMs)
-      )
-        backup = (await doCreate(ctx)).id;
-      const { deleted, partialsRemoved } = await pruneBackups(options.dir, options.keep);
-      if (deleted.length) {
-        await backups.deleteMany(deleted);
-        await audit(ctx, 'backup.prune', deleted.join(','), { deleted, partialsRemoved, keep: options.keep });
+      ) {
+        const r = await doCreate(ctx);
+        backup = r.backup.id;
+        uploadError = r.uploadError;
       }
+      const { deleted, partialsRemoved } = await pruneBackups(options.dir, options.keep);
+      // Retention applies to the storage too; a storage that fails is retried next round.
+      const prunedRemote = s3
+        ? await pruneRemoteBackups(s3, options.keep).catch((err: Error) => {
+            uploadError ??= `retention in the storage failed: ${err.message}`;
+            return [];
+          })
+        : [];
+      if (deleted.length) await backups.deleteMany(deleted);
+      if (deleted.length || prunedRemote.length)
+        await audit(ctx, 'backup.prune', [...new Set([...deleted, ...prunedRemote])].join(','), {
+          deleted,
+          partialsRemoved,
+          remote: prunedRemote,
+          keep: options.keep,
+        });
       let result: BackupVerification | null = null;
       const lastDrillAt = s.lastDrill?.verifiedAt?.getTime() ?? 0;
       if (options.drillEveryMs !== null && (backup || t - lastDrillAt >= options.drillEveryMs)) {
@@ -405,7 +580,7 @@ export function createBackupService(deps: {
           await audit(ctx, 'backup.verify', newest.id, { ...result, restore: true });
         }
       }
-      return { backup, pruned: deleted, drill: result };
+      return { backup, uploadError, pruned: deleted, prunedRemote, drill: result };
     },
   };
 }

@@ -9,6 +9,7 @@ import https from 'node:https';
 import { hostname } from 'node:os';
 import type { WebhookRepo } from '@qubot/db';
 import type { SecretBox } from '../lib/secret-box.ts';
+import { deliveryView } from '../services/webhook-service.ts';
 import { assertPublicHost, BlockedAddressError, guardedLookup } from './url-guard.ts';
 import {
   buildBody,
@@ -160,14 +161,31 @@ export function createWebhookWorker(deps: {
   async function deliverOne(d: Awaited<ReturnType<typeof deps.repo.claim>>[number]): Promise<void> {
     const hook = await deps.repo.findById(d.webhookId);
     const event = hook ? await deps.repo.event(d.eventSeq) : null;
+    // Each attempt's outcome is published as a `webhook.delivery` event on the application's
+    // topic, stored with the outcome: the dashboard's delivery log follows it without polling.
+    const announce = hook
+      ? async () => {
+          const application = await deps.applicationName(hook.applicationId);
+          return (row: Parameters<typeof deliveryView>[0]) => ({
+            type: 'webhook.delivery',
+            applicationId: hook.applicationId,
+            payload: { ...deliveryView(row), application },
+          });
+        }
+      : async () => undefined;
     if (!hook || !event || !hook.enabled) {
-      await deps.repo.finish(d.id, id, {
-        status: 'failed',
-        statusCode: null,
-        latencyMs: null,
-        responseExcerpt: null,
-        error: !hook ? 'webhook deleted' : !event ? 'event no longer stored' : 'webhook disabled',
-      });
+      await deps.repo.finish(
+        d.id,
+        id,
+        {
+          status: 'failed',
+          statusCode: null,
+          latencyMs: null,
+          responseExcerpt: null,
+          error: !hook ? 'webhook deleted' : !event ? 'event no longer stored' : 'webhook disabled',
+        },
+        await announce(),
+      );
       return;
     }
     const settings = await deps.repo.settings();
@@ -211,18 +229,23 @@ export function createWebhookWorker(deps: {
     }
     const last = outcome.permanent || d.attempts >= o.maxAttempts;
     const status = outcome.ok ? 'delivered' : last ? 'failed' : 'pending';
-    await deps.repo.finish(d.id, id, {
-      status,
-      ...(status === 'pending' ? { nextAttemptAt: new Date(Date.now() + backoff(d.attempts, o)) } : {}),
-      statusCode: outcome.statusCode,
-      latencyMs: outcome.latencyMs,
-      responseExcerpt: outcome.responseExcerpt,
-      // A take-over stays on record: the endpoint may have seen the cut-off attempt too.
-      error:
-        outcome.ok && d.takenOver
-          ? `delivered on attempt ${d.attempts}; an earlier attempt was cut off when its worker stopped`
-          : outcome.error,
-    });
+    await deps.repo.finish(
+      d.id,
+      id,
+      {
+        status,
+        ...(status === 'pending' ? { nextAttemptAt: new Date(Date.now() + backoff(d.attempts, o)) } : {}),
+        statusCode: outcome.statusCode,
+        latencyMs: outcome.latencyMs,
+        responseExcerpt: outcome.responseExcerpt,
+        // A take-over stays on record: the endpoint may have seen the cut-off attempt too.
+        error:
+          outcome.ok && d.takenOver
+            ? `delivered on attempt ${d.attempts}; an earlier attempt was cut off when its worker stopped`
+            : outcome.error,
+      },
+      await announce(),
+    );
     deps.onAttempt?.({ deliveryId: d.id, ok: outcome.ok, status });
   }
 

@@ -1,7 +1,14 @@
 import type { Deployment, Environment, ServerEvent } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
+import { deliveryView } from '../../../api/src/services/webhook-service.ts';
 import { deploymentFixture, environmentFixture } from '../../../api/src/views/view-fixtures.ts';
-import { type LiveEvent, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
+import {
+  type LiveEvent,
+  planCacheUpdates,
+  replaceInList,
+  replaceInPages,
+  upsertDelivery,
+} from './events-utils';
 
 // What the server really sends: its views over a real packages/core state machine.
 const running = () =>
@@ -138,5 +145,58 @@ describe('replaceInPages / replaceInList', () => {
       data: { items: [{ id: 'a', v: 3 }], nextCursor: null },
       found: true,
     });
+  });
+});
+
+describe('webhook.delivery events', () => {
+  // The server's own view of a delivery row (services/webhook-service.ts deliveryView).
+  const delivery = (id: string, over: Partial<Parameters<typeof deliveryView>[0]> = {}) =>
+    deliveryView({
+      id,
+      webhookId: 'w1',
+      eventSeq: 7n,
+      eventType: 'release.created',
+      status: 'pending',
+      attempts: 1,
+      nextAttemptAt: new Date('2026-12-01T10:00:10Z'),
+      claimedBy: null,
+      statusCode: 503,
+      latencyMs: 12,
+      responseExcerpt: 'busy',
+      error: 'HTTP 503',
+      redeliveryOf: null,
+      requestedBy: null,
+      createdAt: new Date('2026-12-01T10:00:00Z'),
+      finishedAt: null,
+      ...over,
+    });
+
+  it('the newest attempt of each delivery becomes one setDelivery for its application', () => {
+    const first = delivery('d1');
+    const second = delivery('d1', { status: 'delivered', attempts: 2, statusCode: 200 });
+    expect(
+      planCacheUpdates([
+        ev(2, { event: 'webhook.delivery', data: { ...second, application: 'qubot-one' } }),
+        ev(1, { event: 'webhook.delivery', data: { ...first, application: 'qubot-one' } }),
+      ]),
+    ).toEqual([{ type: 'setDelivery', app: 'qubot-one', delivery: second }]);
+  });
+
+  it('patches the row where it is, or puts a new delivery at the top of the first page', () => {
+    const old = delivery('d1');
+    const data = {
+      pages: [
+        { items: [old], nextCursor: 'x' },
+        { items: [delivery('d0')], nextCursor: null },
+      ],
+      pageParams: [null, 'x'],
+    };
+    const done = delivery('d1', { status: 'delivered', attempts: 2 });
+    expect(upsertDelivery(data, done)?.pages[0]?.items).toEqual([done]);
+    const fresh = delivery('d2');
+    const added = upsertDelivery(data, fresh);
+    expect(added?.pages[0]?.items.map((d) => d.id)).toEqual(['d2', 'd1']);
+    expect(added?.pages[1]).toBe(data.pages[1]);
+    expect(upsertDelivery(undefined, fresh)).toBeUndefined();
   });
 });

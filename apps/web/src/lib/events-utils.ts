@@ -1,4 +1,4 @@
-import type { Deployment, Environment, List } from '@qubot/api-contract';
+import type { Deployment, Environment, List, WebhookDelivery } from '@qubot/api-contract';
 import type { LiveEvent } from '@qubot/client';
 
 /**
@@ -24,6 +24,8 @@ export type CacheTarget =
 export type CacheAction =
   | { type: 'setDeployment'; deployment: Deployment }
   | { type: 'setEnvironment'; app: string; environment: Environment }
+  /** One row of a webhook's delivery log (a `webhook.delivery` event: an attempt finished). */
+  | { type: 'setDelivery'; app: string; delivery: WebhookDelivery }
   | { type: 'invalidate'; target: CacheTarget; app?: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,6 +49,7 @@ const ACTIVE: readonly Deployment['status'][] = ['pending', 'running', 'paused']
 export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
   const deployments = new Map<string, Deployment>();
   const environments = new Map<string, { app: string; environment: Environment }>();
+  const deliveries = new Map<string, { app: string; delivery: WebhookDelivery }>();
   const invalidations = new Map<string, CacheAction & { type: 'invalidate' }>();
   const invalidate = (a: Omit<CacheAction & { type: 'invalidate' }, 'type'>) => {
     const action = { type: 'invalidate' as const, ...a };
@@ -94,6 +97,11 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         // Configuration versions and the promotion previews built on them.
         invalidate({ target: 'config' });
         break;
+      case 'webhook.delivery': {
+        const { application, ...delivery } = e.data;
+        deliveries.set(delivery.id, { app: application, delivery });
+        break;
+      }
       case 'instance.oom_killed':
         // The environment.updated committed with it carries the instance's new status and figures.
         break;
@@ -109,8 +117,24 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
       app,
       environment,
     })),
+    ...[...deliveries.values()].map(({ app, delivery }) => ({ type: 'setDelivery' as const, app, delivery })),
     ...invalidations.values(),
   ];
+}
+
+/**
+ * Put a delivery into a webhook's delivery log (newest first, in keyset pages): replaced where it
+ * is, else — a delivery the log has not seen, newer than every row — at the top of the first page.
+ */
+export function upsertDelivery(
+  data: { pages: List<WebhookDelivery>[]; pageParams: unknown[] } | undefined,
+  delivery: WebhookDelivery,
+): { pages: List<WebhookDelivery>[]; pageParams: unknown[] } | undefined {
+  const r = replaceInPages(data, delivery, (a, b) => a.id === b.id);
+  if (!r.data || r.found) return r.data;
+  const [first, ...rest] = r.data.pages;
+  if (!first) return r.data;
+  return { ...r.data, pages: [{ ...first, items: [delivery, ...first.items] }, ...rest] };
 }
 
 /** Replace an item in a paged (infinite query) cache entry; `found` says whether it was there. */

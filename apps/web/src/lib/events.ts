@@ -4,6 +4,7 @@ import {
   EventStreamClose,
   type List,
   type MetricsMessage,
+  type WebhookDelivery,
 } from '@qubot/api-contract';
 import { createEventStream as createLiveStream, type LiveEvent, type WebSocketLike } from '@qubot/client';
 import type { QueryClient } from '@tanstack/react-query';
@@ -16,7 +17,14 @@ import { environmentKeys } from '../hooks/api/environments/queries';
 import { policyKeys } from '../hooks/api/policies/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { scalingKeys } from '../hooks/api/scaling/queries';
-import { type CacheAction, planCacheUpdates, replaceInList, replaceInPages } from './events-utils';
+import { webhookKeys } from '../hooks/api/webhooks/queries';
+import {
+  type CacheAction,
+  planCacheUpdates,
+  replaceInList,
+  replaceInPages,
+  upsertDelivery,
+} from './events-utils';
 import type { LiveStatus } from './live-status';
 
 export interface EventStreamOptions {
@@ -146,6 +154,11 @@ export function applyActions(queryClient: QueryClient, actions: readonly CacheAc
       );
       if (r.found) queryClient.setQueryData(environmentKeys.list(app), r.data);
       else void queryClient.invalidateQueries({ queryKey: environmentKeys.list(app) });
+    } else if (action.type === 'setDelivery') {
+      // Only a log that is open (cached) is patched; one opened later reads the server.
+      const key = webhookKeys.deliveries(action.app, action.delivery.webhookId);
+      if (queryClient.getQueryData(key))
+        queryClient.setQueryData<Paged<WebhookDelivery>>(key, (old) => upsertDelivery(old, action.delivery));
     } else {
       void queryClient.invalidateQueries({ queryKey: invalidationKey(action) });
     }

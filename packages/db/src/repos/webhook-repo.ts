@@ -1,6 +1,8 @@
 import type pg from 'pg';
 import type { Db } from '../client.ts';
 import { afterCursor, newestFirst } from '../cursor.ts';
+import { appendEvent } from '../events.ts';
+import type { Prisma, PrismaClient, WebhookDelivery as WebhookDeliveryRow } from '../generated/client.ts';
 
 /** A delivery as a worker claims it (raw row of the claim query). */
 export interface ClaimedDelivery {
@@ -166,14 +168,25 @@ export function createWebhookRepo(root: Db, pool: pg.Pool) {
     },
 
     /** Records an attempt's outcome, only while `worker` still holds the claim. */
-    async finish(id: string, worker: string, r: DeliveryResult): Promise<boolean> {
-      const res = await pool.query(
-        `UPDATE webhook_deliveries
-            SET status = $3, status_code = $4, latency_ms = $5, response_excerpt = $6, error = $7,
-                next_attempt_at = COALESCE($8, next_attempt_at),
-                finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
-          WHERE id = $1 AND claimed_by = $2 AND status = 'delivering'`,
-        [
+    /**
+     * Record an attempt's outcome (only while `worker` still holds the claim) and, in the same
+     * transaction, append the `webhook.delivery` event `announce` builds from the updated row, so
+     * the delivery log updates live (docs/webhooks.md) exactly when the outcome is stored.
+     */
+    async finish(
+      id: string,
+      worker: string,
+      r: DeliveryResult,
+      announce?: (row: WebhookDeliveryRow) => { type: string; applicationId: string; payload: unknown },
+    ): Promise<boolean> {
+      const prisma = root as PrismaClient;
+      return prisma.$transaction(async (tx) => {
+        const n = await tx.$executeRawUnsafe(
+          `UPDATE webhook_deliveries
+              SET status = $3, status_code = $4, latency_ms = $5, response_excerpt = $6, error = $7,
+                  next_attempt_at = COALESCE($8, next_attempt_at),
+                  finished_at = CASE WHEN $3 = 'pending' THEN NULL ELSE now() END
+            WHERE id = $1::uuid AND claimed_by = $2 AND status = 'delivering'`,
           id,
           worker,
           r.status,
@@ -182,9 +195,19 @@ export function createWebhookRepo(root: Db, pool: pg.Pool) {
           r.responseExcerpt,
           r.error,
           r.nextAttemptAt ?? null,
-        ],
-      );
-      return res.rowCount === 1;
+        );
+        if (n !== 1) return false;
+        if (announce) {
+          const row = await tx.webhookDelivery.findUniqueOrThrow({ where: { id } });
+          const ev = announce(row);
+          await appendEvent(tx, {
+            type: ev.type,
+            applicationId: ev.applicationId,
+            payload: ev.payload as Prisma.InputJsonValue,
+          });
+        }
+        return true;
+      });
     },
   };
 }

@@ -12,6 +12,7 @@ import { AnalysisProviderSection } from './analysis-provider-section';
 import { EnvironmentCard } from './environment-card';
 import { EnvironmentSettingsForm } from './environment-settings-form';
 import { FreezeWindowsSection } from './freeze-windows-section';
+import { HooksForm } from './hooks-form';
 import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
 import { PolicyForm } from './policy-form';
@@ -128,6 +129,7 @@ function EnvironmentBody({
 
       <ScalingSection app={app} env={env} />
       <PolicyForm app={app} env={env.name} isProtected={env.protected} />
+      <HooksForm app={app} env={env.name} isProtected={env.protected} />
 
       <EnvironmentMetricsChart app={app} env={env.name} />
 

@@ -11,6 +11,7 @@ import {
   databaseNameProblem,
   drillSummary,
   formatBytes,
+  locationsLabel,
   scheduleLine,
   verificationLabel,
 } from './backups-utils';
@@ -39,6 +40,7 @@ export function BackupsPanel() {
     { key: 'size', header: 'Size', cell: (b) => formatBytes(b.compressedBytes) },
     { key: 'migration', header: 'Migration', cell: (b) => <span className="mono small">{b.migration}</span> },
     { key: 'verified', header: 'Verified', cell: (b) => verificationLabel(b) },
+    { key: 'where', header: 'Where', cell: (b) => locationsLabel(b.locations) },
     {
       key: 'actions',
       header: actionsHeader,
@@ -103,6 +105,10 @@ export function BackupsPanel() {
           <dd>{scheduleLine(s.schedule)}</dd>
           <dt>Directory</dt>
           <dd className="mono small">{s.directory}</dd>
+          <dt>S3 storage</dt>
+          <dd className="mono small">
+            {s.remote ? `${s.remote.location} (${s.remote.endpoint})` : 'not configured'}
+          </dd>
         </dl>
       ) : (
         <LoadingState label="Loading the backup status…" />

@@ -4,6 +4,7 @@ import {
   databaseNameProblem,
   drillSummary,
   formatBytes,
+  locationsLabel,
   scheduleLine,
   verificationLabel,
 } from './backups-utils';
@@ -21,6 +22,12 @@ const status = (over: Partial<BackupStatus>): BackupStatus => ({
 });
 
 describe('backups-utils', () => {
+  it('says where the copies of a backup are', () => {
+    expect(locationsLabel(['local', 's3'])).toBe('this server + S3');
+    expect(locationsLabel(['s3'])).toBe('S3 only');
+    expect(locationsLabel(['local'])).toBe('this server');
+  });
+
   it('formats sizes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1_900_329)).toBe('1.8 MB');

@@ -39,3 +39,12 @@ export function scheduleLine(s: BackupStatus['schedule']): string {
   const every = (h: number | null, what: string) => (h === null ? `${what} off` : `${what} every ${h} h`);
   return `${every(s.backupEveryHours, 'backups')}, keeping ${s.keep}; ${every(s.drillEveryHours, 'restore drills')}`;
 }
+
+/** Where a backup's copies are, in words: "this server + S3", "S3 only". */
+export function locationsLabel(locations: readonly ('local' | 's3')[]): string {
+  const local = locations.includes('local');
+  const s3 = locations.includes('s3');
+  if (local && s3) return 'this server + S3';
+  if (s3) return 'S3 only';
+  return local ? 'this server' : '—';
+}

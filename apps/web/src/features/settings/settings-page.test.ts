@@ -45,6 +45,7 @@ const backup: Backup = {
   durationMs: 305,
   verification: null,
   error: null,
+  locations: ['local', 's3'],
 };
 const backupStatus: BackupStatus = {
   directory: '/data/backups',

@@ -1,6 +1,6 @@
-import type { WebhookDelivery } from '@qubot/api-contract';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
+import { livePollInterval } from '../../../lib/live-status';
 
 export const webhookKeys = {
   all: ['webhooks'] as const,
@@ -18,12 +18,10 @@ export function useWebhooks(app: string | undefined, enabled = true) {
   });
 }
 
-const isOpen = (d: WebhookDelivery) => d.status === 'pending' || d.status === 'delivering';
-
 /**
- * A webhook's delivery log, newest first, in keyset pages. Deliveries are not events (they would
- * flood the stream), so the open log is read again every few seconds — every second while one of
- * its deliveries is still on its way.
+ * A webhook's delivery log, newest first, in keyset pages. Each attempt's outcome arrives as a
+ * `webhook.delivery` event that patches this cache (lib/events.ts); it is polled only while the
+ * event stream is down (DESIGN §5).
  */
 export function useWebhookDeliveries(app: string, id: string | null) {
   return useInfiniteQuery({
@@ -37,7 +35,7 @@ export function useWebhookDeliveries(app: string, id: string | null) {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     enabled: Boolean(app && id),
-    refetchInterval: (query) => (query.state.data?.pages.some((p) => p.items.some(isOpen)) ? 1000 : 5000),
+    refetchInterval: livePollInterval,
   });
 }
 
