@@ -37,6 +37,22 @@ export {
   validateArtifactRef,
   validateLabel,
 } from './launcher.ts';
+export {
+  type CanaryMode,
+  KubernetesDriver,
+  type KubernetesDriverOptions,
+  type KubernetesCredentials,
+  kubeConfigFrom,
+} from './kubernetes/kubernetes-driver.ts';
+export {
+  deploymentFor,
+  httpRouteFor,
+  KubernetesObjectError,
+  LABELS as KUBERNETES_LABELS,
+  namesFor as kubernetesNamesFor,
+  type PodTemplate,
+  serviceFor,
+} from './kubernetes/objects.ts';
 export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver.ts';
 export { freePort, isAlive, tailFile, tsxLoader } from './proc.ts';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';

@@ -1,3 +1,5 @@
+import type { PodTemplate } from './kubernetes/objects.ts';
+
 /** How an application's instances are launched; configured by an admin per application. */
 export interface LauncherConfig {
   /** Command template, e.g. `node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port}`. */
@@ -63,6 +65,11 @@ export interface InstanceSpec {
   resources?: InstanceResources;
   /** Path answered by healthy instances; default `/healthz`. */
   healthPath?: string;
+  /**
+   * The application's pod template, for the Kubernetes driver (its launcher: data, never a
+   * command line); other drivers use `launcher`.
+   */
+  podTemplate?: PodTemplate;
 }
 
 /** What the control plane stores about a running instance, and hands back to `adopt`. */
