@@ -24,6 +24,22 @@ export {
   startJob,
 } from './job.ts';
 export {
+  type CanaryMode,
+  type KubernetesCredentials,
+  KubernetesDriver,
+  type KubernetesDriverOptions,
+  kubeConfigFrom,
+} from './kubernetes/kubernetes-driver.ts';
+export {
+  deploymentFor,
+  httpRouteFor,
+  KubernetesObjectError,
+  LABELS as KUBERNETES_LABELS,
+  namesFor as kubernetesNamesFor,
+  type PodTemplate,
+  serviceFor,
+} from './kubernetes/objects.ts';
+export {
   JOB_LAUNCHER_PLACEHOLDERS,
   type JobLauncherValues,
   LAUNCHER_PLACEHOLDERS,
@@ -37,22 +53,6 @@ export {
   validateArtifactRef,
   validateLabel,
 } from './launcher.ts';
-export {
-  type CanaryMode,
-  KubernetesDriver,
-  type KubernetesDriverOptions,
-  type KubernetesCredentials,
-  kubeConfigFrom,
-} from './kubernetes/kubernetes-driver.ts';
-export {
-  deploymentFor,
-  httpRouteFor,
-  KubernetesObjectError,
-  LABELS as KUBERNETES_LABELS,
-  namesFor as kubernetesNamesFor,
-  type PodTemplate,
-  serviceFor,
-} from './kubernetes/objects.ts';
 export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver.ts';
 export { freePort, isAlive, tailFile, tsxLoader } from './proc.ts';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';

@@ -12,8 +12,8 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
-  KubernetesObjectApi,
   type KubernetesObject,
+  KubernetesObjectApi,
   Log,
   PatchStrategy,
   setHeaderOptions,
@@ -50,7 +50,9 @@ import {
 import { WatchCache } from './watch-cache.ts';
 
 /** Where the driver's cluster credentials come from (an admin setting; never echoed). */
-export type KubernetesCredentials = { source: 'in-cluster' } | { source: 'kubeconfig'; path: string; context?: string };
+export type KubernetesCredentials =
+  | { source: 'in-cluster' }
+  | { source: 'kubeconfig'; path: string; context?: string };
 
 export function kubeConfigFrom(credentials: KubernetesCredentials): KubeConfig {
   const kc = new KubeConfig();
@@ -76,7 +78,8 @@ export interface KubernetesDriverOptions {
   startTimeoutMs?: number;
 }
 
-const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const isReady = (p: V1Pod) =>
+  p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const terminating = (p: V1Pod) => Boolean(p.metadata?.deletionTimestamp);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -108,7 +111,11 @@ export class KubernetesDriver implements RuntimeDriver {
       options.kubeConfig,
       `/api/v1/namespaces/${this.namespace}/pods`,
       `${LABELS.managedBy}=qubot-deploy`,
-      () => this.core.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABELS.managedBy}=qubot-deploy` }),
+      () =>
+        this.core.listNamespacedPod({
+          namespace: this.namespace,
+          labelSelector: `${LABELS.managedBy}=qubot-deploy`,
+        }),
     );
   }
 
@@ -128,7 +135,7 @@ export class KubernetesDriver implements RuntimeDriver {
   }
 
   /** Server-side apply of the whole intent of the `qubot-deploy` field manager; forced (we own these objects). */
-  async apply<T extends KubernetesObject>(obj: T): Promise<T> {
+  async apply<T extends KubernetesObject>(obj: T): Promise<T & KubernetesObject> {
     return (await this.objects.patch(
       obj,
       undefined,
@@ -136,7 +143,7 @@ export class KubernetesDriver implements RuntimeDriver {
       FIELD_MANAGER,
       true,
       PatchStrategy.ServerSideApply,
-    )) as T;
+    )) as T & KubernetesObject;
   }
 
   private async cache() {
@@ -153,7 +160,7 @@ export class KubernetesDriver implements RuntimeDriver {
     const labels = pod.metadata?.labels ?? {};
     const port = pod.spec?.containers?.[0]?.ports?.[0]?.containerPort ?? 8080;
     const host = pod.status?.podIP ?? '';
-    const id = labels[LABELS.instance] ?? '';
+    const id = spec?.instanceId ?? labels[LABELS.instance] ?? '';
     return {
       id,
       environment: spec?.environment ?? `${labels[LABELS.name]}/${labels[LABELS.environment]}`,
@@ -256,7 +263,8 @@ export class KubernetesDriver implements RuntimeDriver {
       (items) => {
         const p = items.find((x) => x.metadata?.name === claimed.metadata?.name);
         if (!p) throw new Error(`pod ${claimed.metadata?.name} was deleted while starting`);
-        return p.status?.podIP ? p : null;
+        // Our claim is in the cache too (every later lookup goes by it), and the pod has its address.
+        return p.status?.podIP && p.metadata?.labels?.[LABELS.instance] === spec.instanceId ? p : null;
       },
       this.options.startTimeoutMs ?? 60_000,
       `pod ${claimed.metadata?.name} to get an address`,
@@ -268,24 +276,37 @@ export class KubernetesDriver implements RuntimeDriver {
 
   private async scale(deployment: string, replicas: number) {
     await this.apps.patchNamespacedDeploymentScale(
-      { name: deployment, namespace: this.namespace, body: { spec: { replicas } }, fieldManager: FIELD_MANAGER },
+      {
+        name: deployment,
+        namespace: this.namespace,
+        body: { spec: { replicas } },
+        fieldManager: FIELD_MANAGER,
+      },
       mergePatch,
     );
   }
 
-  async stop(instance: Pick<InstanceRecord, 'id'> & Partial<InstanceRecord>, options?: StopOptions): Promise<void> {
+  async stop(
+    instance: Pick<InstanceRecord, 'id'> & Partial<InstanceRecord>,
+    options?: StopOptions,
+  ): Promise<void> {
     const pods = await this.cache();
     const pod = this.podOf(instance.id);
     this.known.delete(instance.id);
     if (!pod) return;
     const labels = pod.metadata?.labels ?? {};
-    const deployment = `${labels[LABELS.name]}-${labels[LABELS.environment]}-${labels[LABELS.color]}`.toLowerCase();
+    const deployment =
+      `${labels[LABELS.name]}-${labels[LABELS.environment]}-${labels[LABELS.color]}`.toLowerCase();
     const podName = pod.metadata?.name as string;
     await this.serial(deployment, async () => {
       const now = pods.items.get(podName);
       if (!now || terminating(now)) return;
       await this.core.patchNamespacedPod(
-        { name: podName, namespace: this.namespace, body: { metadata: { annotations: { [DELETION_COST]: '-1000000' } } } },
+        {
+          name: podName,
+          namespace: this.namespace,
+          body: { metadata: { annotations: { [DELETION_COST]: '-1000000' } } },
+        },
         mergePatch,
       );
       const claimed = [...pods.items.values()].filter(
@@ -312,7 +333,9 @@ export class KubernetesDriver implements RuntimeDriver {
     const n = namesFor(environment);
     for (const pool of ['blue', 'green']) {
       await this.serial(n.deployment(pool), async () => {
-        await this.apps.deleteNamespacedDeployment({ name: n.deployment(pool), namespace: this.namespace }).catch(() => {});
+        await this.apps
+          .deleteNamespacedDeployment({ name: n.deployment(pool), namespace: this.namespace })
+          .catch(() => {});
       });
     }
   }
@@ -380,16 +403,21 @@ export class KubernetesDriver implements RuntimeDriver {
     };
   }
 
-  async waitHealthy(targets: ProbeTarget[], timeoutMs: number, signal?: AbortSignal): Promise<WaitHealthyResult> {
+  async waitHealthy(
+    targets: ProbeTarget[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<WaitHealthyResult> {
     const pods = await this.cache();
     const ok = await pods
       .waitFor(
-        () => (targets.every((t) => {
-          const p = this.podOf(t.id);
-          return p && isReady(p);
-        })
-          ? true
-          : null),
+        () =>
+          targets.every((t) => {
+            const p = this.podOf(t.id);
+            return p && isReady(p);
+          })
+            ? true
+            : null,
         timeoutMs,
         'pods ready',
         signal,
@@ -403,7 +431,14 @@ export class KubernetesDriver implements RuntimeDriver {
     return records.map((r) => {
       const pod = this.podOf(r.id);
       if (!pod || terminating(pod)) {
-        return { id: r.id, alive: false, answering: false, healthy: false, record: null, error: 'no such pod' };
+        return {
+          id: r.id,
+          alive: false,
+          answering: false,
+          healthy: false,
+          record: null,
+          error: 'no such pod',
+        };
       }
       const record = this.recordOf(pod);
       this.known.set(r.id, record);
@@ -442,10 +477,16 @@ export class KubernetesDriver implements RuntimeDriver {
       rest = parts.pop() ?? '';
       for (const l of parts) if (l) onLine(l);
     });
-    const ctl = await new Log(this.options.kubeConfig).log(this.namespace, pod.metadata?.name as string, 'app', stream, {
-      follow: true,
-      tailLines,
-    });
+    const ctl = await new Log(this.options.kubeConfig).log(
+      this.namespace,
+      pod.metadata?.name as string,
+      'app',
+      stream,
+      {
+        follow: true,
+        tailLines,
+      },
+    );
     signal.addEventListener('abort', () => ctl.abort(), { once: true });
   }
 
@@ -488,7 +529,10 @@ export class KubernetesDriver implements RuntimeDriver {
    * HTTPRoute's backendRefs (Gateway API), or, without it, puts both colours behind the stable
    * Service so each gets the share of its ready pods (replica ratio).
    */
-  async setTraffic(environment: string, weights: Record<string, number>): Promise<{ mode: CanaryMode | 'selector' }> {
+  async setTraffic(
+    environment: string,
+    weights: Record<string, number>,
+  ): Promise<{ mode: CanaryMode | 'selector' }> {
     const n = namesFor(environment);
     const template = this.templateOf(environment);
     const pools = Object.keys(weights).sort();
@@ -496,11 +540,17 @@ export class KubernetesDriver implements RuntimeDriver {
     const idle = pools.find((p) => p !== active) ?? (active === 'blue' ? 'green' : 'blue');
     const mode = await this.detectCanaryMode();
     for (const pool of ['blue', 'green']) {
-      await this.apply(serviceFor(this.namespace, n.poolService(pool), poolSelector(environment, pool), template, 'pool'));
+      await this.apply(
+        serviceFor(this.namespace, n.poolService(pool), poolSelector(environment, pool), template, 'pool'),
+      );
     }
     if (active) {
-      await this.apply(serviceFor(this.namespace, n.stableService, poolSelector(environment, active), template, 'stable'));
-      await this.apply(serviceFor(this.namespace, n.previewService, poolSelector(environment, idle), template, 'preview'));
+      await this.apply(
+        serviceFor(this.namespace, n.stableService, poolSelector(environment, active), template, 'stable'),
+      );
+      await this.apply(
+        serviceFor(this.namespace, n.previewService, poolSelector(environment, idle), template, 'preview'),
+      );
     } else if (mode === 'replica-ratio') {
       await this.apply(serviceFor(this.namespace, n.stableService, n.selector, template, 'stable'));
     }

@@ -51,10 +51,13 @@ export function labelValue(v: string, what: string): string {
 /** The object names of one environment (`<app>/<env>`), checked as DNS labels. */
 export function namesFor(environment: string) {
   const [app, env] = environment.split('/');
-  if (!app || !env) throw new KubernetesObjectError(`environment ${JSON.stringify(environment)} is not <app>/<env>`);
+  if (!app || !env)
+    throw new KubernetesObjectError(`environment ${JSON.stringify(environment)} is not <app>/<env>`);
   const base = `${app}-${env}`.toLowerCase();
   if (base.length > 50 || !DNS_LABEL.test(base)) {
-    throw new KubernetesObjectError(`${base} is not a valid Kubernetes name (DNS label, at most 50 characters)`);
+    throw new KubernetesObjectError(
+      `${base} is not a valid Kubernetes name (DNS label, at most 50 characters)`,
+    );
   }
   return {
     app,
@@ -94,7 +97,11 @@ export interface DeploymentInput {
 export function deploymentFor(namespace: string, d: DeploymentInput) {
   const n = namesFor(d.environment);
   const selector = poolSelector(d.environment, labelValue(d.pool, 'pool'));
-  const labels = { ...selector, [LABELS.managedBy]: 'qubot-deploy', [LABELS.release]: labelValue(d.version, 'version') };
+  const labels = {
+    ...selector,
+    [LABELS.managedBy]: 'qubot-deploy',
+    [LABELS.release]: labelValue(d.version, 'version'),
+  };
   const env = { ...d.template.env, ...d.config, QUBOT_VERSION: d.version, QUBOT_POOL: d.pool };
   const limits: Record<string, string> = {};
   if (d.resources?.memoryMb) limits.memory = `${d.resources.memoryMb}Mi`;

@@ -14,8 +14,8 @@ import { EventEmitter } from 'node:events';
 import {
   Agent,
   createServer,
-  type IncomingMessage,
   request as httpRequest,
+  type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
@@ -54,7 +54,13 @@ interface ResourceDef {
 const RESOURCES: ResourceDef[] = [
   { group: '', version: 'v1', plural: 'pods', kind: 'Pod', subresources: ['status', 'log'] },
   { group: '', version: 'v1', plural: 'services', kind: 'Service', subresources: ['status'] },
-  { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', subresources: ['status', 'scale'] },
+  {
+    group: 'apps',
+    version: 'v1',
+    plural: 'deployments',
+    kind: 'Deployment',
+    subresources: ['status', 'scale'],
+  },
   {
     group: 'gateway.networking.k8s.io',
     version: 'v1',
@@ -228,7 +234,9 @@ export class EmulatedApiServer {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         const e =
-          err instanceof ApiError ? err : new ApiError(500, 'InternalError', (err as Error).message ?? String(err));
+          err instanceof ApiError
+            ? err
+            : new ApiError(500, 'InternalError', (err as Error).message ?? String(err));
         if (!res.headersSent) this.status(res, e.code, e.reason, e.message);
         else res.end();
       });
@@ -255,6 +263,20 @@ export class EmulatedApiServer {
   dropWatches(): void {
     for (const w of this.watches) w.destroy();
     this.watches.clear();
+  }
+
+  private held: (() => void)[] | null = null;
+  /**
+   * A network partition for watches: new watch requests wait (unanswered) until `release` is
+   * called, and are then served as of that moment, with the resourceVersion they asked for.
+   */
+  holdWatches(): () => void {
+    this.held ??= [];
+    return () => {
+      const waiting = this.held ?? [];
+      this.held = null;
+      for (const go of waiting) go();
+    };
   }
 
   /** Forgets the watch history: a watch from any earlier resourceVersion answers 410 Gone. */
@@ -287,7 +309,9 @@ export class EmulatedApiServer {
 
   list(resource: string, namespace: string, selector = ''): Obj[] {
     return [...this.objects.entries()]
-      .filter(([k, o]) => k.startsWith(`${resource}/${namespace}/`) && matchesSelector(o.metadata.labels, selector))
+      .filter(
+        ([k, o]) => k.startsWith(`${resource}/${namespace}/`) && matchesSelector(o.metadata.labels, selector),
+      )
       .map(([, o]) => clone(o));
   }
 
@@ -347,7 +371,8 @@ export class EmulatedApiServer {
     else if (parts[0] === 'apis' && parts.length >= 3) {
       group = parts[1] as string;
       rest = parts.slice(3);
-    } else throw new ApiError(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
+    } else
+      throw new ApiError(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
     const defs = this.served().filter((r) => r.group === group);
     if (defs.length === 0) throw new ApiError(404, 'NotFound', `no API group ${group}`);
     if (rest.length === 0) {
@@ -355,12 +380,23 @@ export class EmulatedApiServer {
         kind: 'APIResourceList',
         groupVersion: group ? `${group}/v1` : 'v1',
         resources: defs.flatMap((d) => [
-          { name: d.plural, namespaced: true, kind: d.kind, verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-          ...d.subresources.map((s) => ({ name: `${d.plural}/${s}`, namespaced: true, kind: d.kind, verbs: ['get', 'patch', 'update'] })),
+          {
+            name: d.plural,
+            namespaced: true,
+            kind: d.kind,
+            verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+          },
+          ...d.subresources.map((s) => ({
+            name: `${d.plural}/${s}`,
+            namespaced: true,
+            kind: d.kind,
+            verbs: ['get', 'patch', 'update'],
+          })),
         ]),
       });
     }
-    if (rest[0] !== 'namespaces' || rest.length < 3) throw new ApiError(404, 'NotFound', 'namespaced resources only');
+    if (rest[0] !== 'namespaces' || rest.length < 3)
+      throw new ApiError(404, 'NotFound', 'namespaced resources only');
     const namespace = rest[1] as string;
     const def = defs.find((d) => d.plural === rest[2]);
     if (!def) throw new ApiError(404, 'NotFound', `unknown resource ${rest[2]}`);
@@ -369,7 +405,8 @@ export class EmulatedApiServer {
     const method = req.method ?? 'GET';
     if (!name) {
       if (method === 'GET') return this.listOrWatch(def, namespace, url, res);
-      if (method === 'POST') return this.json(res, 201, this.create(def, namespace, (await this.body(req)) as Obj));
+      if (method === 'POST')
+        return this.json(res, 201, this.create(def, namespace, (await this.body(req)) as Obj));
       throw new ApiError(405, 'MethodNotAllowed', method);
     }
     if (sub === 'log' && def.plural === 'pods') return this.podLog(namespace, name, url, res);
@@ -377,7 +414,8 @@ export class EmulatedApiServer {
       if (method === 'GET') return this.json(res, 200, this.scaleOf(namespace, name));
       const body = (await this.body(req)) as { spec?: { replicas?: number } };
       const replicas = body.spec?.replicas;
-      if (typeof replicas !== 'number' || replicas < 0) throw new ApiError(422, 'Invalid', 'spec.replicas: must be >= 0');
+      if (typeof replicas !== 'number' || replicas < 0)
+        throw new ApiError(422, 'Invalid', 'spec.replicas: must be >= 0');
       const manager = url.searchParams.get('fieldManager') ?? 'scale-client';
       this.update('deployments', namespace, name, (o) => {
         (o.spec as Record<string, unknown>).replicas = replicas;
@@ -404,7 +442,11 @@ export class EmulatedApiServer {
       const cur = this.objects.get(key);
       if (!cur) throw new ApiError(404, 'NotFound', `${def.plural} "${name}" not found`);
       if (body.metadata?.resourceVersion && body.metadata.resourceVersion !== cur.metadata.resourceVersion) {
-        throw new ApiError(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again');
+        throw new ApiError(
+          409,
+          'Conflict',
+          'the object has been modified; please apply your changes to the latest version and try again',
+        );
       }
       return this.json(
         res,
@@ -434,7 +476,11 @@ export class EmulatedApiServer {
         if (!cur) throw new ApiError(404, 'NotFound', `${def.plural} "${name}" not found`);
         const pre = body.metadata?.resourceVersion;
         if (pre && pre !== cur.metadata.resourceVersion) {
-          throw new ApiError(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again');
+          throw new ApiError(
+            409,
+            'Conflict',
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
         }
         const { resourceVersion: _rv, ...meta } = body.metadata ?? ({} as Meta);
         const patch = { ...body, metadata: meta };
@@ -463,7 +509,9 @@ export class EmulatedApiServer {
       spec: { replicas: (d.spec as { replicas: number }).replicas },
       status: {
         replicas: (d.status as { replicas?: number } | undefined)?.replicas ?? 0,
-        selector: selectorOf(((d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels)),
+        selector: selectorOf(
+          (d.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels,
+        ),
       },
     };
   }
@@ -472,12 +520,18 @@ export class EmulatedApiServer {
     const selector = url.searchParams.get('labelSelector') ?? '';
     const watch = url.searchParams.get('watch');
     if (watch === 'true' || watch === '1') {
+      if (this.held) {
+        this.held.push(() => this.listOrWatch(def, namespace, url, res));
+        return;
+      }
       const from = url.searchParams.get('resourceVersion');
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
       res.flushHeaders();
       const send = (e: { type: string; object: unknown }) => res.write(`${JSON.stringify(e)}\n`);
       const matches = (e: WatchEvent) =>
-        e.resource === def.plural && e.namespace === namespace && matchesSelector(e.object.metadata.labels, selector);
+        e.resource === def.plural &&
+        e.namespace === namespace &&
+        matchesSelector(e.object.metadata.labels, selector);
       if (!from || from === '0') {
         for (const o of this.list(def.plural, namespace, selector)) send({ type: 'ADDED', object: o });
       } else {
@@ -552,7 +606,8 @@ export class EmulatedApiServer {
     const name = body.metadata?.name;
     if (!name) throw new ApiError(422, 'Invalid', 'metadata.name: Required value');
     const key = `${def.plural}/${namespace}/${name}`;
-    if (this.objects.has(key)) throw new ApiError(409, 'AlreadyExists', `${def.plural} "${name}" already exists`);
+    if (this.objects.has(key))
+      throw new ApiError(409, 'AlreadyExists', `${def.plural} "${name}" already exists`);
     const o = clone(body);
     o.apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
     o.kind = def.kind;
@@ -595,11 +650,16 @@ export class EmulatedApiServer {
     if (!cur) throw new ApiError(404, 'NotFound', `${resource} "${name}" not found`);
     const next = clone(cur);
     mutate(next);
-    const strip = (o: Obj) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '', managedFields: [] } });
-    if (strip(next) === strip(cur) && JSON.stringify(next.metadata.managedFields) === JSON.stringify(cur.metadata.managedFields)) {
+    const strip = (o: Obj) =>
+      JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: '', managedFields: [] } });
+    if (
+      strip(next) === strip(cur) &&
+      JSON.stringify(next.metadata.managedFields) === JSON.stringify(cur.metadata.managedFields)
+    ) {
       return clone(cur);
     }
-    if (JSON.stringify(next.spec) !== JSON.stringify(cur.spec)) next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
+    if (JSON.stringify(next.spec) !== JSON.stringify(cur.spec))
+      next.metadata.generation = (cur.metadata.generation ?? 1) + 1;
     next.metadata.resourceVersion = String(++this.rv);
     this.objects.set(key, next);
     this.record('MODIFIED', resource, namespace, next);
@@ -617,7 +677,8 @@ export class EmulatedApiServer {
 
   private owners(o: Obj): Map<string, string> {
     const m = new Map<string, string>();
-    for (const f of o.metadata.managedFields ?? []) for (const p of Object.keys(f.fieldsV1)) m.set(p, f.manager);
+    for (const f of o.metadata.managedFields ?? [])
+      for (const p of Object.keys(f.fieldsV1)) m.set(p, f.manager);
     return m;
   }
 
@@ -639,18 +700,36 @@ export class EmulatedApiServer {
    * owns with a different value are a conflict unless `force`; fields this manager applied before
    * and left out now are removed (unless someone else owns them too).
    */
-  private apply(def: ResourceDef, namespace: string, name: string, body: Obj, manager: string, force: boolean): [Obj, boolean] {
-    if (body.metadata?.name && body.metadata.name !== name) throw new ApiError(400, 'BadRequest', 'metadata.name does not match the URL');
-    const { name: _n, namespace: _ns, resourceVersion: _rv, managedFields: _mf, ...meta } = body.metadata ?? ({} as Meta);
+  private apply(
+    def: ResourceDef,
+    namespace: string,
+    name: string,
+    body: Obj,
+    manager: string,
+    force: boolean,
+  ): [Obj, boolean] {
+    if (body.metadata?.name && body.metadata.name !== name)
+      throw new ApiError(400, 'BadRequest', 'metadata.name does not match the URL');
+    const {
+      name: _n,
+      namespace: _ns,
+      resourceVersion: _rv,
+      managedFields: _mf,
+      ...meta
+    } = body.metadata ?? ({} as Meta);
     const intent: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(body)) if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status') intent[k] = v;
+    for (const [k, v] of Object.entries(body))
+      if (k !== 'apiVersion' && k !== 'kind' && k !== 'metadata' && k !== 'status') intent[k] = v;
     if (Object.keys(meta).length > 0) intent.metadata = meta;
     const leaves = leafPaths(intent);
     const key = `${def.plural}/${namespace}/${name}`;
     const cur = this.objects.get(key);
     if (!cur) {
-      const o = this.create(def, namespace, { ...body, metadata: { ...meta, name } } as Obj);
-      return [this.update(def.plural, namespace, name, (x) => this.own(x, manager, 'Apply', [...leaves.keys()])), true];
+      this.create(def, namespace, { ...body, metadata: { ...meta, name } } as Obj);
+      return [
+        this.update(def.plural, namespace, name, (x) => this.own(x, manager, 'Apply', [...leaves.keys()])),
+        true,
+      ];
     }
     const owners = this.owners(cur);
     const conflicts = [...leaves].filter(([p, v]) => {
@@ -683,7 +762,8 @@ export class EmulatedApiServer {
   private reconcile(resource: string, namespace: string, name: string) {
     if (resource === 'deployments') this.reconcileDeployment(namespace, name);
     if (resource === 'pods') {
-      for (const d of this.list('deployments', namespace)) this.reconcileDeployment(namespace, d.metadata.name);
+      for (const d of this.list('deployments', namespace))
+        this.reconcileDeployment(namespace, d.metadata.name);
       for (const s of this.list('services', namespace)) this.reconcileService(namespace, s.metadata.name);
     }
     if (resource === 'services') this.reconcileService(namespace, name);
@@ -700,12 +780,17 @@ export class EmulatedApiServer {
   /** The Deployment (+ ReplicaSet) controller: pods of the current template, scaled down by cost. */
   private reconcileDeployment(namespace: string, name: string) {
     const d = this.objects.get(`deployments/${namespace}/${name}`);
-    const owned = this.list('pods', namespace).filter((p) => p.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.name === name));
+    const owned = this.list('pods', namespace).filter((p) =>
+      p.metadata.ownerReferences?.some((r) => r.kind === 'Deployment' && r.name === name),
+    );
     if (!d) {
       for (const p of owned) this.terminatePod(namespace, p.metadata.name);
       return;
     }
-    const spec = d.spec as { replicas: number; template: { metadata?: { labels?: Record<string, string> }; spec: unknown } };
+    const spec = d.spec as {
+      replicas: number;
+      template: { metadata?: { labels?: Record<string, string> }; spec: unknown };
+    };
     const hash = this.templateHash(d);
     const live = owned.filter((p) => !p.metadata.deletionTimestamp);
     const current = live.filter((p) => p.metadata.labels?.['pod-template-hash'] === hash);
@@ -723,7 +808,10 @@ export class EmulatedApiServer {
       });
       this.startPod(namespace, podName);
     }
-    const ready = (p: Obj) => (p.status as { conditions?: { type: string; status: string }[] })?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    const ready = (p: Obj) =>
+      (p.status as { conditions?: { type: string; status: string }[] })?.conditions?.some(
+        (c) => c.type === 'Ready' && c.status === 'True',
+      ) ?? false;
     if (current.length > spec.replicas) {
       // ReplicaSet scale-down order: not running, not ready, lower pod-deletion-cost, newer.
       const rank = (p: Obj) => [
@@ -735,10 +823,12 @@ export class EmulatedApiServer {
       const sorted = [...current].sort((a, b) => {
         const x = rank(a);
         const y = rank(b);
-        for (let i = 0; i < x.length; i++) if ((x[i] as number) !== (y[i] as number)) return (x[i] as number) - (y[i] as number);
+        for (let i = 0; i < x.length; i++)
+          if ((x[i] as number) !== (y[i] as number)) return (x[i] as number) - (y[i] as number);
         return 0;
       });
-      for (const p of sorted.slice(0, current.length - spec.replicas)) this.terminatePod(namespace, p.metadata.name);
+      for (const p of sorted.slice(0, current.length - spec.replicas))
+        this.terminatePod(namespace, p.metadata.name);
     }
     // A new template replaces the old pods once enough new ones are ready (surge, like RollingUpdate).
     const readyCurrent = current.filter(ready).length;
@@ -753,7 +843,10 @@ export class EmulatedApiServer {
       readyReplicas: all.filter(ready).length,
       availableReplicas: all.filter(ready).length,
     };
-    if (JSON.stringify(status) !== JSON.stringify(d.status)) this.update('deployments', namespace, name, (o) => void (o.status = status));
+    if (JSON.stringify(status) !== JSON.stringify(d.status))
+      this.update('deployments', namespace, name, (o) => {
+        o.status = status;
+      });
   }
 
   /** The kubelet: the container is a real process on the pod's own loopback address. */
@@ -783,7 +876,14 @@ export class EmulatedApiServer {
       };
       const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
       const port = c.ports?.[0]?.containerPort ?? 8080;
-      const cmd = this.options.runContainer({ pod: name, podIP, image: c.image, port, env, args: c.args ?? [] });
+      const cmd = this.options.runContainer({
+        pod: name,
+        podIP,
+        image: c.image,
+        port,
+        env,
+        args: c.args ?? [],
+      });
       const proc = spawn(cmd.command, cmd.args, {
         cwd: cmd.cwd,
         env: { ...process.env, ...env, ...cmd.env, POD_NAME: name, POD_IP: podIP },
@@ -890,7 +990,8 @@ export class EmulatedApiServer {
     this.update('pods', namespace, name, (o) => {
       o.metadata.deletionTimestamp = new Date().toISOString();
     });
-    const grace = ((pod.spec as { terminationGracePeriodSeconds?: number })?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const grace =
+      ((pod.spec as { terminationGracePeriodSeconds?: number })?.terminationGracePeriodSeconds ?? 30) * 1000;
     void this.killPod(`${namespace}/${name}`, grace).then(() => this.remove('pods', namespace, name));
   }
 
@@ -918,7 +1019,9 @@ export class EmulatedApiServer {
       .filter(
         (p) =>
           !p.metadata.deletionTimestamp &&
-          (p.status as { conditions?: { type: string; status: string }[] })?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          (p.status as { conditions?: { type: string; status: string }[] })?.conditions?.some(
+            (c) => c.type === 'Ready' && c.status === 'True',
+          ),
       )
       .map((p) => {
         const c = (p.spec as { containers: { ports?: { containerPort: number }[] }[] }).containers[0];
@@ -948,7 +1051,14 @@ export class EmulatedApiServer {
       }
       const [h, p] = target.split(':');
       const up = httpRequest(
-        { host: h, port: Number(p), method: req.method, path: req.url, headers: req.headers, agent: this.agent },
+        {
+          host: h,
+          port: Number(p),
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent: this.agent,
+        },
         (r) => {
           res.writeHead(r.statusCode ?? 502, r.headers);
           r.pipe(res);
@@ -994,8 +1104,15 @@ export class EmulatedApiServer {
     }
     void this.ensureProxy(key, this.allocateIp(30), 80, () => {
       const r = this.objects.get(key);
-      const refs = ((r?.spec as { rules?: { backendRefs?: { name: string; weight?: number }[] }[] })?.rules?.[0]?.backendRefs ?? [])
-        .map((b) => ({ name: b.name, weight: b.weight ?? 1, targets: this.serviceTargets(namespace, b.name) }))
+      const refs = (
+        (r?.spec as { rules?: { backendRefs?: { name: string; weight?: number }[] }[] })?.rules?.[0]
+          ?.backendRefs ?? []
+      )
+        .map((b) => ({
+          name: b.name,
+          weight: b.weight ?? 1,
+          targets: this.serviceTargets(namespace, b.name),
+        }))
         .filter((b) => b.weight > 0 && b.targets.length > 0);
       const total = refs.reduce((s, b) => s + b.weight, 0);
       if (total === 0) return null;

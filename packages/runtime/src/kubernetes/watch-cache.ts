@@ -94,7 +94,12 @@ export class WatchCache<T extends KubeObject> extends EventEmitter {
   }
 
   /** Resolves with `pick`'s first non-null answer over the cache, re-asked on every change. */
-  waitFor<R>(pick: (items: T[]) => R | null, timeoutMs: number, what: string, signal?: AbortSignal): Promise<R> {
+  waitFor<R>(
+    pick: (items: T[]) => R | null,
+    timeoutMs: number,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const check = () => {
         let r: R | null;
