@@ -101,6 +101,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   // Per-instance limits (vertical scaling): release-manager, like replicas.
   'PUT /api/v1/apps/:app/environments/:env/resources': { min: 'release-manager', body: { memoryMb: 256 } },
   'GET /api/v1/runtime': 'viewer',
+  // Where instances run, and the Kubernetes pod template (docs/kubernetes.md): admin settings.
+  'PUT /api/v1/apps/:app/environments/:env/runtime': { min: 'admin', body: { target: 'local' } },
+  'PUT /api/v1/apps/:app/pod-template': { min: 'admin', body: { podTemplate: null } },
   // Demo environments only (409 elsewhere, past the permission check): the synthetic load switch.
   'PUT /api/v1/apps/:app/environments/:env/synthetic-load': {
     min: 'release-manager',
