@@ -1,6 +1,23 @@
 // Which runtime driver runs an environment's instances: its `runtimeTarget` (PUT …/runtime). The
 // one place the choice is made; each target adds its branch here.
-import { KubernetesDriver, kubeConfigFrom, type PodTemplate, type RuntimeDriver } from '@qubot/runtime';
+import {
+  type AdoptableRecord,
+  type AdoptResult,
+  type HealthResult,
+  type InstanceAddress,
+  type InstanceRecord,
+  type InstanceSpec,
+  type InstanceStatus,
+  KubernetesDriver,
+  kubeConfigFrom,
+  type PodTemplate,
+  type ProbeTarget,
+  type ResourceUsage,
+  type ResuperviseResult,
+  type RuntimeDriver,
+  type StopOptions,
+  type WaitHealthyResult,
+} from '@qubot/runtime';
 import { kubernetesSettingsOf } from '../views/runtime-target-view.ts';
 
 /** The environment columns the choice is made from. */
@@ -50,3 +67,101 @@ export function createDriverFor(deps: { local: RuntimeDriver }) {
   };
 }
 export type DriverFor = ReturnType<typeof createDriverFor>['driverFor'];
+
+/**
+ * The orchestrator's one `RuntimeDriver`: each call goes to the driver of the environment the
+ * instance belongs to (`driverFor`), found by the instance's environment (`app/env`) or its id.
+ * Which driver an instance id is under is remembered once known; after a restart it is read from
+ * the database.
+ */
+export class TargetDriver implements RuntimeDriver {
+  private readonly byId = new Map<string, RuntimeDriver>();
+
+  constructor(
+    private readonly local: RuntimeDriver,
+    private readonly resolve: {
+      /** The driver of environment `app/env`. */
+      environment(key: string): Promise<RuntimeDriver>;
+      /** The driver an instance (by id) runs under; the local one when the row is gone. */
+      instance(id: string): Promise<RuntimeDriver>;
+    },
+  ) {}
+
+  get kind() {
+    return this.local.kind;
+  }
+  get capabilities() {
+    return this.local.capabilities;
+  }
+
+  private async forId(id: string): Promise<RuntimeDriver> {
+    let d = this.byId.get(id);
+    if (!d) {
+      d = await this.resolve.instance(id);
+      this.byId.set(id, d);
+    }
+    return d;
+  }
+
+  private async grouped<T extends { id: string }, R>(
+    items: T[],
+    run: (d: RuntimeDriver, items: T[]) => Promise<R[]>,
+  ): Promise<R[]> {
+    const groups = new Map<RuntimeDriver, T[]>();
+    for (const item of items) {
+      const d = await this.forId(item.id);
+      groups.set(d, [...(groups.get(d) ?? []), item]);
+    }
+    return (await Promise.all([...groups].map(([d, group]) => run(d, group)))).flat();
+  }
+
+  allocateAddress(): Promise<InstanceAddress> {
+    return this.local.allocateAddress();
+  }
+  async start(spec: InstanceSpec): Promise<InstanceRecord> {
+    const d = await this.resolve.environment(spec.environment);
+    this.byId.set(spec.instanceId, d);
+    return d.start(spec);
+  }
+  async stop(instance: Pick<InstanceRecord, 'id'> & Partial<InstanceRecord>, options?: StopOptions) {
+    return (await this.forId(instance.id)).stop(instance, options);
+  }
+  async stopAll(environment: string, options?: StopOptions) {
+    return (await this.resolve.environment(environment)).stopAll(environment, options);
+  }
+  async status(instance: Pick<InstanceRecord, 'id'>): Promise<InstanceStatus> {
+    return (await this.forId(instance.id)).status(instance);
+  }
+  async resupervise(id: string): Promise<ResuperviseResult | null> {
+    return (await this.forId(id)).resupervise(id);
+  }
+  async checkHealth(target: ProbeTarget, timeoutMs?: number): Promise<HealthResult> {
+    return (await this.forId(target.id)).checkHealth(target, timeoutMs);
+  }
+  async waitHealthy(
+    targets: ProbeTarget[],
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<WaitHealthyResult> {
+    const parts = await this.grouped(targets, async (d, group) => [
+      await d.waitHealthy(group, timeoutMs, signal),
+    ]);
+    return { ok: parts.every((p) => p.ok), results: parts.flatMap((p) => p.results) };
+  }
+  adopt(records: AdoptableRecord[]): Promise<AdoptResult[]> {
+    return this.grouped(records, (d, group) => d.adopt(group));
+  }
+  async logs(instance: Pick<InstanceRecord, 'id'>, lines?: number): Promise<string[]> {
+    return (await this.forId(instance.id)).logs(instance, lines);
+  }
+  localLogFile(instance: Pick<InstanceRecord, 'id'>): string | null {
+    return (this.byId.get(instance.id) ?? this.local).localLogFile(instance);
+  }
+  list(environment?: string): InstanceRecord[] {
+    const drivers = new Set([this.local, ...this.byId.values()]);
+    return [...drivers].flatMap((d) => d.list(environment));
+  }
+  resourceUsage(instance: Pick<InstanceRecord, 'id'>): ResourceUsage | null {
+    return (this.byId.get(instance.id) ?? this.local).resourceUsage(instance);
+  }
+}
