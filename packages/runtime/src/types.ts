@@ -213,6 +213,15 @@ export interface RuntimeDriver {
   logs(instance: Pick<InstanceRecord, 'id'>, lines?: number): Promise<string[]>;
   /** The file on this machine its log is appended to (for following it live); null where none. */
   localLogFile(instance: Pick<InstanceRecord, 'id'>): string | null;
+  /**
+   * Follows the instance's log live where there is no local file (a pod's log, `follow=true`):
+   * `onLine` for each new line until `signal` aborts; resolves once the stream is open.
+   */
+  followLogs?(
+    instance: Pick<InstanceRecord, 'id'>,
+    onLine: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
   /** Instances started or adopted by this driver object, optionally for one environment. */
   list(environment?: string): InstanceRecord[];
   /** Control-group figures of an instance; null without `cgroups` or when it has none. */

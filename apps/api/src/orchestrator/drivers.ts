@@ -154,6 +154,15 @@ export class TargetDriver implements RuntimeDriver {
   async logs(instance: Pick<InstanceRecord, 'id'>, lines?: number): Promise<string[]> {
     return (await this.forId(instance.id)).logs(instance, lines);
   }
+  async followLogs(
+    instance: Pick<InstanceRecord, 'id'>,
+    onLine: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const d = await this.forId(instance.id);
+    if (!d.followLogs) throw new Error(`the ${d.kind} driver follows no log stream`);
+    return d.followLogs(instance, onLine, signal);
+  }
   localLogFile(instance: Pick<InstanceRecord, 'id'>): string | null {
     return (this.byId.get(instance.id) ?? this.local).localLogFile(instance);
   }

@@ -103,7 +103,30 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
       expect(r.host).toBe((pod?.status as { podIP: string }).podIP);
     }
     expect(api.get('deployments', NS, `${APP}-${ENV}-blue`)?.spec?.replicas).toBe(2);
-  });
+
+    // Logs are the pod's log, through the API; following streams it live from the cluster.
+    const id = rows[0]?.id as string;
+    const log = await h.app.inject({
+      method: 'GET',
+      url: `/api/v1/apps/${APP}/environments/${ENV}/instances/${id}/logs?lines=20`,
+      headers: await h.as('deployer'),
+    });
+    expect(log.statusCode, log.body).toBe(200);
+    expect(log.json().lines.join('\n')).toContain('listening');
+    const follow = h.app.orchestrator.driver.followLogs?.bind(h.app.orchestrator.driver);
+    expect(follow).toBeDefined();
+    const ac = new AbortController();
+    const lines: string[] = [];
+    await follow?.({ id }, (l) => lines.push(l), ac.signal);
+    // The emulated kubelet's OOM killer: the container restarts and logs `listening` again.
+    const pod = pods.find((p) => p.metadata.labels?.['qubot.dev/instance'] === id)?.metadata.name as string;
+    api.oomKill(NS, pod);
+    await expect.poll(() => lines.some((l) => l.includes('listening')), { timeout: 20_000 }).toBe(true);
+    ac.abort();
+    const st = await h.app.orchestrator.driver.status({ id });
+    expect(st).toMatchObject({ lastExitReason: 'oom', restarts: 1 });
+    await h.app.orchestrator.driver.waitHealthy([{ id, host: '', port: 0, healthPath: '/healthz' }], 20_000);
+  }, 60_000);
 
   it('blue-green: waits for the switch, then switches with 0 failed requests; the green Deployment runs the new release', async () => {
     const env = await h.environment(ENV);
