@@ -4,61 +4,34 @@
 // state and the cluster's objects: the deployment finishes, every pod is claimed by exactly one
 // running instance row, and nothing was started twice.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, tsxLoader } from '@qubot/runtime';
-import { EmulatedApiServer, qubotOneRunner } from '@qubot/runtime/test-apiserver';
+import type { EmulatedApiServer } from '@qubot/runtime/test-apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Orchestrator } from './orchestrator.ts';
-import { APP, FAST, type Harness, spawnWorkerProcess, startHarness, startWorker } from './test-helpers.ts';
+import {
+  APP,
+  FAST,
+  type Harness,
+  pointAtEmulatedCluster,
+  spawnWorkerProcess,
+  startHarness,
+  startWorker,
+} from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const ENV = 'development';
 const NS = 'qubot-crash';
-const TOKEN = 'emulated-cluster-token-crash-0123';
-const REPO = resolve(import.meta.dirname, '../../../..');
 
 describe('[ENGINE] control plane crash on the Kubernetes runtime (emulated API server)', () => {
   let h: Harness;
   let api: EmulatedApiServer;
-  let dir: string;
+  let cluster: Awaited<ReturnType<typeof pointAtEmulatedCluster>>;
   let worker: ChildProcess | null = null;
   let resumer: Orchestrator | null = null;
 
   beforeAll(async () => {
-    api = new EmulatedApiServer({
-      runContainer: qubotOneRunner(REPO, tsxLoader()),
-      token: TOKEN,
-      probePeriodMs: 100,
-    });
-    await api.start();
-    dir = mkdtempSync(join(tmpdir(), 'qubot-k8s-crash-'));
-    const kubeconfig = join(dir, 'config');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${api.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: ${TOKEN}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n`,
-    );
     h = await startHarness({ worker: false });
-    const admin = await h.as('admin');
-    const tpl = await h.app.inject({
-      method: 'PUT',
-      url: `/api/v1/apps/${APP}/pod-template`,
-      headers: admin,
-      payload: { podTemplate: { containerPort: await freePort(), terminationGracePeriodSeconds: 5 } },
-    });
-    expect(tpl.statusCode, tpl.body).toBe(200);
-    const target = await h.app.inject({
-      method: 'PUT',
-      url: `/api/v1/apps/${APP}/environments/${ENV}/runtime`,
-      headers: admin,
-      payload: {
-        target: 'kubernetes',
-        namespace: NS,
-        credentials: { source: 'kubeconfig', path: kubeconfig },
-      },
-    });
-    expect(target.statusCode, target.body).toBe(200);
+    cluster = await pointAtEmulatedCluster(h, ENV, NS);
+    api = cluster.api;
     const env = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
     await h.db.prisma.environment.update({ where: { id: env.id }, data: { replicas: 4 } });
     worker = spawnWorkerProcess(h);
@@ -70,8 +43,7 @@ describe('[ENGINE] control plane crash on the Kubernetes runtime (emulated API s
     if (worker && worker.exitCode === null) worker.kill('SIGKILL');
     await resumer?.stop();
     await h?.close();
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cluster?.close();
   }, 60_000);
 
   it('SIGKILL while the green pods start: the next worker converges from the cluster, nothing doubled', async () => {
@@ -113,7 +85,7 @@ describe('[ENGINE] control plane crash on the Kubernetes runtime (emulated API s
     expect(api.get('deployments', NS, `${APP}-${ENV}-green`)?.spec?.replicas).toBe(4);
     for (const r of rows) {
       const pod = green.find((p) => p.metadata.labels?.['qubot.dev/instance'] === r.id);
-      expect(r.host).toBe((pod?.status as { podIP: string }).podIP);
+      expect(r.host).toBe(pod?.status?.podIP);
     }
     expect((await h.environment(ENV)).live.version).toBe('1.1.0');
   }, 180_000);

@@ -3,25 +3,19 @@
 // these machines): instances are pods of one Deployment per colour — real Qubot-One processes on
 // their own addresses, Ready by a real probe — started, counted and stopped by the Kubernetes
 // driver, under load through the environment's address.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, tsxLoader } from '@qubot/runtime';
-import { EmulatedApiServer, qubotOneRunner } from '@qubot/runtime/test-apiserver';
+import type { EmulatedApiServer } from '@qubot/runtime/test-apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad, versionRuns } from '../../../../test/load.ts';
-import { APP, FAST, type Harness, startHarness } from './test-helpers.ts';
+import { APP, FAST, type Harness, pointAtEmulatedCluster, startHarness } from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const ENV = 'development';
 const NS = 'qubot-apps';
-const TOKEN = 'emulated-cluster-token-0123456789';
-const REPO = resolve(import.meta.dirname, '../../../..');
 
 describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', () => {
   let h: Harness;
   let api: EmulatedApiServer;
-  let dir: string;
+  let cluster: Awaited<ReturnType<typeof pointAtEmulatedCluster>>;
 
   /** The colour Deployments' pods as the cluster has them, by release. */
   const podsByRelease = (color: string) => {
@@ -35,43 +29,9 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
   };
 
   beforeAll(async () => {
-    api = new EmulatedApiServer({
-      runContainer: qubotOneRunner(REPO, tsxLoader()),
-      token: TOKEN,
-      probePeriodMs: 100,
-    });
-    await api.start();
-    dir = mkdtempSync(join(tmpdir(), 'qubot-k8s-'));
-    const kubeconfig = join(dir, 'config');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: ${api.url}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: ${TOKEN}\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n`,
-    );
     h = await startHarness();
-    const tpl = await h.app.inject({
-      method: 'PUT',
-      url: `/api/v1/apps/${APP}/pod-template`,
-      headers: await h.as('admin'),
-      payload: {
-        podTemplate: {
-          containerPort: await freePort(),
-          healthPath: '/healthz',
-          terminationGracePeriodSeconds: 5,
-        },
-      },
-    });
-    expect(tpl.statusCode, tpl.body).toBe(200);
-    const target = await h.app.inject({
-      method: 'PUT',
-      url: `/api/v1/apps/${APP}/environments/${ENV}/runtime`,
-      headers: await h.as('admin'),
-      payload: {
-        target: 'kubernetes',
-        namespace: NS,
-        credentials: { source: 'kubeconfig', path: kubeconfig },
-      },
-    });
-    expect(target.statusCode, target.body).toBe(200);
+    cluster = await pointAtEmulatedCluster(h, ENV, NS);
+    api = cluster.api;
     const d = await h.deploy(ENV, {
       version: '1.0.0',
       strategy: 'blue-green',
@@ -82,8 +42,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
 
   afterAll(async () => {
     await h?.close();
-    await api?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cluster?.close();
   }, 60_000);
 
   it('the first deployment runs as pods of the blue Deployment; the rows carry the pods’ addresses and ids', async () => {
@@ -100,7 +59,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     );
     for (const r of rows) {
       const pod = pods.find((p) => p.metadata.labels?.['qubot.dev/instance'] === r.id);
-      expect(r.host).toBe((pod?.status as { podIP: string }).podIP);
+      expect(r.host).toBe(pod?.status?.podIP);
     }
     expect(api.get('deployments', NS, `${APP}-${ENV}-blue`)?.spec?.replicas).toBe(2);
 

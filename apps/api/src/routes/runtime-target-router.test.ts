@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Environment } from '@qubot/api-contract';
 import { LocalDriver } from '@qubot/runtime';
-import { EmulatedApiServer } from '@qubot/runtime/test-apiserver';
+import { EmulatedApiServer, kubeconfigFor } from '@qubot/runtime/test-apiserver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDriverFor } from '../orchestrator/drivers.ts';
 import { APP, type Harness, startHarness } from '../orchestrator/test-helpers.ts';
@@ -180,20 +180,7 @@ describe('driverFor', () => {
     await api.start();
     const dir = mkdtempSync(join(tmpdir(), 'qubot-kubeconfig-'));
     const path = join(dir, 'config');
-    writeFileSync(
-      path,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters:',
-        `- name: emulated\n  cluster:\n    server: ${api.url}\n    insecure-skip-tls-verify: true`,
-        'users:',
-        '- name: qubot\n  user:\n    token: kubeconfig-token-0123456789',
-        'contexts:',
-        '- name: emulated\n  context:\n    cluster: emulated\n    user: qubot',
-        'current-context: emulated',
-      ].join('\n'),
-    );
+    writeFileSync(path, kubeconfigFor(api.url, 'kubeconfig-token-0123456789'));
     const local = new LocalDriver({ dataDir: dir, workspaceDir: dir });
     const { driverFor, close } = createDriverFor({ local });
     try {

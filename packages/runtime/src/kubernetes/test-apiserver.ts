@@ -1150,3 +1150,19 @@ export function qubotOneRunner(workspaceDir: string, tsxLoaderUrl: string): Cont
     cwd: workspaceDir,
   });
 }
+
+/** A kubeconfig file's text for the emulated API server, authenticating with `token`. */
+export function kubeconfigFor(server: string, token: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    `- name: emulated\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true`,
+    'users:',
+    `- name: qubot\n  user:\n    token: ${token}`,
+    'contexts:',
+    '- name: emulated\n  context:\n    cluster: emulated\n    user: qubot',
+    'current-context: emulated',
+    '',
+  ].join('\n');
+}
