@@ -222,6 +222,11 @@ export interface RuntimeDriver {
     onLine: (line: string) => void,
     signal: AbortSignal,
   ): Promise<void>;
+  /**
+   * Drivers that own traffic objects of their own (Kubernetes: the stable and preview Services,
+   * the HTTPRoute) keep them in step with the environment's weights, per pool in percent.
+   */
+  setTraffic?(environment: string, weights: Record<string, number>): Promise<unknown>;
   /** Instances started or adopted by this driver object, optionally for one environment. */
   list(environment?: string): InstanceRecord[];
   /** Control-group figures of an instance; null without `cgroups` or when it has none. */

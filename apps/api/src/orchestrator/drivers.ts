@@ -163,6 +163,10 @@ export class TargetDriver implements RuntimeDriver {
     if (!d.followLogs) throw new Error(`the ${d.kind} driver follows no log stream`);
     return d.followLogs(instance, onLine, signal);
   }
+  async setTraffic(environment: string, weights: Record<string, number>): Promise<unknown> {
+    const d = await this.resolve.environment(environment);
+    return d.setTraffic?.(environment, weights);
+  }
   localLogFile(instance: Pick<InstanceRecord, 'id'>): string | null {
     return (this.byId.get(instance.id) ?? this.local).localLogFile(instance);
   }

@@ -28,6 +28,17 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     return out;
   };
 
+  /** The colour the stable Service selects, and the preview Service's. */
+  const selectors = () =>
+    ['', '-preview'].map(
+      (suffix) =>
+        (
+          api.get('services', NS, `${APP}-${ENV}${suffix}`)?.spec?.selector as
+            | Record<string, string>
+            | undefined
+        )?.['qubot.dev/color'],
+    );
+
   beforeAll(async () => {
     h = await startHarness();
     cluster = await pointAtEmulatedCluster(h, ENV, NS);
@@ -62,6 +73,8 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
       expect(r.host).toBe(pod?.status?.podIP);
     }
     expect(api.get('deployments', NS, `${APP}-${ENV}-blue`)?.spec?.replicas).toBe(2);
+    // The cluster's own Services follow the routing table: stable on blue, preview on green.
+    expect(selectors()).toEqual(['blue', 'green']);
 
     // Logs are the pod's log, through the API; following streams it live from the cluster.
     const id = rows[0]?.id as string;
@@ -112,6 +125,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     const r = await load.stop();
     expect(r.failed, r.errors.join(', ')).toBe(0);
     for (const runs of versionRuns(r.samples)) expect(runs).toEqual(['1.0.0', '1.1.0']);
+    expect(selectors()).toEqual(['green', 'blue']);
     // Blue is kept warm for the rollback window.
     expect(podsByRelease('blue')).toEqual({ '1.0.0': 2 });
   }, 90_000);
@@ -130,6 +144,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     const r = await load.stop();
     expect(r.failed, r.errors.join(', ')).toBe(0);
     expect(await h.db.prisma.instance.count()).toBe(before);
+    expect(selectors()).toEqual(['blue', 'green']);
   }, 60_000);
 
   it('rolling and canary: new pods replace the old with 0 failed requests; the faulty canary is rolled back', async () => {
