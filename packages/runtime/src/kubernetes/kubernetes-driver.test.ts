@@ -150,6 +150,15 @@ describe('KubernetesDriver against the emulated API server', () => {
     // Our next apply takes it back (forced: Qubot Deploy owns its objects).
     const back = await c.driver.apply({ ...obj, spec: { ...obj.spec, replicas: 0 } });
     expect((back.spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
+    // A field this manager applied before and leaves out now is removed (server-side apply).
+    await c.driver.apply({
+      ...obj,
+      metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, team: 'payments' } },
+      spec: { ...obj.spec, replicas: 0 },
+    });
+    expect(c.api.get('deployments', NS, 'qubot-one-ssa-blue')?.metadata.labels?.team).toBe('payments');
+    await c.driver.apply({ ...obj, spec: { ...obj.spec, replicas: 0 } });
+    expect(c.api.get('deployments', NS, 'qubot-one-ssa-blue')?.metadata.labels?.team).toBeUndefined();
     expect(c.api.list('deployments', NS, `${LABELS.release}=1.0.0,${LABELS.color} in (blue)`)).toHaveLength(
       1,
     );
