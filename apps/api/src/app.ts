@@ -49,6 +49,7 @@ import monitoringRouter from './routes/monitoring-router.ts';
 import policyRouter from './routes/policy-router.ts';
 import releaseRouter from './routes/release-router.ts';
 import resourcesRouter from './routes/resources-router.ts';
+import runtimeTargetRouter from './routes/runtime-target-router.ts';
 import scalingRouter from './routes/scaling-router.ts';
 import syntheticLoadRouter from './routes/synthetic-load-router.ts';
 import tokenRouter from './routes/token-router.ts';
@@ -378,6 +379,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(scalingRouter);
       await api.register(environmentObserveRouter);
       await api.register(syntheticLoadRouter);
+      await api.register(runtimeTargetRouter);
       await api.register(resourcesRouter);
       await api.register(deploymentObserveRouter);
       await api.register(eventsRouter);

@@ -18,6 +18,8 @@ export const AUDIT_ACTIONS = {
   'environment.settings': 'environment settings',
   'environment.traffic_provider': 'traffic provider changed',
   'environment.traffic_provider.reverted': 'the new traffic provider did not start',
+  'environment.runtime_target': 'where instances run changed (local / kubernetes)',
+  'application.pod_template': 'Kubernetes pod template changed',
   'environment.synthetic_load': 'demo load on/off',
   'environment.resources': 'CPU / memory limits changed',
   'environment.scale': 'replicas changed (scaled now)',

@@ -13,5 +13,6 @@ export * from './monitoring.ts';
 export * from './observe.ts';
 export * from './policies.ts';
 export * from './resources.ts';
+export * from './runtime-target.ts';
 export * from './scaling.ts';
 export * from './webhooks.ts';

@@ -24,6 +24,22 @@ export {
   startJob,
 } from './job.ts';
 export {
+  type CanaryMode,
+  type KubernetesCredentials,
+  KubernetesDriver,
+  type KubernetesDriverOptions,
+  kubeConfigFrom,
+} from './kubernetes/kubernetes-driver.ts';
+export {
+  deploymentFor,
+  httpRouteFor,
+  KubernetesObjectError,
+  LABELS as KUBERNETES_LABELS,
+  namesFor as kubernetesNamesFor,
+  type PodTemplate,
+  serviceFor,
+} from './kubernetes/objects.ts';
+export {
   JOB_LAUNCHER_PLACEHOLDERS,
   type JobLauncherValues,
   LAUNCHER_PLACEHOLDERS,

@@ -1,3 +1,5 @@
+import type { PodTemplate } from './kubernetes/objects.ts';
+
 /** How an application's instances are launched; configured by an admin per application. */
 export interface LauncherConfig {
   /** Command template, e.g. `node --import tsx apps/qubot-one/src/main.ts --artifact {artifact} --port {port}`. */
@@ -63,6 +65,11 @@ export interface InstanceSpec {
   resources?: InstanceResources;
   /** Path answered by healthy instances; default `/healthz`. */
   healthPath?: string;
+  /**
+   * The application's pod template, for the Kubernetes driver (its launcher: data, never a
+   * command line); other drivers use `launcher`.
+   */
+  podTemplate?: PodTemplate;
 }
 
 /** What the control plane stores about a running instance, and hands back to `adopt`. */
@@ -206,6 +213,20 @@ export interface RuntimeDriver {
   logs(instance: Pick<InstanceRecord, 'id'>, lines?: number): Promise<string[]>;
   /** The file on this machine its log is appended to (for following it live); null where none. */
   localLogFile(instance: Pick<InstanceRecord, 'id'>): string | null;
+  /**
+   * Follows the instance's log live where there is no local file (a pod's log, `follow=true`):
+   * `onLine` for each new line until `signal` aborts; resolves once the stream is open.
+   */
+  followLogs?(
+    instance: Pick<InstanceRecord, 'id'>,
+    onLine: (line: string) => void,
+    signal: AbortSignal,
+  ): Promise<void>;
+  /**
+   * Drivers that own traffic objects of their own (Kubernetes: the stable and preview Services,
+   * the HTTPRoute) keep them in step with the environment's weights, per pool in percent.
+   */
+  setTraffic?(environment: string, weights: Record<string, number>): Promise<unknown>;
   /** Instances started or adopted by this driver object, optionally for one environment. */
   list(environment?: string): InstanceRecord[];
   /** Control-group figures of an instance; null without `cgroups` or when it has none. */

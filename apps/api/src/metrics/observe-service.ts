@@ -36,7 +36,7 @@ export function createObserveService(deps: {
   history: Pick<MetricsHistory, 'since'>;
   /** Looked up at call time: the orchestrator registers after the services. */
   runtime: () => Pick<EnvironmentRuntime, 'trafficWindow' | 'providerFor'>;
-  driver: () => Pick<RuntimeDriver, 'logs' | 'localLogFile'>;
+  driver: () => Pick<RuntimeDriver, 'logs' | 'localLogFile' | 'followLogs'>;
   intervalMs: number;
   now?: () => number;
 }) {
@@ -146,10 +146,15 @@ export function createObserveService(deps: {
       onLines: (lines: string[]) => void,
     ): Promise<LogFollower> {
       const instance = await requireInstance(ctx, appName, envName, id);
-      const file = deps.driver().localLogFile({ id: instance.id });
-      if (!file)
+      const driver = deps.driver();
+      const file = driver.localLogFile({ id: instance.id });
+      if (file) return followLog(file, onLines);
+      if (!driver.followLogs)
         throw AppError.conflict('this runtime driver keeps no log file to follow; read the log instead');
-      return followLog(file, onLines);
+      // A pod's log, streamed by the cluster (`follow=true`).
+      const stop = new AbortController();
+      const ready = driver.followLogs({ id: instance.id }, (line) => onLines([line]), stop.signal);
+      return { ready, stop: () => stop.abort() };
     },
 
     /** p90 of earlier succeeded deployments with the same strategy in the same environment. */

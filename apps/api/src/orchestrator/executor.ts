@@ -169,6 +169,8 @@ export function createExecutor(deps: {
         'instance start',
       );
       await instances.update(id, {
+        // A driver that learns the address only once the instance runs (a pod's IP) says it now.
+        ...(rec.host !== address.host || rec.port !== address.port ? { host: rec.host, port: rec.port } : {}),
         supervisorPid: rec.supervisorPid,
         logPath: rec.logPath,
         configVersion: rec.config?.version ?? null,

@@ -6,12 +6,19 @@
 // (a delayed job wakes it) or is finished. See docs/deployments.md, "Durability".
 import type { DeploymentEvent, DeploymentState } from '@qubot/core';
 import { isFinished } from '@qubot/core';
-import { createDeploymentWriteRepo, createMetricRepo, type Database } from '@qubot/db';
+import {
+  createDeploymentWriteRepo,
+  createEnvironmentRepo,
+  createInstanceRepo,
+  createMetricRepo,
+  type Database,
+} from '@qubot/db';
 import { LocalDriver, type RuntimeDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
 import type { EffectiveConfigService } from '../services/effective-config.ts';
 import { appendInstanceOomKilled } from '../views/environment-events.ts';
+import { createDriverFor, TargetDriver } from './drivers.ts';
 import { createEngine } from './engine.ts';
 import { createExecutor } from './executor.ts';
 import { createHealthMonitor, type HealthMonitor } from './health-monitor.ts';
@@ -83,8 +90,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export function createOrchestrator(opts: OrchestratorOptions) {
   const { db, log } = opts;
-  // The one runtime the orchestrator knows is `RuntimeDriver`; this machine's is the default.
-  const driver: RuntimeDriver =
+  // The one runtime the orchestrator knows is `RuntimeDriver`; this machine's is the default,
+  // and each environment's `runtimeTarget` chooses its own (drivers.ts `driverFor`).
+  const local: RuntimeDriver =
     opts.driver ??
     new LocalDriver({
       dataDir: `${opts.dataDir}/runtime`,
@@ -92,6 +100,20 @@ export function createOrchestrator(opts: OrchestratorOptions) {
       stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
       ...(opts.effectiveConfig !== undefined ? { configHasher: opts.effectiveConfig.hashCanonical } : {}),
     });
+  const targets = createDriverFor({ local });
+  const environmentRepo = createEnvironmentRepo(db.prisma);
+  const instanceRepo = createInstanceRepo(db.prisma);
+  const driver: RuntimeDriver = new TargetDriver(local, {
+    async environment(key) {
+      const [app = '', env = ''] = key.split('/');
+      const row = await environmentRepo.findRuntimeTarget(app, env);
+      return row ? targets.driverFor(row) : local;
+    },
+    async instance(id) {
+      const row = await instanceRepo.findRuntimeTarget(id);
+      return row ? targets.driverFor(row) : local;
+    },
+  });
   const runtime = createEnvironmentRuntime({ db, driver, dataDir: `${opts.dataDir}/runtime`, log });
   const engine = createEngine(db);
   const hooks = createHookRunner({
@@ -461,6 +483,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
       await Promise.allSettled([...driving.values()]);
       if (started) await boss.stop({ graceful: true, wait: true, timeout: 10_000 }).catch(() => {});
       started = false;
+      targets.close();
     },
   };
 }

@@ -544,8 +544,20 @@ export function createEnvironmentRuntime(deps: {
   async function applyRouting(environmentId: string, weights?: Weights, tx?: Tx) {
     const provider = await ensureRouter(environmentId, tx);
     const live = await instances.listLive(environmentId, undefined, tx);
-    const config = buildConfig(live, weights ?? (await currentWeights(environmentId, tx)));
+    const w = weights ?? (await currentWeights(environmentId, tx));
+    const config = buildConfig(live, w);
     await provider.setConfig(config);
+    if (deps.driver.setTraffic) {
+      // The cluster's own traffic objects (Kubernetes Services, HTTPRoute) follow the same weights;
+      // the router above stays what serves the environment's address.
+      const env = await environments.getForRouter(environmentId, tx);
+      const pools = new Set(live.map((i) => i.pool));
+      if (pools.size > 0) {
+        await deps.driver.setTraffic(`${env.application.name}/${env.name}`, w).catch((err: unknown) => {
+          deps.log.warn({ err, environment: env.name }, 'the runtime did not take the new weights');
+        });
+      }
+    }
     return { provider, config };
   }
 

@@ -1,9 +1,12 @@
 // Integration-test harness: the API with a real worker (pg-boss, local driver, routers) on a
 // fresh database and a temporary data directory. close() stops every process it started.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, tsxLoader } from '@qubot/runtime';
+import { EmulatedApiServer, kubeconfigFor, qubotOneRunner } from '@qubot/runtime/test-apiserver';
 import { expect } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import type { AppOptions } from '../app.ts';
@@ -212,4 +215,54 @@ export async function settled(h: Pick<Harness, 'db'>, env: string, timeoutMs = 3
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`deployments of ${env} still have work left`);
+}
+
+/**
+ * An emulated Kubernetes API server whose pods are Qubot-One processes, a kubeconfig file for it,
+ * and `environment` of the harness pointed at its namespace `namespace` (pod template registered,
+ * runtime target set, both through the API as an admin). `close()` stops the server.
+ */
+export async function pointAtEmulatedCluster(
+  h: Pick<Harness, 'app' | 'as'>,
+  environment: string,
+  namespace: string,
+) {
+  const token = randomBytes(16).toString('hex');
+  const api = new EmulatedApiServer({
+    runContainer: qubotOneRunner(REPO_ROOT, tsxLoader()),
+    token,
+    probePeriodMs: 100,
+  });
+  await api.start();
+  const dir = mkdtempSync(join(tmpdir(), 'qubot-kube-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(kubeconfig, kubeconfigFor(api.url, token));
+  const admin = await h.as('admin');
+  const tpl = await h.app.inject({
+    method: 'PUT',
+    url: `/api/v1/apps/${APP}/pod-template`,
+    headers: admin,
+    payload: {
+      podTemplate: {
+        containerPort: await freePort(),
+        healthPath: '/healthz',
+        terminationGracePeriodSeconds: 5,
+      },
+    },
+  });
+  expect(tpl.statusCode, tpl.body).toBe(200);
+  const target = await h.app.inject({
+    method: 'PUT',
+    url: `/api/v1/apps/${APP}/environments/${environment}/runtime`,
+    headers: admin,
+    payload: { target: 'kubernetes', namespace, credentials: { source: 'kubeconfig', path: kubeconfig } },
+  });
+  expect(target.statusCode, target.body).toBe(200);
+  return {
+    api,
+    async close() {
+      await api.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

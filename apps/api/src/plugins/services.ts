@@ -28,6 +28,7 @@ import { createParityService, type ParityService } from '../services/parity-serv
 import { createPromotionService, type PromotionService } from '../services/promotion-service.ts';
 import { createReleaseService, type ReleaseService } from '../services/release-service.ts';
 import { createRollbackService, type RollbackService } from '../services/rollback-service.ts';
+import { createRuntimeTargetService, type RuntimeTargetService } from '../services/runtime-target-service.ts';
 import { createScalingService, type ScalingService } from '../services/scaling-service.ts';
 import { createSyntheticLoadService, type SyntheticLoadService } from '../services/synthetic-load-service.ts';
 import { createTokenService, type TokenService } from '../services/token-service.ts';
@@ -38,6 +39,7 @@ import { createViewCache, type ViewCache } from '../services/view-cache.ts';
 export interface Services {
   catalog: CatalogService;
   applicationAdmin: ApplicationAdminService;
+  runtimeTargets: RuntimeTargetService;
   releases: ReleaseService;
   deploymentQueries: DeploymentQueryService;
   auth: AuthService;
@@ -150,6 +152,13 @@ export default fp(
         deploymentCommands,
         orchestrator,
         catalog,
+      }),
+      runtimeTargets: createRuntimeTargetService({
+        transact,
+        catalog,
+        applications: repos.applications,
+        environments: repos.environments,
+        deploymentWrites: repos.deploymentWrites,
       }),
       scaling: createScalingService({
         transact,

@@ -104,6 +104,9 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   // Where a canary's analysis reads its figures: an admin setting (it points the worker at a URL).
   'GET /api/v1/apps/:app/environments/:env/analysis-provider': 'viewer',
   'PUT /api/v1/apps/:app/environments/:env/analysis-provider': { min: 'admin', body: { provider: 'router' } },
+  // Where instances run, and the Kubernetes pod template (docs/kubernetes.md): admin settings.
+  'PUT /api/v1/apps/:app/environments/:env/runtime': { min: 'admin', body: { target: 'local' } },
+  'PUT /api/v1/apps/:app/pod-template': { min: 'admin', body: { podTemplate: null } },
   // Demo environments only (409 elsewhere, past the permission check): the synthetic load switch.
   'PUT /api/v1/apps/:app/environments/:env/synthetic-load': {
     min: 'release-manager',

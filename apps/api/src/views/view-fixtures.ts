@@ -205,6 +205,8 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     routerRestarts: 0,
     routerOutageAt: null,
     trafficProvider: 'node',
+    runtimeTarget: 'local',
+    kubernetes: null,
     activeColor: live?.color ?? null,
     traffic: json(
       (['blue', 'green'] as const).map((pool) => ({

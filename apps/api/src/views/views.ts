@@ -15,6 +15,7 @@ import type {
 import { allowedActions, type DeploymentState } from '@qubot/core';
 import type { DeploymentViewRow, EnvironmentViewRow, ReleaseViewRow } from '@qubot/db';
 import { analysisView } from './analysis-view.ts';
+import { runtimeTargetView } from './runtime-target-view.ts';
 
 const STRATEGY_WIRE: Record<string, StrategyName> = {
   blue_green: 'blue-green',
@@ -171,6 +172,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
         : null,
     syntheticLoad: row.syntheticLoad ?? null,
     trafficProvider: row.trafficProvider === 'haproxy' ? 'haproxy' : 'node',
+    runtime: runtimeTargetView(row),
     router: {
       status:
         row.routerStatus === 'up' || row.routerStatus === 'down' || row.routerStatus === 'handover'

@@ -1,5 +1,5 @@
 import type { Db } from '../client.ts';
-import type { Prisma } from '../generated/client.ts';
+import { Prisma } from '../generated/client.ts';
 
 /** A new application and its pipeline (environments in order). */
 export type NewApplication = Omit<Prisma.ApplicationCreateInput, 'environments'> & {
@@ -19,6 +19,18 @@ export function createApplicationRepo(root: Db) {
     },
     setJobLauncher(id: string, jobLauncher: string | null, db: Db = root) {
       return db.application.update({ where: { id }, data: { jobLauncher } });
+    },
+    /** The application's row locked (FOR UPDATE): concurrent changes of its settings queue. */
+    async lockPodTemplate(id: string, db: Db): Promise<Prisma.JsonValue | null> {
+      const rows = await db.$queryRaw<{ pod_template: Prisma.JsonValue | null }[]>`
+        SELECT pod_template FROM applications WHERE id = ${id}::uuid FOR UPDATE`;
+      return rows[0]?.pod_template ?? null;
+    },
+    setPodTemplate(id: string, podTemplate: Prisma.InputJsonValue | null, db: Db = root) {
+      return db.application.update({
+        where: { id },
+        data: { podTemplate: podTemplate ?? Prisma.DbNull },
+      });
     },
     /** By id or by name: the application's id and name (a subscribed topic). */
     findTopicRef(key: { id: string } | { name: string }, db: Db = root) {

@@ -42,6 +42,13 @@ export interface RouterUpdate {
 /** An environment as a topic names it: its id and its application's. */
 const topicRef = { id: true, application: { select: { id: true, name: true } } } as const;
 
+/** The columns `driverFor` chooses an environment's runtime driver from. */
+export const RUNTIME_TARGET = {
+  runtimeTarget: true,
+  kubernetes: true,
+  application: { select: { name: true, podTemplate: true } },
+} as const;
+
 export function createEnvironmentRepo(root: Db) {
   return {
     findById(id: string, db: Db = root) {
@@ -208,6 +215,13 @@ export function createEnvironmentRepo(root: Db) {
         select: { address: true },
       });
       return rows.flatMap((e) => (e.address ? [e.address] : []));
+    },
+    /** What chooses the runtime driver of environment `app/env` (orchestrator drivers.ts). */
+    findRuntimeTarget(appName: string, envName: string, db: Db = root) {
+      return db.environment.findFirst({
+        where: { name: envName, application: { name: appName } },
+        select: RUNTIME_TARGET,
+      });
     },
     update(id: string, data: Prisma.EnvironmentUncheckedUpdateInput, db: Db = root) {
       return db.environment.update({ where: { id }, data });

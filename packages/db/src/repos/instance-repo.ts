@@ -1,5 +1,6 @@
 import type { Db } from '../client.ts';
 import type { Color, InstanceStatus, Prisma } from '../generated/client.ts';
+import { RUNTIME_TARGET } from './environment-repo.ts';
 
 /** Instances that may still be running: anything not stopped or given up on. */
 export const LIVE_INSTANCE_STATUSES: InstanceStatus[] = [
@@ -51,6 +52,14 @@ export interface InstanceUpdate {
 
 export function createInstanceRepo(root: Db) {
   return {
+    /** The runtime target of the environment an instance belongs to (orchestrator drivers.ts). */
+    async findRuntimeTarget(id: string, db: Db = root) {
+      const row = await db.instance.findUnique({
+        where: { id },
+        select: { environment: { select: RUNTIME_TARGET } },
+      });
+      return row?.environment ?? null;
+    },
     /** Live instances of an environment (optionally one pool), oldest first. */
     listLive(environmentId: string, pool?: Color, db: Db = root) {
       return db.instance.findMany({

@@ -17,6 +17,7 @@ import { InstancesSection } from './instance-logs';
 import { EnvironmentMetricsChart } from './metrics-chart';
 import { PolicyForm } from './policy-form';
 import { ResourcesSection } from './resources-section';
+import { RuntimeTargetSection } from './runtime-target-section';
 import { ScalingSection } from './scaling-section';
 import { TrafficProviderSection } from './traffic-provider-section';
 
@@ -122,6 +123,7 @@ function EnvironmentBody({
       </div>
 
       <TrafficProviderSection app={app} env={env} />
+      <RuntimeTargetSection env={env} />
 
       <EnvironmentSettingsForm app={app} env={env} />
 

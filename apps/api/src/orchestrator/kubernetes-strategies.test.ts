@@ -1,0 +1,188 @@
+// The strategy scenarios of strategies.test.ts, through the control plane, on an environment whose
+// runtime target is a Kubernetes namespace of an emulated API server (no real cluster can run on
+// these machines): instances are pods of one Deployment per colour — real Qubot-One processes on
+// their own addresses, Ready by a real probe — started, counted and stopped by the Kubernetes
+// driver, under load through the environment's address.
+import type { EmulatedApiServer } from '@qubot/runtime/test-apiserver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad, versionRuns } from '../../../../test/load.ts';
+import { APP, FAST, type Harness, pointAtEmulatedCluster, startHarness } from './test-helpers.ts';
+
+const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
+const ENV = 'development';
+const NS = 'qubot-apps';
+
+describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', () => {
+  let h: Harness;
+  let api: EmulatedApiServer;
+  let cluster: Awaited<ReturnType<typeof pointAtEmulatedCluster>>;
+
+  /** The colour Deployments' pods as the cluster has them, by release. */
+  const podsByRelease = (color: string) => {
+    const out: Record<string, number> = {};
+    for (const p of api.list('pods', NS, `qubot.dev/color=${color}`)) {
+      if (p.metadata.deletionTimestamp) continue;
+      const v = p.metadata.labels?.['qubot.dev/release'] ?? '?';
+      out[v] = (out[v] ?? 0) + 1;
+    }
+    return out;
+  };
+
+  /** The colour the stable Service selects, and the preview Service's. */
+  const selectors = () =>
+    ['', '-preview'].map(
+      (suffix) =>
+        (
+          api.get('services', NS, `${APP}-${ENV}${suffix}`)?.spec?.selector as
+            | Record<string, string>
+            | undefined
+        )?.['qubot.dev/color'],
+    );
+
+  beforeAll(async () => {
+    h = await startHarness();
+    cluster = await pointAtEmulatedCluster(h, ENV, NS);
+    api = cluster.api;
+    const d = await h.deploy(ENV, {
+      version: '1.0.0',
+      strategy: 'blue-green',
+      options: { ...FAST, autoSwitch: true },
+    });
+    expect((await h.until(d.id, FINAL)).status).toBe('succeeded');
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+    await cluster?.close();
+  }, 60_000);
+
+  it('the first deployment runs as pods of the blue Deployment; the rows carry the pods’ addresses and ids', async () => {
+    const env = await h.environment(ENV);
+    expect(env.runtime.target).toBe('kubernetes');
+    expect(env.live.version).toBe('1.0.0');
+    const rows = await h.db.prisma.instance.findMany({
+      where: { environment: { name: ENV }, status: 'running' },
+    });
+    expect(rows).toHaveLength(2);
+    const pods = api.list('pods', NS, 'qubot.dev/color=blue');
+    expect(pods.map((p) => p.metadata.labels?.['qubot.dev/instance']).sort()).toEqual(
+      rows.map((r) => r.id).sort(),
+    );
+    for (const r of rows) {
+      const pod = pods.find((p) => p.metadata.labels?.['qubot.dev/instance'] === r.id);
+      expect(r.host).toBe(pod?.status?.podIP);
+    }
+    expect(api.get('deployments', NS, `${APP}-${ENV}-blue`)?.spec?.replicas).toBe(2);
+    // The cluster's own Services follow the routing table: stable on blue, preview on green.
+    expect(selectors()).toEqual(['blue', 'green']);
+
+    // Logs are the pod's log, through the API; following streams it live from the cluster.
+    const id = rows[0]?.id as string;
+    const log = await h.app.inject({
+      method: 'GET',
+      url: `/api/v1/apps/${APP}/environments/${ENV}/instances/${id}/logs?lines=20`,
+      headers: await h.as('deployer'),
+    });
+    expect(log.statusCode, log.body).toBe(200);
+    expect(log.json().lines.join('\n')).toContain('listening');
+    const follow = h.app.orchestrator.driver.followLogs?.bind(h.app.orchestrator.driver);
+    expect(follow).toBeDefined();
+    const ac = new AbortController();
+    const lines: string[] = [];
+    await follow?.({ id }, (l) => lines.push(l), ac.signal);
+    // The emulated kubelet's OOM killer: the container restarts and logs `listening` again.
+    const pod = pods.find((p) => p.metadata.labels?.['qubot.dev/instance'] === id)?.metadata.name as string;
+    api.oomKill(NS, pod);
+    await expect.poll(() => lines.some((l) => l.includes('listening')), { timeout: 20_000 }).toBe(true);
+    ac.abort();
+    const st = await h.app.orchestrator.driver.status({ id });
+    expect(st).toMatchObject({ lastExitReason: 'oom', restarts: 1 });
+    await h.app.orchestrator.driver.waitHealthy([{ id, host: '', port: 0, healthPath: '/healthz' }], 20_000);
+  }, 60_000);
+
+  it('blue-green: waits for the switch, then switches with 0 failed requests; the green Deployment runs the new release', async () => {
+    const env = await h.environment(ENV);
+    const load = startLoad(env.address);
+    const d = await h.deploy(ENV, {
+      version: '1.1.0',
+      strategy: 'blue-green',
+      options: { ...FAST, autoSwitch: false },
+      reason: 'release 1.1.0',
+    });
+    const waiting = await h.until(d.id, ['paused', ...FINAL]);
+    expect(waiting.waitingFor).toBe('switch');
+    expect(podsByRelease('green')).toEqual({ '1.1.0': 2 });
+    expect(Object.keys(load.snapshot().versions)).toEqual(['1.0.0']);
+    const sw = await h.post(`/apps/${APP}/environments/${ENV}/traffic`, {
+      activeColor: 'green',
+      reason: 'go',
+    });
+    expect(sw.statusCode, sw.body).toBe(202);
+    expect((await h.until(d.id, FINAL)).status).toBe('succeeded');
+    const after = load.mark();
+    await expect.poll(() => load.since(after).requests, { timeout: 5_000 }).toBeGreaterThan(50);
+    expect(Object.keys(load.since(after).versions)).toEqual(['1.1.0']);
+    const r = await load.stop();
+    expect(r.failed, r.errors.join(', ')).toBe(0);
+    for (const runs of versionRuns(r.samples)) expect(runs).toEqual(['1.0.0', '1.1.0']);
+    expect(selectors()).toEqual(['green', 'blue']);
+    // Blue is kept warm for the rollback window.
+    expect(podsByRelease('blue')).toEqual({ '1.0.0': 2 });
+  }, 90_000);
+
+  it('rollback: back to the warm blue pods at once, nothing started, 0 failed requests', async () => {
+    const env = await h.environment(ENV);
+    const before = await h.db.prisma.instance.count();
+    const load = startLoad(env.address);
+    await expect.poll(() => load.snapshot().requests).toBeGreaterThan(20);
+    const res = await h.post(`/apps/${APP}/environments/${ENV}/rollback`, { reason: 'bad release' });
+    expect(res.statusCode, res.body).toBe(202);
+    expect((await h.until(res.json().id, FINAL)).status).toBe('succeeded');
+    const after = load.mark();
+    await expect.poll(() => load.since(after).requests, { timeout: 5_000 }).toBeGreaterThan(50);
+    expect(Object.keys(load.since(after).versions)).toEqual(['1.0.0']);
+    const r = await load.stop();
+    expect(r.failed, r.errors.join(', ')).toBe(0);
+    expect(await h.db.prisma.instance.count()).toBe(before);
+    expect(selectors()).toEqual(['blue', 'green']);
+  }, 60_000);
+
+  it('rolling and canary: new pods replace the old with 0 failed requests; the faulty canary is rolled back', async () => {
+    const env = await h.environment(ENV);
+    const load = startLoad(env.address);
+    const rolling = await h.deploy(ENV, {
+      version: '1.2.0',
+      strategy: 'rolling',
+      options: { ...FAST, maxSurge: 1, maxUnavailable: 0 },
+    });
+    const done = await h.until(rolling.id, FINAL, 90_000);
+    expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
+    const after = load.mark();
+    await expect.poll(() => load.since(after).requests, { timeout: 5_000 }).toBeGreaterThan(50);
+    expect(Object.keys(load.since(after).versions)).toEqual(['1.2.0']);
+    const running = await h.db.prisma.instance.findMany({
+      where: { status: 'running', environment: { name: ENV } },
+    });
+    for (const i of running) expect(api.list('pods', NS, `qubot.dev/instance=${i.id}`)).toHaveLength(1);
+
+    const canary = await h.deploy(ENV, {
+      version: '1.3.0-faulty',
+      strategy: 'canary',
+      options: {
+        ...FAST,
+        steps: [50],
+        stepDurationSeconds: 2,
+        analysis: { minRequests: 20, maxErrorRate: 0.05 },
+      },
+    });
+    const c = await h.until(canary.id, FINAL, 90_000);
+    expect(c.status).toBe('rolled_back');
+    const back = load.mark();
+    await expect.poll(() => load.since(back).requests, { timeout: 5_000 }).toBeGreaterThan(50);
+    expect(Object.keys(load.since(back).versions)).toEqual(['1.2.0']);
+    const r = await load.stop();
+    // The faulty release answers 5xx itself while it has traffic; the rollouts drop nothing else.
+    expect(r.errors.filter((e) => !/\b5\d\d\b/.test(e))).toEqual([]);
+    expect((await h.environment(ENV)).live.version).toBe('1.2.0');
+  }, 180_000);
+});
