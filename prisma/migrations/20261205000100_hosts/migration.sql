@@ -1,3 +1,6 @@
+-- AlterEnum
+ALTER TYPE "InstanceStatus" ADD VALUE 'lost';
+
 -- AlterTable
 ALTER TABLE "environments" ADD COLUMN     "placement" TEXT NOT NULL DEFAULT 'local';
 

@@ -46,6 +46,7 @@ export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'active' | '
     case 'unhealthy':
     case 'crashed':
     case 'oom_killed':
+    case 'lost':
       return 'bad';
     case 'rolled_back':
     case 'aborted':
