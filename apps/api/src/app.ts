@@ -44,6 +44,7 @@ import environmentObserveRouter from './routes/environment-observe-router.ts';
 import eventsRouter from './routes/events-router.ts';
 import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
+import hostRouter from './routes/host-router.ts';
 import monitoringRouter from './routes/monitoring-router.ts';
 import policyRouter from './routes/policy-router.ts';
 import releaseRouter from './routes/release-router.ts';
@@ -360,6 +361,7 @@ export async function buildApp(opts: AppOptions) {
       });
       await api.register(userRouter);
       await api.register(tokenRouter);
+      await api.register(hostRouter);
       await api.register(auditRouter);
       await api.register(backupRouter);
       await api.register(webhookRouter);

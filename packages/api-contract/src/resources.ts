@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { AnalysisResult } from './analysis.ts';
 import { ActionReason, Name, NullableTimestamp, strict, Timestamp } from './common.ts';
+import { Placement } from './hosts.ts';
 
 export const StrategyName = Type.Union([
   Type.Literal('blue-green'),
@@ -220,6 +221,7 @@ export const Environment = Type.Object({
         'what serves the address: node (the embedded Node router, the default) or haproxy (HAProxy driven through its runtime API); an admin setting (PATCH …/settings)',
     }),
   ),
+  placement: Type.Optional(Placement),
   // Optional only for older servers and hand-made fixtures: this API always sends it.
   router: Type.Optional(
     Type.Object(

@@ -18,6 +18,7 @@ import { createDeploymentQueryService, type DeploymentQueryService } from '../se
 import { createEffectiveConfig, type EffectiveConfigService } from '../services/effective-config.ts';
 import { createFreezeService, type FreezeService } from '../services/freeze-service.ts';
 import { createHookService, type HookService } from '../services/hook-service.ts';
+import { createHostService, type HostService } from '../services/host-service.ts';
 import { createIdempotencyService, type IdempotencyService } from '../services/idempotency-service.ts';
 import { createMonitoringService, type MonitoringService } from '../services/monitoring-service.ts';
 import { createParityService, type ParityService } from '../services/parity-service.ts';
@@ -53,6 +54,7 @@ export interface Services {
   /** Decrypted configuration and its hash, for the orchestrator (instances, hooks) and drift. */
   effectiveConfig: EffectiveConfigService;
   hooks: HookService;
+  hosts: HostService;
   parity: ParityService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
@@ -214,6 +216,7 @@ export default fp(
         deployments: repos.deployments,
         hooks: repos.hooks,
       }),
+      hosts: createHostService({ transact, hosts: repos.hosts }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),
     });

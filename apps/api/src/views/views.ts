@@ -142,6 +142,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
       status: i.status,
       healthy: i.healthy,
       host: i.host,
+      hostName: i.enrolledHost?.name ?? null,
       port: i.port,
       restarts: i.restarts,
       limits: { memoryMb: i.memoryMb, cpus: i.cpuPercent === null ? null : i.cpuPercent / 100 },
@@ -171,6 +172,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
         : null,
     syntheticLoad: row.syntheticLoad ?? null,
     trafficProvider: row.trafficProvider === 'haproxy' ? 'haproxy' : 'node',
+    placement: row.placement === 'hosts' ? 'hosts' : 'local',
     router: {
       status:
         row.routerStatus === 'up' || row.routerStatus === 'down' || row.routerStatus === 'handover'
