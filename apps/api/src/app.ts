@@ -29,6 +29,7 @@ import policies, { type PolicyPluginOptions } from './plugins/policies.ts';
 import services from './plugins/services.ts';
 import web from './plugins/web.ts';
 import webhooks, { type WebhookPluginOptions } from './plugins/webhooks.ts';
+import agentRouter from './routes/agent-router.ts';
 import applicationAdminRouter from './routes/application-admin-router.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
@@ -330,6 +331,10 @@ export async function buildApp(opts: AppOptions) {
     dataDir: defaultDataDir(),
     ...opts.orchestrator,
   });
+  // A revoked host's agent connection closes at once, in whichever process holds it.
+  app.eventBus.onCredentialsChanged((change) => {
+    if (change?.hostId) app.orchestrator.agentHub.revoked(change.hostId);
+  });
   await app.register(policies, { run: false, ...opts.policies });
   await app.register(observe, opts.observe ?? {});
   await app.register(webhooks, {
@@ -362,6 +367,7 @@ export async function buildApp(opts: AppOptions) {
       await api.register(userRouter);
       await api.register(tokenRouter);
       await api.register(hostRouter);
+      await api.register(agentRouter);
       await api.register(auditRouter);
       await api.register(backupRouter);
       await api.register(webhookRouter);

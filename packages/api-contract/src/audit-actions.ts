@@ -63,6 +63,7 @@ export const AUDIT_ACTIONS = {
   'host.uncordon': 'host uncordoned',
   'host.drain': 'host drained',
   'host.revoke': 'host credential revoked',
+  'host.lost': 'host lost (stopped reporting); its instances replaced',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 

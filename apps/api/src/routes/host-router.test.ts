@@ -35,6 +35,9 @@ async function newToken(name = 'rack-1', expiresInMinutes?: number): Promise<Cre
   return res.json();
 }
 
+type ErrorBody = { error: { message: string; details: { field: string } } };
+const errorOf = async (res: Response) => (await res.json()) as ErrorBody;
+
 /** What `qubot agent --enrol` sends, over real HTTP (no session). */
 const enrol = (token: string, name: string, extra: object = {}) =>
   fetch(`${base}/api/v1/agent/enrol`, {
@@ -98,7 +101,7 @@ describe('[hosts] enrolment', () => {
     expect(host.credentialHash).toBe(sha256(body.credential));
     const again = await enrol(secret, 'h1-again');
     expect(again.status).toBe(401);
-    const err = (await again.json()) as { error: { message: string; details: { field: string } } };
+    const err = await errorOf(again);
     expect(err.error.message).toContain('already used');
     expect(err.error.details.field).toBe('body.token');
     const listed = (
@@ -124,7 +127,7 @@ describe('[hosts] enrolment', () => {
       where: { id: expired.token.id },
       data: { expiresAt: new Date(Date.now() - 1000) },
     });
-    expect((await (await enrol(expired.secret, 'h-exp')).json()).error.message).toContain('expired');
+    expect((await errorOf(await enrol(expired.secret, 'h-exp'))).error.message).toContain('expired');
     const revoked = await newToken('revoked');
     const del = await inject('admin', 'DELETE', `/api/v1/hosts/enrolment-tokens/${revoked.token.id}`);
     expect(del.json()).toMatchObject({ status: 'revoked' });
@@ -134,12 +137,12 @@ describe('[hosts] enrolment', () => {
     const second = await newToken('taken-2');
     const clash = await enrol(second.secret, 'taken');
     expect(clash.status).toBe(409);
-    expect((await clash.json()).error.details.field).toBe('body.name');
+    expect((await errorOf(clash)).error.details.field).toBe('body.name');
     const row = await t.db.prisma.enrolmentToken.findUniqueOrThrow({ where: { id: second.token.id } });
     expect(row.usedAt).toBeNull();
     const badName = await enrol(second.secret, 'Not A Name');
     expect(badName.status).toBe(400);
-    expect((await badName.json()).error.message).toContain('name');
+    expect((await errorOf(badName)).error.message).toContain('name');
   });
 });
 

@@ -57,6 +57,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/hosts/enrolment-tokens': { min: 'admin', body: { name: 'matrix' } },
   'DELETE /api/v1/hosts/enrolment-tokens/:id': 'admin',
   'POST /api/v1/agent/enrol': { min: 'public', body: {} },
+  'GET /api/v1/agent/connect': 'public',
 
   // Backups of Qubot Deploy's own database (docs/backup.md).
   'GET /api/v1/backups': 'admin',
