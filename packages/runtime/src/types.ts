@@ -29,6 +29,8 @@ export interface InstanceAddress {
 /** What a driver may weigh when placing a new instance. */
 export interface PlacementRequest {
   environmentId: string;
+  /** The release it runs: instances of one release are spread first (a rolling update stays spread). */
+  releaseId?: string;
   /** The environment's placement setting: `local` (this machine) or `hosts` (docs/hosts.md). */
   placement: 'local' | 'hosts';
 }

@@ -67,14 +67,17 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
   const { prisma } = deps.db;
   const hosts = createHostRepo(prisma);
   const { hub } = deps;
-  /** Instance id → its host (from the database, and from each start). */
-  const placed = new Map<string, string>();
+  /**
+   * Instance id → its host, null for one on this machine: from each start, else from its row (a
+   * row's host is set when it is created and never changes, so a row found says it for good).
+   */
+  const placed = new Map<string, string | null>();
 
   async function hostOf(id: string): Promise<string | null> {
     const known = placed.get(id);
-    if (known) return known;
+    if (known !== undefined) return known;
     const row = await prisma.instance.findUnique({ where: { id }, select: { hostId: true } });
-    if (row?.hostId) placed.set(id, row.hostId);
+    if (row) placed.set(id, row.hostId);
     return row?.hostId ?? null;
   }
 
@@ -105,16 +108,25 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
       if (candidates.length === 0)
         throw new NoHostError('no host can take an instance: none is connected, schedulable and not lost');
       const live = await prisma.instance.findMany({
-        where: { hostId: { in: candidates.map((h) => h.id) }, status: { in: LIVE_INSTANCE_STATUSES } },
-        select: { hostId: true, environmentId: true },
+        where: {
+          hostId: { in: candidates.map((h) => h.id) },
+          status: { in: LIVE_INSTANCE_STATUSES.filter((st) => st !== 'stopping') },
+        },
+        select: { hostId: true, environmentId: true, releaseId: true },
       });
-      const total = (id: string) => live.filter((i) => i.hostId === id).length;
-      const ofEnv = (id: string) =>
-        live.filter((i) => i.hostId === id && i.environmentId === request?.environmentId).length;
+      const count = (id: string, f: (i: (typeof live)[number]) => boolean = () => true) =>
+        live.filter((i) => i.hostId === id && f(i)).length;
+      const sameEnv = (i: (typeof live)[number]) => i.environmentId === request?.environmentId;
+      const sameRelease = (i: (typeof live)[number]) => sameEnv(i) && i.releaseId === request?.releaseId;
+      // Spread: fewest of this release here, then of this environment, then of all.
       const ranked = candidates
-        .filter((h) => total(h.id) < h.capacity)
+        .filter((h) => count(h.id) < h.capacity)
         .sort(
-          (a, b) => ofEnv(a.id) - ofEnv(b.id) || total(a.id) - total(b.id) || a.name.localeCompare(b.name),
+          (a, b) =>
+            count(a.id, sameRelease) - count(b.id, sameRelease) ||
+            count(a.id, sameEnv) - count(b.id, sameEnv) ||
+            count(a.id) - count(b.id) ||
+            a.name.localeCompare(b.name),
         );
       const host = ranked[0];
       if (!host) throw new NoHostError('every ready host is at its capacity');

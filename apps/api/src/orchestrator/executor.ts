@@ -130,6 +130,7 @@ export function createExecutor(deps: {
       // crashed and starts a replacement (never a duplicate).
       const address = await deps.driver.allocateAddress({
         environmentId: d.environmentId,
+        releaseId: release.id,
         placement: d.environment.placement === 'hosts' ? 'hosts' : 'local',
       });
       await instances.create({

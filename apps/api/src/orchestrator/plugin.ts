@@ -26,6 +26,8 @@ export interface OrchestratorPluginOptions {
   autoscaleIntervalMs?: number;
   /** A "no change" decision of the same kind is recorded again after this long; default 60 s. */
   autoscaleQuietMs?: number;
+  /** Host agents (docs/hosts.md): heartbeat interval, lost timeout. */
+  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number };
 }
 
 const AUTOSCALER = 'system:autoscaler';
