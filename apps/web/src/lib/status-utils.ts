@@ -41,6 +41,7 @@ export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'active' | '
     case 'succeeded':
     case 'healthy':
     case 'running_healthy':
+    case 'ready':
       return 'ok';
     case 'failed':
     case 'unhealthy':
@@ -51,6 +52,9 @@ export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'active' | '
     case 'rolled_back':
     case 'aborted':
     case 'paused':
+    case 'cordoned':
+    case 'draining':
+    case 'disconnected':
       return 'warn';
     case 'running':
     case 'pending':
