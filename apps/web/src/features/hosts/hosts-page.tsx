@@ -162,31 +162,34 @@ export function HostsPage() {
 
   return (
     <div className="page">
-      <h1>Hosts</h1>
-      <p className="muted">
-        Machines running <code>qubot agent</code>, for environments whose instances run on hosts. See
-        docs/hosts.md.
-      </p>
-      <section className="card" aria-labelledby={`${id}-hosts`}>
-        <h2 id={`${id}-hosts`}>Enrolled hosts</h2>
-        <ActionFeedback error={act.error} pending={act.isPending ? 'Working…' : null} />
-        <DataTable
-          placeholder={
-            hosts.isPending ? (
-              <LoadingState label="Loading hosts…" />
-            ) : hosts.isError ? (
-              <ErrorState error={hosts.error} onRetry={() => void hosts.refetch()} />
-            ) : hosts.data.items.length === 0 ? (
-              <EmptyState title="No host enrolled yet" />
-            ) : null
-          }
-          caption="Enrolled hosts"
-          columns={columns}
-          rows={hosts.data?.items ?? []}
-          rowKey={(h) => h.id}
-        />
-      </section>
-      <EnrolmentPanel />
+      <div className="page__header">
+        <h1>Hosts</h1>
+        <p className="page__lead">
+          Machines running <code>qubot agent</code>, for environments whose instances run on hosts (their
+          placement setting). State and figures come from each agent's heartbeats.
+        </p>
+      </div>
+      <div className="grid">
+        <section className="card" aria-labelledby={`${id}-hosts`}>
+          <h2 id={`${id}-hosts`}>Enrolled hosts</h2>
+          <ActionFeedback error={act.error} pending={act.isPending ? 'Working…' : null} />
+          <DataTable
+            placeholder={
+              hosts.isPending ? (
+                <LoadingState label="Loading hosts…" />
+              ) : hosts.isError ? (
+                <ErrorState error={hosts.error} onRetry={() => void hosts.refetch()} />
+              ) : hosts.data.items.length === 0 ? (
+                <EmptyState title="No host enrolled yet" />
+              ) : null
+            }
+            caption="Enrolled hosts"
+            columns={columns}
+            rows={hosts.data?.items ?? []}
+            rowKey={(h) => h.id}
+          />
+        </section>
+        <EnrolmentPanel />
       </div>
     </div>
   );
