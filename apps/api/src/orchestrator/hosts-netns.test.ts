@@ -3,8 +3,8 @@
 // a real one-time token). The control plane listens on the bridge; the environment's Node router
 // runs in the root namespace and balances across the hosts; load comes from the root namespace.
 // Skips with a clear message where `ip netns add` is not permitted (not root).
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host, List } from '@qubot/api-contract';
@@ -83,9 +83,22 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
       include: { enrolledHost: { select: { name: true } }, release: { select: { version: true } } },
     });
 
+  /** Until no deployment of the environment is active (e.g. a replacement scale after a slow agent restart). */
+  async function noActiveDeployment() {
+    await expect
+      .poll(
+        () =>
+          h.db.prisma.deployment.count({
+            where: { environment: { name: ENV }, status: { in: ['pending', 'running', 'paused'] } },
+          }),
+        { timeout: 60_000 },
+      )
+      .toBe(0);
+  }
+
   beforeAll(async () => {
     fleet = createFleet(3);
-    h = await startHarness({ agents: { heartbeatMs: 300, lostAfterMs: 2_500, checkIntervalMs: 250 } });
+    h = await startHarness({ agents: { heartbeatMs: 300, lostAfterMs: 6_000, checkIntervalMs: 250 } });
     server = await h.app.listen({ host: fleet.gateway, port: 0 });
     for (let i = 0; i < 3; i++) {
       const res = await h.app.inject({
@@ -123,6 +136,7 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
   }, 60_000);
 
   const deployUnderLoad = async (body: object): Promise<{ status: string; load: LoadReport }> => {
+    await noActiveDeployment();
     const env = await h.environment(ENV);
     const load = startLoad(env.address, { rps: 150, concurrency: 4 });
     await expect.poll(() => load.snapshot().requests).toBeGreaterThan(30);
@@ -231,7 +245,52 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
     ran.push('agent-restart');
   }, 60_000);
 
+  it('[crash] an agent SIGKILLed while it starts instances: restarted, no instance runs twice, the deployment completes', async () => {
+    await noActiveDeployment();
+    const d = await h.deploy(ENV, {
+      version: '1.0.0',
+      strategy: 'rolling',
+      options: { ...FAST, maxSurge: 1, maxUnavailable: 0 },
+    });
+    // The worst moment: the first new instance is placed on host-0 and being started there.
+    await expect
+      .poll(
+        async () =>
+          (await running()).some(
+            (r) =>
+              r.release.version === '1.0.0' && r.enrolledHost?.name === 'host-0' && r.status === 'starting',
+          ),
+        { timeout: 30_000, interval: 20 },
+      )
+      .toBe(true);
+    const agent = agents.get(0) as ChildProcess;
+    const exited = new Promise((r) => agent.once('exit', r));
+    agent.kill('SIGKILL');
+    await exited;
+    startAgent(0);
+    const done = await h.until(d.id, FINAL, 120_000);
+    expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
+    // Every instance on host-0 has exactly one supervisor (its spec file names it): none started twice.
+    const ns = fleet.hosts[0]?.ns as string;
+    const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const cmdlines = pids.map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    });
+    for (const r of (await running()).filter((x) => x.enrolledHost?.name === 'host-0')) {
+      const supervisors = cmdlines.filter(
+        (c) => c.includes('supervisor-main') && c.includes(`/${r.id}/spec.json`),
+      );
+      expect(supervisors, r.id).toHaveLength(1);
+    }
+    ran.push('agent-crash-mid-start');
+  }, 180_000);
+
   it('a host cut off mid-rolling is lost, its instances replaced elsewhere, the deployment completes', async () => {
+    await noActiveDeployment();
     const env = await h.environment(ENV);
     const load = startLoad(env.address, { rps: 150, concurrency: 4 });
     await expect.poll(() => load.snapshot().requests).toBeGreaterThan(30);
@@ -247,7 +306,7 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
     const cutAt = load.mark();
     fleet.cut(2);
     await expect
-      .poll(async () => (await hosts()).find((x) => x.name === 'host-2')?.state, { timeout: 15_000 })
+      .poll(async () => (await hosts()).find((x) => x.name === 'host-2')?.state, { timeout: 20_000 })
       .toBe('lost');
     const done = await h.until(d.id, FINAL, 120_000);
     const report = await load.stop();
