@@ -71,6 +71,9 @@ describe('[hosts] enrolment tokens', () => {
       await inject('admin', 'GET', `/api/v1/hosts/enrolment-tokens?limit=2&cursor=${first.nextCursor}`)
     ).json();
     expect(second.items[0].name).toBe('page-1');
+    const bad = await inject('admin', 'GET', '/api/v1/hosts/enrolment-tokens?cursor=nonsense');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.field).toBe('querystring.cursor');
   });
 
   it('refuses bad input naming the field, and anyone but an admin', async () => {

@@ -16,6 +16,7 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { randomSecret, sha256 } from '../lib/password.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import { withCursor } from './with-cursor.ts';
 
 /** Prefixes that say what a secret is when it turns up in a log or a paste. */
 export const ENROLMENT_TOKEN_PREFIX = 'qhe_';
@@ -102,7 +103,7 @@ export function createHostService(deps: { transact: Transact; hosts: HostRepo })
     ) {
       requirePermission(ctx, 'settings.manage');
       const limit = query.limit ?? 50;
-      const rows = await hosts.listTokens(limit, query.cursor);
+      const rows = await withCursor(() => hosts.listTokens(limit, query.cursor));
       const p = page(rows, limit);
       return { items: p.items.map((t) => enrolmentTokenView(t)), nextCursor: p.nextCursor };
     },
