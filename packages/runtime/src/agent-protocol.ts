@@ -5,7 +5,7 @@
 // commands: an agent that reconnects after a cut is sent it again and converges — it starts what is
 // missing, keeps what runs (same processes), stops what is no longer wanted. The agent reports what
 // it runs with every heartbeat (level triggered), and at once after each convergence.
-import type { ExitReason, InstanceSpec, OomRecord, SupervisorState } from './types.ts';
+import type { InstanceSpec, InstanceStatus } from './types.ts';
 
 /** Close codes the control plane uses; the agent stops reconnecting on the credential ones. */
 export const AgentClose = {
@@ -15,26 +15,12 @@ export const AgentClose = {
   Replaced: 4409,
 } as const;
 
-/** One instance as the agent sees it on its machine. */
-export interface AgentInstanceReport {
-  id: string;
+/** One instance as the agent sees it on its machine: its status, and where it answers. */
+export interface AgentInstanceReport extends InstanceStatus {
   environment: string;
-  state: SupervisorState | 'unknown';
-  supervisorAlive: boolean;
-  alive: boolean;
-  supervisorPid: number | null;
-  pid: number | null;
-  restarts: number;
-  lastExitCode: number | null;
-  lastExitSignal: string | null;
-  lastExitReason: ExitReason | null;
-  oomKills: number;
-  lastOom: OomRecord | null;
   host: string;
   port: number;
   logPath: string;
-  startedAt: string | null;
-  updatedAt: string | null;
   config: { version: number; hash: string } | null;
 }
 

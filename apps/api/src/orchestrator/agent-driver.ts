@@ -34,6 +34,27 @@ import type { AgentHub } from './agent-hub.ts';
 
 const START_TIMEOUT_MS = 30_000;
 
+/** An instance's status with nothing known of it: no supervisor, never exited. */
+function unknownStatus(id: string, known: Partial<InstanceStatus> = {}): InstanceStatus {
+  return {
+    id,
+    state: 'unknown',
+    alive: false,
+    supervisorPid: null,
+    supervisorAlive: false,
+    pid: null,
+    restarts: 0,
+    lastExitCode: null,
+    lastExitSignal: null,
+    lastExitReason: null,
+    oomKills: 0,
+    lastOom: null,
+    startedAt: null,
+    updatedAt: null,
+    ...known,
+  };
+}
+
 export class NoHostError extends Error {
   override name = 'NoHostError';
 }
@@ -183,41 +204,10 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
       const hostId = await hostOf(instance.id);
       const r = hostId ? hub.reportOf(hostId, instance.id) : null;
       const silent = !hostId || !hub.hasReported(hostId);
-      if (!r) {
-        return {
-          id: instance.id,
-          state: 'unknown',
-          alive: false,
-          supervisorPid: null,
-          supervisorAlive: false,
-          pid: null,
-          restarts: 0,
-          lastExitCode: null,
-          lastExitSignal: null,
-          lastExitReason: null,
-          oomKills: 0,
-          lastOom: null,
-          startedAt: null,
-          updatedAt: null,
-        };
-      }
+      if (!r) return unknownStatus(instance.id);
       // Disconnected (not yet lost): the last report stands; nothing is restarted meanwhile.
-      return {
-        id: r.id,
-        state: r.state,
-        alive: r.alive,
-        supervisorPid: r.supervisorPid,
-        supervisorAlive: silent ? true : r.supervisorAlive,
-        pid: r.pid,
-        restarts: r.restarts,
-        lastExitCode: r.lastExitCode,
-        lastExitSignal: r.lastExitSignal,
-        lastExitReason: r.lastExitReason,
-        oomKills: r.oomKills,
-        lastOom: r.lastOom,
-        startedAt: r.startedAt,
-        updatedAt: r.updatedAt,
-      };
+      const { environment: _e, host: _h, port: _p, logPath: _l, config: _c, ...status } = r;
+      return silent ? { ...status, supervisorAlive: true } : status;
     },
 
     /** The agent puts supervisors back itself when it converges: push its desired state, wait. */
@@ -251,24 +241,16 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
           const record: InstanceRecord = report
             ? recordFrom(report)
             : recordFrom({
-                id: r.id,
+                ...unknownStatus(r.id, {
+                  supervisorAlive: true,
+                  alive: true,
+                  supervisorPid: r.supervisorPid ?? null,
+                  pid: r.pid ?? null,
+                }),
                 environment: '',
-                state: 'unknown',
-                supervisorAlive: true,
-                alive: true,
-                supervisorPid: r.supervisorPid ?? null,
-                pid: r.pid ?? null,
-                restarts: 0,
-                lastExitCode: null,
-                lastExitSignal: null,
-                lastExitReason: null,
-                oomKills: 0,
-                lastOom: null,
                 host,
                 port: r.port,
                 logPath: r.logPath ?? '',
-                startedAt: null,
-                updatedAt: null,
                 config: null,
               });
           const probe = await checkHealth(

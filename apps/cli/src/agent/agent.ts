@@ -142,24 +142,12 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       driver.scan().map(async ({ record }) => {
         const st = await driver.status({ id: record.id });
         return {
-          id: record.id,
-          environment: record.environment,
-          state: st.state,
-          supervisorAlive: st.supervisorAlive,
-          alive: st.alive,
+          ...st,
           supervisorPid: st.supervisorAlive ? st.supervisorPid : null,
-          pid: st.pid,
-          restarts: st.restarts,
-          lastExitCode: st.lastExitCode,
-          lastExitSignal: st.lastExitSignal,
-          lastExitReason: st.lastExitReason,
-          oomKills: st.oomKills,
-          lastOom: st.lastOom,
+          environment: record.environment,
           host: record.host,
           port: record.port,
           logPath: record.logPath,
-          startedAt: st.startedAt,
-          updatedAt: st.updatedAt,
           config: record.config ?? null,
         };
       }),
