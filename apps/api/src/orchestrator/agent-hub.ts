@@ -221,6 +221,8 @@ export function createAgentHub(opts: AgentHubOptions) {
   async function checkLost(now = new Date()) {
     const lost = await hosts.markLost(new Date(now.getTime() - lostAfterMs), now);
     for (const host of lost) {
+      // Its connection, if this process still holds one, is dead (no heartbeat): drop it.
+      connections.get(host.id)?.socket.terminate();
       const affected = await transact(async (tx) => {
         const rows = await tx.instance.findMany({
           where: { hostId: host.id, status: { in: LIVE_INSTANCE_STATUSES } },
@@ -295,7 +297,9 @@ export function createAgentHub(opts: AgentHubOptions) {
     stop() {
       if (timer) clearInterval(timer);
       timer = null;
-      for (const c of connections.values()) c.socket.close(1001, 'control plane stopping');
+      // Terminated, not closed: a connection to a host that was cut off never answers a close
+      // handshake, and the server's shutdown would wait for it.
+      for (const c of connections.values()) c.socket.terminate();
       connections.clear();
     },
   };

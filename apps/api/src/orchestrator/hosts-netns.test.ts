@@ -130,10 +130,11 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
   afterAll(async () => {
     console.log(`[hosts] namespace host tests ran: ${ran.length} (${ran.join(', ')})`);
     for (const a of agents.values()) a.kill('SIGKILL');
-    await h?.close().catch(() => {});
+    // The namespaces (and every process in them) first: nothing is left behind if closing hangs.
     fleet?.destroy();
+    await h?.close().catch(() => {});
     rmSync(agentDir, { recursive: true, force: true });
-  }, 60_000);
+  }, 120_000);
 
   const deployUnderLoad = async (body: object): Promise<{ status: string; load: LoadReport }> => {
     await noActiveDeployment();
