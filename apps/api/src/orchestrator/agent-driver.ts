@@ -116,6 +116,8 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
     capabilities,
     /** Whether an instance runs on a host (known to this driver). */
     owns: async (id: string) => (await hostOf(id)) !== null,
+    /** The same, from what this driver already knows (no database read): for synchronous callers. */
+    knownOnHost: (id: string) => Boolean(placed.get(id)),
 
     /**
      * A host for a new instance of `environment`: among the connected hosts that are schedulable,
@@ -314,7 +316,8 @@ export function createPlacementDriver(local: RuntimeDriver, agents: AgentDriver)
       return [...(await local.adopt(here)), ...(await agents.adopt(onHosts))];
     },
     logs: async (instance, lines) => (await pick(instance.id)).logs(instance, lines),
-    localLogFile: (instance) => local.localLogFile(instance),
+    // An instance on a host has no log file here (its agent serves `logs`).
+    localLogFile: (instance) => (agents.knownOnHost(instance.id) ? null : local.localLogFile(instance)),
     list: (environment) => [...local.list(environment), ...agents.list(environment)],
     resourceUsage: (instance) => local.resourceUsage(instance),
   };
