@@ -30,6 +30,7 @@ import services from './plugins/services.ts';
 import web from './plugins/web.ts';
 import webhooks, { type WebhookPluginOptions } from './plugins/webhooks.ts';
 import analysisProviderRouter from './routes/analysis-provider-router.ts';
+import agentRouter from './routes/agent-router.ts';
 import applicationAdminRouter from './routes/application-admin-router.ts';
 import applicationRouter from './routes/application-router.ts';
 import auditRouter from './routes/audit-router.ts';
@@ -45,6 +46,7 @@ import environmentObserveRouter from './routes/environment-observe-router.ts';
 import eventsRouter from './routes/events-router.ts';
 import freezeRouter from './routes/freeze-router.ts';
 import healthRouter from './routes/health-router.ts';
+import hostRouter from './routes/host-router.ts';
 import monitoringRouter from './routes/monitoring-router.ts';
 import policyRouter from './routes/policy-router.ts';
 import releaseRouter from './routes/release-router.ts';
@@ -331,6 +333,10 @@ export async function buildApp(opts: AppOptions) {
     dataDir: defaultDataDir(),
     ...opts.orchestrator,
   });
+  // A revoked host's agent connection closes at once, in whichever process holds it.
+  app.eventBus.onCredentialsChanged((change) => {
+    if (change?.hostId) app.orchestrator.agentHub.revoked(change.hostId);
+  });
   await app.register(policies, { run: false, ...opts.policies });
   await app.register(observe, opts.observe ?? {});
   await app.register(webhooks, {
@@ -362,6 +368,8 @@ export async function buildApp(opts: AppOptions) {
       });
       await api.register(userRouter);
       await api.register(tokenRouter);
+      await api.register(hostRouter);
+      await api.register(agentRouter);
       await api.register(auditRouter);
       await api.register(backupRouter);
       await api.register(webhookRouter);

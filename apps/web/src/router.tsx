@@ -7,6 +7,7 @@ import { RequireSignIn } from './features/auth/require-sign-in';
 import { DeploymentsPage } from './features/deployments/deployments-page';
 import { ParityPage } from './features/environments/parity-page';
 import { PipelinePage } from './features/environments/pipeline-page';
+import { HostsPage } from './features/hosts/hosts-page';
 import { ReleaseDetailPage } from './features/releases/release-detail-page';
 import { ReleasesPage } from './features/releases/releases-page';
 import { SettingsPage } from './features/settings/settings-page';
@@ -49,6 +50,7 @@ export function createAppRouter() {
             { path: 'webhooks', Component: WebhooksPage },
             { path: 'apps/:app/webhooks', Component: WebhooksPage },
             { path: 'apps/:app/parity', Component: ParityPage },
+            { path: 'hosts', Component: HostsPage },
             { path: 'audit', Component: AuditPage },
             { path: 'settings', Component: SettingsPage },
             { path: '*', Component: NotFoundPage },

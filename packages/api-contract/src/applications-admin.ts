@@ -2,6 +2,7 @@
 // application with its launcher and pipeline (admin), and an environment's protection and scale.
 import Type from 'typebox';
 import { ActionReason, Name, strict, Timestamp } from './common.ts';
+import { PlacementSetting } from './hosts.ts';
 
 /** A single printable line: launchers and paths never carry control characters. */
 const SingleLine = (max: number, description: string) =>
@@ -112,6 +113,7 @@ export const UpdateEnvironmentSettingsBody = Type.Object(
           "admin only: what serves the environment's address — node (the embedded router) or haproxy (Debian's HAProxy 2.6, driven through its runtime API). On a live environment the new provider takes over the same port: the old router stops accepting connections and finishes its in-flight requests, the new one starts serving (a gap of well under a second in which new connections are refused). 409 while a deployment (or its rollback window) or another provider change is in progress; 503 when the new provider cannot start (the old one serves again)",
       }),
     ),
+    placement: Type.Optional(PlacementSetting),
     reason: Type.Optional(ActionReason),
   },
   { ...strict, minProperties: 1 },

@@ -58,6 +58,15 @@ export const AUDIT_ACTIONS = {
   'webhook.delete': 'webhook deleted',
   'webhook.redeliver': 'webhook delivery sent again',
   'settings.webhooks': 'webhook settings changed (private endpoints)',
+  'environment.placement': 'where instances run changed (this machine / hosts)',
+  'host.enrolment_token.create': 'host enrolment token created',
+  'host.enrolment_token.revoke': 'host enrolment token revoked',
+  'host.enrol': 'host enrolled (agent)',
+  'host.cordon': 'host cordoned',
+  'host.uncordon': 'host uncordoned',
+  'host.drain': 'host drained',
+  'host.revoke': 'host credential revoked',
+  'host.lost': 'host lost (stopped reporting); its instances replaced',
 } as const;
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
 
@@ -72,6 +81,7 @@ export const AUDIT_ACTION_PREFIXES = {
   'auth.': 'Any sign-in action',
   'backup.': 'Any backup action',
   'webhook.': 'Any webhook action',
+  'host.': 'Any host action',
 } as const;
 
 export function isAuditAction(value: string): value is AuditAction {

@@ -9,6 +9,7 @@ export * from './config.ts';
 export * from './deployments-write.ts';
 export * from './drift-hooks.ts';
 export * from './events.ts';
+export * from './hosts.ts';
 export * from './monitoring.ts';
 export * from './observe.ts';
 export * from './policies.ts';

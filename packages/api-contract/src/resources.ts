@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { AnalysisResult } from './analysis.ts';
 import { ActionReason, Name, NullableTimestamp, strict, Timestamp } from './common.ts';
 import { RuntimeTargetView } from './runtime-target.ts';
+import { Placement } from './hosts.ts';
 
 export const StrategyName = Type.Union([
   Type.Literal('blue-green'),
@@ -78,10 +79,11 @@ const INSTANCE_STATUSES = [
   'stopping',
   'stopped',
   'crashed',
+  'lost',
 ] as const;
 export const InstanceStatus = Type.Enum(INSTANCE_STATUSES, {
   description:
-    'oom_killed: killed by its memory limit (its supervisor starts it again; `oom` has the figures); crashed: its supervisor is gone and nothing could restart it',
+    'oom_killed: killed by its memory limit (its supervisor starts it again; `oom` has the figures); crashed: its supervisor is gone and nothing could restart it; lost: its host stopped reporting (docs/hosts.md), it is replaced elsewhere',
 });
 export type InstanceStatus = Type.Static<typeof InstanceStatus>;
 
@@ -112,6 +114,11 @@ export const InstanceView = Type.Object({
   // Optional only for older servers and hand-made fixtures: this API always sends it.
   host: Type.Optional(
     Type.String({ description: 'where the instance answers, as its runtime driver placed it' }),
+  ),
+  hostName: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], {
+      description: 'the enrolled host it runs on (placement `hosts`, docs/hosts.md); null: this machine',
+    }),
   ),
   port: Type.Integer(),
   restarts: Type.Integer(),
@@ -216,6 +223,7 @@ export const Environment = Type.Object({
     }),
   ),
   runtime: Type.Optional(RuntimeTargetView),
+  placement: Type.Optional(Placement),
   // Optional only for older servers and hand-made fixtures: this API always sends it.
   router: Type.Optional(
     Type.Object(

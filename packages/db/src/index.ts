@@ -18,6 +18,7 @@ export * from './repos/deployment-write-repo.ts';
 export * from './repos/environment-repo.ts';
 export * from './repos/freeze-repo.ts';
 export * from './repos/hook-repo.ts';
+export * from './repos/host-repo.ts';
 export * from './repos/idempotency-repo.ts';
 export * from './repos/instance-repo.ts';
 export * from './repos/login-throttle-repo.ts';

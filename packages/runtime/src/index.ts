@@ -1,3 +1,4 @@
+export * from './agent-protocol.ts';
 export {
   applyLimits,
   type CgroupLimits,

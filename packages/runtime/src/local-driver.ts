@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
   applyLimits,
@@ -394,6 +394,12 @@ export class LocalDriver implements RuntimeDriver {
       if (!(await waitForExit(orphan, timeoutMs))) signal(-pid, 'SIGKILL');
       await waitForExit(orphan, 2_000);
     }
+  }
+
+  /** Removes a stopped instance's directory (spec, status, log): a host agent forgets what it no longer runs. */
+  forget(id: string): void {
+    this.known.delete(id);
+    rmSync(this.instanceDir(id), { recursive: true, force: true });
   }
 
   async stopAll(environment: string, options: StopOptions = {}) {

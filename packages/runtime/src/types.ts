@@ -24,6 +24,17 @@ export interface InstanceResources {
 export interface InstanceAddress {
   host: string;
   port: number;
+  /** The enrolled host it is placed on (hosts driver); absent on this machine. */
+  hostId?: string | null;
+}
+
+/** What a driver may weigh when placing a new instance. */
+export interface PlacementRequest {
+  environmentId: string;
+  /** The release it runs: instances of one release are spread first (a rolling update stays spread). */
+  releaseId?: string;
+  /** The environment's placement setting: `local` (this machine) or `hosts` (docs/hosts.md). */
+  placement: 'local' | 'hosts';
 }
 
 /** What a health probe needs to reach an instance. */
@@ -193,7 +204,7 @@ export interface RuntimeDriver {
   readonly kind: string;
   readonly capabilities: DriverCapabilities;
   /** An address for a new instance, handed out before it starts so it can be recorded first. */
-  allocateAddress(): Promise<InstanceAddress>;
+  allocateAddress(request?: PlacementRequest): Promise<InstanceAddress>;
   start(spec: InstanceSpec): Promise<InstanceRecord>;
   /** Graceful: SIGTERM (in-flight requests finish), SIGKILL after the timeout. Idempotent. */
   stop(instance: Pick<InstanceRecord, 'id'> & Partial<InstanceRecord>, options?: StopOptions): Promise<void>;

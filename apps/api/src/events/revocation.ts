@@ -7,7 +7,13 @@ import { notify, type Tx } from '@qubot/db';
 /** NOTIFY channel of credential changes; payload: a CredentialChange as JSON. */
 export const CREDENTIALS_CHANNEL = 'qubot_credentials';
 
-export type CredentialChangeReason = 'token.revoke' | 'logout' | 'password' | 'disabled' | 'role';
+export type CredentialChangeReason =
+  | 'token.revoke'
+  | 'logout'
+  | 'password'
+  | 'disabled'
+  | 'role'
+  | 'host.revoke';
 
 export interface CredentialChange {
   reason: CredentialChangeReason;
@@ -17,9 +23,18 @@ export interface CredentialChange {
   sessionId?: string;
   /** An API token id. */
   tokenId?: string;
+  /** A host whose agent credential was revoked (its agent connection closes). */
+  hostId?: string;
 }
 
-const REASONS: ReadonlySet<string> = new Set(['token.revoke', 'logout', 'password', 'disabled', 'role']);
+const REASONS: ReadonlySet<string> = new Set([
+  'token.revoke',
+  'logout',
+  'password',
+  'disabled',
+  'role',
+  'host.revoke',
+]);
 
 export function parseCredentialChange(text: string): CredentialChange | null {
   try {
@@ -31,6 +46,8 @@ export function parseCredentialChange(text: string): CredentialChange | null {
     const userId = str(v.userId);
     const sessionId = str(v.sessionId);
     const tokenId = str(v.tokenId);
+    const hostId = str(v.hostId);
+    if (hostId) change.hostId = hostId;
     if (userId) change.userId = userId;
     if (sessionId) change.sessionId = sessionId;
     if (tokenId) change.tokenId = tokenId;

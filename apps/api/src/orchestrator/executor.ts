@@ -134,7 +134,11 @@ export function createExecutor(deps: {
       // The driver says where the instance will answer; the row records it before the process
       // exists: after a crash right here, the next run finds the row, sees no supervisor, marks it
       // crashed and starts a replacement (never a duplicate).
-      const address = await deps.driver.allocateAddress();
+      const address = await deps.driver.allocateAddress({
+        environmentId: d.environmentId,
+        releaseId: release.id,
+        placement: d.environment.placement === 'hosts' ? 'hosts' : 'local',
+      });
       await instances.create({
         id,
         environmentId: d.environmentId,
@@ -143,6 +147,7 @@ export function createExecutor(deps: {
         pool: cmd.pool,
         host: address.host,
         port: address.port,
+        hostId: address.hostId ?? null,
         memoryMb,
         cpuPercent,
       });
@@ -231,9 +236,24 @@ export function createExecutor(deps: {
     let healthy: string[] = [];
     for (;;) {
       signal.throwIfAborted();
-      const pool = (await instances.listLive(d.environmentId, cmd.pool)).filter(
+      let pool = (await instances.listLive(d.environmentId, cmd.pool)).filter(
         (i) => i.releaseId === release.id && i.status !== 'stopping',
       );
+      if (pool.length < cmd.count && d.environment.placement === 'hosts') {
+        // Instances lost with their host while we wait (docs/hosts.md): started again on other hosts,
+        // as the start command would (it counts what is live).
+        await startInstances(deploymentId, {
+          id: cmd.id,
+          kind: 'startInstances',
+          pool: cmd.pool,
+          version: cmd.version,
+          count: cmd.count - pool.length,
+          total: cmd.count,
+        });
+        pool = (await instances.listLive(d.environmentId, cmd.pool)).filter(
+          (i) => i.releaseId === release.id && i.status !== 'stopping',
+        );
+      }
       const results = await Promise.all(
         pool.map((i) =>
           deps.driver.checkHealth(

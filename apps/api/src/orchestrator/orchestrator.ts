@@ -11,6 +11,7 @@ import {
   createEnvironmentRepo,
   createInstanceRepo,
   createMetricRepo,
+  createTransact,
   type Database,
 } from '@qubot/db';
 import { LocalDriver, type RuntimeDriver } from '@qubot/runtime';
@@ -18,6 +19,8 @@ import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
 import type { EffectiveConfigService } from '../services/effective-config.ts';
 import { appendInstanceOomKilled } from '../views/environment-events.ts';
+import { createAgentDriver, createPlacementDriver } from './agent-driver.ts';
+import { createAgentHub } from './agent-hub.ts';
 import { createDriverFor, TargetDriver } from './drivers.ts';
 import { createEngine } from './engine.ts';
 import { createExecutor } from './executor.ts';
@@ -70,6 +73,13 @@ export interface OrchestratorOptions {
   routingTimeoutMs?: number;
   /** Decrypted configuration for instances and hooks, and its hash (services/effective-config.ts). */
   effectiveConfig?: EffectiveConfigService | undefined;
+  /** Host agents (docs/hosts.md): heartbeat interval and how long without one makes a host lost. */
+  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number };
+  /**
+   * Restores an environment's replica count after instances were lost with their host (a `scale`
+   * of the same count, as the system actor). False while the environment is busy: tried again.
+   */
+  replaceLost?: (environmentId: string, reason: string) => Promise<boolean>;
 }
 
 /** A timer closer than this is waited for in place (holding the lease); later ones become delayed jobs. */
@@ -90,9 +100,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export function createOrchestrator(opts: OrchestratorOptions) {
   const { db, log } = opts;
-  // The one runtime the orchestrator knows is `RuntimeDriver`; this machine's is the default,
-  // and each environment's `runtimeTarget` chooses its own (drivers.ts `driverFor`).
-  const local: RuntimeDriver =
+  // The one runtime the orchestrator knows is `RuntimeDriver`. Each environment's `runtimeTarget`
+  // chooses its driver (drivers.ts `driverFor`): `local` runs processes — on this machine (the
+  // default) or, with placement `hosts`, on the enrolled hosts through their agents
+  // (docs/hosts.md); `kubernetes` runs pods (docs/kubernetes.md).
+  const localDriver: RuntimeDriver =
     opts.driver ??
     new LocalDriver({
       dataDir: `${opts.dataDir}/runtime`,
@@ -100,6 +112,34 @@ export function createOrchestrator(opts: OrchestratorOptions) {
       stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
       ...(opts.effectiveConfig !== undefined ? { configHasher: opts.effectiveConfig.hashCanonical } : {}),
     });
+  /** Environments whose lost instances still wait to be replaced (the environment was busy). */
+  const toReplace = new Map<string, string>();
+  async function replacePending() {
+    for (const [environmentId, reason] of toReplace) {
+      const done = await (opts.replaceLost?.(environmentId, reason) ?? Promise.resolve(true)).catch(
+        () => false,
+      );
+      if (done) toReplace.delete(environmentId);
+    }
+  }
+  const agentHub = createAgentHub({
+    db,
+    log,
+    ...opts.agents,
+    onLost: async (host, environmentIds) => {
+      for (const environmentId of environmentIds) {
+        // Out of the routing at once (also mid-deployment), then replaced.
+        await runtime
+          .applyRouting(environmentId)
+          .catch((err) => log.warn({ err, environmentId }, 'could not take a lost host out of the routing'));
+        await createTransact(db.prisma)((tx) => engine.announce(tx, null, environmentId)).catch(() => {});
+        toReplace.set(environmentId, `host ${host.name} lost: replacing its instances`);
+      }
+      await replacePending();
+    },
+  });
+  const agentDriver = createAgentDriver({ db, hub: agentHub });
+  const local: RuntimeDriver = createPlacementDriver(localDriver, agentDriver);
   const targets = createDriverFor({ local });
   const environmentRepo = createEnvironmentRepo(db.prisma);
   const instanceRepo = createInstanceRepo(db.prisma);
@@ -158,6 +198,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   let sweeper: NodeJS.Timeout | null = null;
   let monitor: HealthMonitor | null = null;
   let reconciler: Reconciler | null = null;
+  let replacer: NodeJS.Timeout | null = null;
   let started = false;
 
   async function loadState(id: string) {
@@ -406,6 +447,8 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   return {
     runtime,
     driver,
+    /** The host agents' connections (routes/agent-router.ts accepts them). */
+    agentHub,
     engine,
     port,
     get isWorker() {
@@ -473,10 +516,17 @@ export function createOrchestrator(opts: OrchestratorOptions) {
         reconciler = createReconciler({ db, driver, runtime, engine, intervalMs: reconcileEvery, log });
         reconciler.start();
       }
+      agentHub.start();
+      replacer = setInterval(() => {
+        if (toReplace.size > 0) void replacePending();
+      }, 1_000);
+      replacer.unref();
     },
     /** Graceful: in-flight commands are abandoned where they stand (resume re-runs them), leases released. */
     async stop() {
       if (sweeper) clearInterval(sweeper);
+      if (replacer) clearInterval(replacer);
+      agentHub.stop();
       await reconciler?.stop();
       await monitor?.stop();
       stopController.abort();

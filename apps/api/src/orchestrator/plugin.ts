@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { AppError } from '../lib/app-error.ts';
 import { type RequestContext, SYSTEM_ACTOR } from '../lib/request-context.ts';
 import { type Autoscaler, createAutoscaler } from './autoscaler.ts';
 import { createOrchestrator, type Orchestrator } from './orchestrator.ts';
@@ -25,6 +26,8 @@ export interface OrchestratorPluginOptions {
   autoscaleIntervalMs?: number;
   /** A "no change" decision of the same kind is recorded again after this long; default 60 s. */
   autoscaleQuietMs?: number;
+  /** Host agents (docs/hosts.md): heartbeat interval, lost timeout. */
+  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number };
 }
 
 const AUTOSCALER = 'system:autoscaler';
@@ -62,6 +65,30 @@ export default fp(
       log: app.log,
       // Registered after the services when the app has them (tests may build it without).
       effectiveConfig: (app as Partial<FastifyInstance>).services?.effectiveConfig,
+      // Instances lost with their host: the same replica count again, as a scale (docs/hosts.md).
+      replaceLost: async (environmentId, reason) => {
+        const env = await app.db.prisma.environment.findUnique({
+          where: { id: environmentId },
+          select: { replicas: true, application: { select: { id: true, name: true } } },
+        });
+        if (!env) return true;
+        try {
+          await app.services.scaling.scaleTo(
+            autoscalerContext(),
+            environmentId,
+            env.application,
+            env.replicas,
+            {
+              reason,
+              auditAction: 'host.lost',
+            },
+          );
+          return true;
+        } catch (err) {
+          if (err instanceof AppError && err.statusCode === 409) return false;
+          throw err;
+        }
+      },
       ...rest,
     });
     app.decorate('orchestrator', orchestrator);

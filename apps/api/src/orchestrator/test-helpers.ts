@@ -31,6 +31,8 @@ export async function startHarness(
     policies?: AppOptions['policies'];
     /** Webhook delivery options (the webhook worker runs where the orchestrator's does). */
     webhooks?: Partial<WebhookPluginOptions>;
+    /** Host agents' timings (docs/hosts.md). */
+    agents?: OrchestratorOptions['agents'];
   } = {},
 ) {
   const dataDir = mkdtempSync(join(tmpdir(), 'qubot-orch-'));
@@ -47,6 +49,7 @@ export async function startHarness(
         reconcileIntervalMs: opts.reconcileIntervalMs ?? 500,
         ...(opts.routingTimeoutMs ? { routingTimeoutMs: opts.routingTimeoutMs } : {}),
         autoscaleIntervalMs: opts.autoscaleIntervalMs ?? 0,
+        ...(opts.agents ? { agents: opts.agents } : {}),
         ...(opts.autoscaleQuietMs ? { autoscaleQuietMs: opts.autoscaleQuietMs } : {}),
       },
       ...(opts.policies ? { policies: opts.policies } : {}),

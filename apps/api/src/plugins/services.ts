@@ -22,6 +22,7 @@ import { createDeploymentQueryService, type DeploymentQueryService } from '../se
 import { createEffectiveConfig, type EffectiveConfigService } from '../services/effective-config.ts';
 import { createFreezeService, type FreezeService } from '../services/freeze-service.ts';
 import { createHookService, type HookService } from '../services/hook-service.ts';
+import { createHostService, type HostService } from '../services/host-service.ts';
 import { createIdempotencyService, type IdempotencyService } from '../services/idempotency-service.ts';
 import { createMonitoringService, type MonitoringService } from '../services/monitoring-service.ts';
 import { createParityService, type ParityService } from '../services/parity-service.ts';
@@ -61,6 +62,7 @@ export interface Services {
   hooks: HookService;
   /** Where a canary's analysis reads its figures (router window or Prometheus). */
   analysisProvider: AnalysisProviderService;
+  hosts: HostService;
   parity: ParityService;
   /** The pipeline views' cache; app.ts wires its invalidation to the event bus. */
   views: ViewCache;
@@ -234,6 +236,7 @@ export default fp(
         catalog,
         environments: repos.environments,
       }),
+      hosts: createHostService({ transact, hosts: repos.hosts }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),
     });

@@ -49,6 +49,16 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /api/v1/tokens': { min: 'admin', body: { name: 'matrix', role: 'viewer', expiresInDays: 1 } },
   'DELETE /api/v1/tokens/:id': 'admin',
 
+  // Hosts and their agents (docs/hosts.md). Enrolment spends a one-time token instead of a session.
+  'GET /api/v1/hosts': 'admin',
+  'GET /api/v1/hosts/:id': 'admin',
+  'POST /api/v1/hosts/:id/:action': { min: 'admin', url: `/api/v1/hosts/${randomUUID()}/cordon`, body: {} },
+  'GET /api/v1/hosts/enrolment-tokens': 'admin',
+  'POST /api/v1/hosts/enrolment-tokens': { min: 'admin', body: { name: 'matrix' } },
+  'DELETE /api/v1/hosts/enrolment-tokens/:id': 'admin',
+  'POST /api/v1/agent/enrol': { min: 'public', body: {} },
+  'GET /api/v1/agent/connect': 'public',
+
   // Backups of Qubot Deploy's own database (docs/backup.md).
   'GET /api/v1/backups': 'admin',
   'GET /api/v1/backups/status': 'admin',

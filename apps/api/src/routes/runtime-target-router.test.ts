@@ -129,6 +129,30 @@ describe('PUT /api/v1/apps/:app/environments/:env/runtime', () => {
     });
     expect((await h.environment(ENV)).runtime).toEqual(before);
   });
+
+  it('placement on enrolled hosts and the kubernetes target exclude each other, naming the field; nothing changes', async () => {
+    const env = 'staging';
+    const settings = async (placement: string) =>
+      h.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/apps/${APP}/environments/${env}/settings`,
+        headers: await h.as('admin'),
+        payload: { placement, reason: 'test' },
+      });
+    expect((await settings('hosts')).statusCode).toBe(200);
+    const refused = await put('admin', kube('team-h', { reason: 'test' }), env);
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json().error.details.field).toBe('body.target');
+    expect((await h.environment(env)).runtime?.target ?? 'local').toBe('local');
+
+    expect((await settings('local')).statusCode).toBe(200);
+    const moved = await put('admin', kube('team-h', { reason: 'test' }), env);
+    expect(moved.statusCode, moved.body).toBe(200);
+    const back = await settings('hosts');
+    expect(back.statusCode, back.body).toBe(400);
+    expect(back.json().error.details.field).toBe('body.placement');
+    expect((await h.environment(env)).placement).toBe('local');
+  });
 });
 
 describe('PUT /api/v1/apps/:app/pod-template', () => {

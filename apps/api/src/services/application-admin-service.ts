@@ -5,6 +5,7 @@ import type {
   ApplicationConfig,
   CreateApplicationBody,
   Environment,
+  Placement,
   UpdateEnvironmentSettingsBody,
 } from '@qubot/api-contract';
 import {
@@ -152,7 +153,8 @@ export function createApplicationAdminService(deps: {
         body.protected !== undefined ||
         body.requiresApproval !== undefined ||
         body.analysisOnInconclusive !== undefined ||
-        body.trafficProvider !== undefined
+        body.trafficProvider !== undefined ||
+        body.placement !== undefined
       )
         requirePermission(ctx, 'settings.manage', scope);
       if (
@@ -160,11 +162,12 @@ export function createApplicationAdminService(deps: {
         body.requiresApproval === undefined &&
         body.replicas === undefined &&
         body.analysisOnInconclusive === undefined &&
-        body.trafficProvider === undefined
+        body.trafficProvider === undefined &&
+        body.placement === undefined
       )
         throw AppError.badField(
           'body',
-          'give at least one of protected, requiresApproval, replicas, analysisOnInconclusive, trafficProvider',
+          'give at least one of protected, requiresApproval, replicas, analysisOnInconclusive, trafficProvider, placement',
         );
       // Serialised with every other change to the environment (deployments, traffic) on its row;
       // what changes is decided from the row as locked, not as read before.
@@ -177,6 +180,7 @@ export function createApplicationAdminService(deps: {
             replicas?: number;
             analysisOnInconclusive?: 'fail' | 'wait' | null;
             trafficProvider?: TrafficProviderName;
+            placement?: Placement;
           } = {};
           let handover = false;
           if (body.trafficProvider !== undefined && body.trafficProvider !== before.trafficProvider) {
@@ -209,6 +213,22 @@ export function createApplicationAdminService(deps: {
             // The same change again (a retry): make sure it gets finished.
             handover = true;
           }
+          if (body.placement === 'hosts' && before.runtimeTarget === 'kubernetes')
+            throw AppError.badField(
+              'body.placement',
+              `${env.name} runs on Kubernetes: placement on enrolled hosts applies to the local target only`,
+            );
+          if (body.placement !== undefined && body.placement !== before.placement) {
+            // Instances are placed when a deployment starts them: not while one is doing so.
+            const active = await deps.deploymentWrites.findActive(env.id, tx);
+            if (active) {
+              throw AppError.conflict(
+                `a deployment is in progress in ${env.name} (${active.id}); change where instances run once it is finished`,
+                { field: 'body.placement', reason: 'active_deployment', activeDeploymentId: active.id },
+              );
+            }
+            changes.placement = body.placement;
+          }
           if (body.protected !== undefined && body.protected !== before.protected)
             changes.protected = body.protected;
           if (body.requiresApproval !== undefined && body.requiresApproval !== before.requiresApproval)
@@ -233,9 +253,9 @@ export function createApplicationAdminService(deps: {
               tx,
             );
             // The provider change is its own entry (it moves the address to another process).
-            const { trafficProvider, ...rest } = changes;
+            const { trafficProvider, placement, ...rest } = changes;
             const entries: {
-              action: 'environment.settings' | 'environment.traffic_provider';
+              action: 'environment.settings' | 'environment.traffic_provider' | 'environment.placement';
               changed: object;
             }[] = [
               ...(Object.keys(rest).length > 0
@@ -244,6 +264,7 @@ export function createApplicationAdminService(deps: {
               ...(trafficProvider
                 ? [{ action: 'environment.traffic_provider' as const, changed: { trafficProvider } }]
                 : []),
+              ...(placement ? [{ action: 'environment.placement' as const, changed: { placement } }] : []),
             ];
             for (const e of entries) {
               await appendAudit(tx, {

@@ -77,6 +77,12 @@ export function createRuntimeTargetService(deps: {
         const was = runtimeTargetView(before);
         const next = runtimeTargetView({ runtimeTarget: body.target, kubernetes });
         if (JSON.stringify(was) === JSON.stringify(next)) return;
+        // Placement on enrolled hosts is a choice within the local target (docs/hosts.md).
+        if (body.target === 'kubernetes' && before.placement === 'hosts')
+          throw AppError.badField(
+            'body.target',
+            `${env.name} places its instances on enrolled hosts (placement "hosts"): set its placement to "local" first`,
+          );
         // Instances are where the target says: moving it under a rollout (or a colour kept warm
         // for rollback) would leave them behind, unmanaged.
         const active = await deps.deploymentWrites.findActive(env.id, tx);

@@ -186,6 +186,8 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
           configVersion:
             i < (f.config?.drifted ?? 0) ? (f.config?.version ?? 1) - 1 : (f.config?.version ?? 0),
           configHash: null,
+          hostId: null,
+          enrolledHost: null,
           release: { version: p.version as string },
         }));
   });
@@ -207,6 +209,7 @@ export function environmentFixture(f: EnvironmentFixture = {}): Environment {
     trafficProvider: 'node',
     runtimeTarget: 'local',
     kubernetes: null,
+    placement: 'local',
     activeColor: live?.color ?? null,
     traffic: json(
       (['blue', 'green'] as const).map((pool) => ({

@@ -143,6 +143,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
       status: i.status,
       healthy: i.healthy,
       host: i.host,
+      hostName: i.enrolledHost?.name ?? null,
       port: i.port,
       restarts: i.restarts,
       limits: { memoryMb: i.memoryMb, cpus: i.cpuPercent === null ? null : i.cpuPercent / 100 },
@@ -173,6 +174,7 @@ export function environmentView(row: EnvironmentViewRow): Environment {
     syntheticLoad: row.syntheticLoad ?? null,
     trafficProvider: row.trafficProvider === 'haproxy' ? 'haproxy' : 'node',
     runtime: runtimeTargetView(row),
+    placement: row.placement === 'hosts' ? 'hosts' : 'local',
     router: {
       status:
         row.routerStatus === 'up' || row.routerStatus === 'down' || row.routerStatus === 'handover'

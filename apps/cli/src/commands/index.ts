@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { agent } from './agent.ts';
 import { login, logout, tokenSet, whoami } from './auth.ts';
 import { BACKUP_COMMANDS } from './backups.ts';
 import { apps, envs, status } from './catalog.ts';
@@ -37,4 +38,5 @@ export const COMMANDS: Command[] = [
   deployments,
   status,
   ...BACKUP_COMMANDS,
+  agent,
 ];

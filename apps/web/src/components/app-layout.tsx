@@ -14,6 +14,7 @@ const NAV: { section: Exclude<Section, null>; label: string; to: string }[] = [
   { section: 'deployments', label: 'Deployments', to: paths.deployments() },
   { section: 'dora', label: 'DORA', to: paths.dora() },
   { section: 'webhooks', label: 'Webhooks', to: paths.webhooks() },
+  { section: 'hosts', label: 'Hosts', to: paths.hosts() },
   { section: 'audit', label: 'Audit', to: paths.audit() },
   { section: 'settings', label: 'Settings', to: paths.settings() },
 ];
@@ -69,7 +70,9 @@ export function AppLayout() {
   const current = sectionOf(pathname);
   const me = useCurrentUser();
   // Settings is for admins; anyone else who follows a link there is told why it is closed.
-  const nav = NAV.filter((item) => item.section !== 'settings' || me.data?.role === 'admin');
+  const nav = NAV.filter(
+    (item) => (item.section !== 'settings' && item.section !== 'hosts') || me.data?.role === 'admin',
+  );
   useEventStream();
   return (
     <div className="shell">

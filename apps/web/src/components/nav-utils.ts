@@ -4,6 +4,7 @@ export type Section =
   | 'deployments'
   | 'dora'
   | 'webhooks'
+  | 'hosts'
   | 'audit'
   | 'settings'
   | null;
@@ -15,6 +16,7 @@ export function sectionOf(pathname: string): Section {
   if (pathname.startsWith('/deployments')) return 'deployments';
   if (pathname.startsWith('/dora') || /^\/apps\/[^/]+\/dora/.test(pathname)) return 'dora';
   if (pathname.startsWith('/webhooks') || /^\/apps\/[^/]+\/webhooks/.test(pathname)) return 'webhooks';
+  if (pathname.startsWith('/hosts')) return 'hosts';
   if (pathname.startsWith('/audit')) return 'audit';
   if (pathname.startsWith('/settings')) return 'settings';
   return null;

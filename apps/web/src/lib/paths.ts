@@ -20,5 +20,6 @@ export const paths = {
   webhooks: (app?: string) => (app ? `/apps/${enc(app)}/webhooks` : '/webhooks'),
   audit: () => '/audit',
   settings: () => '/settings',
+  hosts: () => '/hosts',
   login: (next?: string) => (next ? `/login?next=${enc(next)}` : '/login'),
 };

@@ -41,15 +41,20 @@ export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'active' | '
     case 'succeeded':
     case 'healthy':
     case 'running_healthy':
+    case 'ready':
       return 'ok';
     case 'failed':
     case 'unhealthy':
     case 'crashed':
     case 'oom_killed':
+    case 'lost':
       return 'bad';
     case 'rolled_back':
     case 'aborted':
     case 'paused':
+    case 'cordoned':
+    case 'draining':
+    case 'disconnected':
       return 'warn';
     case 'running':
     case 'pending':

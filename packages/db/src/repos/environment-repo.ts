@@ -10,7 +10,7 @@ const environmentView = {
   instances: {
     where: { status: { notIn: ['stopped' as const] } },
     orderBy: [{ pool: 'asc' as const }, { startedAt: 'asc' as const }],
-    include: { release: { select: { version: true } } },
+    include: { release: { select: { version: true } }, enrolledHost: { select: { name: true } } },
   },
   deployments: {
     where: { status: { in: [...ACTIVE] } },

@@ -28,6 +28,8 @@ export interface NewInstance {
   /** The address the runtime driver gave it. */
   host: string;
   port: number;
+  /** The enrolled host it runs on (hosts placement); null on this machine. */
+  hostId?: string | null;
   /** The limits it is started with. */
   memoryMb?: number | null;
   cpuPercent?: number | null;

@@ -1,0 +1,121 @@
+// Hosts for real on one machine (docs/hosts.md, "Testing"): Linux network namespaces, each with
+// its own address on a private bridge this helper creates — and removes again, with every process
+// left in the namespaces, also when a test fails. Root only; `netnsUnavailable()` says why not.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+
+const run = (...args: string[]) =>
+  execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+
+/** Why namespace hosts cannot be made here (not root, no `ip`, not permitted), or null when they can. */
+export function netnsUnavailable(): string | null {
+  const probe = `qbt-probe-${process.pid}`;
+  try {
+    run('netns', 'add', probe);
+    run('netns', 'del', probe);
+    return null;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    return `ip netns add is not permitted here (${(e.stderr || e.message).trim().split('\n')[0]})`;
+  }
+}
+
+export interface NetnsHost {
+  ns: string;
+  address: string;
+  /** The bridge side of its link: set down to cut the host off. */
+  veth: string;
+}
+
+export interface Fleet {
+  /** The root namespace's address on the bridge: where the control plane listens for agents. */
+  gateway: string;
+  hosts: NetnsHost[];
+  /** Starts `command` inside the host's namespace (`ip netns exec`: the same pid, no shell). */
+  spawnIn(
+    i: number,
+    command: string,
+    args: string[],
+    opts: { cwd: string; env?: NodeJS.ProcessEnv },
+  ): ChildProcess;
+  /** Cuts the host off (its link down) / brings it back. */
+  cut(i: number): void;
+  restore(i: number): void;
+  /** Kills everything in the namespaces, removes them and the bridge. Idempotent. */
+  destroy(): void;
+}
+
+/** `n` namespace hosts on a new bridge, 10.77.<k>.10+i/24 with k from the pid (parallel test runs). */
+export function createFleet(n: number): Fleet {
+  const id = process.pid % 10_000;
+  const subnet = `10.77.${process.pid % 250}`;
+  const bridge = `qbr${id}`;
+  const hosts: NetnsHost[] = Array.from({ length: n }, (_, i) => ({
+    ns: `qbt-${id}-${i}`,
+    address: `${subnet}.${10 + i}`,
+    veth: `qv${id}h${i}`,
+  }));
+  let destroyed = false;
+  const destroy = () => {
+    if (destroyed) return;
+    destroyed = true;
+    for (const h of hosts) {
+      try {
+        const pids = run('netns', 'pids', h.ns).split('\n').filter(Boolean);
+        for (const pid of pids) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+      } catch {
+        // no such namespace
+      }
+      try {
+        run('netns', 'del', h.ns);
+      } catch {
+        // not created
+      }
+    }
+    try {
+      run('link', 'del', bridge);
+    } catch {
+      // not created
+    }
+  };
+  process.once('exit', destroy);
+  try {
+    run('link', 'add', bridge, 'type', 'bridge');
+    run('addr', 'add', `${subnet}.1/24`, 'dev', bridge);
+    run('link', 'set', bridge, 'up');
+    for (const h of hosts) {
+      const inner = `${h.veth}n`;
+      run('netns', 'add', h.ns);
+      run('link', 'add', h.veth, 'type', 'veth', 'peer', 'name', inner);
+      run('link', 'set', inner, 'netns', h.ns);
+      run('link', 'set', h.veth, 'master', bridge);
+      run('link', 'set', h.veth, 'up');
+      run('-n', h.ns, 'addr', 'add', `${h.address}/24`, 'dev', inner);
+      run('-n', h.ns, 'link', 'set', inner, 'up');
+      run('-n', h.ns, 'link', 'set', 'lo', 'up');
+    }
+  } catch (err) {
+    destroy();
+    throw err;
+  }
+  return {
+    gateway: `${subnet}.1`,
+    hosts,
+    spawnIn(i, command, args, opts) {
+      const h = hosts[i] as NetnsHost;
+      return spawn('ip', ['netns', 'exec', h.ns, command, ...args], {
+        cwd: opts.cwd,
+        env: opts.env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    },
+    cut: (i) => run('link', 'set', (hosts[i] as NetnsHost).veth, 'down'),
+    restore: (i) => run('link', 'set', (hosts[i] as NetnsHost).veth, 'up'),
+    destroy,
+  };
+}
