@@ -1,8 +1,8 @@
 import Type from 'typebox';
 import { AnalysisResult } from './analysis.ts';
 import { ActionReason, Name, NullableTimestamp, strict, Timestamp } from './common.ts';
-import { RuntimeTargetView } from './runtime-target.ts';
 import { Placement } from './hosts.ts';
+import { RuntimeTargetView } from './runtime-target.ts';
 
 export const StrategyName = Type.Union([
   Type.Literal('blue-green'),

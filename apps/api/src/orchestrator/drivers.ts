@@ -10,6 +10,7 @@ import {
   type InstanceStatus,
   KubernetesDriver,
   kubeConfigFrom,
+  type PlacementRequest,
   type PodTemplate,
   type ProbeTarget,
   type ResourceUsage,
@@ -115,8 +116,10 @@ export class TargetDriver implements RuntimeDriver {
     return (await Promise.all([...groups].map(([d, group]) => run(d, group)))).flat();
   }
 
-  allocateAddress(): Promise<InstanceAddress> {
-    return this.local.allocateAddress();
+  allocateAddress(request?: PlacementRequest): Promise<InstanceAddress> {
+    // Kubernetes pods get their address when they run; processes are placed here (this machine
+    // or an enrolled host, by the request's placement).
+    return this.local.allocateAddress(request);
   }
   async start(spec: InstanceSpec): Promise<InstanceRecord> {
     const d = await this.resolve.environment(spec.environment);
