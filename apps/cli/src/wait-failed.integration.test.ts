@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from '../../api/src/orchestrator/test-helpers.ts';
 import { ExitCode } from './exit-utils.ts';
-import { startPolicyServer } from './policy-server.ts';
+import { startPolicyServer } from './test-policy-server.ts';
 
 let s: Awaited<ReturnType<typeof startPolicyServer>>;
 let h: Harness;

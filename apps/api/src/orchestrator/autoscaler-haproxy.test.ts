@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
 import {
   APP,
+  awaitScalingDecision,
   FAST,
   type Harness,
   listenerOf,
@@ -22,8 +23,6 @@ const POLICY = `/apps/${APP}/environments/${ENV}/autoscale`;
 let h: Harness;
 
 const row = () => h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
-const decisions = () =>
-  h.db.prisma.scalingDecision.findMany({ where: { environment: { name: ENV } }, orderBy: { id: 'asc' } });
 
 beforeAll(async () => {
   h = await startHarness({ autoscaleIntervalMs: 500, autoscaleQuietMs: 3_000 });
@@ -66,13 +65,7 @@ describe('[SCALING] autoscaling through the HAProxy provider', () => {
     expect((await listenerOf(env.address))?.command).toBe('haproxy');
     // ~150 req/s over 2 instances against a target of 15 per instance → wants more, capped at 3.
     const load = startLoad(env.address, { rps: 150 });
-    await expect
-      .poll(async () => (await decisions()).find((d) => d.action === 'scale_up'), {
-        timeout: 45_000,
-        interval: 200,
-      })
-      .toBeTruthy();
-    const up = (await decisions()).find((d) => d.action === 'scale_up');
+    const up = await awaitScalingDecision(h, ENV, 'scale_up', 45_000);
     expect(up).toMatchObject({ fromReplicas: 2, toReplicas: 3 });
     // Measured from HAProxy: per instance well above the target (150 req/s over 2).
     expect(up?.measured).toBeGreaterThan(15);
@@ -98,13 +91,7 @@ describe('[SCALING] autoscaling through the HAProxy provider', () => {
     expect(await servedTargets()).toHaveLength(3);
 
     const r = await load.stop();
-    await expect
-      .poll(async () => (await decisions()).find((d) => d.action === 'scale_down'), {
-        timeout: 60_000,
-        interval: 200,
-      })
-      .toBeTruthy();
-    const down = (await decisions()).find((d) => d.action === 'scale_down');
+    const down = await awaitScalingDecision(h, ENV, 'scale_down', 60_000);
     expect(down).toMatchObject({ fromReplicas: 3, toReplicas: 1 });
     expect(down?.at.getTime()).toBeGreaterThanOrEqual((up?.at.getTime() ?? 0) + cooldownSeconds * 1000);
     expect((await h.until(down?.deploymentId as string, FINAL)).status).toBe('succeeded');

@@ -7,7 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
 import { createAutoscaler } from './autoscaler.ts';
-import { APP, FAST, type Harness, startHarness } from './test-helpers.ts';
+import {
+  APP,
+  awaitScalingDecision,
+  FAST,
+  type Harness,
+  scalingDecisions,
+  startHarness,
+} from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const ENV = 'development';
@@ -15,8 +22,7 @@ const POLICY = `/apps/${APP}/environments/${ENV}/autoscale`;
 let h: Harness;
 
 const row = () => h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
-const decisions = () =>
-  h.db.prisma.scalingDecision.findMany({ where: { environment: { name: ENV } }, orderBy: { id: 'asc' } });
+const decisions = () => scalingDecisions(h, ENV);
 
 async function put(body: object, expected = 200) {
   const res = await h.app.inject({ method: 'PUT', url: `/api/v1${POLICY}`, payload: body, headers: h.auth });
@@ -81,13 +87,7 @@ describe('[SCALING] autoscaling policy', () => {
     // ~150 req/s over 2 instances: 75 per instance against a target of 15 → wants 10, capped at 3.
     const loadStartedAt = Date.now();
     const load = startLoad(env.address, { rps: 150 });
-    await expect
-      .poll(async () => (await decisions()).find((d) => d.action === 'scale_up'), {
-        timeout: 30_000,
-        interval: 200,
-      })
-      .toBeTruthy();
-    const up = (await decisions()).find((d) => d.action === 'scale_up');
+    const up = await awaitScalingDecision(h, ENV, 'scale_up', 30_000);
     expect(up).toMatchObject({ fromReplicas: 2, toReplicas: 3 });
     expect(up?.measured).toBeGreaterThan(15);
     const upDeployment = await h.until(up?.deploymentId as string, FINAL);
@@ -112,14 +112,8 @@ describe('[SCALING] autoscaling policy', () => {
 
     const stoppedAt = Date.now();
     const r = await load.stop();
-    await expect
-      .poll(async () => (await decisions()).find((d) => d.action === 'scale_down'), {
-        timeout: 60_000,
-        interval: 200,
-      })
-      .toBeTruthy();
+    const down = await awaitScalingDecision(h, ENV, 'scale_down', 60_000);
     const all = await decisions();
-    const down = all.find((d) => d.action === 'scale_down');
     expect(down).toMatchObject({ fromReplicas: 3, toReplicas: 1 });
     // Not before the cooldown that the scale up started.
     expect(down?.at.getTime()).toBeGreaterThanOrEqual((up?.at.getTime() ?? 0) + cooldownSeconds * 1000);

@@ -269,3 +269,25 @@ export async function pointAtEmulatedCluster(
     },
   };
 }
+
+/** The environment's scaling decisions, oldest first. */
+export const scalingDecisions = (h: Pick<Harness, 'db'>, env: string) =>
+  h.db.prisma.scalingDecision.findMany({ where: { environment: { name: env } }, orderBy: { id: 'asc' } });
+
+/** Waits for the environment's first recorded autoscaler decision with this action, and returns it. */
+export async function awaitScalingDecision(
+  h: Pick<Harness, 'db'>,
+  env: string,
+  action: 'scale_up' | 'scale_down',
+  timeoutMs: number,
+) {
+  await expect
+    .poll(async () => (await scalingDecisions(h, env)).find((d) => d.action === action), {
+      timeout: timeoutMs,
+      interval: 200,
+    })
+    .toBeTruthy();
+  const found = (await scalingDecisions(h, env)).find((d) => d.action === action);
+  if (!found) throw new Error(`no ${action} decision`);
+  return found;
+}

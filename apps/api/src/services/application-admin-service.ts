@@ -27,6 +27,7 @@ import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import { environmentView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { DeploymentCommandService } from './deployment-command-service.ts';
+import { requireQuietEnvironment } from './quiet-environment.ts';
 import { requireReason } from './require-reason.ts';
 
 const DEFAULT_REPLICAS = 2;
@@ -192,19 +193,11 @@ export function createApplicationAdminService(deps: {
                 { field: 'body.trafficProvider', reason: 'handover_in_progress' },
               );
             }
-            const active = await deps.deploymentWrites.findActive(env.id, tx);
-            if (active) {
-              throw AppError.conflict(
-                `a deployment is in progress in ${env.name} (${active.id}); change the traffic provider once it is finished`,
-                { field: 'body.trafficProvider', reason: 'active_deployment', activeDeploymentId: active.id },
-              );
-            }
-            if (await deps.deploymentWrites.hasOpenWork(env.id, tx)) {
-              throw AppError.conflict(
-                `a deployment in ${env.name} still has work to do (e.g. its rollback window keeps the old colour warm); change the traffic provider once it is done`,
-                { field: 'body.trafficProvider', reason: 'open_work' },
-              );
-            }
+            await requireQuietEnvironment(deps.deploymentWrites, tx, env, {
+              field: 'body.trafficProvider',
+              what: 'the traffic provider',
+              openWork: true,
+            });
             changes.trafficProvider = body.trafficProvider;
             // With a router running, the row says so until the new one serves (runtime.handoverFor);
             // without one, the next start simply uses the new provider.
@@ -220,13 +213,11 @@ export function createApplicationAdminService(deps: {
             );
           if (body.placement !== undefined && body.placement !== before.placement) {
             // Instances are placed when a deployment starts them: not while one is doing so.
-            const active = await deps.deploymentWrites.findActive(env.id, tx);
-            if (active) {
-              throw AppError.conflict(
-                `a deployment is in progress in ${env.name} (${active.id}); change where instances run once it is finished`,
-                { field: 'body.placement', reason: 'active_deployment', activeDeploymentId: active.id },
-              );
-            }
+            await requireQuietEnvironment(deps.deploymentWrites, tx, env, {
+              field: 'body.placement',
+              what: 'where instances run',
+              openWork: false,
+            });
             changes.placement = body.placement;
           }
           if (body.protected !== undefined && body.protected !== before.protected)

@@ -24,6 +24,7 @@ import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import { type KubernetesSettings, runtimeTargetView } from '../views/runtime-target-view.ts';
 import { environmentView } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
+import { requireQuietEnvironment } from './quiet-environment.ts';
 import { requireReason } from './require-reason.ts';
 
 export function createRuntimeTargetService(deps: {
@@ -85,19 +86,11 @@ export function createRuntimeTargetService(deps: {
           );
         // Instances are where the target says: moving it under a rollout (or a colour kept warm
         // for rollback) would leave them behind, unmanaged.
-        const active = await deps.deploymentWrites.findActive(env.id, tx);
-        if (active) {
-          throw AppError.conflict(
-            `a deployment is in progress in ${env.name} (${active.id}); change where instances run once it is finished`,
-            { field: 'body.target', reason: 'active_deployment', activeDeploymentId: active.id },
-          );
-        }
-        if (await deps.deploymentWrites.hasOpenWork(env.id, tx)) {
-          throw AppError.conflict(
-            `a deployment in ${env.name} still has work to do (e.g. its rollback window keeps the old colour warm); change where instances run once it is done`,
-            { field: 'body.target', reason: 'open_work' },
-          );
-        }
+        await requireQuietEnvironment(deps.deploymentWrites, tx, env, {
+          field: 'body.target',
+          what: 'where instances run',
+          openWork: true,
+        });
         if (before.protected) requireReason(body.reason, `${env.name} is a protected environment`);
         await deps.environments.update(
           env.id,
