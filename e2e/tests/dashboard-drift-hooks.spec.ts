@@ -92,3 +92,51 @@ test('[HOOKS]: a failing pre-deployment hook stops the deployment and is shown o
     });
   }
 });
+
+test("[HOOKS]: a running hook's output appears line by line on the deployment page, live", async ({
+  page,
+}) => {
+  const admin = await signIn(page, 'admin');
+  await ensureDashApp(admin);
+  await admin.send('PUT /api/v1/apps/:app/job-launcher', {
+    params: { app: DASH },
+    body: { jobLauncher: JOB_LAUNCHER },
+  });
+  // `wait` without a file to wait for says "still waiting (n s)" once a second until its timeout.
+  await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
+    params: { app: DASH, env: 'development' },
+    body: { pre: { job: 'wait', timeoutSeconds: 20 }, post: null },
+  });
+  try {
+    const live = (await dashEnvironment(admin, 'development')).live?.version;
+    const version = live === '1.1.0' ? '1.2.0' : '1.1.0';
+    const d = await admin.send('POST /api/v1/apps/:app/environments/:env/deployments', {
+      params: { app: DASH, env: 'development' },
+      body: { version, strategy: 'blue-green', reason: 'e2e: live hook output' },
+    });
+    await page.goto(`/deployments/${d.id}`);
+    const hooks = page.getByRole('region', { name: 'Hooks' });
+    const output = hooks.getByLabel('Output of the pre-deployment hook wait');
+    await expect(output).toContainText('waiting for');
+    await expect(hooks.getByText('(live)')).toBeVisible();
+    // Lines written after the page loaded arrive while the run is still running (nothing else
+    // about the deployment changes meanwhile, so nothing else would make the page read them).
+    await expect(output).toContainText('still waiting (3 s)');
+    await expect(hooks.getByText('running', { exact: true })).toBeVisible();
+    // At its timeout the run ends: the page learns it from the event stream, closes the stream
+    // and shows the whole output once more.
+    await expect(hooks.getByText('timed out', { exact: true })).toBeVisible({ timeout: 40_000 });
+    await expect(hooks.getByText('(live)')).toHaveCount(0);
+    await expect(output).toContainText('still waiting (3 s)');
+    expect((await waitForStatus(admin, d.id, ['succeeded', 'failed', 'rolled_back', 'aborted'])).status).toBe(
+      'failed',
+    );
+    // Nothing moved: the environment still serves what it served.
+    expect((await dashEnvironment(admin, 'development')).live?.version).toBe(live);
+  } finally {
+    await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
+      params: { app: DASH, env: 'development' },
+      body: { pre: null, post: null },
+    });
+  }
+});

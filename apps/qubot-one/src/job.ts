@@ -4,7 +4,8 @@
 //   migrate  prints the migration steps it applies (HOOK_STEP_MS between them) and exits 0
 //   smoke    GETs $QUBOT_ADDRESS/ and checks the version it answers with; exit 1 if it fails
 //   fail     exits 1 after printing why (for demos and tests)
-//   wait     waits until the file named by $HOOK_WAIT_FILE exists, then exits 0 (tests)
+//   wait     waits (a line a second) until the file named by $HOOK_WAIT_FILE exists (forever
+//            without one), then exits 0 (tests)
 import { existsSync } from 'node:fs';
 
 const [job, ...rest] = process.argv.slice(2);
@@ -48,7 +49,11 @@ async function main(): Promise<number> {
     case 'wait': {
       const file = process.env.HOOK_WAIT_FILE;
       say(`waiting for ${file}`);
-      while (!file || !existsSync(file)) await sleep(50);
+      // A line a second while it waits: a live view of the output has something to show.
+      for (let ms = 0; !file || !existsSync(file); ms += 50) {
+        if (ms > 0 && ms % 1000 === 0) say(`still waiting (${ms / 1000} s)`);
+        await sleep(50);
+      }
       say('released');
       return 0;
     }

@@ -65,6 +65,7 @@ import type {
   Ok,
   PageQuery,
   ParityQuery,
+  PodTemplateView,
   PolicyPauseBody,
   PrometheusTargets,
   PromoteBody,
@@ -88,8 +89,10 @@ import type {
   TrafficBody,
   TrafficProviderStatus,
   UpdateEnvironmentSettingsBody,
+  UpdatePodTemplateBody,
   UpdatePolicyBody,
   UpdateResourcesBody,
+  UpdateRuntimeTargetBody,
   UpdateUserBody,
   UpdateWebhookBody,
   UpdateWebhookSettingsBody,
@@ -194,6 +197,12 @@ export const ROUTES = {
     response: ResourcesChange;
   }>(),
   'GET /api/v1/runtime': route<{ response: RuntimeInfo }>(),
+  // Where an environment's instances run, and the application's Kubernetes pod template (admin).
+  'PUT /api/v1/apps/:app/environments/:env/runtime': route<{
+    body: UpdateRuntimeTargetBody;
+    response: Environment;
+  }>(),
+  'PUT /api/v1/apps/:app/pod-template': route<{ body: UpdatePodTemplateBody; response: PodTemplateView }>(),
   'GET /api/v1/apps/:app/environments/:env/analysis-provider': route<{ response: AnalysisProviderView }>(),
   'PUT /api/v1/apps/:app/environments/:env/analysis-provider': route<{
     body: PutAnalysisProviderBody;

@@ -213,11 +213,16 @@ describe('backup and restore', () => {
       }
       await admin((c) => c.query(`CREATE DATABASE ${source}`));
       await migrate(urlFor(source), oldDir);
-      const old = createDatabase(urlFor(source), { max: 2 });
+      // Rows written with plain SQL: today's Prisma client knows columns the older schema lacks.
+      const old = new pg.Client({ connectionString: urlFor(source) });
+      await old.connect();
       try {
-        await seedDemo(old.prisma, { launcher: 'node demo.js {port}' });
+        await old.query(
+          `INSERT INTO applications (id, name, launcher, updated_at)
+           VALUES (gen_random_uuid(), 'qubot-one', 'node demo.js {port}', now())`,
+        );
       } finally {
-        await old.close();
+        await old.end();
       }
       const m = await createBackup({
         url: urlFor(source),

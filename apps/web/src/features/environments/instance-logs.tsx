@@ -4,15 +4,9 @@ import { type Column, DataTable } from '../../components/data-table';
 import { EmptyState } from '../../components/states';
 import { ColorChip, StatusBadge } from '../../components/status-badge';
 import { useCurrentUser } from '../../hooks/api/auth/queries';
-import { api, errorMessage, toApiError } from '../../lib/api-client';
-import {
-  appendLines,
-  canReadLogs,
-  formatUptime,
-  linesOf,
-  sortInstances,
-  splitNdjson,
-} from './instance-logs-utils';
+import { api } from '../../lib/api-client';
+import { useFollowedLog } from '../../lib/use-followed-log';
+import { canReadLogs, formatUptime, sortInstances } from './instance-logs-utils';
 import { formatLimits, formatOom } from './resources-utils';
 
 /** Lines kept on screen for one instance. */
@@ -28,53 +22,17 @@ function useNow(everyMs: number): number {
   return now;
 }
 
-type LogState = { status: 'connecting' | 'live' | 'ended' | 'error'; lines: string[]; error?: string };
-
-/**
- * Opens `…/instances/:id/logs?follow=true` (NDJSON): the last lines, then new ones as the instance
- * writes them, until unmounted or another instance is chosen. One open request, no polling.
- */
-function useFollowedLog(app: string, env: string, instanceId: string): LogState {
-  const [state, setState] = useState<LogState>({ status: 'connecting', lines: [] });
-  useEffect(() => {
-    const ac = new AbortController();
-    setState({ status: 'connecting', lines: [] });
-    (async () => {
-      const url = api.url('GET /api/v1/apps/:app/environments/:env/instances/:id/logs', {
-        params: { app, env, id: instanceId },
-        query: { lines: 200, follow: true },
-      });
-      const res = await fetch(url, {
-        credentials: 'same-origin',
-        headers: { Accept: 'application/x-ndjson' },
-        signal: ac.signal,
-      });
-      if (!res.ok) throw await toApiError(res);
-      if (!res.body) throw new Error('The server sent no log stream.');
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let rest = '';
-      setState((s) => ({ ...s, status: 'live' }));
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        const split = splitNdjson(rest, decoder.decode(value, { stream: true }));
-        rest = split.rest;
-        const more = split.records.flatMap(linesOf);
-        if (more.length) setState((s) => ({ ...s, lines: appendLines(s.lines, more, MAX_LINES) }));
-      }
-      setState((s) => ({ ...s, status: 'ended' }));
-    })().catch((error: unknown) => {
-      if (ac.signal.aborted) return;
-      setState((s) => ({ ...s, status: 'error', error: errorMessage(error) }));
-    });
-    return () => ac.abort();
-  }, [app, env, instanceId]);
-  return state;
+/** `…/instances/:id/logs?follow=true`: the last lines, then new ones as the instance writes them. */
+function useInstanceLog(app: string, env: string, instanceId: string) {
+  const url = api.url('GET /api/v1/apps/:app/environments/:env/instances/:id/logs', {
+    params: { app, env, id: instanceId },
+    query: { lines: 200, follow: true },
+  });
+  return useFollowedLog(url, MAX_LINES);
 }
 
 function LogViewer({ app, env, instance }: { app: string; env: string; instance: InstanceView }) {
-  const log = useFollowedLog(app, env, instance.id);
+  const log = useInstanceLog(app, env, instance.id);
   const box = useRef<HTMLPreElement>(null);
   const [follow, setFollow] = useState(true);
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when lines arrive
