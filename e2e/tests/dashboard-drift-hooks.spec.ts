@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { DASH, dashEnvironment, ensureDashApp, waitForStatus } from './dashboard-helpers';
-import { card, signIn } from './support/qubot';
+import { type Api, card, signIn } from './support/qubot';
 
 // Configuration drift and deployment hooks (docs/configuration.md "Drift", docs/hooks.md), on the
 // dashboard's own application so the qubot-one specs are not disturbed.
@@ -9,6 +9,47 @@ test.setTimeout(150_000);
 /** The demo's job launcher (apps/api/src/demo.ts DEMO_JOB_LAUNCHER). */
 const JOB_LAUNCHER =
   'node --import tsx apps/qubot-one/src/job.ts {job} --version {version} --environment {environment}';
+
+/**
+ * Runs `fn` on a deployment of the next version of the dashboard app's development environment
+ * with `job` as its pre-deployment hook; afterwards checks nothing moved (the hook stopped it) and
+ * removes the hook.
+ */
+async function withPreHook(
+  admin: Api,
+  pre: { job: string; timeoutSeconds: number },
+  reason: string,
+  fn: (deploymentId: string) => Promise<void>,
+): Promise<void> {
+  await ensureDashApp(admin);
+  await admin.send('PUT /api/v1/apps/:app/job-launcher', {
+    params: { app: DASH },
+    body: { jobLauncher: JOB_LAUNCHER },
+  });
+  await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
+    params: { app: DASH, env: 'development' },
+    body: { pre, post: null },
+  });
+  try {
+    const live = (await dashEnvironment(admin, 'development')).live?.version;
+    const version = live === '1.1.0' ? '1.2.0' : '1.1.0';
+    const d = await admin.send('POST /api/v1/apps/:app/environments/:env/deployments', {
+      params: { app: DASH, env: 'development' },
+      body: { version, strategy: 'blue-green', reason },
+    });
+    await fn(d.id);
+    expect((await waitForStatus(admin, d.id, ['succeeded', 'failed', 'rolled_back', 'aborted'])).status).toBe(
+      'failed',
+    );
+    // Nothing moved: the environment still serves what it served.
+    expect((await dashEnvironment(admin, 'development')).live?.version).toBe(live);
+  } finally {
+    await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
+      params: { app: DASH, env: 'development' },
+      body: { pre: null, post: null },
+    });
+  }
+}
 
 test('[DRIFT]: a configuration change shows drift on the card; "Roll out configuration" clears it', async ({
   page,
@@ -53,26 +94,11 @@ test('[HOOKS]: a failing pre-deployment hook stops the deployment and is shown o
   page,
 }) => {
   const admin = await signIn(page, 'admin');
-  await ensureDashApp(admin);
-  await admin.send('PUT /api/v1/apps/:app/job-launcher', {
-    params: { app: DASH },
-    body: { jobLauncher: JOB_LAUNCHER },
-  });
-  await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
-    params: { app: DASH, env: 'development' },
-    body: { pre: { job: 'fail', timeoutSeconds: 30 }, post: null },
-  });
-  try {
-    const live = (await dashEnvironment(admin, 'development')).live?.version;
-    const version = live === '1.1.0' ? '1.2.0' : '1.1.0';
-    const d = await admin.send('POST /api/v1/apps/:app/environments/:env/deployments', {
-      params: { app: DASH, env: 'development' },
-      body: { version, strategy: 'blue-green', reason: 'e2e: failing hook' },
-    });
-    expect((await waitForStatus(admin, d.id, ['succeeded', 'failed', 'rolled_back', 'aborted'])).status).toBe(
+  await withPreHook(admin, { job: 'fail', timeoutSeconds: 30 }, 'e2e: failing hook', async (id) => {
+    expect((await waitForStatus(admin, id, ['succeeded', 'failed', 'rolled_back', 'aborted'])).status).toBe(
       'failed',
     );
-    await page.goto(`/deployments/${d.id}`);
+    await page.goto(`/deployments/${id}`);
     const hooks = page.getByRole('region', { name: 'Hooks' });
     await expect(hooks.getByText('Pre-deployment hook fail', { exact: true })).toBeVisible();
     await expect(hooks.getByText('failed', { exact: true })).toBeVisible();
@@ -83,38 +109,16 @@ test('[HOOKS]: a failing pre-deployment hook stops the deployment and is shown o
     await expect(
       page.getByRole('region', { name: 'Steps' }).getByText('Pre-deployment hook: fail'),
     ).toBeVisible();
-    // Nothing moved: the environment still serves what it served.
-    expect((await dashEnvironment(admin, 'development')).live?.version).toBe(live);
-  } finally {
-    await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
-      params: { app: DASH, env: 'development' },
-      body: { pre: null, post: null },
-    });
-  }
+  });
 });
 
 test("[HOOKS]: a running hook's output appears line by line on the deployment page, live", async ({
   page,
 }) => {
   const admin = await signIn(page, 'admin');
-  await ensureDashApp(admin);
-  await admin.send('PUT /api/v1/apps/:app/job-launcher', {
-    params: { app: DASH },
-    body: { jobLauncher: JOB_LAUNCHER },
-  });
   // `wait` without a file to wait for says "still waiting (n s)" once a second until its timeout.
-  await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
-    params: { app: DASH, env: 'development' },
-    body: { pre: { job: 'wait', timeoutSeconds: 20 }, post: null },
-  });
-  try {
-    const live = (await dashEnvironment(admin, 'development')).live?.version;
-    const version = live === '1.1.0' ? '1.2.0' : '1.1.0';
-    const d = await admin.send('POST /api/v1/apps/:app/environments/:env/deployments', {
-      params: { app: DASH, env: 'development' },
-      body: { version, strategy: 'blue-green', reason: 'e2e: live hook output' },
-    });
-    await page.goto(`/deployments/${d.id}`);
+  await withPreHook(admin, { job: 'wait', timeoutSeconds: 20 }, 'e2e: live hook output', async (id) => {
+    await page.goto(`/deployments/${id}`);
     const hooks = page.getByRole('region', { name: 'Hooks' });
     const output = hooks.getByLabel('Output of the pre-deployment hook wait');
     await expect(output).toContainText('waiting for');
@@ -128,15 +132,5 @@ test("[HOOKS]: a running hook's output appears line by line on the deployment pa
     await expect(hooks.getByText('timed out', { exact: true })).toBeVisible({ timeout: 40_000 });
     await expect(hooks.getByText('(live)')).toHaveCount(0);
     await expect(output).toContainText('still waiting (3 s)');
-    expect((await waitForStatus(admin, d.id, ['succeeded', 'failed', 'rolled_back', 'aborted'])).status).toBe(
-      'failed',
-    );
-    // Nothing moved: the environment still serves what it served.
-    expect((await dashEnvironment(admin, 'development')).live?.version).toBe(live);
-  } finally {
-    await admin.send('PUT /api/v1/apps/:app/environments/:env/hooks', {
-      params: { app: DASH, env: 'development' },
-      body: { pre: null, post: null },
-    });
-  }
+  });
 });

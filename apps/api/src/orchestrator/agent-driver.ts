@@ -84,7 +84,16 @@ function recordFrom(
   };
 }
 
-export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: AgentHub }) {
+/** How many instance → host entries the driver keeps (a read of the row finds any other). */
+export const PLACED_MAX = 10_000;
+
+export function createAgentDriver(deps: {
+  db: Pick<Database, 'prisma'>;
+  hub: AgentHub;
+  /** How many instance → host entries to keep (PLACED_MAX). */
+  rememberMax?: number;
+}) {
+  const rememberMax = deps.rememberMax ?? PLACED_MAX;
   const { prisma } = deps.db;
   const hosts = createHostRepo(prisma);
   const { hub } = deps;
@@ -93,12 +102,21 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
    * row's host is set when it is created and never changes, so a row found says it for good).
    */
   const placed = new Map<string, string | null>();
+  /** Remembers where an instance is; stopped ones are forgotten, and the oldest beyond the bound. */
+  function remember(id: string, hostId: string | null): void {
+    placed.delete(id);
+    placed.set(id, hostId);
+    if (placed.size > rememberMax) {
+      const oldest = placed.keys().next().value;
+      if (oldest !== undefined) placed.delete(oldest);
+    }
+  }
 
   async function hostOf(id: string): Promise<string | null> {
     const known = placed.get(id);
     if (known !== undefined) return known;
     const row = await prisma.instance.findUnique({ where: { id }, select: { hostId: true } });
-    if (row) placed.set(id, row.hostId);
+    if (row) remember(id, row.hostId);
     return row?.hostId ?? null;
   }
 
@@ -118,6 +136,12 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
     owns: async (id: string) => (await hostOf(id)) !== null,
     /** The same, from what this driver already knows (no database read): for synchronous callers. */
     knownOnHost: (id: string) => Boolean(placed.get(id)),
+    /** How many instances the driver remembers the host of (bounded by `rememberMax`). */
+    rememberedCount: () => placed.size,
+    /** Forgets where a stopped instance was (a later call reads its row again). */
+    forget: (id: string) => {
+      placed.delete(id);
+    },
 
     /**
      * A host for a new instance of `environment`: among the connected hosts that are schedulable,
@@ -161,7 +185,7 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
     async start(spec: InstanceSpec): Promise<InstanceRecord> {
       const hostId = spec.address?.hostId ?? (await hostOf(spec.instanceId));
       if (!hostId || !spec.address) throw new Error(`instance ${spec.instanceId} has no host address`);
-      placed.set(spec.instanceId, hostId);
+      remember(spec.instanceId, hostId);
       hub.expectStart(spec.instanceId, hostId, spec);
       await hub.pushDesired(hostId);
       const up = await hub.waitFor(
@@ -177,6 +201,7 @@ export function createAgentDriver(deps: { db: Pick<Database, 'prisma'>; hub: Age
     async stop(instance: Pick<InstanceRecord, 'id'>, options: StopOptions = {}): Promise<void> {
       const hostId = await hostOf(instance.id);
       if (!hostId) return;
+      placed.delete(instance.id);
       hub.expectStop(instance.id);
       await hub.pushDesired(hostId);
       // A host that is not connected converges when it comes back (the row is stopped by then).
@@ -302,7 +327,10 @@ export function createPlacementDriver(local: RuntimeDriver, agents: AgentDriver)
     allocateAddress: (request?: PlacementRequest) =>
       request?.placement === 'hosts' ? agents.allocateAddress(request) : local.allocateAddress(request),
     start: (spec) => (spec.address?.hostId ? agents.start(spec) : local.start(spec)),
-    stop: async (instance, options) => (await pick(instance.id)).stop(instance, options),
+    stop: async (instance, options) => {
+      await (await pick(instance.id)).stop(instance, options);
+      agents.forget(instance.id);
+    },
     stopAll: async (environment, options) => {
       await Promise.all([local.stopAll(environment, options), agents.stopAll(environment, options)]);
     },

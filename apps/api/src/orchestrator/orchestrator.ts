@@ -449,6 +449,8 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     driver,
     /** The host agents' connections (routes/agent-router.ts accepts them). */
     agentHub,
+    /** Instances on hosts (tests read what it remembers). */
+    agentDriver,
     engine,
     port,
     get isWorker() {

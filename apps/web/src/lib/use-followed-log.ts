@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { appendLines, linesOf, splitNdjson } from '../features/environments/instance-logs-utils';
 import { errorMessage, toApiError } from './api-client';
+import { appendLines, linesOf, splitNdjson } from './ndjson';
 
 export type FollowedLog = {
   status: 'connecting' | 'live' | 'ended' | 'error';

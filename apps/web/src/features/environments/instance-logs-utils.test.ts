@@ -1,13 +1,6 @@
 import type { InstanceView } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
-import {
-  appendLines,
-  canReadLogs,
-  formatUptime,
-  linesOf,
-  sortInstances,
-  splitNdjson,
-} from './instance-logs-utils';
+import { canReadLogs, formatUptime, sortInstances } from './instance-logs-utils';
 
 describe('formatUptime', () => {
   const start = '2026-01-01T10:00:00.000Z';
@@ -19,25 +12,6 @@ describe('formatUptime', () => {
     expect(formatUptime(start, at(26 * 3600), 'running')).toBe('1 d 2 h');
     expect(formatUptime(start, at(-5), 'running')).toBe('0 s');
     expect(formatUptime(start, at(100), 'stopped')).toBe('—');
-  });
-});
-
-describe('splitNdjson / linesOf', () => {
-  it('keeps an unfinished record for the next chunk and skips broken ones', () => {
-    const a = splitNdjson('', '{"lines":["a"]}\n{"lines":["b",');
-    expect(a.records.flatMap(linesOf)).toEqual(['a']);
-    const b = splitNdjson(a.rest, '"c"]}\nnot json\n{"lines":[]}\n');
-    expect(b.records.flatMap(linesOf)).toEqual(['b', 'c']);
-    expect(b.rest).toBe('');
-    expect(linesOf(null)).toEqual([]);
-    expect(linesOf({ lines: ['x', 1] })).toEqual(['x']);
-  });
-});
-
-describe('appendLines', () => {
-  it('keeps the newest lines', () => {
-    expect(appendLines(['1', '2'], ['3', '4'], 3)).toEqual(['2', '3', '4']);
-    expect(appendLines(['1'], [], 3)).toEqual(['1']);
   });
 });
 
