@@ -445,8 +445,8 @@ function succeed(ctx: Ctx): void {
     reason: s.input.scale?.drain
       ? `${s.input.scale.to} × ${s.input.version} serve on ${s.input.scale.pool}, none on ${s.input.scale.drain.host}`
       : s.input.scale
-      ? `${s.input.scale.to} × ${s.input.version} serve on ${s.input.scale.pool}`
-      : `${s.input.version} is live on ${s.input.newColor}`,
+        ? `${s.input.scale.to} × ${s.input.version} serve on ${s.input.scale.pool}`
+        : `${s.input.version} is live on ${s.input.newColor}`,
     failedStep: null,
     failedMetric: null,
     trigger: null,
