@@ -44,15 +44,20 @@ export interface Fleet {
   destroy(): void;
 }
 
-/** `n` namespace hosts on a new bridge, 10.77.<k>.10+i/24 with k from the pid (parallel test runs). */
-export function createFleet(n: number): Fleet {
+/**
+ * `n` namespace hosts on a new bridge, 10.<net>.<k>.10+i/24 with k from the pid (parallel test
+ * runs). `prefix` and `net` keep the names and addresses of separate suites apart (default: the
+ * `qb…` names on 10.77).
+ */
+export function createFleet(n: number, opts: { prefix?: string; net?: number } = {}): Fleet {
   const id = process.pid % 10_000;
-  const subnet = `10.77.${process.pid % 250}`;
-  const bridge = `qbr${id}`;
+  const subnet = `10.${opts.net ?? 77}.${process.pid % 250}`;
+  const p = opts.prefix;
+  const bridge = p ? `${p}${id}b` : `qbr${id}`;
   const hosts: NetnsHost[] = Array.from({ length: n }, (_, i) => ({
-    ns: `qbt-${id}-${i}`,
+    ns: p ? `${p}-${id}-${i}` : `qbt-${id}-${i}`,
     address: `${subnet}.${10 + i}`,
-    veth: `qv${id}h${i}`,
+    veth: p ? `${p}${id}h${i}` : `qv${id}h${i}`,
   }));
   let destroyed = false;
   const destroy = () => {
