@@ -134,18 +134,21 @@ describe.skipIf(unavailable !== null)(
       return child;
     }
 
-    /** Until every host is connected and has reported since `since` (bounded). */
-    async function connectedSince(since: Date, n = 3) {
-      await expect
-        .poll(
-          async () =>
-            h.db.prisma.host.count({ where: { connected: true, lastSeenAt: { gt: since }, lostAt: null } }),
-          { timeout: 45_000, interval: 100, message: agentLog.slice(-10).join('\n') },
-        )
-        .toBe(n);
+    /** Until every host is connected and has reported since `since` (bounded; also in beforeAll). */
+  async function connectedSince(since: Date, n = 3) {
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      const count = await h.db.prisma.host.count({
+        where: { connected: true, lastSeenAt: { gt: since }, lostAt: null },
+      });
+      if (count === n) return;
+      if (Date.now() > deadline)
+        throw new Error(`${count} of ${n} hosts back:\n${agentLog.slice(-10).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 100));
     }
+  }
 
-    /** Instance rows of the environment that run now, with their host's name. */
+  /** Instance rows of the environment that run now, with their host's name. */
     const running = () =>
       h.db.prisma.instance.findMany({
         where: {
