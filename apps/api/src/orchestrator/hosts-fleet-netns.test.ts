@@ -135,20 +135,20 @@ describe.skipIf(unavailable !== null)(
     }
 
     /** Until every host is connected and has reported since `since` (bounded; also in beforeAll). */
-  async function connectedSince(since: Date, n = 3) {
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      const count = await h.db.prisma.host.count({
-        where: { connected: true, lastSeenAt: { gt: since }, lostAt: null },
-      });
-      if (count === n) return;
-      if (Date.now() > deadline)
-        throw new Error(`${count} of ${n} hosts back:\n${agentLog.slice(-10).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 100));
+    async function connectedSince(since: Date, n = 3) {
+      const deadline = Date.now() + 45_000;
+      for (;;) {
+        const count = await h.db.prisma.host.count({
+          where: { connected: true, lastSeenAt: { gt: since }, lostAt: null },
+        });
+        if (count === n) return;
+        if (Date.now() > deadline)
+          throw new Error(`${count} of ${n} hosts back:\n${agentLog.slice(-10).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
-  }
 
-  /** Instance rows of the environment that run now, with their host's name. */
+    /** Instance rows of the environment that run now, with their host's name. */
     const running = () =>
       h.db.prisma.instance.findMany({
         where: {
@@ -316,10 +316,16 @@ describe.skipIf(unavailable !== null)(
         `[fleet] drain of ${target} (${moving} instance(s)) under load: ${report.requests} requests, ${report.failed} failed`,
       );
       expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
-      expect((done.steps as { key: string; status: string }[]).map((s) => [s.key, s.status])).toEqual([
-        ['replace', 'succeeded'],
-        ['drain', 'succeeded'],
-      ]);
+      // Replacements first, all healthy and routed; only then the instances on the host drained and stopped.
+      const steps = done.steps as { name: string; status: string; startedAt: string; finishedAt: string }[];
+      expect(steps.map((s) => s.status)).toEqual(['succeeded', 'succeeded']);
+      expect(steps[0]?.name).toMatch(
+        new RegExp(`^Start ${moving} × \\S+ on (blue|green) away from ${target}$`),
+      );
+      expect(steps[1]?.name).toBe(`Drain and stop ${moving} on ${target}`);
+      expect(Date.parse(steps[1]?.startedAt as string)).toBeGreaterThanOrEqual(
+        Date.parse(steps[0]?.finishedAt as string),
+      );
       expect(report.failed, report.errors.join(', ')).toBe(0);
       expect(await hostNamed(target)).toMatchObject({ state: 'drained', instances: 0 });
       expect((await byHost())[target]).toBeUndefined();
