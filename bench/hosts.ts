@@ -116,17 +116,23 @@ try {
       const e = await env();
       return !e.activeDeployment && e.instances.every((i) => i.status === 'running');
     });
+  /** A deployment, once the environment has none active (a replica change starts a scale). */
   const deploy = async (body: object) => {
-    const res = await api.call<{ id: string }>(
-      'POST',
-      `/api/v1/apps/${APP}/environments/${ENV}/deployments`,
-      {
-        reason: 'bench',
-        ...body,
-      },
-    );
-    if (res.status !== 202) throw new Error(`deployment refused: ${res.status} ${res.text}`);
-    return res.json.id;
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const res = await api.call<{ id: string }>(
+        'POST',
+        `/api/v1/apps/${APP}/environments/${ENV}/deployments`,
+        {
+          reason: 'bench',
+          ...body,
+        },
+      );
+      if (res.status === 202) return res.json.id;
+      if (res.status !== 409 || Date.now() > deadline)
+        throw new Error(`deployment refused: ${res.status} ${res.text}`);
+      await sleep(500);
+    }
   };
   const finished = (id: string) =>
     until(`deployment ${id}`, async () => {
@@ -138,6 +144,8 @@ try {
     return VERSIONS.find((v) => v !== live) as string;
   };
 
+  // The demo deploys its releases once it is up: wait until development has one live.
+  await until('the demo live in development', async () => (await env()).live !== null);
   await settled();
   const set = await api.call('PATCH', `/api/v1/apps/${APP}/environments/${ENV}/settings`, {
     placement: 'hosts',
@@ -232,11 +240,13 @@ try {
         readyTimeoutMs: 180_000,
       });
       cp = again.child;
+      const readyAt = Date.now();
       await api.login('admin', 'demo-admin');
       await until('agents back', async () =>
         (await hosts()).every((h) => h.connected && h.lastSeenAt && Date.parse(h.lastSeenAt) > killedAt),
       );
-      return `agents back ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`;
+      const s = (ms: number) => (ms / 1000).toFixed(1);
+      return `server ready again after ${s(readyAt - killedAt)} s, agents back ${s(Date.now() - readyAt)} s later`;
     });
   }
 

@@ -307,9 +307,17 @@ describe.skipIf(unavailable !== null)(
       expect(res.json()).toMatchObject({ state: 'draining', scheduling: 'draining' });
       const [d] = await drains();
       expect(d).toMatchObject({ kind: 'drain', actor: 'admin' });
-      // Visible like any deployment: the environment's active one, with its steps.
+      // Visible like any deployment: the environment's active one (its replacements take seconds
+      // to start), so a deployment now is refused.
       const view = await h.environment(ENV);
-      expect(view.activeDeployment?.id ?? d?.id).toBe(d?.id);
+      expect(view.activeDeployment?.id).toBe(d?.id);
+      const refused = await h.post(`/apps/${APP}/environments/${ENV}/deployments`, {
+        version: '1.0.0',
+        strategy: 'rolling',
+        reason: 'during a drain',
+      });
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json().error.details).toMatchObject({ activeDeploymentId: d?.id });
       const done = await h.until(d?.id as string, FINAL, 120_000);
       const report: LoadReport = await load.stop();
       console.log(
