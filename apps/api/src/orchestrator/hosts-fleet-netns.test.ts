@@ -7,20 +7,25 @@
 // a drain refused for lack of room, the control plane SIGKILLed mid-drain, the control plane
 // SIGKILLed and restarted with agents connected (instances re-adopted, same pids), and blue-green
 // and rolling across the hosts through HAProxy. Skips with a message where `ip netns` is denied.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host, List } from '@qubot/api-contract';
 import { freePort, isAlive } from '@qubot/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadReport, startLoad } from '../../../../test/load.ts';
-import { createFleet, type Fleet, netnsUnavailable } from '../../../../test/netns.ts';
+import {
+  createFleet,
+  enrolmentSecret,
+  type Fleet,
+  netnsUnavailable,
+  placeOnHosts,
+} from '../../../../test/netns.ts';
 import { REPO_ROOT } from '../demo.ts';
 import { APP, FAST, type Harness, setTrafficProvider, settled, startHarness } from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
-const CLI = join(REPO_ROOT, 'apps/cli/bin/qubot.mjs');
 const ENV = 'development';
 const unavailable = netnsUnavailable();
 if (unavailable) console.log(`[fleet] namespace fleet tests SKIPPED: ${unavailable}; they need root`);
@@ -109,27 +114,13 @@ describe.skipIf(unavailable !== null)(
 
     /** `qubot agent` inside host i's namespace (capacity 2); enrols when given a token. */
     function startAgent(i: number, token?: string) {
-      const host = fleet.hosts[i] as Fleet['hosts'][number];
-      const args = [
-        CLI,
-        'agent',
-        '--server',
+      const child = fleet.startAgent(i, {
         server,
-        '--data-dir',
-        join(agentDir, `h${i}`),
-        '--address',
-        host.address,
-        '--name',
-        `host-${i}`,
-        '--capacity',
-        '2',
-        ...(token ? ['--enrol', token] : []),
-      ];
-      const child = fleet.spawnIn(i, process.execPath, args, {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1' },
+        dataDir: join(agentDir, `h${i}`),
+        capacity: 2,
+        log: agentLog,
+        ...(token ? { token } : {}),
       });
-      child.stderr?.on('data', (d: Buffer) => agentLog.push(`h${i} ${d.toString().trim()}`));
       agents.set(i, child);
       return child;
     }
@@ -166,31 +157,7 @@ describe.skipIf(unavailable !== null)(
     };
 
     /** Processes in host i's namespace other than its agent: the supervisors and their instances. */
-    function instanceProcesses(i: number): string[] {
-      const ns = fleet.hosts[i]?.ns as string;
-      const agent = agents.get(i)?.pid;
-      return execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' })
-        .split('\n')
-        .filter((p) => p && Number(p) !== agent)
-        .sort();
-    }
-
-    /** Supervisor processes per instance id across the namespaces (their command line names the spec). */
-    function supervisorsOf(id: string): number {
-      let n = 0;
-      for (let i = 0; i < fleet.hosts.length; i++) {
-        for (const pid of instanceProcesses(i)) {
-          let cmd = '';
-          try {
-            cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          } catch {
-            continue;
-          }
-          if (cmd.includes('supervisor-main') && cmd.includes(`/${id}/spec.json`)) n++;
-        }
-      }
-      return n;
-    }
+    const instanceProcesses = (i: number) => fleet.pids(i).filter((p) => Number(p) !== agents.get(i)?.pid);
 
     /** The drain deployments of the environment, newest first. */
     const drains = () =>
@@ -209,7 +176,7 @@ describe.skipIf(unavailable !== null)(
     async function expectConsistent(replicas: number) {
       const rows = (await running()).filter((r) => r.status === 'running');
       expect(rows).toHaveLength(replicas);
-      for (const r of rows) expect(supervisorsOf(r.id), r.id).toBe(1);
+      for (const r of rows) expect(fleet.supervisorsOf(r.id), r.id).toBe(1);
       await expect
         .poll(servedTargets, { timeout: 10_000 })
         .toEqual(rows.map((r) => `${r.host}:${r.port}`).sort());
@@ -221,25 +188,9 @@ describe.skipIf(unavailable !== null)(
       port = await freePort();
       server = `http://${fleet.gateway}:${port}`;
       await startControlPlane();
-      for (let i = 0; i < 3; i++) {
-        const res = await h.app.inject({
-          method: 'POST',
-          url: '/api/v1/hosts/enrolment-tokens',
-          payload: { name: `host-${i}` },
-          headers: await admin(),
-        });
-        startAgent(i, res.json().secret);
-      }
+      for (let i = 0; i < 3; i++) startAgent(i, await enrolmentSecret(h, `host-${i}`));
       await connectedSince(new Date(0));
-      const env = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
-      await h.db.prisma.environment.update({ where: { id: env.id }, data: { replicas: 3 } });
-      const set = await h.app.inject({
-        method: 'PATCH',
-        url: `/api/v1/apps/${APP}/environments/${ENV}/settings`,
-        payload: { placement: 'hosts' },
-        headers: await admin(),
-      });
-      expect(set.statusCode, set.body).toBe(200);
+      await placeOnHosts(h, APP, ENV, 3);
       const first = await h.deploy(ENV, {
         version: '1.0.0',
         strategy: 'blue-green',
