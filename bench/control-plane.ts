@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   readyTimeoutMs?: number;
   /** `--role` of the process (default: all, the quick start's). */
   role?: 'all' | 'api' | 'worker';
+  /** The address to listen on (default 127.0.0.1; the hosts bench uses its bridge's). */
+  host?: string;
 }
 
 export async function startControlPlane(
@@ -43,6 +45,7 @@ export async function startControlPlane(
     ...opts.env,
     PORT: String(port),
     QUBOT_DATA_DIR: opts.dataDir,
+    ...(opts.host ? { HOST: opts.host } : {}),
   };
   delete env.DATABASE_URL;
   const log = openSync(opts.logFile, 'a');
@@ -59,7 +62,7 @@ export async function startControlPlane(
     { cwd: ROOT, env, stdio: ['ignore', log, log] },
   );
   closeSync(log);
-  const base = `http://127.0.0.1:${port}`;
+  const base = `http://${opts.host ?? '127.0.0.1'}:${port}`;
   const timeout = opts.readyTimeoutMs ?? 180_000;
   const deadline = Date.now() + timeout;
   for (;;) {

@@ -2,6 +2,11 @@
 // its own address on a private bridge this helper creates — and removes again, with every process
 // left in the namespaces, also when a test fails. Root only; `netnsUnavailable()` says why not.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'apps/cli/bin/qubot.mjs');
 
 const run = (...args: string[]) =>
   execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
@@ -37,6 +42,18 @@ export interface Fleet {
     args: string[],
     opts: { cwd: string; env?: NodeJS.ProcessEnv },
   ): ChildProcess;
+  /**
+   * `qubot agent` (the real CLI) inside host i's namespace, named `host-<i>`, reaching the control
+   * plane at `server`; enrols when given a token. Its stderr lines are appended to `log`.
+   */
+  startAgent(
+    i: number,
+    opts: { server: string; dataDir: string; token?: string; capacity?: number; log: string[] },
+  ): ChildProcess;
+  /** The pids in host i's namespace (`ip netns pids`), sorted. */
+  pids(i: number): string[];
+  /** Supervisor processes of instance `id` in all the namespaces (their command line names its spec). */
+  supervisorsOf(id: string): number;
   /** Cuts the host off (its link down) / brings it back. */
   cut(i: number): void;
   restore(i: number): void;
@@ -44,15 +61,20 @@ export interface Fleet {
   destroy(): void;
 }
 
-/** `n` namespace hosts on a new bridge, 10.77.<k>.10+i/24 with k from the pid (parallel test runs). */
-export function createFleet(n: number): Fleet {
+/**
+ * `n` namespace hosts on a new bridge, 10.<net>.<k>.10+i/24 with k from the pid (parallel test
+ * runs). `prefix` and `net` keep the names and addresses of separate suites apart (default: the
+ * `qb…` names on 10.77).
+ */
+export function createFleet(n: number, opts: { prefix?: string; net?: number } = {}): Fleet {
   const id = process.pid % 10_000;
-  const subnet = `10.77.${process.pid % 250}`;
-  const bridge = `qbr${id}`;
+  const subnet = `10.${opts.net ?? 77}.${process.pid % 250}`;
+  const p = opts.prefix;
+  const bridge = p ? `${p}${id}b` : `qbr${id}`;
   const hosts: NetnsHost[] = Array.from({ length: n }, (_, i) => ({
-    ns: `qbt-${id}-${i}`,
+    ns: p ? `${p}-${id}-${i}` : `qbt-${id}-${i}`,
     address: `${subnet}.${10 + i}`,
-    veth: `qv${id}h${i}`,
+    veth: p ? `${p}${id}h${i}` : `qv${id}h${i}`,
   }));
   let destroyed = false;
   const destroy = () => {
@@ -103,19 +125,93 @@ export function createFleet(n: number): Fleet {
     destroy();
     throw err;
   }
+  const spawnIn: Fleet['spawnIn'] = (i, command, args, opts) => {
+    const h = hosts[i] as NetnsHost;
+    return spawn('ip', ['netns', 'exec', h.ns, command, ...args], {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  };
+  const pids = (i: number) =>
+    run('netns', 'pids', (hosts[i] as NetnsHost).ns)
+      .split('\n')
+      .filter(Boolean)
+      .sort();
   return {
     gateway: `${subnet}.1`,
     hosts,
-    spawnIn(i, command, args, opts) {
+    spawnIn,
+    startAgent(i, opts) {
       const h = hosts[i] as NetnsHost;
-      return spawn('ip', ['netns', 'exec', h.ns, command, ...args], {
-        cwd: opts.cwd,
-        env: opts.env ?? process.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const args = [CLI, 'agent', '--server', opts.server, '--data-dir', opts.dataDir];
+      args.push('--address', h.address, '--name', `host-${i}`);
+      if (opts.capacity) args.push('--capacity', String(opts.capacity));
+      if (opts.token) args.push('--enrol', opts.token);
+      const child = spawnIn(i, process.execPath, args, {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1' },
       });
+      child.stderr?.on('data', (d: Buffer) => opts.log.push(`h${i} ${d.toString().trim()}`));
+      return child;
+    },
+    pids,
+    supervisorsOf(id) {
+      let n = 0;
+      for (let i = 0; i < hosts.length; i++) {
+        for (const pid of pids(i)) {
+          let cmd = '';
+          try {
+            cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            continue;
+          }
+          if (cmd.includes('supervisor-main') && cmd.includes(`/${id}/spec.json`)) n++;
+        }
+      }
+      return n;
     },
     cut: (i) => run('link', 'set', (hosts[i] as NetnsHost).veth, 'down'),
     restore: (i) => run('link', 'set', (hosts[i] as NetnsHost).veth, 'up'),
     destroy,
   };
+}
+
+/** What the fleet helpers below need of the orchestrator tests' harness. */
+interface FleetHarness {
+  app: { inject(opts: object): Promise<{ statusCode: number; body: string; json(): unknown }> };
+  as(role: 'admin'): Promise<Record<string, string>>;
+  db: {
+    prisma: {
+      environment: {
+        findFirstOrThrow(q: { where: { name: string } }): Promise<{ id: string }>;
+        update(q: { where: { id: string }; data: { replicas: number } }): Promise<unknown>;
+      };
+    };
+  };
+}
+
+/** A one-time enrolment token named `name`, created by an admin through the API: its secret. */
+export async function enrolmentSecret(h: FleetHarness, name: string): Promise<string> {
+  const res = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/hosts/enrolment-tokens',
+    payload: { name },
+    headers: await h.as('admin'),
+  });
+  if (res.statusCode !== 201) throw new Error(`enrolment token: ${res.statusCode} ${res.body}`);
+  return (res.json() as { secret: string }).secret;
+}
+
+/** Environment `env` of `app` set to `replicas` instances placed on the hosts (admin, through the API). */
+export async function placeOnHosts(h: FleetHarness, app: string, env: string, replicas: number) {
+  const row = await h.db.prisma.environment.findFirstOrThrow({ where: { name: env } });
+  await h.db.prisma.environment.update({ where: { id: row.id }, data: { replicas } });
+  const set = await h.app.inject({
+    method: 'PATCH',
+    url: `/api/v1/apps/${app}/environments/${env}/settings`,
+    payload: { placement: 'hosts' },
+    headers: await h.as('admin'),
+  });
+  if (set.statusCode !== 200) throw new Error(`placement: ${set.statusCode} ${set.body}`);
 }

@@ -65,6 +65,7 @@ export const AUDIT_ACTIONS = {
   'host.cordon': 'host cordoned',
   'host.uncordon': 'host uncordoned',
   'host.drain': 'host drained',
+  'environment.drain': 'instances moved off a draining host (a drain of the live release)',
   'host.revoke': 'host credential revoked',
   'host.lost': 'host lost (stopped reporting); its instances replaced',
 } as const;

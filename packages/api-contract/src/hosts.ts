@@ -60,13 +60,14 @@ export const HostState = Type.Union(
     Type.Literal('ready'),
     Type.Literal('cordoned'),
     Type.Literal('draining'),
+    Type.Literal('drained'),
     Type.Literal('disconnected'),
     Type.Literal('lost'),
     Type.Literal('revoked'),
   ],
   {
     description:
-      'ready: connected, takes new instances; cordoned: takes no new instances; draining: takes none and its instances are replaced elsewhere; disconnected: its agent is not connected (yet within the lost timeout); lost: no heartbeat for longer than the lost timeout, its instances are replaced elsewhere; revoked: its credential was revoked',
+      'ready: connected, takes new instances; cordoned: takes no new instances; draining: takes none and its instances are being moved elsewhere (a `drain` deployment per environment); drained: draining with no instance left; disconnected: its agent is not connected (yet within the lost timeout); lost: no heartbeat for longer than the lost timeout, its instances are replaced elsewhere; revoked: its credential was revoked',
   },
 );
 export type HostState = Type.Static<typeof HostState>;

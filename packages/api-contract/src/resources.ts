@@ -337,8 +337,17 @@ export const Deployment = Type.Object({
     description: 'Configuration version this deployment ships',
   }),
   kind: Type.Union(
-    [Type.Literal('deploy'), Type.Literal('promote'), Type.Literal('rollback'), Type.Literal('scale')],
-    { description: 'scale: a new replica count for the live release (strategy is then `rolling`)' },
+    [
+      Type.Literal('deploy'),
+      Type.Literal('promote'),
+      Type.Literal('rollback'),
+      Type.Literal('scale'),
+      Type.Literal('drain'),
+    ],
+    {
+      description:
+        'scale: a new replica count for the live release; drain: the live release moved off a draining host (strategy is then `rolling`)',
+    },
   ),
   strategy: StrategyName,
   status: DeploymentStatus,

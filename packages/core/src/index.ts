@@ -14,5 +14,12 @@ export {
   transition,
 } from './machine.ts';
 export * from './options.ts';
-export { type Batch, type DeploymentInput, type NormalizedInput, type Op, planBatches } from './program.ts';
+export {
+  type Batch,
+  type DeploymentInput,
+  type NormalizedInput,
+  type Op,
+  planBatches,
+  type ScaleDrain,
+} from './program.ts';
 export * from './types.ts';

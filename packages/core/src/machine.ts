@@ -137,7 +137,12 @@ export function normalizeInput(input: DeploymentInput): NormalizedInput {
       idlePool: input.idlePool ?? { version: null, instances: 0 },
       protected: input.protected ?? false,
       requiresApproval: false,
-      scale: { pool: input.activeColor, from: input.scale.from, to: input.replicas },
+      scale: {
+        pool: input.activeColor,
+        from: input.scale.from,
+        to: input.replicas,
+        ...(input.scale.drain ? { drain: input.scale.drain } : {}),
+      },
     };
   }
   const newColor: Color = input.activeColor === 'blue' ? 'green' : 'blue';
@@ -437,9 +442,11 @@ function succeed(ctx: Ctx): void {
   s.phase = 'cleanup';
   s.outcome = {
     status: 'succeeded',
-    reason: s.input.scale
-      ? `${s.input.scale.to} × ${s.input.version} serve on ${s.input.scale.pool}`
-      : `${s.input.version} is live on ${s.input.newColor}`,
+    reason: s.input.scale?.drain
+      ? `${s.input.scale.to} × ${s.input.version} serve on ${s.input.scale.pool}, none on ${s.input.scale.drain.host}`
+      : s.input.scale
+        ? `${s.input.scale.to} × ${s.input.version} serve on ${s.input.scale.pool}`
+        : `${s.input.version} is live on ${s.input.newColor}`,
     failedStep: null,
     failedMetric: null,
     trigger: null,
@@ -482,7 +489,9 @@ function scaleRollbackProgram(s: DeploymentState, step: number): Op[] {
     });
     ops.push({ kind: 'waitHealthy', step, pool, version: input.version, count: from });
   }
-  if (touched.newStarted) ops.push({ kind: 'stop', step, pool, count: scale.to - from, total: from });
+  // A drain's replacements are its extra instances (the stop keeps `from`, unhealthy ones first).
+  const extra = scale.to - from + (scale.drain?.count ?? 0);
+  if (touched.newStarted) ops.push({ kind: 'stop', step, pool, count: extra, total: from });
   return ops;
 }
 

@@ -73,7 +73,7 @@ export interface DeploymentInput {
    * A scale of what is live (kind `scale`): `fromVersion` stays on `activeColor`, going from
    * `scale.from` instances to `replicas`. Nothing else changes (no colour, no weight).
    */
-  scale?: { from: number } | null;
+  scale?: { from: number; drain?: ScaleDrain | null } | null;
   /** The environment's hooks: `pre` runs before anything starts, `post` once traffic has moved. */
   hooks?: { pre?: HookSpec | null; post?: HookSpec | null };
 }
@@ -90,7 +90,16 @@ export interface NormalizedInput {
   protected: boolean;
   requiresApproval: boolean;
   /** A scale of the live pool (`pool` = activeColor = newColor): from → to instances. */
-  scale?: { pool: Color; from: number; to: number } | null;
+  scale?: { pool: Color; from: number; to: number; drain?: ScaleDrain | null } | null;
+}
+
+/**
+ * A drain (kind `drain`, docs/hosts.md): `count` of the live pool's instances run on `host`, which
+ * takes no new ones; as many replacements start elsewhere and serve before those are stopped.
+ */
+export interface ScaleDrain {
+  host: string;
+  count: number;
 }
 
 export interface Program {
@@ -382,7 +391,17 @@ export function scaleProgram(input: NormalizedInput): Program {
   if (!scale) throw new RangeError('not a scale');
   const { pool, from, to } = scale;
   const { version } = input;
-  if (to > from) {
+  if (scale.drain && scale.drain.count > 0) {
+    // Replacements first (placement never picks a draining host), all serving; then the surplus
+    // goes, the instances on the draining host first (the executor's stop order).
+    const { host, count } = scale.drain;
+    const s = b.step('replace', `Start ${count} × ${version} on ${pool} away from ${host}`);
+    b.op({ kind: 'start', step: s, pool, version, count, total: to + count });
+    b.op({ kind: 'waitHealthy', step: s, pool, version, count: to + count });
+    const d = b.step('drain', `Drain and stop ${count} on ${host}`);
+    b.op({ kind: 'stop', step: d, pool, count, total: to });
+    b.op({ kind: 'succeed', step: d });
+  } else if (to > from) {
     const s = b.step('scale-up', `Start ${to - from} × ${version} on ${pool}`);
     b.op({ kind: 'start', step: s, pool, version, count: to - from, total: to });
     const h = b.step('health', `Health check, then serve (${to} instances)`);

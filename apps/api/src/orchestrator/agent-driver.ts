@@ -33,6 +33,12 @@ import {
 import type { AgentHub } from './agent-hub.ts';
 
 const START_TIMEOUT_MS = 30_000;
+/**
+ * After a control-plane restart the agents reconnect within seconds (back-off up to 5 s): how long
+ * placement and re-supervision wait for a host that was connected before to be back before
+ * deciding without it (docs/hosts.md "Control-plane restarts").
+ */
+const RECONNECT_WAIT_MS = 15_000;
 
 /** An instance's status with nothing known of it: no supervisor, never exited. */
 function unknownStatus(id: string, known: Partial<InstanceStatus> = {}): InstanceStatus {
@@ -120,6 +126,20 @@ export function createAgentDriver(deps: {
     return row?.hostId ?? null;
   }
 
+  /**
+   * Whether the host has reported to this process, waiting (bounded) for a host that is neither
+   * lost nor revoked: a worker that just started must not take a host's silence for an empty host.
+   */
+  async function reported(hostId: string): Promise<boolean> {
+    if (hub.hasReported(hostId)) return true;
+    const row = await prisma.host.findUnique({
+      where: { id: hostId },
+      select: { lostAt: true, revokedAt: true },
+    });
+    if (!row || row.lostAt || row.revokedAt) return false;
+    return hub.waitFor(() => hub.hasReported(hostId), RECONNECT_WAIT_MS);
+  }
+
   const capabilities: DriverCapabilities = {
     hosts: 'fleet',
     survivesControlPlaneRestart: true,
@@ -149,9 +169,15 @@ export function createAgentDriver(deps: {
      * then the fewest in all. The port is one the host's agent found free.
      */
     async allocateAddress(request?: PlacementRequest): Promise<InstanceAddress> {
-      const candidates = (await hosts.listHosts()).filter(
-        (h) => h.scheduling === 'schedulable' && !h.lostAt && !h.revokedAt && hub.isConnected(h.id),
+      const eligible = (await hosts.listHosts()).filter(
+        (h) => h.scheduling === 'schedulable' && !h.lostAt && !h.revokedAt,
       );
+      // Hosts whose row says they were connected but that have not come back to this process yet
+      // (it just started): wait for them, so placement still spreads after a control-plane restart.
+      const returning = eligible.filter((h) => h.connected && !hub.isConnected(h.id));
+      if (returning.length > 0)
+        await hub.waitFor(() => returning.every((h) => hub.isConnected(h.id)), RECONNECT_WAIT_MS);
+      const candidates = eligible.filter((h) => hub.isConnected(h.id));
       if (candidates.length === 0)
         throw new NoHostError('no host can take an instance: none is connected, schedulable and not lost');
       const live = await prisma.instance.findMany({
@@ -240,7 +266,7 @@ export function createAgentDriver(deps: {
     /** The agent puts supervisors back itself when it converges: push its desired state, wait. */
     async resupervise(id: string): Promise<ResuperviseResult | null> {
       const hostId = await hostOf(id);
-      if (!hostId || !hub.isConnected(hostId)) return null;
+      if (!hostId || !(await reported(hostId))) return null;
       await hub.pushDesired(hostId);
       await hub.waitFor(() => hub.reportOf(hostId, id)?.supervisorAlive === true, 10_000);
       const r = hub.reportOf(hostId, id);

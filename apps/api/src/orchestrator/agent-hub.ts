@@ -289,7 +289,11 @@ export function createAgentHub(opts: AgentHubOptions) {
     },
     start() {
       if (timer) return;
+      // A control plane that was down longer than the lost timeout finds every heartbeat old: its
+      // agents get one lost timeout to reconnect before any host is judged (docs/hosts.md).
+      const judgeFrom = Date.now() + lostAfterMs;
       timer = setInterval(() => {
+        if (Date.now() < judgeFrom) return;
         void checkLost().catch((err) => opts.log.warn({ err }, 'lost-host check failed'));
       }, opts.checkIntervalMs ?? 1_000);
       timer.unref();

@@ -197,15 +197,31 @@ export function createExecutor(deps: {
     const pool = (await instances.listLive(d.environmentId, cmd.pool)).filter((i) => !foreign.has(i.id));
     const keep = cmd.count === 'all' ? 0 : cmd.total;
     // Instances already being stopped (a run interrupted by a crash) go first, then unhealthy ones
-    // (a scale reverted because its new instances failed), then the oldest.
+    // (a scale reverted because its new instances failed), then those on a draining host (a drain,
+    // docs/hosts.md), then the oldest.
+    const draining = await drainingHosts(pool);
+    const onDraining = (i: InstanceRow) => i.hostId !== null && draining.has(i.hostId);
+    const settled = pool.filter((i) => i.status !== 'stopping' && i.healthy);
     const ordered = [
       ...pool.filter((i) => i.status === 'stopping'),
       ...pool.filter((i) => i.status !== 'stopping' && !i.healthy),
-      ...pool.filter((i) => i.status !== 'stopping' && i.healthy),
+      ...settled.filter(onDraining),
+      ...settled.filter((i) => !onDraining(i)),
     ];
     const victims = ordered.slice(0, Math.max(0, ordered.length - keep));
     await retire(d.environmentId, victims);
     return { event: { type: 'instancesStopped', commandId: cmd.id } };
+  }
+
+  /** The draining hosts among those the instances run on (a handful of rows by primary key). */
+  async function drainingHosts(rows: InstanceRow[]): Promise<Set<string>> {
+    const ids = [...new Set(rows.flatMap((r) => (r.hostId ? [r.hostId] : [])))];
+    if (ids.length === 0) return new Set();
+    const hosts = await prisma.host.findMany({
+      where: { id: { in: ids }, scheduling: 'draining' },
+      select: { id: true },
+    });
+    return new Set(hosts.map((h) => h.id));
   }
 
   /** Out of the routing table first, then their in-flight requests finish, then they stop. */

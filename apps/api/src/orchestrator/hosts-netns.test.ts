@@ -3,19 +3,23 @@
 // a real one-time token). The control plane listens on the bridge; the environment's Node router
 // runs in the root namespace and balances across the hosts; load comes from the root namespace.
 // Skips with a clear message where `ip netns add` is not permitted (not root).
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host, List } from '@qubot/api-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LoadReport, startLoad } from '../../../../test/load.ts';
-import { createFleet, type Fleet, netnsUnavailable } from '../../../../test/netns.ts';
-import { REPO_ROOT } from '../demo.ts';
+import {
+  createFleet,
+  enrolmentSecret,
+  type Fleet,
+  netnsUnavailable,
+  placeOnHosts,
+} from '../../../../test/netns.ts';
 import { APP, FAST, type Harness, startHarness } from './test-helpers.ts';
 
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
-const CLI = join(REPO_ROOT, 'apps/cli/bin/qubot.mjs');
 const ENV = 'development';
 const unavailable = netnsUnavailable();
 if (unavailable) console.log(`[hosts] namespace host tests SKIPPED: ${unavailable}; they need root`);
@@ -39,25 +43,12 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
 
   /** `qubot agent` inside host i's namespace; enrols when given a token. */
   function startAgent(i: number, token?: string) {
-    const host = fleet.hosts[i] as Fleet['hosts'][number];
-    const args = [
-      CLI,
-      'agent',
-      '--server',
+    const child = fleet.startAgent(i, {
       server,
-      '--data-dir',
-      join(agentDir, `h${i}`),
-      '--address',
-      host.address,
-      '--name',
-      `host-${i}`,
-      ...(token ? ['--enrol', token] : []),
-    ];
-    const child = fleet.spawnIn(i, process.execPath, args, {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1' },
+      dataDir: join(agentDir, `h${i}`),
+      log: agentLog,
+      ...(token ? { token } : {}),
     });
-    child.stderr?.on('data', (d: Buffer) => agentLog.push(`h${i} ${d.toString().trim()}`));
     agents.set(i, child);
     return child;
   }
@@ -100,25 +91,9 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
     fleet = createFleet(3);
     h = await startHarness({ agents: { heartbeatMs: 300, lostAfterMs: 6_000, checkIntervalMs: 250 } });
     server = await h.app.listen({ host: fleet.gateway, port: 0 });
-    for (let i = 0; i < 3; i++) {
-      const res = await h.app.inject({
-        method: 'POST',
-        url: '/api/v1/hosts/enrolment-tokens',
-        payload: { name: `host-${i}` },
-        headers: await admin(),
-      });
-      startAgent(i, res.json().secret);
-    }
+    for (let i = 0; i < 3; i++) startAgent(i, await enrolmentSecret(h, `host-${i}`));
     await readyHosts(3);
-    const env = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
-    await h.db.prisma.environment.update({ where: { id: env.id }, data: { replicas: 3 } });
-    const set = await h.app.inject({
-      method: 'PATCH',
-      url: `/api/v1/apps/${APP}/environments/${ENV}/settings`,
-      payload: { placement: 'hosts' },
-      headers: await admin(),
-    });
-    expect(set.statusCode, set.body).toBe(200);
+    await placeOnHosts(h, APP, ENV, 3);
     const first = await h.deploy(ENV, {
       version: '1.0.0',
       strategy: 'blue-green',
@@ -272,20 +247,8 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
     const done = await h.until(d.id, FINAL, 120_000);
     expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
     // Every instance on host-0 has exactly one supervisor (its spec file names it): none started twice.
-    const ns = fleet.hosts[0]?.ns as string;
-    const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split('\n').filter(Boolean);
-    const cmdlines = pids.map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        return '';
-      }
-    });
     for (const r of (await running()).filter((x) => x.enrolledHost?.name === 'host-0')) {
-      const supervisors = cmdlines.filter(
-        (c) => c.includes('supervisor-main') && c.includes(`/${r.id}/spec.json`),
-      );
-      expect(supervisors, r.id).toHaveLength(1);
+      expect(fleet.supervisorsOf(r.id), r.id).toBe(1);
     }
     ran.push('agent-crash-mid-start');
   }, 180_000);

@@ -236,7 +236,13 @@ export default fp(
         catalog,
         environments: repos.environments,
       }),
-      hosts: createHostService({ transact, hosts: repos.hosts }),
+      hosts: createHostService({
+        transact,
+        hosts: repos.hosts,
+        environments: repos.environments,
+        deploymentCommands,
+        orchestrator,
+      }),
       syntheticLoad: createSyntheticLoadService({ transact, catalog, environments: repos.environments }),
       monitoring: createMonitoringService({ metrics: repos.metrics, catalog }),
     });

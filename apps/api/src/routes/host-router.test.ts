@@ -163,7 +163,9 @@ describe('[hosts] cordon, drain, revoke', () => {
     expect(await view()).toMatchObject({ state: 'disconnected', scheduling: 'schedulable', instances: 0 });
     expect((await act(id, 'cordon', 'kernel update')).json()).toMatchObject({ state: 'cordoned' });
     expect((await act(id, 'cordon')).json()).toMatchObject({ state: 'cordoned' });
-    expect((await act(id, 'drain')).json()).toMatchObject({ state: 'draining', scheduling: 'draining' });
+    // Nothing runs there: drained at once (no drain deployment to wait for).
+    expect((await act(id, 'drain')).json()).toMatchObject({ state: 'drained', scheduling: 'draining' });
+    expect(await t.db.prisma.deployment.count({ where: { kind: 'drain' } })).toBe(0);
     expect((await act(id, 'uncordon')).json()).toMatchObject({
       state: 'disconnected',
       scheduling: 'schedulable',

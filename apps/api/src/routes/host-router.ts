@@ -49,6 +49,8 @@ export default async function hostRouter(parent: FastifyInstance) {
         tags,
         summary:
           "Cordon, uncordon, drain a host, or revoke its agent's credential (admin, audited); the same action again changes nothing. 409 on a revoked host",
+        description:
+          'drain also moves the instances on the host now: a `drain` deployment of the live release per environment (replacements on the other hosts serve before those on this host are drained and stopped). 409 naming `params.id` when the other ready hosts have no room for them (`no_capacity`) or an environment has an active deployment; nothing changes then. The host shows `drained` once nothing runs there.',
         params: HostActionParams,
         body: HostActionBody,
         response: { 200: Host, ...errors },

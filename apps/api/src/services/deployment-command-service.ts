@@ -394,27 +394,35 @@ export function createDeploymentCommandService(deps: {
       reason: string | null;
       auditAction: AuditAction;
       auditExtra?: Record<string, unknown>;
+      /**
+       * A drain (kind `drain`, docs/hosts.md): move the live pool's instances off this host, the
+       * count unchanged (`replicas` is then the live pool's count). The host takes no new ones.
+       */
+      drain?: { hostId: string; host: string };
     },
   ): Promise<string | null> {
     const { app, locked } = target;
+    const { drain } = spec;
+    const field = drain ? 'params.id' : 'body.replicas';
+    const what = drain ? `drain host ${drain.host}` : 'scale';
     const active = await writes.findActive(locked.id, tx);
     if (active) {
       throw AppError.conflict(
-        `environment ${locked.name} already has an active deployment (${active.id}); scale once it is finished`,
-        { field: 'body.replicas', reason: 'active_deployment', activeDeploymentId: active.id },
+        `environment ${locked.name} already has an active deployment (${active.id}); ${what} once it is finished`,
+        { field, reason: 'active_deployment', activeDeploymentId: active.id },
       );
     }
     if (await writes.hasOpenWork(locked.id, tx)) {
       throw AppError.conflict(
-        `a deployment in ${locked.name} still has work to do (its rollback window keeps the old colour warm); scale once it is done`,
-        { field: 'body.replicas', reason: 'open_work' },
+        `a deployment in ${locked.name} still has work to do (its rollback window keeps the old colour warm); ${what} once it is done`,
+        { field, reason: 'open_work' },
       );
     }
     if (locked.routerStatus === 'handover') {
       throw AppError.conflict(
-        `the traffic provider of ${locked.name} is being changed; scale once it serves`,
+        `the traffic provider of ${locked.name} is being changed; ${what} once it serves`,
         {
-          field: 'body.replicas',
+          field,
           reason: 'handover_in_progress',
         },
       );
@@ -424,20 +432,34 @@ export function createDeploymentCommandService(deps: {
       replicas: locked.replicas,
       instances: snap.activeColor ? snap.pools[snap.activeColor].instances : 0,
     };
-    await deps.environments.update(locked.id, { replicas: spec.replicas }, tx);
+    // What a drain moves: the live pool's instances on the host; any other live one there (an idle
+    // colour, nothing live) has no place to go by this operation.
+    const moving = drain
+      ? (await instances.listLive(locked.id, undefined, tx)).filter(
+          (i) => i.hostId === drain.hostId && i.status !== 'stopping',
+        )
+      : [];
+    if (drain && (!snap.activeColor || moving.some((i) => i.pool !== snap.activeColor))) {
+      throw AppError.conflict(
+        `host ${drain.host} runs instances of ${locked.name} that are not its live pool; drain it once they are gone`,
+        { field, reason: 'not_live' },
+      );
+    }
+    if (!drain) await deps.environments.update(locked.id, { replicas: spec.replicas }, tx);
     let id: string | null = null;
     if (snap.activeColor && snap.liveVersion && snap.liveReleaseId) {
       const idleColor: Color = snap.activeColor === 'blue' ? 'green' : 'blue';
+      const from = snap.pools[snap.activeColor].instances;
       const state: DeploymentState = initialState(
         {
           strategy: 'rolling',
           version: snap.liveVersion,
           fromVersion: snap.liveVersion,
           activeColor: snap.activeColor,
-          replicas: spec.replicas,
+          replicas: drain ? from : spec.replicas,
           idlePool: { version: snap.pools[idleColor].version, instances: snap.pools[idleColor].instances },
           protected: locked.protected,
-          scale: { from: snap.pools[snap.activeColor].instances },
+          scale: { from, ...(drain ? { drain: { host: drain.host, count: moving.length } } : {}) },
           options: {},
         },
         Date.now(),
@@ -448,7 +470,7 @@ export function createDeploymentCommandService(deps: {
           environmentId: locked.id,
           releaseId: snap.liveReleaseId,
           fromReleaseId: snap.liveReleaseId,
-          kind: 'scale',
+          kind: drain ? 'drain' : 'scale',
           strategy: 'rolling',
           options: state.options as unknown as Prisma.InputJsonValue,
           state: state as unknown as Prisma.InputJsonValue,
@@ -473,7 +495,8 @@ export function createDeploymentCommandService(deps: {
       reason: spec.reason,
       before: before as Prisma.InputJsonValue,
       after: {
-        replicas: spec.replicas,
+        replicas: drain ? before.instances : spec.replicas,
+        ...(drain ? { host: drain.host, moving: moving.length } : {}),
         live: snap.liveVersion,
         pool: snap.activeColor,
         ...spec.auditExtra,

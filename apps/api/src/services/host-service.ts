@@ -1,6 +1,7 @@
 // Hosts (docs/hosts.md): one-time enrolment tokens an admin creates, the enrolment an agent makes
 // with one (it gets its own revocable credential), and what an admin does to a host: cordon,
-// uncordon, drain, revoke. Tokens and credentials are stored as SHA-256 hashes only.
+// uncordon, drain (which moves its instances now: a `drain` deployment per environment), revoke.
+// Tokens and credentials are stored as SHA-256 hashes only.
 import type {
   CreateEnrolmentTokenBody,
   EnrolBody,
@@ -10,12 +11,22 @@ import type {
   HostScheduling,
   HostState,
 } from '@qubot/api-contract';
-import { appendAudit, type HostRepo, page, type Transact } from '@qubot/db';
+import {
+  appendAudit,
+  type EnvironmentRepo,
+  type HostRepo,
+  page,
+  TRANSACTION_MAX_WAIT_MS,
+  type Transact,
+  type Tx,
+} from '@qubot/db';
 import { notifyCredentialsChanged } from '../events/revocation.ts';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
+import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { randomSecret, sha256 } from '../lib/password.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import type { DeploymentCommandService } from './deployment-command-service.ts';
 import { withCursor } from './with-cursor.ts';
 
 /** Prefixes that say what a secret is when it turns up in a log or a paste. */
@@ -45,11 +56,17 @@ export function enrolmentTokenView(t: TokenRow, now = Date.now()): EnrolmentToke
 const isScheduling = (v: string): v is HostScheduling =>
   v === 'schedulable' || v === 'cordoned' || v === 'draining';
 
-/** The one state the dashboard shows: what stops a host from taking work comes first. */
-export function hostState(h: Pick<HostRow, 'revokedAt' | 'lostAt' | 'scheduling' | 'connected'>): HostState {
+/**
+ * The one state the dashboard shows: what stops a host from taking work comes first. A draining
+ * host with no live instance left (when the count is known) is `drained`.
+ */
+export function hostState(
+  h: Pick<HostRow, 'revokedAt' | 'lostAt' | 'scheduling' | 'connected'>,
+  instances?: number,
+): HostState {
   if (h.revokedAt) return 'revoked';
   if (h.lostAt) return 'lost';
-  if (h.scheduling === 'draining') return 'draining';
+  if (h.scheduling === 'draining') return instances === 0 ? 'drained' : 'draining';
   if (h.scheduling === 'cordoned') return 'cordoned';
   return h.connected ? 'ready' : 'disconnected';
 }
@@ -59,7 +76,7 @@ export function hostView(h: HostRow, instances: number): Host {
     id: h.id,
     name: h.name,
     address: h.address,
-    state: hostState(h),
+    state: hostState(h, instances),
     scheduling: isScheduling(h.scheduling) ? h.scheduling : 'schedulable',
     connected: h.connected && !h.lostAt && !h.revokedAt,
     capacity: h.capacity,
@@ -86,8 +103,67 @@ const AUDITED = {
   revoke: { action: 'host.revoke' },
 } as const;
 
-export function createHostService(deps: { transact: Transact; hosts: HostRepo }) {
+const TX = { timeout: 15_000, maxWait: TRANSACTION_MAX_WAIT_MS };
+
+export function createHostService(deps: {
+  transact: Transact;
+  hosts: HostRepo;
+  environments: Pick<EnvironmentRepo, 'lock'>;
+  deploymentCommands: Pick<DeploymentCommandService, 'scaleIn'>;
+  orchestrator: Pick<OrchestratorPort, 'wake'>;
+}) {
   const { transact, hosts } = deps;
+
+  /**
+   * A drain moves the host's instances now (docs/hosts.md "Draining a host"), inside the
+   * transaction that marks it draining and holds its row: each environment with instances there
+   * gets a `drain` deployment of its live release, created under that environment's row lock (the
+   * one-active-deployment rule: against a deployment at the same moment exactly one proceeds).
+   * Refused (409, nothing changes) when the other ready hosts cannot take them, or when an
+   * environment cannot start one now. Returns the drains to wake after the commit.
+   */
+  async function drainIn(
+    ctx: RequestContext,
+    tx: Tx,
+    host: HostRow,
+    reason: string | null,
+  ): Promise<string[]> {
+    const envs = await hosts.environmentsOn(host.id, tx);
+    const onHosts = envs.filter((e) => e.placement === 'hosts');
+    const needed = onHosts.reduce((n, e) => n + e.instances, 0);
+    if (needed > 0) {
+      const [all, counts] = await Promise.all([hosts.listHosts(tx), hosts.instanceCounts(tx)]);
+      const free = all
+        .filter(
+          (h) =>
+            h.id !== host.id && h.scheduling === 'schedulable' && h.connected && !h.lostAt && !h.revokedAt,
+        )
+        .reduce((n, h) => n + Math.max(0, h.capacity - (counts.get(h.id) ?? 0)), 0);
+      if (free < needed)
+        throw AppError.conflict(
+          `no other host has room for the ${needed} instance(s) on ${host.name}: the ready hosts have ${free} free place(s); enrol or uncordon a host, or raise a capacity, then drain again`,
+          { field: 'params.id', reason: 'no_capacity', needed, free },
+        );
+    }
+    const ids: string[] = [];
+    // Environments in id order: two drains lock them in the same order.
+    for (const e of envs) {
+      const locked = await deps.environments.lock(e.id, tx);
+      const id = await deps.deploymentCommands.scaleIn(
+        ctx,
+        tx,
+        { app: e.application, locked },
+        {
+          replicas: locked.replicas,
+          reason,
+          auditAction: 'environment.drain',
+          drain: { hostId: host.id, host: host.name },
+        },
+      );
+      if (id) ids.push(id);
+    }
+    return ids;
+  }
 
   async function viewOf(id: string): Promise<Host> {
     const row = await hosts.findHost(id);
@@ -234,13 +310,13 @@ export function createHostService(deps: { transact: Transact; hosts: HostRepo })
     },
 
     /**
-     * Cordon (no new instances), uncordon, drain (no new instances; the reconciler replaces its
-     * instances elsewhere), revoke (the agent's credential stops working; its connection closes).
+     * Cordon (no new instances), uncordon, drain (no new instances, and its instances are moved
+     * now: `drainIn`), revoke (the agent's credential stops working; its connection closes).
      * Idempotent: the same action again changes nothing and writes no audit entry.
      */
     async act(ctx: RequestContext, id: string, action: HostAction, reason?: string): Promise<Host> {
       requirePermission(ctx, 'settings.manage');
-      await transact(async (tx) => {
+      const drains = await transact(async (tx): Promise<string[]> => {
         const before = await hosts.lockHost(id, tx);
         if (!before) throw AppError.notFound(`host ${id}`, { field: 'params.id' });
         if (before.revokedAt && action !== 'revoke')
@@ -258,8 +334,10 @@ export function createHostService(deps: { transact: Transact; hosts: HostRepo })
             : scheduling === before.scheduling
               ? null
               : { scheduling };
-        if (!data) return;
+        if (!data) return [];
+        // The host takes no new instance from here on (placement reads the row); then the moves.
         await hosts.updateHost(id, data, tx);
+        const moved = action === 'drain' ? await drainIn(ctx, tx, before, reason?.trim() || null) : [];
         // The agent's connection closes on commit, in whichever API process holds it.
         if (action === 'revoke') await notifyCredentialsChanged(tx, { reason: 'host.revoke', hostId: id });
         await appendAudit(tx, {
@@ -273,9 +351,12 @@ export function createHostService(deps: { transact: Transact; hosts: HostRepo })
           after: {
             state: hostState({ ...before, ...data }),
             scheduling: data.scheduling ?? before.scheduling,
+            ...(action === 'drain' ? { drains: moved } : {}),
           },
         });
-      });
+        return moved;
+      }, TX);
+      for (const d of drains) await deps.orchestrator.wake(d);
       return viewOf(id);
     },
   };

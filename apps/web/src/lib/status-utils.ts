@@ -54,6 +54,7 @@ export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'active' | '
     case 'paused':
     case 'cordoned':
     case 'draining':
+    case 'drained':
     case 'disconnected':
       return 'warn';
     case 'running':

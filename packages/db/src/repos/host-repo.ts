@@ -146,6 +146,24 @@ export function createHostRepo(root: Db) {
       });
       return new Map(rows.flatMap((r) => (r.hostId ? [[r.hostId, r._count._all] as const] : [])));
     },
+    /**
+     * The environments with live instances on a host, and how many each (index instances(host_id,
+     * status)), with their application and placement: what a drain moves.
+     */
+    async environmentsOn(hostId: string, db: Db = root) {
+      const counts = await db.instance.groupBy({
+        by: ['environmentId'],
+        where: { hostId, status: { in: LIVE_INSTANCE_STATUSES.filter((st) => st !== 'stopping') } },
+        _count: { _all: true },
+      });
+      const envs = await db.environment.findMany({
+        where: { id: { in: counts.map((c) => c.environmentId) } },
+        select: { id: true, name: true, placement: true, application: { select: { id: true, name: true } } },
+        orderBy: { id: 'asc' },
+      });
+      const n = new Map(counts.map((c) => [c.environmentId, c._count._all]));
+      return envs.map((e) => ({ ...e, instances: n.get(e.id) ?? 0 }));
+    },
     /** A host's live instances, with what an agent needs to run them. */
     liveInstancesOn(hostId: string, db: Db = root) {
       return db.instance.findMany({

@@ -84,8 +84,14 @@ function DeploymentBody({ d }: { d: Deployment }) {
     <>
       <div className="page__header">
         <h1>
-          {d.kind === 'rollback' ? 'Rollback' : d.kind === 'promote' ? 'Promotion' : 'Deployment'} of{' '}
-          {d.release.version} to {d.environment}
+          {d.kind === 'rollback'
+            ? 'Rollback'
+            : d.kind === 'promote'
+              ? 'Promotion'
+              : d.kind === 'drain'
+                ? 'Drain'
+                : 'Deployment'}{' '}
+          of {d.release.version} to {d.environment}
         </h1>
         <p className="page__lead">
           {/* A live region of its own: people following a rollout hear when it ends. */}
