@@ -26,6 +26,7 @@ export {
 } from './job.ts';
 export {
   type CanaryMode,
+  type ClusterRouting,
   type KubernetesCredentials,
   KubernetesDriver,
   type KubernetesDriverOptions,
@@ -82,6 +83,11 @@ export {
   type NodeRouterProviderOptions,
   parseRouterPoolTotals,
 } from './traffic/node-router-provider.ts';
+export {
+  KUBERNETES_NO_COUNTS,
+  KubernetesTrafficProvider,
+  type KubernetesTrafficProviderOptions,
+} from './traffic/kubernetes-provider.ts';
 export type * from './traffic/provider.ts';
 export {
   TotalsWindow,
