@@ -79,15 +79,15 @@ export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } fr
 export type { PoolWindowStats } from './router/stats.ts';
 export type { SupervisorSpec, SupervisorStatus } from './supervisor.ts';
 export {
-  NodeRouterProvider,
-  type NodeRouterProviderOptions,
-  parseRouterPoolTotals,
-} from './traffic/node-router-provider.ts';
-export {
   KUBERNETES_NO_COUNTS,
   KubernetesTrafficProvider,
   type KubernetesTrafficProviderOptions,
 } from './traffic/kubernetes-provider.ts';
+export {
+  NodeRouterProvider,
+  type NodeRouterProviderOptions,
+  parseRouterPoolTotals,
+} from './traffic/node-router-provider.ts';
 export type * from './traffic/provider.ts';
 export {
   TotalsWindow,

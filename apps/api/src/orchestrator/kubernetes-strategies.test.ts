@@ -60,6 +60,19 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     const env = await h.environment(ENV);
     expect(env.runtime.target).toBe('kubernetes');
     expect(env.live.version).toBe('1.0.0');
+    // The cluster is the switch: the address is the stable Service's, no router process of ours.
+    expect(env.address).toBe(api.addressOf('services', NS, `${APP}-${ENV}`));
+    const envRow = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
+    expect(envRow.routerPid).toBe(0);
+    // A Node router or HAProxy cannot be chosen for it.
+    const setting = await h.app.inject({
+      method: 'PATCH',
+      url: `/api/v1/apps/${APP}/environments/${ENV}/settings`,
+      headers: await h.as('admin'),
+      payload: { trafficProvider: 'haproxy' },
+    });
+    expect(setting.statusCode, setting.body).toBe(400);
+    expect(setting.json().error.details.field).toBe('body.trafficProvider');
     const rows = await h.db.prisma.instance.findMany({
       where: { environment: { name: ENV }, status: 'running' },
     });
@@ -95,8 +108,17 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     api.oomKill(NS, pod);
     await expect.poll(() => lines.some((l) => l.includes('listening')), { timeout: 20_000 }).toBe(true);
     ac.abort();
+    await expect
+      .poll(async () => (await h.app.orchestrator.driver.status({ id })).restarts, { timeout: 20_000 })
+      .toBe(1);
+    // A second OOM kill: both are counted (the pod itself keeps only the last termination).
+    await expect.poll(() => api.containerPid(NS, pod) !== null, { timeout: 20_000 }).toBe(true);
+    api.oomKill(NS, pod);
+    await expect
+      .poll(async () => (await h.app.orchestrator.driver.status({ id })).restarts, { timeout: 20_000 })
+      .toBe(2);
     const st = await h.app.orchestrator.driver.status({ id });
-    expect(st).toMatchObject({ lastExitReason: 'oom', restarts: 1 });
+    expect(st).toMatchObject({ lastExitReason: 'oom', restarts: 2, oomKills: 2 });
     await h.app.orchestrator.driver.waitHealthy([{ id, host: '', port: 0, healthPath: '/healthz' }], 20_000);
   }, 60_000);
 
@@ -165,18 +187,31 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     });
     for (const i of running) expect(api.list('pods', NS, `qubot.dev/instance=${i.id}`)).toHaveLength(1);
 
+    // No router of ours counts a cluster's traffic: a canary analysis needs Prometheus.
+    const refused = await h.post(`/apps/${APP}/environments/${ENV}/deployments`, {
+      version: '1.3.0-faulty',
+      strategy: 'canary',
+      options: { ...FAST, steps: [50], analysis: { minRequests: 20, maxErrorRate: 0.05 } },
+    });
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json().error.details.field).toBe('body.options.analysis');
+
+    // Replica-ratio canary: both colours behind the stable Service, held at 50 %.
     const canary = await h.deploy(ENV, {
       version: '1.3.0-faulty',
       strategy: 'canary',
-      options: {
-        ...FAST,
-        steps: [50],
-        stepDurationSeconds: 2,
-        analysis: { minRequests: 20, maxErrorRate: 0.05 },
-      },
+      options: { ...FAST, steps: [50], stepDurationSeconds: 'manual', analysis: { enabled: false } },
     });
+    const held = await h.until(canary.id, ['paused', ...FINAL], 90_000);
+    expect(held.waitingFor).toBe('advance');
+    const split = load.mark();
+    await expect
+      .poll(() => Object.keys(load.since(split).versions).sort(), { timeout: 10_000 })
+      .toEqual(['1.2.0', '1.3.0-faulty']);
+    const abort = await h.post(`/deployments/${canary.id}/abort`, { reason: 'faulty' });
+    expect(abort.statusCode, abort.body).toBeLessThan(300);
     const c = await h.until(canary.id, FINAL, 90_000);
-    expect(c.status).toBe('rolled_back');
+    expect(['aborted', 'rolled_back']).toContain(c.status);
     const back = load.mark();
     await expect.poll(() => load.since(back).requests, { timeout: 5_000 }).toBeGreaterThan(50);
     expect(Object.keys(load.since(back).versions)).toEqual(['1.2.0']);
@@ -185,4 +220,33 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     expect(r.errors.filter((e) => !/\b5\d\d\b/.test(e))).toEqual([]);
     expect((await h.environment(ENV)).live.version).toBe('1.2.0');
   }, 180_000);
+
+  it('race: two conflicting traffic switches at once — one colour wins, and the Service serves what the environment reports', async () => {
+    const env = await h.environment(ENV);
+    const d = await h.deploy(ENV, {
+      version: '1.4.0',
+      strategy: 'blue-green',
+      options: { ...FAST, autoSwitch: true },
+    });
+    expect((await h.until(d.id, FINAL, 90_000)).status).toBe('succeeded');
+    const [a, b] = await Promise.all(
+      (['blue', 'green'] as const).map((activeColor) =>
+        h.post(`/apps/${APP}/environments/${ENV}/traffic`, { activeColor, reason: 'race' }),
+      ),
+    );
+    expect([a?.statusCode, b?.statusCode].some((c) => c === 202 || c === 200)).toBe(true);
+    // Whatever order they ran in, once settled the report, the Service and the address agree.
+    await expect
+      .poll(async () => (await h.environment(ENV)).activeDeployment, { timeout: 30_000 })
+      .toBeNull();
+    const after = await h.environment(ENV);
+    expect(selectors()[0]).toBe(after.activeColor);
+    const live = after.traffic.find((t: { weight: number }) => t.weight === 100)?.version;
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(env.address);
+      seen.add(((await res.json()) as { version: string }).version);
+    }
+    expect([...seen]).toEqual([live]);
+  }, 120_000);
 });

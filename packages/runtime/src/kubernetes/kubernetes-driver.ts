@@ -597,7 +597,8 @@ export class KubernetesDriver implements RuntimeDriver {
           this.options.kubeConfig,
           `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
           SERVICE_NAME_LABEL,
-          () => this.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: SERVICE_NAME_LABEL }),
+          () =>
+            this.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: SERVICE_NAME_LABEL }),
         ),
         routes:
           mode === 'gateway-api'
@@ -700,7 +701,8 @@ export class KubernetesDriver implements RuntimeDriver {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const rv = applied.metadata?.resourceVersion;
     const seen = await w.services.waitFor(
-      (items) => items.find((x) => x.metadata?.name === n.stableService && x.metadata.resourceVersion === rv) ?? null,
+      (items) =>
+        items.find((x) => x.metadata?.name === n.stableService && x.metadata.resourceVersion === rv) ?? null,
       timeoutMs,
       `Service ${n.stableService} at resourceVersion ${rv} through the watch`,
     );
@@ -711,7 +713,8 @@ export class KubernetesDriver implements RuntimeDriver {
           const r = items.find((x) => x.metadata?.name === n.route);
           const accepted = r?.status?.parents?.some((p) =>
             p.conditions?.some(
-              (c) => c.type === 'Accepted' && c.status === 'True' && (c.observedGeneration ?? 0) >= generation,
+              (c) =>
+                c.type === 'Accepted' && c.status === 'True' && (c.observedGeneration ?? 0) >= generation,
             ),
           );
           return accepted ? true : null;
@@ -764,7 +767,9 @@ export class KubernetesDriver implements RuntimeDriver {
   }
 
   /** Ready endpoints of the stable Service and of the pods of each colour, from the watches. */
-  async servedEndpoints(environment: string): Promise<{ endpoints: string[]; byColor: Record<string, number> }> {
+  async servedEndpoints(
+    environment: string,
+  ): Promise<{ endpoints: string[]; byColor: Record<string, number> }> {
     const w = await this.trafficCaches();
     const n = namesFor(environment);
     const endpoints = this.readyEndpoints(w.slices.items.values(), n.stableService);

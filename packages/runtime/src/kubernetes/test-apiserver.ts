@@ -1032,9 +1032,7 @@ export class EmulatedApiServer {
       | undefined;
     if (!slice) return [];
     const port = slice.ports?.[0]?.port ?? 80;
-    return (slice.endpoints ?? [])
-      .filter((e) => e.conditions.ready)
-      .map((e) => `${e.addresses[0]}:${port}`);
+    return (slice.endpoints ?? []).filter((e) => e.conditions.ready).map((e) => `${e.addresses[0]}:${port}`);
   }
 
   /**
