@@ -208,6 +208,32 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     await expect
       .poll(() => Object.keys(load.since(split).versions).sort(), { timeout: 10_000 })
       .toEqual(['1.2.0', '1.3.0-faulty']);
+    // 50 % requested; whole pods decide: 1 canary pod of 3 behind the Service, recorded and returned.
+    const during = await h.environment(ENV);
+    const greenish = during.traffic.find((t: { version: string | null }) => t.version === '1.3.0-faulty');
+    const pods = api
+      .list('pods', NS, 'qubot.dev/release=1.3.0-faulty')
+      .filter((p) => !p.metadata.deletionTimestamp);
+    const all = api
+      .list('pods', NS, `qubot.dev/environment=${ENV}`)
+      .filter((p) => !p.metadata.deletionTimestamp);
+    expect(greenish).toMatchObject({
+      weight: 50,
+      served: {
+        pods: pods.length,
+        ofPods: all.length,
+        percent: Math.round((pods.length / all.length) * 1000) / 10,
+      },
+    });
+    // Real traffic through the Service splits as the pods do.
+    let canaryHits = 0;
+    const N = 90;
+    for (let i = 0; i < N; i++) {
+      const res = await fetch(env.address);
+      await res.arrayBuffer();
+      if (res.headers.get('x-qubot-version') === '1.3.0-faulty') canaryHits++;
+    }
+    expect(Math.abs((100 * canaryHits) / N - greenish.served.percent)).toBeLessThan(15);
     const abort = await h.post(`/deployments/${canary.id}/abort`, { reason: 'faulty' });
     expect(abort.statusCode, abort.body).toBeLessThan(300);
     const c = await h.until(canary.id, FINAL, 90_000);
@@ -224,7 +250,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
   it('race: two conflicting traffic switches at once — one colour wins, and the Service serves what the environment reports', async () => {
     const env = await h.environment(ENV);
     const d = await h.deploy(ENV, {
-      version: '1.4.0',
+      version: '1.1.0',
       strategy: 'blue-green',
       options: { ...FAST, autoSwitch: true },
     });

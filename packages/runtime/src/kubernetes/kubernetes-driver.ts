@@ -87,6 +87,8 @@ export interface ClusterRouting {
   endpoints: string[];
   /** The stable Service's address: `http://<clusterIP>:<port>`. */
   address: string;
+  /** Ready endpoints per colour: with both behind the Service, each colour's share of the requests. */
+  byColor: Record<string, number>;
 }
 
 export interface KubernetesDriverOptions {
@@ -747,6 +749,7 @@ export class KubernetesDriver implements RuntimeDriver {
       `Service ${n.stableService}'s ready endpoints to be the pods of ${on.join(' and ') || 'no colour'}`,
     );
     return {
+      byColor: this.colorsOf(endpoints),
       mode: route ? 'gateway-api' : on.length === 2 ? 'replica-ratio' : 'selector',
       resourceVersion: seen.metadata?.resourceVersion ?? '',
       endpoints,
@@ -773,15 +776,22 @@ export class KubernetesDriver implements RuntimeDriver {
     const w = await this.trafficCaches();
     const n = namesFor(environment);
     const endpoints = this.readyEndpoints(w.slices.items.values(), n.stableService);
+    return { endpoints, byColor: this.colorsOf(endpoints) };
+  }
+
+  /** Endpoints (`ip:port`) counted by the colour of their pod. */
+  private colorsOf(endpoints: string[]): Record<string, number> {
     const byColor: Record<string, number> = { blue: 0, green: 0 };
-    for (const e of endpoints) {
-      const ip = e.split(':')[0];
-      for (const p of this.pods.items.values()) {
-        const c = p.metadata?.labels?.[LABELS.color];
-        if (p.status?.podIP === ip && c) byColor[c] = (byColor[c] ?? 0) + 1;
-      }
+    const colorOf = new Map<string, string>();
+    for (const p of this.pods.items.values()) {
+      const c = p.metadata?.labels?.[LABELS.color];
+      if (p.status?.podIP && c) colorOf.set(p.status.podIP, c);
     }
-    return { endpoints, byColor };
+    for (const e of endpoints) {
+      const c = colorOf.get(e.split(':')[0] as string);
+      if (c) byColor[c] = (byColor[c] ?? 0) + 1;
+    }
+    return byColor;
   }
 
   /**

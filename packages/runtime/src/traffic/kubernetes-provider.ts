@@ -7,7 +7,13 @@
 import type { KubernetesDriver } from '../kubernetes/kubernetes-driver.ts';
 import { ROUTING_ANNOTATION } from '../kubernetes/kubernetes-driver.ts';
 import { type RouterConfig, type RouterConfigState, validateRouterConfig } from '../router/config.ts';
-import type { TrafficHealth, TrafficProcess, TrafficProvider, TrafficTotals } from './provider.ts';
+import type {
+  ServedShare,
+  TrafficHealth,
+  TrafficProcess,
+  TrafficProvider,
+  TrafficTotals,
+} from './provider.ts';
 
 export interface KubernetesTrafficProviderOptions {
   /** The environment's Kubernetes driver and its `<app>/<env>` key, resolved when first needed. */
@@ -31,6 +37,7 @@ export class KubernetesTrafficProvider implements TrafficProvider {
   readonly capabilities = { survivesControlPlaneRestart: true, checksTargets: false, windowStats: false };
   private currentAddress: string;
   private seen = false;
+  private shares: Record<string, ServedShare> | null = null;
 
   constructor(private readonly options: KubernetesTrafficProviderOptions) {
     this.currentAddress = options.address ?? '';
@@ -112,6 +119,17 @@ export class KubernetesTrafficProvider implements TrafficProvider {
     });
     this.currentAddress = served.address;
     this.seen = true;
+    // Replica ratio: the colours share the requests as their ready pods behind the Service do.
+    const all = Object.values(served.byColor).reduce((a, b) => a + b, 0);
+    this.shares =
+      served.mode === 'replica-ratio' && all > 0
+        ? Object.fromEntries(
+            Object.entries(served.byColor).map(([pool, pods]) => [
+              pool,
+              { pods, ofPods: all, percent: Math.round((pods / all) * 1000) / 10 },
+            ]),
+          )
+        : null;
     return state;
   }
 
@@ -119,6 +137,10 @@ export class KubernetesTrafficProvider implements TrafficProvider {
   async waitDrained(targets: string[], timeoutMs = 15_000): Promise<boolean> {
     const { driver, environment } = await this.options.resolve();
     return driver.waitOutOfService(environment, targets, timeoutMs);
+  }
+
+  servedShares(): Record<string, ServedShare> | null {
+    return this.shares;
   }
 
   async totals(): Promise<TrafficTotals> {
