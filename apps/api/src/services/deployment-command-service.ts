@@ -39,6 +39,7 @@ import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { assertCanApprove, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import { prometheusSettingOf } from '../orchestrator/prometheus-analysis.ts';
+import { kubernetesSettingsOf } from '../views/runtime-target-view.ts';
 import { deploymentView, environmentView, strategyFromWire, strategyToWire } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { FreezeService } from './freeze-service.ts';
@@ -277,6 +278,10 @@ export function createDeploymentCommandService(deps: {
               instances: idle.instances,
             },
             hooks: environmentHooks(locked.hooks),
+            // Kubernetes without a Gateway: canary weights are served as whole pods (replica ratio).
+            ...(locked.runtimeTarget === 'kubernetes' && !kubernetesSettingsOf(locked.kubernetes)?.gateway
+              ? { weightsByInstances: true }
+              : {}),
             protected: locked.protected,
             requiresApproval: locked.requiresApproval || spec.requireApproval === true,
             // The environment's setting; the deployment's own options still override it.

@@ -794,24 +794,6 @@ export class KubernetesDriver implements RuntimeDriver {
     return byColor;
   }
 
-  /**
-   * Resolves true once none of `targets` (`ip:port`) is a ready endpoint of the environment's
-   * stable Service any more (the cluster sends them no new request); false at the deadline.
-   */
-  async waitOutOfService(environment: string, targets: string[], timeoutMs: number): Promise<boolean> {
-    const w = await this.trafficCaches();
-    const n = namesFor(environment);
-    const ips = new Set(targets.map((t) => t.split(':')[0]));
-    return w.slices
-      .waitFor(
-        (items) =>
-          this.readyEndpoints(items, n.stableService).some((e) => ips.has(e.split(':')[0])) ? null : true,
-        timeoutMs,
-        'endpoints out of service',
-      )
-      .catch(() => false);
-  }
-
   /** The stable Service's address (cluster IP and port). */
   async serviceAddress(environment: string, which: 'stable' | 'preview' = 'stable'): Promise<string | null> {
     const n = namesFor(environment);

@@ -133,10 +133,14 @@ export class KubernetesTrafficProvider implements TrafficProvider {
     return state;
   }
 
-  /** True once none of `targets` is a ready endpoint of the stable Service (kube-proxy sends them nothing new). */
-  async waitDrained(targets: string[], timeoutMs = 15_000): Promise<boolean> {
-    const { driver, environment } = await this.options.resolve();
-    return driver.waitOutOfService(environment, targets, timeoutMs);
+  /**
+   * True at once: in a cluster, draining is the pod's deletion. The stable Service selects a
+   * colour, so a pod being stopped stays selected until the driver deletes it; the cluster then
+   * takes the terminating pod out of every EndpointSlice at once (no new request reaches it) and
+   * the kubelet gives its in-flight requests the termination grace period before SIGKILL.
+   */
+  async waitDrained(): Promise<boolean> {
+    return true;
   }
 
   servedShares(): Record<string, ServedShare> | null {
