@@ -169,7 +169,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     expect(selectors()).toEqual(['blue', 'green']);
   }, 60_000);
 
-  it('rolling and canary: new pods replace the old with 0 failed requests; the faulty canary is rolled back', async () => {
+  it('rolling, then canary: new pods replace the old with 0 failed requests; a canary analysis without Prometheus is refused; the replica-ratio canary serves its pods’ share through the Service and is aborted back', async () => {
     const env = await h.environment(ENV);
     const load = startLoad(env.address);
     const rolling = await h.deploy(ENV, {
