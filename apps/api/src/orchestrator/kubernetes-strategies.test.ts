@@ -275,4 +275,58 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     }
     expect([...seen]).toEqual([live]);
   }, 120_000);
+
+  it('canary in Gateway API mode (emulated API server with HTTPRoutes): the backendRefs weights split real traffic exactly as requested, then the Service switches', async () => {
+    const NS2 = 'qubot-gateway';
+    const gw = await pointAtEmulatedCluster(h, 'staging', NS2, { gateway: 'edge' });
+    try {
+      const first = await h.deploy('staging', {
+        version: '1.0.0',
+        strategy: 'blue-green',
+        options: { ...FAST, autoSwitch: true },
+      });
+      expect((await h.until(first.id, FINAL, 90_000)).status).toBe('succeeded');
+      expect((await h.environment('staging')).runtime.kubernetes.canaryMode).toBe('gateway-api');
+      const canary = await h.deploy('staging', {
+        version: '1.1.0',
+        strategy: 'canary',
+        options: { ...FAST, steps: [25], stepDurationSeconds: 'manual', analysis: { enabled: false } },
+      });
+      const held = await h.until(canary.id, ['paused', ...FINAL], 90_000);
+      expect(held.waitingFor).toBe('advance');
+      const route = gw.api.get('httproutes', NS2, `${APP}-staging`);
+      if (!route) throw new Error('no HTTPRoute');
+      const refs = (route.spec as { rules: { backendRefs: { name: string; weight: number }[] }[] }).rules[0]
+        ?.backendRefs;
+      expect(refs?.map((r) => r.weight).sort((a, b) => a - b)).toEqual([25, 75]);
+      // The Gateway reported the generation it programmed before the step was recorded.
+      expect(
+        (route.status as { parents: { conditions: { observedGeneration: number }[] }[] }).parents[0]
+          ?.conditions[0]?.observedGeneration,
+      ).toBe(route.metadata.generation);
+      // The weights are exact: nothing to round to whole pods, no served share recorded.
+      const during = await h.environment('staging');
+      expect(during.traffic.every((t: { served?: unknown }) => t.served === undefined)).toBe(true);
+      const gatewayAddress = gw.api.addressOf('httproutes', NS2, `${APP}-staging`) as string;
+      let canaryHits = 0;
+      const N = 200;
+      for (let i = 0; i < N; i++) {
+        const res = await fetch(gatewayAddress);
+        await res.arrayBuffer();
+        expect(res.status).toBe(200);
+        if (res.headers.get('x-qubot-version') === '1.1.0') canaryHits++;
+      }
+      expect(Math.abs((100 * canaryHits) / N - 25)).toBeLessThan(10);
+      const adv = await h.post(`/deployments/${canary.id}/advance`, {});
+      expect(adv.statusCode, adv.body).toBeLessThan(300);
+      expect((await h.until(canary.id, FINAL, 90_000)).status).toBe('succeeded');
+      const env = await h.environment('staging');
+      const stable = gw.api.get('services', NS2, `${APP}-staging`)?.spec?.selector as Record<string, string>;
+      expect(stable['qubot.dev/color']).toBe(env.activeColor);
+      const res = await fetch(env.address);
+      expect(res.headers.get('x-qubot-version')).toBe('1.1.0');
+    } finally {
+      await gw.close();
+    }
+  }, 240_000);
 });
