@@ -88,6 +88,13 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     expect(api.get('deployments', NS, `${APP}-${ENV}-blue`)?.spec?.replicas).toBe(2);
     // The cluster's own Services follow the routing table: stable on blue, preview on green.
     expect(selectors()).toEqual(['blue', 'green']);
+    // The table in force is kept on the stable Service: the running pods, all on blue.
+    const kept = JSON.parse(
+      (api.get('services', NS, `${APP}-${ENV}`)?.metadata.annotations?.['qubot.dev/routing'] as string) ??
+        '{}',
+    ) as { pools: { name: string; weight: number; targets: string[] }[] };
+    expect(kept.pools.map((p) => [p.name, p.weight])).toEqual([['blue', 100]]);
+    expect(kept.pools[0]?.targets.map((t) => t.split(':')[0]).sort()).toEqual(rows.map((r) => r.host).sort());
 
     // Logs are the pod's log, through the API; following streams it live from the cluster.
     const id = rows[0]?.id as string;
@@ -233,6 +240,11 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
       await res.arrayBuffer();
       if (res.headers.get('x-qubot-version') === '1.3.0-faulty') canaryHits++;
     }
+    console.log('replica-ratio split through the Service', {
+      requested: greenish.weight,
+      served: greenish.served,
+      measuredPercent: (100 * canaryHits) / N,
+    });
     expect(Math.abs((100 * canaryHits) / N - greenish.served.percent)).toBeLessThan(15);
     const abort = await h.post(`/deployments/${canary.id}/abort`, { reason: 'faulty' });
     expect(abort.statusCode, abort.body).toBeLessThan(300);
@@ -316,6 +328,10 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
         expect(res.status).toBe(200);
         if (res.headers.get('x-qubot-version') === '1.1.0') canaryHits++;
       }
+      console.log('gateway-api split through the HTTPRoute', {
+        requested: 25,
+        measuredPercent: (100 * canaryHits) / N,
+      });
       expect(Math.abs((100 * canaryHits) / N - 25)).toBeLessThan(10);
       const adv = await h.post(`/deployments/${canary.id}/advance`, {});
       expect(adv.statusCode, adv.body).toBeLessThan(300);
