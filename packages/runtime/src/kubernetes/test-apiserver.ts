@@ -219,7 +219,6 @@ export class EmulatedApiServer {
   private readonly watches = new Set<ServerResponse>();
   private readonly pods = new Map<string, PodRuntime>();
   private readonly proxies = new Map<string, { server: Server; address: string }>();
-  private nextIp = 1;
   private readonly agent = new Agent({ keepAlive: true });
   private readonly options: Required<Omit<EmulatedApiServerOptions, 'token'>> & { token?: string };
   /** Every request the server answered, `METHOD path?query` (tests read how a client behaved). */
@@ -648,7 +647,9 @@ export class EmulatedApiServer {
   }
 
   private allocateIp(net: number): string {
-    const n = this.nextIp++;
+    // Shared by every emulated server of the process: two clusters in one test never hand out the
+    // same loopback address (real clusters have their own pod and Service CIDRs).
+    const n = nextIp++;
     return `127.${net}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
   }
 
@@ -1210,6 +1211,9 @@ interface SliceEndpoint {
   conditions: { ready: boolean; serving: boolean; terminating: boolean };
   targetRef: { kind: string; namespace: string; name: string };
 }
+
+/** The next loopback address (all emulated servers of the process). */
+let nextIp = 1;
 
 /** The emulated controller's one EndpointSlice per Service (real ones are `<service>-<random>`). */
 const sliceName = (service: string) => `${service}-qubot`;
