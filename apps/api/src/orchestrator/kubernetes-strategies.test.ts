@@ -203,11 +203,11 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     expect(refused.statusCode, refused.body).toBe(400);
     expect(refused.json().error.details.field).toBe('body.options.analysis');
 
-    // Replica-ratio canary: both colours behind the stable Service, held at 50 %.
+    // Replica-ratio canary: both colours behind the stable Service, held at 10 % requested.
     const canary = await h.deploy(ENV, {
       version: '1.3.0-faulty',
       strategy: 'canary',
-      options: { ...FAST, steps: [50], stepDurationSeconds: 'manual', analysis: { enabled: false } },
+      options: { ...FAST, steps: [10], stepDurationSeconds: 'manual', analysis: { enabled: false } },
     });
     const held = await h.until(canary.id, ['paused', ...FINAL], 90_000);
     expect(held.waitingFor).toBe('advance');
@@ -215,7 +215,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
     await expect
       .poll(() => Object.keys(load.since(split).versions).sort(), { timeout: 10_000 })
       .toEqual(['1.2.0', '1.3.0-faulty']);
-    // 50 % requested; whole pods decide: 1 canary pod of 3 behind the Service, recorded and returned.
+    // 10 % of 2 replicas rounds to 0: 1 canary pod (at least 1) and 1 old one = 50 % served, recorded and returned.
     const during = await h.environment(ENV);
     const greenish = during.traffic.find((t: { version: string | null }) => t.version === '1.3.0-faulty');
     const pods = api
@@ -225,13 +225,14 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
       .list('pods', NS, `qubot.dev/environment=${ENV}`)
       .filter((p) => !p.metadata.deletionTimestamp);
     expect(greenish).toMatchObject({
-      weight: 50,
+      weight: 10,
       served: {
         pods: pods.length,
         ofPods: all.length,
         percent: Math.round((pods.length / all.length) * 1000) / 10,
       },
     });
+    expect(greenish.served).toEqual({ pods: 1, ofPods: 2, percent: 50 });
     // Real traffic through the Service splits as the pods do.
     let canaryHits = 0;
     const N = 90;
