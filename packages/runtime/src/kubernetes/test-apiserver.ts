@@ -1000,17 +1000,27 @@ export class EmulatedApiServer {
     this.update('pods', namespace, name, (o) => {
       o.metadata.deletionTimestamp = new Date().toISOString();
     });
-    const grace =
-      ((pod.spec as { terminationGracePeriodSeconds?: number })?.terminationGracePeriodSeconds ?? 30) * 1000;
-    void this.killPod(`${namespace}/${name}`, grace).then(() => this.remove('pods', namespace, name));
+    const spec = pod.spec as {
+      terminationGracePeriodSeconds?: number;
+      containers?: { lifecycle?: { preStop?: { sleep?: { seconds?: number } } } }[];
+    };
+    const grace = (spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const preStop = (spec?.containers?.[0]?.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
+    void this.killPod(`${namespace}/${name}`, grace, preStop).then(() =>
+      this.remove('pods', namespace, name),
+    );
   }
 
-  private async killPod(key: string, graceMs: number) {
+  /** The kubelet's termination: the preStop sleep (within the grace period), SIGTERM, SIGKILL at its end. */
+  private async killPod(key: string, graceMs: number, preStopMs = 0) {
     const rt = this.pods.get(key);
     if (!rt) return;
     rt.stopping = true;
     if (rt.probe) clearInterval(rt.probe);
     if (rt.restartTimer) clearTimeout(rt.restartTimer);
+    const t0 = Date.now();
+    if (preStopMs > 0) await new Promise((r) => setTimeout(r, Math.min(preStopMs, graceMs)));
+    graceMs = Math.max(0, graceMs - (Date.now() - t0));
     const proc = rt.proc;
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((ok) => proc.once('exit', ok));
@@ -1212,8 +1222,11 @@ interface SliceEndpoint {
   targetRef: { kind: string; namespace: string; name: string };
 }
 
-/** The next loopback address (all emulated servers of the process). */
-let nextIp = 1;
+/**
+ * The next loopback address (all emulated servers of the process), from an offset per process:
+ * test files run in parallel processes must not hand out each other's addresses.
+ */
+let nextIp = 1 + (process.pid % 200) * 250;
 
 /** The emulated controller's one EndpointSlice per Service (real ones are `<service>-<random>`). */
 const sliceName = (service: string) => `${service}-qubot`;
