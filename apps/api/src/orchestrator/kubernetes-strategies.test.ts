@@ -322,7 +322,7 @@ describe('[ENGINE] strategies on the Kubernetes runtime (emulated API server)', 
       expect(during.traffic.every((t: { served?: unknown }) => t.served === undefined)).toBe(true);
       const gatewayAddress = gw.api.addressOf('httproutes', NS2, `${APP}-staging`) as string;
       let canaryHits = 0;
-      const N = 200;
+      const N = 400;
       for (let i = 0; i < N; i++) {
         const res = await fetch(gatewayAddress);
         await res.arrayBuffer();
