@@ -52,7 +52,9 @@ export type TrafficTarget = Type.Static<typeof TrafficTarget>;
 
 export const TrafficProviderStatus = Type.Object({
   environment: Type.String({ description: '<app>/<env>' }),
-  kind: Type.Union([Type.Literal('node'), Type.Literal('haproxy')]),
+  kind: Type.Union([Type.Literal('node'), Type.Literal('haproxy'), Type.Literal('kubernetes')], {
+    description: 'kubernetes: the environment runs on a cluster, whose Services and HTTPRoute route it',
+  }),
   address: Type.Union([Type.String(), Type.Null()]),
   capabilities: Type.Object({
     survivesControlPlaneRestart: Type.Boolean(),

@@ -68,6 +68,19 @@ export const TrafficEntry = Type.Object({
   pool: Color,
   version: Type.Union([Type.String(), Type.Null()]),
   weight: Type.Number(),
+  served: Type.Optional(
+    Type.Object(
+      {
+        pods: Type.Integer({ minimum: 0 }),
+        ofPods: Type.Integer({ minimum: 0 }),
+        percent: Type.Number({ minimum: 0, maximum: 100 }),
+      },
+      {
+        description:
+          'Kubernetes replica ratio: the weight is served as whole pods — this pool has `pods` of the `ofPods` ready pods behind the stable Service, so `percent` of the requests (the weight above is what was requested)',
+      },
+    ),
+  ),
 });
 export type TrafficEntry = Type.Static<typeof TrafficEntry>;
 
@@ -217,9 +230,9 @@ export const Environment = Type.Object({
     }),
   ),
   trafficProvider: Type.Optional(
-    Type.Union([Type.Literal('node'), Type.Literal('haproxy')], {
+    Type.Union([Type.Literal('node'), Type.Literal('haproxy'), Type.Literal('kubernetes')], {
       description:
-        'what serves the address: node (the embedded Node router, the default) or haproxy (HAProxy driven through its runtime API); an admin setting (PATCH …/settings)',
+        'what serves the address: node (the embedded Node router, the default) or haproxy (HAProxy driven through its runtime API), an admin setting (PATCH …/settings); kubernetes whenever the runtime target is kubernetes (the cluster routes: its Services and HTTPRoute)',
     }),
   ),
   runtime: Type.Optional(RuntimeTargetView),

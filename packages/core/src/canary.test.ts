@@ -18,6 +18,53 @@ function breachAt(weight: number, figures: Partial<Extract<DeploymentEvent, { ty
 }
 
 describe('canary', () => {
+  it('weights by whole instances (Kubernetes replica ratio): each step scales the canary to round(weight × replicas), the old colour to the rest', () => {
+    const sim = canary({ replicas: 4, weightsByInstances: true, options: { analysis: { enabled: false } } })
+      .start()
+      .run();
+    expect(sim.trace()).toEqual([
+      'start green v2 +1=1',
+      'health green 1',
+      // 10 % of 4 rounds to 0: at least 1 canary, 3 old = 25 % served.
+      'stop blue 1=3',
+      'traffic blue=90 green=10 active=blue',
+      // 25 %: still 1 of 4.
+      'traffic blue=75 green=25 active=blue',
+      // 50 %: 2 of 4.
+      'start green v2 +1=2',
+      'health green 2',
+      'stop blue 1=2',
+      'traffic blue=50 green=50 active=blue',
+      'start green v2 +2=4',
+      'health green 4',
+      'traffic blue=0 green=100 active=green',
+      'stop blue all=0',
+    ]);
+    expect(sim.state.status).toBe('succeeded');
+  });
+
+  it('weights by whole instances: an abort brings the old colour back to its full count before the canary stops', () => {
+    const sim = canary({
+      replicas: 4,
+      weightsByInstances: true,
+      options: { steps: [50, 100], stepDurationSeconds: 'manual', analysis: { enabled: false } },
+    })
+      .start()
+      .run();
+    expect(sim.state.status).toBe('paused');
+    sim.send({ type: 'abort', reason: 'bad' });
+    sim.run();
+    expect(sim.trace().slice(-5)).toEqual([
+      // 50 % of 4: 2 and 2, held there when the abort came.
+      'traffic blue=50 green=50 active=blue',
+      'start blue v1 +2=4',
+      'health blue 4',
+      'traffic blue=100 green=0 active=blue',
+      'stop green all=0',
+    ]);
+    expect(sim.state.status).toBe('aborted');
+  });
+
   it('shifts weight 10 → 25 → 50 → 100 with a hold and analysis at each step, then stops the old pool', () => {
     const sim = canary().start().run();
     // Every 10 s of the 60 s hold the analysis measures the step so far: a time series.

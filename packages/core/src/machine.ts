@@ -158,6 +158,7 @@ export function normalizeInput(input: DeploymentInput): NormalizedInput {
     idlePool: input.idlePool ?? { version: null, instances: 0 },
     protected: input.protected ?? false,
     requiresApproval: input.requiresApproval ?? false,
+    ...(input.weightsByInstances ? { weightsByInstances: true } : {}),
   };
 }
 

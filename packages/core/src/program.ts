@@ -76,6 +76,12 @@ export interface DeploymentInput {
   scale?: { from: number; drain?: ScaleDrain | null } | null;
   /** The environment's hooks: `pre` runs before anything starts, `post` once traffic has moved. */
   hooks?: { pre?: HookSpec | null; post?: HookSpec | null };
+  /**
+   * Canary weights are served only as whole instances (Kubernetes replica ratio): each step scales
+   * the canary to round(weight × replicas) instances (at least 1) and the old colour to the rest
+   * (at least 1), so the split is as close to the weight as whole pods allow.
+   */
+  weightsByInstances?: boolean;
 }
 
 export interface NormalizedInput {
@@ -91,6 +97,8 @@ export interface NormalizedInput {
   requiresApproval: boolean;
   /** A scale of the live pool (`pool` = activeColor = newColor): from → to instances. */
   scale?: { pool: Color; from: number; to: number; drain?: ScaleDrain | null } | null;
+  /** See `DeploymentInput.weightsByInstances`. */
+  weightsByInstances?: boolean;
 }
 
 /**
@@ -100,6 +108,12 @@ export interface NormalizedInput {
 export interface ScaleDrain {
   host: string;
   count: number;
+}
+
+/** Replica ratio: the canary and old instance counts that serve `weight` % as closely as whole instances can. */
+export function instancesForWeight(weight: number, replicas: number): { canary: number; old: number } {
+  const canary = Math.min(replicas, Math.max(1, Math.round((weight / 100) * replicas)));
+  return { canary, old: Math.max(1, replicas - canary) };
 }
 
 export interface Program {
@@ -341,9 +355,10 @@ function canary(input: NormalizedInput, o: CanaryOptions): Program {
   if (warm < canaryCount) {
     b.op({ kind: 'start', step: s0, pool: n, version, count: canaryCount - warm, total: canaryCount });
   }
-  const started = Math.max(warm, canaryCount);
+  let started = Math.max(warm, canaryCount);
   b.op({ kind: 'waitHealthy', step: s0, pool: n, version, count: started });
   approval(b, input);
+  let oldNow = input.activeInstances;
 
   for (const w of o.steps) {
     if (w === 100) break;
@@ -352,7 +367,23 @@ function canary(input: NormalizedInput, o: CanaryOptions): Program {
       continue;
     }
     const s = b.step(`weight-${w}`, `Traffic ${w}%`);
-    b.op({ kind: 'traffic', step: s, weights: weights(n, w), activeColor: input.activeColor });
+    if (input.weightsByInstances) {
+      // Whole instances decide the split: the canary grows, then the old colour gives way.
+      const want = instancesForWeight(w, replicas);
+      if (want.canary > started) {
+        b.op({ kind: 'start', step: s, pool: n, version, count: want.canary - started, total: want.canary });
+        started = want.canary;
+        b.op({ kind: 'waitHealthy', step: s, pool: n, version, count: started });
+      }
+      // The old colour gives way before the split is applied, so the split recorded is what serves.
+      if (want.old < oldNow) {
+        b.op({ kind: 'stop', step: s, pool: old, count: oldNow - want.old, total: want.old });
+        oldNow = want.old;
+      }
+      b.op({ kind: 'traffic', step: s, weights: weights(n, w), activeColor: input.activeColor });
+    } else {
+      b.op({ kind: 'traffic', step: s, weights: weights(n, w), activeColor: input.activeColor });
+    }
     if (o.stepDurationSeconds === 'manual') {
       b.op({ kind: 'wait', step: s, for: 'advance' });
       if (o.analysis.enabled) b.op({ kind: 'analysis', step: s, pool: n, holdMs: 0, baseline: old });

@@ -26,6 +26,7 @@ export {
 } from './job.ts';
 export {
   type CanaryMode,
+  type ClusterRouting,
   type KubernetesCredentials,
   KubernetesDriver,
   type KubernetesDriverOptions,
@@ -77,6 +78,11 @@ export {
 export { createTrafficRouter, type TrafficRouter, type TrafficRouterOptions } from './router/router.ts';
 export type { PoolWindowStats } from './router/stats.ts';
 export type { SupervisorSpec, SupervisorStatus } from './supervisor.ts';
+export {
+  KUBERNETES_NO_COUNTS,
+  KubernetesTrafficProvider,
+  type KubernetesTrafficProviderOptions,
+} from './traffic/kubernetes-provider.ts';
 export {
   NodeRouterProvider,
   type NodeRouterProviderOptions,

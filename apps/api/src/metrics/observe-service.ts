@@ -92,7 +92,12 @@ export function createObserveService(deps: {
       requirePermission(ctx, 'read', { application: appName });
       const { env } = await deps.catalog.requireEnvironment(appName, envName);
       const provider = deps.runtime().providerFor(env);
-      const kind = env.trafficProvider === 'haproxy' ? 'haproxy' : 'node';
+      const kind =
+        provider?.kind === 'kubernetes'
+          ? 'kubernetes'
+          : env.trafficProvider === 'haproxy'
+            ? 'haproxy'
+            : 'node';
       const base = {
         environment: `${appName}/${envName}`,
         kind,

@@ -303,10 +303,13 @@ export function createExecutor(deps: {
     const { config, provider } = await deps.runtime.applyRouting(d.environmentId, cmd.weights);
     // Where a canary step's window starts, for a provider that only counts (HAProxy).
     await deps.runtime.markWindow(d.environmentId, provider);
+    // Kubernetes replica ratio: what whole pods make of the weight, kept beside it.
+    const shares = provider.servedShares?.() ?? null;
     const traffic = (['blue', 'green'] as Color[]).map((pool) => ({
       pool,
       version: config.pools.find((p) => p.name === pool)?.version ?? null,
       weight: cmd.weights[pool],
+      ...(shares?.[pool] ? { served: { ...shares[pool] } } : {}),
     }));
     return {
       event: { type: 'trafficSet', commandId: cmd.id },

@@ -89,4 +89,54 @@ describe('[ENGINE] control plane crash on the Kubernetes runtime (emulated API s
     }
     expect((await h.environment(ENV)).live.version).toBe('1.1.0');
   }, 180_000);
+
+  it('SIGKILL after the stable Service’s selector moved, before the deployment recorded the switch: the next worker converges, nothing doubled', async () => {
+    await resumer?.stop();
+    resumer = null;
+    worker = spawnWorkerProcess(h);
+    const service = `${APP}-${ENV}`;
+    const selected = () =>
+      (api.get('services', NS, service)?.spec?.selector as Record<string, string> | undefined)?.[
+        'qubot.dev/color'
+      ];
+    expect(selected()).toBe('green');
+    const d = await h.deploy(ENV, {
+      version: '1.2.0',
+      strategy: 'blue-green',
+      options: { ...FAST, autoSwitch: true },
+    });
+    // The switch is the cluster's: kill the worker the moment the selector names blue.
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline && selected() !== 'blue') await new Promise((r) => setImmediate(r));
+    expect(selected()).toBe('blue');
+    worker?.kill('SIGKILL');
+    await new Promise((r) => worker?.once('exit', r));
+    const row = await h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
+    // Not recorded yet: the database still says green carries the traffic.
+    expect(row.activeColor).toBe('green');
+
+    resumer = await startWorker(h);
+    const done = await h.until(d.id, FINAL, 120_000);
+    expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
+    const env = await h.environment(ENV);
+    expect(env.activeColor).toBe('blue');
+    expect(env.live.version).toBe('1.2.0');
+    expect(selected()).toBe('blue');
+    // What the environment reports is what its address serves.
+    const versions = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(env.address);
+      expect(res.status).toBe(200);
+      versions.add(((await res.json()) as { version: string }).version);
+    }
+    expect([...versions]).toEqual(['1.2.0']);
+    const blue = api.list('pods', NS, 'qubot.dev/color=blue').filter((p) => !p.metadata.deletionTimestamp);
+    const rows = await h.db.prisma.instance.findMany({
+      where: { environment: { name: ENV }, pool: 'blue', status: 'running' },
+    });
+    expect(blue).toHaveLength(4);
+    expect(blue.map((p) => p.metadata.labels?.['qubot.dev/instance']).sort()).toEqual(
+      rows.map((r) => r.id).sort(),
+    );
+  }, 240_000);
 });

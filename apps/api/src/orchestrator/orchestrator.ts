@@ -14,7 +14,7 @@ import {
   createTransact,
   type Database,
 } from '@qubot/db';
-import { LocalDriver, type RuntimeDriver } from '@qubot/runtime';
+import { type KubernetesDriver, LocalDriver, type RuntimeDriver } from '@qubot/runtime';
 import PgBoss from 'pg-boss';
 import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.ts';
 import type { EffectiveConfigService } from '../services/effective-config.ts';
@@ -154,7 +154,22 @@ export function createOrchestrator(opts: OrchestratorOptions) {
       return row ? targets.driverFor(row) : local;
     },
   });
-  const runtime = createEnvironmentRuntime({ db, driver, dataDir: `${opts.dataDir}/runtime`, log });
+  const runtime = createEnvironmentRuntime({
+    db,
+    driver,
+    dataDir: `${opts.dataDir}/runtime`,
+    log,
+    // A Kubernetes environment's traffic goes through the cluster (its Services, HTTPRoute).
+    async kubernetes(environmentId) {
+      const env = await environmentRepo.getForRouter(environmentId);
+      const row = await environmentRepo.findRuntimeTarget(env.application.name, env.name);
+      if (row?.runtimeTarget !== 'kubernetes') return null;
+      return {
+        driver: targets.driverFor(row) as KubernetesDriver,
+        environment: `${env.application.name}/${env.name}`,
+      };
+    },
+  });
   const engine = createEngine(db);
   const hooks = createHookRunner({
     db,

@@ -24,6 +24,8 @@ import {
   HaproxyProvider,
   haproxyAdminSocketOf,
   instanceTarget,
+  type KubernetesDriver,
+  KubernetesTrafficProvider,
   NodeRouterProvider,
   type PoolWindowStats,
   RouterClient,
@@ -67,6 +69,9 @@ export interface RouterEnv {
 export interface ProviderEnv {
   id: string;
   trafficProvider: string;
+  /** `kubernetes`: the cluster routes (the Kubernetes traffic provider, whatever `trafficProvider` says). */
+  runtimeTarget?: string;
+  address?: string | null;
   routerPid: number | null;
   routerPort: number | null;
   routerControlPort: number | null;
@@ -117,6 +122,8 @@ export function createEnvironmentRuntime(deps: {
   driver: RuntimeDriver;
   dataDir: string;
   log: RuntimeLog;
+  /** The Kubernetes driver and `<app>/<env>` of an environment whose runtime target is kubernetes. */
+  kubernetes?: (environmentId: string) => Promise<{ driver: KubernetesDriver; environment: string } | null>;
 }) {
   const { prisma } = deps.db;
   const instances = createInstanceRepo(prisma);
@@ -135,6 +142,17 @@ export function createEnvironmentRuntime(deps: {
    * null while it has no address yet. Cheap: the state is in the router process and its files.
    */
   function providerFor(env: ProviderEnv, o: ProviderOverrides = {}): TrafficProvider | null {
+    const cluster = deps.kubernetes;
+    if (!o.kind && env.runtimeTarget === 'kubernetes' && cluster) {
+      return new KubernetesTrafficProvider({
+        address: env.address ?? null,
+        resolve: async () => {
+          const k = await cluster(env.id);
+          if (!k) throw new Error('the environment no longer targets kubernetes');
+          return k;
+        },
+      });
+    }
     const kind = o.kind ?? (isTrafficProviderKind(env.trafficProvider) ? env.trafficProvider : 'node');
     const port = o.port ?? env.routerPort;
     if (!port) return null;
@@ -422,6 +440,7 @@ export function createEnvironmentRuntime(deps: {
       if (tx) throw new Error('the traffic provider is being changed; not now');
       return handoverFor(environmentId);
     }
+    if (env.runtimeTarget === 'kubernetes' && deps.kubernetes) return startInCluster(env, tx);
     const kind: TrafficProviderKind = isTrafficProviderKind(env.trafficProvider)
       ? env.trafficProvider
       : 'node';
@@ -494,6 +513,32 @@ export function createEnvironmentRuntime(deps: {
   }
 
   /**
+   * A Kubernetes environment: the stable Service is its "router" (`routerPid` 0: no process). The
+   * first time, a Node router or HAProxy left from before the environment moved to the cluster is
+   * stopped (its address is not the environment's any more), and the Services are created with
+   * the table the database describes.
+   */
+  async function startInCluster(
+    env: Awaited<ReturnType<typeof environments.getForRouter>>,
+    tx?: Tx,
+  ): Promise<TrafficProvider> {
+    const provider = providerFor(env) as TrafficProvider;
+    if (env.routerPid !== 0 && env.routerPort !== null) {
+      await stopOtherKinds(env, 'haproxy', false);
+      await stopOtherKinds(env, 'node', false);
+    }
+    const proc = (await provider.adopt()) ?? (await provider.start(await desiredNow(env.id, tx)));
+    if (env.routerPid !== 0 || env.routerStatus !== 'up' || env.address !== proc.address) {
+      await recordRouter(
+        env,
+        [{ data: { routerPid: 0, routerStatus: 'up', address: proc.address }, announce: true }],
+        tx,
+      );
+    }
+    return provider;
+  }
+
+  /**
    * The environment's router, adopted or started (one start at a time per environment). Pass the
    * transaction when the caller holds the environment's row lock.
    */
@@ -546,18 +591,8 @@ export function createEnvironmentRuntime(deps: {
     const live = await instances.listLive(environmentId, undefined, tx);
     const w = weights ?? (await currentWeights(environmentId, tx));
     const config = buildConfig(live, w);
+    // A Kubernetes environment's provider resolves once the cluster serves the table.
     await provider.setConfig(config);
-    if (deps.driver.setTraffic) {
-      // The cluster's own traffic objects (Kubernetes Services, HTTPRoute) follow the same weights;
-      // the router above stays what serves the environment's address.
-      const env = await environments.getForRouter(environmentId, tx);
-      const pools = new Set(live.map((i) => i.pool));
-      if (pools.size > 0) {
-        await deps.driver.setTraffic(`${env.application.name}/${env.name}`, w).catch((err: unknown) => {
-          deps.log.warn({ err, environment: env.name }, 'the runtime did not take the new weights');
-        });
-      }
-    }
     return { provider, config };
   }
 

@@ -229,12 +229,15 @@ export async function pointAtEmulatedCluster(
   h: Pick<Harness, 'app' | 'as'>,
   environment: string,
   namespace: string,
+  /** A Gateway for canary HTTPRoutes (the emulated server then serves the Gateway API). */
+  opts: { gateway?: string } = {},
 ) {
   const token = randomBytes(16).toString('hex');
   const api = new EmulatedApiServer({
     runContainer: qubotOneRunner(REPO_ROOT, tsxLoader()),
     token,
     probePeriodMs: 100,
+    ...(opts.gateway ? { gatewayApi: true } : {}),
   });
   await api.start();
   const dir = mkdtempSync(join(tmpdir(), 'qubot-kube-'));
@@ -258,7 +261,12 @@ export async function pointAtEmulatedCluster(
     method: 'PUT',
     url: `/api/v1/apps/${APP}/environments/${environment}/runtime`,
     headers: admin,
-    payload: { target: 'kubernetes', namespace, credentials: { source: 'kubeconfig', path: kubeconfig } },
+    payload: {
+      target: 'kubernetes',
+      namespace,
+      credentials: { source: 'kubeconfig', path: kubeconfig },
+      ...(opts.gateway ? { gateway: opts.gateway } : {}),
+    },
   });
   expect(target.statusCode, target.body).toBe(200);
   return {

@@ -184,6 +184,12 @@ export function createApplicationAdminService(deps: {
             placement?: Placement;
           } = {};
           let handover = false;
+          if (body.trafficProvider !== undefined && before.runtimeTarget === 'kubernetes') {
+            throw AppError.badField(
+              'body.trafficProvider',
+              `${env.name} runs on kubernetes: the cluster routes its traffic (its Services and HTTPRoute), not a ${body.trafficProvider} router`,
+            );
+          }
           if (body.trafficProvider !== undefined && body.trafficProvider !== before.trafficProvider) {
             // A handover moves the address from one router process to another: nothing else may be
             // moving traffic meanwhile.

@@ -38,6 +38,8 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { assertCanApprove, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import { prometheusSettingOf } from '../orchestrator/prometheus-analysis.ts';
+import { kubernetesSettingsOf } from '../views/runtime-target-view.ts';
 import { deploymentView, environmentView, strategyFromWire, strategyToWire } from '../views/views.ts';
 import type { CatalogService } from './catalog-service.ts';
 import type { FreezeService } from './freeze-service.ts';
@@ -116,6 +118,26 @@ export function assertStrategyOptions(strategy: string, raw: unknown, isProtecte
       field,
       issues: parsed.errors.map((e) => ({ field: `body.${e.field}`, message: e.message })),
     });
+  }
+}
+
+/**
+ * A canary's analysis on a Kubernetes environment reads Prometheus: the cluster routes its
+ * traffic, so no router of ours counts it (docs/kubernetes.md). Without a Prometheus analysis
+ * source, 400 naming `body.options.analysis`.
+ */
+export function assertAnalysisSource(
+  strategy: string,
+  raw: unknown,
+  env: { runtimeTarget: string; analysisPrometheus: unknown; protected: boolean },
+): void {
+  if (env.runtimeTarget !== 'kubernetes' || prometheusSettingOf(env.analysisPrometheus)) return;
+  const parsed = parseStrategyOptions(strategy, raw ?? {}, { protected: env.protected });
+  if (parsed.ok && parsed.strategy === 'canary' && parsed.options.analysis.enabled) {
+    throw AppError.badField(
+      'body.options.analysis',
+      'a canary analysis on a kubernetes environment needs a Prometheus analysis source (PUT …/analysis-provider): the cluster routes the traffic and nothing else measures it; or set options.analysis.enabled to false',
+    );
   }
 }
 
@@ -214,6 +236,7 @@ export function createDeploymentCommandService(deps: {
               { reason: 'handover_in_progress' },
             );
           }
+          assertAnalysisSource(spec.strategy, spec.options, locked);
           if (locked.protected !== env.protected) {
             assertStrategyOptions(spec.strategy, spec.options, locked.protected);
             if (locked.protected) requireReason(spec.reason, `${env.name} is a protected environment`);
@@ -255,6 +278,10 @@ export function createDeploymentCommandService(deps: {
               instances: idle.instances,
             },
             hooks: environmentHooks(locked.hooks),
+            // Kubernetes without a Gateway: canary weights are served as whole pods (replica ratio).
+            ...(locked.runtimeTarget === 'kubernetes' && !kubernetesSettingsOf(locked.kubernetes)?.gateway
+              ? { weightsByInstances: true }
+              : {}),
             protected: locked.protected,
             requiresApproval: locked.requiresApproval || spec.requireApproval === true,
             // The environment's setting; the deployment's own options still override it.

@@ -73,8 +73,16 @@ function trafficView(stored: unknown): TrafficEntry[] {
   return stored.flatMap((v): TrafficEntry[] => {
     const t = rec(v);
     if (t.pool !== 'blue' && t.pool !== 'green') return [];
+    const served = rec(t.served);
     return [
-      { pool: t.pool, version: typeof t.version === 'string' ? t.version : null, weight: num(t.weight, 0) },
+      {
+        pool: t.pool,
+        version: typeof t.version === 'string' ? t.version : null,
+        weight: num(t.weight, 0),
+        ...(typeof served.pods === 'number' && typeof served.ofPods === 'number'
+          ? { served: { pods: served.pods, ofPods: served.ofPods, percent: num(served.percent, 0) } }
+          : {}),
+      },
     ];
   });
 }
@@ -172,7 +180,12 @@ export function environmentView(row: EnvironmentViewRow): Environment {
         ? row.analysisOnInconclusive
         : null,
     syntheticLoad: row.syntheticLoad ?? null,
-    trafficProvider: row.trafficProvider === 'haproxy' ? 'haproxy' : 'node',
+    trafficProvider:
+      row.runtimeTarget === 'kubernetes'
+        ? 'kubernetes'
+        : row.trafficProvider === 'haproxy'
+          ? 'haproxy'
+          : 'node',
     runtime: runtimeTargetView(row),
     placement: row.placement === 'hosts' ? 'hosts' : 'local',
     router: {

@@ -125,6 +125,8 @@ export function createEnvironmentRepo(root: Db) {
           id: true,
           name: true,
           trafficProvider: true,
+          // Kubernetes environments: the cluster routes, no router figures (runtime.providerFor).
+          runtimeTarget: true,
           routerPid: true,
           routerPort: true,
           routerControlPort: true,

@@ -296,6 +296,47 @@ describe('KubernetesDriver against the emulated API server', () => {
     expect((await versionsThrough(preview, 5)).seen).toEqual({ '1.0.0': 5 });
   }, 90_000);
 
+  it('emulated API server: a routing change resolves only once the watch has the applied Service and its EndpointSlice serves only the intended colour', async () => {
+    const env = 'qubot-one/staging';
+    const readyIps = () =>
+      c.api
+        .list('endpointslices', NS, 'kubernetes.io/service-name=qubot-one-staging')
+        .flatMap(
+          (sl) =>
+            (sl as unknown as { endpoints: { addresses: string[]; conditions: { ready: boolean } }[] })
+              .endpoints,
+        )
+        .filter((e) => e.conditions.ready)
+        .map((e) => e.addresses[0] as string);
+    const ipsOf = (color: string) =>
+      c.api
+        .list('pods', NS, `qubot.dev/color=${color},qubot.dev/environment=staging`)
+        .map((p) => (p.status as { podIP: string }).podIP);
+    for (const color of ['blue', 'green', 'blue']) {
+      const r = await c.driver.route(env, {
+        blue: color === 'blue' ? 100 : 0,
+        green: color === 'green' ? 100 : 0,
+      });
+      // At the moment it resolves — no waiting here — the cluster serves the intended colour only.
+      expect(readyIps().length).toBeGreaterThan(0);
+      expect(readyIps().every((ip) => ipsOf(color).includes(ip))).toBe(true);
+      expect(r.resourceVersion).toBe(
+        c.api.get('services', NS, 'qubot-one-staging')?.metadata.resourceVersion,
+      );
+      expect((await versionsThrough(r.address, 6)).seen).toEqual({
+        [color === 'blue' ? '1.0.0' : '2.0.0']: 6,
+      });
+    }
+    // Pods expected that the cluster does not serve: the change is not reported done.
+    await expect(
+      c.driver.route(
+        env,
+        { blue: 100, green: 0 },
+        { targets: { blue: ['127.99.99.99:1'] }, timeoutMs: 1_000 },
+      ),
+    ).rejects.toThrow(/ready endpoints to be the pods of blue/);
+  }, 60_000);
+
   it('canary without the Gateway API: replica ratio, both colours behind the stable Service', async () => {
     const env = 'qubot-one/staging';
     expect(await c.driver.detectCanaryMode()).toBe('replica-ratio');

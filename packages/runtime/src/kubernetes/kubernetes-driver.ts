@@ -11,13 +11,16 @@ import { PassThrough } from 'node:stream';
 import {
   AppsV1Api,
   CoreV1Api,
+  DiscoveryV1Api,
   KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
   Log,
   PatchStrategy,
   setHeaderOptions,
+  type V1EndpointSlice,
   type V1Pod,
+  type V1Service,
 } from '@kubernetes/client-node';
 import type {
   AdoptableRecord,
@@ -67,6 +70,27 @@ export function kubeConfigFrom(credentials: KubernetesCredentials): KubeConfig {
 /** How canary weights reach the cluster. */
 export type CanaryMode = 'gateway-api' | 'replica-ratio';
 
+/** An HTTPRoute as the watch sees it: its generation and the Gateway's report on it. */
+interface HttpRouteObject extends KubernetesObject {
+  status?: { parents?: { conditions?: { type: string; status: string; observedGeneration?: number }[] }[] };
+}
+
+/** The routing table a traffic change carries to the cluster, kept on the stable Service. */
+export const ROUTING_ANNOTATION = 'qubot.dev/routing';
+
+/** What the cluster was seen to serve after a routing change (`route`). */
+export interface ClusterRouting {
+  mode: CanaryMode | 'selector';
+  /** The stable Service's resourceVersion the watch saw back. */
+  resourceVersion: string;
+  /** Ready endpoints of the stable Service (`ip:port`), as its EndpointSlices publish them. */
+  endpoints: string[];
+  /** The stable Service's address: `http://<clusterIP>:<port>`. */
+  address: string;
+  /** Ready endpoints per colour: with both behind the Service, each colour's share of the requests. */
+  byColor: Record<string, number>;
+}
+
 export interface KubernetesDriverOptions {
   kubeConfig: KubeConfig;
   namespace: string;
@@ -81,6 +105,8 @@ export interface KubernetesDriverOptions {
 const isReady = (p: V1Pod) =>
   p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const terminating = (p: V1Pod) => Boolean(p.metadata?.deletionTimestamp);
+/** The label an EndpointSlice carries naming its Service. */
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export class KubernetesDriver implements RuntimeDriver {
@@ -101,12 +127,21 @@ export class KubernetesDriver implements RuntimeDriver {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly known = new Map<string, InstanceRecord>();
   private canaryMode: CanaryMode | null = null;
+  private readonly discovery: DiscoveryV1Api;
+  private trafficWatch: {
+    services: WatchCache<V1Service>;
+    slices: WatchCache<V1EndpointSlice>;
+    routes: WatchCache<HttpRouteObject> | null;
+  } | null = null;
+  /** OOM kills seen per pod: each new termination with reason OOMKilled as restartCount grows. */
+  private readonly ooms = new Map<string, { restarts: number; kills: number }>();
 
   constructor(private readonly options: KubernetesDriverOptions) {
     this.namespace = options.namespace;
     this.core = options.kubeConfig.makeApiClient(CoreV1Api);
     this.apps = options.kubeConfig.makeApiClient(AppsV1Api);
     this.objects = KubernetesObjectApi.makeApiClient(options.kubeConfig);
+    this.discovery = options.kubeConfig.makeApiClient(DiscoveryV1Api);
     this.pods = new WatchCache<V1Pod>(
       options.kubeConfig,
       `/api/v1/namespaces/${this.namespace}/pods`,
@@ -117,10 +152,35 @@ export class KubernetesDriver implements RuntimeDriver {
           labelSelector: `${LABELS.managedBy}=qubot-deploy`,
         }),
     );
+    this.pods.on('change', () => this.countOoms());
   }
 
   close(): void {
     this.pods.stop();
+    this.trafficWatch?.services.stop();
+    this.trafficWatch?.slices.stop();
+    this.trafficWatch?.routes?.stop();
+  }
+
+  /**
+   * Kubernetes keeps only a container's last termination: every OOM kill is counted when it is
+   * seen, as the restart count grows with `lastState.terminated.reason: OOMKilled`. A pod first
+   * seen with an OOM as its last termination counts that one (earlier ones are not knowable).
+   */
+  private countOoms() {
+    for (const [name, pod] of this.pods.items) {
+      const cs = pod.status?.containerStatuses?.[0];
+      if (!cs) continue;
+      const restarts = cs.restartCount ?? 0;
+      const oom = cs.lastState?.terminated?.reason === 'OOMKilled';
+      const seen = this.ooms.get(name);
+      if (!seen) this.ooms.set(name, { restarts, kills: oom ? 1 : 0 });
+      else if (restarts > seen.restarts) {
+        seen.restarts = restarts;
+        if (oom) seen.kills++;
+      }
+    }
+    for (const name of this.ooms.keys()) if (!this.pods.items.has(name)) this.ooms.delete(name);
   }
 
   /** One change at a time per Deployment (a scale is read-modify-write of its replica count). */
@@ -367,8 +427,7 @@ export class KubernetesDriver implements RuntimeDriver {
       lastExitCode: last?.exitCode ?? null,
       lastExitSignal: last?.signal ? `SIG${last.signal === 9 ? 'KILL' : last.signal}` : null,
       lastExitReason: last ? (oom ? 'oom' : last.signal ? 'signal' : 'exit') : null,
-      // The pod keeps only its last termination: an OOM counts once until the next one.
-      oomKills: oom ? 1 : 0,
+      oomKills: pod ? (this.ooms.get(pod.metadata?.name ?? '')?.kills ?? (oom ? 1 : 0)) : 0,
       lastOom: oom
         ? {
             at: new Date(last?.finishedAt ?? Date.now()).toISOString(),
@@ -523,39 +582,115 @@ export class KubernetesDriver implements RuntimeDriver {
     return t;
   }
 
+  /** Watches of the traffic objects (Services, their EndpointSlices, HTTPRoutes), started once. */
+  private async trafficCaches() {
+    if (!this.trafficWatch) {
+      const ns = this.namespace;
+      const managed = `${LABELS.managedBy}=qubot-deploy`;
+      const mode = await this.detectCanaryMode();
+      this.trafficWatch = {
+        services: new WatchCache<V1Service>(
+          this.options.kubeConfig,
+          `/api/v1/namespaces/${ns}/services`,
+          managed,
+          () => this.core.listNamespacedService({ namespace: ns, labelSelector: managed }),
+        ),
+        slices: new WatchCache<V1EndpointSlice>(
+          this.options.kubeConfig,
+          `/apis/discovery.k8s.io/v1/namespaces/${ns}/endpointslices`,
+          SERVICE_NAME_LABEL,
+          () =>
+            this.discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: SERVICE_NAME_LABEL }),
+        ),
+        routes:
+          mode === 'gateway-api'
+            ? new WatchCache<HttpRouteObject>(
+                this.options.kubeConfig,
+                `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes`,
+                managed,
+                () =>
+                  this.objects.list<HttpRouteObject>(
+                    'gateway.networking.k8s.io/v1',
+                    'HTTPRoute',
+                    ns,
+                    undefined,
+                    undefined,
+                    undefined,
+                    undefined,
+                    managed,
+                  ),
+              )
+            : null,
+      };
+    }
+    const w = this.trafficWatch;
+    await Promise.all([w.services.start(), w.slices.start(), w.routes?.start()]);
+    return w;
+  }
+
+  /** Ready endpoints (`ip:port`) of a Service, from the EndpointSlices the watch has. */
+  private readyEndpoints(slices: Iterable<V1EndpointSlice>, service: string): string[] {
+    const out: string[] = [];
+    for (const sl of slices) {
+      if (sl.metadata?.labels?.[SERVICE_NAME_LABEL] !== service) continue;
+      const port = sl.ports?.[0]?.port ?? 80;
+      for (const e of sl.endpoints ?? []) {
+        if (e.conditions?.ready) for (const a of e.addresses) out.push(`${a}:${port}`);
+      }
+    }
+    return out.sort();
+  }
+
   /**
-   * Points the environment's traffic by weight: all on one colour moves the stable Service's
-   * selector to it (blue-green switch) and the preview Service to the other; a split goes to the
-   * HTTPRoute's backendRefs (Gateway API), or, without it, puts both colours behind the stable
-   * Service so each gets the share of its ready pods (replica ratio).
+   * Points the environment's traffic by weight and resolves once the cluster has observed it: one
+   * colour with all the traffic moves the stable Service's selector to it (blue-green switch) and
+   * the preview Service to the other; a split puts both colours behind the stable Service (replica
+   * ratio: each colour gets the share of its ready pods) and, in Gateway API mode, sets the
+   * HTTPRoute's backendRefs weights; no colour with weight selects no pod. `routing` (the table
+   * in force, JSON) is kept as an annotation on the stable Service. Observed means: the applied
+   * Service (and HTTPRoute) seen back through the watch at its resourceVersion, the HTTPRoute's
+   * generation accepted by the Gateway, and the stable Service's ready endpoints all pods of the
+   * intended colours, at least one of each (`targets`: the pods expected, `ip:port`).
    */
-  async setTraffic(
+  async route(
     environment: string,
     weights: Record<string, number>,
-  ): Promise<{ mode: CanaryMode | 'selector' }> {
+    opts: { routing?: string; targets?: Record<string, string[]>; timeoutMs?: number } = {},
+  ): Promise<ClusterRouting> {
     const n = namesFor(environment);
     const template = this.templateOf(environment);
-    const pools = Object.keys(weights).sort();
-    const active = pools.find((p) => weights[p] === 100);
-    const idle = pools.find((p) => p !== active) ?? (active === 'blue' ? 'green' : 'blue');
+    const on = ['blue', 'green'].filter((p) => (weights[p] ?? 0) > 0);
     const mode = await this.detectCanaryMode();
+    const w = await this.trafficCaches();
     for (const pool of ['blue', 'green']) {
       await this.apply(
         serviceFor(this.namespace, n.poolService(pool), poolSelector(environment, pool), template, 'pool'),
       );
     }
-    if (active) {
-      await this.apply(
-        serviceFor(this.namespace, n.stableService, poolSelector(environment, active), template, 'stable'),
-      );
+    const selector =
+      on.length === 1
+        ? poolSelector(environment, on[0] as string)
+        : on.length === 2
+          ? n.selector
+          : // No colour carries traffic: the Service selects no pod (nothing is served, as a router with no pool).
+            poolSelector(environment, 'none');
+    const stable = serviceFor(this.namespace, n.stableService, selector, template, 'stable');
+    const applied = await this.apply({
+      ...stable,
+      metadata: {
+        ...stable.metadata,
+        ...(opts.routing ? { annotations: { [ROUTING_ANNOTATION]: opts.routing } } : {}),
+      },
+    });
+    if (on.length === 1) {
+      const idle = on[0] === 'blue' ? 'green' : 'blue';
       await this.apply(
         serviceFor(this.namespace, n.previewService, poolSelector(environment, idle), template, 'preview'),
       );
-    } else if (mode === 'replica-ratio') {
-      await this.apply(serviceFor(this.namespace, n.stableService, n.selector, template, 'stable'));
     }
+    let route: KubernetesObject | null = null;
     if (mode === 'gateway-api' && this.options.gateway) {
-      await this.apply(
+      route = await this.apply(
         httpRouteFor(
           this.namespace,
           environment,
@@ -564,9 +699,99 @@ export class KubernetesDriver implements RuntimeDriver {
           template.servicePort ?? 80,
         ),
       );
-      return { mode };
     }
-    return { mode: active ? 'selector' : mode };
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const rv = applied.metadata?.resourceVersion;
+    const seen = await w.services.waitFor(
+      (items) =>
+        items.find((x) => x.metadata?.name === n.stableService && x.metadata.resourceVersion === rv) ?? null,
+      timeoutMs,
+      `Service ${n.stableService} at resourceVersion ${rv} through the watch`,
+    );
+    if (route && w.routes) {
+      const generation = route.metadata?.generation ?? 1;
+      await w.routes.waitFor(
+        (items) => {
+          const r = items.find((x) => x.metadata?.name === n.route);
+          const accepted = r?.status?.parents?.some((p) =>
+            p.conditions?.some(
+              (c) =>
+                c.type === 'Accepted' && c.status === 'True' && (c.observedGeneration ?? 0) >= generation,
+            ),
+          );
+          return accepted ? true : null;
+        },
+        timeoutMs,
+        `HTTPRoute ${n.route} generation ${generation} accepted by the Gateway`,
+      );
+    }
+    // The intended colours' pod addresses (the pods cache): the only ones allowed to be ready endpoints.
+    const pods = await this.cache();
+    const allowed = (ip: string) =>
+      [...pods.items.values()].some(
+        (p) =>
+          p.status?.podIP === ip &&
+          p.metadata?.labels?.[LABELS.name] === n.app &&
+          p.metadata?.labels?.[LABELS.environment] === n.env &&
+          on.includes(p.metadata?.labels?.[LABELS.color] ?? ''),
+      );
+    const expected = on.map((pool) => (opts.targets?.[pool] ?? []).map((t) => t.split(':')[0]));
+    const endpoints = await w.slices.waitFor(
+      (items) => {
+        const ready = this.readyEndpoints(items, n.stableService);
+        if (!ready.every((e) => allowed(e.split(':')[0] as string))) return null;
+        const ips = new Set(ready.map((e) => e.split(':')[0]));
+        // Each intended colour with pods expected has at least one of them ready behind the Service.
+        if (!expected.every((want) => want.length === 0 || want.some((ip) => ips.has(ip)))) return null;
+        return ready;
+      },
+      timeoutMs,
+      `Service ${n.stableService}'s ready endpoints to be the pods of ${on.join(' and ') || 'no colour'}`,
+    );
+    return {
+      byColor: this.colorsOf(endpoints),
+      mode: route ? 'gateway-api' : on.length === 2 ? 'replica-ratio' : 'selector',
+      resourceVersion: seen.metadata?.resourceVersion ?? '',
+      endpoints,
+      address: `http://${seen.spec?.clusterIP}:${seen.spec?.ports?.[0]?.port ?? 80}`,
+    };
+  }
+
+  /** `route` without a table to keep: the weights, observed. */
+  async setTraffic(environment: string, weights: Record<string, number>): Promise<{ mode: string }> {
+    const r = await this.route(environment, weights);
+    return { mode: r.mode };
+  }
+
+  /** The stable Service as the watch has it (null before the first routing change). */
+  async stableService(environment: string): Promise<V1Service | null> {
+    const w = await this.trafficCaches();
+    return w.services.items.get(namesFor(environment).stableService) ?? null;
+  }
+
+  /** Ready endpoints of the stable Service and of the pods of each colour, from the watches. */
+  async servedEndpoints(
+    environment: string,
+  ): Promise<{ endpoints: string[]; byColor: Record<string, number> }> {
+    const w = await this.trafficCaches();
+    const n = namesFor(environment);
+    const endpoints = this.readyEndpoints(w.slices.items.values(), n.stableService);
+    return { endpoints, byColor: this.colorsOf(endpoints) };
+  }
+
+  /** Endpoints (`ip:port`) counted by the colour of their pod. */
+  private colorsOf(endpoints: string[]): Record<string, number> {
+    const byColor: Record<string, number> = { blue: 0, green: 0 };
+    const colorOf = new Map<string, string>();
+    for (const p of this.pods.items.values()) {
+      const c = p.metadata?.labels?.[LABELS.color];
+      if (p.status?.podIP && c) colorOf.set(p.status.podIP, c);
+    }
+    for (const e of endpoints) {
+      const c = colorOf.get(e.split(':')[0] as string);
+      if (c) byColor[c] = (byColor[c] ?? 0) + 1;
+    }
+    return byColor;
   }
 
   /** The stable Service's address (cluster IP and port). */

@@ -32,6 +32,8 @@ export const LABELS = {
   instance: 'qubot.dev/instance',
 } as const;
 export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+/** How long a terminating pod keeps serving before SIGTERM (its preStop sleep). */
+export const PRESTOP_SLEEP_SECONDS = 2;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A label value: 63 characters of `[A-Za-z0-9._-]`, alphanumeric at both ends. */
@@ -103,6 +105,8 @@ export function deploymentFor(namespace: string, d: DeploymentInput) {
     [LABELS.release]: labelValue(d.version, 'version'),
   };
   const env = { ...d.template.env, ...d.config, QUBOT_VERSION: d.version, QUBOT_POOL: d.pool };
+  const grace = d.template.terminationGracePeriodSeconds ?? 30;
+  const preStopSeconds = grace > 2 ? PRESTOP_SLEEP_SECONDS : 0;
   const limits: Record<string, string> = {};
   if (d.resources?.memoryMb) limits.memory = `${d.resources.memoryMb}Mi`;
   if (d.resources?.cpus) limits.cpu = `${Math.round(d.resources.cpus * 1000)}m`;
@@ -121,11 +125,16 @@ export function deploymentFor(namespace: string, d: DeploymentInput) {
           ...(d.template.imagePullSecrets?.length
             ? { imagePullSecrets: d.template.imagePullSecrets.map((name) => ({ name })) }
             : {}),
-          terminationGracePeriodSeconds: d.template.terminationGracePeriodSeconds ?? 30,
+          terminationGracePeriodSeconds: grace,
           containers: [
             {
               name: 'app',
               image: d.image,
+              // Endpoint removal reaches every node's proxy a moment after the pod starts terminating:
+              // the container keeps serving that moment before it is sent SIGTERM (kubelet sleep action).
+              ...(preStopSeconds > 0
+                ? { lifecycle: { preStop: { sleep: { seconds: preStopSeconds } } } }
+                : {}),
               ...(d.template.args?.length ? { args: d.template.args } : {}),
               ports: [{ name: 'http', containerPort: d.template.containerPort }],
               env: Object.entries(env)

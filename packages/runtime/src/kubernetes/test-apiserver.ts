@@ -62,6 +62,13 @@ const RESOURCES: ResourceDef[] = [
     subresources: ['status', 'scale'],
   },
   {
+    group: 'discovery.k8s.io',
+    version: 'v1',
+    plural: 'endpointslices',
+    kind: 'EndpointSlice',
+    subresources: [],
+  },
+  {
     group: 'gateway.networking.k8s.io',
     version: 'v1',
     plural: 'httproutes',
@@ -212,7 +219,6 @@ export class EmulatedApiServer {
   private readonly watches = new Set<ServerResponse>();
   private readonly pods = new Map<string, PodRuntime>();
   private readonly proxies = new Map<string, { server: Server; address: string }>();
-  private nextIp = 1;
   private readonly agent = new Agent({ keepAlive: true });
   private readonly options: Required<Omit<EmulatedApiServerOptions, 'token'>> & { token?: string };
   /** Every request the server answered, `METHOD path?query` (tests read how a client behaved). */
@@ -627,6 +633,8 @@ export class EmulatedApiServer {
   }
 
   private defaults(def: ResourceDef, o: Obj) {
+    // An EndpointSlice has no spec: its endpoints and ports are top-level fields.
+    if (def.plural === 'endpointslices') return;
     o.spec ??= {};
     if (def.plural === 'deployments') {
       o.spec.replicas ??= 1;
@@ -639,7 +647,9 @@ export class EmulatedApiServer {
   }
 
   private allocateIp(net: number): string {
-    const n = this.nextIp++;
+    // Shared by every emulated server of the process: two clusters in one test never hand out the
+    // same loopback address (real clusters have their own pod and Service CIDRs).
+    const n = nextIp++;
     return `127.${net}.${Math.floor(n / 250)}.${(n % 250) + 1}`;
   }
 
@@ -990,17 +1000,27 @@ export class EmulatedApiServer {
     this.update('pods', namespace, name, (o) => {
       o.metadata.deletionTimestamp = new Date().toISOString();
     });
-    const grace =
-      ((pod.spec as { terminationGracePeriodSeconds?: number })?.terminationGracePeriodSeconds ?? 30) * 1000;
-    void this.killPod(`${namespace}/${name}`, grace).then(() => this.remove('pods', namespace, name));
+    const spec = pod.spec as {
+      terminationGracePeriodSeconds?: number;
+      containers?: { lifecycle?: { preStop?: { sleep?: { seconds?: number } } } }[];
+    };
+    const grace = (spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const preStop = (spec?.containers?.[0]?.lifecycle?.preStop?.sleep?.seconds ?? 0) * 1000;
+    void this.killPod(`${namespace}/${name}`, grace, preStop).then(() =>
+      this.remove('pods', namespace, name),
+    );
   }
 
-  private async killPod(key: string, graceMs: number) {
+  /** The kubelet's termination: the preStop sleep (within the grace period), SIGTERM, SIGKILL at its end. */
+  private async killPod(key: string, graceMs: number, preStopMs = 0) {
     const rt = this.pods.get(key);
     if (!rt) return;
     rt.stopping = true;
     if (rt.probe) clearInterval(rt.probe);
     if (rt.restartTimer) clearTimeout(rt.restartTimer);
+    const t0 = Date.now();
+    if (preStopMs > 0) await new Promise((r) => setTimeout(r, Math.min(preStopMs, graceMs)));
+    graceMs = Math.max(0, graceMs - (Date.now() - t0));
     const proc = rt.proc;
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((ok) => proc.once('exit', ok));
@@ -1013,29 +1033,79 @@ export class EmulatedApiServer {
     this.pods.delete(key);
   }
 
-  private endpoints(namespace: string, selector: Record<string, string> | undefined): string[] {
-    if (!selector || Object.keys(selector).length === 0) return [];
-    return this.list('pods', namespace, selectorOf(selector))
-      .filter(
-        (p) =>
-          !p.metadata.deletionTimestamp &&
-          (p.status as { conditions?: { type: string; status: string }[] })?.conditions?.some(
-            (c) => c.type === 'Ready' && c.status === 'True',
-          ),
-      )
-      .map((p) => {
-        const c = (p.spec as { containers: { ports?: { containerPort: number }[] }[] }).containers[0];
-        return `${(p.status as { podIP: string }).podIP}:${c?.ports?.[0]?.containerPort ?? 8080}`;
-      });
+  /**
+   * kube-proxy: a Service's targets are the ready endpoints of its EndpointSlice (what the
+   * endpoint-slice controller published), never the pods read directly.
+   */
+  private serviceTargets(namespace: string, name: string): string[] {
+    const slice = this.objects.get(`endpointslices/${namespace}/${sliceName(name)}`) as
+      | (Obj & { endpoints?: SliceEndpoint[]; ports?: { port: number }[] })
+      | undefined;
+    if (!slice) return [];
+    const port = slice.ports?.[0]?.port ?? 80;
+    return (slice.endpoints ?? []).filter((e) => e.conditions.ready).map((e) => `${e.addresses[0]}:${port}`);
   }
 
-  private serviceTargets(namespace: string, name: string): string[] {
-    const svc = this.objects.get(`services/${namespace}/${name}`);
-    if (!svc) return [];
-    const spec = svc.spec as { selector?: Record<string, string>; ports?: { targetPort?: number }[] };
-    const eps = this.endpoints(namespace, spec.selector);
-    const tp = spec.ports?.[0]?.targetPort;
-    return tp ? eps.map((e) => `${e.split(':')[0]}:${tp}`) : eps;
+  /**
+   * The endpoint-slice controller: one EndpointSlice per Service with a selector (label
+   * `kubernetes.io/service-name`), an endpoint per selected pod that has an address — `ready`
+   * when the pod is Ready and not terminating, `terminating` once it is being deleted.
+   */
+  private reconcileEndpoints(namespace: string, service: string) {
+    const svc = this.objects.get(`services/${namespace}/${service}`);
+    const name = sliceName(service);
+    const key = `endpointslices/${namespace}/${name}`;
+    const spec = svc?.spec as
+      | { selector?: Record<string, string>; ports?: { port: number; targetPort?: number }[] }
+      | undefined;
+    if (!svc || !spec?.selector || Object.keys(spec.selector).length === 0) {
+      if (this.objects.has(key)) this.remove('endpointslices', namespace, name);
+      return;
+    }
+    const isReady = (p: Obj) =>
+      (p.status as { conditions?: { type: string; status: string }[] })?.conditions?.some(
+        (c) => c.type === 'Ready' && c.status === 'True',
+      ) ?? false;
+    const endpoints: SliceEndpoint[] = this.list('pods', namespace, selectorOf(spec.selector))
+      .filter((p) => (p.status as { podIP?: string })?.podIP)
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+      .map((p) => {
+        const terminating = Boolean(p.metadata.deletionTimestamp);
+        return {
+          addresses: [(p.status as { podIP: string }).podIP],
+          conditions: { ready: isReady(p) && !terminating, serving: isReady(p), terminating },
+          targetRef: { kind: 'Pod', namespace, name: p.metadata.name },
+        };
+      });
+    const containerPort = (p: Obj | undefined) =>
+      (p?.spec as { containers?: { ports?: { containerPort: number }[] }[] })?.containers?.[0]?.ports?.[0]
+        ?.containerPort;
+    const port =
+      spec.ports?.[0]?.targetPort ??
+      containerPort(this.list('pods', namespace, selectorOf(spec.selector))[0]) ??
+      8080;
+    const body = {
+      addressType: 'IPv4',
+      endpoints,
+      ports: [{ name: 'http', port, protocol: 'TCP' }],
+    };
+    if (!this.objects.has(key)) {
+      this.create(RESOURCES.find((r) => r.plural === 'endpointslices') as ResourceDef, namespace, {
+        metadata: {
+          name,
+          labels: {
+            'kubernetes.io/service-name': service,
+            'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+          },
+          ownerReferences: [{ kind: 'Service', name: service, uid: svc.metadata.uid as string }],
+        },
+        ...body,
+      });
+      return;
+    }
+    this.update('endpointslices', namespace, name, (o) => {
+      Object.assign(o, body);
+    });
   }
 
   private counter = 0;
@@ -1084,8 +1154,10 @@ export class EmulatedApiServer {
       const p = this.proxies.get(key);
       p?.server.close();
       this.proxies.delete(key);
+      this.reconcileEndpoints(namespace, name);
       return;
     }
+    this.reconcileEndpoints(namespace, name);
     const spec = svc.spec as { clusterIP: string; ports?: { port: number }[] };
     void this.ensureProxy(key, spec.clusterIP, spec.ports?.[0]?.port ?? 80, () => {
       const t = this.serviceTargets(namespace, name);
@@ -1102,6 +1174,24 @@ export class EmulatedApiServer {
       this.proxies.delete(key);
       return;
     }
+    // The Gateway controller accepts the route and says which generation it has programmed.
+    const generation = route.metadata.generation ?? 1;
+    const parents = ((route.spec as { parentRefs?: Record<string, unknown>[] })?.parentRefs ?? []).map(
+      (parentRef) => ({
+        parentRef,
+        controllerName: 'qubot.dev/emulated-gateway',
+        conditions: [
+          { type: 'Accepted', status: 'True', reason: 'Accepted', observedGeneration: generation },
+          { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', observedGeneration: generation },
+        ],
+      }),
+    );
+    if (JSON.stringify((route.status as { parents?: unknown })?.parents) !== JSON.stringify(parents)) {
+      this.update('httproutes', namespace, name, (o) => {
+        o.status = { parents };
+      });
+    }
+    if (this.proxies.has(key)) return;
     void this.ensureProxy(key, this.allocateIp(30), 80, () => {
       const r = this.objects.get(key);
       const refs = (
@@ -1125,6 +1215,21 @@ export class EmulatedApiServer {
     });
   }
 }
+
+interface SliceEndpoint {
+  addresses: string[];
+  conditions: { ready: boolean; serving: boolean; terminating: boolean };
+  targetRef: { kind: string; namespace: string; name: string };
+}
+
+/**
+ * The next loopback address (all emulated servers of the process), from an offset per process:
+ * test files run in parallel processes must not hand out each other's addresses.
+ */
+let nextIp = 1 + (process.pid % 200) * 250;
+
+/** The emulated controller's one EndpointSlice per Service (real ones are `<service>-<random>`). */
+const sliceName = (service: string) => `${service}-qubot`;
 
 /** A container runner for Qubot-One: the image is the artifact reference it serves. */
 export function qubotOneRunner(workspaceDir: string, tsxLoaderUrl: string): ContainerRunner {

@@ -100,4 +100,17 @@ export interface TrafficProvider {
   totals(): Promise<TrafficTotals>;
   /** Per-pool figures over the last `windowMs`, when `capabilities.windowStats`. */
   windowStats?(windowMs: number): Promise<PoolWindowStats[]>;
+  /**
+   * Where a split is only as fine as whole instances (Kubernetes replica ratio): each pool's share
+   * of what the last `setConfig` made serve; null when the weights are served as given.
+   */
+  servedShares?(): Record<string, ServedShare> | null;
+}
+
+/** A pool's share of the requests when whole instances decide it: `pods` of `ofPods` ready ones. */
+export interface ServedShare {
+  pods: number;
+  ofPods: number;
+  /** `pods / ofPods`, in percent (one decimal). */
+  percent: number;
 }

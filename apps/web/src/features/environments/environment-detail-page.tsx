@@ -98,7 +98,13 @@ function EnvironmentBody({
             </div>
             <div>
               <dt>Traffic provider</dt>
-              <dd>{env.trafficProvider === 'haproxy' ? 'HAProxy' : 'Node router'}</dd>
+              <dd>
+                {env.trafficProvider === 'kubernetes'
+                  ? 'Kubernetes (the cluster routes: Services, HTTPRoute)'
+                  : env.trafficProvider === 'haproxy'
+                    ? 'HAProxy'
+                    : 'Node router'}
+              </dd>
             </div>
             <div>
               <dt>Protected</dt>

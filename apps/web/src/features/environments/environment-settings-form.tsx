@@ -123,7 +123,7 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
         setDraft(draftOf(saved));
         setDone(
           saved.trafficProvider !== current.trafficProvider
-            ? `Saved. ${PROVIDER_LABEL[saved.trafficProvider ?? 'node']} now serves ${saved.address ?? 'the address'}.`
+            ? `Saved. ${saved.trafficProvider === 'kubernetes' ? 'The cluster' : PROVIDER_LABEL[saved.trafficProvider ?? 'node']} now serves ${saved.address ?? 'the address'}.`
             : saved.replicas !== current.replicas && saved.live
               ? `Saved. Scaling to ${saved.replicas} instances now.`
               : 'Saved. The next deployment uses these settings.',
@@ -177,7 +177,8 @@ export function EnvironmentSettingsForm({ app, env }: { app: string; env: Enviro
           label="Traffic provider"
           hint="What serves the address. Changing it on a live environment hands the address over at once: the old router stops accepting and finishes its requests, the new one starts on the same port (new connections may be refused for a fraction of a second). Not while a deployment runs. HAProxy measures no latency: canary latency thresholds cannot pass there."
           value={draft.trafficProvider}
-          disabled={!isAdmin || update.isPending}
+          // A Kubernetes environment is routed by the cluster (docs/kubernetes.md).
+          disabled={!isAdmin || update.isPending || env.trafficProvider === 'kubernetes'}
           onChange={(e) =>
             setDraft({ ...draft, trafficProvider: e.target.value === 'haproxy' ? 'haproxy' : 'node' })
           }

@@ -82,6 +82,14 @@ describe('trafficSegments', () => {
     ]);
     expect(thirds.map((s) => s.percent)).toEqual([66.7, 33.3]);
   });
+  it('Kubernetes replica ratio: says what was requested and what whole pods serve; the bar shows the served share', () => {
+    const split = trafficSegments([
+      { pool: 'blue', version: '1.0.0', weight: 90, served: { pods: 3, ofPods: 4, percent: 75 } },
+      { pool: 'green', version: '1.1.0', weight: 10, served: { pods: 1, ofPods: 4, percent: 25 } },
+    ]);
+    expect(split.map((s) => s.percent)).toEqual([75, 25]);
+    expect(split[1]?.label).toBe('green 1.1.0: 10 % requested, 1 of 4 pods = 25 % served');
+  });
   it('describes no traffic', () => {
     expect(trafficSegments([])).toEqual([]);
     expect(trafficDescription([{ pool: 'blue', version: null, weight: 0 }])).toBe(

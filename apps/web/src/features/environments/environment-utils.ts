@@ -44,12 +44,18 @@ export function trafficSegments(traffic: readonly TrafficEntry[]): TrafficSegmen
   if (sum <= 0) return [];
   return serving.map((t) => {
     const percent = Math.round((t.weight / sum) * 1000) / 10;
-    return {
-      pool: t.pool,
-      version: t.version,
-      percent,
-      label: `${t.pool}${t.version ? ` ${t.version}` : ''} ${formatPercent(percent, percent % 1 === 0 ? 0 : 1)}`,
-    };
+    const name = `${t.pool}${t.version ? ` ${t.version}` : ''}`;
+    const pct = (p: number) => formatPercent(p, p % 1 === 0 ? 0 : 1);
+    // Kubernetes replica ratio: whole pods decide the split; the bar shows what is served.
+    if (t.served) {
+      return {
+        pool: t.pool,
+        version: t.version,
+        percent: t.served.percent,
+        label: `${name}: ${pct(percent)} requested, ${t.served.pods} of ${t.served.ofPods} pods = ${pct(t.served.percent)} served`,
+      };
+    }
+    return { pool: t.pool, version: t.version, percent, label: `${name} ${pct(percent)}` };
   });
 }
 

@@ -3,6 +3,7 @@ import type { Environment, TrafficProviderStatus, TrafficTarget } from '@qubot/a
 export const PROVIDER_NAME: Record<TrafficProviderStatus['kind'], string> = {
   node: 'Node router (embedded)',
   haproxy: 'HAProxy',
+  kubernetes: 'Kubernetes (Services, HTTPRoute)',
 };
 
 /** One line on the provider's health, with a tone for its badge. */
