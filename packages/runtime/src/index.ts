@@ -89,3 +89,4 @@ export {
   toPoolWindowStats,
 } from './traffic/totals-window.ts';
 export type * from './types.ts';
+export { followLog, type LogFollower } from './log-follow.ts';

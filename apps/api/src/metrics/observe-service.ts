@@ -19,7 +19,7 @@ import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
 import type { CatalogService } from '../services/catalog-service.ts';
 import { deploymentLog } from './deployment-log.ts';
 import { computeEta } from './eta.ts';
-import { followLog, type LogFollower } from './log-follow.ts';
+import { followLog, type LogFollower } from '@qubot/runtime';
 import { type MetricsHistory, toSample } from './samples.ts';
 
 /** Earlier deployments an ETA looks at (the newest ones). */
@@ -147,11 +147,12 @@ export function createObserveService(deps: {
     ): Promise<LogFollower> {
       const instance = await requireInstance(ctx, appName, envName, id);
       const driver = deps.driver();
-      const file = driver.localLogFile({ id: instance.id });
+      // An instance on a host has no file here: its agent follows it (through the agent hub).
+      const file = instance.hostId ? null : driver.localLogFile({ id: instance.id });
       if (file) return followLog(file, onLines);
       if (!driver.followLogs)
         throw AppError.conflict('this runtime driver keeps no log file to follow; read the log instead');
-      // A pod's log, streamed by the cluster (`follow=true`).
+      // A pod's log, streamed by the cluster (`follow=true`), or a host's, streamed by its agent.
       const stop = new AbortController();
       const ready = driver.followLogs({ id: instance.id }, (line) => onLines([line]), stop.signal);
       return { ready, stop: () => stop.abort() };

@@ -465,6 +465,8 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     wake,
     /** Starts the queue; in the worker role also re-adopts the runtime and resumes deployments. */
     async start() {
+      // Agents are served by every process (agent-hub.ts): the hubs join through PostgreSQL.
+      await agentHub.listen();
       if (!opts.worker) return;
       await ensureStarted();
       await runtime.adoptAll();
@@ -526,7 +528,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     async stop() {
       if (sweeper) clearInterval(sweeper);
       if (replacer) clearInterval(replacer);
-      agentHub.stop();
+      await agentHub.stop();
       await reconciler?.stop();
       await monitor?.stop();
       stopController.abort();

@@ -19,7 +19,7 @@ import {
   PutJobLauncherBody,
 } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
-import { followLog } from '../metrics/log-follow.ts';
+import { followLog } from '@qubot/runtime';
 import { sendIdempotent } from './idempotent.ts';
 import { logStreams } from './log-stream.ts';
 import { errorResponses, typed } from './route-kit.ts';
