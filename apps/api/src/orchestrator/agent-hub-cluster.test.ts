@@ -60,7 +60,7 @@ beforeAll(async () => {
   );
   agent.stderr?.on('data', (d: Buffer) => agentLog.push(d.toString().trim()));
   // Until the host is ready (its agent connected and reporting); bounded.
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   let state: string | undefined;
   while (state !== 'ready') {
     if (Date.now() > deadline) throw new Error(`host not ready (${state}):\n${agentLog.join('\n')}`);
@@ -80,9 +80,9 @@ afterAll(async () => {
     clearTimeout(t);
   }
   const rows = await h.db.prisma.instance.findMany({ select: { supervisorPid: true, pid: true } });
-  // The harness stops the instances through the agent (still connected), then the agent goes.
-  await h?.close();
   agent?.kill('SIGKILL');
+  await h?.close();
+  // The instances on the "host" outlive its agent: stopped here by their pids.
   for (const r of rows)
     for (const pid of [r.supervisorPid, r.pid])
       if (pid)

@@ -30,6 +30,7 @@ import {
   type ServerToAgent,
 } from '@qubot/runtime';
 import type { WebSocket } from 'ws';
+import { appendHostUpdated } from '../views/host-events.ts';
 import { createAgentRelay } from './agent-relay.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -41,6 +42,11 @@ export interface AgentHubOptions {
   heartbeatMs?: number;
   /** A host with no heartbeat for this long is lost; default 10 s. */
   lostAfterMs?: number;
+  /**
+   * A heartbeat's figures become a `host.updated` event at most this often per host (state changes
+   * always do); default 10 s. Heartbeats themselves are not stored (the events table is history).
+   */
+  eventEveryMs?: number;
   /** How often lost hosts are looked for; default 1 s. */
   checkIntervalMs?: number;
   /**
@@ -94,6 +100,16 @@ export function createAgentHub(opts: AgentHubOptions) {
   const transact = createTransact(prisma);
   const heartbeatMs = opts.heartbeatMs ?? 2_000;
   const lostAfterMs = opts.lostAfterMs ?? 10_000;
+  const eventEveryMs = opts.eventEveryMs ?? 10_000;
+  /** When this process last announced each host (`host.updated`). */
+  const announced = new Map<string, number>();
+  /** `host.updated` for the host, in its own transaction. */
+  const announce = async (hostId: string) => {
+    announced.set(hostId, Date.now());
+    await transact((tx) => appendHostUpdated(tx, hostId)).catch((err) =>
+      opts.log.warn({ err, hostId }, 'could not announce the host'),
+    );
+  };
   const connections = new Map<string, Connection>();
   /** The last report of each host (kept across a disconnection: the instances likely still run). */
   const reports = new Map<string, Map<string, AgentInstanceReport>>();
@@ -118,6 +134,9 @@ export function createAgentHub(opts: AgentHubOptions) {
   const isConnected = (hostId: string) =>
     connections.has(hostId) || Date.now() - (remoteSeen.get(hostId) ?? 0) < remoteFreshMs;
   let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  /** Writes started by closing connections (the disconnected state), awaited by stop(). */
+  const writes = new Set<Promise<unknown>>();
 
   const settle = () => {
     for (const w of waiters) {
@@ -211,7 +230,7 @@ export function createAgentHub(opts: AgentHubOptions) {
     void relayed(msg).catch((err) => opts.log.warn({ err, kind: msg.k }, 'agent relay message failed'));
   });
 
-  async function heartbeat(c: Connection, figures: AgentFigures): Promise<boolean> {
+  async function heartbeat(c: Connection, figures: AgentFigures, first = false): Promise<boolean> {
     // Refused once revoked: one conditional UPDATE, so a revoke between two beats takes effect.
     const res = await prisma.host.updateMany({
       where: { id: c.hostId, revokedAt: null },
@@ -231,11 +250,19 @@ export function createAgentHub(opts: AgentHubOptions) {
       c.socket.close(AgentClose.Revoked, 'host credential revoked');
       return false;
     }
+    // A connection's first heartbeat is a state change (connected); later ones, figures.
+    const last = announced.get(c.hostId);
+    if (first || last === undefined || Date.now() - last >= eventEveryMs) await announce(c.hostId);
     return true;
   }
 
   /** A new agent connection (`GET /api/v1/agent/connect`); the credential is its Bearer header. */
   async function accept(socket: WebSocket, authorization: string | undefined): Promise<void> {
+    if (stopped) {
+      // Shutting down: the agent comes back to whichever process serves it next.
+      socket.close(1012, 'the control plane is restarting');
+      return;
+    }
     const bearer = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
     const host = bearer ? await hosts.findByCredentialHash(sha256(bearer)) : null;
     if (!host || host.revokedAt) {
@@ -256,7 +283,13 @@ export function createAgentHub(opts: AgentHubOptions) {
       if (connections.get(host.id) === c) {
         connections.delete(host.id);
         void publish({ k: 'gone', hostId: host.id });
-        void prisma.host.updateMany({ where: { id: host.id }, data: { connected: false } }).catch(() => {});
+        // Awaited by stop(): the database must not close under it.
+        const write = prisma.host
+          .updateMany({ where: { id: host.id }, data: { connected: false } })
+          .then(() => announce(host.id))
+          .catch(() => {})
+          .finally(() => writes.delete(write));
+        writes.add(write);
         opts.log.info({ host: host.name }, 'agent disconnected');
       }
     });
@@ -269,7 +302,7 @@ export function createAgentHub(opts: AgentHubOptions) {
       case 'hello':
         if (msg.capabilities) capabilities.set(c.hostId, msg.capabilities);
         await reported(c.hostId, msg.instances);
-        if (await heartbeat(c, msg)) {
+        if (await heartbeat(c, msg, true)) {
           await pushDesired(c.hostId);
           await publish({ k: 'hello', hostId: c.hostId });
         }
@@ -384,6 +417,7 @@ export function createAgentHub(opts: AgentHubOptions) {
           reason: `no heartbeat for ${Math.round(lostAfterMs / 1000)} s`,
           after: { instances: rows.map((r) => r.id) },
         });
+        await appendHostUpdated(tx, host.id);
         return rows;
       });
       opts.log.warn(
@@ -431,7 +465,10 @@ export function createAgentHub(opts: AgentHubOptions) {
       connections.get(hostId)?.socket.close(AgentClose.Revoked, 'host credential revoked');
     },
     /** Joins the other processes' hubs (every process, whatever its role). */
-    listen: () => relay.start(),
+    listen: () => {
+      stopped = false;
+      return relay.start();
+    },
     /** Starts looking for lost hosts (worker role). */
     start() {
       if (timer) return;
@@ -441,11 +478,25 @@ export function createAgentHub(opts: AgentHubOptions) {
       timer.unref();
     },
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
       timer = null;
       // Terminated, not closed: a connection to a host that was cut off never answers a close
       // handshake, and the server's shutdown would wait for it.
-      for (const c of connections.values()) c.socket.terminate();
+      await Promise.all(
+        [...connections.values()].map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              const t = setTimeout(resolve, 2_000);
+              c.socket.once('close', () => {
+                clearTimeout(t);
+                resolve();
+              });
+              c.socket.terminate();
+            }),
+        ),
+      );
+      await Promise.allSettled([...writes]);
       connections.clear();
       await relay.stop();
     },

@@ -74,7 +74,7 @@ export interface OrchestratorOptions {
   /** Decrypted configuration for instances and hooks, and its hash (services/effective-config.ts). */
   effectiveConfig?: EffectiveConfigService | undefined;
   /** Host agents (docs/hosts.md): heartbeat interval and how long without one makes a host lost. */
-  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number };
+  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number; eventEveryMs?: number };
   /**
    * Restores an environment's replica count after instances were lost with their host (a `scale`
    * of the same count, as the system actor). False while the environment is busy: tried again.

@@ -7,8 +7,6 @@ import type {
   Enrolled,
   EnrolmentToken,
   Host,
-  HostScheduling,
-  HostState,
 } from '@qubot/api-contract';
 import { appendAudit, type HostRepo, page, type Transact } from '@qubot/db';
 import { notifyCredentialsChanged } from '../events/revocation.ts';
@@ -16,7 +14,10 @@ import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { randomSecret, sha256 } from '../lib/password.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
+import { appendHostUpdated, hostState, hostView } from '../views/host-events.ts';
 import { withCursor } from './with-cursor.ts';
+
+export { hostState, hostView };
 
 /** Prefixes that say what a secret is when it turns up in a log or a paste. */
 export const ENROLMENT_TOKEN_PREFIX = 'qhe_';
@@ -25,7 +26,6 @@ export const HOST_CREDENTIAL_PREFIX = 'qha_';
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 type TokenRow = Awaited<ReturnType<HostRepo['findToken']>> & {};
-type HostRow = Awaited<ReturnType<HostRepo['findHost']>> & {};
 
 export function enrolmentTokenView(t: TokenRow, now = Date.now()): EnrolmentToken {
   return {
@@ -39,39 +39,6 @@ export function enrolmentTokenView(t: TokenRow, now = Date.now()): EnrolmentToke
     usedAt: iso(t.usedAt),
     revokedAt: iso(t.revokedAt),
     host: t.host?.name ?? null,
-  };
-}
-
-const isScheduling = (v: string): v is HostScheduling =>
-  v === 'schedulable' || v === 'cordoned' || v === 'draining';
-
-/** The one state the dashboard shows: what stops a host from taking work comes first. */
-export function hostState(h: Pick<HostRow, 'revokedAt' | 'lostAt' | 'scheduling' | 'connected'>): HostState {
-  if (h.revokedAt) return 'revoked';
-  if (h.lostAt) return 'lost';
-  if (h.scheduling === 'draining') return 'draining';
-  if (h.scheduling === 'cordoned') return 'cordoned';
-  return h.connected ? 'ready' : 'disconnected';
-}
-
-export function hostView(h: HostRow, instances: number): Host {
-  return {
-    id: h.id,
-    name: h.name,
-    address: h.address,
-    state: hostState(h),
-    scheduling: isScheduling(h.scheduling) ? h.scheduling : 'schedulable',
-    connected: h.connected && !h.lostAt && !h.revokedAt,
-    capacity: h.capacity,
-    instances,
-    agentVersion: h.agentVersion,
-    cpuPercent: h.cpuPercent === null ? null : Math.round(h.cpuPercent * 10) / 10,
-    memoryUsedBytes: h.memoryUsedBytes === null ? null : Number(h.memoryUsedBytes),
-    memoryTotalBytes: h.memoryTotalBytes === null ? null : Number(h.memoryTotalBytes),
-    lastSeenAt: iso(h.lastSeenAt),
-    lostAt: iso(h.lostAt),
-    revokedAt: iso(h.revokedAt),
-    enrolledAt: h.enrolledAt.toISOString(),
   };
 }
 
@@ -210,6 +177,7 @@ export function createHostService(deps: { transact: Transact; hosts: HostRepo })
             target: body.name,
             after: { address: body.address, capacity: host.capacity, agentVersion: body.agentVersion },
           });
+          await appendHostUpdated(tx, host.id);
           return { hostId: host.id, name: host.name, credential };
         });
       } catch (err) {
@@ -275,6 +243,7 @@ export function createHostService(deps: { transact: Transact; hosts: HostRepo })
             scheduling: data.scheduling ?? before.scheduling,
           },
         });
+        await appendHostUpdated(tx, id);
       });
       return viewOf(id);
     },
