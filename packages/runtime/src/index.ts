@@ -55,6 +55,7 @@ export {
   validateLabel,
 } from './launcher.ts';
 export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver.ts';
+export { followLog, type LogFollower } from './log-follow.ts';
 export { freePort, isAlive, tailFile, tsxLoader } from './proc.ts';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';
 export {
@@ -89,4 +90,3 @@ export {
   toPoolWindowStats,
 } from './traffic/totals-window.ts';
 export type * from './types.ts';
-export { followLog, type LogFollower } from './log-follow.ts';

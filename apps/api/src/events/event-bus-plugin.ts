@@ -51,7 +51,9 @@ function accessFor(actor: Actor): SessionAccess {
   return {
     // The fleet's hosts (`hosts`) are for admins, as GET /hosts is.
     authorize: (topic) =>
-      topic.kind === 'hosts' ? can(actor, 'settings.manage') : canReadApplication(actor, topic.application.name),
+      topic.kind === 'hosts'
+        ? can(actor, 'settings.manage')
+        : canReadApplication(actor, topic.application.name),
     audience: audienceOf(actor),
   };
 }

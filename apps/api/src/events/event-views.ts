@@ -68,7 +68,8 @@ export const EVENT_VIEWS: Readonly<Record<EventName, View>> = {
   'webhook.delivery': (payload, audience) =>
     audience === 'reader' ? undefined : through(WebhookDeliveryEvent)(payload, audience),
   // The fleet is for admins (GET /hosts).
-  'host.updated': (payload, audience) => (audience === 'admin' ? through(Host)(payload, audience) : undefined),
+  'host.updated': (payload, audience) =>
+    audience === 'admin' ? through(Host)(payload, audience) : undefined,
 };
 
 /**

@@ -26,7 +26,10 @@ export function createTopicResolver(deps: {
   return async function resolve(topic: string): Promise<TopicResolution> {
     // The fleet (admins): `host.updated` events, which belong to no application.
     if (topic === 'hosts')
-      return { ok: true, topic: { kind: 'hosts', id: 'hosts', topic: 'hosts', application: { id: '', name: '' } } };
+      return {
+        ok: true,
+        topic: { kind: 'hosts', id: 'hosts', topic: 'hosts', application: { id: '', name: '' } },
+      };
     const colon = topic.indexOf(':');
     const kind = topic.slice(0, colon);
     const ref = topic.slice(colon + 1);

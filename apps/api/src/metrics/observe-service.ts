@@ -12,6 +12,7 @@ import {
 } from '@qubot/api-contract';
 import type { DeploymentRepo, InstanceRepo } from '@qubot/db';
 import type { RuntimeDriver } from '@qubot/runtime';
+import { followLog, type LogFollower } from '@qubot/runtime';
 import { AppError } from '../lib/app-error.ts';
 import { canReadApplication, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -19,7 +20,6 @@ import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
 import type { CatalogService } from '../services/catalog-service.ts';
 import { deploymentLog } from './deployment-log.ts';
 import { computeEta } from './eta.ts';
-import { followLog, type LogFollower } from '@qubot/runtime';
 import { type MetricsHistory, toSample } from './samples.ts';
 
 /** Earlier deployments an ETA looks at (the newest ones). */

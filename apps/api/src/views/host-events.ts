@@ -44,7 +44,6 @@ export function hostView(h: HostRow, instances: number): Host {
   };
 }
 
-
 /**
  * Append `host.updated` with the host's view (GET /hosts' item), inside the transaction that
  * changed it: a state change (connected, disconnected, lost, cordoned, drained, revoked) or a
@@ -56,5 +55,8 @@ export async function appendHostUpdated(tx: Tx, hostId: string): Promise<void> {
   if (!row) return;
   // As GET /hosts counts them (index instances(host_id, status)).
   const instances = await tx.instance.count({ where: { hostId, status: { in: LIVE_INSTANCE_STATUSES } } });
-  await appendEvent(tx, { type: 'host.updated', payload: hostView(row, instances) as unknown as Prisma.InputJsonValue });
+  await appendEvent(tx, {
+    type: 'host.updated',
+    payload: hostView(row, instances) as unknown as Prisma.InputJsonValue,
+  });
 }

@@ -245,6 +245,19 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     switch (msg.type) {
       case 'welcome': {
         attempt = 0;
+        // Said once the control plane listens (its welcome): a hello sent on open could arrive
+        // before the server has taken the connection (it checks the credential first) and be lost.
+        void reports()
+          .then((instances) =>
+            send({
+              type: 'hello',
+              address: opts.address,
+              instances,
+              capabilities: driver.capabilities,
+              ...figures(),
+            }),
+          )
+          .catch(() => {});
         if (heartbeat) clearInterval(heartbeat);
         heartbeat = setInterval(() => {
           void reports()
@@ -301,19 +314,6 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${enrolment.credential}` } });
     socket = ws;
-    ws.on('open', () => {
-      void reports()
-        .then((instances) =>
-          send({
-            type: 'hello',
-            address: opts.address,
-            instances,
-            capabilities: driver.capabilities,
-            ...figures(),
-          }),
-        )
-        .catch(() => {});
-    });
     ws.on('message', (data) => {
       onMessage(data).catch((err) => opts.log('message handling failed', { error: (err as Error).message }));
     });
