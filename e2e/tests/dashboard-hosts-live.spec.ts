@@ -2,16 +2,15 @@
 // on this machine connects while the page is open and its row turns ready — then disconnected when
 // the agent dies — without a reload, from `host.updated` events; the page does not read the list
 // again while the event stream is connected (no polling).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { CreatedEnrolmentToken } from '@qubot/api-contract';
+import { startAgent } from './support/agent';
 import { signIn } from './support/qubot';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const NAME = `e2e-live-${process.pid}`;
 
 test('[HOSTS]: a host connecting and going away shows on the open page without reload or polling', async ({
@@ -32,28 +31,7 @@ test('[HOSTS]: a host connecting and going away shows on the open page without r
     await expect.poll(() => listReads.length).toBeGreaterThan(0);
     const opened = Date.now();
 
-    agent = spawn(
-      process.execPath,
-      [
-        join(REPO, 'apps/cli/bin/qubot.mjs'),
-        'agent',
-        '--server',
-        baseURL as string,
-        '--enrol',
-        token.secret,
-        '--address',
-        '127.0.0.1',
-        '--data-dir',
-        dataDir,
-        '--name',
-        NAME,
-      ],
-      {
-        cwd: REPO,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
-        stdio: 'ignore',
-      },
-    );
+    agent = startAgent({ server: baseURL as string, token: token.secret, dataDir, name: NAME });
     // Enrolled while the page is open: a new row (the list is read once for it), then ready with
     // its heartbeat's figures, from the events.
     const row = page.getByRole('row', { name: new RegExp(NAME) });
