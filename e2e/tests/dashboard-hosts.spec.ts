@@ -1,16 +1,15 @@
 // The Hosts page (docs/hosts.md): an admin creates an enrolment token in the UI (shown once), a real
 // `qubot agent` enrols with it on this machine (loopback address) and shows up ready with its
 // figures; cordon and drain from the page change the stored state; a viewer gets no Hosts page.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { Host, List } from '@qubot/api-contract';
+import { startAgent } from './support/agent';
 import { screenshot, signIn } from './support/qubot';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const NAME = `e2e-host-${process.pid}`;
 
 test('[HOSTS]: enrol a host with a token from the page, see it ready, cordon and drain it', async ({
@@ -35,28 +34,7 @@ test('[HOSTS]: enrol a host with a token from the page, see it ready, cordon and
     expect(JSON.stringify(tokens)).not.toContain(secret);
     expect(tokens.items.find((t) => t.name === NAME)?.status).toBe('active');
 
-    agent = spawn(
-      process.execPath,
-      [
-        join(REPO, 'apps/cli/bin/qubot.mjs'),
-        'agent',
-        '--server',
-        baseURL as string,
-        '--enrol',
-        secret,
-        '--address',
-        '127.0.0.1',
-        '--data-dir',
-        dataDir,
-        '--name',
-        NAME,
-      ],
-      {
-        cwd: REPO,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
-        stdio: 'ignore',
-      },
-    );
+    agent = startAgent({ server: baseURL as string, token: secret, dataDir, name: NAME });
 
     const row = page.getByRole('row', { name: new RegExp(NAME) });
     await expect(row).toContainText('ready', { timeout: 30_000 });

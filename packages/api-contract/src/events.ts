@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { ApplicationConfig } from './applications-admin.ts';
 import { strict, Timestamp } from './common.ts';
+import { Host } from './hosts.ts';
 import { MetricsMessage } from './observe.ts';
 import { Application, Deployment, Environment } from './resources.ts';
 import { ScalingDecision } from './scaling.ts';
@@ -12,9 +13,9 @@ import { WebhookDelivery } from './webhooks.ts';
  * Topics name what a client watches, by id or by the names people type:
  * `application:<id>` or `application:<name>`, `environment:<id>` or
  * `environment:<app>/<env>`, `deployment:<id>`. Names are resolved to ids
- * when the subscription is made.
+ * when the subscription is made. `hosts` (admins) watches the fleet: `host.updated`.
  */
-export const TOPIC_KINDS = ['application', 'environment', 'deployment'] as const;
+export const TOPIC_KINDS = ['application', 'environment', 'deployment', 'hosts'] as const;
 export type TopicKind = (typeof TOPIC_KINDS)[number];
 export const MAX_TOPICS = 100;
 
@@ -117,6 +118,8 @@ export const EVENT_DATA = {
   'instance.oom_killed': InstanceOomKilled,
   'autoscale.decision': AutoscaleDecisionEvent,
   'webhook.delivery': WebhookDeliveryEvent,
+  /** A host's state or heartbeat figures changed: GET /hosts' item. Admins only (topic `hosts`). */
+  'host.updated': Host,
 } as const;
 export type EventName = keyof typeof EVENT_DATA;
 export const EVENT_NAMES = Object.keys(EVENT_DATA) as EventName[];
@@ -148,6 +151,7 @@ export const EventMessage = Type.Union([
   eventMessage('config.updated'),
   eventMessage('instance.oom_killed'),
   eventMessage('webhook.delivery'),
+  eventMessage('host.updated'),
 ]);
 export type EventMessage = Type.Static<typeof EventMessage>;
 /** The part of an event message that names it and carries its view: `{ event, data }`. */

@@ -419,17 +419,46 @@ export type CreateDeploymentBody = Type.Static<typeof CreateDeploymentBody>;
 
 export const EnvNameParam = Name;
 
+/** What a runtime driver (or a host's supervisor) can do. */
+export const RuntimeCapabilities = Type.Object({
+  hosts: Type.Union([Type.Literal('local'), Type.Literal('fleet'), Type.Literal('cluster')]),
+  survivesControlPlaneRestart: Type.Boolean(),
+  cgroups: Type.Boolean({ description: 'memory and CPU limits are enforced (control groups)' }),
+  cgroupVersion: Type.Union([Type.Literal(1), Type.Literal(2), Type.Null()]),
+  cgroupsUnavailable: Type.Union([Type.String(), Type.Null()], {
+    description: 'why limits are not enforced here (e.g. the worker is not root); null when they are',
+  }),
+});
+export type RuntimeCapabilities = Type.Static<typeof RuntimeCapabilities>;
+
+/** An enrolled host as a runtime: what its agent's supervisor enforces (from its agent's hello). */
+export const HostRuntime = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  connected: Type.Boolean({ description: 'its agent is connected to a control-plane process now' }),
+  capabilities: Type.Union([RuntimeCapabilities, Type.Null()], {
+    description: 'null until its agent has said (it says on each connection)',
+  }),
+});
+
+/** One runtime in use: this machine, the enrolled hosts, or Kubernetes (docs/hosts.md, docs/kubernetes.md). */
+export const RuntimeInUse = Type.Object({
+  kind: Type.Union([Type.Literal('local'), Type.Literal('hosts'), Type.Literal('kubernetes')]),
+  environments: Type.Integer({ minimum: 0, description: 'environments that run their instances here' }),
+  capabilities: Type.Union([RuntimeCapabilities, Type.Null()], {
+    description: 'null for hosts (each host says its own) or a Kubernetes target that cannot be reached',
+  }),
+  hosts: Type.Optional(Type.Array(HostRuntime, { description: 'kind hosts: every enrolled host' })),
+});
+export type RuntimeInUse = Type.Static<typeof RuntimeInUse>;
+
 /** The runtime driver the workers run instances with, and what it can do (GET /runtime). */
 export const RuntimeInfo = Type.Object({
   driver: Type.String({ description: "local: processes on the worker's own machine" }),
-  capabilities: Type.Object({
-    hosts: Type.Union([Type.Literal('local'), Type.Literal('fleet'), Type.Literal('cluster')]),
-    survivesControlPlaneRestart: Type.Boolean(),
-    cgroups: Type.Boolean({ description: 'memory and CPU limits are enforced (control groups)' }),
-    cgroupVersion: Type.Union([Type.Literal(1), Type.Literal(2), Type.Null()]),
-    cgroupsUnavailable: Type.Union([Type.String(), Type.Null()], {
-      description: 'why limits are not enforced here (e.g. the worker is not root); null when they are',
-    }),
+  capabilities: RuntimeCapabilities,
+  runtimes: Type.Array(RuntimeInUse, {
+    description:
+      'every runtime in use: local (always), hosts (when a host is enrolled or an environment is placed on hosts), kubernetes (when an environment targets it)',
   }),
 });
 export type RuntimeInfo = Type.Static<typeof RuntimeInfo>;

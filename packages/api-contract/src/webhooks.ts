@@ -34,7 +34,8 @@ export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'instance.oom_killed',
   'autoscale.decision',
 ];
-const _everyEvent: readonly WebhookEvent[] = [] as Exclude<EventName, 'webhook.delivery'>[];
+// Host events belong to no application: no webhook (of an application) is sent them.
+const _everyEvent: readonly WebhookEvent[] = [] as Exclude<EventName, 'webhook.delivery' | 'host.updated'>[];
 
 /** json: the event with the resource view; slack: a Slack incoming-webhook message (`text`). */
 export const WebhookFormat = Type.Union([Type.Literal('json'), Type.Literal('slack')]);

@@ -5,7 +5,7 @@
 // commands: an agent that reconnects after a cut is sent it again and converges — it starts what is
 // missing, keeps what runs (same processes), stops what is no longer wanted. The agent reports what
 // it runs with every heartbeat (level triggered), and at once after each convergence.
-import type { InstanceSpec, InstanceStatus } from './types.ts';
+import type { DriverCapabilities, InstanceSpec, InstanceStatus } from './types.ts';
 
 /** Close codes the control plane uses; the agent stops reconnecting on the credential ones. */
 export const AgentClose = {
@@ -40,18 +40,29 @@ export interface DesiredInstance {
 }
 
 export type AgentToServer =
-  | ({ type: 'hello'; address: string; instances: AgentInstanceReport[] } & AgentFigures)
+  | ({
+      type: 'hello';
+      address: string;
+      instances: AgentInstanceReport[];
+      /** What the host's supervisor enforces (cgroups: the environment's CPU and memory limits). */
+      capabilities?: DriverCapabilities;
+    } & AgentFigures)
   | ({ type: 'heartbeat'; instances: AgentInstanceReport[] } & AgentFigures)
   /** Sent after each convergence with the generation it converged to. */
   | { type: 'report'; generation: number; instances: AgentInstanceReport[] }
   | { type: 'reply'; requestId: string; ok: true; port?: number; lines?: string[] }
-  | { type: 'reply'; requestId: string; ok: false; error: string };
+  | { type: 'reply'; requestId: string; ok: false; error: string }
+  /** New lines of a followed instance log (`follow`), until `unfollow` or the connection ends. */
+  | { type: 'lines'; requestId: string; lines: string[] };
 
 export type ServerToAgent =
   | { type: 'welcome'; hostId: string; name: string; heartbeatMs: number }
   | { type: 'desired'; generation: number; instances: DesiredInstance[] }
   | { type: 'allocate'; requestId: string }
-  | { type: 'logs'; requestId: string; id: string; lines: number };
+  | { type: 'logs'; requestId: string; id: string; lines: number }
+  /** Follow the instance's log: a `reply` once following, then `lines` as they are written. */
+  | { type: 'follow'; requestId: string; id: string }
+  | { type: 'unfollow'; requestId: string };
 
 export function parseMessage<T extends { type: string }>(data: unknown): T | null {
   try {

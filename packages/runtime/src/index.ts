@@ -56,6 +56,7 @@ export {
   validateLabel,
 } from './launcher.ts';
 export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver.ts';
+export { followLog, type LogFollower } from './log-follow.ts';
 export { freePort, isAlive, tailFile, tsxLoader } from './proc.ts';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';
 export {

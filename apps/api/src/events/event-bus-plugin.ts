@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Gauge, Histogram } from 'prom-client';
 import type { WebSocket } from 'ws';
-import { canReadApplication } from '../lib/permissions.ts';
+import { can, canReadApplication } from '../lib/permissions.ts';
 import type { Actor } from '../lib/request-context.ts';
 import { createEventBus, type EventBus, type EventBusOptions } from './event-bus.ts';
 import {
@@ -49,7 +49,11 @@ export interface EventStreamHub {
 
 function accessFor(actor: Actor): SessionAccess {
   return {
-    authorize: (topic) => canReadApplication(actor, topic.application.name),
+    // The fleet's hosts (`hosts`) are for admins, as GET /hosts is.
+    authorize: (topic) =>
+      topic.kind === 'hosts'
+        ? can(actor, 'settings.manage')
+        : canReadApplication(actor, topic.application.name),
     audience: audienceOf(actor),
   };
 }

@@ -33,6 +33,8 @@ export interface EventFilter {
   applicationIds: ReadonlySet<string>;
   environmentIds: ReadonlySet<string>;
   deploymentIds: ReadonlySet<string>;
+  /** The `hosts` topic: `host.*` events, which belong to no application (admins only). */
+  hosts?: boolean;
 }
 
 export type EventListener = (event: BusEvent) => void;
@@ -88,12 +90,13 @@ export function parseEphemeral(text: string): EphemeralMessage | null {
 
 export function matches(
   filter: EventFilter,
-  ev: Pick<BusEvent, 'applicationId' | 'environmentId' | 'deploymentId'>,
+  ev: Pick<BusEvent, 'applicationId' | 'environmentId' | 'deploymentId' | 'type'>,
 ) {
   return (
     (ev.applicationId !== null && filter.applicationIds.has(ev.applicationId)) ||
     (ev.environmentId !== null && filter.environmentIds.has(ev.environmentId)) ||
-    (ev.deploymentId !== null && filter.deploymentIds.has(ev.deploymentId))
+    (ev.deploymentId !== null && filter.deploymentIds.has(ev.deploymentId)) ||
+    (filter.hosts === true && ev.type.startsWith('host.'))
   );
 }
 
@@ -149,7 +152,7 @@ export function textFrame(payload: Buffer): Buffer {
 /** One key per distinct filter: subscriptions with the same topics are matched once per event. */
 export function filterKey(f: EventFilter): string {
   const ids = (s: ReadonlySet<string>) => [...s].sort().join(',');
-  return `a:${ids(f.applicationIds)}|e:${ids(f.environmentIds)}|d:${ids(f.deploymentIds)}`;
+  return `a:${ids(f.applicationIds)}|e:${ids(f.environmentIds)}|d:${ids(f.deploymentIds)}${f.hosts ? '|hosts' : ''}`;
 }
 
 interface Row {
@@ -223,7 +226,9 @@ export function createEventBus(opts: EventBusOptions) {
     if (rows.length === 0) return [];
     await names.load(rows);
     return rows.map((r) => {
-      const topics = names.topicsOf(r.application_id, r.environment_id, r.deployment_id);
+      const topics = r.type.startsWith('host.')
+        ? ['hosts']
+        : names.topicsOf(r.application_id, r.environment_id, r.deployment_id);
       return {
         seq: Number(r.seq),
         type: r.type,
@@ -448,7 +453,8 @@ export function createEventBus(opts: EventBusOptions) {
       return readRows(
         `SELECT ${COLUMNS} FROM events
           WHERE seq > $1 AND seq <= $2
-            AND (application_id = ANY($3::uuid[]) OR environment_id = ANY($4::uuid[]) OR deployment_id = ANY($5::uuid[]))
+            AND (application_id = ANY($3::uuid[]) OR environment_id = ANY($4::uuid[]) OR deployment_id = ANY($5::uuid[])
+                 OR ($7::boolean AND type LIKE 'host.%'))
           ORDER BY seq LIMIT $6`,
         [
           after,
@@ -457,6 +463,7 @@ export function createEventBus(opts: EventBusOptions) {
           [...filter.environmentIds],
           [...filter.deploymentIds],
           limit,
+          filter.hosts === true,
         ],
       );
     },

@@ -300,6 +300,7 @@ export function createEventSession(deps: SessionDeps) {
       applicationIds: ids('application'),
       environmentIds: ids('environment'),
       deploymentIds: ids('deployment'),
+      hosts: resolved.some((t) => t.kind === 'hosts'),
     };
     const upTo = bus.lastSeq();
     const start = since ?? upTo;

@@ -9,6 +9,7 @@ import {
   Deployment,
   Environment,
   type EventName,
+  Host,
   InstanceOomKilled,
   ReleaseCreated,
   WebhookDeliveryEvent,
@@ -66,6 +67,9 @@ export const EVENT_VIEWS: Readonly<Record<EventName, View>> = {
   // The delivery log is for those who may read it (GET …/webhooks/:id/deliveries: release-manager).
   'webhook.delivery': (payload, audience) =>
     audience === 'reader' ? undefined : through(WebhookDeliveryEvent)(payload, audience),
+  // The fleet is for admins (GET /hosts).
+  'host.updated': (payload, audience) =>
+    audience === 'admin' ? through(Host)(payload, audience) : undefined,
 };
 
 /**

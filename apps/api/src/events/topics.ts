@@ -5,7 +5,7 @@ const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /** A subscribed topic after its names were looked up. */
 export interface ResolvedTopic {
-  kind: 'application' | 'environment' | 'deployment';
+  kind: 'application' | 'environment' | 'deployment' | 'hosts';
   id: string;
   /** Canonical form, `<kind>:<id>`. */
   topic: string;
@@ -24,6 +24,12 @@ export function createTopicResolver(deps: {
   const unknown = (topic: string): TopicResolution => ({ ok: false, message: `unknown topic ${topic}` });
 
   return async function resolve(topic: string): Promise<TopicResolution> {
+    // The fleet (admins): `host.updated` events, which belong to no application.
+    if (topic === 'hosts')
+      return {
+        ok: true,
+        topic: { kind: 'hosts', id: 'hosts', topic: 'hosts', application: { id: '', name: '' } },
+      };
     const colon = topic.indexOf(':');
     const kind = topic.slice(0, colon);
     const ref = topic.slice(colon + 1);

@@ -33,9 +33,10 @@ export type ApplyResult =
 export interface OrchestratorPort {
   /**
    * The runtime driver instances run under and what it can do (enforced limits, …), as this
-   * process's driver sees the machine it runs on — the worker's, in the default single process.
+   * process's driver sees the machine it runs on — the worker's, in the default single process —
+   * and every runtime in use (this machine, each enrolled host, Kubernetes).
    */
-  runtimeInfo(): RuntimeInfo;
+  runtimeInfo(): Promise<RuntimeInfo>;
   /** Ask a worker to drive the deployment (after the commit that gave it work). */
   wake(deploymentId: string): Promise<void>;
   /** Apply an event to a deployment inside the caller's transaction (engine.ts). */

@@ -12,6 +12,7 @@ import {
 } from '@qubot/api-contract';
 import type { DeploymentRepo, InstanceRepo } from '@qubot/db';
 import type { RuntimeDriver } from '@qubot/runtime';
+import { followLog, type LogFollower } from '@qubot/runtime';
 import { AppError } from '../lib/app-error.ts';
 import { canReadApplication, requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -19,7 +20,6 @@ import type { EnvironmentRuntime } from '../orchestrator/runtime.ts';
 import type { CatalogService } from '../services/catalog-service.ts';
 import { deploymentLog } from './deployment-log.ts';
 import { computeEta } from './eta.ts';
-import { followLog, type LogFollower } from './log-follow.ts';
 import { type MetricsHistory, toSample } from './samples.ts';
 
 /** Earlier deployments an ETA looks at (the newest ones). */
@@ -152,11 +152,12 @@ export function createObserveService(deps: {
     ): Promise<LogFollower> {
       const instance = await requireInstance(ctx, appName, envName, id);
       const driver = deps.driver();
-      const file = driver.localLogFile({ id: instance.id });
+      // An instance on a host has no file here: its agent follows it (through the agent hub).
+      const file = instance.hostId ? null : driver.localLogFile({ id: instance.id });
       if (file) return followLog(file, onLines);
       if (!driver.followLogs)
         throw AppError.conflict('this runtime driver keeps no log file to follow; read the log instead');
-      // A pod's log, streamed by the cluster (`follow=true`).
+      // A pod's log, streamed by the cluster (`follow=true`), or a host's, streamed by its agent.
       const stop = new AbortController();
       const ready = driver.followLogs({ id: instance.id }, (line) => onLines([line]), stop.signal);
       return { ready, stop: () => stop.abort() };

@@ -327,6 +327,16 @@ export function createAgentDriver(deps: {
       if (!hostId) return [];
       return (await hub.request(hostId, { type: 'logs', id: instance.id, lines })).lines ?? [];
     },
+    /** The instance's log as its host's agent writes it, through the hub (any process). */
+    async followLogs(
+      instance: Pick<InstanceRecord, 'id'>,
+      onLine: (line: string) => void,
+      signal: AbortSignal,
+    ): Promise<void> {
+      const hostId = await hostOf(instance.id);
+      if (!hostId) throw new Error(`instance ${instance.id} runs on no host`);
+      await hub.follow(hostId, instance.id, (lines) => lines.forEach(onLine), signal);
+    },
     localLogFile: (): string | null => null,
     list(environment?: string): InstanceRecord[] {
       return hub
@@ -370,6 +380,11 @@ export function createPlacementDriver(local: RuntimeDriver, agents: AgentDriver)
       return [...(await local.adopt(here)), ...(await agents.adopt(onHosts))];
     },
     logs: async (instance, lines) => (await pick(instance.id)).logs(instance, lines),
+    followLogs: async (instance, onLine, signal) => {
+      const d = await pick(instance.id);
+      if (!d.followLogs) throw new Error(`the ${d.kind} driver follows no log stream`);
+      return d.followLogs(instance, onLine, signal);
+    },
     // An instance on a host has no log file here (its agent serves `logs`).
     localLogFile: (instance) => (agents.knownOnHost(instance.id) ? null : local.localLogFile(instance)),
     list: (environment) => [...local.list(environment), ...agents.list(environment)],

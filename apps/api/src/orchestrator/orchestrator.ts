@@ -4,6 +4,7 @@
 // (lease.ts); the drive loop then repeats: deliver due timers, execute the command in flight,
 // persist its result (engine.ts), until the deployment waits for a person or a later timer
 // (a delayed job wakes it) or is finished. See docs/deployments.md, "Durability".
+import type { RuntimeInUse } from '@qubot/api-contract';
 import type { DeploymentEvent, DeploymentState } from '@qubot/core';
 import { isFinished } from '@qubot/core';
 import {
@@ -74,7 +75,7 @@ export interface OrchestratorOptions {
   /** Decrypted configuration for instances and hooks, and its hash (services/effective-config.ts). */
   effectiveConfig?: EffectiveConfigService | undefined;
   /** Host agents (docs/hosts.md): heartbeat interval and how long without one makes a host lost. */
-  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number };
+  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number; eventEveryMs?: number };
   /**
    * Restores an environment's replica count after instances were lost with their host (a `scale`
    * of the same count, as the system actor). False while the environment is busy: tried again.
@@ -440,9 +441,68 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     return next;
   }
 
+  /**
+   * GET /runtime's `runtimes`: this machine (always), the enrolled hosts with what each one's
+   * supervisor enforces (their agents say it on connecting; relayed between processes), and
+   * Kubernetes when an environment targets it. Environments and hosts are few (no history read).
+   */
+  async function runtimesInUse(): Promise<RuntimeInUse[]> {
+    const envs = await db.prisma.environment.findMany({
+      select: {
+        id: true,
+        runtimeTarget: true,
+        placement: true,
+        kubernetes: true,
+        application: { select: { name: true, podTemplate: true } },
+      },
+    });
+    const hostRows = await db.prisma.host.findMany({
+      where: { revokedAt: null },
+      select: { id: true, name: true },
+      orderBy: { name: 'asc' },
+    });
+    const count = (f: (e: (typeof envs)[number]) => boolean) => envs.filter(f).length;
+    const out: RuntimeInUse[] = [
+      {
+        kind: 'local',
+        environments: count((e) => e.runtimeTarget !== 'kubernetes' && e.placement !== 'hosts'),
+        capabilities: { ...localDriver.capabilities },
+      },
+    ];
+    const onHosts = count((e) => e.runtimeTarget !== 'kubernetes' && e.placement === 'hosts');
+    if (hostRows.length > 0 || onHosts > 0)
+      out.push({
+        kind: 'hosts',
+        environments: onHosts,
+        capabilities: null,
+        hosts: hostRows.map((h) => ({
+          id: h.id,
+          name: h.name,
+          connected: agentHub.isConnected(h.id),
+          capabilities: agentHub.capabilitiesOf(h.id),
+        })),
+      });
+    const onKubernetes = envs.filter((e) => e.runtimeTarget === 'kubernetes');
+    const first = onKubernetes[0];
+    if (first) {
+      let capabilities: RuntimeInUse['capabilities'] = null;
+      try {
+        capabilities = { ...targets.driverFor(first).capabilities };
+      } catch {
+        // Its target is not set up yet: in use, capabilities unknown.
+      }
+      out.push({ kind: 'kubernetes', environments: onKubernetes.length, capabilities });
+    }
+    return out;
+  }
+
   /** What the services may ask of the orchestrator (lib/orchestrator-port.ts). */
   const port: OrchestratorPort = {
-    runtimeInfo: () => ({ driver: driver.kind, capabilities: { ...driver.capabilities } }),
+    runtimeInfo: async () => ({
+      driver: driver.kind,
+      capabilities: { ...driver.capabilities },
+      runtimes: await runtimesInUse(),
+    }),
     wake: (id) => wake(id),
     applyIn: engine.applyIn,
     announce: engine.announce,
@@ -482,6 +542,8 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     wake,
     /** Starts the queue; in the worker role also re-adopts the runtime and resumes deployments. */
     async start() {
+      // Agents are served by every process (agent-hub.ts): the hubs join through PostgreSQL.
+      await agentHub.listen();
       if (!opts.worker) return;
       await ensureStarted();
       await runtime.adoptAll();
@@ -543,7 +605,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
     async stop() {
       if (sweeper) clearInterval(sweeper);
       if (replacer) clearInterval(replacer);
-      agentHub.stop();
+      await agentHub.stop();
       await reconciler?.stop();
       await monitor?.stop();
       stopController.abort();

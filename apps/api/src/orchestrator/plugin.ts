@@ -27,7 +27,7 @@ export interface OrchestratorPluginOptions {
   /** A "no change" decision of the same kind is recorded again after this long; default 60 s. */
   autoscaleQuietMs?: number;
   /** Host agents (docs/hosts.md): heartbeat interval, lost timeout. */
-  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number };
+  agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number; eventEveryMs?: number };
 }
 
 const AUTOSCALER = 'system:autoscaler';

@@ -18,8 +18,8 @@ import {
   PutHooksBody,
   PutJobLauncherBody,
 } from '@qubot/api-contract';
+import { followLog } from '@qubot/runtime';
 import type { FastifyInstance } from 'fastify';
-import { followLog } from '../metrics/log-follow.ts';
 import { sendIdempotent } from './idempotent.ts';
 import { logStreams } from './log-stream.ts';
 import { errorResponses, typed } from './route-kit.ts';

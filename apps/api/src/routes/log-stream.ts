@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
+import type { LogFollower } from '@qubot/runtime';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { LogFollower } from '../metrics/log-follow.ts';
 import { sendRaw } from './route-kit.ts';
 
 /** A followed log says something this often even when it is quiet (proxies cut idle streams). */

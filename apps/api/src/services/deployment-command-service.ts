@@ -621,7 +621,7 @@ export function createDeploymentCommandService(deps: {
     act,
     view,
     /** GET /runtime: the runtime driver and its capabilities (any signed-in reader). */
-    runtimeInfo(ctx: RequestContext): RuntimeInfo {
+    runtimeInfo(ctx: RequestContext): Promise<RuntimeInfo> {
       requirePermission(ctx, 'read');
       return orchestrator.runtimeInfo();
     },
@@ -649,7 +649,7 @@ export function createDeploymentCommandService(deps: {
       const cpuPercent = body.cpus == null ? body.cpus : Math.round(body.cpus * 100);
       if (cpuPercent === 0) throw AppError.badField('body.cpus', 'must be at least 0.01');
       if (env.protected) requireReason(body.reason, `${env.name} is a protected environment`);
-      const info = orchestrator.runtimeInfo();
+      const info = await orchestrator.runtimeInfo();
       const enforcement = {
         enforced: info.capabilities.cgroups,
         notEnforcedReason: info.capabilities.cgroupsUnavailable,

@@ -8,8 +8,6 @@ import type {
   Enrolled,
   EnrolmentToken,
   Host,
-  HostScheduling,
-  HostState,
 } from '@qubot/api-contract';
 import {
   appendAudit,
@@ -27,7 +25,10 @@ import { randomSecret, sha256 } from '../lib/password.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
 import type { DeploymentCommandService } from './deployment-command-service.ts';
+import { appendHostUpdated, hostState, hostView } from '../views/host-events.ts';
 import { withCursor } from './with-cursor.ts';
+
+export { hostState, hostView };
 
 /** Prefixes that say what a secret is when it turns up in a log or a paste. */
 export const ENROLMENT_TOKEN_PREFIX = 'qhe_';
@@ -36,7 +37,6 @@ export const HOST_CREDENTIAL_PREFIX = 'qha_';
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 type TokenRow = Awaited<ReturnType<HostRepo['findToken']>> & {};
-type HostRow = Awaited<ReturnType<HostRepo['findHost']>> & {};
 
 export function enrolmentTokenView(t: TokenRow, now = Date.now()): EnrolmentToken {
   return {
@@ -50,45 +50,6 @@ export function enrolmentTokenView(t: TokenRow, now = Date.now()): EnrolmentToke
     usedAt: iso(t.usedAt),
     revokedAt: iso(t.revokedAt),
     host: t.host?.name ?? null,
-  };
-}
-
-const isScheduling = (v: string): v is HostScheduling =>
-  v === 'schedulable' || v === 'cordoned' || v === 'draining';
-
-/**
- * The one state the dashboard shows: what stops a host from taking work comes first. A draining
- * host with no live instance left (when the count is known) is `drained`.
- */
-export function hostState(
-  h: Pick<HostRow, 'revokedAt' | 'lostAt' | 'scheduling' | 'connected'>,
-  instances?: number,
-): HostState {
-  if (h.revokedAt) return 'revoked';
-  if (h.lostAt) return 'lost';
-  if (h.scheduling === 'draining') return instances === 0 ? 'drained' : 'draining';
-  if (h.scheduling === 'cordoned') return 'cordoned';
-  return h.connected ? 'ready' : 'disconnected';
-}
-
-export function hostView(h: HostRow, instances: number): Host {
-  return {
-    id: h.id,
-    name: h.name,
-    address: h.address,
-    state: hostState(h, instances),
-    scheduling: isScheduling(h.scheduling) ? h.scheduling : 'schedulable',
-    connected: h.connected && !h.lostAt && !h.revokedAt,
-    capacity: h.capacity,
-    instances,
-    agentVersion: h.agentVersion,
-    cpuPercent: h.cpuPercent === null ? null : Math.round(h.cpuPercent * 10) / 10,
-    memoryUsedBytes: h.memoryUsedBytes === null ? null : Number(h.memoryUsedBytes),
-    memoryTotalBytes: h.memoryTotalBytes === null ? null : Number(h.memoryTotalBytes),
-    lastSeenAt: iso(h.lastSeenAt),
-    lostAt: iso(h.lostAt),
-    revokedAt: iso(h.revokedAt),
-    enrolledAt: h.enrolledAt.toISOString(),
   };
 }
 
@@ -286,6 +247,7 @@ export function createHostService(deps: {
             target: body.name,
             after: { address: body.address, capacity: host.capacity, agentVersion: body.agentVersion },
           });
+          await appendHostUpdated(tx, host.id);
           return { hostId: host.id, name: host.name, credential };
         });
       } catch (err) {
@@ -354,6 +316,7 @@ export function createHostService(deps: {
             ...(action === 'drain' ? { drains: moved } : {}),
           },
         });
+        await appendHostUpdated(tx, id);
         return moved;
       }, TX);
       for (const d of drains) await deps.orchestrator.wake(d);

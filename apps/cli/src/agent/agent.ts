@@ -13,8 +13,10 @@ import {
   type AgentInstanceReport,
   type AgentToServer,
   type DesiredInstance,
+  followLog,
   freePort,
   LocalDriver,
+  type LogFollower,
   parseMessage,
   type ServerToAgent,
 } from '@qubot/runtime';
@@ -196,6 +198,12 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   }
 
   let socket: WebSocket | null = null;
+  /** Instance logs followed for the control plane, by request id; all end with the connection. */
+  const followers = new Map<string, LogFollower>();
+  const unfollowAll = () => {
+    for (const f of followers.values()) f.stop();
+    followers.clear();
+  };
   let stopped = false;
   let attempt = 0;
   let heartbeat: NodeJS.Timeout | null = null;
@@ -237,6 +245,19 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     switch (msg.type) {
       case 'welcome': {
         attempt = 0;
+        // Said once the control plane listens (its welcome): a hello sent on open could arrive
+        // before the server has taken the connection (it checks the credential first) and be lost.
+        void reports()
+          .then((instances) =>
+            send({
+              type: 'hello',
+              address: opts.address,
+              instances,
+              capabilities: driver.capabilities,
+              ...figures(),
+            }),
+          )
+          .catch(() => {});
         if (heartbeat) clearInterval(heartbeat);
         heartbeat = setInterval(() => {
           void reports()
@@ -270,6 +291,20 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           send({ type: 'reply', requestId: msg.requestId, ok: false, error: (err as Error).message });
         }
         return;
+      case 'follow': {
+        const requestId = msg.requestId;
+        const follower = followLog(driver.localLogFile({ id: msg.id }), (lines) =>
+          send({ type: 'lines', requestId, lines }),
+        );
+        followers.set(requestId, follower);
+        await follower.ready;
+        send({ type: 'reply', requestId, ok: true });
+        return;
+      }
+      case 'unfollow':
+        followers.get(msg.requestId)?.stop();
+        followers.delete(msg.requestId);
+        return;
     }
   }
 
@@ -279,16 +314,12 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${enrolment.credential}` } });
     socket = ws;
-    ws.on('open', () => {
-      void reports()
-        .then((instances) => send({ type: 'hello', address: opts.address, instances, ...figures() }))
-        .catch(() => {});
-    });
     ws.on('message', (data) => {
       onMessage(data).catch((err) => opts.log('message handling failed', { error: (err as Error).message }));
     });
     ws.on('error', () => {});
     ws.on('close', (code) => {
+      unfollowAll();
       if (heartbeat) clearInterval(heartbeat);
       heartbeat = null;
       if (socket === ws) socket = null;
@@ -318,6 +349,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       stopped = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);
       if (heartbeat) clearInterval(heartbeat);
+      unfollowAll();
       socket?.close(1000, 'agent stopping');
       finish();
     },

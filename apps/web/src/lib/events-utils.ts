@@ -1,4 +1,4 @@
-import type { Deployment, Environment, List, WebhookDelivery } from '@qubot/api-contract';
+import type { Deployment, Environment, Host, List, WebhookDelivery } from '@qubot/api-contract';
 import type { LiveEvent } from '@qubot/client';
 
 /**
@@ -26,6 +26,8 @@ export type CacheAction =
   | { type: 'setEnvironment'; app: string; environment: Environment }
   /** One row of a webhook's delivery log (a `webhook.delivery` event: an attempt finished). */
   | { type: 'setDelivery'; app: string; delivery: WebhookDelivery }
+  /** A host's row on the Hosts page (a `host.updated` event: state or heartbeat figures). */
+  | { type: 'setHost'; host: Host }
   | { type: 'invalidate'; target: CacheTarget; app?: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,6 +52,7 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
   const deployments = new Map<string, Deployment>();
   const environments = new Map<string, { app: string; environment: Environment }>();
   const deliveries = new Map<string, { app: string; delivery: WebhookDelivery }>();
+  const hosts = new Map<string, Host>();
   const invalidations = new Map<string, CacheAction & { type: 'invalidate' }>();
   const invalidate = (a: Omit<CacheAction & { type: 'invalidate' }, 'type'>) => {
     const action = { type: 'invalidate' as const, ...a };
@@ -102,6 +105,9 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
         deliveries.set(delivery.id, { app: application, delivery });
         break;
       }
+      case 'host.updated':
+        hosts.set(e.data.id, e.data);
+        break;
       case 'instance.oom_killed':
         // The environment.updated committed with it carries the instance's new status and figures.
         break;
@@ -118,6 +124,7 @@ export function planCacheUpdates(events: readonly LiveEvent[]): CacheAction[] {
       environment,
     })),
     ...[...deliveries.values()].map(({ app, delivery }) => ({ type: 'setDelivery' as const, app, delivery })),
+    ...[...hosts.values()].map((host) => ({ type: 'setHost' as const, host })),
     ...invalidations.values(),
   ];
 }

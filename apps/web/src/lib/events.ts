@@ -2,6 +2,7 @@ import {
   type Deployment,
   type Environment,
   EventStreamClose,
+  type Host,
   type List,
   type MetricsMessage,
   type WebhookDelivery,
@@ -14,6 +15,7 @@ import { configKeys } from '../hooks/api/config/queries';
 import { deploymentKeys } from '../hooks/api/deployments/queries';
 import { doraKeys } from '../hooks/api/dora/queries';
 import { environmentKeys } from '../hooks/api/environments/queries';
+import { hostKeys } from '../hooks/api/hosts/queries';
 import { policyKeys } from '../hooks/api/policies/queries';
 import { releaseKeys } from '../hooks/api/releases/queries';
 import { scalingKeys } from '../hooks/api/scaling/queries';
@@ -159,6 +161,15 @@ export function applyActions(queryClient: QueryClient, actions: readonly CacheAc
       const key = webhookKeys.deliveries(action.app, action.delivery.webhookId);
       if (queryClient.getQueryData(key))
         queryClient.setQueryData<Paged<WebhookDelivery>>(key, (old) => upsertDelivery(old, action.delivery));
+    } else if (action.type === 'setHost') {
+      // A host the list has not seen (just enrolled): read the list again.
+      const r = replaceInList(
+        queryClient.getQueryData<List<Host>>(hostKeys.list()),
+        action.host,
+        (a, b) => a.id === b.id,
+      );
+      if (r.found) queryClient.setQueryData(hostKeys.list(), r.data);
+      else void queryClient.invalidateQueries({ queryKey: hostKeys.list() });
     } else {
       void queryClient.invalidateQueries({ queryKey: invalidationKey(action) });
     }

@@ -48,6 +48,12 @@ export function useDeploymentSubscription(id: string | undefined): void {
   }, [queryClient, id]);
 }
 
+/** The Hosts page watches the fleet (`hosts`, admins): `host.updated` events patch its list. */
+export function useHostsSubscription(): void {
+  const queryClient = useQueryClient();
+  useEffect(() => streamFor(queryClient).addTopics(['hosts']), [queryClient]);
+}
+
 /** The environment page watches its environment's topic: router samples are only sent there. */
 export function useEnvironmentSubscription(app: string | undefined, env: string | undefined): void {
   const queryClient = useQueryClient();

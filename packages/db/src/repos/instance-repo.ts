@@ -108,7 +108,7 @@ export function createInstanceRepo(root: Db) {
     findInEnvironment(id: string, environmentId: string, db: Db = root) {
       return db.instance.findFirst({
         where: { id, environmentId },
-        select: { id: true, pool: true, release: { select: { version: true } } },
+        select: { id: true, pool: true, hostId: true, release: { select: { version: true } } },
       });
     },
     /** Ids of the instances these deployments brought up. */

@@ -25,6 +25,7 @@ describe('resources utils', () => {
     const base = {
       driver: 'local',
       capabilities: { hosts: 'local' as const, survivesControlPlaneRestart: true },
+      runtimes: [],
     };
     expect(
       enforcementNote({

@@ -7,6 +7,7 @@ import { StatusBadge } from '../../components/status-badge';
 import { Time } from '../../components/time';
 import { useCreateEnrolmentToken, useHostAction } from '../../hooks/api/hosts/mutations';
 import { useHosts } from '../../hooks/api/hosts/queries';
+import { useHostsSubscription } from '../../lib/use-event-stream';
 import { OneTimeSecret } from '../settings/one-time-secret';
 import {
   agentCommand,
@@ -92,6 +93,7 @@ function EnrolmentPanel() {
 export function HostsPage() {
   const id = useId();
   const hosts = useHosts();
+  useHostsSubscription();
   const act = useHostAction();
   const [confirm, setConfirm] = useState<{ id: string; action: HostActionName } | null>(null);
 

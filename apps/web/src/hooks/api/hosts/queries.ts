@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../../../lib/api-client';
+import { livePollInterval } from '../../../lib/live-status';
 
 export const hostKeys = {
   all: ['hosts'] as const,
@@ -8,14 +9,15 @@ export const hostKeys = {
 };
 
 /**
- * Hosts change with their agents' heartbeats, which are not stream events: the list is read again
- * every few seconds while the page is open (the one page that polls, docs/hosts.md).
+ * The fleet. Each host's state changes and heartbeat figures arrive as `host.updated` events (the
+ * `hosts` topic, useHostsSubscription) that patch this cache; it is polled only while the event
+ * stream is down (docs/hosts.md).
  */
-export function useHosts(refetchIntervalMs = 3_000) {
+export function useHosts() {
   return useQuery({
     queryKey: hostKeys.list(),
     queryFn: ({ signal }) => api.call('GET /api/v1/hosts', { signal }),
-    refetchInterval: refetchIntervalMs,
+    refetchInterval: livePollInterval,
   });
 }
 
