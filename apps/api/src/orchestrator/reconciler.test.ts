@@ -66,6 +66,20 @@ async function tables() {
   };
 }
 
+/** Until the router serves the table the database describes (15 s at most). */
+async function untilRouterMatchesDatabase() {
+  let t = await tables();
+  await expect
+    .poll(
+      async () => {
+        t = await tables();
+        return sameRouting(t.actual, t.desired);
+      },
+      { timeout: 15_000, message: JSON.stringify(t) },
+    )
+    .toBe(true);
+}
+
 beforeAll(async () => {
   h = await startHarness({ healthMonitorIntervalMs: 300, reconcileIntervalMs: 300 });
   const d = await h.deploy('development', { version: '1.0.0', strategy: 'blue-green', options: FAST });
@@ -203,16 +217,7 @@ describe('[ENGINE] reconcile loop', () => {
     expect(probe.status).toBe(200);
     // The restarted router serves the stored table at once; an instance the previous test's
     // supervisor restart brought back may join it a reconcile round later.
-    let t = await tables();
-    await expect
-      .poll(
-        async () => {
-          t = await tables();
-          return sameRouting(t.actual, t.desired);
-        },
-        { timeout: 15_000, message: JSON.stringify(t) },
-      )
-      .toBe(true);
+    await untilRouterMatchesDatabase();
     // Whoever started it again (this request or the loop), the outage is on record, once.
     await expect
       .poll(async () => (await view()).router, { timeout: 20_000 })
@@ -284,16 +289,7 @@ describe('[ENGINE] reconcile loop', () => {
     if (!client) throw new Error('no router');
     const { actual } = await tables();
     await client.setConfig({ pools: actual.pools.map((p) => ({ ...p, version: 'tampered' })) });
-    let t = await tables();
-    await expect
-      .poll(
-        async () => {
-          t = await tables();
-          return sameRouting(t.actual, t.desired);
-        },
-        { timeout: 15_000, message: JSON.stringify(t) },
-      )
-      .toBe(true);
+    await untilRouterMatchesDatabase();
 
     // A change in the database commits an event: the next round reads the database again.
     const full = r.routingChecks().full;

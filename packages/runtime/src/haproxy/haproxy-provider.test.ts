@@ -170,6 +170,13 @@ function load(concurrency = 8) {
 
 const failed = (answers: Answer[]) => answers.filter((a) => a.error !== null || a.status !== 200);
 
+/** `burst(n, concurrency)`, every request answered 200. */
+async function served(n: number, concurrency: number): Promise<Answer[]> {
+  const answers = await burst(n, concurrency);
+  expect(failed(answers)).toEqual([]);
+  return answers;
+}
+
 describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () => {
   beforeAll(async () => {
     [blue1, blue2, green1, green2, faulty, broken] = await Promise.all([
@@ -347,15 +354,13 @@ describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () =
     // The split map emptied behind the provider's back: a request drawn in it would get the 503 of
     // `no_pool`; with one pool at 100 % none is.
     await provider.admin.run(`clear map ${provider.files.map}`);
-    const answers = await burst(100, 8);
-    expect(failed(answers)).toEqual([]);
+    const answers = await served(100, 8);
     expect(answers.every((a) => a.pool === 'blue')).toBe(true);
 
     // A canary goes back to the per-request draw (the split map refilled in one commit).
     await provider.setConfig({ pools: [pool('blue', 50, [blue1, blue2]), pool('green', 50, [green1])] });
     expect(await route()).toBe('split');
-    const split = await burst(200, 8);
-    expect(failed(split)).toEqual([]);
+    const split = await served(200, 8);
     expect(new Set(split.map((a) => a.pool))).toEqual(new Set(['blue', 'green']));
   }, 30_000);
 
@@ -388,8 +393,7 @@ describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () =
     const saved = await provider.getConfig();
     expect(saved).toMatchObject({ revision: before + 3, pools: tables[2] });
     expect(await route()).toBe('pool_green');
-    const answers = await burst(60, 6);
-    expect(failed(answers)).toEqual([]);
+    const answers = await served(60, 6);
     expect(new Set(answers.map((a) => a.instance))).toEqual(new Set(['green-1', 'green-2']));
   }, 30_000);
 
@@ -401,15 +405,13 @@ describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () =
     const version = /New version created: (\d+)/.exec(prepared)?.[1];
     await provider.admin.run(`add map @${version} ${provider.files.map}`, undefined, lines.join('\n'));
     await provider.admin.run(`commit map @${version} ${provider.files.map}`);
-    const cut = await burst(60, 6);
-    expect(failed(cut)).toEqual([]);
+    const cut = await served(60, 6);
     expect(cut.every((a) => a.pool === 'green')).toBe(true);
     // The next process applies the desired table again (the reconciler does): all of it, at once.
     const next = new HaproxyProvider({ dir, port: Number(new URL(provider.address).port) });
     expect(await next.adopt()).not.toBeNull();
     await next.setConfig({ pools: [pool('blue', 100, [blue1]), pool('green', 0, [green1, green2])] });
-    const after = await burst(60, 6);
-    expect(failed(after)).toEqual([]);
+    const after = await served(60, 6);
     expect(after.every((a) => a.pool === 'blue')).toBe(true);
   }, 30_000);
 
