@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
-import { sessionCookie, startControlPlane, startWorkerProcess } from './control-plane.ts';
+import { sessionCookie, startControlPlane, startWorkerProcess, waitDemoLive } from './control-plane.ts';
 import { cpuMs, percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -177,17 +177,7 @@ async function main() {
       children.push(startWorkerProcess({ dataDir: join(dir, 'data'), logFile: join(dir, 'worker.log') }));
     const cookie = await sessionCookie(api.base, 'viewer', 'demo-viewer');
     // Wait for the demo's 1.0.0 to be live everywhere: the view then has its instances.
-    const deadline = Date.now() + 120_000;
-    let body = Buffer.alloc(0);
-    for (;;) {
-      const res = await request(`${api.base}${PIPELINE}`, { headers: { cookie } });
-      body = Buffer.from(await res.body.arrayBuffer());
-      const envs = (JSON.parse(body.toString()) as { items: { live: unknown; activeDeployment: unknown }[] })
-        .items;
-      if (envs.every((e) => e.live && !e.activeDeployment)) break;
-      if (Date.now() > deadline) throw new Error('demo deployments did not finish in 120 s');
-      await sleep(500);
-    }
+    const body = await waitDemoLive(api.base, cookie);
     const bareServer = await startBare(body);
     children.push(bareServer.child);
     console.log(

@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   role?: 'all' | 'api' | 'worker';
   /** The address to listen on (default 127.0.0.1; the hosts bench uses its bridge's). */
   host?: string;
+  /** The checkout to run (default: this one); `api-reads-ab.ts` runs another beside it. */
+  root?: string;
 }
 
 export async function startControlPlane(
@@ -59,7 +61,7 @@ export async function startControlPlane(
       '--demo',
       ...(opts.role ? ['--role', opts.role] : []),
     ],
-    { cwd: ROOT, env, stdio: ['ignore', log, log] },
+    { cwd: opts.root ?? ROOT, env, stdio: ['ignore', log, log] },
   );
   closeSync(log);
   const base = `http://${opts.host ?? '127.0.0.1'}:${port}`;
@@ -142,6 +144,20 @@ export function apiSession(base: string) {
 }
 
 /** The `Cookie` header of a new session of `username` (benches that send raw requests). */
+/** Until the demo's releases are live in every environment and no deployment is at work. */
+export async function waitDemoLive(base: string, cookie: string, timeoutMs = 120_000): Promise<Buffer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(`${base}/api/v1/apps/qubot-one/environments`, { headers: { cookie } });
+    const body = Buffer.from(await res.body.arrayBuffer());
+    const envs = (JSON.parse(body.toString()) as { items: { live: unknown; activeDeployment: unknown }[] })
+      .items;
+    if (envs.every((e) => e.live && !e.activeDeployment)) return body;
+    if (Date.now() > deadline) throw new Error(`demo deployments did not finish in ${timeoutMs / 1000} s`);
+    await sleep(500);
+  }
+}
+
 export async function sessionCookie(base: string, username: string, password: string): Promise<string> {
   const { credential } = await signIn(createHttpClient({ baseUrl: base }), { username, password });
   return authHeaders(credential, 'GET').cookie ?? '';

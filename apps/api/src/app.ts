@@ -281,8 +281,13 @@ export async function buildApp(opts: AppOptions) {
       findUnstorable(request.body, 'body');
     done(field ? AppError.badField(field, 'contains a NUL character or invalid Unicode') : undefined);
   });
+  // One onSend hook for every response (each hook is a step of Fastify's chain on every read): the
+  // request id, and for a change made through this API, the read caches told before its answer
+  // leaves (`localWrite`, set once the caches exist, below).
+  let localWrite: (() => void) | null = null;
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    if (localWrite && !SAFE_METHODS.has(request.method)) localWrite();
     done(null, payload);
   });
 
@@ -319,13 +324,10 @@ export async function buildApp(opts: AppOptions) {
   app.eventBus.onCredentialsChanged(() => app.credentialCache.changed());
   views.listening(app.eventBus.isListening());
   app.credentialCache.listening(app.eventBus.isListening());
-  app.addHook('onSend', (request, _reply, payload, done) => {
-    if (!SAFE_METHODS.has(request.method)) {
-      views.localWrite();
-      app.credentialCache.clear();
-    }
-    done(null, payload);
-  });
+  localWrite = () => {
+    views.localWrite();
+    app.credentialCache.clear();
+  };
   // The orchestrator registers after the services, as it always has: its worker starts (onReady)
   // once the event bus and the caches are set up. The services hold only its port (services.ts).
   await app.register(orchestrator, {

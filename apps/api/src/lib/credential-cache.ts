@@ -30,16 +30,27 @@ export function createCredentialCache(opts: CredentialCacheOptions = {}) {
     entries.clear();
   };
 
+  /** The kept answer for `key`, if one may be used now. */
+  function kept(key: string): Credentials | null {
+    if (!listening || ttlMs <= 0) return null;
+    const entry = entries.get(key);
+    if (!entry || entry.until <= Date.now()) return null;
+    hits++;
+    return entry.creds;
+  }
+
   return {
+    /**
+     * The kept credentials for `key`, without waiting (the authentication hook answers a kept
+     * session in the same tick: no promise per request); null when they must be looked up.
+     */
+    kept,
     /** The caller's credentials: kept, or `lookup()` (then kept when it may be). */
     async resolve(key: string, lookup: () => Promise<Credentials | null>): Promise<Credentials | null> {
       if (!listening || ttlMs <= 0) return lookup();
+      const found = kept(key);
+      if (found) return found;
       const now = Date.now();
-      const kept = entries.get(key);
-      if (kept && kept.until > now) {
-        hits++;
-        return kept.creds;
-      }
       const started = generation;
       const creds = await lookup();
       if (creds && started === generation && listening) {

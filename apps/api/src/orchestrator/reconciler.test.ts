@@ -66,6 +66,20 @@ async function tables() {
   };
 }
 
+/** Until the router serves the table the database describes (15 s at most). */
+async function untilRouterMatchesDatabase() {
+  let t = await tables();
+  await expect
+    .poll(
+      async () => {
+        t = await tables();
+        return sameRouting(t.actual, t.desired);
+      },
+      { timeout: 15_000, message: JSON.stringify(t) },
+    )
+    .toBe(true);
+}
+
 beforeAll(async () => {
   h = await startHarness({ healthMonitorIntervalMs: 300, reconcileIntervalMs: 300 });
   const d = await h.deploy('development', { version: '1.0.0', strategy: 'blue-green', options: FAST });
@@ -203,16 +217,7 @@ describe('[ENGINE] reconcile loop', () => {
     expect(probe.status).toBe(200);
     // The restarted router serves the stored table at once; an instance the previous test's
     // supervisor restart brought back may join it a reconcile round later.
-    let t = await tables();
-    await expect
-      .poll(
-        async () => {
-          t = await tables();
-          return sameRouting(t.actual, t.desired);
-        },
-        { timeout: 15_000, message: JSON.stringify(t) },
-      )
-      .toBe(true);
+    await untilRouterMatchesDatabase();
     // Whoever started it again (this request or the loop), the outage is on record, once.
     await expect
       .poll(async () => (await view()).router, { timeout: 20_000 })
@@ -266,5 +271,33 @@ describe('[ENGINE] reconcile loop', () => {
     await expect.poll(() => reconciler.rounds(), { timeout: 20_000 }).toBeGreaterThan(round + 2);
     expect((await view()).router.restarts).toBe(v.router.restarts + 1);
     expect(await routerStatusesSince(seq)).toEqual(['down', 'up']);
+  }, 60_000);
+
+  it('idle rounds check the router against the table last found in order, without the database; a table changed behind their back, or a change in the database, is still acted on', async () => {
+    const r = h.app.orchestrator.reconciler;
+    if (!r) throw new Error('no reconcile loop in this harness');
+    await expect.poll(() => r.routingChecks().quick, { timeout: 20_000 }).toBeGreaterThan(0);
+    const before = r.routingChecks();
+    await expect
+      .poll(() => r.routingChecks().quick, { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(before.quick + 3);
+    // Nothing committed meanwhile (an instance's health may change once): no database check.
+    expect(r.routingChecks().full - before.full).toBeLessThanOrEqual(1);
+
+    // The router's table changed behind the loop's back (no event): put right by the next rounds.
+    const client = h.app.orchestrator.runtime.providerFor(await envRow());
+    if (!client) throw new Error('no router');
+    const { actual } = await tables();
+    await client.setConfig({ pools: actual.pools.map((p) => ({ ...p, version: 'tampered' })) });
+    await untilRouterMatchesDatabase();
+
+    // A change in the database commits an event: the next round reads the database again.
+    const full = r.routingChecks().full;
+    const res = await h.post(`/apps/${APP}/environments/development/traffic`, {
+      activeColor: (await view()).activeColor,
+      reason: 'reconcile check',
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    await expect.poll(() => r.routingChecks().full, { timeout: 15_000 }).toBeGreaterThan(full);
   }, 60_000);
 });

@@ -15,6 +15,9 @@
 //    the one the database describes (each pool's healthy instances, the environment's weights)
 //    and replaced when they differ — under the environment's row lock, skipped while someone else
 //    holds it (a traffic change, a deployment being created), so it never undoes their work.
+//    While the event counter has not moved since a round found the table in order (every change
+//    to instances or weights commits an event), the next rounds compare the router's table with
+//    that one without reading the database; a full check runs at least every `fullCheckMs`.
 // See docs/operations.md, "The reconcile loop".
 import type { Color, Weights } from '@qubot/core';
 import {
@@ -36,7 +39,7 @@ const POOLS: Color[] = ['blue', 'green'];
 const HUNG_AFTER_CHECKS = 10;
 
 export interface ReconcilerOptions {
-  db: Pick<Database, 'url' | 'prisma'>;
+  db: Pick<Database, 'url' | 'prisma' | 'pool'>;
   driver: Pick<RuntimeDriver, 'status' | 'resupervise' | 'stop'>;
   runtime: Pick<
     EnvironmentRuntime,
@@ -50,6 +53,11 @@ export interface ReconcilerOptions {
    */
   failureThreshold?: number;
   log: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /**
+   * Longest time the routing check trusts an unmoved event counter (then reads the database
+   * again); default 10 s.
+   */
+  fullCheckMs?: number;
 }
 
 /** Same routing whatever the order: pools by name, their targets as a set. */
@@ -110,6 +118,22 @@ export function createReconciler(opts: ReconcilerOptions) {
   const deployments = createDeploymentWriteRepo(prisma);
   const transact = createTransact(prisma);
   const failureThreshold = Math.max(1, opts.failureThreshold ?? 2);
+  const fullCheckMs = opts.fullCheckMs ?? 10_000;
+  /**
+   * Per environment, the table a full routing check found the router serving, and the event
+   * counter read before that check: while the counter stays, the database describes that table.
+   * The rounds of an idle cluster were the worker's largest steady cost (about eight queries per
+   * environment a second, each through Prisma's query compiler: bench/README.md, "The read path").
+   */
+  const inOrder = new Map<string, { seq: string; at: number; table: RouterConfig }>();
+  const routingChecks = { full: 0, quick: 0 };
+  const readSeq = () =>
+    opts.db.pool
+      .query<{ v: string }>({
+        name: 'qubot_reconcile_seq',
+        text: 'SELECT value::text AS v FROM event_counter WHERE id = 1',
+      })
+      .then(({ rows }) => rows[0]?.v ?? '0');
   /** Consecutive failed router checks per environment (the leader's memory). */
   const routerFailures = new Map<string, number>();
 
@@ -219,9 +243,22 @@ export function createReconciler(opts: ReconcilerOptions) {
   }
 
   /** Router table ← database, when nobody else is acting on the environment. */
-  async function reconcileRouting(env: EnvRow): Promise<boolean> {
+  async function reconcileRouting(env: EnvRow, seq: string | null): Promise<boolean> {
     if (!env.liveReleaseId || env.routerStatus === 'handover') return false;
-    return transact(
+    const known = inOrder.get(env.id);
+    inOrder.delete(env.id);
+    if (known && seq !== null && known.seq === seq && Date.now() - known.at < fullCheckMs) {
+      // Nothing committed since the table was found in order: only the router can have moved.
+      const provider = opts.runtime.providerFor(env, { timeoutMs: 2_000 });
+      if (provider && sameRouting(await provider.getConfig(), known.table)) {
+        routingChecks.quick++;
+        inOrder.set(env.id, known);
+        return false;
+      }
+    }
+    routingChecks.full++;
+    let found: RouterConfig | null = null;
+    const replaced = await transact(
       async (tx) => {
         const locked = await environments.tryLock(env.id, tx);
         if (!locked || (await deployments.hasOpenWork(env.id, tx))) return false;
@@ -236,7 +273,10 @@ export function createReconciler(opts: ReconcilerOptions) {
         );
         const provider = await opts.runtime.ensureRouter(env.id, tx);
         const actual = await provider.getConfig();
-        if (sameRouting(actual, desired)) return false;
+        if (sameRouting(actual, desired)) {
+          found = desired;
+          return false;
+        }
         await provider.setConfig(desired);
         opts.log.info(
           { environment: env.name, from: actual.pools, to: desired.pools },
@@ -246,10 +286,14 @@ export function createReconciler(opts: ReconcilerOptions) {
       },
       { timeout: 15_000 },
     );
+    if (found && seq !== null) inOrder.set(env.id, { seq, at: Date.now(), table: found });
+    return replaced;
   }
 
   /** One round over every environment that has a router. */
   async function reconcileAll() {
+    // Read before anything else: a change committed after it moves the counter for the next round.
+    const seq = await readSeq().catch(() => null);
     const envs: EnvRow[] = await environments.listWithRouter();
     const results = await Promise.all(
       envs.map(async (env) => {
@@ -257,7 +301,8 @@ export function createReconciler(opts: ReconcilerOptions) {
         try {
           out.router = await reconcileRouter(env);
           out.supervisors = await reconcileSupervisors(env);
-          if (out.router !== 'down') out.routing = await reconcileRouting(env);
+          if (out.router !== 'down')
+            out.routing = await reconcileRouting(env, out.router === 'up' ? seq : null);
         } catch (err) {
           opts.log.warn({ err, environment: env.name }, 'reconcile round failed for this environment');
         }
@@ -284,6 +329,8 @@ export function createReconciler(opts: ReconcilerOptions) {
     isLeader: task.isLeader,
     rounds: task.rounds,
     reconcileAll,
+    /** Routing checks so far: `full` read the database, `quick` trusted the unmoved event counter. */
+    routingChecks: () => ({ ...routingChecks }),
   };
 }
 export type Reconciler = ReturnType<typeof createReconciler>;

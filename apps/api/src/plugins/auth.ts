@@ -81,12 +81,20 @@ export default fp(
     const credentialCache = createCredentialCache();
     app.decorate('credentialCache', credentialCache);
 
+    const cacheKey = (request: FastifyRequest) =>
+      `${request.headers.authorization ?? ''}\n${request.cookies[SESSION_COOKIE] ?? ''}`;
+
     async function authenticate(request: FastifyRequest): Promise<void> {
       const authorization = request.headers.authorization;
       const sessionCookie = request.cookies[SESSION_COOKIE];
-      const creds = await credentialCache.resolve(`${authorization ?? ''}\n${sessionCookie ?? ''}`, () =>
+      const creds = await credentialCache.resolve(cacheKey(request), () =>
         auth.resolve({ authorization, sessionCookie }),
       );
+      admit(request, creds);
+    }
+
+    /** The checks on resolved credentials; throws the 401/403. */
+    function admit(request: FastifyRequest, creds: Credentials | null): void {
       if (!creds)
         throw new AppError(ErrorCode.Unauthenticated, 'sign in first: no valid session or API token');
       if (creds.session) {
@@ -118,6 +126,23 @@ export default fp(
     }
     app.decorate('authenticate', authenticate as FastifyInstance['authenticate']);
 
+    // The hook routes run: kept credentials are checked in the same tick (callback style, no
+    // promise), others are looked up as `authenticate` does.
+    function authenticateHook(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
+      const kept = credentialCache.kept(cacheKey(request));
+      if (!kept) {
+        authenticate(request).then(() => done(), done);
+        return;
+      }
+      try {
+        admit(request, kept);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done();
+    }
+
     app.decorate('authenticateRaw', async (headers: IncomingHttpHeaders) => {
       const cookies = typeof headers.cookie === 'string' ? app.parseCookie(headers.cookie) : {};
       const creds = await auth.resolve({
@@ -145,8 +170,10 @@ export default fp(
           websocket: (route as { websocket?: boolean }).websocket === true,
         });
       if (!route.url.startsWith('/api/v1') || route.config?.public) return;
-      const hooks = route.onRequest ? [route.onRequest].flat() : [];
-      if (!hooks.includes(authenticate as never)) route.onRequest = [authenticate as never, ...hooks];
+      const hooks = (route.onRequest ? [route.onRequest].flat() : []).filter(
+        (h) => h !== (authenticate as never),
+      );
+      route.onRequest = [authenticateHook as never, ...hooks];
     });
   },
   { name: 'auth', dependencies: ['services'] },

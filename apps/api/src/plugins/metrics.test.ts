@@ -1,7 +1,8 @@
+import { Histogram, type Metric, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { ConfigError, loadConfig } from '../config.ts';
-import { parseCidrList } from './metrics.ts';
+import { DurationHistogram, parseCidrList } from './metrics.ts';
 
 type T = Awaited<ReturnType<typeof buildTestApp>>;
 let open: T;
@@ -64,5 +65,55 @@ describe('[security] /metrics access', () => {
     );
     expect(() => loadConfig([], { QUBOT_METRICS_TOKEN: 'short' })).toThrow(/QUBOT_METRICS_TOKEN/);
     expect(parseCidrList('0.0.0.0/0,::/0')).toEqual(['0.0.0.0/0', '::/0']);
+  });
+});
+
+describe('[API] the request duration histogram', () => {
+  const line = (body: string, series: string) =>
+    Number(new RegExp(`^${series.replace(/[{}+.]/g, '\\$&')} (\\S+)$`, 'm').exec(body)?.[1]);
+
+  it('counts each request once in its route and status series; unmatched paths under one label', async () => {
+    for (let i = 0; i < 3; i++)
+      expect((await open.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    for (const url of ['/no/such/path/1', '/no/such/path/2'])
+      expect((await open.app.inject({ method: 'GET', url })).statusCode).toBe(404);
+    const body = (await scrape(open, '127.0.0.1')).body;
+    const labels = (route: string, status: number) => `method="GET",route="${route}",status_code="${status}"`;
+    expect(line(body, `http_request_duration_seconds_count{${labels('/healthz', 200)}}`)).toBe(3);
+    expect(line(body, `http_request_duration_seconds_bucket{le="+Inf",${labels('/healthz', 200)}}`)).toBe(3);
+    expect(line(body, `http_request_duration_seconds_count{${labels('unmatched', 404)}}`)).toBe(2);
+    expect(body).not.toContain('/no/such/path');
+    expect(line(body, `http_request_duration_seconds_sum{${labels('/healthz', 200)}}`)).toBeGreaterThan(0);
+  });
+
+  it("writes the very text prom-client's Histogram writes for the same observations", async () => {
+    const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+    const observations: [string, number, number][] = [
+      ['GET', 200, 0.0004],
+      ['GET', 200, 0.005],
+      ['GET', 200, 0.03],
+      ['GET', 404, 7],
+      ['POST', 201, 0.2],
+      ['GET', 200, 1],
+    ];
+    const ours = new Registry();
+    const mine = new DurationHistogram(buckets);
+    ours.registerMetric(mine as unknown as Metric);
+    const observe = mine.forRoute('/api/v1/apps');
+    for (const [method, status, s] of observations) observe(method, status, s);
+
+    const theirs = new Registry();
+    const reference = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route and status',
+      labelNames: ['method', 'route', 'status_code'] as const,
+      buckets,
+      registers: [theirs],
+    });
+    for (const [method, status, s] of observations)
+      reference.observe({ method, route: '/api/v1/apps', status_code: String(status) }, s);
+
+    const sorted = (text: string) => text.split('\n').sort();
+    expect(sorted(await ours.metrics())).toEqual(sorted(await theirs.metrics()));
   });
 });

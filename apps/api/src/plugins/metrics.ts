@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { safeEqual } from '../lib/password.ts';
 import { parseBearer } from '../services/auth-service.ts';
@@ -74,6 +74,83 @@ const TOTAL_GAUGES = [
   'nodejs_active_resources_total',
 ];
 
+/** One (method, route, status) series of the request duration histogram. */
+interface DurationSeries {
+  labels: { method: string; route: string; status_code: string };
+  /** Observations per bucket (not cumulative); the last one is +Inf. */
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * `http_request_duration_seconds` by method, route and status, exposed through the registry like any
+ * prom-client metric (same name, labels, buckets and text). Each route's hook holds its own series,
+ * so an observation is two map reads and three additions: prom-client's `observe` builds, checks and
+ * hashes a label object on every call, a visible share of a cached read's CPU (bench/README.md,
+ * "The read path").
+ */
+export class DurationHistogram {
+  readonly name = 'http_request_duration_seconds';
+  readonly help = 'HTTP request duration by method, route and status';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series: DurationSeries[] = [];
+  constructor(readonly buckets: readonly number[]) {}
+
+  /** The observer of one route: series by method and status, made on first use. */
+  forRoute(route: string): (method: string, status: number, seconds: number) => void {
+    const byMethod = new Map<string, Map<number, DurationSeries>>();
+    const { buckets } = this;
+    return (method, status, seconds) => {
+      let byStatus = byMethod.get(method);
+      if (!byStatus) {
+        byStatus = new Map();
+        byMethod.set(method, byStatus);
+      }
+      let s = byStatus.get(status);
+      if (!s) {
+        s = {
+          labels: { method, route, status_code: String(status) },
+          counts: new Float64Array(buckets.length + 1),
+          sum: 0,
+          count: 0,
+        };
+        byStatus.set(status, s);
+        this.series.push(s);
+      }
+      let i = 0;
+      while (i < buckets.length && seconds > (buckets[i] as number)) i++;
+      (s.counts[i] as number)++;
+      s.sum += seconds;
+      s.count++;
+    };
+  }
+
+  async get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const s of this.series) {
+      let cumulative = 0;
+      for (let i = 0; i <= this.buckets.length; i++) {
+        cumulative += s.counts[i] as number;
+        const le = i < this.buckets.length ? (this.buckets[i] as number) : '+Inf';
+        values.push({ labels: { le, ...s.labels }, value: cumulative, metricName: `${this.name}_bucket` });
+      }
+      values.push({ labels: s.labels, value: s.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: s.labels, value: s.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const s of this.series) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
+  }
+}
+
 /** Prometheus registry per app instance (tests build many apps in one process). */
 export default fp(
   async (app: FastifyInstance, opts: MetricsAccess) => {
@@ -101,27 +178,23 @@ export default fp(
     app.decorate('addMetricsSource', (name: string, source: () => Promise<string>) => {
       sources.push({ name, source });
     });
-    const duration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration by method, route and status',
-      labelNames: ['method', 'route', 'status_code'] as const,
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
-    });
+    const duration = new DurationHistogram([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+    registry.registerMetric(duration as unknown as Metric);
     app.decorate('metrics', registry);
-    // One bound child per (method, route, status): prom-client otherwise hashes the label object on
-    // every observation. The set is bounded by the routes and the status codes they answer.
-    const series = new Map<string, ReturnType<typeof duration.labels>>();
+    // The route pattern, never the raw URL: ids would explode the label set. Each route gets its
+    // own observer (onRoute, every route registered after this plugin); requests that matched no
+    // route are observed by the global hook below.
+    app.addHook('onRoute', (route) => {
+      const observe = duration.forRoute(route.url);
+      const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        observe(request.method, reply.statusCode, reply.elapsedTime / 1000);
+        done();
+      };
+      route.onResponse = route.onResponse ? [...[route.onResponse].flat(), hook] : [hook];
+    });
+    const unmatched = duration.forRoute('unmatched');
     app.addHook('onResponse', (request, reply, done) => {
-      // The route pattern, never the raw URL: ids would explode the label set.
-      const route = request.routeOptions.url ?? 'unmatched';
-      const key = `${request.method} ${reply.statusCode} ${route}`;
-      let child = series.get(key);
-      if (!child) {
-        child = duration.labels({ method: request.method, route, status_code: String(reply.statusCode) });
-        series.set(key, child);
-      }
-      child.observe(reply.elapsedTime / 1000);
+      if (request.is404) unmatched(request.method, reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
     app.get('/metrics', { schema: { hide: true }, onRequest: guard }, async (_request, reply) => {

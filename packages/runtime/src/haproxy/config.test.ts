@@ -8,6 +8,7 @@ import {
   filesOf,
   type HaproxyConfigOptions,
   renderHaproxyConfig,
+  routeOf,
   splitBuckets,
   splitMapLines,
 } from './config.ts';
@@ -73,6 +74,33 @@ describe('the split map', () => {
     expect(lines[250]).toBe('250 pool_green');
     expect(lines[999]).toBe('999 pool_green');
   });
+
+  it('routes to the one pool with all the weight without the split map, else through it', () => {
+    expect(routeOf([{ name: 'blue', weight: 100 }])).toBe('pool_blue');
+    expect(
+      routeOf([
+        { name: 'blue', weight: 0 },
+        { name: 'green', weight: 100 },
+      ]),
+    ).toBe('pool_green');
+    expect(
+      routeOf([
+        { name: 'blue', weight: 90 },
+        { name: 'green', weight: 10 },
+      ]),
+    ).toBe('split');
+    expect(routeOf([{ name: 'blue', weight: 0 }])).toBe('split');
+    expect(routeOf([])).toBe('split');
+    const cfg = renderHaproxyConfig(options(), {});
+    const route = join(dir, 'route.map');
+    // Each pool's static rule comes before the per-request draw in the split map.
+    const rules = cfg.split('\n').filter((l) => l.startsWith('  use_backend'));
+    expect(rules).toEqual([
+      `  use_backend pool_blue if { str(all),map(${route},split) -m str pool_blue }`,
+      `  use_backend pool_green if { str(all),map(${route},split) -m str pool_green }`,
+      `  use_backend %[rand(1000),map(${join(dir, 'split.map')},no_pool)]`,
+    ]);
+  });
 });
 
 describe('haproxy.cfg', () => {
@@ -120,6 +148,7 @@ describe('haproxy.cfg', () => {
     const o = options();
     writeFileSync(o.files.config, renderHaproxyConfig(o, { green: ['127.0.0.1:4001'] }));
     writeFileSync(o.files.map, `${splitMapLines([{ name: 'green', weight: 1 }]).join('\n')}\n`);
+    writeFileSync(o.files.route, 'all pool_green\n');
     const check = spawnSync(HAPROXY_BIN, ['-c', '-f', o.files.config], { encoding: 'utf8' });
     expect(check.stdout + check.stderr).toContain('Configuration file is valid');
     expect(check.status).toBe(0);

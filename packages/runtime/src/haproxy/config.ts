@@ -9,6 +9,12 @@ export const BUCKETS = 1000;
 export const FRONTEND = 'public';
 /** Where requests go while no pool has weight; `_` cannot appear in a pool name. */
 export const NO_POOL = 'no_pool';
+/**
+ * The route map's one key. Its value is the backend of the one pool that has all the weight, or
+ * `SPLIT` while several pools share it (or none has any): then the split map picks per request.
+ */
+export const ROUTE_KEY = 'all';
+export const SPLIT = 'split';
 /** A slot's address while it holds no target (it is in maintenance: never connected to). */
 export const PARKED = '127.0.0.1:1';
 export const SLOT_PREFIX = 's';
@@ -22,6 +28,8 @@ export interface HaproxyFiles {
   socket: string;
   pid: string;
   map: string;
+  /** One line: the pool that takes every request, or `split` (see `ROUTE_KEY`). */
+  route: string;
   state: string;
   log: string;
 }
@@ -54,6 +62,7 @@ export function filesOf(dir: string): HaproxyFiles {
     socket: adminSocketOf(dir),
     pid: join(dir, 'haproxy.pid'),
     map: join(dir, 'split.map'),
+    route: join(dir, 'route.map'),
     state: join(dir, 'state.json'),
     log: join(dir, 'haproxy.log'),
   };
@@ -150,7 +159,14 @@ export function renderHaproxyConfig(o: HaproxyConfigOptions, targets: Record<str
     // An upstream that closed the connection without answering may have processed the request:
     // only idempotent methods are sent again (RFC 9110 §9.2.2); a refused connection always is.
     '  http-request disable-l7-retry unless METH_GET || METH_OPTIONS || METH_TRACE || METH_PUT || METH_DELETE',
-    // One map lookup per request: the split in force is one map version, swapped atomically.
+    // One pool with all the weight (no rollout under way: nearly always): a static rule guarded by
+    // a lookup in the one-line route map, no per-request draw in the split map
+    // (bench/README.md, "Router overhead").
+    ...o.pools.map(
+      (pool) =>
+        `  use_backend ${backendOf(pool)} if { str(${ROUTE_KEY}),map(${o.files.route},${SPLIT}) -m str ${backendOf(pool)} }`,
+    ),
+    // Otherwise one map lookup per request: the split in force is one map version, swapped atomically.
     `  use_backend %[rand(${BUCKETS}),map(${o.files.map},${NO_POOL})]`,
     '',
   ];
@@ -213,6 +229,15 @@ export function splitBuckets(pools: Pick<PoolConfig, 'name' | 'weight'>[], bucke
 /** The map's lines, `<bucket> <backend>`: the file at start, the payload of a runtime update. */
 export function splitMapLines(pools: Pick<PoolConfig, 'name' | 'weight'>[]): string[] {
   return splitBuckets(pools).map((pool, bucket) => `${bucket} ${backendOf(pool)}`);
+}
+
+/**
+ * The route map's value for a table: the backend of the only pool with weight, else `split` (no
+ * pool, or several sharing the traffic).
+ */
+export function routeOf(pools: Pick<PoolConfig, 'name' | 'weight'>[]): string {
+  const weighted = pools.filter((p) => p.weight > 0);
+  return weighted.length === 1 ? backendOf((weighted[0] as { name: string }).name) : SPLIT;
 }
 
 /** Throws a `ConfigValidationError` naming the field when the table does not fit this HAProxy. */

@@ -1,6 +1,6 @@
 // The HAProxy traffic provider against a real haproxy (Debian's 2.6 at /usr/sbin/haproxy) and real
 // HTTP upstreams on 127.0.0.1. Skipped, and saying so, only where haproxy is not installed.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, isAlive, waitForExit } from '../proc.ts';
 import type { PoolConfig } from '../router/config.ts';
+import { splitMapLines } from './config.ts';
 import { HAPROXY_BIN, HaproxyProvider } from './haproxy-provider.ts';
 
 const HAVE_HAPROXY = existsSync(HAPROXY_BIN);
@@ -168,6 +169,13 @@ function load(concurrency = 8) {
 }
 
 const failed = (answers: Answer[]) => answers.filter((a) => a.error !== null || a.status !== 200);
+
+/** `burst(n, concurrency)`, every request answered 200. */
+async function served(n: number, concurrency: number): Promise<Answer[]> {
+  const answers = await burst(n, concurrency);
+  expect(failed(answers)).toEqual([]);
+  return answers;
+}
 
 describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () => {
   beforeAll(async () => {
@@ -334,6 +342,78 @@ describe.skipIf(!HAVE_HAPROXY)(`HAProxy traffic provider (${HAPROXY_BIN})`, () =
     expect(await fresh('POST')).toMatchObject({ status: 502, error: null });
     expect(broken.received.POST).toBe(1);
   });
+
+  /** The route map's entry in the running HAProxy: the pool taking every request, or `split`. */
+  const route = async () =>
+    /\ball (\S+)/.exec(await provider.admin.send(`show map ${provider.files.route}`))?.[1];
+
+  it('sends every request to the one pool with all the weight without reading the split map', async () => {
+    await provider.setConfig({ pools: [pool('blue', 100, [blue1, blue2]), pool('green', 0, [green1])] });
+    expect(await route()).toBe('pool_blue');
+    expect(readFileSync(provider.files.route, 'utf8')).toBe('all pool_blue\n');
+    // The split map emptied behind the provider's back: a request drawn in it would get the 503 of
+    // `no_pool`; with one pool at 100 % none is.
+    await provider.admin.run(`clear map ${provider.files.map}`);
+    const answers = await served(100, 8);
+    expect(answers.every((a) => a.pool === 'blue')).toBe(true);
+
+    // A canary goes back to the per-request draw (the split map refilled in one commit).
+    await provider.setConfig({ pools: [pool('blue', 50, [blue1, blue2]), pool('green', 50, [green1])] });
+    expect(await route()).toBe('split');
+    const split = await served(200, 8);
+    expect(new Set(split.map((a) => a.pool))).toEqual(new Set(['blue', 'green']));
+  }, 30_000);
+
+  it('canary → 100 % and back under load: no failed request; between the two, green only', async () => {
+    const l = load(8);
+    await l.reached(l.answers.length + 200);
+    await provider.setConfig({ pools: [pool('blue', 0, [blue1, blue2]), pool('green', 100, [green1])] });
+    const switchedAt = performance.now();
+    await l.reached(l.answers.length + 200);
+    const backAt = performance.now();
+    await provider.setConfig({ pools: [pool('blue', 10, [blue1, blue2]), pool('green', 90, [green1])] });
+    await l.reached(l.answers.length + 200);
+    const answers = await l.stop();
+    expect(failed(answers)).toEqual([]);
+    expect(await route()).toBe('split');
+    const between = answers.filter((a) => a.startedAt > switchedAt && a.endedAt < backAt);
+    expect(between.length).toBeGreaterThanOrEqual(100);
+    expect(between.filter((a) => a.pool !== 'green')).toEqual([]);
+  }, 30_000);
+
+  it('concurrent changes: each applied whole, in order; the saved table is the one served', async () => {
+    const tables = [
+      [pool('blue', 100, [blue1]), pool('green', 0, [green1])],
+      [pool('blue', 30, [blue1]), pool('green', 70, [green1])],
+      [pool('blue', 0, [blue1]), pool('green', 100, [green1, green2])],
+    ];
+    const before = (await provider.getConfig()).revision;
+    const states = await Promise.all(tables.map((pools) => provider.setConfig({ pools })));
+    expect(states.map((s) => s.revision)).toEqual([before + 1, before + 2, before + 3]);
+    const saved = await provider.getConfig();
+    expect(saved).toMatchObject({ revision: before + 3, pools: tables[2] });
+    expect(await route()).toBe('pool_green');
+    const answers = await served(60, 6);
+    expect(new Set(answers.map((a) => a.instance))).toEqual(new Set(['green-1', 'green-2']));
+  }, 30_000);
+
+  it('a change cut between the split commit and the route entry (simulated crash) serves the old table whole, then the new one', async () => {
+    // The state a control plane killed between the two commands leaves: the split map already says
+    // blue, the route map still says green (what a SIGKILL there leaves in HAProxy).
+    const lines = splitMapLines([{ name: 'blue', weight: 100 }]);
+    const prepared = await provider.admin.send(`prepare map ${provider.files.map}`);
+    const version = /New version created: (\d+)/.exec(prepared)?.[1];
+    await provider.admin.run(`add map @${version} ${provider.files.map}`, undefined, lines.join('\n'));
+    await provider.admin.run(`commit map @${version} ${provider.files.map}`);
+    const cut = await served(60, 6);
+    expect(cut.every((a) => a.pool === 'green')).toBe(true);
+    // The next process applies the desired table again (the reconciler does): all of it, at once.
+    const next = new HaproxyProvider({ dir, port: Number(new URL(provider.address).port) });
+    expect(await next.adopt()).not.toBeNull();
+    await next.setConfig({ pools: [pool('blue', 100, [blue1]), pool('green', 0, [green1, green2])] });
+    const after = await served(60, 6);
+    expect(after.every((a) => a.pool === 'blue')).toBe(true);
+  }, 30_000);
 
   it('refuses a table that does not fit, naming the field, and changes nothing', async () => {
     const revision = (await provider.getConfig()).revision;

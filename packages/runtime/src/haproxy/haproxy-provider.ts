@@ -26,7 +26,9 @@ import {
   type HaproxyFiles,
   NO_POOL,
   poolOf,
+  ROUTE_KEY,
   renderHaproxyConfig,
+  routeOf,
   splitMapLines,
   targetAddress,
 } from './config.ts';
@@ -218,6 +220,7 @@ export class HaproxyProvider implements TrafficProvider {
     const targets = Object.fromEntries(pools.map((p) => [p.name, p.targets]));
     writeAtomic(this.files.config, renderHaproxyConfig(this.cfg, targets));
     writeAtomic(this.files.map, `${splitMapLines(pools).join('\n')}\n`);
+    writeAtomic(this.files.route, `${ROUTE_KEY} ${routeOf(pools)}\n`);
 
     // Foreground (no `daemon`): the child is haproxy itself, and its alerts go to the log file.
     const { pid, exited } = await spawnDetached('haproxy', this.bin, ['-f', this.files.config], {
@@ -336,9 +339,14 @@ export class HaproxyProvider implements TrafficProvider {
       await this.admin.run(`set server ${s.backend}/${s.name} state ready`);
     }
 
-    // 2. The split: one map version prepared, filled, then committed in one command.
+    // 2. The split: one map version prepared, filled, then committed in one command; then the route
+    // map's one entry (the pool taking every request, or `split`), set in one command. Either order
+    // of the two is atomic for requests: the split map is already the new one when the route map
+    // sends requests to it, and a route to one pool replaces the old routing as a whole.
     const lines = splitMapLines(table.pools);
     await this.commitSplit(lines);
+    const route = routeOf(table.pools);
+    await this.setRoute(route);
 
     // 3. Targets taken out: no new requests; parked once their last request has finished.
     for (const s of removed) {
@@ -352,6 +360,7 @@ export class HaproxyProvider implements TrafficProvider {
     };
     writeAtomic(this.files.state, `${JSON.stringify(state, null, 2)}\n`);
     writeAtomic(this.files.map, `${lines.join('\n')}\n`);
+    writeAtomic(this.files.route, `${ROUTE_KEY} ${route}\n`);
     if (removed.length > 0) await this.parkDrained(table);
     return state;
   }
@@ -396,6 +405,20 @@ export class HaproxyProvider implements TrafficProvider {
     }
     await flush();
     await this.admin.run(`commit map @${version} ${map}`);
+  }
+
+  /**
+   * The route map's entry. A HAProxy started by an earlier version (adopted, config without the
+   * route map) routes every request through the split map, which is already current: nothing to do.
+   */
+  private async setRoute(route: string): Promise<void> {
+    const answer = await this.admin.send(`set map ${this.files.route} ${ROUTE_KEY} ${route}`);
+    if (answer.trim() === '') return;
+    if (/unknown map identifier/i.test(answer)) {
+      this.log('haproxy runs a configuration without the route map; every request uses the split map');
+      return;
+    }
+    throw new HaproxyAdminError('set map', answer.trim().slice(0, 500));
   }
 
   /** Puts into maintenance the draining slots (targets no longer in `table`) that carry no request. */

@@ -1,0 +1,117 @@
+// The read path, before and after a change: two control planes side by side — this checkout and
+// another one (e.g. `git worktree add --detach /tmp/qubot-base main`, then `pnpm install` and
+// `pnpm --filter @qubot/db run generate` there) — each in the quick start's one-process layout
+// (`main.ts --demo`, its own embedded PostgreSQL), their idle CPU measured over the same seconds,
+// then `GET /api/v1/apps/qubot-one/environments` under wrk, the two alternating for several
+// rounds with the order swapped each round. On a machine shared with other work, req/s moves by 2×
+// between runs and even the order within a round matters; the CPU time per request and the
+// means over both orders are what compare.
+//
+//   node --import tsx bench/api-reads-ab.ts --base <checkout> [--rounds 8] [--seconds 4]
+//        [--connections 16]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT, sessionCookie, startControlPlane, waitDemoLive } from './control-plane.ts';
+import { cpuMs } from './load.ts';
+
+const { values } = parseArgs({
+  options: {
+    base: { type: 'string' },
+    rounds: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '16' },
+  },
+});
+if (!values.base) throw new Error('--base <checkout>: the other checkout to compare with (see the header)');
+const rounds = Number(values.rounds);
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const PIPELINE = '/api/v1/apps/qubot-one/environments';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+interface Side {
+  name: 'base' | 'this';
+  pid: number;
+  base: string;
+  cookie: string;
+}
+
+function wrk(s: Side, secs: number) {
+  const cpu0 = cpuMs(s.pid);
+  const out = execFileSync(
+    'wrk',
+    ['-t1', `-c${connections}`, `-d${secs}s`, '-H', `cookie: ${s.cookie}`, `${s.base}${PIPELINE}`],
+    { encoding: 'utf8' },
+  );
+  const requests = Number(/(\d+) requests in /.exec(out)?.[1]);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    cpuUs: ((cpuMs(s.pid) - cpu0) * 1000) / Math.max(1, requests),
+  };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const dir = mkdtempSync(join(tmpdir(), 'qubot-reads-ab-'));
+const planes = await Promise.all(
+  (['base', 'this'] as const).map(async (name) => {
+    const cp = await startControlPlane({
+      dataDir: join(dir, name, 'data'),
+      logFile: join(dir, `${name}.log`),
+      root: name === 'base' ? values.base : ROOT,
+    });
+    return { name, cp };
+  }),
+);
+try {
+  const sides: Side[] = [];
+  for (const { name, cp } of planes) {
+    const cookie = await sessionCookie(cp.base, 'viewer', 'demo-viewer');
+    await waitDemoLive(cp.base, cookie);
+    sides.push({ name, pid: cp.child.pid as number, base: cp.base, cookie });
+  }
+  console.log(`api-reads-ab: ${PIPELINE}, base ${values.base} vs this checkout; load average ${load()}`);
+  for (const s of sides) wrk(s, 2);
+  const idle0 = sides.map((s) => cpuMs(s.pid));
+  await sleep(8_000);
+  const idle = sides.map((s, i) => (cpuMs(s.pid) - (idle0[i] as number)) / 8);
+  console.log(`idle CPU, same 8 s: base ${idle[0]?.toFixed(1)} ms/s, this ${idle[1]?.toFixed(1)} ms/s\n`);
+  console.log('| round | first | base req/s | base CPU µs/req | this req/s | this CPU µs/req |');
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: |');
+  const all = { base: [] as { rps: number; cpuUs: number }[], this: [] as { rps: number; cpuUs: number }[] };
+  for (let r = 1; r <= rounds; r++) {
+    const order = r % 2 ? sides : [...sides].reverse();
+    const got: Record<string, { rps: number; cpuUs: number }> = {};
+    for (const s of order) got[s.name] = wrk(s, seconds);
+    const b = got.base as { rps: number; cpuUs: number };
+    const t = got.this as { rps: number; cpuUs: number };
+    all.base.push(b);
+    all.this.push(t);
+    console.log(
+      `| ${r} | ${order[0]?.name} | ${b.rps.toFixed(0)} | ${b.cpuUs.toFixed(1)} | ${t.rps.toFixed(0)} | ${t.cpuUs.toFixed(1)} |`,
+    );
+  }
+  const [bRps, tRps] = [mean(all.base.map((x) => x.rps)), mean(all.this.map((x) => x.rps))];
+  const [bCpu, tCpu] = [mean(all.base.map((x) => x.cpuUs)), mean(all.this.map((x) => x.cpuUs))];
+  console.log(
+    `\nmeans over ${rounds} rounds: base ${bRps.toFixed(0)} req/s, ${bCpu.toFixed(1)} µs CPU/req; ` +
+      `this ${tRps.toFixed(0)} req/s (${((100 * tRps) / bRps - 100).toFixed(1)} %), ${tCpu.toFixed(1)} µs CPU/req ` +
+      `(${((100 * tCpu) / bCpu - 100).toFixed(1)} %); load average after ${load()}`,
+  );
+} finally {
+  await Promise.all(
+    planes.map(async ({ cp }) => {
+      if (cp.child.exitCode !== null) return;
+      const exited = new Promise((r) => cp.child.once('exit', r));
+      cp.child.kill('SIGTERM');
+      await Promise.race([exited, sleep(40_000)]);
+    }),
+  );
+  rmSync(dir, { recursive: true, force: true });
+}
