@@ -24,8 +24,8 @@ import type { OrchestratorPort } from '../lib/orchestrator-port.ts';
 import { randomSecret, sha256 } from '../lib/password.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
-import type { DeploymentCommandService } from './deployment-command-service.ts';
 import { appendHostUpdated, hostState, hostView } from '../views/host-events.ts';
+import type { DeploymentCommandService } from './deployment-command-service.ts';
 import { withCursor } from './with-cursor.ts';
 
 export { hostState, hostView };
@@ -34,6 +34,7 @@ export { hostState, hostView };
 export const ENROLMENT_TOKEN_PREFIX = 'qhe_';
 export const HOST_CREDENTIAL_PREFIX = 'qha_';
 
+type HostRow = Awaited<ReturnType<HostRepo['findHost']>> & {};
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 type TokenRow = Awaited<ReturnType<HostRepo['findToken']>> & {};
