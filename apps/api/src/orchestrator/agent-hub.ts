@@ -31,12 +31,14 @@ import {
 } from '@qubot/runtime';
 import type { WebSocket } from 'ws';
 import { appendHostUpdated } from '../views/host-events.ts';
-import { createAgentRelay } from './agent-relay.ts';
+import { type AgentRelayOptions, createAgentRelay } from './agent-relay.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export interface AgentHubOptions {
   db: Pick<Database, 'prisma' | 'url'>;
+  /** Encrypts what the hubs tell each other (agent-relay.ts): the control plane's secret box. */
+  seal?: AgentRelayOptions['seal'];
   log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
   /** How often agents send heartbeats; default 2 s. */
   heartbeatMs?: number;
@@ -95,7 +97,11 @@ export type HubMessage =
 
 export function createAgentHub(opts: AgentHubOptions) {
   const { prisma } = opts.db;
-  const relay = createAgentRelay<HubMessage>({ db: opts.db, log: opts.log });
+  const relay = createAgentRelay<HubMessage>({
+    db: opts.db,
+    log: opts.log,
+    ...(opts.seal ? { seal: opts.seal } : {}),
+  });
   const hosts: HostRepo = createHostRepo(prisma);
   const transact = createTransact(prisma);
   const heartbeatMs = opts.heartbeatMs ?? 2_000;

@@ -6,6 +6,9 @@
 //
 // A NOTIFY payload holds at most 8000 bytes: each message is sent as UTF-8 JSON cut into parts of
 // RELAY_PART_BYTES, base64, and put back together by the receivers (parts may arrive in any order).
+// Messages carry instance specs with their decrypted configuration, secrets included: with `seal`
+// (the control plane's secret box, the same key in every process) each is encrypted (AES-256-GCM)
+// before it is cut, so a session that LISTENs on the channel reads nothing of it.
 import { randomBytes } from 'node:crypto';
 import { backoffDelay } from '@qubot/core';
 import { type Database, notify } from '@qubot/db';
@@ -28,6 +31,11 @@ interface Part {
 export interface AgentRelayOptions {
   db: Pick<Database, 'prisma' | 'url'>;
   log: { warn(obj: object, msg?: string): void };
+  /** Encrypts each message for the other processes (docs/hosts.md); none: plain JSON. */
+  seal?: {
+    encrypt(plaintext: string, context: string): string;
+    decrypt(sealed: string, context: string): string;
+  };
 }
 
 export function createAgentRelay<M extends object>(opts: AgentRelayOptions) {
@@ -68,8 +76,9 @@ export function createAgentRelay<M extends object>(opts: AgentRelayOptions) {
     }
     let msg: M;
     try {
-      msg = JSON.parse(body) as M;
-    } catch {
+      msg = JSON.parse(opts.seal ? opts.seal.decrypt(body, AGENTS_CHANNEL) : body) as M;
+    } catch (err) {
+      opts.log.warn({ err }, 'agent relay: a message that cannot be read (another QUBOT_SECRET_KEY?)');
       return;
     }
     for (const h of handlers) h(msg);
@@ -113,7 +122,8 @@ export function createAgentRelay<M extends object>(opts: AgentRelayOptions) {
     },
     /** Sends `msg` to every other process's hub (in parts when large); resolves once sent. */
     async publish(msg: M): Promise<void> {
-      const bytes = Buffer.from(JSON.stringify(msg), 'utf8');
+      const text = JSON.stringify(msg);
+      const bytes = Buffer.from(opts.seal ? opts.seal.encrypt(text, AGENTS_CHANNEL) : text, 'utf8');
       const n = Math.max(1, Math.ceil(bytes.length / RELAY_PART_BYTES));
       const m = ++seq;
       for (let i = 0; i < n; i++) {

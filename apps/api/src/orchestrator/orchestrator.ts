@@ -21,7 +21,7 @@ import type { OrchestratorPort, TrafficSample } from '../lib/orchestrator-port.t
 import type { EffectiveConfigService } from '../services/effective-config.ts';
 import { appendInstanceOomKilled } from '../views/environment-events.ts';
 import { createAgentDriver, createPlacementDriver } from './agent-driver.ts';
-import { createAgentHub } from './agent-hub.ts';
+import { type AgentHubOptions, createAgentHub } from './agent-hub.ts';
 import { createDriverFor, TargetDriver } from './drivers.ts';
 import { createEngine } from './engine.ts';
 import { createExecutor } from './executor.ts';
@@ -74,6 +74,8 @@ export interface OrchestratorOptions {
   routingTimeoutMs?: number;
   /** Decrypted configuration for instances and hooks, and its hash (services/effective-config.ts). */
   effectiveConfig?: EffectiveConfigService | undefined;
+  /** The secret box: what the agent hubs tell each other is encrypted with it (agent-relay.ts). */
+  secrets?: AgentHubOptions['seal'] | undefined;
   /** Host agents (docs/hosts.md): heartbeat interval and how long without one makes a host lost. */
   agents?: { heartbeatMs?: number; lostAfterMs?: number; checkIntervalMs?: number; eventEveryMs?: number };
   /**
@@ -126,6 +128,7 @@ export function createOrchestrator(opts: OrchestratorOptions) {
   const agentHub = createAgentHub({
     db,
     log,
+    ...(opts.secrets ? { seal: opts.secrets } : {}),
     ...opts.agents,
     onLost: async (host, environmentIds) => {
       for (const environmentId of environmentIds) {

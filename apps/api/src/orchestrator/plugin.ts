@@ -65,6 +65,7 @@ export default fp(
       log: app.log,
       // Registered after the services when the app has them (tests may build it without).
       effectiveConfig: (app as Partial<FastifyInstance>).services?.effectiveConfig,
+      secrets: (app as Partial<FastifyInstance>).services?.secrets,
       // Instances lost with their host: the same replica count again, as a scale (docs/hosts.md).
       replaceLost: async (environmentId, reason) => {
         const env = await app.db.prisma.environment.findUnique({
