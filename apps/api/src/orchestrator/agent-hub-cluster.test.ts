@@ -174,8 +174,15 @@ describe('[hosts] the agent hub in every process', () => {
   }, 60_000);
 
   it('a hub that holds no connection reaches the agent through the others: reads and follows its log', async () => {
-    // A third control-plane process's hub (its own LISTEN connection and relay id), API role.
-    bystander = createOrchestrator({ db: h.db, dataDir: h.dataDir, worker: false, log: h.app.log });
+    // A third control-plane process's hub (its own LISTEN connection and relay id), API role, with
+    // the same secret key as the others (the relay's messages are sealed with it).
+    bystander = createOrchestrator({
+      db: h.db,
+      dataDir: h.dataDir,
+      worker: false,
+      log: h.app.log,
+      secrets: h.app.services.secrets,
+    });
     await bystander.start();
     const host = await h.db.prisma.host.findFirstOrThrow({ where: { name: 'solo' } });
     const row = await h.db.prisma.instance.findFirstOrThrow({
