@@ -21,7 +21,8 @@ export const WebhookEventName = Type.Union([
 export type WebhookEvent = Type.Static<typeof WebhookEventName>;
 /**
  * Every event name of the stream (EventName) is a webhook event type too (webhooks.test.ts
- * checks), but `webhook.delivery`: a webhook on its own deliveries would feed itself.
+ * checks), but `webhook.delivery` (a webhook on its own deliveries would feed itself) and
+ * `host.updated` (hosts belong to no application).
  */
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'deployment.approval_requested',
