@@ -5,7 +5,7 @@
 // commands: an agent that reconnects after a cut is sent it again and converges — it starts what is
 // missing, keeps what runs (same processes), stops what is no longer wanted. The agent reports what
 // it runs with every heartbeat (level triggered), and at once after each convergence.
-import type { DriverCapabilities, InstanceSpec, InstanceStatus } from './types.ts';
+import type { DriverCapabilities, InstanceSpec, InstanceStatus, ResourceUsage } from './types.ts';
 
 /** Close codes the control plane uses; the agent stops reconnecting on the credential ones. */
 export const AgentClose = {
@@ -22,6 +22,8 @@ export interface AgentInstanceReport extends InstanceStatus {
   port: number;
   logPath: string;
   config: { version: number; hash: string } | null;
+  /** The instance's control-group figures on its host (limit, peak, OOM kills, throttling), if any. */
+  usage?: ResourceUsage | null;
 }
 
 export interface AgentFigures {

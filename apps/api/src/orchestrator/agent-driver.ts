@@ -259,7 +259,7 @@ export function createAgentDriver(deps: {
       const silent = !hostId || !hub.hasReported(hostId);
       if (!r) return unknownStatus(instance.id);
       // Disconnected (not yet lost): the last report stands; nothing is restarted meanwhile.
-      const { environment: _e, host: _h, port: _p, logPath: _l, config: _c, ...status } = r;
+      const { environment: _e, host: _h, port: _p, logPath: _l, config: _c, usage: _u, ...status } = r;
       return silent ? { ...status, supervisorAlive: true } : status;
     },
 
@@ -345,7 +345,11 @@ export function createAgentDriver(deps: {
         .filter((r) => environment === undefined || r.environment === environment)
         .map((r) => recordFrom(r));
     },
-    resourceUsage: (): ResourceUsage | null => null,
+    /** The figures the instance's host last reported from its control group (none: unknown). */
+    resourceUsage(instance: Pick<InstanceRecord, 'id'>): ResourceUsage | null {
+      const hostId = placed.get(instance.id);
+      return hostId ? (hub.reportOf(hostId, instance.id)?.usage ?? null) : null;
+    },
   };
   return driver;
 }
@@ -388,6 +392,7 @@ export function createPlacementDriver(local: RuntimeDriver, agents: AgentDriver)
     // An instance on a host has no log file here (its agent serves `logs`).
     localLogFile: (instance) => (agents.knownOnHost(instance.id) ? null : local.localLogFile(instance)),
     list: (environment) => [...local.list(environment), ...agents.list(environment)],
-    resourceUsage: (instance) => local.resourceUsage(instance),
+    resourceUsage: (instance) =>
+      agents.knownOnHost(instance.id) ? agents.resourceUsage(instance) : local.resourceUsage(instance),
   };
 }

@@ -299,3 +299,60 @@ export async function awaitScalingDecision(
   if (!found) throw new Error(`no ${action} decision`);
   return found;
 }
+
+/**
+ * A real `qubot agent` on 127.0.0.1 enrolled as host `name` with the harness's server (listening at
+ * `server`); resolves once the host is ready. `stop()` kills the agent, then the instances it ran
+ * (they outlive their agent by design) and removes its data directory.
+ */
+export async function startLocalAgent(h: Pick<Harness, 'app' | 'as' | 'db'>, server: string, name: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'qubot-agent-'));
+  const log: string[] = [];
+  const admin = await h.as('admin');
+  const token = await h.app.inject({
+    method: 'POST',
+    url: '/api/v1/hosts/enrolment-tokens',
+    payload: { name },
+    headers: admin,
+  });
+  expect(token.statusCode, token.body).toBe(201);
+  const cli = join(REPO_ROOT, 'apps/cli/bin/qubot.mjs');
+  const args = ['agent', '--server', server, '--enrol', token.json().secret, '--address', '127.0.0.1'];
+  const agent = spawn(process.execPath, [cli, ...args, '--name', name, '--data-dir', dir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  agent.stderr?.on('data', (d: Buffer) => log.push(d.toString().trim()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await h.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: admin });
+    const host = (res.json().items as { name: string; state: string }[]).find((x) => x.name === name);
+    if (host?.state === 'ready') break;
+    if (Date.now() > deadline) throw new Error(`host ${name} not ready (${host?.state}):\n${log.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    agent,
+    log,
+    async stop() {
+      const host = await h.db.prisma.host.findFirst({ where: { name } });
+      const rows = host
+        ? await h.db.prisma.instance.findMany({
+            where: { hostId: host.id },
+            select: { supervisorPid: true, pid: true },
+          })
+        : [];
+      agent.kill('SIGKILL');
+      for (const r of rows)
+        for (const pid of [r.supervisorPid, r.pid])
+          if (pid)
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -151,6 +151,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           port: record.port,
           logPath: record.logPath,
           config: record.config ?? null,
+          usage: driver.resourceUsage({ id: record.id }),
         };
       }),
     );
