@@ -3,26 +3,28 @@
 // separate worker process (`--role worker`, a child process on the same database) drives the
 // deployment, and the instance starts on the host. Its log is then followed live through the agent
 // — over HTTP from the API process, and from a third hub that holds no connection (relayed).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../demo.ts';
 import { createOrchestrator, type Orchestrator } from './orchestrator.ts';
-import { APP, FAST, type Harness, spawnWorkerProcess, startHarness } from './test-helpers.ts';
+import {
+  APP,
+  FAST,
+  type Harness,
+  spawnWorkerProcess,
+  startHarness,
+  startLocalAgent,
+} from './test-helpers.ts';
 
-const CLI = join(REPO_ROOT, 'apps/cli/bin/qubot.mjs');
 const ENV = 'development';
 const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 
 let h: Harness;
 let server = '';
 let worker: ChildProcess | null = null;
-let agent: ChildProcess | null = null;
+let agent: Awaited<ReturnType<typeof startLocalAgent>> | null = null;
 let bystander: Orchestrator | null = null;
-const agentDir = mkdtempSync(join(tmpdir(), 'qubot-agent-cluster-'));
-const agentLog: string[] = [];
 
 async function admin() {
   return h.as('admin');
@@ -33,41 +35,7 @@ beforeAll(async () => {
   h = await startHarness({ worker: false, agents: { heartbeatMs: 300 } });
   server = await h.app.listen({ host: '127.0.0.1', port: 0 });
   worker = spawnWorkerProcess(h);
-  const token = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/hosts/enrolment-tokens',
-    payload: { name: 'solo' },
-    headers: await admin(),
-  });
-  expect(token.statusCode, token.body).toBe(201);
-  agent = spawn(
-    process.execPath,
-    [
-      CLI,
-      'agent',
-      '--server',
-      server,
-      '--enrol',
-      token.json().secret,
-      '--address',
-      '127.0.0.1',
-      '--name',
-      'solo',
-      '--data-dir',
-      agentDir,
-    ],
-    { cwd: REPO_ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  agent.stderr?.on('data', (d: Buffer) => agentLog.push(d.toString().trim()));
-  // Until the host is ready (its agent connected and reporting); bounded.
-  const deadline = Date.now() + 60_000;
-  let state: string | undefined;
-  while (state !== 'ready') {
-    if (Date.now() > deadline) throw new Error(`host not ready (${state}):\n${agentLog.join('\n')}`);
-    const res = await h.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: await admin() });
-    state = res.json().items[0]?.state;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  agent = await startLocalAgent(h, server, 'solo');
 }, 90_000);
 
 afterAll(async () => {
@@ -79,19 +47,8 @@ afterAll(async () => {
     await exited;
     clearTimeout(t);
   }
-  const rows = await h.db.prisma.instance.findMany({ select: { supervisorPid: true, pid: true } });
-  agent?.kill('SIGKILL');
+  await agent?.stop();
   await h?.close();
-  // The instances on the "host" outlive its agent: stopped here by their pids.
-  for (const r of rows)
-    for (const pid of [r.supervisorPid, r.pid])
-      if (pid)
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-  rmSync(agentDir, { recursive: true, force: true });
 }, 60_000);
 
 /** NDJSON batches of a followed instance log, read as they arrive. */
@@ -125,7 +82,7 @@ describe('[hosts] the agent hub in every process', () => {
     expect(set.statusCode, set.body).toBe(200);
     const d = await h.deploy(ENV, { version: '1.0.0', strategy: 'blue-green', options: { ...FAST } });
     const end = await h.until(d.id, FINAL, 90_000);
-    expect(end.status, `${JSON.stringify(end.steps)}\n${agentLog.join('\n')}`).toBe('succeeded');
+    expect(end.status, `${JSON.stringify(end.steps)}\n${agent?.log.join('\n')}`).toBe('succeeded');
     // This process drives nothing: the deployment was driven by the worker process.
     expect(h.app.orchestrator.isWorker).toBe(false);
     const host = await h.db.prisma.host.findFirstOrThrow({ where: { name: 'solo' } });
@@ -164,7 +121,7 @@ describe('[hosts] the agent hub in every process', () => {
     const followed = readNdjson(stream.body as ReadableStream<Uint8Array>);
     // The initial tail comes from the agent (its log, read on the host).
     await expect.poll(() => followed.lines.join('\n'), { timeout: 10_000 }).toContain('listening');
-    const logFile = join(agentDir, 'runtime', 'instances', row.id, 'instance.log');
+    const logFile = join(agent?.dir ?? '', 'runtime', 'instances', row.id, 'instance.log');
     appendFileSync(logFile, 'written on the host after the viewer opened\n');
     await expect
       .poll(() => followed.lines, { timeout: 10_000 })
@@ -192,7 +149,7 @@ describe('[hosts] the agent hub in every process', () => {
     await expect.poll(() => bystander?.agentHub.isConnected(host.id), { timeout: 10_000 }).toBe(true);
     expect(bystander.agentHub.reportOf(host.id, row.id)?.alive).toBe(true);
     // A request answered by the agent, relayed both ways (a log longer than one NOTIFY part).
-    const logFile = join(agentDir, 'runtime', 'instances', row.id, 'instance.log');
+    const logFile = join(agent?.dir ?? '', 'runtime', 'instances', row.id, 'instance.log');
     const long = `long line ${'x'.repeat(9_000)}`;
     appendFileSync(logFile, `${long}\n`);
     const tail = await bystander.driver.logs({ id: row.id }, 5);

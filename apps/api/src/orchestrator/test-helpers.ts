@@ -335,6 +335,8 @@ export async function startLocalAgent(h: Pick<Harness, 'app' | 'as' | 'db'>, ser
   return {
     agent,
     log,
+    /** The agent's data directory (its instances under `runtime/instances/<id>`). */
+    dir,
     async stop() {
       const host = await h.db.prisma.host.findFirst({ where: { name } });
       const rows = host
