@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import { createDatabase, type Database, defaultDataDir } from '@qubot/db';
 import Fastify, {
@@ -297,7 +296,6 @@ export async function buildApp(opts: AppOptions) {
     for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
     done();
   });
-  await app.register(cookie);
   // Only routes that ask for it (sign-in) are limited; the rest rely on authentication.
   await app.register(rateLimit, { global: false });
   await app.register(metrics, opts.metrics ?? {});

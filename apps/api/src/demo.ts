@@ -1,3 +1,4 @@
+import { Agent as HttpAgent, get as httpGet } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SYNTHETIC_LOAD_RPS } from '@qubot/api-contract';
@@ -101,6 +102,8 @@ export async function stopDemoRuntime(app: App) {
  * judge — without it, its analysis is rightly inconclusive. Switched per environment through
  * `PUT …/synthetic-load`; the list is read again every `refreshMs`.
  */
+const SYNTHETIC_HEADERS = { 'user-agent': 'qubot-synthetic-load' };
+
 export function startSyntheticLoad(
   db: Pick<Database, 'prisma'>,
   logger: Pick<Logger, 'warn'>,
@@ -116,20 +119,29 @@ export function startSyntheticLoad(
   const refreshing = setInterval(() => {
     refresh().catch((err) => logger.warn({ err }, 'synthetic load: could not read the environments'));
   }, opts.refreshMs ?? 2_000);
+  // node:http with one keep-alive agent (not `fetch`): the sender runs inside the control plane's
+  // API process all the time, and `fetch`'s per-request machinery was the largest part of that
+  // process's idle CPU (bench/README.md, "The read path").
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
   const sending = setInterval(() => {
     for (const address of targets) {
       // An environment that does not answer must not pile up requests.
       if (inFlight >= 20 * Math.max(1, targets.length)) return;
       inFlight += 1;
-      fetch(address, {
-        signal: AbortSignal.timeout(5_000),
-        headers: { 'user-agent': 'qubot-synthetic-load' },
-      })
-        .then((res) => res.arrayBuffer())
-        .catch(() => {})
-        .finally(() => {
-          inFlight -= 1;
+      let settled = false;
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        inFlight -= 1;
+      };
+      try {
+        const req = httpGet(address, { agent, timeout: 5_000, headers: SYNTHETIC_HEADERS }, (res) => {
+          res.on('end', done).on('error', done).on('close', done).resume();
         });
+        req.on('timeout', () => req.destroy()).on('error', done);
+      } catch {
+        done(); // not an http:// address
+      }
     }
   }, 1000 / rps);
   refreshing.unref();
@@ -141,6 +153,7 @@ export function startSyntheticLoad(
     stop() {
       clearInterval(refreshing);
       clearInterval(sending);
+      agent.destroy();
     },
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { readCookie } from '../lib/cookies.ts';
 import { type CredentialCache, createCredentialCache } from '../lib/credential-cache.ts';
 import { safeEqual } from '../lib/password.ts';
 import { canReadApplication } from '../lib/permissions.ts';
@@ -81,13 +82,13 @@ export default fp(
     const credentialCache = createCredentialCache();
     app.decorate('credentialCache', credentialCache);
 
-    const cacheKey = (request: FastifyRequest) =>
-      `${request.headers.authorization ?? ''}\n${request.cookies[SESSION_COOKIE] ?? ''}`;
+    const cacheKey = (authorization: string | undefined, sessionCookie: string | undefined) =>
+      `${authorization ?? ''}\n${sessionCookie ?? ''}`;
 
     async function authenticate(request: FastifyRequest): Promise<void> {
       const authorization = request.headers.authorization;
-      const sessionCookie = request.cookies[SESSION_COOKIE];
-      const creds = await credentialCache.resolve(cacheKey(request), () =>
+      const sessionCookie = readCookie(request.headers.cookie, SESSION_COOKIE);
+      const creds = await credentialCache.resolve(cacheKey(authorization, sessionCookie), () =>
         auth.resolve({ authorization, sessionCookie }),
       );
       admit(request, creds);
@@ -129,7 +130,9 @@ export default fp(
     // The hook routes run: kept credentials are checked in the same tick (callback style, no
     // promise), others are looked up as `authenticate` does.
     function authenticateHook(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
-      const kept = credentialCache.kept(cacheKey(request));
+      const kept = credentialCache.kept(
+        cacheKey(request.headers.authorization, readCookie(request.headers.cookie, SESSION_COOKIE)),
+      );
       if (!kept) {
         authenticate(request).then(() => done(), done);
         return;
@@ -144,10 +147,9 @@ export default fp(
     }
 
     app.decorate('authenticateRaw', async (headers: IncomingHttpHeaders) => {
-      const cookies = typeof headers.cookie === 'string' ? app.parseCookie(headers.cookie) : {};
       const creds = await auth.resolve({
         authorization: typeof headers.authorization === 'string' ? headers.authorization : undefined,
-        sessionCookie: cookies[SESSION_COOKIE],
+        sessionCookie: readCookie(headers.cookie, SESSION_COOKIE),
       });
       if (!creds) return null;
       // Cross-site websocket hijacking: a cookie-authenticated upgrade must come from our own pages.

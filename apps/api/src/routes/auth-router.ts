@@ -10,6 +10,7 @@ import {
 } from '@qubot/api-contract';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
+import { serializeCookie } from '../lib/cookies.ts';
 import { isCrossSite } from '../plugins/auth.ts';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../services/auth-service.ts';
 import { DEMO_USERS } from '../services/user-service.ts';
@@ -31,8 +32,11 @@ export default async function authRouter(parent: FastifyInstance, opts: AuthRout
   const { auth } = app.services;
   const secure = (request: FastifyRequest) => opts.secureCookies === true || request.protocol === 'https';
   const clearCookies = (request: FastifyRequest, reply: FastifyReply) => {
-    for (const name of [SESSION_COOKIE, CSRF_COOKIE])
-      reply.clearCookie(name, { path: '/', sameSite: 'strict', secure: secure(request) });
+    const base = { path: '/', sameSite: 'strict' as const, secure: secure(request), clear: true };
+    reply.header('set-cookie', [
+      serializeCookie(SESSION_COOKIE, '', { ...base, httpOnly: true }),
+      serializeCookie(CSRF_COOKIE, '', { ...base, httpOnly: false }),
+    ]);
   };
   const limit = opts.loginRateLimit ?? { max: 20, timeWindowMs: 60_000 };
 
@@ -58,9 +62,11 @@ export default async function authRouter(parent: FastifyInstance, opts: AuthRout
         });
       const res = await auth.login(request.ctx(), request.body);
       const base = { path: '/', sameSite: 'strict' as const, secure: secure(request) };
-      reply.setCookie(SESSION_COOKIE, res.cookieValue, { ...base, httpOnly: true });
-      // Readable by the page's script so it can echo it in X-CSRF-Token (double submit, bound to the session).
-      reply.setCookie(CSRF_COOKIE, res.csrfToken, { ...base, httpOnly: false });
+      reply.header('set-cookie', [
+        serializeCookie(SESSION_COOKIE, res.cookieValue, { ...base, httpOnly: true }),
+        // Readable by the page's script so it can echo it in X-CSRF-Token (double submit, bound to the session).
+        serializeCookie(CSRF_COOKIE, res.csrfToken, { ...base, httpOnly: false }),
+      ]);
       return { ...res.me, csrfToken: res.csrfToken };
     },
   );

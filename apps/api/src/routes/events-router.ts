@@ -1,6 +1,7 @@
 import { EventStreamClose } from '@qubot/api-contract';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { StreamCaller } from '../events/event-bus-plugin.ts';
+import { readCookie } from '../lib/cookies.ts';
 import { sha256 } from '../lib/password.ts';
 import type { Actor } from '../lib/request-context.ts';
 import { parseBearer, SESSION_COOKIE } from '../services/auth-service.ts';
@@ -16,7 +17,7 @@ async function streamCaller(app: FastifyInstance, request: FastifyRequest): Prom
   const creds = request.credentials;
   if (!actor || actor.kind === 'anonymous' || !creds) return null;
   const authorization = request.headers.authorization;
-  const sessionCookie = request.cookies[SESSION_COOKIE];
+  const sessionCookie = readCookie(request.headers.cookie, SESSION_COOKIE);
   const revalidate = async (): Promise<Actor | null> => {
     const now = await app.services.auth.resolve({ authorization, sessionCookie });
     // The same refusals as the upgrade itself (a user who must change their password first).
