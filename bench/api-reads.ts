@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { sessionCookie, startControlPlane, startWorkerProcess, waitDemoLive } from './control-plane.ts';
-import { cpuMs, percentile } from './load.ts';
+import { cpuMs, pacedLoad, percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(SELF, '../..');
@@ -114,46 +114,6 @@ function ensureWrk(): void {
   }
 }
 
-/** Requests sent on a fixed schedule (latency measured from the scheduled send time). */
-async function pacedLoad(url: string, cookie: string, rate: number, durationMs: number, connections: number) {
-  const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
-  const times: number[] = [];
-  let failed = 0;
-  const start = performance.now();
-  const total = Math.floor((rate * durationMs) / 1000);
-  const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const at = start + (i * 1000) / rate;
-    const wait = at - performance.now();
-    if (wait > 1) await sleep(wait);
-    pending.push(
-      (async () => {
-        // Latency counts from the scheduled time (a request that left late waited for its turn),
-        // or from the moment it left if that was up to 1 ms early.
-        const from = Math.min(at, performance.now());
-        try {
-          const res = await request(url, { headers: { cookie }, dispatcher: agent });
-          await res.body.dump();
-          if (res.statusCode !== 200) failed++;
-        } catch {
-          failed++;
-        }
-        times.push(performance.now() - from);
-      })(),
-    );
-  }
-  await Promise.all(pending);
-  await agent.close();
-  times.sort((a, b) => a - b);
-  return {
-    sent: total,
-    p50: percentile(times, 50),
-    p99: percentile(times, 99),
-    max: times[times.length - 1] ?? Number.NaN,
-    failed,
-  };
-}
-
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
 
@@ -219,7 +179,12 @@ async function main() {
       ['bare Fastify', bareServer.base],
       ['Qubot API', api.base],
     ] as const) {
-      const paced = await pacedLoad(`${base}${PIPELINE}`, cookie, rate, seconds * 1000, connections);
+      const paced = await pacedLoad(`${base}${PIPELINE}`, {
+        rate,
+        durationMs: seconds * 1000,
+        connections,
+        headers: { cookie },
+      });
       console.log(
         `  ${name}: ${fmt(paced.sent)} requests, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms, max ${paced.max.toFixed(2)} ms, ${paced.failed} not 200`,
       );

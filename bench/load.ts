@@ -31,6 +31,56 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
+/**
+ * Requests sent on a fixed schedule, open loop (latency measured from the scheduled send time, so a
+ * slow answer cannot slow the offered load down): the tail latency at a given rate.
+ */
+export async function pacedLoad(
+  url: string,
+  opts: { rate: number; durationMs: number; connections: number; headers?: Record<string, string> },
+) {
+  const { rate, durationMs, connections } = opts;
+  const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
+  const times: number[] = [];
+  let failed = 0;
+  const start = performance.now();
+  const total = Math.floor((rate * durationMs) / 1000);
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const at = start + (i * 1000) / rate;
+    const wait = at - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      (async () => {
+        // Latency counts from the scheduled time (a request that left late waited for its turn),
+        // or from the moment it left if that was up to 1 ms early.
+        const from = Math.min(at, performance.now());
+        try {
+          const res = await request(url, {
+            ...(opts.headers ? { headers: opts.headers } : {}),
+            dispatcher: agent,
+          });
+          await res.body.dump();
+          if (res.statusCode !== 200) failed++;
+        } catch {
+          failed++;
+        }
+        times.push(performance.now() - from);
+      })(),
+    );
+  }
+  await Promise.all(pending);
+  await agent.close();
+  times.sort((a, b) => a - b);
+  return {
+    sent: total,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    max: times[times.length - 1] ?? Number.NaN,
+    failed,
+  };
+}
+
 export async function runLoad(opts: {
   url: string;
   /** Stop after this long; without it, run until `signal` aborts. */
