@@ -16,6 +16,8 @@ import type { WebhookPluginOptions } from '../plugins/webhooks.ts';
 import { createOrchestrator, type OrchestratorOptions } from './orchestrator.ts';
 
 export const APP = 'qubot-one';
+/** A deployment's final statuses (`until` waits for one of them). */
+export const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 
 export async function startHarness(
   opts: {
