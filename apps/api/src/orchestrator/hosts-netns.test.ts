@@ -14,7 +14,7 @@ import {
   listHosts,
   placeOnHosts,
 } from '../../../../test/netns.ts';
-import { APP, FAST, FINAL, type Harness, startHarness } from './test-helpers.ts';
+import { APP, FAST, FINAL, type Harness, settled, startHarness } from './test-helpers.ts';
 
 const FLEET = { tag: '[hosts]', what: 'namespace host tests', hosts: 3 };
 
@@ -156,6 +156,8 @@ describeFleet('[hosts] agents in network namespaces', FLEET, (suite) => {
   }, 120_000);
 
   it('an agent SIGKILLed and started again re-adopts its instances without restarting them', async () => {
+    // The canary's clean-up done first: an instance it retires meanwhile would not be re-adopted.
+    await settled(h, ENV);
     const before = (await running()).filter((r) => r.enrolledHost?.name === 'host-0');
     expect(before.length).toBeGreaterThan(0);
     const hub = h.app.orchestrator.agentHub;
