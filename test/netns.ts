@@ -2,8 +2,11 @@
 // its own address on a private bridge this helper creates — and removes again, with every process
 // left in the namespaces, also when a test fails. Root only; `netnsUnavailable()` says why not.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe } from 'vitest';
+import type { Host, List } from '../packages/api-contract/src/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'apps/cli/bin/qubot.mjs');
@@ -177,6 +180,80 @@ export function createFleet(n: number, opts: { prefix?: string; net?: number } =
   };
 }
 
+/** The environment the namespace suites place on their hosts. */
+export const FLEET_ENV = 'development';
+
+export interface FleetSuite {
+  /** The namespace hosts, made before the suite's own `beforeAll` runs. */
+  readonly fleet: Fleet;
+  /** Names of the tests that ran: the suite says them at the end. */
+  ran: string[];
+  /** Each host's agent process (the last one started there), by index. */
+  agents: Map<number, ChildProcess>;
+  /** The agents' stderr lines, for failure messages. */
+  agentLog: string[];
+  /** `qubot agent` in host i's namespace, with a data directory of the suite's; kept in `agents`. */
+  startAgent(i: number, opts: { server: string; token?: string; capacity?: number }): ChildProcess;
+  /** Run at the end, in the order given, once the agents are killed and the namespaces removed. */
+  onClose(fn: () => Promise<unknown>): void;
+}
+
+/**
+ * A `describe` of tests on `hosts` namespace hosts (`createFleet`), skipped with a message where
+ * namespaces cannot be made (not root). It makes the fleet first, and at the end says which tests
+ * ran (`suite.ran`), kills the agents, removes the namespaces (every process in them) even when a
+ * test failed, then runs the `onClose` steps. `tag` starts its log lines, `what` names its tests.
+ */
+export function describeFleet(
+  title: string,
+  opts: { tag: string; what: string; hosts: number; prefix?: string; net?: number },
+  body: (suite: FleetSuite) => void,
+) {
+  const unavailable = netnsUnavailable();
+  if (unavailable) console.log(`${opts.tag} ${opts.what} SKIPPED: ${unavailable}; they need root`);
+  describe.skipIf(unavailable !== null)(title, () => {
+    let fleet: Fleet | null = null;
+    const agentDir = mkdtempSync(join(tmpdir(), 'qubot-fleet-'));
+    const closers: (() => Promise<unknown>)[] = [];
+    const suite: FleetSuite = {
+      get fleet() {
+        if (!fleet) throw new Error('the fleet is made in beforeAll');
+        return fleet;
+      },
+      ran: [],
+      agents: new Map(),
+      agentLog: [],
+      startAgent(i, o) {
+        const child = suite.fleet.startAgent(i, {
+          server: o.server,
+          dataDir: join(agentDir, `h${i}`),
+          log: suite.agentLog,
+          ...(o.capacity ? { capacity: o.capacity } : {}),
+          ...(o.token ? { token: o.token } : {}),
+        });
+        suite.agents.set(i, child);
+        return child;
+      },
+      onClose: (fn) => closers.push(fn),
+    };
+    beforeAll(() => {
+      fleet = createFleet(opts.hosts, {
+        ...(opts.prefix ? { prefix: opts.prefix } : {}),
+        ...(opts.net ? { net: opts.net } : {}),
+      });
+    });
+    afterAll(async () => {
+      console.log(`${opts.tag} ${opts.what} ran: ${suite.ran.length} (${suite.ran.join(', ')})`);
+      for (const a of suite.agents.values()) a.kill('SIGKILL');
+      // The namespaces (and every process in them) first: nothing is left behind if closing hangs.
+      fleet?.destroy();
+      for (const close of closers) await close().catch(() => {});
+      rmSync(agentDir, { recursive: true, force: true });
+    }, 120_000);
+    body(suite);
+  });
+}
+
 /** What the fleet helpers below need of the orchestrator tests' harness. */
 interface FleetHarness {
   app: { inject(opts: object): Promise<{ statusCode: number; body: string; json(): unknown }> };
@@ -214,4 +291,10 @@ export async function placeOnHosts(h: FleetHarness, app: string, env: string, re
     headers: await h.as('admin'),
   });
   if (set.statusCode !== 200) throw new Error(`placement: ${set.statusCode} ${set.body}`);
+}
+
+/** The hosts as an admin lists them (GET /api/v1/hosts). */
+export async function listHosts(h: FleetHarness): Promise<Host[]> {
+  const res = await h.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: await h.as('admin') });
+  return (res.json() as List<Host>).items;
 }

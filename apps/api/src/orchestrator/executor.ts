@@ -23,6 +23,7 @@ import {
 } from '@qubot/db';
 import { instanceTarget, instanceUrl, type RuntimeDriver } from '@qubot/runtime';
 import type { EffectiveConfigService } from '../services/effective-config.ts';
+import { announceDrained } from '../views/host-events.ts';
 import type { HookRunner } from './hooks.ts';
 import {
   type PrometheusSetting,
@@ -234,9 +235,16 @@ export function createExecutor(deps: {
     const { provider } = await deps.runtime.applyRouting(environmentId);
     await provider.waitDrained(victims.map(instanceTarget), 15_000);
     await Promise.all(victims.map((v) => deps.driver.stop({ id: v.id }, { timeoutMs: 10_000 })));
-    await instances.markMany(
-      victims.map((v) => v.id),
-      { status: 'stopped', healthy: false, stoppedAt: new Date() },
+    // A draining host whose last instance this stops turns `drained`: announced in the same commit.
+    const hostIds = victims.flatMap((v) => (v.hostId ? [v.hostId] : []));
+    await prisma.$transaction((tx) =>
+      announceDrained(tx, hostIds, () =>
+        instances.markMany(
+          victims.map((v) => v.id),
+          { status: 'stopped', healthy: false, stoppedAt: new Date() },
+          tx,
+        ),
+      ),
     );
   }
 

@@ -3,13 +3,9 @@
 // the figures the agent reports (limit, peak) reach the control plane's driver, and an instance
 // killed by its limit shows as `oom_killed` with the figures, in the view and the event log — as
 // for instances on this machine (resources.test.ts). Needs writable control groups (root).
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAST, type Harness, startHarness, startLocalAgent } from './test-helpers.ts';
+import { awaitOomKilled, FAST, FINAL, type Harness, startHarness, startLocalAgent } from './test-helpers.ts';
 
-const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 const MiB = 1024 * 1024;
 let h: Harness;
 let agent: Awaited<ReturnType<typeof startLocalAgent>> | null = null;
@@ -22,7 +18,6 @@ interface InstanceView {
   host: string;
   port: number;
   limits: { memoryMb: number | null };
-  oom: { kills: number; limitBytes: number | null; peakBytes: number | null } | null;
 }
 
 beforeAll(async () => {
@@ -77,38 +72,9 @@ describe('[hosts] limits on a host', () => {
         timeout: 15_000,
       })
       .toBe(64 * MiB);
-    try {
-      const asked = await fetch(`http://${inst.host}:${inst.port}/alloc?mb=300&sticky=1`).then(
-        (r) => r.status,
-        () => 'killed',
-      );
-      expect(asked).toBe('killed');
-      await expect
-        .poll(
-          async () =>
-            ((await h.get('/apps/hog/environments/dev')).instances as InstanceView[]).find(
-              (x) => x.id === inst.id,
-            )?.status,
-          { timeout: 30_000, interval: 100 },
-        )
-        .toBe('oom_killed');
-      const seen = ((await h.get('/apps/hog/environments/dev')).instances as InstanceView[]).find(
-        (x) => x.id === inst.id,
-      );
-      expect(seen?.oom?.kills).toBeGreaterThanOrEqual(1);
-      expect(seen?.oom?.limitBytes).toBe(64 * MiB);
-      expect(seen?.oom?.peakBytes).toBeGreaterThan(60 * MiB);
-      const events = await h.db.prisma.event.findMany({ where: { type: 'instance.oom_killed' } });
-      expect(events[0]?.payload).toMatchObject({
-        application: 'hog',
-        instanceId: inst.id,
-        limitBytes: 64 * MiB,
-      });
-      const usage = h.app.orchestrator.driver.resourceUsage({ id: inst.id });
-      expect(usage?.oomKills).toBeGreaterThanOrEqual(1);
-      console.log(`host oom: ${JSON.stringify(events[0]?.payload)}; usage ${JSON.stringify(usage)}`);
-    } finally {
-      rmSync(join(tmpdir(), `qubot-hog-${inst.id}.sticky`), { force: true });
-    }
+    const event = await awaitOomKilled(h, 'hog', 'dev', inst, 64);
+    const usage = h.app.orchestrator.driver.resourceUsage({ id: inst.id });
+    expect(usage?.oomKills).toBeGreaterThanOrEqual(1);
+    console.log(`host oom: ${JSON.stringify(event)}; usage ${JSON.stringify(usage)}`);
   }, 240_000);
 });

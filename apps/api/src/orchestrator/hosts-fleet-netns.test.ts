@@ -8,49 +8,34 @@
 // SIGKILLed and restarted with agents connected (instances re-adopted, same pids), and blue-green
 // and rolling across the hosts through HAProxy. Skips with a message where `ip netns` is denied.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Host, List } from '@qubot/api-contract';
+import type { Host } from '@qubot/api-contract';
 import { freePort, isAlive } from '@qubot/runtime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type LoadReport, startLoad } from '../../../../test/load.ts';
 import {
-  createFleet,
+  describeFleet,
+  FLEET_ENV as ENV,
   enrolmentSecret,
-  type Fleet,
-  netnsUnavailable,
+  listHosts,
   placeOnHosts,
 } from '../../../../test/netns.ts';
 import { REPO_ROOT } from '../demo.ts';
-import { APP, FAST, type Harness, setTrafficProvider, settled, startHarness } from './test-helpers.ts';
+import { APP, FAST, FINAL, type Harness, setTrafficProvider, settled, startHarness } from './test-helpers.ts';
 
-const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
-const ENV = 'development';
-const unavailable = netnsUnavailable();
-if (unavailable) console.log(`[fleet] namespace fleet tests SKIPPED: ${unavailable}; they need root`);
-const ran: string[] = [];
-
-describe.skipIf(unavailable !== null)(
+describeFleet(
   '[hosts] a fleet in network namespaces: drain, restarts, HAProxy',
-  () => {
-    let fleet: Fleet;
+  { tag: '[fleet]', what: 'namespace fleet tests', hosts: 3, prefix: 'qfa', net: 79 },
+  (suite) => {
+    const { ran, agents, agentLog } = suite;
     let h: Harness;
     let port: number;
     let server: string;
     let cp: ChildProcess | null = null;
     const cpLog: string[] = [];
-    const agentDir = mkdtempSync(join(tmpdir(), 'qubot-fleet-'));
-    const agents = new Map<number, ChildProcess>();
-    const agentLog: string[] = [];
 
     const admin = async () => h.as('admin');
-    const hosts = async () =>
-      (
-        (
-          await h.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: await admin() })
-        ).json() as List<Host>
-      ).items;
+    const hosts = () => listHosts(h);
     const hostNamed = async (name: string) => (await hosts()).find((x) => x.name === name) as Host;
     const hostAction = async (name: string, action: string) =>
       h.app.inject({
@@ -71,7 +56,7 @@ describe.skipIf(unavailable !== null)(
           '--role',
           'all',
           '--host',
-          fleet.gateway,
+          suite.fleet.gateway,
           '--port',
           String(port),
         ],
@@ -113,17 +98,8 @@ describe.skipIf(unavailable !== null)(
     }
 
     /** `qubot agent` inside host i's namespace (capacity 2); enrols when given a token. */
-    function startAgent(i: number, token?: string) {
-      const child = fleet.startAgent(i, {
-        server,
-        dataDir: join(agentDir, `h${i}`),
-        capacity: 2,
-        log: agentLog,
-        ...(token ? { token } : {}),
-      });
-      agents.set(i, child);
-      return child;
-    }
+    const startAgent = (i: number, token?: string) =>
+      suite.startAgent(i, { server, capacity: 2, ...(token ? { token } : {}) });
 
     /** Until every host is connected and has reported since `since` (bounded; also in beforeAll). */
     async function connectedSince(since: Date, n = 3) {
@@ -157,7 +133,8 @@ describe.skipIf(unavailable !== null)(
     };
 
     /** Processes in host i's namespace other than its agent: the supervisors and their instances. */
-    const instanceProcesses = (i: number) => fleet.pids(i).filter((p) => Number(p) !== agents.get(i)?.pid);
+    const instanceProcesses = (i: number) =>
+      suite.fleet.pids(i).filter((p) => Number(p) !== agents.get(i)?.pid);
 
     /** The drain deployments of the environment, newest first. */
     const drains = () =>
@@ -176,17 +153,18 @@ describe.skipIf(unavailable !== null)(
     async function expectConsistent(replicas: number) {
       const rows = (await running()).filter((r) => r.status === 'running');
       expect(rows).toHaveLength(replicas);
-      for (const r of rows) expect(fleet.supervisorsOf(r.id), r.id).toBe(1);
+      for (const r of rows) expect(suite.fleet.supervisorsOf(r.id), r.id).toBe(1);
       await expect
         .poll(servedTargets, { timeout: 10_000 })
         .toEqual(rows.map((r) => `${r.host}:${r.port}`).sort());
     }
 
     beforeAll(async () => {
-      fleet = createFleet(3, { prefix: 'qfa', net: 79 });
       h = await startHarness({ worker: false });
+      suite.onClose(killControlPlane);
+      suite.onClose(() => h.close());
       port = await freePort();
-      server = `http://${fleet.gateway}:${port}`;
+      server = `http://${suite.fleet.gateway}:${port}`;
       await startControlPlane();
       for (let i = 0; i < 3; i++) startAgent(i, await enrolmentSecret(h, `host-${i}`));
       await connectedSince(new Date(0));
@@ -199,15 +177,6 @@ describe.skipIf(unavailable !== null)(
       expect((await h.until(first.id, FINAL, 120_000)).status).toBe('succeeded');
       await settled(h, ENV);
     }, 240_000);
-
-    afterAll(async () => {
-      console.log(`[fleet] namespace fleet tests ran: ${ran.length} (${ran.join(', ')})`);
-      await killControlPlane();
-      for (const a of agents.values()) a.kill('SIGKILL');
-      fleet?.destroy();
-      await h?.close().catch(() => {});
-      rmSync(agentDir, { recursive: true, force: true });
-    }, 120_000);
 
     it('[race] a drain and a deployment on the same environment at once: exactly one proceeds', async () => {
       await settled(h, ENV);
@@ -417,7 +386,7 @@ describe.skipIf(unavailable !== null)(
             { timeout: 20_000 },
           )
           .toEqual(rows.map((x) => `${x.host}:${x.port}`).sort());
-        for (const x of rows) expect(fleet.hosts.map((f) => f.address)).toContain(x.host);
+        for (const x of rows) expect(suite.fleet.hosts.map((f) => f.address)).toContain(x.host);
         ran.push('haproxy-checks');
       }, 120_000);
 

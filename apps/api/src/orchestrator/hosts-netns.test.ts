@@ -4,54 +4,29 @@
 // runs in the root namespace and balances across the hosts; load comes from the root namespace.
 // Skips with a clear message where `ip netns add` is not permitted (not root).
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Host, List } from '@qubot/api-contract';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Host } from '@qubot/api-contract';
+import { beforeAll, expect, it } from 'vitest';
 import { type LoadReport, startLoad } from '../../../../test/load.ts';
 import {
-  createFleet,
+  describeFleet,
+  FLEET_ENV as ENV,
   enrolmentSecret,
-  type Fleet,
-  netnsUnavailable,
+  listHosts,
   placeOnHosts,
 } from '../../../../test/netns.ts';
-import { APP, FAST, type Harness, startHarness } from './test-helpers.ts';
+import { APP, FAST, FINAL, type Harness, settled, startHarness } from './test-helpers.ts';
 
-const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
-const ENV = 'development';
-const unavailable = netnsUnavailable();
-if (unavailable) console.log(`[hosts] namespace host tests SKIPPED: ${unavailable}; they need root`);
-const ran: string[] = [];
+const FLEET = { tag: '[hosts]', what: 'namespace host tests', hosts: 3 };
 
-describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', () => {
-  let fleet: Fleet;
+describeFleet('[hosts] agents in network namespaces', FLEET, (suite) => {
+  const { ran, agents, agentLog } = suite;
   let h: Harness;
   let server: string;
-  const agentDir = mkdtempSync(join(tmpdir(), 'qubot-agents-'));
-  const agents = new Map<number, ChildProcess>();
-  const agentLog: string[] = [];
 
-  const admin = async () => h.as('admin');
-  const hosts = async () =>
-    (
-      (
-        await h.app.inject({ method: 'GET', url: '/api/v1/hosts', headers: await admin() })
-      ).json() as List<Host>
-    ).items;
-
+  const hosts = () => listHosts(h);
   /** `qubot agent` inside host i's namespace; enrols when given a token. */
-  function startAgent(i: number, token?: string) {
-    const child = fleet.startAgent(i, {
-      server,
-      dataDir: join(agentDir, `h${i}`),
-      log: agentLog,
-      ...(token ? { token } : {}),
-    });
-    agents.set(i, child);
-    return child;
-  }
+  const startAgent = (i: number, token?: string) =>
+    suite.startAgent(i, { server, ...(token ? { token } : {}) });
 
   /** Until `n` hosts are ready (their agents connected and reporting); bounded, also in beforeAll. */
   async function readyHosts(n: number) {
@@ -88,9 +63,9 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
   }
 
   beforeAll(async () => {
-    fleet = createFleet(3);
     h = await startHarness({ agents: { heartbeatMs: 300, lostAfterMs: 6_000, checkIntervalMs: 250 } });
-    server = await h.app.listen({ host: fleet.gateway, port: 0 });
+    suite.onClose(() => h.close());
+    server = await h.app.listen({ host: suite.fleet.gateway, port: 0 });
     for (let i = 0; i < 3; i++) startAgent(i, await enrolmentSecret(h, `host-${i}`));
     await readyHosts(3);
     await placeOnHosts(h, APP, ENV, 3);
@@ -101,15 +76,6 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
     });
     expect((await h.until(first.id, FINAL, 90_000)).status).toBe('succeeded');
   }, 180_000);
-
-  afterAll(async () => {
-    console.log(`[hosts] namespace host tests ran: ${ran.length} (${ran.join(', ')})`);
-    for (const a of agents.values()) a.kill('SIGKILL');
-    // The namespaces (and every process in them) first: nothing is left behind if closing hangs.
-    fleet?.destroy();
-    await h?.close().catch(() => {});
-    rmSync(agentDir, { recursive: true, force: true });
-  }, 120_000);
 
   const deployUnderLoad = async (body: object): Promise<{ status: string; load: LoadReport }> => {
     await noActiveDeployment();
@@ -126,7 +92,7 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
     const rows = await running();
     expect(rows).toHaveLength(3);
     expect(new Set(rows.map((r) => r.enrolledHost?.name))).toEqual(new Set(['host-0', 'host-1', 'host-2']));
-    for (const r of rows) expect(fleet.hosts.map((x) => x.address)).toContain(r.host);
+    for (const r of rows) expect(suite.fleet.hosts.map((x) => x.address)).toContain(r.host);
     const view = await h.environment(ENV);
     expect(view.placement).toBe('hosts');
     expect(view.instances.map((i: { hostName: string }) => i.hostName).sort()).toEqual([
@@ -190,6 +156,8 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
   }, 120_000);
 
   it('an agent SIGKILLed and started again re-adopts its instances without restarting them', async () => {
+    // The canary's clean-up done first: an instance it retires meanwhile would not be re-adopted.
+    await settled(h, ENV);
     const before = (await running()).filter((r) => r.enrolledHost?.name === 'host-0');
     expect(before.length).toBeGreaterThan(0);
     const hub = h.app.orchestrator.agentHub;
@@ -248,7 +216,7 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
     expect(done.status, JSON.stringify(done.steps)).toBe('succeeded');
     // Every instance on host-0 has exactly one supervisor (its spec file names it): none started twice.
     for (const r of (await running()).filter((x) => x.enrolledHost?.name === 'host-0')) {
-      expect(fleet.supervisorsOf(r.id), r.id).toBe(1);
+      expect(suite.fleet.supervisorsOf(r.id), r.id).toBe(1);
     }
     ran.push('agent-crash-mid-start');
   }, 180_000);
@@ -268,7 +236,7 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
       .poll(async () => (await running()).some((r) => r.release.version === '1.2.0'), { timeout: 30_000 })
       .toBe(true);
     const cutAt = load.mark();
-    fleet.cut(2);
+    suite.fleet.cut(2);
     await expect
       .poll(async () => (await hosts()).find((x) => x.name === 'host-2')?.state, { timeout: 20_000 })
       .toBe('lost');
@@ -295,7 +263,7 @@ describe.skipIf(unavailable !== null)('[hosts] agents in network namespaces', ()
         { timeout: 60_000 },
       )
       .toBe(true);
-    fleet.restore(2);
+    suite.fleet.restore(2);
     ran.push('host-lost');
   }, 180_000);
 });

@@ -16,6 +16,8 @@ import type { WebhookPluginOptions } from '../plugins/webhooks.ts';
 import { createOrchestrator, type OrchestratorOptions } from './orchestrator.ts';
 
 export const APP = 'qubot-one';
+/** A deployment's final statuses (`until` waits for one of them). */
+export const FINAL = ['succeeded', 'failed', 'rolled_back', 'aborted'];
 
 export async function startHarness(
   opts: {
@@ -357,4 +359,60 @@ export async function startLocalAgent(h: Pick<Harness, 'app' | 'as' | 'db'>, ser
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const MiB = 1024 * 1024;
+
+/** An instance as its environment's view lists it: what `awaitOomKilled` reads. */
+interface OomView {
+  id: string;
+  status: string;
+  oom: { kills: number; limitBytes: number | null; peakBytes: number | null } | null;
+}
+
+/**
+ * Has instance `inst` of `app`/`env` — the `hog` fixture (packages/runtime/src/test-fixtures) under
+ * a memory limit of `limitMb` — allocate far past it, and again at every restart (it stays down, OOM
+ * after OOM); waits until the environment's view shows it `oom_killed`, then checks the figures
+ * there (kills, limit, peak) and in the first `instance.oom_killed` event. Returns that event's
+ * payload. The fixture's sticky file is removed afterwards, also when a check fails.
+ */
+export async function awaitOomKilled(
+  h: Pick<Harness, 'get' | 'db'>,
+  app: string,
+  env: string,
+  inst: { id: string; host: string; port: number },
+  limitMb: number,
+) {
+  const find = async () =>
+    ((await h.get(`/apps/${app}/environments/${env}`)).instances as OomView[]).find((x) => x.id === inst.id);
+  try {
+    const asked = await fetch(`http://${inst.host}:${inst.port}/alloc?mb=300&sticky=1`).then(
+      (r) => r.status,
+      () => 'killed',
+    );
+    expect(asked).toBe('killed');
+    await expect
+      .poll(async () => (await find())?.status, { timeout: 30_000, interval: 100 })
+      .toBe('oom_killed');
+    const seen = await find();
+    expect(seen?.oom?.kills).toBeGreaterThanOrEqual(1);
+    expect(seen?.oom?.limitBytes).toBe(limitMb * MiB);
+    expect(seen?.oom?.peakBytes).toBeGreaterThan((limitMb - 4) * MiB);
+    // The event log has it, with the figures.
+    const [event] = await h.db.prisma.event.findMany({
+      where: { type: 'instance.oom_killed' },
+      orderBy: { seq: 'asc' },
+      take: 1,
+    });
+    expect(event?.payload).toMatchObject({
+      application: app,
+      environment: env,
+      instanceId: inst.id,
+      limitBytes: limitMb * MiB,
+    });
+    return event?.payload;
+  } finally {
+    rmSync(join(tmpdir(), `qubot-hog-${inst.id}.sticky`), { force: true });
+  }
 }

@@ -66,3 +66,22 @@ export async function appendHostUpdated(tx: Tx, hostId: string): Promise<void> {
     payload: hostView(row, instances) as unknown as Prisma.InputJsonValue,
   });
 }
+
+/**
+ * Runs `stop` — which ends instances on `hostIds` — in `tx`, and appends `host.updated` for each of
+ * those hosts it turned `drained` (draining, and its last live instance gone), so the event commits
+ * with the change instead of waiting for a heartbeat. The draining hosts' rows are locked before
+ * `stop`: of two transactions ending a host's last instances, the second counts after the first
+ * commits, so exactly one sees the host turn drained.
+ */
+export async function announceDrained<T>(tx: Tx, hostIds: string[], stop: () => Promise<T>): Promise<T> {
+  const draining = await createHostRepo(tx).lockDraining([...new Set(hostIds)], tx);
+  const live = (hostId: string) =>
+    tx.instance.count({ where: { hostId, status: { in: LIVE_INSTANCE_STATUSES } } });
+  const before = new Map<string, number>();
+  for (const id of draining) before.set(id, await live(id));
+  const result = await stop();
+  for (const id of draining)
+    if ((before.get(id) ?? 0) > 0 && (await live(id)) === 0) await appendHostUpdated(tx, id);
+  return result;
+}

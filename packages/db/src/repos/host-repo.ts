@@ -97,6 +97,18 @@ export function createHostRepo(root: Db) {
       await db.$queryRaw`SELECT id FROM hosts WHERE id = ${id}::uuid FOR UPDATE`;
       return db.host.findUnique({ where: { id } });
     },
+    /**
+     * Those of `ids` that are draining (neither lost nor revoked: their state would not become
+     * `drained`), their rows locked in id order so that two transactions never deadlock on them.
+     */
+    async lockDraining(ids: string[], db: Db): Promise<string[]> {
+      if (ids.length === 0) return [];
+      const rows = await db.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM hosts
+        WHERE id = ANY(${ids}::uuid[]) AND scheduling = 'draining' AND lost_at IS NULL AND revoked_at IS NULL
+        ORDER BY id FOR UPDATE`;
+      return rows.map((r) => r.id);
+    },
     updateHost(
       id: string,
       data: Partial<{
