@@ -34,7 +34,7 @@ export function createRepos(db: Database) {
     applications: createApplicationRepo(prisma),
     environments: createEnvironmentRepo(prisma),
     releases: createReleaseRepo(prisma),
-    deployments: createDeploymentRepo(prisma),
+    deployments: createDeploymentRepo(prisma, { pool: db.pool }),
     deploymentWrites: createDeploymentWriteRepo(prisma),
     instances: createInstanceRepo(prisma),
     configs: createConfigRepo(prisma),

@@ -261,6 +261,58 @@ describe('[API] releases', () => {
 });
 
 describe('[API] deployments', () => {
+  it('a history page item is the same object GET /deployments/:id answers (the page is read through the pg pool)', async () => {
+    const app = await t.db.prisma.application.findUniqueOrThrow({ where: { name: 'qubot-one' } });
+    const env = await t.db.prisma.environment.findFirstOrThrow({
+      where: { applicationId: app.id, name: 'staging' },
+    });
+    const [from, to] = await Promise.all(
+      ['1.0.0', '1.1.0'].map((version) =>
+        t.db.prisma.release.findFirstOrThrow({ where: { applicationId: app.id, version } }),
+      ),
+    );
+    const started = new Date('2026-11-30T10:00:00.123Z');
+    const created = await t.db.prisma.deployment.create({
+      data: {
+        applicationId: app.id,
+        environmentId: env.id,
+        releaseId: to?.id as string,
+        fromReleaseId: from?.id as string,
+        strategy: 'canary',
+        status: 'succeeded',
+        actor: 'ci',
+        reason: 'weekly release',
+        options: { steps: [10, 50, 100] },
+        requestsServed: 9_007_199_254n,
+        requestsFailed: 3n,
+        startedAt: started,
+        finishedAt: new Date(started.getTime() + 61_000),
+        steps: {
+          create: [
+            {
+              position: 0,
+              name: 'start instances',
+              status: 'succeeded',
+              startedAt: started,
+              finishedAt: started,
+            },
+            { position: 1, name: 'canary 10 %', status: 'succeeded', message: 'ok', startedAt: started },
+          ],
+        },
+      },
+    });
+    const page = (await get('/api/v1/deployments?app=qubot-one&env=staging&limit=1')).json();
+    const one = (await get(`/api/v1/deployments/${created.id}`)).json();
+    expect(page.items[0].id).toBe(created.id);
+    expect(page.items[0]).toEqual(one);
+    expect(one).toMatchObject({
+      traffic: { requests: 9_007_199_254, failed: 3 },
+      fromVersion: '1.0.0',
+      startedAt: '2026-11-30T10:00:00.123Z',
+      steps: [{ startedAt: '2026-11-30T10:00:00.123Z' }, { message: 'ok', finishedAt: null }],
+    });
+  });
+
   it('lists deployments with filters and pagination, and shows one', async () => {
     const app = await t.db.prisma.application.findUniqueOrThrow({ where: { name: 'qubot-one' } });
     const env = await t.db.prisma.environment.findFirstOrThrow({
