@@ -40,7 +40,7 @@ export function createRepos(db: Database) {
     configs: createConfigRepo(prisma),
     hooks: createHookRepo(prisma),
     hosts: createHostRepo(prisma),
-    audit: createAuditRepo(prisma),
+    audit: createAuditRepo(prisma, { pool: db.pool }),
     backups: createBackupRepo(prisma),
     freezes: createFreezeRepo(prisma),
     scaling: createScalingRepo(prisma),

@@ -167,3 +167,55 @@ describe('[security] audit trail', () => {
     expect(await t.db.prisma.auditEntry.count({ where: { action: 'user.create' } })).toBe(before + 1);
   });
 });
+
+describe('[API] audit reads through the pg pool', () => {
+  it('answer every filter with the same rows, in the same order, as Prisma', async () => {
+    // Entries a filter must not mistake for others: LIKE wildcards in names, a sign-in, JSON.
+    await appendAudit(t.db.prisma, {
+      actor: 'carol',
+      action: 'auth.login',
+      targetType: 'user',
+      target: 'carol',
+    });
+    await appendAudit(t.db.prisma, {
+      actor: 'carol',
+      action: 'config.set',
+      targetType: 'environment',
+      target: 'qubot_one/production',
+      before: { replicas: 2 },
+      after: { replicas: 3, note: 'x' },
+    });
+    const { createAuditRepo } = await import('@qubot/db');
+    const viaPrisma = createAuditRepo(t.db.prisma);
+    const viaPool = createAuditRepo(t.db.prisma, { pool: t.db.pool });
+    const all = await viaPrisma.find({}, 100);
+    const mid = all[Math.floor(all.length / 2)] as (typeof all)[number];
+    const filters = [
+      {},
+      { actor: 'alice' },
+      { action: 'deployment.create' },
+      { action: 'deployment.' },
+      { action: 'config.' },
+      { app: 'qubot-one' },
+      { app: 'qubot-one', env: 'production' },
+      { env: 'staging' },
+      { hideSignIns: true },
+      {
+        from: new Date(Date.now() - 3_600_000).toISOString(),
+        to: new Date(Date.now() + 60_000).toISOString(),
+      },
+      { cursor: viaPrisma.cursorAfter(mid) },
+      { cursor: viaPrisma.cursorAfter(mid), actor: 'bob', hideSignIns: true },
+    ];
+    for (const f of filters) {
+      const expected = await viaPrisma.find(f, 5);
+      expect(await viaPool.find(f, 5), JSON.stringify(f)).toEqual(expected);
+    }
+    // `_` is a literal here: it finds only its own entry (Prisma's startsWith passes it to LIKE as
+    // a wildcard and also matches every `qubot-one/…` entry).
+    expect((await viaPool.find({ app: 'qubot_one' }, 10)).map((r) => r.target)).toEqual([
+      'qubot_one/production',
+    ]);
+    expect((await viaPool.find({ app: 'qubot-one' }, 100)).length).toBeGreaterThan(0);
+  });
+});
