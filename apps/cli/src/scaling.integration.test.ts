@@ -133,10 +133,40 @@ describe('[CLI] qubot scale / qubot resources against the real server', () => {
 
   it('race: two CLIs scale the same environment at once — exactly one wins (0), the other exits 5', async () => {
     await settled(h, ENV);
-    const [a, b] = await Promise.all([
-      qubot(['scale', ENV, '--replicas', '3', '--reason', 'race a', '--json']),
-      qubot(['scale', ENV, '--replicas', '1', '--reason', 'race b', '--json']),
-    ]);
+    // Two CLI processes start hundreds of milliseconds apart on a loaded machine, enough for the
+    // first scale to finish before the second arrives. The environment's row lock (which every
+    // scale takes) is held here until both requests wait on it, then both go at once.
+    const row = await h.db.prisma.environment.findFirstOrThrow({
+      where: { name: ENV, application: { name: APP } },
+    });
+    const holder = await h.db.pool.connect();
+    type Run = Awaited<ReturnType<typeof qubot>>;
+    let racing: Promise<[Run, Run]>;
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM environments WHERE id = $1 FOR UPDATE', [row.id]);
+      racing = Promise.all([
+        qubot(['scale', ENV, '--replicas', '3', '--reason', 'race a', '--json']),
+        qubot(['scale', ENV, '--replicas', '1', '--reason', 'race b', '--json']),
+      ]);
+      await expect
+        .poll(
+          async () =>
+            (
+              await h.db.pool.query(
+                `SELECT count(*)::int AS n FROM pg_stat_activity
+                  WHERE wait_event_type = 'Lock' AND query ILIKE '%from environments%for update%'
+                    AND query NOT ILIKE '%skip locked%'`,
+              )
+            ).rows[0]?.n,
+          { timeout: 60_000, interval: 50 },
+        )
+        .toBe(2);
+    } finally {
+      await holder.query('COMMIT').catch(() => {});
+      holder.release();
+    }
+    const [a, b] = await racing;
     const codes = [a.code, b.code].sort();
     expect(codes, a.stderr + b.stderr).toEqual([ExitCode.Ok, ExitCode.Conflict]);
     const winner = a.code === ExitCode.Ok ? { r: a, replicas: 3 } : { r: b, replicas: 1 };
