@@ -33,7 +33,7 @@ export function createRepos(db: Database) {
     transact: createTransact(prisma),
     applications: createApplicationRepo(prisma),
     environments: createEnvironmentRepo(prisma),
-    releases: createReleaseRepo(prisma),
+    releases: createReleaseRepo(prisma, { pool: db.pool }),
     deployments: createDeploymentRepo(prisma, { pool: db.pool }),
     deploymentWrites: createDeploymentWriteRepo(prisma),
     instances: createInstanceRepo(prisma),

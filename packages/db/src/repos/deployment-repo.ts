@@ -1,6 +1,9 @@
 import type { Db } from '../client.ts';
 import { decodeCursor, page } from '../cursor.ts';
 import { type DeploymentStatus, Prisma, type Strategy } from '../generated/client.ts';
+import { camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
+
+export type { RawQueryable } from './raw-rows.ts';
 
 const deploymentView = {
   application: { select: { name: true } },
@@ -21,22 +24,11 @@ export interface DeploymentFilter {
   status?: DeploymentStatus | undefined;
 }
 
-// Column names are a fixed, small set: each is converted once, not once per row of every page.
-const camelNames = new Map<string, string>();
-const camel = (k: string) => {
-  let c = camelNames.get(k);
-  if (c === undefined) {
-    c = k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
-    if (camelNames.size < 1_000) camelNames.set(k, c);
-  }
-  return c;
-};
 const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
 
 /** A row of list()'s statement in the shape Prisma gives findById (columns camelCased, relations nested). */
 function toViewRow(raw: Record<string, unknown>): DeploymentViewRow {
-  const row: Record<string, unknown> = {};
-  for (const k in raw) if (k.charCodeAt(0) !== 95 /* _ */) row[camel(k)] = raw[k];
+  const row = camelRow(raw);
   row.application = { name: raw._application };
   row.environment = { name: raw._environment };
   row.release = { version: raw._version, artifact: raw._artifact };
@@ -48,11 +40,6 @@ function toViewRow(raw: Record<string, unknown>): DeploymentViewRow {
     finishedAt: date(s.finishedAt),
   }));
   return row as unknown as DeploymentViewRow;
-}
-
-/** A pg pool (or anything with its `query`): list() reads through it outside a transaction. */
-export interface RawQueryable {
-  query(text: string, values: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
 }
 
 export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}) {
@@ -106,14 +93,8 @@ export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}
           LEFT JOIN releases fr ON fr.id = d.from_release_id
           LEFT JOIN config_versions cv ON cv.id = d.config_version_id
          ORDER BY d.created_at DESC, d.id DESC`;
-      // Outside a transaction the statement goes to the pg pool itself: the page is up to 201 wide
-      // rows, and Prisma's raw-result mapping was a quarter of a history read's CPU (bench/README.md,
-      // "History at scale"). The rows differ only in int8 columns (strings here, BigInt through
-      // Prisma), which the view reads with Number().
-      const rows =
-        raw.pool && db === root
-          ? (await raw.pool.query(statement.text, statement.values)).rows
-          : await db.$queryRaw<Record<string, unknown>[]>(statement);
+      // The page is up to 201 wide rows: outside a transaction they come from the pg pool itself.
+      const rows = await queryRows(statement, db, root, raw.pool);
       return page(rows.map(toViewRow), opts.limit);
     },
     findById(id: string, db: Db = root) {
