@@ -7,14 +7,22 @@
 // the previous commit), in the same run, on the same data.
 //
 //   node --import tsx bench/history-scale.ts [--deployments 1000000] [--audit 1000000]
-//        [--requests 200] [--before] [--explain]
+//        [--requests 200] [--before] [--explain] [--cpu-prof <dir>]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { encodeKey, type OpenedDatabase, openDatabase, seedDemo } from '@qubot/db';
+import {
+  type DeploymentFilter,
+  deploymentListStatement,
+  encodeKey,
+  type OpenedDatabase,
+  openDatabase,
+  releaseListStatement,
+  seedDemo,
+} from '@qubot/db';
 import { request } from 'undici';
 import { sessionCookie } from './control-plane.ts';
 import { percentile } from './load.ts';
@@ -52,7 +60,10 @@ async function serve(): Promise<void> {
 }
 
 async function startServer(url: string, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve'], {
+  // --cpu-prof <dir>: a V8 CPU profile of the API process (written when it stops).
+  const prof = process.argv.indexOf('--cpu-prof');
+  const profFlags = prof > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[prof + 1]}`] : [];
+  const child = spawn(process.execPath, [...profFlags, '--import', 'tsx', SELF, '--serve'], {
     cwd: ROOT,
     env: { ...process.env, QUBOT_BENCH_DB_URL: url, QUBOT_BENCH_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -205,14 +216,12 @@ async function seedWith(
 interface Endpoint {
   name: string;
   path: string;
-  /** The statement the list runs (Prisma's query, written out), for EXPLAIN. */
-  sql?: string;
+  /** The statement the list runs, for EXPLAIN: built by the repository itself where it can be. */
+  sql?: string | { text: string; values: unknown[] };
 }
 
 async function endpoints(db: OpenedDatabase, half: number): Promise<Endpoint[]> {
   const q = async (sql: string) => (await db.pool.query(sql)).rows[0];
-  const env = await q(`SELECT e.id FROM environments e JOIN applications a ON a.id = e.application_id
-                        WHERE a.name = 'qubot-one' AND e.name = 'production'`);
   const app = await q(`SELECT id FROM applications WHERE name = 'qubot-one'`);
   // Cursors half-way down: a deep page, the case an OR-only keyset condition turns into a scan.
   const midD = await q(
@@ -222,52 +231,47 @@ async function endpoints(db: OpenedDatabase, half: number): Promise<Endpoint[]> 
   const dCursor = midD ? encodeKey(midD.created_at, midD.id) : '';
   const aCursor = midA ? encodeKey(midA.at, String(midA.id)) : '';
   const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString();
-  const D = `SELECT * FROM deployments`;
-  const O = `ORDER BY created_at DESC, id DESC LIMIT 51`;
+  const list = (filter: DeploymentFilter, cursor?: string) =>
+    deploymentListStatement(filter, { cursor, limit: 50 });
   const A = `SELECT * FROM audit_entries`;
   const OA = `ORDER BY at DESC, id DESC LIMIT 51`;
-  const midDAt = midD ? `'${midD.created_at.toISOString()}'` : 'now()';
   const midAAt = midA ? `'${midA.at.toISOString()}'` : 'now()';
   return [
-    { name: 'deployments page 1', path: '/deployments?limit=50', sql: `${D} ${O}` },
+    { name: 'deployments page 1', path: '/deployments?limit=50', sql: list({}) },
     {
       name: `deployments page at row ${half.toLocaleString('en')}`,
       path: `/deployments?limit=50&cursor=${dCursor}`,
-      sql: `${D} WHERE created_at <= ${midDAt} AND (created_at < ${midDAt} OR (created_at = ${midDAt} AND id < '${midD?.id}')) ${O}`,
+      sql: list({}, dCursor),
     },
     {
       name: 'history page 1 (app + env)',
       path: '/deployments?app=qubot-one&env=production&limit=50',
-      sql: `${D} WHERE application_id = '${app.id}' AND environment_id = '${env.id}' ${O}`,
+      sql: list({ applicationName: 'qubot-one', environmentName: 'production' }),
     },
     {
       name: 'by application',
       path: '/deployments?app=qubot-one&limit=50',
-      sql: `${D} WHERE application_id = '${app.id}' ${O}`,
+      sql: list({ applicationName: 'qubot-one' }),
     },
     {
       name: 'by status (failed, 7 %)',
       path: '/deployments?status=failed&limit=50',
-      sql: `${D} WHERE status = 'failed' ${O}`,
+      sql: list({ status: 'failed' }),
     },
     {
       name: 'by status (aborted, 3 %)',
       path: '/deployments?status=aborted&limit=50',
-      sql: `${D} WHERE status = 'aborted' ${O}`,
+      sql: list({ status: 'aborted' }),
     },
     {
       name: 'by env + status',
       path: '/deployments?app=qubot-one&env=production&status=rolled_back&limit=50',
-      sql: `${D} WHERE application_id = '${app.id}' AND environment_id = '${env.id}' AND status = 'rolled_back' ${O}`,
+      sql: list({ applicationName: 'qubot-one', environmentName: 'production', status: 'rolled_back' }),
     },
     {
       name: 'releases page 1 (deployed to, per environment)',
       path: '/apps/qubot-one/releases?limit=50',
-      sql: `SELECT r.id, e.name, d.status FROM
-              (SELECT id FROM releases WHERE application_id = '${app?.id}' ORDER BY created_at DESC, id DESC LIMIT 51) r
-              JOIN environments e ON e.application_id = '${app?.id}'
-              CROSS JOIN LATERAL (SELECT status, created_at FROM deployments
-                WHERE release_id = r.id AND environment_id = e.id ORDER BY created_at DESC, id DESC LIMIT 1) d`,
+      sql: releaseListStatement(app.id, { limit: 50 }),
     },
     { name: 'audit page 1', path: '/audit?limit=50', sql: `${A} ${OA}` },
     {
@@ -359,8 +363,15 @@ async function measure(base: string, cookie: string, e: Endpoint, n: number) {
   return { p50: percentile(times, 50), p99: percentile(times, 99), statuses, bytes, n: times.length };
 }
 
-async function explain(db: OpenedDatabase, sql: string): Promise<string> {
-  const { rows } = await db.pool.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, SUMMARY ON) ${sql}`);
+/** A statement as text, its parameters written after it. */
+const showSql = (sql: NonNullable<Endpoint['sql']>) =>
+  typeof sql === 'string'
+    ? sql
+    : `${sql.text.replace(/\n\s+/g, '\n  ').trim()}\n  -- ${sql.values.map((v, i) => `$${i + 1} = ${JSON.stringify(v)}`).join(', ')}`;
+
+async function explain(db: OpenedDatabase, sql: NonNullable<Endpoint['sql']>): Promise<string> {
+  const [text, values] = typeof sql === 'string' ? [sql, []] : [sql.text, sql.values];
+  const { rows } = await db.pool.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, SUMMARY ON) ${text}`, values);
   return rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
 }
 
@@ -385,7 +396,8 @@ async function runAll(
       `| ${label} | ${e.name} | ${r.n} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${st} | ${(r.bytes / 1024).toFixed(1)} kB |`,
     );
     console.log(rows[rows.length - 1]);
-    if (e.sql && flag('explain')) plans.push(`-- ${label}: ${e.name}\n${e.sql}\n${await explain(db, e.sql)}`);
+    if (e.sql && flag('explain'))
+      plans.push(`-- ${label}: ${e.name}\n${showSql(e.sql)}\n${await explain(db, e.sql)}`);
   }
   for (const [name, sql] of [
     ['listUnfinished, previous query', UNFINISHED_BEFORE],

@@ -1,7 +1,7 @@
 import type { Db } from '../client.ts';
-import { decodeCursor, page } from '../cursor.ts';
+import { page } from '../cursor.ts';
 import { type DeploymentStatus, Prisma, type Strategy } from '../generated/client.ts';
-import { camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
+import { afterCursorSql, camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
 
 export type { RawQueryable } from './raw-rows.ts';
 
@@ -42,6 +42,48 @@ function toViewRow(raw: Record<string, unknown>): DeploymentViewRow {
   return row as unknown as DeploymentViewRow;
 }
 
+/**
+ * The statement of one keyset page of history, newest first: the page comes from the index that
+ * matches the filter (migration 20261202000500), its names, versions and steps are joined to just
+ * those rows. Exported for bench/history-scale.ts, which EXPLAINs it.
+ */
+export function deploymentListStatement(
+  filter: DeploymentFilter,
+  opts: { cursor?: string | undefined; limit: number },
+): Prisma.Sql {
+  const where: Prisma.Sql[] = [];
+  if (filter.applicationId) where.push(Prisma.sql`application_id = ${filter.applicationId}::uuid`);
+  if (filter.environmentId) where.push(Prisma.sql`environment_id = ${filter.environmentId}::uuid`);
+  if (filter.applicationName)
+    where.push(
+      Prisma.sql`application_id = (SELECT id FROM applications WHERE name = ${filter.applicationName})`,
+    );
+  if (filter.applicationName && filter.environmentName)
+    where.push(
+      Prisma.sql`environment_id = (SELECT e.id FROM environments e JOIN applications a ON a.id = e.application_id
+                                    WHERE a.name = ${filter.applicationName} AND e.name = ${filter.environmentName})`,
+    );
+  if (filter.status) where.push(Prisma.sql`status = ${filter.status}::"DeploymentStatus"`);
+  if (opts.cursor) where.push(afterCursorSql(opts.cursor));
+  return Prisma.sql`
+    SELECT d.*, a.name AS "_application", e.name AS "_environment", r.version AS "_version",
+           r.artifact AS "_artifact", fr.version AS "_fromVersion", cv.version AS "_configVersion",
+           (SELECT coalesce(json_agg(json_build_object(
+                     'id', s.id, 'deploymentId', s.deployment_id, 'position', s.position, 'name', s.name,
+                     'status', s.status, 'message', s.message, 'startedAt', s.started_at,
+                     'finishedAt', s.finished_at) ORDER BY s.position), '[]'::json)
+              FROM deployment_steps s WHERE s.deployment_id = d.id) AS "_steps"
+      FROM (SELECT * FROM deployments
+             ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
+             ORDER BY created_at DESC, id DESC LIMIT ${opts.limit + 1}) d
+      JOIN applications a ON a.id = d.application_id
+      JOIN environments e ON e.id = d.environment_id
+      JOIN releases r ON r.id = d.release_id
+      LEFT JOIN releases fr ON fr.id = d.from_release_id
+      LEFT JOIN config_versions cv ON cv.id = d.config_version_id
+     ORDER BY d.created_at DESC, d.id DESC`;
+}
+
 export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}) {
   return {
     /**
@@ -55,44 +97,7 @@ export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}
       opts: { cursor?: string | undefined; limit: number },
       db: Db = root,
     ) {
-      const where: Prisma.Sql[] = [];
-      if (filter.applicationId) where.push(Prisma.sql`application_id = ${filter.applicationId}::uuid`);
-      if (filter.environmentId) where.push(Prisma.sql`environment_id = ${filter.environmentId}::uuid`);
-      if (filter.applicationName)
-        where.push(
-          Prisma.sql`application_id = (SELECT id FROM applications WHERE name = ${filter.applicationName})`,
-        );
-      if (filter.applicationName && filter.environmentName)
-        where.push(
-          Prisma.sql`environment_id = (SELECT e.id FROM environments e JOIN applications a ON a.id = e.application_id
-                                        WHERE a.name = ${filter.applicationName} AND e.name = ${filter.environmentName})`,
-        );
-      if (filter.status) where.push(Prisma.sql`status = ${filter.status}::"DeploymentStatus"`);
-      if (opts.cursor) {
-        const c = decodeCursor(opts.cursor);
-        const at = c.createdAt.toISOString();
-        // `created_at <= at` starts the index scan at the cursor; the OR alone would only filter.
-        where.push(
-          Prisma.sql`created_at <= ${at}::timestamptz AND (created_at < ${at}::timestamptz OR (created_at = ${at}::timestamptz AND id < ${c.id}::uuid))`,
-        );
-      }
-      const statement = Prisma.sql`
-        SELECT d.*, a.name AS "_application", e.name AS "_environment", r.version AS "_version",
-               r.artifact AS "_artifact", fr.version AS "_fromVersion", cv.version AS "_configVersion",
-               (SELECT coalesce(json_agg(json_build_object(
-                         'id', s.id, 'deploymentId', s.deployment_id, 'position', s.position, 'name', s.name,
-                         'status', s.status, 'message', s.message, 'startedAt', s.started_at,
-                         'finishedAt', s.finished_at) ORDER BY s.position), '[]'::json)
-                  FROM deployment_steps s WHERE s.deployment_id = d.id) AS "_steps"
-          FROM (SELECT * FROM deployments
-                 ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
-                 ORDER BY created_at DESC, id DESC LIMIT ${opts.limit + 1}) d
-          JOIN applications a ON a.id = d.application_id
-          JOIN environments e ON e.id = d.environment_id
-          JOIN releases r ON r.id = d.release_id
-          LEFT JOIN releases fr ON fr.id = d.from_release_id
-          LEFT JOIN config_versions cv ON cv.id = d.config_version_id
-         ORDER BY d.created_at DESC, d.id DESC`;
+      const statement = deploymentListStatement(filter, opts);
       // The page is up to 201 wide rows: outside a transaction they come from the pg pool itself.
       const rows = await queryRows(statement, db, root, raw.pool);
       return page(rows.map(toViewRow), opts.limit);

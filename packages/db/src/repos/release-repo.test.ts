@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../../test/db.ts';
 import { createTransact, type Db } from '../client.ts';
@@ -121,5 +122,26 @@ it('list() and findByVersion() give each release where it is live and its newest
     for (const version of Object.keys(expected))
       check(await read((r, tx) => r.findByVersion(app.id, version, tx)));
     expect(await read((r, tx) => r.findByVersion(app.id, '9.9.9', tx)), name).toBeNull();
+  }
+});
+
+it('a list statement is prepared once per pool connection and reused, whatever the values', async () => {
+  const one = new pg.Pool({ connectionString: db.url, max: 1 });
+  try {
+    const repo = createReleaseRepo(db.prisma, { pool: one });
+    const app = await db.prisma.application.create({ data: { name: 'prep-app', launcher: 'x {port}' } });
+    const rel = await db.prisma.release.create({
+      data: { applicationId: app.id, version: '1.0.0', artifact: 'b', createdBy: 'ci' },
+    });
+    await repo.list(app.id, { limit: 5 });
+    await repo.list(app.id, { limit: 7 });
+    expect((await repo.findByVersion(app.id, '1.0.0'))?.id).toBe(rel.id);
+    const { rows } = await one.query(
+      `SELECT name, generic_plans + custom_plans AS runs FROM pg_prepared_statements WHERE name LIKE 'qubot\\_%' ORDER BY name`,
+    );
+    // Two statement texts (a page; one version), the page's run twice on the same preparation.
+    expect(rows.map((r) => Number(r.runs)).sort()).toEqual([1, 2]);
+  } finally {
+    await one.end();
   }
 });

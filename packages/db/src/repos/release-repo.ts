@@ -1,7 +1,7 @@
 import type { Db } from '../client.ts';
-import { decodeCursor, page } from '../cursor.ts';
+import { page } from '../cursor.ts';
 import { type DeploymentStatus, Prisma, type Release } from '../generated/client.ts';
-import { camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
+import { afterCursorSql, camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
 
 /** A release as its view needs it: where it is live, and its latest deployment per environment. */
 export type ReleaseViewRow = Release & {
@@ -38,6 +38,16 @@ function releaseStatement(applicationId: string, where: Prisma.Sql[], limit: num
      ORDER BY r.created_at DESC, r.id DESC`;
 }
 
+/** The statement of one keyset page of releases (exported for bench/history-scale.ts's EXPLAIN). */
+export function releaseListStatement(
+  applicationId: string,
+  opts: { cursor?: string | undefined; limit: number },
+): Prisma.Sql {
+  const where: Prisma.Sql[] = [];
+  if (opts.cursor) where.push(afterCursorSql(opts.cursor));
+  return releaseStatement(applicationId, where, opts.limit + 1);
+}
+
 function toViewRow(raw: Record<string, unknown>): ReleaseViewRow {
   const row = camelRow(raw);
   row.liveIn = raw._liveIn;
@@ -50,21 +60,7 @@ const liveIn = { liveIn: { select: { name: true } } };
 export function createReleaseRepo(root: Db, raw: { pool?: RawQueryable } = {}) {
   return {
     async list(applicationId: string, opts: { cursor?: string | undefined; limit: number }, db: Db = root) {
-      const where: Prisma.Sql[] = [];
-      if (opts.cursor) {
-        const c = decodeCursor(opts.cursor);
-        const at = c.createdAt.toISOString();
-        // `created_at <= at` starts the index scan at the cursor; the OR alone would only filter.
-        where.push(
-          Prisma.sql`created_at <= ${at}::timestamptz AND (created_at < ${at}::timestamptz OR (created_at = ${at}::timestamptz AND id < ${c.id}::uuid))`,
-        );
-      }
-      const rows = await queryRows(
-        releaseStatement(applicationId, where, opts.limit + 1),
-        db,
-        root,
-        raw.pool,
-      );
+      const rows = await queryRows(releaseListStatement(applicationId, opts), db, root, raw.pool);
       return page(rows.map(toViewRow), opts.limit);
     },
     async findByVersion(
