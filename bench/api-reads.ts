@@ -14,7 +14,6 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
 import { sessionCookie, startControlPlane, startWorkerProcess, waitDemoLive } from './control-plane.ts';
 import { cpuMs, pacedLoad, percentile } from './load.ts';
 
@@ -58,8 +57,14 @@ function startApi(dataDir: string, logFile: string, cpuProf: string | null, spli
   return startControlPlane({ dataDir, logFile, nodeFlags, ...(split ? { role: 'api' as const } : {}) });
 }
 
-async function startBare(body: Buffer): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--bare'], {
+async function startBare(
+  body: Buffer,
+  cpuProf: string | null,
+): Promise<{ child: ChildProcess; base: string }> {
+  // With --cpu-prof the bare server is profiled too (into `<dir>/bare`): the two
+  // profiles side by side show what the API does beyond answering.
+  const nodeFlags = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProf, 'bare')}`] : [];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', SELF, '--bare'], {
     cwd: ROOT,
     env: { ...process.env, QUBOT_BENCH_BODY: body.toString('base64') },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -138,7 +143,7 @@ async function main() {
     const cookie = await sessionCookie(api.base, 'viewer', 'demo-viewer');
     // Wait for the demo's 1.0.0 to be live everywhere: the view then has its instances.
     const body = await waitDemoLive(api.base, cookie);
-    const bareServer = await startBare(body);
+    const bareServer = await startBare(body, cpuProf);
     children.push(bareServer.child);
     console.log(
       `api-reads${split ? ' (--split: API process --role api, worker process beside it)' : ''}: ${PIPELINE} (${fmt(body.length)} bytes) vs bare Fastify, wrk -t1 -c${connections} -d${seconds}s, ${rounds} interleaved rounds; load average ${loadavg()
