@@ -9,7 +9,7 @@
 //   node --import tsx bench/history-scale.ts [--deployments 1000000] [--audit 1000000]
 //        [--requests 200] [--before] [--explain] [--cpu-prof <dir>]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,6 +21,7 @@ import {
   type OpenedDatabase,
   openDatabase,
   releaseListStatement,
+  removeEmbeddedData,
   seedDemo,
 } from '@qubot/db';
 import { request } from 'undici';
@@ -470,7 +471,7 @@ async function main() {
       await exited;
     }
     await db.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    removeEmbeddedData(dir);
   }
 }
 

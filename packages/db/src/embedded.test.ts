@@ -9,7 +9,7 @@ import { removeEmbeddedData, startEmbeddedPostgres } from './embedded.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'qubot-embedded-'));
 chmodSync(dataDir, 0o755);
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => removeEmbeddedData(dataDir));
 
 async function count(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
