@@ -1,7 +1,7 @@
 import type { Db } from '../client.ts';
 import { decodeKey, encodeKey, InvalidCursorError } from '../cursor.ts';
-import type { Prisma } from '../generated/client.ts';
-import type { RawQueryable } from './deployment-repo.ts';
+import { Prisma } from '../generated/client.ts';
+import { queryRows, type RawQueryable } from './raw-rows.ts';
 
 export interface AuditFilter {
   actor?: string | undefined;
@@ -31,39 +31,46 @@ function decodeAuditCursor(cursor: string): { at: Date; id: bigint } {
 const likeLiteral = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * The filter as SQL with numbered parameters (each condition an index prefix followed by the page
- * order). Filter values are matched literally: `%` and `_` in them are no LIKE wildcards.
+ * The statement of one audit page: the filter (each condition an index prefix followed by the page
+ * order), newest first, at most `take` rows. Filter values are matched literally: `%` and `_` in
+ * them are no LIKE wildcards. Exported so bench/history-scale.ts EXPLAINs the repository's own.
  */
-function whereSql(q: AuditFilter, values: unknown[]): string {
-  const p = (v: unknown) => {
-    values.push(v);
-    return `$${values.length}`;
-  };
-  const and: string[] = [];
-  if (q.actor) and.push(`actor = ${p(q.actor)}`);
+export function auditListStatement(q: AuditFilter, take: number): Prisma.Sql {
+  const and: Prisma.Sql[] = [];
+  if (q.actor) and.push(Prisma.sql`actor = ${q.actor}`);
   if (q.action)
     and.push(
-      q.action.endsWith('.') ? `action LIKE ${p(`${likeLiteral(q.action)}%`)}` : `action = ${p(q.action)}`,
+      q.action.endsWith('.')
+        ? Prisma.sql`action LIKE ${`${likeLiteral(q.action)}%`}`
+        : Prisma.sql`action = ${q.action}`,
     );
   if (q.app)
-    and.push(`(target LIKE ${p(`${likeLiteral(q.app)}/%`)} OR target LIKE ${p(`${likeLiteral(q.app)}@%`)})`);
+    and.push(
+      Prisma.sql`(target LIKE ${`${likeLiteral(q.app)}/%`} OR target LIKE ${`${likeLiteral(q.app)}@%`})`,
+    );
   if (q.env) {
     const prefix = q.app ? `${q.app}/${q.env}` : null;
     and.push(
       prefix
-        ? `(target = ${p(prefix)} OR target LIKE ${p(`${likeLiteral(prefix)}/%`)})`
-        : `(target LIKE ${p(`%/${likeLiteral(q.env)}`)} OR target LIKE ${p(`%/${likeLiteral(q.env)}/%`)})`,
+        ? Prisma.sql`(target = ${prefix} OR target LIKE ${`${likeLiteral(prefix)}/%`})`
+        : Prisma.sql`(target LIKE ${`%/${likeLiteral(q.env)}`} OR target LIKE ${`%/${likeLiteral(q.env)}/%`})`,
     );
   }
-  if (q.hideSignIns) and.push(`NOT (action LIKE 'auth.%')`);
-  if (q.from) and.push(`at >= ${p(new Date(q.from).toISOString())}::timestamptz`);
-  if (q.to) and.push(`at < ${p(new Date(q.to).toISOString())}::timestamptz`);
+  if (q.hideSignIns) and.push(Prisma.sql`NOT (action LIKE 'auth.%')`);
+  if (q.from) and.push(Prisma.sql`at >= ${new Date(q.from).toISOString()}::timestamptz`);
+  if (q.to) and.push(Prisma.sql`at < ${new Date(q.to).toISOString()}::timestamptz`);
   if (q.cursor) {
     const c = decodeAuditCursor(q.cursor);
-    const at = `${p(c.at.toISOString())}::timestamptz`;
-    and.push(`at <= ${at} AND (at < ${at} OR (at = ${at} AND id < ${p(c.id.toString())}::bigint))`);
+    const at = c.at.toISOString();
+    const id = c.id.toString();
+    // `at <= cursor` lets the index scan start at the cursor; the OR alone would only filter.
+    and.push(
+      Prisma.sql`at <= ${at}::timestamptz AND (at < ${at}::timestamptz OR (at = ${at}::timestamptz AND id < ${id}::bigint))`,
+    );
   }
-  return and.length ? `WHERE ${and.join(' AND ')}` : '';
+  return Prisma.sql`SELECT * FROM audit_entries
+    ${and.length ? Prisma.sql`WHERE ${Prisma.join(and, ' AND ')}` : Prisma.empty}
+    ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}`;
 }
 
 /**
@@ -99,13 +106,7 @@ export function createAuditRepo(root: Db, raw: { pool?: RawQueryable } = {}) {
      * Prisma's raw query on `db`. `audit-router.test.ts` checks every path against known entries.
      */
     async find(filter: AuditFilter, take: number, db: Db = root): Promise<AuditRow[]> {
-      const values: unknown[] = [];
-      const sql = `SELECT * FROM audit_entries ${whereSql(filter, values)} ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}`;
-      const rows =
-        raw.pool && db === root
-          ? (await raw.pool.query(sql, values)).rows
-          : await db.$queryRawUnsafe<Record<string, unknown>[]>(sql, ...values);
-      return rows.map(toAuditRow);
+      return (await queryRows(auditListStatement(filter, take), db, root, raw.pool)).map(toAuditRow);
     },
     /** The cursor of the page that starts after `row`. */
     cursorAfter(row: { at: Date; id: bigint }): string {
