@@ -10,10 +10,11 @@
 //   node --import tsx bench/api-reads-ab.ts --base <checkout> [--rounds 8] [--seconds 4]
 //        [--connections 16]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { removeEmbeddedData } from '@qubot/db';
 import { ROOT, sessionCookie, startControlPlane, waitDemoLive } from './control-plane.ts';
 import { cpuMs } from './load.ts';
 
@@ -113,5 +114,5 @@ try {
       await Promise.race([exited, sleep(40_000)]);
     }),
   );
-  rmSync(dir, { recursive: true, force: true });
+  removeEmbeddedData(dir);
 }

@@ -8,12 +8,13 @@
 //   node --import tsx bench/api-reads.ts [--seconds 10] [--connections 16] [--rounds 3]
 //        [--rate 500] [--cpu-prof <dir>] [--split]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { removeEmbeddedData } from '@qubot/db';
 import { sessionCookie, startControlPlane, startWorkerProcess, waitDemoLive } from './control-plane.ts';
 import { cpuMs, pacedLoad, percentile } from './load.ts';
 
@@ -222,7 +223,7 @@ async function main() {
       c.kill('SIGTERM');
       await Promise.race([exited, sleep(40_000)]);
     }
-    rmSync(dir, { recursive: true, force: true });
+    removeEmbeddedData(dir);
   }
 }
 

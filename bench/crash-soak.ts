@@ -13,18 +13,11 @@
 // deployment to reach a final status and the environment to be idle, then check the replica count
 // and the processes. The load runs from the first deployment to the end of the last round.
 import type { ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { removeEmbeddedData } from '@qubot/db';
 import { freePort } from '@qubot/runtime';
 import { apiSession, startControlPlane } from './control-plane.ts';
 import { fmt, runLoad, type Sample } from './load.ts';
@@ -398,7 +391,7 @@ async function main() {
         console.log(`API log kept at ${kept}`);
       } catch {}
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    removeEmbeddedData(dataDir);
     console.log(`total ${fmt((performance.now() - started) / 1000, 0)} s`);
     console.log(
       `reproduce: node --import tsx bench/crash-soak.ts --kills ${kills} --rate ${rate} --concurrency ${concurrency} ` +

@@ -14,7 +14,14 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { appendEvent, createDatabase, type Database, openDatabase, seedDemo } from '@qubot/db';
+import {
+  appendEvent,
+  createDatabase,
+  type Database,
+  openDatabase,
+  removeEmbeddedData,
+  seedDemo,
+} from '@qubot/db';
 import WebSocket from 'ws';
 import { sessionCookie } from './control-plane.ts';
 import { percentile } from './load.ts';
@@ -232,7 +239,7 @@ async function main(): Promise<void> {
   const baselineRef = argText('baseline-ref');
   // Under the working directory: the embedded server's user must be able to reach it.
   const dataDir = join(process.cwd(), '.qubot-bench', `fanout-${process.pid}`);
-  rmSync(dataDir, { recursive: true, force: true });
+  removeEmbeddedData(dataDir);
   const servers: { name: string; app: string }[] = [{ name: 'this tree', app: '' }];
   if (baselineRef) servers.unshift({ name: `baseline ${baselineRef}`, app: extractBaseline(baselineRef) });
   const db = await openDatabase({ dataDir });
@@ -280,7 +287,7 @@ async function main(): Promise<void> {
   } finally {
     if (server) await stopServer(server);
     await db.shutdown();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeEmbeddedData(dataDir);
   }
 }
 

@@ -9,18 +9,21 @@
 //   node --import tsx bench/history-scale.ts [--deployments 1000000] [--audit 1000000]
 //        [--requests 200] [--before] [--explain] [--cpu-prof <dir>]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
+  type AuditFilter,
+  auditListStatement,
   type DeploymentFilter,
   deploymentListStatement,
   encodeKey,
   type OpenedDatabase,
   openDatabase,
   releaseListStatement,
+  removeEmbeddedData,
   seedDemo,
 } from '@qubot/db';
 import { request } from 'undici';
@@ -233,9 +236,7 @@ async function endpoints(db: OpenedDatabase, half: number): Promise<Endpoint[]> 
   const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString();
   const list = (filter: DeploymentFilter, cursor?: string) =>
     deploymentListStatement(filter, { cursor, limit: 50 });
-  const A = `SELECT * FROM audit_entries`;
-  const OA = `ORDER BY at DESC, id DESC LIMIT 51`;
-  const midAAt = midA ? `'${midA.at.toISOString()}'` : 'now()';
+  const audit = (filter: AuditFilter) => auditListStatement(filter, 51);
   return [
     { name: 'deployments page 1', path: '/deployments?limit=50', sql: list({}) },
     {
@@ -273,36 +274,36 @@ async function endpoints(db: OpenedDatabase, half: number): Promise<Endpoint[]> 
       path: '/apps/qubot-one/releases?limit=50',
       sql: releaseListStatement(app.id, { limit: 50 }),
     },
-    { name: 'audit page 1', path: '/audit?limit=50', sql: `${A} ${OA}` },
+    { name: 'audit page 1', path: '/audit?limit=50', sql: audit({}) },
     {
       name: `audit page at row ${half.toLocaleString('en')}`,
       path: `/audit?limit=50&cursor=${aCursor}`,
-      sql: `${A} WHERE at <= ${midAAt} AND (at < ${midAAt} OR (at = ${midAAt} AND id < ${midA?.id})) ${OA}`,
+      sql: audit({ cursor: aCursor }),
     },
     {
       name: 'audit by date (one day, a year ago)',
       path: `/audit?limit=50&from=${day(366)}&to=${day(365)}`,
-      sql: `${A} WHERE at >= '${day(366)}' AND at < '${day(365)}' ${OA}`,
+      sql: audit({ from: day(366), to: day(365) }),
     },
     {
       name: 'audit by action (deployment.abort, 2 %)',
       path: '/audit?limit=50&action=deployment.abort',
-      sql: `${A} WHERE action = 'deployment.abort' ${OA}`,
+      sql: audit({ action: 'deployment.abort' }),
     },
     {
       name: 'audit by action prefix (config.)',
       path: '/audit?limit=50&action=config.',
-      sql: `${A} WHERE action LIKE 'config.%' ${OA}`,
+      sql: audit({ action: 'config.' }),
     },
     {
       name: 'audit by actor',
       path: '/audit?limit=50&actor=carol',
-      sql: `${A} WHERE actor = 'carol' ${OA}`,
+      sql: audit({ actor: 'carol' }),
     },
     {
       name: 'audit by app + env',
       path: '/audit?limit=50&app=billing&env=staging',
-      sql: `${A} WHERE (target LIKE 'billing/%' OR target LIKE 'billing@%') AND (target = 'billing/staging' OR target LIKE 'billing/staging/%') ${OA}`,
+      sql: audit({ app: 'billing', env: 'staging' }),
     },
     { name: 'audit CSV, one day', path: `/audit.csv?from=${day(31)}&to=${day(30)}` },
     { name: 'audit CSV, one week', path: `/audit.csv?from=${day(37)}&to=${day(30)}` },
@@ -470,7 +471,7 @@ async function main() {
       await exited;
     }
     await db.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    removeEmbeddedData(dir);
   }
 }
 

@@ -11,10 +11,11 @@
 //
 // Takes about 2–4 minutes on the 2-core machine.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { removeEmbeddedData } from '@qubot/db';
 import { createFleet, type Fleet, netnsUnavailable } from '../test/netns.ts';
 import { apiSession, ROOT, startControlPlane } from './control-plane.ts';
 import { runLoad } from './load.ts';
@@ -283,5 +284,5 @@ try {
       // gone
     }
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  removeEmbeddedData(dataDir);
 }

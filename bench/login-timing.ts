@@ -6,9 +6,8 @@
 // difference between two halves of the *same* kind of attempt (known vs known).
 //
 //   node --import tsx bench/login-timing.ts [--n 200]
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDatabase } from '@qubot/db';
+import { openDatabase, removeEmbeddedData } from '@qubot/db';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,7 +27,7 @@ const pct = (xs: number[], p: number) => {
 async function main() {
   const n = arg('n', 200);
   const dataDir = join(process.cwd(), '.qubot-bench', `login-timing-${process.pid}`);
-  rmSync(dataDir, { recursive: true, force: true });
+  removeEmbeddedData(dataDir);
   const db = await openDatabase({ dataDir });
   const { buildApp } = await import('../apps/api/src/app.ts');
   const { seedDemoUsers } = await import('../apps/api/src/services/user-service.ts');
@@ -95,7 +94,7 @@ async function main() {
   } finally {
     await app.close();
     await db.shutdown();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeEmbeddedData(dataDir);
   }
 }
 

@@ -10,10 +10,11 @@
 // The bench fails (exit 1) on any round with more than one winner, any failed user request or
 // any difference between the reported and the served state.
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { removeEmbeddedData } from '@qubot/db';
 import { Agent, request } from 'undici';
 import { apiSession, startControlPlane } from './control-plane.ts';
 import { fmt, runLoad } from './load.ts';
@@ -300,7 +301,7 @@ async function main() {
   console.log(
     `command: node --import tsx bench/race.ts --rounds ${rounds} --rate ${rate} --concurrency ${concurrency} --env ${ENV}`,
   );
-  if (ok) rmSync(dataDir, { recursive: true, force: true });
+  if (ok) removeEmbeddedData(dataDir);
   else console.log(`kept ${dataDir} (api.log) for inspection`);
   process.exitCode = ok ? 0 : 1;
 }

@@ -18,18 +18,11 @@
 // before any window), so every window goes through HAProxy; canary analysis then judges the error
 // rate only (HAProxy measures no latency: `analysis.maxP95Ms: null`).
 import type { ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  copyFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { removeEmbeddedData } from '@qubot/db';
 import { apiSession, startControlPlane } from './control-plane.ts';
 import { fmt, runLoad, type Sample } from './load.ts';
 
@@ -481,7 +474,7 @@ async function main() {
         console.log(`API log kept at ${kept}`);
       } catch {}
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    removeEmbeddedData(dataDir);
   }
   console.log(`total ${fmt((performance.now() - started) / 1000, 0)} s`);
   if (!ok) process.exitCode = 1;

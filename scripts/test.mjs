@@ -155,10 +155,11 @@ if (want('e2e')) {
   // Data directories of earlier browser-test runs (each run makes its own).
   for (const entry of readdirSync(resultsDir)) {
     if (!entry.startsWith('e2e-data')) continue;
-    // Its cluster may live outside it (/var/lib/qubot) when the postgres user could not reach it.
+    // Its cluster may live outside it (/var/lib/qubot/pg-<hash>) when the postgres user could not
+    // reach it: removeEmbeddedData in @qubot/db, which this plain-Node script cannot import.
     try {
       const { clusterDir } = JSON.parse(readFileSync(join(resultsDir, entry, 'pg.json'), 'utf8'));
-      if (typeof clusterDir === 'string' && clusterDir.startsWith('/var/lib/qubot/'))
+      if (typeof clusterDir === 'string' && /^\/var\/lib\/qubot\/pg-[0-9a-f]+\/pg$/.test(clusterDir))
         rmSync(dirname(clusterDir), { recursive: true, force: true });
     } catch {
       // no cluster recorded

@@ -2,9 +2,8 @@
 // QUBOT_TEST_DATABASE_URL points at a server) and prepares a migrated template
 // database; each test file clones it (CREATE DATABASE ... TEMPLATE), which
 // takes milliseconds.
-import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { ensureDatabase, migrate, startEmbeddedPostgres } from '@qubot/db';
+import { join } from 'node:path';
+import { ensureDatabase, migrate, removeEmbeddedData, startEmbeddedPostgres } from '@qubot/db';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
@@ -15,20 +14,14 @@ export default async function setup(project: TestProject) {
   let stop: (() => Promise<void>) | undefined;
   if (!adminUrl) {
     const dataDir = join(process.cwd(), '.qubot-test', `pg-${process.pid}`);
-    rmSync(dataDir, { recursive: true, force: true });
+    // An earlier run's, and its cluster wherever pg.json says it is.
+    removeEmbeddedData(dataDir);
     const server = await startEmbeddedPostgres({ dataDir });
     adminUrl = server.adminUrl;
     stop = async () => {
       await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-      // Outside the data directory when the postgres user could not reach it (running as root).
-      rmSync(
-        server.clusterDir.startsWith('/var/lib/qubot/') ? dirname(server.clusterDir) : server.clusterDir,
-        {
-          recursive: true,
-          force: true,
-        },
-      );
+      // With the cluster, also when it lives outside the data directory (running as root).
+      removeEmbeddedData(dataDir);
     };
   }
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres } from './embedded.ts';
+import { removeEmbeddedData, startEmbeddedPostgres } from './embedded.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'qubot-embedded-'));
 chmodSync(dataDir, 0o755);
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => removeEmbeddedData(dataDir));
 
 async function count(url: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
@@ -58,5 +59,45 @@ describe('embedded PostgreSQL', () => {
     expect(await count(third.adminUrl)).toBe(1);
     expect(pidOf(dataDir)).not.toBe(orphan);
     await third.stop();
+  }, 120_000);
+
+  it('removeEmbeddedData removes the data directory and its cluster, which as root lives in /var/lib/qubot/pg-<hash> (needs root; otherwise the cluster is in the data directory)', async () => {
+    const root = process.getuid?.() === 0;
+    // mkdtemp's mode 0700: the postgres user (as root) cannot traverse it, so the cluster moves out.
+    // A data directory itself, and one nested as the benches keep theirs (<tmp>/<name>/data).
+    const direct = mkdtempSync(join(tmpdir(), 'qubot-embedded-rm-'));
+    const parent = mkdtempSync(join(tmpdir(), 'qubot-embedded-rm-'));
+    const nested = join(parent, 'api', 'data');
+    for (const [dataDir, removed] of [
+      [direct, direct],
+      [nested, parent],
+    ] as const) {
+      const server = await startEmbeddedPostgres({ dataDir });
+      const { clusterDir } = server;
+      await server.stop();
+      expect(existsSync(join(clusterDir, 'PG_VERSION'))).toBe(true);
+      const home = dirname(clusterDir);
+      if (root) {
+        const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
+        expect(home).toBe(`/var/lib/qubot/pg-${hash}`);
+        expect(JSON.parse(readFileSync(join(dataDir, 'pg.json'), 'utf8')).clusterDir).toBe(clusterDir);
+      } else {
+        expect(home).toBe(dataDir);
+      }
+      removeEmbeddedData(removed);
+      expect(existsSync(removed)).toBe(false);
+      expect(existsSync(home)).toBe(false);
+    }
+    // A cluster directory recorded elsewhere than /var/lib/qubot/pg-* is not ours to remove.
+    const other = mkdtempSync(join(tmpdir(), 'qubot-embedded-keep-'));
+    const stray = mkdtempSync(join(tmpdir(), 'qubot-embedded-rm-'));
+    mkdirSync(join(other, 'pg'));
+    writeFileSync(
+      join(stray, 'pg.json'),
+      JSON.stringify({ port: 1, password: 'x', clusterDir: join(other, 'pg') }),
+    );
+    removeEmbeddedData(stray);
+    expect([existsSync(stray), existsSync(join(other, 'pg'))]).toEqual([false, true]);
+    rmSync(other, { recursive: true, force: true });
   }, 120_000);
 });

@@ -8,9 +8,11 @@ import {
   chmodSync,
   chownSync,
   cpSync,
+  type Dirent,
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -309,6 +311,46 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       return stopped;
     },
   };
+}
+
+/** A cluster's own directory outside its data directory (postgresHome). */
+const OUTSIDE_HOME = /^\/var\/lib\/qubot\/pg-[0-9a-f]+$/;
+
+/** The pg.json files in `dir` and its subdirectories, `depth` levels down (never inside a cluster). */
+function clusterInfoFiles(dir: string, depth: number): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  if (entries.some((e) => e.name === 'PG_VERSION')) return [];
+  const found = entries.some((e) => e.isFile() && e.name === 'pg.json') ? [join(dir, 'pg.json')] : [];
+  if (depth > 0)
+    for (const e of entries)
+      if (e.isDirectory()) found.push(...clusterInfoFiles(join(dir, e.name), depth - 1));
+  return found;
+}
+
+/**
+ * Removes `dir` — an embedded server's data directory, or a directory holding some (up to three
+ * levels down) — and every cluster their pg.json records outside it: as root, a cluster the
+ * postgres user could not reach in its data directory lives in /var/lib/qubot/pg-<hash>
+ * (postgresHome), which `rmSync(dir)` alone leaves behind. Stop the servers first.
+ */
+export function removeEmbeddedData(dir: string): void {
+  for (const file of clusterInfoFiles(resolve(dir), 3)) {
+    let clusterDir: unknown;
+    try {
+      clusterDir = (JSON.parse(readFileSync(file, 'utf8')) as ClusterInfo).clusterDir;
+    } catch {
+      continue; // unreadable: nothing recorded
+    }
+    if (typeof clusterDir !== 'string') continue;
+    const home = dirname(resolve(clusterDir));
+    if (OUTSIDE_HOME.test(home)) rmSync(home, { recursive: true, force: true });
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Create `database` unless it exists (optionally as a copy of `template`). */

@@ -235,17 +235,16 @@ export function createExecutor(deps: {
     const { provider } = await deps.runtime.applyRouting(environmentId);
     await provider.waitDrained(victims.map(instanceTarget), 15_000);
     await Promise.all(victims.map((v) => deps.driver.stop({ id: v.id }, { timeoutMs: 10_000 })));
+    const ids = victims.map((v) => v.id);
+    const stopped = { status: 'stopped', healthy: false, stoppedAt: new Date() } as const;
     // A draining host whose last instance this stops turns `drained`: announced in the same commit.
+    // Instances on no host (local environments) have no host to announce: no transaction.
     const hostIds = victims.flatMap((v) => (v.hostId ? [v.hostId] : []));
-    await prisma.$transaction((tx) =>
-      announceDrained(tx, hostIds, () =>
-        instances.markMany(
-          victims.map((v) => v.id),
-          { status: 'stopped', healthy: false, stoppedAt: new Date() },
-          tx,
-        ),
-      ),
-    );
+    if (hostIds.length === 0) await instances.markMany(ids, stopped);
+    else
+      await prisma.$transaction((tx) =>
+        announceDrained(tx, hostIds, () => instances.markMany(ids, stopped, tx)),
+      );
   }
 
   async function waitHealthy(

@@ -85,13 +85,20 @@ export default fp(
     const cacheKey = (authorization: string | undefined, sessionCookie: string | undefined) =>
       `${authorization ?? ''}\n${sessionCookie ?? ''}`;
 
-    async function authenticate(request: FastifyRequest): Promise<void> {
+    /** The caller of `request`, whose session cookie (if any) the caller has read already. */
+    async function resolveAndAdmit(
+      request: FastifyRequest,
+      sessionCookie: string | undefined,
+    ): Promise<void> {
       const authorization = request.headers.authorization;
-      const sessionCookie = readCookie(request.headers.cookie, SESSION_COOKIE);
       const creds = await credentialCache.resolve(cacheKey(authorization, sessionCookie), () =>
         auth.resolve({ authorization, sessionCookie }),
       );
       admit(request, creds);
+    }
+
+    function authenticate(request: FastifyRequest): Promise<void> {
+      return resolveAndAdmit(request, readCookie(request.headers.cookie, SESSION_COOKIE));
     }
 
     /** The checks on resolved credentials; throws the 401/403. */
@@ -130,11 +137,11 @@ export default fp(
     // The hook routes run: kept credentials are checked in the same tick (callback style, no
     // promise), others are looked up as `authenticate` does.
     function authenticateHook(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) {
-      const kept = credentialCache.kept(
-        cacheKey(request.headers.authorization, readCookie(request.headers.cookie, SESSION_COOKIE)),
-      );
+      // The Cookie header is read once: the credentials looked up are those resolved on a miss.
+      const sessionCookie = readCookie(request.headers.cookie, SESSION_COOKIE);
+      const kept = credentialCache.kept(cacheKey(request.headers.authorization, sessionCookie));
       if (!kept) {
-        authenticate(request).then(() => done(), done);
+        resolveAndAdmit(request, sessionCookie).then(() => done(), done);
         return;
       }
       try {

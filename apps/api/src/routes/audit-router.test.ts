@@ -1,6 +1,14 @@
-import { appendAudit, encodeCursor } from '@qubot/db';
+import {
+  type AuditFilter,
+  type AuditInput,
+  type AuditRow,
+  appendAudit,
+  createAuditRepo,
+  encodeCursor,
+} from '@qubot/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
+import { createTestDatabase } from '../../../../test/db.ts';
 import { CSV_PAGE_ROWS, csvCell } from '../services/audit-service.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
@@ -168,54 +176,106 @@ describe('[security] audit trail', () => {
   });
 });
 
-describe('[API] audit reads through the pg pool', () => {
-  it('answer every filter with the same rows, in the same order, as Prisma', async () => {
-    // Entries a filter must not mistake for others: LIKE wildcards in names, a sign-in, JSON.
-    await appendAudit(t.db.prisma, {
-      actor: 'carol',
-      action: 'auth.login',
-      targetType: 'user',
-      target: 'carol',
-    });
-    await appendAudit(t.db.prisma, {
-      actor: 'carol',
-      action: 'config.set',
-      targetType: 'environment',
-      target: 'qubot_one/production',
-      before: { replicas: 2 },
-      after: { replicas: 3, note: 'x' },
-    });
-    const { createAuditRepo } = await import('@qubot/db');
-    const viaPrisma = createAuditRepo(t.db.prisma);
-    const viaPool = createAuditRepo(t.db.prisma, { pool: t.db.pool });
-    const all = await viaPrisma.find({}, 100);
-    const mid = all[Math.floor(all.length / 2)] as (typeof all)[number];
-    const filters = [
-      {},
-      { actor: 'alice' },
-      { action: 'deployment.create' },
-      { action: 'deployment.' },
-      { action: 'config.' },
-      { app: 'qubot-one' },
-      { app: 'qubot-one', env: 'production' },
-      { env: 'staging' },
-      { hideSignIns: true },
-      {
-        from: new Date(Date.now() - 3_600_000).toISOString(),
-        to: new Date(Date.now() + 60_000).toISOString(),
-      },
-      { cursor: viaPrisma.cursorAfter(mid) },
-      { cursor: viaPrisma.cursorAfter(mid), actor: 'bob', hideSignIns: true },
-    ];
-    for (const f of filters) {
-      const expected = await viaPrisma.find(f, 5);
-      expect(await viaPool.find(f, 5), JSON.stringify(f)).toEqual(expected);
+describe('[API] audit reads: every path answers a filter with the entries it names', () => {
+  it('through the pg pool, inside a transaction and without a pool: the same known rows, newest first', async () => {
+    // A database of its own, so the expected lists below are the whole trail. The entries come from
+    // the producer every action writes with; among them names with LIKE wildcards (`_`, `%`) that a
+    // filter must match literally, sign-ins, and JSON before/after.
+    const db = await createTestDatabase();
+    try {
+      const input: AuditInput[] = [
+        {
+          actor: 'alice',
+          action: 'deployment.create',
+          targetType: 'deployment',
+          target: 'qubot-one/production/d0',
+        },
+        {
+          actor: 'bob',
+          action: 'deployment.create',
+          targetType: 'deployment',
+          target: 'qubot-one/staging/d1',
+        },
+        {
+          actor: 'alice',
+          action: 'deployment.rollback',
+          targetType: 'environment',
+          target: 'qubot-one/production',
+        },
+        { actor: 'carol', action: 'auth.login', targetType: 'user', target: 'carol' },
+        {
+          actor: 'carol',
+          action: 'config.set',
+          targetType: 'environment',
+          target: 'qubot_one/production',
+          before: { replicas: 2 },
+          after: { replicas: 3, note: 'x' },
+        },
+        { actor: 'bob', action: 'release.create', targetType: 'release', target: 'qubot-one@1.0.0' },
+        {
+          actor: 'alice',
+          action: 'deployment.abort',
+          targetType: 'deployment',
+          target: 'qubot-one/pre_prod/d6',
+        },
+        {
+          actor: 'bob',
+          action: 'deployment.create',
+          targetType: 'deployment',
+          target: 'qubot-one/preXprod/d7',
+        },
+        { actor: 'alice', action: 'auth.logout', targetType: 'user', target: 'alice' },
+        {
+          actor: 'carol',
+          action: 'deployment.create',
+          targetType: 'deployment',
+          target: 'other-app/production/d9',
+        },
+      ];
+      const e: AuditRow[] = [];
+      for (const entry of input) e.push(await appendAudit(db.prisma, entry));
+      const row = (i: number) => e[i] as AuditRow;
+      const pick = (...ids: number[]) => ids.map(row);
+      const at = (i: number) => row(i).at;
+      const withPool = createAuditRepo(db.prisma, { pool: db.pool });
+      const withoutPool = createAuditRepo(db.prisma);
+      const cases: [AuditFilter, number, AuditRow[]][] = [
+        [{}, 20, pick(9, 8, 7, 6, 5, 4, 3, 2, 1, 0)],
+        [{}, 3, pick(9, 8, 7)],
+        [{ actor: 'alice' }, 20, pick(8, 6, 2, 0)],
+        [{ action: 'deployment.create' }, 20, pick(9, 7, 1, 0)],
+        [{ action: 'deployment.' }, 20, pick(9, 7, 6, 2, 1, 0)],
+        [{ action: 'deploymen_.' }, 20, []],
+        [{ action: 'config.' }, 20, pick(4)],
+        [{ app: 'qubot-one' }, 20, pick(7, 6, 5, 2, 1, 0)],
+        // `_` is a literal: as a wildcard it would also match every `qubot-one/…` entry.
+        [{ app: 'qubot_one' }, 20, pick(4)],
+        [{ app: 'qubot-one', env: 'production' }, 20, pick(2, 0)],
+        [{ env: 'production' }, 20, pick(9, 4, 2, 0)],
+        [{ app: 'qubot-one', env: 'pre_prod' }, 20, pick(6)],
+        [{ env: 'pre_prod' }, 20, pick(6)],
+        [{ env: 'prod%' }, 20, []],
+        [{ hideSignIns: true }, 20, pick(9, 7, 6, 5, 4, 2, 1, 0)],
+        [
+          { from: at(2).toISOString(), to: at(7).toISOString() },
+          20,
+          // Entries written in the same millisecond share a timestamp: the window is by time.
+          e.filter((x) => x.at >= at(2) && x.at < at(7)).reverse(),
+        ],
+        [{ cursor: withPool.cursorAfter(row(5)) }, 20, pick(4, 3, 2, 1, 0)],
+        [{ cursor: withPool.cursorAfter(row(5)), actor: 'bob', hideSignIns: true }, 20, pick(1)],
+        [{ cursor: withPool.cursorAfter(row(8)), action: 'deployment.' }, 2, pick(7, 6)],
+      ];
+      expect(cases[15]?.[2].length).toBeGreaterThan(0);
+      for (const [filter, take, expected] of cases) {
+        const label = JSON.stringify(filter);
+        expect(await withPool.find(filter, take), `pool ${label}`).toEqual(expected);
+        expect(await withoutPool.find(filter, take), `no pool ${label}`).toEqual(expected);
+        const inTx = await db.prisma.$transaction((tx) => withPool.find(filter, take, tx));
+        expect(inTx, `transaction ${label}`).toEqual(expected);
+      }
+    } finally {
+      await db.drop();
     }
-    // `_` is a literal here: it finds only its own entry (Prisma's startsWith passes it to LIKE as
-    // a wildcard and also matches every `qubot-one/…` entry).
-    expect((await viaPool.find({ app: 'qubot_one' }, 10)).map((r) => r.target)).toEqual([
-      'qubot_one/production',
-    ]);
-    expect((await viaPool.find({ app: 'qubot-one' }, 100)).length).toBeGreaterThan(0);
   });
 });

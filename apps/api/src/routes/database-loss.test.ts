@@ -1,10 +1,17 @@
 // DESIGN §9: losing the database makes /readyz fail and requests answer 503
 // (never a 500), and the server recovers by itself when the database returns.
 // This file runs its own embedded PostgreSQL so it can stop and restart it.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase, ensureDatabase, migrate, seedDemo, startEmbeddedPostgres } from '@qubot/db';
+import {
+  createDatabase,
+  ensureDatabase,
+  migrate,
+  removeEmbeddedData,
+  seedDemo,
+  startEmbeddedPostgres,
+} from '@qubot/db';
 import { afterAll, expect, it } from 'vitest';
 import { loginAs } from '../../../../test/app.ts';
 import { buildApp } from '../app.ts';
@@ -16,7 +23,7 @@ chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as the postgres user
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
-  rmSync(dataDir, { recursive: true, force: true });
+  removeEmbeddedData(dataDir);
 });
 
 it('[API] database loss: /readyz fails, requests answer 503, and the server recovers by itself', async () => {

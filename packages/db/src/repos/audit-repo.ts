@@ -1,7 +1,7 @@
 import type { Db } from '../client.ts';
 import { decodeKey, encodeKey, InvalidCursorError } from '../cursor.ts';
-import type { Prisma } from '../generated/client.ts';
-import type { RawQueryable } from './deployment-repo.ts';
+import { Prisma } from '../generated/client.ts';
+import { queryRows, type RawQueryable } from './raw-rows.ts';
 
 export interface AuditFilter {
   actor?: string | undefined;
@@ -27,77 +27,59 @@ function decodeAuditCursor(cursor: string): { at: Date; id: bigint } {
   return { at, id: BigInt(id) };
 }
 
-function where(q: AuditFilter): Prisma.AuditEntryWhereInput {
-  const and: Prisma.AuditEntryWhereInput[] = [];
-  if (q.actor) and.push({ actor: q.actor });
-  if (q.action)
-    and.push(q.action.endsWith('.') ? { action: { startsWith: q.action } } : { action: q.action });
-  if (q.app)
-    and.push({ OR: [{ target: { startsWith: `${q.app}/` } }, { target: { startsWith: `${q.app}@` } }] });
-  if (q.env) {
-    const prefix = q.app ? `${q.app}/${q.env}` : null;
-    and.push(
-      prefix
-        ? { OR: [{ target: prefix }, { target: { startsWith: `${prefix}/` } }] }
-        : { OR: [{ target: { endsWith: `/${q.env}` } }, { target: { contains: `/${q.env}/` } }] },
-    );
-  }
-  if (q.hideSignIns) and.push({ NOT: { action: { startsWith: 'auth.' } } });
-  if (q.from) and.push({ at: { gte: new Date(q.from) } });
-  if (q.to) and.push({ at: { lt: new Date(q.to) } });
-  if (q.cursor) {
-    const c = decodeAuditCursor(q.cursor);
-    // `at <= cursor` lets the index scan start at the cursor; the OR alone would only filter.
-    and.push({ at: { lte: c.at } }, { OR: [{ at: { lt: c.at } }, { at: c.at, id: { lt: c.id } }] });
-  }
-  return { AND: and };
-}
-
-const ORDER = [{ at: 'desc' as const }, { id: 'desc' as const }];
-
 /** `value` as a literal inside a LIKE pattern (backslash is LIKE's default escape character). */
 const likeLiteral = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
- * The same filter as `where()`, as SQL for the pg pool: the statement Prisma's `findMany` sends
- * (each condition an index prefix followed by the page order), with numbered parameters.
+ * The statement of one audit page: the filter (each condition an index prefix followed by the page
+ * order), newest first, at most `take` rows. Filter values are matched literally: `%` and `_` in
+ * them are no LIKE wildcards. Exported so bench/history-scale.ts EXPLAINs the repository's own.
  */
-function whereSql(q: AuditFilter, values: unknown[]): string {
-  const p = (v: unknown) => {
-    values.push(v);
-    return `$${values.length}`;
-  };
-  const and: string[] = [];
-  if (q.actor) and.push(`actor = ${p(q.actor)}`);
+export function auditListStatement(q: AuditFilter, take: number): Prisma.Sql {
+  const and: Prisma.Sql[] = [];
+  if (q.actor) and.push(Prisma.sql`actor = ${q.actor}`);
   if (q.action)
     and.push(
-      q.action.endsWith('.') ? `action LIKE ${p(`${likeLiteral(q.action)}%`)}` : `action = ${p(q.action)}`,
+      q.action.endsWith('.')
+        ? Prisma.sql`action LIKE ${`${likeLiteral(q.action)}%`}`
+        : Prisma.sql`action = ${q.action}`,
     );
   if (q.app)
-    and.push(`(target LIKE ${p(`${likeLiteral(q.app)}/%`)} OR target LIKE ${p(`${likeLiteral(q.app)}@%`)})`);
+    and.push(
+      Prisma.sql`(target LIKE ${`${likeLiteral(q.app)}/%`} OR target LIKE ${`${likeLiteral(q.app)}@%`})`,
+    );
   if (q.env) {
     const prefix = q.app ? `${q.app}/${q.env}` : null;
     and.push(
       prefix
-        ? `(target = ${p(prefix)} OR target LIKE ${p(`${likeLiteral(prefix)}/%`)})`
-        : `(target LIKE ${p(`%/${likeLiteral(q.env)}`)} OR target LIKE ${p(`%/${likeLiteral(q.env)}/%`)})`,
+        ? Prisma.sql`(target = ${prefix} OR target LIKE ${`${likeLiteral(prefix)}/%`})`
+        : Prisma.sql`(target LIKE ${`%/${likeLiteral(q.env)}`} OR target LIKE ${`%/${likeLiteral(q.env)}/%`})`,
     );
   }
-  if (q.hideSignIns) and.push(`NOT (action LIKE 'auth.%')`);
-  if (q.from) and.push(`at >= ${p(new Date(q.from))}`);
-  if (q.to) and.push(`at < ${p(new Date(q.to))}`);
+  if (q.hideSignIns) and.push(Prisma.sql`NOT (action LIKE 'auth.%')`);
+  if (q.from) and.push(Prisma.sql`at >= ${new Date(q.from).toISOString()}::timestamptz`);
+  if (q.to) and.push(Prisma.sql`at < ${new Date(q.to).toISOString()}::timestamptz`);
   if (q.cursor) {
     const c = decodeAuditCursor(q.cursor);
-    const at = p(c.at);
-    and.push(`at <= ${at} AND (at < ${at} OR (at = ${at} AND id < ${p(c.id.toString())}::bigint))`);
+    const at = c.at.toISOString();
+    const id = c.id.toString();
+    // `at <= cursor` lets the index scan start at the cursor; the OR alone would only filter.
+    and.push(
+      Prisma.sql`at <= ${at}::timestamptz AND (at < ${at}::timestamptz OR (at = ${at}::timestamptz AND id < ${id}::bigint))`,
+    );
   }
-  return and.length ? `WHERE ${and.join(' AND ')}` : '';
+  return Prisma.sql`SELECT * FROM audit_entries
+    ${and.length ? Prisma.sql`WHERE ${Prisma.join(and, ' AND ')}` : Prisma.empty}
+    ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}`;
 }
 
-/** A row of `SELECT * FROM audit_entries` from pg, in the shape Prisma gives `findMany`. */
+/**
+ * A row of `SELECT * FROM audit_entries`, from pg (int8 as a string) or from Prisma's raw query
+ * (int8 as a BigInt), in the shape of the AuditEntry model.
+ */
 function toAuditRow(r: Record<string, unknown>): AuditRow {
   return {
-    id: BigInt(r.id as string),
+    id: BigInt(r.id as string | bigint),
     at: r.at as Date,
     actor: r.actor as string,
     role: r.role as string | null,
@@ -118,16 +100,13 @@ function toAuditRow(r: Record<string, unknown>): AuditRow {
 export function createAuditRepo(root: Db, raw: { pool?: RawQueryable } = {}) {
   return {
     /**
-     * Up to `take` entries after the filter's cursor, newest first. Outside a transaction through
-     * the pg pool: Prisma's result mapping was half of an audit page's CPU (bench/README.md,
-     * "History at scale"); `audit-router.test.ts` compares both paths row for row.
+     * Up to `take` entries after the filter's cursor, newest first: one statement, built once.
+     * Outside a transaction it goes to the pg pool (Prisma's result mapping was half of an audit
+     * page's CPU: bench/README.md, "History at scale"); inside one, or without a pool, through
+     * Prisma's raw query on `db`. `audit-router.test.ts` checks every path against known entries.
      */
     async find(filter: AuditFilter, take: number, db: Db = root): Promise<AuditRow[]> {
-      if (!raw.pool || db !== root)
-        return db.auditEntry.findMany({ where: where(filter), orderBy: ORDER, take });
-      const values: unknown[] = [];
-      const sql = `SELECT * FROM audit_entries ${whereSql(filter, values)} ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}`;
-      return (await raw.pool.query(sql, values)).rows.map(toAuditRow);
+      return (await queryRows(auditListStatement(filter, take), db, root, raw.pool)).map(toAuditRow);
     },
     /** The cursor of the page that starts after `row`. */
     cursorAfter(row: { at: Date; id: bigint }): string {
