@@ -75,8 +75,12 @@ export interface AppOptions {
    * `loggerInstance`, without redaction.
    */
   accessLog?: AccessLog;
-  /** false: no read is served from the view cache (QUBOT_VIEW_CACHE=off). Default true. */
-  viewCache?: boolean;
+  /**
+   * false: no read is served from the view cache (QUBOT_VIEW_CACHE=off). Default true. Tests that
+   * count cache hits pass its time bounds (`maxAgeMs`, `localWriteMs`) so a slow machine cannot
+   * move a read across them.
+   */
+  viewCache?: boolean | { maxAgeMs?: number; localWriteMs?: number };
   /** Directory of the built web app; defaults to apps/web/dist. */
   webDist?: string;
   /** Demo mode: GET /api/v1/auth/demo-users lists the demo accounts. */

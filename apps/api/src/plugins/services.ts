@@ -88,7 +88,7 @@ export default fp(
     opts: {
       auth?: Partial<AuthOptions> | undefined;
       secrets: SecretOptions;
-      viewCache?: boolean | undefined;
+      viewCache?: boolean | { maxAgeMs?: number; localWriteMs?: number } | undefined;
     },
   ) => {
     const { repos, db } = app;
@@ -109,7 +109,11 @@ export default fp(
       handoverRouter: (environmentId) => port().handoverRouter(environmentId),
       runtimeInfo: () => port().runtimeInfo(),
     };
-    const views = createViewCache({ db, enabled: opts.viewCache ?? true });
+    const views = createViewCache({
+      db,
+      enabled: opts.viewCache !== false,
+      ...(typeof opts.viewCache === 'object' ? opts.viewCache : {}),
+    });
     const catalog = createCatalogService({
       applications: repos.applications,
       environments: repos.environments,

@@ -3,7 +3,12 @@ import { buildTestApp } from '../../../../test/app.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 beforeAll(async () => {
-  t = await buildTestApp();
+  // The cache's time bounds out of reach: a read more than maxAgeMs (1 s) after the one before it,
+  // or the end of the window after a local write (1 s) falling between two reads, would make a
+  // slow, shared machine count a miss where this test expects a hit. Reads after the sign-ins check
+  // the event counter, so a change committed elsewhere is seen by the next read; notification
+  // mode has its own tests (services/view-cache.test.ts).
+  t = await buildTestApp({ app: { viewCache: { maxAgeMs: 600_000, localWriteMs: 600_000 } } });
 });
 afterAll(async () => {
   await t.close();
