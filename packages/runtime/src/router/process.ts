@@ -37,10 +37,10 @@ export interface RouterProcess {
 /**
  * V8 flags of the router process. `--single-threaded-gc`: a parallel scavenge hands work to V8's
  * helper threads and waits for them; on a machine whose cores are busy (the instances, the control
- * plane, PostgreSQL) those threads wait for a core, and a pause of under 1 ms became 2–50 ms — the
- * requests that arrived meanwhile were the router's p99. The router's young generation is small
- * (Node's HTTP objects and undici's, ~15 kB per request, nearly all dead at the scavenge), so one
- * thread does it in about the same time. bench/README.md, "Router overhead".
+ * plane, PostgreSQL) those threads wait for a core: pauses over 1 ms were twice as many, up to 49 ms.
+ * The router's young generation is small (Node's HTTP objects and undici's, ~15 kB per request,
+ * nearly all dead at the scavenge), so one thread does it without waiting for another.
+ * docs/architecture.md and bench/README.md, "Router overhead".
  */
 export const ROUTER_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
 
