@@ -5,7 +5,7 @@
 // baselines taken on the same machine at the same time.
 //
 //   node --import tsx bench/router-overhead.ts [--seconds 10] [--connections 32] [--rounds 3]
-//     [--threads 2] [--warmup 2]
+//     [--threads 2] [--warmup 2] [--rate 2000] [--paced-seconds 5] [--baseline-router ../wt-main]
 //
 // wrk and haproxy come from Debian (`apt-get install -y wrk haproxy`); as root the bench installs
 // whichever is missing. HAProxy runs in the foreground (`-db`) with a generated config on a free
@@ -17,7 +17,15 @@ import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort, HaproxyProvider, LocalDriver, startRouter, stopRouter } from '@qubot/runtime';
+import {
+  freePort,
+  HaproxyProvider,
+  LocalDriver,
+  RouterClient,
+  startRouter,
+  stopRouter,
+  tsxLoader,
+} from '@qubot/runtime';
 import { cpuMs, pacedLoad } from './load.ts';
 
 const { values } = parseArgs({
@@ -31,6 +39,11 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '2000' },
     /** Seconds per path and round of the paced phase. */
     'paced-seconds': { type: 'string', default: '5' },
+    /**
+     * Another checkout (e.g. a worktree at main) whose router runs as a fifth path, "router
+     * (baseline)": before and after in the same run.
+     */
+    'baseline-router': { type: 'string' },
     /** Leave HAProxy (both HAProxy paths) out, e.g. where it cannot be installed; no ratio then. */
     'no-haproxy': { type: 'boolean', default: false },
   },
@@ -181,6 +194,98 @@ const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 const signed = (n: number) => (n >= 0 ? `+${f(n)}` : f(n));
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 
+/**
+ * The router of another checkout, started the way `startRouter` of that checkout's time did (its
+ * own router-main under tsx, no extra node flags): the "before" of a before/after in one run.
+ */
+async function startBaselineRouter(dir: string, dataDir: string, target: string) {
+  const main = join(resolve(dir), 'packages/runtime/src/router/router-main.ts');
+  const port = await freePort();
+  const controlPort = await freePort();
+  const secret = randomBytes(24).toString('hex');
+  const child = spawn(process.execPath, ['--import', tsxLoader(), main], {
+    cwd: dataDir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      QUBOT_ROUTER_PORT: String(port),
+      QUBOT_ROUTER_CONTROL_PORT: String(controlPort),
+      QUBOT_ROUTER_SECRET: secret,
+      QUBOT_ROUTER_STATE_FILE: join(dataDir, 'baseline-router.json'),
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const client = new RouterClient({ controlUrl: `http://127.0.0.1:${controlPort}`, secret });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`baseline router exited with ${child.exitCode}`);
+    try {
+      await client.health();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+  await client.setConfig({ pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [target] }] });
+  return { child, client, url: `http://127.0.0.1:${port}/` };
+}
+
+/** The router process's own figures over one paced window, from its `/metrics` (see router-main.ts). */
+interface ProcessFigures {
+  /**
+   * Event-loop delay p99 and max over the window, ms beyond the 10 ms sampling interval (prom-client
+   * resets the histogram per scrape).
+   */
+  loopP99: number;
+  loopMax: number;
+  gcCount: number;
+  gcMs: number;
+  /** GC pauses over 1 ms. */
+  gcOver1ms: number;
+}
+
+function gcTotals(text: string) {
+  let count = 0;
+  let sum = 0;
+  let under1ms = 0;
+  for (const m of text.matchAll(
+    /^qubot_router_nodejs_gc_duration_seconds_(count|sum|bucket)\{([^}]*)\} (\S+)$/gm,
+  )) {
+    const v = Number(m[3]);
+    if (m[1] === 'count') count += v;
+    else if (m[1] === 'sum') sum += v;
+    else if ((m[2] as string).includes('le="0.001"')) under1ms += v;
+  }
+  return { count, sum, under1ms };
+}
+
+/** Null when the router serves no process figures (a baseline from before they existed). */
+async function processFigures(
+  client: RouterClient,
+  window: () => Promise<void>,
+): Promise<ProcessFigures | null> {
+  const before = await client.metrics();
+  await window();
+  const after = await client.metrics();
+  // prom-client samples the loop every 10 ms and reports the interval between samples: the delay
+  // is what exceeds those 10 ms.
+  const gauge = (name: string) =>
+    -10 +
+    Number(new RegExp(`^qubot_router_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(after)?.[1]) *
+      1000;
+  if (!after.includes('qubot_router_nodejs_eventloop_lag_p99_seconds')) return null;
+  const a = gcTotals(before);
+  const b = gcTotals(after);
+  const count = b.count - a.count;
+  return {
+    loopP99: gauge('p99'),
+    loopMax: gauge('max'),
+    gcCount: count,
+    gcMs: (b.sum - a.sum) * 1000,
+    gcOver1ms: count - (b.under1ms - a.under1ms),
+  };
+}
+
 async function main() {
   ensureInstalled('wrk', 'wrk');
   if (withHaproxy) ensureInstalled('haproxy', 'haproxy');
@@ -190,6 +295,7 @@ async function main() {
   let router: Awaited<ReturnType<typeof startRouter>> | undefined;
   let haproxy: ChildProcess | undefined;
   let provider: HaproxyProvider | undefined;
+  let baseline: Awaited<ReturnType<typeof startBaselineRouter>> | undefined;
   try {
     const inst = await driver.start({
       instanceId: 'bench-1',
@@ -215,10 +321,19 @@ async function main() {
     await router.client.setConfig({
       pools: [{ name: 'blue', version: '1.0.0', weight: 100, targets: [inst.target] }],
     });
-    const paths: { name: string; url: string; pid?: number }[] = [
+    const paths: { name: string; url: string; pid?: number; client?: RouterClient }[] = [
       { name: 'direct', url: `${inst.url}/` },
-      { name: 'router', url: `${router.address}/`, pid: router.pid },
+      { name: 'router', url: `${router.address}/`, pid: router.pid, client: router.client },
     ];
+    if (values['baseline-router']) {
+      baseline = await startBaselineRouter(values['baseline-router'], dataDir, inst.target);
+      paths.push({
+        name: 'router (baseline)',
+        url: baseline.url,
+        ...(baseline.child.pid ? { pid: baseline.child.pid } : {}),
+        client: baseline.client,
+      });
+    }
     if (withHaproxy) {
       const port = await freePort();
       const cfg = join(dataDir, 'haproxy.cfg');
@@ -263,14 +378,26 @@ async function main() {
     // request, without the queueing a closed loop at saturation measures (there every path's p99
     // is its own throughput's queue: 32 connections ÷ req/s, Little's law).
     const paced = new Map<string, Awaited<ReturnType<typeof pacedLoad>>[]>(paths.map((p) => [p.name, []]));
+    const figures = new Map<string, ProcessFigures[]>(paths.map((p) => [p.name, []]));
     if (rate > 0)
       for (let r = 0; r < rounds; r++) {
         const order = paths.map((_, i) => paths[(i + r) % paths.length] as (typeof paths)[number]);
         for (const p of order) {
-          const res = await pacedLoad(p.url, { rate, durationMs: pacedSeconds * 1000, connections });
+          let res: Awaited<ReturnType<typeof pacedLoad>> | undefined;
+          const run = async () => {
+            res = await pacedLoad(p.url, { rate, durationMs: pacedSeconds * 1000, connections });
+          };
+          let proc: ProcessFigures | null = null;
+          if (p.client) proc = await processFigures(p.client, run);
+          else await run();
+          if (!res) throw new Error('paced load did not run');
           paced.get(p.name)?.push(res);
+          if (proc) figures.get(p.name)?.push(proc);
           console.log(
-            `paced ${r + 1} ${p.name.padEnd(16)} ${int(res.sent).padStart(7)} sent  p50 ${f(res.p50)} ms  p99 ${f(res.p99)} ms  max ${f(res.max)} ms${res.failed ? `  ${res.failed} failed` : ''}`,
+            `paced ${r + 1} ${p.name.padEnd(16)} ${int(res.sent).padStart(7)} sent  p50 ${f(res.p50)} ms  p99 ${f(res.p99)} ms  max ${f(res.max)} ms${res.failed ? `  ${res.failed} failed` : ''}` +
+              (proc
+                ? `  | loop delay p99 ${f(proc.loopP99)} max ${f(proc.loopMax)} ms, GC ${proc.gcCount}× ${f(proc.gcMs, 1)} ms, ${proc.gcOver1ms} over 1 ms`
+                : ''),
           );
         }
       }
@@ -319,6 +446,10 @@ async function main() {
       ofHaproxy = perRound((r) => at('router', r).rps / at('haproxy', r).rps);
       const hOfDirect = perRound((r) => at('haproxy', r).rps / at('direct', r).rps);
       const hP99 = perRound((r) => at('haproxy', r).p99 - at('direct', r).p99);
+      if (results.has('router (baseline)'))
+        console.log(
+          `router (baseline): ${f(perRound((r) => at('router (baseline)', r).rps / at('haproxy', r).rps) * 100, 1)} % of HAProxy's throughput`,
+        );
       console.log(
         `router: ${f(ofHaproxy * 100, 1)} % of HAProxy's throughput; HAProxy: ${f(hOfDirect * 100, 1)} % of direct, p99 ${signed(hP99)} ms`,
       );
@@ -352,6 +483,18 @@ async function main() {
       console.log(
         `p99 over direct at ${int(rate)} req/s (medians of the per-round figures): ${deltas.join(', ')}`,
       );
+      for (const [name, xs] of figures) {
+        if (xs.length === 0) continue;
+        const sum = (pick: (x: ProcessFigures) => number) => xs.reduce((a, x) => a + pick(x), 0);
+        console.log(
+          `${name} process over the paced windows: event-loop delay p99 ${xs.map((x) => f(x.loopP99)).join(' / ')} ms, ` +
+            `max ${xs.map((x) => f(x.loopMax)).join(' / ')} ms; GC ${sum((x) => x.gcCount)} pauses, ` +
+            `${f(
+              sum((x) => x.gcMs),
+              1,
+            )} ms in all, ${sum((x) => x.gcOver1ms)} over 1 ms`,
+        );
+      }
     }
     const pacedFailed = [...paced.values()].flat().reduce((a, x) => a + x.failed, 0);
     const errors = [...results.values()].flat().reduce((a, x) => a + x.errors, 0) + pacedFailed;
@@ -365,7 +508,7 @@ async function main() {
     console.log(
       `reproduce: node --import tsx bench/router-overhead.ts --seconds ${seconds} --connections ${connections} ` +
         `--rounds ${rounds} --threads ${threads} --warmup ${warmup} --rate ${rate} --paced-seconds ${pacedSeconds}` +
-        `${withHaproxy ? '' : ' --no-haproxy'}`,
+        `${withHaproxy ? '' : ' --no-haproxy'}${values['baseline-router'] ? ` --baseline-router ${values['baseline-router']}` : ''}`,
     );
     if (errors) process.exitCode = 1;
   } finally {
@@ -377,6 +520,12 @@ async function main() {
     }
     await provider?.stop(5_000);
     if (router) await stopRouter(router.pid);
+    if (baseline && baseline.child.exitCode === null) {
+      const exited = new Promise((r) => baseline?.child.once('exit', r));
+      baseline.child.kill('SIGTERM');
+      await Promise.race([exited, sleep(20_000)]);
+      if (baseline.child.exitCode === null) baseline.child.kill('SIGKILL');
+    }
     await driver.stopAll('bench');
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -213,6 +213,25 @@ describe('traffic router', () => {
     await expect(router.client.stats('nope')).rejects.toMatchObject({ status: 404 });
   });
 
+  it('runs with single-threaded GC and serves its process figures: event-loop delay, GC pauses', async () => {
+    // The flag is on the router's own command line (ROUTER_NODE_FLAGS), ahead of its entry point.
+    const argv = readFileSync(`/proc/${router.pid}/cmdline`, 'utf8').split('\0');
+    expect(argv.indexOf('--single-threaded-gc')).toBeGreaterThan(0);
+    expect(argv.indexOf('--single-threaded-gc')).toBeLessThan(
+      argv.findIndex((a) => a.includes('router-main')),
+    );
+    await router.client.setConfig({ pools: [pool('blue', '1.2.0', 100, [blue])] });
+    await burst(200, 8);
+    const metrics = await router.client.metrics();
+    const lag = /^qubot_router_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(metrics)?.[1];
+    // prom-client samples every 10 ms and reports the interval between samples.
+    expect(Number(lag)).toBeGreaterThanOrEqual(0.009);
+    expect(metrics).toContain('# TYPE qubot_router_nodejs_gc_duration_seconds histogram');
+    expect(metrics).toMatch(/^qubot_router_process_cpu_seconds_total \S+$/m);
+    // The traffic series are still there, unchanged.
+    expect(metrics).toMatch(/qubot_router_requests_total\{pool="blue",version="1.2.0",code="2xx"\} \d+/);
+  });
+
   it('retries a request whose target refuses the connection on another target', async () => {
     const dead = await freePort();
     await router.client.setConfig({
