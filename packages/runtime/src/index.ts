@@ -58,6 +58,7 @@ export {
 export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver.ts';
 export { followLog, type LogFollower } from './log-follow.ts';
 export { freePort, isAlive, tailFile, tsxLoader } from './proc.ts';
+export { collectProcessMetrics } from './process-metrics.ts';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';
 export {
   ConfigValidationError,

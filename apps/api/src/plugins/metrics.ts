@@ -1,7 +1,8 @@
 import { BlockList, isIP } from 'node:net';
+import { collectProcessMetrics } from '@qubot/runtime';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import { type Metric, Registry } from 'prom-client';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { safeEqual } from '../lib/password.ts';
 import { parseBearer } from '../services/auth-service.ts';
@@ -62,17 +63,6 @@ declare module 'fastify' {
     addMetricsSource(name: string, source: () => Promise<string>): void;
   }
 }
-
-/**
- * prom-client's default collectors export three gauges named `*_total` (active handles, requests
- * and resources summed over types), which Prometheus reserves for counters (`promtool check
- * metrics` warns). The per-type gauges beside them carry the same figures: sum them.
- */
-const TOTAL_GAUGES = [
-  'nodejs_active_handles_total',
-  'nodejs_active_requests_total',
-  'nodejs_active_resources_total',
-];
 
 /** One (method, route, status) series of the request duration histogram. */
 interface DurationSeries {
@@ -172,8 +162,7 @@ export default fp(
       );
     };
     const registry = new Registry();
-    collectDefaultMetrics({ register: registry, prefix: 'qubot_' });
-    for (const name of TOTAL_GAUGES) registry.removeSingleMetric(`qubot_${name}`);
+    collectProcessMetrics(registry, 'qubot_');
     const sources: { name: string; source: () => Promise<string> }[] = [];
     app.decorate('addMetricsSource', (name: string, source: () => Promise<string>) => {
       sources.push({ name, source });

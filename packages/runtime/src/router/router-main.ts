@@ -2,7 +2,7 @@
 // never appears in a process listing: QUBOT_ROUTER_PORT, QUBOT_ROUTER_CONTROL_PORT,
 // QUBOT_ROUTER_SECRET, QUBOT_ROUTER_STATE_FILE, QUBOT_ROUTER_HOST.
 import { hostname } from 'node:os';
-import { collectDefaultMetrics } from 'prom-client';
+import { collectProcessMetrics } from '../process-metrics.ts';
 import { createTrafficRouter } from './router.ts';
 
 const env = process.env;
@@ -36,7 +36,7 @@ delete process.env.QUBOT_ROUTER_SECRET;
 // since the previous scrape) and GC pauses (`qubot_router_nodejs_gc_duration_seconds`) — what shows
 // whether the router's tail is its own. Here rather than in createTrafficRouter: they describe the
 // process, and a test process may hold several routers.
-collectDefaultMetrics({ register: router.registry, prefix: 'qubot_router_' });
+collectProcessMetrics(router.registry, 'qubot_router_');
 
 router.listen().then(
   (ports) => log('listening', { ...ports, pid: process.pid }),
