@@ -34,40 +34,25 @@ export interface RouterProcess {
   client: RouterClient;
 }
 
-/**
- * V8 flags of the router process. `--single-threaded-gc`: a parallel scavenge hands work to V8's
- * helper threads and waits for them; on a machine whose cores are busy (the instances, the control
- * plane, PostgreSQL) those threads wait for a core: pauses over 1 ms were twice as many, up to 49 ms.
- * The router's young generation is small (Node's HTTP objects and undici's, ~15 kB per request,
- * nearly all dead at the scavenge), so one thread does it without waiting for another.
- * docs/architecture.md and bench/README.md, "Router overhead".
- */
-export const ROUTER_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
-
 /** Starts a detached router process (it outlives the caller) and waits until its control API answers. */
 export async function startRouter(options: StartRouterOptions): Promise<RouterProcess> {
   const logFile = resolve(options.logFile);
   mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
   chmodSync(dirname(logFile), 0o700);
   const host = options.host ?? '127.0.0.1';
-  const { pid, exited } = await spawnDetached(
-    'router',
-    process.execPath,
-    [...ROUTER_NODE_FLAGS, ...entryArgs('router/router-main')],
-    {
-      cwd: dirname(logFile),
-      env: {
-        PATH: process.env.PATH ?? '',
-        QUBOT_ROUTER_PORT: String(options.port),
-        QUBOT_ROUTER_CONTROL_PORT: String(options.controlPort),
-        QUBOT_ROUTER_SECRET: options.secret,
-        QUBOT_ROUTER_STATE_FILE: resolve(options.stateFile),
-        QUBOT_ROUTER_HOST: host,
-        ...(options.bindRetryMs ? { QUBOT_ROUTER_BIND_RETRY_MS: String(options.bindRetryMs) } : {}),
-      },
-      logFile,
+  const { pid, exited } = await spawnDetached('router', process.execPath, entryArgs('router/router-main'), {
+    cwd: dirname(logFile),
+    env: {
+      PATH: process.env.PATH ?? '',
+      QUBOT_ROUTER_PORT: String(options.port),
+      QUBOT_ROUTER_CONTROL_PORT: String(options.controlPort),
+      QUBOT_ROUTER_SECRET: options.secret,
+      QUBOT_ROUTER_STATE_FILE: resolve(options.stateFile),
+      QUBOT_ROUTER_HOST: host,
+      ...(options.bindRetryMs ? { QUBOT_ROUTER_BIND_RETRY_MS: String(options.bindRetryMs) } : {}),
     },
-  );
+    logFile,
+  });
 
   const client = new RouterClient({
     controlUrl: `http://127.0.0.1:${options.controlPort}`,
