@@ -1,3 +1,5 @@
+import { Prisma } from './generated/client.ts';
+
 /** Keyset pagination: the cursor encodes the last row's (createdAt, id), newest first. */
 export interface CursorPos {
   createdAt: Date;
@@ -53,6 +55,13 @@ export function afterCursor(cursor: string | undefined) {
     createdAt: { lte: createdAt },
     OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }],
   };
+}
+
+/** `afterCursor` as SQL, for the statements read through the pg pool (raw-rows.ts `queryRows`). */
+export function afterCursorSql(cursor: string): Prisma.Sql {
+  const c = decodeCursor(cursor);
+  const at = c.createdAt.toISOString();
+  return Prisma.sql`created_at <= ${at}::timestamptz AND (created_at < ${at}::timestamptz OR (created_at = ${at}::timestamptz AND id < ${c.id}::uuid))`;
 }
 
 export const newestFirst = [{ createdAt: 'desc' as const }, { id: 'desc' as const }];

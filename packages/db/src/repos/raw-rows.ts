@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../client.ts';
-import { decodeCursor } from '../cursor.ts';
-import { Prisma } from '../generated/client.ts';
+import type { Prisma } from '../generated/client.ts';
 
 /** A pg pool (or anything with its `query`): list reads go through it outside a transaction. */
 export interface RawQueryable {
@@ -26,7 +25,7 @@ function statementName(text: string): string | undefined {
 
 // Column names are a fixed, small set: each is converted once, not once per row of every page.
 const camelNames = new Map<string, string>();
-export const camel = (k: string) => {
+const camel = (k: string) => {
   let c = camelNames.get(k);
   if (c === undefined) {
     c = k.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase());
@@ -66,14 +65,4 @@ export async function queryRows(
         })
       ).rows
     : db.$queryRaw<Record<string, unknown>[]>(statement);
-}
-
-/**
- * Rows strictly after the cursor in (created_at DESC, id DESC) order. The redundant
- * `created_at <= at` starts the index scan at the cursor; the OR alone would only filter.
- */
-export function afterCursorSql(cursor: string): Prisma.Sql {
-  const c = decodeCursor(cursor);
-  const at = c.createdAt.toISOString();
-  return Prisma.sql`created_at <= ${at}::timestamptz AND (created_at < ${at}::timestamptz OR (created_at = ${at}::timestamptz AND id < ${c.id}::uuid))`;
 }

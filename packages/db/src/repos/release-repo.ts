@@ -1,7 +1,7 @@
 import type { Db } from '../client.ts';
-import { page } from '../cursor.ts';
+import { afterCursorSql, page } from '../cursor.ts';
 import { type DeploymentStatus, Prisma, type Release } from '../generated/client.ts';
-import { afterCursorSql, camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
+import { camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
 
 /** A release as its view needs it: where it is live, and its latest deployment per environment. */
 export type ReleaseViewRow = Release & {
