@@ -12,8 +12,13 @@ test('[DORA]: figures per environment, window switch, what the API says', async 
 
   for (const days of [30, 7] as const) {
     if (days === 7) {
-      await page.getByRole('radio', { name: '7 days' }).check();
+      // A click, then the state the page settles in: the radio is controlled by the URL, so
+      // right after the click it may still show the old window until the navigation renders
+      // (Playwright's check() reads it at that moment and fails).
+      const seven = page.getByRole('radio', { name: '7 days' });
+      await seven.click();
       await expect(page).toHaveURL(/\?days=7$/);
+      await expect(seven).toBeChecked();
     }
     for (const env of report.environments) {
       const w = env.windows.find((x) => x.days === days)!;
