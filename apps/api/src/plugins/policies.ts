@@ -44,6 +44,8 @@ export function createPolicyRunner(opts: {
   onActed?: (envName: string, deploymentId: string) => void;
 }): PolicyRunner {
   let timer: NodeJS.Timeout | null = null;
+  /** When the armed timer fires (the safety sweep, a soak's end, or a coalesced poke). */
+  let timerDueAt = 0;
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = true;
@@ -53,6 +55,7 @@ export function createPolicyRunner(opts: {
   function arm(delayMs: number) {
     if (stopped) return;
     if (timer) clearTimeout(timer);
+    timerDueAt = Date.now() + Math.max(0, delayMs);
     timer = setTimeout(
       () => {
         timer = null;
@@ -106,7 +109,10 @@ export function createPolicyRunner(opts: {
     poke() {
       if (stopped) return;
       if (running !== null) again = true;
-      else if (!timer || opts.coalesceMs === 0) arm(opts.coalesceMs);
+      // Between sweeps a timer is always armed — usually the safety sweep or a soak's end, far
+      // off. Bring it forward; only a timer already due within the coalescing delay absorbs the
+      // poke (a burst of events makes one sweep, not one each).
+      else if (!timer || timerDueAt > Date.now() + opts.coalesceMs) arm(opts.coalesceMs);
     },
     sweeps: () => count,
     nextSweep: () =>
