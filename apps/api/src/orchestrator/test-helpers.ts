@@ -2,7 +2,7 @@
 // fresh database and a temporary data directory. close() stops every process it started.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, tsxLoader } from '@qubot/runtime';
@@ -340,25 +340,65 @@ export async function startLocalAgent(h: Pick<Harness, 'app' | 'as' | 'db'>, ser
     /** The agent's data directory (its instances under `runtime/instances/<id>`). */
     dir,
     async stop() {
-      const host = await h.db.prisma.host.findFirst({ where: { name } });
-      const rows = host
-        ? await h.db.prisma.instance.findMany({
-            where: { hostId: host.id },
-            select: { supervisorPid: true, pid: true },
-          })
-        : [];
       agent.kill('SIGKILL');
-      for (const r of rows)
-        for (const pid of [r.supervisorPid, r.pid])
-          if (pid)
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              // already gone
-            }
+      await killAgentProcesses(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * SIGKILLs what an agent with data directory `dir` started, found in /proc rather than from pids
+ * recorded earlier: its supervisors (their command line names a spec under `dir`), then their
+ * instances (`QUBOT_INSTANCE_ID` one of the instance directories under `dir`). The pids in the
+ * database were not enough: killing the recorded supervisor and instance pids left instances
+ * running as orphans (ppid 1) after every run of host-drained.test.ts and agent-hub-cluster.test.ts.
+ * Resolves once none is left (bounded).
+ */
+async function killAgentProcesses(dir: string) {
+  let ids: Set<string>;
+  try {
+    ids = new Set(readdirSync(join(dir, 'runtime', 'instances')));
+  } catch {
+    return; // nothing started
+  }
+  const read = (pid: string, file: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0');
+    } catch {
+      return []; // gone, or not ours to read
+    }
+  };
+  const ours = () => {
+    const supervisors: number[] = [];
+    const instances: number[] = [];
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      if (read(pid, 'cmdline').some((arg) => arg.startsWith(`${dir}/`))) supervisors.push(Number(pid));
+      else if (
+        read(pid, 'environ').some(
+          (v) => v.startsWith('QUBOT_INSTANCE_ID=') && ids.has(v.slice('QUBOT_INSTANCE_ID='.length)),
+        )
+      )
+        instances.push(Number(pid));
+    }
+    return { supervisors, instances };
+  };
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { supervisors, instances } = ours();
+    if (supervisors.length + instances.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`processes of the agent in ${dir} survive SIGKILL: ${[...supervisors, ...instances]}`);
+    // Supervisors first, so none restarts an instance killed after it.
+    for (const pid of [...supervisors, ...instances])
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const MiB = 1024 * 1024;
