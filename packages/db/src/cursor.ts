@@ -57,11 +57,34 @@ export function afterCursor(cursor: string | undefined) {
   };
 }
 
-/** `afterCursor` as SQL, for the statements read through the pg pool (raw-rows.ts `queryRows`). */
+/**
+ * The key columns of a page in (time desc, id desc) order, as SQL spells them: the `(created_at,
+ * id::uuid)` of most tables, the audit trail's `(at, id::bigint)`. A closed set of identifiers:
+ * they are written into the statement, never taken from a request.
+ */
+export type KeysetColumns =
+  | { time: 'created_at'; id: 'id'; idType: 'uuid' }
+  | { time: 'at'; id: 'id'; idType: 'bigint' };
+
+export const CREATED_AT_UUID: KeysetColumns = { time: 'created_at', id: 'id', idType: 'uuid' };
+
+/**
+ * SQL for rows strictly after the keyset position `key` in (time desc, id desc) order — the one
+ * spelling of the condition for every statement read through the pg pool (raw-rows.ts
+ * `queryRows`). The redundant `time <= key` lets PostgreSQL start the index scan at the position,
+ * as in `afterCursor`.
+ */
+export function keysetAfterSql(key: { at: Date; id: string }, cols: KeysetColumns): Prisma.Sql {
+  const at = key.at.toISOString();
+  const time = Prisma.raw(cols.time);
+  const id = Prisma.raw(cols.id);
+  const cast = Prisma.raw(cols.idType);
+  return Prisma.sql`${time} <= ${at}::timestamptz AND (${time} < ${at}::timestamptz OR (${time} = ${at}::timestamptz AND ${id} < ${key.id}::${cast}))`;
+}
+
+/** `afterCursor` as SQL over `(created_at, id::uuid)`. */
 export function afterCursorSql(cursor: string): Prisma.Sql {
-  const c = decodeCursor(cursor);
-  const at = c.createdAt.toISOString();
-  return Prisma.sql`created_at <= ${at}::timestamptz AND (created_at < ${at}::timestamptz OR (created_at = ${at}::timestamptz AND id < ${c.id}::uuid))`;
+  return keysetAfterSql(decodeKey(cursor), CREATED_AT_UUID);
 }
 
 export const newestFirst = [{ createdAt: 'desc' as const }, { id: 'desc' as const }];

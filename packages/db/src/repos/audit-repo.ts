@@ -1,5 +1,5 @@
 import type { Db } from '../client.ts';
-import { decodeKey, encodeKey, InvalidCursorError } from '../cursor.ts';
+import { decodeKey, encodeKey, InvalidCursorError, type KeysetColumns, keysetAfterSql } from '../cursor.ts';
 import { Prisma } from '../generated/client.ts';
 import { queryRows, type RawQueryable } from './raw-rows.ts';
 
@@ -26,6 +26,9 @@ function decodeAuditCursor(cursor: string): { at: Date; id: bigint } {
   if (!/^\d{1,19}$/.test(id)) throw new InvalidCursorError();
   return { at, id: BigInt(id) };
 }
+
+/** The audit trail's page order: (at desc, id desc), ids bigint. */
+const AUDIT_KEYSET: KeysetColumns = { time: 'at', id: 'id', idType: 'bigint' };
 
 /** `value` as a literal inside a LIKE pattern (backslash is LIKE's default escape character). */
 const likeLiteral = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -61,12 +64,7 @@ export function auditListStatement(q: AuditFilter, take: number): Prisma.Sql {
   if (q.to) and.push(Prisma.sql`at < ${new Date(q.to).toISOString()}::timestamptz`);
   if (q.cursor) {
     const c = decodeAuditCursor(q.cursor);
-    const at = c.at.toISOString();
-    const id = c.id.toString();
-    // `at <= cursor` lets the index scan start at the cursor; the OR alone would only filter.
-    and.push(
-      Prisma.sql`at <= ${at}::timestamptz AND (at < ${at}::timestamptz OR (at = ${at}::timestamptz AND id < ${id}::bigint))`,
-    );
+    and.push(keysetAfterSql({ at: c.at, id: c.id.toString() }, AUDIT_KEYSET));
   }
   return Prisma.sql`SELECT * FROM audit_entries
     ${and.length ? Prisma.sql`WHERE ${Prisma.join(and, ' AND ')}` : Prisma.empty}
