@@ -40,6 +40,17 @@ beforeAll(async () => {
     });
     expect(set.statusCode, set.body).toBe(200);
   }
+  // Nothing to do before the test's release (startPolicyServer: the newest reported no tests).
+  const policies = await h.app.inject({
+    method: 'GET',
+    url: '/api/v1/apps/qubot-one/policies',
+    headers: admin,
+  });
+  expect(policies.json().items.map((p: { next: { state: string } }) => p.next.state)).toEqual([
+    'idle',
+    'idle',
+    'idle',
+  ]);
 }, 60_000);
 
 afterAll(async () => {
