@@ -17,11 +17,9 @@ export async function startPolicyServer(name: string) {
   // deploy it (and the later policies promote it) the moment the test makes it automatic — a policy
   // acts on its own change's event — and the release under test would queue behind it. A newer
   // release without test results leaves the first policy nothing to deploy until the test's own.
-  const untested = await h.app.inject({
-    method: 'POST',
-    url: '/api/v1/apps/qubot-one/releases',
-    headers: admin,
-    payload: { version: '9.0.0-untested', artifact: 'qubot-one/healthy' },
+  const untested = await h.post('/apps/qubot-one/releases', {
+    version: '9.0.0-untested',
+    artifact: 'qubot-one/healthy',
   });
   expect(untested.statusCode, untested.body).toBe(201);
   const res = await h.app.inject({
