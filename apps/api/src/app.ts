@@ -285,10 +285,14 @@ export async function buildApp(opts: AppOptions) {
     done(field ? AppError.badField(field, 'contains a NUL character or invalid Unicode') : undefined);
   });
   // One onSend hook for every response (each hook is a step of Fastify's chain on every read): the
-  // request id, and for a change made through this API, the read caches told before its answer
-  // leaves (`localWrite`, set once the caches exist, below).
+  // security headers, the request id, and for a change made through this API, the read caches told
+  // before its answer leaves (`localWrite`, set once the caches exist, below). Every answer goes
+  // through it — errors, 404s, files, the dashboard's shell; a header a route sets itself (Swagger
+  // UI's own CSP) still wins, as Fastify writes the reply's headers after these.
   let localWrite: (() => void) | null = null;
   app.addHook('onSend', (request, reply, payload, done) => {
+    const raw = reply.raw;
+    for (const [name, value] of SECURITY_HEADERS) raw.setHeader(name, value);
     reply.header('x-request-id', request.id);
     if (localWrite && !SAFE_METHODS.has(request.method)) localWrite();
     done(null, payload);
@@ -296,10 +300,6 @@ export async function buildApp(opts: AppOptions) {
 
   // External plugins first.
   await app.register(errorHandler);
-  app.addHook('onRequest', (_request, reply, done) => {
-    for (const [name, value] of SECURITY_HEADERS) reply.raw.setHeader(name, value);
-    done();
-  });
   // Only routes that ask for it (sign-in) are limited; the rest rely on authentication.
   await app.register(rateLimit, { global: false });
   await app.register(metrics, opts.metrics ?? {});

@@ -33,7 +33,7 @@ export function createAccessLogger(opts: {
   minLength?: number;
   flushMs?: number;
 }): AccessLog & { logger: Logger; flush(): void; close(): void } {
-  const dest = pino.destination({ dest: opts.dest ?? 1, sync: true, minLength: opts.minLength ?? 4096 });
+  const dest = pino.destination({ dest: opts.dest ?? 1, sync: true, minLength: opts.minLength ?? 8192 });
   const base = { pid: process.pid, hostname: hostname(), ...opts.base };
   const logger = pino({ level: opts.level, base }, dest);
   // The line pino would write for `logger.info(line, 'request completed')`, built as one template

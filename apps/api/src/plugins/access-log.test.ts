@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,12 +18,19 @@ const sink = new Writable({
 });
 const logger = pino({ level: 'info', redact: LOG_REDACT }, sink);
 
+// A built dashboard of two files, so the shell and static files are answered too.
+const webDist = mkdtempSync(join(tmpdir(), 'qubot-web-'));
+mkdirSync(join(webDist, 'assets'));
+writeFileSync(join(webDist, 'index.html'), '<!doctype html><title>shell</title>');
+writeFileSync(join(webDist, 'assets', 'app-1.js'), 'console.log(1)');
+
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 beforeAll(async () => {
-  t = await buildTestApp({ app: { loggerInstance: logger } });
+  t = await buildTestApp({ app: { loggerInstance: logger, webDist } });
 });
 afterAll(async () => {
   await t.close();
+  rmSync(webDist, { recursive: true, force: true });
 });
 
 const linesOf = (reqId: string) => lines.filter((l) => l.reqId === reqId);
@@ -64,13 +74,49 @@ describe('[API] access log and security headers', () => {
         'referrer-policy',
       ]),
     );
-    const headers = await t.as('viewer');
-    for (const url of ['/api/v1/apps/qubot-one/environments', '/api/v1/apps/no-such-app', '/healthz']) {
+    const viewer = await t.as('viewer');
+    // Every kind of answer: a read, a 404 of the domain and of the router, a 401, a 400, a probe,
+    // the dashboard's shell and one of its files.
+    const answers: [string, Record<string, string>, number][] = [
+      ['/api/v1/apps/qubot-one/environments', viewer, 200],
+      ['/api/v1/apps/no-such-app', viewer, 404],
+      ['/api/v1/no-such-route', viewer, 404],
+      ['/api/v1/apps/qubot-one/environments', {}, 401],
+      ['/api/v1/deployments?limit=abc', viewer, 400],
+      ['/healthz', {}, 200],
+      ['/apps/qubot-one/releases/1.2.0', {}, 200],
+      ['/assets/app-1.js', {}, 200],
+    ];
+    for (const [url, headers, status] of answers) {
       const res = await t.app.inject({ method: 'GET', url, headers });
+      expect(res.statusCode, url).toBe(status);
       for (const [name, value] of SECURITY_HEADERS)
         expect(res.headers[name.toLowerCase()], `${url} ${name}`).toBe(value);
       expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(res.headers['x-request-id'], url).toBe(String(res.headers['x-request-id']));
     }
+    expect((await t.app.inject({ method: 'GET', url: '/apps/qubot-one' })).body).toContain(
+      '<title>shell</title>',
+    );
+  });
+
+  it("a read's chain is one hook per stage: authentication, the input check, the headers, the figures", () => {
+    // Each hook is a step of every request (bench/README.md, "The read path"); a plugin that adds a
+    // global per-request hook fails this and should say why it needs one.
+    const tree = t.app.printRoutes({ includeHooks: true, commonPrefix: false });
+    const lines = tree.split('\n');
+    const at = lines.findIndex((l) => l.endsWith('── /:app/environments (GET)'));
+    expect(at).toBeGreaterThan(-1);
+    const hooks: string[] = [];
+    for (const line of lines.slice(at + 1)) {
+      const m = /• \((\w+)\) (\[.*\])/.exec(line);
+      if (!m) break;
+      hooks.push(`${m[1]} ${(JSON.parse(m[2] as string) as string[]).length}`);
+    }
+    // onRequest: @fastify/websocket's `request.ws` flag, authentication; preValidation: the NUL and
+    // Unicode check; onSend: security headers, request id, read caches; onResponse:
+    // @fastify/websocket's socket clean-up, the histogram's unmatched-route and route observers.
+    expect(hooks).toEqual(['onRequest 2', 'preValidation 1', 'onSend 1', 'onResponse 3']);
   });
 
   it("request.log is made on first use: same bindings, same redaction as pino's child", () => {

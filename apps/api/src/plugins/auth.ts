@@ -65,18 +65,25 @@ function deny(reason: string, message: string): AppError {
   return new AppError(ErrorCode.Forbidden, message, { reason });
 }
 
+const RESOLVED_ACTOR = Symbol('qubot.actor');
+
 /** Resolves the caller of /api/v1 requests into `request.actor` (DESIGN §7). */
 export default fp(
   async (app: FastifyInstance) => {
     const { auth } = app.services;
-    app.decorateRequest('actor', null as unknown as Actor);
+    // Anonymous until authentication says otherwise — a getter on the prototype, not an onRequest
+    // hook: a hook is a step of every request's chain (bench/README.md, "The read path").
+    app.decorateRequest('actor', {
+      getter(this: FastifyRequest & { [RESOLVED_ACTOR]?: Actor }) {
+        return this[RESOLVED_ACTOR] ?? ANONYMOUS;
+      },
+      setter(this: FastifyRequest & { [RESOLVED_ACTOR]?: Actor }, actor: Actor) {
+        this[RESOLVED_ACTOR] = actor;
+      },
+    } as unknown as Actor);
     app.decorateRequest('credentials', null);
     app.decorateRequest('ctx', function (this: FastifyRequest) {
-      return contextFrom(this, this.actor ?? ANONYMOUS);
-    });
-    app.addHook('onRequest', (request, _reply, done) => {
-      request.actor = ANONYMOUS;
-      done();
+      return contextFrom(this, this.actor);
     });
 
     const credentialCache = createCredentialCache();

@@ -36,4 +36,12 @@ describe('web app serving', () => {
     expect((await app.inject({ method: 'GET', url: '/assets/gone-2.js' })).statusCode).toBe(404);
     expect((await app.inject({ method: 'GET', url: '/api/v1/thing' })).json()).toEqual({ ok: true });
   });
+
+  it('an API path or a probe that matches no route is a 404, not the shell', async () => {
+    for (const url of ['/api/v1/nothing-here', '/api', '/api/docs/nope', '/healthz', '/metrics?x=1']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body, url).not.toContain('<title>shell</title>');
+    }
+  });
 });

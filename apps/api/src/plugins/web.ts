@@ -20,13 +20,14 @@ export default fp(
     // dots included (`/apps/qubot-one/releases/1.2.0`).
     const topLevel = new Set(readdirSync(root).map((name) => `/${name}`));
     const isFile = (path: string) => path.startsWith('/assets/') || topLevel.has(path);
-    app.addHook('onRequest', (request, reply, done) => {
-      // API calls first and cheaply (callback style, no promise): this hook runs on every request.
-      if (request.method !== 'GET' || request.url.startsWith('/api')) return done();
+    // Any other GET is a client route: the app shell. A catch-all route rather than an onRequest
+    // hook, which would be a step of every API request's chain (bench/README.md, "The read path");
+    // every other route matches first.
+    const notShell = new Set(['/healthz', '/readyz', '/metrics']);
+    app.get('/*', { schema: { hide: true } }, (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (isFile(path) || ['/healthz', '/readyz', '/metrics'].includes(path)) return done();
-      // Client-side route: hand the browser the app shell (answered here, so no `done()`).
-      reply.header('cache-control', 'no-cache').sendFile('index.html');
+      if (path.startsWith('/api') || isFile(path) || notShell.has(path)) return reply.callNotFound();
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
     });
   },
   { name: 'web' },
