@@ -5,7 +5,7 @@
 import { Deployment, DoraReport, Environment } from '@qubot/api-contract';
 import { type DeploymentInput, type DeploymentState, isTerminalStatus } from '@qubot/core';
 import { Sim, T0 } from '@qubot/core/testing';
-import type { DailyRow, DeploymentViewRow, EnvironmentViewRow, Prisma } from '@qubot/db';
+import type { DailyRow, DeploymentRepo, EnvironmentViewRow, Prisma } from '@qubot/db';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { dayOffset, doraReportView } from './dora-view.ts';
@@ -47,7 +47,10 @@ export function simulate(f: Pick<DeploymentFixture, 'input' | 'drive'>): Deploym
 }
 
 /** The deployment row the engine stores for `state` (engine.ts `applyIn`), with its relations. */
-function deploymentRow(s: DeploymentState, f: Omit<DeploymentFixture, 'input' | 'drive'>): DeploymentViewRow {
+function deploymentRow(
+  s: DeploymentState,
+  f: Omit<DeploymentFixture, 'input' | 'drive'>,
+): NonNullable<Awaited<ReturnType<DeploymentRepo['findById']>>> {
   const id = f.id ?? 'd0000000-0000-4000-8000-000000000001';
   const traffic = f.traffic ?? { requests: 0, failed: 0 };
   return {
