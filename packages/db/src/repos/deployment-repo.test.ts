@@ -39,11 +39,17 @@ const VIEW_KEYS = [
 ];
 const STEP_KEYS = ['position', 'name', 'status', 'message', 'startedAt', 'finishedAt'];
 const pick = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.map((k) => [k, o[k]]));
+// A page's timestamps but the cursor's createdAt come in ISO form, as the view writes them.
+const isoOf = (o: Record<string, unknown>) => ({
+  ...o,
+  startedAt: (o.startedAt as Date | null)?.toISOString() ?? null,
+  finishedAt: (o.finishedAt as Date | null)?.toISOString() ?? null,
+});
 /** findById's row reduced to what a page carries. */
 const asPageRow = (full: Record<string, unknown> | null) =>
   full && {
-    ...pick(full, VIEW_KEYS),
-    steps: (full.steps as Record<string, unknown>[]).map((s) => pick(s, STEP_KEYS)),
+    ...isoOf(pick(full, VIEW_KEYS)),
+    steps: (full.steps as Record<string, unknown>[]).map((s) => isoOf(pick(s, STEP_KEYS))),
   };
 
 it('list() pages give the rows findById gives (the columns the view reads), newest first, every row once', async () => {

@@ -24,18 +24,17 @@ export interface DeploymentFilter {
   status?: DeploymentStatus | undefined;
 }
 
-const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
-
 /**
  * A row of list()'s statement in the shape the view reads (deploymentView): the statement names its
  * columns as Prisma does, so only the relations are nested here, in one object of a fixed shape.
  */
+// Timestamps the view only writes out (every one but the cursor's createdAt) come as the text
+// Date#toISOString would make of them: parsing ~300 dates per page into Date objects to format
+// them again cost more than the page's statement (bench/README.md "History at scale"). The
+// columns are timestamptz(3), so the milliseconds are exact.
+const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 function toViewRow(r: Record<string, unknown>): DeploymentViewRow {
-  const steps = r._steps as Record<string, unknown>[];
-  for (const s of steps) {
-    s.startedAt = date(s.startedAt);
-    s.finishedAt = date(s.finishedAt);
-  }
   return {
     id: r.id,
     kind: r.kind,
@@ -59,7 +58,7 @@ function toViewRow(r: Record<string, unknown>): DeploymentViewRow {
     release: { version: r._version, artifact: r._artifact },
     fromRelease: r._fromVersion === null ? null : { version: r._fromVersion },
     configVersion: r._configVersion === null ? null : { version: r._configVersion },
-    steps,
+    steps: r._steps,
   } as DeploymentViewRow;
 }
 
@@ -95,12 +94,13 @@ export function deploymentListStatement(
                 ELSE d.state END AS state,
            d.options, d.progress, d.analysis, d.requests_served AS "requestsServed",
            d.requests_failed AS "requestsFailed", d.reason, d.actor, d.error, d.created_at AS "createdAt",
-           d.started_at AS "startedAt", d.finished_at AS "finishedAt",
+           ${Prisma.raw(iso('d.started_at'))} AS "startedAt", ${Prisma.raw(iso('d.finished_at'))} AS "finishedAt",
            a.name AS "_application", e.name AS "_environment", r.version AS "_version",
            r.artifact AS "_artifact", fr.version AS "_fromVersion", cv.version AS "_configVersion",
            (SELECT coalesce(json_agg(json_build_object(
                      'position', s.position, 'name', s.name, 'status', s.status, 'message', s.message,
-                     'startedAt', s.started_at, 'finishedAt', s.finished_at) ORDER BY s.position), '[]'::json)
+                     'startedAt', ${Prisma.raw(iso('s.started_at'))}, 'finishedAt', ${Prisma.raw(iso('s.finished_at'))})
+                   ORDER BY s.position), '[]'::json)
               FROM deployment_steps s WHERE s.deployment_id = d.id) AS "_steps"
       FROM (SELECT id, application_id, environment_id, release_id, from_release_id, config_version_id, kind,
                    strategy, status, waiting_for, state, options, progress, analysis, requests_served,
@@ -263,9 +263,12 @@ export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}
 }
 export type DeploymentRepo = ReturnType<typeof createDeploymentRepo>;
 type DeploymentFullRow = NonNullable<Awaited<ReturnType<DeploymentRepo['findById']>>>;
+/** A timestamp as findById gives it, or as a history page does: already in ISO form. */
+type Stamp = Date | string | null;
 /**
  * What a deployment's view is built from: findById's row, or a history page's, which has only these
- * columns (and `state` null once the machine is final: it allows no action then).
+ * columns (`state` null once the machine is final: it allows no action then; the timestamps but
+ * `createdAt` as ISO text).
  */
 export type DeploymentViewRow = Pick<
   DeploymentFullRow,
@@ -284,16 +287,16 @@ export type DeploymentViewRow = Pick<
   | 'actor'
   | 'error'
   | 'createdAt'
-  | 'startedAt'
-  | 'finishedAt'
   | 'application'
   | 'environment'
   | 'release'
   | 'fromRelease'
   | 'configVersion'
 > & {
-  steps: Pick<
-    DeploymentFullRow['steps'][number],
-    'position' | 'name' | 'status' | 'message' | 'startedAt' | 'finishedAt'
-  >[];
+  startedAt: Stamp;
+  finishedAt: Stamp;
+  steps: (Pick<DeploymentFullRow['steps'][number], 'position' | 'name' | 'status' | 'message'> & {
+    startedAt: Stamp;
+    finishedAt: Stamp;
+  })[];
 };
