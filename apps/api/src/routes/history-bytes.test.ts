@@ -5,6 +5,7 @@
 // (view-fixtures `simulate`); audit entries come from real API actions. Random ids and clock
 // times are replaced by tokens in order of appearance, so equal values stay equal.
 import type { DeploymentState } from '@qubot/core';
+import { appendAudit } from '@qubot/db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import { type Sim, simulate } from '../views/view-fixtures.ts';
@@ -179,6 +180,27 @@ it('[API] history, audit and release pages answer the same bytes as recorded', {
     });
     expect(res.statusCode).toBe(201);
   }
+  // Entries about deployments, as the deployment actions append them: the page shows the version
+  // of the deployment's release when the target is one (exactly its id), null otherwise.
+  const known = 'd0000000-0000-4000-8000-000000000001';
+  for (const [i, targetId] of [
+    known,
+    known.toUpperCase(),
+    'd0000000-0000-4000-8000-999999999999',
+    'not-a-uuid',
+    null,
+  ].entries())
+    await appendAudit(t.db.prisma, {
+      actor: 'alice',
+      role: 'deployer',
+      action: i % 2 ? 'deployment.abort' : 'deployment.create',
+      targetType: 'deployment',
+      targetId,
+      target: `qubot-one/staging/${targetId}`,
+      reason: i ? null : 'why "not"',
+      before: i ? { status: 'running', n: i } : null,
+      after: { status: 'aborted', list: [1, 'two', null] },
+    });
   const get = async (url: string) => {
     const res = await t.app.inject({ method: 'GET', url, headers: admin });
     expect(res.statusCode, url).toBe(200);
@@ -203,6 +225,8 @@ it('[API] history, audit and release pages answer the same bytes as recorded', {
   pages['audit page 1'] = await get('/api/v1/audit?limit=50');
   pages['audit ?action=release.create'] = await get('/api/v1/audit?action=release.create');
   pages['audit ?actor=admin&limit=2'] = await get('/api/v1/audit?actor=admin&limit=2');
+  pages['audit ?action=deployment.'] = await get('/api/v1/audit?action=deployment.');
+  pages['audit CSV'] = await get('/api/v1/audit.csv');
   pages['releases page 1'] = await get('/api/v1/apps/qubot-one/releases?limit=50');
   pages['releases ?limit=2'] = await get('/api/v1/apps/qubot-one/releases?limit=2');
   const text = Object.entries(pages)
