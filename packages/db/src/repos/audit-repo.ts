@@ -18,7 +18,17 @@ export interface AuditFilter {
   cursor?: string | undefined;
 }
 
-export type AuditRow = Prisma.AuditEntryGetPayload<object>;
+/**
+ * An entry as the list reads it: the stored row, and the version of the release it is about — of
+ * the deployment whose id is its target id, or of the release whose id it is (null otherwise).
+ */
+export type AuditRow = Prisma.AuditEntryGetPayload<object> & { version: string | null };
+
+// A target id that is exactly a row's id as PostgreSQL writes uuids (lower case): the CASE keeps
+// the cast from ever seeing anything else.
+const TARGET_UUID = Prisma.raw(
+  `CASE WHEN a.target_id ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN a.target_id::uuid END`,
+);
 
 /** Keyset position on (at desc, id desc); InvalidCursorError when the id is not a bigint. */
 function decodeAuditCursor(cursor: string): { at: Date; id: bigint } {
@@ -68,13 +78,20 @@ export function auditListStatement(q: AuditFilter, take: number): Prisma.Sql {
       Prisma.sql`at <= ${at}::timestamptz AND (at < ${at}::timestamptz OR (at = ${at}::timestamptz AND id < ${id}::bigint))`,
     );
   }
-  return Prisma.sql`SELECT * FROM audit_entries
-    ${and.length ? Prisma.sql`WHERE ${Prisma.join(and, ' AND ')}` : Prisma.empty}
-    ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}`;
+  // The page from the filter's index, then the version of what each entry is about by primary key
+  // (was two more lookups through Prisma per page, half of an audit page's CPU).
+  return Prisma.sql`SELECT a.*, coalesce(vr.version, rr.version) AS "_version"
+      FROM (SELECT * FROM audit_entries
+             ${and.length ? Prisma.sql`WHERE ${Prisma.join(and, ' AND ')}` : Prisma.empty}
+             ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}) a
+      LEFT JOIN deployments vd ON a.target_type = 'deployment' AND vd.id = ${TARGET_UUID}
+      LEFT JOIN releases vr ON vr.id = vd.release_id
+      LEFT JOIN releases rr ON a.target_type = 'release' AND rr.id = ${TARGET_UUID}
+     ORDER BY a.at DESC, a.id DESC`;
 }
 
 /**
- * A row of `SELECT * FROM audit_entries`, from pg (int8 as a string) or from Prisma's raw query
+ * A row of the audit page's statement, from pg (int8 as a string) or from Prisma's raw query
  * (int8 as a BigInt), in the shape of the AuditEntry model.
  */
 function toAuditRow(r: Record<string, unknown>): AuditRow {
@@ -93,6 +110,7 @@ function toAuditRow(r: Record<string, unknown>): AuditRow {
     requestId: r.request_id as string | null,
     clientIp: r.client_ip as string | null,
     userAgent: r.user_agent as string | null,
+    version: (r._version as string | null) ?? null,
   };
 }
 

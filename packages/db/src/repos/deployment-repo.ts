@@ -218,13 +218,6 @@ export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}
         select: { seq: true, type: true, payload: true, createdAt: true },
       });
     },
-    /** Release versions of deployments by id (primary key lookups). */
-    versions(ids: string[], db: Db = root) {
-      return db.deployment.findMany({
-        where: { id: { in: ids } },
-        select: { id: true, release: { select: { version: true } } },
-      });
-    },
     /**
      * What the promotion order and the verification gate decide from, for a release entering
      * `environmentId` whose pipeline predecessor is `previousId`.
