@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { AuditEntry, Deployment, ListOf, Release } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
-import { deploymentFixture, type Sim } from '../views/view-fixtures.ts';
+import { deploymentFixture, settleFirstAnalysis } from '../views/view-fixtures.ts';
 import { fastListSerialiser, flattenScalarUnions } from './fast-serialiser.ts';
 
 // Fastify's own serialiser: fast-json-stringify on the schema as the route declares it.
@@ -16,14 +16,6 @@ const validators = (schema: unknown) =>
     ),
   ).size;
 
-const analysed = (sim: Sim) => {
-  sim.start().run({ timers: false });
-  while (sim.state.analysis.length === 0) {
-    sim.fireNextTimer();
-    sim.run({ timers: false });
-  }
-};
-
 describe('[API] list serialiser', () => {
   it('writes a deployment page without a validator per value', () => {
     expect(validators(ListOf(Deployment))).toBeGreaterThan(40);
@@ -37,7 +29,7 @@ describe('[API] list serialiser', () => {
     const items = [
       deploymentFixture({
         input: { strategy: 'canary', version: '1.1.0', fromVersion: '1.0.0' },
-        drive: analysed,
+        drive: settleFirstAnalysis,
       }),
       deploymentFixture({
         input: { strategy: 'blue-green', version: '2.0.0', fromVersion: null, activeColor: null },

@@ -8,7 +8,7 @@ import type { DeploymentState } from '@qubot/core';
 import { appendAudit } from '@qubot/db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
-import { type Sim, simulate } from '../views/view-fixtures.ts';
+import { type Sim, settleFirstAnalysis, simulate, stepRows } from '../views/view-fixtures.ts';
 
 let t: Awaited<ReturnType<typeof buildTestApp>>;
 beforeAll(async () => {
@@ -18,26 +18,15 @@ afterAll(async () => {
   await t.close();
 });
 
-const settleFirstAnalysis = (sim: Sim) => {
-  sim.start().run({ timers: false });
-  while (sim.state.analysis.length === 0) {
-    sim.fireNextTimer();
-    sim.run({ timers: false });
-  }
-};
+// A protected environment that requires approval.
+const GUARDED = { protected: true, requiresApproval: true };
 
 // What each deployment is: every status the history shows, actions or none, analysis, errors.
 const MACHINES: { drive?: (sim: Sim) => void; input: Parameters<typeof simulate>[0]['input'] }[] = [
   { input: { strategy: 'canary', version: '1.1.0', fromVersion: '1.0.0' }, drive: settleFirstAnalysis },
   { input: { strategy: 'canary', version: '1.1.0', fromVersion: '1.0.0' }, drive: (s) => s.start().run() },
   {
-    input: {
-      strategy: 'blue-green',
-      version: '1.1.0',
-      fromVersion: '1.0.0',
-      protected: true,
-      requiresApproval: true,
-    },
+    input: { strategy: 'blue-green', version: '1.1.0', fromVersion: '1.0.0', ...GUARDED },
     drive: (s) => s.start().run({ timers: false }),
   },
   {
@@ -108,19 +97,10 @@ async function seedHistory() {
             requestsFailed: BigInt(n % 5),
             error: s.outcome && s.outcome.status !== 'succeeded' ? s.outcome.reason : null,
             createdAt: created,
-            // Microseconds the API rounds off: timestamps are written as JavaScript has them.
+            // Milliseconds that differ from machine to machine: every digit is written out.
             startedAt: s.startedAt ? new Date(Date.parse(s.startedAt) + i) : null,
             finishedAt: date(s.finishedAt),
-            steps: {
-              create: s.steps.map((step, position) => ({
-                position,
-                name: step.name,
-                status: step.status,
-                message: step.message,
-                startedAt: date(step.startedAt),
-                finishedAt: date(step.finishedAt),
-              })),
-            },
+            steps: { create: stepRows(s) },
           },
         });
       }

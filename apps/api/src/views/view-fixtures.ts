@@ -39,6 +39,15 @@ export interface DeploymentFixture {
   traffic?: Deployment['traffic'];
 }
 
+/** A `drive`: start, then run until the first analysis has measured (a canary's first step). */
+export function settleFirstAnalysis(sim: Sim): void {
+  sim.start().run({ timers: false });
+  while (sim.state.analysis.length === 0) {
+    sim.fireNextTimer();
+    sim.run({ timers: false });
+  }
+}
+
 /** The machine's state after `drive`. */
 export function simulate(f: Pick<DeploymentFixture, 'input' | 'drive'>): DeploymentState {
   const sim = new Sim(f.input);
@@ -86,17 +95,20 @@ function deploymentRow(
     release: { version: s.input.version, artifact: `build/${s.input.version}` },
     fromRelease: s.input.fromVersion ? { version: s.input.fromVersion } : null,
     configVersion: null,
-    steps: s.steps.map((step, position) => ({
-      id: `${id}-step-${position}`,
-      deploymentId: id,
-      position,
-      name: step.name,
-      status: step.status,
-      message: step.message,
-      startedAt: date(step.startedAt),
-      finishedAt: date(step.finishedAt),
-    })),
+    steps: stepRows(s).map((step) => ({ id: `${id}-step-${step.position}`, deploymentId: id, ...step })),
   };
+}
+
+/** The machine's steps as the engine stores them (deployment_steps rows, without their ids). */
+export function stepRows(s: DeploymentState) {
+  return s.steps.map((step, position) => ({
+    position,
+    name: step.name,
+    status: step.status,
+    message: step.message,
+    startedAt: date(step.startedAt),
+    finishedAt: date(step.finishedAt),
+  }));
 }
 
 /** A deployment as `GET /deployments/:id` and `deployment.updated` show it. */
