@@ -5,9 +5,12 @@
 // endpoint is called back to back by one client (after a warm-up) and its p50/p99 printed;
 // with --before the same endpoints are measured again after swapping this change's indexes for
 // the ones it replaced (the schema of the previous commit), in the same run, on the same data.
+// With --baseline <dir> a second API — the checkout in <dir> (e.g. a worktree of main, installed)
+// — serves the same database, and each endpoint is measured on both, alternating in ten blocks,
+// so that the machine's own drift falls on both alike.
 //
 //   node --import tsx bench/history-scale.ts [--deployments 1000000] [--audit 1000000]
-//        [--requests 200] [--before] [--explain] [--cpu-prof <dir>]
+//        [--requests 200] [--before] [--explain] [--cpu-prof <dir>] [--baseline <dir>]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -62,15 +65,24 @@ async function serve(): Promise<void> {
   });
 }
 
-async function startServer(url: string, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
-  // --cpu-prof <dir>: a V8 CPU profile of the API process (written when it stops).
+async function startServer(
+  url: string,
+  dataDir: string,
+  root = ROOT,
+): Promise<{ child: ChildProcess; port: number }> {
+  // --cpu-prof <dir>: a V8 CPU profile of the API process (written when it stops); this checkout's only.
   const prof = process.argv.indexOf('--cpu-prof');
-  const profFlags = prof > 0 ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[prof + 1]}`] : [];
-  const child = spawn(process.execPath, [...profFlags, '--import', 'tsx', SELF, '--serve'], {
-    cwd: ROOT,
-    env: { ...process.env, QUBOT_BENCH_DB_URL: url, QUBOT_BENCH_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const profFlags =
+    prof > 0 && root === ROOT ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[prof + 1]}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profFlags, '--import', 'tsx', join(root, 'bench/history-scale.ts'), '--serve'],
+    {
+      cwd: root,
+      env: { ...process.env, QUBOT_BENCH_DB_URL: url, QUBOT_BENCH_DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   for await (const line of lines) {
     const m = /^LISTENING (\d+)$/.exec(line);
@@ -346,28 +358,59 @@ const OLD_INDEXES = [
   'CREATE INDEX "deployments_status_idx" ON "deployments"("status")',
 ];
 
-async function measure(base: string, cookie: string, e: Endpoint, n: number) {
-  const times: number[] = [];
-  const statuses: Record<number, number> = {};
-  let bytes = 0;
-  // Warm-up: the first requests of the run also compile the shared path (JIT, pool, plans).
-  const WARMUP = 10;
-  for (let i = 0; i < n + WARMUP; i++) {
+/** An API the endpoints are measured on. */
+interface Server {
+  label: string;
+  base: string;
+  cookie: string;
+}
+
+/**
+ * Each endpoint on each server: warm-up, then `n` requests in ten blocks that alternate between the
+ * servers (one server: ten blocks back to back), so that a slower minute of the machine falls on all.
+ */
+async function measure(servers: Server[], e: Endpoint, n: number) {
+  const got = servers.map(() => ({
+    times: [] as number[],
+    statuses: {} as Record<number, number>,
+    bytes: 0,
+  }));
+  const call = async (s: Server) => {
     const t0 = performance.now();
-    const res = await request(`${base}/api/v1${e.path}`, {
-      headers: { cookie },
+    const res = await request(`${s.base}/api/v1${e.path}`, {
+      headers: { cookie: s.cookie },
       headersTimeout: 30_000,
       bodyTimeout: 30_000,
     });
     const body = await res.body.text();
-    const ms = performance.now() - t0;
-    if (i < WARMUP) continue;
-    times.push(ms);
-    statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-    bytes = body.length;
+    return { ms: performance.now() - t0, status: res.statusCode, bytes: body.length };
+  };
+  // Warm-up: the first requests of the run also compile the shared path (JIT, pool, plans).
+  const WARMUP = 10;
+  for (const s of servers) for (let i = 0; i < WARMUP; i++) await call(s);
+  const BLOCKS = 10;
+  for (let b = 0; b < BLOCKS; b++) {
+    const size = Math.floor(n / BLOCKS) + (b < n % BLOCKS ? 1 : 0);
+    for (const [k, s] of servers.entries()) {
+      const r = got[k] as (typeof got)[number];
+      for (let i = 0; i < size; i++) {
+        const c = await call(s);
+        r.times.push(c.ms);
+        r.statuses[c.status] = (r.statuses[c.status] ?? 0) + 1;
+        r.bytes = c.bytes;
+      }
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p99: percentile(times, 99), statuses, bytes, n: times.length };
+  return got.map((r) => {
+    r.times.sort((a, b) => a - b);
+    return {
+      p50: percentile(r.times, 50),
+      p99: percentile(r.times, 99),
+      statuses: r.statuses,
+      bytes: r.bytes,
+      n: r.times.length,
+    };
+  });
 }
 
 /** A statement as text, its parameters written after it. */
@@ -382,27 +425,23 @@ async function explain(db: OpenedDatabase, sql: NonNullable<Endpoint['sql']>): P
   return rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
 }
 
-async function runAll(
-  label: string,
-  db: OpenedDatabase,
-  base: string,
-  cookie: string,
-  n: number,
-  half: number,
-) {
+async function runAll(label: string, db: OpenedDatabase, servers: Server[], n: number, half: number) {
   const list = await endpoints(db, half);
   const rows: string[] = [];
   const plans: string[] = [];
   for (const e of list) {
     const csv = e.path.startsWith('/audit.csv');
-    const r = await measure(base, cookie, e, csv ? Math.max(5, Math.floor(n / 20)) : n);
-    const st = Object.entries(r.statuses)
-      .map(([s, c]) => `${c}×${s}`)
-      .join(' ');
-    rows.push(
-      `| ${label} | ${e.name} | ${r.n} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${st} | ${(r.bytes / 1024).toFixed(1)} kB |`,
-    );
-    console.log(rows[rows.length - 1]);
+    const results = await measure(servers, e, csv ? Math.max(5, Math.floor(n / 20)) : n);
+    for (const [k, r] of results.entries()) {
+      const st = Object.entries(r.statuses)
+        .map(([s, c]) => `${c}×${s}`)
+        .join(' ');
+      const who = servers.length > 1 ? `${label}, ${servers[k]?.label}` : label;
+      rows.push(
+        `| ${who} | ${e.name} | ${r.n} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${st} | ${(r.bytes / 1024).toFixed(1)} kB |`,
+      );
+      console.log(rows[rows.length - 1]);
+    }
     if (e.sql && flag('explain'))
       plans.push(`-- ${label}: ${e.name}\n${showSql(e.sql)}\n${await explain(db, e.sql)}`);
   }
@@ -433,16 +472,32 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'qubot-history-'));
   const db = await openDatabase({ dataDir: join(dir, 'pg') });
   let server: ChildProcess | null = null;
+  let baseline: ChildProcess | null = null;
   try {
     console.log('seeding:');
     await seed(db, deployments, audits);
     const s = await startServer(db.url, join(dir, 'runtime'));
     server = s.child;
     const base = `http://127.0.0.1:${s.port}`;
-    const cookie = await sessionCookie(base, 'admin', 'demo-admin');
+    const servers: Server[] = [
+      { label: 'this checkout', base, cookie: await sessionCookie(base, 'admin', 'demo-admin') },
+    ];
+    const baselineAt = process.argv.indexOf('--baseline');
+    if (baselineAt > 0) {
+      const root = process.argv[baselineAt + 1] as string;
+      const b = await startServer(db.url, join(dir, 'runtime-baseline'), root);
+      baseline = b.child;
+      const url = `http://127.0.0.1:${b.port}`;
+      const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD']).toString().trim();
+      servers.unshift({
+        label: `baseline ${commit}`,
+        base: url,
+        cookie: await sessionCookie(url, 'admin', 'demo-admin'),
+      });
+    }
     console.log('\n| schema | endpoint | requests | p50 ms | p99 ms | statuses | body |');
     console.log('| --- | --- | ---: | ---: | ---: | --- | ---: |');
-    const after = await runAll('this commit', db, base, cookie, n, Math.floor(deployments / 2));
+    const after = await runAll('this commit', db, servers, n, Math.floor(deployments / 2));
     let before: { rows: string[]; plans: string[] } | null = null;
     if (flag('before')) {
       const t = Date.now();
@@ -452,14 +507,7 @@ async function main() {
       console.log(
         `| — | (indexes swapped for the previous commit's in ${((Date.now() - t) / 1000).toFixed(0)} s) | | | | | |`,
       );
-      before = await runAll(
-        'previous indexes',
-        db,
-        base,
-        cookie,
-        Math.min(n, 20),
-        Math.floor(deployments / 2),
-      );
+      before = await runAll('previous indexes', db, servers, Math.min(n, 20), Math.floor(deployments / 2));
     }
     if (flag('explain')) {
       console.log('\nEXPLAIN (ANALYZE, BUFFERS) of each list query:\n');
@@ -471,9 +519,10 @@ async function main() {
         .join(' ')}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
   } finally {
-    if (server) {
-      const exited = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGTERM');
+    for (const child of [server, baseline]) {
+      if (!child) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
       await exited;
     }
     await db.shutdown();

@@ -196,11 +196,7 @@ export default fp(
         throttles: repos.loginThrottles,
       }),
       tokens: createTokenService({ transact, tokens: repos.tokens, applications: repos.applications }),
-      audit: createAuditService({
-        entries: repos.audit,
-        deployments: repos.deployments,
-        releases: repos.releases,
-      }),
+      audit: createAuditService({ entries: repos.audit }),
       freeze,
       deploymentCommands,
       promotion: createPromotionService({

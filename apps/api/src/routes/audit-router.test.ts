@@ -233,7 +233,8 @@ describe('[API] audit reads: every path answers a filter with the entries it nam
         },
       ];
       const e: AuditRow[] = [];
-      for (const entry of input) e.push(await appendAudit(db.prisma, entry));
+      // None of these targets is a deployment or a release by id: no version.
+      for (const entry of input) e.push({ ...(await appendAudit(db.prisma, entry)), version: null });
       const row = (i: number) => e[i] as AuditRow;
       const pick = (...ids: number[]) => ids.map(row);
       const at = (i: number) => row(i).at;

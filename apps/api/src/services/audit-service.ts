@@ -1,4 +1,4 @@
-import type { AuditFilter, AuditRepo, AuditRow, DeploymentRepo, ReleaseRepo } from '@qubot/db';
+import type { AuditFilter, AuditRepo, AuditRow } from '@qubot/db';
 import { AppError } from '../lib/app-error.ts';
 import { requirePermission } from '../lib/permissions.ts';
 import type { RequestContext } from '../lib/request-context.ts';
@@ -44,43 +44,9 @@ export function auditView(r: AuditRow): AuditEntryView {
     requestId: r.requestId,
     clientIp: r.clientIp,
     userAgent: r.userAgent,
-    version: null,
+    version: r.version,
     deploymentId: r.targetType === 'deployment' ? r.targetId : null,
   };
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-interface VersionLookups {
-  deployments: Pick<DeploymentRepo, 'versions'>;
-  releases: Pick<ReleaseRepo, 'versions'>;
-}
-
-/** Fill in the release version of a page of entries: two lookups by primary key, never a scan. */
-async function withVersions(repos: VersionLookups, views: AuditEntryView[]): Promise<AuditEntryView[]> {
-  const deploymentIds = [
-    ...new Set(views.flatMap((v) => (v.deploymentId && UUID.test(v.deploymentId) ? [v.deploymentId] : []))),
-  ];
-  const releaseIds = [
-    ...new Set(
-      views.flatMap((v) =>
-        v.targetType === 'release' && v.targetId && UUID.test(v.targetId) ? [v.targetId] : [],
-      ),
-    ),
-  ];
-  const [deployments, releases] = await Promise.all([
-    deploymentIds.length ? repos.deployments.versions(deploymentIds) : [],
-    releaseIds.length ? repos.releases.versions(releaseIds) : [],
-  ]);
-  const byDeployment = new Map(deployments.map((d) => [d.id, d.release.version]));
-  const byRelease = new Map(releases.map((r) => [r.id, r.version]));
-  return views.map((v) => ({
-    ...v,
-    version:
-      (v.deploymentId ? byDeployment.get(v.deploymentId) : undefined) ??
-      (v.targetType === 'release' && v.targetId ? byRelease.get(v.targetId) : undefined) ??
-      null,
-  }));
 }
 
 /**
@@ -120,11 +86,7 @@ export const CSV_MAX_ROWS = 50_000;
 export const CSV_PAGE_ROWS = 1_000;
 
 /** The audit trail (read side; entries are written by each service in its own transaction). */
-export function createAuditService(deps: {
-  entries: Pick<AuditRepo, 'find' | 'cursorAfter'>;
-  deployments: Pick<DeploymentRepo, 'versions'>;
-  releases: Pick<ReleaseRepo, 'versions'>;
-}) {
+export function createAuditService(deps: { entries: Pick<AuditRepo, 'find' | 'cursorAfter'> }) {
   const { entries } = deps;
   function checkRange(q: AuditQuery) {
     if (q.from && q.to && new Date(q.from) > new Date(q.to))
@@ -142,7 +104,7 @@ export function createAuditService(deps: {
       const items = rows.slice(0, limit);
       const last = items[items.length - 1];
       return {
-        items: await withVersions(deps, items.map(auditView)),
+        items: items.map(auditView),
         nextCursor: rows.length > limit && last ? entries.cursorAfter(last) : null,
       };
     },
@@ -163,7 +125,7 @@ export function createAuditService(deps: {
           const take = Math.min(CSV_PAGE_ROWS, CSV_MAX_ROWS - count);
           const rows = await entries.find({ ...q, cursor }, take);
           let chunk = count === 0 ? `${CSV_COLUMNS.join(',')}\r\n` : '';
-          for (const v of await withVersions(deps, rows.map(auditView))) {
+          for (const v of rows.map(auditView)) {
             chunk += `${CSV_COLUMNS.map((c) => csvCell(v[c])).join(',')}\r\n`;
           }
           if (chunk) yield chunk;

@@ -5,7 +5,7 @@
 import { Deployment, DoraReport, Environment } from '@qubot/api-contract';
 import { type DeploymentInput, type DeploymentState, isTerminalStatus } from '@qubot/core';
 import { Sim, T0 } from '@qubot/core/testing';
-import type { DailyRow, DeploymentViewRow, EnvironmentViewRow, Prisma } from '@qubot/db';
+import type { DailyRow, DeploymentRepo, EnvironmentViewRow, Prisma } from '@qubot/db';
 import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { dayOffset, doraReportView } from './dora-view.ts';
@@ -39,6 +39,15 @@ export interface DeploymentFixture {
   traffic?: Deployment['traffic'];
 }
 
+/** A `drive`: start, then run until the first analysis has measured (a canary's first step). */
+export function settleFirstAnalysis(sim: Sim): void {
+  sim.start().run({ timers: false });
+  while (sim.state.analysis.length === 0) {
+    sim.fireNextTimer();
+    sim.run({ timers: false });
+  }
+}
+
 /** The machine's state after `drive`. */
 export function simulate(f: Pick<DeploymentFixture, 'input' | 'drive'>): DeploymentState {
   const sim = new Sim(f.input);
@@ -47,7 +56,10 @@ export function simulate(f: Pick<DeploymentFixture, 'input' | 'drive'>): Deploym
 }
 
 /** The deployment row the engine stores for `state` (engine.ts `applyIn`), with its relations. */
-function deploymentRow(s: DeploymentState, f: Omit<DeploymentFixture, 'input' | 'drive'>): DeploymentViewRow {
+function deploymentRow(
+  s: DeploymentState,
+  f: Omit<DeploymentFixture, 'input' | 'drive'>,
+): NonNullable<Awaited<ReturnType<DeploymentRepo['findById']>>> {
   const id = f.id ?? 'd0000000-0000-4000-8000-000000000001';
   const traffic = f.traffic ?? { requests: 0, failed: 0 };
   return {
@@ -83,17 +95,20 @@ function deploymentRow(s: DeploymentState, f: Omit<DeploymentFixture, 'input' | 
     release: { version: s.input.version, artifact: `build/${s.input.version}` },
     fromRelease: s.input.fromVersion ? { version: s.input.fromVersion } : null,
     configVersion: null,
-    steps: s.steps.map((step, position) => ({
-      id: `${id}-step-${position}`,
-      deploymentId: id,
-      position,
-      name: step.name,
-      status: step.status,
-      message: step.message,
-      startedAt: date(step.startedAt),
-      finishedAt: date(step.finishedAt),
-    })),
+    steps: stepRows(s).map((step) => ({ id: `${id}-step-${step.position}`, deploymentId: id, ...step })),
   };
+}
+
+/** The machine's steps as the engine stores them (deployment_steps rows, without their ids). */
+export function stepRows(s: DeploymentState) {
+  return s.steps.map((step, position) => ({
+    position,
+    name: step.name,
+    status: step.status,
+    message: step.message,
+    startedAt: date(step.startedAt),
+    finishedAt: date(step.finishedAt),
+  }));
 }
 
 /** A deployment as `GET /deployments/:id` and `deployment.updated` show it. */

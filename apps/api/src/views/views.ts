@@ -229,6 +229,10 @@ export function releaseView(row: ReleaseViewRow): Release {
   };
 }
 
+/** A row's timestamp in ISO form: a history page's come as text already (deployment-repo.ts). */
+const isoStamp = (v: Date | string | null): string | null =>
+  v === null ? null : typeof v === 'string' ? v : v.toISOString();
+
 export function deploymentView(row: DeploymentViewRow): Deployment {
   return {
     id: row.id,
@@ -248,8 +252,8 @@ export function deploymentView(row: DeploymentViewRow): Deployment {
       name: s.name,
       status: s.status,
       message: s.message,
-      startedAt: s.startedAt?.toISOString() ?? null,
-      finishedAt: s.finishedAt?.toISOString() ?? null,
+      startedAt: isoStamp(s.startedAt),
+      finishedAt: isoStamp(s.finishedAt),
     })),
     progress: progressView(row.progress),
     analysis: analysisView(row.analysis),
@@ -258,7 +262,7 @@ export function deploymentView(row: DeploymentViewRow): Deployment {
     actor: row.actor,
     error: row.error,
     createdAt: row.createdAt.toISOString(),
-    startedAt: row.startedAt?.toISOString() ?? null,
-    finishedAt: row.finishedAt?.toISOString() ?? null,
+    startedAt: isoStamp(row.startedAt),
+    finishedAt: isoStamp(row.finishedAt),
   };
 }

@@ -18,7 +18,22 @@ export interface AuditFilter {
   cursor?: string | undefined;
 }
 
-export type AuditRow = Prisma.AuditEntryGetPayload<object>;
+/**
+ * An entry as the list reads it: the stored row, and the version of the release it is about — of
+ * the deployment whose id is its target id, or of the release whose id it is (null otherwise).
+ */
+export type AuditRow = Prisma.AuditEntryGetPayload<object> & { version: string | null };
+
+// A target id that is exactly a row's id as PostgreSQL writes uuids (lower case). Inside CASE the
+// cast never sees anything else, and each lookup is one primary-key probe per entry about a
+// deployment or a release (a join would let the planner hash a whole table).
+const UUID_TEXT = `'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
+const VERSION = Prisma.raw(`CASE
+      WHEN a.target_type = 'deployment' AND a.target_id ~ ${UUID_TEXT} THEN
+        (SELECT r.version FROM deployments d JOIN releases r ON r.id = d.release_id WHERE d.id = a.target_id::uuid)
+      WHEN a.target_type = 'release' AND a.target_id ~ ${UUID_TEXT} THEN
+        (SELECT r.version FROM releases r WHERE r.id = a.target_id::uuid)
+    END`);
 
 /** Keyset position on (at desc, id desc); InvalidCursorError when the id is not a bigint. */
 function decodeAuditCursor(cursor: string): { at: Date; id: bigint } {
@@ -66,13 +81,17 @@ export function auditListStatement(q: AuditFilter, take: number): Prisma.Sql {
     const c = decodeAuditCursor(q.cursor);
     and.push(keysetAfterSql({ at: c.at, id: c.id.toString() }, AUDIT_KEYSET));
   }
-  return Prisma.sql`SELECT * FROM audit_entries
-    ${and.length ? Prisma.sql`WHERE ${Prisma.join(and, ' AND ')}` : Prisma.empty}
-    ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}`;
+  // The page from the filter's index, then the version of what each entry is about by primary key
+  // (was two more lookups through Prisma per page, half of an audit page's CPU).
+  return Prisma.sql`SELECT a.*, ${VERSION} AS "_version"
+      FROM (SELECT * FROM audit_entries
+             ${and.length ? Prisma.sql`WHERE ${Prisma.join(and, ' AND ')}` : Prisma.empty}
+             ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(take))}) a
+     ORDER BY a.at DESC, a.id DESC`;
 }
 
 /**
- * A row of `SELECT * FROM audit_entries`, from pg (int8 as a string) or from Prisma's raw query
+ * A row of the audit page's statement, from pg (int8 as a string) or from Prisma's raw query
  * (int8 as a BigInt), in the shape of the AuditEntry model.
  */
 function toAuditRow(r: Record<string, unknown>): AuditRow {
@@ -91,6 +110,7 @@ function toAuditRow(r: Record<string, unknown>): AuditRow {
     requestId: r.request_id as string | null,
     clientIp: r.client_ip as string | null,
     userAgent: r.user_agent as string | null,
+    version: (r._version as string | null) ?? null,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Db } from '../client.ts';
 import { afterCursorSql, page } from '../cursor.ts';
 import { type DeploymentStatus, Prisma, type Strategy } from '../generated/client.ts';
-import { camelRow, queryRows, type RawQueryable } from './raw-rows.ts';
+import { queryRows, type RawQueryable } from './raw-rows.ts';
 
 export type { RawQueryable } from './raw-rows.ts';
 
@@ -24,22 +24,42 @@ export interface DeploymentFilter {
   status?: DeploymentStatus | undefined;
 }
 
-const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+/**
+ * A row of list()'s statement in the shape the view reads (deploymentView): the statement names its
+ * columns as Prisma does, so only the relations are nested here, in one object of a fixed shape.
+ */
+// Timestamps the view only writes out (every one but the cursor's createdAt) come as the text
+// Date#toISOString would make of them: parsing ~300 dates per page into Date objects to format
+// them again cost more than the page's statement (bench/README.md "History at scale"). The
+// columns are timestamptz(3), so the milliseconds are exact.
+const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** A row of list()'s statement in the shape Prisma gives findById (columns camelCased, relations nested). */
-function toViewRow(raw: Record<string, unknown>): DeploymentViewRow {
-  const row = camelRow(raw);
-  row.application = { name: raw._application };
-  row.environment = { name: raw._environment };
-  row.release = { version: raw._version, artifact: raw._artifact };
-  row.fromRelease = raw._fromVersion === null ? null : { version: raw._fromVersion };
-  row.configVersion = raw._configVersion === null ? null : { version: raw._configVersion };
-  row.steps = (raw._steps as Record<string, unknown>[]).map((s) => ({
-    ...s,
-    startedAt: date(s.startedAt),
-    finishedAt: date(s.finishedAt),
-  }));
-  return row as unknown as DeploymentViewRow;
+function toViewRow(r: Record<string, unknown>): DeploymentViewRow {
+  return {
+    id: r.id,
+    kind: r.kind,
+    strategy: r.strategy,
+    status: r.status,
+    waitingFor: r.waitingFor,
+    state: r.state,
+    options: r.options,
+    progress: r.progress,
+    analysis: r.analysis,
+    requestsServed: r.requestsServed,
+    requestsFailed: r.requestsFailed,
+    reason: r.reason,
+    actor: r.actor,
+    error: r.error,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    application: { name: r._application },
+    environment: { name: r._environment },
+    release: { version: r._version, artifact: r._artifact },
+    fromRelease: r._fromVersion === null ? null : { version: r._fromVersion },
+    configVersion: r._configVersion === null ? null : { version: r._configVersion },
+    steps: r._steps,
+  } as DeploymentViewRow;
 }
 
 /**
@@ -65,15 +85,27 @@ export function deploymentListStatement(
     );
   if (filter.status) where.push(Prisma.sql`status = ${filter.status}::"DeploymentStatus"`);
   if (opts.cursor) where.push(afterCursorSql(opts.cursor));
+  // Only the columns the view reads. The state (the machine, kilobytes of JSON per row) only where
+  // it can still allow an action: a machine in a final status allows none (allowedActions), so
+  // its row carries null, which the view reads as no actions, and is neither sent nor parsed.
   return Prisma.sql`
-    SELECT d.*, a.name AS "_application", e.name AS "_environment", r.version AS "_version",
+    SELECT d.id, d.kind, d.strategy, d.status, d.waiting_for AS "waitingFor",
+           CASE WHEN d.state ->> 'status' IN ('succeeded', 'failed', 'rolled_back', 'aborted') THEN NULL
+                ELSE d.state END AS state,
+           d.options, d.progress, d.analysis, d.requests_served AS "requestsServed",
+           d.requests_failed AS "requestsFailed", d.reason, d.actor, d.error, d.created_at AS "createdAt",
+           ${Prisma.raw(iso('d.started_at'))} AS "startedAt", ${Prisma.raw(iso('d.finished_at'))} AS "finishedAt",
+           a.name AS "_application", e.name AS "_environment", r.version AS "_version",
            r.artifact AS "_artifact", fr.version AS "_fromVersion", cv.version AS "_configVersion",
            (SELECT coalesce(json_agg(json_build_object(
-                     'id', s.id, 'deploymentId', s.deployment_id, 'position', s.position, 'name', s.name,
-                     'status', s.status, 'message', s.message, 'startedAt', s.started_at,
-                     'finishedAt', s.finished_at) ORDER BY s.position), '[]'::json)
+                     'position', s.position, 'name', s.name, 'status', s.status, 'message', s.message,
+                     'startedAt', ${Prisma.raw(iso('s.started_at'))}, 'finishedAt', ${Prisma.raw(iso('s.finished_at'))})
+                   ORDER BY s.position), '[]'::json)
               FROM deployment_steps s WHERE s.deployment_id = d.id) AS "_steps"
-      FROM (SELECT * FROM deployments
+      FROM (SELECT id, application_id, environment_id, release_id, from_release_id, config_version_id, kind,
+                   strategy, status, waiting_for, state, options, progress, analysis, requests_served,
+                   requests_failed, reason, actor, error, created_at, started_at, finished_at
+              FROM deployments
              ${where.length ? Prisma.sql`WHERE ${Prisma.join(where, ' AND ')}` : Prisma.empty}
              ORDER BY created_at DESC, id DESC LIMIT ${opts.limit + 1}) d
       JOIN applications a ON a.id = d.application_id
@@ -186,13 +218,6 @@ export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}
         select: { seq: true, type: true, payload: true, createdAt: true },
       });
     },
-    /** Release versions of deployments by id (primary key lookups). */
-    versions(ids: string[], db: Db = root) {
-      return db.deployment.findMany({
-        where: { id: { in: ids } },
-        select: { id: true, release: { select: { version: true } } },
-      });
-    },
     /**
      * What the promotion order and the verification gate decide from, for a release entering
      * `environmentId` whose pipeline predecessor is `previousId`.
@@ -230,4 +255,41 @@ export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}
   };
 }
 export type DeploymentRepo = ReturnType<typeof createDeploymentRepo>;
-export type DeploymentViewRow = NonNullable<Awaited<ReturnType<DeploymentRepo['findById']>>>;
+type DeploymentFullRow = NonNullable<Awaited<ReturnType<DeploymentRepo['findById']>>>;
+/** A timestamp as findById gives it, or as a history page does: already in ISO form. */
+type Stamp = Date | string | null;
+/**
+ * What a deployment's view is built from: findById's row, or a history page's, which has only these
+ * columns (`state` null once the machine is final: it allows no action then; the timestamps but
+ * `createdAt` as ISO text).
+ */
+export type DeploymentViewRow = Pick<
+  DeploymentFullRow,
+  | 'id'
+  | 'kind'
+  | 'strategy'
+  | 'status'
+  | 'waitingFor'
+  | 'state'
+  | 'options'
+  | 'progress'
+  | 'analysis'
+  | 'requestsServed'
+  | 'requestsFailed'
+  | 'reason'
+  | 'actor'
+  | 'error'
+  | 'createdAt'
+  | 'application'
+  | 'environment'
+  | 'release'
+  | 'fromRelease'
+  | 'configVersion'
+> & {
+  startedAt: Stamp;
+  finishedAt: Stamp;
+  steps: (Pick<DeploymentFullRow['steps'][number], 'position' | 'name' | 'status' | 'message'> & {
+    startedAt: Stamp;
+    finishedAt: Stamp;
+  })[];
+};

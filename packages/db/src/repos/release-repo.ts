@@ -95,10 +95,6 @@ export function createReleaseRepo(root: Db, raw: { pool?: RawQueryable } = {}) {
         take: 100,
       });
     },
-    /** Versions of releases by id (primary key lookups). */
-    versions(ids: string[], db: Db = root) {
-      return db.release.findMany({ where: { id: { in: ids } }, select: { id: true, version: true } });
-    },
     async create(
       data: {
         applicationId: string;
