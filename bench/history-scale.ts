@@ -11,6 +11,7 @@
 //
 //   node --import tsx bench/history-scale.ts [--deployments 1000000] [--audit 1000000]
 //        [--requests 200] [--before] [--explain] [--cpu-prof <dir>] [--baseline <dir>]
+//        [--node-flags "<flags for this checkout's API>"]
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -74,6 +75,10 @@ async function startServer(
   const prof = process.argv.indexOf('--cpu-prof');
   const profFlags =
     prof > 0 && root === ROOT ? ['--cpu-prof', `--cpu-prof-dir=${process.argv[prof + 1]}`] : [];
+  // --node-flags "<flags>": extra node flags for this checkout's API only (e.g. a GC setting, with
+  // --baseline the same code without them beside it).
+  const extra = process.argv.indexOf('--node-flags');
+  if (extra > 0 && root === ROOT) profFlags.push(...(process.argv[extra + 1] ?? '').split(' ').filter(Boolean));
   const child = spawn(
     process.execPath,
     [...profFlags, '--import', 'tsx', join(root, 'bench/history-scale.ts'), '--serve'],
