@@ -78,7 +78,8 @@ async function startServer(
   // --node-flags "<flags>": extra node flags for this checkout's API only (e.g. a GC setting, with
   // --baseline the same code without them beside it).
   const extra = process.argv.indexOf('--node-flags');
-  if (extra > 0 && root === ROOT) profFlags.push(...(process.argv[extra + 1] ?? '').split(' ').filter(Boolean));
+  if (extra > 0 && root === ROOT)
+    profFlags.push(...(process.argv[extra + 1] ?? '').split(' ').filter(Boolean));
   const child = spawn(
     process.execPath,
     [...profFlags, '--import', 'tsx', join(root, 'bench/history-scale.ts'), '--serve'],
