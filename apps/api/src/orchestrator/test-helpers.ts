@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, tsxLoader } from '@qubot/runtime';
+import { commandLineOf, freePort, signal, tsxLoader } from '@qubot/runtime';
 import { EmulatedApiServer, kubeconfigFor, qubotOneRunner } from '@qubot/runtime/test-apiserver';
 import { expect } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
@@ -362,9 +362,9 @@ async function killAgentProcesses(dir: string) {
   } catch {
     return; // nothing started
   }
-  const read = (pid: string, file: string) => {
+  const environOf = (pid: string) => {
     try {
-      return readFileSync(`/proc/${pid}/${file}`, 'utf8').split('\0');
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
     } catch {
       return []; // gone, or not ours to read
     }
@@ -374,9 +374,9 @@ async function killAgentProcesses(dir: string) {
     const instances: number[] = [];
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
-      if (read(pid, 'cmdline').some((arg) => arg.startsWith(`${dir}/`))) supervisors.push(Number(pid));
+      if (` ${commandLineOf(Number(pid)) ?? ''}`.includes(` ${dir}/`)) supervisors.push(Number(pid));
       else if (
-        read(pid, 'environ').some(
+        environOf(pid).some(
           (v) => v.startsWith('QUBOT_INSTANCE_ID=') && ids.has(v.slice('QUBOT_INSTANCE_ID='.length)),
         )
       )
@@ -391,12 +391,7 @@ async function killAgentProcesses(dir: string) {
     if (Date.now() > deadline)
       throw new Error(`processes of the agent in ${dir} survive SIGKILL: ${[...supervisors, ...instances]}`);
     // Supervisors first, so none restarts an instance killed after it.
-    for (const pid of [...supervisors, ...instances])
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+    for (const pid of [...supervisors, ...instances]) signal(pid, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
