@@ -2,7 +2,6 @@ import { Readable } from 'node:stream';
 import { AuditCsvQuery, AuditEntry, AuditQuery, ListOf } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { fastListSerialiser } from './fast-serialiser.ts';
 import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403);
@@ -14,7 +13,6 @@ export default async function auditRouter(parent: FastifyInstance) {
     '/audit',
     {
       onRequest: app.authenticate,
-      serializerCompiler: fastListSerialiser,
       schema: {
         tags: ['audit'],
         summary: 'The audit trail, newest first (release-manager and admin)',

@@ -2,7 +2,6 @@ import { Deployment, DeploymentListQuery, IdParams, ListOf } from '@qubot/api-co
 import type { FastifyInstance } from 'fastify';
 import { AppError, ErrorCode } from '../lib/app-error.ts';
 import { canReadApplication } from '../lib/permissions.ts';
-import { fastListSerialiser } from './fast-serialiser.ts';
 import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404);
@@ -14,7 +13,6 @@ export default async function deploymentRouter(parent: FastifyInstance) {
     '/deployments',
     {
       onRequest: app.authenticate,
-      serializerCompiler: fastListSerialiser,
       schema: {
         tags: ['deployments'],
         summary: 'Deployment history, newest first, with filters',
@@ -38,7 +36,6 @@ export default async function deploymentRouter(parent: FastifyInstance) {
     '/deployments/:id',
     {
       onRequest: app.authenticate,
-      serializerCompiler: fastListSerialiser,
       schema: {
         tags: ['deployments'],
         summary: 'One deployment with steps, progress and analysis',

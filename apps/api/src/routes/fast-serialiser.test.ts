@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { AuditEntry, Deployment, ListOf, Release } from '@qubot/api-contract';
 import { describe, expect, it } from 'vitest';
 import { deploymentFixture, settleFirstAnalysis } from '../views/view-fixtures.ts';
-import { fastListSerialiser, flattenScalarUnions } from './fast-serialiser.ts';
+import { buildSerialiser, flattenScalarUnions } from './fast-serialiser.ts';
 
 // Fastify's own serialiser: fast-json-stringify on the schema as the route declares it.
 const fjs = createRequire(import.meta.resolve('fastify'))('fast-json-stringify') as (
@@ -16,7 +16,7 @@ const validators = (schema: unknown) =>
     ),
   ).size;
 
-describe('[API] list serialiser', () => {
+describe('[API] response serialiser', () => {
   it('writes a deployment page without a validator per value', () => {
     expect(validators(ListOf(Deployment))).toBeGreaterThan(40);
     expect(validators(flattenScalarUnions(ListOf(Deployment)))).toBe(0);
@@ -55,7 +55,7 @@ describe('[API] list serialiser', () => {
       { items: [], nextCursor: null },
     ]) {
       const declared = fjs(ListOf(Deployment))(page);
-      expect(fastListSerialiser({ schema: ListOf(Deployment) })(page)).toBe(declared);
+      expect(buildSerialiser()({ schema: ListOf(Deployment) })(page)).toBe(declared);
       expect(JSON.parse(declared)).toEqual(page);
     }
   });

@@ -1,13 +1,15 @@
-// A response serialiser for the list routes that write the same item shape tens of times per
-// page (history, audit, releases). fast-json-stringify picks an `anyOf` branch by running a
-// validator per branch on every value: a deployment item has ~20 such fields (`kind`, `status`,
-// `strategy`, `waitingFor`, nullable strings and numbers, the progress' colour…), so a page of
-// 50 ran some 1,500 validators to write strings it would have written the same way anyway
-// (bench/README.md "History at scale"). Here, an `anyOf` of scalar branches — string literals,
-// plain strings, integers, numbers, booleans, null — is compiled as one JSON Schema type array,
-// which it writes without a check. The route's schema (validation, the OpenAPI document) is left
-// as it is; only the serialiser's copy changes, and the bytes written are the same for every
-// value the schema allows (history-bytes.test.ts).
+// The app's response serialiser (app.ts: Fastify's `schemaController.compilersFactory.buildSerializer`,
+// so every route with a response schema, and `reply.serialize`, goes through it).
+// fast-json-stringify picks an `anyOf` branch by running a validator per branch on every value: a
+// deployment item has ~20 such fields (`kind`, `status`, `strategy`, `waitingFor`, nullable strings
+// and numbers, the progress' colour…), so a history page of 50 ran some 1,500 validators to write
+// strings it would have written the same way anyway (bench/README.md "History at scale"). Here,
+// an `anyOf` of scalar branches — string literals, plain strings, integers, numbers, booleans,
+// null — is compiled as one JSON Schema type array, which it writes without a check. The route's
+// schema (validation, the OpenAPI document) is left as it is; only the serialiser's copy changes,
+// and the bytes written are the same for every value the schema allows (serialiser-bytes.test.ts
+// compares them with Fastify's default serialiser for every route, history-bytes.test.ts with
+// recorded pages).
 import fastJson from 'fast-json-stringify';
 
 type Json = Record<string, unknown>;
@@ -75,10 +77,25 @@ export function flattenScalarUnions(schema: unknown): unknown {
   return out;
 }
 
+type Options = NonNullable<Parameters<typeof fastJson>[1]>;
+type Compile = (route: { schema?: unknown }) => (data: unknown) => string;
+
 /**
- * A route's `serializerCompiler`: fast-json-stringify, as Fastify's default one calls it, on the
- * flattened copy of the response schema.
+ * Fastify's `compilersFactory.buildSerializer`: fast-json-stringify, called as Fastify's default
+ * (@fastify/fast-json-stringify-compiler) calls it — the shared schemas (`app.addSchema`) passed
+ * for `$ref`s, but the compiled schema's own `$id` — on flattened copies of the schemas.
  */
-export function fastListSerialiser({ schema }: { schema: unknown }): (data: unknown) => string {
-  return fastJson(flattenScalarUnions(schema) as Parameters<typeof fastJson>[0]) as (data: unknown) => string;
+export function buildSerialiser(externalSchemas?: unknown, serializerOpts?: Options): Compile {
+  const shared = Object.fromEntries(
+    Object.entries((externalSchemas ?? {}) as Json).map(([id, schema]) => [id, flattenScalarUnions(schema)]),
+  );
+  return ({ schema }) => {
+    const id = (schema as { $id?: unknown } | undefined)?.$id;
+    const others = typeof id === 'string' && id in shared ? { ...shared } : shared;
+    if (others !== shared) delete others[id as string];
+    return fastJson(flattenScalarUnions(schema) as Parameters<typeof fastJson>[0], {
+      ...serializerOpts,
+      schema: others as Options['schema'],
+    }) as (data: unknown) => string;
+  };
 }

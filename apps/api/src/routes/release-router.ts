@@ -1,7 +1,6 @@
 import { AppParams, CreateReleaseBody, ListOf, Name, PageQuery, Release, strict } from '@qubot/api-contract';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
-import { fastListSerialiser } from './fast-serialiser.ts';
 import { errorResponses, sendRaw, typed } from './route-kit.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409);
@@ -17,7 +16,6 @@ export default async function releaseRouter(parent: FastifyInstance) {
     '/apps/:app/releases',
     {
       onRequest: app.authenticate,
-      serializerCompiler: fastListSerialiser,
       schema: {
         tags: ['releases'],
         summary: 'Releases, newest first',

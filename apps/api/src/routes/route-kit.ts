@@ -21,7 +21,7 @@ export type Router = FastifyInstance<
 
 /**
  * `app` with the TypeBox type provider: types only. Validation stays with app.ts's Ajv compiler
- * (strict schemas, the field at fault in 400s) and serialisation with Fastify's.
+ * (strict schemas, the field at fault in 400s) and serialisation with app.ts's (fast-serialiser.ts).
  */
 export const typed = (app: FastifyInstance): Router => app.withTypeProvider<TypeBoxTypeProvider>();
 
