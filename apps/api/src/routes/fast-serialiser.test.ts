@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { AuditEntry, Deployment, ListOf, Release } from '@qubot/api-contract';
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { deploymentFixture, settleFirstAnalysis } from '../views/view-fixtures.ts';
 import { buildSerialiser, flattenScalarUnions } from './fast-serialiser.ts';
@@ -7,11 +8,12 @@ import { buildSerialiser, flattenScalarUnions } from './fast-serialiser.ts';
 // Fastify's own serialiser: fast-json-stringify on the schema as the route declares it.
 const fjs = createRequire(import.meta.resolve('fastify'))('fast-json-stringify') as (
   schema: unknown,
-  opts?: { mode?: 'debug' },
+  opts?: { mode?: 'debug'; schema?: unknown },
 ) => ((v: unknown) => string) & { code?: string };
-const validators = (schema: unknown) =>
+/** The validators the serialiser of `schema` (and the shared schemas it refers to) runs. */
+const validators = (schema: unknown, shared: object = {}) =>
   new Set(
-    (fjs(schema, { mode: 'debug' }) as unknown as { code: string }).code.match(
+    (fjs(schema, { mode: 'debug', schema: shared }) as unknown as { code: string }).code.match(
       /getSchemaValidator\([^)]*\)/g,
     ),
   ).size;
@@ -68,5 +70,62 @@ describe('[API] response serialiser', () => {
     expect(
       flattenScalarUnions({ anyOf: [{ anyOf: [{ const: 'blue' }, { const: 'green' }] }, { type: 'null' }] }),
     ).toEqual({ type: ['string', 'null'] });
+  });
+
+  it('resolves $refs to shared schemas (app.addSchema) as Fastify does, and flattens them too', async () => {
+    const answer = async (app: ReturnType<typeof Fastify>) => {
+      app.addSchema({
+        $id: 'Colour',
+        anyOf: [{ type: 'string', const: 'blue' }, { type: 'string', const: 'green' }, { type: 'null' }],
+      });
+      app.addSchema({
+        $id: 'Pool',
+        type: 'object',
+        properties: {
+          colour: { $ref: 'Colour#' },
+          weight: { anyOf: [{ type: 'integer' }, { type: 'null' }] },
+        },
+      });
+      app.get(
+        '/pools',
+        { schema: { response: { 200: { type: 'array', items: { $ref: 'Pool#' } } } } },
+        async () => [
+          { colour: 'blue', weight: 90, internal: 'x' },
+          { colour: null, weight: null },
+        ],
+      );
+      const res = await app.inject({ method: 'GET', url: '/pools' });
+      await app.close();
+      return res.body;
+    };
+    let shared: Record<string, unknown> = {};
+    let compiled = 0;
+    const ours = Fastify({
+      schemaController: {
+        compilersFactory: {
+          buildSerializer: (external, opts) => {
+            shared = external as Record<string, unknown>;
+            const compile = buildSerialiser(external, opts);
+            return (route) => {
+              compiled++;
+              return compile(route);
+            };
+          },
+        },
+      },
+    });
+    const body = await answer(ours);
+    expect(Object.keys(shared).sort()).toEqual(['Colour', 'Pool']);
+    expect(compiled).toBe(2); // GET /pools and its HEAD
+    expect(body).toBe(await answer(Fastify()));
+    expect(body).toBe('[{"colour":"blue","weight":90},{"colour":null,"weight":null}]');
+    // The shared schemas are flattened as well: the colour's union ran a validator per pool.
+    const pools = { type: 'array', items: { $ref: 'Pool#' } };
+    expect(validators(pools, shared)).toBeGreaterThan(0);
+    const debug = buildSerialiser(shared, { mode: 'debug' })({ schema: pools }) as unknown as {
+      code: string;
+    };
+    expect(debug.code).toContain('Pool');
+    expect(debug.code).not.toMatch(/getSchemaValidator/);
   });
 });
