@@ -9,8 +9,9 @@ export type Db = PrismaClient | Tx;
 /**
  * Independent reads of a repository method that takes `db` (the client `root`, or an open
  * transaction): all at once on the client, where each takes a pool connection of its own; one after
- * another in a transaction, whose one connection runs one statement at a time (pg 8 queues the
- * rest with a DeprecationWarning, pg 9 refuses them).
+ * another in a transaction, whose one connection runs one statement at a time. (Prisma 6 already
+ * runs a transaction's operations one by one, so a `Promise.all` there only looked parallel; this
+ * says what happens, and does not depend on it.)
  */
 export async function readAll<const T extends readonly (() => Promise<unknown>)[]>(
   db: Db,
