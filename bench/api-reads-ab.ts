@@ -15,7 +15,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { removeEmbeddedData } from '@qubot/db';
-import { ROOT, sessionCookie, startControlPlane, waitDemoLive } from './control-plane.ts';
+import {
+  type ControlPlane,
+  ROOT,
+  sessionCookie,
+  startControlPlanes,
+  stopControlPlane,
+  waitDemoLive,
+} from './control-plane.ts';
 import { cpuMs } from './load.ts';
 
 const { values } = parseArgs({
@@ -60,17 +67,18 @@ function wrk(s: Side, secs: number) {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const dir = mkdtempSync(join(tmpdir(), 'qubot-reads-ab-'));
-const planes = await Promise.all(
-  (['base', 'this'] as const).map(async (name) => {
-    const cp = await startControlPlane({
+const names = ['base', 'this'] as const;
+let planes: { name: (typeof names)[number]; cp: ControlPlane }[] = [];
+try {
+  // Both at once; if one fails to start, the other is stopped before the error is thrown.
+  const started = await startControlPlanes(
+    names.map((name) => ({
       dataDir: join(dir, name, 'data'),
       logFile: join(dir, `${name}.log`),
       root: name === 'base' ? values.base : ROOT,
-    });
-    return { name, cp };
-  }),
-);
-try {
+    })),
+  );
+  planes = names.map((name, i) => ({ name, cp: started[i] as ControlPlane }));
   const sides: Side[] = [];
   for (const { name, cp } of planes) {
     const cookie = await sessionCookie(cp.base, 'viewer', 'demo-viewer');
@@ -106,13 +114,6 @@ try {
       `(${((100 * tCpu) / bCpu - 100).toFixed(1)} %); load average after ${load()}`,
   );
 } finally {
-  await Promise.all(
-    planes.map(async ({ cp }) => {
-      if (cp.child.exitCode !== null) return;
-      const exited = new Promise((r) => cp.child.once('exit', r));
-      cp.child.kill('SIGTERM');
-      await Promise.race([exited, sleep(40_000)]);
-    }),
-  );
+  await Promise.all(planes.map(({ cp }) => stopControlPlane(cp)));
   removeEmbeddedData(dir);
 }

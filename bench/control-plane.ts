@@ -37,9 +37,13 @@ export interface ControlPlaneOptions {
   root?: string;
 }
 
-export async function startControlPlane(
-  opts: ControlPlaneOptions,
-): Promise<{ child: ChildProcess; base: string; port: number }> {
+export interface ControlPlane {
+  child: ChildProcess;
+  base: string;
+  port: number;
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
   const port = opts.port ?? (await freePort());
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -74,11 +78,40 @@ export async function startControlPlane(
       await res.body.dump();
       if (res.statusCode === 200) break;
     } catch {}
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
+      // Not left running: it may have started its embedded PostgreSQL and instances already.
+      await stopControlPlane({ child });
       throw new Error(`API not ready after ${timeout / 1000} s; see ${opts.logFile}`);
+    }
     await sleep(200);
   }
   return { child, base, port };
+}
+
+/**
+ * How a bench stops a control plane it started: SIGTERM, then up to `timeoutMs` for it to exit (in
+ * demo mode it stops its instances, routers and embedded PostgreSQL first).
+ */
+export async function stopControlPlane(cp: Pick<ControlPlane, 'child'>, timeoutMs = 40_000): Promise<void> {
+  if (cp.child.exitCode !== null || cp.child.signalCode !== null) return;
+  const exited = new Promise((r) => cp.child.once('exit', r));
+  cp.child.kill('SIGTERM');
+  await Promise.race([exited, sleep(timeoutMs)]);
+}
+
+/**
+ * Starts several control planes at once. When one fails to start, those that did are stopped
+ * (stopControlPlane, as at the bench's end) before the failure is thrown: none is left running.
+ */
+export async function startControlPlanes(list: ControlPlaneOptions[]): Promise<ControlPlane[]> {
+  const settled = await Promise.allSettled(list.map((opts) => startControlPlane(opts)));
+  const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  if (failed.length === 0) return started;
+  await Promise.all(started.map((cp) => stopControlPlane(cp)));
+  throw failed.length === 1
+    ? failed[0]
+    : new AggregateError(failed, `${failed.length} control planes failed to start`);
 }
 
 /**

@@ -120,7 +120,14 @@ async function openClients(url: string, cookie: string, n: number): Promise<Clie
   const clients: Client[] = [];
   // Connect in waves so the handshakes do not time out on a small machine.
   for (let i = 0; i < n; i += 100) {
-    clients.push(...(await Promise.all(Array.from({ length: Math.min(100, n - i) }, open))));
+    const wave = await Promise.allSettled(Array.from({ length: Math.min(100, n - i) }, open));
+    for (const c of wave) if (c.status === 'fulfilled') clients.push(c.value);
+    const failed = wave.find((c) => c.status === 'rejected');
+    if (failed) {
+      // None left open behind the error: closed as at the end of a round.
+      for (const c of clients) c.ws.terminate();
+      throw failed.reason;
+    }
   }
   return clients;
 }

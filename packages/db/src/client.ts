@@ -6,6 +6,25 @@ export type Tx = Prisma.TransactionClient;
 /** Anything that can run a query: the client itself or an open transaction. */
 export type Db = PrismaClient | Tx;
 
+/**
+ * Independent reads of a repository method that takes `db` (the client `root`, or an open
+ * transaction): all at once on the client, where each takes a pool connection of its own; one after
+ * another in a transaction, whose one connection runs one statement at a time. (Prisma 6 already
+ * runs a transaction's operations one by one, so a `Promise.all` there only looked parallel; this
+ * says what happens, and does not depend on it.)
+ */
+export async function readAll<const T extends readonly (() => Promise<unknown>)[]>(
+  db: Db,
+  root: Db,
+  reads: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
+  type Out = { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+  if (db === root) return (await Promise.all(reads.map((read) => read()))) as Out;
+  const out: unknown[] = [];
+  for (const read of reads) out.push(await read());
+  return out as Out;
+}
+
 export interface Database {
   prisma: PrismaClient;
   /** Raw pool for LISTEN/NOTIFY, health checks and backups. */
@@ -44,6 +63,42 @@ export function isPoolExhausted(err: unknown): boolean {
   return e.cause ? isPoolExhausted(e.cause) : false;
 }
 
+type PgTransaction = Awaited<ReturnType<Awaited<ReturnType<PrismaPg['connect']>>['startTransaction']>>;
+
+/**
+ * Prisma's pg adapter whose interactive transactions hand their one connection one statement at a
+ * time. Prisma's query interpreter loads an `include` of two or more relations with one query per
+ * relation, all at once (its `join` node is a `Promise.all`): on the pool each gets a connection
+ * of its own, but inside `$transaction` they all land on the transaction's one `pg` client, which
+ * queues them itself — deprecated in pg 8 (a DeprecationWarning) and an error in pg 9. Outside
+ * transactions nothing changes: the pool stays parallel. Our own code does not lean on this
+ * queue: a repository or service reading several things inside a transaction awaits them in turn.
+ */
+class OneQueryPerTransaction extends PrismaPg {
+  override async connect() {
+    const adapter = await super.connect();
+    const start = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => oneAtATime(await start(isolationLevel));
+    return adapter;
+  }
+}
+
+function oneAtATime(tx: PgTransaction): PgTransaction {
+  // Settles when the last statement handed over has; never rejects, so one failed statement does
+  // not fail the ones queued behind it (Prisma sends ROLLBACK through here too).
+  let idle: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+    const turn = idle.then(run);
+    idle = turn.catch(() => {});
+    return turn;
+  };
+  const queryRaw = tx.queryRaw.bind(tx);
+  const executeRaw = tx.executeRaw.bind(tx);
+  tx.queryRaw = (query) => inTurn(() => queryRaw(query));
+  tx.executeRaw = (query) => inTurn(() => executeRaw(query));
+  return tx;
+}
+
 export function createDatabase(url: string, opts: PoolOptions = {}): Database {
   const max = opts.max ?? 20;
   const pool = new pg.Pool({
@@ -56,7 +111,7 @@ export function createDatabase(url: string, opts: PoolOptions = {}): Database {
   // the next query fails with a clear error and /readyz reports it.
   pool.on('error', () => {});
   probe.on('error', () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({ adapter: new OneQueryPerTransaction(pool) });
   let closed: Promise<void> | null = null;
   return {
     prisma,

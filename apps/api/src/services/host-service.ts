@@ -94,7 +94,9 @@ export function createHostService(deps: {
     const onHosts = envs.filter((e) => e.placement === 'hosts');
     const needed = onHosts.reduce((n, e) => n + e.instances, 0);
     if (needed > 0) {
-      const [all, counts] = await Promise.all([hosts.listHosts(tx), hosts.instanceCounts(tx)]);
+      // In turn: the transaction's one connection runs one statement at a time.
+      const all = await hosts.listHosts(tx);
+      const counts = await hosts.instanceCounts(tx);
       const free = all
         .filter(
           (h) =>

@@ -1,4 +1,4 @@
-import type { Db } from '../client.ts';
+import { type Db, readAll } from '../client.ts';
 
 export interface BackupRow {
   id: string;
@@ -86,14 +86,15 @@ export function createBackupRepo(root: Db) {
 
     /** Newest backup, newest verification and newest good one: three index probes. */
     async status(db: Db = root): Promise<BackupStatusRow> {
-      const [last, drill, good] = await Promise.all([
-        db.backup.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true, createdAt: true } }),
-        db.backup.findFirst({ where: { verifiedAt: { not: null } }, orderBy: { verifiedAt: 'desc' } }),
-        db.backup.findFirst({
-          where: { verifyOk: true, verifiedAt: { not: null } },
-          orderBy: { verifiedAt: 'desc' },
-          select: { verifiedAt: true },
-        }),
+      const [last, drill, good] = await readAll(db, root, [
+        () => db.backup.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true, createdAt: true } }),
+        () => db.backup.findFirst({ where: { verifiedAt: { not: null } }, orderBy: { verifiedAt: 'desc' } }),
+        () =>
+          db.backup.findFirst({
+            where: { verifyOk: true, verifiedAt: { not: null } },
+            orderBy: { verifiedAt: 'desc' },
+            select: { verifiedAt: true },
+          }),
       ]);
       return {
         lastBackupAt: last?.createdAt ?? null,

@@ -1,4 +1,4 @@
-import type { Db } from '../client.ts';
+import { type Db, readAll } from '../client.ts';
 import { afterCursorSql, page } from '../cursor.ts';
 import { type DeploymentStatus, Prisma, type Strategy } from '../generated/client.ts';
 import { queryRows, type RawQueryable } from './raw-rows.ts';
@@ -228,27 +228,30 @@ export function createDeploymentRepo(root: Db, raw: { pool?: RawQueryable } = {}
         where: { releaseId, environmentId, status: 'succeeded' },
         select: { id: true },
       });
-      const [latest, leftBy, succeeded] = await Promise.all([
-        db.deployment.findFirst({
-          where: { releaseId, environmentId: previousId, finishedAt: { not: null } },
-          orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
-          select: { id: true, status: true, finishedAt: true },
-        }),
+      const [latest, leftBy, succeeded] = await readAll(db, root, [
+        () =>
+          db.deployment.findFirst({
+            where: { releaseId, environmentId: previousId, finishedAt: { not: null } },
+            orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+            select: { id: true, status: true, finishedAt: true },
+          }),
         // A rollback that moved the previous environment away from this release.
-        db.deployment.findFirst({
-          where: {
-            fromReleaseId: releaseId,
-            environmentId: previousId,
-            kind: 'rollback',
-            status: 'succeeded',
-          },
-          orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
-          select: { id: true, finishedAt: true },
-        }),
-        db.deployment.findFirst({
-          where: { releaseId, environmentId: previousId, status: 'succeeded' },
-          select: { id: true },
-        }),
+        () =>
+          db.deployment.findFirst({
+            where: {
+              fromReleaseId: releaseId,
+              environmentId: previousId,
+              kind: 'rollback',
+              status: 'succeeded',
+            },
+            orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
+            select: { id: true, finishedAt: true },
+          }),
+        () =>
+          db.deployment.findFirst({
+            where: { releaseId, environmentId: previousId, status: 'succeeded' },
+            select: { id: true },
+          }),
       ]);
       return { wasLiveHere, latest, leftBy, succeeded };
     },

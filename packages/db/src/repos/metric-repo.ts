@@ -2,7 +2,7 @@
 // (migration 20261203000000_metric_rollups) and small indexed state (environments, open
 // deployments, live instances). Nothing here reads the deployment history, so a scrape costs the
 // same with ten deployments or ten million (docs/monitoring.md, "Cost of a scrape").
-import type { Db } from '../client.ts';
+import { type Db, readAll } from '../client.ts';
 
 export interface EnvironmentRow {
   id: string;
@@ -113,43 +113,44 @@ export function createMetricRepo(root: Db) {
   return {
     /** Everything one scrape of /metrics needs, in a few small queries. */
     async snapshot(doraDays: number, db: Db = root): Promise<MetricSnapshot> {
-      const [envs, counts, counters, open, instances, backups, daily, queue] = await Promise.all([
-        db.$queryRaw<Record<string, unknown>[]>`
+      const [envs, counts, counters, open, instances, backups, daily, queue] = await readAll(db, root, [
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT e.id, a.name AS application, e.name AS environment, e.position, e.router_status,
                  e.router_restarts, r.version AS live_version, e.active_color::text AS active_color
           FROM environments e
           JOIN applications a ON a.id = e.application_id
           LEFT JOIN releases r ON r.id = e.live_release_id
           ORDER BY a.name, e.position`,
-        db.$queryRaw<Record<string, unknown>[]>`
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT environment_id, strategy::text AS strategy, kind::text AS kind, result, count,
                  duration_sum, duration_buckets
           FROM deployment_counts`,
-        db.$queryRaw<
-          Record<string, unknown>[]
-        >`SELECT name, environment_id, label, count FROM metric_counters`,
+        () =>
+          db.$queryRaw<
+            Record<string, unknown>[]
+          >`SELECT name, environment_id, label, count FROM metric_counters`,
         // Repeats the open-work predicate, so the partial index deployments_open_work_idx serves it.
-        db.$queryRaw<Record<string, unknown>[]>`
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT environment_id, status::text AS status, waiting_for, count(*) AS count,
                  min(waiting_since) AS oldest
           FROM deployments
           WHERE status IN ('pending', 'running', 'paused')
           GROUP BY environment_id, status, waiting_for`,
         // Repeats the predicate of instances_live_idx (LIVE_INSTANCE_STATUSES).
-        db.$queryRaw<Record<string, unknown>[]>`
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT environment_id, status::text AS status, count(*) AS count
           FROM instances
           WHERE status IN ('starting', 'running', 'unhealthy', 'oom_killed', 'stopping')
           GROUP BY environment_id, status`,
-        db.$queryRaw<Record<string, unknown>[]>`
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT max(created_at) AS last_backup, max(verified_at) FILTER (WHERE verify_ok) AS last_verified
           FROM backups`,
-        db.$queryRaw<Record<string, unknown>[]>`
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT environment_id, day, succeeded, failed, aborted, lead_time_sum, lead_time_count,
                  restore_sum, restore_count
           FROM deployment_daily
           WHERE day > (now() AT TIME ZONE 'UTC')::date - ${doraDays}::int`,
-        queueDepth(db),
+        () => queueDepth(db),
       ]);
       return {
         environments: envs.map((r) => ({
@@ -204,14 +205,14 @@ export function createMetricRepo(root: Db) {
 
     /** Every metrics endpoint the control plane runs: each environment's router and live instance. */
     async targets(db: Db = root): Promise<{ routers: RouterTarget[]; instances: InstanceTarget[] }> {
-      const [routers, instances] = await Promise.all([
-        db.$queryRaw<Record<string, unknown>[]>`
+      const [routers, instances] = await readAll(db, root, [
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT a.name AS application, e.name AS environment, e.router_control_port AS port
           FROM environments e JOIN applications a ON a.id = e.application_id
           WHERE e.router_control_port IS NOT NULL
           ORDER BY a.name, e.position`,
         // Repeats the predicate of instances_live_idx (LIVE_INSTANCE_STATUSES).
-        db.$queryRaw<Record<string, unknown>[]>`
+        () => db.$queryRaw<Record<string, unknown>[]>`
           SELECT i.id, a.name AS application, e.name AS environment, i.pool::text AS pool, i.host, i.port,
                  r.version, i.status::text AS status
           FROM instances i
