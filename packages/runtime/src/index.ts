@@ -57,7 +57,7 @@ export {
 } from './launcher.ts';
 export { canonicalConfig, LocalDriver, type LocalDriverOptions } from './local-driver.ts';
 export { followLog, type LogFollower } from './log-follow.ts';
-export { commandLineOf, freePort, isAlive, signal, tailFile, tsxLoader } from './proc.ts';
+export { commandLineOf, freePort, isAlive, signal, tailFile, tsxLoader, waitForExit } from './proc.ts';
 export { collectProcessMetrics } from './process-metrics.ts';
 export { RouterClient, RouterClientError, type RouterClientOptions } from './router/client.ts';
 export {
@@ -73,6 +73,7 @@ export {
   adoptRouter,
   isRouterProcess,
   type RouterProcess,
+  routerProcessesIn,
   type StartRouterOptions,
   startRouter,
   stopRouter,

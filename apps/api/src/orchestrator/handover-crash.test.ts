@@ -12,6 +12,7 @@ import {
   FAST,
   type Harness,
   listenerOf,
+  recordingLog,
   setTrafficProvider,
   spawnWorkerProcess,
   startHarness,
@@ -108,7 +109,8 @@ it('[ENGINE] SIGKILL of the worker mid-handover: the next worker finishes it; on
     if (answered.statusCode === 503) expect(answered.json().error.details.reason).toBe('handover_pending');
 
     // The next worker (start-up adoption, then its reconcile loop) finishes what was left.
-    resumer = await startWorker(h, { reconcileIntervalMs: 300 });
+    const rec = recordingLog();
+    resumer = await startWorker(h, { reconcileIntervalMs: 300, log: rec.log });
     // Bounded by the poll, not by a count of rounds: on a loaded 2-core machine the next
     // worker's start-up alone can take tens of seconds.
     await expect
@@ -119,7 +121,15 @@ it('[ENGINE] SIGKILL of the worker mid-handover: the next worker finishes it; on
         },
         { timeout: 90_000, interval: 100 },
       )
-      .toBe(true);
+      .toBe(true)
+      .catch(async (err: Error) => {
+        const r = await row();
+        throw new Error(
+          `${err.message} (round ${round}, killed at ${hit ? point : 'the end'}, to ${to})\n` +
+            `row: ${JSON.stringify({ provider: r.trafficProvider, status: r.routerStatus, pid: r.routerPid })}\n` +
+            `routers: ${JSON.stringify(routerProcesses())}\nthe next worker's log:\n${rec.dump()}`,
+        );
+      });
     const after = await row();
     expect(after).toMatchObject({ trafficProvider: to, routerStatus: 'up', routerPort: before.routerPort });
     const listener = await listenerOf(env.address);

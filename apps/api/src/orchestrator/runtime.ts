@@ -31,10 +31,12 @@ import {
   RouterClient,
   type RouterConfig,
   type RuntimeDriver,
+  signal,
   TotalsWindow,
   type TrafficProvider,
   type TrafficTotals,
   toPoolWindowStats,
+  waitForExit,
 } from '@qubot/runtime';
 import { appendEnvironmentUpdated } from '../views/environment-events.ts';
 import { desiredRouting } from './reconciler.ts';
@@ -55,6 +57,11 @@ export const isTrafficProviderKind = (v: unknown): v is TrafficProviderKind =>
 const HANDOVER_DRAIN_MS = 15_000;
 /** The handover's writes wait for the environment's row like any writer, generously. */
 const HANDOVER_TX = { maxWait: 10_000, timeout: 20_000 };
+/**
+ * How long a handover waits for a router of the new kind that runs but does not answer yet (one a
+ * crashed worker started) before it replaces it: a router's own start timeout.
+ */
+const LATE_ROUTER_MS = 15_000;
 
 /** The environment columns a router record needs. */
 export interface RouterEnv {
@@ -336,6 +343,47 @@ export function createEnvironmentRuntime(deps: {
   }
 
   /**
+   * The new kind's router, adopted — also one that a worker started just before it crashed and that
+   * is still starting (a busy machine): it runs, holds its ports and has not answered yet. It is
+   * waited for (LATE_ROUTER_MS), never doubled: a second start would fail on its ports and send
+   * the environment back to the old kind. One that never answers is stopped; null then, or when
+   * none runs.
+   */
+  async function adoptLate(next: TrafficProvider, environment: string) {
+    let proc = await next.adopt().catch(() => null);
+    const deadline = Date.now() + LATE_ROUTER_MS;
+    let waited: number | null = null;
+    for (let pid = proc ? null : (next.unanswered?.() ?? null); pid !== null; ) {
+      if (waited !== pid) {
+        waited = pid;
+        deps.log.info(
+          { environment, provider: next.kind, pid },
+          'new traffic router still starting; waiting to adopt it',
+        );
+      }
+      if (Date.now() > deadline) {
+        deps.log.warn(
+          { environment, provider: next.kind, pid },
+          'new traffic router never answered; replacing it',
+        );
+        signal(pid, 'SIGKILL');
+        await waitForExit(pid, 2_000);
+        return null;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      proc = await next.adopt().catch(() => null);
+      pid = proc ? null : (next.unanswered?.() ?? null);
+    }
+    if (proc && waited !== null) {
+      deps.log.info(
+        { environment, provider: next.kind, pid: proc.pid },
+        'adopted the new traffic router that was starting',
+      );
+    }
+    return proc;
+  }
+
+  /**
    * Finishes a change of traffic provider (`routerStatus: handover`, written with the new setting by
    * the settings service): the old router stops taking connections and finishes its in-flight
    * requests, the new one starts on the same port serving the table the database describes, and
@@ -385,7 +433,7 @@ export function createEnvironmentRuntime(deps: {
         `the ${to} traffic provider did not start (${(err as Error).message}); ${from} serves again`,
       );
     };
-    let proc = await next.adopt().catch(() => null);
+    let proc = await adoptLate(next, env.name);
     if (!proc && takeover) proc = await next.start(initial).catch((err) => goBack(err, false));
     // From the old router closing its listener to the new one serving on the port.
     const t0 = Date.now();

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandLineOf, freePort, signal, tsxLoader } from '@qubot/runtime';
 import { EmulatedApiServer, kubeconfigFor, qubotOneRunner } from '@qubot/runtime/test-apiserver';
+import pino from 'pino';
 import { expect } from 'vitest';
 import { buildTestApp } from '../../../../test/app.ts';
 import type { AppOptions } from '../app.ts';
@@ -128,6 +129,44 @@ export async function startWorker(h: Harness, opts: Partial<OrchestratorOptions>
   });
   await worker.start();
   return worker;
+}
+
+/**
+ * A logger for an orchestrator that keeps what it writes (info and up): `lines` to print when a
+ * test fails, `next(msg)` resolves with the first entry with that message, logged or to come.
+ */
+export function recordingLog() {
+  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
+  const waiting: { msg: string; resolve: (line: (typeof lines)[number]) => void }[] = [];
+  const log = pino(
+    { level: 'info' },
+    {
+      write(chunk: string) {
+        const line = JSON.parse(chunk) as (typeof lines)[number];
+        lines.push(line);
+        for (const w of waiting.filter((x) => x.msg === line.msg)) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.resolve(line);
+        }
+      },
+    },
+  );
+  return {
+    log,
+    lines,
+    next: (msg: string) =>
+      new Promise<(typeof lines)[number]>((resolve) => {
+        const seen = lines.find((l) => l.msg === msg);
+        if (seen) resolve(seen);
+        else waiting.push({ msg, resolve });
+      }),
+    /** The entries at warn and up, and those of the given messages, one line each. */
+    dump: (...msgs: string[]) =>
+      lines
+        .filter((l) => l.level >= 40 || msgs.includes(l.msg))
+        .map((l) => JSON.stringify({ ...l, err: (l.err as { message?: string } | undefined)?.message }))
+        .join('\n'),
+  };
 }
 
 /** Short timings so a test runs in seconds, not minutes. */

@@ -192,6 +192,12 @@ export class HaproxyProvider implements TrafficProvider {
     return this.ours(this.currentPid ?? this.readPidFile());
   }
 
+  /** The haproxy the pid file names, when it is ours (its config path on its command line). */
+  unanswered(): number | null {
+    const pid = this.readPidFile();
+    return this.ours(pid) ? pid : null;
+  }
+
   /** Starts haproxy detached, serving the saved table from its first request. */
   async start(initial?: RouterConfig): Promise<TrafficProcess> {
     const running = this.readPidFile();

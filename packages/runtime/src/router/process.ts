@@ -1,6 +1,15 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { entryArgs, isOurProcess, signal, spawnDetached, tailFile, waitForExit } from '../proc.ts';
+import {
+  commandLineOf,
+  entryArgs,
+  isAlive,
+  isOurProcess,
+  signal,
+  spawnDetached,
+  tailFile,
+  waitForExit,
+} from '../proc.ts';
 
 import { RouterClient } from './client.ts';
 
@@ -130,6 +139,31 @@ export async function adoptRouter(options: AdoptRouterOptions): Promise<RouterPr
     controlUrl: client.controlUrl,
     client,
   };
+}
+
+/**
+ * Router processes whose working directory is `dir` (a router runs in the directory of its log
+ * file: its environment's router directory), by pid — those nobody recorded too, such as one a
+ * control plane started just before it crashed. Reads /proc; no network.
+ */
+export function routerProcessesIn(dir: string): number[] {
+  const want = resolve(dir);
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries.flatMap((name) => {
+    if (!/^\d+$/.test(name)) return [];
+    const pid = Number(name);
+    if (pid === process.pid || !commandLineOf(pid)?.includes(ROUTER_MARKER) || !isAlive(pid)) return [];
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === want ? [pid] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Whether a router process is alive under `pid` (cheap: no network). */

@@ -5,6 +5,7 @@ import { type RouterConfig, type RouterConfigState, validateRouterConfig } from 
 import {
   adoptRouter,
   isRouterProcess,
+  routerProcessesIn,
   type StartRouterOptions,
   startRouter,
   stopRouter,
@@ -108,6 +109,11 @@ export class NodeRouterProvider implements TrafficProvider {
 
   isRunning(): boolean {
     return isRouterProcess(this.currentPid);
+  }
+
+  /** A router running in this environment's router directory (where `start` runs it). */
+  unanswered(): number | null {
+    return routerProcessesIn(dirname(this.options.logFile))[0] ?? null;
   }
 
   async stop(timeoutMs?: number): Promise<void> {

@@ -80,6 +80,12 @@ export interface TrafficProvider {
   adopt(): Promise<TrafficProcess | null>;
   /** Cheap (no network): a router process of ours is alive for this environment. */
   isRunning(): boolean;
+  /**
+   * Cheap (no network): the pid of a router process of ours for this environment that `adopt` did
+   * not find answering — one still starting, say, left by a control plane that crashed while it
+   * started it. Null when there is none. Providers without processes of their own leave it out.
+   */
+  unanswered?(): number | null;
   /** Graceful (in-flight requests finish), forced after `timeoutMs`. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
 
