@@ -2,8 +2,7 @@
 // (just after the change committed, while the old router stops, while the new one starts). The
 // next worker finishes the handover: one router serves the address, of the provider the database
 // names, adopted rather than doubled; the instances are untouched; the change is audited once.
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { isAlive } from '@qubot/runtime';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startLoad } from '../../../../test/load.ts';
@@ -13,6 +12,7 @@ import {
   type Harness,
   listenerOf,
   recordingLog,
+  routerProcessesOf,
   setTrafficProvider,
   spawnWorkerProcess,
   startHarness,
@@ -27,27 +27,7 @@ const ENV = 'development';
 
 const row = () => h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
 
-/** Router processes of this test's environments still running, by kind (command lines under its data dir). */
-function routerProcesses() {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  const pids = (match: (args: string, pid: number) => boolean) =>
-    out.split('\n').flatMap((l) => {
-      const m = /^\s*(\d+)\s+(.*)$/.exec(l);
-      return m && match(m[2] as string, Number(m[1])) ? [Number(m[1])] : [];
-    });
-  // A Node router runs in its environment's router directory (this test's data directory).
-  const cwd = (pid: number) => {
-    try {
-      return readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      return '';
-    }
-  };
-  return {
-    node: pids((args, pid) => args.includes('router-main') && cwd(pid).startsWith(h.dataDir)),
-    haproxy: pids((args) => /haproxy -f/.test(args) && args.includes(h.dataDir)),
-  };
-}
+const routerProcesses = () => routerProcessesOf(h.dataDir);
 
 beforeAll(async () => {
   h = await startHarness({ worker: false, routingTimeoutMs: 8_000 });

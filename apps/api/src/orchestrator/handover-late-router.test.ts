@@ -5,8 +5,6 @@
 // no worker running (the row says `handover`), the router is started as the handover starts it
 // (the runtime's own provider classes, same ports and directory) and frozen with SIGSTOP, then a
 // worker starts. A router that never answers is replaced after LATE_ROUTER_MS (15 s).
-import { execFileSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { HaproxyProvider, isAlive, NodeRouterProvider, signal, stopRouter } from '@qubot/runtime';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -17,6 +15,7 @@ import {
   type Harness,
   listenerOf,
   recordingLog,
+  routerProcessesOf,
   setTrafficProvider,
   startHarness,
   startWorker,
@@ -32,26 +31,7 @@ const frozen = new Set<number>();
 
 const row = () => h.db.prisma.environment.findFirstOrThrow({ where: { name: ENV } });
 
-/** Router processes of this test's data directory, by kind. */
-function routerProcesses() {
-  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
-  const pids = (match: (args: string, pid: number) => boolean) =>
-    out.split('\n').flatMap((l) => {
-      const m = /^\s*(\d+)\s+(.*)$/.exec(l);
-      return m && match(m[2] as string, Number(m[1])) ? [Number(m[1])] : [];
-    });
-  const cwd = (pid: number) => {
-    try {
-      return readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      return '';
-    }
-  };
-  return {
-    node: pids((args, pid) => args.includes('router-main') && cwd(pid).startsWith(h.dataDir)),
-    haproxy: pids((args) => /haproxy -f/.test(args) && args.includes(h.dataDir)),
-  };
-}
+const routerProcesses = () => routerProcessesOf(h.dataDir);
 
 /** A handover to `to` left to the next worker: none runs, the API answers 503 `handover_pending`. */
 async function pendingHandover(to: 'node' | 'haproxy') {

@@ -2,7 +2,7 @@
 // fresh database and a temporary data directory. close() stops every process it started.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandLineOf, freePort, signal, tsxLoader } from '@qubot/runtime';
@@ -219,6 +219,28 @@ export async function setTrafficProvider(
   });
   if (expected !== null) expect(res.statusCode, res.body).toBe(expected);
   return res;
+}
+
+/** Router processes of a harness's data directory still running, by kind (`ps` and /proc). */
+export function routerProcessesOf(dataDir: string) {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  const pids = (match: (args: string, pid: number) => boolean) =>
+    out.split('\n').flatMap((l) => {
+      const m = /^\s*(\d+)\s+(.*)$/.exec(l);
+      return m && match(m[2] as string, Number(m[1])) ? [Number(m[1])] : [];
+    });
+  // A Node router runs in its environment's router directory (under the data directory).
+  const cwd = (pid: number) => {
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      return '';
+    }
+  };
+  return {
+    node: pids((args, pid) => args.includes('router-main') && cwd(pid).startsWith(dataDir)),
+    haproxy: pids((args) => /haproxy -f/.test(args) && args.includes(dataDir)),
+  };
 }
 
 /** The process listening on an address's port (`ss`): its command name and pid, or null. */
