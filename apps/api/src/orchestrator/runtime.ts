@@ -342,6 +342,12 @@ export function createEnvironmentRuntime(deps: {
     return desiredRouting(buildConfig, live, await currentWeights(environmentId, tx));
   }
 
+  /** What a Node router's control API answers on `controlPort` (`/healthz`), or null. */
+  const controlAnswer = (controlPort: number, secret: string) =>
+    new RouterClient({ controlUrl: `http://127.0.0.1:${controlPort}`, secret, timeoutMs: 2_000 })
+      .health()
+      .catch(() => null);
+
   /**
    * The new kind's router, adopted — also one that a worker started just before it crashed and that
    * is still starting (a busy machine): it runs, holds its ports and has not answered yet. It is
@@ -396,11 +402,17 @@ export function createEnvironmentRuntime(deps: {
     const to: TrafficProviderKind = isTrafficProviderKind(env.trafficProvider) ? env.trafficProvider : 'node';
     const from = TRAFFIC_PROVIDERS.find((k) => k !== to) as TrafficProviderKind;
     const port = env.routerPort ?? (await freePort());
-    if (to === 'node' && (!env.routerControlPort || !env.routerSecret || !env.routerPort)) {
+    // The Node router that served before the last handover may still be finishing its requests
+    // (a slow client) on the control port on record: the new one needs a control port of its own.
+    const drainingThere =
+      to === 'node' && env.routerControlPort && env.routerSecret
+        ? await controlAnswer(env.routerControlPort, env.routerSecret).then((h) => h?.draining === true)
+        : false;
+    if (to === 'node' && (!env.routerControlPort || !env.routerSecret || !env.routerPort || drainingThere)) {
       // Written before the router starts: after a crash, the next attempt finds it by these.
       await environments.updateRouter(env.id, {
         routerPort: port,
-        routerControlPort: env.routerControlPort ?? (await freePort()),
+        routerControlPort: env.routerControlPort && !drainingThere ? env.routerControlPort : await freePort(),
         routerSecret: env.routerSecret ?? randomBytes(24).toString('hex'),
       });
       env = await environments.getForRouter(environmentId);

@@ -64,8 +64,17 @@ export class RouterClient {
     return json as T;
   }
 
-  /** `listening`: the traffic port is bound (false while the router waits for it to be freed). */
-  health(): Promise<{ status: string; pid: number; revision: number; listening?: boolean }> {
+  /**
+   * `listening`: the traffic port is bound (false while the router waits for it to be freed);
+   * `draining`: the router is stopping (its port closed, in-flight requests finishing).
+   */
+  health(): Promise<{
+    status: string;
+    pid: number;
+    revision: number;
+    listening?: boolean;
+    draining?: boolean;
+  }> {
     return this.call('GET', '/healthz', undefined, false);
   }
 

@@ -16,6 +16,8 @@ export interface ControlTarget {
   inFlight(): { total: number; targets: Record<string, number> };
   /** The traffic port is bound (false while a router waits for the port to be freed). */
   listening?(): boolean;
+  /** Stopping: the traffic port is closed for good and in-flight requests are finishing. */
+  draining?(): boolean;
   log(msg: string, extra?: Record<string, unknown>): void;
 }
 
@@ -76,6 +78,7 @@ const ROUTES: Record<string, Route> = {
         pid: process.pid,
         revision: t.state().revision,
         listening: t.listening?.() ?? true,
+        draining: t.draining?.() ?? false,
       }),
   },
   'GET /metrics': {

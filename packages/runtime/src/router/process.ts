@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   commandLineOf,
@@ -126,6 +126,8 @@ export async function adoptRouter(options: AdoptRouterOptions): Promise<RouterPr
     const h = await client.health();
     pid = h.pid;
     if (!isOurProcess(pid, ROUTER_MARKER)) return null;
+    // A router finishing its last requests before it exits is not one to use.
+    if (h.draining) return null;
     // Checks the secret too: a router we cannot control is not adopted.
     await client.getConfig();
   } catch {
@@ -144,9 +146,10 @@ export async function adoptRouter(options: AdoptRouterOptions): Promise<RouterPr
 /**
  * Router processes whose working directory is `dir` (a router runs in the directory of its log
  * file: its environment's router directory), by pid — those nobody recorded too, such as one a
- * control plane started just before it crashed. Reads /proc; no network.
+ * control plane started just before it crashed — and, given `controlPort`, only those started with
+ * it (their environment). Reads /proc; no network.
  */
-export function routerProcessesIn(dir: string): number[] {
+export function routerProcessesIn(dir: string, controlPort?: number): number[] {
   const want = resolve(dir);
   let entries: string[];
   try {
@@ -159,7 +162,10 @@ export function routerProcessesIn(dir: string): number[] {
     const pid = Number(name);
     if (pid === process.pid || !commandLineOf(pid)?.includes(ROUTER_MARKER) || !isAlive(pid)) return [];
     try {
-      return readlinkSync(`/proc/${pid}/cwd`) === want ? [pid] : [];
+      if (readlinkSync(`/proc/${pid}/cwd`) !== want) return [];
+      if (controlPort === undefined) return [pid];
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      return env.includes(`QUBOT_ROUTER_CONTROL_PORT=${controlPort}`) ? [pid] : [];
     } catch {
       return [];
     }

@@ -310,6 +310,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
   traffic.keepAliveTimeout = 65_000;
   traffic.headersTimeout = 66_000;
 
+  let closing = false;
   const control: Server = createControlServer({
     secret: options.secret,
     registry,
@@ -322,6 +323,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
     },
     inFlight,
     listening: () => traffic.listening,
+    draining: () => closing,
     log,
   });
 
@@ -358,6 +360,7 @@ export function createTrafficRouter(options: TrafficRouterOptions): TrafficRoute
       return { port, controlPort };
     },
     async close() {
+      closing = true;
       const drained = new Promise<void>((resolve) => {
         traffic.close(() => resolve());
         traffic.closeIdleConnections();

@@ -111,9 +111,9 @@ export class NodeRouterProvider implements TrafficProvider {
     return isRouterProcess(this.currentPid);
   }
 
-  /** A router running in this environment's router directory (where `start` runs it). */
+  /** A router running in this environment's router directory (where `start` runs it), on its control port. */
   unanswered(): number | null {
-    return routerProcessesIn(dirname(this.options.logFile))[0] ?? null;
+    return routerProcessesIn(dirname(this.options.logFile), this.options.controlPort)[0] ?? null;
   }
 
   async stop(timeoutMs?: number): Promise<void> {
