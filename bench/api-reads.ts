@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { removeEmbeddedData } from '@qubot/db';
-import { sessionCookie, startControlPlane, startWorkerProcess, waitDemoLive } from './control-plane.ts';
+import {
+  sessionCookie,
+  startControlPlane,
+  startWorkerProcess,
+  stopControlPlane,
+  waitDemoLive,
+} from './control-plane.ts';
 import { cpuMs, pacedLoad, percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -26,7 +32,6 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Child mode: a bare Fastify app answering one route with the given bytes. */
 async function bare(): Promise<void> {
@@ -217,12 +222,7 @@ async function main() {
         .join(' ')}; whole run ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
   } finally {
-    for (const c of children.reverse()) {
-      if (c.exitCode !== null) continue;
-      const exited = new Promise((r) => c.once('exit', r));
-      c.kill('SIGTERM');
-      await Promise.race([exited, sleep(40_000)]);
-    }
+    for (const child of children.reverse()) await stopControlPlane({ child });
     removeEmbeddedData(dir);
   }
 }
