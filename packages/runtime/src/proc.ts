@@ -76,6 +76,18 @@ export function isOurProcess(pid: number | null | undefined, marker: string): bo
   return cmd === null || cmd.includes(marker);
 }
 
+/**
+ * `pid` no longer runs the program `marker` names: gone, a zombie, or the pid taken by another
+ * program. One in the middle of exiting is not gone yet: its memory is released (an empty command
+ * line, which `isOurProcess` takes as dead) before its files are closed — its listening sockets
+ * with them — and before it becomes a zombie. What a stop waits for before the port is free.
+ */
+export function goneFrom(pid: number, marker: string): boolean {
+  if (!isAlive(pid)) return true;
+  const cmd = commandLineOf(pid);
+  return cmd !== null && cmd !== '' && !cmd.includes(marker);
+}
+
 /** Process group id from /proc/<pid>/stat (Linux), or null. */
 export function processGroupOf(pid: number): number | null {
   try {

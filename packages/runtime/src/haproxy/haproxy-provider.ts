@@ -3,7 +3,7 @@
 // check passes, swaps the split map in one commit, then drains and parks the slots taken out.
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isOurProcess, signal, spawnDetached, tailFile, waitForExit } from '../proc.ts';
+import { goneFrom, isOurProcess, signal, spawnDetached, tailFile, waitForExit } from '../proc.ts';
 import {
   ConfigValidationError,
   type RouterConfig,
@@ -269,8 +269,8 @@ export class HaproxyProvider implements TrafficProvider {
   /** SIGUSR1 (soft stop: the listener closes, in-flight requests finish), then SIGTERM, SIGKILL. */
   async stop(timeoutMs = 20_000): Promise<void> {
     const pid = this.currentPid ?? this.readPidFile();
-    const gone = () => !this.ours(pid);
-    if (pid && !gone()) {
+    const gone = () => !pid || goneFrom(pid, this.files.config);
+    if (pid && this.ours(pid)) {
       signal(pid, 'SIGUSR1');
       if (!(await waitForExit(pid, timeoutMs, gone))) {
         signal(pid, 'SIGTERM');

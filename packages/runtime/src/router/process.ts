@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import {
   commandLineOf,
   entryArgs,
+  goneFrom,
   isAlive,
   isOurProcess,
   signal,
@@ -179,11 +180,11 @@ export function isRouterProcess(pid: number | null | undefined): boolean {
 
 /** SIGTERM (the router drains in-flight requests), SIGKILL after the timeout. Idempotent. */
 export async function stopRouter(pid: number, timeoutMs = 20_000): Promise<void> {
-  const ours = () => isOurProcess(pid, ROUTER_MARKER);
-  if (!ours()) return;
+  if (!isOurProcess(pid, ROUTER_MARKER)) return;
+  const gone = () => goneFrom(pid, ROUTER_MARKER);
   signal(pid, 'SIGTERM');
-  if (!(await waitForExit(pid, timeoutMs, () => !ours()))) {
+  if (!(await waitForExit(pid, timeoutMs, gone))) {
     signal(pid, 'SIGKILL');
-    await waitForExit(pid, 2_000, () => !ours());
+    await waitForExit(pid, 2_000, gone);
   }
 }
