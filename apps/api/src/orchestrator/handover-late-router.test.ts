@@ -129,6 +129,8 @@ afterAll(async () => {
   for (const pid of frozen) if (isAlive(pid)) signal(pid, 'SIGCONT');
   await worker?.stop();
   await h?.close();
+  // A router this test started that no worker adopted (a failed run) goes too.
+  if (h) for (const pid of Object.values(routerProcessesOf(h.dataDir)).flat()) signal(pid, 'SIGKILL');
 });
 
 it('[ENGINE] handover: the new router a crashed worker left still starting (running, not answering) is waited for and adopted — never doubled, the change kept', async () => {
