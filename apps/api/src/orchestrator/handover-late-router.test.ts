@@ -3,10 +3,9 @@
 // it and adopt it — a second start fails on its ports, and going back to the old kind would undo
 // the change the user asked for. Emulated here without a crash: the API queues the handover with
 // no worker running (the row says `handover`), the router is started as the handover starts it
-// (the runtime's own provider classes, same ports and directory) and frozen with SIGSTOP, then a
+// (the runtime's own providerFor, same ports and directory) and frozen with SIGSTOP, then a
 // worker starts. A router that never answers is replaced after LATE_ROUTER_MS (15 s).
-import { join } from 'node:path';
-import { HaproxyProvider, isAlive, NodeRouterProvider, signal, stopRouter } from '@qubot/runtime';
+import { isAlive, signal, stopRouter } from '@qubot/runtime';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Orchestrator } from './orchestrator.ts';
 import {
@@ -47,34 +46,27 @@ async function pendingHandover(to: 'node' | 'haproxy') {
   return r;
 }
 
-/** What the crashed worker's handover had started: the new kind's router, then frozen (SIGSTOP). */
+/**
+ * What the crashed worker's handover had started: the new kind's router, built by the runtime's
+ * own `providerFor` as the handover builds it (same ports, directory, takeover), then frozen
+ * (SIGSTOP).
+ */
 async function frozenRouter(r: Awaited<ReturnType<typeof row>>, kind: 'node' | 'haproxy') {
-  let pid: number | null;
   if (kind === 'node') {
     // Kept from when Node served it (the handover writes them first when they are missing).
     expect(r.routerControlPort && r.routerSecret).toBeTruthy();
-    const dir = join(h.dataDir, 'runtime', 'routers', r.id);
-    const p = new NodeRouterProvider({
-      port: r.routerPort as number,
-      controlPort: r.routerControlPort as number,
-      secret: r.routerSecret as string,
-      stateFile: join(dir, 'state.json'),
-      logFile: join(dir, 'router.log'),
-      // A takeover: it binds the traffic port once the old router lets go of it.
-      bindRetryMs: 25_000,
-    });
-    pid = (await p.start()).pid;
   } else {
     // The handover stops the Node router first (HAProxy cannot wait for its port), then starts it.
     await stopRouter(r.routerPid as number, 15_000);
-    const app = await h.db.prisma.application.findUniqueOrThrow({ where: { id: r.applicationId } });
-    const p = new HaproxyProvider({
-      dir: join(h.dataDir, 'runtime', 'hap', r.id.replaceAll('-', '')),
-      port: r.routerPort as number,
-      healthPath: app.healthPath,
-    });
-    pid = (await p.start()).pid;
   }
+  const app = await h.db.prisma.application.findUniqueOrThrow({ where: { id: r.applicationId } });
+  const p = h.app.orchestrator.runtime.providerFor(r, {
+    kind,
+    healthPath: app.healthPath,
+    takeover: kind === 'node',
+  });
+  if (!p) throw new Error(`no ${kind} provider for the row`);
+  const { pid } = await p.start();
   signal(pid, 'SIGSTOP');
   frozen.add(pid);
   return pid;
