@@ -22,7 +22,7 @@ import {
   stopControlPlane,
   waitDemoLive,
 } from './control-plane.ts';
-import { cpuMs, pacedLoad, percentile } from './load.ts';
+import { cpuMs, cpuSplitMs, pacedLoad, percentile } from './load.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(SELF, '../..');
@@ -91,11 +91,15 @@ interface WrkResult {
   requests: number;
   /** CPU time (user + system) of the server process per request, µs: moves much less with the machine's load than req/s. */
   cpuUs: number;
+  /** The same for the process's main thread alone, user and system apart (µs per request). */
+  mainUserUs: number;
+  mainSysUs: number;
 }
 
 /** wrk's own figures (`--latency` prints the percentiles). */
 function wrk(url: string, seconds: number, connections: number, cookie: string, pid?: number): WrkResult {
   const cpu0 = pid ? cpuMs(pid) : Number.NaN;
+  const main0 = pid ? cpuSplitMs(pid, true) : { user: Number.NaN, sys: Number.NaN };
   const out = execFileSync(
     'wrk',
     ['-t', '1', '-c', String(connections), '-d', `${seconds}s`, '--latency', '-H', `cookie: ${cookie}`, url],
@@ -110,8 +114,19 @@ function wrk(url: string, seconds: number, connections: number, cookie: string, 
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const requests = Number(/(\d+) requests in /.exec(out)?.[1]);
-  const cpuUs = pid ? ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, requests) : Number.NaN;
-  return { rps, p50: ms('50'), p99: ms('99'), non2xx, requests, cpuUs };
+  const perRequest = (ms: number) => (ms * 1000) / Math.max(1, requests);
+  const cpuUs = pid ? perRequest(cpuMs(pid) - cpu0) : Number.NaN;
+  const main1 = pid ? cpuSplitMs(pid, true) : { user: Number.NaN, sys: Number.NaN };
+  return {
+    rps,
+    p50: ms('50'),
+    p99: ms('99'),
+    non2xx,
+    requests,
+    cpuUs,
+    mainUserUs: perRequest(main1.user - main0.user),
+    mainSysUs: perRequest(main1.sys - main0.sys),
+  };
 }
 
 function ensureWrk(): void {
@@ -124,6 +139,8 @@ function ensureWrk(): void {
     execFileSync('apt-get', ['install', '-y', 'wrk'], { stdio: 'inherit' });
   }
 }
+
+const mainThread = (r: WrkResult) => `${r.mainUserUs.toFixed(1)} + ${r.mainSysUs.toFixed(1)}`;
 
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -159,8 +176,10 @@ async function main() {
     // Warm both (JIT, pools).
     wrk(`${api.base}${PIPELINE}`, 2, connections, cookie);
     wrk(`${bareServer.base}${PIPELINE}`, 2, connections, cookie);
-    console.log('\n| round | server | req/s | p50 ms | p99 ms | non-2xx | CPU µs/req | % of bare |');
-    console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log(
+      '\n| round | server | req/s | p50 ms | p99 ms | non-2xx | CPU µs/req | main thread user + sys µs/req | % of bare |',
+    );
+    console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     const ratios: number[] = [];
     const cpuRatios: number[] = [];
     for (let r = 1; r <= rounds; r++) {
@@ -170,10 +189,10 @@ async function main() {
       ratios.push(ratio);
       cpuRatios.push((100 * b.cpuUs) / a.cpuUs);
       console.log(
-        `| ${r} | bare Fastify | ${fmt(b.rps)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.non2xx} | ${b.cpuUs.toFixed(1)} | |`,
+        `| ${r} | bare Fastify | ${fmt(b.rps)} | ${b.p50.toFixed(2)} | ${b.p99.toFixed(2)} | ${b.non2xx} | ${b.cpuUs.toFixed(1)} | ${mainThread(b)} | |`,
       );
       console.log(
-        `| ${r} | Qubot API | ${fmt(a.rps)} | ${a.p50.toFixed(2)} | ${a.p99.toFixed(2)} | ${a.non2xx} | ${a.cpuUs.toFixed(1)} | ${ratio.toFixed(1)} % |`,
+        `| ${r} | Qubot API | ${fmt(a.rps)} | ${a.p50.toFixed(2)} | ${a.p99.toFixed(2)} | ${a.non2xx} | ${a.cpuUs.toFixed(1)} | ${mainThread(a)} | ${ratio.toFixed(1)} % |`,
       );
     }
     ratios.sort((x, y) => x - y);

@@ -155,11 +155,21 @@ export const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(di
 
 /** utime + stime of a process (all its threads), in ms, from /proc; NaN once it is gone. */
 export function cpuMs(pid: number): number {
+  const { user, sys } = cpuSplitMs(pid);
+  return user + sys;
+}
+
+/**
+ * utime and stime, in ms, from /proc: of the whole process (all its threads), or with `mainThread`
+ * of its main thread only (`/proc/<pid>/task/<pid>/stat`), where a Node server's JavaScript and its
+ * socket system calls run. NaN once it is gone.
+ */
+export function cpuSplitMs(pid: number, mainThread = false): { user: number; sys: number } {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 };
   } catch {
-    return Number.NaN;
+    return { user: Number.NaN, sys: Number.NaN };
   }
 }

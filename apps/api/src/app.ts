@@ -184,7 +184,7 @@ const helmet = createRequire(createRequire(import.meta.url).resolve('@fastify/he
 export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = (() => {
   const headers: [string, string][] = [];
   const recorder = {
-    setHeader: (name: string, value: unknown) => headers.push([name, String(value)]),
+    setHeader: (name: string, value: unknown) => headers.push([name.toLowerCase(), String(value)]),
     removeHeader: () => {},
   };
   let done = false;
@@ -291,12 +291,14 @@ export async function buildApp(opts: AppOptions) {
   // One onSend hook for every response (each hook is a step of Fastify's chain on every read): the
   // security headers, the request id, and for a change made through this API, the read caches told
   // before its answer leaves (`localWrite`, set once the caches exist, below). Every answer goes
-  // through it — errors, 404s, files, the dashboard's shell; a header a route sets itself (Swagger
-  // UI's own CSP) still wins, as Fastify writes the reply's headers after these.
+  // through it — errors, 404s, files, the dashboard's shell. They go into the reply's own headers,
+  // never `reply.raw.setHeader`: one header set on the raw response makes Node take `writeHead`'s
+  // slow path, validating and storing every header of the answer twice (bench/README.md, "The read
+  // path"). A part that needs its own value of one of them sets it in an onSend hook of its own,
+  // which runs after this one (Swagger UI's CSP: access-log.test.ts).
   let localWrite: (() => void) | null = null;
   app.addHook('onSend', (request, reply, payload, done) => {
-    const raw = reply.raw;
-    for (const [name, value] of SECURITY_HEADERS) raw.setHeader(name, value);
+    for (const [name, value] of SECURITY_HEADERS) reply.header(name, value);
     reply.header('x-request-id', request.id);
     if (localWrite && !SAFE_METHODS.has(request.method)) localWrite();
     done(null, payload);

@@ -65,7 +65,7 @@ describe('[API] access log and security headers', () => {
   });
 
   it("sends Helmet's headers, CSP included, on API answers and on errors", async () => {
-    expect(SECURITY_HEADERS.map(([name]) => name.toLowerCase())).toEqual(
+    expect(SECURITY_HEADERS.map(([name]) => name)).toEqual(
       expect.arrayContaining([
         'content-security-policy',
         'strict-transport-security',
@@ -98,6 +98,16 @@ describe('[API] access log and security headers', () => {
     expect((await t.app.inject({ method: 'GET', url: '/apps/qubot-one' })).body).toContain(
       '<title>shell</title>',
     );
+  });
+
+  it("Swagger UI keeps its own CSP (its onSend hook runs after the app's); the other headers are the app's", async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/api/docs/' });
+    expect(res.statusCode).toBe(200);
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain('validator.swagger.io');
+    expect(csp).not.toContain("frame-ancestors 'none'");
+    for (const [name, value] of SECURITY_HEADERS)
+      if (name !== 'content-security-policy') expect(res.headers[name], name).toBe(value);
   });
 
   it("a read's chain is one hook per stage: authentication, the input check, the headers, the figures", () => {
