@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -98,6 +99,30 @@ describe('[API] access log and security headers', () => {
     expect((await t.app.inject({ method: 'GET', url: '/apps/qubot-one' })).body).toContain(
       '<title>shell</title>',
     );
+  });
+
+  it("a read's headers reach Node's writeHead in one object: nothing is set on the raw response", async () => {
+    // One `reply.raw.setHeader` sends every header of the answer through Node's slow path
+    // (validated and stored twice: bench/README.md, "The read path").
+    const viewer = await t.as('viewer');
+    const set: string[] = [];
+    const original = ServerResponse.prototype.setHeader;
+    ServerResponse.prototype.setHeader = function (this: ServerResponse, name, value) {
+      set.push(name);
+      return original.call(this, name, value);
+    };
+    // Over a real connection (the injector's own response object sets headers itself).
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    let res: Response;
+    try {
+      res = await fetch(`${address}/api/v1/apps/qubot-one/environments`, { headers: viewer });
+      await res.arrayBuffer();
+    } finally {
+      ServerResponse.prototype.setHeader = original;
+    }
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(set).toEqual([]);
   });
 
   it("Swagger UI keeps its own CSP (its onSend hook runs after the app's); the other headers are the app's", async () => {
