@@ -5,10 +5,12 @@
 // then `GET /api/v1/apps/qubot-one/environments` under wrk, the two alternating for several
 // rounds with the order swapped each round. On a machine shared with other work, req/s moves by 2×
 // between runs and even the order within a round matters; the CPU time per request and the
-// means over both orders are what compare.
+// means over both orders are what compare. Then `--paced-rounds` rounds of the same read paced at
+// `--rate` req/s (open loop, after 2 s at that rate not counted), the two alternating the same
+// way: the tail latency of a steady stream, each side's p99 and its answers over 10 ms.
 //
 //   node --import tsx bench/api-reads-ab.ts --base <checkout> [--rounds 8] [--seconds 4]
-//        [--connections 16]
+//        [--connections 16] [--paced-rounds 0] [--rate 500]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,7 +25,7 @@ import {
   stopControlPlane,
   waitDemoLive,
 } from './control-plane.ts';
-import { cpuMs } from './load.ts';
+import { cpuMs, pacedLoad, percentile } from './load.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,12 +33,16 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '4' },
     connections: { type: 'string', default: '16' },
+    'paced-rounds': { type: 'string', default: '0' },
+    rate: { type: 'string', default: '500' },
   },
 });
 if (!values.base) throw new Error('--base <checkout>: the other checkout to compare with (see the header)');
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
+const pacedRounds = Number(values['paced-rounds']);
+const rate = Number(values.rate);
 const PIPELINE = '/api/v1/apps/qubot-one/environments';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () =>
@@ -113,6 +119,40 @@ try {
       `this ${tRps.toFixed(0)} req/s (${((100 * tRps) / bRps - 100).toFixed(1)} %), ${tCpu.toFixed(1)} µs CPU/req ` +
       `(${((100 * tCpu) / bCpu - 100).toFixed(1)} %); load average after ${load()}`,
   );
+  if (pacedRounds > 0) {
+    console.log(`\npaced at ${rate} req/s, ${seconds} s each after 2 s not counted, ${pacedRounds} rounds:`);
+    console.log(
+      '| round | first | base p99 ms | base max ms | base over 10 ms | this p99 ms | this max ms | this over 10 ms |',
+    );
+    console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const p99s = { base: [] as number[], this: [] as number[] };
+    for (let r = 1; r <= pacedRounds; r++) {
+      const order = r % 2 ? sides : [...sides].reverse();
+      const got: Record<string, Awaited<ReturnType<typeof pacedLoad>>> = {};
+      for (const s of order)
+        got[s.name] = await pacedLoad(`${s.base}${PIPELINE}`, {
+          rate,
+          durationMs: seconds * 1000,
+          connections,
+          headers: { cookie: s.cookie },
+        });
+      const row = (x: Awaited<ReturnType<typeof pacedLoad>>) =>
+        `${x.p99.toFixed(2)} | ${x.max.toFixed(2)} | ${x.over10ms} of ${x.sent}${x.failed ? ` (${x.failed} failed)` : ''}`;
+      const [b, t] = [got.base, got.this] as Awaited<ReturnType<typeof pacedLoad>>[];
+      if (!b || !t) throw new Error('a paced round did not run');
+      p99s.base.push(b.p99);
+      p99s.this.push(t.p99);
+      console.log(`| ${r} | ${order[0]?.name} | ${row(b)} | ${row(t)} |`);
+    }
+    const median = (xs: number[]) =>
+      percentile(
+        [...xs].sort((x, y) => x - y),
+        50,
+      );
+    console.log(
+      `\npaced p99, median of ${pacedRounds} rounds: base ${median(p99s.base).toFixed(2)} ms, this ${median(p99s.this).toFixed(2)} ms`,
+    );
+  }
 } finally {
   await Promise.all(planes.map(({ cp }) => stopControlPlane(cp)));
   removeEmbeddedData(dir);

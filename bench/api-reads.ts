@@ -223,7 +223,9 @@ async function main() {
     // API alternating, the bare server first in each round: its tail is what the machine and the
     // load generator add by themselves. Each round starts once the API process has settled after
     // the previous load (its collector works off what a wrk round allocated, on both cores).
-    console.log(`\npaced at ${rate} req/s for ${seconds} s each, ${pacedRounds} rounds:`);
+    console.log(
+      `\npaced at ${rate} req/s for ${seconds} s each (after 2 s at that rate, not counted), ${pacedRounds} rounds:`,
+    );
     const pacedP99: Record<string, number[]> = { 'bare Fastify': [], 'Qubot API': [] };
     for (let r = 1; r <= pacedRounds; r++) {
       const settled = await settle(api.child.pid);
@@ -239,7 +241,7 @@ async function main() {
         });
         pacedP99[name]?.push(paced.p99);
         console.log(
-          `  round ${r}${name === 'bare Fastify' ? ` (API settled after ${fmt(settled)} ms)` : ''}: ${name}: ${fmt(paced.sent)} requests, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms, max ${paced.max.toFixed(2)} ms, ${paced.failed} not 200`,
+          `  round ${r}${name === 'bare Fastify' ? ` (API settled after ${fmt(settled)} ms)` : ''}: ${name}: ${fmt(paced.sent)} requests, p50 ${paced.p50.toFixed(2)} ms, p99 ${paced.p99.toFixed(2)} ms, max ${paced.max.toFixed(2)} ms, ${paced.failed} not 200 (after a 2 s warm-up at the same rate: its p99 ${paced.warmupP99.toFixed(2)} ms, ${paced.warmupFailed} not 200)`,
         );
       }
     }

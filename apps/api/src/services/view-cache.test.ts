@@ -1,5 +1,5 @@
 import type { Database } from '@qubot/db';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createViewCache } from './view-cache.ts';
 
 /**
@@ -28,7 +28,86 @@ function controlledPool() {
 }
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A build the test finishes (or fails) when it wants to. */
+function deferredBuild(value: string) {
+  let finish!: () => void;
+  let fail!: () => void;
+  const body = new Promise<string>((resolve, reject) => {
+    finish = () => resolve(value);
+    fail = () => reject(new Error('database away'));
+  });
+  return { build: () => body, finish, fail };
+}
+
+/** What a read gives before the event loop turns: a read that waits for a build gives 'waited'. */
+const atOnce = <T>(read: Promise<T>) => Promise.race([read, tick().then(() => 'waited' as const)]);
+
 describe('view cache', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('past half its max age a view is rebuilt in the background: no read waits for it, none gets a view older than maxAgeMs', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(0);
+    const db = controlledPool();
+    const cache = createViewCache({ db: { pool: db.pool }, maxAgeMs: 1000 });
+    cache.listening(true);
+    expect(await cache.get('k', async () => 'view 1')).toBe('view 1'); // built at 0
+
+    vi.setSystemTime(400); // under half its age: served, nothing rebuilt
+    expect(await atOnce(cache.get('k', async () => 'must not build'))).toBe('view 1');
+
+    // Past half its age: answered at once from the current view, one rebuild starts behind it.
+    vi.setSystemTime(600);
+    const second = deferredBuild('view 2');
+    expect(await atOnce(cache.get('k', second.build))).toBe('view 1');
+    expect(await atOnce(cache.get('k', async () => 'a second rebuild must not start'))).toBe('view 1');
+    expect(cache.stats()).toMatchObject({ builds: 2, refreshes: 1 });
+    second.finish();
+    await tick();
+    vi.setSystemTime(700);
+    expect(await atOnce(cache.get('k', async () => 'must not build'))).toBe('view 2'); // built at 600
+
+    // A failed rebuild leaves the view to its max age; the next read past half its age tries again.
+    vi.setSystemTime(1200);
+    const failing = deferredBuild('never');
+    expect(await atOnce(cache.get('k', failing.build))).toBe('view 2');
+    failing.fail();
+    await tick();
+    const third = deferredBuild('view 3');
+    expect(await atOnce(cache.get('k', third.build))).toBe('view 2');
+    expect(cache.stats()).toMatchObject({ builds: 4, refreshes: 3 });
+
+    // The rebuild is still running when the view reaches its max age: that read waits for a fresh
+    // build, and the late rebuild does not replace the fresh view.
+    vi.setSystemTime(1600);
+    const fresh = deferredBuild('view 4');
+    const waiting = cache.get('k', fresh.build);
+    expect(await atOnce(waiting)).toBe('waited');
+    fresh.finish();
+    expect(await waiting).toBe('view 4');
+    third.finish();
+    await tick();
+    expect(await atOnce(cache.get('k', async () => 'must not build'))).toBe('view 4');
+
+    // A change arrives while a rebuild runs: the next read builds afresh and waits for it; the
+    // rebuild (it may have read before the change) is dropped.
+    vi.setSystemTime(2200);
+    const behind = deferredBuild('view 5 (read before the change)');
+    expect(await atOnce(cache.get('k', behind.build))).toBe('view 4');
+    cache.notified(1);
+    const after = deferredBuild('view 6');
+    const afterRead = cache.get('k', after.build);
+    expect(await atOnce(afterRead)).toBe('waited');
+    after.finish();
+    behind.finish();
+    expect(await afterRead).toBe('view 6');
+    await tick();
+    expect(await atOnce(cache.get('k', async () => 'must not build'))).toBe('view 6');
+    expect(db.reads).toHaveLength(0); // notification mode throughout: no counter read
+  });
+
   it('a read that arrives after a commit never shares a counter read that started before it', async () => {
     const db = controlledPool();
     const cache = createViewCache({ db: { pool: db.pool }, maxAgeMs: 60_000 });

@@ -17,10 +17,17 @@ import type { Database } from '@qubot/db';
  *   keep a view stale.
  *
  * `maxAgeMs` bounds how long a change that no event announces (none is known) could stay hidden.
+ * No read waits for that age limit while reads keep coming: a read that finds its view current but
+ * older than `refreshAfterMs` (half of `maxAgeMs`) is answered from it at once and starts one
+ * rebuild in the background, which replaces the view if nothing changed meanwhile. Before, every
+ * request arriving during the once-a-second rebuild waited for it (16–190 ms under load): that
+ * was the pipeline read's tail latency (bench/README.md, "The read path").
  */
 export function createViewCache(deps: {
   db: Pick<Database, 'pool'>;
   maxAgeMs?: number;
+  /** A read of a current view older than this starts a background rebuild (default maxAgeMs / 2). */
+  refreshAfterMs?: number;
   maxEntries?: number;
   /** How long after a change made through this API process reads check the counter. */
   localWriteMs?: number;
@@ -31,6 +38,7 @@ export function createViewCache(deps: {
 }) {
   const enabled = deps.enabled ?? true;
   const maxAgeMs = deps.maxAgeMs ?? 1000;
+  const refreshAfterMs = deps.refreshAfterMs ?? maxAgeMs / 2;
   const maxEntries = deps.maxEntries ?? 1000;
   const maxBytes = deps.maxBytes ?? 32 * 1024 * 1024;
   const localWriteMs = deps.localWriteMs ?? 1000;
@@ -40,12 +48,25 @@ export function createViewCache(deps: {
   let epoch = 0;
   let notified = 0;
   let checkCounterUntil = 0;
-  const entries = new Map<string, { seq: string; builtAt: number; body: Promise<unknown>; bytes: number }>();
-  // Bytes of the Buffer bodies built since the last clear: list pages (up to 200 deployments) are
-  // cached too, keyed by their query, so the entry count alone does not bound the memory.
+  interface Entry {
+    seq: string;
+    /** When its build started: what it shows was read after this. */
+    builtAt: number;
+    body: Promise<unknown>;
+    bytes: number;
+    /** The body has resolved (a build still running is never refreshed ahead). */
+    settled: boolean;
+    /** A background rebuild of it is running. */
+    refreshing: boolean;
+  }
+  const entries = new Map<string, Entry>();
+  // Bytes of the Buffer bodies held (a replaced body's bytes are taken off): list pages (up to 200
+  // deployments) are cached too, keyed by their query, so the entry count alone does not bound the
+  // memory.
   let bytes = 0;
   let hits = 0;
   let builds = 0;
+  let refreshes = 0;
 
   function readSeq(): Promise<string> {
     // A named statement: parsed and planned once per connection.
@@ -83,6 +104,33 @@ export function createViewCache(deps: {
     return queued;
   }
 
+  /**
+   * Rebuilds `entry` while reads go on being answered from it. The rebuild read the database after
+   * `entry.seq` was current, so it is at least that new: it takes the entry's place under the same
+   * seq, unless the entry was replaced or dropped meanwhile (a change arrived: that read built a
+   * fresh view and waited for it). A failed rebuild leaves the entry as it was, to its max age.
+   */
+  function refreshAhead(key: string, entry: Entry, build: () => Promise<unknown>): void {
+    entry.refreshing = true;
+    builds++;
+    refreshes++;
+    const builtAt = Date.now();
+    const body = build();
+    body.then(
+      (value) => {
+        if (entries.get(key) !== entry) return;
+        const next: Entry = { seq: entry.seq, builtAt, body, bytes: 0, settled: true, refreshing: false };
+        entries.set(key, next);
+        if (!Buffer.isBuffer(value)) return;
+        next.bytes = value.length;
+        bytes += value.length - entry.bytes;
+      },
+      () => {
+        entry.refreshing = false;
+      },
+    );
+  }
+
   return {
     /** The view under `key`: cached if still current, else `build()` (one build per change, shared). */
     async get<T>(key: string, build: () => Promise<T>): Promise<T> {
@@ -97,6 +145,8 @@ export function createViewCache(deps: {
       const entry = entries.get(key);
       if (entry && entry.seq === seq && now - entry.builtAt < maxAgeMs) {
         hits++;
+        if (entry.settled && !entry.refreshing && now - entry.builtAt >= refreshAfterMs)
+          refreshAhead(key, entry, build);
         return entry.body as Promise<T>;
       }
       builds++;
@@ -104,11 +154,14 @@ export function createViewCache(deps: {
       if (entries.size >= maxEntries || bytes > maxBytes) {
         entries.clear();
         bytes = 0;
+      } else if (entry) {
+        bytes -= entry.bytes;
       }
-      const fresh = { seq, builtAt: now, body: body as Promise<unknown>, bytes: 0 };
+      const fresh: Entry = { seq, builtAt: now, body, bytes: 0, settled: false, refreshing: false };
       entries.set(key, fresh);
       body.then(
         (value) => {
+          fresh.settled = true;
           if (entries.get(key) !== fresh || !Buffer.isBuffer(value)) return;
           fresh.bytes = value.length;
           bytes += value.length;
@@ -139,7 +192,7 @@ export function createViewCache(deps: {
       entries.clear();
       bytes = 0;
     },
-    stats: () => ({ hits, builds, seqReads, entries: entries.size, bytes, listening }),
+    stats: () => ({ hits, builds, refreshes, seqReads, entries: entries.size, bytes, listening }),
   };
 }
 export type ViewCache = ReturnType<typeof createViewCache>;
