@@ -196,6 +196,23 @@ describe('view cache', () => {
     expect(await read).toBe('view 5');
   });
 
+  it('a rebuilt Buffer body is counted in place of the one it replaces, in the background and after a change', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(0);
+    const db = controlledPool();
+    const cache = createViewCache({ db: { pool: db.pool }, maxAgeMs: 1000 });
+    cache.listening(true);
+    await cache.get('k', async () => Buffer.alloc(600));
+    expect(cache.stats()).toMatchObject({ entries: 1, bytes: 600 });
+    vi.setSystemTime(600); // past half its age: rebuilt in the background
+    expect((await cache.get('k', async () => Buffer.alloc(400))).length).toBe(600);
+    await tick();
+    expect(cache.stats()).toMatchObject({ entries: 1, bytes: 400, refreshes: 1 });
+    cache.notified(1); // a change: the next read builds afresh and waits
+    expect((await cache.get('k', async () => Buffer.alloc(300))).length).toBe(300);
+    expect(cache.stats()).toMatchObject({ entries: 1, bytes: 300 });
+  });
+
   it('keeps Buffer bodies within maxBytes, and builds every read when disabled', async () => {
     const db = controlledPool();
     const cache = createViewCache({ db: { pool: db.pool }, maxBytes: 1000 });
