@@ -97,7 +97,9 @@ async function startReplica(name: string, role: 'api' | 'worker'): Promise<Repli
   }
 }
 
-const alive = (r: Replica) => r.child.exitCode === null && r.child.signalCode === null;
+// A replica sent SIGKILL counts as gone at once: its sockets can close before Node reports its exit,
+// and a reconnect in that window must not pick it (CI 25 of 2026-12-02 failed on exactly that).
+const alive = (r: Replica) => !r.child.killed && r.child.exitCode === null && r.child.signalCode === null;
 
 function cmdline(pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
