@@ -52,9 +52,10 @@ export async function pacedLoad(
 ) {
   const { rate, connections } = opts;
   const agent = new Agent({ connections, keepAliveTimeout: 10_000 });
-  let failed = 0;
+  /** One stream's latencies (sorted) and its answers that were not 200 or no answer. */
   const stream = async (durationMs: number) => {
     const times: number[] = [];
+    let failed = 0;
     const start = performance.now();
     const total = Math.floor((rate * durationMs) / 1000);
     const pending: Promise<void>[] = [];
@@ -82,13 +83,11 @@ export async function pacedLoad(
       );
     }
     await Promise.all(pending);
-    return times.sort((a, b) => a - b);
+    return { times: times.sort((a, b) => a - b), failed };
   };
   // The measured stream starts once the warm-up's last answer is in.
   const warmup = await stream(opts.warmupMs ?? 2000);
-  const warmupFailed = failed;
-  failed = 0;
-  const times = await stream(opts.durationMs);
+  const { times, failed } = await stream(opts.durationMs);
   await agent.close();
   return {
     sent: times.length,
@@ -98,8 +97,8 @@ export async function pacedLoad(
     failed,
     /** Answers that took over 10 ms (the pipeline read's goal at 500 req/s is a p99 ≤ 10 ms). */
     over10ms: times.filter((t) => t > 10).length,
-    warmupP99: percentile(warmup, 99),
-    warmupFailed,
+    warmupP99: percentile(warmup.times, 99),
+    warmupFailed: warmup.failed,
   };
 }
 
