@@ -266,12 +266,18 @@ export class HaproxyProvider implements TrafficProvider {
     return { pid: pid as number, address: this.address };
   }
 
-  /** SIGUSR1 (soft stop: the listener closes, in-flight requests finish), then SIGTERM, SIGKILL. */
+  /**
+   * SIGUSR1 (soft stop: the listener closes, in-flight requests finish), then SIGTERM, SIGKILL.
+   * From the soft stop on, the pid file no longer names it: a draining haproxy is not the
+   * environment's any more, so a haproxy started meanwhile for the same address (a handover back
+   * to HAProxy within the drain) is not taken for one still starting, and waited for or killed.
+   */
   async stop(timeoutMs = 20_000): Promise<void> {
     const pid = this.currentPid ?? this.readPidFile();
     const gone = () => !pid || goneFrom(pid, this.files.config);
     if (pid && this.ours(pid)) {
       signal(pid, 'SIGUSR1');
+      if (this.readPidFile() === pid) rmSync(this.files.pid, { force: true });
       if (!(await waitForExit(pid, timeoutMs, gone))) {
         signal(pid, 'SIGTERM');
         if (!(await waitForExit(pid, 2_000, gone))) {
